@@ -1,0 +1,211 @@
+//! ListSecrets / BatchGetSecretValue filters: AWS's prefix and word-prefix matching.
+
+use super::secret::Secret;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterKey {
+    Description,
+    Name,
+    TagKey,
+    TagValue,
+    PrimaryRegion,
+    OwningService,
+    All,
+}
+
+impl FilterKey {
+    pub const WIRE_NAMES: [&'static str; 7] = [
+        "description",
+        "name",
+        "tag-key",
+        "tag-value",
+        "primary-region",
+        "owning-service",
+        "all",
+    ];
+
+    pub fn parse(s: &str) -> Option<FilterKey> {
+        use FilterKey::*;
+        Some(match s {
+            "description" => Description,
+            "name" => Name,
+            "tag-key" => TagKey,
+            "tag-value" => TagValue,
+            "primary-region" => PrimaryRegion,
+            "owning-service" => OwningService,
+            "all" => All,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub key: FilterKey,
+    pub values: Vec<String>,
+}
+
+/// A secret passes when every filter passes (filters are AND'd).
+pub fn matches_all(filters: &[Filter], secret: &Secret) -> bool {
+    filters.iter().all(|f| f.matches(secret))
+}
+
+impl Filter {
+    /// Plain values are alternatives (any may match); `!`-values are exclusions (none may match).
+    pub fn matches(&self, secret: &Secret) -> bool {
+        let mut any_positive = false;
+        let mut positive_hit = false;
+        for raw in &self.values {
+            match raw.strip_prefix('!') {
+                Some(v) => {
+                    if self.value_matches(v, secret) {
+                        return false;
+                    }
+                }
+                None => {
+                    any_positive = true;
+                    positive_hit = positive_hit || self.value_matches(raw, secret);
+                }
+            }
+        }
+        !any_positive || positive_hit
+    }
+
+    fn value_matches(&self, v: &str, s: &Secret) -> bool {
+        let tags = s.tags.as_deref().unwrap_or_default();
+        match self.key {
+            FilterKey::Name => s.name.starts_with(v),
+            FilterKey::Description => {
+                words_match(v, s.description.iter().flat_map(|d| d.split_whitespace()))
+            }
+            FilterKey::TagKey => tags.iter().any(|t| t.key.starts_with(v)),
+            FilterKey::TagValue => tags.iter().any(|t| t.value.starts_with(v)),
+            FilterKey::PrimaryRegion => prefix_of(v, s.primary_region.as_deref()),
+            FilterKey::OwningService => prefix_of(v, s.owning_service.as_deref()),
+            FilterKey::All => {
+                let name_words = std::iter::once(s.name.as_str())
+                    .chain(s.name.split(|c: char| c == '/' || c.is_whitespace()));
+                let desc_words = s.description.iter().flat_map(|d| d.split_whitespace());
+                let tag_words = tags.iter().flat_map(|t| [t.key.as_str(), t.value.as_str()]);
+                words_match(v, name_words.chain(desc_words).chain(tag_words))
+            }
+        }
+    }
+}
+
+fn prefix_of(v: &str, field: Option<&str>) -> bool {
+    field.is_some_and(|f| f.starts_with(v))
+}
+
+/// Every whitespace-separated word of `value` must start some word of `words`,
+/// ignoring case.
+fn words_match<'a>(value: &str, words: impl Iterator<Item = &'a str> + Clone) -> bool {
+    let mut wanted = value.split_whitespace().peekable();
+    if wanted.peek().is_none() {
+        return true;
+    }
+    wanted.all(|w| {
+        let w = w.to_lowercase();
+        words
+            .clone()
+            .any(|word| word.to_lowercase().starts_with(&w))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::secret::Tag;
+
+    fn secret(name: &str, desc: &str) -> Secret {
+        let mut s = Secret::new(name.into(), format!("arn-{name}"), 0);
+        s.description = Some(desc.into());
+        s
+    }
+
+    fn corpus() -> Vec<Secret> {
+        vec![
+            secret("testing1/one-1", "a secret"),
+            secret("/testing2/two-1", "an secret"),
+            secret("testing3/three-1", "asecret"),
+            secret("/testing4/four-1", "thesecret"),
+        ]
+    }
+
+    fn names(filters: &[Filter]) -> Vec<String> {
+        corpus()
+            .into_iter()
+            .filter(|s| matches_all(filters, s))
+            .map(|s| s.name)
+            .collect()
+    }
+
+    fn f(key: FilterKey, values: &[&str]) -> Filter {
+        Filter {
+            key,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn name_is_a_case_sensitive_prefix_of_the_whole_name() {
+        assert_eq!(
+            names(&[f(FilterKey::Name, &["/"])]),
+            ["/testing2/two-1", "/testing4/four-1"]
+        );
+        assert_eq!(
+            names(&[f(FilterKey::Name, &["!/"])]),
+            ["testing1/one-1", "testing3/three-1"]
+        );
+        assert!(names(&[f(FilterKey::Name, &["testing1 one"])]).is_empty());
+        assert!(names(&[f(FilterKey::Name, &["Testing"])]).is_empty());
+    }
+
+    #[test]
+    fn description_matches_word_prefixes_ignoring_case() {
+        assert_eq!(names(&[f(FilterKey::Description, &["A"])]).len(), 3);
+        assert_eq!(
+            names(&[f(FilterKey::Description, &["!a"])]),
+            ["/testing4/four-1"]
+        );
+        assert_eq!(names(&[f(FilterKey::Description, &["!c"])]).len(), 4);
+        assert_eq!(
+            names(&[f(FilterKey::Description, &["a secret"])]),
+            ["testing1/one-1", "/testing2/two-1"]
+        );
+    }
+
+    #[test]
+    fn filters_and_values_or() {
+        let both = [
+            f(FilterKey::Description, &["a"]),
+            f(FilterKey::Name, &["secret"]),
+        ];
+        assert!(names(&both).is_empty());
+        assert_eq!(
+            names(&[f(FilterKey::Name, &["testing1", "testing3"])]).len(),
+            2
+        );
+        assert_eq!(
+            names(&[f(FilterKey::Name, &["!testing1", "!testing3"])]).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn tags_and_all() {
+        let mut s = secret("app/db", "Primary database");
+        s.tags = Some(vec![Tag {
+            key: "Env".into(),
+            value: "prod".into(),
+        }]);
+        assert!(f(FilterKey::TagKey, &["En"]).matches(&s));
+        assert!(!f(FilterKey::TagKey, &["en"]).matches(&s));
+        assert!(f(FilterKey::TagValue, &["pro"]).matches(&s));
+        assert!(f(FilterKey::All, &["PROD"]).matches(&s));
+        assert!(f(FilterKey::All, &["db primary"]).matches(&s));
+        assert!(f(FilterKey::All, &["app"]).matches(&s));
+        assert!(!f(FilterKey::All, &["staging"]).matches(&s));
+        assert!(!f(FilterKey::PrimaryRegion, &["us"]).matches(&s));
+    }
+}

@@ -1,0 +1,386 @@
+//! A secret's versions and staging labels; keeps each label on at most one version.
+
+use crate::clock::Millis;
+use crate::error::{Error, ErrorCode, Result};
+
+pub const AWSCURRENT: &str = "AWSCURRENT";
+pub const AWSPREVIOUS: &str = "AWSPREVIOUS";
+pub const AWSPENDING: &str = "AWSPENDING";
+
+/// Unlabelled ("deprecated") versions kept before the oldest are dropped.
+pub const MAX_DEPRECATED: usize = 100;
+/// Staging labels one version may carry.
+pub const MAX_STAGES_PER_VERSION: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretValue {
+    String(String),
+    Binary(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub id: String,
+    /// None for a placeholder, such as the AWSPENDING version a rotation starts with.
+    pub value: Option<SecretValue>,
+    pub created: Millis,
+    /// Day granularity, like AWS; None until the version is read.
+    pub last_accessed: Option<Millis>,
+    pub stages: Vec<String>,
+}
+
+impl Version {
+    pub fn has_stage(&self, stage: &str) -> bool {
+        self.stages.iter().any(|s| s == stage)
+    }
+
+    pub fn is_deprecated(&self) -> bool {
+        self.stages.is_empty()
+    }
+}
+
+/// What happened when a value was written under a caller-chosen version id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    /// The same id and the same value were written before: nothing changed.
+    Unchanged,
+    /// A value-less placeholder (a rotation's AWSPENDING version) received its value.
+    Filled,
+    /// The id already names a version with another value; nothing changed.
+    TokenInUse,
+}
+
+/// All versions of one secret, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Versions {
+    list: Vec<Version>,
+}
+
+impl Versions {
+    pub fn from_list(list: Vec<Version>) -> Self {
+        Versions { list }
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Version> {
+        self.list.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Version> {
+        self.list.iter().find(|v| v.id == id)
+    }
+
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Version> {
+        self.list.iter_mut().find(|v| v.id == id)
+    }
+
+    pub fn with_stage(&self, stage: &str) -> Option<&Version> {
+        self.list.iter().find(|v| v.has_stage(stage))
+    }
+
+    pub fn with_stage_mut(&mut self, stage: &str) -> Option<&mut Version> {
+        self.list.iter_mut().find(|v| v.has_stage(stage))
+    }
+
+    pub fn current(&self) -> Option<&Version> {
+        self.with_stage(AWSCURRENT)
+    }
+
+    /// Writes `value` as version `id` with `stages`, applying AWS's token rules: a new id
+    /// creates a version; a known id with the same value is a no-op; a known placeholder
+    /// is filled in; a known id with another value is refused.
+    pub fn put(
+        &mut self,
+        id: &str,
+        value: SecretValue,
+        stages: &[String],
+        now: Millis,
+    ) -> Result<PutOutcome> {
+        if let Some(existing) = self.get_mut(id) {
+            return match &existing.value {
+                Some(v) if *v == value => Ok(PutOutcome::Unchanged),
+                Some(_) => Ok(PutOutcome::TokenInUse),
+                None => {
+                    existing.value = Some(value);
+                    self.attach_all(id, stages)?;
+                    Ok(PutOutcome::Filled)
+                }
+            };
+        }
+        let first_current = self.current().is_none();
+        self.push(id, Some(value), now);
+        self.attach_all(id, stages)?;
+        if first_current && !stages.iter().any(|s| s == AWSCURRENT) {
+            self.attach(id, AWSCURRENT)?;
+        }
+        self.prune();
+        Ok(PutOutcome::Created)
+    }
+
+    /// Adds a value-less version carrying only `stage` (rotation's AWSPENDING placeholder).
+    pub fn add_placeholder(&mut self, id: &str, stage: &str, now: Millis) -> Result<()> {
+        self.push(id, None, now);
+        self.attach(id, stage)
+    }
+
+    /// UpdateSecretVersionStage: moves or removes one label, as AWS does.
+    pub fn update_stage(
+        &mut self,
+        stage: &str,
+        remove_from: Option<&str>,
+        move_to: Option<&str>,
+    ) -> Result<()> {
+        for id in remove_from.iter().chain(move_to.iter()) {
+            if self.get(id).is_none() {
+                return Err(Error::invalid_parameter(format!(
+                    "Not a valid version: {id}"
+                )));
+            }
+        }
+        let holder = self.with_stage(stage).map(|v| v.id.clone());
+        match (&holder, remove_from) {
+            (Some(h), None) if move_to != Some(h.as_str()) => {
+                return Err(Error::invalid_parameter(format!(
+                    "The parameter RemoveFromVersionId can't be empty. Staging label {stage} is \
+                     currently attached to version {h}, so you must explicitly reference that \
+                     version in RemoveFromVersionId."
+                )));
+            }
+            (Some(h), Some(r)) if h != r => return Err(stage_not_on(stage, r)),
+            (None, Some(r)) => return Err(stage_not_on(stage, r)),
+            _ => {}
+        }
+        match move_to {
+            Some(target) => self.attach(target, stage)?,
+            None if stage == AWSCURRENT => {
+                return Err(Error::invalid_parameter(
+                    "You can't remove the staging label AWSCURRENT without moving it to \
+                     another version.",
+                ))
+            }
+            None => self.detach(stage),
+        }
+        self.prune();
+        Ok(())
+    }
+
+    fn push(&mut self, id: &str, value: Option<SecretValue>, now: Millis) {
+        // Versions made within one millisecond must still sort in creation order.
+        let created = self.list.last().map_or(now, |v| now.max(v.created + 1));
+        self.list.push(Version {
+            id: id.to_string(),
+            value,
+            created,
+            last_accessed: None,
+            stages: Vec::new(),
+        });
+    }
+
+    fn attach_all(&mut self, id: &str, stages: &[String]) -> Result<()> {
+        stages.iter().try_for_each(|s| self.attach(id, s))
+    }
+
+    /// Puts `stage` on version `id`, taking it from its holder; when AWSCURRENT moves,
+    /// the version it left becomes the only AWSPREVIOUS.
+    fn attach(&mut self, id: &str, stage: &str) -> Result<()> {
+        let holder = self.with_stage(stage).map(|v| v.id.clone());
+        if holder.as_deref() == Some(id) {
+            return Ok(());
+        }
+        let target = self.get(id).expect("attach to a known version");
+        if target.stages.len() >= MAX_STAGES_PER_VERSION {
+            return Err(Error::new(
+                ErrorCode::LimitExceededException,
+                format!("A version can have at most {MAX_STAGES_PER_VERSION} staging labels."),
+            ));
+        }
+        self.detach(stage);
+        self.get_mut(id)
+            .expect("attach to a known version")
+            .stages
+            .push(stage.to_string());
+        if let (AWSCURRENT, Some(old)) = (stage, holder) {
+            self.detach(AWSPREVIOUS);
+            if let Some(v) = self.get_mut(&old) {
+                v.stages.push(AWSPREVIOUS.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    fn detach(&mut self, stage: &str) {
+        if let Some(v) = self.with_stage_mut(stage) {
+            v.stages.retain(|s| s != stage);
+        }
+    }
+
+    /// Drops the oldest unlabelled versions beyond the number AWS keeps.
+    fn prune(&mut self) {
+        let deprecated = self.list.iter().filter(|v| v.is_deprecated()).count();
+        let mut excess = deprecated.saturating_sub(MAX_DEPRECATED);
+        self.list.retain(|v| {
+            let drop = excess > 0 && v.is_deprecated();
+            excess -= drop as usize;
+            !drop
+        });
+    }
+}
+
+fn stage_not_on(stage: &str, id: &str) -> Error {
+    Error::invalid_parameter(format!("Version stage {stage} not found in version {id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> SecretValue {
+        SecretValue::String(v.into())
+    }
+
+    fn stages(list: &[&str]) -> Vec<String> {
+        list.iter().map(|x| x.to_string()).collect()
+    }
+
+    fn labels(vs: &Versions, id: &str) -> Vec<String> {
+        vs.get(id).unwrap().stages.clone()
+    }
+
+    fn current_put(vs: &mut Versions, id: &str, now: Millis) {
+        vs.put(id, s(id), &stages(&[AWSCURRENT]), now).unwrap();
+    }
+
+    #[test]
+    fn current_moves_and_previous_follows() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        current_put(&mut vs, "v2", 2);
+        current_put(&mut vs, "v3", 3);
+        assert_eq!(labels(&vs, "v3"), [AWSCURRENT]);
+        assert_eq!(labels(&vs, "v2"), [AWSPREVIOUS]);
+        assert!(labels(&vs, "v1").is_empty());
+    }
+
+    #[test]
+    fn first_version_always_gets_current() {
+        let mut vs = Versions::default();
+        vs.put("v1", s("a"), &stages(&["CUSTOM"]), 1).unwrap();
+        assert_eq!(labels(&vs, "v1"), ["CUSTOM", AWSCURRENT]);
+    }
+
+    #[test]
+    fn custom_stage_leaves_current_alone() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        vs.put("v2", s("b"), &stages(&[AWSPENDING]), 2).unwrap();
+        vs.put("v3", s("c"), &stages(&[AWSPENDING, "PUT2"]), 3)
+            .unwrap();
+        assert_eq!(vs.current().unwrap().id, "v1");
+        assert!(labels(&vs, "v2").is_empty());
+        assert_eq!(labels(&vs, "v3"), [AWSPENDING, "PUT2"]);
+    }
+
+    #[test]
+    fn same_token_same_value_is_idempotent_and_other_value_refused() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        assert_eq!(
+            vs.put("v1", s("v1"), &stages(&[AWSCURRENT]), 2),
+            Ok(PutOutcome::Unchanged)
+        );
+        assert_eq!(
+            vs.put("v1", s("other"), &stages(&[AWSCURRENT]), 2),
+            Ok(PutOutcome::TokenInUse)
+        );
+    }
+
+    #[test]
+    fn placeholder_is_filled() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        vs.add_placeholder("p", AWSPENDING, 2).unwrap();
+        assert_eq!(
+            vs.put("p", s("new"), &stages(&[AWSPENDING]), 3),
+            Ok(PutOutcome::Filled)
+        );
+        assert_eq!(vs.get("p").unwrap().value, Some(s("new")));
+        assert_eq!(vs.current().unwrap().id, "v1");
+    }
+
+    #[test]
+    fn moving_current_keeps_other_labels_and_adds_previous() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        vs.put("v1b", s("x"), &stages(&["PUT0"]), 2).unwrap();
+        current_put(&mut vs, "v2", 3);
+        vs.update_stage("PUT0", Some("v1b"), Some("v2")).unwrap();
+        vs.put("v3", s("y"), &stages(&[AWSPENDING]), 4).unwrap();
+        vs.update_stage(AWSPENDING, Some("v3"), Some("v2")).unwrap();
+        vs.put("v4", s("z"), &stages(&["NEXT"]), 5).unwrap();
+        vs.update_stage(AWSCURRENT, Some("v2"), Some("v4")).unwrap();
+        assert_eq!(labels(&vs, "v4"), ["NEXT", AWSCURRENT]);
+        assert_eq!(labels(&vs, "v2"), ["PUT0", AWSPENDING, AWSPREVIOUS]);
+        assert!(labels(&vs, "v1").is_empty());
+    }
+
+    #[test]
+    fn moving_current_requires_remove_from() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        vs.put("v2", s("b"), &stages(&["X"]), 2).unwrap();
+        let err = vs.update_stage(AWSCURRENT, None, Some("v2")).unwrap_err();
+        assert!(err.message.contains("currently attached to version v1"));
+        let err = vs
+            .update_stage(AWSCURRENT, Some("v2"), Some("v2"))
+            .unwrap_err();
+        assert_eq!(
+            err.message,
+            "Version stage AWSCURRENT not found in version v2"
+        );
+        let err = vs.update_stage("X", Some("nope"), None).unwrap_err();
+        assert_eq!(err.message, "Not a valid version: nope");
+    }
+
+    #[test]
+    fn current_can_be_attached_when_none_exists() {
+        let mut vs = Versions::default();
+        vs.add_placeholder("p", AWSPENDING, 1).unwrap();
+        vs.put("p", s("v"), &stages(&[AWSPENDING]), 2).unwrap();
+        vs.update_stage(AWSCURRENT, None, Some("p")).unwrap();
+        assert_eq!(labels(&vs, "p"), [AWSPENDING, AWSCURRENT]);
+    }
+
+    #[test]
+    fn removing_a_label_without_target() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        vs.put("v2", s("b"), &stages(&["PENDING"]), 2).unwrap();
+        vs.update_stage("PENDING", Some("v2"), None).unwrap();
+        assert!(labels(&vs, "v2").is_empty());
+        assert!(vs.update_stage(AWSCURRENT, Some("v1"), None).is_err());
+    }
+
+    #[test]
+    fn deprecated_versions_are_pruned_past_the_limit() {
+        let mut vs = Versions::default();
+        for i in 0..130 {
+            current_put(&mut vs, &format!("v{i}"), i);
+        }
+        assert_eq!(vs.iter().count(), MAX_DEPRECATED + 2);
+        assert!(vs.get("v0").is_none());
+        assert!(vs.get("v27").is_none());
+        assert!(vs.get("v28").is_some());
+    }
+
+    #[test]
+    fn created_dates_strictly_increase() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "a", 5);
+        current_put(&mut vs, "b", 5);
+        assert!(vs.get("b").unwrap().created > vs.get("a").unwrap().created);
+    }
+}

@@ -1,0 +1,10 @@
+//! LocalEmu: a local emulator of AWS Secrets Manager that speaks AWS's own wire protocol.
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod protocol;
+pub mod secretsmanager;
+pub mod server;
+pub mod store;

@@ -1,0 +1,153 @@
+//! AWS JSON 1.1 for Secrets Manager: `X-Amz-Target` routing and the typed body codec.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::secretsmanager::{Caller, SecretsManager};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub const TARGET_PREFIX: &str = "secretsmanager.";
+
+/// The 23 operations of the Secrets Manager model.
+pub const OPERATIONS: [&str; 23] = [
+    "BatchGetSecretValue",
+    "CancelRotateSecret",
+    "CreateSecret",
+    "DeleteResourcePolicy",
+    "DeleteSecret",
+    "DescribeSecret",
+    "GetRandomPassword",
+    "GetResourcePolicy",
+    "GetSecretValue",
+    "ListSecretVersionIds",
+    "ListSecrets",
+    "PutResourcePolicy",
+    "PutSecretValue",
+    "RemoveRegionsFromReplication",
+    "ReplicateSecretToRegions",
+    "RestoreSecret",
+    "RotateSecret",
+    "StopReplicationToReplica",
+    "TagResource",
+    "UntagResource",
+    "UpdateSecret",
+    "UpdateSecretVersionStage",
+    "ValidateResourcePolicy",
+];
+
+/// The operation named by an `X-Amz-Target` header value.
+pub fn operation(target: Option<&str>) -> Result<&'static str> {
+    let unknown = || {
+        Error::new(
+            ErrorCode::UnknownOperationException,
+            "The requested operation is not recognized by the service.",
+        )
+    };
+    let name = target
+        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
+        .ok_or_else(unknown)?;
+    OPERATIONS
+        .iter()
+        .find(|op| **op == name)
+        .copied()
+        .ok_or_else(unknown)
+}
+
+fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Error::serialization(format!("The request body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Error::serialization(
+            "The request body must be a JSON object.",
+        ));
+    }
+    serde_json::from_value(value).map_err(|e| Error::serialization(describe_type_error(&e)))
+}
+
+/// serde's message names the expected type; AWS's front end reports which member was wrong.
+fn describe_type_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let expected = text.split(", expected ").nth(1).unwrap_or("another type");
+    format!("A member of the request has the wrong type: expected {expected}.")
+}
+
+fn call<I, O>(body: &[u8], op: impl FnOnce(I) -> Result<O>) -> Result<Vec<u8>>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+{
+    let output = op(decode(body)?)?;
+    serde_json::to_vec(&output).map_err(|_| Error::internal())
+}
+
+fn not_yet(op: &str) -> Result<Vec<u8>> {
+    Err(Error::invalid_request(format!(
+        "The {op} operation is not supported by LocalEmu yet."
+    )))
+}
+
+/// Decodes the body for `op`, runs it, and encodes its output.
+pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> Result<Vec<u8>> {
+    match op {
+        "CreateSecret" => call(body, |i| sm.create_secret(caller, i)),
+        "DescribeSecret" => call(body, |i| sm.describe_secret(caller, i)),
+        "UpdateSecret" => call(body, |i| sm.update_secret(caller, i)),
+        "DeleteSecret" => call(body, |i| sm.delete_secret(caller, i)),
+        "RestoreSecret" => call(body, |i| sm.restore_secret(caller, i)),
+        "GetSecretValue" => call(body, |i| sm.get_secret_value(caller, i)),
+        "PutSecretValue" => call(body, |i| sm.put_secret_value(caller, i)),
+        "BatchGetSecretValue" => call(body, |i| sm.batch_get_secret_value(caller, i)),
+        "ListSecrets" => call(body, |i| sm.list_secrets(caller, i)),
+        "ListSecretVersionIds" => call(body, |i| sm.list_secret_version_ids(caller, i)),
+        "UpdateSecretVersionStage" => call(body, |i| sm.update_secret_version_stage(caller, i)),
+        "TagResource" => call(body, |i| sm.tag_resource(caller, i)),
+        "UntagResource" => call(body, |i| sm.untag_resource(caller, i)),
+        "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),
+        other => not_yet(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        assert_eq!(
+            operation(Some("secretsmanager.ListSecrets")),
+            Ok("ListSecrets")
+        );
+        for bad in [
+            None,
+            Some("ListSecrets"),
+            Some("secretsmanager.Nope"),
+            Some("kms.ListKeys"),
+        ] {
+            assert_eq!(
+                operation(bad).unwrap_err().code,
+                ErrorCode::UnknownOperationException
+            );
+        }
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "PascalCase")]
+    #[allow(dead_code)]
+    struct Probe {
+        n: Option<i64>,
+    }
+
+    #[test]
+    fn bodies() {
+        assert!(decode::<Probe>(b"").is_ok());
+        assert!(decode::<Probe>(b"{\"N\": null}").is_ok());
+        for bad in [&b"{"[..], b"[]", b"5", b"{\"N\": \"x\"}"] {
+            let e = decode::<Probe>(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::SerializationException);
+        }
+    }
+}

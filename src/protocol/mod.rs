@@ -1,0 +1,140 @@
+//! HTTP in and out: routing, caller identity, the JSON 1.1 codec, and the one function
+//! that renders an error to the wire. Never touches storage.
+
+pub mod json11;
+pub mod sigv4;
+
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode};
+use crate::secretsmanager::{Caller, SecretsManager};
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub const JSON_11: &str = "application/x-amz-json-1.1";
+/// Larger than any valid Secrets Manager request (values are at most 64 KiB).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// What the protocol layer needs from the rest of the program.
+pub struct AppState {
+    pub secretsmanager: SecretsManager,
+    pub default_region: String,
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(handle_json11))
+        .route("/_localstack/health", get(health))
+        .route("/_awsemu/health", get(health))
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+fn request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn json_response(status: u16, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+        headers.insert("x-amzn-RequestId", id);
+    }
+    response
+}
+
+/// The one place an error becomes HTTP: `{"__type": code, "Message": text}`.
+pub fn render_error(e: &Error) -> Response {
+    let body = serde_json::json!({ "__type": e.code.as_str(), "Message": e.message });
+    json_response(e.code.http_status(), body.to_string().into_bytes())
+}
+
+fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller, Error> {
+    let Some(raw) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Caller {
+            namespace: Namespace::new(sigv4::DEFAULT_ACCOUNT, default_region),
+            access_key_id: None,
+        });
+    };
+    let text = raw.to_str().map_err(|_| {
+        Error::new(
+            ErrorCode::IncompleteSignatureException,
+            "The Authorization header is not valid ASCII.",
+        )
+    })?;
+    let cred = sigv4::parse_authorization(text)?;
+    Ok(Caller {
+        namespace: Namespace::new(cred.account, cred.region),
+        access_key_id: Some(cred.access_key_id),
+    })
+}
+
+async fn read_body(body: Body) -> Result<Bytes, Error> {
+    to_bytes(body, MAX_BODY).await.map_err(|_| {
+        Error::new(
+            ErrorCode::RequestEntityTooLargeException,
+            format!("Request body must be at most {MAX_BODY} bytes."),
+        )
+    })
+}
+
+async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok());
+    let result = async {
+        let op = json11::operation(target)?;
+        let caller = caller(&parts.headers, &state.default_region)?;
+        let body = read_body(body).await?;
+        json11::dispatch(&state.secretsmanager, &caller, op, &body).map(|out| (op, out))
+    }
+    .await;
+    let (op, response) = match result {
+        Ok((op, out)) => (op, json_response(200, out)),
+        Err(e) => {
+            let op = target.unwrap_or("-");
+            tracing::debug!(op, code = e.code.as_str(), "request failed");
+            (
+                json11::operation(target).unwrap_or("Unknown"),
+                render_error(&e),
+            )
+        }
+    };
+    tracing::debug!(
+        op,
+        status = response.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "secretsmanager request"
+    );
+    response
+}
+
+async fn health() -> impl IntoResponse {
+    let body = serde_json::json!({
+        "services": { "secretsmanager": "running" },
+        "edition": "localemu",
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+}
+
+async fn fallback() -> Response {
+    render_error(&Error::new(
+        ErrorCode::UnknownOperationException,
+        "The requested operation is not recognized by the service.",
+    ))
+}

@@ -1,0 +1,143 @@
+//! DeleteSecret and RestoreSecret: recovery windows, forced deletion, restoring.
+
+use super::model::ts;
+use super::{require, Caller, SecretsManager};
+use crate::clock::DAY_MS;
+use crate::domain::arn::{secret_arn, SecretRef};
+use crate::domain::secret::Deletion;
+use crate::domain::validate::{check_secret_id, Violations};
+use crate::error::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteSecretInput {
+    pub secret_id: Option<String>,
+    pub recovery_window_in_days: Option<i64>,
+    pub force_delete_without_recovery: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteSecretOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    pub deletion_date: f64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestoreSecretInput {
+    pub secret_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ArnAndName {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+}
+
+pub(crate) fn check_secret_id_member(id: Option<&str>) -> Result<String> {
+    let mut v = Violations::new();
+    require(&mut v, "secretId", id.is_some());
+    v.length("secretId", id, 1, 2048);
+    v.finish()?;
+    let id = id.unwrap_or_default().to_string();
+    check_secret_id(&id)?;
+    Ok(id)
+}
+
+impl SecretsManager {
+    pub fn delete_secret(
+        &self,
+        caller: &Caller,
+        input: DeleteSecretInput,
+    ) -> Result<DeleteSecretOutput> {
+        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        let force = input.force_delete_without_recovery.unwrap_or(false);
+        let days = match (force, input.recovery_window_in_days) {
+            (true, Some(_)) => {
+                return Err(Error::invalid_parameter(
+                    "You can't use ForceDeleteWithoutRecovery in conjunction with \
+                     RecoveryWindowInDays.",
+                ))
+            }
+            (_, Some(d)) if !(7..=30).contains(&d) => {
+                return Err(Error::invalid_parameter(
+                    "The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).",
+                ))
+            }
+            (_, d) => d.unwrap_or(DEFAULT_RECOVERY_DAYS),
+        };
+        let now = self.now();
+        let found = match self.find(caller, &id) {
+            Ok(found) => found,
+            Err(e) if force && e.code == ErrorCode::ResourceNotFoundException => {
+                return Ok(self.phantom_deletion(caller, &id, now));
+            }
+            Err(e) => return Err(e),
+        };
+        if force {
+            let (arn, name) = {
+                let s = found.cell.read();
+                (s.arn.clone(), s.name.clone())
+            };
+            found.ns.remove(&found.cell);
+            return Ok(DeleteSecretOutput {
+                arn,
+                name,
+                deletion_date: ts(now),
+            });
+        }
+        let mut s = found.cell.write();
+        if s.is_deleted() {
+            return Err(Error::invalid_request(
+                "You tried to perform the operation on a secret that's currently marked deleted.",
+            ));
+        }
+        let deletion = Deletion {
+            deleted_at: now,
+            purge_at: now + days * DAY_MS,
+        };
+        s.deletion = Some(deletion);
+        Ok(DeleteSecretOutput {
+            arn: s.arn.clone(),
+            name: s.name.clone(),
+            deletion_date: ts(deletion.purge_at),
+        })
+    }
+
+    /// AWS answers a forced deletion of a secret that does not exist with success.
+    fn phantom_deletion(&self, caller: &Caller, id: &str, now: i64) -> DeleteSecretOutput {
+        let r = SecretRef::parse(id).unwrap_or_else(|| SecretRef::Name(id.to_string()));
+        let name = r.display_name().to_string();
+        let arn = secret_arn(
+            r.namespace(&caller.namespace),
+            &name,
+            &self.ids.arn_suffix(),
+        );
+        DeleteSecretOutput {
+            arn,
+            name,
+            deletion_date: ts(now),
+        }
+    }
+
+    pub fn restore_secret(&self, caller: &Caller, input: RestoreSecretInput) -> Result<ArnAndName> {
+        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        let found = self.find(caller, &id)?;
+        let mut s = found.cell.write();
+        if s.deletion.take().is_some() {
+            s.touch_changed(self.now());
+        }
+        Ok(ArnAndName {
+            arn: s.arn.clone(),
+            name: s.name.clone(),
+        })
+    }
+}

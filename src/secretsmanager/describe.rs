@@ -1,0 +1,101 @@
+//! DescribeSecret, and the metadata view it shares with ListSecrets entries.
+
+use super::model::{ts, wire_tags, WireTag};
+use super::{require, Caller, SecretsManager};
+use crate::domain::secret::Secret;
+use crate::domain::validate::Violations;
+use crate::error::Result;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecretInput {
+    pub secret_id: Option<String>,
+}
+
+/// The fields DescribeSecret and ListSecrets entries have in common; AWS only sends
+/// fields that have a value.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretMetadata {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
+    pub secret_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kms_key_id: Option<String>,
+    pub last_changed_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_accessed_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<WireTag>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owning_service: Option<String>,
+    pub created_date: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_region: Option<String>,
+}
+
+impl SecretMetadata {
+    pub fn of(s: &Secret) -> Self {
+        SecretMetadata {
+            arn: s.arn.clone(),
+            name: s.name.clone(),
+            secret_type: s.secret_type.clone(),
+            description: s.description.clone(),
+            kms_key_id: s.kms_key_id.clone(),
+            last_changed_date: ts(s.last_changed),
+            last_accessed_date: s.last_accessed.map(ts),
+            deleted_date: s.deletion.map(|d| ts(d.deleted_at)),
+            tags: s.tags.as_deref().map(wire_tags),
+            owning_service: s.owning_service.clone(),
+            created_date: ts(s.created),
+            primary_region: s.primary_region.clone(),
+        }
+    }
+}
+
+/// Labelled versions only; None when there are none, so the key is left out.
+pub fn stage_map(s: &Secret) -> Option<BTreeMap<String, Vec<String>>> {
+    let map: BTreeMap<_, _> = s
+        .versions
+        .iter()
+        .filter(|v| !v.is_deprecated())
+        .map(|v| (v.id.clone(), v.stages.clone()))
+        .collect();
+    (!map.is_empty()).then_some(map)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeSecretOutput {
+    #[serde(flatten)]
+    pub metadata: SecretMetadata,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl SecretsManager {
+    pub fn describe_secret(
+        &self,
+        caller: &Caller,
+        input: DescribeSecretInput,
+    ) -> Result<DescribeSecretOutput> {
+        let mut v = Violations::new();
+        require(&mut v, "secretId", input.secret_id.is_some());
+        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
+        v.finish()?;
+        let found = self.find(caller, &input.secret_id.unwrap_or_default())?;
+        let s = found.cell.read();
+        Ok(DescribeSecretOutput {
+            metadata: SecretMetadata::of(&s),
+            version_ids_to_stages: stage_map(&s),
+        })
+    }
+}

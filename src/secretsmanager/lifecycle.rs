@@ -1,0 +1,244 @@
+//! CreateSecret and UpdateSecret: making secrets and changing their metadata and value.
+
+use super::model::{check_tag_rules, check_tags, too_many_tags, WireTag, MAX_TAGS};
+use super::{
+    check_value_sizes, check_version_id, require, token_in_use, value_of, Caller, SecretsManager,
+};
+use crate::domain::arn::secret_arn;
+use crate::domain::secret::Secret;
+use crate::domain::validate::{check_name, Violations};
+use crate::domain::versions::{PutOutcome, SecretValue, AWSCURRENT};
+use crate::error::{Error, ErrorCode, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSecretInput {
+    pub name: Option<String>,
+    pub client_request_token: Option<String>,
+    pub description: Option<String>,
+    pub kms_key_id: Option<String>,
+    #[serde(default, with = "super::model::blob")]
+    pub secret_binary: Option<Vec<u8>>,
+    pub secret_string: Option<String>,
+    pub tags: Option<Vec<WireTag>>,
+    pub add_replica_regions: Option<Vec<serde_json::Value>>,
+    pub force_overwrite_replica_secret: Option<bool>,
+    #[serde(rename = "Type")]
+    pub secret_type: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateSecretOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateSecretInput {
+    pub secret_id: Option<String>,
+    pub client_request_token: Option<String>,
+    pub description: Option<String>,
+    pub kms_key_id: Option<String>,
+    #[serde(default, with = "super::model::blob")]
+    pub secret_binary: Option<Vec<u8>>,
+    pub secret_string: Option<String>,
+    #[serde(rename = "Type")]
+    pub secret_type: Option<String>,
+}
+
+pub type UpdateSecretOutput = CreateSecretOutput;
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+impl CreateSecretInput {
+    fn validate(&self) -> Result<Vec<crate::domain::secret::Tag>> {
+        let mut v = Violations::new();
+        require(&mut v, "name", self.name.is_some());
+        v.length("name", self.name.as_deref(), 1, 512);
+        check_version_id(
+            &mut v,
+            "clientRequestToken",
+            self.client_request_token.as_deref(),
+        );
+        v.length("description", self.description.as_deref(), 0, 2048);
+        v.length("kmsKeyId", self.kms_key_id.as_deref(), 0, 2048);
+        v.length("type", self.secret_type.as_deref(), 0, 256);
+        check_value_sizes(
+            &mut v,
+            self.secret_string.as_ref(),
+            self.secret_binary.as_ref(),
+        );
+        let tags = check_tags("tags", self.tags.as_deref().unwrap_or_default(), &mut v);
+        v.finish()?;
+        Ok(tags)
+    }
+}
+
+impl SecretsManager {
+    pub fn create_secret(
+        &self,
+        caller: &Caller,
+        input: CreateSecretInput,
+    ) -> Result<CreateSecretOutput> {
+        let tags = input.validate()?;
+        let token = input
+            .client_request_token
+            .ok_or_else(Error::missing_token)?;
+        let name = input.name.unwrap_or_default();
+        check_name(&name)?;
+        if input.add_replica_regions.is_some() {
+            return Err(Error::invalid_request(
+                "Replication to other Regions is not supported by LocalEmu yet.",
+            ));
+        }
+        let value = value_of(input.secret_string, input.secret_binary)?;
+        check_tag_rules(&tags)?;
+        if tags.len() > MAX_TAGS {
+            return Err(too_many_tags());
+        }
+        let now = self.now();
+        let arn = secret_arn(&caller.namespace, &name, &self.ids.arn_suffix());
+        let mut secret = Secret::new(name, arn, now);
+        secret.description = non_empty(input.description);
+        secret.kms_key_id = non_empty(input.kms_key_id);
+        secret.secret_type = non_empty(input.secret_type);
+        if !tags.is_empty() {
+            secret.tags = Some(tags);
+        }
+        let version_id = match &value {
+            Some(v) => {
+                secret
+                    .versions
+                    .put(&token, v.clone(), &[AWSCURRENT.to_string()], now)?;
+                Some(token.clone())
+            }
+            None => None,
+        };
+        let ns = self.store.namespace_or_create(&caller.namespace);
+        let existing = match ns.insert_unless(secret, |old| !old.is_purged(now)) {
+            Ok(cell) => {
+                let s = cell.read();
+                return Ok(CreateSecretOutput {
+                    arn: s.arn.clone(),
+                    name: s.name.clone(),
+                    version_id,
+                });
+            }
+            Err(existing) => existing,
+        };
+        let old = existing.read();
+        create_conflict(&old, &token, value.as_ref())
+    }
+
+    pub fn update_secret(
+        &self,
+        caller: &Caller,
+        input: UpdateSecretInput,
+    ) -> Result<UpdateSecretOutput> {
+        let mut v = Violations::new();
+        require(&mut v, "secretId", input.secret_id.is_some());
+        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
+        check_version_id(
+            &mut v,
+            "clientRequestToken",
+            input.client_request_token.as_deref(),
+        );
+        v.length("description", input.description.as_deref(), 0, 2048);
+        v.length("kmsKeyId", input.kms_key_id.as_deref(), 0, 2048);
+        v.length("type", input.secret_type.as_deref(), 0, 256);
+        check_value_sizes(
+            &mut v,
+            input.secret_string.as_ref(),
+            input.secret_binary.as_ref(),
+        );
+        v.finish()?;
+        let id = input.secret_id.unwrap_or_default();
+        crate::domain::validate::check_secret_id(&id)?;
+        let token = input
+            .client_request_token
+            .ok_or_else(Error::missing_token)?;
+        let value = value_of(input.secret_string, input.secret_binary)?;
+        let found = self.find(caller, &id)?;
+        let now = self.now();
+        let mut s = found.cell.write();
+        if s.is_deleted() {
+            return Err(Error::marked_for_deletion());
+        }
+        let version_id = match value {
+            Some(value) => Some(put_current(&mut s, &token, value, now)?),
+            None => None,
+        };
+        let mut changed = version_id.is_some();
+        if let Some(d) = input.description {
+            s.description = non_empty(Some(d));
+            changed = true;
+        }
+        if let Some(k) = input.kms_key_id {
+            s.kms_key_id = non_empty(Some(k));
+            changed = true;
+        }
+        if let Some(t) = input.secret_type {
+            s.secret_type = non_empty(Some(t));
+            changed = true;
+        }
+        if changed {
+            s.touch_changed(now);
+        }
+        Ok(UpdateSecretOutput {
+            arn: s.arn.clone(),
+            name: s.name.clone(),
+            version_id,
+        })
+    }
+}
+
+/// Writes a new AWSCURRENT version under `token`, honouring the idempotency rules.
+fn put_current(s: &mut Secret, token: &str, value: SecretValue, now: i64) -> Result<String> {
+    match s
+        .versions
+        .put(token, value, &[AWSCURRENT.to_string()], now)?
+    {
+        PutOutcome::TokenInUse => Err(token_in_use(token, &s.arn)),
+        _ => Ok(token.to_string()),
+    }
+}
+
+/// Why CreateSecret cannot create `old.name` again, or the idempotent answer if this is
+/// a retry of the request that created it.
+fn create_conflict(
+    old: &Secret,
+    token: &str,
+    value: Option<&SecretValue>,
+) -> Result<CreateSecretOutput> {
+    if old.is_deleted() {
+        return Err(Error::invalid_request(
+            "You can't create this secret because a secret with this name is already scheduled \
+             for deletion.",
+        ));
+    }
+    match (old.versions.get(token), value) {
+        (Some(version), Some(value)) if version.value.as_ref() == Some(value) => {
+            Ok(CreateSecretOutput {
+                arn: old.arn.clone(),
+                name: old.name.clone(),
+                version_id: Some(token.to_string()),
+            })
+        }
+        (Some(_), _) => Err(token_in_use(token, &old.arn)),
+        (None, _) => Err(Error::new(
+            ErrorCode::ResourceExistsException,
+            format!(
+                "The operation failed because the secret {} already exists.",
+                old.name
+            ),
+        )),
+    }
+}

@@ -1,0 +1,157 @@
+//! The Secrets Manager operations as plain methods: typed input in, typed output out.
+//! Nothing here knows about HTTP; one module per operation family.
+
+mod deletion;
+mod describe;
+mod lifecycle;
+mod listing;
+pub mod model;
+mod password;
+mod stages;
+mod tags;
+mod values;
+
+pub use deletion::*;
+pub use describe::*;
+pub use lifecycle::*;
+pub use listing::*;
+pub use password::*;
+pub use stages::*;
+pub use tags::*;
+pub use values::*;
+
+use crate::clock::{Clock, IdSource, Millis};
+use crate::domain::arn::SecretRef;
+use crate::domain::validate::check_secret_id;
+use crate::domain::versions::SecretValue;
+use crate::domain::Namespace;
+use crate::error::{Error, Result};
+use crate::store::{NamespaceStore, SecretRefCell, Store};
+use std::sync::Arc;
+
+/// Who is calling: the (account, region) taken from the request's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub namespace: Namespace,
+    pub access_key_id: Option<String>,
+}
+
+/// The Secrets Manager service with its injected store, clock and id source.
+pub struct SecretsManager {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+}
+
+/// A secret found by SecretId, with the namespace it lives in.
+pub(crate) struct Found {
+    pub ns: Arc<NamespaceStore>,
+    pub namespace: Namespace,
+    pub cell: SecretRefCell,
+}
+
+impl SecretsManager {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
+        SecretsManager { store, clock, ids }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    /// Finds the secret a SecretId names (name, full ARN or partial ARN); a secret whose
+    /// recovery window has ended is purged on the spot and reported as missing.
+    pub(crate) fn find(&self, caller: &Caller, id: &str) -> Result<Found> {
+        check_secret_id(id)?;
+        let r = SecretRef::parse(id).ok_or_else(Error::not_found)?;
+        let namespace = r.namespace(&caller.namespace).clone();
+        let ns = self
+            .store
+            .namespace(&namespace)
+            .ok_or_else(Error::not_found)?;
+        for (name, suffix) in r.candidates() {
+            let Some(cell) = ns.get(name) else { continue };
+            let (suffix_ok, purged) = {
+                let s = cell.read();
+                let ok = suffix.is_none_or(|sfx| {
+                    s.arn.len() > sfx.len() && s.arn.ends_with(sfx) && {
+                        let cut = s.arn.len() - sfx.len() - 1;
+                        s.arn.as_bytes()[cut] == b'-'
+                    }
+                });
+                (ok, s.is_purged(self.now()))
+            };
+            if !suffix_ok {
+                continue;
+            }
+            if purged {
+                ns.remove(&cell);
+                return Err(Error::not_found());
+            }
+            return Ok(Found {
+                ns,
+                namespace,
+                cell,
+            });
+        }
+        Err(Error::not_found())
+    }
+}
+
+/// Exactly one of SecretString / SecretBinary, as AWS requires for a new version.
+pub(crate) fn value_of(
+    string: Option<String>,
+    binary: Option<Vec<u8>>,
+) -> Result<Option<SecretValue>> {
+    match (string, binary) {
+        (Some(_), Some(_)) => Err(Error::invalid_parameter(
+            "You can't specify both a binary secret value and a string secret value in the same secret.",
+        )),
+        (Some(s), None) => Ok(Some(SecretValue::String(s))),
+        (None, Some(b)) => Ok(Some(SecretValue::Binary(b))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// SecretString and SecretBinary share the model's 1..65536 bound.
+pub(crate) fn check_value_sizes(
+    v: &mut crate::domain::validate::Violations,
+    string: Option<&String>,
+    binary: Option<&Vec<u8>>,
+) {
+    v.sensitive_bytes("secretString", string.map(|s| s.len()), 1, 65_536);
+    v.sensitive_bytes("secretBinary", binary.map(Vec::len), 1, 65_536);
+}
+
+/// The model's bound on ClientRequestToken and every other version id.
+pub(crate) fn check_version_id(
+    v: &mut crate::domain::validate::Violations,
+    member: &str,
+    id: Option<&str>,
+) {
+    v.length(member, id, 32, 64);
+}
+
+pub(crate) fn token_in_use(token: &str, arn: &str) -> Error {
+    Error::new(
+        crate::error::ErrorCode::ResourceExistsException,
+        format!(
+            "You can't use ClientRequestToken {token} because that value is already in use for \
+             a version of secret {arn}."
+        ),
+    )
+}
+
+pub(crate) fn require(v: &mut crate::domain::validate::Violations, member: &str, present: bool) {
+    if !present {
+        v.missing(member);
+    }
+}

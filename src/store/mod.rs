@@ -1,0 +1,274 @@
+//! Where secrets live: per-namespace indexes of individually locked secrets.
+//!
+//! Lock order is always namespace index, then secret. Code holding a secret's lock never
+//! takes an index lock, so a reader of one secret never waits behind a writer of another.
+
+use crate::clock::Millis;
+use crate::domain::secret::Secret;
+use crate::domain::Namespace;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// One stored secret behind its own lock.
+pub struct SecretCell(RwLock<Secret>);
+
+impl SecretCell {
+    pub fn read(&self) -> RwLockReadGuard<'_, Secret> {
+        // A panic while holding the lock cannot leave a Secret half-changed in a way that
+        // matters more than refusing every later request, so poisoning is ignored.
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Secret> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub type SecretRefCell = Arc<SecretCell>;
+
+#[derive(Default)]
+struct Index {
+    by_name: BTreeMap<String, SecretRefCell>,
+    /// (CreatedDate, name): the default listing order, stable across inserts.
+    by_created: BTreeMap<(Millis, String), SecretRefCell>,
+}
+
+/// The secrets of one (account, region).
+#[derive(Default)]
+pub struct NamespaceStore {
+    index: RwLock<Index>,
+}
+
+/// Which index a scan walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanOrder {
+    Created,
+    Name,
+}
+
+/// A position in a scan: (created, name) for `Created`, (0, name) for `Name`.
+pub type ScanKey = (Millis, String);
+
+impl NamespaceStore {
+    fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, name: &str) -> Option<SecretRefCell> {
+        self.read().by_name.get(name).cloned()
+    }
+
+    /// Inserts `secret` unless its name is taken by a secret for which `keep` says true.
+    pub fn insert_unless(
+        &self,
+        secret: Secret,
+        keep: impl FnOnce(&Secret) -> bool,
+    ) -> Result<SecretRefCell, SecretRefCell> {
+        let mut index = self.write();
+        if let Some(existing) = index.by_name.get(&secret.name).cloned() {
+            let (created, keep_it) = {
+                let s = existing.read();
+                (s.created, keep(&s))
+            };
+            if keep_it {
+                return Err(existing);
+            }
+            index.by_created.remove(&(created, secret.name.clone()));
+        }
+        let key = (secret.created, secret.name.clone());
+        let cell = Arc::new(SecretCell(RwLock::new(secret)));
+        index.by_name.insert(key.1.clone(), cell.clone());
+        index.by_created.insert(key, cell.clone());
+        Ok(cell)
+    }
+
+    /// Removes `cell` if it is still the secret stored under its name.
+    pub fn remove(&self, cell: &SecretRefCell) {
+        let (name, created) = {
+            let s = cell.read();
+            (s.name.clone(), s.created)
+        };
+        let mut index = self.write();
+        if index
+            .by_name
+            .get(&name)
+            .is_some_and(|c| Arc::ptr_eq(c, cell))
+        {
+            index.by_name.remove(&name);
+            index.by_created.remove(&(created, name));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Walks secrets in `order` strictly after (or before, when `reverse`) `from`,
+    /// until `visit` returns false.
+    pub fn scan(
+        &self,
+        order: ScanOrder,
+        reverse: bool,
+        from: Option<&ScanKey>,
+        mut visit: impl FnMut(&ScanKey, &SecretRefCell) -> bool,
+    ) {
+        let index = self.read();
+        match order {
+            ScanOrder::Created => {
+                let bound = from.map_or(Bound::Unbounded, Bound::Excluded);
+                walk(&index.by_created, bound, reverse, |k, c| visit(k, c));
+            }
+            ScanOrder::Name => {
+                let bound = from.map_or(Bound::Unbounded, |k| Bound::Excluded(&k.1));
+                walk(&index.by_name, bound, reverse, |name, c| {
+                    visit(&(0, name.clone()), c)
+                });
+            }
+        }
+    }
+
+    pub fn all(&self) -> Vec<SecretRefCell> {
+        self.read().by_name.values().cloned().collect()
+    }
+}
+
+fn walk<K: Ord>(
+    map: &BTreeMap<K, SecretRefCell>,
+    from: Bound<&K>,
+    reverse: bool,
+    mut visit: impl FnMut(&K, &SecretRefCell) -> bool,
+) {
+    if reverse {
+        let range = map.range((Bound::Unbounded, from));
+        for (k, c) in range.rev() {
+            if !visit(k, c) {
+                return;
+            }
+        }
+    } else {
+        for (k, c) in map.range((from, Bound::Unbounded)) {
+            if !visit(k, c) {
+                return;
+            }
+        }
+    }
+}
+
+/// Every namespace LocalEmu has seen.
+#[derive(Default)]
+pub struct Store {
+    namespaces: RwLock<HashMap<Namespace, Arc<NamespaceStore>>>,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn namespace(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
+        let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+        map.get(ns).cloned()
+    }
+
+    pub fn namespace_or_create(&self, ns: &Namespace) -> Arc<NamespaceStore> {
+        if let Some(existing) = self.namespace(ns) {
+            return existing;
+        }
+        let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        map.entry(ns.clone()).or_default().clone()
+    }
+
+    pub fn namespaces(&self) -> Vec<Arc<NamespaceStore>> {
+        let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+        map.values().cloned().collect()
+    }
+
+    /// Removes every secret whose recovery window has ended; returns how many.
+    pub fn purge_expired(&self, now: Millis) -> usize {
+        let mut purged = 0;
+        for ns in self.namespaces() {
+            for cell in ns.all() {
+                if cell.read().is_purged(now) {
+                    ns.remove(&cell);
+                    purged += 1;
+                }
+            }
+        }
+        purged
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::secret::Deletion;
+
+    fn secret(name: &str, created: Millis) -> Secret {
+        Secret::new(name.into(), format!("arn:{name}"), created)
+    }
+
+    fn names(
+        ns: &NamespaceStore,
+        order: ScanOrder,
+        reverse: bool,
+        from: Option<&ScanKey>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        ns.scan(order, reverse, from, |_, c| {
+            out.push(c.read().name.clone());
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn scans_in_created_and_name_order() {
+        let ns = NamespaceStore::default();
+        for (n, t) in [("b", 1), ("a", 2), ("c", 3)] {
+            ns.insert_unless(secret(n, t), |_| true).ok().unwrap();
+        }
+        assert_eq!(names(&ns, ScanOrder::Created, false, None), ["b", "a", "c"]);
+        assert_eq!(names(&ns, ScanOrder::Created, true, None), ["c", "a", "b"]);
+        assert_eq!(names(&ns, ScanOrder::Name, false, None), ["a", "b", "c"]);
+        let after = (2, "a".to_string());
+        assert_eq!(names(&ns, ScanOrder::Created, false, Some(&after)), ["c"]);
+        assert_eq!(names(&ns, ScanOrder::Created, true, Some(&after)), ["b"]);
+    }
+
+    #[test]
+    fn insert_respects_existing_and_replaces_when_allowed() {
+        let ns = NamespaceStore::default();
+        ns.insert_unless(secret("a", 1), |_| true).ok().unwrap();
+        assert!(ns.insert_unless(secret("a", 2), |_| true).is_err());
+        let cell = ns.insert_unless(secret("a", 3), |_| false).ok().unwrap();
+        assert_eq!(ns.len(), 1);
+        assert_eq!(names(&ns, ScanOrder::Created, false, None), ["a"]);
+        ns.remove(&cell);
+        assert!(ns.is_empty());
+    }
+
+    #[test]
+    fn purges_only_expired() {
+        let store = Store::new();
+        let ns = store.namespace_or_create(&Namespace::new("1", "r"));
+        let mut gone = secret("gone", 1);
+        gone.deletion = Some(Deletion {
+            deleted_at: 1,
+            purge_at: 10,
+        });
+        ns.insert_unless(gone, |_| true).ok().unwrap();
+        ns.insert_unless(secret("kept", 1), |_| true).ok().unwrap();
+        assert_eq!(store.purge_expired(9), 0);
+        assert_eq!(store.purge_expired(10), 1);
+        assert_eq!(ns.len(), 1);
+    }
+}
