@@ -66,7 +66,7 @@ impl NamespaceStore {
     /// Inserts `secret` unless its name is taken by a secret for which `keep` says true.
     pub fn insert_unless(
         &self,
-        secret: Secret,
+        mut secret: Secret,
         keep: impl FnOnce(&Secret) -> bool,
     ) -> Result<SecretRefCell, SecretRefCell> {
         let mut index = self.write();
@@ -79,6 +79,13 @@ impl NamespaceStore {
                 return Err(existing);
             }
             index.by_created.remove(&(created, secret.name.clone()));
+        }
+        // Secrets created within one millisecond must still list in creation order.
+        if let Some(&(last, _)) = index.by_created.keys().next_back() {
+            if secret.created <= last {
+                secret.created = last + 1;
+                secret.last_changed = secret.last_changed.max(secret.created);
+            }
         }
         let key = (secret.created, secret.name.clone());
         let cell = Arc::new(SecretCell(RwLock::new(secret)));

@@ -1,5 +1,13 @@
-use aws_sdk_secretsmanager as _;
-use aws_smithy_http_client as _;
-use http_body_util as _;
-use hyper as _;
-use hyper_util as _;
+//! Integration tests: the official AWS SDK for Rust (and raw HTTP where SDKs never go)
+//! against a real LocalEmu server on an ephemeral port.
+
+mod accounts;
+mod common;
+mod deletion;
+mod lifecycle;
+mod listing;
+mod password;
+mod raw;
+mod stages;
+mod tags;
+mod values;

@@ -1,0 +1,189 @@
+//! Test harness: servers on ephemeral ports, SDK clients, raw HTTP, error helpers.
+
+use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+use aws_sdk_secretsmanager::Client;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use localemu::clock::{ManualClock, RandomIds};
+use localemu::config::Config;
+use localemu::server::{Deps, Server};
+use localemu::store::Store;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+pub const ACCOUNT: &str = "000000000000";
+pub const REGION: &str = "us-east-1";
+/// 2026-01-15T12:00:00Z: midday, so a day boundary is far away.
+pub const START: i64 = 1_768_478_400_000;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub clock: Arc<ManualClock>,
+}
+
+impl TestServer {
+    /// A server of its own, for tests that move its clock.
+    pub async fn isolated() -> TestServer {
+        let (server, clock) = bind().await;
+        let addr = server.local_addr().unwrap();
+        tokio::spawn(server.run(std::future::pending()));
+        TestServer { addr, clock }
+    }
+
+    pub fn client(&self) -> Client {
+        client_for(self.addr, "test", REGION)
+    }
+
+    pub fn client_as(&self, access_key: &str, region: &str) -> Client {
+        client_for(self.addr, access_key, region)
+    }
+}
+
+async fn bind() -> (Server, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(START));
+    let deps = Deps {
+        clock: clock.clone(),
+        ids: Arc::new(RandomIds),
+        store: Arc::new(Store::new()),
+    };
+    let config = Config {
+        port: 0,
+        ..Config::default()
+    };
+    (Server::bind(&config, deps).await.unwrap(), clock)
+}
+
+/// One server for the whole test binary, on a thread of its own, for tests that only need
+/// unique names. Its clock never moves.
+pub fn shared() -> &'static TestServer {
+    static SHARED: OnceLock<TestServer> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let (server, clock) = bind().await;
+                tx.send(TestServer {
+                    addr: server.local_addr().unwrap(),
+                    clock,
+                })
+                .unwrap();
+                server.run(std::future::pending()).await.unwrap();
+            });
+        });
+        rx.recv().unwrap()
+    })
+}
+
+pub fn client_for(addr: SocketAddr, access_key: &str, region: &str) -> Client {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let conf = aws_sdk_secretsmanager::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new(access_key, "secret", None, None, "tests"))
+        .endpoint_url(format!("http://{addr}"))
+        .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
+        .http_client(http)
+        .build();
+    Client::from_conf(conf)
+}
+
+/// A name no other test uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let pid = std::process::id();
+    format!("{prefix}-{pid}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A fresh ClientRequestToken.
+pub fn token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The (code, message) of a failed SDK call; panics if the call succeeded.
+pub fn err<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+    r: Result<T, E>,
+) -> (String, String) {
+    let e = r.expect_err("the call should have failed");
+    (
+        e.code().unwrap_or("<no code>").to_string(),
+        e.message().unwrap_or("<no message>").to_string(),
+    )
+}
+
+pub async fn create(c: &Client, name: &str, value: &str) -> String {
+    c.create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap()
+}
+
+pub async fn current_value(c: &Client, id: &str) -> String {
+    c.get_secret_value()
+        .secret_id(id)
+        .send()
+        .await
+        .unwrap()
+        .secret_string
+        .unwrap()
+}
+
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+/// Sends a hand-made request, for what SDKs never send.
+pub async fn raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> RawResponse {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+    tokio::spawn(conn);
+    let mut req = hyper::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let response = sender
+        .send_request(req.body(Full::new(Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    RawResponse {
+        status,
+        headers,
+        json,
+    }
+}
+
+/// A raw JSON 1.1 call to a Secrets Manager operation.
+pub async fn raw_op(addr: SocketAddr, op: &str, body: &str) -> RawResponse {
+    let target = format!("secretsmanager.{op}");
+    let headers = [
+        ("x-amz-target", target.as_str()),
+        ("content-type", "application/x-amz-json-1.1"),
+    ];
+    raw(addr, "POST", "/", &headers, body.as_bytes().to_vec()).await
+}
