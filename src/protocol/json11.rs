@@ -1,7 +1,8 @@
 //! AWS JSON 1.1 for Secrets Manager: `X-Amz-Target` routing and the typed body codec.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::secretsmanager::{Caller, SecretsManager};
+use crate::secretsmanager::{Ack, Caller, SecretsManager};
+use crate::store::durable::Ticket;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -75,37 +76,57 @@ fn describe_type_error(e: &serde_json::Error) -> String {
     format!("A member of the request has the wrong type: expected {expected}.")
 }
 
-fn call<I, O>(body: &[u8], op: impl FnOnce(I) -> Result<O>) -> Result<Vec<u8>>
+/// An encoded response body and the ticket to wait on before sending it.
+pub type Reply = (Vec<u8>, Ticket);
+
+fn encode<O: Serialize>(output: &O) -> Result<Vec<u8>> {
+    serde_json::to_vec(output).map_err(|_| Error::internal())
+}
+
+/// Runs an operation that changes nothing durable.
+fn call<I, O>(body: &[u8], op: impl FnOnce(I) -> Result<O>) -> Result<Reply>
 where
     I: DeserializeOwned,
     O: Serialize,
 {
     let output = op(decode(body)?)?;
-    serde_json::to_vec(&output).map_err(|_| Error::internal())
+    Ok((encode(&output)?, Ticket::ready()))
 }
 
-fn not_yet(op: &str) -> Result<Vec<u8>> {
+/// Runs an operation whose change must be durable before it is acknowledged.
+fn call_ack<I, O>(body: &[u8], op: impl FnOnce(I) -> Result<Ack<O>>) -> Result<Reply>
+where
+    I: DeserializeOwned,
+    O: Serialize,
+{
+    let ack = op(decode(body)?)?;
+    Ok((encode(&ack.output)?, ack.ticket))
+}
+
+fn not_yet(op: &str) -> Result<Reply> {
     Err(Error::invalid_request(format!(
         "The {op} operation is not supported by LocalEmu yet."
     )))
 }
 
 /// Decodes the body for `op`, runs it, and encodes its output.
-pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> Result<Vec<u8>> {
+pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> Result<Reply> {
     match op {
-        "CreateSecret" => call(body, |i| sm.create_secret(caller, i)),
+        "CreateSecret" => call_ack(body, |i| sm.create_secret(caller, i)),
         "DescribeSecret" => call(body, |i| sm.describe_secret(caller, i)),
-        "UpdateSecret" => call(body, |i| sm.update_secret(caller, i)),
-        "DeleteSecret" => call(body, |i| sm.delete_secret(caller, i)),
-        "RestoreSecret" => call(body, |i| sm.restore_secret(caller, i)),
+        "UpdateSecret" => call_ack(body, |i| sm.update_secret(caller, i)),
+        "DeleteSecret" => call_ack(body, |i| sm.delete_secret(caller, i)),
+        "RestoreSecret" => call_ack(body, |i| sm.restore_secret(caller, i)),
         "GetSecretValue" => call(body, |i| sm.get_secret_value(caller, i)),
-        "PutSecretValue" => call(body, |i| sm.put_secret_value(caller, i)),
+        "PutSecretValue" => call_ack(body, |i| sm.put_secret_value(caller, i)),
         "BatchGetSecretValue" => call(body, |i| sm.batch_get_secret_value(caller, i)),
         "ListSecrets" => call(body, |i| sm.list_secrets(caller, i)),
         "ListSecretVersionIds" => call(body, |i| sm.list_secret_version_ids(caller, i)),
-        "UpdateSecretVersionStage" => call(body, |i| sm.update_secret_version_stage(caller, i)),
-        "TagResource" => call(body, |i| sm.tag_resource(caller, i)),
-        "UntagResource" => call(body, |i| sm.untag_resource(caller, i)),
+        "UpdateSecretVersionStage" => {
+            call_ack(body, |i| sm.update_secret_version_stage(caller, i))
+        }
+        "TagResource" => call_ack(body, |i| sm.tag_resource(caller, i)),
+        "UntagResource" => call_ack(body, |i| sm.untag_resource(caller, i)),
         "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),
         other => not_yet(other),
     }

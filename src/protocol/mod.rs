@@ -31,6 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", post(handle_json11))
         .route("/_localstack/health", get(health))
         .route("/_awsemu/health", get(health))
+        .route("/_awsemu/reset", post(reset))
         .fallback(fallback)
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
@@ -97,7 +98,12 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
         let op = json11::operation(target)?;
         let caller = caller(&parts.headers, &state.default_region)?;
         let body = read_body(body).await?;
-        json11::dispatch(&state.secretsmanager, &caller, op, &body).map(|out| (op, out))
+        let (out, ticket) = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
+        // The answer waits until the change is durable; no lock is held while waiting.
+        if !ticket.durable().await {
+            return Err(Error::internal());
+        }
+        Ok((op, out))
     }
     .await;
     let (op, response) = match result {
@@ -130,6 +136,19 @@ async fn health() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
+}
+
+/// Wipes all state, for test isolation between runs.
+async fn reset(State(state): State<Arc<AppState>>) -> Response {
+    if !state.secretsmanager.reset().durable().await {
+        return render_error(&Error::internal());
+    }
+    let mut response = Response::new(Body::from("{\"reset\": true}"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 async fn fallback() -> Response {

@@ -1,12 +1,13 @@
 //! DeleteSecret and RestoreSecret: recovery windows, forced deletion, restoring.
 
 use super::model::ts;
-use super::{require, Caller, SecretsManager};
+use super::{require, Ack, Caller, SecretsManager};
 use crate::clock::DAY_MS;
 use crate::domain::arn::{secret_arn, SecretRef};
 use crate::domain::secret::Deletion;
 use crate::domain::validate::{check_secret_id, Violations};
 use crate::error::{Error, ErrorCode, Result};
+use crate::store::durable::Ticket;
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
@@ -57,7 +58,7 @@ impl SecretsManager {
         &self,
         caller: &Caller,
         input: DeleteSecretInput,
-    ) -> Result<DeleteSecretOutput> {
+    ) -> Result<Ack<DeleteSecretOutput>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let force = input.force_delete_without_recovery.unwrap_or(false);
         let days = match (force, input.recovery_window_in_days) {
@@ -78,7 +79,8 @@ impl SecretsManager {
         let found = match self.find(caller, &id) {
             Ok(found) => found,
             Err(e) if force && e.code == ErrorCode::ResourceNotFoundException => {
-                return Ok(self.phantom_deletion(caller, &id, now));
+                let output = self.phantom_deletion(caller, &id, now);
+                return Ok(Ack::new(output, Ticket::ready()));
             }
             Err(e) => return Err(e),
         };
@@ -87,12 +89,13 @@ impl SecretsManager {
                 let s = found.cell.read();
                 (s.arn.clone(), s.name.clone())
             };
-            found.ns.remove(&found.cell);
-            return Ok(DeleteSecretOutput {
+            let ticket = found.ns.remove(&found.cell);
+            let output = DeleteSecretOutput {
                 arn,
                 name,
                 deletion_date: ts(now),
-            });
+            };
+            return Ok(Ack::new(output, ticket));
         }
         let mut s = found.cell.write();
         if s.is_deleted() {
@@ -105,11 +108,13 @@ impl SecretsManager {
             purge_at: now + days * DAY_MS,
         };
         s.deletion = Some(deletion);
-        Ok(DeleteSecretOutput {
+        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let output = DeleteSecretOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
             deletion_date: ts(deletion.purge_at),
-        })
+        };
+        Ok(Ack::new(output, ticket))
     }
 
     /// AWS answers a forced deletion of a secret that does not exist with success.
@@ -128,16 +133,19 @@ impl SecretsManager {
         }
     }
 
-    pub fn restore_secret(&self, caller: &Caller, input: RestoreSecretInput) -> Result<ArnAndName> {
+    pub fn restore_secret(&self, caller: &Caller, input: RestoreSecretInput) -> Result<Ack<ArnAndName>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;
         let mut s = found.cell.write();
+        let mut ticket = Ticket::ready();
         if s.deletion.take().is_some() {
             s.touch_changed(self.now());
+            ticket = found.ns.commit(&found.cell, &s, &[]);
         }
-        Ok(ArnAndName {
+        let output = ArnAndName {
             arn: s.arn.clone(),
             name: s.name.clone(),
-        })
+        };
+        Ok(Ack::new(output, ticket))
     }
 }

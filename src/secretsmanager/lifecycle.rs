@@ -2,13 +2,15 @@
 
 use super::model::{check_tag_rules, check_tags, too_many_tags, WireTag, MAX_TAGS};
 use super::{
-    check_value_sizes, check_version_id, require, token_in_use, value_of, Caller, SecretsManager,
+    check_value_sizes, check_version_id, require, token_in_use, value_of, Ack, Caller,
+    SecretsManager,
 };
 use crate::domain::arn::secret_arn;
 use crate::domain::secret::Secret;
 use crate::domain::validate::{check_name, Violations};
 use crate::domain::versions::{PutOutcome, SecretValue, AWSCURRENT};
 use crate::error::{Error, ErrorCode, Result};
+use crate::store::durable::Ticket;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,7 +89,7 @@ impl SecretsManager {
         &self,
         caller: &Caller,
         input: CreateSecretInput,
-    ) -> Result<CreateSecretOutput> {
+    ) -> Result<Ack<CreateSecretOutput>> {
         let tags = input.validate()?;
         let token = input
             .client_request_token
@@ -124,25 +126,27 @@ impl SecretsManager {
         };
         let ns = self.store.namespace_or_create(&caller.namespace);
         let existing = match ns.insert_unless(secret, |old| !old.is_purged(now)) {
-            Ok(cell) => {
+            Ok((cell, ticket)) => {
                 let s = cell.read();
-                return Ok(CreateSecretOutput {
+                let output = CreateSecretOutput {
                     arn: s.arn.clone(),
                     name: s.name.clone(),
                     version_id,
-                });
+                };
+                return Ok(Ack::new(output, ticket));
             }
             Err(existing) => existing,
         };
         let old = existing.read();
-        create_conflict(&old, &token, value.as_ref())
+        let output = create_conflict(&old, &token, value.as_ref())?;
+        Ok(Ack::new(output, Ticket::ready()))
     }
 
     pub fn update_secret(
         &self,
         caller: &Caller,
         input: UpdateSecretInput,
-    ) -> Result<UpdateSecretOutput> {
+    ) -> Result<Ack<UpdateSecretOutput>> {
         let mut v = Violations::new();
         require(&mut v, "secretId", input.secret_id.is_some());
         v.length("secretId", input.secret_id.as_deref(), 1, 2048);
@@ -189,14 +193,18 @@ impl SecretsManager {
             s.secret_type = non_empty(Some(t));
             changed = true;
         }
+        let mut ticket = Ticket::ready();
         if changed {
             s.touch_changed(now);
+            let written: Vec<&str> = version_id.iter().map(String::as_str).collect();
+            ticket = found.ns.commit(&found.cell, &s, &written);
         }
-        Ok(UpdateSecretOutput {
+        let output = UpdateSecretOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
             version_id,
-        })
+        };
+        Ok(Ack::new(output, ticket))
     }
 }
 

@@ -3,7 +3,7 @@
 use super::deletion::ArnAndName;
 use super::listing::{decode_token, encode_token};
 use super::model::ts;
-use super::{check_version_id, require, Caller, SecretsManager};
+use super::{check_version_id, require, Ack, Caller, SecretsManager};
 use crate::domain::validate::Violations;
 use crate::domain::versions::Version;
 use crate::error::{Error, Result};
@@ -69,7 +69,7 @@ impl SecretsManager {
         &self,
         caller: &Caller,
         input: UpdateSecretVersionStageInput,
-    ) -> Result<ArnAndName> {
+    ) -> Result<Ack<ArnAndName>> {
         let mut v = Violations::new();
         require(&mut v, "secretId", input.secret_id.is_some());
         v.length("secretId", input.secret_id.as_deref(), 1, 2048);
@@ -97,10 +97,12 @@ impl SecretsManager {
             input.move_to_version_id.as_deref(),
         )?;
         s.touch_changed(self.now());
-        Ok(ArnAndName {
+        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let output = ArnAndName {
             arn: s.arn.clone(),
             name: s.name.clone(),
-        })
+        };
+        Ok(Ack::new(output, ticket))
     }
 
     pub fn list_secret_version_ids(

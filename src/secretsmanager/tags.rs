@@ -2,7 +2,7 @@
 
 use super::deletion::check_secret_id_member;
 use super::model::{check_tag_rules, check_tags, too_many_tags, Empty, WireTag, MAX_TAGS};
-use super::{require, Caller, SecretsManager};
+use super::{require, Ack, Caller, SecretsManager};
 use crate::domain::validate::Violations;
 use crate::error::{Error, Result};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ pub struct UntagResourceInput {
 }
 
 impl SecretsManager {
-    pub fn tag_resource(&self, caller: &Caller, input: TagResourceInput) -> Result<Empty> {
+    pub fn tag_resource(&self, caller: &Caller, input: TagResourceInput) -> Result<Ack<Empty>> {
         let mut v = Violations::new();
         require(&mut v, "tags", input.tags.is_some());
         let tags = check_tags("tags", input.tags.as_deref().unwrap_or_default(), &mut v);
@@ -39,10 +39,11 @@ impl SecretsManager {
         }
         s.merge_tags(tags);
         s.touch_changed(self.now());
-        Ok(Empty {})
+        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        Ok(Ack::new(Empty {}, ticket))
     }
 
-    pub fn untag_resource(&self, caller: &Caller, input: UntagResourceInput) -> Result<Empty> {
+    pub fn untag_resource(&self, caller: &Caller, input: UntagResourceInput) -> Result<Ack<Empty>> {
         let mut v = Violations::new();
         require(&mut v, "tagKeys", input.tag_keys.is_some());
         for (i, k) in input.tag_keys.iter().flatten().enumerate() {
@@ -57,6 +58,7 @@ impl SecretsManager {
         }
         s.remove_tags(&input.tag_keys.unwrap_or_default());
         s.touch_changed(self.now());
-        Ok(Empty {})
+        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        Ok(Ack::new(Empty {}, ticket))
     }
 }

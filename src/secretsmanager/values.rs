@@ -3,7 +3,7 @@
 use super::listing::{decode_token, encode_token};
 use super::model::{check_filters, ts, WireFilter};
 use super::{
-    check_value_sizes, check_version_id, require, token_in_use, value_of, Caller, Found,
+    check_value_sizes, check_version_id, require, token_in_use, value_of, Ack, Caller, Found,
     SecretsManager,
 };
 use crate::domain::filter::matches_all;
@@ -11,6 +11,7 @@ use crate::domain::secret::Secret;
 use crate::domain::validate::{check_secret_id, Violations};
 use crate::domain::versions::{PutOutcome, SecretValue, Version, AWSCURRENT};
 use crate::error::{Error, ErrorCode, Result};
+use crate::store::durable::Ticket;
 use crate::store::ScanOrder;
 use serde::{Deserialize, Serialize};
 
@@ -161,7 +162,10 @@ impl SecretsManager {
             (value_output(&s, v), s.access_is_stale(&v.id, now))
         };
         if stale {
-            found.cell.write().touch_accessed(&out.version_id, now);
+            let mut s = found.cell.write();
+            s.touch_accessed(&out.version_id, now);
+            // Not awaited: an access date is bookkeeping, not an acknowledged write.
+            let _ = found.ns.commit(&found.cell, &s, &[]);
         }
         Ok(out)
     }
@@ -190,7 +194,7 @@ impl SecretsManager {
         &self,
         caller: &Caller,
         input: PutSecretValueInput,
-    ) -> Result<PutSecretValueOutput> {
+    ) -> Result<Ack<PutSecretValueOutput>> {
         let mut v = Violations::new();
         require(&mut v, "secretId", input.secret_id.is_some());
         v.length("secretId", input.secret_id.as_deref(), 1, 2048);
@@ -230,17 +234,21 @@ impl SecretsManager {
             return Err(Error::marked_for_deletion());
         }
         self.check_cross_account(caller, &found, &s)?;
-        match s.versions.put(&token, value, &stages, now)? {
+        let ticket = match s.versions.put(&token, value, &stages, now)? {
             PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),
-            PutOutcome::Unchanged => {}
-            PutOutcome::Created | PutOutcome::Filled => s.touch_changed(now),
-        }
-        Ok(PutSecretValueOutput {
+            PutOutcome::Unchanged => Ticket::ready(),
+            PutOutcome::Created | PutOutcome::Filled => {
+                s.touch_changed(now);
+                found.ns.commit(&found.cell, &s, &[token.as_str()])
+            }
+        };
+        let output = PutSecretValueOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
             version_id: token,
             version_stages: stages,
-        })
+        };
+        Ok(Ack::new(output, ticket))
     }
 
     pub fn batch_get_secret_value(

@@ -1,27 +1,48 @@
-//! Where secrets live: per-namespace indexes of individually locked secrets.
+//! Where secrets live: per-namespace indexes of individually locked secrets, kept in
+//! memory and, with persistence on, journaled to an embedded database.
 //!
 //! Lock order is always namespace index, then secret. Code holding a secret's lock never
 //! takes an index lock, so a reader of one secret never waits behind a writer of another.
+//! A change is journaled while the secret's lock is held, so the journal sees the changes
+//! of one secret in the order they happened.
+
+pub mod durable;
+pub mod record;
+pub mod transfer;
 
 use crate::clock::Millis;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
+use durable::{secret_key, Durable, Op, Ticket};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One stored secret behind its own lock.
-pub struct SecretCell(RwLock<Secret>);
+pub struct SecretCell {
+    secret: RwLock<Secret>,
+    /// Set once the secret left its index; later changes to it are not journaled.
+    removed: AtomicBool,
+}
 
 impl SecretCell {
+    fn new(secret: Secret) -> Self {
+        SecretCell {
+            secret: RwLock::new(secret),
+            removed: AtomicBool::new(false),
+        }
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, Secret> {
         // A panic while holding the lock cannot leave a Secret half-changed in a way that
         // matters more than refusing every later request, so poisoning is ignored.
-        self.0.read().unwrap_or_else(|e| e.into_inner())
+        self.secret.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn write(&self) -> RwLockWriteGuard<'_, Secret> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
+        self.secret.write().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -35,8 +56,9 @@ struct Index {
 }
 
 /// The secrets of one (account, region).
-#[derive(Default)]
 pub struct NamespaceStore {
+    namespace: Namespace,
+    journal: Option<Arc<Durable>>,
     index: RwLock<Index>,
 }
 
@@ -51,6 +73,30 @@ pub enum ScanOrder {
 pub type ScanKey = (Millis, String);
 
 impl NamespaceStore {
+    fn new(namespace: Namespace, journal: Option<Arc<Durable>>) -> Self {
+        NamespaceStore {
+            namespace,
+            journal,
+            index: RwLock::default(),
+        }
+    }
+
+    fn journal(&self, op: impl FnOnce() -> Op) -> Ticket {
+        match &self.journal {
+            Some(j) => j.submit(op()),
+            None => Ticket::ready(),
+        }
+    }
+
+    /// Journals `s`, the locked content of `cell`, after a change; `new_values` names the
+    /// versions whose values were written by that change.
+    pub fn commit(&self, cell: &SecretCell, s: &Secret, new_values: &[&str]) -> Ticket {
+        if cell.removed.load(Ordering::SeqCst) {
+            return Ticket::ready();
+        }
+        self.journal(|| durable::upsert(&self.namespace, s, new_values, false))
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Index> {
         self.index.read().unwrap_or_else(|e| e.into_inner())
     }
@@ -63,12 +109,13 @@ impl NamespaceStore {
         self.read().by_name.get(name).cloned()
     }
 
-    /// Inserts `secret` unless its name is taken by a secret for which `keep` says true.
+    /// Inserts and journals `secret` unless its name is taken by a secret for which `keep`
+    /// says true.
     pub fn insert_unless(
         &self,
         mut secret: Secret,
         keep: impl FnOnce(&Secret) -> bool,
-    ) -> Result<SecretRefCell, SecretRefCell> {
+    ) -> Result<(SecretRefCell, Ticket), SecretRefCell> {
         let mut index = self.write();
         if let Some(existing) = index.by_name.get(&secret.name).cloned() {
             let (created, keep_it) = {
@@ -78,6 +125,8 @@ impl NamespaceStore {
             if keep_it {
                 return Err(existing);
             }
+            let _guard = existing.write();
+            existing.removed.store(true, Ordering::SeqCst);
             index.by_created.remove(&(created, secret.name.clone()));
         }
         // Secrets created within one millisecond must still list in creation order.
@@ -87,28 +136,39 @@ impl NamespaceStore {
                 secret.last_changed = secret.last_changed.max(secret.created);
             }
         }
-        let key = (secret.created, secret.name.clone());
-        let cell = Arc::new(SecretCell(RwLock::new(secret)));
-        index.by_name.insert(key.1.clone(), cell.clone());
-        index.by_created.insert(key, cell.clone());
-        Ok(cell)
+        let ids: Vec<&str> = secret.versions.iter().map(|v| v.id.as_str()).collect();
+        // Journaled before the index lock is released, so no later change can overtake it.
+        let ticket = self.journal(|| durable::upsert(&self.namespace, &secret, &ids, true));
+        let cell = Arc::new(SecretCell::new(secret));
+        Self::index_cell(&mut index, &cell);
+        Ok((cell, ticket))
     }
 
-    /// Removes `cell` if it is still the secret stored under its name.
-    pub fn remove(&self, cell: &SecretRefCell) {
+    fn index_cell(index: &mut Index, cell: &SecretRefCell) {
+        let s = cell.read();
+        index.by_name.insert(s.name.clone(), cell.clone());
+        index.by_created.insert((s.created, s.name.clone()), cell.clone());
+    }
+
+    /// Removes and journals `cell` if it is still the secret stored under its name.
+    pub fn remove(&self, cell: &SecretRefCell) -> Ticket {
         let (name, created) = {
             let s = cell.read();
             (s.name.clone(), s.created)
         };
         let mut index = self.write();
-        if index
-            .by_name
-            .get(&name)
-            .is_some_and(|c| Arc::ptr_eq(c, cell))
-        {
-            index.by_name.remove(&name);
-            index.by_created.remove(&(created, name));
+        if !index.by_name.get(&name).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+            return Ticket::ready();
         }
+        index.by_name.remove(&name);
+        index.by_created.remove(&(created, name.clone()));
+        // Taken after the index lock (the one lock order), so no change to this secret is
+        // being journaled while it is marked removed.
+        let _guard = cell.write();
+        cell.removed.store(true, Ordering::SeqCst);
+        self.journal(|| Op::Remove {
+            key: secret_key(&self.namespace, &name),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -173,12 +233,33 @@ fn walk<K: Ord>(
 /// Every namespace LocalEmu has seen.
 #[derive(Default)]
 pub struct Store {
+    journal: Option<Arc<Durable>>,
     namespaces: RwLock<HashMap<Namespace, Arc<NamespaceStore>>>,
 }
 
 impl Store {
+    /// State in memory only.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// State journaled to the database in `dir`, restored from it first.
+    pub fn open(dir: &Path) -> Result<Store, String> {
+        let (journal, secrets) = Durable::open(dir)?;
+        let store = Store {
+            journal: Some(Arc::new(journal)),
+            namespaces: RwLock::default(),
+        };
+        for (ns, secret) in secrets {
+            let ns = store.namespace_or_create(&ns);
+            let cell = Arc::new(SecretCell::new(secret));
+            NamespaceStore::index_cell(&mut ns.write(), &cell);
+        }
+        Ok(store)
+    }
+
+    pub fn is_durable(&self) -> bool {
+        self.journal.is_some()
     }
 
     pub fn namespace(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
@@ -191,18 +272,21 @@ impl Store {
             return existing;
         }
         let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
-        map.entry(ns.clone()).or_default().clone()
+        map.entry(ns.clone())
+            .or_insert_with(|| Arc::new(NamespaceStore::new(ns.clone(), self.journal.clone())))
+            .clone()
     }
 
-    pub fn namespaces(&self) -> Vec<Arc<NamespaceStore>> {
+    /// Every namespace with its name.
+    pub fn namespaces(&self) -> Vec<(Namespace, Arc<NamespaceStore>)> {
         let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
-        map.values().cloned().collect()
+        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
     /// Removes every secret whose recovery window has ended; returns how many.
     pub fn purge_expired(&self, now: Millis) -> usize {
         let mut purged = 0;
-        for ns in self.namespaces() {
+        for (_, ns) in self.namespaces() {
             for cell in ns.all() {
                 if cell.read().is_purged(now) {
                     ns.remove(&cell);
@@ -211,6 +295,19 @@ impl Store {
             }
         }
         purged
+    }
+
+    /// Forgets every secret of every namespace.
+    pub fn reset(&self) -> Ticket {
+        for (_, ns) in self.namespaces() {
+            for cell in ns.all() {
+                ns.remove(&cell);
+            }
+        }
+        match &self.journal {
+            Some(j) => j.submit(Op::Clear),
+            None => Ticket::ready(),
+        }
     }
 }
 
@@ -237,9 +334,13 @@ mod tests {
         out
     }
 
+    fn memory_ns() -> NamespaceStore {
+        NamespaceStore::new(Namespace::new("1", "r"), None)
+    }
+
     #[test]
     fn scans_in_created_and_name_order() {
-        let ns = NamespaceStore::default();
+        let ns = memory_ns();
         for (n, t) in [("b", 1), ("a", 2), ("c", 3)] {
             ns.insert_unless(secret(n, t), |_| true).ok().unwrap();
         }
@@ -253,10 +354,10 @@ mod tests {
 
     #[test]
     fn insert_respects_existing_and_replaces_when_allowed() {
-        let ns = NamespaceStore::default();
+        let ns = memory_ns();
         ns.insert_unless(secret("a", 1), |_| true).ok().unwrap();
         assert!(ns.insert_unless(secret("a", 2), |_| true).is_err());
-        let cell = ns.insert_unless(secret("a", 3), |_| false).ok().unwrap();
+        let (cell, _) = ns.insert_unless(secret("a", 3), |_| false).ok().unwrap();
         assert_eq!(ns.len(), 1);
         assert_eq!(names(&ns, ScanOrder::Created, false, None), ["a"]);
         ns.remove(&cell);
