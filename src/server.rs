@@ -63,6 +63,9 @@ impl Server {
             .with_graceful_shutdown(shutdown)
             .await;
         purger.abort();
+        // Waiting for the task to go drops its share of the state now, which closes the
+        // database before this returns.
+        let _ = purger.await;
         result
     }
 }

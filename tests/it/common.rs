@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
+
 pub const ACCOUNT: &str = "000000000000";
 pub const REGION: &str = "us-east-1";
 /// 2026-01-15T12:00:00Z: midday, so a day boundary is far away.
@@ -186,4 +187,61 @@ pub async fn raw_op(addr: SocketAddr, op: &str, body: &str) -> RawResponse {
         ("content-type", "application/x-amz-json-1.1"),
     ];
     raw(addr, "POST", "/", &headers, body.as_bytes().to_vec()).await
+}
+
+/// A server over a persistent store in `dir`, stopped by `stop()`.
+pub struct PersistentServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl PersistentServer {
+    pub async fn start(dir: &std::path::Path, clock: Arc<ManualClock>) -> PersistentServer {
+        let store = Store::open(dir).expect("open the data directory");
+        let deps = Deps {
+            clock,
+            ids: Arc::new(RandomIds),
+            store: Arc::new(store),
+        };
+        let config = Config {
+            port: 0,
+            ..Config::default()
+        };
+        let server = Server::bind(&config, deps).await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let done = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        PersistentServer {
+            addr,
+            stop: Some(tx),
+            done,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        client_for(self.addr, "test", REGION)
+    }
+
+    /// Stops the server and waits until its database is closed.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.done).await.unwrap();
+    }
+}
+
+/// A fresh, empty directory under the target directory.
+pub fn temp_dir(prefix: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(unique(prefix));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
 }

@@ -7,6 +7,7 @@ mod deletion;
 mod lifecycle;
 mod listing;
 mod password;
+mod persistence;
 mod raw;
 mod stages;
 mod tags;

@@ -1,0 +1,146 @@
+//! Durable state through restarts of an in-process server over the same data directory.
+
+use crate::common::*;
+use aws_sdk_secretsmanager::primitives::Blob;
+use aws_sdk_secretsmanager::types::Tag;
+use localemu::clock::{ManualClock, DAY_MS};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Everything the API shows about a secret, as raw JSON.
+async fn snapshot(addr: SocketAddr, id: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    let describe = raw_op(addr, "DescribeSecret", &format!("{{\"SecretId\":\"{id}\"}}")).await;
+    out.push(describe.json);
+    let versions = raw_op(
+        addr,
+        "ListSecretVersionIds",
+        &format!("{{\"SecretId\":\"{id}\",\"IncludeDeprecated\":true}}"),
+    )
+    .await;
+    out.push(versions.json.clone());
+    for v in versions.json["Versions"].as_array().into_iter().flatten() {
+        let vid = v["VersionId"].as_str().unwrap();
+        let body = format!("{{\"SecretId\":\"{id}\",\"VersionId\":\"{vid}\"}}");
+        out.push(raw_op(addr, "GetSecretValue", &body).await.json);
+    }
+    out
+}
+
+#[tokio::test]
+async fn everything_survives_a_restart() {
+    let dir = temp_dir("persist-all");
+    let clock = Arc::new(ManualClock::new(START));
+    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let c = server.client();
+    c.create_secret()
+        .name("full")
+        .description("all the fields")
+        .kms_key_id("alias/mine")
+        .secret_string("v1")
+        .tags(Tag::builder().key("env").value("dev").build())
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value().secret_id("full").secret_binary(Blob::new(vec![0, 1, 255])).send().await.unwrap();
+    c.put_secret_value().secret_id("full").secret_string("v3").send().await.unwrap();
+    c.put_secret_value().secret_id("full").secret_string("p").version_stages("CUSTOM").send().await.unwrap();
+    c.get_secret_value().secret_id("full").send().await.unwrap();
+    c.create_secret().name("untagged").secret_string("x").tags(Tag::builder().key("a").value("b").build()).send().await.unwrap();
+    c.untag_resource().secret_id("untagged").tag_keys("a").send().await.unwrap();
+    c.create_secret().name("empty").send().await.unwrap();
+    c.create_secret().name("doomed").secret_string("d").send().await.unwrap();
+    c.delete_secret().secret_id("doomed").recovery_window_in_days(10).send().await.unwrap();
+    let other = client_for(server.addr, "123456789012", "eu-west-3");
+    create(&other, "elsewhere", "far").await;
+
+    let names = ["full", "untagged", "empty", "doomed"];
+    let mut before = Vec::new();
+    for n in names {
+        // The first pass reads every version, which sets access dates; the second is stable.
+        snapshot(server.addr, n).await;
+        before.push(snapshot(server.addr, n).await);
+    }
+    server.stop().await;
+
+    let server = PersistentServer::start(&dir, clock.clone()).await;
+    for (n, expected) in names.iter().zip(&before) {
+        assert_eq!(&snapshot(server.addr, n).await, expected, "{n}");
+    }
+    let other = client_for(server.addr, "123456789012", "eu-west-3");
+    assert_eq!(current_value(&other, "elsewhere").await, "far");
+    let listed = server.client().list_secrets().include_planned_deletion(true).send().await.unwrap();
+    assert_eq!(listed.secret_list().len(), 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it() {
+    let dir = temp_dir("persist-deletion");
+    let server = PersistentServer::start(&dir, Arc::new(ManualClock::new(START))).await;
+    create(&server.client(), "later", "v").await;
+    server.client().delete_secret().secret_id("later").recovery_window_in_days(7).send().await.unwrap();
+    server.stop().await;
+
+    let server = PersistentServer::start(&dir, Arc::new(ManualClock::new(START + 6 * DAY_MS))).await;
+    let d = server.client().describe_secret().secret_id("later").send().await.unwrap();
+    assert!(d.deleted_date().is_some());
+    let (code, _) = err(server.client().get_secret_value().secret_id("later").send().await);
+    assert_eq!(code, "InvalidRequestException");
+    server.stop().await;
+
+    let after = Arc::new(ManualClock::new(START + 7 * DAY_MS + 1));
+    let server = PersistentServer::start(&dir, after.clone()).await;
+    let (code, _) = err(server.client().describe_secret().secret_id("later").send().await);
+    assert_eq!(code, "ResourceNotFoundException");
+    server.stop().await;
+
+    let server = PersistentServer::start(&dir, after).await;
+    let (code, _) = err(server.client().describe_secret().secret_id("later").send().await);
+    assert_eq!(code, "ResourceNotFoundException", "the purge was persisted");
+    create(&server.client(), "later", "again").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn forced_deletes_recreations_and_resets_are_durable() {
+    let dir = temp_dir("persist-reset");
+    let clock = Arc::new(ManualClock::new(START));
+    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let c = server.client();
+    let first = create(&c, "reborn", "old").await;
+    for i in 0..5 {
+        c.put_secret_value().secret_id("reborn").secret_string(format!("old{i}")).send().await.unwrap();
+    }
+    c.delete_secret().secret_id("reborn").force_delete_without_recovery(true).send().await.unwrap();
+    let second = create(&c, "reborn", "new").await;
+    assert_ne!(first, second);
+    server.stop().await;
+
+    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let c = server.client();
+    assert_eq!(current_value(&c, "reborn").await, "new");
+    let versions = c.list_secret_version_ids().secret_id("reborn").include_deprecated(true).send().await.unwrap();
+    assert_eq!(versions.versions().len(), 1);
+    let reset = raw(server.addr, "POST", "/_awsemu/reset", &[], Vec::new()).await;
+    assert_eq!(reset.status, 200);
+    assert!(c.list_secrets().send().await.unwrap().secret_list().is_empty());
+    server.stop().await;
+
+    let server = PersistentServer::start(&dir, clock).await;
+    assert!(server.client().list_secrets().send().await.unwrap().secret_list().is_empty());
+    server.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("persist-perms");
+    let server = PersistentServer::start(&dir, Arc::new(ManualClock::new(START))).await;
+    server.stop().await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("localemu.redb")), 0o600);
+}
