@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "awsemu", version, about = "A local emulator of AWS Secrets Manager")]
+#[command(
+    name = "awsemu",
+    version,
+    about = "A local emulator of AWS Secrets Manager"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -99,10 +103,17 @@ async fn start(args: StartArgs) -> ExitCode {
     };
     let server = match Server::bind(&config, deps).await {
         Ok(s) => s,
-        Err(e) => return fail(format!("cannot listen on {}:{}: {e}", config.host, config.port)),
+        Err(e) => {
+            return fail(format!(
+                "cannot listen on {}:{}: {e}",
+                config.host, config.port
+            ))
+        }
     };
     if let Ok(addr) = server.local_addr() {
-        let data = args.persist.then(|| args.dir.data_dir.display().to_string());
+        let data = args
+            .persist
+            .then(|| args.dir.data_dir.display().to_string());
         tracing::info!(%addr, persistence = data.as_deref().unwrap_or("off"), "listening");
     }
     println!("Ready.");

@@ -122,9 +122,7 @@ pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> 
         "BatchGetSecretValue" => call(body, |i| sm.batch_get_secret_value(caller, i)),
         "ListSecrets" => call(body, |i| sm.list_secrets(caller, i)),
         "ListSecretVersionIds" => call(body, |i| sm.list_secret_version_ids(caller, i)),
-        "UpdateSecretVersionStage" => {
-            call_ack(body, |i| sm.update_secret_version_stage(caller, i))
-        }
+        "UpdateSecretVersionStage" => call_ack(body, |i| sm.update_secret_version_stage(caller, i)),
         "TagResource" => call_ack(body, |i| sm.tag_resource(caller, i)),
         "UntagResource" => call_ack(body, |i| sm.untag_resource(caller, i)),
         "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),

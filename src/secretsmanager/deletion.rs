@@ -133,7 +133,11 @@ impl SecretsManager {
         }
     }
 
-    pub fn restore_secret(&self, caller: &Caller, input: RestoreSecretInput) -> Result<Ack<ArnAndName>> {
+    pub fn restore_secret(
+        &self,
+        caller: &Caller,
+        input: RestoreSecretInput,
+    ) -> Result<Ack<ArnAndName>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;
         let mut s = found.cell.write();

@@ -5,7 +5,8 @@ use super::record::{decode_value, encode_value, SecretRecord, FORMAT_VERSION};
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
 use redb::{
-    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition,
 };
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -29,7 +30,9 @@ pub enum Op {
         keep: Vec<String>,
         replace: bool,
     },
-    Remove { key: String },
+    Remove {
+        key: String,
+    },
     Clear,
 }
 
@@ -149,18 +152,62 @@ fn open_database(dir: &Path) -> Result<Database, String> {
         .open(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     restrict(&path, 0o600)?;
+    precheck(&path, dir)?;
     Database::builder().create(&path).map_err(|e| match e {
-        DatabaseError::DatabaseAlreadyOpen => format!(
-            "the data directory {} is in use by another LocalEmu process; stop it first or \
-             choose another data directory",
-            dir.display()
-        ),
+        DatabaseError::DatabaseAlreadyOpen => in_use(dir),
         DatabaseError::UpgradeRequired(v) => format!(
             "{} uses storage format {v}, which this build cannot read; upgrade awsemu",
             path.display()
         ),
         other => damaged(&path, other),
     })
+}
+
+fn in_use(dir: &Path) -> String {
+    format!(
+        "the data directory {} is in use by another LocalEmu process; stop it first or choose \
+         another data directory",
+        dir.display()
+    )
+}
+
+/// Reads the format version without writing, so a file that will be refused is not touched.
+/// A file that needs crash recovery cannot be opened read-only; the writable open repairs
+/// it and the version is checked after.
+fn precheck(path: &Path, dir: &Path) -> Result<(), String> {
+    let empty = std::fs::metadata(path)
+        .map(|m| m.len() == 0)
+        .unwrap_or(true);
+    if empty {
+        return Ok(());
+    }
+    let ro = match Database::builder().open_read_only(path) {
+        Ok(ro) => ro,
+        Err(DatabaseError::DatabaseAlreadyOpen) => return Err(in_use(dir)),
+        Err(_) => return Ok(()),
+    };
+    let txn = ro.begin_read().map_err(|e| damaged(path, e))?;
+    let Ok(meta) = txn.open_table(META) else {
+        return Ok(());
+    };
+    let stored = meta.get("format_version").map_err(|e| damaged(path, e))?;
+    match stored {
+        Some(v) => check_version(v.value(), path),
+        None => Ok(()),
+    }
+}
+
+fn check_version(v: &str, path: &Path) -> Result<(), String> {
+    match v.parse::<u32>() {
+        Ok(n) if n == FORMAT_VERSION => Ok(()),
+        Ok(n) if n > FORMAT_VERSION => Err(format!(
+            "{} was written by a newer LocalEmu (format {n}; this build reads format \
+             {FORMAT_VERSION}). Upgrade awsemu or choose another data directory; the file has \
+             been left untouched.",
+            path.display()
+        )),
+        _ => Err(damaged(path, format!("unknown format version {v:?}"))),
+    }
 }
 
 /// Refuses files written by a newer or unknown format; stamps new files.
@@ -187,18 +234,7 @@ fn check_format(db: &Database, path: &Path) -> Result<(), String> {
                 meta.insert("format_version", v.as_str())
                     .map_err(|e| damaged(path, e))?;
             }
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if n == FORMAT_VERSION => {}
-                Ok(n) if n > FORMAT_VERSION => {
-                    return Err(format!(
-                        "{} was written by a newer LocalEmu (format {n}; this build reads format \
-                         {FORMAT_VERSION}). Upgrade awsemu or choose another data directory; the \
-                         file has been left untouched.",
-                        path.display()
-                    ))
-                }
-                _ => return Err(damaged(path, format!("unknown format version {v:?}"))),
-            },
+            Some(v) => check_version(&v, path)?,
         }
     }
     txn.commit().map_err(|e| damaged(path, e))
@@ -229,7 +265,10 @@ fn load(db: &Database, path: &Path) -> Result<Vec<(Namespace, Secret)>, String> 
             value
         });
         if let Some(id) = missing {
-            return Err(damaged(path, format!("the value of version {id} is missing")));
+            return Err(damaged(
+                path,
+                format!("the value of version {id} is missing"),
+            ));
         }
         out.push((ns, secret));
     }
@@ -297,7 +336,9 @@ fn apply(
                 values.insert(format!("{key}\0{id}").as_str(), bytes.as_slice())?;
             }
             values.retain_in(lo.as_str()..hi.as_str(), |k, _| {
-                k.rsplit('\0').next().is_some_and(|id| keep.iter().any(|x| x == id))
+                k.rsplit('\0')
+                    .next()
+                    .is_some_and(|id| keep.iter().any(|x| x == id))
             })?;
         }
         Op::Remove { key } => {
@@ -321,7 +362,11 @@ pub fn upsert(ns: &Namespace, s: &Secret, new_values: &[&str], replace: bool) ->
         .versions
         .iter()
         .filter(|v| new_values.contains(&v.id.as_str()))
-        .filter_map(|v| v.value.as_ref().map(|val| (v.id.clone(), encode_value(val))))
+        .filter_map(|v| {
+            v.value
+                .as_ref()
+                .map(|val| (v.id.clone(), encode_value(val)))
+        })
         .collect();
     let keep = s
         .versions

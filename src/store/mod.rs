@@ -147,7 +147,9 @@ impl NamespaceStore {
     fn index_cell(index: &mut Index, cell: &SecretRefCell) {
         let s = cell.read();
         index.by_name.insert(s.name.clone(), cell.clone());
-        index.by_created.insert((s.created, s.name.clone()), cell.clone());
+        index
+            .by_created
+            .insert((s.created, s.name.clone()), cell.clone());
     }
 
     /// Removes and journals `cell` if it is still the secret stored under its name.
@@ -157,7 +159,11 @@ impl NamespaceStore {
             (s.name.clone(), s.created)
         };
         let mut index = self.write();
-        if !index.by_name.get(&name).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+        if !index
+            .by_name
+            .get(&name)
+            .is_some_and(|c| Arc::ptr_eq(c, cell))
+        {
             return Ticket::ready();
         }
         index.by_name.remove(&name);

@@ -79,10 +79,7 @@ impl SecretRecord {
     }
 
     /// Rebuilds the secret, asking `value_of` for each stored version value.
-    pub fn into_secret(
-        self,
-        mut value_of: impl FnMut(&str) -> Option<SecretValue>,
-    ) -> Secret {
+    pub fn into_secret(self, mut value_of: impl FnMut(&str) -> Option<SecretValue>) -> Secret {
         let versions = self
             .versions
             .into_iter()
@@ -100,9 +97,11 @@ impl SecretRecord {
         s.secret_type = self.secret_type;
         s.owning_service = self.owning_service;
         s.primary_region = self.primary_region;
-        s.tags = self
-            .tags
-            .map(|t| t.into_iter().map(|(key, value)| Tag { key, value }).collect());
+        s.tags = self.tags.map(|t| {
+            t.into_iter()
+                .map(|(key, value)| Tag { key, value })
+                .collect()
+        });
         s.last_changed = self.last_changed;
         s.last_accessed = self.last_accessed;
         s.deletion = self.deletion.map(|(deleted_at, purge_at)| Deletion {
@@ -128,7 +127,9 @@ pub fn encode_value(v: &SecretValue) -> Vec<u8> {
 
 pub fn decode_value(raw: &[u8]) -> Option<SecretValue> {
     match raw.split_first()? {
-        (b's', rest) => String::from_utf8(rest.to_vec()).ok().map(SecretValue::String),
+        (b's', rest) => String::from_utf8(rest.to_vec())
+            .ok()
+            .map(SecretValue::String),
         (b'b', rest) => Some(SecretValue::Binary(rest.to_vec())),
         _ => None,
     }
@@ -152,7 +153,12 @@ mod tests {
             purge_at: 7,
         });
         s.versions
-            .put("v1", SecretValue::Binary(vec![0, 255]), &[AWSCURRENT.into()], 5)
+            .put(
+                "v1",
+                SecretValue::Binary(vec![0, 255]),
+                &[AWSCURRENT.into()],
+                5,
+            )
             .unwrap();
         s.versions.add_placeholder("p", "AWSPENDING", 6).unwrap();
         s.touch_accessed("v1", 10);

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-
 pub const ACCOUNT: &str = "000000000000";
 pub const REGION: &str = "us-east-1";
 /// 2026-01-15T12:00:00Z: midday, so a day boundary is far away.

@@ -2,7 +2,9 @@
 //! against a real LocalEmu server on an ephemeral port.
 
 mod accounts;
+mod binary;
 mod common;
+mod crash;
 mod deletion;
 mod lifecycle;
 mod listing;

@@ -11,7 +11,12 @@ use std::sync::Arc;
 /// Everything the API shows about a secret, as raw JSON.
 async fn snapshot(addr: SocketAddr, id: &str) -> Vec<Value> {
     let mut out = Vec::new();
-    let describe = raw_op(addr, "DescribeSecret", &format!("{{\"SecretId\":\"{id}\"}}")).await;
+    let describe = raw_op(
+        addr,
+        "DescribeSecret",
+        &format!("{{\"SecretId\":\"{id}\"}}"),
+    )
+    .await;
     out.push(describe.json);
     let versions = raw_op(
         addr,
@@ -43,15 +48,52 @@ async fn everything_survives_a_restart() {
         .send()
         .await
         .unwrap();
-    c.put_secret_value().secret_id("full").secret_binary(Blob::new(vec![0, 1, 255])).send().await.unwrap();
-    c.put_secret_value().secret_id("full").secret_string("v3").send().await.unwrap();
-    c.put_secret_value().secret_id("full").secret_string("p").version_stages("CUSTOM").send().await.unwrap();
+    c.put_secret_value()
+        .secret_id("full")
+        .secret_binary(Blob::new(vec![0, 1, 255]))
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value()
+        .secret_id("full")
+        .secret_string("v3")
+        .send()
+        .await
+        .unwrap();
+    c.put_secret_value()
+        .secret_id("full")
+        .secret_string("p")
+        .version_stages("CUSTOM")
+        .send()
+        .await
+        .unwrap();
     c.get_secret_value().secret_id("full").send().await.unwrap();
-    c.create_secret().name("untagged").secret_string("x").tags(Tag::builder().key("a").value("b").build()).send().await.unwrap();
-    c.untag_resource().secret_id("untagged").tag_keys("a").send().await.unwrap();
+    c.create_secret()
+        .name("untagged")
+        .secret_string("x")
+        .tags(Tag::builder().key("a").value("b").build())
+        .send()
+        .await
+        .unwrap();
+    c.untag_resource()
+        .secret_id("untagged")
+        .tag_keys("a")
+        .send()
+        .await
+        .unwrap();
     c.create_secret().name("empty").send().await.unwrap();
-    c.create_secret().name("doomed").secret_string("d").send().await.unwrap();
-    c.delete_secret().secret_id("doomed").recovery_window_in_days(10).send().await.unwrap();
+    c.create_secret()
+        .name("doomed")
+        .secret_string("d")
+        .send()
+        .await
+        .unwrap();
+    c.delete_secret()
+        .secret_id("doomed")
+        .recovery_window_in_days(10)
+        .send()
+        .await
+        .unwrap();
     let other = client_for(server.addr, "123456789012", "eu-west-3");
     create(&other, "elsewhere", "far").await;
 
@@ -70,7 +112,13 @@ async fn everything_survives_a_restart() {
     }
     let other = client_for(server.addr, "123456789012", "eu-west-3");
     assert_eq!(current_value(&other, "elsewhere").await, "far");
-    let listed = server.client().list_secrets().include_planned_deletion(true).send().await.unwrap();
+    let listed = server
+        .client()
+        .list_secrets()
+        .include_planned_deletion(true)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.secret_list().len(), 4);
     server.stop().await;
 }
@@ -80,24 +128,53 @@ async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it() {
     let dir = temp_dir("persist-deletion");
     let server = PersistentServer::start(&dir, Arc::new(ManualClock::new(START))).await;
     create(&server.client(), "later", "v").await;
-    server.client().delete_secret().secret_id("later").recovery_window_in_days(7).send().await.unwrap();
+    server
+        .client()
+        .delete_secret()
+        .secret_id("later")
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
     server.stop().await;
 
-    let server = PersistentServer::start(&dir, Arc::new(ManualClock::new(START + 6 * DAY_MS))).await;
-    let d = server.client().describe_secret().secret_id("later").send().await.unwrap();
+    let server =
+        PersistentServer::start(&dir, Arc::new(ManualClock::new(START + 6 * DAY_MS))).await;
+    let d = server
+        .client()
+        .describe_secret()
+        .secret_id("later")
+        .send()
+        .await
+        .unwrap();
     assert!(d.deleted_date().is_some());
-    let (code, _) = err(server.client().get_secret_value().secret_id("later").send().await);
+    let (code, _) = err(server
+        .client()
+        .get_secret_value()
+        .secret_id("later")
+        .send()
+        .await);
     assert_eq!(code, "InvalidRequestException");
     server.stop().await;
 
     let after = Arc::new(ManualClock::new(START + 7 * DAY_MS + 1));
     let server = PersistentServer::start(&dir, after.clone()).await;
-    let (code, _) = err(server.client().describe_secret().secret_id("later").send().await);
+    let (code, _) = err(server
+        .client()
+        .describe_secret()
+        .secret_id("later")
+        .send()
+        .await);
     assert_eq!(code, "ResourceNotFoundException");
     server.stop().await;
 
     let server = PersistentServer::start(&dir, after).await;
-    let (code, _) = err(server.client().describe_secret().secret_id("later").send().await);
+    let (code, _) = err(server
+        .client()
+        .describe_secret()
+        .secret_id("later")
+        .send()
+        .await);
     assert_eq!(code, "ResourceNotFoundException", "the purge was persisted");
     create(&server.client(), "later", "again").await;
     server.stop().await;
@@ -111,9 +188,19 @@ async fn forced_deletes_recreations_and_resets_are_durable() {
     let c = server.client();
     let first = create(&c, "reborn", "old").await;
     for i in 0..5 {
-        c.put_secret_value().secret_id("reborn").secret_string(format!("old{i}")).send().await.unwrap();
+        c.put_secret_value()
+            .secret_id("reborn")
+            .secret_string(format!("old{i}"))
+            .send()
+            .await
+            .unwrap();
     }
-    c.delete_secret().secret_id("reborn").force_delete_without_recovery(true).send().await.unwrap();
+    c.delete_secret()
+        .secret_id("reborn")
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
     let second = create(&c, "reborn", "new").await;
     assert_ne!(first, second);
     server.stop().await;
@@ -121,15 +208,34 @@ async fn forced_deletes_recreations_and_resets_are_durable() {
     let server = PersistentServer::start(&dir, clock.clone()).await;
     let c = server.client();
     assert_eq!(current_value(&c, "reborn").await, "new");
-    let versions = c.list_secret_version_ids().secret_id("reborn").include_deprecated(true).send().await.unwrap();
+    let versions = c
+        .list_secret_version_ids()
+        .secret_id("reborn")
+        .include_deprecated(true)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(versions.versions().len(), 1);
     let reset = raw(server.addr, "POST", "/_awsemu/reset", &[], Vec::new()).await;
     assert_eq!(reset.status, 200);
-    assert!(c.list_secrets().send().await.unwrap().secret_list().is_empty());
+    assert!(c
+        .list_secrets()
+        .send()
+        .await
+        .unwrap()
+        .secret_list()
+        .is_empty());
     server.stop().await;
 
     let server = PersistentServer::start(&dir, clock).await;
-    assert!(server.client().list_secrets().send().await.unwrap().secret_list().is_empty());
+    assert!(server
+        .client()
+        .list_secrets()
+        .send()
+        .await
+        .unwrap()
+        .secret_list()
+        .is_empty());
     server.stop().await;
 }
 

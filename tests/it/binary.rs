@@ -1,0 +1,216 @@
+//! The real `awsemu` binary: start-up, refusals that protect data, export and import.
+
+use crate::common::*;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
+
+/// A running `awsemu start --persist` process.
+pub struct Emu {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Emu {
+    /// Starts the binary on `dir` and waits for its `Ready.` line.
+    pub fn start(dir: &Path) -> Emu {
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .args(["start", "--persist", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(dir)
+            .env("AWSEMU_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "Ready.");
+        Emu {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
+    }
+
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn client(&self) -> aws_sdk_secretsmanager::Client {
+        client_for(self.addr, "test", REGION)
+    }
+}
+
+/// Runs a command of the binary to completion: (success, stdout + stderr).
+fn run(args: &[&str], dir: &Path) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+fn start_fails(dir: &Path) -> String {
+    let (ok, text) = run(
+        &["start", "--persist", "--port", &free_port().to_string()],
+        dir,
+    );
+    assert!(!ok, "start-up should have been refused: {text}");
+    text
+}
+
+#[tokio::test]
+async fn a_second_process_is_refused() {
+    let dir = temp_dir("bin-lock");
+    let emu = Emu::start(&dir);
+    let text = start_fails(&dir);
+    assert!(
+        text.contains("in use by another LocalEmu process"),
+        "{text}"
+    );
+    emu.kill();
+}
+
+#[tokio::test]
+async fn a_damaged_file_stops_start_up_and_is_left_untouched() {
+    let dir = temp_dir("bin-damaged");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file: PathBuf = dir.join("localemu.redb");
+    let garbage: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&file, &garbage).unwrap();
+    let text = start_fails(&dir);
+    assert!(text.contains(&file.display().to_string()), "{text}");
+    assert!(text.contains("left it untouched"), "{text}");
+    assert!(
+        std::fs::read(&file).unwrap() == garbage,
+        "the file was changed"
+    );
+}
+
+#[tokio::test]
+async fn a_newer_format_stops_start_up() {
+    let dir = temp_dir("bin-newer");
+    let emu = Emu::start(&dir);
+    create(&emu.client(), "kept", "v").await;
+    emu.kill();
+    let file = dir.join("localemu.redb");
+    {
+        let db = redb::Database::create(&file).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let meta: redb::TableDefinition<&str, &str> = redb::TableDefinition::new("meta");
+            let mut t = txn.open_table(meta).unwrap();
+            t.insert("format_version", "99").unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let before = std::fs::read(&file).unwrap();
+    let text = start_fails(&dir);
+    assert!(text.contains("newer LocalEmu"), "{text}");
+    assert!(
+        std::fs::read(&file).unwrap() == before,
+        "the file was changed"
+    );
+}
+
+#[tokio::test]
+async fn export_and_import_move_state() {
+    let source = temp_dir("bin-export");
+    let emu = Emu::start(&source);
+    let c = emu.client();
+    create(&c, "moved/one", "first").await;
+    c.put_secret_value()
+        .secret_id("moved/one")
+        .secret_string("second")
+        .send()
+        .await
+        .unwrap();
+    c.create_secret()
+        .name("moved/bin")
+        .secret_binary(aws_sdk_secretsmanager::primitives::Blob::new(vec![0, 255]))
+        .send()
+        .await
+        .unwrap();
+    let arn = c
+        .describe_secret()
+        .secret_id("moved/one")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    emu.kill();
+
+    let file = source.with_extension("json");
+    let (ok, text) = run(&["state", "export", file.to_str().unwrap()], &source);
+    assert!(ok && text.contains("exported 2 secrets"), "{text}");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(doc["format"], "localemu-state");
+
+    let target = temp_dir("bin-import");
+    let (ok, text) = run(&["state", "import", file.to_str().unwrap()], &target);
+    assert!(ok && text.contains("imported 2 secrets"), "{text}");
+    let emu = Emu::start(&target);
+    let c = emu.client();
+    assert_eq!(current_value(&c, "moved/one").await, "second");
+    let prev = c
+        .get_secret_value()
+        .secret_id("moved/one")
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(prev.secret_string(), Some("first"));
+    let d = c
+        .describe_secret()
+        .secret_id("moved/one")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.arn(), Some(arn.as_str()));
+    let bin = c
+        .get_secret_value()
+        .secret_id("moved/bin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bin.secret_binary().unwrap().as_ref(), &[0, 255]);
+    emu.kill();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_cleanly() {
+    let dir = temp_dir("bin-term");
+    let mut emu = Emu::start(&dir);
+    create(&emu.client(), "survivor", "v").await;
+    let pid = emu.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert!(emu.child.wait().unwrap().success());
+    let emu = Emu::start(&dir);
+    assert_eq!(current_value(&emu.client(), "survivor").await, "v");
+    emu.kill();
+}
