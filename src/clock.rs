@@ -10,16 +10,28 @@ pub const DAY_MS: Millis = 86_400_000;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> Millis;
+    /// Moves the clock forward, so that schedules and recovery windows can be crossed in
+    /// seconds (the `/_awsemu/clock` endpoint and `awsemu clock advance`).
+    fn advance(&self, by: Millis);
 }
 
-pub struct SystemClock;
+/// Wall-clock time plus an offset that only grows.
+#[derive(Default)]
+pub struct SystemClock {
+    offset: AtomicI64,
+}
 
 impl Clock for SystemClock {
     fn now(&self) -> Millis {
-        SystemTime::now()
+        let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as Millis)
-            .unwrap_or(0)
+            .unwrap_or(0);
+        wall + self.offset.load(Ordering::SeqCst)
+    }
+
+    fn advance(&self, by: Millis) {
+        self.offset.fetch_add(by.max(0), Ordering::SeqCst);
     }
 }
 
@@ -30,16 +42,34 @@ impl ManualClock {
     pub fn new(start: Millis) -> Self {
         ManualClock(AtomicI64::new(start))
     }
-
-    pub fn advance(&self, by: Millis) {
-        self.0.fetch_add(by, Ordering::SeqCst);
-    }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Millis {
         self.0.load(Ordering::SeqCst)
     }
+
+    fn advance(&self, by: Millis) {
+        self.0.fetch_add(by, Ordering::SeqCst);
+    }
+}
+
+/// Parses a span such as `30d`, `12h`, `90m`, `45s` or a plain number of seconds.
+pub fn parse_span(text: &str) -> Option<Millis> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let n: i64 = number.parse().ok().filter(|n| *n >= 0)?;
+    let unit_ms = match unit {
+        'd' => DAY_MS,
+        'h' => 3_600_000,
+        'm' => 60_000,
+        's' => 1_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms)
 }
 
 /// Midnight UTC of the day containing `t`: AWS reports access dates at day granularity.
@@ -68,5 +98,21 @@ impl IdSource for RandomIds {
 
     fn version_id(&self) -> String {
         uuid::Uuid::new_v4().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans() {
+        assert_eq!(parse_span("30d"), Some(30 * DAY_MS));
+        assert_eq!(parse_span("2h"), Some(7_200_000));
+        assert_eq!(parse_span("90m"), Some(5_400_000));
+        assert_eq!(parse_span("45"), Some(45_000));
+        assert_eq!(parse_span("-1d"), None);
+        assert_eq!(parse_span("3w"), None);
+        assert_eq!(parse_span(""), None);
     }
 }

@@ -7,6 +7,8 @@ pub struct Config {
     pub port: u16,
     /// Region for requests that carry no SigV4 credential scope.
     pub default_region: String,
+    /// Where function code and runtime files go; a fresh temporary directory when None.
+    pub work_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -15,6 +17,7 @@ impl Default for Config {
             host: "127.0.0.1".into(),
             port: 4566,
             default_region: "us-east-1".into(),
+            work_dir: None,
         }
     }
 }

@@ -24,6 +24,12 @@ pub enum ErrorCode {
     MissingAuthenticationTokenException,
     RequestEntityTooLargeException,
     InternalServiceError,
+    // Lambda's REST-JSON errors.
+    ResourceConflictException,
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    RequestTooLargeException,
+    ServiceException,
 }
 
 impl ErrorCode {
@@ -49,13 +55,31 @@ impl ErrorCode {
             MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             RequestEntityTooLargeException => "RequestEntityTooLargeException",
             InternalServiceError => "InternalServiceError",
+            ResourceConflictException => "ResourceConflictException",
+            InvalidParameterValueException => "InvalidParameterValueException",
+            InvalidRequestContentException => "InvalidRequestContentException",
+            RequestTooLargeException => "RequestTooLargeException",
+            ServiceException => "ServiceException",
         }
     }
 
     /// Only server faults are 5xx; AWS answers every client error of this service with 400.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorCode::InternalServiceError => 500,
+            ErrorCode::InternalServiceError | ErrorCode::ServiceException => 500,
+            _ => 400,
+        }
+    }
+
+    /// Lambda's REST-JSON protocol gives each error its own status.
+    pub fn rest_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            ResourceNotFoundException => 404,
+            ResourceConflictException => 409,
+            RequestTooLargeException | RequestEntityTooLargeException => 413,
+            AccessDeniedException => 403,
+            InternalServiceError | ServiceException => 500,
             _ => 400,
         }
     }

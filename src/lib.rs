@@ -1,9 +1,11 @@
 //! LocalEmu: a local emulator of AWS Secrets Manager that speaks AWS's own wire protocol.
 
+pub mod admin_client;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod lambda;
 pub mod protocol;
 pub mod secretsmanager;
 pub mod server;

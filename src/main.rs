@@ -26,6 +26,34 @@ enum Command {
     /// Export or import the persisted state of a data directory (stop the server first).
     #[command(subcommand)]
     State(StateCommand),
+    /// Show or move a running emulator's clock (to test schedules and recovery windows).
+    #[command(subcommand)]
+    Clock(ClockCommand),
+    /// List the recent rotations a running emulator has run, with their steps and logs.
+    Rotations(EndpointArg),
+}
+
+#[derive(clap::Args)]
+struct EndpointArg {
+    /// The running emulator.
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL",
+        default_value = "http://localhost:4566"
+    )]
+    endpoint_url: String,
+}
+
+#[derive(Subcommand)]
+enum ClockCommand {
+    /// Print the emulator's current time.
+    Show(EndpointArg),
+    /// Move the clock forward by a span such as 30d, 12h, 15m or 90s.
+    Advance {
+        span: String,
+        #[command(flatten)]
+        endpoint: EndpointArg,
+    },
 }
 
 #[derive(clap::Args)]
@@ -88,6 +116,7 @@ async fn start(args: StartArgs) -> ExitCode {
         host: args.host,
         port: args.port,
         default_region: args.default_region,
+        work_dir: args.persist.then(|| args.dir.data_dir.join("lambda")),
     };
     let store = if args.persist {
         match Store::open(&args.dir.data_dir) {
@@ -140,6 +169,31 @@ async fn state(command: StateCommand) -> ExitCode {
     }
 }
 
+async fn admin(endpoint: &str, path: &str, body: Option<String>) -> ExitCode {
+    match localemu::admin_client::call(endpoint, path, body).await {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn clock(command: ClockCommand) -> ExitCode {
+    match command {
+        ClockCommand::Show(e) => admin(&e.endpoint_url, "/_awsemu/clock", None).await,
+        ClockCommand::Advance { span, endpoint } => {
+            if localemu::clock::parse_span(&span).is_none() {
+                return fail(format!(
+                    "invalid span {span:?}: use e.g. 30d, 12h, 15m or 90s"
+                ));
+            }
+            let body = serde_json::json!({ "advance": span }).to_string();
+            admin(&endpoint.endpoint_url, "/_awsemu/clock", Some(body)).await
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
@@ -150,5 +204,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Start(args) => runtime.block_on(start(args)),
         Command::State(command) => runtime.block_on(state(command)),
+        Command::Clock(command) => runtime.block_on(clock(command)),
+        Command::Rotations(e) => {
+            runtime.block_on(admin(&e.endpoint_url, "/_awsemu/rotations", None))
+        }
     }
 }

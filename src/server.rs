@@ -2,11 +2,15 @@
 
 use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::config::Config;
+use crate::domain::Namespace;
+use crate::lambda::{Lambda, Permission};
 use crate::protocol::{router, AppState};
+use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};
 use crate::secretsmanager::SecretsManager;
 use crate::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -25,10 +29,58 @@ pub struct Deps {
 impl Default for Deps {
     fn default() -> Self {
         Deps {
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(SystemClock::default()),
             ids: Arc::new(RandomIds),
             store: Arc::new(Store::new()),
         }
+    }
+}
+
+/// Secrets Manager reaches Lambda only through this adapter.
+struct LambdaInvoker(Arc<Lambda>);
+
+impl Invoker for LambdaInvoker {
+    fn access(&self, caller: &Namespace, function: &str) -> FunctionAccess {
+        match self.0.secretsmanager_permission(caller, function) {
+            Permission::Missing => FunctionAccess::Missing,
+            Permission::Allowed => FunctionAccess::Allowed,
+            Permission::NotGranted => FunctionAccess::NotGranted,
+        }
+    }
+
+    fn invoke(
+        &self,
+        caller: &Namespace,
+        function: &str,
+        payload: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = StepResult> + Send>> {
+        let lambda = self.0.clone();
+        let found = lambda.find(caller, function);
+        Box::pin(async move {
+            let f = match found {
+                Ok(f) => f,
+                Err(e) => {
+                    return StepResult {
+                        error: Some(e.message),
+                        log: String::new(),
+                    }
+                }
+            };
+            let result = lambda.invoke(&f, payload).await;
+            let error = result.function_error.map(|_| {
+                let body: serde_json::Value =
+                    serde_json::from_slice(&result.payload).unwrap_or_default();
+                format!(
+                    "{}: {}",
+                    body["errorType"].as_str().unwrap_or("Unhandled"),
+                    body["errorMessage"].as_str().unwrap_or_default()
+                )
+            });
+            StepResult {
+                error,
+                log: result.log,
+            }
+        })
     }
 }
 
@@ -41,8 +93,21 @@ pub struct Server {
 impl Server {
     pub async fn bind(config: &Config, deps: Deps) -> std::io::Result<Server> {
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        let port = listener.local_addr()?.port();
+        let work_dir = config.work_dir.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("localemu-{}-{port}", std::process::id()))
+        });
+        let lambda = Arc::new(Lambda::new(deps.clock.clone(), &work_dir)?);
+        // Functions run on this machine, so they reach the emulator over loopback.
+        let host = match config.host.as_str() {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+            h => h,
+        };
+        lambda.set_endpoint(format!("http://{host}:{port}"));
+        let invoker = Arc::new(LambdaInvoker(lambda.clone()));
         let state = Arc::new(AppState {
-            secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids),
+            secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids, invoker),
+            lambda,
             default_region: config.default_region.clone(),
         });
         Ok(Server { listener, state })
@@ -58,11 +123,19 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let purger = spawn_purger(self.state.clone());
+        let scheduler = self
+            .state
+            .secretsmanager
+            .rotation_engine()
+            .clone()
+            .spawn_scheduler();
         let app = router(self.state);
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         purger.abort();
+        scheduler.abort();
+        let _ = scheduler.await;
         // Waiting for the task to go drops its share of the state now, which closes the
         // database before this returns.
         let _ = purger.await;

@@ -3,6 +3,7 @@
 pub mod arn;
 pub mod filter;
 pub mod password;
+pub mod schedule;
 pub mod secret;
 pub mod validate;
 pub mod versions;

@@ -16,6 +16,27 @@ pub struct Deletion {
     pub purge_at: Millis,
 }
 
+/// The rotation rules as the caller gave them (DescribeSecret echoes them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RotationRules {
+    pub automatically_after_days: Option<i64>,
+    pub schedule_expression: Option<String>,
+    pub duration: Option<String>,
+}
+
+/// A secret's rotation configuration and schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    pub enabled: bool,
+    pub lambda_arn: String,
+    pub rules: Option<RotationRules>,
+    pub last_rotated: Option<Millis>,
+    /// When the next scheduled rotation is due (the start of its window).
+    pub next_due: Option<Millis>,
+    /// NextRotationDate: the end of that window.
+    pub next_rotation: Option<Millis>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secret {
     pub name: String,
@@ -32,6 +53,8 @@ pub struct Secret {
     pub last_changed: Millis,
     pub last_accessed: Option<Millis>,
     pub deletion: Option<Deletion>,
+    /// None until rotation was first configured successfully.
+    pub rotation: Option<Rotation>,
     pub versions: Versions,
 }
 
@@ -50,12 +73,23 @@ impl Secret {
             last_changed: now,
             last_accessed: None,
             deletion: None,
+            rotation: None,
             versions: Versions::default(),
         }
     }
 
     pub fn is_deleted(&self) -> bool {
         self.deletion.is_some()
+    }
+
+    /// AWS's blocking rule: AWSPENDING on a version that is not AWSCURRENT means a rotation
+    /// has not finished.
+    pub fn rotation_pending(&self) -> Option<&str> {
+        use super::versions::{AWSCURRENT, AWSPENDING};
+        self.versions
+            .with_stage(AWSPENDING)
+            .filter(|v| !v.has_stage(AWSCURRENT))
+            .map(|v| v.id.as_str())
     }
 
     /// True once a scheduled deletion's window has passed: the secret no longer exists.

@@ -117,6 +117,12 @@ impl Versions {
         if first_current && !stages.iter().any(|s| s == AWSCURRENT) {
             self.attach(id, AWSCURRENT)?;
         }
+        // A value written by hand as AWSCURRENT abandons a pending rotation.
+        if stages.iter().any(|s| s == AWSCURRENT) && !stages.iter().any(|s| s == AWSPENDING) {
+            if let Some(v) = self.with_stage_mut(AWSPENDING).filter(|v| v.id != id) {
+                v.stages.retain(|s| s != AWSPENDING);
+            }
+        }
         self.prune();
         Ok(PutOutcome::Created)
     }
@@ -362,6 +368,16 @@ mod tests {
         vs.update_stage("PENDING", Some("v2"), None).unwrap();
         assert!(labels(&vs, "v2").is_empty());
         assert!(vs.update_stage(AWSCURRENT, Some("v1"), None).is_err());
+    }
+
+    #[test]
+    fn a_new_current_value_abandons_a_pending_rotation() {
+        let mut vs = Versions::default();
+        current_put(&mut vs, "v1", 1);
+        vs.add_placeholder("p", AWSPENDING, 2).unwrap();
+        current_put(&mut vs, "v2", 3);
+        assert!(labels(&vs, "p").is_empty());
+        assert_eq!(labels(&vs, "v2"), [AWSCURRENT]);
     }
 
     #[test]

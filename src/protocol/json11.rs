@@ -126,6 +126,8 @@ pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> 
         "TagResource" => call_ack(body, |i| sm.tag_resource(caller, i)),
         "UntagResource" => call_ack(body, |i| sm.untag_resource(caller, i)),
         "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),
+        "RotateSecret" => call_ack(body, |i| sm.rotate_secret(caller, i)),
+        "CancelRotateSecret" => call_ack(body, |i| sm.cancel_rotate_secret(caller, i)),
         other => not_yet(other),
     }
 }

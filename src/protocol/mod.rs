@@ -2,6 +2,7 @@
 //! that renders an error to the wire. Never touches storage.
 
 pub mod json11;
+pub mod lambda_rest;
 pub mod sigv4;
 
 use crate::domain::Namespace;
@@ -19,10 +20,13 @@ use std::time::Instant;
 pub const JSON_11: &str = "application/x-amz-json-1.1";
 /// Larger than any valid Secrets Manager request (values are at most 64 KiB).
 pub const MAX_BODY: usize = 1024 * 1024;
+/// Lambda takes zipped code of up to 50 MB inline, base64-encoded in JSON.
+pub const MAX_LAMBDA_BODY: usize = 70 * 1024 * 1024;
 
 /// What the protocol layer needs from the rest of the program.
 pub struct AppState {
     pub secretsmanager: SecretsManager,
+    pub lambda: Arc<crate::lambda::Lambda>,
     pub default_region: String,
 }
 
@@ -32,6 +36,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_localstack/health", get(health))
         .route("/_awsemu/health", get(health))
         .route("/_awsemu/reset", post(reset))
+        .route("/_awsemu/clock", get(clock).post(advance_clock))
+        .route("/_awsemu/rotations", get(rotations))
+        .merge(lambda_rest::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
@@ -58,7 +65,7 @@ pub fn render_error(e: &Error) -> Response {
     json_response(e.code.http_status(), body.to_string().into_bytes())
 }
 
-fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller, Error> {
+pub(crate) fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller, Error> {
     let Some(raw) = headers.get(header::AUTHORIZATION) else {
         return Ok(Caller {
             namespace: Namespace::new(sigv4::DEFAULT_ACCOUNT, default_region),
@@ -78,11 +85,11 @@ fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller, Error> {
     })
 }
 
-async fn read_body(body: Body) -> Result<Bytes, Error> {
-    to_bytes(body, MAX_BODY).await.map_err(|_| {
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> {
+    to_bytes(body, limit).await.map_err(|_| {
         Error::new(
             ErrorCode::RequestEntityTooLargeException,
-            format!("Request body must be at most {MAX_BODY} bytes."),
+            format!("Request body must be at most {limit} bytes."),
         )
     })
 }
@@ -97,7 +104,7 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
     let result = async {
         let op = json11::operation(target)?;
         let caller = caller(&parts.headers, &state.default_region)?;
-        let body = read_body(body).await?;
+        let body = read_body(body, MAX_BODY).await?;
         let (out, ticket) = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
         // The answer waits until the change is durable; no lock is held while waiting.
         if !ticket.durable().await {
@@ -149,6 +156,51 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+fn admin_json(status: StatusCode, value: serde_json::Value) -> Response {
+    let mut response = Response::new(Body::from(value.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn clock_json(state: &AppState) -> serde_json::Value {
+    let now = state.secretsmanager.clock().now();
+    serde_json::json!({ "now": now as f64 / 1000.0 })
+}
+
+async fn clock(State(state): State<Arc<AppState>>) -> Response {
+    admin_json(StatusCode::OK, clock_json(&state))
+}
+
+/// Moves the emulator's clock forward: `{"advance": "30d"}` (also `h`, `m`, `s`, or seconds).
+async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let span = match &request["advance"] {
+        serde_json::Value::String(s) => crate::clock::parse_span(s),
+        serde_json::Value::Number(n) => n.as_i64().and_then(|s| s.checked_mul(1000)),
+        _ => None,
+    };
+    let Some(span) = span.filter(|s| *s >= 0) else {
+        let message = "Give {\"advance\": \"30d\"} (d, h, m or s) or a number of seconds.";
+        return admin_json(
+            StatusCode::BAD_REQUEST,
+            serde_json::json!({ "__type": "ValidationException", "Message": message }),
+        );
+    };
+    state.secretsmanager.clock().advance(span);
+    // Let rotations that became due start now rather than at the next tick.
+    state.secretsmanager.rotation_engine().fire_due();
+    admin_json(StatusCode::OK, clock_json(&state))
+}
+
+async fn rotations(State(state): State<Arc<AppState>>) -> Response {
+    let history = state.secretsmanager.rotation_engine().history();
+    admin_json(StatusCode::OK, serde_json::json!({ "Rotations": history }))
 }
 
 async fn fallback() -> Response {

@@ -1,6 +1,7 @@
 //! DescribeSecret, and the metadata view it shares with ListSecrets entries.
 
 use super::model::{ts, wire_tags, WireTag};
+use super::rotation::WireRotationRules;
 use super::{require, Caller, SecretsManager};
 use crate::domain::secret::Secret;
 use crate::domain::validate::Violations;
@@ -28,6 +29,16 @@ pub struct SecretMetadata {
     pub description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_enabled: Option<bool>,
+    #[serde(rename = "RotationLambdaARN", skip_serializing_if = "Option::is_none")]
+    pub rotation_lambda_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation_rules: Option<WireRotationRules>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rotated_date: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_rotation_date: Option<f64>,
     pub last_changed_date: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_accessed_date: Option<f64>,
@@ -44,12 +55,23 @@ pub struct SecretMetadata {
 
 impl SecretMetadata {
     pub fn of(s: &Secret) -> Self {
+        let rotation = s.rotation.as_ref();
         SecretMetadata {
             arn: s.arn.clone(),
             name: s.name.clone(),
             secret_type: s.secret_type.clone(),
             description: s.description.clone(),
             kms_key_id: s.kms_key_id.clone(),
+            rotation_enabled: rotation.map(|r| r.enabled),
+            rotation_lambda_arn: rotation.map(|r| r.lambda_arn.clone()),
+            rotation_rules: rotation
+                .and_then(|r| r.rules.as_ref())
+                .map(WireRotationRules::of),
+            last_rotated_date: rotation.and_then(|r| r.last_rotated).map(ts),
+            next_rotation_date: rotation
+                .filter(|r| r.enabled)
+                .and_then(|r| r.next_rotation)
+                .map(ts),
             last_changed_date: ts(s.last_changed),
             last_accessed_date: s.last_accessed.map(ts),
             deleted_date: s.deletion.map(|d| ts(d.deleted_at)),

@@ -7,6 +7,8 @@ mod lifecycle;
 mod listing;
 pub mod model;
 mod password;
+pub mod rotation;
+mod rotation_engine;
 mod stages;
 mod tags;
 mod values;
@@ -16,6 +18,7 @@ pub use describe::*;
 pub use lifecycle::*;
 pub use listing::*;
 pub use password::*;
+pub use rotation::{CancelRotateSecretInput, RotateSecretInput, RotateSecretOutput};
 pub use stages::*;
 pub use tags::*;
 pub use values::*;
@@ -55,6 +58,7 @@ pub struct SecretsManager {
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
+    engine: Arc<rotation::RotationEngine>,
 }
 
 /// A secret found by SecretId, with the namespace it lives in.
@@ -65,8 +69,27 @@ pub(crate) struct Found {
 }
 
 impl SecretsManager {
-    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, ids: Arc<dyn IdSource>) -> Self {
-        SecretsManager { store, clock, ids }
+    pub fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+        invoker: Arc<dyn rotation::Invoker>,
+    ) -> Self {
+        let engine = Arc::new(rotation::RotationEngine::new(
+            store.clone(),
+            clock.clone(),
+            invoker,
+        ));
+        SecretsManager {
+            store,
+            clock,
+            ids,
+            engine,
+        }
+    }
+
+    pub fn rotation_engine(&self) -> &Arc<rotation::RotationEngine> {
+        &self.engine
     }
 
     pub fn store(&self) -> &Arc<Store> {

@@ -1,7 +1,7 @@
 //! The persisted form of a secret: metadata and version list as JSON, values stored apart.
 
 use crate::clock::Millis;
-use crate::domain::secret::{Deletion, Secret, Tag};
+use crate::domain::secret::{Deletion, Rotation, RotationRules, Secret, Tag};
 use crate::domain::versions::{SecretValue, Version, Versions};
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,62 @@ pub struct SecretRecord {
     /// (deleted at, purge at) while a deletion is scheduled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion: Option<(Millis, Millis)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationRecord>,
     pub versions: Vec<VersionRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RotationRecord {
+    pub enabled: bool,
+    pub lambda_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automatically_after_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_expression: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    /// Whether rules were ever given (DescribeSecret shows RotationRules only then).
+    #[serde(default)]
+    pub has_rules: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotated: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_rotation: Option<Millis>,
+}
+
+impl RotationRecord {
+    fn of(r: &Rotation) -> Self {
+        let rules = r.rules.clone().unwrap_or_default();
+        RotationRecord {
+            enabled: r.enabled,
+            lambda_arn: r.lambda_arn.clone(),
+            automatically_after_days: rules.automatically_after_days,
+            schedule_expression: rules.schedule_expression,
+            duration: rules.duration,
+            has_rules: r.rules.is_some(),
+            last_rotated: r.last_rotated,
+            next_due: r.next_due,
+            next_rotation: r.next_rotation,
+        }
+    }
+
+    fn into_rotation(self) -> Rotation {
+        Rotation {
+            enabled: self.enabled,
+            lambda_arn: self.lambda_arn,
+            rules: self.has_rules.then_some(RotationRules {
+                automatically_after_days: self.automatically_after_days,
+                schedule_expression: self.schedule_expression,
+                duration: self.duration,
+            }),
+            last_rotated: self.last_rotated,
+            next_due: self.next_due,
+            next_rotation: self.next_rotation,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +119,7 @@ impl SecretRecord {
             last_changed: s.last_changed,
             last_accessed: s.last_accessed,
             deletion: s.deletion.map(|d| (d.deleted_at, d.purge_at)),
+            rotation: s.rotation.as_ref().map(RotationRecord::of),
             versions: s
                 .versions
                 .iter()
@@ -108,6 +164,7 @@ impl SecretRecord {
             deleted_at,
             purge_at,
         });
+        s.rotation = self.rotation.map(RotationRecord::into_rotation);
         s.versions = Versions::from_list(versions);
         s
     }
@@ -162,6 +219,18 @@ mod tests {
             .unwrap();
         s.versions.add_placeholder("p", "AWSPENDING", 6).unwrap();
         s.touch_accessed("v1", 10);
+        s.rotation = Some(Rotation {
+            enabled: true,
+            lambda_arn: "arn:aws:lambda:r:1:function:f".into(),
+            rules: Some(RotationRules {
+                automatically_after_days: Some(3),
+                schedule_expression: None,
+                duration: Some("2h".into()),
+            }),
+            last_rotated: Some(8),
+            next_due: Some(9),
+            next_rotation: Some(10),
+        });
         let record = SecretRecord::of(&s);
         let json = serde_json::to_vec(&record).unwrap();
         let back: SecretRecord = serde_json::from_slice(&json).unwrap();

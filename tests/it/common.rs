@@ -5,6 +5,7 @@ use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::Client;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
+pub use localemu::clock::Clock;
 use localemu::clock::{ManualClock, RandomIds};
 use localemu::config::Config;
 use localemu::server::{Deps, Server};

@@ -1,0 +1,94 @@
+// LocalEmu's Node.js runtime: talks to the Lambda Runtime API with built-in fetch only.
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+const BASE = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
+
+async function post(route, body, headers) {
+  await fetch(BASE + route, { method: "POST", body, headers });
+}
+
+function errorBody(e) {
+  if (e instanceof Error) {
+    return { errorType: e.name, errorMessage: e.message, trace: (e.stack || "").split("\n") };
+  }
+  return { errorType: typeof e, errorMessage: String(e), trace: [] };
+}
+
+async function failInit(type, message) {
+  const body = JSON.stringify({ errorType: type, errorMessage: message, trace: [] });
+  await post("/init/error", body, {
+    "Content-Type": "application/json",
+    "Lambda-Runtime-Function-Error-Type": type,
+  });
+  process.exit(1);
+}
+
+async function loadHandler() {
+  const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+  const handler = process.env._HANDLER || "";
+  const dot = handler.lastIndexOf(".");
+  if (dot < 0) return failInit("Runtime.MalformedHandlerName", `Bad handler ${handler}`);
+  const file = handler.slice(0, dot);
+  const name = handler.slice(dot + 1);
+  const found = [".mjs", ".cjs", ".js"]
+    .map((ext) => path.join(root, file + ext))
+    .find((candidate) => fs.existsSync(candidate));
+  if (!found) return failInit("Runtime.ImportModuleError", `Error: Cannot find module '${file}'`);
+  let mod;
+  try {
+    mod = await import(pathToFileURL(found).href);
+  } catch (e) {
+    return failInit("Runtime.ImportModuleError", String(e));
+  }
+  const fn = mod[name] ?? (mod.default ? mod.default[name] : undefined);
+  if (typeof fn !== "function") {
+    return failInit("Runtime.HandlerNotFound", `${file}.${name} is undefined or not exported`);
+  }
+  return fn;
+}
+
+function run(fn, event, context) {
+  return new Promise((resolve, reject) => {
+    const callback = (err, result) => (err ? reject(err) : resolve(result));
+    try {
+      const out = fn(event, context, callback);
+      if (out && typeof out.then === "function") out.then(resolve, reject);
+      else if (fn.length < 3) resolve(out);
+    } catch (e) {
+      reject(e);
+    }
+  });
+}
+
+const fn = await loadHandler();
+for (;;) {
+  const r = await fetch(BASE + "/invocation/next");
+  const id = r.headers.get("lambda-runtime-aws-request-id");
+  const deadline = Number(r.headers.get("lambda-runtime-deadline-ms"));
+  const text = await r.text();
+  const isJson = r.headers.get("content-type") === "application/json";
+  const event = isJson && text ? JSON.parse(text) : text;
+  const context = {
+    awsRequestId: id,
+    invokedFunctionArn: r.headers.get("lambda-runtime-invoked-function-arn"),
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
+  };
+  try {
+    const result = await run(fn, event, context);
+    const body = JSON.stringify(result === undefined ? null : result);
+    await post(`/invocation/${id}/response`, body, { "Content-Type": "application/json" });
+  } catch (e) {
+    await post(`/invocation/${id}/error`, JSON.stringify(errorBody(e)), {
+      "Content-Type": "application/json",
+      "Lambda-Runtime-Function-Error-Type": "Unhandled",
+    });
+  }
+}

@@ -1,0 +1,103 @@
+# LocalEmu's Python runtime: talks to the Lambda Runtime API with the standard library only.
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+import urllib.request
+
+BASE = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+
+
+def post(path, body, headers):
+    req = urllib.request.Request(BASE + path, data=body, method="POST", headers=headers)
+    urllib.request.urlopen(req).read()
+
+
+def fail_init(kind, message):
+    body = {"errorMessage": message, "errorType": kind, "requestId": "", "stackTrace": []}
+    headers = {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": kind}
+    post("/init/error", json.dumps(body).encode(), headers)
+    sys.exit(1)
+
+
+def load_handler():
+    root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
+    sys.path.insert(0, root)
+    handler = os.environ.get("_HANDLER", "")
+    if "." not in handler:
+        fail_init("Runtime.MalformedHandlerName",
+                  "Bad handler '%s': not enough values to unpack (expected 2, got 1)" % handler)
+    module_name, function_name = handler.rsplit(".", 1)
+    module_name = module_name.replace("/", ".")
+    if module_name in sys.builtin_module_names:
+        fail_init("Runtime.BuiltInModuleConflict",
+                  "Cannot use built-in module %s as a handler module" % module_name)
+    try:
+        module = importlib.import_module(module_name)
+    except SyntaxError as e:
+        fail_init("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (module_name, e))
+    except ImportError as e:
+        fail_init("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (module_name, e))
+    except Exception as e:
+        fail_init(type(e).__name__, str(e))
+    function = getattr(module, function_name, None)
+    if function is None:
+        fail_init("Runtime.HandlerNotFound",
+                  "Handler '%s' missing on module '%s'" % (function_name, module_name))
+    return function
+
+
+class Context:
+    def __init__(self, request_id, arn, deadline_ms):
+        self.aws_request_id = request_id
+        self.invoked_function_arn = arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.client_context = None
+        self.identity = None
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(self._deadline_ms - int(time.time() * 1000), 0)
+
+
+def error_body(e, request_id):
+    frames = traceback.extract_tb(e.__traceback__)[1:]
+    return json.dumps({
+        "errorMessage": str(e),
+        "errorType": type(e).__name__,
+        "requestId": request_id,
+        "stackTrace": traceback.format_list(frames),
+    }).encode()
+
+
+def main():
+    function = load_handler()
+    while True:
+        with urllib.request.urlopen(BASE + "/invocation/next") as r:
+            request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
+            deadline = int(r.headers["Lambda-Runtime-Deadline-Ms"])
+            arn = r.headers["Lambda-Runtime-Invoked-Function-Arn"]
+            is_json = r.headers.get("Content-Type") == "application/json"
+            raw = r.read()
+        event = json.loads(raw) if is_json and raw else raw
+        try:
+            result = function(event, Context(request_id, arn, deadline))
+            if isinstance(result, (bytes, bytearray)):
+                payload = bytes(result)
+            else:
+                payload = json.dumps(result).encode()
+        except Exception as e:
+            headers = {"Content-Type": "application/json",
+                       "Lambda-Runtime-Function-Error-Type": "Unhandled"}
+            post("/invocation/%s/error" % request_id, error_body(e, request_id), headers)
+            continue
+        post("/invocation/%s/response" % request_id, payload, {"Content-Type": "application/json"})
+
+
+main()

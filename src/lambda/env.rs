@@ -1,0 +1,359 @@
+//! One execution environment: a function's process, and the Runtime API it polls.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Lines of function output kept per environment.
+const MAX_LOG_LINES: usize = 4000;
+
+/// What the Runtime API hands to the function on `/next`.
+pub struct Event {
+    pub request_id: String,
+    pub payload: Vec<u8>,
+    pub deadline_ms: i64,
+    pub function_arn: String,
+}
+
+/// What the function reported for one invocation.
+pub enum Outcome {
+    Response(Vec<u8>),
+    Error { body: Vec<u8>, kind: Option<String> },
+}
+
+/// How one invocation ended, as seen from outside the process.
+pub enum RunResult {
+    Done(Outcome),
+    /// The runtime reported an initialisation error (and exits).
+    InitError(Vec<u8>),
+    Timeout,
+    /// The process ended mid-invocation; the text describes how.
+    Exited(String),
+}
+
+/// How to start the process.
+pub struct Launch {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub cwd: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub function_name: String,
+}
+
+#[derive(Default)]
+struct Logs {
+    lines: VecDeque<String>,
+    /// Lines dropped from the front, so offsets stay absolute.
+    dropped: usize,
+}
+
+struct Shared {
+    events: tokio::sync::Mutex<mpsc::Receiver<Event>>,
+    current: Mutex<Option<(String, oneshot::Sender<Outcome>)>>,
+    init_error: Mutex<Option<Vec<u8>>>,
+    logs: Mutex<Logs>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub struct Env {
+    pub generation: u64,
+    shared: Arc<Shared>,
+    events: mpsc::Sender<Event>,
+    exited: watch::Receiver<Option<String>>,
+    pid: Option<u32>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        self.kill();
+        self.server.abort();
+    }
+}
+
+impl Env {
+    /// Starts the Runtime API on an ephemeral loopback port, then the process.
+    pub async fn start(launch: Launch, generation: u64) -> Result<Env, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot open the Runtime API: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (tx, rx) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            events: tokio::sync::Mutex::new(rx),
+            current: Mutex::new(None),
+            init_error: Mutex::new(None),
+            logs: Mutex::new(Logs::default()),
+        });
+        let app = runtime_api(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let mut cmd = tokio::process::Command::new(&launch.program);
+        cmd.args(&launch.args)
+            .current_dir(&launch.cwd)
+            .env_clear()
+            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        cmd.process_group(0);
+        let mut child = cmd.spawn().map_err(|e| {
+            server.abort();
+            format!("cannot start {}: {e}", launch.program.display())
+        })?;
+        let pid = child.id();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn AsyncRead + Send + Unpin>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn AsyncRead + Send + Unpin>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            tokio::spawn(collect_lines(
+                stream,
+                shared.clone(),
+                launch.function_name.clone(),
+            ));
+        }
+        let (exit_tx, exit_rx) = watch::channel(None);
+        tokio::spawn(async move {
+            let description = match child.wait().await {
+                Ok(status) => match status.code() {
+                    Some(0) => "Runtime exited without providing a reason".to_string(),
+                    Some(code) => format!("Runtime exited with error: exit status {code}"),
+                    None => "Runtime exited with error: signal".to_string(),
+                },
+                Err(e) => format!("Runtime exited with error: {e}"),
+            };
+            let _ = exit_tx.send(Some(description));
+        });
+        Ok(Env {
+            generation,
+            shared,
+            events: tx,
+            exited: exit_rx,
+            pid,
+            server,
+        })
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.exited.borrow().is_none()
+    }
+
+    /// True once the runtime reported that it could not initialise.
+    pub fn failed_init(&self) -> bool {
+        lock(&self.shared.init_error).is_some()
+    }
+
+    /// Kills the whole process group, so helpers the function started die too.
+    pub fn kill(&self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.pid.filter(|_| self.is_alive()) {
+            let pgid = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+
+    /// The absolute position of the next log line.
+    pub fn log_mark(&self) -> usize {
+        let logs = lock(&self.shared.logs);
+        logs.dropped + logs.lines.len()
+    }
+
+    /// Log lines written since `mark`.
+    pub fn logs_since(&self, mark: usize) -> Vec<String> {
+        let logs = lock(&self.shared.logs);
+        let skip = mark.saturating_sub(logs.dropped);
+        logs.lines.iter().skip(skip).cloned().collect()
+    }
+
+    /// Hands `event` to the function and waits for its answer, the deadline, or its exit.
+    pub async fn run(&self, event: Event, timeout: Duration) -> RunResult {
+        let (tx, rx) = oneshot::channel();
+        *lock(&self.shared.current) = Some((event.request_id.clone(), tx));
+        if let Some(body) = lock(&self.shared.init_error).clone() {
+            return RunResult::InitError(body);
+        }
+        let mut exited = self.exited.clone();
+        let mut watcher = self.exited.clone();
+        if self.events.send(event).await.is_err() {
+            return RunResult::Exited("Runtime exited without providing a reason".into());
+        }
+        tokio::select! {
+            outcome = rx => match outcome {
+                Ok(o) => RunResult::Done(o),
+                Err(_) => RunResult::Exited("Runtime exited without providing a reason".into()),
+            },
+            _ = tokio::time::sleep(timeout) => {
+                self.kill();
+                RunResult::Timeout
+            }
+            _ = async { drop(watcher.wait_for(|e| e.is_some()).await) } => {
+                // Give a report the process posted just before exiting the chance to land.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if let Some(body) = lock(&self.shared.init_error).clone() {
+                    return RunResult::InitError(body);
+                }
+                let description = exited.borrow_and_update().clone().unwrap_or_default();
+                RunResult::Exited(description)
+            }
+        }
+    }
+}
+
+async fn collect_lines(
+    stream: Box<dyn AsyncRead + Send + Unpin>,
+    shared: Arc<Shared>,
+    name: String,
+) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        tracing::debug!(target: "localemu::function", function = %name, "{line}");
+        let mut logs = lock(&shared.logs);
+        logs.lines.push_back(line);
+        if logs.lines.len() > MAX_LOG_LINES {
+            logs.lines.pop_front();
+            logs.dropped += 1;
+        }
+    }
+}
+
+fn runtime_api(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(respond),
+        )
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/error",
+            post(report_error),
+        )
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(shared)
+}
+
+fn accepted() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        [("content-type", "application/json")],
+        "{\"status\":\"OK\"}",
+    )
+        .into_response()
+}
+
+fn refused(message: &str) -> Response {
+    let body = serde_json::json!({"errorMessage": message, "errorType": "InvalidRequestID"});
+    (
+        StatusCode::BAD_REQUEST,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+async fn next(State(shared): State<Arc<Shared>>) -> Response {
+    let mut events = shared.events.lock().await;
+    let Some(event) = events.recv().await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "environment closed").into_response();
+    };
+    let headers = [
+        ("content-type", "application/json".to_string()),
+        ("lambda-runtime-aws-request-id", event.request_id),
+        ("lambda-runtime-deadline-ms", event.deadline_ms.to_string()),
+        ("lambda-runtime-invoked-function-arn", event.function_arn),
+        (
+            "lambda-runtime-trace-id",
+            "Root=1-00000000-000000000000000000000000;Sampled=0".into(),
+        ),
+    ];
+    (StatusCode::OK, headers, event.payload).into_response()
+}
+
+fn finish(shared: &Shared, id: &str, outcome: Outcome) -> Response {
+    let mut current = lock(&shared.current);
+    match current.take() {
+        Some((expected, tx)) if expected == id => {
+            let _ = tx.send(outcome);
+            accepted()
+        }
+        other => {
+            *current = other;
+            refused("Invalid request ID")
+        }
+    }
+}
+
+async fn respond(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    finish(&shared, &id, Outcome::Response(body.to_vec()))
+}
+
+async fn report_error(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let kind = headers
+        .get("lambda-runtime-function-error-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    finish(
+        &shared,
+        &id,
+        Outcome::Error {
+            body: body.to_vec(),
+            kind,
+        },
+    )
+}
+
+async fn init_error(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body = if body.is_empty() {
+        let kind = headers
+            .get("lambda-runtime-function-error-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("Runtime.Unknown");
+        serde_json::json!({"errorType": kind, "errorMessage": ""})
+            .to_string()
+            .into_bytes()
+    } else {
+        body.to_vec()
+    };
+    *lock(&shared.init_error) = Some(body.clone());
+    if let Some((_, tx)) = lock(&shared.current).take() {
+        let _ = tx.send(Outcome::Error { body, kind: None });
+    }
+    accepted()
+}

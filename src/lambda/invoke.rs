@@ -1,0 +1,262 @@
+//! Invoke: picking or starting an environment, running one event, and mapping the outcome to
+//! Lambda's payloads (function errors, `Sandbox.Timedout`, `Runtime.ExitError`).
+
+use super::env::{Env, Event, Launch, Outcome, RunResult};
+use super::model::{NODE_RUNTIMES, PYTHON_RUNTIMES};
+use super::{Function, FunctionState, Lambda};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Lambda returns at most the last 4 KB of an invocation's log.
+const LOG_TAIL: usize = 4096;
+
+/// The result of one invocation, as Invoke reports it.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+    pub payload: Vec<u8>,
+    /// `Unhandled` when the function failed (the HTTP status stays 200).
+    pub function_error: Option<String>,
+    /// START / output / END / REPORT lines of this invocation.
+    pub log: String,
+    pub duration: Duration,
+}
+
+impl Invocation {
+    /// `X-Amz-Log-Result`: base64 of the log's last 4 KB.
+    pub fn log_tail_base64(&self) -> String {
+        let bytes = self.log.as_bytes();
+        STANDARD.encode(&bytes[bytes.len().saturating_sub(LOG_TAIL)..])
+    }
+}
+
+fn platform_error(kind: &str, message: String) -> Vec<u8> {
+    json!({ "errorType": kind, "errorMessage": message })
+        .to_string()
+        .into_bytes()
+}
+
+/// The first of `candidates` on PATH that actually runs: version managers install shims
+/// for interpreters that are not there, so being on PATH is not enough.
+fn find_program(candidates: &[&str]) -> Option<PathBuf> {
+    static FOUND: std::sync::Mutex<Vec<(String, Option<PathBuf>)>> =
+        std::sync::Mutex::new(Vec::new());
+    let key = candidates.join(",");
+    let mut found = FOUND.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, hit)) = found.iter().find(|(k, _)| *k == key) {
+        return hit.clone();
+    }
+    let path = std::env::var_os("PATH")?;
+    let hit = candidates.iter().find_map(|name| {
+        let program = std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())?;
+        let runs = std::process::Command::new(&program)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        runs.then_some(program)
+    });
+    found.push((key, hit.clone()));
+    hit
+}
+
+impl Lambda {
+    /// Works out how to start a process for the function's runtime.
+    fn launch(&self, f: &Function, s: &FunctionState) -> Result<Launch, String> {
+        let c = &s.config;
+        let runtime = c.runtime.as_str();
+        let (program, args) = if PYTHON_RUNTIMES.contains(&runtime) {
+            let program = find_program(&[runtime, "python3"])
+                .ok_or_else(|| format!("{runtime} needs python3 on PATH, and none was found"))?;
+            let script = self.runtime_file("bootstrap.py");
+            (
+                program,
+                vec!["-u".to_string(), script.display().to_string()],
+            )
+        } else if NODE_RUNTIMES.contains(&runtime) {
+            let program = find_program(&["node", "nodejs"])
+                .ok_or_else(|| format!("{runtime} needs node on PATH, and none was found"))?;
+            (
+                program,
+                vec![self.runtime_file("bootstrap.mjs").display().to_string()],
+            )
+        } else {
+            let program = s.code_dir.join("bootstrap");
+            if !program.is_file() {
+                return Err(format!(
+                    "{runtime} needs an executable named bootstrap in the code"
+                ));
+            }
+            (program, Vec::new())
+        };
+        let ns = &f.namespace;
+        let task_root = s.code_dir.display().to_string();
+        let home = self.work_dir.join("home");
+        let _ = std::fs::create_dir_all(&home);
+        let mut env: Vec<(String, String)> = c.environment.clone().into_iter().collect();
+        let stream = format!("2026/01/01/[$LATEST]{}", uuid::Uuid::new_v4().simple());
+        env.extend(
+            [
+                ("_HANDLER", c.handler.clone()),
+                ("AWS_REGION", ns.region.clone()),
+                ("AWS_DEFAULT_REGION", ns.region.clone()),
+                ("AWS_EXECUTION_ENV", format!("AWS_Lambda_{runtime}")),
+                ("AWS_LAMBDA_FUNCTION_NAME", c.name.clone()),
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", c.memory_size.to_string()),
+                ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+                ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
+                (
+                    "AWS_LAMBDA_LOG_GROUP_NAME",
+                    format!("/aws/lambda/{}", c.name),
+                ),
+                ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
+                // A 12-digit key is read back as the account, so calls land in this namespace.
+                ("AWS_ACCESS_KEY_ID", ns.account.clone()),
+                ("AWS_SECRET_ACCESS_KEY", "localemu".into()),
+                ("AWS_SESSION_TOKEN", "localemu".into()),
+                ("LAMBDA_TASK_ROOT", task_root),
+                (
+                    "LAMBDA_RUNTIME_DIR",
+                    self.work_dir.join("runtime").display().to_string(),
+                ),
+                ("TZ", ":UTC".into()),
+                ("LANG", "en_US.UTF-8".into()),
+                ("PATH", std::env::var("PATH").unwrap_or_default()),
+                ("HOME", home.display().to_string()),
+                ("AWS_CONFIG_FILE", "/dev/null".into()),
+                ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        if !c.environment.contains_key("AWS_ENDPOINT_URL") {
+            env.push(("AWS_ENDPOINT_URL".into(), self.endpoint()));
+        }
+        Ok(Launch {
+            program,
+            args,
+            cwd: s.code_dir.clone(),
+            env,
+            function_name: c.name.clone(),
+        })
+    }
+
+    /// Invokes `f` synchronously with `payload` (RequestResponse).
+    pub async fn invoke(&self, f: &Arc<Function>, payload: Vec<u8>) -> Invocation {
+        let state = f.snapshot();
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let started = Instant::now();
+        let timeout = Duration::from_secs(state.config.timeout.max(1));
+        let env = match f.take_idle(state.generation) {
+            Some(env) => Ok(env),
+            None => match self.launch(f, &state) {
+                Ok(launch) => Env::start(launch, state.generation).await,
+                Err(e) => Err(e),
+            },
+        };
+        let env = match env {
+            Ok(env) => env,
+            Err(message) => {
+                tracing::warn!(function = %state.config.name, %message, "cannot start the function");
+                let payload = platform_error("Runtime.InvalidEntrypoint", message);
+                return self.finish(&state, request_id, started, Err(payload), Vec::new());
+            }
+        };
+        let mark = env.log_mark();
+        let deadline_ms = self.clock_wall_ms() + timeout.as_millis() as i64;
+        let event = Event {
+            request_id: request_id.clone(),
+            payload: if payload.is_empty() {
+                b"{}".to_vec()
+            } else {
+                payload
+            },
+            deadline_ms,
+            function_arn: state.config.arn.clone(),
+        };
+        let result = env.run(event, timeout).await;
+        let id = &request_id;
+        let outcome = match result {
+            RunResult::Done(Outcome::Response(body)) => Ok(body),
+            RunResult::Done(Outcome::Error { body, kind }) if body.is_empty() => {
+                let kind = kind.unwrap_or_else(|| "Unknown".into());
+                Err(platform_error(&kind, String::new()))
+            }
+            RunResult::Done(Outcome::Error { body, .. }) | RunResult::InitError(body) => Err(body),
+            RunResult::Timeout => Err(platform_error(
+                "Sandbox.Timedout",
+                format!(
+                    "RequestId: {id} Error: Task timed out after {}.00 seconds",
+                    timeout.as_secs()
+                ),
+            )),
+            RunResult::Exited(how) => Err(platform_error(
+                "Runtime.ExitError",
+                format!("RequestId: {id} Error: {how}"),
+            )),
+        };
+        // Give the output readers a moment to catch the last lines the function wrote.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let lines = env.logs_since(mark);
+        f.put_idle(env);
+        self.finish(&state, request_id, started, outcome, lines)
+    }
+
+    /// Deadlines handed to functions are wall-clock epoch milliseconds.
+    fn clock_wall_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+
+    fn finish(
+        &self,
+        state: &FunctionState,
+        request_id: String,
+        started: Instant,
+        outcome: Result<Vec<u8>, Vec<u8>>,
+        lines: Vec<String>,
+    ) -> Invocation {
+        let duration = started.elapsed();
+        let ms = duration.as_secs_f64() * 1000.0;
+        let memory = state.config.memory_size;
+        let mut log = format!("START RequestId: {request_id} Version: $LATEST\n");
+        for line in &lines {
+            log.push_str(line);
+            log.push('\n');
+        }
+        log.push_str(&format!("END RequestId: {request_id}\n"));
+        log.push_str(&format!(
+            "REPORT RequestId: {request_id}\tDuration: {ms:.2} ms\tBilled Duration: {} ms\t\
+             Memory Size: {memory} MB\tMax Memory Used: {memory} MB\n",
+            ms.ceil() as u64
+        ));
+        let failed = outcome.is_err();
+        tracing::info!(
+            function = %state.config.name,
+            %request_id,
+            duration_ms = format!("{ms:.1}"),
+            failed,
+            "invocation"
+        );
+        let (payload, function_error) = match outcome {
+            Ok(p) => (p, None),
+            Err(p) => (p, Some("Unhandled".to_string())),
+        };
+        Invocation {
+            request_id,
+            payload,
+            function_error,
+            log,
+            duration,
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Lambda's REST-JSON protocol: the paths of the real Lambda API, mapped to the Lambda service.
+
+use super::{caller, read_body, AppState, MAX_LAMBDA_BODY};
+use crate::error::{Error, ErrorCode, Result};
+use crate::lambda::Lambda;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const BASE: &str = "/2015-03-31/functions";
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(BASE, post(create).get(list))
+        .route(&format!("{BASE}/"), post(create).get(list))
+        .route(
+            &format!("{BASE}/{{name}}"),
+            get(get_function).delete(delete_function),
+        )
+        .route(
+            &format!("{BASE}/{{name}}/configuration"),
+            get(get_configuration).put(update_configuration),
+        )
+        .route(
+            &format!("{BASE}/{{name}}/code"),
+            axum::routing::put(update_code),
+        )
+        .route(
+            &format!("{BASE}/{{name}}/policy"),
+            post(add_permission).get(get_policy),
+        )
+        .route(
+            &format!("{BASE}/{{name}}/policy/{{sid}}"),
+            delete(remove_permission),
+        )
+        .route(&format!("{BASE}/{{name}}/invocations"), post(invoke))
+}
+
+/// Lambda's error shape: the code in `X-Amzn-ErrorType`, and a JSON body.
+pub fn render_rest_error(e: &Error) -> Response {
+    let body = serde_json::json!({ "Type": "User", "message": e.message, "Message": e.message });
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() =
+        StatusCode::from_u16(e.code.rest_status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(e.code.as_str()) {
+        headers.insert("x-amzn-errortype", v);
+    }
+    response
+}
+
+fn json_reply<T: Serialize>(status: u16, value: &T) -> Response {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn empty(status: StatusCode) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    response
+}
+
+fn reply(result: Result<Response>) -> Response {
+    result.unwrap_or_else(|e| render_rest_error(&e))
+}
+
+async fn decode<I: DeserializeOwned>(body: Body) -> Result<I> {
+    let bytes = read_body(body, MAX_LAMBDA_BODY).await?;
+    let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidRequestContentException,
+            format!("Could not parse request body into json: {e}"),
+        )
+    })
+}
+
+type Ctx = (Arc<AppState>, crate::domain::Namespace);
+
+fn ctx(state: Arc<AppState>, headers: &HeaderMap) -> Result<Ctx> {
+    let caller = caller(headers, &state.default_region)?;
+    Ok((state, caller.namespace))
+}
+
+fn lambda(state: &AppState) -> &Lambda {
+    &state.lambda
+}
+
+async fn create(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    reply(
+        async {
+            let (state, ns) = ctx(state, &parts.headers)?;
+            let input = decode(body).await?;
+            Ok(json_reply(
+                201,
+                &lambda(&state).create_function(&ns, input)?,
+            ))
+        }
+        .await,
+    )
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    reply((|| {
+        let (state, ns) = ctx(state, &headers)?;
+        let out = lambda(&state).list_functions(
+            &ns,
+            q.get("Marker").map(String::as_str),
+            q.get("MaxItems").map(String::as_str),
+        )?;
+        Ok(json_reply(200, &out))
+    })())
+}
+
+async fn get_function(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    reply((|| {
+        let (state, ns) = ctx(state, &headers)?;
+        Ok(json_reply(200, &lambda(&state).get_function(&ns, &name)?))
+    })())
+}
+
+async fn get_configuration(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    reply((|| {
+        let (state, ns) = ctx(state, &headers)?;
+        Ok(json_reply(
+            200,
+            &lambda(&state).get_function_configuration(&ns, &name)?,
+        ))
+    })())
+}
+
+async fn delete_function(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    reply((|| {
+        let (state, ns) = ctx(state, &headers)?;
+        lambda(&state).delete_function(&ns, &name)?;
+        Ok(empty(StatusCode::NO_CONTENT))
+    })())
+}
+
+async fn update_configuration(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    reply(
+        async {
+            let (state, ns) = ctx(state, &parts.headers)?;
+            let input = decode(body).await?;
+            Ok(json_reply(
+                200,
+                &lambda(&state).update_function_configuration(&ns, &name, input)?,
+            ))
+        }
+        .await,
+    )
+}
+
+async fn update_code(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    reply(
+        async {
+            let (state, ns) = ctx(state, &parts.headers)?;
+            let input = decode(body).await?;
+            Ok(json_reply(
+                200,
+                &lambda(&state).update_function_code(&ns, &name, input)?,
+            ))
+        }
+        .await,
+    )
+}
+
+async fn add_permission(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    reply(
+        async {
+            let (state, ns) = ctx(state, &parts.headers)?;
+            let input = decode(body).await?;
+            Ok(json_reply(
+                201,
+                &lambda(&state).add_permission(&ns, &name, input)?,
+            ))
+        }
+        .await,
+    )
+}
+
+async fn get_policy(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    reply((|| {
+        let (state, ns) = ctx(state, &headers)?;
+        Ok(json_reply(200, &lambda(&state).get_policy(&ns, &name)?))
+    })())
+}
+
+async fn remove_permission(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((name, sid)): Path<(String, String)>,
+) -> Response {
+    reply((|| {
+        let (state, ns) = ctx(state, &headers)?;
+        lambda(&state).remove_permission(&ns, &name, &sid)?;
+        Ok(empty(StatusCode::NO_CONTENT))
+    })())
+}
+
+async fn invoke(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    reply(
+        async {
+            let (state, ns) = ctx(state, &parts.headers)?;
+            let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+            let kind = header("x-amz-invocation-type")
+                .unwrap_or("RequestResponse")
+                .to_string();
+            let tail = header("x-amz-log-type") == Some("Tail");
+            let payload = read_body(body, MAX_LAMBDA_BODY).await?.to_vec();
+            let function = state.lambda.find(&ns, &name)?;
+            match kind.as_str() {
+                "DryRun" => return Ok(empty(StatusCode::NO_CONTENT)),
+                "Event" => {
+                    let lambda = state.lambda.clone();
+                    tokio::spawn(async move { lambda.invoke(&function, payload).await });
+                    return Ok(empty(StatusCode::ACCEPTED));
+                }
+                "RequestResponse" => {}
+                other => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidParameterValueException,
+                        format!("Unsupported invocation type: {other}"),
+                    ))
+                }
+            }
+            let result = state.lambda.invoke(&function, payload).await;
+            let mut response = Response::new(Body::from(result.payload.clone()));
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            headers.insert(
+                "x-amz-executed-version",
+                HeaderValue::from_static("$LATEST"),
+            );
+            if let Some(e) = result
+                .function_error
+                .as_deref()
+                .and_then(|e| HeaderValue::from_str(e).ok())
+            {
+                headers.insert("x-amz-function-error", e);
+            }
+            if tail {
+                if let Ok(v) = HeaderValue::from_str(&result.log_tail_base64()) {
+                    headers.insert("x-amz-log-result", v);
+                }
+            }
+            if let Ok(v) = HeaderValue::from_str(&result.request_id) {
+                headers.insert("x-amzn-requestid", v);
+            }
+            Ok(response)
+        }
+        .await,
+    )
+}

@@ -1,0 +1,339 @@
+//! RotateSecret and CancelRotateSecret: validating and recording a rotation, then running the
+//! rotation function's four steps in the background through the `Invoker`.
+
+use super::deletion::check_secret_id_member;
+use super::{check_version_id, Ack, Caller, SecretsManager};
+use crate::clock::Millis;
+use crate::domain::schedule::{plan, Plan};
+use crate::domain::secret::{Rotation, RotationRules, Secret};
+use crate::domain::validate::Violations;
+use crate::domain::versions::{AWSCURRENT, AWSPENDING};
+use crate::domain::Namespace;
+use crate::error::{Error, Result};
+use crate::store::{SecretCell, Store};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use super::rotation_engine::{RotationEngine, RotationRecord};
+
+/// Whether a rotation function exists and lets Secrets Manager invoke it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FunctionAccess {
+    Missing,
+    Allowed,
+    NotGranted,
+}
+
+/// The outcome of one step: `error` is `errorType: errorMessage` when the function failed.
+#[derive(Debug, Clone, Default)]
+pub struct StepResult {
+    pub error: Option<String>,
+    pub log: String,
+}
+
+/// How Secrets Manager reaches Lambda; tests and other wirings can supply their own.
+pub trait Invoker: Send + Sync {
+    fn access(&self, caller: &Namespace, function: &str) -> FunctionAccess;
+    fn invoke(
+        &self,
+        caller: &Namespace,
+        function: &str,
+        payload: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = StepResult> + Send>>;
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct WireRotationRules {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatically_after_days: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_expression: Option<String>,
+}
+
+impl WireRotationRules {
+    pub fn of(r: &RotationRules) -> Self {
+        WireRotationRules {
+            automatically_after_days: r.automatically_after_days,
+            duration: r.duration.clone(),
+            schedule_expression: r.schedule_expression.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotateSecretInput {
+    pub secret_id: Option<String>,
+    pub client_request_token: Option<String>,
+    #[serde(rename = "RotationLambdaARN")]
+    pub rotation_lambda_arn: Option<String>,
+    pub rotation_rules: Option<WireRotationRules>,
+    pub rotate_immediately: Option<bool>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RotateSecretOutput {
+    #[serde(rename = "ARN")]
+    pub arn: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CancelRotateSecretInput {
+    pub secret_id: Option<String>,
+}
+
+pub const PREVIOUS_NOT_COMPLETE: &str =
+    "A previous rotation isn't complete. That rotation will be reattempted.";
+
+/// Checks RotationRules against the model and AWS's schedule rules.
+pub fn parse_rules(rules: &RotationRules) -> Result<Option<Plan>> {
+    plan(
+        rules.automatically_after_days,
+        rules.schedule_expression.as_deref(),
+        rules.duration.as_deref(),
+    )
+    .map_err(Error::invalid_parameter)
+}
+
+fn validate(input: &RotateSecretInput) -> Result<()> {
+    let mut v = Violations::new();
+    if input.secret_id.is_none() {
+        v.missing("secretId");
+    }
+    v.length("secretId", input.secret_id.as_deref(), 1, 2048);
+    check_version_id(
+        &mut v,
+        "clientRequestToken",
+        input.client_request_token.as_deref(),
+    );
+    v.length(
+        "rotationLambdaARN",
+        input.rotation_lambda_arn.as_deref(),
+        0,
+        2048,
+    );
+    if let Some(r) = &input.rotation_rules {
+        v.range(
+            "rotationRules.automaticallyAfterDays",
+            r.automatically_after_days,
+            1,
+            1000,
+        );
+        v.length("rotationRules.duration", r.duration.as_deref(), 2, 3);
+        v.length(
+            "rotationRules.scheduleExpression",
+            r.schedule_expression.as_deref(),
+            1,
+            256,
+        );
+    }
+    v.finish()
+}
+
+/// What a rotation will run, decided under the secret's lock.
+pub struct Start {
+    pub namespace: Namespace,
+    pub name: String,
+    pub arn: String,
+    pub function: String,
+    pub token: String,
+    pub immediately: bool,
+}
+
+/// Records a new rotation on `s`: the configuration, and the AWSPENDING version the function
+/// will fill (RotateImmediately) or a copy of AWSCURRENT to test (otherwise).
+pub fn begin(
+    s: &mut Secret,
+    function: &str,
+    rules: Option<RotationRules>,
+    token: &str,
+    immediately: bool,
+    now: Millis,
+) -> Result<()> {
+    if s.is_deleted() {
+        return Err(Error::marked_for_deletion());
+    }
+    if s.rotation_pending().is_some() {
+        return Err(Error::invalid_request(PREVIOUS_NOT_COMPLETE));
+    }
+    if s.versions.get(token).is_some() {
+        return Err(super::token_in_use(token, &s.arn));
+    }
+    let plan = rules.as_ref().map(parse_rules).transpose()?.flatten();
+    let last = s.rotation.as_ref().and_then(|r| r.last_rotated);
+    let window = plan.as_ref().map(|p| p.next_window(now));
+    let rules = rules.map(|mut r| {
+        r.automatically_after_days = r
+            .automatically_after_days
+            .or(plan.as_ref().and_then(Plan::days));
+        r
+    });
+    s.versions.add_placeholder(token, AWSPENDING, now)?;
+    if !immediately {
+        let current = s.versions.current().and_then(|v| v.value.clone());
+        if let Some(v) = s.versions.get_mut(token) {
+            v.value = current;
+        }
+    }
+    s.rotation = Some(Rotation {
+        enabled: true,
+        lambda_arn: function.to_string(),
+        rules,
+        last_rotated: last,
+        next_due: window.map(|w| w.start),
+        next_rotation: window.map(|w| w.end),
+    });
+    s.touch_changed(now);
+    Ok(())
+}
+
+impl SecretsManager {
+    pub fn rotate_secret(
+        &self,
+        caller: &Caller,
+        input: RotateSecretInput,
+    ) -> Result<Ack<RotateSecretOutput>> {
+        validate(&input)?;
+        let token = input.client_request_token.clone().ok_or_else(|| {
+            Error::invalid_parameter(
+                "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
+            )
+        })?;
+        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        let given_rules = input.rotation_rules.as_ref().map(|r| RotationRules {
+            automatically_after_days: r.automatically_after_days,
+            schedule_expression: r.schedule_expression.clone(),
+            duration: r.duration.clone(),
+        });
+        if let Some(r) = &given_rules {
+            parse_rules(r)?;
+        }
+        let found = self.find(caller, &id)?;
+        let (function, rules) = {
+            let s = found.cell.read();
+            if s.is_deleted() {
+                return Err(Error::marked_for_deletion());
+            }
+            let stored = s.rotation.as_ref();
+            let function = input
+                .rotation_lambda_arn
+                .clone()
+                .filter(|a| !a.is_empty())
+                .or_else(|| stored.map(|r| r.lambda_arn.clone()))
+                .ok_or_else(|| {
+                    Error::invalid_request(
+                        "No Lambda rotation function ARN is associated with this secret.",
+                    )
+                })?;
+            (
+                function,
+                given_rules.or_else(|| stored.and_then(|r| r.rules.clone())),
+            )
+        };
+        self.engine.check_access(&found.namespace, &function)?;
+        let immediately = input.rotate_immediately.unwrap_or(true);
+        let now = self.now();
+        let mut s = found.cell.write();
+        begin(&mut s, &function, rules, &token, immediately, now)?;
+        let ticket = found.ns.commit(&found.cell, &s, &[token.as_str()]);
+        let output = RotateSecretOutput {
+            arn: s.arn.clone(),
+            name: s.name.clone(),
+            version_id: Some(token.clone()),
+        };
+        self.engine.start(Start {
+            namespace: found.namespace.clone(),
+            name: s.name.clone(),
+            arn: s.arn.clone(),
+            function,
+            token,
+            immediately,
+        });
+        Ok(Ack::new(output, ticket))
+    }
+
+    pub fn cancel_rotate_secret(
+        &self,
+        caller: &Caller,
+        input: CancelRotateSecretInput,
+    ) -> Result<Ack<RotateSecretOutput>> {
+        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        let found = self.find(caller, &id)?;
+        let mut s = found.cell.write();
+        if s.is_deleted() {
+            return Err(Error::marked_for_deletion());
+        }
+        let pending = s.rotation_pending().map(str::to_string);
+        let Some(rotation) = s.rotation.as_mut() else {
+            return Err(Error::invalid_request(
+                "You tried to cancel rotation on a secret that doesn't have rotation configured.",
+            ));
+        };
+        rotation.enabled = false;
+        rotation.next_due = None;
+        rotation.next_rotation = None;
+        s.touch_changed(self.now());
+        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let output = RotateSecretOutput {
+            arn: s.arn.clone(),
+            name: s.name.clone(),
+            version_id: pending,
+        };
+        Ok(Ack::new(output, ticket))
+    }
+}
+
+/// Applies `f` to the secret `arn` names in `store` and journals the change (not awaited:
+/// the rotation task has no caller waiting on it).
+pub fn update_secret(
+    store: &Store,
+    ns: &Namespace,
+    name: &str,
+    arn: &str,
+    f: impl FnOnce(&mut Secret),
+) -> bool {
+    let Some(space) = store.namespace(ns) else {
+        return false;
+    };
+    let Some(cell) = space.get(name) else {
+        return false;
+    };
+    let cell: Arc<SecretCell> = cell;
+    let mut s = cell.write();
+    if s.arn != arn {
+        return false;
+    }
+    f(&mut s);
+    let _ = space.commit(&cell, &s, &[]);
+    true
+}
+
+/// Reads the secret `arn` names, if it still exists.
+pub fn read_secret<T>(
+    store: &Store,
+    ns: &Namespace,
+    name: &str,
+    arn: &str,
+    f: impl FnOnce(&Secret) -> T,
+) -> Option<T> {
+    let cell = store.namespace(ns)?.get(name)?;
+    let s = cell.read();
+    (s.arn == arn).then(|| f(&s))
+}
+
+/// Did the rotation's finishSecret put AWSCURRENT on `token`?
+pub fn finished(s: &Secret, token: &str) -> bool {
+    s.versions
+        .get(token)
+        .is_some_and(|v| v.has_stage(AWSCURRENT))
+}

@@ -1,0 +1,299 @@
+//! The rotation engine: runs rotation functions in the background (never holding a secret's
+//! lock while a function runs, since the function calls back into Secrets Manager), fires
+//! scheduled rotations, and keeps a history of recent rotations.
+
+use super::rotation::{
+    begin, finished, parse_rules, read_secret, update_secret, FunctionAccess, Invoker, Start,
+};
+use crate::clock::{Clock, Millis};
+use crate::domain::versions::AWSPENDING;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Rotations remembered per secret for `/_awsemu/rotations`.
+const HISTORY: usize = 20;
+/// How often scheduled rotations are looked for.
+const TICK: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub step: String,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RotationRecord {
+    pub secret_arn: String,
+    pub version_id: String,
+    pub function: String,
+    pub scheduled: bool,
+    pub started: Millis,
+    pub finished: Millis,
+    /// `Succeeded`, `Failed` or `Cancelled`.
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub steps: Vec<StepRecord>,
+    pub log_tail: String,
+}
+
+type Key = (Namespace, String);
+
+pub struct RotationEngine {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    invoker: Arc<dyn Invoker>,
+    history: Mutex<HashMap<Key, VecDeque<RotationRecord>>>,
+    running: Mutex<HashSet<Key>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl RotationEngine {
+    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, invoker: Arc<dyn Invoker>) -> Self {
+        RotationEngine {
+            store,
+            clock,
+            invoker,
+            history: Mutex::default(),
+            running: Mutex::default(),
+        }
+    }
+
+    /// AWS refuses functions it cannot invoke. A function whose policy does not name
+    /// Secrets Manager is still used, with a warning, until a strict mode exists.
+    pub fn check_access(&self, ns: &Namespace, function: &str) -> Result<()> {
+        match self.invoker.access(ns, function) {
+            FunctionAccess::Allowed => Ok(()),
+            FunctionAccess::NotGranted => {
+                tracing::warn!(
+                    %function,
+                    "the function's policy does not allow secretsmanager.amazonaws.com to invoke it; AWS would refuse this rotation"
+                );
+                Ok(())
+            }
+            FunctionAccess::Missing => Err(Error::new(
+                ErrorCode::AccessDeniedException,
+                "Secrets Manager cannot invoke the specified Lambda function. Ensure that the \
+                 function policy grants access to the principal secretsmanager.amazonaws.com.",
+            )),
+        }
+    }
+
+    /// Runs a recorded rotation in the background.
+    pub fn start(self: &Arc<Self>, start: Start) {
+        self.launch(start, false);
+    }
+
+    fn launch(self: &Arc<Self>, start: Start, scheduled: bool) {
+        let key = (start.namespace.clone(), start.name.clone());
+        lock(&self.running).insert(key.clone());
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let record = engine.run(&start, scheduled).await;
+            engine.remember(&key, record);
+            lock(&engine.running).remove(&key);
+        });
+    }
+
+    fn still_enabled(&self, s: &Start) -> bool {
+        read_secret(&self.store, &s.namespace, &s.name, &s.arn, |x| {
+            x.rotation.as_ref().is_some_and(|r| r.enabled)
+        })
+        .unwrap_or(false)
+    }
+
+    async fn run(&self, s: &Start, scheduled: bool) -> RotationRecord {
+        let steps: &[&str] = if s.immediately {
+            &["createSecret", "setSecret", "testSecret", "finishSecret"]
+        } else {
+            &["testSecret"]
+        };
+        let started = self.clock.now();
+        let mut record = RotationRecord {
+            secret_arn: s.arn.clone(),
+            version_id: s.token.clone(),
+            function: s.function.clone(),
+            scheduled,
+            started,
+            finished: started,
+            outcome: "Succeeded".into(),
+            error: None,
+            steps: Vec::new(),
+            log_tail: String::new(),
+        };
+        let mut log = String::new();
+        for step in steps {
+            if !self.still_enabled(s) {
+                record.outcome = "Cancelled".into();
+                break;
+            }
+            let payload = serde_json::json!({
+                "Step": step,
+                "SecretId": s.arn,
+                "ClientRequestToken": s.token,
+                "RotationToken": uuid::Uuid::new_v4().to_string(),
+            });
+            let t0 = Instant::now();
+            let result = self
+                .invoker
+                .invoke(&s.namespace, &s.function, payload.to_string().into_bytes())
+                .await;
+            log.push_str(&result.log);
+            record
+                .steps
+                .push(crate::secretsmanager::rotation_engine::StepRecord {
+                    step: step.to_string(),
+                    duration_ms: t0.elapsed().as_millis() as u64,
+                    error: result.error.clone(),
+                });
+            if let Some(e) = result.error {
+                record.outcome = "Failed".into();
+                record.error = Some(format!("{step} failed: {e}"));
+                break;
+            }
+        }
+        self.conclude(s, &mut record);
+        record.finished = self.clock.now();
+        record.log_tail = log[log.len().saturating_sub(4096)..].to_string();
+        match record.outcome.as_str() {
+            "Succeeded" => {
+                tracing::info!(secret = %s.arn, version = %s.token, "rotation succeeded")
+            }
+            outcome => {
+                tracing::warn!(secret = %s.arn, version = %s.token, %outcome, error = ?record.error, "rotation did not succeed")
+            }
+        }
+        record
+    }
+
+    /// Records the result on the secret: dates after a success, and the test version's
+    /// AWSPENDING removed after a RotateImmediately=false test.
+    fn conclude(&self, s: &Start, record: &mut RotationRecord) {
+        let now = self.clock.now();
+        if !s.immediately {
+            update_secret(&self.store, &s.namespace, &s.name, &s.arn, |x| {
+                let _ = x.versions.update_stage(AWSPENDING, Some(&s.token), None);
+            });
+            return;
+        }
+        if record.outcome != "Succeeded" {
+            return;
+        }
+        let done = read_secret(&self.store, &s.namespace, &s.name, &s.arn, |x| {
+            finished(x, &s.token)
+        });
+        if done != Some(true) {
+            record.outcome = "Failed".into();
+            record.error = Some("finishSecret did not move AWSCURRENT to the new version.".into());
+            return;
+        }
+        update_secret(&self.store, &s.namespace, &s.name, &s.arn, |x| {
+            let Some(r) = x.rotation.as_mut() else { return };
+            r.last_rotated = Some(now);
+            let plan = r
+                .rules
+                .as_ref()
+                .and_then(|rules| parse_rules(rules).ok().flatten());
+            let window = plan.map(|p| p.next_window(now));
+            r.next_due = window.map(|w| w.start);
+            r.next_rotation = window.map(|w| w.end);
+        });
+    }
+
+    fn remember(&self, key: &Key, record: RotationRecord) {
+        let mut history = lock(&self.history);
+        let list = history.entry(key.clone()).or_default();
+        list.push_back(record);
+        if list.len() > HISTORY {
+            list.pop_front();
+        }
+    }
+
+    /// Recent rotations of every secret, newest last.
+    pub fn history(&self) -> Vec<RotationRecord> {
+        let history = lock(&self.history);
+        let mut all: Vec<RotationRecord> = history.values().flatten().cloned().collect();
+        all.sort_by_key(|r| r.started);
+        all
+    }
+
+    /// Starts every scheduled rotation that is due.
+    pub fn fire_due(self: &Arc<Self>) {
+        let now = self.clock.now();
+        for (namespace, space) in self.store.namespaces() {
+            for cell in space.all() {
+                let due = {
+                    let s = cell.read();
+                    let due = s
+                        .rotation
+                        .as_ref()
+                        .is_some_and(|r| r.enabled && r.next_due.is_some_and(|d| d <= now));
+                    let key = (namespace.clone(), s.name.clone());
+                    (due && !s.is_deleted()
+                        && s.rotation_pending().is_none()
+                        && !lock(&self.running).contains(&key))
+                    .then(|| {
+                        (
+                            s.name.clone(),
+                            s.rotation.as_ref().map(|r| r.lambda_arn.clone()),
+                        )
+                    })
+                };
+                let Some((name, Some(function))) = due else {
+                    continue;
+                };
+                let token = uuid::Uuid::new_v4().to_string();
+                if let Err(e) = self.check_access(&namespace, &function) {
+                    tracing::warn!(secret = %name, error = %e, "scheduled rotation cannot start");
+                    let mut s = cell.write();
+                    if let Some(r) = s.rotation.as_mut() {
+                        r.next_due = Some(now + 3_600_000);
+                    }
+                    continue;
+                }
+                let arn = {
+                    let mut s = cell.write();
+                    let rules = s.rotation.as_ref().and_then(|r| r.rules.clone());
+                    if begin(&mut s, &function, rules, &token, true, now).is_err() {
+                        continue;
+                    }
+                    let _ = space.commit(&cell, &s, &[]);
+                    s.arn.clone()
+                };
+                tracing::info!(secret = %name, "scheduled rotation is due");
+                self.launch(
+                    Start {
+                        namespace: namespace.clone(),
+                        name,
+                        arn,
+                        function,
+                        token,
+                        immediately: true,
+                    },
+                    true,
+                );
+            }
+        }
+    }
+
+    /// Looks for due rotations once a second until the server stops.
+    pub fn spawn_scheduler(self: Arc<Self>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(TICK);
+            loop {
+                tick.tick().await;
+                self.fire_due();
+            }
+        })
+    }
+}
