@@ -245,3 +245,60 @@ pub fn temp_dir(prefix: &str) -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+pub fn lambda_client(addr: SocketAddr) -> aws_sdk_lambda::Client {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let conf = aws_sdk_lambda::Config::builder()
+        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+        .region(aws_sdk_lambda::config::Region::new(REGION))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new("test", "secret", None, None, "tests"))
+        .endpoint_url(format!("http://{addr}"))
+        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
+        .http_client(http)
+        .build();
+    aws_sdk_lambda::Client::from_conf(conf)
+}
+
+/// A zip archive of `(name, contents, unix mode)` entries.
+pub fn zip_of(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body, mode) in files {
+        let options = zip::write::SimpleFileOptions::default().unix_permissions(*mode);
+        w.start_file(*name, options).unwrap();
+        w.write_all(body).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+pub const ROLE: &str = "arn:aws:iam::000000000000:role/lambda-role";
+
+/// Creates a function from one source file; returns its ARN.
+pub async fn create_function(
+    c: &aws_sdk_lambda::Client,
+    name: &str,
+    runtime: &str,
+    handler: &str,
+    files: &[(&str, &[u8], u32)],
+    env: &[(&str, &str)],
+    timeout: i32,
+) -> String {
+    use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+    let mut vars = Environment::builder();
+    for (k, v) in env {
+        vars = vars.variables(*k, *v);
+    }
+    c.create_function()
+        .function_name(name)
+        .runtime(Runtime::from(runtime))
+        .role(ROLE)
+        .handler(handler)
+        .timeout(timeout)
+        .environment(vars.build())
+        .code(FunctionCode::builder().zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of(files))).build())
+        .send()
+        .await
+        .unwrap()
+        .function_arn
+        .unwrap()
+}

@@ -6,6 +6,7 @@ mod binary;
 mod common;
 mod crash;
 mod deletion;
+mod lambda;
 mod lifecycle;
 mod listing;
 mod password;
