@@ -251,7 +251,9 @@ pub fn lambda_client(addr: SocketAddr) -> aws_sdk_lambda::Client {
     let conf = aws_sdk_lambda::Config::builder()
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .region(aws_sdk_lambda::config::Region::new(REGION))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new("test", "secret", None, None, "tests"))
+        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+            "test", "secret", None, None, "tests",
+        ))
         .endpoint_url(format!("http://{addr}"))
         .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
         .http_client(http)
@@ -295,7 +297,11 @@ pub async fn create_function(
         .handler(handler)
         .timeout(timeout)
         .environment(vars.build())
-        .code(FunctionCode::builder().zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of(files))).build())
+        .code(
+            FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of(files)))
+                .build(),
+        )
         .send()
         .await
         .unwrap()

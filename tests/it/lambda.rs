@@ -10,7 +10,16 @@ use serde_json::{json, Value};
 const PROBE: &[u8] = include_bytes!("fixtures/probe.py");
 
 async fn probe(c: &Client, name: &str, env: &[(&str, &str)], timeout: i32) -> String {
-    create_function(c, name, "python3.12", "probe.handler", &[("probe.py", PROBE, 0o644)], env, timeout).await
+    create_function(
+        c,
+        name,
+        "python3.12",
+        "probe.handler",
+        &[("probe.py", PROBE, 0o644)],
+        env,
+        timeout,
+    )
+    .await
 }
 
 async fn call(c: &Client, name: &str, event: Value) -> (Value, Option<String>) {
@@ -45,8 +54,14 @@ async fn python_functions_run_with_the_lambda_environment() {
     assert_eq!(env["MY_SETTING"], "on");
     assert_eq!(env["AWS_ACCESS_KEY_ID"], ACCOUNT);
     assert_eq!(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "128");
-    assert_eq!(env["AWS_ENDPOINT_URL"], format!("http://{}", server.addr).as_str());
-    assert!(env["AWS_LAMBDA_RUNTIME_API"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert_eq!(
+        env["AWS_ENDPOINT_URL"],
+        format!("http://{}", server.addr).as_str()
+    );
+    assert!(env["AWS_LAMBDA_RUNTIME_API"]
+        .as_str()
+        .unwrap()
+        .starts_with("127.0.0.1:"));
     let (again, _) = call(&c, &name, json!({})).await;
     assert_eq!(again["pid"], out["pid"], "a warm environment is reused");
 }
@@ -70,16 +85,33 @@ async fn function_errors_logs_and_invocation_types() {
         .send()
         .await
         .unwrap();
-    let log = base64::engine::general_purpose::STANDARD.decode(tail.log_result().unwrap()).unwrap();
+    let log = base64::engine::general_purpose::STANDARD
+        .decode(tail.log_result().unwrap())
+        .unwrap();
     let log = String::from_utf8(log).unwrap();
     assert!(log.starts_with("START RequestId: "), "{log}");
     assert!(log.contains("probe print"), "{log}");
-    assert!(log.contains("END RequestId: ") && log.contains("REPORT RequestId: "), "{log}");
+    assert!(
+        log.contains("END RequestId: ") && log.contains("REPORT RequestId: "),
+        "{log}"
+    );
     assert_eq!(tail.executed_version(), Some("$LATEST"));
 
-    let event = c.invoke().function_name(&name).invocation_type(InvocationType::Event).send().await.unwrap();
+    let event = c
+        .invoke()
+        .function_name(&name)
+        .invocation_type(InvocationType::Event)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(event.status_code(), 202);
-    let dry = c.invoke().function_name(&name).invocation_type(InvocationType::DryRun).send().await.unwrap();
+    let dry = c
+        .invoke()
+        .function_name(&name)
+        .invocation_type(InvocationType::DryRun)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(dry.status_code(), 204);
 }
 
@@ -93,11 +125,17 @@ async fn timeouts_and_crashes_are_reported_and_recovered_from() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(err.as_deref(), Some("Unhandled"));
     assert_eq!(out["errorType"], "Sandbox.Timedout");
-    assert!(out["errorMessage"].as_str().unwrap().ends_with("Task timed out after 1.00 seconds"));
+    assert!(out["errorMessage"]
+        .as_str()
+        .unwrap()
+        .ends_with("Task timed out after 1.00 seconds"));
     let (out, err) = call(&c, &name, json!({"action": "crash"})).await;
     assert_eq!(err.as_deref(), Some("Unhandled"));
     assert_eq!(out["errorType"], "Runtime.ExitError");
-    assert!(out["errorMessage"].as_str().unwrap().ends_with("Runtime exited with error: exit status 7"));
+    assert!(out["errorMessage"]
+        .as_str()
+        .unwrap()
+        .ends_with("Runtime exited with error: exit status 7"));
     let (out, err) = call(&c, &name, json!({"after": "crash"})).await;
     assert_eq!(err, None);
     assert_eq!(out["event"]["after"], "crash");
@@ -107,18 +145,40 @@ async fn timeouts_and_crashes_are_reported_and_recovered_from() {
 async fn initialisation_errors() {
     let c = lambda_client(shared().addr);
     let broken = unique("fn-broken").replace('/', "-");
-    let files: &[(&str, &[u8], u32)] = &[("broken.py", include_bytes!("fixtures/broken.py"), 0o644)];
+    let files: &[(&str, &[u8], u32)] =
+        &[("broken.py", include_bytes!("fixtures/broken.py"), 0o644)];
     create_function(&c, &broken, "python3.11", "broken.handler", files, &[], 5).await;
     let (out, err) = call(&c, &broken, json!({})).await;
     assert_eq!(err.as_deref(), Some("Unhandled"));
     assert_eq!(out["errorType"], "Runtime.ImportModuleError");
-    assert!(out["errorMessage"].as_str().unwrap().starts_with("Unable to import module 'broken'"));
+    assert!(out["errorMessage"]
+        .as_str()
+        .unwrap()
+        .starts_with("Unable to import module 'broken'"));
     let missing = unique("fn-nohandler").replace('/', "-");
-    create_function(&c, &missing, "python3.12", "probe.nothing", &[("probe.py", PROBE, 0o644)], &[], 5).await;
+    create_function(
+        &c,
+        &missing,
+        "python3.12",
+        "probe.nothing",
+        &[("probe.py", PROBE, 0o644)],
+        &[],
+        5,
+    )
+    .await;
     let (out, _) = call(&c, &missing, json!({})).await;
     assert_eq!(out["errorType"], "Runtime.HandlerNotFound");
     let no_bootstrap = unique("fn-nobootstrap").replace('/', "-");
-    create_function(&c, &no_bootstrap, "provided.al2023", "x", &[("other", b"", 0o644)], &[], 5).await;
+    create_function(
+        &c,
+        &no_bootstrap,
+        "provided.al2023",
+        "x",
+        &[("other", b"", 0o644)],
+        &[],
+        5,
+    )
+    .await;
     let (out, err) = call(&c, &no_bootstrap, json!({})).await;
     assert_eq!(err.as_deref(), Some("Unhandled"));
     assert_eq!(out["errorType"], "Runtime.InvalidEntrypoint");
@@ -129,7 +189,16 @@ async fn node_and_custom_runtimes() {
     let c = lambda_client(shared().addr);
     let node = unique("fn-node").replace('/', "-");
     let code = b"export const handler = async (event, context) => ({ node: true, got: event, name: context.functionName });";
-    create_function(&c, &node, "nodejs20.x", "index.handler", &[("index.mjs", code, 0o644)], &[], 10).await;
+    create_function(
+        &c,
+        &node,
+        "nodejs20.x",
+        "index.handler",
+        &[("index.mjs", code, 0o644)],
+        &[],
+        10,
+    )
+    .await;
     let (out, err) = call(&c, &node, json!({"x": 1})).await;
     assert_eq!(err, None, "{out}");
     assert_eq!(out["node"], true);
@@ -137,7 +206,16 @@ async fn node_and_custom_runtimes() {
     assert_eq!(out["name"], node.as_str());
     let thrower = unique("fn-node-err").replace('/', "-");
     let code = b"exports.handler = async () => { throw new TypeError('bad input'); };";
-    create_function(&c, &thrower, "nodejs22.x", "lib/app.handler", &[("lib/app.js", code, 0o644)], &[], 10).await;
+    create_function(
+        &c,
+        &thrower,
+        "nodejs22.x",
+        "lib/app.handler",
+        &[("lib/app.js", code, 0o644)],
+        &[],
+        10,
+    )
+    .await;
     let (out, err) = call(&c, &thrower, json!({})).await;
     assert_eq!(err.as_deref(), Some("Unhandled"));
     assert_eq!(out["errorType"], "TypeError");
@@ -145,7 +223,16 @@ async fn node_and_custom_runtimes() {
 
     let shell = unique("fn-shell").replace('/', "-");
     let bootstrap = include_bytes!("fixtures/bootstrap.sh");
-    create_function(&c, &shell, "provided.al2023", "ignored", &[("bootstrap", bootstrap, 0o755)], &[], 10).await;
+    create_function(
+        &c,
+        &shell,
+        "provided.al2023",
+        "ignored",
+        &[("bootstrap", bootstrap, 0o755)],
+        &[],
+        10,
+    )
+    .await;
     let (out, err) = call(&c, &shell, json!({"k": "v"})).await;
     assert_eq!(err, None, "{out}");
     assert_eq!(out["echo"]["k"], "v");
@@ -164,14 +251,29 @@ async fn management_operations() {
     assert_eq!(conf.state().map(|s| s.as_str()), Some("Active"));
     assert_eq!(conf.runtime().map(|r| r.as_str()), Some("python3.12"));
     assert!(conf.code_sha256().is_some() && conf.last_modified().is_some());
-    let conf = c.get_function_configuration().function_name(&name).send().await.unwrap();
+    let conf = c
+        .get_function_configuration()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(conf.timeout(), Some(3));
 
     let mut names = Vec::new();
     let mut marker = None;
     loop {
-        let page = c.list_functions().max_items(2).set_marker(marker).send().await.unwrap();
-        names.extend(page.functions().iter().map(|f| f.function_name().unwrap().to_string()));
+        let page = c
+            .list_functions()
+            .max_items(2)
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
+        names.extend(
+            page.functions()
+                .iter()
+                .map(|f| f.function_name().unwrap().to_string()),
+        );
         marker = page.next_marker().map(str::to_string);
         if marker.is_none() {
             break;
@@ -184,25 +286,46 @@ async fn management_operations() {
     let (before, _) = call(&c, &name, json!({})).await;
     c.update_function_configuration()
         .function_name(&name)
-        .environment(Environment::builder().variables("MY_SETTING", "changed").build())
+        .environment(
+            Environment::builder()
+                .variables("MY_SETTING", "changed")
+                .build(),
+        )
         .send()
         .await
         .unwrap();
     let (after, _) = call(&c, &name, json!({})).await;
     assert_eq!(after["env"]["MY_SETTING"], "changed");
-    assert_ne!(after["pid"], before["pid"], "a configuration change starts a new environment");
-    let new_code = String::from_utf8_lossy(PROBE).replace("\"PROBE_VERSION\", \"1\"", "\"PROBE_VERSION\", \"2\"");
+    assert_ne!(
+        after["pid"], before["pid"],
+        "a configuration change starts a new environment"
+    );
+    let new_code = String::from_utf8_lossy(PROBE)
+        .replace("\"PROBE_VERSION\", \"1\"", "\"PROBE_VERSION\", \"2\"");
     c.update_function_code()
         .function_name(&name)
-        .zip_file(Blob::new(zip_of(&[("probe.py", new_code.as_bytes(), 0o644)])))
+        .zip_file(Blob::new(zip_of(&[(
+            "probe.py",
+            new_code.as_bytes(),
+            0o644,
+        )])))
         .send()
         .await
         .unwrap();
     let (updated, _) = call(&c, &name, json!({})).await;
     assert_eq!(updated["version"], "2", "new code runs on the next invoke");
 
-    c.delete_function().function_name(&name).send().await.unwrap();
-    let e = c.get_function().function_name(&name).send().await.unwrap_err();
+    c.delete_function()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err::<(), _>(Err(e)).0, "ResourceNotFoundException");
     let e = c.invoke().function_name(&name).send().await.unwrap_err();
     assert_eq!(err::<(), _>(Err(e)).0, "ResourceNotFoundException");
@@ -220,24 +343,31 @@ async fn invalid_functions_are_refused() {
             .runtime(Runtime::from(rt))
             .role(ROLE)
             .handler("probe.handler")
-            .code(FunctionCode::builder().zip_file(Blob::new(zip.clone())).build())
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(zip.clone()))
+                    .build(),
+            )
     };
     let (code, _) = err(base("java21").send().await);
     assert_eq!(code, "InvalidParameterValueException");
-    let (code, msg) = err(
-        base("python3.12")
-            .environment(Environment::builder().variables("AWS_REGION", "x").build())
-            .send()
-            .await,
-    );
+    let (code, msg) = err(base("python3.12")
+        .environment(Environment::builder().variables("AWS_REGION", "x").build())
+        .send()
+        .await);
     assert_eq!(code, "InvalidParameterValueException");
-    assert!(msg.ends_with("Reserved keys used in this request: AWS_REGION"), "{msg}");
-    let (code, _) = err(
-        base("python3.12")
-            .code(FunctionCode::builder().zip_file(Blob::new(b"not a zip".to_vec())).build())
-            .send()
-            .await,
+    assert!(
+        msg.ends_with("Reserved keys used in this request: AWS_REGION"),
+        "{msg}"
     );
+    let (code, _) = err(base("python3.12")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(b"not a zip".to_vec()))
+                .build(),
+        )
+        .send()
+        .await);
     assert_eq!(code, "InvalidParameterValueException");
     base("python3.12").send().await.unwrap();
     let (code, msg) = err(base("python3.12").send().await);
@@ -260,19 +390,40 @@ async fn resource_policies() {
         .send()
         .await
         .unwrap();
-    let (code, _) = err(
-        c.add_permission()
-            .function_name(&name)
-            .statement_id("sm")
-            .action("lambda:InvokeFunction")
-            .principal("secretsmanager.amazonaws.com")
-            .send()
-            .await,
-    );
+    let (code, _) = err(c
+        .add_permission()
+        .function_name(&name)
+        .statement_id("sm")
+        .action("lambda:InvokeFunction")
+        .principal("secretsmanager.amazonaws.com")
+        .send()
+        .await);
     assert_eq!(code, "ResourceConflictException");
-    let policy: Value = serde_json::from_str(c.get_policy().function_name(&name).send().await.unwrap().policy().unwrap()).unwrap();
-    assert_eq!(policy["Statement"][0]["Principal"]["Service"], "secretsmanager.amazonaws.com");
-    c.remove_permission().function_name(&name).statement_id("sm").send().await.unwrap();
-    let (code, _) = err(c.remove_permission().function_name(&name).statement_id("sm").send().await);
+    let policy: Value = serde_json::from_str(
+        c.get_policy()
+            .function_name(&name)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        policy["Statement"][0]["Principal"]["Service"],
+        "secretsmanager.amazonaws.com"
+    );
+    c.remove_permission()
+        .function_name(&name)
+        .statement_id("sm")
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = err(c
+        .remove_permission()
+        .function_name(&name)
+        .statement_id("sm")
+        .send()
+        .await);
     assert_eq!(code, "ResourceNotFoundException");
 }

@@ -12,6 +12,7 @@ mod listing;
 mod password;
 mod persistence;
 mod raw;
+mod rotation;
 mod stages;
 mod tags;
 mod values;
