@@ -97,7 +97,12 @@ impl Server {
         let work_dir = config.work_dir.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("localemu-{}-{port}", std::process::id()))
         });
-        let lambda = Arc::new(Lambda::new(deps.clock.clone(), &work_dir)?);
+        let lambda = Arc::new(Lambda::new(
+            deps.clock.clone(),
+            deps.store.clone(),
+            &work_dir,
+        )?);
+        lambda.restore();
         // Functions run on this machine, so they reach the emulator over loopback.
         let host = match config.host.as_str() {
             "0.0.0.0" | "::" | "[::]" => "127.0.0.1",

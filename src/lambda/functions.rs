@@ -2,13 +2,14 @@
 //! (AddPermission, RemovePermission, GetPolicy).
 
 use super::model::*;
-use super::{code, function_arn, Function, FunctionState, Lambda};
+use super::{code, function_arn, Lambda};
 use crate::domain::validate::Violations;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
+use crate::store::durable::Ticket;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidParameterValueException, message)
@@ -62,7 +63,12 @@ impl Lambda {
     }
 
     /// Unpacks `zip` into a directory of its own, so running environments keep their files.
-    fn store_code(&self, ns: &Namespace, name: &str, zip: &[u8]) -> Result<std::path::PathBuf> {
+    pub(super) fn store_code(
+        &self,
+        ns: &Namespace,
+        name: &str,
+        zip: &[u8],
+    ) -> Result<std::path::PathBuf> {
         let dir = self
             .work_dir
             .join("code")
@@ -78,7 +84,7 @@ impl Lambda {
         &self,
         caller: &Namespace,
         input: CreateFunctionInput,
-    ) -> Result<FunctionConfiguration> {
+    ) -> Result<(FunctionConfiguration, Ticket)> {
         let mut v = Violations::new();
         v.length("functionName", input.function_name.as_deref(), 1, 64);
         if input.function_name.is_none() {
@@ -144,22 +150,14 @@ impl Lambda {
         };
         let code_dir = self.store_code(&ns, &name, &zip)?;
         let out = FunctionConfiguration::of(&config);
-        let function = Arc::new(Function {
-            namespace: ns,
-            state: RwLock::new(FunctionState {
-                config,
-                code_dir,
-                policy: Vec::new(),
-                generation: 0,
-            }),
-            idle: Mutex::new(Vec::new()),
-        });
-        let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
-        if map.contains_key(&key) {
-            return Err(conflict(&name));
+        {
+            let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+            if map.contains_key(&key) {
+                return Err(conflict(&name));
+            }
         }
-        map.insert(key, function);
-        Ok(out)
+        let function = self.insert(ns, config, code_dir, zip, Vec::new());
+        Ok((out, self.save(&function)))
     }
 
     pub fn get_function(&self, caller: &Namespace, id: &str) -> Result<Value> {
@@ -214,7 +212,7 @@ impl Lambda {
         caller: &Namespace,
         id: &str,
         input: UpdateFunctionCodeInput,
-    ) -> Result<FunctionConfiguration> {
+    ) -> Result<(FunctionConfiguration, Ticket)> {
         let f = self.find(caller, id)?;
         let zip = input
             .zip_file
@@ -226,6 +224,7 @@ impl Lambda {
         let out = f.update(|s| {
             s.code_dir = code_dir;
             s.config.code_sha256 = code::code_sha256(&zip);
+            s.zip = Arc::new(zip.clone());
             s.config.code_size = zip.len() as u64;
             s.config.last_modified = now;
             s.config.revision_id = revision;
@@ -233,7 +232,7 @@ impl Lambda {
             FunctionConfiguration::of(&s.config)
         });
         f.retire();
-        Ok(out)
+        Ok((out, self.save(&f)))
     }
 
     pub fn update_function_configuration(
@@ -241,7 +240,7 @@ impl Lambda {
         caller: &Namespace,
         id: &str,
         input: UpdateFunctionConfigurationInput,
-    ) -> Result<FunctionConfiguration> {
+    ) -> Result<(FunctionConfiguration, Ticket)> {
         let mut v = Violations::new();
         if let Some(role) = input.role.as_deref() {
             v.pattern("role", role, ROLE_PATTERN, role_ok(role));
@@ -274,16 +273,16 @@ impl Lambda {
             FunctionConfiguration::of(&s.config)
         });
         f.retire();
-        Ok(out)
+        Ok((out, self.save(&f)))
     }
 
-    pub fn delete_function(&self, caller: &Namespace, id: &str) -> Result<()> {
+    pub fn delete_function(&self, caller: &Namespace, id: &str) -> Result<Ticket> {
         let f = self.find(caller, id)?;
         let name = f.snapshot().config.name;
         let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
-        map.remove(&(f.namespace.clone(), name));
+        map.remove(&(f.namespace.clone(), name.clone()));
         f.retire();
-        Ok(())
+        Ok(self.forget(&f.namespace, &name))
     }
 
     pub fn add_permission(
@@ -291,7 +290,7 @@ impl Lambda {
         caller: &Namespace,
         id: &str,
         input: AddPermissionInput,
-    ) -> Result<Value> {
+    ) -> Result<(Value, Ticket)> {
         let mut v = Violations::new();
         for (member, present) in [
             ("statementId", input.statement_id.is_some()),
@@ -345,7 +344,7 @@ impl Lambda {
             s.policy.push(statement.clone());
             Ok(())
         })?;
-        Ok(json!({ "Statement": statement.to_string() }))
+        Ok((json!({ "Statement": statement.to_string() }), self.save(&f)))
     }
 
     pub fn get_policy(&self, caller: &Namespace, id: &str) -> Result<Value> {
@@ -360,7 +359,7 @@ impl Lambda {
         Ok(json!({ "Policy": policy.to_string(), "RevisionId": s.config.revision_id }))
     }
 
-    pub fn remove_permission(&self, caller: &Namespace, id: &str, sid: &str) -> Result<()> {
+    pub fn remove_permission(&self, caller: &Namespace, id: &str, sid: &str) -> Result<Ticket> {
         let f = self.find(caller, id)?;
         f.update(|s| {
             let before = s.policy.len();
@@ -372,7 +371,8 @@ impl Lambda {
                 ));
             }
             Ok(())
-        })
+        })?;
+        Ok(self.save(&f))
     }
 }
 

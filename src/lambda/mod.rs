@@ -10,8 +10,13 @@ pub mod model;
 use crate::clock::Clock;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
+use crate::store::durable::Ticket;
+use crate::store::Store;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use env::Env;
 use model::FunctionConfig;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -30,6 +35,8 @@ pub struct Function {
 pub struct FunctionState {
     pub config: FunctionConfig,
     pub code_dir: PathBuf,
+    /// The zip as uploaded, kept so the function can be persisted and restored.
+    pub zip: Arc<Vec<u8>>,
     /// Resource-policy statements (AddPermission), as JSON objects.
     pub policy: Vec<serde_json::Value>,
     /// Bumped by every code or configuration change; older environments are retired.
@@ -69,6 +76,22 @@ impl Function {
     }
 }
 
+/// A function as persisted: configuration, policy and code.
+#[derive(Serialize, Deserialize)]
+struct FunctionRecord {
+    account: String,
+    region: String,
+    config: FunctionConfig,
+    policy: Vec<serde_json::Value>,
+    zip: String,
+}
+
+const RECORD_PREFIX: &str = "lambda\0";
+
+fn record_key(ns: &Namespace, name: &str) -> String {
+    format!("{RECORD_PREFIX}{}\0{}\0{}", ns.account, ns.region, name)
+}
+
 /// Whether Secrets Manager may invoke a function, as its resource policy says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -80,6 +103,8 @@ pub enum Permission {
 pub struct Lambda {
     functions: RwLock<BTreeMap<(Namespace, String), Arc<Function>>>,
     clock: Arc<dyn Clock>,
+    /// Where functions are journaled when persistence is on.
+    store: Arc<Store>,
     work_dir: PathBuf,
     /// `AWS_ENDPOINT_URL` given to functions: this emulator, once it listens.
     endpoint: RwLock<String>,
@@ -124,7 +149,11 @@ pub fn parse_function_id(caller: &Namespace, id: &str) -> Option<(Namespace, Str
 
 impl Lambda {
     /// A Lambda service keeping code and runtime files under `work_dir`.
-    pub fn new(clock: Arc<dyn Clock>, work_dir: &Path) -> std::io::Result<Lambda> {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        store: Arc<Store>,
+        work_dir: &Path,
+    ) -> std::io::Result<Lambda> {
         let runtime = work_dir.join("runtime");
         std::fs::create_dir_all(&runtime)?;
         std::fs::write(runtime.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
@@ -132,6 +161,7 @@ impl Lambda {
         Ok(Lambda {
             functions: RwLock::default(),
             clock,
+            store,
             work_dir: work_dir.to_path_buf(),
             endpoint: RwLock::new("http://127.0.0.1:4566".into()),
         })
@@ -150,6 +180,83 @@ impl Lambda {
 
     fn runtime_file(&self, name: &str) -> PathBuf {
         self.work_dir.join("runtime").join(name)
+    }
+
+    /// Journals the function's current state; the ticket resolves when it is durable.
+    fn save(&self, f: &Function) -> Ticket {
+        let s = f.snapshot();
+        let record = FunctionRecord {
+            account: f.namespace.account.clone(),
+            region: f.namespace.region.clone(),
+            config: s.config.clone(),
+            policy: s.policy.clone(),
+            zip: STANDARD.encode(s.zip.as_slice()),
+        };
+        let bytes = serde_json::to_vec(&record).unwrap_or_default();
+        self.store
+            .put_blob(&record_key(&f.namespace, &s.config.name), Some(bytes))
+    }
+
+    fn forget(&self, ns: &Namespace, name: &str) -> Ticket {
+        self.store.put_blob(&record_key(ns, name), None)
+    }
+
+    /// Brings back the functions persisted in the store, unpacking their code again.
+    pub fn restore(&self) {
+        for (key, bytes) in self.store.take_loaded_blobs() {
+            if !key.starts_with(RECORD_PREFIX) {
+                continue;
+            }
+            let Ok(record) = serde_json::from_slice::<FunctionRecord>(&bytes) else {
+                tracing::error!(%key, "skipping a function record that cannot be read");
+                continue;
+            };
+            let ns = Namespace::new(record.account, record.region);
+            let zip = STANDARD.decode(record.zip).unwrap_or_default();
+            let name = record.config.name.clone();
+            match self.store_code(&ns, &name, &zip) {
+                Ok(code_dir) => {
+                    self.insert(ns, record.config, code_dir, zip, record.policy);
+                }
+                Err(e) => {
+                    tracing::error!(function = %name, error = %e, "cannot restore function code")
+                }
+            }
+        }
+    }
+
+    fn insert(
+        &self,
+        ns: Namespace,
+        config: FunctionConfig,
+        code_dir: PathBuf,
+        zip: Vec<u8>,
+        policy: Vec<serde_json::Value>,
+    ) -> Arc<Function> {
+        let key = (ns.clone(), config.name.clone());
+        let function = Arc::new(Function {
+            namespace: ns,
+            state: RwLock::new(FunctionState {
+                config,
+                code_dir,
+                zip: Arc::new(zip),
+                policy,
+                generation: 0,
+            }),
+            idle: Mutex::new(Vec::new()),
+        });
+        let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
+        map.insert(key, function.clone());
+        function
+    }
+
+    /// Forgets every function (their idle processes stop).
+    pub fn reset(&self) {
+        let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
+        for f in map.values() {
+            f.retire();
+        }
+        map.clear();
     }
 
     /// Looks a function up by any form of FunctionName.

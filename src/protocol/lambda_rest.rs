@@ -3,6 +3,7 @@
 use super::{caller, read_body, AppState, MAX_LAMBDA_BODY};
 use crate::error::{Error, ErrorCode, Result};
 use crate::lambda::Lambda;
+use crate::store::durable::Ticket;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -77,6 +78,20 @@ fn empty(status: StatusCode) -> Response {
     response
 }
 
+/// Sends `value` once its change is durable.
+async fn durable_reply<T: Serialize>(
+    status: u16,
+    (value, ticket): (T, Ticket),
+) -> Result<Response> {
+    if !ticket.durable().await {
+        return Err(Error::new(
+            ErrorCode::ServiceException,
+            "The change could not be stored.",
+        ));
+    }
+    Ok(json_reply(status, &value))
+}
+
 fn reply(result: Result<Response>) -> Response {
     result.unwrap_or_else(|e| render_rest_error(&e))
 }
@@ -109,10 +124,7 @@ async fn create(State(state): State<Arc<AppState>>, request: Request) -> Respons
         async {
             let (state, ns) = ctx(state, &parts.headers)?;
             let input = decode(body).await?;
-            Ok(json_reply(
-                201,
-                &lambda(&state).create_function(&ns, input)?,
-            ))
+            durable_reply(201, lambda(&state).create_function(&ns, input)?).await
         }
         .await,
     )
@@ -181,10 +193,11 @@ async fn update_configuration(
         async {
             let (state, ns) = ctx(state, &parts.headers)?;
             let input = decode(body).await?;
-            Ok(json_reply(
+            durable_reply(
                 200,
-                &lambda(&state).update_function_configuration(&ns, &name, input)?,
-            ))
+                lambda(&state).update_function_configuration(&ns, &name, input)?,
+            )
+            .await
         }
         .await,
     )
@@ -200,10 +213,7 @@ async fn update_code(
         async {
             let (state, ns) = ctx(state, &parts.headers)?;
             let input = decode(body).await?;
-            Ok(json_reply(
-                200,
-                &lambda(&state).update_function_code(&ns, &name, input)?,
-            ))
+            durable_reply(200, lambda(&state).update_function_code(&ns, &name, input)?).await
         }
         .await,
     )
@@ -219,10 +229,7 @@ async fn add_permission(
         async {
             let (state, ns) = ctx(state, &parts.headers)?;
             let input = decode(body).await?;
-            Ok(json_reply(
-                201,
-                &lambda(&state).add_permission(&ns, &name, input)?,
-            ))
+            durable_reply(201, lambda(&state).add_permission(&ns, &name, input)?).await
         }
         .await,
     )
@@ -244,11 +251,15 @@ async fn remove_permission(
     headers: HeaderMap,
     Path((name, sid)): Path<(String, String)>,
 ) -> Response {
-    reply((|| {
-        let (state, ns) = ctx(state, &headers)?;
-        lambda(&state).remove_permission(&ns, &name, &sid)?;
-        Ok(empty(StatusCode::NO_CONTENT))
-    })())
+    reply(
+        async {
+            let (state, ns) = ctx(state, &headers)?;
+            let ticket = lambda(&state).remove_permission(&ns, &name, &sid)?;
+            durable_reply(204, ((), ticket)).await?;
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        .await,
+    )
 }
 
 async fn invoke(

@@ -147,6 +147,7 @@ async fn health() -> impl IntoResponse {
 
 /// Wipes all state, for test isolation between runs.
 async fn reset(State(state): State<Arc<AppState>>) -> Response {
+    state.lambda.reset();
     if !state.secretsmanager.reset().durable().await {
         return render_error(&Error::internal());
     }

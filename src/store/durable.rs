@@ -15,6 +15,8 @@ use tokio::sync::oneshot;
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
 const VALUES: TableDefinition<&str, &[u8]> = TableDefinition::new("values");
+/// Other services' records (Lambda functions), opaque to the store: key to bytes.
+const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
 pub const DB_FILE: &str = "localemu.redb";
 /// Writes committed together at most; bounds the latency of one group commit.
 const MAX_BATCH: usize = 4096;
@@ -33,7 +35,21 @@ pub enum Op {
     Remove {
         key: String,
     },
+    /// Stores or replaces an opaque record of another service.
+    PutBlob {
+        key: String,
+        bytes: Vec<u8>,
+    },
+    RemoveBlob {
+        key: String,
+    },
     Clear,
+}
+
+/// What a data directory held at start-up.
+pub struct Loaded {
+    pub secrets: Vec<(Namespace, Secret)>,
+    pub blobs: Vec<(String, Vec<u8>)>,
 }
 
 struct Job {
@@ -100,11 +116,12 @@ impl Durable {
     }
 
     /// Opens (or creates) the database in `dir` and returns it with every stored secret.
-    pub fn open(dir: &Path) -> Result<(Durable, Vec<(Namespace, Secret)>), String> {
+    pub fn open(dir: &Path) -> Result<(Durable, Loaded), String> {
         let db = open_database(dir)?;
         let path = dir.join(DB_FILE);
         check_format(&db, &path)?;
         let secrets = load(&db, &path)?;
+        let blobs = load_blobs(&db, &path)?;
         let (tx, rx) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("localemu-writer".into())
@@ -114,7 +131,7 @@ impl Durable {
             tx: Some(tx),
             writer: Some(writer),
         };
-        Ok((durable, secrets))
+        Ok((durable, Loaded { secrets, blobs }))
     }
 }
 
@@ -275,6 +292,19 @@ fn load(db: &Database, path: &Path) -> Result<Vec<(Namespace, Secret)>, String> 
     Ok(out)
 }
 
+fn load_blobs(db: &Database, path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let txn = db.begin_read().map_err(|e| damaged(path, e))?;
+    let Ok(table) = txn.open_table(BLOBS) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for row in table.iter().map_err(|e| damaged(path, e))? {
+        let (k, v) = row.map_err(|e| damaged(path, e))?;
+        out.push((k.value().to_string(), v.value().to_vec()));
+    }
+    Ok(out)
+}
+
 fn writer(db: Database, rx: mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -306,8 +336,21 @@ fn commit(db: &Database, batch: &[Job]) -> Result<(), redb::Error> {
     {
         let mut secrets = txn.open_table(SECRETS)?;
         let mut values = txn.open_table(VALUES)?;
+        let mut blobs = txn.open_table(BLOBS)?;
         for job in batch {
-            apply(&job.op, &mut secrets, &mut values)?;
+            match &job.op {
+                Op::PutBlob { key, bytes } => {
+                    blobs.insert(key.as_str(), bytes.as_slice())?;
+                }
+                Op::RemoveBlob { key } => {
+                    blobs.remove(key.as_str())?;
+                }
+                Op::Clear => {
+                    blobs.retain(|_, _| false)?;
+                    apply(&job.op, &mut secrets, &mut values)?;
+                }
+                op => apply(op, &mut secrets, &mut values)?,
+            }
         }
     }
     txn.commit()?;
@@ -350,6 +393,7 @@ fn apply(
             secrets.retain(|_, _| false)?;
             values.retain(|_, _| false)?;
         }
+        Op::PutBlob { .. } | Op::RemoveBlob { .. } => {}
     }
     Ok(())
 }

@@ -241,6 +241,8 @@ fn walk<K: Ord>(
 pub struct Store {
     journal: Option<Arc<Durable>>,
     namespaces: RwLock<HashMap<Namespace, Arc<NamespaceStore>>>,
+    /// Other services' records found at start-up, handed out once.
+    loaded_blobs: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 impl Store {
@@ -251,12 +253,13 @@ impl Store {
 
     /// State journaled to the database in `dir`, restored from it first.
     pub fn open(dir: &Path) -> Result<Store, String> {
-        let (journal, secrets) = Durable::open(dir)?;
+        let (journal, loaded) = Durable::open(dir)?;
         let store = Store {
             journal: Some(Arc::new(journal)),
             namespaces: RwLock::default(),
+            loaded_blobs: std::sync::Mutex::new(loaded.blobs),
         };
-        for (ns, secret) in secrets {
+        for (ns, secret) in loaded.secrets {
             let ns = store.namespace_or_create(&ns);
             let cell = Arc::new(SecretCell::new(secret));
             NamespaceStore::index_cell(&mut ns.write(), &cell);
@@ -266,6 +269,23 @@ impl Store {
 
     pub fn is_durable(&self) -> bool {
         self.journal.is_some()
+    }
+
+    /// Journals another service's record under `key` (None removes it).
+    pub fn put_blob(&self, key: &str, bytes: Option<Vec<u8>>) -> Ticket {
+        let Some(journal) = &self.journal else {
+            return Ticket::ready();
+        };
+        let key = key.to_string();
+        journal.submit(match bytes {
+            Some(bytes) => Op::PutBlob { key, bytes },
+            None => Op::RemoveBlob { key },
+        })
+    }
+
+    /// The records of other services found at start-up; empty after the first call.
+    pub fn take_loaded_blobs(&self) -> Vec<(String, Vec<u8>)> {
+        std::mem::take(&mut *self.loaded_blobs.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn namespace(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {

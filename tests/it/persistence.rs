@@ -250,3 +250,67 @@ async fn the_data_directory_is_private() {
     assert_eq!(mode(&dir), 0o700);
     assert_eq!(mode(&dir.join("localemu.redb")), 0o600);
 }
+
+#[tokio::test]
+async fn functions_and_rotation_schedules_survive_a_restart() {
+    use crate::rotation::{outcome, rotation_function, rotations_of};
+    let dir = temp_dir("persist-rotation");
+    let clock = Arc::new(ManualClock::new(START));
+    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let function = rotation_function(server.addr, &[], 10).await;
+    let c = server.client();
+    let arn = create(&c, "rotating", "v1").await;
+    let token = c
+        .rotate_secret()
+        .secret_id("rotating")
+        .rotation_lambda_arn(&function)
+        .rotation_rules(
+            aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                .automatically_after_days(3)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    assert_eq!(outcome(server.addr, &token).await["outcome"], "Succeeded");
+    snapshot(server.addr, "rotating").await;
+    let before = snapshot(server.addr, "rotating").await;
+    server.stop().await;
+
+    let server = PersistentServer::start(&dir, clock.clone()).await;
+    assert_eq!(snapshot(server.addr, "rotating").await, before);
+    let l = lambda_client(server.addr);
+    let name = function.rsplit(':').next().unwrap();
+    let conf = l
+        .get_function_configuration()
+        .function_name(name)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conf.handler(), Some("rotation.handler"));
+    assert!(l
+        .get_policy()
+        .function_name(name)
+        .send()
+        .await
+        .unwrap()
+        .policy()
+        .unwrap()
+        .contains("secretsmanager"));
+    // The schedule survived too: moving the clock past it rotates with the restored function.
+    let moved = raw(
+        server.addr,
+        "POST",
+        "/_awsemu/clock",
+        &[],
+        br#"{"advance": "4d"}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(moved.status, 200);
+    let list = rotations_of(server.addr, &arn, 1).await;
+    assert_eq!(list[0]["scheduled"], true);
+    assert_eq!(list[0]["outcome"], "Succeeded", "{}", list[0]);
+    server.stop().await;
+}

@@ -12,7 +12,7 @@ const ROTATION_PY: &[u8] = include_bytes!("fixtures/rotation.py");
 
 /// Creates the Python rotation function (with extra environment) and lets Secrets Manager
 /// invoke it; returns its ARN.
-async fn rotation_function(addr: SocketAddr, env: &[(&str, &str)], timeout: i32) -> String {
+pub async fn rotation_function(addr: SocketAddr, env: &[(&str, &str)], timeout: i32) -> String {
     let c = lambda_client(addr);
     let name = unique("rotator").replace('/', "-");
     let arn = create_function(
@@ -41,7 +41,7 @@ async fn allow_secretsmanager(c: &aws_sdk_lambda::Client, name: &str) {
 }
 
 /// Waits until the rotation that created `version` has a recorded outcome.
-async fn outcome(addr: SocketAddr, version: &str) -> Value {
+pub async fn outcome(addr: SocketAddr, version: &str) -> Value {
     for _ in 0..400 {
         let r = raw(addr, "GET", "/_awsemu/rotations", &[], Vec::new()).await;
         let found = r.json["Rotations"]
@@ -56,7 +56,7 @@ async fn outcome(addr: SocketAddr, version: &str) -> Value {
 }
 
 /// Waits for `count` rotation records of `arn`.
-async fn rotations_of(addr: SocketAddr, arn: &str, count: usize) -> Vec<Value> {
+pub async fn rotations_of(addr: SocketAddr, arn: &str, count: usize) -> Vec<Value> {
     for _ in 0..400 {
         let r = raw(addr, "GET", "/_awsemu/rotations", &[], Vec::new()).await;
         let list: Vec<Value> = r.json["Rotations"]
