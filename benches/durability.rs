@@ -3,89 +3,17 @@
 //!
 //! Run: `cargo bench --bench durability` (options after `--`: `--secrets N`, `--seconds S`).
 
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use std::io::{BufRead, BufReader};
+#[allow(dead_code)]
+mod support;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{call, connect, start, stop};
 
-const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
 const CONNECTIONS: usize = 32;
-
-struct Emu {
-    child: Child,
-    addr: SocketAddr,
-}
-
-/// Starts the binary; the Instant is when the process was spawned.
-fn start(dir: Option<&Path>) -> (Emu, Instant) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut cmd = Command::new(BIN);
-    cmd.args(["start", "--port", &port.to_string()])
-        .env("AWSEMU_LOG", "warn");
-    if let Some(dir) = dir {
-        cmd.arg("--persist").arg("--data-dir").arg(dir);
-    }
-    let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "Ready.");
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    (Emu { child, addr }, started)
-}
-
-fn stop(mut emu: Emu) {
-    let _ = Command::new("kill")
-        .args(["-TERM", &emu.child.id().to_string()])
-        .status();
-    emu.child.wait().unwrap();
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn connect(addr: SocketAddr) -> Sender {
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.set_nodelay(true).unwrap();
-    let (sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    sender
-}
-
-async fn call(sender: &mut Sender, addr: SocketAddr, op: &str, body: String) -> u16 {
-    let req = hyper::Request::post("/")
-        .header("host", addr.to_string())
-        .header("x-amz-target", format!("secretsmanager.{op}"))
-        .header("content-type", "application/x-amz-json-1.1")
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/secretsmanager/aws4_request, \
-             SignedHeaders=host, Signature=0",
-        )
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
-    let resp = sender.send_request(req).await.unwrap();
-    let status = resp.status().as_u16();
-    resp.into_body().collect().await.unwrap();
-    status
-}
 
 static SEQ: AtomicU64 = AtomicU64::new(0);
 
