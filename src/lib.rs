@@ -6,6 +6,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod lambda;
+pub mod policy;
 pub mod protocol;
 pub mod secretsmanager;
 pub mod server;

@@ -37,6 +37,16 @@ pub struct Rotation {
     pub next_rotation: Option<Millis>,
 }
 
+/// How a replica region is doing, as the primary's ReplicationStatus shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    pub region: String,
+    pub kms_key_id: Option<String>,
+    /// `InSync` or `Failed`.
+    pub status: String,
+    pub status_message: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secret {
     pub name: String,
@@ -55,6 +65,10 @@ pub struct Secret {
     pub deletion: Option<Deletion>,
     /// None until rotation was first configured successfully.
     pub rotation: Option<Rotation>,
+    /// The resource policy exactly as it was put.
+    pub resource_policy: Option<String>,
+    /// On a primary secret, one entry per replica region.
+    pub replicas: Vec<ReplicaStatus>,
     pub versions: Versions,
 }
 
@@ -74,8 +88,22 @@ impl Secret {
             last_accessed: None,
             deletion: None,
             rotation: None,
+            resource_policy: None,
+            replicas: Vec::new(),
             versions: Versions::default(),
         }
+    }
+
+    /// The region in the secret's ARN.
+    pub fn region(&self) -> &str {
+        self.arn.split(':').nth(3).unwrap_or_default()
+    }
+
+    /// True for a replica: its primary lives in another region.
+    pub fn is_replica(&self) -> bool {
+        self.primary_region
+            .as_deref()
+            .is_some_and(|p| p != self.region())
     }
 
     pub fn is_deleted(&self) -> bool {

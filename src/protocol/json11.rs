@@ -128,6 +128,15 @@ pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> 
         "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),
         "RotateSecret" => call_ack(body, |i| sm.rotate_secret(caller, i)),
         "CancelRotateSecret" => call_ack(body, |i| sm.cancel_rotate_secret(caller, i)),
+        "PutResourcePolicy" => call_ack(body, |i| sm.put_resource_policy(caller, i)),
+        "GetResourcePolicy" => call(body, |i| sm.get_resource_policy(caller, i)),
+        "DeleteResourcePolicy" => call_ack(body, |i| sm.delete_resource_policy(caller, i)),
+        "ValidateResourcePolicy" => call(body, |i| sm.validate_resource_policy(caller, i)),
+        "ReplicateSecretToRegions" => call_ack(body, |i| sm.replicate_secret_to_regions(caller, i)),
+        "RemoveRegionsFromReplication" => {
+            call_ack(body, |i| sm.remove_regions_from_replication(caller, i))
+        }
+        "StopReplicationToReplica" => call_ack(body, |i| sm.stop_replication_to_replica(caller, i)),
         other => not_yet(other),
     }
 }

@@ -84,6 +84,20 @@ impl SecretsManager {
             }
             Err(e) => return Err(e),
         };
+        {
+            let s = found.cell.read();
+            if s.is_replica() {
+                return Err(super::policy::replica_refused());
+            }
+            if !s.replicas.is_empty() {
+                let regions: Vec<&str> = s.replicas.iter().map(|r| r.region.as_str()).collect();
+                return Err(Error::invalid_parameter(format!(
+                    "You can't delete secret {} that still has replica regions [{}]",
+                    s.name,
+                    regions.join(", ")
+                )));
+            }
+        }
         if force {
             let (arn, name) = {
                 let s = found.cell.read();
@@ -108,7 +122,7 @@ impl SecretsManager {
             purge_at: now + days * DAY_MS,
         };
         s.deletion = Some(deletion);
-        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let ticket = self.commit(&found, &s, &[]);
         let output = DeleteSecretOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
@@ -144,7 +158,7 @@ impl SecretsManager {
         let mut ticket = Ticket::ready();
         if s.deletion.take().is_some() {
             s.touch_changed(self.now());
-            ticket = found.ns.commit(&found.cell, &s, &[]);
+            ticket = self.commit(&found, &s, &[]);
         }
         let output = ArnAndName {
             arn: s.arn.clone(),

@@ -101,6 +101,8 @@ pub struct DescribeSecretOutput {
     pub metadata: SecretMetadata,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_status: Option<Vec<super::replication::ReplicationStatusEntry>>,
 }
 
 impl SecretsManager {
@@ -115,9 +117,12 @@ impl SecretsManager {
         v.finish()?;
         let found = self.find(caller, &input.secret_id.unwrap_or_default())?;
         let s = found.cell.read();
+        let replication =
+            (!s.replicas.is_empty()).then(|| self.replication_status(&found.namespace.account, &s));
         Ok(DescribeSecretOutput {
             metadata: SecretMetadata::of(&s),
             version_ids_to_stages: stage_map(&s),
+            replication_status: replication,
         })
     }
 }

@@ -24,7 +24,7 @@ pub struct CreateSecretInput {
     pub secret_binary: Option<Vec<u8>>,
     pub secret_string: Option<String>,
     pub tags: Option<Vec<WireTag>>,
-    pub add_replica_regions: Option<Vec<serde_json::Value>>,
+    pub add_replica_regions: Option<Vec<super::replication::ReplicaRegion>>,
     pub force_overwrite_replica_secret: Option<bool>,
     #[serde(rename = "Type")]
     pub secret_type: Option<String>,
@@ -38,6 +38,8 @@ pub struct CreateSecretOutput {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replication_status: Option<Vec<super::replication::ReplicationStatusEntry>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -79,6 +81,9 @@ impl CreateSecretInput {
             self.secret_binary.as_ref(),
         );
         let tags = check_tags("tags", self.tags.as_deref().unwrap_or_default(), &mut v);
+        if let Some(regions) = &self.add_replica_regions {
+            super::replication::check_regions("addReplicaRegions", regions, &mut v);
+        }
         v.finish()?;
         Ok(tags)
     }
@@ -96,12 +101,16 @@ impl SecretsManager {
             .ok_or_else(Error::missing_token)?;
         let name = input.name.unwrap_or_default();
         check_name(&name)?;
-        if input.add_replica_regions.is_some() {
-            return Err(Error::invalid_request(
-                "Replication to other Regions is not supported by LocalEmu yet.",
-            ));
-        }
         let value = value_of(input.secret_string, input.secret_binary)?;
+        let own_region = Some(caller.namespace.region.as_str());
+        if input
+            .add_replica_regions
+            .iter()
+            .flatten()
+            .any(|r| r.region.as_deref() == own_region)
+        {
+            return Err(Error::invalid_parameter("Invalid replica region."));
+        }
         check_tag_rules(&tags)?;
         if tags.len() > MAX_TAGS {
             return Err(too_many_tags());
@@ -126,12 +135,21 @@ impl SecretsManager {
         };
         let ns = self.store.namespace_or_create(&caller.namespace);
         let existing = match ns.insert_unless(secret, |old| !old.is_purged(now)) {
-            Ok((cell, ticket)) => {
-                let s = cell.read();
+            Ok((cell, mut ticket)) => {
+                let mut s = cell.write();
+                let mut replication = None;
+                if let Some(regions) = input.add_replica_regions.as_deref() {
+                    let force = input.force_overwrite_replica_secret.unwrap_or(false);
+                    self.add_replicas(&caller.namespace.account, &mut s, regions, force)?;
+                    // Later journal entries are durable only after earlier ones.
+                    ticket = ns.commit(&cell, &s, &[]);
+                    replication = Some(self.replication_status(&caller.namespace.account, &s));
+                }
                 let output = CreateSecretOutput {
                     arn: s.arn.clone(),
                     name: s.name.clone(),
                     version_id,
+                    replication_status: replication,
                 };
                 return Ok(Ack::new(output, ticket));
             }
@@ -176,6 +194,9 @@ impl SecretsManager {
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }
+        if s.is_replica() {
+            return Err(super::policy::replica_refused());
+        }
         let version_id = match value {
             Some(value) => Some(put_current(&mut s, &token, value, now)?),
             None => None,
@@ -197,12 +218,13 @@ impl SecretsManager {
         if changed {
             s.touch_changed(now);
             let written: Vec<&str> = version_id.iter().map(String::as_str).collect();
-            ticket = found.ns.commit(&found.cell, &s, &written);
+            ticket = self.commit(&found, &s, &written);
         }
         let output = UpdateSecretOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
             version_id,
+            replication_status: None,
         };
         Ok(Ack::new(output, ticket))
     }
@@ -238,6 +260,7 @@ fn create_conflict(
                 arn: old.arn.clone(),
                 name: old.name.clone(),
                 version_id: Some(token.to_string()),
+                replication_status: None,
             })
         }
         (Some(_), _) => Err(token_in_use(token, &old.arn)),

@@ -7,6 +7,8 @@ mod lifecycle;
 mod listing;
 pub mod model;
 mod password;
+pub mod policy;
+pub mod replication;
 pub mod rotation;
 mod rotation_engine;
 mod stages;
@@ -94,6 +96,21 @@ impl SecretsManager {
 
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Journals a change to `s` (the locked secret `found` names) and brings its replicas up
+    /// to date; the ticket resolves when the change is durable.
+    pub(crate) fn commit(
+        &self,
+        found: &Found,
+        s: &crate::domain::secret::Secret,
+        new_values: &[&str],
+    ) -> Ticket {
+        let ticket = found.ns.commit(&found.cell, s, new_values);
+        if !s.replicas.is_empty() {
+            replication::sync(&self.store, &found.namespace.account, s, new_values);
+        }
+        ticket
     }
 
     /// Forgets all state, for test isolation between runs.

@@ -224,6 +224,9 @@ impl SecretsManager {
             if s.is_deleted() {
                 return Err(Error::marked_for_deletion());
             }
+            if s.is_replica() {
+                return Err(super::policy::replica_refused());
+            }
             let stored = s.rotation.as_ref();
             let function = input
                 .rotation_lambda_arn
@@ -245,7 +248,7 @@ impl SecretsManager {
         let now = self.now();
         let mut s = found.cell.write();
         begin(&mut s, &function, rules, &token, immediately, now)?;
-        let ticket = found.ns.commit(&found.cell, &s, &[token.as_str()]);
+        let ticket = self.commit(&found, &s, &[token.as_str()]);
         let output = RotateSecretOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
@@ -273,6 +276,9 @@ impl SecretsManager {
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }
+        if s.is_replica() {
+            return Err(super::policy::replica_refused());
+        }
         let pending = s.rotation_pending().map(str::to_string);
         let Some(rotation) = s.rotation.as_mut() else {
             return Err(Error::invalid_request(
@@ -283,7 +289,7 @@ impl SecretsManager {
         rotation.next_due = None;
         rotation.next_rotation = None;
         s.touch_changed(self.now());
-        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let ticket = self.commit(&found, &s, &[]);
         let output = RotateSecretOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
@@ -315,6 +321,7 @@ pub fn update_secret(
     }
     f(&mut s);
     let _ = space.commit(&cell, &s, &[]);
+    super::replication::sync(store, &ns.account, &s, &[]);
     true
 }
 

@@ -268,6 +268,7 @@ impl RotationEngine {
                         continue;
                     }
                     let _ = space.commit(&cell, &s, &[]);
+                    super::replication::sync(&self.store, &namespace.account, &s, &[]);
                     s.arn.clone()
                 };
                 tracing::info!(secret = %name, "scheduled rotation is due");

@@ -91,13 +91,16 @@ impl SecretsManager {
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }
+        if s.is_replica() {
+            return Err(super::policy::replica_refused());
+        }
         s.versions.update_stage(
             input.version_stage.as_deref().unwrap_or_default(),
             input.remove_from_version_id.as_deref(),
             input.move_to_version_id.as_deref(),
         )?;
         s.touch_changed(self.now());
-        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let ticket = self.commit(&found, &s, &[]);
         let output = ArnAndName {
             arn: s.arn.clone(),
             name: s.name.clone(),

@@ -34,12 +34,15 @@ impl SecretsManager {
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }
+        if s.is_replica() {
+            return Err(super::policy::replica_refused());
+        }
         if s.tag_count_after(&tags) > MAX_TAGS {
             return Err(too_many_tags());
         }
         s.merge_tags(tags);
         s.touch_changed(self.now());
-        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let ticket = self.commit(&found, &s, &[]);
         Ok(Ack::new(Empty {}, ticket))
     }
 
@@ -56,9 +59,12 @@ impl SecretsManager {
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }
+        if s.is_replica() {
+            return Err(super::policy::replica_refused());
+        }
         s.remove_tags(&input.tag_keys.unwrap_or_default());
         s.touch_changed(self.now());
-        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let ticket = self.commit(&found, &s, &[]);
         Ok(Ack::new(Empty {}, ticket))
     }
 }

@@ -233,13 +233,16 @@ impl SecretsManager {
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }
+        if s.is_replica() {
+            return Err(super::policy::replica_refused());
+        }
         self.check_cross_account(caller, &found, &s)?;
         let ticket = match s.versions.put(&token, value, &stages, now)? {
             PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),
             PutOutcome::Unchanged => Ticket::ready(),
             PutOutcome::Created | PutOutcome::Filled => {
                 s.touch_changed(now);
-                found.ns.commit(&found.cell, &s, &[token.as_str()])
+                self.commit(&found, &s, &[token.as_str()])
             }
         };
         let output = PutSecretValueOutput {

@@ -1,7 +1,7 @@
 //! The persisted form of a secret: metadata and version list as JSON, values stored apart.
 
 use crate::clock::Millis;
-use crate::domain::secret::{Deletion, Rotation, RotationRules, Secret, Tag};
+use crate::domain::secret::{Deletion, ReplicaStatus, Rotation, RotationRules, Secret, Tag};
 use crate::domain::versions::{SecretValue, Version, Versions};
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,11 @@ pub struct SecretRecord {
     pub deletion: Option<(Millis, Millis)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<String>,
+    /// (region, KMS key, status, message) of each replica of a primary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<(String, Option<String>, String, String)>,
     pub versions: Vec<VersionRecord>,
 }
 
@@ -120,6 +125,19 @@ impl SecretRecord {
             last_accessed: s.last_accessed,
             deletion: s.deletion.map(|d| (d.deleted_at, d.purge_at)),
             rotation: s.rotation.as_ref().map(RotationRecord::of),
+            resource_policy: s.resource_policy.clone(),
+            replicas: s
+                .replicas
+                .iter()
+                .map(|r| {
+                    (
+                        r.region.clone(),
+                        r.kms_key_id.clone(),
+                        r.status.clone(),
+                        r.status_message.clone(),
+                    )
+                })
+                .collect(),
             versions: s
                 .versions
                 .iter()
@@ -165,6 +183,19 @@ impl SecretRecord {
             purge_at,
         });
         s.rotation = self.rotation.map(RotationRecord::into_rotation);
+        s.resource_policy = self.resource_policy;
+        s.replicas = self
+            .replicas
+            .into_iter()
+            .map(
+                |(region, kms_key_id, status, status_message)| ReplicaStatus {
+                    region,
+                    kms_key_id,
+                    status,
+                    status_message,
+                },
+            )
+            .collect();
         s.versions = Versions::from_list(versions);
         s
     }
