@@ -206,7 +206,8 @@ impl SecretsManager {
                     .and_then(|cell| cell.read().last_accessed);
                 ReplicationStatusEntry {
                     region: r.region.clone(),
-                    kms_key_id: r.kms_key_id.clone(),
+                    // AWS names the default key by its alias here.
+                    kms_key_id: Some(r.kms_key_id.clone().unwrap_or_else(|| "alias/aws/secretsmanager".into())),
                     status: r.status.clone(),
                     status_message: r.status_message.clone(),
                     last_accessed_date: accessed.map(ts),

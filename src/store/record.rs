@@ -250,6 +250,14 @@ mod tests {
             .unwrap();
         s.versions.add_placeholder("p", "AWSPENDING", 6).unwrap();
         s.touch_accessed("v1", 10);
+        s.resource_policy = Some("{\"Statement\": []}".into());
+        s.primary_region = Some("r".into());
+        s.replicas = vec![ReplicaStatus {
+            region: "eu-west-1".into(),
+            kms_key_id: None,
+            status: "InSync".into(),
+            status_message: "Replication succeeded".into(),
+        }];
         s.rotation = Some(Rotation {
             enabled: true,
             lambda_arn: "arn:aws:lambda:r:1:function:f".into(),
