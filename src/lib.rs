@@ -1,6 +1,7 @@
 //! LocalEmu: a local emulator of AWS Secrets Manager that speaks AWS's own wire protocol.
 
 pub mod admin_client;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -169,6 +169,23 @@ async fn state(command: StateCommand) -> ExitCode {
     }
 }
 
+/// `awsemu secretsmanager ...`, `awsemu lambda ...` and `awsemu help`, with the AWS CLI's exit codes.
+fn client(args: &[String]) -> ExitCode {
+    if args[0] == "help" {
+        print!("{}", localemu::cli::help_root());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    let code = runtime.block_on(localemu::cli::run(&args[0], &args[1..]));
+    ExitCode::from(code as u8)
+}
+
 async fn admin(endpoint: &str, path: &str, body: Option<String>) -> ExitCode {
     match localemu::admin_client::call(endpoint, path, body).await {
         Ok(text) => {
@@ -195,6 +212,12 @@ async fn clock(command: ClockCommand) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(first) = args.get(1).map(String::as_str) {
+        if localemu::cli::SERVICES.contains(&first) || first == "help" {
+            return client(&args[1..]);
+        }
+    }
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Runtime::new() {

@@ -207,7 +207,11 @@ impl SecretsManager {
                 ReplicationStatusEntry {
                     region: r.region.clone(),
                     // AWS names the default key by its alias here.
-                    kms_key_id: Some(r.kms_key_id.clone().unwrap_or_else(|| "alias/aws/secretsmanager".into())),
+                    kms_key_id: Some(
+                        r.kms_key_id
+                            .clone()
+                            .unwrap_or_else(|| "alias/aws/secretsmanager".into()),
+                    ),
                     status: r.status.clone(),
                     status_message: r.status_message.clone(),
                     last_accessed_date: accessed.map(ts),

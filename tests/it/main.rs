@@ -3,6 +3,7 @@
 
 mod accounts;
 mod binary;
+mod cli;
 mod common;
 mod crash;
 mod deletion;
