@@ -63,26 +63,6 @@ pub async fn connect(addr: SocketAddr) -> Sender {
     sender
 }
 
-pub async fn call(sender: &mut Sender, addr: SocketAddr, op: &str, body: String) -> u16 {
-    let req = hyper::Request::post("/")
-        .header("host", addr.to_string())
-        .header("x-amz-target", format!("secretsmanager.{op}"))
-        .header("content-type", "application/x-amz-json-1.1")
-        .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/secretsmanager/aws4_request, \
-             SignedHeaders=host, Signature=0",
-        )
-        .body(Full::new(Bytes::from(body)))
-        .unwrap();
-    if sender.ready().await.is_err() {
-        *sender = connect(addr).await;
-    }
-    let resp = sender.send_request(req).await.unwrap();
-    let status = resp.status().as_u16();
-    resp.into_body().collect().await.unwrap();
-    status
-}
 
 /// Any request; returns the status and body.
 pub async fn request(

@@ -177,6 +177,8 @@ impl Versions {
     fn push(&mut self, id: &str, value: Option<SecretValue>, now: Millis) {
         // Versions made within one millisecond must still sort in creation order.
         let created = self.list.last().map_or(now, |v| now.max(v.created + 1));
+        // Most secrets hold one or two versions: grow one at a time, not four.
+        self.list.reserve_exact(1);
         self.list.push(Version {
             id: id.to_string(),
             value,

@@ -54,19 +54,25 @@ pub fn operation(target: Option<&str>) -> Result<&'static str> {
 }
 
 fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        body
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let body = match first {
+        None => b"{}".as_slice(),
+        // Checked first: serde would otherwise read a JSON array as positional members.
+        Some(b'{') => body,
+        Some(_) => {
+            return Err(match serde_json::from_slice::<serde_json::Value>(body) {
+                Ok(_) => Error::serialization("The request body must be a JSON object."),
+                Err(e) => Error::serialization(format!("The request body is not valid JSON: {e}")),
+            })
+        }
     };
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| Error::serialization(format!("The request body is not valid JSON: {e}")))?;
-    if !value.is_object() {
-        return Err(Error::serialization(
-            "The request body must be a JSON object.",
-        ));
-    }
-    serde_json::from_value(value).map_err(|e| Error::serialization(describe_type_error(&e)))
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            Error::serialization(describe_type_error(&e))
+        } else {
+            Error::serialization(format!("The request body is not valid JSON: {e}"))
+        }
+    })
 }
 
 /// serde's message names the expected type; AWS's front end reports which member was wrong.

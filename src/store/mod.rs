@@ -406,3 +406,4 @@ mod tests {
         assert_eq!(ns.len(), 1);
     }
 }
+
