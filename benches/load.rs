@@ -27,7 +27,12 @@ struct Opts {
 
 fn opts() -> Opts {
     let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<f64>().ok());
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<f64>().ok())
+    };
     Opts {
         seconds: value("--seconds").unwrap_or(3.0),
         big: value("--big").unwrap_or(100_000.0) as usize,
@@ -49,9 +54,19 @@ fn signed(addr: SocketAddr, op: &str, body: String) -> hyper::Request<Full<Bytes
         .into();
     let target = format!("secretsmanager.{op}");
     let host = addr.to_string();
-    let headers = [("host", host.as_str()), ("content-type", "application/x-amz-json-1.1"), ("x-amz-target", target.as_str())];
+    let headers = [
+        ("host", host.as_str()),
+        ("content-type", "application/x-amz-json-1.1"),
+        ("x-amz-target", target.as_str()),
+    ];
     let url = format!("http://{addr}/");
-    let signable = SignableRequest::new("POST", &url, headers.into_iter(), SignableBody::Bytes(body.as_bytes())).unwrap();
+    let signable = SignableRequest::new(
+        "POST",
+        &url,
+        headers.into_iter(),
+        SignableBody::Bytes(body.as_bytes()),
+    )
+    .unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     let mut req = hyper::Request::post("/");
     for (k, v) in headers {
@@ -75,8 +90,18 @@ async fn send(sender: &mut Sender, addr: SocketAddr, op: &str, body: String) -> 
 /// The process's own CPU time in seconds (user + system), from /proc.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or_default().split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -130,7 +155,12 @@ async fn load(addr: SocketAddr, connections: usize, seconds: f64, make: Make) ->
     }
     let wall = started.elapsed().as_secs_f64();
     all.sort_unstable();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).copied().unwrap_or(0) as f64 / 1000.0;
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     Result {
         rps: all.len() as f64 / wall,
         p50: pct(0.50),
@@ -141,13 +171,25 @@ async fn load(addr: SocketAddr, connections: usize, seconds: f64, make: Make) ->
 }
 
 fn token(i: u64) -> String {
-    format!("{:08x}-0000-4000-8000-{:012x}", rand::rng().random::<u32>(), i)
+    format!(
+        "{:08x}-0000-4000-8000-{:012x}",
+        rand::rng().random::<u32>(),
+        i
+    )
 }
 
 async fn fill(addr: SocketAddr, prefix: &str, count: usize, value_len: usize) {
     let value = "x".repeat(value_len);
     let prefix = prefix.to_string();
-    let make: Make = Arc::new(move |i| ("CreateSecret", format!(r#"{{"Name":"{prefix}/{i:06}","SecretString":"{value}","ClientRequestToken":"{}"}}"#, token(i))));
+    let make: Make = Arc::new(move |i| {
+        (
+            "CreateSecret",
+            format!(
+                r#"{{"Name":"{prefix}/{i:06}","SecretString":"{value}","ClientRequestToken":"{}"}}"#,
+                token(i)
+            ),
+        )
+    });
     let done = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..16 {
@@ -170,10 +212,16 @@ async fn fill(addr: SocketAddr, prefix: &str, count: usize, value_len: usize) {
 }
 
 fn row(name: &str, conns: usize, r: &Result, moto: Option<&Result>) {
-    let ratio = moto.map(|m| format!(" {:.0}x |", r.rps / m.rps.max(0.001))).unwrap_or_default();
+    let ratio = moto
+        .map(|m| format!(" {:.0}x |", r.rps / m.rps.max(0.001)))
+        .unwrap_or_default();
     println!(
         "| {name} | {conns} | {:.0} | {:.3} | {:.3} | {:.3} | {:.0}% |{ratio}",
-        r.rps, r.p50, r.p99, r.p999, r.client_cpu * 100.0
+        r.rps,
+        r.p50,
+        r.p99,
+        r.p999,
+        r.client_cpu * 100.0
     );
 }
 
@@ -183,18 +231,48 @@ async fn read_scenarios(addr: SocketAddr, secs: f64, big: bool) -> Vec<(String, 
     let list: Make = Arc::new(|_| ("ListSecrets", r#"{"MaxResults":100}"#.into()));
     if big {
         for c in [1, 32] {
-            out.push((format!("ListSecrets, 100/page, {} secrets", "100k"), c, load(addr, c, secs, list.clone()).await));
+            out.push((
+                format!("ListSecrets, 100/page, {} secrets", "100k"),
+                c,
+                load(addr, c, secs, list.clone()).await,
+            ));
         }
         return out;
     }
-    let get: Make = Arc::new(move |_| ("GetSecretValue", format!(r#"{{"SecretId":"{ns}/{:06}"}}"#, rand::rng().random_range(0..1000))));
-    let describe: Make = Arc::new(move |_| ("DescribeSecret", format!(r#"{{"SecretId":"{ns}/{:06}"}}"#, rand::rng().random_range(0..1000))));
+    let get: Make = Arc::new(move |_| {
+        (
+            "GetSecretValue",
+            format!(
+                r#"{{"SecretId":"{ns}/{:06}"}}"#,
+                rand::rng().random_range(0..1000)
+            ),
+        )
+    });
+    let describe: Make = Arc::new(move |_| {
+        (
+            "DescribeSecret",
+            format!(
+                r#"{{"SecretId":"{ns}/{:06}"}}"#,
+                rand::rng().random_range(0..1000)
+            ),
+        )
+    });
     let batch: Make = Arc::new(move |_| {
         let start = rand::rng().random_range(0..980);
-        let ids: Vec<String> = (start..start + 20).map(|i| format!("\"{ns}/{i:06}\"")).collect();
-        ("BatchGetSecretValue", format!(r#"{{"SecretIdList":[{}]}}"#, ids.join(",")))
+        let ids: Vec<String> = (start..start + 20)
+            .map(|i| format!("\"{ns}/{i:06}\""))
+            .collect();
+        (
+            "BatchGetSecretValue",
+            format!(r#"{{"SecretIdList":[{}]}}"#, ids.join(",")),
+        )
     });
-    for (name, make) in [("GetSecretValue, 1,000 secrets", get), ("DescribeSecret", describe), ("ListSecrets, 100/page, 1,000 secrets", list), ("BatchGetSecretValue of 20", batch)] {
+    for (name, make) in [
+        ("GetSecretValue, 1,000 secrets", get),
+        ("DescribeSecret", describe),
+        ("ListSecrets, 100/page, 1,000 secrets", list),
+        ("BatchGetSecretValue of 20", batch),
+    ] {
         for c in [1, 32] {
             out.push((name.to_string(), c, load(addr, c, secs, make.clone()).await));
         }
@@ -206,10 +284,35 @@ async fn write_scenarios(addr: SocketAddr, secs: f64, label: &str) -> Vec<(Strin
     let mut out = Vec::new();
     for c in [1, 32] {
         let prefix = format!("w{c}");
-        let create: Make = Arc::new(move |i| ("CreateSecret", format!(r#"{{"Name":"{prefix}/{i}","SecretString":"v","ClientRequestToken":"{}"}}"#, token(i))));
-        out.push((format!("CreateSecret, {label}"), c, load(addr, c, secs, create).await));
-        let put: Make = Arc::new(move |i| ("PutSecretValue", format!(r#"{{"SecretId":"k/{:06}","SecretString":"p{i}","ClientRequestToken":"{}"}}"#, i % 1000, token(i))));
-        out.push((format!("PutSecretValue, {label}"), c, load(addr, c, secs, put).await));
+        let create: Make = Arc::new(move |i| {
+            (
+                "CreateSecret",
+                format!(
+                    r#"{{"Name":"{prefix}/{i}","SecretString":"v","ClientRequestToken":"{}"}}"#,
+                    token(i)
+                ),
+            )
+        });
+        out.push((
+            format!("CreateSecret, {label}"),
+            c,
+            load(addr, c, secs, create).await,
+        ));
+        let put: Make = Arc::new(move |i| {
+            (
+                "PutSecretValue",
+                format!(
+                    r#"{{"SecretId":"k/{:06}","SecretString":"p{i}","ClientRequestToken":"{}"}}"#,
+                    i % 1000,
+                    token(i)
+                ),
+            )
+        });
+        out.push((
+            format!("PutSecretValue, {label}"),
+            c,
+            load(addr, c, secs, put).await,
+        ));
     }
     out
 }
@@ -218,14 +321,25 @@ async fn moto(opts: &Opts) -> Option<Vec<(String, usize, Result)>> {
     let venv = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("moto-venv");
     if !venv.join("bin/moto_server").exists() {
         eprintln!("installing moto[server] into {} ...", venv.display());
-        let ok = std::process::Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
-            && std::process::Command::new(venv.join("bin/pip")).args(["install", "-q", "moto[server]"]).status().is_ok_and(|s| s.success());
+        let ok = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && std::process::Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "moto[server]"])
+                .status()
+                .is_ok_and(|s| s.success());
         if !ok {
             eprintln!("could not install moto; skipping the comparison");
             return None;
         }
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = std::process::Command::new(venv.join("bin/moto_server"))
         .args(["-p", &port.to_string()])
         .stdout(std::process::Stdio::null())
@@ -246,10 +360,16 @@ async fn moto(opts: &Opts) -> Option<Vec<(String, usize, Result)>> {
 }
 
 /// Time from spawning the process until a request succeeds.
-async fn started_and_answering(dir: Option<&std::path::Path>, op: &str, body: &str) -> (support::Emu, Duration) {
+async fn started_and_answering(
+    dir: Option<&std::path::Path>,
+    op: &str,
+    body: &str,
+) -> (support::Emu, Duration) {
     let (emu, spawned) = start(dir);
     let mut s = connect(emu.addr).await;
-    while send(&mut s, emu.addr, op, body.to_string()).await != 200 && spawned.elapsed() < Duration::from_secs(5) {}
+    while send(&mut s, emu.addr, op, body.to_string()).await != 200
+        && spawned.elapsed() < Duration::from_secs(5)
+    {}
     (emu, spawned.elapsed())
 }
 
@@ -277,27 +397,55 @@ async fn main() {
     let durable = write_scenarios(emu.addr, opts.seconds, "durable (fsync)").await;
     fill(emu.addr, "big", opts.big, 1024).await;
     stop(emu);
-    let (emu, restart) = started_and_answering(Some(&dir), "GetSecretValue", r#"{"SecretId":"big/000000"}"#).await;
+    let (emu, restart) =
+        started_and_answering(Some(&dir), "GetSecretValue", r#"{"SecretId":"big/000000"}"#).await;
     stop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 
     let rotation = rotation_time().await;
-    let moto = if opts.compare_moto { moto(&opts).await } else { None };
+    let moto = if opts.compare_moto {
+        moto(&opts).await
+    } else {
+        None
+    };
     let header = if moto.is_some() { " vs moto |" } else { "" };
     println!("\n| scenario | connections | requests/s | p50 ms | p99 ms | p99.9 ms | load generator CPU |{header}");
-    println!("|---|---|---|---|---|---|---|{}", if moto.is_some() { "---|" } else { "" });
+    println!(
+        "|---|---|---|---|---|---|---|{}",
+        if moto.is_some() { "---|" } else { "" }
+    );
     for (i, (name, c, r)) in reads.iter().enumerate() {
-        row(name, *c, r, moto.as_ref().and_then(|m| m.get(i)).map(|(_, _, r)| r));
+        row(
+            name,
+            *c,
+            r,
+            moto.as_ref().and_then(|m| m.get(i)).map(|(_, _, r)| r),
+        );
     }
     for (name, c, r) in writes.iter().chain(durable.iter()) {
         row(name, *c, r, None);
     }
     println!();
-    println!("start-up to first answer: {:.1} ms", startup.as_secs_f64() * 1000.0);
-    println!("resident memory: idle {idle:.1} MiB, with {} secrets of 1 KB {loaded:.1} MiB", opts.big);
-    println!("restart with {} persisted secrets: first answer after {:.3} s", opts.big + 1000, restart.as_secs_f64());
-    println!("full four-step rotation, warm Python function: p50 {:.1} ms over 20 rotations", rotation.as_secs_f64() * 1000.0);
-    println!("(load generator CPU: share of one core used by this process; 200% would be both cores)");
+    println!(
+        "start-up to first answer: {:.1} ms",
+        startup.as_secs_f64() * 1000.0
+    );
+    println!(
+        "resident memory: idle {idle:.1} MiB, with {} secrets of 1 KB {loaded:.1} MiB",
+        opts.big
+    );
+    println!(
+        "restart with {} persisted secrets: first answer after {:.3} s",
+        opts.big + 1000,
+        restart.as_secs_f64()
+    );
+    println!(
+        "full four-step rotation, warm Python function: p50 {:.1} ms over 20 rotations",
+        rotation.as_secs_f64() * 1000.0
+    );
+    println!(
+        "(load generator CPU: share of one core used by this process; 200% would be both cores)"
+    );
 }
 
 const ROTATION_FUNCTION: &[u8] = include_bytes!("../tests/it/fixtures/rotation.py");
@@ -310,24 +458,60 @@ async fn rotation_time() -> Duration {
     let addr = emu.addr;
     let mut s = connect(addr).await;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    w.start_file("rotation.py", zip::write::SimpleFileOptions::default()).unwrap();
+    w.start_file("rotation.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
     w.write_all(ROTATION_FUNCTION).unwrap();
     let zip = base64::engine::general_purpose::STANDARD.encode(w.finish().unwrap().into_inner());
     let create = serde_json::json!({"FunctionName": "bench-rotator", "Runtime": "python3.12", "Handler": "rotation.handler",
         "Role": "arn:aws:iam::000000000000:role/bench", "Timeout": 30, "Code": {"ZipFile": zip}});
-    assert_eq!(request(&mut s, addr, "POST", "/2015-03-31/functions", create.to_string().into_bytes()).await.0, 201);
-    let body = format!(r#"{{"Name":"bench/rotated","SecretString":"v0","ClientRequestToken":"{}"}}"#, token(u64::MAX >> 16));
+    assert_eq!(
+        request(
+            &mut s,
+            addr,
+            "POST",
+            "/2015-03-31/functions",
+            create.to_string().into_bytes()
+        )
+        .await
+        .0,
+        201
+    );
+    let permission = serde_json::json!({"StatementId": "sm", "Action": "lambda:InvokeFunction", "Principal": "secretsmanager.amazonaws.com"});
+    let path = "/2015-03-31/functions/bench-rotator/policy";
+    assert_eq!(
+        request(
+            &mut s,
+            addr,
+            "POST",
+            path,
+            permission.to_string().into_bytes()
+        )
+        .await
+        .0,
+        201
+    );
+    let body = format!(
+        r#"{{"Name":"bench/rotated","SecretString":"v0","ClientRequestToken":"{}"}}"#,
+        token(u64::MAX >> 16)
+    );
     assert_eq!(send(&mut s, addr, "CreateSecret", body).await, 200);
     let mut timings = Vec::new();
     for i in 0..=20u64 {
         let version = token(i);
-        let body = format!(r#"{{"SecretId":"bench/rotated","ClientRequestToken":"{version}","RotationLambdaARN":"arn:aws:lambda:us-east-1:000000000000:function:bench-rotator"}}"#);
+        let body = format!(
+            r#"{{"SecretId":"bench/rotated","ClientRequestToken":"{version}","RotationLambdaARN":"arn:aws:lambda:us-east-1:000000000000:function:bench-rotator"}}"#
+        );
         let started = Instant::now();
         assert_eq!(send(&mut s, addr, "RotateSecret", body).await, 200);
         loop {
             let (_, out) = request(&mut s, addr, "GET", "/_awsemu/rotations", Vec::new()).await;
             let out: serde_json::Value = serde_json::from_slice(&out).unwrap();
-            let record = out["Rotations"].as_array().unwrap().iter().find(|r| r["version_id"] == version.as_str()).cloned();
+            let record = out["Rotations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["version_id"] == version.as_str())
+                .cloned();
             if let Some(record) = record {
                 assert_eq!(record["outcome"], "Succeeded", "{record}");
                 break;

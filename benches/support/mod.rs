@@ -63,7 +63,6 @@ pub async fn connect(addr: SocketAddr) -> Sender {
     sender
 }
 
-
 /// Any request; returns the status and body.
 pub async fn request(
     sender: &mut Sender,

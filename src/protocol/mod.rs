@@ -53,9 +53,18 @@ fn request_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let prefix = PREFIX.get_or_init(|| {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        format!("{}-{}-4{}-8{}", &id[..8], &id[8..12], &id[13..16], &id[17..20])
+        format!(
+            "{}-{}-4{}-8{}",
+            &id[..8],
+            &id[8..12],
+            &id[13..16],
+            &id[17..20]
+        )
     });
-    format!("{prefix}-{:012x}", COUNTER.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff_ffff)
+    format!(
+        "{prefix}-{:012x}",
+        COUNTER.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff_ffff
+    )
 }
 
 fn json_response(status: u16, body: Vec<u8>) -> Response {

@@ -190,13 +190,7 @@ impl SecretsManager {
         let value = value_of(input.secret_string, input.secret_binary)?;
         let found = self.find(caller, &id)?;
         let now = self.now();
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(super::policy::replica_refused());
-        }
+        let mut s = found.writable()?;
         let version_id = match value {
             Some(value) => Some(put_current(&mut s, &token, value, now)?),
             None => None,

@@ -166,6 +166,23 @@ impl SecretsManager {
     }
 }
 
+impl Found {
+    /// Locks the secret for a change that AWS refuses on secrets pending deletion and on
+    /// replicas.
+    pub(crate) fn writable(
+        &self,
+    ) -> Result<std::sync::RwLockWriteGuard<'_, crate::domain::secret::Secret>> {
+        let s = self.cell.write();
+        if s.is_deleted() {
+            return Err(Error::marked_for_deletion());
+        }
+        if s.is_replica() {
+            return Err(policy::replica_refused());
+        }
+        Ok(s)
+    }
+}
+
 /// Exactly one of SecretString / SecretBinary, as AWS requires for a new version.
 pub(crate) fn value_of(
     string: Option<String>,

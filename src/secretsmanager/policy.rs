@@ -113,13 +113,7 @@ impl SecretsManager {
         policy: Option<String>,
     ) -> Result<Ack<ArnAndName>> {
         let found = self.find(caller, id)?;
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(replica_refused());
-        }
+        let mut s = found.writable()?;
         s.resource_policy = policy;
         s.touch_changed(self.now());
         let ticket = self.commit(&found, &s, &[]);

@@ -262,13 +262,7 @@ impl SecretsManager {
         v.finish()?;
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(replica_refused());
-        }
+        let mut s = found.writable()?;
         self.add_replicas(
             &found.namespace.account,
             &mut s,

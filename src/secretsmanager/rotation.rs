@@ -272,13 +272,7 @@ impl SecretsManager {
     ) -> Result<Ack<RotateSecretOutput>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(super::policy::replica_refused());
-        }
+        let mut s = found.writable()?;
         let pending = s.rotation_pending().map(str::to_string);
         let Some(rotation) = s.rotation.as_mut() else {
             return Err(Error::invalid_request(

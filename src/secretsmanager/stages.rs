@@ -87,13 +87,7 @@ impl SecretsManager {
         );
         v.finish()?;
         let found = self.find(caller, input.secret_id.as_deref().unwrap_or_default())?;
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(super::policy::replica_refused());
-        }
+        let mut s = found.writable()?;
         s.versions.update_stage(
             input.version_stage.as_deref().unwrap_or_default(),
             input.remove_from_version_id.as_deref(),

@@ -4,7 +4,7 @@ use super::deletion::check_secret_id_member;
 use super::model::{check_tag_rules, check_tags, too_many_tags, Empty, WireTag, MAX_TAGS};
 use super::{require, Ack, Caller, SecretsManager};
 use crate::domain::validate::Violations;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -30,13 +30,7 @@ impl SecretsManager {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         check_tag_rules(&tags)?;
         let found = self.find(caller, &id)?;
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(super::policy::replica_refused());
-        }
+        let mut s = found.writable()?;
         if s.tag_count_after(&tags) > MAX_TAGS {
             return Err(too_many_tags());
         }
@@ -55,13 +49,7 @@ impl SecretsManager {
         v.finish()?;
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(super::policy::replica_refused());
-        }
+        let mut s = found.writable()?;
         s.remove_tags(&input.tag_keys.unwrap_or_default());
         s.touch_changed(self.now());
         let ticket = self.commit(&found, &s, &[]);

@@ -229,13 +229,7 @@ impl SecretsManager {
         dedup_keep_order(&mut stages);
         let found = self.find(caller, &id)?;
         let now = self.now();
-        let mut s = found.cell.write();
-        if s.is_deleted() {
-            return Err(Error::marked_for_deletion());
-        }
-        if s.is_replica() {
-            return Err(super::policy::replica_refused());
-        }
+        let mut s = found.writable()?;
         self.check_cross_account(caller, &found, &s)?;
         let ticket = match s.versions.put(&token, value, &stages, now)? {
             PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),

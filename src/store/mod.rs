@@ -406,4 +406,3 @@ mod tests {
         assert_eq!(ns.len(), 1);
     }
 }
-
