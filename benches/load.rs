@@ -225,14 +225,18 @@ fn row(name: &str, conns: usize, r: &Result, moto: Option<&Result>) {
     );
 }
 
-async fn read_scenarios(addr: SocketAddr, secs: f64, big: bool) -> Vec<(String, usize, Result)> {
+async fn read_scenarios(
+    addr: SocketAddr,
+    secs: f64,
+    big: Option<usize>,
+) -> Vec<(String, usize, Result)> {
     let mut out = Vec::new();
-    let ns = if big { "big" } else { "k" };
+    let ns = if big.is_some() { "big" } else { "k" };
     let list: Make = Arc::new(|_| ("ListSecrets", r#"{"MaxResults":100}"#.into()));
-    if big {
+    if let Some(big) = big {
         for c in [1, 32] {
             out.push((
-                format!("ListSecrets, 100/page, {} secrets", "100k"),
+                format!("ListSecrets, 100/page, {big} secrets"),
                 c,
                 load(addr, c, secs, list.clone()).await,
             ));
@@ -354,7 +358,7 @@ async fn moto(opts: &Opts) -> Option<Vec<(String, usize, Result)>> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     fill(addr, "k", 1000, 1024).await;
-    let result = read_scenarios(addr, opts.seconds, false).await;
+    let result = read_scenarios(addr, opts.seconds, None).await;
     let _ = child.kill();
     Some(result)
 }
@@ -380,14 +384,14 @@ async fn main() {
     let (emu, startup) = started_and_answering(None, "ListSecrets", "{}").await;
     let idle = rss_mib(emu.child.id());
     fill(emu.addr, "k", 1000, 1024).await;
-    let mut reads = read_scenarios(emu.addr, opts.seconds, false).await;
+    let mut reads = read_scenarios(emu.addr, opts.seconds, None).await;
     let writes = write_scenarios(emu.addr, opts.seconds, "in memory").await;
     stop(emu);
     // Memory and listing with many secrets.
     let (emu, _) = start(None);
     fill(emu.addr, "big", opts.big, 1024).await;
     let loaded = rss_mib(emu.child.id());
-    reads.extend(read_scenarios(emu.addr, opts.seconds, true).await);
+    reads.extend(read_scenarios(emu.addr, opts.seconds, Some(opts.big)).await);
     stop(emu);
     // Durable writes, then a restart over many persisted secrets.
     let dir = std::env::temp_dir().join(format!("localemu-bench-{}", std::process::id()));
