@@ -9,11 +9,12 @@ use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode};
 use crate::secretsmanager::{Caller, SecretsManager};
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -218,8 +219,21 @@ async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
     admin_json(StatusCode::OK, clock_json(&state))
 }
 
-async fn rotations(State(state): State<Arc<AppState>>) -> Response {
-    let history = state.secretsmanager.rotation_engine().history();
+/// Recent rotations, all of them or (`?secret=<name or ARN>`) those of one secret.
+async fn rotations(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut history = state.secretsmanager.rotation_engine().history();
+    if let Some(secret) = q.get("secret") {
+        history.retain(|r| {
+            r.secret_arn == *secret
+                || r.secret_arn
+                    .split(":secret:")
+                    .nth(1)
+                    .is_some_and(|t| t.rsplit_once('-').map(|(n, _)| n) == Some(secret))
+        });
+    }
     admin_json(StatusCode::OK, serde_json::json!({ "Rotations": history }))
 }
 

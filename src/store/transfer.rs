@@ -19,6 +19,15 @@ pub struct StateDocument {
     pub format: String,
     pub version: u32,
     pub secrets: Vec<ExportedSecret>,
+    /// Other services' records (Lambda functions, with their code), as they are stored.
+    #[serde(default)]
+    pub records: Vec<ExportedRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ExportedRecord {
+    pub key: String,
+    pub value: serde_json::Value,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -63,10 +72,20 @@ pub async fn export(dir: &Path, file: &Path) -> Result<String, String> {
         }
     }
     let count = secrets.len();
+    let records = store
+        .take_loaded_blobs()
+        .into_iter()
+        .filter_map(|(key, bytes)| {
+            serde_json::from_slice(&bytes)
+                .ok()
+                .map(|value| ExportedRecord { key, value })
+        })
+        .collect();
     let doc = StateDocument {
         format: DOCUMENT_FORMAT.into(),
         version: DOCUMENT_VERSION,
         secrets,
+        records,
     };
     let json = serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?;
     write_private(file, &json)?;
@@ -115,6 +134,9 @@ pub async fn import(dir: &Path, file: &Path) -> Result<String, String> {
             Ok((_, ticket)) => tickets.push(ticket),
             Err(_) => return Err(format!("cannot import secret {name}")),
         }
+    }
+    for record in doc.records {
+        tickets.push(store.put_blob(&record.key, Some(record.value.to_string().into_bytes())));
     }
     // Submitted together so that they share group commits.
     for ticket in tickets {

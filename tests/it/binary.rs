@@ -158,6 +158,10 @@ async fn export_and_import_move_state() {
         .unwrap()
         .arn
         .unwrap();
+    let l = lambda_client(emu.addr);
+    let code: &[(&str, &[u8], u32)] =
+        &[("app.py", b"def handler(e, c):\n    return 'moved'\n", 0o644)];
+    create_function(&l, "moved-fn", "python3.12", "app.handler", code, &[], 5).await;
     emu.kill();
 
     let file = source.with_extension("json");
@@ -194,6 +198,17 @@ async fn export_and_import_move_state() {
         .await
         .unwrap();
     assert_eq!(bin.secret_binary().unwrap().as_ref(), &[0, 255]);
+    let out = lambda_client(emu.addr)
+        .invoke()
+        .function_name("moved-fn")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.payload().unwrap().as_ref(),
+        b"\"moved\"",
+        "functions and their code move too"
+    );
     emu.kill();
 }
 

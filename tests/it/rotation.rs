@@ -160,6 +160,24 @@ async fn a_python_rotation_runs_all_four_steps() {
         .version_id
         .unwrap();
     assert_eq!(outcome(server.addr, &v3).await["outcome"], "Succeeded");
+    let mine = raw(
+        server.addr,
+        "GET",
+        "/_awsemu/rotations?secret=rot/ok",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(mine.json["Rotations"].as_array().unwrap().len(), 2);
+    let none = raw(
+        server.addr,
+        "GET",
+        "/_awsemu/rotations?secret=rot/other",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert!(none.json["Rotations"].as_array().unwrap().is_empty());
     let map = stages(&c, "rot/ok").await;
     assert_eq!(map.len(), 2, "{map:?}");
     assert_eq!(map[&v2], ["AWSPREVIOUS"]);
