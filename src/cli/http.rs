@@ -114,13 +114,8 @@ pub async fn send(
         .parse()
         .map_err(|_| CallError::Other(format!("Invalid endpoint: {}", target.endpoint)))?;
     let host = uri.host().unwrap_or("localhost").to_string();
-    if uri.scheme_str() == Some("https") {
-        return Err(CallError::Other(format!(
-            "This build of awsemu speaks plain HTTP only; cannot reach {}",
-            target.endpoint
-        )));
-    }
-    let port = uri.port_u16().unwrap_or(80);
+    let tls = uri.scheme_str() == Some("https");
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
     let authority = uri
         .authority()
         .map(|a| a.to_string())
@@ -161,11 +156,15 @@ pub async fn send(
     let stream = tokio::net::TcpStream::connect((host.as_str(), port))
         .await
         .map_err(|_| unreachable())?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+    let mut sender = if tls {
+        let stream = tls_connect(&host, stream)
             .await
             .map_err(|_| unreachable())?;
-    tokio::spawn(conn);
+        handshake(stream).await
+    } else {
+        handshake(stream).await
+    }
+    .map_err(|_| unreachable())?;
     let response = sender
         .send_request(request)
         .await
@@ -184,6 +183,40 @@ pub async fn send(
         headers,
         body,
     })
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn handshake<S>(stream: S) -> Result<Sender, hyper::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// TLS with the system's trusted roots, for https endpoints such as AWS's own.
+async fn tls_connect(
+    host: &str,
+    stream: tokio::net::TcpStream,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(std::io::Error::other)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name =
+        rustls::pki_types::ServerName::try_from(host.to_string()).map_err(std::io::Error::other)?;
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect(name, stream)
+        .await
 }
 
 /// Calls `op` and decodes its JSON answer (or its AWS error).
