@@ -129,85 +129,195 @@ fn text_dict(
     }
 }
 
-/// A boxed table: a title row, then `key | value` rows, with nested values as sub-tables.
+/// The AWS CLI's table: a dashed top line and a centred title, then `key | value` rows for a
+/// structure's scalars, a header row and one row per item for a list of structures, and nested
+/// values as sections indented by one `|` on each side.
 pub fn table(value: &Value, title: &str) -> String {
-    let mut rows: Vec<Row> = Vec::new();
-    table_rows(value, title, 0, &mut rows);
-    let width = rows
+    let mut sections = Vec::new();
+    sections_of(value, title, 0, &mut sections);
+    let width = sections
         .iter()
-        .map(Row::width)
+        .map(Section::min_width)
         .max()
         .unwrap_or(0)
-        .max(title.len() + 4);
-    let mut out = String::new();
-    for row in rows {
-        row.draw(width, &mut out);
+        .max(title.len() + 6);
+    let mut out = format!("{}\n", "-".repeat(width));
+    for s in &sections {
+        s.draw(width, &mut out);
     }
     out
 }
 
-enum Row {
-    Title(usize, String),
-    Pair(usize, String, String),
-    Line(usize, String),
-    Rule(usize),
+enum Body {
+    Pairs(Vec<(String, String)>),
+    Rows(Vec<String>, Vec<Vec<String>>),
+    Lines(Vec<String>),
 }
 
-impl Row {
-    fn width(&self) -> usize {
-        match self {
-            Row::Title(d, t) | Row::Line(d, t) => t.len() + 4 + 2 * d,
-            Row::Pair(d, k, v) => k.len() + v.len() + 7 + 2 * d,
-            Row::Rule(d) => 2 + 2 * d,
-        }
+struct Section {
+    depth: usize,
+    title: String,
+    body: Body,
+}
+
+/// Widths of the columns of a section, as content plus two spaces each side.
+fn columns(body: &Body) -> Vec<usize> {
+    match body {
+        Body::Pairs(pairs) => vec![
+            pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 4,
+            pairs
+                .iter()
+                .map(|(_, v)| v.chars().count())
+                .max()
+                .unwrap_or(0)
+                + 4,
+        ],
+        Body::Rows(headers, rows) => headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    .max(h.len())
+                    + 4
+            })
+            .collect(),
+        Body::Lines(lines) => vec![lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 4],
+    }
+}
+
+impl Section {
+    fn min_width(&self) -> usize {
+        let cols = columns(&self.body);
+        let inner = cols.iter().sum::<usize>() + cols.len().saturating_sub(1);
+        inner.max(self.title.len() + 4) + 2 + 2 * self.depth
     }
 
     fn draw(&self, width: usize, out: &mut String) {
-        let depth = match self {
-            Row::Title(d, _) | Row::Pair(d, _, _) | Row::Line(d, _) | Row::Rule(d) => *d,
+        let side = "|".repeat(self.depth);
+        let inner = width - 2 - 2 * self.depth;
+        let mut cols = columns(&self.body);
+        let used = cols.iter().sum::<usize>() + cols.len() - 1;
+        if let Some(last) = cols.last_mut() {
+            *last += inner.saturating_sub(used);
+        }
+        let rule: Vec<String> = cols.iter().map(|w| "-".repeat(*w)).collect();
+        let rule = format!("{side}+{}+{side}\n", rule.join("+"));
+        let line = |cells: Vec<String>| -> String {
+            let cells: Vec<String> = cells
+                .iter()
+                .zip(&cols)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            format!("{side}|{}|{side}\n", cells.join("|"))
         };
-        let left = "|".repeat(depth);
-        let inner = width - 2 * depth;
-        let line = match self {
-            Row::Title(_, t) => format!("|{:^w$}|", t, w = inner - 2),
-            Row::Pair(_, k, v) => {
-                let cell = format!(" {k} | {v}");
-                format!("|{cell:<w$}|", w = inner - 2)
+        out.push_str(&format!("{side}|{:^inner$}|{side}\n", self.title));
+        out.push_str(&rule);
+        match &self.body {
+            Body::Pairs(pairs) => {
+                for (k, v) in pairs {
+                    out.push_str(&line(vec![format!("  {k}"), format!("  {v}")]));
+                }
             }
-            Row::Line(_, t) => format!("| {t:<w$}|", w = inner - 3),
-            Row::Rule(_) => format!("+{}+", "-".repeat(inner - 2)),
-        };
-        let _ = writeln!(out, "{left}{line}{}", "|".repeat(depth));
+            Body::Rows(headers, rows) => {
+                let centred: Vec<String> = headers
+                    .iter()
+                    .zip(&cols)
+                    .map(|(h, w)| format!("{h:^w$}"))
+                    .collect();
+                out.push_str(&line(centred));
+                out.push_str(&rule);
+                for r in rows {
+                    out.push_str(&line(r.iter().map(|c| format!("  {c}")).collect()));
+                }
+            }
+            Body::Lines(lines) => {
+                for l in lines {
+                    out.push_str(&line(vec![format!("  {l}")]));
+                }
+            }
+        }
+        out.push_str(&rule);
     }
 }
 
-fn table_rows(v: &Value, title: &str, depth: usize, rows: &mut Vec<Row>) {
-    rows.push(Row::Rule(depth));
-    rows.push(Row::Title(depth, title.to_string()));
-    rows.push(Row::Rule(depth));
+fn sections_of(v: &Value, title: &str, depth: usize, out: &mut Vec<Section>) {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
             keys.sort();
-            for k in keys.iter().filter(|k| is_scalar(&map[**k])) {
-                rows.push(Row::Pair(depth, k.to_string(), scalar(&map[*k])));
+            let pairs: Vec<(String, String)> = keys
+                .iter()
+                .filter(|k| is_scalar(&map[**k]))
+                .map(|k| (k.to_string(), scalar(&map[*k])))
+                .collect();
+            let nested = keys.iter().any(|k| !is_scalar(&map[*k]));
+            if !pairs.is_empty() || !nested {
+                out.push(Section {
+                    depth,
+                    title: title.to_string(),
+                    body: Body::Pairs(pairs),
+                });
             }
-            for k in keys.iter().filter(|k| !is_scalar(&map[**k])) {
-                table_rows(&map[*k], k, depth + 1, rows);
+            let child_depth = if out.last().is_some_and(|s| s.depth == depth) {
+                depth + 1
+            } else {
+                depth
+            };
+            for k in keys.into_iter().filter(|k| !is_scalar(&map[*k])) {
+                sections_of(&map[k], k, child_depth, out);
             }
         }
+        Value::Array(list) if list.iter().all(is_scalar) => {
+            out.push(Section {
+                depth,
+                title: title.to_string(),
+                body: Body::Lines(list.iter().map(scalar).collect()),
+            });
+        }
         Value::Array(list) => {
-            for item in list {
-                if is_scalar(item) {
-                    rows.push(Row::Line(depth, scalar(item)));
-                } else {
-                    table_rows(item, title, depth + 1, rows);
+            let mut headers: Vec<String> = list
+                .iter()
+                .filter_map(Value::as_object)
+                .flat_map(|m| {
+                    m.iter()
+                        .filter(|(_, v)| is_scalar(v))
+                        .map(|(k, _)| k.clone())
+                })
+                .collect();
+            headers.sort();
+            headers.dedup();
+            let rows = list
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|m| {
+                    headers
+                        .iter()
+                        .map(|h| m.get(h).map(scalar).unwrap_or_default())
+                        .collect()
+                })
+                .collect();
+            if !headers.is_empty() {
+                out.push(Section {
+                    depth,
+                    title: title.to_string(),
+                    body: Body::Rows(headers, rows),
+                });
+            }
+            for item in list.iter().filter_map(Value::as_object) {
+                for (k, v) in item.iter().filter(|(_, v)| !is_scalar(v)) {
+                    sections_of(v, k, depth + 1, out);
                 }
             }
         }
-        other => rows.push(Row::Line(depth, scalar(other))),
+        other => out.push(Section {
+            depth,
+            title: title.to_string(),
+            body: Body::Lines(vec![scalar(other)]),
+        }),
     }
-    rows.push(Row::Rule(depth));
 }
 
 #[cfg(test)]
@@ -239,11 +349,25 @@ mod tests {
     }
 
     #[test]
-    fn tables_are_boxed() {
-        let t = table(&json!({"Name": "n", "ARN": "arn:x"}), "DescribeSecret");
-        let lines: Vec<&str> = t.lines().collect();
-        assert!(lines[0].starts_with("+--") && lines[1].contains("DescribeSecret"));
-        assert!(t.contains("| ARN | arn:x"));
-        assert!(lines.iter().all(|l| l.len() == lines[0].len()));
+    fn tables_like_the_aws_cli() {
+        let t = table(
+            &json!({"Name": "n", "ARN": "arn:x", "Tags": [{"Key": "team", "Value": "db"}]}),
+            "DescribeSecret",
+        );
+        let expected = "\
+----------------------
+|   DescribeSecret   |
++--------+-----------+
+|  ARN   |  arn:x    |
+|  Name  |  n        |
++--------+-----------+
+||       Tags       ||
+|+--------+---------+|
+||  Key   |  Value  ||
+|+--------+---------+|
+||  team  |  db     ||
+|+--------+---------+|
+";
+        assert_eq!(t, expected, "\n{t}");
     }
 }
