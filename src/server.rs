@@ -88,6 +88,8 @@ impl Invoker for LambdaInvoker {
 pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
+    /// A work directory made for this run only, removed when the server stops.
+    scratch: Option<std::path::PathBuf>,
 }
 
 impl Server {
@@ -115,7 +117,12 @@ impl Server {
             lambda,
             default_region: config.default_region.clone(),
         });
-        Ok(Server { listener, state })
+        let scratch = config.work_dir.is_none().then_some(work_dir);
+        Ok(Server {
+            listener,
+            state,
+            scratch,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -144,6 +151,9 @@ impl Server {
         // Waiting for the task to go drops its share of the state now, which closes the
         // database before this returns.
         let _ = purger.await;
+        if let Some(dir) = self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         result
     }
 }
