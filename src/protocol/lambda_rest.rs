@@ -1,6 +1,7 @@
 //! Lambda's REST-JSON protocol: the paths of the real Lambda API, mapped to the Lambda service.
 
 use super::{caller, read_body, AppState, MAX_LAMBDA_BODY};
+use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
 use crate::lambda::Lambda;
 use crate::store::durable::Ticket;
@@ -107,27 +108,65 @@ async fn decode<I: DeserializeOwned>(body: Body) -> Result<I> {
     })
 }
 
-type Ctx = (Arc<AppState>, crate::domain::Namespace);
+type Ctx = (Arc<AppState>, Namespace);
 
 fn ctx(state: Arc<AppState>, headers: &HeaderMap) -> Result<Ctx> {
     let caller = caller(headers, &state.default_region)?;
     Ok((state, caller.namespace))
 }
 
-fn lambda(state: &AppState) -> &Lambda {
-    &state.lambda
+/// Runs a read-only operation and answers with its JSON.
+fn read<T: Serialize>(
+    state: Arc<AppState>,
+    headers: &HeaderMap,
+    op: impl FnOnce(&Lambda, &Namespace) -> Result<T>,
+) -> Response {
+    reply(ctx(state, headers).and_then(|(state, ns)| Ok(json_reply(200, &op(&state.lambda, &ns)?))))
 }
 
-async fn create(State(state): State<Arc<AppState>>, request: Request) -> Response {
+/// Decodes the JSON body, runs a state-changing operation, and answers once it is durable.
+async fn change<I, T>(
+    state: Arc<AppState>,
+    request: Request,
+    status: u16,
+    op: impl FnOnce(&Lambda, &Namespace, I) -> Result<(T, Ticket)>,
+) -> Response
+where
+    I: DeserializeOwned,
+    T: Serialize,
+{
     let (parts, body) = request.into_parts();
     reply(
         async {
             let (state, ns) = ctx(state, &parts.headers)?;
             let input = decode(body).await?;
-            durable_reply(201, lambda(&state).create_function(&ns, input)?).await
+            durable_reply(status, op(&state.lambda, &ns, input)?).await
         }
         .await,
     )
+}
+
+/// Runs a removal and answers 204 once it is durable.
+async fn remove(
+    state: Arc<AppState>,
+    headers: HeaderMap,
+    op: impl FnOnce(&Lambda, &Namespace) -> Result<Ticket>,
+) -> Response {
+    reply(
+        async {
+            let (state, ns) = ctx(state, &headers)?;
+            durable_reply(204, ((), op(&state.lambda, &ns)?)).await?;
+            Ok(empty(StatusCode::NO_CONTENT))
+        }
+        .await,
+    )
+}
+
+async fn create(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    change(state, request, 201, |l, ns, input| {
+        l.create_function(ns, input)
+    })
+    .await
 }
 
 async fn list(
@@ -135,15 +174,13 @@ async fn list(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    reply((|| {
-        let (state, ns) = ctx(state, &headers)?;
-        let out = lambda(&state).list_functions(
-            &ns,
+    read(state, &headers, |l, ns| {
+        l.list_functions(
+            ns,
             q.get("Marker").map(String::as_str),
             q.get("MaxItems").map(String::as_str),
-        )?;
-        Ok(json_reply(200, &out))
-    })())
+        )
+    })
 }
 
 async fn get_function(
@@ -151,10 +188,7 @@ async fn get_function(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    reply((|| {
-        let (state, ns) = ctx(state, &headers)?;
-        Ok(json_reply(200, &lambda(&state).get_function(&ns, &name)?))
-    })())
+    read(state, &headers, |l, ns| l.get_function(ns, &name))
 }
 
 async fn get_configuration(
@@ -162,77 +196,9 @@ async fn get_configuration(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    reply((|| {
-        let (state, ns) = ctx(state, &headers)?;
-        Ok(json_reply(
-            200,
-            &lambda(&state).get_function_configuration(&ns, &name)?,
-        ))
-    })())
-}
-
-async fn delete_function(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    reply((|| {
-        let (state, ns) = ctx(state, &headers)?;
-        lambda(&state).delete_function(&ns, &name)?;
-        Ok(empty(StatusCode::NO_CONTENT))
-    })())
-}
-
-async fn update_configuration(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    reply(
-        async {
-            let (state, ns) = ctx(state, &parts.headers)?;
-            let input = decode(body).await?;
-            durable_reply(
-                200,
-                lambda(&state).update_function_configuration(&ns, &name, input)?,
-            )
-            .await
-        }
-        .await,
-    )
-}
-
-async fn update_code(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    reply(
-        async {
-            let (state, ns) = ctx(state, &parts.headers)?;
-            let input = decode(body).await?;
-            durable_reply(200, lambda(&state).update_function_code(&ns, &name, input)?).await
-        }
-        .await,
-    )
-}
-
-async fn add_permission(
-    State(state): State<Arc<AppState>>,
-    Path(name): Path<String>,
-    request: Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    reply(
-        async {
-            let (state, ns) = ctx(state, &parts.headers)?;
-            let input = decode(body).await?;
-            durable_reply(201, lambda(&state).add_permission(&ns, &name, input)?).await
-        }
-        .await,
-    )
+    read(state, &headers, |l, ns| {
+        l.get_function_configuration(ns, &name)
+    })
 }
 
 async fn get_policy(
@@ -240,10 +206,48 @@ async fn get_policy(
     headers: HeaderMap,
     Path(name): Path<String>,
 ) -> Response {
-    reply((|| {
-        let (state, ns) = ctx(state, &headers)?;
-        Ok(json_reply(200, &lambda(&state).get_policy(&ns, &name)?))
-    })())
+    read(state, &headers, |l, ns| l.get_policy(ns, &name))
+}
+
+async fn delete_function(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    remove(state, headers, |l, ns| l.delete_function(ns, &name)).await
+}
+
+async fn update_configuration(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    change(state, request, 200, |l, ns, input| {
+        l.update_function_configuration(ns, &name, input)
+    })
+    .await
+}
+
+async fn update_code(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    change(state, request, 200, |l, ns, input| {
+        l.update_function_code(ns, &name, input)
+    })
+    .await
+}
+
+async fn add_permission(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    change(state, request, 201, |l, ns, input| {
+        l.add_permission(ns, &name, input)
+    })
+    .await
 }
 
 async fn remove_permission(
@@ -251,15 +255,7 @@ async fn remove_permission(
     headers: HeaderMap,
     Path((name, sid)): Path<(String, String)>,
 ) -> Response {
-    reply(
-        async {
-            let (state, ns) = ctx(state, &headers)?;
-            let ticket = lambda(&state).remove_permission(&ns, &name, &sid)?;
-            durable_reply(204, ((), ticket)).await?;
-            Ok(empty(StatusCode::NO_CONTENT))
-        }
-        .await,
-    )
+    remove(state, headers, |l, ns| l.remove_permission(ns, &name, &sid)).await
 }
 
 async fn invoke(
