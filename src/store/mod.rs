@@ -7,6 +7,7 @@
 //! of one secret in the order they happened.
 
 pub mod durable;
+mod format;
 pub mod record;
 pub mod transfer;
 
@@ -338,71 +339,5 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::secret::Deletion;
-
-    fn secret(name: &str, created: Millis) -> Secret {
-        Secret::new(name.into(), format!("arn:{name}"), created)
-    }
-
-    fn names(
-        ns: &NamespaceStore,
-        order: ScanOrder,
-        reverse: bool,
-        from: Option<&ScanKey>,
-    ) -> Vec<String> {
-        let mut out = Vec::new();
-        ns.scan(order, reverse, from, |_, c| {
-            out.push(c.read().name.clone());
-            true
-        });
-        out
-    }
-
-    fn memory_ns() -> NamespaceStore {
-        NamespaceStore::new(Namespace::new("1", "r"), None)
-    }
-
-    #[test]
-    fn scans_in_created_and_name_order() {
-        let ns = memory_ns();
-        for (n, t) in [("b", 1), ("a", 2), ("c", 3)] {
-            ns.insert_unless(secret(n, t), |_| true).ok().unwrap();
-        }
-        assert_eq!(names(&ns, ScanOrder::Created, false, None), ["b", "a", "c"]);
-        assert_eq!(names(&ns, ScanOrder::Created, true, None), ["c", "a", "b"]);
-        assert_eq!(names(&ns, ScanOrder::Name, false, None), ["a", "b", "c"]);
-        let after = (2, "a".to_string());
-        assert_eq!(names(&ns, ScanOrder::Created, false, Some(&after)), ["c"]);
-        assert_eq!(names(&ns, ScanOrder::Created, true, Some(&after)), ["b"]);
-    }
-
-    #[test]
-    fn insert_respects_existing_and_replaces_when_allowed() {
-        let ns = memory_ns();
-        ns.insert_unless(secret("a", 1), |_| true).ok().unwrap();
-        assert!(ns.insert_unless(secret("a", 2), |_| true).is_err());
-        let (cell, _) = ns.insert_unless(secret("a", 3), |_| false).ok().unwrap();
-        assert_eq!(ns.len(), 1);
-        assert_eq!(names(&ns, ScanOrder::Created, false, None), ["a"]);
-        ns.remove(&cell);
-        assert!(ns.is_empty());
-    }
-
-    #[test]
-    fn purges_only_expired() {
-        let store = Store::new();
-        let ns = store.namespace_or_create(&Namespace::new("1", "r"));
-        let mut gone = secret("gone", 1);
-        gone.deletion = Some(Deletion {
-            deleted_at: 1,
-            purge_at: 10,
-        });
-        ns.insert_unless(gone, |_| true).ok().unwrap();
-        ns.insert_unless(secret("kept", 1), |_| true).ok().unwrap();
-        assert_eq!(store.purge_expired(9), 0);
-        assert_eq!(store.purge_expired(10), 1);
-        assert_eq!(ns.len(), 1);
-    }
-}
+#[path = "store_tests.rs"]
+mod tests;
