@@ -3,7 +3,7 @@
 //! a table. `--compare-moto` runs the same scenarios against moto's server too.
 //!
 //! Run: `cargo bench --bench load` (options after `--`: `--seconds S`, `--big N`,
-//! `--compare-moto`).
+//! `--connections 1,32`, `--compare-moto`).
 
 mod support;
 
@@ -23,6 +23,21 @@ struct Opts {
     seconds: f64,
     big: usize,
     compare_moto: bool,
+}
+
+/// The connection counts every scenario runs at (`--connections 1,32`).
+fn connection_counts() -> Vec<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--connections")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.split(',')
+                .filter_map(|n| n.trim().parse().ok())
+                .collect::<Vec<usize>>()
+        })
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| vec![1, 32])
 }
 
 fn opts() -> Opts {
@@ -234,7 +249,7 @@ async fn read_scenarios(
     let ns = if big.is_some() { "big" } else { "k" };
     let list: Make = Arc::new(|_| ("ListSecrets", r#"{"MaxResults":100}"#.into()));
     if let Some(big) = big {
-        for c in [1, 32] {
+        for c in connection_counts() {
             out.push((
                 format!("ListSecrets, 100/page, {big} secrets"),
                 c,
@@ -277,7 +292,7 @@ async fn read_scenarios(
         ("ListSecrets, 100/page, 1,000 secrets", list),
         ("BatchGetSecretValue of 20", batch),
     ] {
-        for c in [1, 32] {
+        for c in connection_counts() {
             out.push((name.to_string(), c, load(addr, c, secs, make.clone()).await));
         }
     }
@@ -286,7 +301,7 @@ async fn read_scenarios(
 
 async fn write_scenarios(addr: SocketAddr, secs: f64, label: &str) -> Vec<(String, usize, Result)> {
     let mut out = Vec::new();
-    for c in [1, 32] {
+    for c in connection_counts() {
         let prefix = format!("w{c}");
         let create: Make = Arc::new(move |i| {
             (
@@ -358,7 +373,8 @@ async fn moto(opts: &Opts) -> Option<Vec<(String, usize, Result)>> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     fill(addr, "k", 1000, 1024).await;
-    let result = read_scenarios(addr, opts.seconds, None).await;
+    let mut result = read_scenarios(addr, opts.seconds, None).await;
+    result.extend(write_scenarios(addr, opts.seconds, "in memory").await);
     let _ = child.kill();
     Some(result)
 }
@@ -418,16 +434,13 @@ async fn main() {
         "|---|---|---|---|---|---|---|{}",
         if moto.is_some() { "---|" } else { "" }
     );
-    for (i, (name, c, r)) in reads.iter().enumerate() {
-        row(
-            name,
-            *c,
-            r,
-            moto.as_ref().and_then(|m| m.get(i)).map(|(_, _, r)| r),
-        );
-    }
-    for (name, c, r) in writes.iter().chain(durable.iter()) {
-        row(name, *c, r, None);
+    let find = |name: &str, c: usize| {
+        moto.as_ref()
+            .and_then(|m| m.iter().find(|(n, k, _)| n == name && *k == c))
+            .map(|(_, _, r)| r)
+    };
+    for (name, c, r) in reads.iter().chain(writes.iter()).chain(durable.iter()) {
+        row(name, *c, r, find(name, *c));
     }
     println!();
     println!(
