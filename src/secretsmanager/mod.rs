@@ -66,7 +66,6 @@ pub struct SecretsManager {
 /// A secret found by SecretId, with the namespace it lives in.
 pub(crate) struct Found {
     pub ns: Arc<NamespaceStore>,
-    pub namespace: Namespace,
     pub cell: SecretRefCell,
 }
 
@@ -108,7 +107,7 @@ impl SecretsManager {
     ) -> Ticket {
         let ticket = found.ns.commit(&found.cell, s, new_values);
         if !s.replicas.is_empty() {
-            replication::sync(&self.store, &found.namespace.account, s, new_values);
+            replication::sync(&self.store, &found.namespace().account, s, new_values);
         }
         ticket
     }
@@ -130,43 +129,51 @@ impl SecretsManager {
     /// recovery window has ended is purged on the spot and reported as missing.
     pub(crate) fn find(&self, caller: &Caller, id: &str) -> Result<Found> {
         check_secret_id(id)?;
+        if !id.starts_with("arn:") {
+            // The common case, a bare name, needs no parsing.
+            let ns = self.store.namespace(&caller.namespace).ok_or_else(Error::not_found)?;
+            let cell = ns.get(id).ok_or_else(Error::not_found)?;
+            return self.unless_purged(ns, cell);
+        }
         let r = SecretRef::parse(id).ok_or_else(Error::not_found)?;
-        let namespace = r.namespace(&caller.namespace).clone();
         let ns = self
             .store
-            .namespace(&namespace)
+            .namespace(r.namespace(&caller.namespace))
             .ok_or_else(Error::not_found)?;
         for (name, suffix) in r.candidates() {
             let Some(cell) = ns.get(name) else { continue };
-            let (suffix_ok, purged) = {
+            let suffix_ok = suffix.is_none_or(|sfx| {
                 let s = cell.read();
-                let ok = suffix.is_none_or(|sfx| {
-                    s.arn.len() > sfx.len() && s.arn.ends_with(sfx) && {
-                        let cut = s.arn.len() - sfx.len() - 1;
-                        s.arn.as_bytes()[cut] == b'-'
-                    }
-                });
-                (ok, s.is_purged(self.now()))
-            };
-            if !suffix_ok {
-                continue;
-            }
-            if purged {
-                // Not awaited: a purge is repeated at start-up if it was not written.
-                let _ = ns.remove(&cell);
-                return Err(Error::not_found());
-            }
-            return Ok(Found {
-                ns,
-                namespace,
-                cell,
+                s.arn.len() > sfx.len() && s.arn.ends_with(sfx) && {
+                    let cut = s.arn.len() - sfx.len() - 1;
+                    s.arn.as_bytes()[cut] == b'-'
+                }
             });
+            if suffix_ok {
+                return self.unless_purged(ns, cell);
+            }
         }
         Err(Error::not_found())
+    }
+
+    /// A secret whose recovery window has ended is purged on the spot and reported missing.
+    fn unless_purged(&self, ns: Arc<NamespaceStore>, cell: SecretRefCell) -> Result<Found> {
+        let purged = cell.read().is_purged(self.now());
+        if purged {
+            // Not awaited: a purge is repeated at start-up if it was not written.
+            let _ = ns.remove(&cell);
+            return Err(Error::not_found());
+        }
+        Ok(Found { ns, cell })
     }
 }
 
 impl Found {
+    /// The (account, region) the secret lives in.
+    pub(crate) fn namespace(&self) -> &Namespace {
+        self.ns.namespace()
+    }
+
     /// Locks the secret for a change that AWS refuses on secrets pending deletion and on
     /// replicas.
     pub(crate) fn writable(

@@ -264,7 +264,7 @@ impl SecretsManager {
         let found = self.find(caller, &id)?;
         let mut s = found.writable()?;
         self.add_replicas(
-            &found.namespace.account,
+            &found.namespace().account,
             &mut s,
             &regions,
             input.force_overwrite_replica_secret.unwrap_or(false),
@@ -273,7 +273,7 @@ impl SecretsManager {
         let ticket = found.ns.commit(&found.cell, &s, &[]);
         let output = ReplicationOutput {
             arn: s.arn.clone(),
-            replication_status: self.replication_status(&found.namespace.account, &s),
+            replication_status: self.replication_status(&found.namespace().account, &s),
         };
         Ok(Ack::new(output, ticket))
     }
@@ -295,7 +295,7 @@ impl SecretsManager {
         }
         for region in &regions {
             let Some(space) = self.store.namespace(&Namespace::new(
-                found.namespace.account.clone(),
+                found.namespace().account.clone(),
                 region.clone(),
             )) else {
                 continue;
@@ -314,7 +314,7 @@ impl SecretsManager {
         let ticket = found.ns.commit(&found.cell, &s, &[]);
         let output = ReplicationOutput {
             arn: s.arn.clone(),
-            replication_status: self.replication_status(&found.namespace.account, &s),
+            replication_status: self.replication_status(&found.namespace().account, &s),
         };
         Ok(Ack::new(output, ticket))
     }
@@ -337,7 +337,7 @@ impl SecretsManager {
             (r.name.clone(), r.primary_region.clone().unwrap_or_default())
         };
         // The primary is updated first and on its own: locks are never held across secrets.
-        let primary_ns = Namespace::new(found.namespace.account.clone(), primary_region);
+        let primary_ns = Namespace::new(found.namespace().account.clone(), primary_region);
         if let Some(cell) = self
             .store
             .namespace(&primary_ns)
@@ -345,7 +345,7 @@ impl SecretsManager {
         {
             let space = self.store.namespace_or_create(&primary_ns);
             let mut p = cell.write();
-            let region = found.namespace.region.clone();
+            let region = found.namespace().region.clone();
             p.replicas.retain(|x| x.region != region);
             if p.replicas.is_empty() {
                 p.primary_region = None;

@@ -243,7 +243,7 @@ impl SecretsManager {
                 given_rules.or_else(|| stored.and_then(|r| r.rules.clone())),
             )
         };
-        self.engine.check_access(&found.namespace, &function)?;
+        self.engine.check_access(found.namespace(), &function)?;
         let immediately = input.rotate_immediately.unwrap_or(true);
         let now = self.now();
         let mut s = found.cell.write();
@@ -255,7 +255,7 @@ impl SecretsManager {
             version_id: Some(token.clone()),
         };
         self.engine.start(Start {
-            namespace: found.namespace.clone(),
+            namespace: found.namespace().clone(),
             name: s.name.clone(),
             arn: s.arn.clone(),
             function,

@@ -134,7 +134,7 @@ fn value_output(s: &Secret, v: &Version) -> SecretValueOutput {
 impl SecretsManager {
     /// Another account may read or write a secret only if it uses a customer KMS key.
     fn check_cross_account(&self, caller: &Caller, found: &Found, s: &Secret) -> Result<()> {
-        if found.namespace.account != caller.namespace.account && s.kms_key_id.is_none() {
+        if found.namespace().account != caller.namespace.account && s.kms_key_id.is_none() {
             return Err(Error::invalid_request(
                 "You can't access a secret from a different AWS account if you encrypt the \
                  secret with the default KMS service key.",

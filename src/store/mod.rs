@@ -82,6 +82,10 @@ impl NamespaceStore {
         }
     }
 
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
     fn journal(&self, op: impl FnOnce() -> Op) -> Ticket {
         match &self.journal {
             Some(j) => j.submit(op()),
