@@ -129,194 +129,317 @@ fn text_dict(
     }
 }
 
-/// The AWS CLI's table: a dashed top line and a centred title, then `key | value` rows for a
-/// structure's scalars, a header row and one row per item for a list of structures, and nested
-/// values as sections indented by one `|` on each side.
+/// The AWS CLI's table. A structure becomes a header row and one row of its scalar members
+/// (a single scalar becomes a `key | value` row), a list of structures a header row and one row
+/// per item, nested values become sections indented by one `|` each side. When the table would
+/// be wider than 80 columns, single-row sections are turned into `key | value` rows.
 pub fn table(value: &Value, title: &str) -> String {
-    let mut sections = Vec::new();
-    sections_of(value, title, 0, &mut sections);
-    let width = sections
-        .iter()
-        .map(Section::min_width)
-        .max()
-        .unwrap_or(0)
-        .max(title.len() + 6);
+    let mut sections: Vec<Section> = Vec::new();
+    if !build(&mut sections, Some(title), value, 0) {
+        return String::new();
+    }
+    let mut width = max_width(&sections);
+    if width > TERMINAL_WIDTH {
+        for s in sections
+            .iter_mut()
+            .filter(|s| s.rows.len() == 1 && !s.headers.is_empty())
+        {
+            let pairs = std::mem::take(&mut s.headers)
+                .into_iter()
+                .zip(s.rows.remove(0))
+                .map(|(h, v)| vec![h, v]);
+            let rows: Vec<Vec<String>> = pairs.collect();
+            s.widths.clear();
+            for r in rows {
+                s.add_row(r);
+            }
+        }
+        width = max_width(&sections);
+    }
     let mut out = format!("{}\n", "-".repeat(width));
     for s in &sections {
-        s.draw(width, &mut out);
+        s.render(width, &mut out);
     }
     out
 }
 
-enum Body {
-    Pairs(Vec<(String, String)>),
-    Rows(Vec<String>, Vec<Vec<String>>),
-    Lines(Vec<String>),
+/// The width the AWS CLI assumes when its output is not a terminal.
+const TERMINAL_WIDTH: usize = 80;
+
+fn text_len(s: &str) -> usize {
+    s.chars().count()
 }
 
+#[derive(Default)]
 struct Section {
-    depth: usize,
     title: String,
-    body: Body,
-}
-
-/// Widths of the columns of a section, as content plus two spaces each side.
-fn columns(body: &Body) -> Vec<usize> {
-    match body {
-        Body::Pairs(pairs) => vec![
-            pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 4,
-            pairs
-                .iter()
-                .map(|(_, v)| v.chars().count())
-                .max()
-                .unwrap_or(0)
-                + 4,
-        ],
-        Body::Rows(headers, rows) => headers
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                rows.iter()
-                    .map(|r| r[i].chars().count())
-                    .max()
-                    .unwrap_or(0)
-                    .max(h.len())
-                    + 4
-            })
-            .collect(),
-        Body::Lines(lines) => vec![lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) + 4],
-    }
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+    indent: usize,
+    widths: Vec<usize>,
 }
 
 impl Section {
-    fn min_width(&self) -> usize {
-        let cols = columns(&self.body);
-        let inner = cols.iter().sum::<usize>() + cols.len().saturating_sub(1);
-        inner.max(self.title.len() + 4) + 2 + 2 * self.depth
+    fn grow(&mut self, cells: &[String]) {
+        for (i, c) in cells.iter().enumerate() {
+            match self.widths.get_mut(i) {
+                Some(w) => *w = (*w).max(text_len(c)),
+                None => self.widths.push(text_len(c)),
+            }
+        }
     }
 
-    fn draw(&self, width: usize, out: &mut String) {
-        let side = "|".repeat(self.depth);
-        let inner = width - 2 - 2 * self.depth;
-        let mut cols = columns(&self.body);
-        let used = cols.iter().sum::<usize>() + cols.len() - 1;
-        if let Some(last) = cols.last_mut() {
-            *last += inner.saturating_sub(used);
+    fn add_headers(&mut self, headers: Vec<String>) {
+        self.grow(&headers);
+        self.headers = headers;
+    }
+
+    fn add_row(&mut self, row: Vec<String>) {
+        self.grow(&row);
+        self.rows.push(row);
+    }
+
+    fn total_width(&self) -> usize {
+        let columns: usize = self.widths.iter().map(|w| w + 4).sum();
+        (text_len(&self.title) + 2 + 2 * self.indent).max(columns + 2 + 2 * self.indent)
+    }
+
+    /// Column widths scaled to fill `width`, as the AWS CLI rounds and adjusts them.
+    fn column_widths(&self, width: usize) -> Vec<usize> {
+        let natural: Vec<usize> = self.widths.iter().map(|w| w + 4).collect();
+        let sum: usize = natural.iter().sum();
+        if sum == 0 {
+            return natural;
         }
-        let rule: Vec<String> = cols.iter().map(|w| "-".repeat(*w)).collect();
-        let rule = format!("{side}+{}+{side}\n", rule.join("+"));
-        let line = |cells: Vec<String>| -> String {
-            let cells: Vec<String> = cells
-                .iter()
-                .zip(&cols)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            format!("{side}|{}|{side}\n", cells.join("|"))
+        let scale = width as f64 / sum as f64;
+        let mut scaled: Vec<i64> = natural
+            .iter()
+            .map(|w| (scale * *w as f64).round_ties_even() as i64)
+            .collect();
+        let mut off_by = scaled.iter().sum::<i64>() - width as i64;
+        while off_by != 0 {
+            let order: Vec<usize> = if off_by < 0 {
+                (0..scaled.len()).rev().collect()
+            } else {
+                (0..scaled.len()).collect()
+            };
+            for i in order {
+                if off_by > 0 {
+                    scaled[i] -= 1;
+                    off_by -= 1;
+                } else {
+                    scaled[i] += 1;
+                    off_by += 1;
+                }
+                if off_by == 0 {
+                    break;
+                }
+            }
+        }
+        scaled.into_iter().map(|w| w.max(0) as usize).collect()
+    }
+
+    fn render(&self, total: usize, out: &mut String) {
+        let side = "|".repeat(self.indent);
+        let width = total - 2 * self.indent;
+        let mut line = |text: String| {
+            out.push_str(&side);
+            out.push_str(&text);
+            out.push_str(&side);
+            out.push('\n');
         };
-        out.push_str(&format!("{side}|{:^inner$}|{side}\n", self.title));
-        out.push_str(&rule);
-        match &self.body {
-            Body::Pairs(pairs) => {
-                for (k, v) in pairs {
-                    out.push_str(&line(vec![format!("  {k}"), format!("  {v}")]));
-                }
-            }
-            Body::Rows(headers, rows) => {
-                let centred: Vec<String> = headers
-                    .iter()
-                    .zip(&cols)
-                    .map(|(h, w)| format!("{h:^w$}"))
-                    .collect();
-                out.push_str(&line(centred));
-                out.push_str(&rule);
-                for r in rows {
-                    out.push_str(&line(r.iter().map(|c| format!("  {c}")).collect()));
-                }
-            }
-            Body::Lines(lines) => {
-                for l in lines {
-                    out.push_str(&line(vec![format!("  {l}")]));
-                }
+        if !self.title.is_empty() {
+            line(center(&self.title, width, "|", "|"));
+            if self.headers.is_empty() && self.rows.is_empty() {
+                line(format!("+{}+", "-".repeat(width.saturating_sub(2))));
             }
         }
-        out.push_str(&rule);
+        let widths = self.column_widths(width);
+        if !self.headers.is_empty() {
+            line(rule(&widths));
+            let cells: Vec<String> = self
+                .headers
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (h, w))| center(h, *w, if i == 0 { "|" } else { "" }, "|"))
+                .collect();
+            line(cells.concat());
+        }
+        if !self.rows.is_empty() && !widths.is_empty() {
+            line(rule(&widths));
+            for row in &self.rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .zip(&widths)
+                    .enumerate()
+                    .map(|(i, (c, w))| align_left(c, *w, if i == 0 { "|" } else { "" }))
+                    .collect();
+                line(cells.concat());
+            }
+            line(rule(&widths));
+        }
     }
 }
 
-fn sections_of(v: &Value, title: &str, depth: usize, out: &mut Vec<Section>) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let pairs: Vec<(String, String)> = keys
-                .iter()
-                .filter(|k| is_scalar(&map[**k]))
-                .map(|k| (k.to_string(), scalar(&map[*k])))
-                .collect();
-            let nested = keys.iter().any(|k| !is_scalar(&map[*k]));
-            if !pairs.is_empty() || !nested {
-                out.push(Section {
-                    depth,
-                    title: title.to_string(),
-                    body: Body::Pairs(pairs),
-                });
-            }
-            let child_depth = if out.last().is_some_and(|s| s.depth == depth) {
-                depth + 1
+fn max_width(sections: &[Section]) -> usize {
+    sections.iter().map(Section::total_width).max().unwrap_or(0)
+}
+
+fn rule(widths: &[usize]) -> String {
+    widths
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == 0 {
+                format!("+{}+", "-".repeat(w.saturating_sub(2)))
             } else {
-                depth
-            };
-            for k in keys.into_iter().filter(|k| !is_scalar(&map[*k])) {
-                sections_of(&map[k], k, child_depth, out);
+                format!("{}+", "-".repeat(w.saturating_sub(1)))
             }
-        }
-        Value::Array(list) if list.iter().all(is_scalar) => {
-            out.push(Section {
-                depth,
-                title: title.to_string(),
-                body: Body::Lines(list.iter().map(scalar).collect()),
-            });
+        })
+        .collect()
+}
+
+fn center(text: &str, length: usize, left: &str, right: &str) -> String {
+    let start = (length / 2).saturating_sub(text_len(text) / 2 + 1);
+    let so_far = left.len() + start + text_len(text);
+    let rest = length.saturating_sub(right.len() + so_far);
+    format!(
+        "{left}{}{text}{}{right}",
+        " ".repeat(start),
+        " ".repeat(rest)
+    )
+}
+
+fn align_left(text: &str, length: usize, left: &str) -> String {
+    let padding = if length > text_len(text) + 2 + left.len() {
+        2
+    } else {
+        0
+    };
+    let so_far = left.len() + padding + text_len(text);
+    format!(
+        "{left}{}{text}{}|",
+        " ".repeat(padding),
+        " ".repeat(length.saturating_sub(so_far + 1))
+    )
+}
+
+/// Python's truthiness, which decides whether the AWS CLI shows a value at all.
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+fn split_keys(map: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    let scalars = keys
+        .iter()
+        .filter(|k| is_scalar(&map[**k]))
+        .map(|k| k.to_string())
+        .collect();
+    let nested = keys
+        .iter()
+        .filter(|k| !is_scalar(&map[**k]))
+        .map(|k| k.to_string())
+        .collect();
+    (scalars, nested)
+}
+
+fn build(sections: &mut Vec<Section>, title: Option<&str>, v: &Value, indent: usize) -> bool {
+    if !truthy(v) {
+        return false;
+    }
+    if let Some(t) = title {
+        sections.push(Section {
+            title: t.to_string(),
+            indent,
+            ..Section::default()
+        });
+    }
+    match v {
+        Value::Array(list) if list[0].is_object() => {
+            from_list(sections, list, indent, title.unwrap_or_default())
         }
         Value::Array(list) => {
-            let mut headers: Vec<String> = list
-                .iter()
-                .filter_map(Value::as_object)
-                .flat_map(|m| {
-                    m.iter()
-                        .filter(|(_, v)| is_scalar(v))
-                        .map(|(k, _)| k.clone())
-                })
-                .collect();
-            headers.sort();
-            headers.dedup();
-            let rows = list
-                .iter()
-                .filter_map(Value::as_object)
-                .map(|m| {
-                    headers
-                        .iter()
-                        .map(|h| m.get(h).map(scalar).unwrap_or_default())
-                        .collect()
-                })
-                .collect();
-            if !headers.is_empty() {
-                out.push(Section {
-                    depth,
-                    title: title.to_string(),
-                    body: Body::Rows(headers, rows),
-                });
-            }
-            for item in list.iter().filter_map(Value::as_object) {
-                for (k, v) in item.iter().filter(|(_, v)| !is_scalar(v)) {
-                    sections_of(v, k, depth + 1, out);
+            for item in list {
+                match item {
+                    Value::Array(inner) if inner.iter().all(is_scalar) => {
+                        current(sections).add_row(inner.iter().map(scalar).collect())
+                    }
+                    other if is_scalar(other) => current(sections).add_row(vec![scalar(other)]),
+                    other => {
+                        build(sections, None, other, indent);
+                    }
                 }
             }
         }
-        other => out.push(Section {
-            depth,
-            title: title.to_string(),
-            body: Body::Lines(vec![scalar(other)]),
-        }),
+        Value::Object(map) => from_dict(sections, map, indent),
+        _ => {}
+    }
+    true
+}
+
+fn current(sections: &mut Vec<Section>) -> &mut Section {
+    if sections.is_empty() {
+        sections.push(Section::default());
+    }
+    sections.last_mut().expect("a section exists")
+}
+
+fn from_dict(sections: &mut Vec<Section>, map: &Map<String, Value>, indent: usize) {
+    let (headers, nested) = split_keys(map);
+    if headers.len() == 1 {
+        let row = vec![headers[0].clone(), scalar(&map[&headers[0]])];
+        current(sections).add_row(row);
+    } else if !headers.is_empty() {
+        let row = headers.iter().map(|h| scalar(&map[h])).collect();
+        let s = current(sections);
+        s.add_headers(headers);
+        s.add_row(row);
+    }
+    for key in nested {
+        build(sections, Some(&key), &map[&key], indent + 1);
+    }
+}
+
+fn from_list(sections: &mut Vec<Section>, list: &[Value], indent: usize, title: &str) {
+    let mut headers: Vec<String> = Vec::new();
+    let mut nested: Vec<String> = Vec::new();
+    for item in list.iter().filter_map(Value::as_object) {
+        let (h, n) = split_keys(item);
+        headers.extend(h);
+        nested.extend(n);
+    }
+    headers.sort();
+    headers.dedup();
+    nested.sort();
+    nested.dedup();
+    current(sections).add_headers(headers.clone());
+    for (i, item) in list.iter().filter_map(Value::as_object).enumerate() {
+        if i > 0 && !nested.is_empty() {
+            sections.push(Section {
+                title: title.to_string(),
+                indent,
+                ..Section::default()
+            });
+            current(sections).add_headers(headers.clone());
+        }
+        let row = headers
+            .iter()
+            .map(|h| item.get(h).map(scalar).unwrap_or_default())
+            .collect();
+        current(sections).add_row(row);
+        for key in nested.iter().filter(|k| item.contains_key(*k)) {
+            build(sections, Some(key), &item[key], indent + 1);
+        }
     }
 }
 
@@ -350,24 +473,16 @@ mod tests {
 
     #[test]
     fn tables_like_the_aws_cli() {
-        let t = table(
-            &json!({"Name": "n", "ARN": "arn:x", "Tags": [{"Key": "team", "Value": "db"}]}),
-            "DescribeSecret",
+        // What the AWS CLI (awscli 1.46) prints for this response with `--output table`.
+        let response = json!({"Name": "n", "ARN": "arn:x", "Tags": [{"Key": "team", "Value": "db"}, {"Key": "env", "Value": "prod"}]});
+        let expected = "---------------------\n|  DescribeSecret   |\n+---------+---------+\n|   ARN   |  Name   |\n+---------+---------+\n|  arn:x  |  n      |\n+---------+---------+\n||      Tags       ||\n|+-------+---------+|\n||  Key  |  Value  ||\n|+-------+---------+|\n||  team |  db     ||\n||  env  |  prod   ||\n|+-------+---------+|\n";
+        assert_eq!(table(&response, "DescribeSecret"), expected);
+        let wide = json!({"ARN": "a".repeat(90), "Name": "n"});
+        let vertical = table(&wide, "DescribeSecret");
+        assert!(
+            vertical.lines().nth(3).unwrap().starts_with("|  ARN |"),
+            "{vertical}"
         );
-        let expected = "\
-----------------------
-|   DescribeSecret   |
-+--------+-----------+
-|  ARN   |  arn:x    |
-|  Name  |  n        |
-+--------+-----------+
-||       Tags       ||
-|+--------+---------+|
-||  Key   |  Value  ||
-|+--------+---------+|
-||  team  |  db     ||
-|+--------+---------+|
-";
-        assert_eq!(t, expected, "\n{t}");
+        assert_eq!(table(&json!({}), "TagResource"), "");
     }
 }

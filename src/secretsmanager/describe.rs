@@ -117,8 +117,8 @@ impl SecretsManager {
         v.finish()?;
         let found = self.find(caller, &input.secret_id.unwrap_or_default())?;
         let s = found.cell.read();
-        let replication =
-            (!s.replicas.is_empty()).then(|| self.replication_status(&found.namespace().account, &s));
+        let replication = (!s.replicas.is_empty())
+            .then(|| self.replication_status(&found.namespace().account, &s));
         Ok(DescribeSecretOutput {
             metadata: SecretMetadata::of(&s),
             version_ids_to_stages: stage_map(&s),

@@ -131,7 +131,10 @@ impl SecretsManager {
         check_secret_id(id)?;
         if !id.starts_with("arn:") {
             // The common case, a bare name, needs no parsing.
-            let ns = self.store.namespace(&caller.namespace).ok_or_else(Error::not_found)?;
+            let ns = self
+                .store
+                .namespace(&caller.namespace)
+                .ok_or_else(Error::not_found)?;
             let cell = ns.get(id).ok_or_else(Error::not_found)?;
             return self.unless_purged(ns, cell);
         }
