@@ -57,9 +57,13 @@ fn opts() -> Opts {
 
 /// Signs one JSON 1.1 request as an SDK does.
 fn signed(addr: SocketAddr, op: &str, body: String) -> hyper::Request<Full<Bytes>> {
-    let identity = Credentials::new("test", "test", None, None, "bench").into();
+    // Made once, as an SDK client holds its credentials; every request is still signed anew.
+    static IDENTITY: std::sync::OnceLock<aws_smithy_runtime_api::client::identity::Identity> =
+        std::sync::OnceLock::new();
+    let identity =
+        IDENTITY.get_or_init(|| Credentials::new("test", "test", None, None, "bench").into());
     let params = v4::SigningParams::builder()
-        .identity(&identity)
+        .identity(identity)
         .region("us-east-1")
         .name("secretsmanager")
         .time(SystemTime::now())
