@@ -8,6 +8,7 @@ use crate::protocol::{router, AppState};
 use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};
 use crate::secretsmanager::SecretsManager;
 use crate::store::Store;
+use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -142,7 +143,11 @@ impl Server {
             .clone()
             .spawn_scheduler();
         let app = router(self.state);
-        let result = axum::serve(self.listener, app)
+        // Answers are small: send them at once rather than waiting to coalesce segments.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         purger.abort();
