@@ -12,7 +12,8 @@ use std::sync::Arc;
 #[command(
     name = "awsemu",
     version,
-    about = "A local emulator of AWS Secrets Manager"
+    about = "A local emulator of AWS Secrets Manager",
+    after_help = "AWS-CLI-style client commands:\n  awsemu secretsmanager <command> [parameters]   (see: awsemu secretsmanager help)\n  awsemu lambda <command> [parameters]           (see: awsemu lambda help)"
 )]
 struct Cli {
     #[command(subcommand)]
