@@ -1,11 +1,10 @@
 //! DeleteSecret and RestoreSecret: recovery windows, forced deletion, restoring.
 
 use super::model::ts;
-use super::{require, Ack, Caller, SecretsManager};
+use super::{check_secret_id_member, Ack, Caller, SecretsManager};
 use crate::clock::DAY_MS;
 use crate::domain::arn::{secret_arn, SecretRef};
 use crate::domain::secret::Deletion;
-use crate::domain::validate::{check_secret_id, Violations};
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::durable::Ticket;
 use serde::{Deserialize, Serialize};
@@ -29,28 +28,12 @@ pub struct DeleteSecretOutput {
     pub deletion_date: f64,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RestoreSecretInput {
-    pub secret_id: Option<String>,
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ArnAndName {
     #[serde(rename = "ARN")]
     pub arn: String,
     pub name: String,
-}
-
-pub(crate) fn check_secret_id_member(id: Option<&str>) -> Result<String> {
-    let mut v = Violations::new();
-    require(&mut v, "secretId", id.is_some());
-    v.length("secretId", id, 1, 2048);
-    v.finish()?;
-    let id = id.unwrap_or_default().to_string();
-    check_secret_id(&id)?;
-    Ok(id)
 }
 
 impl SecretsManager {
@@ -150,7 +133,7 @@ impl SecretsManager {
     pub fn restore_secret(
         &self,
         caller: &Caller,
-        input: RestoreSecretInput,
+        input: super::model::SecretIdInput,
     ) -> Result<Ack<ArnAndName>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;

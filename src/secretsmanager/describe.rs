@@ -2,18 +2,11 @@
 
 use super::model::{ts, wire_tags, WireTag};
 use super::rotation::WireRotationRules;
-use super::{require, Caller, SecretsManager};
+use super::{Caller, SecretsManager};
 use crate::domain::secret::Secret;
-use crate::domain::validate::Violations;
 use crate::error::Result;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DescribeSecretInput {
-    pub secret_id: Option<String>,
-}
 
 /// The fields DescribeSecret and ListSecrets entries have in common; AWS only sends
 /// fields that have a value.
@@ -109,13 +102,10 @@ impl SecretsManager {
     pub fn describe_secret(
         &self,
         caller: &Caller,
-        input: DescribeSecretInput,
+        input: super::model::SecretIdInput,
     ) -> Result<DescribeSecretOutput> {
-        let mut v = Violations::new();
-        require(&mut v, "secretId", input.secret_id.is_some());
-        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-        v.finish()?;
-        let found = self.find(caller, &input.secret_id.unwrap_or_default())?;
+        let id = super::check_secret_id_member(input.secret_id.as_deref())?;
+        let found = self.find(caller, &id)?;
         let s = found.cell.read();
         let replication = (!s.replicas.is_empty())
             .then(|| self.replication_status(&found.namespace().account, &s));

@@ -19,8 +19,9 @@ pub use deletion::*;
 pub use describe::*;
 pub use lifecycle::*;
 pub use listing::*;
+pub use model::SecretIdInput;
 pub use password::*;
-pub use rotation::{CancelRotateSecretInput, RotateSecretInput, RotateSecretOutput};
+pub use rotation::{RotateSecretInput, RotateSecretOutput};
 pub use stages::*;
 pub use tags::*;
 pub use values::*;
@@ -191,6 +192,18 @@ impl Found {
         }
         Ok(s)
     }
+}
+
+/// Checks the SecretId member every operation that names one a secret has: present, its
+/// length, and name syntax when it is not an ARN.
+pub(crate) fn check_secret_id_member(id: Option<&str>) -> Result<String> {
+    let mut v = crate::domain::validate::Violations::new();
+    require(&mut v, "secretId", id.is_some());
+    v.length("secretId", id, 1, 2048);
+    v.finish()?;
+    let id = id.unwrap_or_default().to_string();
+    check_secret_id(&id)?;
+    Ok(id)
 }
 
 /// Exactly one of SecretString / SecretBinary, as AWS requires for a new version.

@@ -119,6 +119,13 @@ pub fn check_filters(filters: &[WireFilter], v: &mut Violations) -> Vec<Filter> 
     out
 }
 
+/// The input of every operation whose only member is SecretId.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecretIdInput {
+    pub secret_id: Option<String>,
+}
+
 /// Serialises to `{}`: TagResource and UntagResource have no output members.
 #[derive(Debug, Serialize)]
 pub struct Empty {}

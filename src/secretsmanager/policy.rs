@@ -1,7 +1,8 @@
 //! Resource policies: PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy and
 //! ValidateResourcePolicy, checked with the IAM grammar of the `policy` module.
 
-use super::deletion::{check_secret_id_member, ArnAndName};
+use super::check_secret_id_member;
+use super::deletion::ArnAndName;
 use super::{Ack, Caller, SecretsManager};
 use crate::domain::validate::{check_secret_id, Violations};
 use crate::error::{Error, ErrorCode, Result};
@@ -14,12 +15,6 @@ pub struct PutResourcePolicyInput {
     pub secret_id: Option<String>,
     pub resource_policy: Option<String>,
     pub block_public_policy: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SecretIdInput {
-    pub secret_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,7 +95,7 @@ impl SecretsManager {
     pub fn delete_resource_policy(
         &self,
         caller: &Caller,
-        input: SecretIdInput,
+        input: super::model::SecretIdInput,
     ) -> Result<Ack<ArnAndName>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         self.change_policy(caller, &id, None)
@@ -127,7 +122,7 @@ impl SecretsManager {
     pub fn get_resource_policy(
         &self,
         caller: &Caller,
-        input: SecretIdInput,
+        input: super::model::SecretIdInput,
     ) -> Result<GetResourcePolicyOutput> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;

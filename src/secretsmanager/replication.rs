@@ -2,7 +2,7 @@
 //! their primary on every write (ReplicateSecretToRegions, RemoveRegionsFromReplication,
 //! StopReplicationToReplica, and CreateSecret's AddReplicaRegions).
 
-use super::deletion::check_secret_id_member;
+use super::check_secret_id_member;
 use super::model::ts;
 use super::policy::replica_refused;
 use super::{Ack, Caller, SecretsManager};
@@ -323,7 +323,7 @@ impl SecretsManager {
     pub fn stop_replication_to_replica(
         &self,
         caller: &Caller,
-        input: super::policy::SecretIdInput,
+        input: super::model::SecretIdInput,
     ) -> Result<Ack<ArnOutput>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;

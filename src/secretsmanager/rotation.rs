@@ -1,7 +1,7 @@
 //! RotateSecret and CancelRotateSecret: validating and recording a rotation, then running the
 //! rotation function's four steps in the background through the `Invoker`.
 
-use super::deletion::check_secret_id_member;
+use super::check_secret_id_member;
 use super::{check_version_id, Ack, Caller, SecretsManager};
 use crate::clock::Millis;
 use crate::domain::schedule::{plan, Plan};
@@ -84,12 +84,6 @@ pub struct RotateSecretOutput {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CancelRotateSecretInput {
-    pub secret_id: Option<String>,
 }
 
 pub const PREVIOUS_NOT_COMPLETE: &str =
@@ -268,7 +262,7 @@ impl SecretsManager {
     pub fn cancel_rotate_secret(
         &self,
         caller: &Caller,
-        input: CancelRotateSecretInput,
+        input: super::model::SecretIdInput,
     ) -> Result<Ack<RotateSecretOutput>> {
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;

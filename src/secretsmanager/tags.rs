@@ -1,6 +1,6 @@
 //! TagResource and UntagResource.
 
-use super::deletion::check_secret_id_member;
+use super::check_secret_id_member;
 use super::model::{check_tag_rules, check_tags, too_many_tags, Empty, WireTag, MAX_TAGS};
 use super::{require, Ack, Caller, SecretsManager};
 use crate::domain::validate::Violations;
