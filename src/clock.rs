@@ -13,7 +13,26 @@ pub trait Clock: Send + Sync {
     /// Moves the clock forward, so that schedules and recovery windows can be crossed in
     /// seconds (the `/_awsemu/clock` endpoint and `awsemu clock advance`).
     fn advance(&self, by: Millis);
+
+    /// Moves the clock forward by `by`, refusing a move backwards or past [`MAX_TIME`].
+    fn try_advance(&self, by: Millis) -> Result<(), String> {
+        let now = self.now();
+        match now.checked_add(by) {
+            Some(t) if by >= 0 && t <= MAX_TIME => {
+                self.advance(by);
+                Ok(())
+            }
+            _ => Err(format!(
+                "The clock can move forward by at most {} seconds from now (to the end of \
+                 year 9999, the last date AWS's wire formats carry).",
+                (MAX_TIME - now).max(0) / 1000
+            )),
+        }
+    }
 }
+
+/// The end of year 9999 UTC: the latest instant the clock may show.
+pub const MAX_TIME: Millis = 253_402_300_799_999;
 
 /// Wall-clock time plus an offset that only grows.
 #[derive(Default)]

@@ -9,6 +9,14 @@ pub struct Config {
     pub default_region: String,
     /// Where function code and runtime files go; a fresh temporary directory when None.
     pub work_dir: Option<std::path::PathBuf>,
+    /// Host names requests may be addressed to besides loopback names and IP addresses.
+    pub allowed_hosts: Vec<String>,
+    /// Open client connections at most (the oldest idle one is closed to make room).
+    pub max_connections: usize,
+    /// Function processes running at once, across all functions.
+    pub max_function_processes: usize,
+    /// How long a warm function process may stay idle before it is stopped.
+    pub function_idle: std::time::Duration,
 }
 
 impl Default for Config {
@@ -18,6 +26,10 @@ impl Default for Config {
             port: 4566,
             default_region: "us-east-1".into(),
             work_dir: None,
+            allowed_hosts: Vec::new(),
+            max_connections: 2048,
+            max_function_processes: 16,
+            function_idle: std::time::Duration::from_secs(300),
         }
     }
 }

@@ -23,12 +23,14 @@ pub enum ErrorCode {
     IncompleteSignatureException,
     MissingAuthenticationTokenException,
     RequestEntityTooLargeException,
+    RequestTimeoutException,
     InternalServiceError,
     // Lambda's REST-JSON errors.
     ResourceConflictException,
     InvalidParameterValueException,
     InvalidRequestContentException,
     RequestTooLargeException,
+    TooManyRequestsException,
     ServiceException,
 }
 
@@ -54,11 +56,13 @@ impl ErrorCode {
             IncompleteSignatureException => "IncompleteSignatureException",
             MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
             RequestEntityTooLargeException => "RequestEntityTooLargeException",
+            RequestTimeoutException => "RequestTimeoutException",
             InternalServiceError => "InternalServiceError",
             ResourceConflictException => "ResourceConflictException",
             InvalidParameterValueException => "InvalidParameterValueException",
             InvalidRequestContentException => "InvalidRequestContentException",
             RequestTooLargeException => "RequestTooLargeException",
+            TooManyRequestsException => "TooManyRequestsException",
             ServiceException => "ServiceException",
         }
     }
@@ -67,6 +71,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::InternalServiceError | ErrorCode::ServiceException => 500,
+            ErrorCode::RequestTimeoutException => 408,
             _ => 400,
         }
     }
@@ -79,6 +84,8 @@ impl ErrorCode {
             ResourceConflictException => 409,
             RequestTooLargeException | RequestEntityTooLargeException => 413,
             AccessDeniedException => 403,
+            RequestTimeoutException => 408,
+            TooManyRequestsException => 429,
             InternalServiceError | ServiceException => 500,
             _ => 400,
         }

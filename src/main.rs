@@ -78,6 +78,17 @@ struct StartArgs {
     /// Keep state in the data directory across restarts (every write is fsync'd).
     #[arg(long, env = "PERSISTENCE")]
     persist: bool,
+    /// Host names clients may address besides localhost and IP addresses (comma-separated;
+    /// `*.example.com` for subdomains, `*` for any). Needed when clients reach this server by a
+    /// DNS name.
+    #[arg(long, env = "AWSEMU_ALLOWED_HOSTS", value_delimiter = ',')]
+    allowed_hosts: Vec<String>,
+    /// Function processes that may run at once; further invocations wait for one to finish.
+    #[arg(long, env = "AWSEMU_MAX_FUNCTION_PROCESSES", default_value_t = 16)]
+    max_function_processes: usize,
+    /// Seconds a warm function process may stay idle before it is stopped.
+    #[arg(long, env = "AWSEMU_FUNCTION_IDLE_SECONDS", default_value_t = 300)]
+    function_idle_seconds: u64,
     #[command(flatten)]
     dir: DataDir,
 }
@@ -93,6 +104,10 @@ enum StateCommand {
     /// Replace the data directory's state with the secrets in FILE.
     Import {
         file: PathBuf,
+        /// Create the database if the data directory has none (a new machine); without it,
+        /// a directory with no database is refused, as it is most likely a typo.
+        #[arg(long)]
+        create: bool,
         #[command(flatten)]
         dir: DataDir,
     },
@@ -118,6 +133,10 @@ async fn start(args: StartArgs) -> ExitCode {
         port: args.port,
         default_region: args.default_region,
         work_dir: args.persist.then(|| args.dir.data_dir.join("lambda")),
+        allowed_hosts: args.allowed_hosts,
+        max_function_processes: args.max_function_processes.max(1),
+        function_idle: std::time::Duration::from_secs(args.function_idle_seconds),
+        ..Config::default()
     };
     let store = if args.persist {
         match Store::open(&args.dir.data_dir) {
@@ -159,7 +178,9 @@ async fn start(args: StartArgs) -> ExitCode {
 async fn state(command: StateCommand) -> ExitCode {
     let result = match command {
         StateCommand::Export { file, dir } => transfer::export(&dir.data_dir, &file).await,
-        StateCommand::Import { file, dir } => transfer::import(&dir.data_dir, &file).await,
+        StateCommand::Import { file, create, dir } => {
+            transfer::import(&dir.data_dir, &file, create).await
+        }
     };
     match result {
         Ok(summary) => {

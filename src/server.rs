@@ -4,11 +4,12 @@ use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::config::Config;
 use crate::domain::Namespace;
 use crate::lambda::{Lambda, Permission};
+use crate::protocol::guard::AllowedHosts;
+use crate::protocol::serve::{raise_open_file_limit, serve, Limits};
 use crate::protocol::{router, AppState};
 use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};
 use crate::secretsmanager::SecretsManager;
 use crate::store::Store;
-use axum::serve::ListenerExt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -19,6 +20,8 @@ use tokio::net::TcpListener;
 /// How often secrets whose recovery window ended are purged in the background; lookups
 /// also purge them on sight, so this only bounds memory.
 const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often idle function processes past their idle limit are stopped.
+const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The side effects a server is built with; tests swap in a manual clock.
 pub struct Deps {
@@ -91,12 +94,30 @@ pub struct Server {
     state: Arc<AppState>,
     /// A work directory made for this run only, removed when the server stops.
     scratch: Option<std::path::PathBuf>,
+    limits: Limits,
+}
+
+/// Whether `host` (an address or name to listen on) is reachable from this machine only.
+fn is_loopback_bind(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bare.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 impl Server {
     pub async fn bind(config: &Config, deps: Deps) -> std::io::Result<Server> {
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
         let port = listener.local_addr()?.port();
+        if !is_loopback_bind(&config.host) {
+            tracing::warn!(
+                host = %config.host,
+                "listening beyond this machine: anyone who can reach this address can read and \
+                 change every secret and run code on this machine through Lambda functions"
+            );
+        }
+        let files = raise_open_file_limit();
         let work_dir = config.work_dir.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("localemu-{}-{port}", std::process::id()))
         });
@@ -104,8 +125,19 @@ impl Server {
             deps.clock.clone(),
             deps.store.clone(),
             &work_dir,
+            crate::lambda::Limits {
+                max_processes: config.max_function_processes,
+                idle: config.function_idle,
+                ..crate::lambda::Limits::default()
+            },
         )?);
-        lambda.restore();
+        lambda.restore().map_err(std::io::Error::other)?;
+        let weak = Arc::downgrade(&lambda);
+        deps.store.on_blob_reverted(Box::new(move |key, stored| {
+            if let Some(lambda) = weak.upgrade() {
+                lambda.revert(key, stored);
+            }
+        }));
         // Functions run on this machine, so they reach the emulator over loopback.
         let host = match config.host.as_str() {
             "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
@@ -117,12 +149,19 @@ impl Server {
             secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids, invoker),
             lambda,
             default_region: config.default_region.clone(),
+            allowed_hosts: Arc::new(AllowedHosts::new(&config.allowed_hosts)),
         });
         let scratch = config.work_dir.is_none().then_some(work_dir);
+        // Leave half the descriptors to function processes, the database and pipes.
+        let max_connections = config.max_connections.min((files / 2) as usize).max(64);
         Ok(Server {
             listener,
             state,
             scratch,
+            limits: Limits {
+                max_connections,
+                ..Limits::default()
+            },
         })
     }
 
@@ -142,14 +181,11 @@ impl Server {
             .rotation_engine()
             .clone()
             .spawn_scheduler();
+        let lambda = self.state.lambda.clone();
         let app = router(self.state);
-        // Answers are small: send them at once rather than waiting to coalesce segments.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let result = serve(self.listener, app, self.limits, shutdown).await;
+        // Function processes stop with the server, busy or not.
+        lambda.shutdown();
         purger.abort();
         scheduler.abort();
         let _ = scheduler.await;
@@ -165,9 +201,15 @@ impl Server {
 
 fn spawn_purger(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PURGE_INTERVAL);
+        let mut tick = tokio::time::interval(IDLE_CHECK_INTERVAL);
+        let mut last_purge = std::time::Instant::now();
         loop {
             tick.tick().await;
+            state.lambda.retire_idle();
+            if last_purge.elapsed() < PURGE_INTERVAL {
+                continue;
+            }
+            last_purge = std::time::Instant::now();
             let sm = &state.secretsmanager;
             let purged = sm.store().purge_expired(sm.clock().now());
             if purged > 0 {

@@ -5,6 +5,21 @@ use super::Namespace;
 /// The length of the random part AWS appends to a secret's name in its ARN.
 pub const SUFFIX_LEN: usize = 6;
 
+/// Whether `s` is an AWS account id: exactly 12 digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `s` can be a region name (`us-east-1`, `eu-central-2`, ...): lower-case letters,
+/// digits and dashes, 1 to 32 of them, not starting with a dash. Region names become
+/// directory names, so nothing else may pass.
+pub fn is_region(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && !s.starts_with('-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 pub fn secret_arn(ns: &Namespace, name: &str, suffix: &str) -> String {
     format!(
         "arn:aws:secretsmanager:{}:{}:secret:{}-{}",

@@ -29,9 +29,23 @@ pub fn check_zip(zip: &[u8]) -> Result<()> {
         .map_err(|_| bad_zip())
 }
 
+/// Entry paths longer than this, or deeper than [`MAX_DEPTH`], are refused: they cannot be
+/// created on common file systems, and no real function needs them.
+const MAX_PATH: usize = 1024;
+const MAX_DEPTH: usize = 64;
+
 /// Unpacks `zip` into `dir` (which must not exist yet). Entries that would land outside
-/// `dir` and symbolic links are skipped; `bootstrap` is always made executable.
+/// `dir` and symbolic links are skipped; `bootstrap` is always made executable. On any
+/// failure nothing is left behind.
 pub fn unpack(zip: &[u8], dir: &Path) -> Result<()> {
+    let result = unpack_into(zip, dir);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+fn unpack_into(zip: &[u8], dir: &Path) -> Result<()> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|_| bad_zip())?;
     let io = |e: std::io::Error| {
         tracing::error!(error = %e, "cannot unpack function code");
@@ -47,6 +61,9 @@ pub fn unpack(zip: &[u8], dir: &Path) -> Result<()> {
         let Some(relative) = entry.enclosed_name() else {
             continue;
         };
+        if relative.as_os_str().len() > MAX_PATH || relative.components().count() > MAX_DEPTH {
+            return Err(bad_zip());
+        }
         let target: PathBuf = dir.join(&relative);
         if entry.is_dir() {
             std::fs::create_dir_all(&target).map_err(io)?;
@@ -131,6 +148,16 @@ mod tests {
             assert_eq!(mode & 0o111, 0o111);
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_absurd_paths_and_leaves_nothing() {
+        let dir = std::env::temp_dir().join(format!("localemu-deep-{}", std::process::id()));
+        let deep = format!("{}f.txt", "d/".repeat(2000));
+        let zip = zip_of(&[("ok.txt", "x"), (&deep, "y")]);
+        let e = unpack(&zip, &dir).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameterValueException);
+        assert!(!dir.exists());
     }
 
     #[test]

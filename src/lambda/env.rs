@@ -1,7 +1,9 @@
 //! One execution environment: a function's process, and the Runtime API it polls.
 
+use crate::protocol::guard::{guard, AllowedHosts};
+use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +17,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 /// Lines of function output kept per environment.
 const MAX_LOG_LINES: usize = 4000;
+/// Bytes of function output kept per environment; older lines are dropped first.
+const MAX_LOG_BYTES: usize = 1024 * 1024;
+/// A longer output line is cut here (CloudWatch Logs takes events of at most 256 KB).
+pub const MAX_LINE: usize = 256 * 1024;
+/// AWS's limit on a synchronous invocation's response (and on error reports).
+pub const MAX_RESPONSE: usize = 6_291_556;
 
 /// What the Runtime API hands to the function on `/next`.
 pub struct Event {
@@ -47,6 +55,8 @@ pub struct Launch {
     pub cwd: PathBuf,
     pub env: Vec<(String, String)>,
     pub function_name: String,
+    /// Kept while the process runs, so its code directory stays.
+    pub code: Arc<super::CodeDir>,
 }
 
 #[derive(Default)]
@@ -54,6 +64,22 @@ struct Logs {
     lines: VecDeque<String>,
     /// Lines dropped from the front, so offsets stay absolute.
     dropped: usize,
+    /// Bytes held in `lines`.
+    bytes: usize,
+}
+
+impl Logs {
+    fn push(&mut self, line: String) {
+        self.bytes += line.len();
+        self.lines.push_back(line);
+        while self.lines.len() > MAX_LOG_LINES || self.bytes > MAX_LOG_BYTES {
+            let Some(old) = self.lines.pop_front() else {
+                break;
+            };
+            self.bytes -= old.len();
+            self.dropped += 1;
+        }
+    }
 }
 
 struct Shared {
@@ -74,6 +100,9 @@ pub struct Env {
     exited: watch::Receiver<Option<String>>,
     pid: Option<u32>,
     server: tokio::task::JoinHandle<()>,
+    _code: Arc<super::CodeDir>,
+    /// This process's share of the limit on running processes; freed when the Env goes.
+    _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl Drop for Env {
@@ -85,7 +114,11 @@ impl Drop for Env {
 
 impl Env {
     /// Starts the Runtime API on an ephemeral loopback port, then the process.
-    pub async fn start(launch: Launch, generation: u64) -> Result<Env, String> {
+    pub async fn start(
+        launch: Launch,
+        generation: u64,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<Env, String> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| format!("cannot open the Runtime API: {e}"))?;
@@ -156,6 +189,8 @@ impl Env {
             exited: exit_rx,
             pid,
             server,
+            _code: launch.code,
+            _slot: slot,
         })
     }
 
@@ -168,10 +203,11 @@ impl Env {
         lock(&self.shared.init_error).is_some()
     }
 
-    /// Kills the whole process group, so helpers the function started die too.
+    /// Kills the whole process group, so helpers the function started die too, even when
+    /// the main process has already ended.
     pub fn kill(&self) {
         #[cfg(unix)]
-        if let Some(pid) = self.pid.filter(|_| self.is_alive()) {
+        if let Some(pid) = self.pid {
             let pgid = nix::unistd::Pid::from_raw(pid as i32);
             let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
         }
@@ -224,21 +260,50 @@ impl Env {
     }
 }
 
+/// Reads a function's output line by line, whatever its bytes: invalid UTF-8 is replaced and
+/// a line longer than [`MAX_LINE`] is cut (the rest of it is read and dropped), so the pipe
+/// stays open and memory stays bounded.
 async fn collect_lines(
     stream: Box<dyn AsyncRead + Send + Unpin>,
     shared: Arc<Shared>,
     name: String,
 ) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        tracing::debug!(target: "localemu::function", function = %name, "{line}");
-        let mut logs = lock(&shared.logs);
-        logs.lines.push_back(line);
-        if logs.lines.len() > MAX_LOG_LINES {
-            logs.lines.pop_front();
-            logs.dropped += 1;
+    let mut reader = BufReader::new(stream);
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = false;
+    loop {
+        let chunk = match reader.fill_buf().await {
+            Ok([]) | Err(_) => break,
+            Ok(chunk) => chunk,
+        };
+        let (part, ends_line) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (&chunk[..i], true),
+            None => (chunk, false),
+        };
+        let room = MAX_LINE.saturating_sub(line.len());
+        if part.len() > room {
+            cut = true;
+        }
+        line.extend_from_slice(&part[..part.len().min(room)]);
+        let used = part.len() + usize::from(ends_line);
+        reader.consume(used);
+        if ends_line {
+            emit(&shared, &name, &mut line, &mut cut);
         }
     }
+    if !line.is_empty() {
+        emit(&shared, &name, &mut line, &mut cut);
+    }
+}
+
+fn emit(shared: &Shared, name: &str, line: &mut Vec<u8>, cut: &mut bool) {
+    let mut text = String::from_utf8_lossy(line).into_owned();
+    if std::mem::take(cut) {
+        text.push_str(" [line truncated]");
+    }
+    line.clear();
+    tracing::debug!(target: "localemu::function", function = %name, "{text}");
+    lock(&shared.logs).push(text);
 }
 
 fn runtime_api(shared: Arc<Shared>) -> Router {
@@ -253,7 +318,13 @@ fn runtime_api(shared: Arc<Shared>) -> Router {
             post(report_error),
         )
         .route("/2018-06-01/runtime/init/error", post(init_error))
+        .layer(DefaultBodyLimit::disable())
         .with_state(shared)
+        // The port is on loopback, but a web page could still guess it.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(AllowedHosts::default()),
+            guard,
+        ))
 }
 
 fn accepted() -> Response {
@@ -307,11 +378,42 @@ fn finish(shared: &Shared, id: &str, outcome: Outcome) -> Response {
     }
 }
 
+/// Reads a report from the function of at most [`MAX_RESPONSE`] bytes; None when larger.
+async fn read_report(body: Body) -> Option<Bytes> {
+    axum::body::to_bytes(body, MAX_RESPONSE).await.ok()
+}
+
+fn too_large() -> Response {
+    let body = serde_json::json!({
+        "errorMessage": format!("Payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes)."),
+        "errorType": "RequestEntityTooLarge",
+    });
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
 async fn respond(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let Some(body) = read_report(body).await else {
+        // As on AWS: the invocation fails, and the runtime is told why.
+        let error = serde_json::json!({
+            "errorMessage": format!("Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE} bytes)."),
+            "errorType": "Function.ResponseSizeTooLarge",
+        });
+        let outcome = Outcome::Error {
+            body: error.to_string().into_bytes(),
+            kind: Some("Function.ResponseSizeTooLarge".into()),
+        };
+        finish(&shared, &id, outcome);
+        return too_large();
+    };
     finish(&shared, &id, Outcome::Response(body.to_vec()))
 }
 
@@ -319,8 +421,11 @@ async fn report_error(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    let Some(body) = read_report(body).await else {
+        return too_large();
+    };
     let kind = headers
         .get("lambda-runtime-function-error-type")
         .and_then(|v| v.to_str().ok())
@@ -335,11 +440,10 @@ async fn report_error(
     )
 }
 
-async fn init_error(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    let Some(body) = read_report(body).await else {
+        return too_large();
+    };
     let body = if body.is_empty() {
         let kind = headers
             .get("lambda-runtime-function-error-type")

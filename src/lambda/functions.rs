@@ -62,22 +62,35 @@ impl Lambda {
         uuid::Uuid::new_v4().to_string()
     }
 
-    /// Unpacks `zip` into a directory of its own, so running environments keep their files.
+    /// Unpacks `zip` into a directory of its own, so running environments keep their files;
+    /// the directory goes when the last user of it does.
     pub(super) fn store_code(
         &self,
         ns: &Namespace,
         name: &str,
         zip: &[u8],
-    ) -> Result<std::path::PathBuf> {
-        let dir = self
-            .work_dir
-            .join("code")
-            .join(&ns.account)
-            .join(&ns.region)
-            .join(name)
-            .join(uuid::Uuid::new_v4().simple().to_string());
+    ) -> Result<Arc<super::CodeDir>> {
+        let root = self.work_dir.join("code");
+        let parts = [
+            ns.account.as_str(),
+            ns.region.as_str(),
+            name,
+            &uuid::Uuid::new_v4().simple().to_string(),
+        ];
+        // Every part came from a request: each must be one plain path component.
+        let plain = parts.iter().all(|p| {
+            let mut c = std::path::Path::new(p).components();
+            matches!(
+                (c.next(), c.next()),
+                (Some(std::path::Component::Normal(_)), None)
+            )
+        });
+        if !plain {
+            return Err(invalid(format!("Invalid function name: {name}")));
+        }
+        let dir = parts.iter().fold(root, |dir, p| dir.join(p));
         code::unpack(zip, &dir)?;
-        Ok(dir)
+        Ok(Arc::new(super::CodeDir(dir)))
     }
 
     pub fn create_function(
@@ -150,6 +163,7 @@ impl Lambda {
         };
         let code_dir = self.store_code(&ns, &name, &zip)?;
         let out = FunctionConfiguration::of(&config);
+        let _gate = self.gate();
         {
             let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
             if map.contains_key(&key) {
@@ -221,6 +235,7 @@ impl Lambda {
         let name = f.snapshot().config.name;
         let code_dir = self.store_code(&f.namespace, &name, &zip)?;
         let (now, revision) = (self.clock.now(), self.revision());
+        let _gate = self.gate();
         let out = f.update(|s| {
             s.code_dir = code_dir;
             s.config.code_sha256 = code::code_sha256(&zip);
@@ -258,6 +273,7 @@ impl Lambda {
         }
         let f = self.find(caller, id)?;
         let (now, revision) = (self.clock.now(), self.revision());
+        let _gate = self.gate();
         let out = f.update(|s| {
             let c = &mut s.config;
             c.runtime = input.runtime.unwrap_or(c.runtime.clone());
@@ -279,6 +295,7 @@ impl Lambda {
     pub fn delete_function(&self, caller: &Namespace, id: &str) -> Result<Ticket> {
         let f = self.find(caller, id)?;
         let name = f.snapshot().config.name;
+        let _gate = self.gate();
         let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
         map.remove(&(f.namespace.clone(), name.clone()));
         f.retire();
@@ -331,6 +348,7 @@ impl Lambda {
         if !condition.is_empty() {
             statement["Condition"] = Value::Object(condition);
         }
+        let _gate = self.gate();
         f.update(|s| {
             if s.policy.iter().any(|st| st["Sid"] == sid.as_str()) {
                 return Err(Error::new(
@@ -361,6 +379,7 @@ impl Lambda {
 
     pub fn remove_permission(&self, caller: &Namespace, id: &str, sid: &str) -> Result<Ticket> {
         let f = self.find(caller, id)?;
+        let _gate = self.gate();
         f.update(|s| {
             let before = s.policy.len();
             s.policy.retain(|st| st["Sid"] != sid);

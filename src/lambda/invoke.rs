@@ -88,7 +88,7 @@ impl Lambda {
                 vec![self.runtime_file("bootstrap.mjs").display().to_string()],
             )
         } else {
-            let program = s.code_dir.join("bootstrap");
+            let program = s.code_dir.path().join("bootstrap");
             if !program.is_file() {
                 return Err(format!(
                     "{runtime} needs an executable named bootstrap in the code"
@@ -97,7 +97,7 @@ impl Lambda {
             (program, Vec::new())
         };
         let ns = &f.namespace;
-        let task_root = s.code_dir.display().to_string();
+        let task_root = s.code_dir.path().display().to_string();
         let home = self.work_dir.join("home");
         let _ = std::fs::create_dir_all(&home);
         let mut env: Vec<(String, String)> = c.environment.clone().into_iter().collect();
@@ -142,7 +142,8 @@ impl Lambda {
         Ok(Launch {
             program,
             args,
-            cwd: s.code_dir.clone(),
+            cwd: s.code_dir.path().to_path_buf(),
+            code: s.code_dir.clone(),
             env,
             function_name: c.name.clone(),
         })
@@ -157,7 +158,10 @@ impl Lambda {
         let env = match f.take_idle(state.generation) {
             Some(env) => Ok(env),
             None => match self.launch(f, &state) {
-                Ok(launch) => Env::start(launch, state.generation).await,
+                Ok(launch) => match self.process_slot().await {
+                    Some(slot) => Env::start(launch, state.generation, slot).await,
+                    None => Err("LocalEmu is shutting down".to_string()),
+                },
                 Err(e) => Err(e),
             },
         };
@@ -181,7 +185,14 @@ impl Lambda {
             deadline_ms,
             function_arn: state.config.arn.clone(),
         };
-        let result = env.run(event, timeout).await;
+        let mut closing = self.closing.subscribe();
+        let result = tokio::select! {
+            result = env.run(event, timeout) => result,
+            _ = closing.wait_for(|c| *c) => {
+                env.kill();
+                RunResult::Exited("Runtime exited with error: LocalEmu is shutting down".into())
+            }
+        };
         let id = &request_id;
         let outcome = match result {
             RunResult::Done(Outcome::Response(body)) => Ok(body),
@@ -207,6 +218,30 @@ impl Lambda {
         let lines = env.logs_since(mark);
         f.put_idle(env);
         self.finish(&state, request_id, started, outcome, lines)
+    }
+
+    /// A permit to run one more function process: at the limit, the environment idle the
+    /// longest is stopped to make room, else this waits for a process to end. None once the
+    /// server is stopping.
+    async fn process_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let mut closing = self.closing.subscribe();
+        loop {
+            if *closing.borrow() {
+                return None;
+            }
+            if let Ok(slot) = self.processes.clone().try_acquire_owned() {
+                return Some(slot);
+            }
+            if self.retire_one_idle() {
+                continue;
+            }
+            // Environments can become idle while this waits, so look again now and then.
+            tokio::select! {
+                slot = self.processes.clone().acquire_owned() => return slot.ok(),
+                _ = closing.wait_for(|c| *c) => return None,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
     }
 
     /// Deadlines handed to functions are wall-clock epoch milliseconds.

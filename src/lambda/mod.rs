@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Semaphore};
 
 const PYTHON_BOOTSTRAP: &str = include_str!("bootstrap.py");
 const NODE_BOOTSTRAP: &str = include_str!("bootstrap.mjs");
@@ -28,13 +30,35 @@ const NODE_BOOTSTRAP: &str = include_str!("bootstrap.mjs");
 pub struct Function {
     pub namespace: Namespace,
     state: RwLock<FunctionState>,
-    idle: Mutex<Vec<Env>>,
+    /// Warm environments with the time each became idle.
+    idle: Mutex<Vec<(Env, Instant)>>,
+}
+
+/// A directory of unpacked code, removed when the last function state or environment using
+/// it is gone, so disk use follows the functions that exist.
+#[derive(Debug)]
+pub struct CodeDir(PathBuf);
+
+impl CodeDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for CodeDir {
+    fn drop(&mut self) {
+        if let Err(e) = std::fs::remove_dir_all(&self.0) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(dir = %self.0.display(), error = %e, "cannot remove old function code");
+            }
+        }
+    }
 }
 
 #[derive(Clone)]
 pub struct FunctionState {
     pub config: FunctionConfig,
-    pub code_dir: PathBuf,
+    pub code_dir: Arc<CodeDir>,
     /// The zip as uploaded, kept so the function can be persisted and restored.
     pub zip: Arc<Vec<u8>>,
     /// Resource-policy statements (AddPermission), as JSON objects.
@@ -53,26 +77,46 @@ impl Function {
         f(&mut state)
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Env>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(Env, Instant)>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A warm environment of the current generation, if one is idle.
     fn take_idle(&self, generation: u64) -> Option<Env> {
         let mut idle = self.idle();
-        idle.retain(|e| e.is_alive() && e.generation == generation);
-        idle.pop()
+        idle.retain(|(e, _)| e.is_alive() && e.generation == generation);
+        idle.pop().map(|(e, _)| e)
     }
 
     fn put_idle(&self, env: Env) {
         if env.is_alive() && !env.failed_init() && env.generation == self.snapshot().generation {
-            self.idle().push(env);
+            self.idle().push((env, Instant::now()));
         }
     }
 
     /// Stops every idle environment (busy ones are dropped when their invocation ends).
     fn retire(&self) {
         self.idle().clear();
+    }
+
+    /// Stops idle environments idle for longer than `limit`; returns how many.
+    fn retire_older_than(&self, limit: Duration) -> usize {
+        let mut idle = self.idle();
+        let before = idle.len();
+        idle.retain(|(e, since)| e.is_alive() && since.elapsed() < limit);
+        before - idle.len()
+    }
+
+    /// Stops the environment idle the longest, to free its process slot.
+    fn retire_oldest(&self) -> Option<Instant> {
+        let mut idle = self.idle();
+        let (i, since) = idle
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (_, since))| *since)
+            .map(|(i, (_, since))| (i, *since))?;
+        idle.remove(i);
+        Some(since)
     }
 }
 
@@ -100,8 +144,34 @@ pub enum Permission {
     NotGranted,
 }
 
+/// How many function processes may run, and for how long an idle one is kept.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_processes: usize,
+    pub idle: Duration,
+    /// Event invocations waiting for a process at most; more are refused (429).
+    pub max_queued_events: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_processes: 16,
+            idle: Duration::from_secs(300),
+            max_queued_events: 1000,
+        }
+    }
+}
+
 pub struct Lambda {
     functions: RwLock<BTreeMap<(Namespace, String), Arc<Function>>>,
+    limits: Limits,
+    /// One permit per running function process.
+    processes: Arc<Semaphore>,
+    /// Event invocations accepted and not yet finished.
+    queued_events: Arc<std::sync::atomic::AtomicUsize>,
+    /// Becomes true when the server stops: running invocations end at once.
+    closing: watch::Sender<bool>,
     clock: Arc<dyn Clock>,
     /// Where functions are journaled when persistence is on.
     store: Arc<Store>,
@@ -143,7 +213,9 @@ pub fn parse_function_id(caller: &Namespace, id: &str) -> Option<(Namespace, Str
         && name.len() <= 64
         && name
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && crate::domain::arn::is_account_id(&ns.account)
+        && crate::domain::arn::is_region(&ns.region);
     ok.then(|| (ns, name.to_string()))
 }
 
@@ -153,13 +225,23 @@ impl Lambda {
         clock: Arc<dyn Clock>,
         store: Arc<Store>,
         work_dir: &Path,
+        limits: Limits,
     ) -> std::io::Result<Lambda> {
         let runtime = work_dir.join("runtime");
         std::fs::create_dir_all(&runtime)?;
+        // Code unpacked by an earlier run belongs to no function now; restore unpacks again.
+        match std::fs::remove_dir_all(work_dir.join("code")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
         std::fs::write(runtime.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
         std::fs::write(runtime.join("bootstrap.mjs"), NODE_BOOTSTRAP)?;
         Ok(Lambda {
             functions: RwLock::default(),
+            processes: Arc::new(Semaphore::new(limits.max_processes.max(1))),
+            limits,
+            queued_events: Arc::default(),
+            closing: watch::channel(false).0,
             clock,
             store,
             work_dir: work_dir.to_path_buf(),
@@ -182,6 +264,11 @@ impl Lambda {
         self.work_dir.join("runtime").join(name)
     }
 
+    /// Held around a change to a function and its journal entry; see `Store::gate`.
+    fn gate(&self) -> crate::store::Gate<'_> {
+        self.store.gate()
+    }
+
     /// Journals the function's current state; the ticket resolves when it is durable.
     fn save(&self, f: &Function) -> Ticket {
         let s = f.snapshot();
@@ -192,35 +279,73 @@ impl Lambda {
             policy: s.policy.clone(),
             zip: STANDARD.encode(s.zip.as_slice()),
         };
-        let bytes = serde_json::to_vec(&record).unwrap_or_default();
-        self.store
-            .put_blob(&record_key(&f.namespace, &s.config.name), Some(bytes))
+        let key = record_key(&f.namespace, &s.config.name);
+        match serde_json::to_vec(&record) {
+            Ok(bytes) => self.store.put_blob(&key, Some(bytes)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a function's record");
+                self.store.invalid(&key)
+            }
+        }
     }
 
     fn forget(&self, ns: &Namespace, name: &str) -> Ticket {
         self.store.put_blob(&record_key(ns, name), None)
     }
 
-    /// Brings back the functions persisted in the store, unpacking their code again.
-    pub fn restore(&self) {
+    /// Brings back the functions persisted in the store, unpacking their code again. A record
+    /// that cannot be read stops start-up rather than bringing back a function without code.
+    pub fn restore(&self) -> std::result::Result<(), String> {
         for (key, bytes) in self.store.take_loaded_blobs() {
-            if !key.starts_with(RECORD_PREFIX) {
-                continue;
+            if key.starts_with(RECORD_PREFIX) {
+                self.restore_one(&key, &bytes)?;
             }
-            let Ok(record) = serde_json::from_slice::<FunctionRecord>(&bytes) else {
-                tracing::error!(%key, "skipping a function record that cannot be read");
-                continue;
-            };
-            let ns = Namespace::new(record.account, record.region);
-            let zip = STANDARD.decode(record.zip).unwrap_or_default();
-            let name = record.config.name.clone();
-            match self.store_code(&ns, &name, &zip) {
-                Ok(code_dir) => {
-                    self.insert(ns, record.config, code_dir, zip, record.policy);
-                }
-                Err(e) => {
-                    tracing::error!(function = %name, error = %e, "cannot restore function code")
-                }
+        }
+        Ok(())
+    }
+
+    fn restore_one(&self, key: &str, bytes: &[u8]) -> std::result::Result<(), String> {
+        let bad = |what: String| format!("the stored function record {key:?} {what}");
+        let record: FunctionRecord =
+            serde_json::from_slice(bytes).map_err(|e| bad(format!("cannot be read: {e}")))?;
+        let ns = Namespace::new(record.account, record.region);
+        let zip = STANDARD
+            .decode(record.zip)
+            .map_err(|e| bad(format!("holds code that cannot be decoded: {e}")))?;
+        if zip.is_empty() {
+            return Err(bad("holds no code".into()));
+        }
+        let name = record.config.name.clone();
+        let code_dir = self
+            .store_code(&ns, &name, &zip)
+            .map_err(|e| bad(format!("holds code that cannot be unpacked: {}", e.message)))?;
+        self.insert(ns, record.config, code_dir, zip, record.policy);
+        Ok(())
+    }
+
+    /// Puts a function back as the disk holds it after a failed commit (called with the
+    /// store's gate held exclusively).
+    pub fn revert(&self, key: &str, stored: Option<Vec<u8>>) {
+        let Some(rest) = key.strip_prefix(RECORD_PREFIX) else {
+            return;
+        };
+        let mut parts = rest.splitn(3, '\0');
+        let (Some(account), Some(region), Some(name)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return;
+        };
+        let map_key = (Namespace::new(account, region), name.to_string());
+        let removed = self
+            .functions
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&map_key);
+        if let Some(f) = removed {
+            f.retire();
+        }
+        if let Some(bytes) = stored {
+            if let Err(e) = self.restore_one(key, &bytes) {
+                tracing::error!(error = %e, "cannot put a function back");
             }
         }
     }
@@ -229,7 +354,7 @@ impl Lambda {
         &self,
         ns: Namespace,
         config: FunctionConfig,
-        code_dir: PathBuf,
+        code_dir: Arc<CodeDir>,
         zip: Vec<u8>,
         policy: Vec<serde_json::Value>,
     ) -> Arc<Function> {
@@ -248,6 +373,70 @@ impl Lambda {
         let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
         map.insert(key, function.clone());
         function
+    }
+
+    /// Queues an Event invocation; refused when too many are already waiting.
+    pub fn invoke_event(self: &Arc<Self>, f: Arc<Function>, payload: Vec<u8>) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        let queued = self.queued_events.fetch_add(1, Ordering::SeqCst);
+        if queued >= self.limits.max_queued_events {
+            self.queued_events.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::new(
+                ErrorCode::TooManyRequestsException,
+                "Rate Exceeded.",
+            ));
+        }
+        let lambda = self.clone();
+        tokio::spawn(async move {
+            lambda.invoke(&f, payload).await;
+            lambda.queued_events.fetch_sub(1, Ordering::SeqCst);
+        });
+        Ok(())
+    }
+
+    /// Stops environments idle for longer than the configured limit.
+    pub fn retire_idle(&self) {
+        let functions: Vec<Arc<Function>> = self
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let retired: usize = functions
+            .iter()
+            .map(|f| f.retire_older_than(self.limits.idle))
+            .sum();
+        if retired > 0 {
+            tracing::debug!(retired, "stopped idle function processes");
+        }
+    }
+
+    /// Stops the idle environment (of any function) idle the longest; false if none is idle.
+    fn retire_one_idle(&self) -> bool {
+        let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        let oldest = map
+            .values()
+            .filter_map(|f| {
+                f.idle()
+                    .iter()
+                    .map(|(_, since)| *since)
+                    .min()
+                    .map(|s| (s, f))
+            })
+            .min_by_key(|(since, _)| *since)
+            .map(|(_, f)| f.clone());
+        drop(map);
+        oldest.is_some_and(|f| f.retire_oldest().is_some())
+    }
+
+    /// Ends every invocation and stops every process, for shutdown.
+    pub fn shutdown(&self) {
+        let _ = self.closing.send(true);
+        let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        for f in map.values() {
+            f.retire();
+        }
     }
 
     /// Forgets every function (their idle processes stop).

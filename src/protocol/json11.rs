@@ -53,6 +53,40 @@ pub fn operation(target: Option<&str>) -> Result<&'static str> {
         .ok_or_else(unknown)
 }
 
+/// JSON nested deeper than this is refused before it is parsed; no Secrets Manager request
+/// nests more than a few levels.
+const MAX_DEPTH: usize = 32;
+
+/// Refuses bodies whose arrays and objects nest deeper than [`MAX_DEPTH`].
+fn check_depth(body: &[u8]) -> Result<()> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in body {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::serialization(format!(
+                        "The request body nests deeper than {MAX_DEPTH} levels."
+                    )));
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let body = match first {
@@ -100,12 +134,24 @@ where
 }
 
 /// Runs an operation whose change must be durable before it is acknowledged.
-fn call_ack<I, O>(body: &[u8], op: impl FnOnce(I) -> Result<Ack<O>>) -> Result<Reply>
+fn call_ack<I, O>(
+    sm: &SecretsManager,
+    body: &[u8],
+    op: impl FnOnce(I) -> Result<Ack<O>>,
+) -> Result<Reply>
 where
     I: DeserializeOwned,
     O: Serialize,
 {
-    let ack = op(decode(body)?)?;
+    let input = decode(body)?;
+    if !sm.writable() {
+        return Err(Error::new(
+            ErrorCode::InternalServiceError,
+            "LocalEmu cannot write to its database (see its log); changes are refused until \
+             it can.",
+        ));
+    }
+    let ack = op(input)?;
     Ok((encode(&ack.output)?, ack.ticket))
 }
 
@@ -117,32 +163,42 @@ fn not_yet(op: &str) -> Result<Reply> {
 
 /// Decodes the body for `op`, runs it, and encodes its output.
 pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> Result<Reply> {
+    check_depth(body)?;
+    // Every change to memory and its journal entry happen under the gate, so that a failed
+    // commit can put memory back to what the disk holds.
+    let _gate = sm.gate();
     match op {
-        "CreateSecret" => call_ack(body, |i| sm.create_secret(caller, i)),
+        "CreateSecret" => call_ack(sm, body, |i| sm.create_secret(caller, i)),
         "DescribeSecret" => call(body, |i| sm.describe_secret(caller, i)),
-        "UpdateSecret" => call_ack(body, |i| sm.update_secret(caller, i)),
-        "DeleteSecret" => call_ack(body, |i| sm.delete_secret(caller, i)),
-        "RestoreSecret" => call_ack(body, |i| sm.restore_secret(caller, i)),
+        "UpdateSecret" => call_ack(sm, body, |i| sm.update_secret(caller, i)),
+        "DeleteSecret" => call_ack(sm, body, |i| sm.delete_secret(caller, i)),
+        "RestoreSecret" => call_ack(sm, body, |i| sm.restore_secret(caller, i)),
         "GetSecretValue" => call(body, |i| sm.get_secret_value(caller, i)),
-        "PutSecretValue" => call_ack(body, |i| sm.put_secret_value(caller, i)),
+        "PutSecretValue" => call_ack(sm, body, |i| sm.put_secret_value(caller, i)),
         "BatchGetSecretValue" => call(body, |i| sm.batch_get_secret_value(caller, i)),
         "ListSecrets" => call(body, |i| sm.list_secrets(caller, i)),
         "ListSecretVersionIds" => call(body, |i| sm.list_secret_version_ids(caller, i)),
-        "UpdateSecretVersionStage" => call_ack(body, |i| sm.update_secret_version_stage(caller, i)),
-        "TagResource" => call_ack(body, |i| sm.tag_resource(caller, i)),
-        "UntagResource" => call_ack(body, |i| sm.untag_resource(caller, i)),
-        "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),
-        "RotateSecret" => call_ack(body, |i| sm.rotate_secret(caller, i)),
-        "CancelRotateSecret" => call_ack(body, |i| sm.cancel_rotate_secret(caller, i)),
-        "PutResourcePolicy" => call_ack(body, |i| sm.put_resource_policy(caller, i)),
-        "GetResourcePolicy" => call(body, |i| sm.get_resource_policy(caller, i)),
-        "DeleteResourcePolicy" => call_ack(body, |i| sm.delete_resource_policy(caller, i)),
-        "ValidateResourcePolicy" => call(body, |i| sm.validate_resource_policy(caller, i)),
-        "ReplicateSecretToRegions" => call_ack(body, |i| sm.replicate_secret_to_regions(caller, i)),
-        "RemoveRegionsFromReplication" => {
-            call_ack(body, |i| sm.remove_regions_from_replication(caller, i))
+        "UpdateSecretVersionStage" => {
+            call_ack(sm, body, |i| sm.update_secret_version_stage(caller, i))
         }
-        "StopReplicationToReplica" => call_ack(body, |i| sm.stop_replication_to_replica(caller, i)),
+        "TagResource" => call_ack(sm, body, |i| sm.tag_resource(caller, i)),
+        "UntagResource" => call_ack(sm, body, |i| sm.untag_resource(caller, i)),
+        "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),
+        "RotateSecret" => call_ack(sm, body, |i| sm.rotate_secret(caller, i)),
+        "CancelRotateSecret" => call_ack(sm, body, |i| sm.cancel_rotate_secret(caller, i)),
+        "PutResourcePolicy" => call_ack(sm, body, |i| sm.put_resource_policy(caller, i)),
+        "GetResourcePolicy" => call(body, |i| sm.get_resource_policy(caller, i)),
+        "DeleteResourcePolicy" => call_ack(sm, body, |i| sm.delete_resource_policy(caller, i)),
+        "ValidateResourcePolicy" => call(body, |i| sm.validate_resource_policy(caller, i)),
+        "ReplicateSecretToRegions" => {
+            call_ack(sm, body, |i| sm.replicate_secret_to_regions(caller, i))
+        }
+        "RemoveRegionsFromReplication" => {
+            call_ack(sm, body, |i| sm.remove_regions_from_replication(caller, i))
+        }
+        "StopReplicationToReplica" => {
+            call_ack(sm, body, |i| sm.stop_replication_to_replica(caller, i))
+        }
         other => not_yet(other),
     }
 }
@@ -185,5 +241,17 @@ mod tests {
             let e = decode::<Probe>(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::SerializationException);
         }
+    }
+
+    #[test]
+    fn depth() {
+        let deep = format!("{{\"N\": {}{}}}", "[".repeat(40), "]".repeat(40));
+        assert_eq!(
+            check_depth(deep.as_bytes()).unwrap_err().code,
+            ErrorCode::SerializationException
+        );
+        let quoted = format!("{{\"N\": \"{}\\\"\"}}", "[".repeat(100));
+        assert!(check_depth(quoted.as_bytes()).is_ok());
+        assert!(check_depth(b"{\"A\": [{\"B\": [1]}]}").is_ok());
     }
 }

@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const BASE: &str = "/2015-03-31/functions";
+/// AWS's limits on an invocation's payload: 6 MB synchronous, 1 MB asynchronous.
+const MAX_SYNC_PAYLOAD: usize = 6_291_456;
+const MAX_EVENT_PAYLOAD: usize = 1_048_576;
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -162,8 +165,34 @@ async fn remove(
     )
 }
 
+/// Like [`change`], on a blocking thread: unpacking code takes disk time that must not
+/// hold up a server worker.
+async fn change_blocking<I, T>(
+    state: Arc<AppState>,
+    request: Request,
+    status: u16,
+    op: impl FnOnce(&Lambda, &Namespace, I) -> Result<(T, Ticket)> + Send + 'static,
+) -> Response
+where
+    I: DeserializeOwned + Send + 'static,
+    T: Serialize + Send + 'static,
+{
+    let (parts, body) = request.into_parts();
+    reply(
+        async {
+            let (state, ns) = ctx(state, &parts.headers)?;
+            let input = decode(body).await?;
+            let done = tokio::task::spawn_blocking(move || op(&state.lambda, &ns, input))
+                .await
+                .map_err(|_| Error::new(ErrorCode::ServiceException, "The change failed."))?;
+            durable_reply(status, done?).await
+        }
+        .await,
+    )
+}
+
 async fn create(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    change(state, request, 201, |l, ns, input| {
+    change_blocking(state, request, 201, |l, ns, input| {
         l.create_function(ns, input)
     })
     .await
@@ -233,7 +262,7 @@ async fn update_code(
     Path(name): Path<String>,
     request: Request,
 ) -> Response {
-    change(state, request, 200, |l, ns, input| {
+    change_blocking(state, request, 200, move |l, ns, input| {
         l.update_function_code(ns, &name, input)
     })
     .await
@@ -272,13 +301,23 @@ async fn invoke(
                 .unwrap_or("RequestResponse")
                 .to_string();
             let tail = header("x-amz-log-type") == Some("Tail");
-            let payload = read_body(body, MAX_LAMBDA_BODY).await?.to_vec();
+            let limit = if kind == "Event" {
+                MAX_EVENT_PAYLOAD
+            } else {
+                MAX_SYNC_PAYLOAD
+            };
+            let payload = read_body(body, MAX_SYNC_PAYLOAD + 1).await?.to_vec();
+            if payload.len() > limit {
+                return Err(Error::new(
+                    ErrorCode::RequestTooLargeException,
+                    format!("Request must be smaller than {limit} bytes for the InvokeFunction operation"),
+                ));
+            }
             let function = state.lambda.find(&ns, &name)?;
             match kind.as_str() {
                 "DryRun" => return Ok(empty(StatusCode::NO_CONTENT)),
                 "Event" => {
-                    let lambda = state.lambda.clone();
-                    tokio::spawn(async move { lambda.invoke(&function, payload).await });
+                    state.lambda.invoke_event(function, payload)?;
                     return Ok(empty(StatusCode::ACCEPTED));
                 }
                 "RequestResponse" => {}

@@ -1,8 +1,10 @@
 //! HTTP in and out: routing, caller identity, the JSON 1.1 codec, and the one function
 //! that renders an error to the wire. Never touches storage.
 
+pub mod guard;
 pub mod json11;
 pub mod lambda_rest;
+pub mod serve;
 pub mod sigv4;
 
 use crate::domain::Namespace;
@@ -29,9 +31,16 @@ pub struct AppState {
     pub secretsmanager: SecretsManager,
     pub lambda: Arc<crate::lambda::Lambda>,
     pub default_region: String,
+    pub allowed_hosts: Arc<guard::AllowedHosts>,
 }
 
+/// A client that stops sending a body midway is cut off after this long.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// The largest `/_awsemu/clock` body: a span is a few bytes.
+const MAX_ADMIN_BODY: usize = 4096;
+
 pub fn router(state: Arc<AppState>) -> Router {
+    let allowed = state.allowed_hosts.clone();
     Router::new()
         .route("/", post(handle_json11))
         .route("/_localstack/health", get(health))
@@ -41,8 +50,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_awsemu/rotations", get(rotations))
         .merge(lambda_rest::routes())
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(allowed, guard::guard))
 }
 
 /// A request id in UUID form: a random per-process prefix and a counter, so that answering
@@ -105,13 +116,31 @@ pub(crate) fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller
     })
 }
 
+/// Reads a whole body of at most `limit` bytes, giving a slow client [`BODY_TIMEOUT`].
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> {
-    to_bytes(body, limit).await.map_err(|_| {
-        Error::new(
+    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(e)) if is_length_error(&e) => Err(Error::new(
             ErrorCode::RequestEntityTooLargeException,
             format!("Request body must be at most {limit} bytes."),
-        )
-    })
+        )),
+        Ok(Err(_)) => Err(Error::serialization("The request body could not be read.")),
+        Err(_) => Err(Error::new(
+            ErrorCode::RequestTimeoutException,
+            "The request body was not received in time.",
+        )),
+    }
+}
+
+fn is_length_error(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -126,6 +155,8 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
         let caller = caller(&parts.headers, &state.default_region)?;
         let body = read_body(body, MAX_BODY).await?;
         let (out, ticket) = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
+        // A failed commit answers InternalServiceError; memory was put back to what the disk
+        // holds before this ticket resolved, so a retry starts afresh.
         // The answer waits until the change is durable; no lock is held while waiting.
         if !ticket.durable().await {
             return Err(Error::internal());
@@ -153,13 +184,24 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
     response
 }
 
-async fn health() -> impl IntoResponse {
+/// Says whether the emulator can take writes: 503 with `"storage": "unavailable"` once its
+/// database failed and could not be reopened.
+async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let writable = state.secretsmanager.writable();
+    let service = if writable { "running" } else { "error" };
     let body = serde_json::json!({
-        "services": { "secretsmanager": "running" },
+        "services": { "secretsmanager": service, "lambda": service },
+        "storage": if writable { "writable" } else { "unavailable" },
         "edition": "localemu",
         "version": env!("CARGO_PKG_VERSION"),
     });
+    let status = if writable {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
+        status,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
@@ -167,8 +209,12 @@ async fn health() -> impl IntoResponse {
 
 /// Wipes all state, for test isolation between runs.
 async fn reset(State(state): State<Arc<AppState>>) -> Response {
-    state.lambda.reset();
-    if !state.secretsmanager.reset().durable().await {
+    let ticket = {
+        let _gate = state.secretsmanager.gate();
+        state.lambda.reset();
+        state.secretsmanager.reset()
+    };
+    if !ticket.durable().await {
         return render_error(&Error::internal());
     }
     let mut response = Response::new(Body::from("{\"reset\": true}"));
@@ -198,8 +244,19 @@ async fn clock(State(state): State<Arc<AppState>>) -> Response {
     admin_json(StatusCode::OK, clock_json(&state))
 }
 
+fn admin_error(e: &Error) -> Response {
+    admin_json(
+        StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+        serde_json::json!({ "__type": e.code.as_str(), "Message": e.message }),
+    )
+}
+
 /// Moves the emulator's clock forward: `{"advance": "30d"}` (also `h`, `m`, `s`, or seconds).
-async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+async fn advance_clock(State(state): State<Arc<AppState>>, body: Body) -> Response {
+    let body = match read_body(body, MAX_ADMIN_BODY).await {
+        Ok(b) => b,
+        Err(e) => return admin_error(&e),
+    };
     let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let span = match &request["advance"] {
         serde_json::Value::String(s) => crate::clock::parse_span(s),
@@ -207,13 +264,13 @@ async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
         _ => None,
     };
     let Some(span) = span.filter(|s| *s >= 0) else {
-        let message = "Give {\"advance\": \"30d\"} (d, h, m or s) or a number of seconds.";
-        return admin_json(
-            StatusCode::BAD_REQUEST,
-            serde_json::json!({ "__type": "ValidationException", "Message": message }),
-        );
+        return admin_error(&Error::validation(
+            "Give {\"advance\": \"30d\"} (d, h, m or s) or a number of seconds.",
+        ));
     };
-    state.secretsmanager.clock().advance(span);
+    if let Err(e) = state.secretsmanager.clock().try_advance(span) {
+        return admin_error(&Error::validation(e));
+    }
     // Let rotations that became due start now rather than at the next tick.
     state.secretsmanager.rotation_engine().fire_due();
     admin_json(StatusCode::OK, clock_json(&state))
@@ -235,6 +292,24 @@ async fn rotations(
         });
     }
     admin_json(StatusCode::OK, serde_json::json!({ "Rotations": history }))
+}
+
+/// A known path asked with a method it does not take.
+async fn method_not_allowed(request: Request) -> Response {
+    let e = Error::new(
+        ErrorCode::UnknownOperationException,
+        format!(
+            "The method {} is not supported for this path.",
+            request.method()
+        ),
+    );
+    let mut response = if request.uri().path().starts_with("/2015-03-31/") {
+        lambda_rest::render_rest_error(&e)
+    } else {
+        render_error(&e)
+    };
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
 }
 
 async fn fallback() -> Response {

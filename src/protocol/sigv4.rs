@@ -48,7 +48,10 @@ pub fn parse_authorization(header: &str) -> Result<Credential> {
     let parts: Vec<&str> = credential.split('/').collect();
     match parts.as_slice() {
         [key, date, region, service, "aws4_request"]
-            if !key.is_empty() && !date.is_empty() && !region.is_empty() && !service.is_empty() =>
+            if !key.is_empty()
+                && !date.is_empty()
+                && crate::domain::arn::is_region(region)
+                && !service.is_empty() =>
         {
             Ok(Credential {
                 access_key_id: key.to_string(),
@@ -90,6 +93,8 @@ mod tests {
             "AWS4-HMAC-SHA256 Signature=abc",
             "AWS4-HMAC-SHA256 Credential=key/date",
             "AWS4-HMAC-SHA256 Credential=key//us-east-1/sm/aws4_request",
+            "AWS4-HMAC-SHA256 Credential=key/d/../sm/aws4_request",
+            "AWS4-HMAC-SHA256 Credential=key/d/US-EAST-1/sm/aws4_request",
             "AWS4-HMAC-SHA256 Credential=/////",
             "AWS4-HMAC-SHA256 Credential=ключ/d/r/s/aws4_request/extra",
         ] {

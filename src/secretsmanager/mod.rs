@@ -113,6 +113,16 @@ impl SecretsManager {
         ticket
     }
 
+    /// Held around an operation that may change state; see [`Store::gate`].
+    pub fn gate(&self) -> crate::store::Gate<'_> {
+        self.store.gate()
+    }
+
+    /// False while the database cannot take writes.
+    pub fn writable(&self) -> bool {
+        self.store.writable()
+    }
+
     /// Forgets all state, for test isolation between runs.
     pub fn reset(&self) -> Ticket {
         self.store.reset()

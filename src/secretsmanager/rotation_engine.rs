@@ -54,6 +54,15 @@ pub struct RotationEngine {
     running: Mutex<HashSet<Key>>,
 }
 
+/// The last `max` bytes of `text` or fewer, starting on a character boundary.
+fn tail(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -99,7 +108,34 @@ impl RotationEngine {
         lock(&self.running).insert(key.clone());
         let engine = self.clone();
         tokio::spawn(async move {
-            let record = engine.run(&start, scheduled).await;
+            // Run in a task of its own so that a panic in it still ends here: the outcome is
+            // always recorded and the secret released for its next rotation.
+            let inner = engine.clone();
+            let (arn, token, function) = (
+                start.arn.clone(),
+                start.token.clone(),
+                start.function.clone(),
+            );
+            let record = match tokio::spawn(async move { inner.run(&start, scheduled).await }).await
+            {
+                Ok(record) => record,
+                Err(e) => {
+                    tracing::error!(secret = %arn, error = %e, "rotation task failed");
+                    let now = engine.clock.now();
+                    RotationRecord {
+                        secret_arn: arn,
+                        version_id: token,
+                        function,
+                        scheduled,
+                        started: now,
+                        finished: now,
+                        outcome: "Failed".into(),
+                        error: Some("The rotation stopped on an internal error.".into()),
+                        steps: Vec::new(),
+                        log_tail: String::new(),
+                    }
+                }
+            };
             engine.remember(&key, record);
             lock(&engine.running).remove(&key);
         });
@@ -164,7 +200,7 @@ impl RotationEngine {
         }
         self.conclude(s, &mut record);
         record.finished = self.clock.now();
-        record.log_tail = log[log.len().saturating_sub(4096)..].to_string();
+        record.log_tail = tail(&log, 4096).to_string();
         match record.outcome.as_str() {
             "Succeeded" => {
                 tracing::info!(secret = %s.arn, version = %s.token, "rotation succeeded")
@@ -179,6 +215,7 @@ impl RotationEngine {
     /// Records the result on the secret: dates after a success, and the test version's
     /// AWSPENDING removed after a RotateImmediately=false test.
     fn conclude(&self, s: &Start, record: &mut RotationRecord) {
+        let _gate = self.store.gate();
         let now = self.clock.now();
         if !s.immediately {
             update_secret(&self.store, &s.namespace, &s.name, &s.arn, |x| {
@@ -253,6 +290,7 @@ impl RotationEngine {
                     continue;
                 };
                 let token = uuid::Uuid::new_v4().to_string();
+                let _gate = self.store.gate();
                 if let Err(e) = self.check_access(&namespace, &function) {
                     tracing::warn!(secret = %name, error = %e, "scheduled rotation cannot start");
                     let mut s = cell.write();
@@ -296,5 +334,16 @@ impl RotationEngine {
                 self.fire_due();
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_tails_cut_on_character_boundaries() {
+        let log = "€".repeat(3000);
+        let t = super::tail(&log, 4096);
+        assert!(t.len() <= 4096 && t.chars().all(|c| c == '€'));
+        assert_eq!(super::tail("short", 4096), "short");
     }
 }

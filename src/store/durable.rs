@@ -1,13 +1,14 @@
 //! The durable journal: a redb database that one writer thread group-commits, so every
 //! acknowledged write is on disk (fsync'd) and concurrent writers share each fsync.
 
-use super::format::{check_format, damaged, open_database};
+use super::format::{check_format, damaged, open_database, precheck};
 use super::record::{decode_value, encode_value, SecretRecord};
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, RwLock, RwLockReadGuard};
 use tokio::sync::oneshot;
 
 pub(super) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
@@ -42,6 +43,13 @@ pub enum Op {
         key: String,
     },
     Clear,
+    /// A change to `key` that could not be encoded: its group commit fails, so memory is put
+    /// back and the caller gets an error, instead of a damaged record reaching the disk.
+    Invalid {
+        key: String,
+        /// Another service's record rather than a secret.
+        blob: bool,
+    },
 }
 
 /// What a data directory held at start-up.
@@ -71,9 +79,42 @@ impl Ticket {
     }
 }
 
+/// Opens the database: the file in the data directory, or a test's failing backend.
+pub type Opener = Box<dyn Fn() -> Result<Database, String> + Send>;
+
+/// What the disk holds for the keys a failed group commit touched, handed to the store so
+/// that memory can be made to match it.
+pub struct Reverted {
+    /// Secret record keys with the secret as stored (None: not stored).
+    pub secrets: Vec<(String, Option<Secret>)>,
+    /// Other services' record keys with their stored bytes.
+    pub blobs: Vec<(String, Option<Vec<u8>>)>,
+    /// A reset failed: every key must be reloaded, and these are all that is stored.
+    pub everything: Option<Loaded>,
+}
+
+/// Applies a [`Reverted`] to memory; installed by the store.
+pub type Reconciler = Box<dyn Fn(Reverted) + Send>;
+
+/// Whether the database can take writes; shared with the health answer.
+#[derive(Default)]
+pub struct Health {
+    unavailable: AtomicBool,
+}
+
+impl Health {
+    pub fn writable(&self) -> bool {
+        !self.unavailable.load(Ordering::SeqCst)
+    }
+}
+
 pub struct Durable {
     tx: Option<mpsc::Sender<Job>>,
     writer: Option<std::thread::JoinHandle<()>>,
+    /// Held (shared) by everything that changes memory and journals the change; the writer
+    /// holds it exclusively while it puts memory back after a failed commit.
+    gate: Arc<RwLock<()>>,
+    health: Arc<Health>,
 }
 
 impl Drop for Durable {
@@ -92,7 +133,7 @@ pub fn secret_key(ns: &Namespace, name: &str) -> String {
     format!("{}\0{}\0{}", ns.account, ns.region, name)
 }
 
-fn parse_key(key: &str) -> Option<(Namespace, String)> {
+pub fn parse_key(key: &str) -> Option<(Namespace, String)> {
     let mut parts = key.splitn(3, '\0');
     let (account, region, name) = (parts.next()?, parts.next()?, parts.next()?);
     Some((Namespace::new(account, region), name.to_string()))
@@ -113,27 +154,136 @@ impl Durable {
         }
     }
 
-    /// Opens (or creates) the database in `dir` and returns it with every stored secret.
-    pub fn open(dir: &Path) -> Result<(Durable, Loaded), String> {
-        let db = open_database(dir)?;
+    pub fn gate(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// Opens (or creates) the database in `dir` and returns it with every stored secret; the
+    /// file is checked in full before anything is written to it.
+    pub fn open(dir: &Path) -> Result<(Durable, Loaded, Starter), String> {
         let path = dir.join(DB_FILE);
+        let loaded = validate(dir)?;
+        let db = open_database(dir)?;
         check_format(&db, &path)?;
-        let secrets = load(&db, &path)?;
-        let blobs = load_blobs(&db, &path)?;
+        let dir = dir.to_path_buf();
+        let opener: Opener = Box::new(move || open_database(&dir));
+        Ok(Self::start(db, opener, path, loaded))
+    }
+
+    /// Opens the database file `path` through `opener` (which is called again to reopen it
+    /// after a failed commit), as tests do with a backend that fails on demand.
+    pub fn open_with(path: &Path, opener: Opener) -> Result<(Durable, Loaded, Starter), String> {
+        let db = opener()?;
+        check_format(&db, path)?;
+        let loaded = Loaded {
+            secrets: load(&db, path)?,
+            blobs: load_blobs(&db, path)?,
+        };
+        Ok(Self::start(db, opener, path.to_path_buf(), loaded))
+    }
+
+    fn start(
+        db: Database,
+        opener: Opener,
+        path: std::path::PathBuf,
+        loaded: Loaded,
+    ) -> (Durable, Loaded, Starter) {
         let (tx, rx) = mpsc::channel();
-        let writer = std::thread::Builder::new()
-            .name("localemu-writer".into())
-            .spawn(move || writer(db, rx))
-            .map_err(|e| format!("cannot start the database writer: {e}"))?;
+        let gate: Arc<RwLock<()>> = Arc::default();
+        let health: Arc<Health> = Arc::default();
+        let starter = Starter {
+            db,
+            opener,
+            path,
+            rx,
+            gate: gate.clone(),
+            health: health.clone(),
+        };
         let durable = Durable {
             tx: Some(tx),
-            writer: Some(writer),
+            writer: None,
+            gate,
+            health,
         };
-        Ok((durable, Loaded { secrets, blobs }))
+        (durable, loaded, starter)
+    }
+
+    /// Starts the writer thread; `reconcile` puts memory back after a failed commit.
+    pub fn run(&mut self, starter: Starter, reconcile: Reconciler) -> Result<(), String> {
+        let writer = std::thread::Builder::new()
+            .name("localemu-writer".into())
+            .spawn(move || writer(starter, reconcile))
+            .map_err(|e| format!("cannot start the database writer: {e}"))?;
+        self.writer = Some(writer);
+        Ok(())
     }
 }
 
-fn load(db: &Database, path: &Path) -> Result<Vec<(Namespace, Secret)>, String> {
+/// What the writer thread needs, handed over once the store can reconcile.
+pub struct Starter {
+    db: Database,
+    opener: Opener,
+    /// The database file, read back from a copy when it cannot be reopened.
+    path: std::path::PathBuf,
+    rx: mpsc::Receiver<Job>,
+    gate: Arc<RwLock<()>>,
+    health: Arc<Health>,
+}
+
+/// The database file as it is on disk, opened from a copy in memory (recovered there if it
+/// needs it): reading it never writes to the file, so it works on a full or read-only disk.
+fn snapshot(path: &Path) -> Result<Database, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let copy = redb::backends::InMemoryBackend::new();
+    redb::StorageBackend::set_len(&copy, bytes.len() as u64)
+        .and_then(|()| redb::StorageBackend::write(&copy, 0, &bytes))
+        .map_err(|e| e.to_string())?;
+    Database::builder()
+        .create_with_backend(copy)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads the whole file without writing to it: read-only when it opens cleanly, else (it
+/// needs crash recovery) repaired in a copy in memory. A file that will be refused is never
+/// written to.
+fn validate(dir: &Path) -> Result<Loaded, String> {
+    let path = dir.join(DB_FILE);
+    let empty = std::fs::metadata(&path)
+        .map(|m| m.len() == 0)
+        .unwrap_or(true);
+    if empty {
+        return Ok(Loaded {
+            secrets: Vec::new(),
+            blobs: Vec::new(),
+        });
+    }
+    precheck(&path, dir)?;
+    match Database::builder().open_read_only(&path) {
+        Ok(ro) => Ok(Loaded {
+            secrets: load(&ro, &path)?,
+            blobs: load_blobs(&ro, &path)?,
+        }),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
+            "the data directory {} is in use by another LocalEmu process; stop it first or \
+             choose another data directory",
+            dir.display()
+        )),
+        Err(_) => {
+            let db = snapshot(&path).map_err(|e| damaged(&path, e))?;
+            check_format(&db, &path)?;
+            Ok(Loaded {
+                secrets: load(&db, &path)?,
+                blobs: load_blobs(&db, &path)?,
+            })
+        }
+    }
+}
+
+fn load(db: &impl ReadableDatabase, path: &Path) -> Result<Vec<(Namespace, Secret)>, String> {
     let txn = db.begin_read().map_err(|e| damaged(path, e))?;
     let secrets = txn.open_table(SECRETS);
     let values = txn.open_table(VALUES);
@@ -168,7 +318,7 @@ fn load(db: &Database, path: &Path) -> Result<Vec<(Namespace, Secret)>, String> 
     Ok(out)
 }
 
-fn load_blobs(db: &Database, path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
+fn load_blobs(db: &impl ReadableDatabase, path: &Path) -> Result<Vec<(String, Vec<u8>)>, String> {
     let txn = db.begin_read().map_err(|e| damaged(path, e))?;
     let Ok(table) = txn.open_table(BLOBS) else {
         return Ok(Vec::new());
@@ -181,19 +331,123 @@ fn load_blobs(db: &Database, path: &Path) -> Result<Vec<(String, Vec<u8>)>, Stri
     Ok(out)
 }
 
-fn writer(db: Database, rx: mpsc::Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+/// A key whose memory may differ from the disk after a failed commit.
+#[derive(Clone, PartialEq)]
+enum Touched {
+    Secret(String),
+    Blob(String),
+    Everything,
+}
+
+fn touched(op: &Op) -> Touched {
+    match op {
+        Op::Upsert { key, .. } | Op::Remove { key } | Op::Invalid { key, blob: false } => {
+            Touched::Secret(key.clone())
+        }
+        Op::PutBlob { key, .. } | Op::RemoveBlob { key } | Op::Invalid { key, blob: true } => {
+            Touched::Blob(key.clone())
+        }
+        Op::Clear => Touched::Everything,
+    }
+}
+
+/// How long the writer waits between attempts to reopen a database it lost.
+const REOPEN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn writer(starter: Starter, reconcile: Reconciler) {
+    let Starter {
+        db,
+        opener,
+        path,
+        rx,
+        gate,
+        health,
+    } = starter;
+    let mut db = Some(db);
+    // Keys changed in memory by writes that failed, not yet put back from the disk.
+    let mut unreconciled: Vec<Touched> = Vec::new();
+    loop {
+        let first = if db.is_some() {
+            match rx.recv() {
+                Ok(job) => Some(job),
+                Err(_) => break,
+            }
+        } else {
+            match rx.recv_timeout(REOPEN_INTERVAL) {
+                Ok(job) => Some(job),
+                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        };
+        let mut batch: Vec<Job> = first.into_iter().collect();
+        while !batch.is_empty() && batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
         }
-        let ok = match commit(&db, &batch) {
+        let result = match &db {
+            Some(db) => commit(db, &batch).map_err(|e| e.to_string()),
+            None => Err("the database is not open".to_string()),
+        };
+        let ok = match result {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!(error = %e, writes = batch.len(), "database commit failed");
+                if !batch.is_empty() {
+                    tracing::error!(error = %e, writes = batch.len(), "database commit failed");
+                }
+                // No change can reach memory while the gate is held exclusively, so every
+                // change made since the failed ones is in the batch or the queue: they all
+                // fail, and memory is put back to what the disk holds before anyone is
+                // answered.
+                let _exclusive = gate.write().unwrap_or_else(|e| e.into_inner());
+                while let Ok(job) = rx.try_recv() {
+                    batch.push(job);
+                }
+                for job in &batch {
+                    let t = touched(&job.op);
+                    if !unreconciled.contains(&t) {
+                        unreconciled.push(t);
+                    }
+                }
+                // redb refuses every write after an I/O error until it is reopened.
+                drop(db.take());
+                db = match opener() {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot reopen the database yet");
+                        None
+                    }
+                };
+                // Memory is put back even when the database cannot be reopened for writing:
+                // the file is then read from a copy, which needs no write.
+                let reverted = match &db {
+                    _ if unreconciled.is_empty() => Ok(None),
+                    Some(d) => read_back(d, &unreconciled).map(Some),
+                    None => snapshot(&path)
+                        .and_then(|d| read_back(&d, &unreconciled))
+                        .map(Some),
+                };
+                match reverted {
+                    Ok(r) => {
+                        unreconciled.clear();
+                        if let Some(r) = r {
+                            reconcile(r);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read the database back");
+                        db = None;
+                    }
+                }
+                match (&db, health.writable()) {
+                    (Some(_), false) => tracing::info!("the database is writable again"),
+                    (None, true) => tracing::error!(
+                        "the database cannot take writes; refusing them until it can"
+                    ),
+                    _ => {}
+                }
+                health.unavailable.store(db.is_none(), Ordering::SeqCst);
                 false
             }
         };
@@ -203,6 +457,66 @@ fn writer(db: Database, rx: mpsc::Receiver<Job>) {
             }
         }
     }
+}
+
+/// The stored state of every key in `keys`.
+fn read_back(db: &Database, keys: &[Touched]) -> Result<Reverted, String> {
+    let path = Path::new("<database>");
+    if keys.contains(&Touched::Everything) {
+        return Ok(Reverted {
+            secrets: Vec::new(),
+            blobs: Vec::new(),
+            everything: Some(Loaded {
+                secrets: load(db, path)?,
+                blobs: load_blobs(db, path)?,
+            }),
+        });
+    }
+    let txn = db.begin_read().map_err(|e| e.to_string())?;
+    let mut secrets = Vec::new();
+    let mut blobs = Vec::new();
+    for key in keys {
+        match key {
+            Touched::Secret(key) => secrets.push((key.clone(), read_secret(&txn, key)?)),
+            Touched::Blob(key) => {
+                let stored = match txn.open_table(BLOBS) {
+                    Ok(t) => t
+                        .get(key.as_str())
+                        .map_err(|e| e.to_string())?
+                        .map(|v| v.value().to_vec()),
+                    Err(_) => None,
+                };
+                blobs.push((key.clone(), stored));
+            }
+            Touched::Everything => {}
+        }
+    }
+    Ok(Reverted {
+        secrets,
+        blobs,
+        everything: None,
+    })
+}
+
+fn read_secret(txn: &redb::ReadTransaction, key: &str) -> Result<Option<Secret>, String> {
+    let (Ok(secrets), Ok(values)) = (txn.open_table(SECRETS), txn.open_table(VALUES)) else {
+        return Ok(None);
+    };
+    let Some(raw) = secrets.get(key).map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    let record: SecretRecord = serde_json::from_slice(raw.value()).map_err(|e| e.to_string())?;
+    let mut missing = false;
+    let secret = record.into_secret(|id| {
+        let raw = values.get(format!("{key}\0{id}").as_str()).ok().flatten();
+        let value = raw.and_then(|r| decode_value(r.value()));
+        missing |= value.is_none();
+        value
+    });
+    if missing {
+        return Err(format!("a value of {key:?} is missing"));
+    }
+    Ok(Some(secret))
 }
 
 fn commit(db: &Database, batch: &[Job]) -> Result<(), redb::Error> {
@@ -224,6 +538,11 @@ fn commit(db: &Database, batch: &[Job]) -> Result<(), redb::Error> {
                 Op::Clear => {
                     blobs.retain(|_, _| false)?;
                     apply(&job.op, &mut secrets, &mut values)?;
+                }
+                Op::Invalid { key, .. } => {
+                    return Err(redb::Error::Io(std::io::Error::other(format!(
+                        "the record of {key:?} could not be encoded"
+                    ))));
                 }
                 op => apply(op, &mut secrets, &mut values)?,
             }
@@ -269,7 +588,7 @@ fn apply(
             secrets.retain(|_, _| false)?;
             values.retain(|_, _| false)?;
         }
-        Op::PutBlob { .. } | Op::RemoveBlob { .. } => {}
+        Op::PutBlob { .. } | Op::RemoveBlob { .. } | Op::Invalid { .. } => {}
     }
     Ok(())
 }
@@ -277,7 +596,14 @@ fn apply(
 /// Builds the journal entry for a secret after a change; `new_values` names the versions
 /// whose value rows must be (re)written.
 pub fn upsert(ns: &Namespace, s: &Secret, new_values: &[&str], replace: bool) -> Op {
-    let record = serde_json::to_vec(&SecretRecord::of(s)).unwrap_or_default();
+    let key = secret_key(ns, &s.name);
+    let record = match serde_json::to_vec(&SecretRecord::of(s)) {
+        Ok(record) => record,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode a secret's record");
+            return Op::Invalid { key, blob: false };
+        }
+    };
     let values = s
         .versions
         .iter()
@@ -295,7 +621,7 @@ pub fn upsert(ns: &Namespace, s: &Secret, new_values: &[&str], replace: bool) ->
         .map(|v| v.id.clone())
         .collect();
     Op::Upsert {
-        key: secret_key(ns, &s.name),
+        key,
         record,
         values,
         keep,

@@ -40,7 +40,6 @@ pub(super) fn open_database(dir: &Path) -> Result<Database, String> {
         .open(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     restrict(&path, 0o600)?;
-    precheck(&path, dir)?;
     Database::builder().create(&path).map_err(|e| match e {
         DatabaseError::DatabaseAlreadyOpen => in_use(dir),
         DatabaseError::UpgradeRequired(v) => format!(
@@ -62,7 +61,7 @@ fn in_use(dir: &Path) -> String {
 /// Reads the format version without writing, so a file that will be refused is not touched.
 /// A file that needs crash recovery cannot be opened read-only; the writable open repairs
 /// it and the version is checked after.
-fn precheck(path: &Path, dir: &Path) -> Result<(), String> {
+pub(super) fn precheck(path: &Path, dir: &Path) -> Result<(), String> {
     let empty = std::fs::metadata(path)
         .map(|m| m.len() == 0)
         .unwrap_or(true);

@@ -14,12 +14,12 @@ pub mod transfer;
 use crate::clock::Millis;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
-use durable::{secret_key, Durable, Op, Ticket};
+use durable::{parse_key, secret_key, Durable, Op, Opener, Reverted, Ticket};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 
 /// One stored secret behind its own lock.
 pub struct SecretCell {
@@ -182,6 +182,34 @@ impl NamespaceStore {
         })
     }
 
+    /// Replaces what memory holds under `name` with `stored` (None: nothing), without
+    /// journaling: used only to make memory match the disk.
+    fn put_back(&self, name: &str, stored: Option<Secret>) {
+        let mut index = self.write();
+        let current = index.by_name.get(name).cloned();
+        if let Some(cell) = &current {
+            let created = cell.read().created;
+            index.by_created.remove(&(created, name.to_string()));
+            index.by_name.remove(name);
+        }
+        match (current, stored) {
+            (Some(cell), Some(secret)) => {
+                *cell.write() = secret;
+                cell.removed.store(false, Ordering::SeqCst);
+                Self::index_cell(&mut index, &cell);
+            }
+            (Some(cell), None) => {
+                let _guard = cell.write();
+                cell.removed.store(true, Ordering::SeqCst);
+            }
+            (None, Some(secret)) => {
+                let cell = Arc::new(SecretCell::new(secret));
+                Self::index_cell(&mut index, &cell);
+            }
+            (None, None) => {}
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.read().by_name.len()
     }
@@ -241,13 +269,23 @@ fn walk<K: Ord>(
     }
 }
 
+type Namespaces = RwLock<HashMap<Namespace, Arc<NamespaceStore>>>;
+
+/// Called with a record key of another service and what the disk holds for it, after a
+/// failed commit, so that service can put its memory back.
+pub type BlobReverter = Box<dyn Fn(&str, Option<Vec<u8>>) + Send + Sync>;
+
+/// Held while a change is made in memory and journaled; see [`Store::gate`].
+pub type Gate<'a> = Option<RwLockReadGuard<'a, ()>>;
+
 /// Every namespace LocalEmu has seen.
 #[derive(Default)]
 pub struct Store {
     journal: Option<Arc<Durable>>,
-    namespaces: RwLock<HashMap<Namespace, Arc<NamespaceStore>>>,
+    namespaces: Arc<Namespaces>,
     /// Other services' records found at start-up, handed out once.
-    loaded_blobs: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    loaded_blobs: Mutex<Vec<(String, Vec<u8>)>>,
+    blob_reverter: Arc<Mutex<Option<BlobReverter>>>,
 }
 
 impl Store {
@@ -258,11 +296,45 @@ impl Store {
 
     /// State journaled to the database in `dir`, restored from it first.
     pub fn open(dir: &Path) -> Result<Store, String> {
-        let (journal, loaded) = Durable::open(dir)?;
+        let (journal, loaded, starter) = Durable::open(dir)?;
+        Self::journaled(journal, loaded, starter)
+    }
+
+    /// Like [`Store::open`] over the database `opener` opens; tests give it a backend that
+    /// fails on demand.
+    pub fn open_with(file: &Path, opener: Opener) -> Result<Store, String> {
+        let (journal, loaded, starter) = Durable::open_with(file, opener)?;
+        Self::journaled(journal, loaded, starter)
+    }
+
+    /// An existing data directory's state; refuses a directory that holds no database.
+    pub fn open_existing(dir: &Path) -> Result<Store, String> {
+        let file = dir.join(durable::DB_FILE);
+        if !file.is_file() {
+            return Err(format!(
+                "{} holds no LocalEmu database ({} does not exist)",
+                dir.display(),
+                file.display()
+            ));
+        }
+        Self::open(dir)
+    }
+
+    fn journaled(
+        mut journal: Durable,
+        loaded: durable::Loaded,
+        starter: durable::Starter,
+    ) -> Result<Store, String> {
+        let namespaces: Arc<Namespaces> = Arc::default();
+        let blob_reverter: Arc<Mutex<Option<BlobReverter>>> = Arc::default();
+        // Weak: the writer thread must not keep the store (and so itself) alive.
+        let (weak_ns, weak_blobs) = (Arc::downgrade(&namespaces), Arc::downgrade(&blob_reverter));
+        journal.run(starter, Box::new(move |r| revert(&weak_ns, &weak_blobs, r)))?;
         let store = Store {
             journal: Some(Arc::new(journal)),
-            namespaces: RwLock::default(),
-            loaded_blobs: std::sync::Mutex::new(loaded.blobs),
+            namespaces,
+            loaded_blobs: Mutex::new(loaded.blobs),
+            blob_reverter,
         };
         for (ns, secret) in loaded.secrets {
             let ns = store.namespace_or_create(&ns);
@@ -270,6 +342,24 @@ impl Store {
             NamespaceStore::index_cell(&mut ns.write(), &cell);
         }
         Ok(store)
+    }
+
+    /// Taken (shared) around every change to memory that is journaled, from before the
+    /// change until it is submitted. A failed commit takes it exclusively to put memory back
+    /// to what the disk holds, so no change can slip in between. Never take it twice on one
+    /// thread, nor after a namespace or secret lock.
+    pub fn gate(&self) -> Gate<'_> {
+        self.journal.as_ref().map(|j| j.gate())
+    }
+
+    /// False once the database failed and could not be reopened: writes are refused.
+    pub fn writable(&self) -> bool {
+        self.journal.as_ref().is_none_or(|j| j.health().writable())
+    }
+
+    /// Lets another service put its records back after a failed commit.
+    pub fn on_blob_reverted(&self, f: BlobReverter) {
+        *self.blob_reverter.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
     }
 
     pub fn is_durable(&self) -> bool {
@@ -288,14 +378,25 @@ impl Store {
         })
     }
 
+    /// Fails the journal entry of another service's record that could not be encoded, so the
+    /// change is undone like any failed write.
+    pub fn invalid(&self, key: &str) -> Ticket {
+        match &self.journal {
+            Some(journal) => journal.submit(Op::Invalid {
+                key: key.to_string(),
+                blob: true,
+            }),
+            None => Ticket::ready(),
+        }
+    }
+
     /// The records of other services found at start-up; empty after the first call.
     pub fn take_loaded_blobs(&self) -> Vec<(String, Vec<u8>)> {
         std::mem::take(&mut *self.loaded_blobs.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub fn namespace(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
-        let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
-        map.get(ns).cloned()
+        namespace_of(&self.namespaces, ns)
     }
 
     pub fn namespace_or_create(&self, ns: &Namespace) -> Arc<NamespaceStore> {
@@ -319,6 +420,7 @@ impl Store {
         let mut purged = 0;
         for (_, ns) in self.namespaces() {
             for cell in ns.all() {
+                let _gate = self.gate();
                 if cell.read().is_purged(now) {
                     ns.remove(&cell);
                     purged += 1;
@@ -338,6 +440,61 @@ impl Store {
         match &self.journal {
             Some(j) => j.submit(Op::Clear),
             None => Ticket::ready(),
+        }
+    }
+}
+
+fn namespace_of(map: &Namespaces, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
+    let map = map.read().unwrap_or_else(|e| e.into_inner());
+    map.get(ns).cloned()
+}
+
+/// Makes memory match the disk after a failed commit; runs on the writer thread while it
+/// holds the gate exclusively.
+fn revert(
+    namespaces: &Weak<Namespaces>,
+    blobs: &Weak<Mutex<Option<BlobReverter>>>,
+    reverted: Reverted,
+) {
+    let Some(namespaces) = namespaces.upgrade() else {
+        return;
+    };
+    let mut secrets = reverted.secrets;
+    let mut blob_rows = reverted.blobs;
+    if let Some(all) = reverted.everything {
+        // A reset failed: every secret in memory or on disk is put back as stored.
+        let map = namespaces.read().unwrap_or_else(|e| e.into_inner());
+        let mut on_disk: HashMap<String, Secret> = all
+            .secrets
+            .into_iter()
+            .map(|(ns, s)| (secret_key(&ns, &s.name), s))
+            .collect();
+        for (ns, space) in map.iter() {
+            for cell in space.all() {
+                let key = secret_key(ns, &cell.read().name);
+                let stored = on_disk.remove(&key);
+                secrets.push((key, stored));
+            }
+        }
+        drop(map);
+        secrets.extend(on_disk.into_iter().map(|(k, s)| (k, Some(s))));
+        blob_rows = all.blobs.into_iter().map(|(k, v)| (k, Some(v))).collect();
+    }
+    for (key, stored) in secrets {
+        let Some((ns, name)) = parse_key(&key) else {
+            continue;
+        };
+        let Some(space) = namespace_of(&namespaces, &ns) else {
+            tracing::error!(%key, "cannot put back a secret of an unknown namespace");
+            continue;
+        };
+        space.put_back(&name, stored);
+    }
+    if let Some(blobs) = blobs.upgrade() {
+        if let Some(f) = blobs.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            for (key, stored) in blob_rows {
+                f(&key, stored);
+            }
         }
     }
 }

@@ -47,7 +47,7 @@ pub enum ExportedValue {
 }
 
 pub async fn export(dir: &Path, file: &Path) -> Result<String, String> {
-    let store = Store::open(dir)?;
+    let store = Store::open_existing(dir)?;
     let mut secrets = Vec::new();
     for (ns, space) in store.namespaces() {
         for cell in space.all() {
@@ -101,12 +101,20 @@ fn write_private(file: &Path, bytes: &[u8]) -> Result<(), String> {
     let mut f = options
         .open(file)
         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    // The mode above applies only to a new file; an existing one is made private too,
+    // before any secret is written to it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot make {} private: {e}", file.display()))?;
+    }
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
-pub async fn import(dir: &Path, file: &Path) -> Result<String, String> {
+pub async fn import(dir: &Path, file: &Path, create: bool) -> Result<String, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let doc: StateDocument = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a LocalEmu state document: {e}", file.display()))?;
@@ -116,7 +124,11 @@ pub async fn import(dir: &Path, file: &Path) -> Result<String, String> {
             file.display()
         ));
     }
-    let store = Store::open(dir)?;
+    let store = if create {
+        Store::open(dir)?
+    } else {
+        Store::open_existing(dir).map_err(|e| format!("{e}; pass --create to make one"))?
+    };
     if !store.reset().durable().await {
         return Err("cannot clear the data directory".into());
     }

@@ -107,6 +107,31 @@ async fn a_damaged_file_stops_start_up_and_is_left_untouched() {
 }
 
 #[tokio::test]
+async fn a_database_damaged_in_the_middle_is_refused_without_a_write() {
+    use sha2::{Digest, Sha256};
+    let dir = temp_dir("bin-mid-damage");
+    let emu = Emu::start(&dir);
+    let c = emu.client();
+    let value = "v".repeat(1000);
+    for i in 0..300 {
+        create(&c, &format!("damaged/{i}"), &value).await;
+    }
+    emu.kill();
+    let file = dir.join("localemu.redb");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let middle = bytes.len() / 2;
+    for b in &mut bytes[middle..middle + 1024] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&file, &bytes).unwrap();
+    let before = Sha256::digest(&bytes);
+    let text = start_fails(&dir);
+    assert!(text.contains("left it untouched"), "{text}");
+    let after = Sha256::digest(std::fs::read(&file).unwrap());
+    assert_eq!(before, after, "the refused file was written to");
+}
+
+#[tokio::test]
 async fn a_newer_format_stops_start_up() {
     let dir = temp_dir("bin-newer");
     let emu = Emu::start(&dir);
@@ -170,8 +195,31 @@ async fn export_and_import_move_state() {
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(doc["format"], "localemu-state");
 
+    // An existing world-readable file is made private before any secret is written to it.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let loose = source.with_extension("loose.json");
+        std::fs::write(&loose, "{}").unwrap();
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (ok, text) = run(&["state", "export", loose.to_str().unwrap()], &source);
+        assert!(ok, "{text}");
+        let mode = std::fs::metadata(&loose).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // A data directory with no database (a typo) is refused, and nothing is created.
+    let typo = source.with_extension("typo");
+    let (ok, text) = run(&["state", "export", file.to_str().unwrap()], &typo);
+    assert!(!ok && text.contains("holds no LocalEmu database"), "{text}");
+    assert!(!typo.exists());
+
     let target = temp_dir("bin-import");
     let (ok, text) = run(&["state", "import", file.to_str().unwrap()], &target);
+    assert!(!ok && text.contains("holds no LocalEmu database"), "{text}");
+    assert!(!target.join("localemu.redb").exists());
+    let (ok, text) = run(
+        &["state", "import", "--create", file.to_str().unwrap()],
+        &target,
+    );
     assert!(ok && text.contains("imported 2 secrets"), "{text}");
     let emu = Emu::start(&target);
     let c = emu.client();

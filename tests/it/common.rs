@@ -199,6 +199,11 @@ pub struct PersistentServer {
 impl PersistentServer {
     pub async fn start(dir: &std::path::Path, clock: Arc<ManualClock>) -> PersistentServer {
         let store = Store::open(dir).expect("open the data directory");
+        Self::with_store(store, clock).await
+    }
+
+    /// A server over `store`, however it was opened.
+    pub async fn with_store(store: Store, clock: Arc<ManualClock>) -> PersistentServer {
         let deps = Deps {
             clock,
             ids: Arc::new(RandomIds),

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crash;
 mod deletion;
+mod durability;
 mod lambda;
 mod lifecycle;
 mod listing;

@@ -1,0 +1,275 @@
+//! When the disk fails: a storage backend that fails on demand under a real server. A write
+//! is acknowledged only once it is on disk; a failed one answers InternalServiceError and
+//! leaves memory as the disk has it; writes work again once the disk does.
+
+use crate::common::*;
+use localemu::clock::ManualClock;
+use localemu::store::Store;
+use redb::StorageBackend;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A file whose writes fail while `fail` is set, as on a full disk or a dying drive.
+#[derive(Debug)]
+struct Flaky {
+    inner: redb::backends::FileBackend,
+    fail: Arc<AtomicBool>,
+}
+
+impl Flaky {
+    fn check(&self) -> std::io::Result<()> {
+        if self.fail.load(Ordering::SeqCst) {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        Ok(())
+    }
+}
+
+impl StorageBackend for Flaky {
+    fn len(&self) -> std::io::Result<u64> {
+        self.inner.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        self.inner.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.check()?;
+        self.inner.set_len(len)
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.check()?;
+        self.inner.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.check()?;
+        self.inner.write(offset, data)
+    }
+    fn close(&self) -> std::io::Result<()> {
+        self.inner.close()
+    }
+}
+
+struct Disk {
+    dir: PathBuf,
+    fail: Arc<AtomicBool>,
+}
+
+impl Disk {
+    fn new(prefix: &str) -> Disk {
+        let dir = temp_dir(prefix);
+        std::fs::create_dir_all(&dir).unwrap();
+        Disk {
+            dir,
+            fail: Arc::default(),
+        }
+    }
+
+    fn store(&self) -> Store {
+        let (path, fail) = (self.dir.join("localemu.redb"), self.fail.clone());
+        let file = path.clone();
+        Store::open_with(&file, Box::new(move || open_flaky(&path, &fail))).unwrap()
+    }
+
+    fn fail(&self, on: bool) {
+        self.fail.store(on, Ordering::SeqCst);
+    }
+}
+
+fn open_flaky(path: &Path, fail: &Arc<AtomicBool>) -> Result<redb::Database, String> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| e.to_string())?;
+    let backend = Flaky {
+        inner: redb::backends::FileBackend::new(file).map_err(|e| e.to_string())?,
+        fail: fail.clone(),
+    };
+    redb::Database::builder()
+        .create_with_backend(backend)
+        .map_err(|e| e.to_string())
+}
+
+async fn server(disk: &Disk) -> PersistentServer {
+    PersistentServer::with_store(disk.store(), Arc::new(ManualClock::new(START))).await
+}
+
+async fn health(addr: std::net::SocketAddr) -> RawResponse {
+    raw(addr, "GET", "/_awsemu/health", &[], Vec::new()).await
+}
+
+#[tokio::test]
+async fn a_failed_first_write_is_not_acknowledged_and_not_kept() {
+    let disk = Disk::new("disk-first");
+    let emu = server(&disk).await;
+    let c = emu.client();
+    disk.fail(true);
+    let token = token();
+    let attempt = c
+        .create_secret()
+        .name("lost")
+        .secret_string("v1")
+        .client_request_token(&token)
+        .send()
+        .await;
+    assert_eq!(err(attempt).0, "InternalServiceError");
+    // Memory is what the disk holds: the secret does not exist.
+    let (code, _) = err(c.describe_secret().secret_id("lost").send().await);
+    assert_eq!(code, "ResourceNotFoundException");
+    // While the disk still fails, the database cannot be reopened: health says so, and
+    // writes are refused before they touch memory.
+    let h = health(emu.addr).await;
+    assert_eq!(h.status, 503, "{:?}", h.json);
+    assert_eq!(h.json["storage"], "unavailable");
+    let (code, message) = err(c
+        .create_secret()
+        .name("other")
+        .secret_string("x")
+        .send()
+        .await);
+    assert_eq!(code, "InternalServiceError");
+    assert!(
+        message.contains("cannot write to its database"),
+        "{message}"
+    );
+
+    // Space comes back: the writer reopens the database by itself.
+    disk.fail(false);
+    for _ in 0..50 {
+        if health(emu.addr).await.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(health(emu.addr).await.json["storage"], "writable");
+    // The retry with the same token is a new attempt, and is really stored.
+    c.create_secret()
+        .name("lost")
+        .secret_string("v1")
+        .client_request_token(&token)
+        .send()
+        .await
+        .unwrap();
+    emu.stop().await;
+    let emu = server(&disk).await;
+    assert_eq!(current_value(&emu.client(), "lost").await, "v1");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_update_leaves_the_old_value_in_memory_and_on_disk() {
+    let disk = Disk::new("disk-update");
+    let emu = server(&disk).await;
+    let c = emu.client();
+    create(&c, "kept", "old").await;
+    disk.fail(true);
+    let put = c
+        .put_secret_value()
+        .secret_id("kept")
+        .secret_string("new")
+        .send()
+        .await;
+    assert_eq!(err(put).0, "InternalServiceError");
+    assert_eq!(current_value(&c, "kept").await, "old");
+    let versions = c
+        .list_secret_version_ids()
+        .secret_id("kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(versions.versions().len(), 1);
+    disk.fail(false);
+    for _ in 0..50 {
+        if health(emu.addr).await.status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    c.put_secret_value()
+        .secret_id("kept")
+        .secret_string("newer")
+        .send()
+        .await
+        .unwrap();
+    emu.stop().await;
+    let emu = server(&disk).await;
+    let c = emu.client();
+    assert_eq!(current_value(&c, "kept").await, "newer");
+    let previous = c
+        .get_secret_value()
+        .secret_id("kept")
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(previous.secret_string(), Some("old"));
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_failure_in_the_middle_of_32_concurrent_writers_loses_no_acknowledged_write() {
+    let disk = Disk::new("disk-group");
+    let emu = server(&disk).await;
+    let addr = emu.addr;
+    let fail = disk.fail.clone();
+    let mut writers = Vec::new();
+    for w in 0..32 {
+        writers.push(tokio::spawn(async move {
+            let c = client_for(addr, "test", REGION);
+            let mut acked = Vec::new();
+            let mut refused = Vec::new();
+            for i in 0..40 {
+                let name = format!("group/{w}/{i}");
+                match c
+                    .create_secret()
+                    .name(&name)
+                    .secret_string("v")
+                    .send()
+                    .await
+                {
+                    Ok(_) => acked.push(name),
+                    Err(e) => {
+                        use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+                        assert_eq!(e.code(), Some("InternalServiceError"), "{e:?}");
+                        refused.push(name);
+                    }
+                }
+            }
+            (acked, refused)
+        }));
+    }
+    // Let the writers get going, then fail the disk for a moment while they run.
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    fail.store(true, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    fail.store(false, Ordering::SeqCst);
+    let mut acked = Vec::new();
+    let mut refused = Vec::new();
+    for w in writers {
+        let (a, r) = w.await.unwrap();
+        acked.extend(a);
+        refused.extend(r);
+    }
+    assert!(!refused.is_empty(), "the failure hit no write");
+    assert!(!acked.is_empty());
+    // Refused writes are not in memory either.
+    let c = emu.client();
+    for name in refused.iter().take(50) {
+        let (code, _) = err(c.describe_secret().secret_id(name).send().await);
+        assert_eq!(code, "ResourceNotFoundException", "{name} is in memory");
+    }
+    emu.stop().await;
+    let emu = server(&disk).await;
+    let c = emu.client();
+    for name in &acked {
+        assert_eq!(current_value(&c, name).await, "v", "{name} was lost");
+    }
+    for name in refused.iter().take(50) {
+        let (code, _) = err(c.describe_secret().secret_id(name).send().await);
+        assert_eq!(code, "ResourceNotFoundException", "{name} is on disk");
+    }
+    emu.stop().await;
+}
