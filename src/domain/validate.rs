@@ -72,6 +72,14 @@ impl Violations {
         }
     }
 
+    /// A pattern on a sensitive value: reported without the value.
+    pub fn sensitive_pattern(&mut self, member: &str, pattern: &str, ok: bool) {
+        if !ok {
+            let rule = format!("Member must satisfy regular expression pattern: {pattern}");
+            self.push(member, None, rule);
+        }
+    }
+
     pub fn pattern(&mut self, member: &str, value: &str, pattern: &str, ok: bool) {
         if !ok {
             let rule = format!("Member must satisfy regular expression pattern: {pattern}");

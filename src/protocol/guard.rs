@@ -110,7 +110,7 @@ fn refuse(message: String) -> Response {
 
 /// Why a request must be refused, if it must.
 pub fn check(allowed: &AllowedHosts, headers: &axum::http::HeaderMap) -> Option<String> {
-    if let Some(host) = headers.get(header::HOST) {
+    for host in headers.get_all(header::HOST) {
         let text = String::from_utf8_lossy(host.as_bytes());
         if !allowed.permits(&text) {
             return Some(format!(

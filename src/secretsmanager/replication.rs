@@ -286,6 +286,11 @@ impl SecretsManager {
         let mut v = Violations::new();
         let regions = input.remove_replica_regions.unwrap_or_default();
         v.list_len("removeReplicaRegions", Some(regions.len()), 1, usize::MAX);
+        for (i, region) in regions.iter().enumerate() {
+            let m = format!("removeReplicaRegions.{}.member", i + 1);
+            v.length(&m, Some(region), 1, 128);
+            v.pattern(&m, region, REGION_PATTERN, region_ok(region));
+        }
         v.finish()?;
         let id = check_secret_id_member(input.secret_id.as_deref())?;
         let found = self.find(caller, &id)?;

@@ -74,6 +74,17 @@ pub struct RotateSecretInput {
     pub rotation_lambda_arn: Option<String>,
     pub rotation_rules: Option<WireRotationRules>,
     pub rotate_immediately: Option<bool>,
+    /// For managed external secrets, which LocalEmu does not run; checked against the model
+    /// only.
+    pub external_secret_rotation_metadata: Option<Vec<MetadataItem>>,
+    pub external_secret_rotation_role_arn: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetadataItem {
+    pub key: Option<String>,
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -124,13 +135,48 @@ fn validate(input: &RotateSecretInput) -> Result<()> {
             1000,
         );
         v.length("rotationRules.duration", r.duration.as_deref(), 2, 3);
+        if let Some(d) = r.duration.as_deref() {
+            // The model's patterns are not anchored: a match anywhere in the value will do.
+            let ok = d
+                .as_bytes()
+                .windows(2)
+                .any(|w| w[0].is_ascii_digit() && w[1] == b'h');
+            v.pattern("rotationRules.duration", d, "[0-9]+h", ok);
+        }
         v.length(
             "rotationRules.scheduleExpression",
             r.schedule_expression.as_deref(),
             1,
             256,
         );
+        if let Some(e) = r.schedule_expression.as_deref() {
+            let ok = e
+                .bytes()
+                .any(|b| b.is_ascii_alphanumeric() || b"()#?*-/, ".contains(&b));
+            v.pattern(
+                "rotationRules.scheduleExpression",
+                e,
+                "[0-9A-Za-z\\(\\)#\\?\\*\\-\\/, ]+",
+                ok,
+            );
+        }
     }
+    for (i, item) in input
+        .external_secret_rotation_metadata
+        .iter()
+        .flatten()
+        .enumerate()
+    {
+        let m = format!("externalSecretRotationMetadata.{}.member", i + 1);
+        v.length(&format!("{m}.key"), item.key.as_deref(), 1, 256);
+        v.length(&format!("{m}.value"), item.value.as_deref(), 1, 2048);
+    }
+    v.length(
+        "externalSecretRotationRoleArn",
+        input.external_secret_rotation_role_arn.as_deref(),
+        20,
+        2048,
+    );
     v.finish()
 }
 

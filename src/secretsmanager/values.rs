@@ -213,7 +213,12 @@ impl SecretsManager {
         for (i, st) in stages.unwrap_or_default().iter().enumerate() {
             v.length(&format!("versionStages.{}.member", i + 1), Some(st), 1, 256);
         }
-        v.length("rotationToken", input.rotation_token.as_deref(), 36, 256);
+        if let Some(t) = input.rotation_token.as_deref() {
+            // Sensitive in the model: its length and pattern are checked, never echoed.
+            v.sensitive_bytes("rotationToken", Some(t.chars().count()), 36, 256);
+            let ok = !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            v.sensitive_pattern("rotationToken", "^[a-zA-Z0-9\\-]+$", ok);
+        }
         v.finish()?;
         let id = input.secret_id.unwrap_or_default();
         check_secret_id(&id)?;

@@ -27,7 +27,12 @@ pub struct TestServer {
 impl TestServer {
     /// A server of its own, for tests that move its clock.
     pub async fn isolated() -> TestServer {
-        let (server, clock) = bind().await;
+        Self::configured(Config::default()).await
+    }
+
+    /// A server of its own with settings other than the defaults (its port is ephemeral).
+    pub async fn configured(config: Config) -> TestServer {
+        let (server, clock) = bind_with(config).await;
         let addr = server.local_addr().unwrap();
         tokio::spawn(server.run(std::future::pending()));
         TestServer { addr, clock }
@@ -43,16 +48,17 @@ impl TestServer {
 }
 
 async fn bind() -> (Server, Arc<ManualClock>) {
+    bind_with(Config::default()).await
+}
+
+async fn bind_with(config: Config) -> (Server, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(START));
     let deps = Deps {
         clock: clock.clone(),
         ids: Arc::new(RandomIds),
         store: Arc::new(Store::new()),
     };
-    let config = Config {
-        port: 0,
-        ..Config::default()
-    };
+    let config = Config { port: 0, ..config };
     (Server::bind(&config, deps).await.unwrap(), clock)
 }
 
@@ -157,10 +163,10 @@ pub async fn raw(
     let io = hyper_util::rt::TokioIo::new(stream);
     let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
     tokio::spawn(conn);
-    let mut req = hyper::Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", addr.to_string());
+    let mut req = hyper::Request::builder().method(method).uri(path);
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req = req.header("host", addr.to_string());
+    }
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
