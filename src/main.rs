@@ -246,12 +246,15 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
-    match cli.command {
+    let code = match cli.command {
         Command::Start(args) => runtime.block_on(start(args)),
         Command::State(command) => runtime.block_on(state(command)),
         Command::Clock(command) => runtime.block_on(clock(command)),
         Command::Rotations(e) => {
             runtime.block_on(admin(&e.endpoint_url, "/_awsemu/rotations", None))
         }
-    }
+    };
+    // Work still running on blocking threads (unpacking code) must not hold up the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    code
 }

@@ -201,7 +201,8 @@ impl Server {
 
 fn spawn_purger(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(IDLE_CHECK_INTERVAL);
+        let every = IDLE_CHECK_INTERVAL.min(state.lambda.idle_limit() / 2);
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
         let mut last_purge = std::time::Instant::now();
         loop {
             tick.tick().await;

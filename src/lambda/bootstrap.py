@@ -5,6 +5,7 @@ import os
 import sys
 import time
 import traceback
+import urllib.error
 import urllib.request
 
 BASE = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
@@ -12,7 +13,12 @@ BASE = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
 
 def post(path, body, headers):
     req = urllib.request.Request(BASE + path, data=body, method="POST", headers=headers)
-    urllib.request.urlopen(req).read()
+    try:
+        urllib.request.urlopen(req).read()
+    except urllib.error.HTTPError as e:
+        # Refused (a response over the size limit): the invocation has already failed, and
+        # the runtime goes on to the next one, as AWS's runtime clients do.
+        e.read()
 
 
 def fail_init(kind, message):

@@ -114,8 +114,7 @@ impl Lambda {
         check_limits(&mut v, input.timeout, input.memory_size);
         v.finish()?;
         let name = input.function_name.unwrap_or_default();
-        let (ns, name) = super::parse_function_id(caller, &name)
-            .ok_or_else(|| invalid(format!("Invalid function name: {name}")))?;
+        let (ns, name) = super::check_function_name(caller, &name)?;
         if input.package_type.as_deref().is_some_and(|p| p != "Zip") {
             return Err(invalid("LocalEmu runs Zip functions only."));
         }

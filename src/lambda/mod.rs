@@ -219,6 +219,21 @@ pub fn parse_function_id(caller: &Namespace, id: &str) -> Option<(Namespace, Str
     ok.then(|| (ns, name.to_string()))
 }
 
+/// The model's pattern for FunctionName.
+const FUNCTION_NAME_PATTERN: &str = "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?";
+
+/// Parses a FunctionName, refusing one that does not match the model's pattern (or names an
+/// account or region that cannot be one) before it is used for anything.
+pub fn check_function_name(caller: &Namespace, id: &str) -> Result<(Namespace, String)> {
+    parse_function_id(caller, id).ok_or_else(|| {
+        let mut v = crate::domain::validate::Violations::new();
+        v.pattern("functionName", id, FUNCTION_NAME_PATTERN, false);
+        v.finish()
+            .err()
+            .unwrap_or_else(|| Error::validation("Invalid function name."))
+    })
+}
+
 impl Lambda {
     /// A Lambda service keeping code and runtime files under `work_dir`.
     pub fn new(
@@ -394,6 +409,11 @@ impl Lambda {
         Ok(())
     }
 
+    /// How long an environment may stay idle.
+    pub fn idle_limit(&self) -> Duration {
+        self.limits.idle
+    }
+
     /// Stops environments idle for longer than the configured limit.
     pub fn retire_idle(&self) {
         let functions: Vec<Arc<Function>> = self
@@ -450,7 +470,7 @@ impl Lambda {
 
     /// Looks a function up by any form of FunctionName.
     pub fn find(&self, caller: &Namespace, id: &str) -> Result<Arc<Function>> {
-        let (ns, name) = parse_function_id(caller, id).ok_or_else(|| not_found(caller, id))?;
+        let (ns, name) = check_function_name(caller, id)?;
         let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
         map.get(&(ns.clone(), name.clone()))
             .cloned()

@@ -277,3 +277,40 @@ async fn sigterm_stops_cleanly() {
     assert_eq!(current_value(&emu.client(), "survivor").await, "v");
     emu.kill();
 }
+
+#[tokio::test]
+async fn shutdown_is_quick_whatever_clients_and_functions_do() {
+    use tokio::io::AsyncWriteExt;
+    let dir = temp_dir("bin-term-busy");
+    let mut emu = Emu::start(&dir);
+    let l = lambda_client(emu.addr);
+    let code: &[(&str, &[u8], u32)] = &[(
+        "app.py",
+        b"import time\ndef handler(e, c):\n    time.sleep(120)\n",
+        0o644,
+    )];
+    create_function(&l, "sleeper", "python3.12", "app.handler", code, &[], 300).await;
+    // A function busy for two minutes, and a client that never finishes its request.
+    let busy = tokio::spawn(async move { l.invoke().function_name("sleeper").send().await });
+    let mut stalled = tokio::net::TcpStream::connect(emu.addr).await.unwrap();
+    stalled
+        .write_all(b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let started = std::time::Instant::now();
+    let pid = emu.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = emu.child.wait().unwrap();
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "shutdown took {took:?}"
+    );
+    let _ = busy.await;
+}

@@ -9,6 +9,7 @@ mod crash;
 mod deletion;
 mod durability;
 mod lambda;
+mod lambda_limits;
 mod lifecycle;
 mod limits;
 mod listing;

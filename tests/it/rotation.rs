@@ -190,6 +190,23 @@ async fn a_python_rotation_runs_all_four_steps() {
 }
 
 #[tokio::test]
+async fn non_ascii_output_is_logged_and_the_secret_released() {
+    let server = TestServer::isolated().await;
+    let c = server.client();
+    let function =
+        rotation_function(server.addr, &[("PRINT", "€"), ("PRINT_TIMES", "3000")], 10).await;
+    create(&c, "rot/euro", "initial").await;
+    let v2 = rotate(&c, "rot/euro", Some(&function), Some(7)).await;
+    let record = outcome(server.addr, &v2).await;
+    assert_eq!(record["outcome"], "Succeeded", "{record}");
+    let tail = record["log_tail"].as_str().unwrap();
+    assert!(tail.contains("€€€") && tail.len() <= 4096, "{tail}");
+    // Not stuck as running: the next rotation starts and finishes too.
+    let v3 = rotate(&c, "rot/euro", None, None).await;
+    assert_eq!(outcome(server.addr, &v3).await["outcome"], "Succeeded");
+}
+
+#[tokio::test]
 async fn a_failing_step_leaves_the_rotation_pending_and_blocks_the_next_one() {
     let server = TestServer::isolated().await;
     let c = server.client();
