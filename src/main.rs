@@ -1,5 +1,12 @@
 //! The `awsemu` command line: `awsemu start` runs the emulator; `awsemu state` moves state.
 
+// A panic in the server loses every in-memory secret; outside tests, code must handle the
+// failure instead, with a justified `allow` only where a panic cannot happen.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 use clap::{Parser, Subcommand};
 use localemu::config::Config;
 use localemu::server::{shutdown_signal, Deps, Server};

@@ -16,7 +16,10 @@ pub fn json(value: &Value) -> String {
     let mut out = Vec::new();
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
-    serde::Serialize::serialize(value, &mut ser).expect("JSON values always serialise");
+    if serde::Serialize::serialize(value, &mut ser).is_err() {
+        // A Value always serialises; fall back to the compact form rather than panic.
+        return value.to_string() + "\n";
+    }
     String::from_utf8(out).unwrap_or_default() + "\n"
 }
 
@@ -391,7 +394,8 @@ fn current(sections: &mut Vec<Section>) -> &mut Section {
     if sections.is_empty() {
         sections.push(Section::default());
     }
-    sections.last_mut().expect("a section exists")
+    let last = sections.len() - 1;
+    &mut sections[last]
 }
 
 fn from_dict(sections: &mut Vec<Section>, map: &Map<String, Value>, indent: usize) {

@@ -96,7 +96,9 @@ impl Parser {
                 }
                 // An item without `=` continues the previous key's list.
                 let more = self.value(close)?;
-                let last = out.last_mut().expect("a key was read");
+                let Some(last) = out.last_mut() else {
+                    return Err("expected Key=Value in shorthand".into());
+                };
                 last.1 = match std::mem::replace(&mut last.1, Raw::List(Vec::new())) {
                     Raw::List(mut items) => {
                         items.push(more);

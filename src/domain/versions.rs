@@ -199,7 +199,9 @@ impl Versions {
         if holder.as_deref() == Some(id) {
             return Ok(());
         }
-        let target = self.get(id).expect("attach to a known version");
+        let Some(target) = self.get(id) else {
+            return Err(Error::internal());
+        };
         if target.stages.len() >= MAX_STAGES_PER_VERSION {
             return Err(Error::new(
                 ErrorCode::LimitExceededException,
@@ -207,10 +209,9 @@ impl Versions {
             ));
         }
         self.detach(stage);
-        self.get_mut(id)
-            .expect("attach to a known version")
-            .stages
-            .push(stage.to_string());
+        if let Some(target) = self.get_mut(id) {
+            target.stages.push(stage.to_string());
+        }
         if let (AWSCURRENT, Some(old)) = (stage, holder) {
             self.detach(AWSPREVIOUS);
             if let Some(v) = self.get_mut(&old) {

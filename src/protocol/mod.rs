@@ -10,7 +10,7 @@ pub mod sigv4;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode};
 use crate::secretsmanager::{Caller, SecretsManager};
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -116,31 +116,46 @@ pub(crate) fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller
     })
 }
 
-/// Reads a whole body of at most `limit` bytes, giving a slow client [`BODY_TIMEOUT`].
+/// Reads a whole body of at most `limit` bytes, giving a slow client [`BODY_TIMEOUT`]. An
+/// over-limit body is read on and dropped (up to a bound) so that the client, still sending,
+/// receives the error instead of a reset connection.
 pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> {
-    match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(e)) if is_length_error(&e) => Err(Error::new(
-            ErrorCode::RequestEntityTooLargeException,
-            format!("Request body must be at most {limit} bytes."),
-        )),
-        Ok(Err(_)) => Err(Error::serialization("The request body could not be read.")),
+    use http_body_util::BodyExt;
+    let drain_limit = limit.saturating_mul(2).max(16 * 1024 * 1024);
+    let collect = async {
+        let mut body = body;
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut total = 0usize;
+        while let Some(frame) = body.frame().await {
+            let Ok(frame) = frame else {
+                return Err(Error::serialization("The request body could not be read."));
+            };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            total = total.saturating_add(data.len());
+            if total > drain_limit {
+                break;
+            }
+            if total <= limit {
+                bytes.extend_from_slice(&data);
+            }
+        }
+        if total > limit {
+            return Err(Error::new(
+                ErrorCode::RequestEntityTooLargeException,
+                format!("Request body must be at most {limit} bytes."),
+            ));
+        }
+        Ok(Bytes::from(bytes))
+    };
+    match tokio::time::timeout(BODY_TIMEOUT, collect).await {
+        Ok(result) => result,
         Err(_) => Err(Error::new(
             ErrorCode::RequestTimeoutException,
             "The request body was not received in time.",
         )),
     }
-}
-
-fn is_length_error(e: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if s.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = s.source();
-    }
-    false
 }
 
 async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> Response {

@@ -314,3 +314,70 @@ async fn shutdown_is_quick_whatever_clients_and_functions_do() {
     );
     let _ = busy.await;
 }
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// One burst: large bodies at and beyond every limit, many at once.
+async fn burst(addr: std::net::SocketAddr) {
+    use base64::Engine;
+    let zip = base64::engine::general_purpose::STANDARD.encode(vec![b'a'; 20 * 1024 * 1024]);
+    let create = serde_json::json!({
+        "FunctionName": "f", "Runtime": "python3.12", "Role": ROLE, "Handler": "a.b",
+        "Code": {"ZipFile": zip}, "Description": "d".repeat(300),
+    })
+    .to_string()
+    .into_bytes();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let body = match i % 3 {
+            0 => create.clone(),
+            1 => vec![b'x'; 7_000_000],
+            _ => format!(
+                "{{\"Name\": \"n\", \"SecretString\": \"{}\"}}",
+                "s".repeat(900_000)
+            )
+            .into_bytes(),
+        };
+        tasks.push(tokio::spawn(async move {
+            let (path, target) = match i % 3 {
+                0 => ("/2015-03-31/functions", ""),
+                1 => ("/2015-03-31/functions/f/invocations", ""),
+                _ => ("/", "secretsmanager.CreateSecret"),
+            };
+            let r = raw(addr, "POST", path, &[("x-amz-target", target)], body).await;
+            assert!((400..500).contains(&r.status), "{path}: {}", r.status);
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn memory_returns_after_bursts_of_large_requests() {
+    let dir = temp_dir("bin-memory");
+    let emu = Emu::start(&dir);
+    let pid = emu.child.id();
+    create(&emu.client(), "resident", "v").await;
+    let before = rss_kib(pid);
+    let mut after = Vec::new();
+    for _ in 0..5 {
+        burst(emu.addr).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        after.push(rss_kib(pid));
+    }
+    let limit = (before * 2).max(before + 8 * 1024);
+    assert!(
+        after.iter().all(|a| *a <= limit),
+        "resident memory {before} KiB before, {after:?} KiB after each burst"
+    );
+    eprintln!("resident memory: {before} KiB before, {after:?} KiB after each of 5 bursts");
+    emu.kill();
+}
