@@ -62,21 +62,9 @@ impl Lambda {
         uuid::Uuid::new_v4().to_string()
     }
 
-    /// Unpacks `zip` into a directory of its own, so running environments keep their files;
-    /// the directory goes when the last user of it does.
-    pub(super) fn store_code(
-        &self,
-        ns: &Namespace,
-        name: &str,
-        zip: &[u8],
-    ) -> Result<Arc<super::CodeDir>> {
-        let root = self.work_dir.join("code");
-        let parts = [
-            ns.account.as_str(),
-            ns.region.as_str(),
-            name,
-            &uuid::Uuid::new_v4().simple().to_string(),
-        ];
+    /// Where a function's unpacked code trees live: `code/<account>/<region>/<name>`.
+    pub(super) fn code_root(&self, ns: &Namespace, name: &str) -> Result<std::path::PathBuf> {
+        let parts = [ns.account.as_str(), ns.region.as_str(), name];
         // Every part came from a request: each must be one plain path component.
         let plain = parts.iter().all(|p| {
             let mut c = std::path::Path::new(p).components();
@@ -88,9 +76,51 @@ impl Lambda {
         if !plain {
             return Err(invalid(format!("Invalid function name: {name}")));
         }
-        let dir = parts.iter().fold(root, |dir, p| dir.join(p));
+        Ok(parts
+            .iter()
+            .fold(self.work_dir.join("code"), |dir, p| dir.join(p)))
+    }
+
+    /// Unpacks `zip` into a directory of its own, so running environments keep their files;
+    /// the directory goes when the last user of it does. A `<dir>.sha256` file beside it
+    /// records the code it holds, so a restart can use it again instead of unpacking.
+    pub(super) fn store_code(
+        &self,
+        ns: &Namespace,
+        name: &str,
+        zip: &[u8],
+    ) -> Result<Arc<super::CodeDir>> {
+        let dir = self
+            .code_root(ns, name)?
+            .join(uuid::Uuid::new_v4().simple().to_string());
         code::unpack(zip, &dir)?;
-        Ok(Arc::new(super::CodeDir(dir)))
+        let code = Arc::new(super::CodeDir(dir));
+        let _ = std::fs::write(code.marker(), code::code_sha256(zip));
+        Ok(code)
+    }
+
+    /// The unpacked tree of exactly this code left by an earlier run, if there is one.
+    pub(super) fn reuse_code(
+        &self,
+        ns: &Namespace,
+        name: &str,
+        zip: &[u8],
+    ) -> Option<Arc<super::CodeDir>> {
+        let sha = code::code_sha256(zip);
+        let entries = std::fs::read_dir(self.code_root(ns, name).ok()?).ok()?;
+        entries.flatten().find_map(|e| {
+            let path = e.path();
+            let is_dir = e.file_type().ok()?.is_dir();
+            let code = super::CodeDir(path);
+            let matches = is_dir && std::fs::read_to_string(code.marker()).ok()? == sha;
+            if matches {
+                Some(Arc::new(code))
+            } else {
+                // Not ours to remove here: forget it without dropping (which would delete).
+                std::mem::forget(code);
+                None
+            }
+        })
     }
 
     pub fn create_function(

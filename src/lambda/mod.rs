@@ -43,10 +43,16 @@ impl CodeDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    /// The file beside the tree naming the code it holds.
+    fn marker(&self) -> PathBuf {
+        self.0.with_extension("sha256")
+    }
 }
 
 impl Drop for CodeDir {
     fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.marker());
         if let Err(e) = std::fs::remove_dir_all(&self.0) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 tracing::warn!(dir = %self.0.display(), error = %e, "cannot remove old function code");
@@ -244,11 +250,6 @@ impl Lambda {
     ) -> std::io::Result<Lambda> {
         let runtime = work_dir.join("runtime");
         std::fs::create_dir_all(&runtime)?;
-        // Code unpacked by an earlier run belongs to no function now; restore unpacks again.
-        match std::fs::remove_dir_all(work_dir.join("code")) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
         std::fs::write(runtime.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
         std::fs::write(runtime.join("bootstrap.mjs"), NODE_BOOTSTRAP)?;
         Ok(Lambda {
@@ -313,13 +314,48 @@ impl Lambda {
     pub fn restore(&self) -> std::result::Result<(), String> {
         for (key, bytes) in self.store.take_loaded_blobs() {
             if key.starts_with(RECORD_PREFIX) {
-                self.restore_one(&key, &bytes)?;
+                self.restore_one(&key, &bytes, true)?;
             }
         }
+        self.sweep_code();
         Ok(())
     }
 
-    fn restore_one(&self, key: &str, bytes: &[u8]) -> std::result::Result<(), String> {
+    /// Removes code trees (and their markers) no function uses: those of functions deleted
+    /// while the server was down, and leftovers of a crash.
+    fn sweep_code(&self) {
+        let used: std::collections::HashSet<PathBuf> = self
+            .functions
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .map(|f| f.snapshot().code_dir.path().to_path_buf())
+            .collect();
+        let children = |dir: &Path| -> Vec<PathBuf> {
+            std::fs::read_dir(dir)
+                .map(|d| d.flatten().map(|e| e.path()).collect())
+                .unwrap_or_default()
+        };
+        for account in children(&self.work_dir.join("code")) {
+            for region in children(&account) {
+                for function in children(&region) {
+                    for entry in children(&function) {
+                        let tree = entry.with_extension("");
+                        if used.contains(&entry) || used.contains(&tree) {
+                            continue;
+                        }
+                        let _ = std::fs::remove_dir_all(&entry);
+                        let _ = std::fs::remove_file(&entry);
+                    }
+                    let _ = std::fs::remove_dir(&function);
+                }
+                let _ = std::fs::remove_dir(&region);
+            }
+            let _ = std::fs::remove_dir(&account);
+        }
+    }
+
+    fn restore_one(&self, key: &str, bytes: &[u8], reuse: bool) -> std::result::Result<(), String> {
         let bad = |what: String| format!("the stored function record {key:?} {what}");
         let record: FunctionRecord =
             serde_json::from_slice(bytes).map_err(|e| bad(format!("cannot be read: {e}")))?;
@@ -331,9 +367,13 @@ impl Lambda {
             return Err(bad("holds no code".into()));
         }
         let name = record.config.name.clone();
-        let code_dir = self
-            .store_code(&ns, &name, &zip)
-            .map_err(|e| bad(format!("holds code that cannot be unpacked: {}", e.message)))?;
+        let reused = reuse.then(|| self.reuse_code(&ns, &name, &zip)).flatten();
+        let code_dir = match reused {
+            Some(code) => code,
+            None => self
+                .store_code(&ns, &name, &zip)
+                .map_err(|e| bad(format!("holds code that cannot be unpacked: {}", e.message)))?,
+        };
         self.insert(ns, record.config, code_dir, zip, record.policy);
         Ok(())
     }
@@ -359,7 +399,7 @@ impl Lambda {
             f.retire();
         }
         if let Some(bytes) = stored {
-            if let Err(e) = self.restore_one(key, &bytes) {
+            if let Err(e) = self.restore_one(key, &bytes, false) {
                 tracing::error!(error = %e, "cannot put a function back");
             }
         }

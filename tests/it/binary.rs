@@ -315,6 +315,50 @@ async fn shutdown_is_quick_whatever_clients_and_functions_do() {
     let _ = busy.await;
 }
 
+#[tokio::test]
+async fn a_restart_reuses_unpacked_code_and_removes_what_no_function_uses() {
+    let dir = temp_dir("bin-code");
+    let work = dir.join("lambda");
+    let emu = Emu::start(&dir);
+    let l = lambda_client(emu.addr);
+    let code: &[(&str, &[u8], u32)] =
+        &[("app.py", b"def handler(e, c):\n    return 'kept'\n", 0o644)];
+    create_function(&l, "kept", "python3.12", "app.handler", code, &[], 5).await;
+    emu.kill();
+    let trees = |work: &Path| -> Vec<std::path::PathBuf> {
+        let root = work.join("code/000000000000/us-east-1/kept");
+        let mut v: Vec<_> = std::fs::read_dir(root)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let before = trees(&work);
+    assert_eq!(before.len(), 1);
+    // A tree no function uses, as a crash in the middle of an update leaves.
+    let stray = work.join("code/000000000000/us-east-1/kept/stray");
+    std::fs::create_dir_all(&stray).unwrap();
+    let emu = Emu::start(&dir);
+    assert_eq!(
+        trees(&work),
+        before,
+        "the code was unpacked again or the stray kept"
+    );
+    let out = lambda_client(emu.addr)
+        .invoke()
+        .function_name("kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.payload().unwrap().as_ref(), b"\"kept\"");
+    emu.kill();
+}
+
 fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()

@@ -87,10 +87,11 @@ async fn long_lines_and_invalid_utf8_do_not_break_the_function() {
     }
 }
 
-fn code_dirs(work: &Path) -> usize {
+/// The unpacked code trees under a work directory.
+pub fn code_dirs(work: &Path) -> usize {
     fn walk(p: &Path, depth: usize) -> usize {
         if depth == 0 {
-            return 1;
+            return usize::from(p.is_dir());
         }
         std::fs::read_dir(p)
             .map(|d| d.flatten().map(|e| walk(&e.path(), depth - 1)).sum())
