@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 /// Rotations remembered per secret for `/_awsemu/rotations`.
 const HISTORY: usize = 20;
+/// Secrets whose rotations are remembered at most; the one rotated longest ago goes first.
+const HISTORY_SECRETS: usize = 1000;
 /// How often scheduled rotations are looked for.
 const TICK: Duration = Duration::from_secs(1);
 
@@ -249,6 +251,15 @@ impl RotationEngine {
 
     fn remember(&self, key: &Key, record: RotationRecord) {
         let mut history = lock(&self.history);
+        if !history.contains_key(key) && history.len() >= HISTORY_SECRETS {
+            let oldest = history
+                .iter()
+                .min_by_key(|(_, list)| list.back().map_or(0, |r| r.finished))
+                .map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                history.remove(&oldest);
+            }
+        }
         let list = history.entry(key.clone()).or_default();
         list.push_back(record);
         if list.len() > HISTORY {

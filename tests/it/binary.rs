@@ -425,3 +425,54 @@ async fn memory_returns_after_bursts_of_large_requests() {
     eprintln!("resident memory: {before} KiB before, {after:?} KiB after each of 5 bursts");
     emu.kill();
 }
+
+#[test]
+fn listening_beyond_loopback_warns_what_it_exposes() {
+    let mut child = Command::new(BIN)
+        .args(["start", "--host", "0.0.0.0", "--port", &free_port().to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let mut warned = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        if line.contains("WARN") {
+            warned = line.clone();
+            break;
+        }
+        line.clear();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(warned.contains("0.0.0.0"), "{warned}");
+    assert!(warned.contains("run code on this machine"), "{warned}");
+}
+
+#[tokio::test]
+async fn a_function_record_without_code_stops_start_up() {
+    let dir = temp_dir("bin-no-code");
+    let emu = Emu::start(&dir);
+    let code: &[(&str, &[u8], u32)] = &[("app.py", b"def handler(e, c):\n    return 1\n", 0o644)];
+    create_function(&lambda_client(emu.addr), "hollow", "python3.12", "app.handler", code, &[], 5)
+        .await;
+    emu.kill();
+    {
+        let db = redb::Database::create(dir.join("localemu.redb")).unwrap();
+        use redb::ReadableTable;
+        let blobs: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("blobs");
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(blobs).unwrap();
+            let key = "lambda\0000000000000\0us-east-1\0hollow";
+            let mut record: serde_json::Value =
+                serde_json::from_slice(t.get(key).unwrap().unwrap().value()).unwrap();
+            record["zip"] = serde_json::json!("");
+            t.insert(key, record.to_string().as_bytes()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let text = start_fails(&dir);
+    assert!(text.contains("hollow") && text.contains("holds no code"), "{text}");
+}

@@ -273,3 +273,45 @@ async fn a_failure_in_the_middle_of_32_concurrent_writers_loses_no_acknowledged_
     }
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_function_change_is_undone_too() {
+    let disk = Disk::new("disk-lambda");
+    let emu = server(&disk).await;
+    let l = lambda_client(emu.addr);
+    let code: &[(&str, &[u8], u32)] = &[("app.py", b"def handler(e, c):\n    return 1\n", 0o644)];
+    create_function(&l, "kept-fn", "python3.12", "app.handler", code, &[], 5).await;
+    disk.fail(true);
+    let r = l
+        .update_function_configuration()
+        .function_name("kept-fn")
+        .description("never stored")
+        .send()
+        .await;
+    assert_eq!(err(r).0, "ServiceException");
+    let r = l
+        .create_function()
+        .function_name("lost-fn")
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(ROLE)
+        .handler("app.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(zip_of(code)))
+                .build(),
+        )
+        .send()
+        .await;
+    assert!(r.is_err());
+    disk.fail(false);
+    let config = l
+        .get_function_configuration()
+        .function_name("kept-fn")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.description(), Some(""));
+    let (code, _) = err(l.get_function().function_name("lost-fn").send().await);
+    assert_eq!(code, "ResourceNotFoundException");
+    emu.stop().await;
+}
