@@ -42,6 +42,8 @@ struct Slot {
     /// Requests being handled on it; 0 means it is idle and may be closed.
     busy: Arc<AtomicUsize>,
     close: Arc<Notify>,
+    /// Already asked to close; not counted against the limit any more.
+    closing: bool,
 }
 
 type Registry = Arc<Mutex<BTreeMap<u64, Slot>>>;
@@ -70,14 +72,23 @@ impl Drop for Registered {
 
 /// Asks the oldest idle connection to close; false when every connection is busy.
 fn evict_idle(registry: &Registry) -> bool {
-    let map = lock(registry);
-    match map.values().find(|s| s.busy.load(Ordering::SeqCst) == 0) {
+    let mut map = lock(registry);
+    let idle = map
+        .values_mut()
+        .find(|s| !s.closing && s.busy.load(Ordering::SeqCst) == 0);
+    match idle {
         Some(slot) => {
+            slot.closing = true;
             slot.close.notify_one();
             true
         }
         None => false,
     }
+}
+
+/// Connections open and not already closing.
+fn open_connections(registry: &Registry) -> usize {
+    lock(registry).values().filter(|s| !s.closing).count()
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then closes every connection within
@@ -112,7 +123,7 @@ pub async fn serve(
         };
         // Answers are small: send them at once rather than waiting to coalesce segments.
         let _ = tcp.set_nodelay(true);
-        if lock(&registry).len() >= limits.max_connections && !evict_idle(&registry) {
+        if open_connections(&registry) >= limits.max_connections && !evict_idle(&registry) {
             // Every connection is in use: refuse this one rather than exceed the limit.
             drop(tcp);
             continue;
@@ -122,6 +133,7 @@ pub async fn serve(
         let slot = Slot {
             busy: Arc::default(),
             close: Arc::default(),
+            closing: false,
         };
         let (busy, close) = (slot.busy.clone(), slot.close.clone());
         lock(&registry).insert(id, slot);

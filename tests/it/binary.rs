@@ -14,6 +14,14 @@ pub struct Emu {
     pub addr: SocketAddr,
 }
 
+impl Drop for Emu {
+    /// A test that fails midway must not leave its server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -429,7 +437,13 @@ async fn memory_returns_after_bursts_of_large_requests() {
 #[test]
 fn listening_beyond_loopback_warns_what_it_exposes() {
     let mut child = Command::new(BIN)
-        .args(["start", "--host", "0.0.0.0", "--port", &free_port().to_string()])
+        .args([
+            "start",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            &free_port().to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -455,8 +469,16 @@ async fn a_function_record_without_code_stops_start_up() {
     let dir = temp_dir("bin-no-code");
     let emu = Emu::start(&dir);
     let code: &[(&str, &[u8], u32)] = &[("app.py", b"def handler(e, c):\n    return 1\n", 0o644)];
-    create_function(&lambda_client(emu.addr), "hollow", "python3.12", "app.handler", code, &[], 5)
-        .await;
+    create_function(
+        &lambda_client(emu.addr),
+        "hollow",
+        "python3.12",
+        "app.handler",
+        code,
+        &[],
+        5,
+    )
+    .await;
     emu.kill();
     {
         let db = redb::Database::create(dir.join("localemu.redb")).unwrap();
@@ -474,5 +496,48 @@ async fn a_function_record_without_code_stops_start_up() {
         txn.commit().unwrap();
     }
     let text = start_fails(&dir);
-    assert!(text.contains("hollow") && text.contains("holds no code"), "{text}");
+    assert!(
+        text.contains("hollow") && text.contains("holds no code"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn few_file_descriptors_and_many_idle_sockets_do_not_stop_service() {
+    // An open-file limit of 256 that cannot be raised, and 600 idle sockets held open.
+    let port = free_port();
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -Sn 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"",
+        ])
+        .arg(BIN)
+        .args(["start", "--port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "Ready.");
+    let emu = Emu {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    };
+    let mut idle = Vec::new();
+    for _ in 0..600 {
+        idle.push(tokio::net::TcpStream::connect(emu.addr).await.unwrap());
+    }
+    let c = emu.client();
+    for i in 0..5 {
+        let done = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            create(&c, &format!("fd/{i}"), "v"),
+        )
+        .await;
+        assert!(done.is_ok(), "request {i} was not served");
+    }
+    drop(idle);
 }
