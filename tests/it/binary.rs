@@ -487,7 +487,7 @@ async fn a_function_record_without_code_stops_start_up() {
         let txn = db.begin_write().unwrap();
         {
             let mut t = txn.open_table(blobs).unwrap();
-            let key = "lambda\0000000000000\0us-east-1\0hollow";
+            let key = concat!("lambda\0", "000000000000\0us-east-1\0hollow");
             let mut record: serde_json::Value =
                 serde_json::from_slice(t.get(key).unwrap().unwrap().value()).unwrap();
             record["zip"] = serde_json::json!("");
