@@ -34,10 +34,17 @@ impl Emu {
     /// Starts the binary on `dir` and waits for its `Ready.` line.
     pub fn start(dir: &Path) -> Emu {
         let port = free_port();
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["start", "--persist", "--port", &port.to_string()])
             .arg("--data-dir")
-            .arg(dir)
+            .arg(dir);
+        Emu::spawn(command, port)
+    }
+
+    /// Runs `command` (which starts a server on `port`) and waits for its `Ready.` line.
+    fn spawn(mut command: Command, port: u16) -> Emu {
+        let mut child = command
             .env("AWSEMU_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -506,26 +513,15 @@ async fn a_function_record_without_code_stops_start_up() {
 async fn few_file_descriptors_and_many_idle_sockets_do_not_stop_service() {
     // An open-file limit of 256 that cannot be raised, and 600 idle sockets held open.
     let port = free_port();
-    let mut child = Command::new("sh")
+    let mut command = Command::new("sh");
+    command
         .args([
             "-c",
             "ulimit -Sn 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"",
         ])
         .arg(BIN)
-        .args(["start", "--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "Ready.");
-    let emu = Emu {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-    };
+        .args(["start", "--port", &port.to_string()]);
+    let emu = Emu::spawn(command, port);
     let mut idle = Vec::new();
     for _ in 0..600 {
         idle.push(tokio::net::TcpStream::connect(emu.addr).await.unwrap());

@@ -101,6 +101,16 @@ async fn health(addr: std::net::SocketAddr) -> RawResponse {
     raw(addr, "GET", "/_awsemu/health", &[], Vec::new()).await
 }
 
+/// Waits (up to 5 s) for the health answer to say the database takes writes again.
+async fn wait_writable(addr: std::net::SocketAddr) {
+    for _ in 0..50 {
+        if health(addr).await.status == 200 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_failed_first_write_is_not_acknowledged_and_not_kept() {
     let disk = Disk::new("disk-first");
@@ -138,12 +148,7 @@ async fn a_failed_first_write_is_not_acknowledged_and_not_kept() {
 
     // Space comes back: the writer reopens the database by itself.
     disk.fail(false);
-    for _ in 0..50 {
-        if health(emu.addr).await.status == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    wait_writable(emu.addr).await;
     assert_eq!(health(emu.addr).await.json["storage"], "writable");
     // The retry with the same token is a new attempt, and is really stored.
     c.create_secret()
@@ -182,12 +187,7 @@ async fn a_failed_update_leaves_the_old_value_in_memory_and_on_disk() {
         .unwrap();
     assert_eq!(versions.versions().len(), 1);
     disk.fail(false);
-    for _ in 0..50 {
-        if health(emu.addr).await.status == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    wait_writable(emu.addr).await;
     c.put_secret_value()
         .secret_id("kept")
         .secret_string("newer")
