@@ -22,7 +22,9 @@ pub fn start(dir: Option<&Path>) -> (Emu, Instant) {
         .local_addr()
         .unwrap()
         .port();
-    let mut cmd = Command::new(BIN);
+    // AWSEMU_BIN benchmarks another build (an older one, for a comparison on this machine).
+    let bin = std::env::var("AWSEMU_BIN").unwrap_or_else(|_| BIN.to_string());
+    let mut cmd = Command::new(bin);
     cmd.args(["start", "--port", &port.to_string()])
         .env("AWSEMU_LOG", "warn");
     if let Some(dir) = dir {

@@ -108,19 +108,15 @@ impl Lambda {
     ) -> Option<Arc<super::CodeDir>> {
         let sha = code::code_sha256(zip);
         let entries = std::fs::read_dir(self.code_root(ns, name).ok()?).ok()?;
-        entries.flatten().find_map(|e| {
-            let path = e.path();
-            let is_dir = e.file_type().ok()?.is_dir();
-            let code = super::CodeDir(path);
-            let matches = is_dir && std::fs::read_to_string(code.marker()).ok()? == sha;
-            if matches {
-                Some(Arc::new(code))
-            } else {
-                // Not ours to remove here: forget it without dropping (which would delete).
-                std::mem::forget(code);
-                None
-            }
-        })
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .find(|tree| {
+                tree.is_dir()
+                    && std::fs::read_to_string(super::CodeDir::marker_of(tree))
+                        .is_ok_and(|m| m == sha)
+            })
+            .map(|tree| Arc::new(super::CodeDir(tree)))
     }
 
     pub fn create_function(

@@ -46,7 +46,11 @@ impl CodeDir {
 
     /// The file beside the tree naming the code it holds.
     fn marker(&self) -> PathBuf {
-        self.0.with_extension("sha256")
+        Self::marker_of(&self.0)
+    }
+
+    fn marker_of(tree: &Path) -> PathBuf {
+        tree.with_extension("sha256")
     }
 }
 
@@ -113,16 +117,15 @@ impl Function {
         before - idle.len()
     }
 
-    /// Stops the environment idle the longest, to free its process slot.
-    fn retire_oldest(&self) -> Option<Instant> {
+    /// Stops the environment idle the longest, to free its process slot; false if none is.
+    fn retire_oldest(&self) -> bool {
         let mut idle = self.idle();
-        let (i, since) = idle
+        let oldest = idle
             .iter()
             .enumerate()
             .min_by_key(|(_, (_, since))| *since)
-            .map(|(i, (_, since))| (i, *since))?;
-        idle.remove(i);
-        Some(since)
+            .map(|(i, _)| i);
+        oldest.map(|i| idle.remove(i)).is_some()
     }
 }
 
@@ -487,7 +490,7 @@ impl Lambda {
             .min_by_key(|(since, _)| *since)
             .map(|(_, f)| f.clone());
         drop(map);
-        oldest.is_some_and(|f| f.retire_oldest().is_some())
+        oldest.is_some_and(|f| f.retire_oldest())
     }
 
     /// Ends every invocation and stops every process, for shutdown.

@@ -332,7 +332,7 @@ fn load_blobs(db: &impl ReadableDatabase, path: &Path) -> Result<Vec<(String, Ve
 }
 
 /// A key whose memory may differ from the disk after a failed commit.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 enum Touched {
     Secret(String),
     Blob(String),
@@ -365,7 +365,7 @@ fn writer(starter: Starter, reconcile: Reconciler) {
     } = starter;
     let mut db = Some(db);
     // Keys changed in memory by writes that failed, not yet put back from the disk.
-    let mut unreconciled: Vec<Touched> = Vec::new();
+    let mut unreconciled: std::collections::HashSet<Touched> = Default::default();
     loop {
         let first = if db.is_some() {
             match rx.recv() {
@@ -404,18 +404,15 @@ fn writer(starter: Starter, reconcile: Reconciler) {
                 while let Ok(job) = rx.try_recv() {
                     batch.push(job);
                 }
-                for job in &batch {
-                    let t = touched(&job.op);
-                    if !unreconciled.contains(&t) {
-                        unreconciled.push(t);
-                    }
-                }
+                unreconciled.extend(batch.iter().map(|job| touched(&job.op)));
                 // redb refuses every write after an I/O error until it is reopened.
                 drop(db.take());
                 db = match opener() {
                     Ok(d) => Some(d),
                     Err(e) => {
-                        tracing::warn!(error = %e, "cannot reopen the database yet");
+                        if health.writable() {
+                            tracing::warn!(error = %e, "cannot reopen the database yet");
+                        }
                         None
                     }
                 };
@@ -460,7 +457,7 @@ fn writer(starter: Starter, reconcile: Reconciler) {
 }
 
 /// The stored state of every key in `keys`.
-fn read_back(db: &Database, keys: &[Touched]) -> Result<Reverted, String> {
+fn read_back(db: &Database, keys: &std::collections::HashSet<Touched>) -> Result<Reverted, String> {
     let path = Path::new("<database>");
     if keys.contains(&Touched::Everything) {
         return Ok(Reverted {
