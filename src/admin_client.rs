@@ -15,7 +15,12 @@ pub async fn call(endpoint: &str, path: &str, body: Option<String>) -> Result<St
     let port = uri.port_u16().unwrap_or(80);
     let stream = tokio::net::TcpStream::connect((host.as_str(), port))
         .await
-        .map_err(|e| format!("cannot reach LocalEmu at {endpoint}: {e}"))?;
+        .map_err(|e| {
+            format!(
+                "cannot reach LocalEmu at {endpoint}: {e}. Is it running? Start it with \
+                 `awsemu start`, or give --endpoint-url (or AWS_ENDPOINT_URL)."
+            )
+        })?;
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await

@@ -82,8 +82,14 @@ struct StartArgs {
     /// Region used for requests without SigV4 credentials.
     #[arg(long, env = "AWSEMU_DEFAULT_REGION", default_value = "us-east-1")]
     default_region: String,
-    /// Keep state in the data directory across restarts (every write is fsync'd).
-    #[arg(long, env = "PERSISTENCE")]
+    /// Keep state in the data directory across restarts (every write is fsync'd). The
+    /// environment variable takes 1/0, true/false, yes/no or on/off, in any case.
+    #[arg(
+        long,
+        env = "PERSISTENCE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     persist: bool,
     /// Host names clients may address besides localhost and IP addresses (comma-separated;
     /// `*.example.com` for subdomains, `*` for any). Needed when clients reach this server by a
@@ -123,9 +129,13 @@ enum StateCommand {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AWSEMU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal, and never when NO_COLOR is set.
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
 }
 
@@ -159,6 +169,15 @@ async fn start(args: StartArgs) -> ExitCode {
     };
     let server = match Server::bind(&config, deps).await {
         Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            return fail(format!(
+                "cannot listen on {}:{}: the port is in use (another awsemu or LocalStack?). \
+                 Stop it, or choose another port with --port (or AWSEMU_PORT; 0 picks a free \
+                 one).",
+                config.host, config.port
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::Other => return fail(e),
         Err(e) => {
             return fail(format!(
                 "cannot listen on {}:{}: {e}",
@@ -166,11 +185,19 @@ async fn start(args: StartArgs) -> ExitCode {
             ))
         }
     };
+    let data = args.persist.then(|| {
+        std::path::absolute(&args.dir.data_dir)
+            .unwrap_or_else(|_| args.dir.data_dir.clone())
+            .display()
+            .to_string()
+    });
     if let Ok(addr) = server.local_addr() {
-        let data = args
-            .persist
-            .then(|| args.dir.data_dir.display().to_string());
         tracing::info!(%addr, persistence = data.as_deref().unwrap_or("off"), "listening");
+        // On stdout, for people and for tools that start `awsemu start --port 0`.
+        println!("Listening on http://{addr}");
+    }
+    if let Some(data) = &data {
+        println!("Persisting state in {data}");
     }
     println!("Ready.");
     match server.run(shutdown_signal()).await {

@@ -36,11 +36,14 @@ pub fn start(dir: Option<&Path>) -> (Emu, Instant) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "Ready.");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "no Ready. line");
+        if line.trim() == "Ready." {
+            break;
+        }
+    }
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     (Emu { child, addr }, started)
 }

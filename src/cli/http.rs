@@ -151,8 +151,13 @@ pub async fn send(
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| CallError::Other(e.to_string()))?;
     instructions.apply_to_request_http1x(&mut request);
-    let unreachable =
-        || CallError::Other(format!("Could not connect to the endpoint URL: \"{url}\""));
+    let unreachable = || {
+        CallError::Other(format!(
+            "Could not connect to the endpoint URL: \"{url}\"\n\
+                 Is LocalEmu running? Start it with `awsemu start`, or point --endpoint-url \
+                 (or AWS_ENDPOINT_URL) at the running emulator."
+        ))
+    };
     let stream = tokio::net::TcpStream::connect((host.as_str(), port))
         .await
         .map_err(|_| unreachable())?;

@@ -31,6 +31,11 @@ pub(super) fn open_database(dir: &Path) -> Result<Database, String> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
     restrict(dir, 0o700)?;
+    // The directory holds secret values: keep it out of the repository it may sit in.
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        let _ = std::fs::write(&ignore, "# LocalEmu's state, secret values included.\n*\n");
+    }
     let path: PathBuf = dir.join(DB_FILE);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);

@@ -33,31 +33,37 @@ fn free_port() -> u16 {
 impl Emu {
     /// Starts the binary on `dir` and waits for its `Ready.` line.
     pub fn start(dir: &Path) -> Emu {
-        let port = free_port();
         let mut command = Command::new(BIN);
         command
-            .args(["start", "--persist", "--port", &port.to_string()])
+            .args(["start", "--persist", "--port", "0"])
             .arg("--data-dir")
             .arg(dir);
-        Emu::spawn(command, port)
+        Emu::spawn(command)
     }
 
-    /// Runs `command` (which starts a server on `port`) and waits for its `Ready.` line.
-    fn spawn(mut command: Command, port: u16) -> Emu {
+    /// Runs `command` (an `awsemu start`) and reads the address it prints, up to `Ready.`.
+    fn spawn(mut command: Command) -> Emu {
         let mut child = command
             .env("AWSEMU_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "Ready.");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut addr = None;
+        loop {
+            let mut line = String::new();
+            assert!(out.read_line(&mut line).unwrap() > 0, "no Ready. line");
+            if let Some(a) = line.trim().strip_prefix("Listening on http://") {
+                addr = Some(a.parse().unwrap());
+            }
+            if line.trim() == "Ready." {
+                break;
+            }
+        }
         Emu {
             child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            addr: addr.expect("the address is printed before Ready."),
         }
     }
 
@@ -512,7 +518,6 @@ async fn a_function_record_without_code_stops_start_up() {
 #[tokio::test]
 async fn few_file_descriptors_and_many_idle_sockets_do_not_stop_service() {
     // An open-file limit of 256 that cannot be raised, and 600 idle sockets held open.
-    let port = free_port();
     let mut command = Command::new("sh");
     command
         .args([
@@ -520,8 +525,8 @@ async fn few_file_descriptors_and_many_idle_sockets_do_not_stop_service() {
             "ulimit -Sn 256 && ulimit -Hn 256 && exec \"$0\" \"$@\"",
         ])
         .arg(BIN)
-        .args(["start", "--port", &port.to_string()]);
-    let emu = Emu::spawn(command, port);
+        .args(["start", "--port", "0"]);
+    let emu = Emu::spawn(command);
     let mut idle = Vec::new();
     for _ in 0..600 {
         idle.push(tokio::net::TcpStream::connect(emu.addr).await.unwrap());

@@ -8,6 +8,7 @@ mod common;
 mod crash;
 mod deletion;
 mod durability;
+mod first_run;
 mod lambda;
 mod lambda_limits;
 mod lifecycle;

@@ -1,0 +1,118 @@
+//! The first minutes with the `awsemu` binary: the environment a newcomer sets, what start-up
+//! prints, and the hints that say what to do next.
+
+use crate::common::*;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
+
+/// Starts `awsemu start --port 0` with `env`, reads stdout up to `Ready.`, stops it; returns
+/// the lines printed and everything logged to stderr.
+fn first_lines(dir: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, String) {
+    let mut child = Command::new(BIN)
+        .args(["start", "--port", "0", "--data-dir"])
+        .arg(dir)
+        .env_remove("PERSISTENCE")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        lines.push(line.trim().to_string());
+        if line.trim() == "Ready." {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let _ = child.wait();
+    (lines, err)
+}
+
+#[test]
+fn persistence_accepts_every_usual_boolean() {
+    for (value, persisted) in [
+        ("1", true),
+        ("TRUE", true),
+        ("yes", true),
+        ("On", true),
+        ("0", false),
+        ("false", false),
+        ("No", false),
+    ] {
+        let dir = temp_dir("first-persist");
+        let (lines, err) = first_lines(&dir, &[("PERSISTENCE", value)]);
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("Ready."),
+            "{value}: {err}"
+        );
+        let said = lines.iter().any(|l| l.starts_with("Persisting state in /"));
+        assert_eq!(said, persisted, "PERSISTENCE={value}: {lines:?}");
+        assert_eq!(dir.join("localemu.redb").exists(), persisted, "{value}");
+        if persisted {
+            // The state holds secret values: git must not pick it up.
+            let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+            assert!(ignore.lines().any(|l| l == "*"));
+        }
+    }
+    let (lines, err) = first_lines(&temp_dir("first-persist"), &[("PERSISTENCE", "maybe")]);
+    assert!(lines.is_empty() && err.contains("maybe"), "{err}");
+}
+
+#[test]
+fn start_up_prints_its_address_and_logs_without_colour() {
+    let (lines, err) = first_lines(&temp_dir("first-addr"), &[("AWSEMU_LOG", "info")]);
+    let addr = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Listening on http://127.0.0.1:"))
+        .expect("the address");
+    assert!(addr.parse::<u16>().unwrap() > 0);
+    assert_eq!(lines.last().map(String::as_str), Some("Ready."));
+    assert!(err.contains("listening"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "colour codes in a log that is not a terminal: {err}"
+    );
+}
+
+#[test]
+fn a_taken_port_and_a_missing_server_say_what_to_do() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(BIN)
+        .args(["start", "--port", &port])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(text.contains("in use") && text.contains("--port"), "{text}");
+    drop(taken);
+
+    let out = Command::new(BIN)
+        .args([
+            "secretsmanager",
+            "list-secrets",
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(text.contains("awsemu start"), "{text}");
+}
