@@ -1,9 +1,32 @@
 // LocalEmu's Node.js runtime: talks to the Lambda Runtime API with built-in fetch only.
+import dns from "node:dns";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const BASE = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
+
+// Functions written for Docker-based emulators name the emulator host.docker.internal,
+// localstack or localhost.localstack.cloud; here they run on the host, so those names resolve
+// to the address LocalEmu listens on (http, https, net and fetch all resolve through dns.lookup).
+{
+  const address = process.env._LOCALEMU_ADDRESS || "127.0.0.1";
+  delete process.env._LOCALEMU_ADDRESS;
+  const emulator = (host) => {
+    if (typeof host !== "string") return false;
+    const h = host.toLowerCase().replace(/\.$/, "");
+    return ["host.docker.internal", "localstack", "localhost.localstack.cloud"].includes(h) ||
+      h.endsWith(".localhost.localstack.cloud");
+  };
+  const lookup = dns.lookup;
+  dns.lookup = function (hostname, ...rest) {
+    return lookup.call(this, emulator(hostname) ? address : hostname, ...rest);
+  };
+  const lookupPromise = dns.promises.lookup;
+  dns.promises.lookup = function (hostname, ...rest) {
+    return lookupPromise.call(this, emulator(hostname) ? address : hostname, ...rest);
+  };
+}
 
 async function post(route, body, headers) {
   await fetch(BASE + route, { method: "POST", body, headers });

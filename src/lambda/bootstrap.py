@@ -11,6 +11,33 @@ import urllib.request
 BASE = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
 
 
+def reach_emulator_by_docker_names():
+    """Functions written for Docker-based emulators name the emulator host.docker.internal,
+    localstack or localhost.localstack.cloud; here they run on the host, so those names
+    resolve to the address LocalEmu listens on."""
+    import socket
+    address = os.environ.pop("_LOCALEMU_ADDRESS", "127.0.0.1")
+
+    def emulator(host):
+        if isinstance(host, bytes):
+            host = host.decode("ascii", "replace")
+        if not isinstance(host, str):
+            return False
+        host = host.lower().rstrip(".")
+        return (host in ("host.docker.internal", "localstack", "localhost.localstack.cloud")
+                or host.endswith(".localhost.localstack.cloud"))
+
+    getaddrinfo, gethostbyname, gethostbyname_ex = (
+        socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex)
+    socket.getaddrinfo = lambda host, *a, **k: getaddrinfo(
+        address if emulator(host) else host, *a, **k)
+    socket.gethostbyname = lambda host: gethostbyname(address if emulator(host) else host)
+    socket.gethostbyname_ex = lambda host: gethostbyname_ex(address if emulator(host) else host)
+
+
+reach_emulator_by_docker_names()
+
+
 def post(path, body, headers):
     req = urllib.request.Request(BASE + path, data=body, method="POST", headers=headers)
     try:

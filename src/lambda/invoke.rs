@@ -139,6 +139,9 @@ impl Lambda {
         if !c.environment.contains_key("AWS_ENDPOINT_URL") {
             env.push(("AWS_ENDPOINT_URL".into(), self.endpoint()));
         }
+        // Where the runtimes send the Docker-style names of the emulator (read and removed
+        // by the bootstrap before the function's code runs).
+        env.push(("_LOCALEMU_ADDRESS".into(), self.endpoint_address()));
         Ok(Launch {
             program,
             args,

@@ -279,6 +279,17 @@ impl Lambda {
             .clone()
     }
 
+    /// The address (host part) of the endpoint functions are given.
+    fn endpoint_address(&self) -> String {
+        let endpoint = self.endpoint();
+        let rest = endpoint.trim_start_matches("http://");
+        let host = match rest.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or("127.0.0.1"),
+            None => rest.rsplit_once(':').map_or(rest, |(h, _)| h),
+        };
+        host.to_string()
+    }
+
     fn runtime_file(&self, name: &str) -> PathBuf {
         self.work_dir.join("runtime").join(name)
     }

@@ -3,7 +3,8 @@
 //!
 //! The rules, in order:
 //! 1. The `Host` header, when present, must name a loopback host (`localhost`, `*.localhost`,
-//!    `localhost.localstack.cloud` and its subdomains), be an IP address, or be one of the
+//!    `localhost.localstack.cloud` and its subdomains, and `host.docker.internal` and
+//!    `localstack`, which function processes use), be an IP address, or be one of the
 //!    configured allowed hosts. A page that rebinds its own name to 127.0.0.1 still sends its
 //!    own name, so it is refused; an IP address cannot be rebound.
 //! 2. A request carrying `Origin` was sent by a browser for a page; refused. AWS SDKs, the AWS
@@ -80,11 +81,16 @@ fn host_name(value: &str) -> Option<String> {
     valid.then_some(name)
 }
 
+/// Names that reach this machine only: loopback names, and the names Docker-based emulators
+/// are known by, which function processes resolve to the emulator (none of them is a name a
+/// web page's origin can have).
 fn is_loopback_name(name: &str) -> bool {
     name == "localhost"
         || name.ends_with(".localhost")
         || name == "localhost.localstack.cloud"
         || name.ends_with(".localhost.localstack.cloud")
+        || name == "host.docker.internal"
+        || name == "localstack"
 }
 
 fn refuse(message: String) -> Response {
@@ -166,6 +172,8 @@ mod tests {
             "api.localhost",
             "localhost.localstack.cloud:4566",
             "sqs.us-east-1.localhost.localstack.cloud",
+            "host.docker.internal:4566",
+            "localstack:4566",
         ] {
             assert!(none.permits(ok), "{ok}");
         }

@@ -32,6 +32,11 @@ impl TestServer {
 
     /// A server of its own with settings other than the defaults (its port is ephemeral).
     pub async fn configured(config: Config) -> TestServer {
+        Self::listening(Config { port: 0, ..config }).await
+    }
+
+    /// A server of its own on exactly `config.port`.
+    pub async fn listening(config: Config) -> TestServer {
         let (server, clock) = bind_with(config).await;
         let addr = server.local_addr().unwrap();
         tokio::spawn(server.run(std::future::pending()));
@@ -48,7 +53,11 @@ impl TestServer {
 }
 
 async fn bind() -> (Server, Arc<ManualClock>) {
-    bind_with(Config::default()).await
+    bind_with(Config {
+        port: 0,
+        ..Config::default()
+    })
+    .await
 }
 
 async fn bind_with(config: Config) -> (Server, Arc<ManualClock>) {
@@ -58,7 +67,6 @@ async fn bind_with(config: Config) -> (Server, Arc<ManualClock>) {
         ids: Arc::new(RandomIds),
         store: Arc::new(Store::new()),
     };
-    let config = Config { port: 0, ..config };
     (Server::bind(&config, deps).await.unwrap(), clock)
 }
 

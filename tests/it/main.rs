@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod crash;
 mod deletion;
+mod docker_names;
 mod durability;
 mod first_run;
 mod lambda;
