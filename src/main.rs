@@ -37,8 +37,8 @@ enum Command {
     /// Show or move a running emulator's clock (to test schedules and recovery windows).
     #[command(subcommand)]
     Clock(ClockCommand),
-    /// List the recent rotations a running emulator has run, with their steps and logs.
-    Rotations(EndpointArg),
+    /// Show the recent rotations a running emulator has run: steps, outcome, error, runtime.
+    Rotations(RotationsArgs),
 }
 
 #[derive(clap::Args)]
@@ -50,6 +50,18 @@ struct EndpointArg {
         default_value = "http://localhost:4566"
     )]
     endpoint_url: String,
+}
+
+#[derive(clap::Args)]
+struct RotationsArgs {
+    /// Only the rotations of this secret (name or ARN).
+    #[arg(long)]
+    secret: Option<String>,
+    /// `table` (a readable report) or `json` (the full records, logs included).
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    output: String,
+    #[command(flatten)]
+    endpoint: EndpointArg,
 }
 
 #[derive(Subcommand)]
@@ -252,6 +264,28 @@ async fn admin(endpoint: &str, path: &str, body: Option<String>) -> ExitCode {
     }
 }
 
+async fn rotations(args: RotationsArgs) -> ExitCode {
+    let mut path = "/_awsemu/rotations".to_string();
+    if let Some(secret) = &args.secret {
+        path.push_str("?secret=");
+        path.push_str(&localemu::cli::rotations::query_value(secret));
+    }
+    let text = match localemu::admin_client::call(&args.endpoint.endpoint_url, &path, None).await {
+        Ok(text) => text,
+        Err(e) => return fail(e),
+    };
+    let history: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => return fail(format!("unexpected answer from the emulator: {e}")),
+    };
+    if args.output == "json" {
+        println!("{}", localemu::cli::output::json(&history).trim_end());
+    } else {
+        print!("{}", localemu::cli::rotations::report(&history));
+    }
+    ExitCode::SUCCESS
+}
+
 async fn clock(command: ClockCommand) -> ExitCode {
     match command {
         ClockCommand::Show(e) => admin(&e.endpoint_url, "/_awsemu/clock", None).await,
@@ -284,9 +318,7 @@ fn main() -> ExitCode {
         Command::Start(args) => runtime.block_on(start(args)),
         Command::State(command) => runtime.block_on(state(command)),
         Command::Clock(command) => runtime.block_on(clock(command)),
-        Command::Rotations(e) => {
-            runtime.block_on(admin(&e.endpoint_url, "/_awsemu/rotations", None))
-        }
+        Command::Rotations(args) => runtime.block_on(rotations(args)),
     };
     // Work still running on blocking threads (unpacking code) must not hold up the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -67,6 +67,7 @@ impl Invoker for LambdaInvoker {
                     return StepResult {
                         error: Some(e.message),
                         log: String::new(),
+                        runtime: None,
                     }
                 }
             };
@@ -83,6 +84,7 @@ impl Invoker for LambdaInvoker {
             StepResult {
                 error,
                 log: result.log,
+                runtime: Some(result.runtime).filter(|r| !r.is_empty()),
             }
         })
     }

@@ -6,6 +6,7 @@ mod lambda_ops;
 pub mod ops;
 pub mod output;
 pub mod params;
+pub mod rotations;
 pub mod shorthand;
 
 use aws_credential_types::Credentials;

@@ -72,7 +72,13 @@ def load_handler():
     except SyntaxError as e:
         fail_init("Runtime.UserCodeSyntaxError", "Syntax error in module '%s': %s" % (module_name, e))
     except ImportError as e:
-        fail_init("Runtime.ImportModuleError", "Unable to import module '%s': %s" % (module_name, e))
+        message = "Unable to import module '%s': %s" % (module_name, e)
+        missing = (getattr(e, "name", None) or "").split(".")[0]
+        if isinstance(e, ModuleNotFoundError) and missing and missing != module_name.split(".")[0]:
+            # Say which interpreter runs the function, and how to give it the package.
+            message += " (%s is not installed for %s: %s -m pip install %s, or put it in the zip)" % (
+                missing, sys.executable, sys.executable, missing)
+        fail_init("Runtime.ImportModuleError", message)
     except Exception as e:
         fail_init(type(e).__name__, str(e))
     function = getattr(module, function_name, None)

@@ -55,6 +55,8 @@ pub struct Launch {
     pub cwd: PathBuf,
     pub env: Vec<(String, String)>,
     pub function_name: String,
+    /// What runs the function, for reports: the program and its version.
+    pub runtime: String,
     /// Kept while the process runs, so its code directory stays.
     pub code: Arc<super::CodeDir>,
 }
@@ -95,6 +97,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub struct Env {
     pub generation: u64,
+    /// What runs the function (see [`Launch::runtime`]).
+    pub runtime: String,
     shared: Arc<Shared>,
     events: mpsc::Sender<Event>,
     exited: watch::Receiver<Option<String>>,
@@ -184,6 +188,7 @@ impl Env {
         });
         Ok(Env {
             generation,
+            runtime: launch.runtime,
             shared,
             events: tx,
             exited: exit_rx,

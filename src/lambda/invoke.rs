@@ -24,6 +24,8 @@ pub struct Invocation {
     /// START / output / END / REPORT lines of this invocation.
     pub log: String,
     pub duration: Duration,
+    /// What ran the function: the interpreter's path and version (empty if nothing started).
+    pub runtime: String,
 }
 
 impl Invocation {
@@ -40,10 +42,18 @@ fn platform_error(kind: &str, message: String) -> Vec<u8> {
         .into_bytes()
 }
 
+/// An interpreter found on PATH, with what its `--version` says.
+#[derive(Clone)]
+struct Program {
+    path: PathBuf,
+    version: String,
+}
+
 /// The first of `candidates` on PATH that actually runs: version managers install shims
-/// for interpreters that are not there, so being on PATH is not enough.
-fn find_program(candidates: &[&str]) -> Option<PathBuf> {
-    static FOUND: std::sync::Mutex<Vec<(String, Option<PathBuf>)>> =
+/// for interpreters that are not there, so being on PATH is not enough. When it is not the
+/// first candidate, the log says which one runs instead (once).
+fn find_program(candidates: &[&str]) -> Option<Program> {
+    static FOUND: std::sync::Mutex<Vec<(String, Option<Program>)>> =
         std::sync::Mutex::new(Vec::new());
     let key = candidates.join(",");
     let mut found = FOUND.lock().unwrap_or_else(|e| e.into_inner());
@@ -51,17 +61,33 @@ fn find_program(candidates: &[&str]) -> Option<PathBuf> {
         return hit.clone();
     }
     let path = std::env::var_os("PATH")?;
-    let hit = candidates.iter().find_map(|name| {
+    let hit = candidates.iter().enumerate().find_map(|(i, name)| {
         let program = std::env::split_paths(&path)
             .map(|dir| dir.join(name))
             .find(|p| p.is_file())?;
-        let runs = std::process::Command::new(&program)
+        let out = std::process::Command::new(&program)
             .arg("--version")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        runs.then_some(program)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        let version = text.trim().lines().next().unwrap_or_default().to_string();
+        if i > 0 {
+            tracing::warn!(
+                wanted = candidates[0],
+                running = %program.display(),
+                %version,
+                "{} is missing or does not run; functions of that runtime run with {} ({version}) instead",
+                candidates[0],
+                program.display()
+            );
+        }
+        Some(Program {
+            path: program,
+            version,
+        })
     });
     found.push((key, hit.clone()));
     hit
@@ -94,6 +120,10 @@ impl Lambda {
                     "{runtime} needs an executable named bootstrap in the code"
                 ));
             }
+            let program = Program {
+                path: program,
+                version: format!("{runtime} bootstrap"),
+            };
             (program, Vec::new())
         };
         let ns = &f.namespace;
@@ -143,7 +173,8 @@ impl Lambda {
         // by the bootstrap before the function's code runs).
         env.push(("_LOCALEMU_ADDRESS".into(), self.endpoint_address()));
         Ok(Launch {
-            program,
+            runtime: format!("{} ({})", program.path.display(), program.version),
+            program: program.path,
             args,
             cwd: s.code_dir.path().to_path_buf(),
             code: s.code_dir.clone(),
@@ -173,7 +204,9 @@ impl Lambda {
             Err(message) => {
                 tracing::warn!(function = %state.config.name, %message, "cannot start the function");
                 let payload = platform_error("Runtime.InvalidEntrypoint", message);
-                return self.finish(&state, request_id, started, Err(payload), Vec::new());
+                let mut out = self.finish(&state, request_id, started, Err(payload), Vec::new());
+                out.runtime = String::new();
+                return out;
             }
         };
         let mark = env.log_mark();
@@ -219,8 +252,11 @@ impl Lambda {
         // Give the output readers a moment to catch the last lines the function wrote.
         tokio::time::sleep(Duration::from_millis(5)).await;
         let lines = env.logs_since(mark);
+        let runtime = env.runtime.clone();
         f.put_idle(env);
-        self.finish(&state, request_id, started, outcome, lines)
+        let mut out = self.finish(&state, request_id, started, outcome, lines);
+        out.runtime = runtime;
+        out
     }
 
     /// A permit to run one more function process: at the limit, the environment idle the
@@ -295,6 +331,7 @@ impl Lambda {
             function_error,
             log,
             duration,
+            runtime: String::new(),
         }
     }
 }

@@ -31,6 +31,8 @@ pub enum FunctionAccess {
 pub struct StepResult {
     pub error: Option<String>,
     pub log: String,
+    /// What ran the function (interpreter and version), when it started.
+    pub runtime: Option<String>,
 }
 
 /// How Secrets Manager reaches Lambda; tests and other wirings can supply their own.

@@ -44,6 +44,9 @@ pub struct RotationRecord {
     pub error: Option<String>,
     pub steps: Vec<StepRecord>,
     pub log_tail: String,
+    /// What ran the function: the interpreter's path and version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
 }
 
 type Key = (Namespace, String);
@@ -135,6 +138,7 @@ impl RotationEngine {
                         error: Some("The rotation stopped on an internal error.".into()),
                         steps: Vec::new(),
                         log_tail: String::new(),
+                        runtime: None,
                     }
                 }
             };
@@ -168,6 +172,7 @@ impl RotationEngine {
             error: None,
             steps: Vec::new(),
             log_tail: String::new(),
+            runtime: None,
         };
         let mut log = String::new();
         for step in steps {
@@ -187,6 +192,9 @@ impl RotationEngine {
                 .invoke(&s.namespace, &s.function, payload.to_string().into_bytes())
                 .await;
             log.push_str(&result.log);
+            if result.runtime.is_some() {
+                record.runtime = result.runtime.clone();
+            }
             record
                 .steps
                 .push(crate::secretsmanager::rotation_engine::StepRecord {
@@ -206,6 +214,21 @@ impl RotationEngine {
         match record.outcome.as_str() {
             "Succeeded" => {
                 tracing::info!(secret = %s.arn, version = %s.token, "rotation succeeded")
+            }
+            "Failed" => {
+                let error = record.error.as_deref().unwrap_or("unknown error");
+                tracing::warn!(
+                    "rotation of {} failed: {error}. Its version {} keeps AWSPENDING, so the \
+                     next rotation is refused until you fix the function, then remove the label \
+                     (awsemu secretsmanager update-secret-version-stage --secret-id {} \
+                     --version-stage AWSPENDING --remove-from-version-id {}) and rotate again; \
+                     awsemu rotations --secret {} shows the function's log",
+                    s.arn,
+                    s.token,
+                    s.name,
+                    s.token,
+                    s.name
+                )
             }
             outcome => {
                 tracing::warn!(secret = %s.arn, version = %s.token, %outcome, error = ?record.error, "rotation did not succeed")

@@ -190,6 +190,40 @@ async fn a_python_rotation_runs_all_four_steps() {
 }
 
 #[tokio::test]
+async fn a_missing_package_names_the_interpreter_and_the_fix() {
+    let server = TestServer::isolated().await;
+    let c = server.client();
+    let l = lambda_client(server.addr);
+    let name = unique("rot-import");
+    let code: &[(&str, &[u8], u32)] = &[(
+        "app.py",
+        b"import not_a_real_package_xyz\ndef handler(e, c):\n    pass\n",
+        0o644,
+    )];
+    create_function(&l, &name, "python3.12", "app.handler", code, &[], 10).await;
+    allow_secretsmanager(&l, &name).await;
+    create(&c, "rot/import", "v").await;
+    let arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}");
+    let version = rotate(&c, "rot/import", Some(&arn), None).await;
+    let record = outcome(server.addr, &version).await;
+    assert_eq!(record["outcome"], "Failed");
+    let error = record["error"].as_str().unwrap();
+    assert!(error.starts_with("createSecret failed: Runtime.ImportModuleError: Unable to import module 'app': No module named 'not_a_real_package_xyz'"), "{error}");
+    assert!(
+        error.contains("not_a_real_package_xyz is not installed for /"),
+        "{error}"
+    );
+    assert!(
+        error.contains("-m pip install not_a_real_package_xyz"),
+        "{error}"
+    );
+    assert!(
+        record["runtime"].as_str().unwrap().contains("Python 3."),
+        "{record}"
+    );
+}
+
+#[tokio::test]
 async fn non_ascii_output_is_logged_and_the_secret_released() {
     let server = TestServer::isolated().await;
     let c = server.client();
