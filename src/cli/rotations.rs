@@ -29,11 +29,14 @@ pub fn report(history: &Value) -> String {
     };
     let mut out = String::new();
     for r in list {
-        let kind = if r["scheduled"] == true {
-            "scheduled"
+        let mut kind = if r["scheduled"] == true {
+            "scheduled".to_string()
         } else {
-            "requested"
+            "requested".to_string()
         };
+        if let Some(n) = r["attempt"].as_u64().filter(|n| *n > 1) {
+            kind.push_str(&format!(", attempt {n}"));
+        }
         out.push_str(&format!(
             "{}  {}  {} ({kind})\n",
             secret_name(r["secret_arn"].as_str().unwrap_or_default()),

@@ -11,6 +11,7 @@ pub mod policy;
 pub mod replication;
 pub mod rotation;
 mod rotation_engine;
+mod rotation_retry;
 mod stages;
 mod tags;
 mod values;

@@ -183,6 +183,7 @@ fn validate(input: &RotateSecretInput) -> Result<()> {
 }
 
 /// What a rotation will run, decided under the secret's lock.
+#[derive(Clone)]
 pub struct Start {
     pub namespace: Namespace,
     pub name: String,
@@ -289,7 +290,16 @@ impl SecretsManager {
         let immediately = input.rotate_immediately.unwrap_or(true);
         let now = self.now();
         let mut s = found.cell.write();
-        begin(&mut s, &function, rules, &token, immediately, now)?;
+        if let Err(e) = begin(&mut s, &function, rules, &token, immediately, now) {
+            let (name, arn) = (s.name.clone(), s.arn.clone());
+            drop(s);
+            if e.message == PREVIOUS_NOT_COMPLETE {
+                // AWS's answer promises the pending rotation will be reattempted: it is.
+                self.engine
+                    .reattempt_pending(found.namespace(), &name, &arn);
+            }
+            return Err(e);
+        }
         let ticket = self.commit(&found, &s, &[token.as_str()]);
         let output = RotateSecretOutput {
             arn: s.arn.clone(),

@@ -47,16 +47,20 @@ pub struct RotationRecord {
     /// What ran the function: the interpreter's path and version.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
+    /// 1 for the first attempt at this version; failed rotations are retried.
+    pub attempt: u32,
 }
 
-type Key = (Namespace, String);
+pub(super) type Key = (Namespace, String);
 
 pub struct RotationEngine {
-    store: Arc<Store>,
-    clock: Arc<dyn Clock>,
+    pub(super) store: Arc<Store>,
+    pub(super) clock: Arc<dyn Clock>,
     invoker: Arc<dyn Invoker>,
     history: Mutex<HashMap<Key, VecDeque<RotationRecord>>>,
-    running: Mutex<HashSet<Key>>,
+    pub(super) running: Mutex<HashSet<Key>>,
+    /// The next attempt at each failed rotation (see `rotation_retry`).
+    pub(super) retries: Mutex<HashMap<Key, super::rotation_retry::Retry>>,
 }
 
 /// The last `max` bytes of `text` or fewer, starting on a character boundary.
@@ -68,7 +72,7 @@ fn tail(text: &str, max: usize) -> &str {
     &text[start..]
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -80,6 +84,7 @@ impl RotationEngine {
             invoker,
             history: Mutex::default(),
             running: Mutex::default(),
+            retries: Mutex::default(),
         }
     }
 
@@ -105,10 +110,11 @@ impl RotationEngine {
 
     /// Runs a recorded rotation in the background.
     pub fn start(self: &Arc<Self>, start: Start) {
-        self.launch(start, false);
+        self.launch(start, false, 1);
     }
 
-    fn launch(self: &Arc<Self>, start: Start, scheduled: bool) {
+    /// Runs attempt `attempt` (1 for a new rotation) of `start` in the background.
+    pub(super) fn launch(self: &Arc<Self>, start: Start, scheduled: bool, attempt: u32) {
         let key = (start.namespace.clone(), start.name.clone());
         lock(&self.running).insert(key.clone());
         let engine = self.clone();
@@ -121,7 +127,11 @@ impl RotationEngine {
                 start.token.clone(),
                 start.function.clone(),
             );
-            let record = match tokio::spawn(async move { inner.run(&start, scheduled).await }).await
+            let plan = start.clone();
+            let record = match tokio::spawn(
+                async move { inner.run(&start, scheduled, attempt).await },
+            )
+            .await
             {
                 Ok(record) => record,
                 Err(e) => {
@@ -139,9 +149,11 @@ impl RotationEngine {
                         steps: Vec::new(),
                         log_tail: String::new(),
                         runtime: None,
+                        attempt,
                     }
                 }
             };
+            engine.after_attempt(&plan, attempt, record.outcome == "Failed");
             engine.remember(&key, record);
             lock(&engine.running).remove(&key);
         });
@@ -154,7 +166,7 @@ impl RotationEngine {
         .unwrap_or(false)
     }
 
-    async fn run(&self, s: &Start, scheduled: bool) -> RotationRecord {
+    async fn run(&self, s: &Start, scheduled: bool, attempt: u32) -> RotationRecord {
         let steps: &[&str] = if s.immediately {
             &["createSecret", "setSecret", "testSecret", "finishSecret"]
         } else {
@@ -173,6 +185,7 @@ impl RotationEngine {
             steps: Vec::new(),
             log_tail: String::new(),
             runtime: None,
+            attempt,
         };
         let mut log = String::new();
         for step in steps {
@@ -354,9 +367,11 @@ impl RotationEngine {
                         immediately: true,
                     },
                     true,
+                    1,
                 );
             }
         }
+        self.fire_retries();
     }
 
     /// Looks for due rotations once a second until the server stops.

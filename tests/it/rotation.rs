@@ -190,6 +190,51 @@ async fn a_python_rotation_runs_all_four_steps() {
 }
 
 #[tokio::test]
+async fn failed_rotations_are_reattempted_as_aws_says() {
+    let server = TestServer::isolated().await;
+    let c = server.client();
+    let flag = temp_dir("rot-retry").with_extension("flag");
+    std::fs::write(&flag, "fail").unwrap();
+    let flag_env = flag.display().to_string();
+    let function = rotation_function(server.addr, &[("FAIL_WHILE", &flag_env)], 10).await;
+    let arn = create(&c, "rot/retry", "initial").await;
+    let version = rotate(&c, "rot/retry", Some(&function), Some(30)).await;
+    let first = rotations_of(server.addr, &arn, 1).await;
+    assert_eq!(first[0]["outcome"], "Failed");
+    assert_eq!(first[0]["attempt"], 1);
+    // Five minutes later (on the emulator's clock) the same version is rotated again.
+    server.clock.advance(5 * 60 * 1000);
+    let second = rotations_of(server.addr, &arn, 2).await;
+    assert_eq!(second[1]["outcome"], "Failed");
+    assert_eq!(
+        (
+            second[1]["attempt"].clone(),
+            second[1]["version_id"].clone()
+        ),
+        (2.into(), version.clone().into())
+    );
+    // The function is fixed; a RotateSecret is refused, as on AWS, and that rotation is
+    // reattempted at once, as the message says.
+    std::fs::remove_file(&flag).unwrap();
+    let refused = c.rotate_secret().secret_id("rot/retry").send().await;
+    assert_eq!(
+        err(refused),
+        (
+            "InvalidRequestException".to_string(),
+            "A previous rotation isn't complete. That rotation will be reattempted.".to_string()
+        )
+    );
+    let third = rotations_of(server.addr, &arn, 3).await;
+    assert_eq!(third[2]["outcome"], "Succeeded", "{}", third[2]);
+    assert_eq!(third[2]["attempt"], 3);
+    assert!(current_value(&c, "rot/retry").await.starts_with("rotated-"));
+    // Nothing is retried after a success.
+    server.clock.advance(10 * 60 * 1000);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(rotations_of(server.addr, &arn, 3).await.len(), 3);
+}
+
+#[tokio::test]
 async fn a_missing_package_names_the_interpreter_and_the_fix() {
     let server = TestServer::isolated().await;
     let c = server.client();
