@@ -6,17 +6,16 @@ pub mod env;
 pub mod functions;
 pub mod invoke;
 pub mod model;
+mod persist;
+
+pub use persist::CodeDir;
 
 use crate::clock::Clock;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::durable::Ticket;
 use crate::store::Store;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use env::Env;
 use model::FunctionConfig;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -32,37 +31,6 @@ pub struct Function {
     state: RwLock<FunctionState>,
     /// Warm environments with the time each became idle.
     idle: Mutex<Vec<(Env, Instant)>>,
-}
-
-/// A directory of unpacked code, removed when the last function state or environment using
-/// it is gone, so disk use follows the functions that exist.
-#[derive(Debug)]
-pub struct CodeDir(PathBuf);
-
-impl CodeDir {
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// The file beside the tree naming the code it holds.
-    fn marker(&self) -> PathBuf {
-        Self::marker_of(&self.0)
-    }
-
-    fn marker_of(tree: &Path) -> PathBuf {
-        tree.with_extension("sha256")
-    }
-}
-
-impl Drop for CodeDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.marker());
-        if let Err(e) = std::fs::remove_dir_all(&self.0) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(dir = %self.0.display(), error = %e, "cannot remove old function code");
-            }
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -127,22 +95,6 @@ impl Function {
             .map(|(i, _)| i);
         oldest.map(|i| idle.remove(i)).is_some()
     }
-}
-
-/// A function as persisted: configuration, policy and code.
-#[derive(Serialize, Deserialize)]
-struct FunctionRecord {
-    account: String,
-    region: String,
-    config: FunctionConfig,
-    policy: Vec<serde_json::Value>,
-    zip: String,
-}
-
-const RECORD_PREFIX: &str = "lambda\0";
-
-fn record_key(ns: &Namespace, name: &str) -> String {
-    format!("{RECORD_PREFIX}{}\0{}\0{}", ns.account, ns.region, name)
 }
 
 /// Whether Secrets Manager may invoke a function, as its resource policy says.
@@ -297,126 +249,6 @@ impl Lambda {
     /// Held around a change to a function and its journal entry; see `Store::gate`.
     fn gate(&self) -> crate::store::Gate<'_> {
         self.store.gate()
-    }
-
-    /// Journals the function's current state; the ticket resolves when it is durable.
-    fn save(&self, f: &Function) -> Ticket {
-        let s = f.snapshot();
-        let record = FunctionRecord {
-            account: f.namespace.account.clone(),
-            region: f.namespace.region.clone(),
-            config: s.config.clone(),
-            policy: s.policy.clone(),
-            zip: STANDARD.encode(s.zip.as_slice()),
-        };
-        let key = record_key(&f.namespace, &s.config.name);
-        match serde_json::to_vec(&record) {
-            Ok(bytes) => self.store.put_blob(&key, Some(bytes)),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode a function's record");
-                self.store.invalid(&key)
-            }
-        }
-    }
-
-    fn forget(&self, ns: &Namespace, name: &str) -> Ticket {
-        self.store.put_blob(&record_key(ns, name), None)
-    }
-
-    /// Brings back the functions persisted in the store, unpacking their code again. A record
-    /// that cannot be read stops start-up rather than bringing back a function without code.
-    pub fn restore(&self) -> std::result::Result<(), String> {
-        for (key, bytes) in self.store.take_loaded_blobs() {
-            if key.starts_with(RECORD_PREFIX) {
-                self.restore_one(&key, &bytes, true)?;
-            }
-        }
-        self.sweep_code();
-        Ok(())
-    }
-
-    /// Removes code trees (and their markers) no function uses: those of functions deleted
-    /// while the server was down, and leftovers of a crash.
-    fn sweep_code(&self) {
-        let used: std::collections::HashSet<PathBuf> = self
-            .functions
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .map(|f| f.snapshot().code_dir.path().to_path_buf())
-            .collect();
-        let children = |dir: &Path| -> Vec<PathBuf> {
-            std::fs::read_dir(dir)
-                .map(|d| d.flatten().map(|e| e.path()).collect())
-                .unwrap_or_default()
-        };
-        for account in children(&self.work_dir.join("code")) {
-            for region in children(&account) {
-                for function in children(&region) {
-                    for entry in children(&function) {
-                        let tree = entry.with_extension("");
-                        if used.contains(&entry) || used.contains(&tree) {
-                            continue;
-                        }
-                        let _ = std::fs::remove_dir_all(&entry);
-                        let _ = std::fs::remove_file(&entry);
-                    }
-                    let _ = std::fs::remove_dir(&function);
-                }
-                let _ = std::fs::remove_dir(&region);
-            }
-            let _ = std::fs::remove_dir(&account);
-        }
-    }
-
-    fn restore_one(&self, key: &str, bytes: &[u8], reuse: bool) -> std::result::Result<(), String> {
-        let bad = |what: String| format!("the stored function record {key:?} {what}");
-        let record: FunctionRecord =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("cannot be read: {e}")))?;
-        let ns = Namespace::new(record.account, record.region);
-        let zip = STANDARD
-            .decode(record.zip)
-            .map_err(|e| bad(format!("holds code that cannot be decoded: {e}")))?;
-        if zip.is_empty() {
-            return Err(bad("holds no code".into()));
-        }
-        let name = record.config.name.clone();
-        let reused = reuse.then(|| self.reuse_code(&ns, &name, &zip)).flatten();
-        let code_dir = match reused {
-            Some(code) => code,
-            None => self
-                .store_code(&ns, &name, &zip)
-                .map_err(|e| bad(format!("holds code that cannot be unpacked: {}", e.message)))?,
-        };
-        self.insert(ns, record.config, code_dir, zip, record.policy);
-        Ok(())
-    }
-
-    /// Puts a function back as the disk holds it after a failed commit (called with the
-    /// store's gate held exclusively).
-    pub fn revert(&self, key: &str, stored: Option<Vec<u8>>) {
-        let Some(rest) = key.strip_prefix(RECORD_PREFIX) else {
-            return;
-        };
-        let mut parts = rest.splitn(3, '\0');
-        let (Some(account), Some(region), Some(name)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return;
-        };
-        let map_key = (Namespace::new(account, region), name.to_string());
-        let removed = self
-            .functions
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&map_key);
-        if let Some(f) = removed {
-            f.retire();
-        }
-        if let Some(bytes) = stored {
-            if let Err(e) = self.restore_one(key, &bytes, false) {
-                tracing::error!(error = %e, "cannot put a function back");
-            }
-        }
     }
 
     fn insert(

@@ -10,6 +10,7 @@ pub mod durable;
 mod format;
 pub mod record;
 pub mod transfer;
+mod writer;
 
 use crate::clock::Millis;
 use crate::domain::secret::Secret;
