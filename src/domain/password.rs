@@ -21,7 +21,8 @@ pub struct PasswordRules {
 }
 
 impl PasswordRules {
-    /// The character classes left after exclusions; empty classes are dropped.
+    /// The character types left after exclusions (lower, upper, digits, punctuation); empty
+    /// ones are dropped. These are what RequireEachIncludedType requires.
     fn classes(&self) -> Vec<Vec<char>> {
         let lower = ('a'..='z').collect::<String>();
         let upper = ('A'..='Z').collect::<String>();
@@ -31,18 +32,29 @@ impl PasswordRules {
             (!self.exclude_uppercase, upper.as_str()),
             (!self.exclude_numbers, digits.as_str()),
             (!self.exclude_punctuation, PUNCTUATION),
-            (self.include_space, " "),
         ];
         candidates
             .into_iter()
             .filter(|(on, _)| *on)
-            .map(|(_, set)| {
-                set.chars()
-                    .filter(|c| !self.exclude_characters.contains(*c))
-                    .collect::<Vec<char>>()
-            })
+            .map(|(_, set)| self.allowed(set))
             .filter(|set| !set.is_empty())
             .collect()
+    }
+
+    fn allowed(&self, set: &str) -> Vec<char> {
+        set.chars()
+            .filter(|c| !self.exclude_characters.contains(*c))
+            .collect()
+    }
+
+    /// Every character a password may hold: the types, and the space when included (an
+    /// allowed character, not a type that must appear, as AWS documents IncludeSpace).
+    fn alphabet(&self, classes: &[Vec<char>]) -> Vec<char> {
+        let mut all: Vec<char> = classes.iter().flatten().copied().collect();
+        if self.include_space {
+            all.extend(self.allowed(" "));
+        }
+        all
     }
 }
 
@@ -50,7 +62,7 @@ impl PasswordRules {
 pub fn generate(rules: &PasswordRules, rng: &mut impl Rng) -> Result<String> {
     let length = rules.length.unwrap_or(DEFAULT_LENGTH);
     let classes = rules.classes();
-    let all: Vec<char> = classes.iter().flatten().copied().collect();
+    let all = rules.alphabet(&classes);
     if all.is_empty() {
         return Err(Error::invalid_parameter(
             "The password can't be generated because every character is excluded.",
@@ -113,6 +125,21 @@ mod tests {
         assert!(!p
             .chars()
             .any(|c| "abcXYZ0".contains(c) || PUNCTUATION.contains(c)));
+    }
+
+    #[test]
+    fn a_space_is_allowed_not_required() {
+        let rules = PasswordRules {
+            length: Some(4),
+            include_space: true,
+            ..Default::default()
+        };
+        for seed in 0..50 {
+            let p = generate(&rules, &mut StdRng::seed_from_u64(seed)).unwrap();
+            assert_eq!(p.chars().count(), 4);
+            assert!(p.chars().any(|c| c.is_ascii_lowercase()));
+            assert!(p.chars().any(|c| PUNCTUATION.contains(c)));
+        }
     }
 
     #[test]

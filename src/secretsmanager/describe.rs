@@ -6,7 +6,6 @@ use super::{Caller, SecretsManager};
 use crate::domain::secret::Secret;
 use crate::error::Result;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// The fields DescribeSecret and ListSecrets entries have in common; AWS only sends
 /// fields that have a value.
@@ -77,15 +76,20 @@ impl SecretMetadata {
 }
 
 /// Labelled versions only; None when there are none, so the key is left out.
-pub fn stage_map(s: &Secret) -> Option<BTreeMap<String, Vec<String>>> {
-    let map: BTreeMap<_, _> = s
+/// Versions that carry a label, in the order they were created (oldest first), as AWS lists
+/// them; the map keeps insertion order.
+pub fn stage_map(s: &Secret) -> Option<StageMap> {
+    let map: StageMap = s
         .versions
         .iter()
         .filter(|v| !v.is_deprecated())
-        .map(|v| (v.id.clone(), v.stages.clone()))
+        .map(|v| (v.id.clone(), serde_json::json!(v.stages)))
         .collect();
     (!map.is_empty()).then_some(map)
 }
+
+/// Version id to its labels, in creation order.
+pub type StageMap = serde_json::Map<String, serde_json::Value>;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -93,7 +97,7 @@ pub struct DescribeSecretOutput {
     #[serde(flatten)]
     pub metadata: SecretMetadata,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_ids_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    pub version_ids_to_stages: Option<StageMap>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replication_status: Option<Vec<super::replication::ReplicationStatusEntry>>,
 }

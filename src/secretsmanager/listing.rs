@@ -11,7 +11,6 @@ use crate::store::{NamespaceStore, ScanKey, ScanOrder};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 pub const DEFAULT_PAGE: usize = 100;
 
@@ -32,7 +31,7 @@ pub struct SecretListEntry {
     #[serde(flatten)]
     pub metadata: SecretMetadata,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_versions_to_stages: Option<BTreeMap<String, Vec<String>>>,
+    pub secret_versions_to_stages: Option<super::describe::StageMap>,
 }
 
 #[derive(Debug, Serialize)]

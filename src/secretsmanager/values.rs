@@ -244,11 +244,14 @@ impl SecretsManager {
                 self.commit(&found, &s, &[token.as_str()])
             }
         };
+        // Every label now on the version: the first value of a secret created without one
+        // gets AWSCURRENT as well as the labels asked for.
+        let version_stages = s.versions.get(&token).map_or(stages, |v| v.stages.clone());
         let output = PutSecretValueOutput {
             arn: s.arn.clone(),
             name: s.name.clone(),
             version_id: token,
-            version_stages: stages,
+            version_stages,
         };
         Ok(Ack::new(output, ticket))
     }

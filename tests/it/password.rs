@@ -94,3 +94,18 @@ async fn invalid_requests() {
         .await);
     assert_eq!(code, "InvalidParameterException");
 }
+
+#[tokio::test]
+async fn a_space_is_an_allowed_character_not_a_required_type() {
+    let c = shared().client();
+    let p = c
+        .get_random_password()
+        .password_length(4)
+        .include_space(true)
+        .send()
+        .await
+        .unwrap()
+        .random_password
+        .unwrap();
+    assert_eq!(p.chars().count(), 4);
+}

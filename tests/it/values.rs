@@ -318,3 +318,85 @@ async fn batch_needs_ids_or_filters_but_not_both() {
     let (code, _) = err(too_many.send().await);
     assert_eq!(code, "ValidationException");
 }
+
+#[tokio::test]
+async fn the_first_value_of_an_empty_secret_becomes_current_and_the_answer_says_so() {
+    let c = shared().client();
+    let name = unique("values/empty-first");
+    c.create_secret().name(&name).send().await.unwrap();
+    let put = c
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string("first")
+        .version_stages("mylabel")
+        .send()
+        .await
+        .unwrap();
+    let mut stages = put.version_stages().to_vec();
+    stages.sort();
+    assert_eq!(stages, ["AWSCURRENT", "mylabel"]);
+    assert_eq!(current_value(&c, &name).await, "first");
+    // A later value with only its own label does not take AWSCURRENT.
+    let later = c
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string("second")
+        .version_stages("other")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(later.version_stages(), ["other"]);
+    assert_eq!(current_value(&c, &name).await, "first");
+}
+
+#[tokio::test]
+async fn versions_are_listed_in_the_order_they_were_created() {
+    let addr = shared().addr;
+    let name = unique("values/order");
+    let (older, newer) = (
+        "88888888-8888-4888-8888-888888888888",
+        "00000000-0000-4000-8000-000000000000",
+    );
+    let created = raw_op(
+        addr,
+        "CreateSecret",
+        &format!(
+            "{{\"Name\":\"{name}\",\"SecretString\":\"a\",\"ClientRequestToken\":\"{older}\"}}"
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 200);
+    let put = raw_op(
+        addr,
+        "PutSecretValue",
+        &format!(
+            "{{\"SecretId\":\"{name}\",\"SecretString\":\"b\",\"ClientRequestToken\":\"{newer}\"}}"
+        ),
+    )
+    .await;
+    assert_eq!(put.status, 200);
+    let described = raw_op(
+        addr,
+        "DescribeSecret",
+        &format!("{{\"SecretId\":\"{name}\"}}"),
+    )
+    .await;
+    let ids: Vec<&String> = described.json["VersionIdsToStages"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(ids, [older, newer], "oldest first, not sorted by id");
+    let listed = raw_op(
+        addr,
+        "ListSecrets",
+        &format!("{{\"Filters\":[{{\"Key\":\"name\",\"Values\":[\"{name}\"]}}]}}"),
+    )
+    .await;
+    let ids: Vec<&String> = listed.json["SecretList"][0]["SecretVersionsToStages"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(ids, [older, newer]);
+}
