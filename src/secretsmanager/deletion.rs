@@ -75,8 +75,8 @@ impl SecretsManager {
             if !s.replicas.is_empty() {
                 let regions: Vec<&str> = s.replicas.iter().map(|r| r.region.as_str()).collect();
                 return Err(Error::invalid_parameter(format!(
-                    "You can't delete secret {} that still has replica regions [{}]",
-                    s.name,
+                    "You can't delete secret {} that still has replica regions [{}].",
+                    s.arn,
                     regions.join(", ")
                 )));
             }

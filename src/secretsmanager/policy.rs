@@ -63,7 +63,7 @@ fn check_policy_member(policy: Option<&str>) -> Result<String> {
 }
 
 pub(crate) fn replica_refused() -> Error {
-    Error::invalid_request(
+    Error::invalid_parameter(
         "Operation not permitted on a replica secret. Call must be made in primary secret's region.",
     )
 }

@@ -106,17 +106,43 @@ async fn replicas_are_real_secrets_that_follow_the_primary() {
         .await);
     assert_eq!(
         (code.as_str(), msg.as_str()),
-        ("InvalidRequestException", refused)
+        ("InvalidParameterException", refused)
     );
-    let (code, _) = err(west
-        .update_secret()
-        .secret_id("repl/app")
-        .description("x")
-        .send()
-        .await);
-    assert_eq!(code, "InvalidRequestException");
-    let (code, _) = err(west.delete_secret().secret_id("repl/app").send().await);
-    assert_eq!(code, "InvalidRequestException");
+    // Every operation that would change the replica is refused the same way.
+    let addr = server.addr;
+    let id = "\"SecretId\": \"repl/app\"";
+    let token = "\"ClientRequestToken\": \"11111111-2222-4333-8444-555555555555\"";
+    for (op, body) in [
+        ("UpdateSecret", format!("{{{id}, {token}, \"Description\": \"x\"}}")),
+        ("PutSecretValue", format!("{{{id}, {token}, \"SecretString\": \"x\"}}")),
+        ("TagResource", format!("{{{id}, \"Tags\": [{{\"Key\": \"k\", \"Value\": \"v\"}}]}}")),
+        ("UntagResource", format!("{{{id}, \"TagKeys\": [\"k\"]}}")),
+        ("PutResourcePolicy", serde_json::json!({
+            "SecretId": "repl/app",
+            "ResourcePolicy": serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+                "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}).to_string(),
+        }).to_string()),
+        ("DeleteResourcePolicy", format!("{{{id}}}")),
+        ("DeleteSecret", format!("{{{id}}}")),
+        ("RotateSecret", format!("{{{id}, {token}, \"RotationLambdaARN\": \"arn:aws:lambda:eu-west-1:111111111111:function:f\"}}")),
+        ("UpdateSecretVersionStage", format!("{{{id}, \"VersionStage\": \"X\", \"MoveToVersionId\": \"11111111-2222-4333-8444-555555555555\"}}")),
+    ] {
+        let headers = [
+            ("x-amz-target", format!("secretsmanager.{op}")),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=111111111111/20260101/eu-west-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0".to_string(),
+            ),
+        ];
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = raw(addr, "POST", "/", &headers, body.into_bytes()).await;
+        assert_eq!(
+            (r.json["__type"].as_str(), r.json["Message"].as_str()),
+            (Some("InvalidParameterException"), Some(refused)),
+            "{op}"
+        );
+    }
 
     let filtered = west
         .list_secrets()
@@ -265,4 +291,29 @@ async fn stopping_replication_makes_a_standalone_secret() {
         .await
         .unwrap();
     assert_eq!(current_value(&south, "repl/stop").await, "independent");
+}
+
+#[tokio::test]
+async fn a_primary_with_replicas_cannot_be_deleted() {
+    let server = TestServer::isolated().await;
+    let east = server.client_as("333333333333", "us-east-1");
+    let arn = east
+        .create_secret()
+        .name("repl/keep")
+        .secret_string("v")
+        .add_replica_regions(region("eu-west-1"))
+        .add_replica_regions(region("ap-south-1"))
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let (code, message) = err(east.delete_secret().secret_id("repl/keep").send().await);
+    assert_eq!(code, "InvalidParameterException");
+    assert_eq!(
+        message,
+        format!(
+            "You can't delete secret {arn} that still has replica regions [eu-west-1, ap-south-1]."
+        )
+    );
 }
