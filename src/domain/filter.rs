@@ -76,18 +76,19 @@ impl Filter {
         match self.key {
             FilterKey::Name => s.name.starts_with(v),
             FilterKey::Description => {
-                words_match(v, s.description.iter().flat_map(|d| d.split_whitespace()))
+                let words: Vec<&str> = s.description.iter().flat_map(|d| split_words(d)).collect();
+                words_match(v, &words)
             }
             FilterKey::TagKey => tags.iter().any(|t| t.key.starts_with(v)),
             FilterKey::TagValue => tags.iter().any(|t| t.value.starts_with(v)),
             FilterKey::PrimaryRegion => prefix_of(v, s.primary_region.as_deref()),
             FilterKey::OwningService => prefix_of(v, s.owning_service.as_deref()),
             FilterKey::All => {
-                let name_words = std::iter::once(s.name.as_str())
-                    .chain(s.name.split(|c: char| c == '/' || c.is_whitespace()));
-                let desc_words = s.description.iter().flat_map(|d| d.split_whitespace());
-                let tag_words = tags.iter().flat_map(|t| [t.key.as_str(), t.value.as_str()]);
-                words_match(v, name_words.chain(desc_words).chain(tag_words))
+                let texts = std::iter::once(s.name.as_str())
+                    .chain(s.description.as_deref())
+                    .chain(tags.iter().flat_map(|t| [t.key.as_str(), t.value.as_str()]));
+                let words: Vec<&str> = texts.flat_map(split_words).collect();
+                words_match(v, &words)
             }
         }
     }
@@ -97,18 +98,47 @@ fn prefix_of(v: &str, field: Option<&str>) -> bool {
     field.is_some_and(|f| f.starts_with(v))
 }
 
-/// Every whitespace-separated word of `value` must start some word of `words`,
-/// ignoring case.
-fn words_match<'a>(value: &str, words: impl Iterator<Item = &'a str> + Clone) -> bool {
-    let mut wanted = value.split_whitespace().peekable();
-    if wanted.peek().is_none() {
-        return true;
+/// The words Secrets Manager sees in a text: runs of letters and digits, cut at every other
+/// character (space, `/ _ + = . @ -` and the rest), between a letter and a digit, and where the
+/// case changes inside a word (`credsDatabase` is `creds` and `Database`; `DBPassword` is `DB`
+/// and `Password`).
+pub fn split_words(text: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if let Some(s) = start.take() {
+                words.push(&text[s..at]);
+            }
+            continue;
+        }
+        let Some(s) = start else {
+            start = Some(at);
+            continue;
+        };
+        let prev = chars[i - 1].1;
+        let next = chars.get(i + 1).map(|&(_, n)| n);
+        let boundary = (prev.is_alphabetic() != c.is_alphabetic())
+            || (prev.is_lowercase() && c.is_uppercase())
+            || (prev.is_uppercase() && c.is_uppercase() && next.is_some_and(char::is_lowercase));
+        if boundary {
+            words.push(&text[s..at]);
+            start = Some(at);
+        }
     }
-    wanted.all(|w| {
+    if let Some(s) = start {
+        words.push(&text[s..]);
+    }
+    words
+}
+
+/// Every word of `value` must start some word of `words`, ignoring case.
+fn words_match(value: &str, words: &[&str]) -> bool {
+    let lowered: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    split_words(value).into_iter().all(|w| {
         let w = w.to_lowercase();
-        words
-            .clone()
-            .any(|word| word.to_lowercase().starts_with(&w))
+        lowered.iter().any(|word| word.starts_with(&w))
     })
 }
 
@@ -116,6 +146,23 @@ fn words_match<'a>(value: &str, words: impl Iterator<Item = &'a str> + Clone) ->
 mod tests {
     use super::*;
     use crate::domain::secret::Tag;
+
+    #[test]
+    fn words_are_cut_as_secrets_manager_cuts_them() {
+        assert_eq!(
+            split_words("credsDatabase#892"),
+            ["creds", "Database", "892"]
+        );
+        assert_eq!(
+            split_words("prod/DBPassword_v2"),
+            ["prod", "DB", "Password", "v", "2"]
+        );
+        assert_eq!(
+            split_words("a+b=c.d@e-f g"),
+            ["a", "b", "c", "d", "e", "f", "g"]
+        );
+        assert_eq!(split_words("  "), Vec::<&str>::new());
+    }
 
     fn secret(name: &str, desc: &str) -> Secret {
         let mut s = Secret::new(name.into(), format!("arn-{name}"), 0);

@@ -256,3 +256,57 @@ async fn invalid_arguments() {
     assert_eq!(code, "ValidationException");
     assert!(msg.contains("filters.1.member.values.1.member"), "{msg}");
 }
+
+#[tokio::test]
+async fn all_and_description_filters_see_words_as_secrets_manager_cuts_them() {
+    use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
+    let server = TestServer::isolated().await;
+    let c = server.client();
+    c.create_secret()
+        .name("team/credsDatabase892")
+        .description("rotates_the+main.db@night")
+        .secret_string("v")
+        .send()
+        .await
+        .unwrap();
+    create(&c, "other/plain", "v").await;
+    let names = |key: FilterNameStringType, value: &'static str| {
+        let c = c.clone();
+        async move {
+            let out = c
+                .list_secrets()
+                .filters(Filter::builder().key(key).values(value).build())
+                .send()
+                .await
+                .unwrap();
+            out.secret_list()
+                .iter()
+                .map(|s| s.name().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    for value in [
+        "credsDatabase@892",
+        "database",
+        "892",
+        "CREDS data",
+        "team db",
+    ] {
+        assert_eq!(
+            names(FilterNameStringType::All, value).await,
+            ["team/credsDatabase892"],
+            "{value}"
+        );
+    }
+    for value in ["main", "night", "rotates main"] {
+        assert_eq!(
+            names(FilterNameStringType::Description, value).await,
+            ["team/credsDatabase892"],
+            "{value}"
+        );
+    }
+    assert!(names(FilterNameStringType::All, "abase").await.is_empty());
+    assert!(names(FilterNameStringType::Description, "ight")
+        .await
+        .is_empty());
+}
