@@ -228,3 +228,38 @@ async fn list_version_ids_rejects_bad_tokens() {
         .await);
     assert_eq!(code, "InvalidNextTokenException");
 }
+
+#[tokio::test]
+async fn a_hundred_unlabelled_versions_are_kept_besides_the_labelled_ones() {
+    let c = shared().client();
+    let name = unique("stages/many");
+    create(&c, &name, "v0").await;
+    for i in 1..130 {
+        c.put_secret_value()
+            .secret_id(&name)
+            .secret_string(format!("v{i}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut all = Vec::new();
+    let mut token = None;
+    loop {
+        let page = c
+            .list_secret_version_ids()
+            .secret_id(&name)
+            .include_deprecated(true)
+            .set_next_token(token)
+            .send()
+            .await
+            .unwrap();
+        all.extend(page.versions().iter().cloned());
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(all.len(), 102);
+    let labelled = all.iter().filter(|v| !v.version_stages().is_empty()).count();
+    assert_eq!(labelled, 2);
+}
