@@ -39,6 +39,8 @@ enum Command {
     Clock(ClockCommand),
     /// Show the recent rotations a running emulator has run: steps, outcome, error, runtime.
     Rotations(RotationsArgs),
+    /// Wipe all state of a running emulator (secrets and functions), as POST /_awsemu/reset.
+    Reset(EndpointArg),
 }
 
 #[derive(clap::Args)]
@@ -303,9 +305,18 @@ async fn clock(command: ClockCommand) -> ExitCode {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(first) = args.get(1).map(String::as_str) {
+    // Global options may come before the command, as in the AWS CLI; the client takes them
+    // anywhere after it, so they move to the end.
+    let (globals, at) = localemu::cli::leading_globals(&args[1..]);
+    if let Some(first) = args.get(1 + at).map(String::as_str) {
         if localemu::cli::SERVICES.contains(&first) || first == "help" {
-            return client(&args[1..]);
+            let mut rest: Vec<String> = args[1 + at..].to_vec();
+            rest.extend(globals);
+            return client(&rest);
+        }
+        let known = localemu::cli::EMULATOR_COMMANDS.contains(&first) || first.starts_with('-');
+        if !known {
+            return ExitCode::from(localemu::cli::unknown_command(first) as u8);
         }
     }
     let cli = Cli::parse();
@@ -319,6 +330,11 @@ fn main() -> ExitCode {
         Command::State(command) => runtime.block_on(state(command)),
         Command::Clock(command) => runtime.block_on(clock(command)),
         Command::Rotations(args) => runtime.block_on(rotations(args)),
+        Command::Reset(e) => runtime.block_on(admin(
+            &e.endpoint_url,
+            "/_awsemu/reset",
+            Some(String::new()),
+        )),
     };
     // Work still running on blocking threads (unpacking code) must not hold up the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -41,13 +41,75 @@ fn choices(list: impl Iterator<Item = String>) -> String {
     list.collect::<Vec<_>>().join("\n  ")
 }
 
+/// The commands of `awsemu` itself, besides the AWS-CLI-style services.
+pub const EMULATOR_COMMANDS: [&str; 5] = ["start", "state", "clock", "rotations", "reset"];
+
+/// Global options given before the command (`awsemu --region eu-west-1 secretsmanager ...`),
+/// as the AWS CLI takes them: returns them and the index of the command word.
+pub fn leading_globals(args: &[String]) -> (Vec<String>, usize) {
+    let mut globals = Vec::new();
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
+        let takes_value =
+            params::VALUE_GLOBALS.contains(&name) || params::IGNORED_VALUE_GLOBALS.contains(&name);
+        if takes_value && !arg.contains('=') {
+            globals.extend(args[i..(i + 2).min(args.len())].iter().cloned());
+            i += 2;
+        } else if takes_value || params::FLAG_GLOBALS.contains(&name) {
+            globals.push(arg.clone());
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    (globals, i)
+}
+
+/// The closest of `candidates` to `word`, if one is close enough to be what was meant.
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let here = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb))
+                    .min(row[j] + 1)
+                    .min(here + 1);
+                prev = here;
+            }
+        }
+        row[b.len()]
+    }
+    candidates
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// An unknown command word: exit 252 with the valid choices and the closest one.
+pub fn unknown_command(word: &str) -> i32 {
+    let all = SERVICES.iter().chain(EMULATOR_COMMANDS.iter()).copied();
+    let hint = closest(word, all.clone())
+        .map(|c| format!("\n\nDid you mean: {c}?"))
+        .unwrap_or_default();
+    usage_error(&format!(
+        "argument command: Invalid choice '{word}', valid choices are:\n\n  {}{hint}",
+        choices(all.map(str::to_string))
+    ))
+}
+
 pub fn help_root() -> String {
     format!(
         "awsemu: a local AWS Secrets Manager emulator, and a client that takes the AWS CLI's commands.\n\n\
          usage: awsemu <command> [<subcommand>] [parameters]\n\n\
          Emulator commands:\n  start          serve the emulator (see `awsemu start --help`)\n  \
          state          export or import persisted state\n  clock          show or move the emulator's clock\n  \
-         rotations      list recent rotations\n\nAWS-CLI-style commands (see `awsemu <command> help`):\n  {}\n",
+         rotations      list recent rotations\n  reset          wipe all state of a running emulator\n\nAWS-CLI-style commands (see `awsemu <command> help`):\n  {}\n",
         SERVICES.join("\n  ")
     )
 }
@@ -151,9 +213,13 @@ pub async fn run(service: &str, args: &[String]) -> i32 {
         return 0;
     };
     let Some(op) = ops::find(list, command) else {
+        let names: Vec<String> = list.iter().map(|op| kebab(op.name)).collect();
+        let hint = closest(command, names.iter().map(String::as_str))
+            .map(|c| format!("\n\nDid you mean: {c}?"))
+            .unwrap_or_default();
         return usage_error(&format!(
-            "argument operation: Invalid choice '{command}', valid choices are:\n\n  {}",
-            choices(list.iter().map(|op| kebab(op.name)))
+            "argument operation: Invalid choice '{command}', valid choices are:\n\n  {}{hint}",
+            choices(names.iter().cloned())
         ));
     };
     let rest = &args[1..];

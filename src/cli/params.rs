@@ -29,7 +29,7 @@ pub struct Parsed {
     pub positional: Vec<String>,
 }
 
-const VALUE_GLOBALS: [&str; 8] = [
+pub const VALUE_GLOBALS: [&str; 8] = [
     "--query",
     "--output",
     "--region",
@@ -39,13 +39,13 @@ const VALUE_GLOBALS: [&str; 8] = [
     "--page-size",
     "--cli-binary-format",
 ];
-const IGNORED_VALUE_GLOBALS: [&str; 4] = [
+pub const IGNORED_VALUE_GLOBALS: [&str; 4] = [
     "--profile",
     "--color",
     "--cli-read-timeout",
     "--cli-connect-timeout",
 ];
-const FLAG_GLOBALS: [&str; 5] = [
+pub const FLAG_GLOBALS: [&str; 5] = [
     "--no-paginate",
     "--debug",
     "--no-cli-pager",

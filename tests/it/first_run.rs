@@ -116,3 +116,53 @@ fn a_taken_port_and_a_missing_server_say_what_to_do() {
     assert_eq!(out.status.code(), Some(255));
     assert!(text.contains("awsemu start"), "{text}");
 }
+
+fn client(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+// Multi-threaded: the client blocks a thread while the server in this process answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_options_go_anywhere_and_typos_get_suggestions() {
+    let server = TestServer::isolated().await;
+    let url = format!("http://{}", server.addr);
+    create(&server.client(), "first/one", "v").await;
+    let (code, out, err) = client(&[
+        "--endpoint-url",
+        &url,
+        "--region",
+        REGION,
+        "--output",
+        "text",
+        "--debug",
+        "--query",
+        "SecretList[].Name",
+        "--cli-binary-format",
+        "raw-in-base64-out",
+        "secretsmanager",
+        "list-secrets",
+    ]);
+    assert_eq!((code, out.trim()), (0, "first/one"), "{err}");
+    let (code, _, err) = client(&["--endpoint-url", &url, "secretmanager", "list-secrets"]);
+    assert_eq!(code, 252);
+    assert!(err.contains("Did you mean: secretsmanager?"), "{err}");
+    let (code, _, err) = client(&["secretsmanager", "list-secret", "--endpoint-url", &url]);
+    assert_eq!(code, 252);
+    assert!(err.contains("Did you mean: list-secrets?"), "{err}");
+    // `awsemu reset` wipes the running emulator's state.
+    let (code, out, err) = client(&["reset", "--endpoint-url", &url]);
+    assert_eq!(code, 0, "{out}{err}");
+    let listed = server.client().list_secrets().send().await.unwrap();
+    assert!(listed.secret_list().is_empty());
+}

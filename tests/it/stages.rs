@@ -260,6 +260,9 @@ async fn a_hundred_unlabelled_versions_are_kept_besides_the_labelled_ones() {
         }
     }
     assert_eq!(all.len(), 102);
-    let labelled = all.iter().filter(|v| !v.version_stages().is_empty()).count();
+    let labelled = all
+        .iter()
+        .filter(|v| !v.version_stages().is_empty())
+        .count();
     assert_eq!(labelled, 2);
 }
