@@ -1,7 +1,7 @@
 //! ListSecrets: filters, sort orders and NextToken pagination that is stable under writes.
 
 use super::describe::{stage_map, SecretMetadata};
-use super::model::{check_filters, WireFilter};
+use super::model::{check_filters, require_filter_parts, WireFilter};
 use super::{Caller, SecretsManager};
 use crate::domain::filter::{matches_all, Filter};
 use crate::domain::secret::Secret;
@@ -106,6 +106,7 @@ impl SecretsManager {
         ];
         v.one_of("sortBy", input.sort_by.as_deref(), &sort_names);
         v.finish()?;
+        require_filter_parts(input.filters.as_deref().unwrap_or_default())?;
         let sort_by = match input.sort_by.as_deref() {
             Some("name") => SortBy::Name,
             Some("last-changed-date") => SortBy::LastChanged,

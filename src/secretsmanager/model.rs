@@ -119,6 +119,22 @@ pub fn check_filters(filters: &[WireFilter], v: &mut Violations) -> Vec<Filter> 
     out
 }
 
+/// After the model's checks: a filter with no Key, or with no Values, is refused as Secrets
+/// Manager refuses it (the model requires neither).
+pub fn require_filter_parts(filters: &[WireFilter]) -> crate::error::Result<()> {
+    for f in filters {
+        let Some(key) = f.key.as_deref() else {
+            return Err(crate::error::Error::invalid_parameter("Invalid filter key"));
+        };
+        if f.values.is_none() {
+            return Err(crate::error::Error::invalid_parameter(format!(
+                "Invalid filter values for key: {key}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The input of every operation whose only member is SecretId.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]

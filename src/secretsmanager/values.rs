@@ -271,6 +271,7 @@ impl SecretsManager {
         v.range("maxResults", input.max_results, 1, 20);
         v.length("nextToken", input.next_token.as_deref(), 1, 4096);
         v.finish()?;
+        super::model::require_filter_parts(input.filters.as_deref().unwrap_or_default())?;
         match (ids, input.filters.is_some()) {
             (Some(ids), false) => {
                 if input.max_results.is_some() {

@@ -310,3 +310,33 @@ async fn all_and_description_filters_see_words_as_secrets_manager_cuts_them() {
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn filters_without_a_key_or_values_are_refused() {
+    let addr = shared().addr;
+    for op in ["ListSecrets", "BatchGetSecretValue"] {
+        let r = raw_op(addr, op, "{\"Filters\": [{\"Values\": [\"x\"]}]}").await;
+        assert_eq!(
+            (
+                r.status,
+                r.json["__type"].as_str(),
+                r.json["Message"].as_str()
+            ),
+            (
+                400,
+                Some("InvalidParameterException"),
+                Some("Invalid filter key")
+            ),
+            "{op}"
+        );
+        let r = raw_op(addr, op, "{\"Filters\": [{\"Key\": \"description\"}]}").await;
+        assert_eq!(
+            (r.json["__type"].as_str(), r.json["Message"].as_str()),
+            (
+                Some("InvalidParameterException"),
+                Some("Invalid filter values for key: description")
+            ),
+            "{op}"
+        );
+    }
+}
