@@ -19,6 +19,9 @@ pub struct Target {
     pub region: String,
     pub service: &'static str,
     pub credentials: Credentials,
+    /// `--debug`: print each request and answer to stderr (bodies included, as the AWS CLI
+    /// does; they may hold secret values).
+    pub debug: bool,
 }
 
 pub enum CallError {
@@ -110,6 +113,13 @@ pub async fn send(
 ) -> Result<Answer, CallError> {
     let (method, path, mut headers, body) = build(op, input);
     let url = format!("{}{path}", target.endpoint.trim_end_matches('/'));
+    if target.debug {
+        eprintln!(
+            "DEBUG {} {method} {url} {headers:?} {}",
+            op.name,
+            String::from_utf8_lossy(&body)
+        );
+    }
     let uri: hyper::Uri = url
         .parse()
         .map_err(|_| CallError::Other(format!("Invalid endpoint: {}", target.endpoint)))?;
@@ -183,6 +193,13 @@ pub async fn send(
         .map_err(|_| unreachable())?
         .to_bytes()
         .to_vec();
+    if target.debug {
+        eprintln!(
+            "DEBUG {} answered {status}: {}",
+            op.name,
+            String::from_utf8_lossy(&body)
+        );
+    }
     Ok(Answer {
         status,
         headers,

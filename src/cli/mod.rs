@@ -192,6 +192,7 @@ fn target(service: &'static str, g: &params::Globals) -> http::Target {
         region,
         service,
         credentials,
+        debug: g.debug,
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Globals {
     pub no_paginate: bool,
     /// `--cli-binary-format raw-in-base64-out`: blob arguments are raw text, not base64.
     pub raw_blobs: bool,
+    /// `--debug`: every request and answer is printed to stderr.
+    pub debug: bool,
 }
 
 #[derive(Debug, Default)]
@@ -220,6 +222,7 @@ pub fn parse(op: &Op, tokens: &[String]) -> Result<Parsed, String> {
         };
         if FLAG_GLOBALS.contains(&flag) {
             parsed.globals.no_paginate |= flag == "--no-paginate";
+            parsed.globals.debug |= flag == "--debug";
             continue;
         }
         if IGNORED_VALUE_GLOBALS.contains(&flag) {

@@ -63,7 +63,15 @@ async function loadHandler() {
   try {
     mod = await import(pathToFileURL(found).href);
   } catch (e) {
-    return failInit("Runtime.ImportModuleError", String(e));
+    let message = String(e);
+    const missing = /Cannot find (?:package|module) '([^'./][^']*)'/.exec(message);
+    if (missing) {
+      // Say which node runs the function, and how to give it the package.
+      const pkg = missing[1].startsWith("@") ? missing[1].split("/").slice(0, 2).join("/") : missing[1].split("/")[0];
+      message += ` (${pkg} is not installed for ${process.execPath} ${process.version}: ` +
+        `npm install ${pkg} in the function's directory, and zip node_modules with it)`;
+    }
+    return failInit("Runtime.ImportModuleError", message);
   }
   const fn = mod[name] ?? (mod.default ? mod.default[name] : undefined);
   if (typeof fn !== "function") {

@@ -154,6 +154,8 @@ async fn global_options_go_anywhere_and_typos_get_suggestions() {
         "list-secrets",
     ]);
     assert_eq!((code, out.trim()), (0, "first/one"), "{err}");
+    assert!(err.contains("DEBUG ListSecrets POST"), "{err}");
+    assert!(err.contains("DEBUG ListSecrets answered 200"), "{err}");
     let (code, _, err) = client(&["--endpoint-url", &url, "secretmanager", "list-secrets"]);
     assert_eq!(code, 252);
     assert!(err.contains("Did you mean: secretsmanager?"), "{err}");

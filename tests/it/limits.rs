@@ -144,3 +144,15 @@ async fn deeply_nested_json_is_refused() {
     assert_eq!(r.status, 400);
     assert_eq!(r.json["__type"], "SerializationException");
 }
+
+#[tokio::test]
+async fn health_lists_every_served_service_in_localstacks_shape() {
+    let addr = shared().addr;
+    for path in ["/_awsemu/health", "/_localstack/health"] {
+        let r = raw(addr, "GET", path, &[], Vec::new()).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json["services"]["secretsmanager"], "running", "{path}");
+        assert_eq!(r.json["services"]["lambda"], "running", "{path}");
+        assert!(r.json["version"].is_string() && r.json["edition"].is_string());
+    }
+}

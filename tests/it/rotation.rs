@@ -269,6 +269,34 @@ async fn a_missing_package_names_the_interpreter_and_the_fix() {
 }
 
 #[tokio::test]
+async fn a_missing_node_package_names_node_and_the_fix() {
+    let server = shared();
+    let l = lambda_client(server.addr);
+    let name = unique("node-import").replace('/', "-");
+    let code: &[(&str, &[u8], u32)] = &[(
+        "app.mjs",
+        b"import x from 'not-a-real-package-xyz';\nexport const handler = async () => x;\n",
+        0o644,
+    )];
+    create_function(&l, &name, "nodejs20.x", "app.handler", code, &[], 10).await;
+    let out = l.invoke().function_name(&name).send().await.unwrap();
+    let payload: Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(
+        payload["errorType"], "Runtime.ImportModuleError",
+        "{payload}"
+    );
+    let message = payload["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("not-a-real-package-xyz is not installed for /"),
+        "{message}"
+    );
+    assert!(
+        message.contains("npm install not-a-real-package-xyz"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn non_ascii_output_is_logged_and_the_secret_released() {
     let server = TestServer::isolated().await;
     let c = server.client();
