@@ -168,3 +168,123 @@ async fn global_options_go_anywhere_and_typos_get_suggestions() {
     let listed = server.client().list_secrets().send().await.unwrap();
     assert!(listed.secret_list().is_empty());
 }
+
+// Multi-threaded: reading the server's log blocks a thread while the SDK call runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_interpreter_shim_is_reported_with_the_one_that_runs_instead() {
+    use std::os::unix::fs::PermissionsExt;
+    // A version manager's shim for an interpreter that is not installed: on PATH, but failing.
+    let shims = temp_dir("first-shims");
+    std::fs::create_dir_all(&shims).unwrap();
+    let shim = shims.join("python3.12");
+    std::fs::write(
+        &shim,
+        "#!/bin/sh\necho 'python3.12: command not found' >&2\nexit 127\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&shim, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", shims.display(), std::env::var("PATH").unwrap());
+    let (child, addr) = logged_server(&[("PATH", &path)]);
+    let l = lambda_client(addr);
+    let code: &[(&str, &[u8], u32)] = &[("app.py", b"def handler(e, c):\n    return 1\n", 0o644)];
+    create_function(&l, "shimmed", "python3.12", "app.handler", code, &[], 10).await;
+    let answer = l.invoke().function_name("shimmed").send().await.unwrap();
+    assert_eq!(answer.function_error(), None);
+    let err = stop_and_read_log(child);
+    assert!(
+        err.contains("python3.12 is missing or does not run; functions of that runtime run with"),
+        "{err}"
+    );
+}
+
+/// `awsemu start --port 0` logging warnings to a pipe; returns it and its address.
+fn logged_server(env: &[(&str, &str)]) -> (std::process::Child, std::net::SocketAddr) {
+    let mut child = Command::new(BIN)
+        .args(["start", "--port", "0"])
+        .envs(env.iter().copied())
+        .env("AWSEMU_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut addr = None;
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0);
+        if let Some(a) = line.trim().strip_prefix("Listening on http://") {
+            addr = Some(a.parse::<std::net::SocketAddr>().unwrap());
+        }
+        if line.trim() == "Ready." {
+            break;
+        }
+    }
+    (child, addr.unwrap())
+}
+
+fn stop_and_read_log(mut child: std::process::Child) -> String {
+    let _ = child.kill();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let _ = child.wait();
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_rotation_is_one_warning_that_says_what_to_do() {
+    let (child, addr) = logged_server(&[]);
+    let l = lambda_client(addr);
+    let code: &[(&str, &[u8], u32)] = &[(
+        "app.py",
+        b"def handler(e, c):\n    raise ValueError('the database refused the new password')\n",
+        0o644,
+    )];
+    create_function(
+        &l,
+        "failing-rotator",
+        "python3.12",
+        "app.handler",
+        code,
+        &[],
+        10,
+    )
+    .await;
+    let c = client_for(addr, "test", REGION);
+    create(&c, "warned/db", "v").await;
+    let version = c
+        .rotate_secret()
+        .secret_id("warned/db")
+        .rotation_lambda_arn(format!(
+            "arn:aws:lambda:{REGION}:{ACCOUNT}:function:failing-rotator"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .version_id
+        .unwrap();
+    crate::rotation::outcome(addr, &version).await;
+    let err = stop_and_read_log(child);
+    let warning = err
+        .lines()
+        .find(|l| l.contains("rotation of"))
+        .unwrap_or_else(|| panic!("no warning: {err}"));
+    assert!(warning.contains("WARN"), "{warning}");
+    assert!(warning.contains(":secret:warned/db-"), "{warning}");
+    assert!(
+        warning.contains("createSecret failed: ValueError: the database refused the new password"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains(&format!("--remove-from-version-id {version}")),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("awsemu rotations --secret warned/db"),
+        "{warning}"
+    );
+}
