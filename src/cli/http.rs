@@ -38,7 +38,9 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
-fn encode_path_segment(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986's unreserved characters (a path segment or a
+/// query value).
+pub(super) fn encode_path_segment(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

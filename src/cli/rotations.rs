@@ -79,14 +79,7 @@ pub fn report(history: &Value) -> String {
 
 /// Percent-encodes a query value (secret names may hold `/ + = @`).
 pub fn query_value(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    super::http::encode_path_segment(v)
 }
 
 #[cfg(test)]

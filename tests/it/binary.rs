@@ -49,18 +49,12 @@ impl Emu {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut addr = None;
-        loop {
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "no Ready. line");
-            if let Some(a) = line.trim().strip_prefix("Listening on http://") {
-                addr = Some(a.parse().unwrap());
-            }
-            if line.trim() == "Ready." {
-                break;
-            }
-        }
+        let (lines, addr) = read_until_ready(child.stdout.take().unwrap());
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("Ready."),
+            "{lines:?}"
+        );
         Emu {
             child,
             addr: addr.expect("the address is printed before Ready."),

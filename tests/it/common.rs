@@ -258,6 +258,30 @@ impl PersistentServer {
     }
 }
 
+/// Reads an `awsemu start`'s stdout up to its `Ready.` line: the lines printed, and the
+/// address from its `Listening on` line.
+pub fn read_until_ready(out: impl std::io::Read) -> (Vec<String>, Option<SocketAddr>) {
+    use std::io::BufRead;
+    let mut out = std::io::BufReader::new(out);
+    let (mut lines, mut addr) = (Vec::new(), None);
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        let line = line.trim().to_string();
+        if let Some(a) = line.strip_prefix("Listening on http://") {
+            addr = a.parse().ok();
+        }
+        let ready = line == "Ready.";
+        lines.push(line);
+        if ready {
+            break;
+        }
+    }
+    (lines, addr)
+}
+
 /// A fresh, empty directory under the target directory.
 pub fn temp_dir(prefix: &str) -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(unique(prefix));

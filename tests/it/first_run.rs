@@ -2,7 +2,7 @@
 //! prints, and the hints that say what to do next.
 
 use crate::common::*;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
@@ -19,18 +19,7 @@ fn first_lines(dir: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, Str
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    loop {
-        let mut line = String::new();
-        if out.read_line(&mut line).unwrap() == 0 {
-            break;
-        }
-        lines.push(line.trim().to_string());
-        if line.trim() == "Ready." {
-            break;
-        }
-    }
+    let (lines, _) = read_until_ready(child.stdout.take().unwrap());
     let _ = child.kill();
     let mut err = String::new();
     child
@@ -207,18 +196,7 @@ fn logged_server(env: &[(&str, &str)]) -> (std::process::Child, std::net::Socket
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut addr = None;
-    loop {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0);
-        if let Some(a) = line.trim().strip_prefix("Listening on http://") {
-            addr = Some(a.parse::<std::net::SocketAddr>().unwrap());
-        }
-        if line.trim() == "Ready." {
-            break;
-        }
-    }
+    let (_, addr) = read_until_ready(child.stdout.take().unwrap());
     (child, addr.unwrap())
 }
 
