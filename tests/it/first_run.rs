@@ -7,29 +7,27 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
 
-/// Starts `awsemu start --port 0` with `env`, reads stdout up to `Ready.`, stops it; returns
-/// the lines printed and everything logged to stderr.
-fn first_lines(dir: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, String) {
-    let mut child = Command::new(BIN)
-        .args(["start", "--port", "0", "--data-dir"])
-        .arg(dir)
+/// Starts `awsemu start --port 0 <extra>` with `env` (PERSISTENCE unset unless given), its
+/// stdout and stderr piped.
+fn spawn_start(extra: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+    Command::new(BIN)
+        .args(["start", "--port", "0"])
+        .args(extra)
         .env_remove("PERSISTENCE")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    let (lines, _) = read_until_ready(child.stdout.take().unwrap());
-    let _ = child.kill();
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
         .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let _ = child.wait();
-    (lines, err)
+}
+
+/// Starts a server on `dir` with `env`, reads stdout up to `Ready.`, stops it; returns the
+/// lines printed and everything logged to stderr.
+fn first_lines(dir: &std::path::Path, env: &[(&str, &str)]) -> (Vec<String>, String) {
+    let dir = dir.display().to_string();
+    let mut child = spawn_start(&["--data-dir", &dir], env);
+    let (lines, _) = read_until_ready(child.stdout.take().unwrap());
+    (lines, stop_and_read_log(child))
 }
 
 #[test]
@@ -188,14 +186,9 @@ async fn a_broken_interpreter_shim_is_reported_with_the_one_that_runs_instead() 
 
 /// `awsemu start --port 0` logging warnings to a pipe; returns it and its address.
 fn logged_server(env: &[(&str, &str)]) -> (std::process::Child, std::net::SocketAddr) {
-    let mut child = Command::new(BIN)
-        .args(["start", "--port", "0"])
-        .envs(env.iter().copied())
-        .env("AWSEMU_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut env = env.to_vec();
+    env.push(("AWSEMU_LOG", "warn"));
+    let mut child = spawn_start(&[], &env);
     let (_, addr) = read_until_ready(child.stdout.take().unwrap());
     (child, addr.unwrap())
 }
