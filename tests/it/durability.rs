@@ -215,13 +215,25 @@ async fn a_failure_in_the_middle_of_32_concurrent_writers_loses_no_acknowledged_
     let emu = server(&disk).await;
     let addr = emu.addr;
     let fail = disk.fail.clone();
+    // The disk fails when the 200th write starts, so the failure lands in the middle of
+    // the run however fast the machine is, and comes back 300 ms later.
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut writers = Vec::new();
     for w in 0..32 {
+        let (done, fail) = (done.clone(), fail.clone());
         writers.push(tokio::spawn(async move {
             let c = client_for(addr, "test", REGION);
             let mut acked = Vec::new();
             let mut refused = Vec::new();
             for i in 0..40 {
+                if done.fetch_add(1, Ordering::SeqCst) + 1 == 200 {
+                    fail.store(true, Ordering::SeqCst);
+                    let fail = fail.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                        fail.store(false, Ordering::SeqCst);
+                    });
+                }
                 let name = format!("group/{w}/{i}");
                 match c
                     .create_secret()
@@ -241,11 +253,6 @@ async fn a_failure_in_the_middle_of_32_concurrent_writers_loses_no_acknowledged_
             (acked, refused)
         }));
     }
-    // Let the writers get going, then fail the disk for a moment while they run.
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    fail.store(true, Ordering::SeqCst);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    fail.store(false, Ordering::SeqCst);
     let mut acked = Vec::new();
     let mut refused = Vec::new();
     for w in writers {
