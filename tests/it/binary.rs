@@ -61,6 +61,17 @@ impl Emu {
         }
     }
 
+    /// Sends SIGTERM and waits for the process to end.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        self.child.wait().unwrap()
+    }
+
     pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
@@ -281,13 +292,7 @@ async fn sigterm_stops_cleanly() {
     let dir = temp_dir("bin-term");
     let mut emu = Emu::start(&dir);
     create(&emu.client(), "survivor", "v").await;
-    let pid = emu.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    assert!(emu.child.wait().unwrap().success());
+    assert!(emu.terminate().success());
     let emu = Emu::start(&dir);
     assert_eq!(current_value(&emu.client(), "survivor").await, "v");
     emu.kill();
@@ -314,13 +319,7 @@ async fn shutdown_is_quick_whatever_clients_and_functions_do() {
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let started = std::time::Instant::now();
-    let pid = emu.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let status = emu.child.wait().unwrap();
+    let status = emu.terminate();
     let took = started.elapsed();
     assert!(status.success(), "{status:?}");
     assert!(
