@@ -5,7 +5,15 @@
 //! Run: `cargo bench --bench load` (options after `--`: `--seconds S`, `--big N`,
 //! `--connections 1,32`, `--compare-moto`).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test or benchmark that cannot go on fails loudly"
+)]
+
 mod support;
+
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};

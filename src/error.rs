@@ -1,6 +1,7 @@
 //! The one error type every layer returns, carrying an AWS error code and message.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// AWS error codes that LocalEmu can answer with. The string form is the wire `__type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,16 +93,35 @@ impl ErrorCode {
     }
 }
 
-/// A failed operation: an AWS code plus the human-readable message sent as `Message`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// A failed operation: an AWS code plus the message sent as `Message`, and optionally the
+/// internal cause, which is logged and never shown to the caller.
+#[derive(Debug, Clone)]
 pub struct Error {
     pub code: ErrorCode,
     pub message: String,
+    pub source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+/// Errors compare by what the caller sees.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.code == other.code && self.message == other.message
+    }
+}
+
+impl Eq for Error {}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 
@@ -112,7 +132,15 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            source: None,
         }
+    }
+
+    /// Attaches the internal cause: logged with the error, never sent.
+    #[must_use]
+    pub fn because(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(cause));
+        self
     }
 
     pub fn not_found() -> Self {

@@ -102,6 +102,10 @@ fn return_large_blocks_to_the_system() {
     {
         const THRESHOLD: libc::c_int = 128 * 1024;
         // SAFETY: mallopt only changes allocator parameters; any value is accepted or refused.
+        #[allow(
+            unsafe_code,
+            reason = "glibc's mallopt has no safe wrapper in libc or nix"
+        )]
         unsafe {
             libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
             libc::mallopt(libc::M_TRIM_THRESHOLD, THRESHOLD);

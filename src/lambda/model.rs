@@ -67,7 +67,7 @@ pub struct EnvironmentInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CodeInput {
-    #[serde(default, with = "crate::secretsmanager::model::blob")]
+    #[serde(default, with = "crate::wire::blob")]
     pub zip_file: Option<Vec<u8>>,
     pub s3_bucket: Option<String>,
     pub image_uri: Option<String>,
@@ -92,7 +92,7 @@ pub struct CreateFunctionInput {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdateFunctionCodeInput {
-    #[serde(default, with = "crate::secretsmanager::model::blob")]
+    #[serde(default, with = "crate::wire::blob")]
     pub zip_file: Option<Vec<u8>>,
 }
 

@@ -1,56 +1,23 @@
 //! AWS JSON 1.1 for Secrets Manager: `X-Amz-Target` routing and the typed body codec.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::secretsmanager::{Ack, Caller, SecretsManager};
-use crate::store::durable::Ticket;
+use crate::generated::secretsmanager::{self as sm, Operation, TARGET_PREFIX};
+use crate::secretsmanager::{Caller, SecretsManager};
+use crate::wire::{Ack, Codec};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-pub const TARGET_PREFIX: &str = "secretsmanager.";
-
-/// The 23 operations of the Secrets Manager model.
-pub const OPERATIONS: [&str; 23] = [
-    "BatchGetSecretValue",
-    "CancelRotateSecret",
-    "CreateSecret",
-    "DeleteResourcePolicy",
-    "DeleteSecret",
-    "DescribeSecret",
-    "GetRandomPassword",
-    "GetResourcePolicy",
-    "GetSecretValue",
-    "ListSecretVersionIds",
-    "ListSecrets",
-    "PutResourcePolicy",
-    "PutSecretValue",
-    "RemoveRegionsFromReplication",
-    "ReplicateSecretToRegions",
-    "RestoreSecret",
-    "RotateSecret",
-    "StopReplicationToReplica",
-    "TagResource",
-    "UntagResource",
-    "UpdateSecret",
-    "UpdateSecretVersionStage",
-    "ValidateResourcePolicy",
-];
-
 /// The operation named by an `X-Amz-Target` header value.
-pub fn operation(target: Option<&str>) -> Result<&'static str> {
-    let unknown = || {
-        Error::new(
-            ErrorCode::UnknownOperationException,
-            "The requested operation is not recognized by the service.",
-        )
-    };
-    let name = target
+pub fn operation(target: Option<&str>) -> Result<Operation> {
+    target
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .ok_or_else(unknown)?;
-    OPERATIONS
-        .iter()
-        .find(|op| **op == name)
-        .copied()
-        .ok_or_else(unknown)
+        .and_then(Operation::from_name)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownOperationException,
+                "The requested operation is not recognized by the service.",
+            )
+        })
 }
 
 /// JSON nested deeper than this is refused before it is parsed; no Secrets Manager request
@@ -87,6 +54,31 @@ fn check_depth(body: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// serde's message names the expected type; AWS's front end reports which member was wrong.
+fn describe_type_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let expected = text.split(", expected ").nth(1).unwrap_or("another type");
+    format!("A member of the request has the wrong type: expected {expected}.")
+}
+
+/// The JSON 1.1 body codec: SerializationException for bodies that are not JSON objects of
+/// the right member types.
+pub struct Json11;
+
+impl Codec for Json11 {
+    fn decode<I: DeserializeOwned + Default>(&self, body: &[u8]) -> Result<I> {
+        decode(body)
+    }
+
+    fn encode<O: Serialize>(&self, output: &O) -> Result<Vec<u8>> {
+        serde_json::to_vec(output).map_err(|e| Error::internal().because(e))
+    }
+
+    fn bad_value(&self, member: &str, _: &str) -> Error {
+        Error::serialization(format!("The value of {member} is not of its type."))
+    }
+}
+
 fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let body = match first {
@@ -109,98 +101,15 @@ fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
     })
 }
 
-/// serde's message names the expected type; AWS's front end reports which member was wrong.
-fn describe_type_error(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    let expected = text.split(", expected ").nth(1).unwrap_or("another type");
-    format!("A member of the request has the wrong type: expected {expected}.")
-}
-
-/// An encoded response body and the ticket to wait on before sending it.
-pub type Reply = (Vec<u8>, Ticket);
-
-fn encode<O: Serialize>(output: &O) -> Result<Vec<u8>> {
-    serde_json::to_vec(output).map_err(|_| Error::internal())
-}
-
-/// Runs an operation that changes nothing durable.
-fn call<I, O>(body: &[u8], op: impl FnOnce(I) -> Result<O>) -> Result<Reply>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-{
-    let output = op(decode(body)?)?;
-    Ok((encode(&output)?, Ticket::ready()))
-}
-
-/// Runs an operation whose change must be durable before it is acknowledged.
-fn call_ack<I, O>(
-    sm: &SecretsManager,
-    body: &[u8],
-    op: impl FnOnce(I) -> Result<Ack<O>>,
-) -> Result<Reply>
-where
-    I: DeserializeOwned,
-    O: Serialize,
-{
-    let input = decode(body)?;
-    if !sm.writable() {
-        return Err(Error::new(
-            ErrorCode::InternalServiceError,
-            "LocalEmu cannot write to its database (see its log); changes are refused until \
-             it can.",
-        ));
-    }
-    let ack = op(input)?;
-    Ok((encode(&ack.output)?, ack.ticket))
-}
-
-fn not_yet(op: &str) -> Result<Reply> {
-    Err(Error::invalid_request(format!(
-        "The {op} operation is not supported by LocalEmu yet."
-    )))
-}
-
 /// Decodes the body for `op`, runs it, and encodes its output.
-pub fn dispatch(sm: &SecretsManager, caller: &Caller, op: &str, body: &[u8]) -> Result<Reply> {
+pub fn dispatch(
+    sm: &SecretsManager,
+    caller: &Caller,
+    op: Operation,
+    body: &[u8],
+) -> Result<Ack<Vec<u8>>> {
     check_depth(body)?;
-    // Every change to memory and its journal entry happen under the gate, so that a failed
-    // commit can put memory back to what the disk holds.
-    let _gate = sm.gate();
-    match op {
-        "CreateSecret" => call_ack(sm, body, |i| sm.create_secret(caller, i)),
-        "DescribeSecret" => call(body, |i| sm.describe_secret(caller, i)),
-        "UpdateSecret" => call_ack(sm, body, |i| sm.update_secret(caller, i)),
-        "DeleteSecret" => call_ack(sm, body, |i| sm.delete_secret(caller, i)),
-        "RestoreSecret" => call_ack(sm, body, |i| sm.restore_secret(caller, i)),
-        "GetSecretValue" => call(body, |i| sm.get_secret_value(caller, i)),
-        "PutSecretValue" => call_ack(sm, body, |i| sm.put_secret_value(caller, i)),
-        "BatchGetSecretValue" => call(body, |i| sm.batch_get_secret_value(caller, i)),
-        "ListSecrets" => call(body, |i| sm.list_secrets(caller, i)),
-        "ListSecretVersionIds" => call(body, |i| sm.list_secret_version_ids(caller, i)),
-        "UpdateSecretVersionStage" => {
-            call_ack(sm, body, |i| sm.update_secret_version_stage(caller, i))
-        }
-        "TagResource" => call_ack(sm, body, |i| sm.tag_resource(caller, i)),
-        "UntagResource" => call_ack(sm, body, |i| sm.untag_resource(caller, i)),
-        "GetRandomPassword" => call(body, |i| sm.get_random_password(caller, i)),
-        "RotateSecret" => call_ack(sm, body, |i| sm.rotate_secret(caller, i)),
-        "CancelRotateSecret" => call_ack(sm, body, |i| sm.cancel_rotate_secret(caller, i)),
-        "PutResourcePolicy" => call_ack(sm, body, |i| sm.put_resource_policy(caller, i)),
-        "GetResourcePolicy" => call(body, |i| sm.get_resource_policy(caller, i)),
-        "DeleteResourcePolicy" => call_ack(sm, body, |i| sm.delete_resource_policy(caller, i)),
-        "ValidateResourcePolicy" => call(body, |i| sm.validate_resource_policy(caller, i)),
-        "ReplicateSecretToRegions" => {
-            call_ack(sm, body, |i| sm.replicate_secret_to_regions(caller, i))
-        }
-        "RemoveRegionsFromReplication" => {
-            call_ack(sm, body, |i| sm.remove_regions_from_replication(caller, i))
-        }
-        "StopReplicationToReplica" => {
-            call_ack(sm, body, |i| sm.stop_replication_to_replica(caller, i))
-        }
-        other => not_yet(other),
-    }
+    sm::dispatch(sm, caller, op, &Json11, body)
 }
 
 #[cfg(test)]
@@ -211,7 +120,7 @@ mod tests {
     fn targets() {
         assert_eq!(
             operation(Some("secretsmanager.ListSecrets")),
-            Ok("ListSecrets")
+            Ok(Operation::ListSecrets)
         );
         for bad in [
             None,

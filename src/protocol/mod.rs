@@ -169,14 +169,14 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
         let op = json11::operation(target)?;
         let caller = caller(&parts.headers, &state.default_region)?;
         let body = read_body(body, MAX_BODY).await?;
-        let (out, ticket) = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
+        let ack = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
         // A failed commit answers InternalServiceError; memory was put back to what the disk
         // holds before this ticket resolved, so a retry starts afresh.
         // The answer waits until the change is durable; no lock is held while waiting.
-        if !ticket.durable().await {
+        if !ack.ticket.durable().await {
             return Err(Error::internal());
         }
-        Ok((op, out))
+        Ok((op.name(), ack.output))
     }
     .await;
     let (op, response) = match result {
@@ -185,7 +185,7 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
             let op = target.unwrap_or("-");
             tracing::debug!(op, code = e.code.as_str(), "request failed");
             (
-                json11::operation(target).unwrap_or("Unknown"),
+                json11::operation(target).map_or("Unknown", |op| op.name()),
                 render_error(&e),
             )
         }

@@ -1,48 +1,30 @@
 //! DeleteSecret and RestoreSecret: recovery windows, forced deletion, restoring.
 
 use super::model::ts;
-use super::{check_secret_id_member, Ack, Caller, SecretsManager};
+use super::{secret_id, Ack, Caller, SecretsManager, Ticket};
 use crate::clock::DAY_MS;
 use crate::domain::arn::{secret_arn, SecretRef};
 use crate::domain::secret::Deletion;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::durable::Ticket;
-use serde::{Deserialize, Serialize};
+use crate::generated::secretsmanager as sm;
 
 pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeleteSecretInput {
-    pub secret_id: Option<String>,
-    pub recovery_window_in_days: Option<i64>,
-    pub force_delete_without_recovery: Option<bool>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeleteSecretOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-    pub deletion_date: f64,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ArnAndName {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
+fn deleted(arn: String, name: String, date: i64) -> sm::DeleteSecretResponse {
+    sm::DeleteSecretResponse {
+        arn: Some(arn),
+        name: Some(name),
+        deletion_date: Some(ts(date)),
+    }
 }
 
 impl SecretsManager {
     pub fn delete_secret(
         &self,
         caller: &Caller,
-        input: DeleteSecretInput,
-    ) -> Result<Ack<DeleteSecretOutput>> {
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        input: sm::DeleteSecretRequest,
+    ) -> Result<Ack<sm::DeleteSecretResponse>> {
+        let id = secret_id(input.secret_id)?;
         let force = input.force_delete_without_recovery.unwrap_or(false);
         let days = match (force, input.recovery_window_in_days) {
             (true, Some(_)) => {
@@ -87,12 +69,7 @@ impl SecretsManager {
                 (s.arn.clone(), s.name.clone())
             };
             let ticket = found.ns.remove(&found.cell);
-            let output = DeleteSecretOutput {
-                arn,
-                name,
-                deletion_date: ts(now),
-            };
-            return Ok(Ack::new(output, ticket));
+            return Ok(Ack::new(deleted(arn, name, now), ticket));
         }
         let mut s = found.cell.write();
         if s.is_deleted() {
@@ -106,16 +83,12 @@ impl SecretsManager {
         };
         s.deletion = Some(deletion);
         let ticket = self.commit(&found, &s, &[]);
-        let output = DeleteSecretOutput {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
-            deletion_date: ts(deletion.purge_at),
-        };
+        let output = deleted(s.arn.clone(), s.name.clone(), deletion.purge_at);
         Ok(Ack::new(output, ticket))
     }
 
     /// AWS answers a forced deletion of a secret that does not exist with success.
-    fn phantom_deletion(&self, caller: &Caller, id: &str, now: i64) -> DeleteSecretOutput {
+    fn phantom_deletion(&self, caller: &Caller, id: &str, now: i64) -> sm::DeleteSecretResponse {
         let r = SecretRef::parse(id).unwrap_or_else(|| SecretRef::Name(id.to_string()));
         let name = r.display_name().to_string();
         let arn = secret_arn(
@@ -123,19 +96,15 @@ impl SecretsManager {
             &name,
             &self.ids.arn_suffix(),
         );
-        DeleteSecretOutput {
-            arn,
-            name,
-            deletion_date: ts(now),
-        }
+        deleted(arn, name, now)
     }
 
     pub fn restore_secret(
         &self,
         caller: &Caller,
-        input: super::model::SecretIdInput,
-    ) -> Result<Ack<ArnAndName>> {
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        input: sm::RestoreSecretRequest,
+    ) -> Result<Ack<sm::RestoreSecretResponse>> {
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.cell.write();
         let mut ticket = Ticket::ready();
@@ -143,9 +112,9 @@ impl SecretsManager {
             s.touch_changed(self.now());
             ticket = self.commit(&found, &s, &[]);
         }
-        let output = ArnAndName {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
+        let output = sm::RestoreSecretResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
         };
         Ok(Ack::new(output, ticket))
     }

@@ -1,91 +1,24 @@
 //! CreateSecret and UpdateSecret: making secrets and changing their metadata and value.
 
-use super::model::{check_tag_rules, check_tags, too_many_tags, WireTag, MAX_TAGS};
-use super::{
-    check_value_sizes, check_version_id, require, token_in_use, value_of, Ack, Caller,
-    SecretsManager,
-};
+use super::model::{domain_tags, too_many_tags, MAX_TAGS};
+use super::{secret_id, token_in_use, value_of, Ack, Caller, SecretsManager, Ticket};
 use crate::domain::arn::secret_arn;
 use crate::domain::secret::Secret;
-use crate::domain::validate::{check_name, Violations};
+use crate::domain::validate::check_name;
 use crate::domain::versions::{PutOutcome, SecretValue, AWSCURRENT};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::durable::Ticket;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CreateSecretInput {
-    pub name: Option<String>,
-    pub client_request_token: Option<String>,
-    pub description: Option<String>,
-    pub kms_key_id: Option<String>,
-    #[serde(default, with = "super::model::blob")]
-    pub secret_binary: Option<Vec<u8>>,
-    pub secret_string: Option<String>,
-    pub tags: Option<Vec<WireTag>>,
-    pub add_replica_regions: Option<Vec<super::replication::ReplicaRegion>>,
-    pub force_overwrite_replica_secret: Option<bool>,
-    #[serde(rename = "Type")]
-    pub secret_type: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CreateSecretOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub replication_status: Option<Vec<super::replication::ReplicationStatusEntry>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UpdateSecretInput {
-    pub secret_id: Option<String>,
-    pub client_request_token: Option<String>,
-    pub description: Option<String>,
-    pub kms_key_id: Option<String>,
-    #[serde(default, with = "super::model::blob")]
-    pub secret_binary: Option<Vec<u8>>,
-    pub secret_string: Option<String>,
-    #[serde(rename = "Type")]
-    pub secret_type: Option<String>,
-}
-
-pub type UpdateSecretOutput = CreateSecretOutput;
+use crate::generated::secretsmanager as sm;
 
 fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
 
-impl CreateSecretInput {
-    fn validate(&self) -> Result<Vec<crate::domain::secret::Tag>> {
-        let mut v = Violations::new();
-        require(&mut v, "name", self.name.is_some());
-        v.length("name", self.name.as_deref(), 1, 512);
-        check_version_id(
-            &mut v,
-            "clientRequestToken",
-            self.client_request_token.as_deref(),
-        );
-        v.length("description", self.description.as_deref(), 0, 2048);
-        v.length("kmsKeyId", self.kms_key_id.as_deref(), 0, 2048);
-        v.length("type", self.secret_type.as_deref(), 0, 256);
-        check_value_sizes(
-            &mut v,
-            self.secret_string.as_ref(),
-            self.secret_binary.as_ref(),
-        );
-        let tags = check_tags("tags", self.tags.as_deref().unwrap_or_default(), &mut v);
-        if let Some(regions) = &self.add_replica_regions {
-            super::replication::check_regions("addReplicaRegions", regions, &mut v);
-        }
-        v.finish()?;
-        Ok(tags)
+fn answer(s: &Secret, version_id: Option<String>) -> sm::CreateSecretResponse {
+    sm::CreateSecretResponse {
+        arn: Some(s.arn.clone()),
+        name: Some(s.name.clone()),
+        version_id,
+        replication_status: None,
     }
 }
 
@@ -93,9 +26,8 @@ impl SecretsManager {
     pub fn create_secret(
         &self,
         caller: &Caller,
-        input: CreateSecretInput,
-    ) -> Result<Ack<CreateSecretOutput>> {
-        let tags = input.validate()?;
+        input: sm::CreateSecretRequest,
+    ) -> Result<Ack<sm::CreateSecretResponse>> {
         let token = input
             .client_request_token
             .ok_or_else(Error::missing_token)?;
@@ -111,7 +43,7 @@ impl SecretsManager {
         {
             return Err(Error::invalid_parameter("Invalid replica region."));
         }
-        check_tag_rules(&tags)?;
+        let tags = domain_tags("tags", input.tags)?;
         if tags.len() > MAX_TAGS {
             return Err(too_many_tags());
         }
@@ -120,7 +52,7 @@ impl SecretsManager {
         let mut secret = Secret::new(name, arn, now);
         secret.description = non_empty(input.description);
         secret.kms_key_id = non_empty(input.kms_key_id);
-        secret.secret_type = non_empty(input.secret_type);
+        secret.secret_type = non_empty(input.type_);
         if !tags.is_empty() {
             secret.tags = Some(tags);
         }
@@ -145,12 +77,8 @@ impl SecretsManager {
                     ticket = ns.commit(&cell, &s, &[]);
                     replication = Some(self.replication_status(&caller.namespace.account, &s));
                 }
-                let output = CreateSecretOutput {
-                    arn: s.arn.clone(),
-                    name: s.name.clone(),
-                    version_id,
-                    replication_status: replication,
-                };
+                let mut output = answer(&s, version_id);
+                output.replication_status = replication;
                 return Ok(Ack::new(output, ticket));
             }
             Err(existing) => existing,
@@ -163,27 +91,9 @@ impl SecretsManager {
     pub fn update_secret(
         &self,
         caller: &Caller,
-        input: UpdateSecretInput,
-    ) -> Result<Ack<UpdateSecretOutput>> {
-        let mut v = Violations::new();
-        require(&mut v, "secretId", input.secret_id.is_some());
-        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-        check_version_id(
-            &mut v,
-            "clientRequestToken",
-            input.client_request_token.as_deref(),
-        );
-        v.length("description", input.description.as_deref(), 0, 2048);
-        v.length("kmsKeyId", input.kms_key_id.as_deref(), 0, 2048);
-        v.length("type", input.secret_type.as_deref(), 0, 256);
-        check_value_sizes(
-            &mut v,
-            input.secret_string.as_ref(),
-            input.secret_binary.as_ref(),
-        );
-        v.finish()?;
-        let id = input.secret_id.unwrap_or_default();
-        crate::domain::validate::check_secret_id(&id)?;
+        input: sm::UpdateSecretRequest,
+    ) -> Result<Ack<sm::UpdateSecretResponse>> {
+        let id = secret_id(input.secret_id)?;
         let token = input
             .client_request_token
             .ok_or_else(Error::missing_token)?;
@@ -204,7 +114,7 @@ impl SecretsManager {
             s.kms_key_id = non_empty(Some(k));
             changed = true;
         }
-        if let Some(t) = input.secret_type {
+        if let Some(t) = input.type_ {
             s.secret_type = non_empty(Some(t));
             changed = true;
         }
@@ -214,11 +124,10 @@ impl SecretsManager {
             let written: Vec<&str> = version_id.iter().map(String::as_str).collect();
             ticket = self.commit(&found, &s, &written);
         }
-        let output = UpdateSecretOutput {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
+        let output = sm::UpdateSecretResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
             version_id,
-            replication_status: None,
         };
         Ok(Ack::new(output, ticket))
     }
@@ -241,7 +150,7 @@ fn create_conflict(
     old: &Secret,
     token: &str,
     value: Option<&SecretValue>,
-) -> Result<CreateSecretOutput> {
+) -> Result<sm::CreateSecretResponse> {
     if old.is_deleted() {
         return Err(Error::invalid_request(
             "You can't create this secret because a secret with this name is already scheduled \
@@ -250,12 +159,7 @@ fn create_conflict(
     }
     match (old.versions.get(token), value) {
         (Some(version), Some(value)) if version.value.as_ref() == Some(value) => {
-            Ok(CreateSecretOutput {
-                arn: old.arn.clone(),
-                name: old.name.clone(),
-                version_id: Some(token.to_string()),
-                replication_status: None,
-            })
+            Ok(answer(old, Some(token.to_string())))
         }
         (Some(_), _) => Err(token_in_use(token, &old.arn)),
         (None, _) => Err(Error::new(

@@ -1,45 +1,23 @@
 //! ListSecrets: filters, sort orders and NextToken pagination that is stable under writes.
 
-use super::describe::{stage_map, SecretMetadata};
-use super::model::{check_filters, require_filter_parts, WireFilter};
+use super::describe::list_entry;
+use super::model::domain_filters;
 use super::{Caller, SecretsManager};
 use crate::domain::filter::{matches_all, Filter};
 use crate::domain::secret::Secret;
-use crate::domain::validate::Violations;
 use crate::error::{Error, Result};
+use crate::generated::secretsmanager as sm;
 use crate::store::{NamespaceStore, ScanKey, ScanOrder};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_PAGE: usize = 100;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListSecretsInput {
-    pub include_planned_deletion: Option<bool>,
-    pub max_results: Option<i64>,
-    pub next_token: Option<String>,
-    pub filters: Option<Vec<WireFilter>>,
-    pub sort_order: Option<String>,
-    pub sort_by: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SecretListEntry {
-    #[serde(flatten)]
-    pub metadata: SecretMetadata,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_versions_to_stages: Option<super::describe::StageMap>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListSecretsOutput {
-    pub secret_list: Vec<SecretListEntry>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
+fn page(list: Vec<sm::SecretListEntry>, next_token: Option<String>) -> sm::ListSecretsResponse {
+    sm::ListSecretsResponse {
+        secret_list: Some(list),
+        next_token,
+    }
 }
 
 /// A page position: the sort key of the last entry returned.
@@ -80,33 +58,13 @@ impl Query<'_> {
     }
 }
 
-fn entry(s: &Secret) -> SecretListEntry {
-    SecretListEntry {
-        metadata: SecretMetadata::of(s),
-        secret_versions_to_stages: stage_map(s),
-    }
-}
-
 impl SecretsManager {
     pub fn list_secrets(
         &self,
         caller: &Caller,
-        input: ListSecretsInput,
-    ) -> Result<ListSecretsOutput> {
-        let mut v = Violations::new();
-        v.range("maxResults", input.max_results, 1, 100);
-        v.length("nextToken", input.next_token.as_deref(), 1, 4096);
-        let filters = check_filters(input.filters.as_deref().unwrap_or_default(), &mut v);
-        v.one_of("sortOrder", input.sort_order.as_deref(), &["asc", "desc"]);
-        let sort_names = [
-            "created-date",
-            "last-accessed-date",
-            "last-changed-date",
-            "name",
-        ];
-        v.one_of("sortBy", input.sort_by.as_deref(), &sort_names);
-        v.finish()?;
-        require_filter_parts(input.filters.as_deref().unwrap_or_default())?;
+        input: sm::ListSecretsRequest,
+    ) -> Result<sm::ListSecretsResponse> {
+        let filters = domain_filters(input.filters.as_deref())?;
         let sort_by = match input.sort_by.as_deref() {
             Some("name") => SortBy::Name,
             Some("last-changed-date") => SortBy::LastChanged,
@@ -117,14 +75,13 @@ impl SecretsManager {
             filters: &filters,
             include_deleted: input.include_planned_deletion.unwrap_or(false),
             reverse: input.sort_order.as_deref() == Some("desc"),
-            limit: input.max_results.map_or(DEFAULT_PAGE, |n| n as usize),
+            limit: input
+                .max_results
+                .map_or(DEFAULT_PAGE, |n| usize::try_from(n).unwrap_or(DEFAULT_PAGE)),
             from: input.next_token.as_deref().map(decode_token).transpose()?,
         };
         let Some(ns) = self.store.namespace(&caller.namespace) else {
-            return Ok(ListSecretsOutput {
-                secret_list: Vec::new(),
-                next_token: None,
-            });
+            return Ok(page(Vec::new(), None));
         };
         Ok(match sort_by {
             SortBy::Created => indexed_page(&ns, ScanOrder::Created, &query),
@@ -136,7 +93,7 @@ impl SecretsManager {
 }
 
 /// A page read straight from an index: the cost does not grow with the namespace size.
-fn indexed_page(ns: &NamespaceStore, order: ScanOrder, q: &Query) -> ListSecretsOutput {
+fn indexed_page(ns: &NamespaceStore, order: ScanOrder, q: &Query) -> sm::ListSecretsResponse {
     let mut list = Vec::new();
     let mut last: Option<ScanKey> = None;
     let mut next_token = None;
@@ -149,14 +106,11 @@ fn indexed_page(ns: &NamespaceStore, order: ScanOrder, q: &Query) -> ListSecrets
             next_token = last.as_ref().map(encode_token);
             return false;
         }
-        list.push(entry(&s));
+        list.push(list_entry(&s));
         last = Some(key.clone());
         true
     });
-    ListSecretsOutput {
-        secret_list: list,
-        next_token,
-    }
+    page(list, next_token)
 }
 
 /// A page in an order no index keeps (dates that change): sorts every match.
@@ -164,12 +118,12 @@ fn sorted_page(
     ns: &NamespaceStore,
     q: &Query,
     key_of: impl Fn(&Secret) -> i64,
-) -> ListSecretsOutput {
-    let mut matches: Vec<(ScanKey, SecretListEntry)> = Vec::new();
+) -> sm::ListSecretsResponse {
+    let mut matches: Vec<(ScanKey, sm::SecretListEntry)> = Vec::new();
     ns.scan(ScanOrder::Name, false, None, |_, cell| {
         let s = cell.read();
         if q.wants(&s) {
-            matches.push(((key_of(&s), s.name.clone()), entry(&s)));
+            matches.push(((key_of(&s), s.name.clone()), list_entry(&s)));
         }
         true
     });
@@ -185,15 +139,12 @@ fn sorted_page(
             .unwrap_or(matches.len()),
     };
     let mut rest = matches.into_iter().skip(start);
-    let page: Vec<_> = rest.by_ref().take(q.limit).collect();
+    let taken: Vec<_> = rest.by_ref().take(q.limit).collect();
     let next_token = match rest.next() {
-        Some(_) => page.last().map(|(k, _)| encode_token(k)),
+        Some(_) => taken.last().map(|(k, _)| encode_token(k)),
         None => None,
     };
-    ListSecretsOutput {
-        secret_list: page.into_iter().map(|(_, e)| e).collect(),
-        next_token,
-    }
+    page(taken.into_iter().map(|(_, e)| e).collect(), next_token)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The Secrets Manager operations as plain methods: typed input in, typed output out.
 //! Nothing here knows about HTTP; one module per operation family.
 
+mod api;
 mod deletion;
 mod describe;
 mod lifecycle;
@@ -16,16 +17,7 @@ mod stages;
 mod tags;
 mod values;
 
-pub use deletion::*;
-pub use describe::*;
-pub use lifecycle::*;
-pub use listing::*;
-pub use model::SecretIdInput;
-pub use password::*;
-pub use rotation::{RotateSecretInput, RotateSecretOutput};
-pub use stages::*;
-pub use tags::*;
-pub use values::*;
+pub use deletion::DEFAULT_RECOVERY_DAYS;
 
 use crate::clock::{Clock, IdSource, Millis};
 use crate::domain::arn::SecretRef;
@@ -33,22 +25,9 @@ use crate::domain::validate::check_secret_id;
 use crate::domain::versions::SecretValue;
 use crate::domain::Namespace;
 use crate::error::{Error, Result};
-use crate::store::durable::Ticket;
 use crate::store::{NamespaceStore, SecretRefCell, Store};
+pub use crate::wire::{Ack, Ticket};
 use std::sync::Arc;
-
-/// The output of a state-changing operation, with the ticket that resolves once the change
-/// is durable: the response must not be sent before.
-pub struct Ack<O> {
-    pub output: O,
-    pub ticket: Ticket,
-}
-
-impl<O> Ack<O> {
-    pub fn new(output: O, ticket: Ticket) -> Self {
-        Ack { output, ticket }
-    }
-}
 
 /// Who is calling: the (account, region) taken from the request's credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,17 +184,16 @@ impl Found {
     }
 }
 
-/// Checks the SecretId member every operation that names one a secret has: present, its
-/// length, and name syntax when it is not an ARN.
-pub(crate) fn check_secret_id_member(id: Option<&str>) -> Result<String> {
-    let mut v = crate::domain::validate::Violations::new();
-    require(&mut v, "secretId", id.is_some());
-    v.length("secretId", id, 1, 2048);
-    v.finish()?;
-    let id = id.unwrap_or_default().to_string();
+/// The SecretId of a request whose model constraints passed (so it is present), checked
+/// for name syntax unless it is an ARN.
+pub(crate) fn secret_id(id: Option<String>) -> Result<String> {
+    let id = id.unwrap_or_default();
     check_secret_id(&id)?;
     Ok(id)
 }
+
+/// A secret value holds at most 64 KiB.
+const MAX_VALUE_BYTES: usize = 65_536;
 
 /// Exactly one of SecretString / SecretBinary, as AWS requires for a new version.
 pub(crate) fn value_of(
@@ -226,29 +204,17 @@ pub(crate) fn value_of(
         (Some(_), Some(_)) => Err(Error::invalid_parameter(
             "You can't specify both a binary secret value and a string secret value in the same secret.",
         )),
+        (Some(s), None) if s.len() > MAX_VALUE_BYTES => {
+            // The model bounds the length; the service quota counts bytes.
+            let mut v = crate::wire::Violations::new();
+            let at = crate::wire::At::new("", "secretString");
+            v.length(at, None, s.len(), Some(1), Some(MAX_VALUE_BYTES as i64));
+            v.finish().map(|()| None)
+        }
         (Some(s), None) => Ok(Some(SecretValue::String(s))),
         (None, Some(b)) => Ok(Some(SecretValue::Binary(b))),
         (None, None) => Ok(None),
     }
-}
-
-/// SecretString and SecretBinary share the model's 1..65536 bound.
-pub(crate) fn check_value_sizes(
-    v: &mut crate::domain::validate::Violations,
-    string: Option<&String>,
-    binary: Option<&Vec<u8>>,
-) {
-    v.sensitive_bytes("secretString", string.map(|s| s.len()), 1, 65_536);
-    v.sensitive_bytes("secretBinary", binary.map(Vec::len), 1, 65_536);
-}
-
-/// The model's bound on ClientRequestToken and every other version id.
-pub(crate) fn check_version_id(
-    v: &mut crate::domain::validate::Violations,
-    member: &str,
-    id: Option<&str>,
-) {
-    v.length(member, id, 32, 64);
 }
 
 pub(crate) fn token_in_use(token: &str, arn: &str) -> Error {
@@ -259,10 +225,4 @@ pub(crate) fn token_in_use(token: &str, arn: &str) -> Error {
              a version of secret {arn}."
         ),
     )
-}
-
-pub(crate) fn require(v: &mut crate::domain::validate::Violations, member: &str, present: bool) {
-    if !present {
-        v.missing(member);
-    }
 }

@@ -1,66 +1,14 @@
 //! Resource policies: PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy and
 //! ValidateResourcePolicy, checked with the IAM grammar of the `policy` module.
 
-use super::check_secret_id_member;
-use super::deletion::ArnAndName;
-use super::{Ack, Caller, SecretsManager};
-use crate::domain::validate::{check_secret_id, Violations};
+use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::error::{Error, ErrorCode, Result};
-use crate::policy::{self, MAX_POLICY_LEN};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PutResourcePolicyInput {
-    pub secret_id: Option<String>,
-    pub resource_policy: Option<String>,
-    pub block_public_policy: Option<bool>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct GetResourcePolicyOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resource_policy: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ValidateResourcePolicyInput {
-    pub secret_id: Option<String>,
-    pub resource_policy: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ValidationErrorsEntry {
-    pub check_name: String,
-    pub error_message: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ValidateResourcePolicyOutput {
-    pub policy_validation_passed: bool,
-    pub validation_errors: Vec<ValidationErrorsEntry>,
-}
+use crate::generated::secretsmanager as sm;
+use crate::policy;
 
 /// Check names reported by ValidateResourcePolicy.
 pub const SYNTAX_CHECK: &str = "IAM_POLICY_SYNTAX_CHECK";
 pub const PUBLIC_ACCESS_CHECK: &str = "BROAD_ACCESS_CHECK";
-
-fn check_policy_member(policy: Option<&str>) -> Result<String> {
-    let mut v = Violations::new();
-    if policy.is_none() {
-        v.missing("resourcePolicy");
-    }
-    v.length("resourcePolicy", policy, 1, MAX_POLICY_LEN);
-    v.finish()?;
-    Ok(policy.unwrap_or_default().to_string())
-}
 
 pub(crate) fn replica_refused() -> Error {
     Error::invalid_parameter(
@@ -72,10 +20,10 @@ impl SecretsManager {
     pub fn put_resource_policy(
         &self,
         caller: &Caller,
-        input: PutResourcePolicyInput,
-    ) -> Result<Ack<ArnAndName>> {
-        let text = check_policy_member(input.resource_policy.as_deref())?;
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        input: sm::PutResourcePolicyRequest,
+    ) -> Result<Ack<sm::PutResourcePolicyResponse>> {
+        let text = input.resource_policy.unwrap_or_default();
+        let id = secret_id(input.secret_id)?;
         let parsed = policy::parse(&text).map_err(|errors| {
             Error::new(
                 ErrorCode::MalformedPolicyDocumentException,
@@ -89,16 +37,20 @@ impl SecretsManager {
                  prevent broad access to the secret.",
             ));
         }
-        self.change_policy(caller, &id, Some(text))
+        let (arn, name, ticket) = self.change_policy(caller, &id, Some(text))?;
+        let output = sm::PutResourcePolicyResponse { arn, name };
+        Ok(Ack::new(output, ticket))
     }
 
     pub fn delete_resource_policy(
         &self,
         caller: &Caller,
-        input: super::model::SecretIdInput,
-    ) -> Result<Ack<ArnAndName>> {
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
-        self.change_policy(caller, &id, None)
+        input: sm::DeleteResourcePolicyRequest,
+    ) -> Result<Ack<sm::DeleteResourcePolicyResponse>> {
+        let id = secret_id(input.secret_id)?;
+        let (arn, name, ticket) = self.change_policy(caller, &id, None)?;
+        let output = sm::DeleteResourcePolicyResponse { arn, name };
+        Ok(Ack::new(output, ticket))
     }
 
     fn change_policy(
@@ -106,30 +58,26 @@ impl SecretsManager {
         caller: &Caller,
         id: &str,
         policy: Option<String>,
-    ) -> Result<Ack<ArnAndName>> {
+    ) -> Result<(Option<String>, Option<String>, super::Ticket)> {
         let found = self.find(caller, id)?;
         let mut s = found.writable()?;
         s.resource_policy = policy;
         s.touch_changed(self.now());
         let ticket = self.commit(&found, &s, &[]);
-        let output = ArnAndName {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
-        };
-        Ok(Ack::new(output, ticket))
+        Ok((Some(s.arn.clone()), Some(s.name.clone()), ticket))
     }
 
     pub fn get_resource_policy(
         &self,
         caller: &Caller,
-        input: super::model::SecretIdInput,
-    ) -> Result<GetResourcePolicyOutput> {
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        input: sm::GetResourcePolicyRequest,
+    ) -> Result<sm::GetResourcePolicyResponse> {
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let s = found.cell.read();
-        Ok(GetResourcePolicyOutput {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
+        Ok(sm::GetResourcePolicyResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
             resource_policy: s.resource_policy.clone(),
         })
     }
@@ -137,19 +85,15 @@ impl SecretsManager {
     pub fn validate_resource_policy(
         &self,
         caller: &Caller,
-        input: ValidateResourcePolicyInput,
-    ) -> Result<ValidateResourcePolicyOutput> {
-        let text = check_policy_member(input.resource_policy.as_deref())?;
-        let mut v = Violations::new();
-        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-        v.finish()?;
-        if let Some(id) = input.secret_id.as_deref() {
-            check_secret_id(id)?;
-            self.find(caller, id)?;
+        input: sm::ValidateResourcePolicyRequest,
+    ) -> Result<sm::ValidateResourcePolicyResponse> {
+        let text = input.resource_policy.unwrap_or_default();
+        if let Some(id) = input.secret_id {
+            self.find(caller, &secret_id(Some(id))?)?;
         }
-        let entry = |check: &str, message: String| ValidationErrorsEntry {
-            check_name: check.to_string(),
-            error_message: message,
+        let entry = |check: &str, message: String| sm::ValidationErrorsEntry {
+            check_name: Some(check.to_string()),
+            error_message: Some(message),
         };
         let errors = match policy::parse(&text) {
             Err(problems) => problems
@@ -164,9 +108,9 @@ impl SecretsManager {
             )],
             Ok(_) => Vec::new(),
         };
-        Ok(ValidateResourcePolicyOutput {
-            policy_validation_passed: errors.is_empty(),
-            validation_errors: errors,
+        Ok(sm::ValidateResourcePolicyResponse {
+            policy_validation_passed: Some(errors.is_empty()),
+            validation_errors: Some(errors),
         })
     }
 }

@@ -2,101 +2,29 @@
 //! their primary on every write (ReplicateSecretToRegions, RemoveRegionsFromReplication,
 //! StopReplicationToReplica, and CreateSecret's AddReplicaRegions).
 
-use super::check_secret_id_member;
 use super::model::ts;
 use super::policy::replica_refused;
-use super::{Ack, Caller, SecretsManager};
+use super::{secret_id, Ack, Caller, SecretsManager, Ticket};
 use crate::domain::secret::{ReplicaStatus, Secret};
-use crate::domain::validate::Violations;
 use crate::domain::Namespace;
 use crate::error::{Error, Result};
-use crate::store::durable::Ticket;
+use crate::generated::secretsmanager as sm;
 use crate::store::Store;
-use serde::{Deserialize, Serialize};
+use crate::wire::{At, Violations};
 
 pub const IN_SYNC: &str = "InSync";
 pub const FAILED: &str = "Failed";
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ReplicaRegion {
-    pub region: Option<String>,
-    pub kms_key_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ReplicateSecretToRegionsInput {
-    pub secret_id: Option<String>,
-    pub add_replica_regions: Option<Vec<ReplicaRegion>>,
-    pub force_overwrite_replica_secret: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RemoveRegionsFromReplicationInput {
-    pub secret_id: Option<String>,
-    pub remove_replica_regions: Option<Vec<String>>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ReplicationStatusEntry {
-    pub region: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kms_key_id: Option<String>,
-    pub status: String,
-    pub status_message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_accessed_date: Option<f64>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ReplicationOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub replication_status: Vec<ReplicationStatusEntry>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ArnOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-}
-
-const REGION_PATTERN: &str = "^([a-z]+-)+\\d+$";
-
-fn region_ok(r: &str) -> bool {
-    let Some((prefix, number)) = r.rsplit_once('-') else {
-        return false;
-    };
-    !number.is_empty()
-        && number.bytes().all(|b| b.is_ascii_digit())
-        && prefix
-            .split('-')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-}
-
-/// Checks a list of replica regions against the model.
-pub fn check_regions(member: &str, regions: &[ReplicaRegion], v: &mut Violations) {
-    v.list_len(member, Some(regions.len()), 1, usize::MAX);
+/// Every replica needs a Region, which the model leaves optional.
+fn require_regions(member: &str, regions: &[sm::ReplicaRegionType]) -> Result<()> {
+    let mut v = Violations::new();
     for (i, r) in regions.iter().enumerate() {
-        let m = format!("{member}.{}.member.region", i + 1);
-        match r.region.as_deref() {
-            Some(region) => {
-                v.length(&m, Some(region), 1, 128);
-                v.pattern(&m, region, REGION_PATTERN, region_ok(region));
-            }
-            None => v.missing(&m),
+        if r.region.is_none() {
+            let base = format!("{member}.{}.member", i + 1);
+            v.missing(At::new(&base, "region"));
         }
-        v.length(
-            &format!("{member}.{}.member.kmsKeyId", i + 1),
-            r.kms_key_id.as_deref(),
-            0,
-            2048,
-        );
     }
+    v.finish()
 }
 
 /// The replica of `primary` in `region`, keeping a previous replica's own access dates.
@@ -195,7 +123,7 @@ impl SecretsManager {
         &self,
         account: &str,
         s: &Secret,
-    ) -> Vec<ReplicationStatusEntry> {
+    ) -> Vec<sm::ReplicationStatusType> {
         s.replicas
             .iter()
             .map(|r| {
@@ -204,16 +132,16 @@ impl SecretsManager {
                     .namespace(&Namespace::new(account, r.region.clone()))
                     .and_then(|space| space.get(&s.name))
                     .and_then(|cell| cell.read().last_accessed);
-                ReplicationStatusEntry {
-                    region: r.region.clone(),
+                sm::ReplicationStatusType {
+                    region: Some(r.region.clone()),
                     // AWS names the default key by its alias here.
                     kms_key_id: Some(
                         r.kms_key_id
                             .clone()
                             .unwrap_or_else(|| "alias/aws/secretsmanager".into()),
                     ),
-                    status: r.status.clone(),
-                    status_message: r.status_message.clone(),
+                    status: Some(r.status.clone()),
+                    status_message: Some(r.status_message.clone()),
                     last_accessed_date: accessed.map(ts),
                 }
             })
@@ -225,9 +153,10 @@ impl SecretsManager {
         &self,
         account: &str,
         s: &mut Secret,
-        regions: &[ReplicaRegion],
+        regions: &[sm::ReplicaRegionType],
         force: bool,
     ) -> Result<()> {
+        require_regions("addReplicaRegions", regions)?;
         if regions
             .iter()
             .any(|r| r.region.as_deref() == Some(s.region()))
@@ -254,13 +183,10 @@ impl SecretsManager {
     pub fn replicate_secret_to_regions(
         &self,
         caller: &Caller,
-        input: ReplicateSecretToRegionsInput,
-    ) -> Result<Ack<ReplicationOutput>> {
-        let mut v = Violations::new();
+        input: sm::ReplicateSecretToRegionsRequest,
+    ) -> Result<Ack<sm::ReplicateSecretToRegionsResponse>> {
         let regions = input.add_replica_regions.unwrap_or_default();
-        check_regions("addReplicaRegions", &regions, &mut v);
-        v.finish()?;
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.writable()?;
         self.add_replicas(
@@ -271,9 +197,9 @@ impl SecretsManager {
         )?;
         s.touch_changed(self.now());
         let ticket = found.ns.commit(&found.cell, &s, &[]);
-        let output = ReplicationOutput {
-            arn: s.arn.clone(),
-            replication_status: self.replication_status(&found.namespace().account, &s),
+        let output = sm::ReplicateSecretToRegionsResponse {
+            arn: Some(s.arn.clone()),
+            replication_status: Some(self.replication_status(&found.namespace().account, &s)),
         };
         Ok(Ack::new(output, ticket))
     }
@@ -281,18 +207,10 @@ impl SecretsManager {
     pub fn remove_regions_from_replication(
         &self,
         caller: &Caller,
-        input: RemoveRegionsFromReplicationInput,
-    ) -> Result<Ack<ReplicationOutput>> {
-        let mut v = Violations::new();
+        input: sm::RemoveRegionsFromReplicationRequest,
+    ) -> Result<Ack<sm::RemoveRegionsFromReplicationResponse>> {
         let regions = input.remove_replica_regions.unwrap_or_default();
-        v.list_len("removeReplicaRegions", Some(regions.len()), 1, usize::MAX);
-        for (i, region) in regions.iter().enumerate() {
-            let m = format!("removeReplicaRegions.{}.member", i + 1);
-            v.length(&m, Some(region), 1, 128);
-            v.pattern(&m, region, REGION_PATTERN, region_ok(region));
-        }
-        v.finish()?;
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.cell.write();
         if s.is_replica() {
@@ -317,9 +235,9 @@ impl SecretsManager {
         }
         s.touch_changed(self.now());
         let ticket = found.ns.commit(&found.cell, &s, &[]);
-        let output = ReplicationOutput {
-            arn: s.arn.clone(),
-            replication_status: self.replication_status(&found.namespace().account, &s),
+        let output = sm::RemoveRegionsFromReplicationResponse {
+            arn: Some(s.arn.clone()),
+            replication_status: Some(self.replication_status(&found.namespace().account, &s)),
         };
         Ok(Ack::new(output, ticket))
     }
@@ -328,9 +246,9 @@ impl SecretsManager {
     pub fn stop_replication_to_replica(
         &self,
         caller: &Caller,
-        input: super::model::SecretIdInput,
-    ) -> Result<Ack<ArnOutput>> {
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        input: sm::StopReplicationToReplicaRequest,
+    ) -> Result<Ack<sm::StopReplicationToReplicaResponse>> {
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let (name, primary_region) = {
             let r = found.cell.read();
@@ -361,24 +279,9 @@ impl SecretsManager {
         r.primary_region = None;
         r.touch_changed(self.now());
         let ticket: Ticket = found.ns.commit(&found.cell, &r, &[]);
-        Ok(Ack::new(ArnOutput { arn: r.arn.clone() }, ticket))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn regions() {
-        for ok in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "ap-southeast-10",
-        ] {
-            assert!(super::region_ok(ok), "{ok}");
-        }
-        for bad in ["", "us-east", "US-EAST-1", "useast1", "-1", "us--east-1"] {
-            assert!(!super::region_ok(bad), "{bad}");
-        }
+        let output = sm::StopReplicationToReplicaResponse {
+            arn: Some(r.arn.clone()),
+        };
+        Ok(Ack::new(output, ticket))
     }
 }

@@ -1,17 +1,15 @@
 //! RotateSecret and CancelRotateSecret: validating and recording a rotation, then running the
 //! rotation function's four steps in the background through the `Invoker`.
 
-use super::check_secret_id_member;
-use super::{check_version_id, Ack, Caller, SecretsManager};
+use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::clock::Millis;
 use crate::domain::schedule::{plan, Plan};
 use crate::domain::secret::{Rotation, RotationRules, Secret};
-use crate::domain::validate::Violations;
 use crate::domain::versions::{AWSCURRENT, AWSPENDING};
 use crate::domain::Namespace;
 use crate::error::{Error, Result};
+use crate::generated::secretsmanager as sm;
 use crate::store::{SecretCell, Store};
-use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -46,59 +44,6 @@ pub trait Invoker: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = StepResult> + Send>>;
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, Clone)]
-#[serde(rename_all = "PascalCase")]
-pub struct WireRotationRules {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub automatically_after_days: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schedule_expression: Option<String>,
-}
-
-impl WireRotationRules {
-    pub fn of(r: &RotationRules) -> Self {
-        WireRotationRules {
-            automatically_after_days: r.automatically_after_days,
-            duration: r.duration.clone(),
-            schedule_expression: r.schedule_expression.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RotateSecretInput {
-    pub secret_id: Option<String>,
-    pub client_request_token: Option<String>,
-    #[serde(rename = "RotationLambdaARN")]
-    pub rotation_lambda_arn: Option<String>,
-    pub rotation_rules: Option<WireRotationRules>,
-    pub rotate_immediately: Option<bool>,
-    /// For managed external secrets, which LocalEmu does not run; checked against the model
-    /// only.
-    pub external_secret_rotation_metadata: Option<Vec<MetadataItem>>,
-    pub external_secret_rotation_role_arn: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct MetadataItem {
-    pub key: Option<String>,
-    pub value: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RotateSecretOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-}
-
 pub const PREVIOUS_NOT_COMPLETE: &str =
     "A previous rotation isn't complete. That rotation will be reattempted.";
 
@@ -110,76 +55,6 @@ pub fn parse_rules(rules: &RotationRules) -> Result<Option<Plan>> {
         rules.duration.as_deref(),
     )
     .map_err(Error::invalid_parameter)
-}
-
-fn validate(input: &RotateSecretInput) -> Result<()> {
-    let mut v = Violations::new();
-    if input.secret_id.is_none() {
-        v.missing("secretId");
-    }
-    v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-    check_version_id(
-        &mut v,
-        "clientRequestToken",
-        input.client_request_token.as_deref(),
-    );
-    v.length(
-        "rotationLambdaARN",
-        input.rotation_lambda_arn.as_deref(),
-        0,
-        2048,
-    );
-    if let Some(r) = &input.rotation_rules {
-        v.range(
-            "rotationRules.automaticallyAfterDays",
-            r.automatically_after_days,
-            1,
-            1000,
-        );
-        v.length("rotationRules.duration", r.duration.as_deref(), 2, 3);
-        if let Some(d) = r.duration.as_deref() {
-            // The model's patterns are not anchored: a match anywhere in the value will do.
-            let ok = d
-                .as_bytes()
-                .windows(2)
-                .any(|w| w[0].is_ascii_digit() && w[1] == b'h');
-            v.pattern("rotationRules.duration", d, "[0-9]+h", ok);
-        }
-        v.length(
-            "rotationRules.scheduleExpression",
-            r.schedule_expression.as_deref(),
-            1,
-            256,
-        );
-        if let Some(e) = r.schedule_expression.as_deref() {
-            let ok = e
-                .bytes()
-                .any(|b| b.is_ascii_alphanumeric() || b"()#?*-/, ".contains(&b));
-            v.pattern(
-                "rotationRules.scheduleExpression",
-                e,
-                "[0-9A-Za-z\\(\\)#\\?\\*\\-\\/, ]+",
-                ok,
-            );
-        }
-    }
-    for (i, item) in input
-        .external_secret_rotation_metadata
-        .iter()
-        .flatten()
-        .enumerate()
-    {
-        let m = format!("externalSecretRotationMetadata.{}.member", i + 1);
-        v.length(&format!("{m}.key"), item.key.as_deref(), 1, 256);
-        v.length(&format!("{m}.value"), item.value.as_deref(), 1, 2048);
-    }
-    v.length(
-        "externalSecretRotationRoleArn",
-        input.external_secret_rotation_role_arn.as_deref(),
-        20,
-        2048,
-    );
-    v.finish()
 }
 
 /// What a rotation will run, decided under the secret's lock.
@@ -244,15 +119,14 @@ impl SecretsManager {
     pub fn rotate_secret(
         &self,
         caller: &Caller,
-        input: RotateSecretInput,
-    ) -> Result<Ack<RotateSecretOutput>> {
-        validate(&input)?;
+        input: sm::RotateSecretRequest,
+    ) -> Result<Ack<sm::RotateSecretResponse>> {
         let token = input.client_request_token.clone().ok_or_else(|| {
             Error::invalid_parameter(
                 "You must provide a ClientRequestToken value. We recommend a UUID-type value.",
             )
         })?;
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        let id = secret_id(input.secret_id)?;
         let given_rules = input.rotation_rules.as_ref().map(|r| RotationRules {
             automatically_after_days: r.automatically_after_days,
             schedule_expression: r.schedule_expression.clone(),
@@ -301,9 +175,9 @@ impl SecretsManager {
             return Err(e);
         }
         let ticket = self.commit(&found, &s, &[token.as_str()]);
-        let output = RotateSecretOutput {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
+        let output = sm::RotateSecretResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
             version_id: Some(token.clone()),
         };
         self.engine.start(Start {
@@ -320,9 +194,9 @@ impl SecretsManager {
     pub fn cancel_rotate_secret(
         &self,
         caller: &Caller,
-        input: super::model::SecretIdInput,
-    ) -> Result<Ack<RotateSecretOutput>> {
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+        input: sm::CancelRotateSecretRequest,
+    ) -> Result<Ack<sm::CancelRotateSecretResponse>> {
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.writable()?;
         let pending = s.rotation_pending().map(str::to_string);
@@ -336,9 +210,9 @@ impl SecretsManager {
         rotation.next_rotation = None;
         s.touch_changed(self.now());
         let ticket = self.commit(&found, &s, &[]);
-        let output = RotateSecretOutput {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
+        let output = sm::CancelRotateSecretResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
             version_id: pending,
         };
         Ok(Ack::new(output, ticket))

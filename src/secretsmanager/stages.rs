@@ -1,66 +1,23 @@
 //! UpdateSecretVersionStage and ListSecretVersionIds: a secret's versions and their labels.
 
-use super::deletion::ArnAndName;
 use super::listing::{decode_token, encode_token};
 use super::model::ts;
-use super::{check_version_id, require, Ack, Caller, SecretsManager};
-use crate::domain::validate::Violations;
+use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::domain::versions::Version;
 use crate::error::{Error, Result};
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UpdateSecretVersionStageInput {
-    pub secret_id: Option<String>,
-    pub version_stage: Option<String>,
-    pub remove_from_version_id: Option<String>,
-    pub move_to_version_id: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListSecretVersionIdsInput {
-    pub secret_id: Option<String>,
-    pub max_results: Option<i64>,
-    pub next_token: Option<String>,
-    pub include_deprecated: Option<bool>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SecretVersionsListEntry {
-    pub version_id: String,
-    /// Left out, not empty, for a deprecated version.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub version_stages: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_accessed_date: Option<f64>,
-    pub created_date: f64,
-    pub kms_key_ids: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ListSecretVersionIdsOutput {
-    pub versions: Vec<SecretVersionsListEntry>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-}
+use crate::generated::secretsmanager as sm;
 
 /// How AWS names the key of a version encrypted with the account's default key.
 const DEFAULT_KEY_ID: &str = "DefaultEncryptionKey";
 
-fn version_entry(v: &Version, kms_key_id: Option<&str>) -> SecretVersionsListEntry {
-    SecretVersionsListEntry {
-        version_id: v.id.clone(),
+fn version_entry(v: &Version, kms_key_id: Option<&str>) -> sm::SecretVersionsListEntry {
+    sm::SecretVersionsListEntry {
+        version_id: Some(v.id.clone()),
+        // Left out, not empty, for a deprecated version.
         version_stages: (!v.stages.is_empty()).then(|| v.stages.clone()),
         last_accessed_date: v.last_accessed.map(ts),
-        created_date: ts(v.created),
-        kms_key_ids: vec![kms_key_id.unwrap_or(DEFAULT_KEY_ID).to_string()],
+        created_date: Some(ts(v.created)),
+        kms_key_ids: Some(vec![kms_key_id.unwrap_or(DEFAULT_KEY_ID).to_string()]),
     }
 }
 
@@ -68,25 +25,9 @@ impl SecretsManager {
     pub fn update_secret_version_stage(
         &self,
         caller: &Caller,
-        input: UpdateSecretVersionStageInput,
-    ) -> Result<Ack<ArnAndName>> {
-        let mut v = Violations::new();
-        require(&mut v, "secretId", input.secret_id.is_some());
-        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-        require(&mut v, "versionStage", input.version_stage.is_some());
-        v.length("versionStage", input.version_stage.as_deref(), 1, 256);
-        check_version_id(
-            &mut v,
-            "removeFromVersionId",
-            input.remove_from_version_id.as_deref(),
-        );
-        check_version_id(
-            &mut v,
-            "moveToVersionId",
-            input.move_to_version_id.as_deref(),
-        );
-        v.finish()?;
-        let found = self.find(caller, input.secret_id.as_deref().unwrap_or_default())?;
+        input: sm::UpdateSecretVersionStageRequest,
+    ) -> Result<Ack<sm::UpdateSecretVersionStageResponse>> {
+        let found = self.find(caller, &secret_id(input.secret_id)?)?;
         let mut s = found.writable()?;
         s.versions.update_stage(
             input.version_stage.as_deref().unwrap_or_default(),
@@ -95,9 +36,9 @@ impl SecretsManager {
         )?;
         s.touch_changed(self.now());
         let ticket = self.commit(&found, &s, &[]);
-        let output = ArnAndName {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
+        let output = sm::UpdateSecretVersionStageResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
         };
         Ok(Ack::new(output, ticket))
     }
@@ -105,22 +46,18 @@ impl SecretsManager {
     pub fn list_secret_version_ids(
         &self,
         caller: &Caller,
-        input: ListSecretVersionIdsInput,
-    ) -> Result<ListSecretVersionIdsOutput> {
-        let mut v = Violations::new();
-        require(&mut v, "secretId", input.secret_id.is_some());
-        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-        v.range("maxResults", input.max_results, 1, 100);
-        v.length("nextToken", input.next_token.as_deref(), 1, 4096);
-        v.finish()?;
+        input: sm::ListSecretVersionIdsRequest,
+    ) -> Result<sm::ListSecretVersionIdsResponse> {
         let from = input.next_token.as_deref().map(decode_token).transpose()?;
-        let found = self.find(caller, input.secret_id.as_deref().unwrap_or_default())?;
+        let found = self.find(caller, &secret_id(input.secret_id)?)?;
         let s = found.cell.read();
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }
         let include_deprecated = input.include_deprecated.unwrap_or(false);
-        let limit = input.max_results.map_or(100, |n| n as usize);
+        let limit = input
+            .max_results
+            .map_or(100, |n| usize::try_from(n).unwrap_or(100));
         // Newest first; a token is the (CreatedDate, VersionId) of the last entry returned.
         let mut listed = s
             .versions
@@ -138,14 +75,15 @@ impl SecretsManager {
                 .map(|v| encode_token(&(v.created, v.id.clone()))),
             None => None,
         };
-        Ok(ListSecretVersionIdsOutput {
-            versions: page
-                .into_iter()
-                .map(|v| version_entry(v, s.kms_key_id.as_deref()))
-                .collect(),
+        Ok(sm::ListSecretVersionIdsResponse {
+            versions: Some(
+                page.into_iter()
+                    .map(|v| version_entry(v, s.kms_key_id.as_deref()))
+                    .collect(),
+            ),
             next_token,
-            arn: s.arn.clone(),
-            name: s.name.clone(),
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
         })
     }
 }

@@ -1,34 +1,14 @@
 //! TagResource and UntagResource.
 
-use super::check_secret_id_member;
-use super::model::{check_tag_rules, check_tags, too_many_tags, Empty, WireTag, MAX_TAGS};
-use super::{require, Ack, Caller, SecretsManager};
-use crate::domain::validate::Violations;
+use super::model::{domain_tags, too_many_tags, MAX_TAGS};
+use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::error::Result;
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct TagResourceInput {
-    pub secret_id: Option<String>,
-    pub tags: Option<Vec<WireTag>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UntagResourceInput {
-    pub secret_id: Option<String>,
-    pub tag_keys: Option<Vec<String>>,
-}
+use crate::generated::secretsmanager as sm;
 
 impl SecretsManager {
-    pub fn tag_resource(&self, caller: &Caller, input: TagResourceInput) -> Result<Ack<Empty>> {
-        let mut v = Violations::new();
-        require(&mut v, "tags", input.tags.is_some());
-        let tags = check_tags("tags", input.tags.as_deref().unwrap_or_default(), &mut v);
-        v.finish()?;
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
-        check_tag_rules(&tags)?;
+    pub fn tag_resource(&self, caller: &Caller, input: sm::TagResourceRequest) -> Result<Ack<()>> {
+        let tags = domain_tags("tags", input.tags)?;
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.writable()?;
         if s.tag_count_after(&tags) > MAX_TAGS {
@@ -37,22 +17,20 @@ impl SecretsManager {
         s.merge_tags(tags);
         s.touch_changed(self.now());
         let ticket = self.commit(&found, &s, &[]);
-        Ok(Ack::new(Empty {}, ticket))
+        Ok(Ack::new((), ticket))
     }
 
-    pub fn untag_resource(&self, caller: &Caller, input: UntagResourceInput) -> Result<Ack<Empty>> {
-        let mut v = Violations::new();
-        require(&mut v, "tagKeys", input.tag_keys.is_some());
-        for (i, k) in input.tag_keys.iter().flatten().enumerate() {
-            v.length(&format!("tagKeys.{}.member", i + 1), Some(k), 1, 128);
-        }
-        v.finish()?;
-        let id = check_secret_id_member(input.secret_id.as_deref())?;
+    pub fn untag_resource(
+        &self,
+        caller: &Caller,
+        input: sm::UntagResourceRequest,
+    ) -> Result<Ack<()>> {
+        let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.writable()?;
         s.remove_tags(&input.tag_keys.unwrap_or_default());
         s.touch_changed(self.now());
         let ticket = self.commit(&found, &s, &[]);
-        Ok(Ack::new(Empty {}, ticket))
+        Ok(Ack::new((), ticket))
     }
 }

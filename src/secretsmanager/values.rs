@@ -1,90 +1,14 @@
 //! GetSecretValue, PutSecretValue and BatchGetSecretValue: reading and writing values.
 
 use super::listing::{decode_token, encode_token};
-use super::model::{check_filters, ts, WireFilter};
-use super::{
-    check_value_sizes, check_version_id, require, token_in_use, value_of, Ack, Caller, Found,
-    SecretsManager,
-};
+use super::model::{domain_filters, ts};
+use super::{secret_id, token_in_use, value_of, Ack, Caller, Found, SecretsManager, Ticket};
 use crate::domain::filter::matches_all;
 use crate::domain::secret::Secret;
-use crate::domain::validate::{check_secret_id, Violations};
 use crate::domain::versions::{PutOutcome, SecretValue, Version, AWSCURRENT};
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::durable::Ticket;
+use crate::generated::secretsmanager as sm;
 use crate::store::ScanOrder;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct GetSecretValueInput {
-    pub secret_id: Option<String>,
-    pub version_id: Option<String>,
-    pub version_stage: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct SecretValueOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-    pub version_id: String,
-    #[serde(skip_serializing_if = "Option::is_none", with = "super::model::blob")]
-    pub secret_binary: Option<Vec<u8>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_string: Option<String>,
-    pub version_stages: Vec<String>,
-    pub created_date: f64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PutSecretValueInput {
-    pub secret_id: Option<String>,
-    pub client_request_token: Option<String>,
-    #[serde(default, with = "super::model::blob")]
-    pub secret_binary: Option<Vec<u8>>,
-    pub secret_string: Option<String>,
-    pub version_stages: Option<Vec<String>>,
-    pub rotation_token: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PutSecretValueOutput {
-    #[serde(rename = "ARN")]
-    pub arn: String,
-    pub name: String,
-    pub version_id: String,
-    pub version_stages: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct BatchGetSecretValueInput {
-    pub secret_id_list: Option<Vec<String>>,
-    pub filters: Option<Vec<WireFilter>>,
-    pub max_results: Option<i64>,
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ApiError {
-    pub secret_id: String,
-    pub error_code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct BatchGetSecretValueOutput {
-    pub secret_values: Vec<SecretValueOutput>,
-    pub errors: Vec<ApiError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_token: Option<String>,
-}
 
 /// Picks the version a read asks for, with AWS's messages for each way it can be missing.
 fn select<'a>(s: &'a Secret, version_id: Option<&str>, stage: Option<&str>) -> Result<&'a Version> {
@@ -114,20 +38,20 @@ fn select<'a>(s: &'a Secret, version_id: Option<&str>, stage: Option<&str>) -> R
         .ok_or_else(|| no_value(format!("staging label: {stage}")))
 }
 
-fn value_output(s: &Secret, v: &Version) -> SecretValueOutput {
+fn value_output(s: &Secret, v: &Version) -> sm::SecretValueEntry {
     let (string, binary) = match &v.value {
         Some(SecretValue::String(t)) => (Some(t.clone()), None),
         Some(SecretValue::Binary(b)) => (None, Some(b.clone())),
         None => (None, None),
     };
-    SecretValueOutput {
-        arn: s.arn.clone(),
-        name: s.name.clone(),
-        version_id: v.id.clone(),
+    sm::SecretValueEntry {
+        arn: Some(s.arn.clone()),
+        name: Some(s.name.clone()),
+        version_id: Some(v.id.clone()),
         secret_binary: binary,
         secret_string: string,
-        version_stages: v.stages.clone(),
-        created_date: ts(v.created),
+        version_stages: Some(v.stages.clone()),
+        created_date: Some(ts(v.created)),
     }
 }
 
@@ -150,7 +74,7 @@ impl SecretsManager {
         found: &Found,
         version_id: Option<&str>,
         stage: Option<&str>,
-    ) -> Result<SecretValueOutput> {
+    ) -> Result<sm::SecretValueEntry> {
         let now = self.now();
         let (out, stale) = {
             let s = found.cell.read();
@@ -159,11 +83,12 @@ impl SecretsManager {
             }
             self.check_cross_account(caller, found, &s)?;
             let v = select(&s, version_id, stage)?;
-            (value_output(&s, v), s.access_is_stale(&v.id, now))
+            let stale = s.access_is_stale(&v.id, now).then(|| v.id.clone());
+            (value_output(&s, v), stale)
         };
-        if stale {
+        if let Some(version_id) = stale {
             let mut s = found.cell.write();
-            s.touch_accessed(&out.version_id, now);
+            s.touch_accessed(&version_id, now);
             // Not awaited: an access date is bookkeeping, not an acknowledged write.
             let _ = found.ns.commit(&found.cell, &s, &[]);
         }
@@ -173,55 +98,32 @@ impl SecretsManager {
     pub fn get_secret_value(
         &self,
         caller: &Caller,
-        input: GetSecretValueInput,
-    ) -> Result<SecretValueOutput> {
-        let mut v = Violations::new();
-        require(&mut v, "secretId", input.secret_id.is_some());
-        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-        check_version_id(&mut v, "versionId", input.version_id.as_deref());
-        v.length("versionStage", input.version_stage.as_deref(), 1, 256);
-        v.finish()?;
-        let found = self.find(caller, input.secret_id.as_deref().unwrap_or_default())?;
-        self.read_value(
+        input: sm::GetSecretValueRequest,
+    ) -> Result<sm::GetSecretValueResponse> {
+        let found = self.find(caller, &secret_id(input.secret_id)?)?;
+        let v = self.read_value(
             caller,
             &found,
             input.version_id.as_deref(),
             input.version_stage.as_deref(),
-        )
+        )?;
+        Ok(sm::GetSecretValueResponse {
+            arn: v.arn,
+            name: v.name,
+            version_id: v.version_id,
+            secret_binary: v.secret_binary,
+            secret_string: v.secret_string,
+            version_stages: v.version_stages,
+            created_date: v.created_date,
+        })
     }
 
     pub fn put_secret_value(
         &self,
         caller: &Caller,
-        input: PutSecretValueInput,
-    ) -> Result<Ack<PutSecretValueOutput>> {
-        let mut v = Violations::new();
-        require(&mut v, "secretId", input.secret_id.is_some());
-        v.length("secretId", input.secret_id.as_deref(), 1, 2048);
-        check_version_id(
-            &mut v,
-            "clientRequestToken",
-            input.client_request_token.as_deref(),
-        );
-        check_value_sizes(
-            &mut v,
-            input.secret_string.as_ref(),
-            input.secret_binary.as_ref(),
-        );
-        let stages = input.version_stages.as_deref();
-        v.list_len("versionStages", stages.map(<[String]>::len), 1, 20);
-        for (i, st) in stages.unwrap_or_default().iter().enumerate() {
-            v.length(&format!("versionStages.{}.member", i + 1), Some(st), 1, 256);
-        }
-        if let Some(t) = input.rotation_token.as_deref() {
-            // Sensitive in the model: its length and pattern are checked, never echoed.
-            v.sensitive_bytes("rotationToken", Some(t.chars().count()), 36, 256);
-            let ok = !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-            v.sensitive_pattern("rotationToken", "^[a-zA-Z0-9\\-]+$", ok);
-        }
-        v.finish()?;
-        let id = input.secret_id.unwrap_or_default();
-        check_secret_id(&id)?;
+        input: sm::PutSecretValueRequest,
+    ) -> Result<Ack<sm::PutSecretValueResponse>> {
+        let id = secret_id(input.secret_id)?;
         let token = input
             .client_request_token
             .ok_or_else(Error::missing_token)?;
@@ -247,11 +149,11 @@ impl SecretsManager {
         // Every label now on the version: the first value of a secret created without one
         // gets AWSCURRENT as well as the labels asked for.
         let version_stages = s.versions.get(&token).map_or(stages, |v| v.stages.clone());
-        let output = PutSecretValueOutput {
-            arn: s.arn.clone(),
-            name: s.name.clone(),
-            version_id: token,
-            version_stages,
+        let output = sm::PutSecretValueResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
+            version_id: Some(token),
+            version_stages: Some(version_stages),
         };
         Ok(Ack::new(output, ticket))
     }
@@ -259,19 +161,10 @@ impl SecretsManager {
     pub fn batch_get_secret_value(
         &self,
         caller: &Caller,
-        input: BatchGetSecretValueInput,
-    ) -> Result<BatchGetSecretValueOutput> {
-        let mut v = Violations::new();
+        input: sm::BatchGetSecretValueRequest,
+    ) -> Result<sm::BatchGetSecretValueResponse> {
+        let filters = domain_filters(input.filters.as_deref())?;
         let ids = input.secret_id_list.as_deref();
-        v.list_len("secretIdList", ids.map(<[String]>::len), 1, 20);
-        for (i, id) in ids.unwrap_or_default().iter().enumerate() {
-            v.length(&format!("secretIdList.{}.member", i + 1), Some(id), 1, 2048);
-        }
-        let filters = check_filters(input.filters.as_deref().unwrap_or_default(), &mut v);
-        v.range("maxResults", input.max_results, 1, 20);
-        v.length("nextToken", input.next_token.as_deref(), 1, 4096);
-        v.finish()?;
-        super::model::require_filter_parts(input.filters.as_deref().unwrap_or_default())?;
         match (ids, input.filters.is_some()) {
             (Some(ids), false) => {
                 if input.max_results.is_some() {
@@ -282,7 +175,9 @@ impl SecretsManager {
                 Ok(self.batch_by_ids(caller, ids))
             }
             (None, true) => {
-                let limit = input.max_results.unwrap_or(20) as usize;
+                let limit = input
+                    .max_results
+                    .map_or(20, |n| usize::try_from(n).unwrap_or(20));
                 self.batch_by_filters(caller, &filters, limit, input.next_token.as_deref())
             }
             _ => Err(Error::invalid_parameter(
@@ -291,12 +186,8 @@ impl SecretsManager {
         }
     }
 
-    fn batch_by_ids(&self, caller: &Caller, ids: &[String]) -> BatchGetSecretValueOutput {
-        let mut out = BatchGetSecretValueOutput {
-            secret_values: Vec::new(),
-            errors: Vec::new(),
-            next_token: None,
-        };
+    fn batch_by_ids(&self, caller: &Caller, ids: &[String]) -> sm::BatchGetSecretValueResponse {
+        let mut out = empty_batch();
         for id in ids {
             let result = self
                 .find(caller, id)
@@ -312,13 +203,9 @@ impl SecretsManager {
         filters: &[crate::domain::filter::Filter],
         limit: usize,
         next_token: Option<&str>,
-    ) -> Result<BatchGetSecretValueOutput> {
+    ) -> Result<sm::BatchGetSecretValueResponse> {
         let from = next_token.map(decode_token).transpose()?;
-        let mut out = BatchGetSecretValueOutput {
-            secret_values: Vec::new(),
-            errors: Vec::new(),
-            next_token: None,
-        };
+        let mut out = empty_batch();
         let Some(ns) = self.store.namespace(&caller.namespace) else {
             return Ok(out);
         };
@@ -349,13 +236,26 @@ fn page_last(page: &[(crate::store::ScanKey, String)]) -> crate::store::ScanKey 
     page.last().map(|(k, _)| k.clone()).unwrap_or_default()
 }
 
-fn push_result(out: &mut BatchGetSecretValueOutput, id: &str, result: Result<SecretValueOutput>) {
+/// AWS always sends both lists, empty or not.
+fn empty_batch() -> sm::BatchGetSecretValueResponse {
+    sm::BatchGetSecretValueResponse {
+        secret_values: Some(Vec::new()),
+        next_token: None,
+        errors: Some(Vec::new()),
+    }
+}
+
+fn push_result(
+    out: &mut sm::BatchGetSecretValueResponse,
+    id: &str,
+    result: Result<sm::SecretValueEntry>,
+) {
     match result {
-        Ok(value) => out.secret_values.push(value),
-        Err(e) => out.errors.push(ApiError {
-            secret_id: id.to_string(),
-            error_code: e.code.as_str().to_string(),
-            message: e.message,
+        Ok(value) => out.secret_values.get_or_insert_default().push(value),
+        Err(e) => out.errors.get_or_insert_default().push(sm::APIErrorType {
+            secret_id: Some(id.to_string()),
+            error_code: Some(e.code.as_str().to_string()),
+            message: Some(e.message),
         }),
     }
 }

@@ -63,21 +63,7 @@ pub(super) struct Job {
     pub(super) done: Option<oneshot::Sender<bool>>,
 }
 
-/// Resolves once a write is durable (true) or failed to commit (false).
-pub struct Ticket(Option<oneshot::Receiver<bool>>);
-
-impl Ticket {
-    pub fn ready() -> Ticket {
-        Ticket(None)
-    }
-
-    pub async fn durable(self) -> bool {
-        match self.0 {
-            None => true,
-            Some(rx) => rx.await.unwrap_or(false),
-        }
-    }
-}
+pub use crate::wire::Ticket;
 
 /// Opens the database: the file in the data directory, or a test's failing backend.
 pub type Opener = Box<dyn Fn() -> Result<Database, String> + Send>;
@@ -146,11 +132,12 @@ pub(super) fn value_range(key: &str) -> (String, String) {
 impl Durable {
     /// Queues `op`; the ticket resolves when its group commit is on disk.
     pub fn submit(&self, op: Op) -> Ticket {
-        let (tx, rx) = oneshot::channel();
+        let (tx, ticket) = Ticket::pending();
         let job = Job { op, done: Some(tx) };
         match self.tx.as_ref().map(|tx| tx.send(job)) {
-            Some(Ok(())) => Ticket(Some(rx)),
-            _ => Ticket(Some(oneshot::channel().1)),
+            Some(Ok(())) => ticket,
+            // The writer is gone: the ticket resolves as failed.
+            _ => Ticket::pending().1,
         }
     }
 

@@ -1,6 +1,13 @@
 //! Integration tests: the official AWS SDK for Rust (and raw HTTP where SDKs never go)
 //! against a real LocalEmu server on an ephemeral port.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test or benchmark that cannot go on fails loudly"
+)]
+
 mod accounts;
 mod binary;
 mod cli;

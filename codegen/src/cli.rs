@@ -1,0 +1,113 @@
+//! Emits the client's command and flag tables: one `Op` per served operation.
+
+use crate::model::{kind, members, Model};
+use std::fmt::Write;
+
+/// The `Ty` expression for a member of shape `target`.
+fn ty(m: &Model, target: &str, depth: usize) -> Result<String, String> {
+    let s = m.shape(target)?;
+    if depth > 8 {
+        return Err(format!("{target}: nested too deeply for the CLI table"));
+    }
+    Ok(match kind(s) {
+        "string" | "timestamp" => "Ty::Str".into(),
+        "integer" | "long" | "float" | "double" => "Ty::Int".into(),
+        "boolean" => "Ty::Bool".into(),
+        "blob" => "Ty::Blob".into(),
+        "list" => format!(
+            "Ty::List(&{})",
+            ty(m, s["member"]["shape"].as_str().unwrap_or(""), depth + 1)?
+        ),
+        "map" => format!(
+            "Ty::Map(&{})",
+            ty(m, s["value"]["shape"].as_str().unwrap_or(""), depth + 1)?
+        ),
+        "structure" => {
+            let mut parts = Vec::new();
+            for mem in members(s) {
+                parts.push(member(m, &mem, depth + 1)?);
+            }
+            format!("Ty::Struct(&[{}])", parts.join(", "))
+        }
+        other => return Err(format!("{target}: {other} has no CLI type")),
+    })
+}
+
+fn member(m: &Model, mem: &crate::model::Member<'_>, depth: usize) -> Result<String, String> {
+    let wire = mem.location_name.unwrap_or(mem.name);
+    let loc = match mem.location {
+        Some("uri") => "Loc::Uri".to_string(),
+        Some("querystring") => format!("Loc::Query({wire:?})"),
+        Some("header") => format!("Loc::Header({wire:?})"),
+        _ if mem.payload => "Loc::Payload".to_string(),
+        _ => "Loc::Body".to_string(),
+    };
+    Ok(format!(
+        "Member {{ name: {:?}, ty: {}, required: {}, loc: {loc} }}",
+        mem.name,
+        ty(m, mem.target, depth)?,
+        mem.required
+    ))
+}
+
+/// Paging as the service's paginators (or the generator entry, for models without them) say.
+fn paging(m: &Model, op: &str, extra: &[(&str, [&str; 4])]) -> String {
+    if let Some((_, [input, output, limit, result])) = extra.iter().find(|(o, _)| *o == op) {
+        return format!(
+            "Some(Paging {{ input_token: {input:?}, output_token: {output:?}, limit: {limit:?}, result: {result:?} }})"
+        );
+    }
+    let Some(p) = m.paginators.get(op) else {
+        return "None".into();
+    };
+    let text = |k: &str| p[k].as_str().unwrap_or("").to_string();
+    format!(
+        "Some(Paging {{ input_token: {:?}, output_token: {:?}, limit: {:?}, result: {:?} }})",
+        text("input_token"),
+        text("output_token"),
+        text("limit_key"),
+        text("result_key")
+    )
+}
+
+pub fn emit(
+    m: &Model,
+    constant: &str,
+    ops: &[String],
+    extra_paging: &[(&str, [&str; 4])],
+    out: &mut String,
+) -> Result<(), String> {
+    let rest = m.protocol() == "rest-json";
+    writeln!(out, "pub const {constant}: &[Op] = &[").ok();
+    for op in ops {
+        let mut parts = Vec::new();
+        let mut token = "None".to_string();
+        if let Some(input) = m.io(op, "input") {
+            for mem in members(m.shape(&input)?) {
+                if mem.idempotency_token {
+                    token = format!("Some({:?})", mem.name);
+                }
+                parts.push(member(m, &mem, 0)?);
+            }
+        }
+        let http = if rest {
+            let h = &m.op(op)?["http"];
+            format!(
+                "Some(({:?}, {:?}))",
+                h["method"].as_str().unwrap_or("POST"),
+                h["requestUri"].as_str().unwrap_or("/")
+            )
+        } else {
+            "None".into()
+        };
+        writeln!(
+            out,
+            "    Op {{ name: {op:?}, members: &[{}], http: {http}, paging: {}, idempotency_token: {token} }},",
+            parts.join(", "),
+            paging(m, op, extra_paging)
+        )
+        .ok();
+    }
+    writeln!(out, "];\n").ok();
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! Emits a service's operation enum, its handler trait and the exhaustive dispatch.
+
+use crate::model::{field_name, kind, members, split_case, Model};
+use std::fmt::Write;
+
+const RESULT: &str = "crate::error::Result";
+
+fn output_type(m: &Model, op: &str) -> String {
+    m.io(op, "output").unwrap_or_else(|| "()".into())
+}
+
+pub fn emit_enum(ops: &[String], out: &mut String) {
+    writeln!(
+        out,
+        "/// The operations of this service that LocalEmu serves."
+    )
+    .ok();
+    writeln!(out, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]").ok();
+    writeln!(out, "pub enum Operation {{").ok();
+    for op in ops {
+        writeln!(out, "    {op},").ok();
+    }
+    writeln!(out, "}}\n\nimpl Operation {{").ok();
+    writeln!(out, "    pub const ALL: [Operation; {}] = [", ops.len()).ok();
+    for op in ops {
+        writeln!(out, "        Operation::{op},").ok();
+    }
+    writeln!(out, "    ];\n").ok();
+    writeln!(
+        out,
+        "    pub fn name(self) -> &'static str {{\n        match self {{"
+    )
+    .ok();
+    for op in ops {
+        writeln!(out, "            Operation::{op} => \"{op}\",").ok();
+    }
+    writeln!(out, "        }}\n    }}\n").ok();
+    writeln!(
+        out,
+        "    pub fn from_name(name: &str) -> ::std::option::Option<Operation> {{\n        match name {{"
+    )
+    .ok();
+    for op in ops {
+        writeln!(out, "            \"{op}\" => Some(Operation::{op}),").ok();
+    }
+    writeln!(out, "            _ => None,\n        }}\n    }}\n}}\n").ok();
+}
+
+fn emit_trait(m: &Model, ops: &[String], asynchronous: bool, out: &mut String) {
+    writeln!(
+        out,
+        "/// One method per operation: a service that misses one does not compile."
+    )
+    .ok();
+    let bound = if asynchronous { ": Send + Sync" } else { "" };
+    writeln!(out, "pub trait Service{bound} {{").ok();
+    writeln!(
+        out,
+        "    /// Who is calling, as the protocol layer worked it out."
+    )
+    .ok();
+    writeln!(out, "    type Context{bound};").ok();
+    writeln!(
+        out,
+        "    /// Held while a handler runs; taken once the input is decoded and valid."
+    )
+    .ok();
+    writeln!(out, "    type Guard<'a> where Self: 'a;").ok();
+    writeln!(
+        out,
+        "    fn begin(&self, op: Operation) -> {RESULT}<Self::Guard<'_>>;"
+    )
+    .ok();
+    for op in ops {
+        let input = m.io(op, "input").unwrap_or_else(|| "()".into());
+        let output = output_type(m, op);
+        let ret = format!("{RESULT}<crate::wire::Ack<{output}>>");
+        let ret = if asynchronous {
+            format!("impl ::std::future::Future<Output = {ret}> + Send")
+        } else {
+            ret
+        };
+        writeln!(
+            out,
+            "    fn {}(&self, cx: &Self::Context, input: {input}) -> {ret};",
+            split_case(op, '_')
+        )
+        .ok();
+    }
+    writeln!(out, "}}\n").ok();
+}
+
+/// JSON 1.1: one body in, one body out.
+pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
+    emit_trait(m, ops, false, out);
+    writeln!(
+        out,
+        "/// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output."
+    )
+    .ok();
+    writeln!(
+        out,
+        "pub fn dispatch<S: Service, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, body: &[u8]) -> {RESULT}<crate::wire::Ack<::std::vec::Vec<u8>>> {{"
+    )
+    .ok();
+    writeln!(out, "    match op {{").ok();
+    for op in ops {
+        let input = m.io(op, "input").unwrap_or_else(|| "()".into());
+        writeln!(out, "        Operation::{op} => {{").ok();
+        writeln!(out, "            let input: {input} = codec.decode(body)?;").ok();
+        writeln!(out, "            crate::wire::check(&input)?;").ok();
+        writeln!(out, "            let _guard = svc.begin(op)?;").ok();
+        // An operation without output members answers with an empty JSON object.
+        let encode = if m.io(op, "output").is_some() {
+            "|o| codec.encode(&o)"
+        } else {
+            "|()| codec.encode(&crate::wire::Empty {})"
+        };
+        writeln!(
+            out,
+            "            svc.{}(cx, input)?.try_map({encode})",
+            split_case(op, '_')
+        )
+        .ok();
+        writeln!(out, "        }}").ok();
+    }
+    writeln!(out, "    }}\n}}\n").ok();
+}
+
+fn scalar_from_text(m: &Model, target: &str) -> Result<&'static str, String> {
+    Ok(match kind(m.shape(target)?) {
+        "string" => "text",
+        "integer" | "long" => "integer",
+        "boolean" => "boolean",
+        other => {
+            return Err(format!(
+                "{target}: a {other} cannot travel in a URI or header"
+            ))
+        }
+    })
+}
+
+/// REST-JSON: members bound to the path, query string, headers and body.
+pub fn emit_rest(m: &Model, ops: &[String], out: &mut String) -> Result<(), String> {
+    emit_trait(m, ops, true, out);
+    writeln!(
+        out,
+        "/// Method, path template and operation, in the model's order."
+    )
+    .ok();
+    writeln!(
+        out,
+        "pub const ROUTES: [crate::wire::Route<Operation>; {}] = [",
+        ops.len()
+    )
+    .ok();
+    for op in ops {
+        let http = &m.op(op)?["http"];
+        writeln!(
+            out,
+            "    crate::wire::Route {{ method: {:?}, path: {:?}, op: Operation::{op} }},",
+            http["method"].as_str().unwrap_or("POST"),
+            http["requestUri"].as_str().unwrap_or("/"),
+        )
+        .ok();
+    }
+    writeln!(out, "];\n").ok();
+    writeln!(
+        out,
+        "/// Binds `request` to `op`'s input, checks the model's constraints, runs the handler and encodes its output."
+    )
+    .ok();
+    writeln!(
+        out,
+        "pub async fn dispatch<S: Service, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, request: crate::wire::RestRequest) -> {RESULT}<crate::wire::RestResponse> {{"
+    )
+    .ok();
+    writeln!(out, "    match op {{").ok();
+    for op in ops {
+        emit_rest_arm(m, op, out)?;
+    }
+    writeln!(out, "    }}\n}}\n").ok();
+    Ok(())
+}
+
+fn emit_rest_arm(m: &Model, op: &str, out: &mut String) -> Result<(), String> {
+    let status = m.op(op)?["http"]["responseCode"].as_u64().unwrap_or(200);
+    writeln!(out, "        Operation::{op} => {{").ok();
+    let input = m.io(op, "input");
+    match &input {
+        Some(input) => {
+            let s = m.shape(input)?;
+            let ms = members(s);
+            let in_body = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
+            let bound = ms.iter().any(crate::shapes::outside_body);
+            let mutable = if bound { "mut " } else { "" };
+            if in_body {
+                writeln!(
+                    out,
+                    "            let {mutable}input: {input} = codec.decode(&request.body)?;"
+                )
+                .ok();
+            } else {
+                writeln!(out, "            let {mutable}input = {input}::default();").ok();
+            }
+            // The payload takes the body, so it is bound after everything else.
+            let mut ordered: Vec<&crate::model::Member<'_>> =
+                ms.iter().filter(|m| !m.payload).collect();
+            ordered.extend(ms.iter().filter(|m| m.payload));
+            for mem in ordered {
+                let field = field_name(mem.name);
+                let wire = mem.location_name.unwrap_or(mem.name);
+                match mem.location {
+                    Some("uri") => {
+                        writeln!(out, "            input.{field} = request.label({wire:?});").ok();
+                    }
+                    Some("querystring") | Some("header") => {
+                        let from = if mem.location == Some("header") {
+                            "header"
+                        } else {
+                            "query"
+                        };
+                        let how = scalar_from_text(m, mem.target)?;
+                        writeln!(
+                            out,
+                            "            input.{field} = crate::wire::{how}(codec, {wire:?}, request.{from}({wire:?}))?;"
+                        )
+                        .ok();
+                    }
+                    Some(other) => return Err(format!("{op}.{}: location {other}", mem.name)),
+                    None if mem.payload => {
+                        if kind(m.shape(mem.target)?) != "blob" {
+                            return Err(format!("{op}: only blob payloads are supported"));
+                        }
+                        writeln!(
+                            out,
+                            "            input.{field} = Some(request.body).filter(|b| !b.is_empty());"
+                        )
+                        .ok();
+                    }
+                    None => {}
+                }
+            }
+            writeln!(out, "            crate::wire::check(&input)?;").ok();
+        }
+        None => {
+            writeln!(out, "            let input = ();").ok();
+            writeln!(out, "            let _ = request;").ok();
+        }
+    }
+    writeln!(out, "            let _guard = svc.begin(op)?;").ok();
+    writeln!(
+        out,
+        "            let ack = svc.{}(cx, input).await?;",
+        split_case(op, '_')
+    )
+    .ok();
+    let answers = m.io(op, "output").is_some();
+    let mutable = if answers { "mut " } else { "" };
+    writeln!(
+        out,
+        "            let {mutable}response = crate::wire::RestResponse::new({status}, ack.ticket);"
+    )
+    .ok();
+    if let Some(output) = m.io(op, "output") {
+        let s = m.shape(&output)?;
+        let ms = members(s);
+        writeln!(out, "            let output = ack.output;").ok();
+        let mut body = "json";
+        for mem in &ms {
+            let field = field_name(mem.name);
+            let wire = mem.location_name.unwrap_or(mem.name);
+            match mem.location {
+                Some("header") => {
+                    writeln!(
+                        out,
+                        "            if let Some(v) = &output.{field} {{ response.headers.push(({wire:?}, v.to_string())); }}"
+                    )
+                    .ok();
+                }
+                Some("statusCode") => {
+                    writeln!(
+                        out,
+                        "            if let Some(code) = output.{field} {{ response.status = u16::try_from(code).unwrap_or({status}); }}"
+                    )
+                    .ok();
+                }
+                Some(other) => return Err(format!("{op}.{}: output location {other}", mem.name)),
+                None if mem.payload => {
+                    body = "payload";
+                    writeln!(
+                        out,
+                        "            response.body = output.{field}.clone().unwrap_or_default();"
+                    )
+                    .ok();
+                }
+                None => {}
+            }
+        }
+        let json_members = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
+        if body == "json" && json_members {
+            writeln!(out, "            response.body = codec.encode(&output)?;").ok();
+        }
+    }
+    writeln!(out, "            Ok(response)\n        }}").ok();
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! Emits the wire structures of one service and their model-constraint checks.
+
+use crate::model::{field_name, kind, members, message_name, Model};
+use serde_json::Value;
+use std::fmt::Write;
+
+/// The Rust type a member of shape `target` is held in (inside its `Option`).
+pub fn rust_type(m: &Model, target: &str) -> Result<String, String> {
+    let s = m.shape(target)?;
+    Ok(match kind(s) {
+        "string" => "::std::string::String".into(),
+        "integer" | "long" => "i64".into(),
+        "float" | "double" => "f64".into(),
+        "boolean" => "bool".into(),
+        "blob" => "::std::vec::Vec<u8>".into(),
+        "timestamp" => "f64".into(),
+        "list" => format!(
+            "::std::vec::Vec<{}>",
+            rust_type(m, s["member"]["shape"].as_str().unwrap_or(""))?
+        ),
+        "map" => format!(
+            "crate::wire::Map<{}, {}>",
+            rust_type(m, s["key"]["shape"].as_str().unwrap_or(""))?,
+            rust_type(m, s["value"]["shape"].as_str().unwrap_or(""))?
+        ),
+        "structure" => target.to_string(),
+        other => return Err(format!("shape {target}: type {other} is not supported")),
+    })
+}
+
+fn sensitive(m: &Model, target: &str) -> bool {
+    m.shape(target)
+        .is_ok_and(|s| s["sensitive"].as_bool() == Some(true))
+}
+
+/// Members that travel outside the JSON body in a REST protocol.
+pub fn outside_body(mem: &crate::model::Member<'_>) -> bool {
+    mem.location.is_some() || mem.payload
+}
+
+pub fn emit_struct(m: &Model, name: &str, rest: bool, out: &mut String) -> Result<(), String> {
+    let s = m.shape(name)?;
+    let ms = members(s);
+    let redact = ms.iter().any(|mem| sensitive(m, mem.target));
+    let derive = if redact { "" } else { "Debug, " };
+    writeln!(
+        out,
+        "#[derive({derive}Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]"
+    )
+    .ok();
+    writeln!(out, "pub struct {name} {{").ok();
+    for mem in &ms {
+        let ty = rust_type(m, mem.target)?;
+        let field = field_name(mem.name);
+        if rest && outside_body(mem) {
+            writeln!(out, "    #[serde(skip)]").ok();
+        } else {
+            let with = if kind(m.shape(mem.target)?) == "blob" {
+                ", with = \"crate::wire::blob\""
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "    #[serde(rename = \"{}\", default, skip_serializing_if = \"Option::is_none\"{with})]",
+                mem.name
+            )
+            .ok();
+        }
+        writeln!(out, "    pub {field}: ::std::option::Option<{ty}>,").ok();
+    }
+    writeln!(out, "}}\n").ok();
+    if redact {
+        writeln!(out, "impl ::std::fmt::Debug for {name} {{").ok();
+        writeln!(
+            out,
+            "    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{"
+        )
+        .ok();
+        writeln!(out, "        let mut d = f.debug_struct(\"{name}\");").ok();
+        for mem in &ms {
+            let field = field_name(mem.name);
+            if sensitive(m, mem.target) {
+                writeln!(out, "        d.field(\"{field}\", &crate::wire::REDACTED);").ok();
+            } else {
+                writeln!(out, "        d.field(\"{field}\", &self.{field});").ok();
+            }
+        }
+        writeln!(out, "        d.finish()\n    }}\n}}\n").ok();
+    }
+    emit_validate(m, name, &ms, out)
+}
+
+/// Whether a value of `target` has anything to check.
+fn has_checks(m: &Model, target: &str) -> bool {
+    let Ok(s) = m.shape(target) else { return false };
+    let bounded = ["min", "max", "pattern", "enum"]
+        .iter()
+        .any(|k| s.get(*k).is_some());
+    bounded
+        || match kind(s) {
+            "structure" => members(s)
+                .iter()
+                .any(|mem| mem.required || has_checks(m, mem.target)),
+            "list" => has_checks(m, s["member"]["shape"].as_str().unwrap_or("")),
+            "map" => {
+                has_checks(m, s["key"]["shape"].as_str().unwrap_or(""))
+                    || has_checks(m, s["value"]["shape"].as_str().unwrap_or(""))
+            }
+            _ => false,
+        }
+}
+
+fn emit_validate(
+    m: &Model,
+    name: &str,
+    ms: &[crate::model::Member<'_>],
+    out: &mut String,
+) -> Result<(), String> {
+    writeln!(out, "impl crate::wire::Validate for {name} {{").ok();
+    let any = ms
+        .iter()
+        .any(|mem| mem.required || has_checks(m, mem.target));
+    let (base, v) = if any { ("base", "v") } else { ("_base", "_v") };
+    writeln!(
+        out,
+        "    fn validate(&self, {base}: &str, {v}: &mut crate::wire::Violations) {{"
+    )
+    .ok();
+    for mem in ms {
+        let field = field_name(mem.name);
+        let shown = message_name(mem.name);
+        if mem.required {
+            writeln!(
+                out,
+                "        if self.{field}.is_none() {{ v.missing(crate::wire::At::new(base, \"{shown}\")); }}"
+            )
+            .ok();
+        }
+        if has_checks(m, mem.target) {
+            writeln!(out, "        if let Some(x) = &self.{field} {{").ok();
+            writeln!(
+                out,
+                "            let at = crate::wire::At::new(base, \"{shown}\");"
+            )
+            .ok();
+            emit_check(m, mem.target, "x", out, 3)?;
+            writeln!(out, "        }}").ok();
+        }
+    }
+    writeln!(out, "    }}\n}}\n").ok();
+    Ok(())
+}
+
+/// Checks `value` (a reference to a value of shape `target`) against the shape's constraints,
+/// reporting at `at`.
+fn emit_check(
+    m: &Model,
+    target: &str,
+    value: &str,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), String> {
+    let s = m.shape(target)?;
+    let pad = "    ".repeat(depth);
+    let bound = |k: &str| {
+        s[k].as_i64()
+            .map_or("None".to_string(), |n| format!("Some({n})"))
+    };
+    let (min, max) = (bound("min"), bound("max"));
+    let has_bounds = s.get("min").is_some() || s.get("max").is_some();
+    let shown = if sensitive(m, target) {
+        "None".to_string()
+    } else {
+        format!("Some({value} as &dyn ::std::fmt::Display)")
+    };
+    match kind(s) {
+        "string" => {
+            if has_bounds {
+                writeln!(
+                    out,
+                    "{pad}v.length(at, {shown}, {value}.chars().count(), {min}, {max});"
+                )
+                .ok();
+            }
+            if let Some(p) = s["pattern"].as_str() {
+                let full = format!("^(?:{p})$");
+                if regex::Regex::new(&full).is_ok() {
+                    writeln!(
+                        out,
+                        "{pad}static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new({full:?}, {p:?});"
+                    )
+                    .ok();
+                    writeln!(out, "{pad}v.pattern(at, {shown}, {value}, &PATTERN);").ok();
+                } else {
+                    writeln!(
+                        out,
+                        "{pad}// The model's pattern for {target} needs look-around, which is not checked."
+                    )
+                    .ok();
+                }
+            }
+            if let Some(values) = s["enum"].as_array() {
+                let list: Vec<String> = values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|v| format!("{v:?}"))
+                    .collect();
+                writeln!(out, "{pad}v.one_of(at, {value}, &[{}]);", list.join(", ")).ok();
+            }
+        }
+        "integer" | "long" if has_bounds => {
+            writeln!(out, "{pad}v.range(at, *{value}, {min}, {max});").ok();
+        }
+        "float" | "double" => {
+            let fbound = |k: &str| {
+                s[k].as_f64()
+                    .map_or("None".to_string(), |n| format!("Some({n:?})"))
+            };
+            if has_bounds {
+                writeln!(
+                    out,
+                    "{pad}v.range_f64(at, *{value}, {}, {});",
+                    fbound("min"),
+                    fbound("max")
+                )
+                .ok();
+            }
+        }
+        "blob" if has_bounds => {
+            writeln!(out, "{pad}v.length(at, None, {value}.len(), {min}, {max});").ok();
+        }
+        "list" => {
+            if has_bounds {
+                writeln!(out, "{pad}v.size(at, {value}.len(), {min}, {max});").ok();
+            }
+            let member = s["member"]["shape"].as_str().unwrap_or("");
+            if has_checks(m, member) {
+                writeln!(out, "{pad}for (i, item) in {value}.iter().enumerate() {{").ok();
+                writeln!(
+                    out,
+                    "{pad}    let path = format!(\"{{at}}.{{}}.member\", i + 1);"
+                )
+                .ok();
+                writeln!(out, "{pad}    let at = crate::wire::At::new(&path, \"\");").ok();
+                emit_check(m, member, "item", out, depth + 1)?;
+                writeln!(out, "{pad}}}").ok();
+            }
+        }
+        "map" => {
+            if has_bounds {
+                writeln!(out, "{pad}v.size(at, {value}.len(), {min}, {max});").ok();
+            }
+            let key = s["key"]["shape"].as_str().unwrap_or("");
+            let val = s["value"]["shape"].as_str().unwrap_or("");
+            if has_checks(m, key) || has_checks(m, val) {
+                writeln!(out, "{pad}for (key, value) in {value}.iter() {{").ok();
+                writeln!(out, "{pad}    let path = format!(\"{{at}}.{{key}}\");").ok();
+                writeln!(out, "{pad}    let _ = (&key, &value);").ok();
+                if has_checks(m, key) {
+                    writeln!(
+                        out,
+                        "{pad}    {{ let at = crate::wire::At::new(&path, \"key\");"
+                    )
+                    .ok();
+                    emit_check(m, key, "key", out, depth + 2)?;
+                    writeln!(out, "{pad}    }}").ok();
+                }
+                if has_checks(m, val) {
+                    writeln!(
+                        out,
+                        "{pad}    {{ let at = crate::wire::At::new(&path, \"value\");"
+                    )
+                    .ok();
+                    emit_check(m, val, "value", out, depth + 2)?;
+                    writeln!(out, "{pad}    }}").ok();
+                }
+                writeln!(out, "{pad}}}").ok();
+            }
+        }
+        "structure" => {
+            writeln!(
+                out,
+                "{pad}crate::wire::Validate::validate({value}, &at.to_string(), v);"
+            )
+            .ok();
+        }
+        _ => {}
+    }
+    Ok(())
+}

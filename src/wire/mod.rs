@@ -1,0 +1,117 @@
+//! The contract between the protocol layer and the services, and the runtime the generated
+//! code (`crate::generated`) relies on: acknowledgements and durability tickets, the codec a
+//! protocol supplies, constraint checks, and the encodings of blobs.
+
+mod constraints;
+mod rest;
+
+pub use constraints::{At, Pattern, Violations};
+pub use rest::{boolean, integer, text, RestRequest, RestResponse, Route};
+
+use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::oneshot;
+
+/// Maps keep the order they were written in, as AWS's answers do.
+pub type Map<K, V> = indexmap::IndexMap<K, V>;
+
+/// Shown instead of a sensitive member in debug output and logs.
+pub const REDACTED: &str = "*** Sensitive Data Redacted ***";
+
+/// The body of an answer without members: `{}`.
+#[derive(Debug, Serialize)]
+pub struct Empty {}
+
+/// Resolves once a change is durable (or has failed): the answer must not be sent before.
+#[derive(Debug)]
+pub struct Ticket(Option<oneshot::Receiver<bool>>);
+
+impl Ticket {
+    /// For answers that change nothing durable.
+    pub fn ready() -> Ticket {
+        Ticket(None)
+    }
+
+    /// A ticket the store resolves through the sender.
+    pub fn pending() -> (oneshot::Sender<bool>, Ticket) {
+        let (tx, rx) = oneshot::channel();
+        (tx, Ticket(Some(rx)))
+    }
+
+    pub async fn durable(self) -> bool {
+        match self.0 {
+            None => true,
+            Some(rx) => rx.await.unwrap_or(false),
+        }
+    }
+}
+
+/// An operation's output with the ticket for the change it made.
+pub struct Ack<O> {
+    pub output: O,
+    pub ticket: Ticket,
+}
+
+impl<O> Ack<O> {
+    pub fn new(output: O, ticket: Ticket) -> Self {
+        Ack { output, ticket }
+    }
+
+    /// The answer of an operation that changed nothing.
+    pub fn ready(output: O) -> Self {
+        Ack::new(output, Ticket::ready())
+    }
+
+    pub fn try_map<P>(self, f: impl FnOnce(O) -> Result<P>) -> Result<Ack<P>> {
+        Ok(Ack::new(f(self.output)?, self.ticket))
+    }
+}
+
+/// How a protocol reads and writes bodies, and how it reports a member it cannot parse.
+pub trait Codec {
+    fn decode<I: DeserializeOwned + Default>(&self, body: &[u8]) -> Result<I>;
+    fn encode<O: Serialize>(&self, output: &O) -> Result<Vec<u8>>;
+    /// A query-string or header member whose text is not of its type.
+    fn bad_value(&self, member: &str, value: &str) -> Error;
+}
+
+/// Model constraints of a structure, checked member by member in the model's order.
+pub trait Validate {
+    fn validate(&self, base: &str, v: &mut Violations);
+}
+
+/// Checks a whole input: every violation is reported in one ValidationException.
+pub fn check<I: Validate>(input: &I) -> Result<()> {
+    let mut v = Violations::new();
+    input.validate("", &mut v);
+    v.finish()
+}
+
+pub mod blob {
+    //! Blobs travel as base64 text inside JSON.
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[allow(
+        clippy::ref_option,
+        reason = "serde's `with` passes the field by reference"
+    )]
+    pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(bytes) => s.serialize_str(&STANDARD.encode(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| {
+            STANDARD
+                .decode(t.as_bytes())
+                .map_err(|_| serde::de::Error::custom("a blob member is not valid base64"))
+        })
+        .transpose()
+    }
+}
