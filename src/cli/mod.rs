@@ -2,7 +2,6 @@
 //! commands, flags and output options and speaks the public wire protocol.
 
 mod http;
-mod lambda_ops;
 pub mod ops;
 pub mod output;
 pub mod params;
