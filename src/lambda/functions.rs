@@ -1,28 +1,18 @@
 //! Function management: CreateFunction, Get/List/Update/DeleteFunction and the resource policy
 //! (AddPermission, RemovePermission, GetPolicy).
 
-use super::model::*;
+use super::model::{configuration, supported_runtime, FunctionConfig, RESERVED_ENV};
 use super::{code, function_arn, Lambda};
-use crate::domain::validate::Violations;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
-use crate::store::durable::Ticket;
+use crate::generated::lambda as lm;
+use crate::wire::{At, Ticket, Violations};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidParameterValueException, message)
-}
-
-const ROLE_PATTERN: &str = "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+";
-
-fn role_ok(role: &str) -> bool {
-    let parts: Vec<&str> = role.splitn(6, ':').collect();
-    matches!(parts.as_slice(), ["arn", p, "iam", "", account, rest]
-        if p.starts_with("aws") && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && rest.starts_with("role") && rest.len() > 5)
 }
 
 fn check_environment(env: &BTreeMap<String, String>) -> Result<()> {
@@ -52,9 +42,20 @@ fn check_runtime(runtime: &str) -> Result<()> {
     )))
 }
 
-fn check_limits(v: &mut Violations, timeout: Option<i64>, memory: Option<i64>) {
-    v.range("timeout", timeout, 1, 900);
-    v.range("memorySize", memory, 128, 10_240);
+/// Lambda's service limits beyond the model's bounds, reported in the same form.
+fn check_limits(timeout: Option<i64>, memory: Option<i64>) -> Result<()> {
+    let mut v = Violations::new();
+    if let Some(t) = timeout {
+        v.range(At::new("", "timeout"), t, Some(1), Some(900));
+    }
+    if let Some(m) = memory {
+        v.range(At::new("", "memorySize"), m, Some(128), Some(10_240));
+    }
+    v.finish()
+}
+
+fn environment_of(env: Option<lm::Environment>) -> Option<BTreeMap<String, String>> {
+    env.map(|e| e.variables.unwrap_or_default().into_iter().collect())
 }
 
 impl Lambda {
@@ -122,23 +123,9 @@ impl Lambda {
     pub fn create_function(
         &self,
         caller: &Namespace,
-        input: CreateFunctionInput,
-    ) -> Result<(FunctionConfiguration, Ticket)> {
-        let mut v = Violations::new();
-        v.length("functionName", input.function_name.as_deref(), 1, 64);
-        if input.function_name.is_none() {
-            v.missing("functionName");
-        }
-        if input.role.is_none() {
-            v.missing("role");
-        }
-        if let Some(role) = input.role.as_deref() {
-            v.pattern("role", role, ROLE_PATTERN, role_ok(role));
-        }
-        v.length("handler", input.handler.as_deref(), 0, 128);
-        v.length("description", input.description.as_deref(), 0, 256);
-        check_limits(&mut v, input.timeout, input.memory_size);
-        v.finish()?;
+        input: lm::CreateFunctionRequest,
+    ) -> Result<(lm::FunctionConfiguration, Ticket)> {
+        check_limits(input.timeout, input.memory_size)?;
         let name = input.function_name.unwrap_or_default();
         let (ns, name) = super::check_function_name(caller, &name)?;
         if input.package_type.as_deref().is_some_and(|p| p != "Zip") {
@@ -156,10 +143,7 @@ impl Lambda {
             .and_then(|c| c.zip_file)
             .ok_or_else(|| invalid("LocalEmu needs the function code as Code.ZipFile."))?;
         code::check_zip(&zip)?;
-        let environment = input
-            .environment
-            .and_then(|e| e.variables)
-            .unwrap_or_default();
+        let environment = environment_of(input.environment).unwrap_or_default();
         check_environment(&environment)?;
         let key = (ns.clone(), name.clone());
         if self
@@ -177,17 +161,17 @@ impl Lambda {
             handler,
             role: input.role.unwrap_or_default(),
             description: input.description.unwrap_or_default(),
-            timeout: input.timeout.unwrap_or(3) as u64,
-            memory_size: input.memory_size.unwrap_or(128) as u64,
+            timeout: input.timeout.map_or(3, |t| t.unsigned_abs()),
+            memory_size: input.memory_size.map_or(128, |m| m.unsigned_abs()),
             environment,
-            tags: input.tags.unwrap_or_default(),
+            tags: input.tags.unwrap_or_default().into_iter().collect(),
             code_sha256: code::code_sha256(&zip),
             code_size: zip.len() as u64,
             last_modified: self.clock.now(),
             revision_id: self.revision(),
         };
         let code_dir = self.store_code(&ns, &name, &zip)?;
-        let out = FunctionConfiguration::of(&config);
+        let out = configuration(&config);
         let _gate = self.gate();
         {
             let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
@@ -199,24 +183,31 @@ impl Lambda {
         Ok((out, self.save(&function)))
     }
 
-    pub fn get_function(&self, caller: &Namespace, id: &str) -> Result<Value> {
+    pub fn get_function(&self, caller: &Namespace, id: &str) -> Result<lm::GetFunctionResponse> {
         let f = self.find(caller, id)?;
         let s = f.snapshot();
-        Ok(json!({
-            "Configuration": FunctionConfiguration::of(&s.config),
-            "Code": {"RepositoryType": "S3", "Location": format!("{}/_awsemu/lambda/code/{}", self.endpoint(), s.config.name)},
-            "Tags": s.config.tags,
-        }))
+        Ok(lm::GetFunctionResponse {
+            configuration: Some(configuration(&s.config)),
+            code: Some(lm::FunctionCodeLocation {
+                repository_type: Some("S3".into()),
+                location: Some(format!(
+                    "{}/_awsemu/lambda/code/{}",
+                    self.endpoint(),
+                    s.config.name
+                )),
+                ..lm::FunctionCodeLocation::default()
+            }),
+            tags: Some(s.config.tags.into_iter().collect()),
+            ..lm::GetFunctionResponse::default()
+        })
     }
 
     pub fn get_function_configuration(
         &self,
         caller: &Namespace,
         id: &str,
-    ) -> Result<FunctionConfiguration> {
-        Ok(FunctionConfiguration::of(
-            &self.find(caller, id)?.snapshot().config,
-        ))
+    ) -> Result<lm::FunctionConfiguration> {
+        Ok(configuration(&self.find(caller, id)?.snapshot().config))
     }
 
     /// ListFunctions: name order, `Marker` is the last name returned.
@@ -224,34 +215,32 @@ impl Lambda {
         &self,
         caller: &Namespace,
         marker: Option<&str>,
-        max_items: Option<&str>,
-    ) -> Result<Value> {
-        let limit = match max_items {
-            None => 50,
-            Some(m) => match m.parse::<usize>() {
-                Ok(n) if (1..=10_000).contains(&n) => n.min(50),
-                _ => return Err(invalid(format!("Invalid MaxItems: {m}"))),
-            },
-        };
+        max_items: Option<i64>,
+    ) -> Result<lm::ListFunctionsResponse> {
+        // The model bounds MaxItems to 1..10000; Lambda returns at most 50 per page.
+        let limit = max_items.map_or(50, |n| usize::try_from(n).unwrap_or(50).min(50));
         let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
         let mut listed = map
             .iter()
             .filter(|((ns, name), _)| ns == caller && marker.is_none_or(|m| name.as_str() > m))
-            .map(|(_, f)| FunctionConfiguration::of(&f.snapshot().config));
-        let page: Vec<FunctionConfiguration> = listed.by_ref().take(limit).collect();
-        let mut out = json!({ "Functions": page });
-        if listed.next().is_some() {
-            out["NextMarker"] = json!(page.last().map(|f| f.function_name.clone()));
-        }
-        Ok(out)
+            .map(|(_, f)| configuration(&f.snapshot().config));
+        let page: Vec<lm::FunctionConfiguration> = listed.by_ref().take(limit).collect();
+        let next_marker = match listed.next() {
+            Some(_) => page.last().and_then(|f| f.function_name.clone()),
+            None => None,
+        };
+        Ok(lm::ListFunctionsResponse {
+            next_marker,
+            functions: Some(page),
+        })
     }
 
     pub fn update_function_code(
         &self,
         caller: &Namespace,
         id: &str,
-        input: UpdateFunctionCodeInput,
-    ) -> Result<(FunctionConfiguration, Ticket)> {
+        input: lm::UpdateFunctionCodeRequest,
+    ) -> Result<(lm::FunctionConfiguration, Ticket)> {
         let f = self.find(caller, id)?;
         let zip = input
             .zip_file
@@ -269,7 +258,7 @@ impl Lambda {
             s.config.last_modified = now;
             s.config.revision_id = revision;
             s.generation += 1;
-            FunctionConfiguration::of(&s.config)
+            configuration(&s.config)
         });
         f.retire();
         Ok((out, self.save(&f)))
@@ -279,20 +268,13 @@ impl Lambda {
         &self,
         caller: &Namespace,
         id: &str,
-        input: UpdateFunctionConfigurationInput,
-    ) -> Result<(FunctionConfiguration, Ticket)> {
-        let mut v = Violations::new();
-        if let Some(role) = input.role.as_deref() {
-            v.pattern("role", role, ROLE_PATTERN, role_ok(role));
-        }
-        v.length("handler", input.handler.as_deref(), 0, 128);
-        v.length("description", input.description.as_deref(), 0, 256);
-        check_limits(&mut v, input.timeout, input.memory_size);
-        v.finish()?;
+        input: lm::UpdateFunctionConfigurationRequest,
+    ) -> Result<(lm::FunctionConfiguration, Ticket)> {
+        check_limits(input.timeout, input.memory_size)?;
         if let Some(r) = input.runtime.as_deref() {
             check_runtime(r)?;
         }
-        let environment = input.environment.map(|e| e.variables.unwrap_or_default());
+        let environment = environment_of(input.environment);
         if let Some(env) = &environment {
             check_environment(env)?;
         }
@@ -305,13 +287,13 @@ impl Lambda {
             c.role = input.role.unwrap_or(c.role.clone());
             c.handler = input.handler.unwrap_or(c.handler.clone());
             c.description = input.description.unwrap_or(c.description.clone());
-            c.timeout = input.timeout.map_or(c.timeout, |x| x as u64);
-            c.memory_size = input.memory_size.map_or(c.memory_size, |x| x as u64);
+            c.timeout = input.timeout.map_or(c.timeout, i64::unsigned_abs);
+            c.memory_size = input.memory_size.map_or(c.memory_size, i64::unsigned_abs);
             c.environment = environment.unwrap_or(c.environment.clone());
             c.last_modified = now;
             c.revision_id = revision;
             s.generation += 1;
-            FunctionConfiguration::of(&s.config)
+            configuration(&s.config)
         });
         f.retire();
         Ok((out, self.save(&f)))
@@ -331,20 +313,8 @@ impl Lambda {
         &self,
         caller: &Namespace,
         id: &str,
-        input: AddPermissionInput,
-    ) -> Result<(Value, Ticket)> {
-        let mut v = Violations::new();
-        for (member, present) in [
-            ("statementId", input.statement_id.is_some()),
-            ("action", input.action.is_some()),
-            ("principal", input.principal.is_some()),
-        ] {
-            if !present {
-                v.missing(member);
-            }
-        }
-        v.length("statementId", input.statement_id.as_deref(), 1, 100);
-        v.finish()?;
+        input: lm::AddPermissionRequest,
+    ) -> Result<(lm::AddPermissionResponse, Ticket)> {
         let f = self.find(caller, id)?;
         let sid = input.statement_id.unwrap_or_default();
         let principal = input.principal.unwrap_or_default();
@@ -387,10 +357,13 @@ impl Lambda {
             s.policy.push(statement.clone());
             Ok(())
         })?;
-        Ok((json!({ "Statement": statement.to_string() }), self.save(&f)))
+        let output = lm::AddPermissionResponse {
+            statement: Some(statement.to_string()),
+        };
+        Ok((output, self.save(&f)))
     }
 
-    pub fn get_policy(&self, caller: &Namespace, id: &str) -> Result<Value> {
+    pub fn get_policy(&self, caller: &Namespace, id: &str) -> Result<lm::GetPolicyResponse> {
         let s = self.find(caller, id)?.snapshot();
         if s.policy.is_empty() {
             return Err(Error::new(
@@ -399,7 +372,10 @@ impl Lambda {
             ));
         }
         let policy = json!({"Version": "2012-10-17", "Id": "default", "Statement": s.policy});
-        Ok(json!({ "Policy": policy.to_string(), "RevisionId": s.config.revision_id }))
+        Ok(lm::GetPolicyResponse {
+            policy: Some(policy.to_string()),
+            revision_id: Some(s.config.revision_id),
+        })
     }
 
     pub fn remove_permission(&self, caller: &Namespace, id: &str, sid: &str) -> Result<Ticket> {
@@ -432,10 +408,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_and_reserved_variables() {
-        assert!(role_ok("arn:aws:iam::123456789012:role/lambda-role"));
-        assert!(!role_ok("arn:aws:iam::1234:role/x"));
-        assert!(!role_ok("not-a-role"));
+    fn reserved_variables() {
         let mut env = BTreeMap::new();
         env.insert("MY_VAR".to_string(), "x".to_string());
         assert!(check_environment(&env).is_ok());

@@ -185,8 +185,18 @@ impl Lambda {
 
     /// Invokes `f` synchronously with `payload` (RequestResponse).
     pub async fn invoke(&self, f: &Arc<Function>, payload: Vec<u8>) -> Invocation {
+        self.invoke_as(f, payload, uuid::Uuid::new_v4().to_string())
+            .await
+    }
+
+    /// Invokes `f` as request `request_id`, the id the function's context shows.
+    pub async fn invoke_as(
+        &self,
+        f: &Arc<Function>,
+        payload: Vec<u8>,
+        request_id: String,
+    ) -> Invocation {
         let state = f.snapshot();
-        let request_id = uuid::Uuid::new_v4().to_string();
         let started = Instant::now();
         let timeout = Duration::from_secs(state.config.timeout.max(1));
         let env = match f.take_idle(state.generation) {

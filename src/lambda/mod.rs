@@ -1,6 +1,7 @@
 //! The Lambda subset: a function registry, execution environments that run functions as
 //! local processes through the Runtime API, and invocation. Knows nothing of secrets.
 
+pub mod api;
 pub mod code;
 pub mod env;
 pub mod functions;

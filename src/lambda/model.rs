@@ -1,6 +1,7 @@
 //! Lambda wire shapes (REST-JSON, PascalCase) and the function configuration they show.
 
 use crate::clock::Millis;
+use crate::generated::lambda as lm;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -58,96 +59,6 @@ pub struct FunctionConfig {
     pub revision_id: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct EnvironmentInput {
-    pub variables: Option<BTreeMap<String, String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CodeInput {
-    #[serde(default, with = "crate::wire::blob")]
-    pub zip_file: Option<Vec<u8>>,
-    pub s3_bucket: Option<String>,
-    pub image_uri: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct CreateFunctionInput {
-    pub function_name: Option<String>,
-    pub runtime: Option<String>,
-    pub role: Option<String>,
-    pub handler: Option<String>,
-    pub description: Option<String>,
-    pub timeout: Option<i64>,
-    pub memory_size: Option<i64>,
-    pub code: Option<CodeInput>,
-    pub environment: Option<EnvironmentInput>,
-    pub tags: Option<BTreeMap<String, String>>,
-    pub package_type: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UpdateFunctionCodeInput {
-    #[serde(default, with = "crate::wire::blob")]
-    pub zip_file: Option<Vec<u8>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UpdateFunctionConfigurationInput {
-    pub runtime: Option<String>,
-    pub role: Option<String>,
-    pub handler: Option<String>,
-    pub description: Option<String>,
-    pub timeout: Option<i64>,
-    pub memory_size: Option<i64>,
-    pub environment: Option<EnvironmentInput>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct AddPermissionInput {
-    pub statement_id: Option<String>,
-    pub action: Option<String>,
-    pub principal: Option<String>,
-    pub source_account: Option<String>,
-    pub source_arn: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct EnvironmentOutput {
-    pub variables: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct FunctionConfiguration {
-    pub function_name: String,
-    pub function_arn: String,
-    pub runtime: String,
-    pub role: String,
-    pub handler: String,
-    pub code_size: u64,
-    pub description: String,
-    pub timeout: u64,
-    pub memory_size: u64,
-    pub last_modified: String,
-    pub code_sha256: String,
-    pub version: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub environment: Option<EnvironmentOutput>,
-    pub revision_id: String,
-    pub state: String,
-    pub last_update_status: String,
-    pub package_type: String,
-    pub architectures: Vec<String>,
-}
-
 /// Lambda shows LastModified as `2019-08-14T22:26:11.234+0000`.
 pub fn lambda_time(ms: Millis) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
@@ -164,30 +75,37 @@ pub fn lambda_time(ms: Millis) -> String {
     )
 }
 
-impl FunctionConfiguration {
-    pub fn of(c: &FunctionConfig) -> Self {
-        FunctionConfiguration {
-            function_name: c.name.clone(),
-            function_arn: c.arn.clone(),
-            runtime: c.runtime.clone(),
-            role: c.role.clone(),
-            handler: c.handler.clone(),
-            code_size: c.code_size,
-            description: c.description.clone(),
-            timeout: c.timeout,
-            memory_size: c.memory_size,
-            last_modified: lambda_time(c.last_modified),
-            code_sha256: c.code_sha256.clone(),
-            version: "$LATEST".into(),
-            environment: (!c.environment.is_empty()).then(|| EnvironmentOutput {
-                variables: c.environment.clone(),
-            }),
-            revision_id: c.revision_id.clone(),
-            state: "Active".into(),
-            last_update_status: "Successful".into(),
-            package_type: "Zip".into(),
-            architectures: vec!["x86_64".into()],
-        }
+/// A function's configuration as GetFunctionConfiguration and the changing operations show it.
+pub fn configuration(c: &FunctionConfig) -> lm::FunctionConfiguration {
+    let int = |n: u64| Some(i64::try_from(n).unwrap_or(i64::MAX));
+    lm::FunctionConfiguration {
+        function_name: Some(c.name.clone()),
+        function_arn: Some(c.arn.clone()),
+        runtime: Some(c.runtime.clone()),
+        role: Some(c.role.clone()),
+        handler: Some(c.handler.clone()),
+        code_size: int(c.code_size),
+        description: Some(c.description.clone()),
+        timeout: int(c.timeout),
+        memory_size: int(c.memory_size),
+        last_modified: Some(lambda_time(c.last_modified)),
+        code_sha256: Some(c.code_sha256.clone()),
+        version: Some("$LATEST".into()),
+        environment: (!c.environment.is_empty()).then(|| lm::EnvironmentResponse {
+            variables: Some(
+                c.environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            error: None,
+        }),
+        revision_id: Some(c.revision_id.clone()),
+        state: Some("Active".into()),
+        last_update_status: Some("Successful".into()),
+        package_type: Some("Zip".into()),
+        architectures: Some(vec!["x86_64".into()]),
+        ..lm::FunctionConfiguration::default()
     }
 }
 

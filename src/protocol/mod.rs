@@ -58,7 +58,7 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// A request id in UUID form: a random per-process prefix and a counter, so that answering
 /// does not cost a call into the operating system's random source.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::OnceLock;
     static PREFIX: OnceLock<String> = OnceLock::new();
@@ -90,8 +90,19 @@ fn json_response(status: u16, body: Vec<u8>) -> Response {
     response
 }
 
-/// The one place an error becomes HTTP: `{"__type": code, "Message": text}`.
+/// Logs an error's internal cause, which the caller never sees; server faults at ERROR.
+pub(crate) fn log_error(e: &Error) {
+    let cause = e.source.as_ref().map(ToString::to_string);
+    if e.code.http_status() >= 500 {
+        tracing::error!(code = e.code.as_str(), cause, "{}", e.message);
+    } else if let Some(cause) = cause {
+        tracing::debug!(code = e.code.as_str(), cause, "{}", e.message);
+    }
+}
+
+/// The one place an error becomes JSON 1.1: `{"__type": code, "Message": text}`.
 pub fn render_error(e: &Error) -> Response {
+    log_error(e);
     let body = serde_json::json!({ "__type": e.code.as_str(), "Message": e.message });
     json_response(e.code.http_status(), body.to_string().into_bytes())
 }
@@ -310,19 +321,15 @@ async fn rotations(
 }
 
 /// A known path asked with a method it does not take.
-async fn method_not_allowed(request: Request) -> Response {
-    let e = Error::new(
+pub(crate) fn wrong_method(method: &str) -> Error {
+    Error::new(
         ErrorCode::UnknownOperationException,
-        format!(
-            "The method {} is not supported for this path.",
-            request.method()
-        ),
-    );
-    let mut response = if request.uri().path().starts_with("/2015-03-31/") {
-        lambda_rest::render_rest_error(&e)
-    } else {
-        render_error(&e)
-    };
+        format!("The method {method} is not supported for this path."),
+    )
+}
+
+async fn method_not_allowed(request: Request) -> Response {
+    let mut response = render_error(&wrong_method(request.method().as_str()));
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     response
 }

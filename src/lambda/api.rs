@@ -1,0 +1,179 @@
+//! The generated Lambda service trait, implemented over the function registry: Invoke's
+//! invocation types and payload limits, and Event invocations queued in the background.
+
+use super::Lambda;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::lambda::{self as lm, Operation, Service};
+use crate::wire::{Ack, Ticket};
+use std::sync::Arc;
+
+/// AWS's limits on an invocation's payload: 6 MB synchronous, 1 MB asynchronous.
+pub const MAX_SYNC_PAYLOAD: usize = 6_291_456;
+const MAX_EVENT_PAYLOAD: usize = 1_048_576;
+
+/// Who calls, and the request id the protocol layer gave the call (an invocation runs under
+/// it, so the function's context and the answer's `x-amzn-RequestId` agree).
+pub struct Call {
+    pub namespace: Namespace,
+    pub request_id: String,
+}
+
+type Answer<O> = Result<Ack<O>>;
+
+/// Unpacking code takes disk time that must not hold up a server worker.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::new(ErrorCode::ServiceException, "The change failed.").because(e))?
+}
+
+fn durable<O>((output, ticket): (O, Ticket)) -> Answer<O> {
+    Ok(Ack::new(output, ticket))
+}
+
+impl Service for Arc<Lambda> {
+    type Context = Call;
+    type Guard<'a> = ();
+
+    /// Lambda's handlers take the store's gate around each change themselves.
+    fn begin(&self, _: Operation) -> Result<()> {
+        Ok(())
+    }
+
+    async fn add_permission(
+        &self,
+        c: &Call,
+        i: lm::AddPermissionRequest,
+    ) -> Answer<lm::AddPermissionResponse> {
+        let id = i.function_name.clone().unwrap_or_default();
+        durable(Lambda::add_permission(self, &c.namespace, &id, i)?)
+    }
+
+    async fn create_function(
+        &self,
+        c: &Call,
+        i: lm::CreateFunctionRequest,
+    ) -> Answer<lm::FunctionConfiguration> {
+        let (lambda, ns) = (self.clone(), c.namespace.clone());
+        durable(blocking(move || Lambda::create_function(&lambda, &ns, i)).await?)
+    }
+
+    async fn delete_function(
+        &self,
+        c: &Call,
+        i: lm::DeleteFunctionRequest,
+    ) -> Answer<lm::DeleteFunctionResponse> {
+        let id = i.function_name.unwrap_or_default();
+        let ticket = Lambda::delete_function(self, &c.namespace, &id)?;
+        let output = lm::DeleteFunctionResponse {
+            status_code: Some(204),
+        };
+        Ok(Ack::new(output, ticket))
+    }
+
+    async fn get_function(
+        &self,
+        c: &Call,
+        i: lm::GetFunctionRequest,
+    ) -> Answer<lm::GetFunctionResponse> {
+        let id = i.function_name.unwrap_or_default();
+        Lambda::get_function(self, &c.namespace, &id).map(Ack::ready)
+    }
+
+    async fn get_function_configuration(
+        &self,
+        c: &Call,
+        i: lm::GetFunctionConfigurationRequest,
+    ) -> Answer<lm::FunctionConfiguration> {
+        let id = i.function_name.unwrap_or_default();
+        Lambda::get_function_configuration(self, &c.namespace, &id).map(Ack::ready)
+    }
+
+    async fn get_policy(&self, c: &Call, i: lm::GetPolicyRequest) -> Answer<lm::GetPolicyResponse> {
+        let id = i.function_name.unwrap_or_default();
+        Lambda::get_policy(self, &c.namespace, &id).map(Ack::ready)
+    }
+
+    async fn invoke(&self, c: &Call, i: lm::InvocationRequest) -> Answer<lm::InvocationResponse> {
+        let kind = i.invocation_type.as_deref().unwrap_or("RequestResponse");
+        let payload = i.payload.unwrap_or_default();
+        let limit = if kind == "Event" {
+            MAX_EVENT_PAYLOAD
+        } else {
+            MAX_SYNC_PAYLOAD
+        };
+        if payload.len() > limit {
+            return Err(Error::new(
+                ErrorCode::RequestTooLargeException,
+                format!(
+                    "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+                ),
+            ));
+        }
+        let function = self.find(&c.namespace, i.function_name.as_deref().unwrap_or_default())?;
+        let answer = |status: i64| lm::InvocationResponse {
+            status_code: Some(status),
+            ..lm::InvocationResponse::default()
+        };
+        match kind {
+            "DryRun" => return Ok(Ack::ready(answer(204))),
+            "Event" => {
+                self.invoke_event(function, payload)?;
+                return Ok(Ack::ready(answer(202)));
+            }
+            _ => {}
+        }
+        let result = self
+            .invoke_as(&function, payload, c.request_id.clone())
+            .await;
+        let tail = i.log_type.as_deref() == Some("Tail");
+        Ok(Ack::ready(lm::InvocationResponse {
+            status_code: Some(200),
+            function_error: result.function_error.clone(),
+            log_result: tail.then(|| result.log_tail_base64()),
+            payload: Some(result.payload),
+            executed_version: Some("$LATEST".into()),
+            durable_execution_arn: None,
+        }))
+    }
+
+    async fn list_functions(
+        &self,
+        c: &Call,
+        i: lm::ListFunctionsRequest,
+    ) -> Answer<lm::ListFunctionsResponse> {
+        Lambda::list_functions(self, &c.namespace, i.marker.as_deref(), i.max_items).map(Ack::ready)
+    }
+
+    async fn remove_permission(&self, c: &Call, i: lm::RemovePermissionRequest) -> Answer<()> {
+        let id = i.function_name.unwrap_or_default();
+        let sid = i.statement_id.unwrap_or_default();
+        let ticket = Lambda::remove_permission(self, &c.namespace, &id, &sid)?;
+        Ok(Ack::new((), ticket))
+    }
+
+    async fn update_function_code(
+        &self,
+        c: &Call,
+        i: lm::UpdateFunctionCodeRequest,
+    ) -> Answer<lm::FunctionConfiguration> {
+        let (lambda, ns) = (self.clone(), c.namespace.clone());
+        let id = i.function_name.clone().unwrap_or_default();
+        durable(blocking(move || Lambda::update_function_code(&lambda, &ns, &id, i)).await?)
+    }
+
+    async fn update_function_configuration(
+        &self,
+        c: &Call,
+        i: lm::UpdateFunctionConfigurationRequest,
+    ) -> Answer<lm::FunctionConfiguration> {
+        let id = i.function_name.clone().unwrap_or_default();
+        durable(Lambda::update_function_configuration(
+            self,
+            &c.namespace,
+            &id,
+            i,
+        )?)
+    }
+}
