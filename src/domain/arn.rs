@@ -1,4 +1,6 @@
-//! Secret ARNs and the three ways a SecretId can address a secret (name, full ARN, partial ARN).
+//! ARNs, parsed and built in this one place: their parts, secret ARNs and the three ways a
+//! SecretId can address a secret (name, full ARN, partial ARN), and function ARNs and the
+//! forms a Lambda FunctionName can take.
 
 use super::Namespace;
 
@@ -18,6 +20,45 @@ pub fn is_region(s: &str) -> bool {
         && !s.starts_with('-')
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `arn:<partition>:<service>:<region>:<account>:<resource>`; the resource keeps its colons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    pub fn parse(s: &'a str) -> Option<Arn<'a>> {
+        let mut parts = s.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        Some(Arn {
+            partition: parts.next()?,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        })
+    }
+
+    /// The same ARN in another region (a replica's).
+    pub fn in_region(&self, region: &str) -> String {
+        format!(
+            "arn:{}:{}:{region}:{}:{}",
+            self.partition, self.service, self.account, self.resource
+        )
+    }
+}
+
+/// The region an ARN names, or "" if it is not an ARN.
+pub fn region_of(arn: &str) -> &str {
+    Arn::parse(arn).map_or("", |a| a.region)
 }
 
 pub fn secret_arn(ns: &Namespace, name: &str, suffix: &str) -> String {
@@ -42,24 +83,15 @@ impl SecretRef {
         if !id.starts_with("arn:") {
             return Some(SecretRef::Name(id.to_string()));
         }
-        let mut parts = id.splitn(7, ':');
-        let (_, partition, service, region, account, kind, tail) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        let ok = partition.starts_with("aws")
-            && service == "secretsmanager"
-            && !region.is_empty()
-            && !account.is_empty()
-            && kind == "secret"
+        let arn = Arn::parse(id)?;
+        let tail = arn.resource.strip_prefix("secret:")?;
+        let ok = arn.partition.starts_with("aws")
+            && arn.service == "secretsmanager"
+            && !arn.region.is_empty()
+            && !arn.account.is_empty()
             && !tail.is_empty();
         ok.then(|| SecretRef::Arn {
-            ns: Namespace::new(account, region),
+            ns: Namespace::new(arn.account, arn.region),
             tail: tail.to_string(),
         })
     }
@@ -96,6 +128,39 @@ impl SecretRef {
     }
 }
 
+pub fn function_arn(ns: &Namespace, name: &str) -> String {
+    format!(
+        "arn:aws:lambda:{}:{}:function:{}",
+        ns.region, ns.account, name
+    )
+}
+
+/// Splits a FunctionName (name, `name:qualifier`, partial or full ARN) into its namespace and
+/// bare name; the qualifier is ignored, as only `$LATEST` exists here. None unless the name,
+/// account and region are each one that can exist (they become path components).
+pub fn parse_function_id(caller: &Namespace, id: &str) -> Option<(Namespace, String)> {
+    let parts: Vec<&str> = id.split(':').collect();
+    let (ns, name) = match parts.as_slice() {
+        [name] | [name, _] => (caller.clone(), *name),
+        [account, "function", name] | [account, "function", name, _] => {
+            (Namespace::new(*account, caller.region.clone()), *name)
+        }
+        ["arn", _, "lambda", region, account, "function", name]
+        | ["arn", _, "lambda", region, account, "function", name, _] => {
+            (Namespace::new(*account, *region), *name)
+        }
+        _ => return None,
+    };
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && is_account_id(&ns.account)
+        && is_region(&ns.region);
+    ok.then(|| (ns, name.to_string()))
+}
+
 /// Splits `<name>-<6 chars>` into its parts, if the tail has that shape.
 fn split_suffix(tail: &str) -> Option<(&str, &str)> {
     let cut = tail.len().checked_sub(SUFFIX_LEN + 1)?;
@@ -113,6 +178,49 @@ fn split_suffix(tail: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arn_parts() {
+        let a =
+            Arn::parse("arn:aws:secretsmanager:us-east-1:123456789012:secret:a:b-XyZ123").unwrap();
+        assert_eq!(
+            (a.service, a.region, a.account),
+            ("secretsmanager", "us-east-1", "123456789012")
+        );
+        assert_eq!(a.resource, "secret:a:b-XyZ123");
+        assert_eq!(
+            a.in_region("eu-west-1"),
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a:b-XyZ123"
+        );
+        assert_eq!(Arn::parse("nope:aws:x:y:z:w"), None);
+        assert_eq!(
+            region_of("arn:aws:lambda:ap-south-1:1:function:f"),
+            "ap-south-1"
+        );
+    }
+
+    #[test]
+    fn function_ids() {
+        let me = Namespace::new("000000000000", "us-east-1");
+        let other = Namespace::new("123456789012", "eu-west-1");
+        assert_eq!(parse_function_id(&me, "f"), Some((me.clone(), "f".into())));
+        assert_eq!(
+            parse_function_id(&me, "f:$LATEST"),
+            Some((me.clone(), "f".into()))
+        );
+        assert_eq!(
+            parse_function_id(&me, "arn:aws:lambda:eu-west-1:123456789012:function:f"),
+            Some((other.clone(), "f".into()))
+        );
+        for bad in [
+            "../f",
+            "a:b:c",
+            "arn:aws:lambda:../..:000000000000:function:f",
+            "",
+        ] {
+            assert_eq!(parse_function_id(&me, bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn names_are_names() {

@@ -96,7 +96,7 @@ impl Secret {
 
     /// The region in the secret's ARN.
     pub fn region(&self) -> &str {
-        self.arn.split(':').nth(3).unwrap_or_default()
+        super::arn::region_of(&self.arn)
     }
 
     /// True for a replica: its primary lives in another region.

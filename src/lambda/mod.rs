@@ -142,43 +142,13 @@ pub struct Lambda {
     endpoint: RwLock<String>,
 }
 
-pub fn function_arn(ns: &Namespace, name: &str) -> String {
-    format!(
-        "arn:aws:lambda:{}:{}:function:{}",
-        ns.region, ns.account, name
-    )
-}
+pub use crate::domain::arn::{function_arn, parse_function_id};
 
 fn not_found(ns: &Namespace, name: &str) -> Error {
     Error::new(
         ErrorCode::ResourceNotFoundException,
         format!("Function not found: {}", function_arn(ns, name)),
     )
-}
-
-/// Splits a FunctionName (name, `name:qualifier`, partial or full ARN) into its namespace and
-/// bare name; the qualifier is ignored, as only `$LATEST` exists here.
-pub fn parse_function_id(caller: &Namespace, id: &str) -> Option<(Namespace, String)> {
-    let parts: Vec<&str> = id.split(':').collect();
-    let (ns, name) = match parts.as_slice() {
-        [name] | [name, _] => (caller.clone(), *name),
-        [account, "function", name] | [account, "function", name, _] => {
-            (Namespace::new(*account, caller.region.clone()), *name)
-        }
-        ["arn", _, "lambda", region, account, "function", name]
-        | ["arn", _, "lambda", region, account, "function", name, _] => {
-            (Namespace::new(*account, *region), *name)
-        }
-        _ => return None,
-    };
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && crate::domain::arn::is_account_id(&ns.account)
-        && crate::domain::arn::is_region(&ns.region);
-    ok.then(|| (ns, name.to_string()))
 }
 
 /// The model's pattern for FunctionName.
@@ -188,8 +158,9 @@ const FUNCTION_NAME_PATTERN: &str = "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-
 /// account or region that cannot be one) before it is used for anything.
 pub fn check_function_name(caller: &Namespace, id: &str) -> Result<(Namespace, String)> {
     parse_function_id(caller, id).ok_or_else(|| {
-        let mut v = crate::domain::validate::Violations::new();
-        v.pattern("functionName", id, FUNCTION_NAME_PATTERN, false);
+        let mut v = crate::wire::Violations::new();
+        let at = crate::wire::At::new("", "functionName");
+        v.mismatch(at, Some(&id), FUNCTION_NAME_PATTERN);
         v.finish()
             .err()
             .unwrap_or_else(|| Error::validation("Invalid function name."))

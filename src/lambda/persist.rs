@@ -4,7 +4,7 @@
 use super::model::FunctionConfig;
 use super::{Function, Lambda};
 use crate::domain::Namespace;
-use crate::store::durable::Ticket;
+use crate::wire::Ticket;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};

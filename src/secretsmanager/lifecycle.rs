@@ -74,7 +74,7 @@ impl SecretsManager {
                     let force = input.force_overwrite_replica_secret.unwrap_or(false);
                     self.add_replicas(&caller.namespace.account, &mut s, regions, force)?;
                     // Later journal entries are durable only after earlier ones.
-                    ticket = ns.commit(&cell, &s, &[]);
+                    ticket = super::commit::commit(&self.store, &ns, &cell, &s, &[]);
                     replication = Some(self.replication_status(&caller.namespace.account, &s));
                 }
                 let mut output = answer(&s, version_id);

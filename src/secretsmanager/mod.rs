@@ -2,6 +2,7 @@
 //! Nothing here knows about HTTP; one module per operation family.
 
 mod api;
+mod commit;
 mod deletion;
 mod describe;
 mod lifecycle;
@@ -11,8 +12,6 @@ mod password;
 pub mod policy;
 pub mod replication;
 pub mod rotation;
-mod rotation_engine;
-mod rotation_retry;
 mod stages;
 mod tags;
 mod values;
@@ -86,11 +85,7 @@ impl SecretsManager {
         s: &crate::domain::secret::Secret,
         new_values: &[&str],
     ) -> Ticket {
-        let ticket = found.ns.commit(&found.cell, s, new_values);
-        if !s.replicas.is_empty() {
-            replication::sync(&self.store, &found.namespace().account, s, new_values);
-        }
-        ticket
+        commit::commit(&self.store, &found.ns, &found.cell, s, new_values)
     }
 
     /// Held around an operation that may change state; see [`Store::gate`].

@@ -2,6 +2,7 @@
 //! their primary on every write (ReplicateSecretToRegions, RemoveRegionsFromReplication,
 //! StopReplicationToReplica, and CreateSecret's AddReplicaRegions).
 
+use super::commit::commit;
 use super::model::ts;
 use super::policy::replica_refused;
 use super::{secret_id, Ack, Caller, SecretsManager, Ticket};
@@ -35,11 +36,9 @@ fn replica_of(
     previous: Option<&Secret>,
 ) -> Secret {
     let mut r = primary.clone();
-    let mut parts: Vec<&str> = primary.arn.splitn(5, ':').collect();
-    if parts.len() == 5 {
-        parts[3] = region;
+    if let Some(arn) = crate::domain::arn::Arn::parse(&primary.arn) {
+        r.arn = arn.in_region(region);
     }
-    r.arn = parts.join(":");
     r.primary_region = Some(primary.region().to_string());
     r.replicas = Vec::new();
     r.rotation = None;
@@ -93,7 +92,7 @@ fn place(
             *r = replica_of(primary, region, kms.clone(), Some(&r));
             let ids: Vec<String> = r.versions.iter().map(|v| v.id.clone()).collect();
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            let _ = space.commit(&cell, &r, &ids);
+            let _ = commit(store, &space, &cell, &r, &ids);
         }
     }
     status(IN_SYNC, "Replication succeeded".into())
@@ -113,7 +112,7 @@ pub fn sync(store: &Store, account: &str, primary: &Secret, new_values: &[&str])
             continue;
         }
         *r = replica_of(primary, &status.region, status.kms_key_id.clone(), Some(&r));
-        let _ = space.commit(&cell, &r, new_values);
+        let _ = commit(store, &space, &cell, &r, new_values);
     }
 }
 
@@ -196,7 +195,7 @@ impl SecretsManager {
             input.force_overwrite_replica_secret.unwrap_or(false),
         )?;
         s.touch_changed(self.now());
-        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let ticket = self.commit(&found, &s, &[]);
         let output = sm::ReplicateSecretToRegionsResponse {
             arn: Some(s.arn.clone()),
             replication_status: Some(self.replication_status(&found.namespace().account, &s)),
@@ -234,7 +233,7 @@ impl SecretsManager {
             s.primary_region = None;
         }
         s.touch_changed(self.now());
-        let ticket = found.ns.commit(&found.cell, &s, &[]);
+        let ticket = self.commit(&found, &s, &[]);
         let output = sm::RemoveRegionsFromReplicationResponse {
             arn: Some(s.arn.clone()),
             replication_status: Some(self.replication_status(&found.namespace().account, &s)),
@@ -273,12 +272,12 @@ impl SecretsManager {
             if p.replicas.is_empty() {
                 p.primary_region = None;
             }
-            let _ = space.commit(&cell, &p, &[]);
+            let _ = commit(&self.store, &space, &cell, &p, &[]);
         }
         let mut r = found.cell.write();
         r.primary_region = None;
         r.touch_changed(self.now());
-        let ticket: Ticket = found.ns.commit(&found.cell, &r, &[]);
+        let ticket: Ticket = self.commit(&found, &r, &[]);
         let output = sm::StopReplicationToReplicaResponse {
             arn: Some(r.arn.clone()),
         };

@@ -90,7 +90,7 @@ impl SecretsManager {
             let mut s = found.cell.write();
             s.touch_accessed(&version_id, now);
             // Not awaited: an access date is bookkeeping, not an acknowledged write.
-            let _ = found.ns.commit(&found.cell, &s, &[]);
+            let _ = self.commit(found, &s, &[]);
         }
         Ok(out)
     }

@@ -5,18 +5,13 @@ use super::format::{check_format, damaged, open_database, precheck};
 use super::record::{decode_value, encode_value, SecretRecord};
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, RwLock, RwLockReadGuard};
 use tokio::sync::oneshot;
 
-pub(super) const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
-pub(super) const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
-pub(super) const VALUES: TableDefinition<&str, &[u8]> = TableDefinition::new("values");
-/// Other services' records (Lambda functions), opaque to the store: key to bytes.
-pub(super) const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
-pub const DB_FILE: &str = "localemu.redb";
+pub use super::format::{BLOBS, DB_FILE, META, SECRETS, VALUES};
 /// Writes committed together at most; bounds the latency of one group commit.
 pub(super) const MAX_BATCH: usize = 4096;
 

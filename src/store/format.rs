@@ -1,10 +1,20 @@
 //! Opening the database file safely: owner-only permissions, one process at a time, and the
 //! format version checked (read-only first) before anything is written.
 
-use super::durable::{DB_FILE, META, SECRETS};
 use super::record::FORMAT_VERSION;
-use redb::{Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{
+    Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    TableDefinition,
+};
 use std::path::{Path, PathBuf};
+
+/// The file in the data directory, and its tables.
+pub const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+pub const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
+pub const VALUES: TableDefinition<&str, &[u8]> = TableDefinition::new("values");
+/// Other services' records (Lambda functions), opaque to the store: key to bytes.
+pub const BLOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("blobs");
+pub const DB_FILE: &str = "localemu.redb";
 
 pub(super) fn damaged(path: &Path, detail: impl std::fmt::Display) -> String {
     format!(

@@ -133,12 +133,15 @@ impl Violations {
 
     pub fn pattern(&mut self, at: At<'_>, shown: Option<&dyn Display>, value: &str, p: &Pattern) {
         if !p.matches(value) {
-            let rule = format!(
-                "Member must satisfy regular expression pattern: {}",
-                p.shown
-            );
-            self.push(at, shown, &rule);
+            self.mismatch(at, shown, p.shown);
         }
+    }
+
+    /// A value refused as not matching `pattern` (also for checks stricter than a model's
+    /// pattern, which report the pattern all the same).
+    pub fn mismatch(&mut self, at: At<'_>, shown: Option<&dyn Display>, pattern: &str) {
+        let rule = format!("Member must satisfy regular expression pattern: {pattern}");
+        self.push(at, shown, &rule);
     }
 
     fn bounded(

@@ -5,16 +5,18 @@ use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::clock::Millis;
 use crate::domain::schedule::{plan, Plan};
 use crate::domain::secret::{Rotation, RotationRules, Secret};
-use crate::domain::versions::{AWSCURRENT, AWSPENDING};
+use crate::domain::versions::AWSPENDING;
 use crate::domain::Namespace;
 use crate::error::{Error, Result};
 use crate::generated::secretsmanager as sm;
-use crate::store::{SecretCell, Store};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
-pub use super::rotation_engine::{RotationEngine, RotationRecord};
+mod engine;
+mod retry;
+mod target;
+
+pub use engine::{RotationEngine, RotationRecord};
 
 /// Whether a rotation function exists and lets Secrets Manager invoke it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,50 +219,4 @@ impl SecretsManager {
         };
         Ok(Ack::new(output, ticket))
     }
-}
-
-/// Applies `f` to the secret `arn` names in `store` and journals the change (not awaited:
-/// the rotation task has no caller waiting on it).
-pub fn update_secret(
-    store: &Store,
-    ns: &Namespace,
-    name: &str,
-    arn: &str,
-    f: impl FnOnce(&mut Secret),
-) -> bool {
-    let Some(space) = store.namespace(ns) else {
-        return false;
-    };
-    let Some(cell) = space.get(name) else {
-        return false;
-    };
-    let cell: Arc<SecretCell> = cell;
-    let mut s = cell.write();
-    if s.arn != arn {
-        return false;
-    }
-    f(&mut s);
-    let _ = space.commit(&cell, &s, &[]);
-    super::replication::sync(store, &ns.account, &s, &[]);
-    true
-}
-
-/// Reads the secret `arn` names, if it still exists.
-pub fn read_secret<T>(
-    store: &Store,
-    ns: &Namespace,
-    name: &str,
-    arn: &str,
-    f: impl FnOnce(&Secret) -> T,
-) -> Option<T> {
-    let cell = store.namespace(ns)?.get(name)?;
-    let s = cell.read();
-    (s.arn == arn).then(|| f(&s))
-}
-
-/// Did the rotation's finishSecret put AWSCURRENT on `token`?
-pub fn finished(s: &Secret, token: &str) -> bool {
-    s.versions
-        .get(token)
-        .is_some_and(|v| v.has_stage(AWSCURRENT))
 }

@@ -2,13 +2,13 @@
 //! lock while a function runs, since the function calls back into Secrets Manager), fires
 //! scheduled rotations, and keeps a history of recent rotations.
 
-use super::rotation::{
-    begin, finished, parse_rules, read_secret, update_secret, FunctionAccess, Invoker, Start,
-};
+use super::target::{finished, read as read_secret, update as update_secret};
+use super::{begin, parse_rules, FunctionAccess, Invoker, Start};
 use crate::clock::{Clock, Millis};
 use crate::domain::versions::AWSPENDING;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
+use crate::secretsmanager::commit::commit;
 use crate::store::Store;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -59,8 +59,8 @@ pub struct RotationEngine {
     invoker: Arc<dyn Invoker>,
     history: Mutex<HashMap<Key, VecDeque<RotationRecord>>>,
     pub(super) running: Mutex<HashSet<Key>>,
-    /// The next attempt at each failed rotation (see `rotation_retry`).
-    pub(super) retries: Mutex<HashMap<Key, super::rotation_retry::Retry>>,
+    /// The next attempt at each failed rotation (see `retry`).
+    pub(super) retries: Mutex<HashMap<Key, super::retry::Retry>>,
 }
 
 /// The last `max` bytes of `text` or fewer, starting on a character boundary.
@@ -208,13 +208,11 @@ impl RotationEngine {
             if result.runtime.is_some() {
                 record.runtime = result.runtime.clone();
             }
-            record
-                .steps
-                .push(crate::secretsmanager::rotation_engine::StepRecord {
-                    step: step.to_string(),
-                    duration_ms: t0.elapsed().as_millis() as u64,
-                    error: result.error.clone(),
-                });
+            record.steps.push(StepRecord {
+                step: step.to_string(),
+                duration_ms: t0.elapsed().as_millis() as u64,
+                error: result.error.clone(),
+            });
             if let Some(e) = result.error {
                 record.outcome = "Failed".into();
                 record.error = Some(format!("{step} failed: {e}"));
@@ -340,10 +338,12 @@ impl RotationEngine {
                 let _gate = self.store.gate();
                 if let Err(e) = self.check_access(&namespace, &function) {
                     tracing::warn!(secret = %name, error = %e, "scheduled rotation cannot start");
+                    // Looked at again in an hour; journaled like any other change.
                     let mut s = cell.write();
                     if let Some(r) = s.rotation.as_mut() {
                         r.next_due = Some(now + 3_600_000);
                     }
+                    let _ = commit(&self.store, &space, &cell, &s, &[]);
                     continue;
                 }
                 let arn = {
@@ -352,8 +352,7 @@ impl RotationEngine {
                     if begin(&mut s, &function, rules, &token, true, now).is_err() {
                         continue;
                     }
-                    let _ = space.commit(&cell, &s, &[]);
-                    super::replication::sync(&self.store, &namespace.account, &s, &[]);
+                    let _ = commit(&self.store, &space, &cell, &s, &[token.as_str()]);
                     s.arn.clone()
                 };
                 tracing::info!(secret = %name, "scheduled rotation is due");

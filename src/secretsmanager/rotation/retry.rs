@@ -4,8 +4,9 @@
 //! attempts in all, and at once when a RotateSecret is refused because of it ("That rotation
 //! will be reattempted"). A retry is dropped as soon as the secret stops waiting on that version.
 
-use super::rotation::{read_secret, Start};
-use super::rotation_engine::{lock, Key, RotationEngine};
+use super::engine::{lock, Key, RotationEngine};
+use super::target::read as read_secret;
+use super::Start;
 use crate::clock::Millis;
 use crate::domain::Namespace;
 use std::sync::Arc;
