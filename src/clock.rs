@@ -120,6 +120,27 @@ impl IdSource for RandomIds {
     }
 }
 
+/// Identifiers from a counter, so that answers can be compared byte for byte: suffixes
+/// `AAAAA1`, `AAAAA2`, ... and version ids `00000000-0000-4000-8000-000000000001`, ...
+#[derive(Default)]
+pub struct SequentialIds(AtomicI64);
+
+impl SequentialIds {
+    fn next(&self) -> i64 {
+        self.0.fetch_add(1, Ordering::SeqCst) + 1
+    }
+}
+
+impl IdSource for SequentialIds {
+    fn arn_suffix(&self) -> String {
+        format!("{:A>6}", self.next() % 1_000_000)
+    }
+
+    fn version_id(&self) -> String {
+        format!("00000000-0000-4000-8000-{:012}", self.next())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +154,12 @@ mod tests {
         assert_eq!(parse_span("-1d"), None);
         assert_eq!(parse_span("3w"), None);
         assert_eq!(parse_span(""), None);
+    }
+
+    #[test]
+    fn sequential_ids() {
+        let ids = SequentialIds::default();
+        assert_eq!(ids.arn_suffix(), "AAAAA1");
+        assert_eq!(ids.version_id(), "00000000-0000-4000-8000-000000000002");
     }
 }

@@ -149,6 +149,7 @@ impl Server {
         });
         let lambda = Arc::new(Lambda::new(
             deps.clock.clone(),
+            deps.ids.clone(),
             deps.store.clone(),
             &work_dir,
             crate::lambda::Limits {

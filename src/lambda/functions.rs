@@ -60,7 +60,7 @@ fn environment_of(env: Option<lm::Environment>) -> Option<BTreeMap<String, Strin
 
 impl Lambda {
     fn revision(&self) -> String {
-        uuid::Uuid::new_v4().to_string()
+        self.ids.version_id()
     }
 
     /// Where a function's unpacked code trees live: `code/<account>/<region>/<name>`.

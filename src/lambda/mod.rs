@@ -11,7 +11,7 @@ mod persist;
 
 pub use persist::CodeDir;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, IdSource};
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::Store;
@@ -135,6 +135,8 @@ pub struct Lambda {
     /// Becomes true when the server stops: running invocations end at once.
     closing: watch::Sender<bool>,
     clock: Arc<dyn Clock>,
+    /// Revision ids.
+    ids: Arc<dyn IdSource>,
     /// Where functions are journaled when persistence is on.
     store: Arc<Store>,
     work_dir: PathBuf,
@@ -171,6 +173,7 @@ impl Lambda {
     /// A Lambda service keeping code and runtime files under `work_dir`.
     pub fn new(
         clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
         store: Arc<Store>,
         work_dir: &Path,
         limits: Limits,
@@ -186,6 +189,7 @@ impl Lambda {
             queued_events: Arc::default(),
             closing: watch::channel(false).0,
             clock,
+            ids,
             store,
             work_dir: work_dir.to_path_buf(),
             endpoint: RwLock::new("http://127.0.0.1:4566".into()),

@@ -302,22 +302,43 @@ async fn advance_clock(State(state): State<Arc<AppState>>, body: Body) -> Respon
     admin_json(StatusCode::OK, clock_json(&state))
 }
 
-/// Recent rotations, all of them or (`?secret=<name or ARN>`) those of one secret.
+/// Recent rotations, all of them or (`?secret=<name or ARN>`) those of one secret. With
+/// `wait=<seconds>` (at most 60) the answer waits until a rotation of `version=<id>` has ended,
+/// or `count=<n>` rotations are listed, so that scripts and tests need not poll.
 async fn rotations(
     State(state): State<Arc<AppState>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let mut history = state.secretsmanager.rotation_engine().history();
-    if let Some(secret) = q.get("secret") {
-        history.retain(|r| {
-            r.secret_arn == *secret
-                || r.secret_arn
-                    .split(":secret:")
-                    .nth(1)
-                    .is_some_and(|t| t.rsplit_once('-').map(|(n, _)| n) == Some(secret))
-        });
+    let engine = state.secretsmanager.rotation_engine();
+    let mut ended = engine.ended();
+    let wait = q
+        .get("wait")
+        .and_then(|w| w.parse::<u64>().ok())
+        .map_or(0, |w| w.min(60));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+    let count = q.get("count").and_then(|c| c.parse::<usize>().ok());
+    let version = q.get("version");
+    let mut over = wait == 0;
+    loop {
+        let mut history = engine.history();
+        if let Some(secret) = q.get("secret") {
+            history.retain(|r| {
+                r.secret_arn == *secret
+                    || crate::domain::arn::SecretRef::parse(&r.secret_arn)
+                        .is_some_and(|s| s.display_name() == secret)
+            });
+        }
+        let satisfied = version.is_none_or(|v| history.iter().any(|r| r.version_id == *v))
+            && count.is_none_or(|n| history.len() >= n);
+        if satisfied || over {
+            return admin_json(StatusCode::OK, serde_json::json!({ "Rotations": history }));
+        }
+        // Woken when a rotation ends; the last look is taken at the deadline.
+        over = !matches!(
+            tokio::time::timeout_at(deadline, ended.changed()).await,
+            Ok(Ok(()))
+        );
     }
-    admin_json(StatusCode::OK, serde_json::json!({ "Rotations": history }))
 }
 
 /// A known path asked with a method it does not take.

@@ -59,6 +59,7 @@ impl SecretsManager {
         let engine = Arc::new(rotation::RotationEngine::new(
             store.clone(),
             clock.clone(),
+            ids.clone(),
             invoker,
         ));
         SecretsManager {

@@ -40,40 +40,24 @@ async fn allow_secretsmanager(c: &aws_sdk_lambda::Client, name: &str) {
         .unwrap();
 }
 
-/// Waits until the rotation that created `version` has a recorded outcome.
+/// Waits (the server answers once it has one) for the outcome of the rotation that created
+/// `version`.
 pub async fn outcome(addr: SocketAddr, version: &str) -> Value {
-    for _ in 0..400 {
-        let r = raw(addr, "GET", "/_awsemu/rotations", &[], Vec::new()).await;
-        let found = r.json["Rotations"]
-            .as_array()
-            .and_then(|list| list.iter().find(|x| x["version_id"] == version).cloned());
-        if let Some(record) = found {
-            return record;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("rotation {version} did not finish");
+    let path = format!("/_awsemu/rotations?version={version}&wait=30");
+    let r = raw(addr, "GET", &path, &[], Vec::new()).await;
+    r.json["Rotations"]
+        .as_array()
+        .and_then(|list| list.iter().find(|x| x["version_id"] == version).cloned())
+        .unwrap_or_else(|| panic!("rotation {version} did not finish"))
 }
 
-/// Waits for `count` rotation records of `arn`.
+/// Waits (the server answers once there are) for `count` rotation records of `arn`.
 pub async fn rotations_of(addr: SocketAddr, arn: &str, count: usize) -> Vec<Value> {
-    for _ in 0..400 {
-        let r = raw(addr, "GET", "/_awsemu/rotations", &[], Vec::new()).await;
-        let list: Vec<Value> = r.json["Rotations"]
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .filter(|x| x["secret_arn"] == arn)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        if list.len() >= count {
-            return list;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{arn} did not rotate {count} times");
+    let path = format!("/_awsemu/rotations?secret={arn}&count={count}&wait=30");
+    let r = raw(addr, "GET", &path, &[], Vec::new()).await;
+    let list: Vec<Value> = r.json["Rotations"].as_array().cloned().unwrap_or_default();
+    assert!(list.len() >= count, "{arn} did not rotate {count} times");
+    list
 }
 
 fn steps(record: &Value) -> Vec<String> {

@@ -4,7 +4,7 @@
 
 use super::target::{finished, read as read_secret, update as update_secret};
 use super::{begin, parse_rules, FunctionAccess, Invoker, Start};
-use crate::clock::{Clock, Millis};
+use crate::clock::{Clock, IdSource, Millis};
 use crate::domain::versions::AWSPENDING;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
@@ -56,9 +56,13 @@ pub(super) type Key = (Namespace, String);
 pub struct RotationEngine {
     pub(super) store: Arc<Store>,
     pub(super) clock: Arc<dyn Clock>,
+    /// Tokens of scheduled rotations and the RotationToken of each step.
+    ids: Arc<dyn IdSource>,
     invoker: Arc<dyn Invoker>,
     history: Mutex<HashMap<Key, VecDeque<RotationRecord>>>,
     pub(super) running: Mutex<HashSet<Key>>,
+    /// How many rotations have ended: tests and `/_awsemu/rotations?wait` await it.
+    ended: tokio::sync::watch::Sender<u64>,
     /// The next attempt at each failed rotation (see `retry`).
     pub(super) retries: Mutex<HashMap<Key, super::retry::Retry>>,
 }
@@ -77,12 +81,19 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl RotationEngine {
-    pub fn new(store: Arc<Store>, clock: Arc<dyn Clock>, invoker: Arc<dyn Invoker>) -> Self {
+    pub fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+        invoker: Arc<dyn Invoker>,
+    ) -> Self {
         RotationEngine {
             store,
             clock,
+            ids,
             invoker,
             history: Mutex::default(),
+            ended: tokio::sync::watch::channel(0).0,
             running: Mutex::default(),
             retries: Mutex::default(),
         }
@@ -156,6 +167,7 @@ impl RotationEngine {
             engine.after_attempt(&plan, attempt, record.outcome == "Failed");
             engine.remember(&key, record);
             lock(&engine.running).remove(&key);
+            engine.ended.send_modify(|n| *n += 1);
         });
     }
 
@@ -197,7 +209,7 @@ impl RotationEngine {
                 "Step": step,
                 "SecretId": s.arn,
                 "ClientRequestToken": s.token,
-                "RotationToken": uuid::Uuid::new_v4().to_string(),
+                "RotationToken": self.ids.version_id(),
             });
             let t0 = Instant::now();
             let result = self
@@ -301,6 +313,11 @@ impl RotationEngine {
         }
     }
 
+    /// Counts the rotations that have ended, changing as each one does.
+    pub fn ended(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.ended.subscribe()
+    }
+
     /// Recent rotations of every secret, newest last.
     pub fn history(&self) -> Vec<RotationRecord> {
         let history = lock(&self.history);
@@ -334,7 +351,7 @@ impl RotationEngine {
                 let Some((name, Some(function))) = due else {
                     continue;
                 };
-                let token = uuid::Uuid::new_v4().to_string();
+                let token = self.ids.version_id();
                 let _gate = self.store.gate();
                 if let Err(e) = self.check_access(&namespace, &function) {
                     tracing::warn!(secret = %name, error = %e, "scheduled rotation cannot start");

@@ -15,6 +15,8 @@ use std::pin::Pin;
 mod engine;
 mod retry;
 mod target;
+#[cfg(test)]
+mod tests;
 
 pub use engine::{RotationEngine, RotationRecord};
 
