@@ -52,6 +52,27 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// A server of its own whose clock stands still at [`START`] and whose identifiers come
+    /// from a counter, so that its answers are the same bytes on every run.
+    pub async fn deterministic() -> TestServer {
+        let clock = Arc::new(ManualClock::new(START));
+        let deps = Deps {
+            clock: clock.clone(),
+            ids: Arc::new(localemu::clock::SequentialIds::default()),
+            store: Arc::new(Store::new()),
+        };
+        let config = Config {
+            port: 0,
+            ..Config::default()
+        };
+        let server = Server::bind(&config, deps).await.unwrap();
+        let addr = server.local_addr().unwrap();
+        tokio::spawn(server.run(std::future::pending()));
+        TestServer { addr, clock }
+    }
+}
+
 async fn bind() -> (Server, Arc<ManualClock>) {
     bind_with(Config {
         port: 0,

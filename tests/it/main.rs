@@ -17,6 +17,7 @@ mod deletion;
 mod docker_names;
 mod durability;
 mod first_run;
+mod golden;
 mod lambda;
 mod lambda_limits;
 mod lifecycle;
