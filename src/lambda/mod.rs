@@ -8,6 +8,8 @@ pub mod functions;
 pub mod invoke;
 pub mod model;
 mod persist;
+#[cfg(test)]
+mod tests;
 
 pub use persist::CodeDir;
 

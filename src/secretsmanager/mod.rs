@@ -5,6 +5,8 @@ mod api;
 mod commit;
 mod deletion;
 mod describe;
+#[cfg(test)]
+mod family_tests;
 mod lifecycle;
 mod listing;
 pub mod model;
