@@ -36,6 +36,35 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 26] = [
+        ErrorCode::ResourceNotFoundException,
+        ErrorCode::InvalidParameterException,
+        ErrorCode::InvalidRequestException,
+        ErrorCode::InvalidNextTokenException,
+        ErrorCode::LimitExceededException,
+        ErrorCode::ResourceExistsException,
+        ErrorCode::DecryptionFailure,
+        ErrorCode::EncryptionFailure,
+        ErrorCode::MalformedPolicyDocumentException,
+        ErrorCode::PreconditionNotMetException,
+        ErrorCode::PublicPolicyException,
+        ErrorCode::ValidationException,
+        ErrorCode::SerializationException,
+        ErrorCode::UnknownOperationException,
+        ErrorCode::AccessDeniedException,
+        ErrorCode::IncompleteSignatureException,
+        ErrorCode::MissingAuthenticationTokenException,
+        ErrorCode::RequestEntityTooLargeException,
+        ErrorCode::RequestTimeoutException,
+        ErrorCode::InternalServiceError,
+        ErrorCode::ResourceConflictException,
+        ErrorCode::InvalidParameterValueException,
+        ErrorCode::InvalidRequestContentException,
+        ErrorCode::RequestTooLargeException,
+        ErrorCode::TooManyRequestsException,
+        ErrorCode::ServiceException,
+    ];
+
     pub fn as_str(self) -> &'static str {
         use ErrorCode::*;
         match self {
@@ -68,29 +97,35 @@ impl ErrorCode {
         }
     }
 
-    /// Only server faults are 5xx; AWS answers every client error of this service with 400.
-    pub fn http_status(self) -> u16 {
-        match self {
-            ErrorCode::InternalServiceError | ErrorCode::ServiceException => 500,
-            ErrorCode::RequestTimeoutException => 408,
-            _ => 400,
+    /// The HTTP status of this code as a service answers it: the status its model gives
+    /// (`modeled`, generated from the model), else the protocol's default for the errors
+    /// every AWS front end shares.
+    pub fn status(self, modeled: &[(&str, u16)], protocol: Protocol) -> u16 {
+        if let Some((_, status)) = modeled.iter().find(|(code, _)| *code == self.as_str()) {
+            return *status;
         }
-    }
-
-    /// Lambda's REST-JSON protocol gives each error its own status.
-    pub fn rest_status(self) -> u16 {
         use ErrorCode::*;
-        match self {
-            ResourceNotFoundException => 404,
-            ResourceConflictException => 409,
-            RequestTooLargeException | RequestEntityTooLargeException => 413,
-            AccessDeniedException => 403,
-            RequestTimeoutException => 408,
-            TooManyRequestsException => 429,
-            InternalServiceError | ServiceException => 500,
-            _ => 400,
+        match (self, protocol) {
+            (InternalServiceError | ServiceException, _) => 500,
+            (RequestTimeoutException, _) => 408,
+            // JSON 1.1 and query services answer every other client error with 400.
+            (_, Protocol::Json11 | Protocol::Query) => 400,
+            (AccessDeniedException | MissingAuthenticationTokenException, Protocol::RestJson) => {
+                403
+            }
+            (RequestEntityTooLargeException, Protocol::RestJson) => 413,
+            (TooManyRequestsException, Protocol::RestJson) => 429,
+            (_, Protocol::RestJson) => 400,
         }
     }
+}
+
+/// The wire protocols, each with one error renderer in `crate::protocol::render`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Json11,
+    RestJson,
+    Query,
 }
 
 /// A failed operation: an AWS code plus the message sent as `Message`, and optionally the
@@ -166,7 +201,8 @@ impl Error {
         Self::new(ErrorCode::SerializationException, message)
     }
 
-    /// Storage and I/O failures surface as this; the detail goes to the log, not the caller.
+    /// Storage and I/O failures surface as this; the detail goes to the log (attach it with
+    /// [`Error::because`]), not to the caller.
     pub fn internal() -> Self {
         Self::new(
             ErrorCode::InternalServiceError,
@@ -191,5 +227,73 @@ impl Error {
             ErrorCode::InvalidNextTokenException,
             "The NextToken value is invalid.",
         )
+    }
+}
+
+/// An I/O failure is internal unless a caller maps it to something the client may see.
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::internal().because(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generated::{lambda, secretsmanager};
+
+    /// Codes no service model lists: the ones every AWS front end answers with.
+    const PROTOCOL_CODES: [ErrorCode; 8] = [
+        ErrorCode::ValidationException,
+        ErrorCode::SerializationException,
+        ErrorCode::UnknownOperationException,
+        ErrorCode::AccessDeniedException,
+        ErrorCode::IncompleteSignatureException,
+        ErrorCode::MissingAuthenticationTokenException,
+        ErrorCode::RequestEntityTooLargeException,
+        ErrorCode::RequestTimeoutException,
+    ];
+
+    #[test]
+    fn every_code_is_modelled_or_a_protocol_error() {
+        for code in ErrorCode::ALL {
+            let modelled = secretsmanager::ERRORS
+                .iter()
+                .chain(lambda::ERRORS.iter())
+                .any(|(c, _)| *c == code.as_str());
+            assert!(
+                modelled || PROTOCOL_CODES.contains(&code),
+                "{code:?} is neither in a served model nor a protocol error"
+            );
+        }
+    }
+
+    #[test]
+    fn statuses_come_from_the_model_first() {
+        let not_found = ErrorCode::ResourceNotFoundException;
+        assert_eq!(
+            not_found.status(&secretsmanager::ERRORS, Protocol::Json11),
+            400
+        );
+        assert_eq!(not_found.status(&lambda::ERRORS, Protocol::RestJson), 404);
+        let denied = ErrorCode::AccessDeniedException;
+        assert_eq!(
+            denied.status(&secretsmanager::ERRORS, Protocol::Json11),
+            400
+        );
+        assert_eq!(denied.status(&lambda::ERRORS, Protocol::RestJson), 403);
+        assert_eq!(
+            ErrorCode::InternalServiceError.status(&secretsmanager::ERRORS, Protocol::Json11),
+            500
+        );
+    }
+
+    #[test]
+    fn the_cause_is_kept_but_not_displayed() {
+        let e: Error = std::io::Error::other("disk on fire").into();
+        assert_eq!(e.code, ErrorCode::InternalServiceError);
+        assert!(!e.to_string().contains("disk on fire"));
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("disk on fire"));
     }
 }

@@ -100,6 +100,7 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
         }
     }
     ops::emit_enum(&ops, &mut out);
+    emit_errors(&m, &mut out);
     if protocol == "json" {
         ops::emit_json(&m, &ops, &mut out);
     } else {
@@ -113,6 +114,38 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
     }
     cli::emit(&m, &e.module.to_uppercase(), &ops, e.paging, cli_out)?;
     Ok(out)
+}
+
+/// The service's modelled errors with their HTTP status: the model's, else 500 for a fault
+/// and 400 for the rest.
+fn emit_errors(m: &Model, out: &mut String) {
+    let mut errors: Vec<(String, u64)> = m
+        .shapes
+        .iter()
+        .filter(|(_, s)| s["exception"].as_bool() == Some(true))
+        .map(|(name, s)| {
+            let default = if s["fault"].as_bool() == Some(true) {
+                500
+            } else {
+                400
+            };
+            (
+                name.clone(),
+                s["error"]["httpStatusCode"].as_u64().unwrap_or(default),
+            )
+        })
+        .collect();
+    errors.sort();
+    writeln!(
+        out,
+        "/// The errors the model gives this service, with their HTTP status."
+    )
+    .ok();
+    writeln!(out, "pub const ERRORS: [(&str, u16); {}] = [", errors.len()).ok();
+    for (name, status) in errors {
+        writeln!(out, "    ({name:?}, {status}),").ok();
+    }
+    writeln!(out, "];\n").ok();
 }
 
 fn rustfmt(text: &str) -> Result<String, String> {

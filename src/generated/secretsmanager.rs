@@ -118,6 +118,22 @@ impl Operation {
     }
 }
 
+/// The errors the model gives this service, with their HTTP status.
+pub const ERRORS: [(&str, u16); 12] = [
+    ("DecryptionFailure", 400),
+    ("EncryptionFailure", 400),
+    ("InternalServiceError", 500),
+    ("InvalidNextTokenException", 400),
+    ("InvalidParameterException", 400),
+    ("InvalidRequestException", 400),
+    ("LimitExceededException", 400),
+    ("MalformedPolicyDocumentException", 400),
+    ("PreconditionNotMetException", 400),
+    ("PublicPolicyException", 400),
+    ("ResourceExistsException", 400),
+    ("ResourceNotFoundException", 400),
+];
+
 /// One method per operation: a service that misses one does not compile.
 pub trait Service {
     /// Who is calling, as the protocol layer worked it out.

@@ -51,22 +51,9 @@ impl Codec for RestJson {
     }
 }
 
-/// Lambda's error shape: the code in `X-Amzn-ErrorType`, and a JSON body.
+/// Lambda's errors, as REST-JSON renders them.
 pub fn render_rest_error(e: &Error) -> Response {
-    super::log_error(e);
-    let body = serde_json::json!({ "Type": "User", "message": e.message, "Message": e.message });
-    let mut response = Response::new(Body::from(body.to_string()));
-    *response.status_mut() =
-        StatusCode::from_u16(e.code.rest_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    if let Ok(v) = HeaderValue::from_str(e.code.as_str()) {
-        headers.insert("x-amzn-errortype", v);
-    }
-    response
+    super::render::rest_json(e, &lm::ERRORS)
 }
 
 /// No operation has this method and path: 405 if another method would do, as for every

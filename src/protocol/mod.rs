@@ -4,6 +4,7 @@
 pub mod guard;
 pub mod json11;
 pub mod lambda_rest;
+pub mod render;
 pub mod serve;
 pub mod sigv4;
 
@@ -90,21 +91,13 @@ fn json_response(status: u16, body: Vec<u8>) -> Response {
     response
 }
 
-/// Logs an error's internal cause, which the caller never sees; server faults at ERROR.
-pub(crate) fn log_error(e: &Error) {
-    let cause = e.source.as_ref().map(ToString::to_string);
-    if e.code.http_status() >= 500 {
-        tracing::error!(code = e.code.as_str(), cause, "{}", e.message);
-    } else if let Some(cause) = cause {
-        tracing::debug!(code = e.code.as_str(), cause, "{}", e.message);
-    }
-}
-
-/// The one place an error becomes JSON 1.1: `{"__type": code, "Message": text}`.
+/// Secrets Manager's errors, as JSON 1.1 renders them (with the request id header).
 pub fn render_error(e: &Error) -> Response {
-    log_error(e);
-    let body = serde_json::json!({ "__type": e.code.as_str(), "Message": e.message });
-    json_response(e.code.http_status(), body.to_string().into_bytes())
+    let mut response = render::json11(e, &crate::generated::secretsmanager::ERRORS);
+    if let Ok(id) = HeaderValue::from_str(&request_id()) {
+        response.headers_mut().insert("x-amzn-RequestId", id);
+    }
+    response
 }
 
 pub(crate) fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller, Error> {
@@ -272,7 +265,8 @@ async fn clock(State(state): State<Arc<AppState>>) -> Response {
 
 fn admin_error(e: &Error) -> Response {
     admin_json(
-        StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST),
+        StatusCode::from_u16(e.code.status(&[], crate::error::Protocol::Json11))
+            .unwrap_or(StatusCode::BAD_REQUEST),
         serde_json::json!({ "__type": e.code.as_str(), "Message": e.message }),
     )
 }

@@ -1,0 +1,125 @@
+//! Errors onto the wire: one renderer per protocol, shared by every service that speaks it,
+//! each given the service's modelled statuses. The internal cause is logged here, never sent.
+
+use crate::error::{Error, Protocol};
+use axum::body::Body;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+
+/// Logs an error's internal cause, which the caller never sees; server faults at ERROR.
+fn log(e: &Error, status: u16) {
+    let cause = e.source.as_ref().map(ToString::to_string);
+    if status >= 500 {
+        tracing::error!(code = e.code.as_str(), cause, "{}", e.message);
+    } else if let Some(cause) = cause {
+        tracing::debug!(code = e.code.as_str(), cause, "{}", e.message);
+    }
+}
+
+fn response(status: u16, content_type: &'static str, body: String) -> Response {
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// AWS JSON 1.1: `{"__type": code, "Message": text}`.
+pub fn json11(e: &Error, modeled: &[(&str, u16)]) -> Response {
+    let status = e.code.status(modeled, Protocol::Json11);
+    log(e, status);
+    let body = serde_json::json!({ "__type": e.code.as_str(), "Message": e.message });
+    response(status, super::JSON_11, body.to_string())
+}
+
+/// REST-JSON as Lambda sends it: the code in `X-Amzn-ErrorType`, the message in the body.
+pub fn rest_json(e: &Error, modeled: &[(&str, u16)]) -> Response {
+    let status = e.code.status(modeled, Protocol::RestJson);
+    log(e, status);
+    let body = serde_json::json!({ "Type": "User", "message": e.message, "Message": e.message });
+    let mut r = response(status, "application/json", body.to_string());
+    if let Ok(v) = HeaderValue::from_str(e.code.as_str()) {
+        r.headers_mut().insert("x-amzn-errortype", v);
+    }
+    r
+}
+
+/// The query protocol (STS and other XML services): an `ErrorResponse` document.
+pub fn query_xml(e: &Error, modeled: &[(&str, u16)], request_id: &str) -> Response {
+    let status = e.code.status(modeled, Protocol::Query);
+    log(e, status);
+    let kind = if status >= 500 { "Receiver" } else { "Sender" };
+    let body = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
+         <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
+         <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+        escape(e.code.as_str()),
+        escape(&e.message),
+        escape(request_id)
+    );
+    response(status, "text/xml", body)
+}
+
+/// XML text escaping for element content.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use http_body_util::BodyExt;
+
+    async fn text(r: Response) -> String {
+        let bytes = r.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn query_errors_are_xml_documents_with_escaped_text() {
+        let e = Error::new(ErrorCode::AccessDeniedException, "User <x> & \"y\" can't");
+        let r = query_xml(&e, &[], "req-1");
+        assert_eq!(r.status(), 400);
+        assert_eq!(r.headers()["content-type"], "text/xml");
+        let body = text(r).await;
+        assert!(body.contains("<Type>Sender</Type>"), "{body}");
+        assert!(
+            body.contains("<Code>AccessDeniedException</Code>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("<Message>User &lt;x&gt; &amp; &quot;y&quot; can&apos;t</Message>"),
+            "{body}"
+        );
+        assert!(body.contains("<RequestId>req-1</RequestId>"));
+        let fault = query_xml(&Error::internal(), &[], "r");
+        assert_eq!(fault.status(), 500);
+        assert!(text(fault).await.contains("<Type>Receiver</Type>"));
+    }
+
+    #[tokio::test]
+    async fn json_and_rest_errors_name_the_code_where_each_protocol_does() {
+        let e = Error::new(ErrorCode::ResourceNotFoundException, "gone");
+        let j = json11(&e, &crate::generated::secretsmanager::ERRORS);
+        assert_eq!(j.status(), 400);
+        assert_eq!(
+            text(j).await,
+            r#"{"__type":"ResourceNotFoundException","Message":"gone"}"#
+        );
+        let r = rest_json(&e, &crate::generated::lambda::ERRORS);
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()["x-amzn-errortype"], "ResourceNotFoundException");
+    }
+}
