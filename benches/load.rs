@@ -182,10 +182,11 @@ async fn load(addr: SocketAddr, connections: usize, seconds: f64, make: Make) ->
     let wall = started.elapsed().as_secs_f64();
     all.sort_unstable();
     let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
+        f64::from(
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0),
+        ) / 1000.0
     };
     Result {
         rps: all.len() as f64 / wall,

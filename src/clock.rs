@@ -44,8 +44,7 @@ impl Clock for SystemClock {
     fn now(&self) -> Millis {
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as Millis)
-            .unwrap_or(0);
+            .map_or(0, |d| d.as_millis() as Millis);
         wall + self.offset.load(Ordering::SeqCst)
     }
 

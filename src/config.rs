@@ -29,7 +29,7 @@ impl Default for Config {
             allowed_hosts: Vec::new(),
             max_connections: 2048,
             max_function_processes: 16,
-            function_idle: std::time::Duration::from_secs(300),
+            function_idle: std::time::Duration::from_mins(5),
         }
     }
 }

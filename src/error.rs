@@ -66,7 +66,18 @@ impl ErrorCode {
     ];
 
     pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
+        use ErrorCode::{
+            AccessDeniedException, DecryptionFailure, EncryptionFailure,
+            IncompleteSignatureException, InternalServiceError, InvalidNextTokenException,
+            InvalidParameterException, InvalidParameterValueException,
+            InvalidRequestContentException, InvalidRequestException, LimitExceededException,
+            MalformedPolicyDocumentException, MissingAuthenticationTokenException,
+            PreconditionNotMetException, PublicPolicyException, RequestEntityTooLargeException,
+            RequestTimeoutException, RequestTooLargeException, ResourceConflictException,
+            ResourceExistsException, ResourceNotFoundException, SerializationException,
+            ServiceException, TooManyRequestsException, UnknownOperationException,
+            ValidationException,
+        };
         match self {
             ResourceNotFoundException => "ResourceNotFoundException",
             InvalidParameterException => "InvalidParameterException",
@@ -101,10 +112,14 @@ impl ErrorCode {
     /// (`modeled`, generated from the model), else the protocol's default for the errors
     /// every AWS front end shares.
     pub fn status(self, modeled: &[(&str, u16)], protocol: Protocol) -> u16 {
+        use ErrorCode::{
+            AccessDeniedException, InternalServiceError, MissingAuthenticationTokenException,
+            RequestEntityTooLargeException, RequestTimeoutException, ServiceException,
+            TooManyRequestsException,
+        };
         if let Some((_, status)) = modeled.iter().find(|(code, _)| *code == self.as_str()) {
             return *status;
         }
-        use ErrorCode::*;
         match (self, protocol) {
             (InternalServiceError | ServiceException, _) => 500,
             (RequestTimeoutException, _) => 408,

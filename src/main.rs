@@ -141,10 +141,10 @@ enum StateCommand {
 }
 
 fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("AWSEMU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour only for a person at a terminal, and never when NO_COLOR is set.
-    use std::io::IsTerminal;
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -225,7 +225,7 @@ async fn start(args: StartArgs) -> ExitCode {
 
 async fn state(command: StateCommand) -> ExitCode {
     let result = match command {
-        StateCommand::Export { file, dir } => transfer::export(&dir.data_dir, &file).await,
+        StateCommand::Export { file, dir } => transfer::export(&dir.data_dir, &file),
         StateCommand::Import { file, create, dir } => {
             transfer::import(&dir.data_dir, &file, create).await
         }

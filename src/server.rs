@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 
 /// How often secrets whose recovery window ended are purged in the background; lookups
 /// also purge them on sight, so this only bounds memory.
-const PURGE_INTERVAL: Duration = Duration::from_secs(60);
+const PURGE_INTERVAL: Duration = Duration::from_mins(1);
 /// How often idle function processes past their idle limit are stopped.
 const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -264,7 +264,7 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        () = ctrl_c => {},
+        () = term => {},
     }
 }

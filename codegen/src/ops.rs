@@ -187,66 +187,63 @@ fn emit_rest_arm(m: &Model, op: &str, out: &mut String) -> Result<(), String> {
     let status = m.op(op)?["http"]["responseCode"].as_u64().unwrap_or(200);
     writeln!(out, "        Operation::{op} => {{").ok();
     let input = m.io(op, "input");
-    match &input {
-        Some(input) => {
-            let s = m.shape(input)?;
-            let ms = members(s);
-            let in_body = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
-            let bound = ms.iter().any(crate::shapes::outside_body);
-            let mutable = if bound { "mut " } else { "" };
-            if in_body {
-                writeln!(
-                    out,
-                    "            let {mutable}input: {input} = codec.decode(&request.body)?;"
-                )
-                .ok();
-            } else {
-                writeln!(out, "            let {mutable}input = {input}::default();").ok();
-            }
-            // The payload takes the body, so it is bound after everything else.
-            let mut ordered: Vec<&crate::model::Member<'_>> =
-                ms.iter().filter(|m| !m.payload).collect();
-            ordered.extend(ms.iter().filter(|m| m.payload));
-            for mem in ordered {
-                let field = field_name(mem.name);
-                let wire = mem.location_name.unwrap_or(mem.name);
-                match mem.location {
-                    Some("uri") => {
-                        writeln!(out, "            input.{field} = request.label({wire:?});").ok();
-                    }
-                    Some("querystring") | Some("header") => {
-                        let from = if mem.location == Some("header") {
-                            "header"
-                        } else {
-                            "query"
-                        };
-                        let how = scalar_from_text(m, mem.target)?;
-                        writeln!(
-                            out,
-                            "            input.{field} = crate::wire::{how}(codec, {wire:?}, request.{from}({wire:?}))?;"
-                        )
-                        .ok();
-                    }
-                    Some(other) => return Err(format!("{op}.{}: location {other}", mem.name)),
-                    None if mem.payload => {
-                        if kind(m.shape(mem.target)?) != "blob" {
-                            return Err(format!("{op}: only blob payloads are supported"));
-                        }
-                        writeln!(
-                            out,
-                            "            input.{field} = Some(request.body).filter(|b| !b.is_empty());"
-                        )
-                        .ok();
-                    }
-                    None => {}
+    if let Some(input) = &input {
+        let s = m.shape(input)?;
+        let ms = members(s);
+        let in_body = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
+        let bound = ms.iter().any(crate::shapes::outside_body);
+        let mutable = if bound { "mut " } else { "" };
+        if in_body {
+            writeln!(
+                out,
+                "            let {mutable}input: {input} = codec.decode(&request.body)?;"
+            )
+            .ok();
+        } else {
+            writeln!(out, "            let {mutable}input = {input}::default();").ok();
+        }
+        // The payload takes the body, so it is bound after everything else.
+        let mut ordered: Vec<&crate::model::Member<'_>> =
+            ms.iter().filter(|m| !m.payload).collect();
+        ordered.extend(ms.iter().filter(|m| m.payload));
+        for mem in ordered {
+            let field = field_name(mem.name);
+            let wire = mem.location_name.unwrap_or(mem.name);
+            match mem.location {
+                Some("uri") => {
+                    writeln!(out, "            input.{field} = request.label({wire:?});").ok();
                 }
+                Some("querystring" | "header") => {
+                    let from = if mem.location == Some("header") {
+                        "header"
+                    } else {
+                        "query"
+                    };
+                    let how = scalar_from_text(m, mem.target)?;
+                    writeln!(
+                        out,
+                        "            input.{field} = crate::wire::{how}(codec, {wire:?}, request.{from}({wire:?}))?;"
+                    )
+                    .ok();
+                }
+                Some(other) => return Err(format!("{op}.{}: location {other}", mem.name)),
+                None if mem.payload => {
+                    if kind(m.shape(mem.target)?) != "blob" {
+                        return Err(format!("{op}: only blob payloads are supported"));
+                    }
+                    writeln!(
+                        out,
+                        "            input.{field} = Some(request.body).filter(|b| !b.is_empty());"
+                    )
+                    .ok();
+                }
+                None => {}
             }
-            writeln!(out, "            crate::wire::check(&input)?;").ok();
         }
-        None => {
-            writeln!(out, "            let input = ();").ok();
-            writeln!(out, "            let _ = request;").ok();
-        }
+        writeln!(out, "            crate::wire::check(&input)?;").ok();
+    } else {
+        writeln!(out, "            let input = ();").ok();
+        writeln!(out, "            let _ = request;").ok();
     }
     writeln!(out, "            let _guard = svc.begin(op)?;").ok();
     writeln!(

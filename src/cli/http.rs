@@ -72,11 +72,7 @@ fn build(op: &Op, input: &Map<String, Value>) -> (String, String, Vec<(String, S
     let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
     let mut body_map = Map::new();
     let mut payload = None;
-    let text = |v: &Value| {
-        v.as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| v.to_string())
-    };
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
     for member in op.members {
         let Some(v) = input.get(member.name) else {
             continue;
@@ -86,7 +82,7 @@ fn build(op: &Op, input: &Map<String, Value>) -> (String, String, Vec<(String, S
                 path = path.replace(
                     &format!("{{{}}}", member.name),
                     &encode_path_segment(&text(v)),
-                )
+                );
             }
             Loc::Query(q) => query.push(format!("{q}={}", encode_path_segment(&text(v)))),
             Loc::Header(h) => headers.push((h.to_ascii_lowercase(), text(v))),
@@ -130,7 +126,7 @@ pub async fn send(
     let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
     let authority = uri
         .authority()
-        .map(|a| a.to_string())
+        .map(std::string::ToString::to_string)
         .unwrap_or(host.clone());
     headers.push(("host".into(), authority));
     let identity = target.credentials.clone().into();

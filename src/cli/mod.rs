@@ -371,7 +371,7 @@ fn quote_bare_literals(expression: &str) -> String {
 /// Applies a JMESPath expression.
 pub fn query(expression: &str, value: &Value) -> Result<Value, String> {
     let expr = jmespath::compile(&quote_bare_literals(expression)).map_err(|e| e.to_string())?;
-    let data = jmespath::Variable::from_json(&value.to_string()).map_err(|e| e.to_string())?;
+    let data = jmespath::Variable::from_json(&value.to_string()).map_err(|e| e.clone())?;
     let result = expr.search(data).map_err(|e| e.to_string())?;
     serde_json::to_value(&*result).map_err(|e| e.to_string())
 }

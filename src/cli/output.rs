@@ -346,12 +346,12 @@ fn split_keys(map: &Map<String, Value>) -> (Vec<String>, Vec<String>) {
     let scalars = keys
         .iter()
         .filter(|k| is_scalar(&map[**k]))
-        .map(|k| k.to_string())
+        .map(|k| (*k).clone())
         .collect();
     let nested = keys
         .iter()
         .filter(|k| !is_scalar(&map[**k]))
-        .map(|k| k.to_string())
+        .map(|k| (*k).clone())
         .collect();
     (scalars, nested)
 }
@@ -369,13 +369,13 @@ fn build(sections: &mut Vec<Section>, title: Option<&str>, v: &Value, indent: us
     }
     match v {
         Value::Array(list) if list[0].is_object() => {
-            from_list(sections, list, indent, title.unwrap_or_default())
+            from_list(sections, list, indent, title.unwrap_or_default());
         }
         Value::Array(list) => {
             for item in list {
                 match item {
                     Value::Array(inner) if inner.iter().all(is_scalar) => {
-                        current(sections).add_row(inner.iter().map(scalar).collect())
+                        current(sections).add_row(inner.iter().map(scalar).collect());
                     }
                     other if is_scalar(other) => current(sections).add_row(vec![scalar(other)]),
                     other => {

@@ -103,7 +103,7 @@ pub fn convert(values: &[String], ty: Ty, flag: &str, raw_blobs: bool) -> Result
                 let text = text_of(v)?;
                 match inner {
                     Ty::Struct(_) | Ty::Map(_) => {
-                        out.push(convert(&[text], *inner, flag, raw_blobs)?)
+                        out.push(convert(&[text], *inner, flag, raw_blobs)?);
                     }
                     _ if values.len() == 1 => {
                         for item in shorthand::list(&text).map_err(|e| shorthand_error(flag, e))? {

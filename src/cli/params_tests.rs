@@ -5,7 +5,7 @@ use super::*;
 use serde_json::json;
 
 fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+    list.iter().map(std::string::ToString::to_string).collect()
 }
 
 fn input(service: &[super::Op], command: &str, list: &[&str]) -> Value {

@@ -123,7 +123,7 @@ impl SecretRef {
     pub fn display_name(&self) -> &str {
         match self {
             SecretRef::Name(n) => n,
-            SecretRef::Arn { tail, .. } => split_suffix(tail).map(|(n, _)| n).unwrap_or(tail),
+            SecretRef::Arn { tail, .. } => split_suffix(tail).map_or(tail, |(n, _)| n),
         }
     }
 }

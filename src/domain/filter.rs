@@ -25,7 +25,7 @@ impl FilterKey {
     ];
 
     pub fn parse(s: &str) -> Option<FilterKey> {
-        use FilterKey::*;
+        use FilterKey::{All, Description, Name, OwningService, PrimaryRegion, TagKey, TagValue};
         Some(match s {
             "description" => Description,
             "name" => Name,
@@ -56,16 +56,13 @@ impl Filter {
         let mut any_positive = false;
         let mut positive_hit = false;
         for raw in &self.values {
-            match raw.strip_prefix('!') {
-                Some(v) => {
-                    if self.value_matches(v, secret) {
-                        return false;
-                    }
+            if let Some(v) = raw.strip_prefix('!') {
+                if self.value_matches(v, secret) {
+                    return false;
                 }
-                None => {
-                    any_positive = true;
-                    positive_hit = positive_hit || self.value_matches(raw, secret);
-                }
+            } else {
+                any_positive = true;
+                positive_hit = positive_hit || self.value_matches(raw, secret);
             }
         }
         !any_positive || positive_hit
@@ -190,7 +187,10 @@ mod tests {
     fn f(key: FilterKey, values: &[&str]) -> Filter {
         Filter {
             key,
-            values: values.iter().map(|v| v.to_string()).collect(),
+            values: values
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
         }
     }
 

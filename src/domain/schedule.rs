@@ -243,7 +243,7 @@ impl Cron {
     pub fn next_after(&self, after: Millis) -> Option<Millis> {
         let mut hour = after.div_euclid(HOUR_MS) * HOUR_MS;
         for _ in 0..(5 * 366 * 24) {
-            let candidate = hour + self.minute as Millis * 60_000;
+            let candidate = hour + Millis::from(self.minute) * 60_000;
             let t = time::OffsetDateTime::from_unix_timestamp(candidate / 1000).ok()?;
             if candidate > after && self.hours[t.hour() as usize] && self.matches_day(t) {
                 return Some(candidate);

@@ -233,7 +233,7 @@ impl Versions {
         let mut excess = deprecated.saturating_sub(MAX_DEPRECATED);
         self.list.retain(|v| {
             let drop = excess > 0 && v.is_deprecated();
-            excess -= drop as usize;
+            excess -= usize::from(drop);
             !drop
         });
     }

@@ -7,7 +7,7 @@ fn s(v: &str) -> SecretValue {
 }
 
 fn stages(list: &[&str]) -> Vec<String> {
-    list.iter().map(|x| x.to_string()).collect()
+    list.iter().map(std::string::ToString::to_string).collect()
 }
 
 fn labels(vs: &Versions, id: &str) -> Vec<String> {

@@ -28,8 +28,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::new(ErrorCode::ServiceException, "The change failed.").because(e))?
 }
 
-fn durable<O>((output, ticket): (O, Ticket)) -> Answer<O> {
-    Ok(Ack::new(output, ticket))
+fn durable<O>((output, ticket): (O, Ticket)) -> Ack<O> {
+    Ack::new(output, ticket)
 }
 
 impl Service for Arc<Lambda> {
@@ -47,7 +47,7 @@ impl Service for Arc<Lambda> {
         i: lm::AddPermissionRequest,
     ) -> Answer<lm::AddPermissionResponse> {
         let id = i.function_name.clone().unwrap_or_default();
-        durable(Lambda::add_permission(self, &c.namespace, &id, i)?)
+        Ok(durable(Lambda::add_permission(self, &c.namespace, &id, i)?))
     }
 
     async fn create_function(
@@ -56,7 +56,9 @@ impl Service for Arc<Lambda> {
         i: lm::CreateFunctionRequest,
     ) -> Answer<lm::FunctionConfiguration> {
         let (lambda, ns) = (self.clone(), c.namespace.clone());
-        durable(blocking(move || Lambda::create_function(&lambda, &ns, i)).await?)
+        Ok(durable(
+            blocking(move || Lambda::create_function(&lambda, &ns, i)).await?,
+        ))
     }
 
     async fn delete_function(
@@ -160,7 +162,9 @@ impl Service for Arc<Lambda> {
     ) -> Answer<lm::FunctionConfiguration> {
         let (lambda, ns) = (self.clone(), c.namespace.clone());
         let id = i.function_name.clone().unwrap_or_default();
-        durable(blocking(move || Lambda::update_function_code(&lambda, &ns, &id, i)).await?)
+        Ok(durable(
+            blocking(move || Lambda::update_function_code(&lambda, &ns, &id, i)).await?,
+        ))
     }
 
     async fn update_function_configuration(
@@ -169,11 +173,7 @@ impl Service for Arc<Lambda> {
         i: lm::UpdateFunctionConfigurationRequest,
     ) -> Answer<lm::FunctionConfiguration> {
         let id = i.function_name.clone().unwrap_or_default();
-        durable(Lambda::update_function_configuration(
-            self,
-            &c.namespace,
-            &id,
-            i,
-        )?)
+        let changed = Lambda::update_function_configuration(self, &c.namespace, &id, i)?;
+        Ok(durable(changed))
     }
 }

@@ -92,7 +92,7 @@ struct Shared {
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub struct Env {
@@ -248,11 +248,11 @@ impl Env {
                 Ok(o) => RunResult::Done(o),
                 Err(_) => RunResult::Exited("Runtime exited without providing a reason".into()),
             },
-            _ = tokio::time::sleep(timeout) => {
+            () = tokio::time::sleep(timeout) => {
                 self.kill();
                 RunResult::Timeout
             }
-            _ = async { drop(watcher.wait_for(|e| e.is_some()).await) } => {
+            () = async { drop(watcher.wait_for(std::option::Option::is_some).await) } => {
                 // Give a report the process posted just before exiting the chance to land.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 if let Some(body) = lock(&self.shared.init_error).clone() {

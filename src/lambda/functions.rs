@@ -149,7 +149,7 @@ impl Lambda {
         if self
             .functions
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains_key(&key)
         {
             return Err(conflict(&name));
@@ -161,8 +161,8 @@ impl Lambda {
             handler,
             role: input.role.unwrap_or_default(),
             description: input.description.unwrap_or_default(),
-            timeout: input.timeout.map_or(3, |t| t.unsigned_abs()),
-            memory_size: input.memory_size.map_or(128, |m| m.unsigned_abs()),
+            timeout: input.timeout.map_or(3, i64::unsigned_abs),
+            memory_size: input.memory_size.map_or(128, i64::unsigned_abs),
             environment,
             tags: input.tags.unwrap_or_default().into_iter().collect(),
             code_sha256: code::code_sha256(&zip),
@@ -174,7 +174,10 @@ impl Lambda {
         let out = configuration(&config);
         let _gate = self.gate();
         {
-            let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+            let map = self
+                .functions
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if map.contains_key(&key) {
                 return Err(conflict(&name));
             }
@@ -219,7 +222,10 @@ impl Lambda {
     ) -> Result<lm::ListFunctionsResponse> {
         // The model bounds MaxItems to 1..10000; Lambda returns at most 50 per page.
         let limit = max_items.map_or(50, |n| usize::try_from(n).unwrap_or(50).min(50));
-        let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut listed = map
             .iter()
             .filter(|((ns, name), _)| ns == caller && marker.is_none_or(|m| name.as_str() > m))
@@ -303,7 +309,10 @@ impl Lambda {
         let f = self.find(caller, id)?;
         let name = f.snapshot().config.name;
         let _gate = self.gate();
-        let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .functions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.remove(&(f.namespace.clone(), name.clone()));
         f.retire();
         Ok(self.forget(&f.namespace, &name))

@@ -56,7 +56,9 @@ fn find_program(candidates: &[&str]) -> Option<Program> {
     static FOUND: std::sync::Mutex<Vec<(String, Option<Program>)>> =
         std::sync::Mutex::new(Vec::new());
     let key = candidates.join(",");
-    let mut found = FOUND.lock().unwrap_or_else(|e| e.into_inner());
+    let mut found = FOUND
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, hit)) = found.iter().find(|(k, _)| *k == key) {
         return hit.clone();
     }
@@ -214,13 +216,13 @@ impl Lambda {
             Err(message) => {
                 tracing::warn!(function = %state.config.name, %message, "cannot start the function");
                 let payload = platform_error("Runtime.InvalidEntrypoint", message);
-                let mut out = self.finish(&state, request_id, started, Err(payload), Vec::new());
+                let mut out = Self::finish(&state, request_id, started, Err(payload), Vec::new());
                 out.runtime = String::new();
                 return out;
             }
         };
         let mark = env.log_mark();
-        let deadline_ms = self.clock_wall_ms() + timeout.as_millis() as i64;
+        let deadline_ms = Self::clock_wall_ms() + timeout.as_millis() as i64;
         let event = Event {
             request_id: request_id.clone(),
             payload: if payload.is_empty() {
@@ -264,7 +266,7 @@ impl Lambda {
         let lines = env.logs_since(mark);
         let runtime = env.runtime.clone();
         f.put_idle(env);
-        let mut out = self.finish(&state, request_id, started, outcome, lines);
+        let mut out = Self::finish(&state, request_id, started, outcome, lines);
         out.runtime = runtime;
         out
     }
@@ -288,21 +290,19 @@ impl Lambda {
             tokio::select! {
                 slot = self.processes.clone().acquire_owned() => return slot.ok(),
                 _ = closing.wait_for(|c| *c) => return None,
-                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
             }
         }
     }
 
     /// Deadlines handed to functions are wall-clock epoch milliseconds.
-    fn clock_wall_ms(&self) -> i64 {
+    fn clock_wall_ms() -> i64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+            .map_or(0, |d| d.as_millis() as i64)
     }
 
     fn finish(
-        &self,
         state: &FunctionState,
         request_id: String,
         started: Instant,

@@ -50,16 +50,24 @@ pub struct FunctionState {
 
 impl Function {
     pub fn snapshot(&self) -> FunctionState {
-        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn update<T>(&self, f: impl FnOnce(&mut FunctionState) -> T) -> T {
-        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        let mut state = self
+            .state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut state)
     }
 
     fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(Env, Instant)>> {
-        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A warm environment of the current generation, if one is idle.
@@ -121,7 +129,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_processes: 16,
-            idle: Duration::from_secs(300),
+            idle: Duration::from_mins(5),
             max_queued_events: 1000,
         }
     }
@@ -199,13 +207,16 @@ impl Lambda {
     }
 
     pub fn set_endpoint(&self, url: String) {
-        *self.endpoint.write().unwrap_or_else(|e| e.into_inner()) = url;
+        *self
+            .endpoint
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = url;
     }
 
     fn endpoint(&self) -> String {
         self.endpoint
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
 
@@ -249,7 +260,10 @@ impl Lambda {
             }),
             idle: Mutex::new(Vec::new()),
         });
-        let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .functions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.insert(key, function.clone());
         function
     }
@@ -283,7 +297,7 @@ impl Lambda {
         let functions: Vec<Arc<Function>> = self
             .functions
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .values()
             .cloned()
             .collect();
@@ -298,7 +312,10 @@ impl Lambda {
 
     /// Stops the idle environment (of any function) idle the longest; false if none is idle.
     fn retire_one_idle(&self) -> bool {
-        let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let oldest = map
             .values()
             .filter_map(|f| {
@@ -317,7 +334,10 @@ impl Lambda {
     /// Ends every invocation and stops every process, for shutdown.
     pub fn shutdown(&self) {
         let _ = self.closing.send(true);
-        let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for f in map.values() {
             f.retire();
         }
@@ -325,7 +345,10 @@ impl Lambda {
 
     /// Forgets every function (their idle processes stop).
     pub fn reset(&self) {
-        let mut map = self.functions.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .functions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for f in map.values() {
             f.retire();
         }
@@ -335,7 +358,10 @@ impl Lambda {
     /// Looks a function up by any form of FunctionName.
     pub fn find(&self, caller: &Namespace, id: &str) -> Result<Arc<Function>> {
         let (ns, name) = check_function_name(caller, id)?;
-        let map = self.functions.read().unwrap_or_else(|e| e.into_inner());
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(&(ns.clone(), name.clone()))
             .cloned()
             .ok_or_else(|| not_found(&ns, &name))
@@ -351,7 +377,7 @@ impl Lambda {
                 .as_str()
                 .or(s["Principal"].as_str());
             let action = s["Action"].as_str().unwrap_or_default();
-            matches!(principal, Some("secretsmanager.amazonaws.com") | Some("*"))
+            matches!(principal, Some("secretsmanager.amazonaws.com" | "*"))
                 && matches!(action, "lambda:InvokeFunction" | "lambda:*" | "*")
         });
         if allowed {

@@ -61,7 +61,7 @@ pub struct FunctionConfig {
 
 /// Lambda shows LastModified as `2019-08-14T22:26:11.234+0000`.
 pub fn lambda_time(ms: Millis) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}+0000",

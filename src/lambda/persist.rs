@@ -100,7 +100,7 @@ impl Lambda {
         let used: std::collections::HashSet<PathBuf> = self
             .functions
             .read()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .values()
             .map(|f| f.snapshot().code_dir.path().to_path_buf())
             .collect();
@@ -166,7 +166,7 @@ impl Lambda {
         let removed = self
             .functions
             .write()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&map_key);
         if let Some(f) = removed {
             f.retire();

@@ -1,6 +1,9 @@
 //! Parsing a policy document into the typed model, collecting every grammar error.
 
-use super::*;
+use super::{
+    Condition, Effect, Negatable, Operator, Policy, Principal, SetQualifier, Statement,
+    MAX_POLICY_LEN,
+};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 

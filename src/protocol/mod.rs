@@ -36,7 +36,7 @@ pub struct AppState {
 }
 
 /// A client that stops sending a body midway is cut off after this long.
-const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_mins(1);
 /// The largest `/_awsemu/clock` body: a span is a few bytes.
 const MAX_ADMIN_BODY: usize = 4096;
 

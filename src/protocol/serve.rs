@@ -49,7 +49,7 @@ struct Slot {
 type Registry = Arc<Mutex<BTreeMap<u64, Slot>>>;
 
 fn lock(r: &Registry) -> std::sync::MutexGuard<'_, BTreeMap<u64, Slot>> {
-    r.lock().unwrap_or_else(|e| e.into_inner())
+    r.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Decrements a connection's busy count when a request ends, even if it is dropped midway.
@@ -106,7 +106,7 @@ pub async fn serve(
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
-            _ = &mut shutdown => break,
+            () = &mut shutdown => break,
             accepted = listener.accept() => accepted,
         };
         while tasks.try_join_next().is_some() {}
@@ -166,7 +166,7 @@ pub async fn serve(
             tokio::select! {
                 _ = conn.as_mut() => return,
                 _ = stop.wait_for(|s| *s) => {}
-                _ = close.notified() => {}
+                () = close.notified() => {}
             }
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;

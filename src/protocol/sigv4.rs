@@ -36,8 +36,7 @@ pub fn parse_authorization(header: &str) -> Result<Credential> {
         })?;
     let credential = rest
         .split(',')
-        .filter_map(|part| part.trim().strip_prefix("Credential="))
-        .next()
+        .find_map(|part| part.trim().strip_prefix("Credential="))
         .ok_or_else(|| {
             incomplete(
                 "Authorization header requires 'Credential' parameter. Authorization header \

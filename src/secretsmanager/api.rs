@@ -9,7 +9,13 @@ use crate::store::Gate;
 /// Operations that only read; every other one may change state. An exhaustive match, so a
 /// new operation has to be placed.
 pub fn reads_only(op: Operation) -> bool {
-    use Operation::*;
+    use Operation::{
+        BatchGetSecretValue, CancelRotateSecret, CreateSecret, DeleteResourcePolicy, DeleteSecret,
+        DescribeSecret, GetRandomPassword, GetResourcePolicy, GetSecretValue, ListSecretVersionIds,
+        ListSecrets, PutResourcePolicy, PutSecretValue, RemoveRegionsFromReplication,
+        ReplicateSecretToRegions, RestoreSecret, RotateSecret, StopReplicationToReplica,
+        TagResource, UntagResource, UpdateSecret, UpdateSecretVersionStage, ValidateResourcePolicy,
+    };
     match op {
         BatchGetSecretValue
         | DescribeSecret

@@ -52,6 +52,7 @@ fn me() -> Caller {
     caller("000000000000", "us-east-1")
 }
 
+#[allow(clippy::unnecessary_wraps, reason = "request members are options")]
 fn id(s: &str) -> Option<String> {
     Some(s.to_string())
 }

@@ -57,7 +57,7 @@ fn value_output(s: &Secret, v: &Version) -> sm::SecretValueEntry {
 
 impl SecretsManager {
     /// Another account may read or write a secret only if it uses a customer KMS key.
-    fn check_cross_account(&self, caller: &Caller, found: &Found, s: &Secret) -> Result<()> {
+    fn check_cross_account(caller: &Caller, found: &Found, s: &Secret) -> Result<()> {
         if found.namespace().account != caller.namespace.account && s.kms_key_id.is_none() {
             return Err(Error::invalid_request(
                 "You can't access a secret from a different AWS account if you encrypt the \
@@ -81,7 +81,7 @@ impl SecretsManager {
             if s.is_deleted() {
                 return Err(Error::marked_for_deletion());
             }
-            self.check_cross_account(caller, found, &s)?;
+            Self::check_cross_account(caller, found, &s)?;
             let v = select(&s, version_id, stage)?;
             let stale = s.access_is_stale(&v.id, now).then(|| v.id.clone());
             (value_output(&s, v), stale)
@@ -137,7 +137,7 @@ impl SecretsManager {
         let found = self.find(caller, &id)?;
         let now = self.now();
         let mut s = found.writable()?;
-        self.check_cross_account(caller, &found, &s)?;
+        Self::check_cross_account(caller, &found, &s)?;
         let ticket = match s.versions.put(&token, value, &stages, now)? {
             PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),
             PutOutcome::Unchanged => Ticket::ready(),

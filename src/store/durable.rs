@@ -137,7 +137,9 @@ impl Durable {
     }
 
     pub fn gate(&self) -> RwLockReadGuard<'_, ()> {
-        self.gate.read().unwrap_or_else(|e| e.into_inner())
+        self.gate
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn health(&self) -> &Health {
@@ -234,9 +236,7 @@ pub(super) fn snapshot(path: &Path) -> Result<Database, String> {
 /// written to.
 fn validate(dir: &Path) -> Result<Loaded, String> {
     let path = dir.join(DB_FILE);
-    let empty = std::fs::metadata(&path)
-        .map(|m| m.len() == 0)
-        .unwrap_or(true);
+    let empty = std::fs::metadata(&path).map_or(true, |m| m.len() == 0);
     if empty {
         return Ok(Loaded {
             secrets: Vec::new(),
@@ -272,9 +272,8 @@ pub(super) fn load(
     let txn = db.begin_read().map_err(|e| damaged(path, e))?;
     let secrets = txn.open_table(SECRETS);
     let values = txn.open_table(VALUES);
-    let (secrets, values) = match (secrets, values) {
-        (Ok(s), Ok(v)) => (s, v),
-        _ => return Ok(Vec::new()),
+    let (Ok(secrets), Ok(values)) = (secrets, values) else {
+        return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for row in secrets.iter().map_err(|e| damaged(path, e))? {

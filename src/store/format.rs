@@ -77,9 +77,7 @@ fn in_use(dir: &Path) -> String {
 /// A file that needs crash recovery cannot be opened read-only; the writable open repairs
 /// it and the version is checked after.
 pub(super) fn precheck(path: &Path, dir: &Path) -> Result<(), String> {
-    let empty = std::fs::metadata(path)
-        .map(|m| m.len() == 0)
-        .unwrap_or(true);
+    let empty = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
     if empty {
         return Ok(());
     }

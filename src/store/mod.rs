@@ -40,11 +40,15 @@ impl SecretCell {
     pub fn read(&self) -> RwLockReadGuard<'_, Secret> {
         // A panic while holding the lock cannot leave a Secret half-changed in a way that
         // matters more than refusing every later request, so poisoning is ignored.
-        self.secret.read().unwrap_or_else(|e| e.into_inner())
+        self.secret
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn write(&self) -> RwLockWriteGuard<'_, Secret> {
-        self.secret.write().unwrap_or_else(|e| e.into_inner())
+        self.secret
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -104,11 +108,15 @@ impl NamespaceStore {
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Index> {
-        self.index.read().unwrap_or_else(|e| e.into_inner())
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
-        self.index.write().unwrap_or_else(|e| e.into_inner())
+        self.index
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn get(&self, name: &str) -> Option<SecretRefCell> {
@@ -393,7 +401,12 @@ impl Store {
 
     /// The records of other services found at start-up; empty after the first call.
     pub fn take_loaded_blobs(&self) -> Vec<(String, Vec<u8>)> {
-        std::mem::take(&mut *self.loaded_blobs.lock().unwrap_or_else(|e| e.into_inner()))
+        std::mem::take(
+            &mut *self
+                .loaded_blobs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     pub fn namespace(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
@@ -404,7 +417,10 @@ impl Store {
         if let Some(existing) = self.namespace(ns) {
             return existing;
         }
-        let mut map = self.namespaces.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .namespaces
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.entry(ns.clone())
             .or_insert_with(|| Arc::new(NamespaceStore::new(ns.clone(), self.journal.clone())))
             .clone()
@@ -412,7 +428,10 @@ impl Store {
 
     /// Every namespace with its name.
     pub fn namespaces(&self) -> Vec<(Namespace, Arc<NamespaceStore>)> {
-        let map = self.namespaces.read().unwrap_or_else(|e| e.into_inner());
+        let map = self
+            .namespaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
@@ -446,7 +465,9 @@ impl Store {
 }
 
 fn namespace_of(map: &Namespaces, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
-    let map = map.read().unwrap_or_else(|e| e.into_inner());
+    let map = map
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     map.get(ns).cloned()
 }
 
@@ -464,7 +485,9 @@ fn revert(
     let mut blob_rows = reverted.blobs;
     if let Some(all) = reverted.everything {
         // A reset failed: every secret in memory or on disk is put back as stored.
-        let map = namespaces.read().unwrap_or_else(|e| e.into_inner());
+        let map = namespaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut on_disk: HashMap<String, Secret> = all
             .secrets
             .into_iter()

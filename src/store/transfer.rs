@@ -46,7 +46,7 @@ pub enum ExportedValue {
     SecretBinary(String),
 }
 
-pub async fn export(dir: &Path, file: &Path) -> Result<String, String> {
+pub fn export(dir: &Path, file: &Path) -> Result<String, String> {
     let store = Store::open_existing(dir)?;
     let mut secrets = Vec::new();
     for (ns, space) in store.namespaces() {
@@ -110,7 +110,7 @@ fn write_private(file: &Path, bytes: &[u8]) -> Result<(), String> {
             .map_err(|e| format!("cannot make {} private: {e}", file.display()))?;
     }
     f.write_all(bytes)
-        .and_then(|_| f.sync_all())
+        .and_then(|()| f.sync_all())
         .map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 

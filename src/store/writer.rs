@@ -47,7 +47,7 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
     } = starter;
     let mut db = Some(db);
     // Keys changed in memory by writes that failed, not yet put back from the disk.
-    let mut unreconciled: HashSet<Touched> = Default::default();
+    let mut unreconciled: HashSet<Touched> = HashSet::default();
     loop {
         let first = if db.is_some() {
             match rx.recv() {
@@ -82,7 +82,9 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
                 // change made since the failed ones is in the batch or the queue: they all
                 // fail, and memory is put back to what the disk holds before anyone is
                 // answered.
-                let _exclusive = gate.write().unwrap_or_else(|e| e.into_inner());
+                let _exclusive = gate
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 while let Ok(job) = rx.try_recv() {
                     batch.push(job);
                 }

@@ -41,7 +41,7 @@ fn percent_decode(s: &str) -> Option<String> {
     percent_encoding::percent_decode_str(s)
         .decode_utf8()
         .ok()
-        .map(|c| c.into_owned())
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// A REST request as the binding sees it: path labels, query parameters, headers (names in

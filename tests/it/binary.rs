@@ -487,8 +487,8 @@ async fn a_function_record_without_code_stops_start_up() {
     .await;
     emu.kill();
     {
-        let db = redb::Database::create(dir.join("localemu.redb")).unwrap();
         use redb::ReadableTable;
+        let db = redb::Database::create(dir.join("localemu.redb")).unwrap();
         let blobs: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("blobs");
         let txn = db.begin_write().unwrap();
         {

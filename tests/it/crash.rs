@@ -79,15 +79,12 @@ async fn write_until_killed(c: Client, mut w: Writer, names: Vec<String>, seed: 
         let state = w.confirmed.get(name).cloned().unwrap_or(None);
         let pick: u32 = rng.random();
         let after = step(&c, name, &state, pick).await;
-        match after {
-            Ok(next) => {
-                w.confirmed.insert(name.clone(), next);
-            }
-            Err(()) => {
-                let (_, guess) = (0, simulate(&state, pick));
-                w.in_flight = Some((name.clone(), guess));
-                return w;
-            }
+        if let Ok(next) = after {
+            w.confirmed.insert(name.clone(), next);
+        } else {
+            let (_, guess) = (0, simulate(&state, pick));
+            w.in_flight = Some((name.clone(), guess));
+            return w;
         }
     }
 }

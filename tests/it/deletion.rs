@@ -169,10 +169,7 @@ async fn force_delete_is_immediate_and_succeeds_for_unknown_names() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        out.deletion_date().unwrap().as_secs_f64(),
-        START as f64 / 1000.0
-    );
+    assert_eq!(out.deletion_date().unwrap().to_millis().unwrap(), START);
     let (code, _) = err(c.describe_secret().secret_id("del/force").send().await);
     assert_eq!(code, "ResourceNotFoundException");
     create(&c, "del/force", "reborn").await;

@@ -188,7 +188,11 @@ async fn every_docker_name_reaches_the_emulator_from_python_and_node() {
         let payload: serde_json::Value =
             serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
         assert_eq!(out.function_error(), None, "{name}: {payload}");
-        assert_eq!(payload.as_object().map(|o| o.len()), Some(4), "{payload}");
+        assert_eq!(
+            payload.as_object().map(serde_json::Map::len),
+            Some(4),
+            "{payload}"
+        );
         assert!(
             payload
                 .as_object()

@@ -251,8 +251,14 @@ async fn management_operations() {
     let name = format!("{prefix}-0");
     let got = c.get_function().function_name(&name).send().await.unwrap();
     let conf = got.configuration().unwrap();
-    assert_eq!(conf.state().map(|s| s.as_str()), Some("Active"));
-    assert_eq!(conf.runtime().map(|r| r.as_str()), Some("python3.12"));
+    assert_eq!(
+        conf.state().map(aws_sdk_lambda::types::State::as_str),
+        Some("Active")
+    );
+    assert_eq!(
+        conf.runtime().map(aws_sdk_lambda::types::Runtime::as_str),
+        Some("python3.12")
+    );
     assert!(conf.code_sha256().is_some() && conf.last_modified().is_some());
     let conf = c
         .get_function_configuration()

@@ -93,9 +93,7 @@ pub fn code_dirs(work: &Path) -> usize {
         if depth == 0 {
             return usize::from(p.is_dir());
         }
-        std::fs::read_dir(p)
-            .map(|d| d.flatten().map(|e| walk(&e.path(), depth - 1)).sum())
-            .unwrap_or(0)
+        std::fs::read_dir(p).map_or(0, |d| d.flatten().map(|e| walk(&e.path(), depth - 1)).sum())
     }
     // code/<account>/<region>/<function>/<unpacked tree>
     walk(&work.join("code"), 4)

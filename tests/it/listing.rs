@@ -50,10 +50,10 @@ async fn recorded_corpus(c: &Client) {
 
 #[tokio::test]
 async fn filters_behave_like_aws() {
+    use FilterNameStringType as K;
     let server = TestServer::isolated().await;
     let c = server.client();
     recorded_corpus(&c).await;
-    use FilterNameStringType as K;
     assert_eq!(
         names(&c, vec![filter(K::Name, &["/"])]).await,
         ["/testing2/two-1", "/testing4/four-1"]

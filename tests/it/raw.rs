@@ -150,7 +150,9 @@ async fn malformed_authorization_headers() {
 
 #[tokio::test]
 async fn every_operation_answers_empty_and_odd_bodies_cleanly() {
-    for op in localemu::generated::secretsmanager::Operation::ALL.map(|op| op.name()) {
+    for op in localemu::generated::secretsmanager::Operation::ALL
+        .map(localemu::generated::secretsmanager::Operation::name)
+    {
         for body in ["{}", r#"{"SecretId": "x y"}"#, r#"{"SecretId": 12}"#] {
             let r = raw_op(shared().addr, op, body).await;
             assert!(

@@ -23,7 +23,12 @@ async fn replicas_are_real_secrets_that_follow_the_primary() {
     let status = out.replication_status();
     assert_eq!(status.len(), 1);
     assert_eq!(status[0].region(), Some("eu-west-1"));
-    assert_eq!(status[0].status().map(|s| s.as_str()), Some("InSync"));
+    assert_eq!(
+        status[0]
+            .status()
+            .map(aws_sdk_secretsmanager::types::StatusType::as_str),
+        Some("InSync")
+    );
     let primary_arn = out.arn().unwrap().to_string();
 
     let replica = west
@@ -173,7 +178,12 @@ async fn conflicts_removal_and_deletion() {
         .await
         .unwrap();
     let status = &out.replication_status()[0];
-    assert_eq!(status.status().map(|s| s.as_str()), Some("Failed"));
+    assert_eq!(
+        status
+            .status()
+            .map(aws_sdk_secretsmanager::types::StatusType::as_str),
+        Some("Failed")
+    );
     assert!(status.status_message().unwrap().contains("already exists"));
     assert_eq!(
         current_value(&west, "repl/db").await,
@@ -189,7 +199,9 @@ async fn conflicts_removal_and_deletion() {
         .await
         .unwrap();
     assert_eq!(
-        out.replication_status()[0].status().map(|s| s.as_str()),
+        out.replication_status()[0]
+            .status()
+            .map(aws_sdk_secretsmanager::types::StatusType::as_str),
         Some("InSync")
     );
     assert_eq!(current_value(&west, "repl/db").await, "primary-value");

@@ -77,7 +77,7 @@ fn tail(text: &str, max: usize) -> &str {
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl RotationEngine {
@@ -218,7 +218,7 @@ impl RotationEngine {
                 .await;
             log.push_str(&result.log);
             if result.runtime.is_some() {
-                record.runtime = result.runtime.clone();
+                record.runtime.clone_from(&result.runtime);
             }
             record.steps.push(StepRecord {
                 step: step.to_string(),
@@ -236,7 +236,7 @@ impl RotationEngine {
         record.log_tail = tail(&log, 4096).to_string();
         match record.outcome.as_str() {
             "Succeeded" => {
-                tracing::info!(secret = %s.arn, version = %s.token, "rotation succeeded")
+                tracing::info!(secret = %s.arn, version = %s.token, "rotation succeeded");
             }
             "Failed" => {
                 let error = record.error.as_deref().unwrap_or("unknown error");
@@ -251,10 +251,10 @@ impl RotationEngine {
                     s.name,
                     s.token,
                     s.name
-                )
+                );
             }
             outcome => {
-                tracing::warn!(secret = %s.arn, version = %s.token, %outcome, error = ?record.error, "rotation did not succeed")
+                tracing::warn!(secret = %s.arn, version = %s.token, %outcome, error = ?record.error, "rotation did not succeed");
             }
         }
         record
