@@ -1,6 +1,6 @@
 //! Emits the client's command and flag tables: one `Op` per served operation.
 
-use crate::model::{kind, members, Model};
+use crate::model::{kind, members, split_case, Model};
 use std::fmt::Write;
 
 /// The `Ty` expression for a member of shape `target`.
@@ -43,8 +43,9 @@ fn member(m: &Model, mem: &crate::model::Member<'_>, depth: usize) -> Result<Str
         _ => "Loc::Body".to_string(),
     };
     Ok(format!(
-        "Member {{ name: {:?}, ty: {}, required: {}, loc: {loc} }}",
+        "Member {{ name: {:?}, flag: {:?}, ty: {}, required: {}, loc: {loc} }}",
         mem.name,
+        split_case(mem.name, '-'),
         ty(m, mem.target, depth)?,
         mem.required
     ))
@@ -102,7 +103,8 @@ pub fn emit(
         };
         writeln!(
             out,
-            "    Op {{ name: {op:?}, members: &[{}], http: {http}, paging: {}, idempotency_token: {token} }},",
+            "    Op {{ name: {op:?}, command: {:?}, members: &[{}], http: {http}, paging: {}, idempotency_token: {token} }},",
+            split_case(op, '-'),
             parts.join(", "),
             paging(m, op, extra_paging)
         )

@@ -220,7 +220,7 @@ fn emit_check(
             if has_bounds {
                 writeln!(
                     out,
-                    "{pad}v.range_f64(at, *{value}, {}, {});",
+                    "{pad}v.range(at, *{value}, {}, {});",
                     fbound("min"),
                     fbound("max")
                 )

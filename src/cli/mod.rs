@@ -9,7 +9,7 @@ pub mod rotations;
 pub mod shorthand;
 
 use aws_credential_types::Credentials;
-use ops::{kebab, Op, Ty};
+use ops::{Op, Ty};
 use serde_json::{json, Map, Value};
 
 /// The AWS CLI's exit codes.
@@ -116,7 +116,7 @@ pub fn help_root() -> String {
 fn help_service(service: &str, list: &[Op]) -> String {
     format!(
         "awsemu {service} <subcommand> [parameters]\n\nAvailable subcommands:\n  {}\n  help\n",
-        choices(list.iter().map(|op| kebab(op.name)))
+        choices(list.iter().map(|op| op.command.to_string()))
     )
 }
 
@@ -133,11 +133,11 @@ fn type_name(ty: Ty) -> &'static str {
 }
 
 fn help_op(service: &str, op: &Op) -> String {
-    let mut lines = vec![format!("awsemu {service} {}\n\nOptions:", kebab(op.name))];
+    let mut lines = vec![format!("awsemu {service} {}\n\nOptions:", op.command)];
     for m in op.members {
         let flag = match m.ty {
-            Ty::Bool => format!("--{0} | --no-{0}", kebab(m.name)),
-            _ => format!("--{} <value>", kebab(m.name)),
+            Ty::Bool => format!("--{0} | --no-{0}", m.flag),
+            _ => format!("--{} <value>", m.flag),
         };
         let flag = if m.required {
             flag
@@ -213,7 +213,7 @@ pub async fn run(service: &str, args: &[String]) -> i32 {
         return 0;
     };
     let Some(op) = ops::find(list, command) else {
-        let names: Vec<String> = list.iter().map(|op| kebab(op.name)).collect();
+        let names: Vec<String> = list.iter().map(|op| op.command.to_string()).collect();
         let hint = closest(command, names.iter().map(String::as_str))
             .map(|c| format!("\n\nDid you mean: {c}?"))
             .unwrap_or_default();

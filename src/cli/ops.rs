@@ -28,6 +28,8 @@ pub enum Loc {
 #[derive(Debug, Clone, Copy)]
 pub struct Member {
     pub name: &'static str,
+    /// The AWS CLI's spelling: `RotationLambdaARN` is `--rotation-lambda-arn`.
+    pub flag: &'static str,
     pub ty: Ty,
     pub required: bool,
     pub loc: Loc,
@@ -45,6 +47,8 @@ pub struct Paging {
 #[derive(Debug, Clone, Copy)]
 pub struct Op {
     pub name: &'static str,
+    /// The AWS CLI's command name: `GetSecretValue` is `get-secret-value`.
+    pub command: &'static str,
     pub members: &'static [Member],
     /// REST method and path template; None for JSON 1.1 operations.
     pub http: Option<(&'static str, &'static str)>,
@@ -55,28 +59,8 @@ pub struct Op {
 
 pub use crate::generated::cli::{LAMBDA, SECRETSMANAGER};
 
-/// `RotationLambdaARN` -> `rotation-lambda-arn`, as the AWS CLI names flags and commands.
-pub fn kebab(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in chars.iter().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(char::is_ascii_lowercase);
-            if prev.is_ascii_lowercase()
-                || prev.is_ascii_digit()
-                || (prev.is_ascii_uppercase() && next_lower)
-            {
-                out.push('-');
-            }
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
-}
-
 pub fn find<'a>(ops: &'a [Op], command: &str) -> Option<&'a Op> {
-    ops.iter().find(|op| kebab(op.name) == command)
+    ops.iter().find(|op| op.command == command)
 }
 
 #[cfg(test)]
@@ -85,14 +69,15 @@ mod tests {
 
     #[test]
     fn names_as_the_aws_cli_spells_them() {
-        assert_eq!(kebab("RotationLambdaARN"), "rotation-lambda-arn");
-        assert_eq!(kebab("GetSecretValue"), "get-secret-value");
-        assert_eq!(kebab("SecretIdList"), "secret-id-list");
-        assert_eq!(kebab("KmsKeyId"), "kms-key-id");
-        assert_eq!(
-            kebab("ExternalSecretRotationRoleArn"),
-            "external-secret-rotation-role-arn"
+        let rotate = find(SECRETSMANAGER, "rotate-secret").unwrap();
+        let flags: Vec<&str> = rotate.members.iter().map(|m| m.flag).collect();
+        assert!(flags.contains(&"rotation-lambda-arn"), "{flags:?}");
+        assert!(
+            flags.contains(&"external-secret-rotation-role-arn"),
+            "{flags:?}"
         );
+        let batch = find(SECRETSMANAGER, "batch-get-secret-value").unwrap();
+        assert_eq!(batch.members[0].flag, "secret-id-list");
         assert_eq!(SECRETSMANAGER.len(), 23);
         assert!(find(LAMBDA, "update-function-configuration").is_some());
     }

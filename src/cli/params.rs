@@ -1,7 +1,7 @@
 //! Command-line arguments to an operation's input: flags, `--no-` booleans, JSON, shorthand,
 //! `file://` and `fileb://`, and the global options.
 
-use super::ops::{kebab, Member, Op, Ty};
+use super::ops::{Member, Op, Ty};
 use super::shorthand::{self, Raw};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -176,7 +176,7 @@ fn from_raw(raw: Raw, ty: Ty, flag: &str) -> Result<Value, String> {
 }
 
 fn member_flag(m: &Member) -> String {
-    format!("--{}", kebab(m.name))
+    format!("--{}", m.flag)
 }
 
 /// The AWS CLI's own extra flags for some commands, as (flag, member path, type).
@@ -257,7 +257,7 @@ pub fn parse(op: &Op, tokens: &[String]) -> Result<Parsed, String> {
             None => match op
                 .members
                 .iter()
-                .find(|m| matches!(m.ty, Ty::Bool) && format!("--no-{}", kebab(m.name)) == flag)
+                .find(|m| matches!(m.ty, Ty::Bool) && format!("--no-{}", m.flag) == flag)
             {
                 Some(m) => (m, true),
                 None => return Err(unknown_option(op, flag)),
@@ -328,7 +328,7 @@ fn unknown_option(op: &Op, flag: &str) -> String {
     valid.extend(extras(op).iter().map(|(f, _, _)| f.to_string()));
     format!(
         "Unknown options: {flag}\nValid options for {} are: {}",
-        kebab(op.name),
+        op.command,
         valid.join(", ")
     )
 }

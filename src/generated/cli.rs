@@ -7,24 +7,29 @@ use crate::cli::ops::{Loc, Member, Op, Paging, Ty};
 pub const SECRETSMANAGER: &[Op] = &[
     Op {
         name: "BatchGetSecretValue",
+        command: "batch-get-secret-value",
         members: &[
             Member {
                 name: "SecretIdList",
+                flag: "secret-id-list",
                 ty: Ty::List(&Ty::Str),
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Filters",
+                flag: "filters",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Key",
+                        flag: "key",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Values",
+                        flag: "values",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
@@ -35,12 +40,14 @@ pub const SECRETSMANAGER: &[Op] = &[
             },
             Member {
                 name: "MaxResults",
+                flag: "max-results",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "NextToken",
+                flag: "next-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -52,8 +59,10 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "CancelRotateSecret",
+        command: "cancel-rotate-secret",
         members: &[Member {
             name: "SecretId",
+            flag: "secret-id",
             ty: Ty::Str,
             required: true,
             loc: Loc::Body,
@@ -64,54 +73,64 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "CreateSecret",
+        command: "create-secret",
         members: &[
             Member {
                 name: "Name",
+                flag: "name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "ClientRequestToken",
+                flag: "client-request-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Description",
+                flag: "description",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "KmsKeyId",
+                flag: "kms-key-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SecretBinary",
+                flag: "secret-binary",
                 ty: Ty::Blob,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SecretString",
+                flag: "secret-string",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Tags",
+                flag: "tags",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Key",
+                        flag: "key",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Value",
+                        flag: "value",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -122,15 +141,18 @@ pub const SECRETSMANAGER: &[Op] = &[
             },
             Member {
                 name: "AddReplicaRegions",
+                flag: "add-replica-regions",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Region",
+                        flag: "region",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "KmsKeyId",
+                        flag: "kms-key-id",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -141,12 +163,14 @@ pub const SECRETSMANAGER: &[Op] = &[
             },
             Member {
                 name: "ForceOverwriteReplicaSecret",
+                flag: "force-overwrite-replica-secret",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Type",
+                flag: "type",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -158,8 +182,10 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "DeleteResourcePolicy",
+        command: "delete-resource-policy",
         members: &[Member {
             name: "SecretId",
+            flag: "secret-id",
             ty: Ty::Str,
             required: true,
             loc: Loc::Body,
@@ -170,21 +196,25 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "DeleteSecret",
+        command: "delete-secret",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "RecoveryWindowInDays",
+                flag: "recovery-window-in-days",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ForceDeleteWithoutRecovery",
+                flag: "force-delete-without-recovery",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
@@ -196,8 +226,10 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "DescribeSecret",
+        command: "describe-secret",
         members: &[Member {
             name: "SecretId",
+            flag: "secret-id",
             ty: Ty::Str,
             required: true,
             loc: Loc::Body,
@@ -208,51 +240,60 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "GetRandomPassword",
+        command: "get-random-password",
         members: &[
             Member {
                 name: "PasswordLength",
+                flag: "password-length",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ExcludeCharacters",
+                flag: "exclude-characters",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ExcludeNumbers",
+                flag: "exclude-numbers",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ExcludePunctuation",
+                flag: "exclude-punctuation",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ExcludeUppercase",
+                flag: "exclude-uppercase",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ExcludeLowercase",
+                flag: "exclude-lowercase",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "IncludeSpace",
+                flag: "include-space",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "RequireEachIncludedType",
+                flag: "require-each-included-type",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
@@ -264,8 +305,10 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "GetResourcePolicy",
+        command: "get-resource-policy",
         members: &[Member {
             name: "SecretId",
+            flag: "secret-id",
             ty: Ty::Str,
             required: true,
             loc: Loc::Body,
@@ -276,21 +319,25 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "GetSecretValue",
+        command: "get-secret-value",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "VersionId",
+                flag: "version-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "VersionStage",
+                flag: "version-stage",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -302,27 +349,32 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "ListSecretVersionIds",
+        command: "list-secret-version-ids",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "MaxResults",
+                flag: "max-results",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "NextToken",
+                flag: "next-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "IncludeDeprecated",
+                flag: "include-deprecated",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
@@ -334,36 +386,43 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "ListSecrets",
+        command: "list-secrets",
         members: &[
             Member {
                 name: "IncludePlannedDeletion",
+                flag: "include-planned-deletion",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "MaxResults",
+                flag: "max-results",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "NextToken",
+                flag: "next-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Filters",
+                flag: "filters",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Key",
+                        flag: "key",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Values",
+                        flag: "values",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
@@ -374,12 +433,14 @@ pub const SECRETSMANAGER: &[Op] = &[
             },
             Member {
                 name: "SortOrder",
+                flag: "sort-order",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SortBy",
+                flag: "sort-by",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -396,21 +457,25 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "PutResourcePolicy",
+        command: "put-resource-policy",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "ResourcePolicy",
+                flag: "resource-policy",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "BlockPublicPolicy",
+                flag: "block-public-policy",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
@@ -422,39 +487,46 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "PutSecretValue",
+        command: "put-secret-value",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "ClientRequestToken",
+                flag: "client-request-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SecretBinary",
+                flag: "secret-binary",
                 ty: Ty::Blob,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SecretString",
+                flag: "secret-string",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "VersionStages",
+                flag: "version-stages",
                 ty: Ty::List(&Ty::Str),
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "RotationToken",
+                flag: "rotation-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -466,15 +538,18 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "RemoveRegionsFromReplication",
+        command: "remove-regions-from-replication",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "RemoveReplicaRegions",
+                flag: "remove-replica-regions",
                 ty: Ty::List(&Ty::Str),
                 required: true,
                 loc: Loc::Body,
@@ -486,24 +561,29 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "ReplicateSecretToRegions",
+        command: "replicate-secret-to-regions",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "AddReplicaRegions",
+                flag: "add-replica-regions",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Region",
+                        flag: "region",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "KmsKeyId",
+                        flag: "kms-key-id",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -514,6 +594,7 @@ pub const SECRETSMANAGER: &[Op] = &[
             },
             Member {
                 name: "ForceOverwriteReplicaSecret",
+                flag: "force-overwrite-replica-secret",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
@@ -525,8 +606,10 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "RestoreSecret",
+        command: "restore-secret",
         members: &[Member {
             name: "SecretId",
+            flag: "secret-id",
             ty: Ty::Str,
             required: true,
             loc: Loc::Body,
@@ -537,42 +620,50 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "RotateSecret",
+        command: "rotate-secret",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "ClientRequestToken",
+                flag: "client-request-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "RotationLambdaARN",
+                flag: "rotation-lambda-arn",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "RotationRules",
+                flag: "rotation-rules",
                 ty: Ty::Struct(&[
                     Member {
                         name: "AutomaticallyAfterDays",
+                        flag: "automatically-after-days",
                         ty: Ty::Int,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Duration",
+                        flag: "duration",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "ScheduleExpression",
+                        flag: "schedule-expression",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -583,15 +674,18 @@ pub const SECRETSMANAGER: &[Op] = &[
             },
             Member {
                 name: "ExternalSecretRotationMetadata",
+                flag: "external-secret-rotation-metadata",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Key",
+                        flag: "key",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Value",
+                        flag: "value",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -602,12 +696,14 @@ pub const SECRETSMANAGER: &[Op] = &[
             },
             Member {
                 name: "ExternalSecretRotationRoleArn",
+                flag: "external-secret-rotation-role-arn",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "RotateImmediately",
+                flag: "rotate-immediately",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
@@ -619,8 +715,10 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "StopReplicationToReplica",
+        command: "stop-replication-to-replica",
         members: &[Member {
             name: "SecretId",
+            flag: "secret-id",
             ty: Ty::Str,
             required: true,
             loc: Loc::Body,
@@ -631,24 +729,29 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "TagResource",
+        command: "tag-resource",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "Tags",
+                flag: "tags",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Key",
+                        flag: "key",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Value",
+                        flag: "value",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -664,15 +767,18 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "UntagResource",
+        command: "untag-resource",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "TagKeys",
+                flag: "tag-keys",
                 ty: Ty::List(&Ty::Str),
                 required: true,
                 loc: Loc::Body,
@@ -684,45 +790,53 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "UpdateSecret",
+        command: "update-secret",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "ClientRequestToken",
+                flag: "client-request-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Description",
+                flag: "description",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "KmsKeyId",
+                flag: "kms-key-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SecretBinary",
+                flag: "secret-binary",
                 ty: Ty::Blob,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SecretString",
+                flag: "secret-string",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Type",
+                flag: "type",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -734,27 +848,32 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "UpdateSecretVersionStage",
+        command: "update-secret-version-stage",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "VersionStage",
+                flag: "version-stage",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "RemoveFromVersionId",
+                flag: "remove-from-version-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "MoveToVersionId",
+                flag: "move-to-version-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -766,15 +885,18 @@ pub const SECRETSMANAGER: &[Op] = &[
     },
     Op {
         name: "ValidateResourcePolicy",
+        command: "validate-resource-policy",
         members: &[
             Member {
                 name: "SecretId",
+                flag: "secret-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ResourcePolicy",
+                flag: "resource-policy",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
@@ -789,75 +911,88 @@ pub const SECRETSMANAGER: &[Op] = &[
 pub const LAMBDA: &[Op] = &[
     Op {
         name: "AddPermission",
+        command: "add-permission",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "StatementId",
+                flag: "statement-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "Action",
+                flag: "action",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "Principal",
+                flag: "principal",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "SourceArn",
+                flag: "source-arn",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "FunctionUrlAuthType",
+                flag: "function-url-auth-type",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "InvokedViaFunctionUrl",
+                flag: "invoked-via-function-url",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SourceAccount",
+                flag: "source-account",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "EventSourceToken",
+                flag: "event-source-token",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Qualifier",
+                flag: "qualifier",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Qualifier"),
             },
             Member {
                 name: "RevisionId",
+                flag: "revision-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "PrincipalOrgID",
+                flag: "principal-org-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -869,72 +1004,85 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "CreateFunction",
+        command: "create-function",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "Runtime",
+                flag: "runtime",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Role",
+                flag: "role",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,
             },
             Member {
                 name: "Handler",
+                flag: "handler",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Code",
+                flag: "code",
                 ty: Ty::Struct(&[
                     Member {
                         name: "ZipFile",
+                        flag: "zip-file",
                         ty: Ty::Blob,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "S3Bucket",
+                        flag: "s3-bucket",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "S3Key",
+                        flag: "s3-key",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "S3ObjectVersion",
+                        flag: "s3-object-version",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "S3ObjectStorageMode",
+                        flag: "s3-object-storage-mode",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "ImageUri",
+                        flag: "image-uri",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "SourceKMSKeyArn",
+                        flag: "source-kms-key-arn",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -945,51 +1093,60 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "Description",
+                flag: "description",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Timeout",
+                flag: "timeout",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "MemorySize",
+                flag: "memory-size",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Publish",
+                flag: "publish",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "PublishTo",
+                flag: "publish-to",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "VpcConfig",
+                flag: "vpc-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "SubnetIds",
+                        flag: "subnet-ids",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "SecurityGroupIds",
+                        flag: "security-group-ids",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Ipv6AllowedForDualStack",
+                        flag: "ipv6-allowed-for-dual-stack",
                         ty: Ty::Bool,
                         required: false,
                         loc: Loc::Body,
@@ -1000,14 +1157,17 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "PackageType",
+                flag: "package-type",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "DeadLetterConfig",
+                flag: "dead-letter-config",
                 ty: Ty::Struct(&[Member {
                     name: "TargetArn",
+                    flag: "target-arn",
                     ty: Ty::Str,
                     required: false,
                     loc: Loc::Body,
@@ -1017,8 +1177,10 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "Environment",
+                flag: "environment",
                 ty: Ty::Struct(&[Member {
                     name: "Variables",
+                    flag: "variables",
                     ty: Ty::Map(&Ty::Str),
                     required: false,
                     loc: Loc::Body,
@@ -1028,14 +1190,17 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "KMSKeyArn",
+                flag: "kms-key-arn",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "TracingConfig",
+                flag: "tracing-config",
                 ty: Ty::Struct(&[Member {
                     name: "Mode",
+                    flag: "mode",
                     ty: Ty::Str,
                     required: false,
                     loc: Loc::Body,
@@ -1045,27 +1210,32 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "Tags",
+                flag: "tags",
                 ty: Ty::Map(&Ty::Str),
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Layers",
+                flag: "layers",
                 ty: Ty::List(&Ty::Str),
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "FileSystemConfigs",
+                flag: "file-system-configs",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Arn",
+                        flag: "arn",
                         ty: Ty::Str,
                         required: true,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "LocalMountPath",
+                        flag: "local-mount-path",
                         ty: Ty::Str,
                         required: true,
                         loc: Loc::Body,
@@ -1076,27 +1246,32 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "CodeSigningConfigArn",
+                flag: "code-signing-config-arn",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ImageConfig",
+                flag: "image-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "EntryPoint",
+                        flag: "entry-point",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Command",
+                        flag: "command",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "WorkingDirectory",
+                        flag: "working-directory",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -1107,14 +1282,17 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "Architectures",
+                flag: "architectures",
                 ty: Ty::List(&Ty::Str),
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "EphemeralStorage",
+                flag: "ephemeral-storage",
                 ty: Ty::Struct(&[Member {
                     name: "Size",
+                    flag: "size",
                     ty: Ty::Int,
                     required: true,
                     loc: Loc::Body,
@@ -1124,8 +1302,10 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "SnapStart",
+                flag: "snap-start",
                 ty: Ty::Struct(&[Member {
                     name: "ApplyOn",
+                    flag: "apply-on",
                     ty: Ty::Str,
                     required: false,
                     loc: Loc::Body,
@@ -1135,27 +1315,32 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "LoggingConfig",
+                flag: "logging-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "LogFormat",
+                        flag: "log-format",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "ApplicationLogLevel",
+                        flag: "application-log-level",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "SystemLogLevel",
+                        flag: "system-log-level",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "LogGroup",
+                        flag: "log-group",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -1166,8 +1351,10 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "TenancyConfig",
+                flag: "tenancy-config",
                 ty: Ty::Struct(&[Member {
                     name: "TenantIsolationMode",
+                    flag: "tenant-isolation-mode",
                     ty: Ty::Str,
                     required: true,
                     loc: Loc::Body,
@@ -1177,23 +1364,28 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "CapacityProviderConfig",
+                flag: "capacity-provider-config",
                 ty: Ty::Struct(&[Member {
                     name: "LambdaManagedInstancesCapacityProviderConfig",
+                    flag: "lambda-managed-instances-capacity-provider-config",
                     ty: Ty::Struct(&[
                         Member {
                             name: "CapacityProviderArn",
+                            flag: "capacity-provider-arn",
                             ty: Ty::Str,
                             required: true,
                             loc: Loc::Body,
                         },
                         Member {
                             name: "PerExecutionEnvironmentMaxConcurrency",
+                            flag: "per-execution-environment-max-concurrency",
                             ty: Ty::Int,
                             required: false,
                             loc: Loc::Body,
                         },
                         Member {
                             name: "ExecutionEnvironmentMemoryGiBPerVCpu",
+                            flag: "execution-environment-memory-gi-b-per-v-cpu",
                             ty: Ty::Int,
                             required: false,
                             loc: Loc::Body,
@@ -1207,21 +1399,25 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "DurableConfig",
+                flag: "durable-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "KMSKeyArn",
+                        flag: "kms-key-arn",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "RetentionPeriodInDays",
+                        flag: "retention-period-in-days",
                         ty: Ty::Int,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "ExecutionTimeout",
+                        flag: "execution-timeout",
                         ty: Ty::Int,
                         required: false,
                         loc: Loc::Body,
@@ -1237,15 +1433,18 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "DeleteFunction",
+        command: "delete-function",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "Qualifier",
+                flag: "qualifier",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Qualifier"),
@@ -1257,15 +1456,18 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "GetFunction",
+        command: "get-function",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "Qualifier",
+                flag: "qualifier",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Qualifier"),
@@ -1277,15 +1479,18 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "GetFunctionConfiguration",
+        command: "get-function-configuration",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "Qualifier",
+                flag: "qualifier",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Qualifier"),
@@ -1297,15 +1502,18 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "GetPolicy",
+        command: "get-policy",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "Qualifier",
+                flag: "qualifier",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Qualifier"),
@@ -1317,51 +1525,60 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "Invoke",
+        command: "invoke",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "InvocationType",
+                flag: "invocation-type",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Header("X-Amz-Invocation-Type"),
             },
             Member {
                 name: "LogType",
+                flag: "log-type",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Header("X-Amz-Log-Type"),
             },
             Member {
                 name: "ClientContext",
+                flag: "client-context",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Header("X-Amz-Client-Context"),
             },
             Member {
                 name: "DurableExecutionName",
+                flag: "durable-execution-name",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Header("X-Amz-Durable-Execution-Name"),
             },
             Member {
                 name: "Payload",
+                flag: "payload",
                 ty: Ty::Blob,
                 required: false,
                 loc: Loc::Payload,
             },
             Member {
                 name: "Qualifier",
+                flag: "qualifier",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Qualifier"),
             },
             Member {
                 name: "TenantId",
+                flag: "tenant-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Header("X-Amz-Tenant-Id"),
@@ -1373,27 +1590,32 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "ListFunctions",
+        command: "list-functions",
         members: &[
             Member {
                 name: "MasterRegion",
+                flag: "master-region",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("MasterRegion"),
             },
             Member {
                 name: "FunctionVersion",
+                flag: "function-version",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("FunctionVersion"),
             },
             Member {
                 name: "Marker",
+                flag: "marker",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Marker"),
             },
             Member {
                 name: "MaxItems",
+                flag: "max-items",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Query("MaxItems"),
@@ -1410,27 +1632,32 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "RemovePermission",
+        command: "remove-permission",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "StatementId",
+                flag: "statement-id",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "Qualifier",
+                flag: "qualifier",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("Qualifier"),
             },
             Member {
                 name: "RevisionId",
+                flag: "revision-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Query("RevisionId"),
@@ -1445,81 +1672,95 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "UpdateFunctionCode",
+        command: "update-function-code",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "ZipFile",
+                flag: "zip-file",
                 ty: Ty::Blob,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "S3Bucket",
+                flag: "s3-bucket",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "S3Key",
+                flag: "s3-key",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "S3ObjectVersion",
+                flag: "s3-object-version",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "S3ObjectStorageMode",
+                flag: "s3-object-storage-mode",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "ImageUri",
+                flag: "image-uri",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Architectures",
+                flag: "architectures",
                 ty: Ty::List(&Ty::Str),
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Publish",
+                flag: "publish",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "PublishTo",
+                flag: "publish-to",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "DryRun",
+                flag: "dry-run",
                 ty: Ty::Bool,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "RevisionId",
+                flag: "revision-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "SourceKMSKeyArn",
+                flag: "source-kms-key-arn",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
@@ -1531,60 +1772,71 @@ pub const LAMBDA: &[Op] = &[
     },
     Op {
         name: "UpdateFunctionConfiguration",
+        command: "update-function-configuration",
         members: &[
             Member {
                 name: "FunctionName",
+                flag: "function-name",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Uri,
             },
             Member {
                 name: "Role",
+                flag: "role",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Handler",
+                flag: "handler",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Description",
+                flag: "description",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Timeout",
+                flag: "timeout",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "MemorySize",
+                flag: "memory-size",
                 ty: Ty::Int,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "VpcConfig",
+                flag: "vpc-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "SubnetIds",
+                        flag: "subnet-ids",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "SecurityGroupIds",
+                        flag: "security-group-ids",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Ipv6AllowedForDualStack",
+                        flag: "ipv6-allowed-for-dual-stack",
                         ty: Ty::Bool,
                         required: false,
                         loc: Loc::Body,
@@ -1595,8 +1847,10 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "Environment",
+                flag: "environment",
                 ty: Ty::Struct(&[Member {
                     name: "Variables",
+                    flag: "variables",
                     ty: Ty::Map(&Ty::Str),
                     required: false,
                     loc: Loc::Body,
@@ -1606,14 +1860,17 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "Runtime",
+                flag: "runtime",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "DeadLetterConfig",
+                flag: "dead-letter-config",
                 ty: Ty::Struct(&[Member {
                     name: "TargetArn",
+                    flag: "target-arn",
                     ty: Ty::Str,
                     required: false,
                     loc: Loc::Body,
@@ -1623,14 +1880,17 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "KMSKeyArn",
+                flag: "kms-key-arn",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "TracingConfig",
+                flag: "tracing-config",
                 ty: Ty::Struct(&[Member {
                     name: "Mode",
+                    flag: "mode",
                     ty: Ty::Str,
                     required: false,
                     loc: Loc::Body,
@@ -1640,27 +1900,32 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "RevisionId",
+                flag: "revision-id",
                 ty: Ty::Str,
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "Layers",
+                flag: "layers",
                 ty: Ty::List(&Ty::Str),
                 required: false,
                 loc: Loc::Body,
             },
             Member {
                 name: "FileSystemConfigs",
+                flag: "file-system-configs",
                 ty: Ty::List(&Ty::Struct(&[
                     Member {
                         name: "Arn",
+                        flag: "arn",
                         ty: Ty::Str,
                         required: true,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "LocalMountPath",
+                        flag: "local-mount-path",
                         ty: Ty::Str,
                         required: true,
                         loc: Loc::Body,
@@ -1671,21 +1936,25 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "ImageConfig",
+                flag: "image-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "EntryPoint",
+                        flag: "entry-point",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "Command",
+                        flag: "command",
                         ty: Ty::List(&Ty::Str),
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "WorkingDirectory",
+                        flag: "working-directory",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -1696,8 +1965,10 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "EphemeralStorage",
+                flag: "ephemeral-storage",
                 ty: Ty::Struct(&[Member {
                     name: "Size",
+                    flag: "size",
                     ty: Ty::Int,
                     required: true,
                     loc: Loc::Body,
@@ -1707,8 +1978,10 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "SnapStart",
+                flag: "snap-start",
                 ty: Ty::Struct(&[Member {
                     name: "ApplyOn",
+                    flag: "apply-on",
                     ty: Ty::Str,
                     required: false,
                     loc: Loc::Body,
@@ -1718,27 +1991,32 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "LoggingConfig",
+                flag: "logging-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "LogFormat",
+                        flag: "log-format",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "ApplicationLogLevel",
+                        flag: "application-log-level",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "SystemLogLevel",
+                        flag: "system-log-level",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "LogGroup",
+                        flag: "log-group",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
@@ -1749,23 +2027,28 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "CapacityProviderConfig",
+                flag: "capacity-provider-config",
                 ty: Ty::Struct(&[Member {
                     name: "LambdaManagedInstancesCapacityProviderConfig",
+                    flag: "lambda-managed-instances-capacity-provider-config",
                     ty: Ty::Struct(&[
                         Member {
                             name: "CapacityProviderArn",
+                            flag: "capacity-provider-arn",
                             ty: Ty::Str,
                             required: true,
                             loc: Loc::Body,
                         },
                         Member {
                             name: "PerExecutionEnvironmentMaxConcurrency",
+                            flag: "per-execution-environment-max-concurrency",
                             ty: Ty::Int,
                             required: false,
                             loc: Loc::Body,
                         },
                         Member {
                             name: "ExecutionEnvironmentMemoryGiBPerVCpu",
+                            flag: "execution-environment-memory-gi-b-per-v-cpu",
                             ty: Ty::Int,
                             required: false,
                             loc: Loc::Body,
@@ -1779,21 +2062,25 @@ pub const LAMBDA: &[Op] = &[
             },
             Member {
                 name: "DurableConfig",
+                flag: "durable-config",
                 ty: Ty::Struct(&[
                     Member {
                         name: "KMSKeyArn",
+                        flag: "kms-key-arn",
                         ty: Ty::Str,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "RetentionPeriodInDays",
+                        flag: "retention-period-in-days",
                         ty: Ty::Int,
                         required: false,
                         loc: Loc::Body,
                     },
                     Member {
                         name: "ExecutionTimeout",
+                        flag: "execution-timeout",
                         ty: Ty::Int,
                         required: false,
                         loc: Loc::Body,

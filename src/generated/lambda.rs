@@ -2726,7 +2726,7 @@ impl crate::wire::Validate for LambdaManagedInstancesCapacityProviderConfig {
         }
         if let Some(x) = &self.execution_environment_memory_gi_b_per_v_cpu {
             let at = crate::wire::At::new(base, "executionEnvironmentMemoryGiBPerVCpu");
-            v.range_f64(at, *x, Some(2.0), Some(8.0));
+            v.range(at, *x, Some(2.0), Some(8.0));
         }
     }
 }

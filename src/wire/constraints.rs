@@ -101,17 +101,14 @@ impl Violations {
         self.bounded(at, None, n, min, max, "length");
     }
 
-    pub fn range(&mut self, at: At<'_>, value: i64, min: Option<i64>, max: Option<i64>) {
-        if let Some(min) = min.filter(|m| value < *m) {
-            let rule = format!("Member must have value greater than or equal to {min}");
-            self.push(at, Some(&value), &rule);
-        } else if let Some(max) = max.filter(|m| value > *m) {
-            let rule = format!("Member must have value less than or equal to {max}");
-            self.push(at, Some(&value), &rule);
-        }
-    }
-
-    pub fn range_f64(&mut self, at: At<'_>, value: f64, min: Option<f64>, max: Option<f64>) {
+    /// A numeric bound (the model's `min` and `max` on integers, longs and doubles).
+    pub fn range<T: PartialOrd + Display + Copy>(
+        &mut self,
+        at: At<'_>,
+        value: T,
+        min: Option<T>,
+        max: Option<T>,
+    ) {
         if let Some(min) = min.filter(|m| value < *m) {
             let rule = format!("Member must have value greater than or equal to {min}");
             self.push(at, Some(&value), &rule);
