@@ -205,7 +205,20 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
 
 /// Says whether the emulator can take writes: 503 with `"storage": "unavailable"` once its
 /// database failed and could not be reopened.
-async fn health(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+/// With `wait=<seconds>` (at most 60) an unavailable store is waited for until it takes writes
+/// again, so that scripts and tests need not poll.
+async fn health(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    let wait = q
+        .get("wait")
+        .and_then(|w| w.parse::<u64>().ok())
+        .map_or(0, |w| w.min(60));
+    if let Some(mut watch) = state.secretsmanager.store().writable_watch() {
+        let wait = std::time::Duration::from_secs(wait);
+        let _ = tokio::time::timeout(wait, watch.wait_for(|writable| *writable)).await;
+    }
     let writable = state.secretsmanager.writable();
     let service = if writable { "running" } else { "error" };
     let body = serde_json::json!({

@@ -77,15 +77,36 @@ pub struct Reverted {
 /// Applies a [`Reverted`] to memory; installed by the store.
 pub type Reconciler = Box<dyn Fn(Reverted) + Send>;
 
-/// Whether the database can take writes; shared with the health answer.
-#[derive(Default)]
+/// Whether the database can take writes; shared with the health answer, which can wait for
+/// it to change.
 pub struct Health {
-    pub(super) unavailable: AtomicBool,
+    unavailable: AtomicBool,
+    writable: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health {
+            unavailable: AtomicBool::new(false),
+            writable: tokio::sync::watch::channel(true).0,
+        }
+    }
 }
 
 impl Health {
     pub fn writable(&self) -> bool {
         !self.unavailable.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn set_writable(&self, writable: bool) {
+        self.unavailable.store(!writable, Ordering::SeqCst);
+        self.writable
+            .send_if_modified(|w| std::mem::replace(w, writable) != writable);
+    }
+
+    /// Changes when the database starts or stops taking writes.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.writable.subscribe()
     }
 }
 

@@ -366,6 +366,11 @@ impl Store {
         self.journal.as_ref().is_none_or(|j| j.health().writable())
     }
 
+    /// Says when writability changes; None for a store without a database (always writable).
+    pub fn writable_watch(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        self.journal.as_ref().map(|j| j.health().watch())
+    }
+
     /// Lets another service put its records back after a failed commit.
     pub fn on_blob_reverted(&self, f: BlobReverter) {
         *self.blob_reverter.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);

@@ -10,7 +10,6 @@ use crate::domain::secret::Secret;
 use redb::{Database, ReadableDatabase};
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 
 /// A key whose memory may differ from the disk after a failed commit.
@@ -128,7 +127,7 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
                     ),
                     _ => {}
                 }
-                health.unavailable.store(db.is_none(), Ordering::SeqCst);
+                health.set_writable(db.is_some());
                 false
             }
         };
