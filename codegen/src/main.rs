@@ -107,7 +107,25 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
         ops::emit_rest(&m, &ops, &mut out)?;
     }
     let rest = protocol == "rest-json";
-    for name in m.reachable(&ops)? {
+    let reachable = m.reachable(&ops)?;
+    writeln!(
+        out,
+        "/// The model's patterns, for checks that report them beyond the generated ones."
+    )
+    .ok();
+    writeln!(out, "pub mod patterns {{").ok();
+    for name in &reachable {
+        if let Some(p) = m.shape(name)?["pattern"].as_str() {
+            writeln!(
+                out,
+                "    pub const {}: &str = {p:?};",
+                model::split_case(name, '_').to_uppercase()
+            )
+            .ok();
+        }
+    }
+    writeln!(out, "}}\n").ok();
+    for name in reachable {
         if model::kind(m.shape(&name)?) == "structure" {
             shapes::emit_struct(&m, &name, rest, &mut out)?;
         }

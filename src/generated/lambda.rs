@@ -462,6 +462,51 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
     }
 }
 
+/// The model's patterns, for checks that report them beyond the generated ones.
+pub mod patterns {
+    pub const ACTION: &str = "(lambda:[*]|lambda:[a-zA-Z]+|[*])";
+    pub const ARN: &str = "arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)";
+    pub const CAPACITY_PROVIDER_ARN: &str = "arn:aws[a-zA-Z-]*:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:capacity-provider:[a-zA-Z0-9-_]+";
+    pub const CODE_SIGNING_CONFIG_ARN: &str = "arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:code-signing-config:csc-[a-z0-9]{17}";
+    pub const DURABLE_EXECUTION_ARN: &str = "arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\\d{12}):function:([a-zA-Z0-9_-]+):(\\$LATEST(?:\\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)";
+    pub const DURABLE_EXECUTION_NAME: &str = "[a-zA-Z0-9-_]+";
+    pub const ENVIRONMENT_VARIABLE_NAME: &str = "[a-zA-Z]([a-zA-Z0-9_])+";
+    pub const EVENT_SOURCE_TOKEN: &str = "[a-zA-Z0-9._\\-]+";
+    pub const FILE_SYSTEM_ARN: &str = "arn:aws[a-zA-Z-]*:elasticfilesystem:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:access-point/fsap-[a-f0-9]{17}$|^arn:aws[-a-z]*:s3files:[0-9a-z-:]+:file-system/fs-[0-9a-f]{17,40}/access-point/fsap-[0-9a-f]{17,40}";
+    pub const FUNCTION_ARN: &str = "arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:function:[a-zA-Z0-9-_]+(:(\\$LATEST|[a-zA-Z0-9-_]+))?";
+    pub const FUNCTION_NAME: &str = "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?";
+    pub const HANDLER: &str = "[^\\s]+";
+    pub const KMS_KEY_ARN: &str = "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()";
+    pub const LAYER_VERSION_ARN: &str = "((arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+))";
+    pub const LOCAL_MOUNT_PATH: &str = "/mnt/[a-zA-Z0-9-_.]+";
+    pub const LOG_GROUP: &str = "[\\.\\-_/#A-Za-z0-9]+";
+    pub const MASTER_REGION: &str = "ALL|(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}";
+    pub const NAME_SPACED_FUNCTION_ARN: &str = "arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:function:[a-zA-Z0-9-_\\.]+(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
+    pub const NAMESPACED_FUNCTION_NAME: &str = "(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:\\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?))(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
+    pub const NAMESPACED_STATEMENT_ID: &str = "([a-zA-Z0-9-_.]+)";
+    pub const NUMERIC_LATEST_PUBLISHED_OR_ALIAS_QUALIFIER: &str =
+        "\\$(LATEST(\\.PUBLISHED)?)|[a-zA-Z0-9-_$]+";
+    pub const PRINCIPAL: &str = "[^\\s]+";
+    pub const PRINCIPAL_ORG_ID: &str = "o-[a-z0-9]{10,32}";
+    pub const RESOURCE_ARN: &str = "(arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()";
+    pub const ROLE_ARN: &str = "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+";
+    pub const RUNTIME_VERSION_ARN: &str = "arn:(aws[a-zA-Z-]*):lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}::runtime:.+";
+    pub const S3_BUCKET: &str = "[0-9A-Za-z\\.\\-_]*(?<!\\.)";
+    pub const S3_KEY: &str = ".*";
+    pub const S3_OBJECT_VERSION: &str = ".*";
+    pub const SECURITY_GROUP_ID: &str = "sg-[0-9a-zA-Z]*";
+    pub const SOURCE_OWNER: &str = "\\d{12}";
+    pub const STATEMENT_ID: &str = "([a-zA-Z0-9-_]+)";
+    pub const SUBNET_ID: &str = "subnet-[0-9a-z]*";
+    pub const TAG_KEY: &str = "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)";
+    pub const TAG_VALUE: &str = "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)";
+    pub const TAGS_ERROR_CODE: &str = "[A-Za-z]+Exception";
+    pub const TAGS_ERROR_MESSAGE: &str = ".*";
+    pub const TENANT_ID: &str = "[a-zA-Z0-9\\._:\\/=+\\-@ ]+";
+    pub const TIMESTAMP: &str = ".*";
+    pub const VERSION: &str = "(\\$LATEST|[0-9]+)";
+}
+
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AddPermissionRequest {
     #[serde(skip)]

@@ -427,6 +427,15 @@ pub fn dispatch<S: Service, C: crate::wire::Codec>(
     }
 }
 
+/// The model's patterns, for checks that report them beyond the generated ones.
+pub mod patterns {
+    pub const DURATION_TYPE: &str = "[0-9]+h";
+    pub const FILTER_VALUE_STRING_TYPE: &str = "^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$";
+    pub const REGION_TYPE: &str = "^([a-z]+-)+\\d+$";
+    pub const ROTATION_TOKEN_TYPE: &str = "^[a-zA-Z0-9\\-]+$";
+    pub const SCHEDULE_EXPRESSION_TYPE: &str = "[0-9A-Za-z\\(\\)#\\?\\*\\-\\/, ]+";
+}
+
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct APIErrorType {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]

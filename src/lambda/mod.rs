@@ -16,6 +16,7 @@ pub use persist::CodeDir;
 use crate::clock::{Clock, IdSource};
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
+use crate::generated::lambda::patterns::FUNCTION_NAME as FUNCTION_NAME_PATTERN;
 use crate::store::Store;
 use env::Env;
 use model::FunctionConfig;
@@ -162,9 +163,6 @@ fn not_found(ns: &Namespace, name: &str) -> Error {
         format!("Function not found: {}", function_arn(ns, name)),
     )
 }
-
-/// The model's pattern for FunctionName.
-const FUNCTION_NAME_PATTERN: &str = "(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?";
 
 /// Parses a FunctionName, refusing one that does not match the model's pattern (or names an
 /// account or region that cannot be one) before it is used for anything.
