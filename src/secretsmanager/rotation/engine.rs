@@ -2,54 +2,21 @@
 //! lock while a function runs, since the function calls back into Secrets Manager), fires
 //! scheduled rotations, and keeps a history of recent rotations.
 
+use super::history::{tail, History, RotationRecord, StepRecord};
 use super::target::{finished, read as read_secret, update as update_secret};
 use super::{begin, parse_rules, FunctionAccess, Invoker, Start};
-use crate::clock::{Clock, IdSource, Millis};
+use crate::clock::{Clock, IdSource};
 use crate::domain::versions::AWSPENDING;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
 use crate::secretsmanager::commit::commit;
 use crate::store::Store;
-use serde::Serialize;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Rotations remembered per secret for `/_awsemu/rotations`.
-const HISTORY: usize = 20;
-/// Secrets whose rotations are remembered at most; the one rotated longest ago goes first.
-const HISTORY_SECRETS: usize = 1000;
 /// How often scheduled rotations are looked for.
 const TICK: Duration = Duration::from_secs(1);
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StepRecord {
-    pub step: String,
-    pub duration_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RotationRecord {
-    pub secret_arn: String,
-    pub version_id: String,
-    pub function: String,
-    pub scheduled: bool,
-    pub started: Millis,
-    pub finished: Millis,
-    /// `Succeeded`, `Failed` or `Cancelled`.
-    pub outcome: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub steps: Vec<StepRecord>,
-    pub log_tail: String,
-    /// What ran the function: the interpreter's path and version.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// 1 for the first attempt at this version; failed rotations are retried.
-    pub attempt: u32,
-}
 
 pub(super) type Key = (Namespace, String);
 
@@ -59,21 +26,12 @@ pub struct RotationEngine {
     /// Tokens of scheduled rotations and the RotationToken of each step.
     ids: Arc<dyn IdSource>,
     invoker: Arc<dyn Invoker>,
-    history: Mutex<HashMap<Key, VecDeque<RotationRecord>>>,
+    history: History,
     pub(super) running: Mutex<HashSet<Key>>,
     /// How many rotations have ended: tests and `/_awsemu/rotations?wait` await it.
     ended: tokio::sync::watch::Sender<u64>,
     /// The next attempt at each failed rotation (see `retry`).
     pub(super) retries: Mutex<HashMap<Key, super::retry::Retry>>,
-}
-
-/// The last `max` bytes of `text` or fewer, starting on a character boundary.
-fn tail(text: &str, max: usize) -> &str {
-    let mut start = text.len().saturating_sub(max);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -92,7 +50,7 @@ impl RotationEngine {
             clock,
             ids,
             invoker,
-            history: Mutex::default(),
+            history: History::default(),
             ended: tokio::sync::watch::channel(0).0,
             running: Mutex::default(),
             retries: Mutex::default(),
@@ -165,7 +123,7 @@ impl RotationEngine {
                 }
             };
             engine.after_attempt(&plan, attempt, record.outcome == "Failed");
-            engine.remember(&key, record);
+            engine.history.remember(&key, record);
             lock(&engine.running).remove(&key);
             engine.ended.send_modify(|n| *n += 1);
         });
@@ -295,35 +253,14 @@ impl RotationEngine {
         });
     }
 
-    fn remember(&self, key: &Key, record: RotationRecord) {
-        let mut history = lock(&self.history);
-        if !history.contains_key(key) && history.len() >= HISTORY_SECRETS {
-            let oldest = history
-                .iter()
-                .min_by_key(|(_, list)| list.back().map_or(0, |r| r.finished))
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                history.remove(&oldest);
-            }
-        }
-        let list = history.entry(key.clone()).or_default();
-        list.push_back(record);
-        if list.len() > HISTORY {
-            list.pop_front();
-        }
+    /// Recent rotations of every secret, newest last.
+    pub fn history(&self) -> Vec<RotationRecord> {
+        self.history.all()
     }
 
     /// Counts the rotations that have ended, changing as each one does.
     pub fn ended(&self) -> tokio::sync::watch::Receiver<u64> {
         self.ended.subscribe()
-    }
-
-    /// Recent rotations of every secret, newest last.
-    pub fn history(&self) -> Vec<RotationRecord> {
-        let history = lock(&self.history);
-        let mut all: Vec<RotationRecord> = history.values().flatten().cloned().collect();
-        all.sort_by_key(|r| r.started);
-        all
     }
 
     /// Starts every scheduled rotation that is due.
@@ -399,16 +336,5 @@ impl RotationEngine {
                 self.fire_due();
             }
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn log_tails_cut_on_character_boundaries() {
-        let log = "€".repeat(3000);
-        let t = super::tail(&log, 4096);
-        assert!(t.len() <= 4096 && t.chars().all(|c| c == '€'));
-        assert_eq!(super::tail("short", 4096), "short");
     }
 }

@@ -13,12 +13,14 @@ use std::future::Future;
 use std::pin::Pin;
 
 mod engine;
+mod history;
 mod retry;
 mod target;
 #[cfg(test)]
 mod tests;
 
-pub use engine::{RotationEngine, RotationRecord};
+pub use engine::RotationEngine;
+pub use history::RotationRecord;
 
 /// Whether a rotation function exists and lets Secrets Manager invoke it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
