@@ -7,6 +7,7 @@ pub mod env;
 pub mod functions;
 pub mod invoke;
 pub mod model;
+mod permissions;
 mod persist;
 #[cfg(test)]
 mod tests;
@@ -363,25 +364,5 @@ impl Lambda {
         map.get(&(ns.clone(), name.clone()))
             .cloned()
             .ok_or_else(|| not_found(&ns, &name))
-    }
-
-    /// Whether `secretsmanager.amazonaws.com` may invoke the function named by `id`.
-    pub fn secretsmanager_permission(&self, caller: &Namespace, id: &str) -> Permission {
-        let Ok(f) = self.find(caller, id) else {
-            return Permission::Missing;
-        };
-        let allowed = f.snapshot().policy.iter().any(|s| {
-            let principal = s["Principal"]["Service"]
-                .as_str()
-                .or(s["Principal"].as_str());
-            let action = s["Action"].as_str().unwrap_or_default();
-            matches!(principal, Some("secretsmanager.amazonaws.com" | "*"))
-                && matches!(action, "lambda:InvokeFunction" | "lambda:*" | "*")
-        });
-        if allowed {
-            Permission::Allowed
-        } else {
-            Permission::NotGranted
-        }
     }
 }
