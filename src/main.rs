@@ -320,6 +320,10 @@ fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Start(_)) {
+        // Before any thread starts: this may replace the process (see its comment).
+        localemu::server::return_large_blocks_to_the_system();
+    }
     init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

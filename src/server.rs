@@ -96,20 +96,32 @@ impl Invoker for LambdaInvoker {
 /// after which request bodies, decoded zips and payloads of that size come from the heap
 /// arenas, and freeing them keeps the pages: a burst of large requests left hundreds of MiB
 /// resident for good although the live heap was under 10 MiB. A fixed threshold keeps large
-/// blocks in their own mappings, which are returned as soon as they are freed.
-fn return_large_blocks_to_the_system() {
+/// blocks in their own mappings, which are returned as soon as they are freed. glibc reads
+/// the setting from the environment when the process starts, and setting it later needs
+/// `unsafe` (mallopt), so `awsemu start` runs itself again, once, with it set: the same
+/// process (exec keeps the pid and open descriptors), before any thread or socket exists.
+pub fn return_large_blocks_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        const THRESHOLD: libc::c_int = 128 * 1024;
-        // SAFETY: mallopt only changes allocator parameters; any value is accepted or refused.
-        #[allow(
-            unsafe_code,
-            reason = "glibc's mallopt has no safe wrapper in libc or nix"
-        )]
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, THRESHOLD);
-            libc::mallopt(libc::M_TRIM_THRESHOLD, THRESHOLD);
+        use std::os::unix::process::CommandExt;
+        const MMAP: &str = "MALLOC_MMAP_THRESHOLD_";
+        const THRESHOLD: &str = "131072";
+        if std::env::var_os(MMAP).is_some() {
+            return;
         }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let mut args = std::env::args_os();
+        let arg0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+        let error = std::process::Command::new(exe)
+            .arg0(arg0)
+            .args(args)
+            .env(MMAP, THRESHOLD)
+            .env("MALLOC_TRIM_THRESHOLD_", THRESHOLD)
+            .exec();
+        // exec returns only when it failed; the server runs with glibc's defaults then.
+        eprintln!("note: could not tune the allocator ({error}); carrying on without");
     }
 }
 
@@ -133,7 +145,6 @@ fn is_loopback_bind(host: &str) -> bool {
 
 impl Server {
     pub async fn bind(config: &Config, deps: Deps) -> std::io::Result<Server> {
-        return_large_blocks_to_the_system();
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
         let port = listener.local_addr()?.port();
         if !is_loopback_bind(&config.host) {
