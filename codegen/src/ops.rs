@@ -47,12 +47,12 @@ pub fn emit_enum(ops: &[String], out: &mut String) {
 }
 
 fn emit_trait(m: &Model, ops: &[String], asynchronous: bool, out: &mut String) {
+    let bound = if asynchronous { ": Send + Sync" } else { "" };
     writeln!(
         out,
-        "/// One method per operation: a service that misses one does not compile."
+        "/// What every operation of the service shares: the caller and the guard around a handler."
     )
     .ok();
-    let bound = if asynchronous { ": Send + Sync" } else { "" };
     writeln!(out, "pub trait Service{bound} {{").ok();
     writeln!(
         out,
@@ -71,6 +71,7 @@ fn emit_trait(m: &Model, ops: &[String], asynchronous: bool, out: &mut String) {
         "    fn begin(&self, op: Operation) -> {RESULT}<Self::Guard<'_>>;"
     )
     .ok();
+    writeln!(out, "}}\n").ok();
     for op in ops {
         let input = m.io(op, "input").unwrap_or_else(|| "()".into());
         let output = output_type(m, op);
@@ -82,12 +83,46 @@ fn emit_trait(m: &Model, ops: &[String], asynchronous: bool, out: &mut String) {
         };
         writeln!(
             out,
+            "/// The {op} operation; implemented where its behaviour lives."
+        )
+        .ok();
+        writeln!(out, "pub trait {op}: Service {{").ok();
+        writeln!(
+            out,
             "    fn {}(&self, cx: &Self::Context, input: {input}) -> {ret};",
             split_case(op, '_')
         )
         .ok();
+        writeln!(out, "}}\n").ok();
     }
-    writeln!(out, "}}\n").ok();
+    writeln!(
+        out,
+        "/// Every operation: a service that misses one does not compile where it is dispatched."
+    )
+    .ok();
+    writeln!(
+        out,
+        "pub trait Handlers: Service + {} {{}}\n",
+        ops.join(" + ")
+    )
+    .ok();
+    writeln!(
+        out,
+        "impl<T: Service + {}> Handlers for T {{}}\n",
+        ops.join(" + ")
+    )
+    .ok();
+    writeln!(
+        out,
+        "/// Every operation's trait, for code that calls handlers directly (tests, in-process use)."
+    )
+    .ok();
+    writeln!(
+        out,
+        "pub mod handlers {{\n    pub use super::{{{}}};\n}}\n",
+        ops.join(", ")
+    )
+    .ok();
 }
 
 /// JSON 1.1: one body in, one body out.
@@ -100,7 +135,7 @@ pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
     .ok();
     writeln!(
         out,
-        "pub fn dispatch<S: Service, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, body: &[u8]) -> {RESULT}<crate::wire::Ack<::std::vec::Vec<u8>>> {{"
+        "pub fn dispatch<S: Handlers, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, body: &[u8]) -> {RESULT}<crate::wire::Ack<::std::vec::Vec<u8>>> {{"
     )
     .ok();
     writeln!(out, "    match op {{").ok();
@@ -118,7 +153,7 @@ pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
         };
         writeln!(
             out,
-            "            svc.{}(cx, input)?.try_map({encode})",
+            "            {op}::{}(svc, cx, input)?.try_map({encode})",
             split_case(op, '_')
         )
         .ok();
@@ -172,7 +207,7 @@ pub fn emit_rest(m: &Model, ops: &[String], out: &mut String) -> Result<(), Stri
     .ok();
     writeln!(
         out,
-        "pub async fn dispatch<S: Service, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, request: crate::wire::RestRequest) -> {RESULT}<crate::wire::RestResponse> {{"
+        "pub async fn dispatch<S: Handlers, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, request: crate::wire::RestRequest) -> {RESULT}<crate::wire::RestResponse> {{"
     )
     .ok();
     writeln!(out, "    match op {{").ok();
@@ -248,7 +283,7 @@ fn emit_rest_arm(m: &Model, op: &str, out: &mut String) -> Result<(), String> {
     writeln!(out, "            let _guard = svc.begin(op)?;").ok();
     writeln!(
         out,
-        "            let ack = svc.{}(cx, input).await?;",
+        "            let ack = {op}::{}(svc, cx, input).await?;",
         split_case(op, '_')
     )
     .ok();

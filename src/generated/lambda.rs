@@ -130,7 +130,7 @@ pub const ERRORS: [(&str, u16); 56] = [
     ("UnsupportedMediaTypeException", 415),
 ];
 
-/// One method per operation: a service that misses one does not compile.
+/// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service: Send + Sync {
     /// Who is calling, as the protocol layer worked it out.
     type Context: Send + Sync;
@@ -139,6 +139,10 @@ pub trait Service: Send + Sync {
     where
         Self: 'a;
     fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+}
+
+/// The AddPermission operation; implemented where its behaviour lives.
+pub trait AddPermission: Service {
     fn add_permission(
         &self,
         cx: &Self::Context,
@@ -146,6 +150,10 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<AddPermissionResponse>>,
     > + Send;
+}
+
+/// The CreateFunction operation; implemented where its behaviour lives.
+pub trait CreateFunction: Service {
     fn create_function(
         &self,
         cx: &Self::Context,
@@ -153,6 +161,10 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
     > + Send;
+}
+
+/// The DeleteFunction operation; implemented where its behaviour lives.
+pub trait DeleteFunction: Service {
     fn delete_function(
         &self,
         cx: &Self::Context,
@@ -160,6 +172,10 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<DeleteFunctionResponse>>,
     > + Send;
+}
+
+/// The GetFunction operation; implemented where its behaviour lives.
+pub trait GetFunction: Service {
     fn get_function(
         &self,
         cx: &Self::Context,
@@ -167,6 +183,10 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<GetFunctionResponse>>,
     > + Send;
+}
+
+/// The GetFunctionConfiguration operation; implemented where its behaviour lives.
+pub trait GetFunctionConfiguration: Service {
     fn get_function_configuration(
         &self,
         cx: &Self::Context,
@@ -174,12 +194,20 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
     > + Send;
+}
+
+/// The GetPolicy operation; implemented where its behaviour lives.
+pub trait GetPolicy: Service {
     fn get_policy(
         &self,
         cx: &Self::Context,
         input: GetPolicyRequest,
     ) -> impl ::std::future::Future<Output = crate::error::Result<crate::wire::Ack<GetPolicyResponse>>>
            + Send;
+}
+
+/// The Invoke operation; implemented where its behaviour lives.
+pub trait Invoke: Service {
     fn invoke(
         &self,
         cx: &Self::Context,
@@ -187,6 +215,10 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<InvocationResponse>>,
     > + Send;
+}
+
+/// The ListFunctions operation; implemented where its behaviour lives.
+pub trait ListFunctions: Service {
     fn list_functions(
         &self,
         cx: &Self::Context,
@@ -194,11 +226,19 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<ListFunctionsResponse>>,
     > + Send;
+}
+
+/// The RemovePermission operation; implemented where its behaviour lives.
+pub trait RemovePermission: Service {
     fn remove_permission(
         &self,
         cx: &Self::Context,
         input: RemovePermissionRequest,
     ) -> impl ::std::future::Future<Output = crate::error::Result<crate::wire::Ack<()>>> + Send;
+}
+
+/// The UpdateFunctionCode operation; implemented where its behaviour lives.
+pub trait UpdateFunctionCode: Service {
     fn update_function_code(
         &self,
         cx: &Self::Context,
@@ -206,6 +246,10 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
     > + Send;
+}
+
+/// The UpdateFunctionConfiguration operation; implemented where its behaviour lives.
+pub trait UpdateFunctionConfiguration: Service {
     fn update_function_configuration(
         &self,
         cx: &Self::Context,
@@ -213,6 +257,49 @@ pub trait Service: Send + Sync {
     ) -> impl ::std::future::Future<
         Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
     > + Send;
+}
+
+/// Every operation: a service that misses one does not compile where it is dispatched.
+pub trait Handlers:
+    Service
+    + AddPermission
+    + CreateFunction
+    + DeleteFunction
+    + GetFunction
+    + GetFunctionConfiguration
+    + GetPolicy
+    + Invoke
+    + ListFunctions
+    + RemovePermission
+    + UpdateFunctionCode
+    + UpdateFunctionConfiguration
+{
+}
+
+impl<
+        T: Service
+            + AddPermission
+            + CreateFunction
+            + DeleteFunction
+            + GetFunction
+            + GetFunctionConfiguration
+            + GetPolicy
+            + Invoke
+            + ListFunctions
+            + RemovePermission
+            + UpdateFunctionCode
+            + UpdateFunctionConfiguration,
+    > Handlers for T
+{
+}
+
+/// Every operation's trait, for code that calls handlers directly (tests, in-process use).
+pub mod handlers {
+    pub use super::{
+        AddPermission, CreateFunction, DeleteFunction, GetFunction, GetFunctionConfiguration,
+        GetPolicy, Invoke, ListFunctions, RemovePermission, UpdateFunctionCode,
+        UpdateFunctionConfiguration,
+    };
 }
 
 /// Method, path template and operation, in the model's order.
@@ -275,7 +362,7 @@ pub const ROUTES: [crate::wire::Route<Operation>; 11] = [
 ];
 
 /// Binds `request` to `op`'s input, checks the model's constraints, runs the handler and encodes its output.
-pub async fn dispatch<S: Service, C: crate::wire::Codec>(
+pub async fn dispatch<S: Handlers, C: crate::wire::Codec>(
     svc: &S,
     cx: &S::Context,
     op: Operation,
@@ -289,7 +376,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.add_permission(cx, input).await?;
+            let ack = AddPermission::add_permission(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(201, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;
@@ -299,7 +386,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             let input: CreateFunctionRequest = codec.decode(&request.body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.create_function(cx, input).await?;
+            let ack = CreateFunction::create_function(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(201, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;
@@ -311,7 +398,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.delete_function(cx, input).await?;
+            let ack = DeleteFunction::delete_function(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             if let Some(code) = output.status_code {
@@ -325,7 +412,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.get_function(cx, input).await?;
+            let ack = GetFunction::get_function(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;
@@ -337,7 +424,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.get_function_configuration(cx, input).await?;
+            let ack = GetFunctionConfiguration::get_function_configuration(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;
@@ -349,7 +436,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.get_policy(cx, input).await?;
+            let ack = GetPolicy::get_policy(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;
@@ -381,7 +468,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.payload = Some(request.body).filter(|b| !b.is_empty());
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.invoke(cx, input).await?;
+            let ack = Invoke::invoke(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             if let Some(code) = output.status_code {
@@ -418,7 +505,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.max_items = crate::wire::integer(codec, "MaxItems", request.query("MaxItems"))?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.list_functions(cx, input).await?;
+            let ack = ListFunctions::list_functions(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;
@@ -433,7 +520,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
                 crate::wire::text(codec, "RevisionId", request.query("RevisionId"))?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.remove_permission(cx, input).await?;
+            let ack = RemovePermission::remove_permission(svc, cx, input).await?;
             let response = crate::wire::RestResponse::new(204, ack.ticket);
             Ok(response)
         }
@@ -442,7 +529,7 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.function_name = request.label("FunctionName");
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.update_function_code(cx, input).await?;
+            let ack = UpdateFunctionCode::update_function_code(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;
@@ -453,7 +540,8 @@ pub async fn dispatch<S: Service, C: crate::wire::Codec>(
             input.function_name = request.label("FunctionName");
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            let ack = svc.update_function_configuration(cx, input).await?;
+            let ack =
+                UpdateFunctionConfiguration::update_function_configuration(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
             let output = ack.output;
             response.body = codec.encode(&output)?;

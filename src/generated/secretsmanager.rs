@@ -134,7 +134,7 @@ pub const ERRORS: [(&str, u16); 12] = [
     ("ResourceNotFoundException", 400),
 ];
 
-/// One method per operation: a service that misses one does not compile.
+/// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service {
     /// Who is calling, as the protocol layer worked it out.
     type Context;
@@ -143,116 +143,208 @@ pub trait Service {
     where
         Self: 'a;
     fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+}
+
+/// The BatchGetSecretValue operation; implemented where its behaviour lives.
+pub trait BatchGetSecretValue: Service {
     fn batch_get_secret_value(
         &self,
         cx: &Self::Context,
         input: BatchGetSecretValueRequest,
     ) -> crate::error::Result<crate::wire::Ack<BatchGetSecretValueResponse>>;
+}
+
+/// The CancelRotateSecret operation; implemented where its behaviour lives.
+pub trait CancelRotateSecret: Service {
     fn cancel_rotate_secret(
         &self,
         cx: &Self::Context,
         input: CancelRotateSecretRequest,
     ) -> crate::error::Result<crate::wire::Ack<CancelRotateSecretResponse>>;
+}
+
+/// The CreateSecret operation; implemented where its behaviour lives.
+pub trait CreateSecret: Service {
     fn create_secret(
         &self,
         cx: &Self::Context,
         input: CreateSecretRequest,
     ) -> crate::error::Result<crate::wire::Ack<CreateSecretResponse>>;
+}
+
+/// The DeleteResourcePolicy operation; implemented where its behaviour lives.
+pub trait DeleteResourcePolicy: Service {
     fn delete_resource_policy(
         &self,
         cx: &Self::Context,
         input: DeleteResourcePolicyRequest,
     ) -> crate::error::Result<crate::wire::Ack<DeleteResourcePolicyResponse>>;
+}
+
+/// The DeleteSecret operation; implemented where its behaviour lives.
+pub trait DeleteSecret: Service {
     fn delete_secret(
         &self,
         cx: &Self::Context,
         input: DeleteSecretRequest,
     ) -> crate::error::Result<crate::wire::Ack<DeleteSecretResponse>>;
+}
+
+/// The DescribeSecret operation; implemented where its behaviour lives.
+pub trait DescribeSecret: Service {
     fn describe_secret(
         &self,
         cx: &Self::Context,
         input: DescribeSecretRequest,
     ) -> crate::error::Result<crate::wire::Ack<DescribeSecretResponse>>;
+}
+
+/// The GetRandomPassword operation; implemented where its behaviour lives.
+pub trait GetRandomPassword: Service {
     fn get_random_password(
         &self,
         cx: &Self::Context,
         input: GetRandomPasswordRequest,
     ) -> crate::error::Result<crate::wire::Ack<GetRandomPasswordResponse>>;
+}
+
+/// The GetResourcePolicy operation; implemented where its behaviour lives.
+pub trait GetResourcePolicy: Service {
     fn get_resource_policy(
         &self,
         cx: &Self::Context,
         input: GetResourcePolicyRequest,
     ) -> crate::error::Result<crate::wire::Ack<GetResourcePolicyResponse>>;
+}
+
+/// The GetSecretValue operation; implemented where its behaviour lives.
+pub trait GetSecretValue: Service {
     fn get_secret_value(
         &self,
         cx: &Self::Context,
         input: GetSecretValueRequest,
     ) -> crate::error::Result<crate::wire::Ack<GetSecretValueResponse>>;
+}
+
+/// The ListSecretVersionIds operation; implemented where its behaviour lives.
+pub trait ListSecretVersionIds: Service {
     fn list_secret_version_ids(
         &self,
         cx: &Self::Context,
         input: ListSecretVersionIdsRequest,
     ) -> crate::error::Result<crate::wire::Ack<ListSecretVersionIdsResponse>>;
+}
+
+/// The ListSecrets operation; implemented where its behaviour lives.
+pub trait ListSecrets: Service {
     fn list_secrets(
         &self,
         cx: &Self::Context,
         input: ListSecretsRequest,
     ) -> crate::error::Result<crate::wire::Ack<ListSecretsResponse>>;
+}
+
+/// The PutResourcePolicy operation; implemented where its behaviour lives.
+pub trait PutResourcePolicy: Service {
     fn put_resource_policy(
         &self,
         cx: &Self::Context,
         input: PutResourcePolicyRequest,
     ) -> crate::error::Result<crate::wire::Ack<PutResourcePolicyResponse>>;
+}
+
+/// The PutSecretValue operation; implemented where its behaviour lives.
+pub trait PutSecretValue: Service {
     fn put_secret_value(
         &self,
         cx: &Self::Context,
         input: PutSecretValueRequest,
     ) -> crate::error::Result<crate::wire::Ack<PutSecretValueResponse>>;
+}
+
+/// The RemoveRegionsFromReplication operation; implemented where its behaviour lives.
+pub trait RemoveRegionsFromReplication: Service {
     fn remove_regions_from_replication(
         &self,
         cx: &Self::Context,
         input: RemoveRegionsFromReplicationRequest,
     ) -> crate::error::Result<crate::wire::Ack<RemoveRegionsFromReplicationResponse>>;
+}
+
+/// The ReplicateSecretToRegions operation; implemented where its behaviour lives.
+pub trait ReplicateSecretToRegions: Service {
     fn replicate_secret_to_regions(
         &self,
         cx: &Self::Context,
         input: ReplicateSecretToRegionsRequest,
     ) -> crate::error::Result<crate::wire::Ack<ReplicateSecretToRegionsResponse>>;
+}
+
+/// The RestoreSecret operation; implemented where its behaviour lives.
+pub trait RestoreSecret: Service {
     fn restore_secret(
         &self,
         cx: &Self::Context,
         input: RestoreSecretRequest,
     ) -> crate::error::Result<crate::wire::Ack<RestoreSecretResponse>>;
+}
+
+/// The RotateSecret operation; implemented where its behaviour lives.
+pub trait RotateSecret: Service {
     fn rotate_secret(
         &self,
         cx: &Self::Context,
         input: RotateSecretRequest,
     ) -> crate::error::Result<crate::wire::Ack<RotateSecretResponse>>;
+}
+
+/// The StopReplicationToReplica operation; implemented where its behaviour lives.
+pub trait StopReplicationToReplica: Service {
     fn stop_replication_to_replica(
         &self,
         cx: &Self::Context,
         input: StopReplicationToReplicaRequest,
     ) -> crate::error::Result<crate::wire::Ack<StopReplicationToReplicaResponse>>;
+}
+
+/// The TagResource operation; implemented where its behaviour lives.
+pub trait TagResource: Service {
     fn tag_resource(
         &self,
         cx: &Self::Context,
         input: TagResourceRequest,
     ) -> crate::error::Result<crate::wire::Ack<()>>;
+}
+
+/// The UntagResource operation; implemented where its behaviour lives.
+pub trait UntagResource: Service {
     fn untag_resource(
         &self,
         cx: &Self::Context,
         input: UntagResourceRequest,
     ) -> crate::error::Result<crate::wire::Ack<()>>;
+}
+
+/// The UpdateSecret operation; implemented where its behaviour lives.
+pub trait UpdateSecret: Service {
     fn update_secret(
         &self,
         cx: &Self::Context,
         input: UpdateSecretRequest,
     ) -> crate::error::Result<crate::wire::Ack<UpdateSecretResponse>>;
+}
+
+/// The UpdateSecretVersionStage operation; implemented where its behaviour lives.
+pub trait UpdateSecretVersionStage: Service {
     fn update_secret_version_stage(
         &self,
         cx: &Self::Context,
         input: UpdateSecretVersionStageRequest,
     ) -> crate::error::Result<crate::wire::Ack<UpdateSecretVersionStageResponse>>;
+}
+
+/// The ValidateResourcePolicy operation; implemented where its behaviour lives.
+pub trait ValidateResourcePolicy: Service {
     fn validate_resource_policy(
         &self,
         cx: &Self::Context,
@@ -260,8 +352,77 @@ pub trait Service {
     ) -> crate::error::Result<crate::wire::Ack<ValidateResourcePolicyResponse>>;
 }
 
+/// Every operation: a service that misses one does not compile where it is dispatched.
+pub trait Handlers:
+    Service
+    + BatchGetSecretValue
+    + CancelRotateSecret
+    + CreateSecret
+    + DeleteResourcePolicy
+    + DeleteSecret
+    + DescribeSecret
+    + GetRandomPassword
+    + GetResourcePolicy
+    + GetSecretValue
+    + ListSecretVersionIds
+    + ListSecrets
+    + PutResourcePolicy
+    + PutSecretValue
+    + RemoveRegionsFromReplication
+    + ReplicateSecretToRegions
+    + RestoreSecret
+    + RotateSecret
+    + StopReplicationToReplica
+    + TagResource
+    + UntagResource
+    + UpdateSecret
+    + UpdateSecretVersionStage
+    + ValidateResourcePolicy
+{
+}
+
+impl<
+        T: Service
+            + BatchGetSecretValue
+            + CancelRotateSecret
+            + CreateSecret
+            + DeleteResourcePolicy
+            + DeleteSecret
+            + DescribeSecret
+            + GetRandomPassword
+            + GetResourcePolicy
+            + GetSecretValue
+            + ListSecretVersionIds
+            + ListSecrets
+            + PutResourcePolicy
+            + PutSecretValue
+            + RemoveRegionsFromReplication
+            + ReplicateSecretToRegions
+            + RestoreSecret
+            + RotateSecret
+            + StopReplicationToReplica
+            + TagResource
+            + UntagResource
+            + UpdateSecret
+            + UpdateSecretVersionStage
+            + ValidateResourcePolicy,
+    > Handlers for T
+{
+}
+
+/// Every operation's trait, for code that calls handlers directly (tests, in-process use).
+pub mod handlers {
+    pub use super::{
+        BatchGetSecretValue, CancelRotateSecret, CreateSecret, DeleteResourcePolicy, DeleteSecret,
+        DescribeSecret, GetRandomPassword, GetResourcePolicy, GetSecretValue, ListSecretVersionIds,
+        ListSecrets, PutResourcePolicy, PutSecretValue, RemoveRegionsFromReplication,
+        ReplicateSecretToRegions, RestoreSecret, RotateSecret, StopReplicationToReplica,
+        TagResource, UntagResource, UpdateSecret, UpdateSecretVersionStage, ValidateResourcePolicy,
+    };
+}
+
 /// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output.
-pub fn dispatch<S: Service, C: crate::wire::Codec>(
+pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     svc: &S,
     cx: &S::Context,
     op: Operation,
@@ -273,155 +434,148 @@ pub fn dispatch<S: Service, C: crate::wire::Codec>(
             let input: BatchGetSecretValueRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.batch_get_secret_value(cx, input)?
+            BatchGetSecretValue::batch_get_secret_value(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
         Operation::CancelRotateSecret => {
             let input: CancelRotateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.cancel_rotate_secret(cx, input)?
-                .try_map(|o| codec.encode(&o))
+            CancelRotateSecret::cancel_rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::CreateSecret => {
             let input: CreateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.create_secret(cx, input)?.try_map(|o| codec.encode(&o))
+            CreateSecret::create_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::DeleteResourcePolicy => {
             let input: DeleteResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.delete_resource_policy(cx, input)?
+            DeleteResourcePolicy::delete_resource_policy(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
         Operation::DeleteSecret => {
             let input: DeleteSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.delete_secret(cx, input)?.try_map(|o| codec.encode(&o))
+            DeleteSecret::delete_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::DescribeSecret => {
             let input: DescribeSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.describe_secret(cx, input)?
-                .try_map(|o| codec.encode(&o))
+            DescribeSecret::describe_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::GetRandomPassword => {
             let input: GetRandomPasswordRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.get_random_password(cx, input)?
-                .try_map(|o| codec.encode(&o))
+            GetRandomPassword::get_random_password(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::GetResourcePolicy => {
             let input: GetResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.get_resource_policy(cx, input)?
-                .try_map(|o| codec.encode(&o))
+            GetResourcePolicy::get_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::GetSecretValue => {
             let input: GetSecretValueRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.get_secret_value(cx, input)?
-                .try_map(|o| codec.encode(&o))
+            GetSecretValue::get_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::ListSecretVersionIds => {
             let input: ListSecretVersionIdsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.list_secret_version_ids(cx, input)?
+            ListSecretVersionIds::list_secret_version_ids(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
         Operation::ListSecrets => {
             let input: ListSecretsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.list_secrets(cx, input)?.try_map(|o| codec.encode(&o))
+            ListSecrets::list_secrets(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::PutResourcePolicy => {
             let input: PutResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.put_resource_policy(cx, input)?
-                .try_map(|o| codec.encode(&o))
+            PutResourcePolicy::put_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::PutSecretValue => {
             let input: PutSecretValueRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.put_secret_value(cx, input)?
-                .try_map(|o| codec.encode(&o))
+            PutSecretValue::put_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::RemoveRegionsFromReplication => {
             let input: RemoveRegionsFromReplicationRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.remove_regions_from_replication(cx, input)?
+            RemoveRegionsFromReplication::remove_regions_from_replication(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
         Operation::ReplicateSecretToRegions => {
             let input: ReplicateSecretToRegionsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.replicate_secret_to_regions(cx, input)?
+            ReplicateSecretToRegions::replicate_secret_to_regions(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
         Operation::RestoreSecret => {
             let input: RestoreSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.restore_secret(cx, input)?.try_map(|o| codec.encode(&o))
+            RestoreSecret::restore_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::RotateSecret => {
             let input: RotateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.rotate_secret(cx, input)?.try_map(|o| codec.encode(&o))
+            RotateSecret::rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::StopReplicationToReplica => {
             let input: StopReplicationToReplicaRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.stop_replication_to_replica(cx, input)?
+            StopReplicationToReplica::stop_replication_to_replica(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
         Operation::TagResource => {
             let input: TagResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.tag_resource(cx, input)?
+            TagResource::tag_resource(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))
         }
         Operation::UntagResource => {
             let input: UntagResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.untag_resource(cx, input)?
+            UntagResource::untag_resource(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))
         }
         Operation::UpdateSecret => {
             let input: UpdateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.update_secret(cx, input)?.try_map(|o| codec.encode(&o))
+            UpdateSecret::update_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
         }
         Operation::UpdateSecretVersionStage => {
             let input: UpdateSecretVersionStageRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.update_secret_version_stage(cx, input)?
+            UpdateSecretVersionStage::update_secret_version_stage(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
         Operation::ValidateResourcePolicy => {
             let input: ValidateResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            svc.validate_resource_policy(cx, input)?
+            ValidateResourcePolicy::validate_resource_policy(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))
         }
     }

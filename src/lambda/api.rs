@@ -40,7 +40,9 @@ impl Service for Arc<Lambda> {
     fn begin(&self, _: Operation) -> Result<()> {
         Ok(())
     }
+}
 
+impl lm::AddPermission for Arc<Lambda> {
     async fn add_permission(
         &self,
         c: &Call,
@@ -49,7 +51,9 @@ impl Service for Arc<Lambda> {
         let id = i.function_name.clone().unwrap_or_default();
         Ok(durable(Lambda::add_permission(self, &c.namespace, &id, i)?))
     }
+}
 
+impl lm::CreateFunction for Arc<Lambda> {
     async fn create_function(
         &self,
         c: &Call,
@@ -60,7 +64,9 @@ impl Service for Arc<Lambda> {
             blocking(move || Lambda::create_function(&lambda, &ns, i)).await?,
         ))
     }
+}
 
+impl lm::DeleteFunction for Arc<Lambda> {
     async fn delete_function(
         &self,
         c: &Call,
@@ -73,7 +79,9 @@ impl Service for Arc<Lambda> {
         };
         Ok(Ack::new(output, ticket))
     }
+}
 
+impl lm::GetFunction for Arc<Lambda> {
     async fn get_function(
         &self,
         c: &Call,
@@ -82,7 +90,9 @@ impl Service for Arc<Lambda> {
         let id = i.function_name.unwrap_or_default();
         Lambda::get_function(self, &c.namespace, &id).map(Ack::ready)
     }
+}
 
+impl lm::GetFunctionConfiguration for Arc<Lambda> {
     async fn get_function_configuration(
         &self,
         c: &Call,
@@ -91,12 +101,16 @@ impl Service for Arc<Lambda> {
         let id = i.function_name.unwrap_or_default();
         Lambda::get_function_configuration(self, &c.namespace, &id).map(Ack::ready)
     }
+}
 
+impl lm::GetPolicy for Arc<Lambda> {
     async fn get_policy(&self, c: &Call, i: lm::GetPolicyRequest) -> Answer<lm::GetPolicyResponse> {
         let id = i.function_name.unwrap_or_default();
         Lambda::get_policy(self, &c.namespace, &id).map(Ack::ready)
     }
+}
 
+impl lm::Invoke for Arc<Lambda> {
     async fn invoke(&self, c: &Call, i: lm::InvocationRequest) -> Answer<lm::InvocationResponse> {
         let kind = i.invocation_type.as_deref().unwrap_or("RequestResponse");
         let payload = i.payload.unwrap_or_default();
@@ -139,7 +153,9 @@ impl Service for Arc<Lambda> {
             durable_execution_arn: None,
         }))
     }
+}
 
+impl lm::ListFunctions for Arc<Lambda> {
     async fn list_functions(
         &self,
         c: &Call,
@@ -147,14 +163,18 @@ impl Service for Arc<Lambda> {
     ) -> Answer<lm::ListFunctionsResponse> {
         Lambda::list_functions(self, &c.namespace, i.marker.as_deref(), i.max_items).map(Ack::ready)
     }
+}
 
+impl lm::RemovePermission for Arc<Lambda> {
     async fn remove_permission(&self, c: &Call, i: lm::RemovePermissionRequest) -> Answer<()> {
         let id = i.function_name.unwrap_or_default();
         let sid = i.statement_id.unwrap_or_default();
         let ticket = Lambda::remove_permission(self, &c.namespace, &id, &sid)?;
         Ok(Ack::new((), ticket))
     }
+}
 
+impl lm::UpdateFunctionCode for Arc<Lambda> {
     async fn update_function_code(
         &self,
         c: &Call,
@@ -166,7 +186,9 @@ impl Service for Arc<Lambda> {
             blocking(move || Lambda::update_function_code(&lambda, &ns, &id, i)).await?,
         ))
     }
+}
 
+impl lm::UpdateFunctionConfiguration for Arc<Lambda> {
     async fn update_function_configuration(
         &self,
         c: &Call,

@@ -49,7 +49,11 @@ fn unpack_into(zip: &[u8], dir: &Path) -> Result<()> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|_| bad_zip())?;
     // A disk failure is the server's: logged with its cause, never shown.
     let io = |e: std::io::Error| {
-        Error::new(ErrorCode::ServiceException, "Cannot store the function code.").because(e)
+        Error::new(
+            ErrorCode::ServiceException,
+            "Cannot store the function code.",
+        )
+        .because(e)
     };
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut total = 0u64;

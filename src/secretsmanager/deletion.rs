@@ -19,7 +19,21 @@ fn deleted(arn: String, name: String, date: i64) -> sm::DeleteSecretResponse {
 }
 
 impl SecretsManager {
-    pub fn delete_secret(
+    /// AWS answers a forced deletion of a secret that does not exist with success.
+    fn phantom_deletion(&self, caller: &Caller, id: &str, now: i64) -> sm::DeleteSecretResponse {
+        let r = SecretRef::parse(id).unwrap_or_else(|| SecretRef::Name(id.to_string()));
+        let name = r.display_name().to_string();
+        let arn = secret_arn(
+            r.namespace(&caller.namespace),
+            &name,
+            &self.ids.arn_suffix(),
+        );
+        deleted(arn, name, now)
+    }
+}
+
+impl sm::DeleteSecret for SecretsManager {
+    fn delete_secret(
         &self,
         caller: &Caller,
         input: sm::DeleteSecretRequest,
@@ -86,20 +100,10 @@ impl SecretsManager {
         let output = deleted(s.arn.clone(), s.name.clone(), deletion.purge_at);
         Ok(Ack::new(output, ticket))
     }
+}
 
-    /// AWS answers a forced deletion of a secret that does not exist with success.
-    fn phantom_deletion(&self, caller: &Caller, id: &str, now: i64) -> sm::DeleteSecretResponse {
-        let r = SecretRef::parse(id).unwrap_or_else(|| SecretRef::Name(id.to_string()));
-        let name = r.display_name().to_string();
-        let arn = secret_arn(
-            r.namespace(&caller.namespace),
-            &name,
-            &self.ids.arn_suffix(),
-        );
-        deleted(arn, name, now)
-    }
-
-    pub fn restore_secret(
+impl sm::RestoreSecret for SecretsManager {
+    fn restore_secret(
         &self,
         caller: &Caller,
         input: sm::RestoreSecretRequest,

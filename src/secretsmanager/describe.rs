@@ -1,7 +1,7 @@
 //! DescribeSecret, and the metadata view it shares with ListSecrets entries.
 
 use super::model::{ts, wire_tags};
-use super::{secret_id, Caller, SecretsManager};
+use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::domain::secret::Secret;
 use crate::error::Result;
 use crate::generated::secretsmanager as sm;
@@ -85,12 +85,12 @@ pub fn list_entry(s: &Secret) -> sm::SecretListEntry {
     }
 }
 
-impl SecretsManager {
-    pub fn describe_secret(
+impl sm::DescribeSecret for SecretsManager {
+    fn describe_secret(
         &self,
         caller: &Caller,
         input: sm::DescribeSecretRequest,
-    ) -> Result<sm::DescribeSecretResponse> {
+    ) -> Result<Ack<sm::DescribeSecretResponse>> {
         let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let s = found.cell.read();
@@ -98,6 +98,6 @@ impl SecretsManager {
         if !s.replicas.is_empty() {
             out.replication_status = Some(self.replication_status(&found.namespace().account, &s));
         }
-        Ok(out)
+        Ok(Ack::ready(out))
     }
 }

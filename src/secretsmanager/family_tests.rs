@@ -6,6 +6,8 @@ use crate::clock::{Clock, ManualClock, SequentialIds, DAY_MS};
 use crate::domain::Namespace;
 use crate::error::ErrorCode;
 use crate::generated::secretsmanager as sm;
+#[allow(clippy::wildcard_imports, reason = "the tests call every operation")]
+use crate::generated::secretsmanager::handlers::*;
 use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};
 use std::sync::Arc;
 
@@ -80,6 +82,7 @@ fn value(s: &SecretsManager, name: &str) -> String {
         },
     )
     .unwrap()
+    .output
     .secret_string
     .unwrap()
 }
@@ -92,6 +95,7 @@ fn describe(s: &SecretsManager, name: &str) -> sm::DescribeSecretResponse {
         },
     )
     .unwrap()
+    .output
 }
 
 #[test]
@@ -200,7 +204,8 @@ fn stages_moving_awscurrent_leaves_awsprevious_behind() {
                 ..Default::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .output;
     let ids: Vec<_> = listed
         .versions
         .unwrap()
@@ -316,6 +321,7 @@ fn listing_pages_are_stable_and_filters_apply() {
             },
         )
         .unwrap()
+        .output
     };
     let first = page(None);
     let names = |r: &sm::ListSecretsResponse| -> Vec<String> {
@@ -342,7 +348,8 @@ fn listing_pages_are_stable_and_filters_apply() {
                 ..Default::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .output;
     assert_eq!(names(&filtered), ["a/1", "a/3"]);
 }
 
@@ -373,7 +380,8 @@ fn policy_public_policies_can_be_blocked() {
                 secret_id: id("db"),
             },
         )
-        .unwrap();
+        .unwrap()
+        .output;
     assert_eq!(got.resource_policy.as_deref(), Some(public));
     s.delete_resource_policy(
         &me(),
@@ -389,7 +397,8 @@ fn policy_public_policies_can_be_blocked() {
                 secret_id: id("db"),
             },
         )
-        .unwrap();
+        .unwrap()
+        .output;
     assert_eq!(got.resource_policy, None);
 }
 
@@ -427,7 +436,8 @@ fn replication_keeps_replicas_in_step_with_their_primary() {
                 ..Default::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .output;
     assert_eq!(replica.secret_string.as_deref(), Some("v2"));
     assert_eq!(
         replica.arn.as_deref(),
@@ -460,7 +470,8 @@ fn password_rules_are_honoured() {
                 ..Default::default()
             },
         )
-        .unwrap();
+        .unwrap()
+        .output;
     let p = out.random_password.unwrap();
     assert_eq!(p.len(), 64);
     assert!(

@@ -22,8 +22,47 @@ fn answer(s: &Secret, version_id: Option<String>) -> sm::CreateSecretResponse {
     }
 }
 
-impl SecretsManager {
-    pub fn create_secret(
+/// Writes a new AWSCURRENT version under `token`, honouring the idempotency rules.
+fn put_current(s: &mut Secret, token: &str, value: SecretValue, now: i64) -> Result<String> {
+    match s
+        .versions
+        .put(token, value, &[AWSCURRENT.to_string()], now)?
+    {
+        PutOutcome::TokenInUse => Err(token_in_use(token, &s.arn)),
+        _ => Ok(token.to_string()),
+    }
+}
+
+/// Why CreateSecret cannot create `old.name` again, or the idempotent answer if this is
+/// a retry of the request that created it.
+fn create_conflict(
+    old: &Secret,
+    token: &str,
+    value: Option<&SecretValue>,
+) -> Result<sm::CreateSecretResponse> {
+    if old.is_deleted() {
+        return Err(Error::invalid_request(
+            "You can't create this secret because a secret with this name is already scheduled \
+             for deletion.",
+        ));
+    }
+    match (old.versions.get(token), value) {
+        (Some(version), Some(value)) if version.value.as_ref() == Some(value) => {
+            Ok(answer(old, Some(token.to_string())))
+        }
+        (Some(_), _) => Err(token_in_use(token, &old.arn)),
+        (None, _) => Err(Error::new(
+            ErrorCode::ResourceExistsException,
+            format!(
+                "The operation failed because the secret {} already exists.",
+                old.name
+            ),
+        )),
+    }
+}
+
+impl sm::CreateSecret for SecretsManager {
+    fn create_secret(
         &self,
         caller: &Caller,
         input: sm::CreateSecretRequest,
@@ -87,8 +126,10 @@ impl SecretsManager {
         let output = create_conflict(&old, &token, value.as_ref())?;
         Ok(Ack::new(output, Ticket::ready()))
     }
+}
 
-    pub fn update_secret(
+impl sm::UpdateSecret for SecretsManager {
+    fn update_secret(
         &self,
         caller: &Caller,
         input: sm::UpdateSecretRequest,
@@ -130,44 +171,5 @@ impl SecretsManager {
             version_id,
         };
         Ok(Ack::new(output, ticket))
-    }
-}
-
-/// Writes a new AWSCURRENT version under `token`, honouring the idempotency rules.
-fn put_current(s: &mut Secret, token: &str, value: SecretValue, now: i64) -> Result<String> {
-    match s
-        .versions
-        .put(token, value, &[AWSCURRENT.to_string()], now)?
-    {
-        PutOutcome::TokenInUse => Err(token_in_use(token, &s.arn)),
-        _ => Ok(token.to_string()),
-    }
-}
-
-/// Why CreateSecret cannot create `old.name` again, or the idempotent answer if this is
-/// a retry of the request that created it.
-fn create_conflict(
-    old: &Secret,
-    token: &str,
-    value: Option<&SecretValue>,
-) -> Result<sm::CreateSecretResponse> {
-    if old.is_deleted() {
-        return Err(Error::invalid_request(
-            "You can't create this secret because a secret with this name is already scheduled \
-             for deletion.",
-        ));
-    }
-    match (old.versions.get(token), value) {
-        (Some(version), Some(value)) if version.value.as_ref() == Some(value) => {
-            Ok(answer(old, Some(token.to_string())))
-        }
-        (Some(_), _) => Err(token_in_use(token, &old.arn)),
-        (None, _) => Err(Error::new(
-            ErrorCode::ResourceExistsException,
-            format!(
-                "The operation failed because the secret {} already exists.",
-                old.name
-            ),
-        )),
     }
 }

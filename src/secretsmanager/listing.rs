@@ -2,7 +2,7 @@
 
 use super::describe::list_entry;
 use super::model::domain_filters;
-use super::{Caller, SecretsManager};
+use super::{Ack, Caller, SecretsManager};
 use crate::domain::filter::{matches_all, Filter};
 use crate::domain::secret::Secret;
 use crate::error::{Error, Result};
@@ -55,40 +55,6 @@ struct Query<'a> {
 impl Query<'_> {
     fn wants(&self, s: &Secret) -> bool {
         (self.include_deleted || !s.is_deleted()) && matches_all(self.filters, s)
-    }
-}
-
-impl SecretsManager {
-    pub fn list_secrets(
-        &self,
-        caller: &Caller,
-        input: sm::ListSecretsRequest,
-    ) -> Result<sm::ListSecretsResponse> {
-        let filters = domain_filters(input.filters.as_deref())?;
-        let sort_by = match input.sort_by.as_deref() {
-            Some("name") => SortBy::Name,
-            Some("last-changed-date") => SortBy::LastChanged,
-            Some("last-accessed-date") => SortBy::LastAccessed,
-            _ => SortBy::Created,
-        };
-        let query = Query {
-            filters: &filters,
-            include_deleted: input.include_planned_deletion.unwrap_or(false),
-            reverse: input.sort_order.as_deref() == Some("desc"),
-            limit: input
-                .max_results
-                .map_or(DEFAULT_PAGE, |n| usize::try_from(n).unwrap_or(DEFAULT_PAGE)),
-            from: input.next_token.as_deref().map(decode_token).transpose()?,
-        };
-        let Some(ns) = self.store.namespace(&caller.namespace) else {
-            return Ok(page(Vec::new(), None));
-        };
-        Ok(match sort_by {
-            SortBy::Created => indexed_page(&ns, ScanOrder::Created, &query),
-            SortBy::Name => indexed_page(&ns, ScanOrder::Name, &query),
-            SortBy::LastChanged => sorted_page(&ns, &query, |s| s.last_changed),
-            SortBy::LastAccessed => sorted_page(&ns, &query, |s| s.last_accessed.unwrap_or(0)),
-        })
     }
 }
 
@@ -145,6 +111,40 @@ fn sorted_page(
         None => None,
     };
     page(taken.into_iter().map(|(_, e)| e).collect(), next_token)
+}
+
+impl sm::ListSecrets for SecretsManager {
+    fn list_secrets(
+        &self,
+        caller: &Caller,
+        input: sm::ListSecretsRequest,
+    ) -> Result<Ack<sm::ListSecretsResponse>> {
+        let filters = domain_filters(input.filters.as_deref())?;
+        let sort_by = match input.sort_by.as_deref() {
+            Some("name") => SortBy::Name,
+            Some("last-changed-date") => SortBy::LastChanged,
+            Some("last-accessed-date") => SortBy::LastAccessed,
+            _ => SortBy::Created,
+        };
+        let query = Query {
+            filters: &filters,
+            include_deleted: input.include_planned_deletion.unwrap_or(false),
+            reverse: input.sort_order.as_deref() == Some("desc"),
+            limit: input
+                .max_results
+                .map_or(DEFAULT_PAGE, |n| usize::try_from(n).unwrap_or(DEFAULT_PAGE)),
+            from: input.next_token.as_deref().map(decode_token).transpose()?,
+        };
+        let Some(ns) = self.store.namespace(&caller.namespace) else {
+            return Ok(Ack::ready(page(Vec::new(), None)));
+        };
+        Ok(Ack::ready(match sort_by {
+            SortBy::Created => indexed_page(&ns, ScanOrder::Created, &query),
+            SortBy::Name => indexed_page(&ns, ScanOrder::Name, &query),
+            SortBy::LastChanged => sorted_page(&ns, &query, |s| s.last_changed),
+            SortBy::LastAccessed => sorted_page(&ns, &query, |s| s.last_accessed.unwrap_or(0)),
+        }))
+    }
 }
 
 #[cfg(test)]

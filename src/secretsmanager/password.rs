@@ -1,18 +1,18 @@
 //! GetRandomPassword, drawing from the operating system's CSPRNG.
 
-use super::{Caller, SecretsManager};
+use super::{Ack, Caller, SecretsManager};
 use crate::domain::password::{generate, PasswordRules};
 use crate::error::Result;
 use crate::generated::secretsmanager as sm;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 
-impl SecretsManager {
-    pub fn get_random_password(
+impl sm::GetRandomPassword for SecretsManager {
+    fn get_random_password(
         &self,
         _caller: &Caller,
         input: sm::GetRandomPasswordRequest,
-    ) -> Result<sm::GetRandomPasswordResponse> {
+    ) -> Result<Ack<sm::GetRandomPasswordResponse>> {
         let rules = PasswordRules {
             length: input
                 .password_length
@@ -26,8 +26,8 @@ impl SecretsManager {
             require_each_included_type: input.require_each_included_type,
         };
         let mut rng = OsRng.unwrap_err();
-        Ok(sm::GetRandomPasswordResponse {
+        Ok(Ack::ready(sm::GetRandomPasswordResponse {
             random_password: Some(generate(&rules, &mut rng)?),
-        })
+        }))
     }
 }

@@ -17,7 +17,23 @@ pub(crate) fn replica_refused() -> Error {
 }
 
 impl SecretsManager {
-    pub fn put_resource_policy(
+    fn change_policy(
+        &self,
+        caller: &Caller,
+        id: &str,
+        policy: Option<String>,
+    ) -> Result<(Option<String>, Option<String>, super::Ticket)> {
+        let found = self.find(caller, id)?;
+        let mut s = found.writable()?;
+        s.resource_policy = policy;
+        s.touch_changed(self.now());
+        let ticket = self.commit(&found, &s, &[]);
+        Ok((Some(s.arn.clone()), Some(s.name.clone()), ticket))
+    }
+}
+
+impl sm::PutResourcePolicy for SecretsManager {
+    fn put_resource_policy(
         &self,
         caller: &Caller,
         input: sm::PutResourcePolicyRequest,
@@ -41,8 +57,10 @@ impl SecretsManager {
         let output = sm::PutResourcePolicyResponse { arn, name };
         Ok(Ack::new(output, ticket))
     }
+}
 
-    pub fn delete_resource_policy(
+impl sm::DeleteResourcePolicy for SecretsManager {
+    fn delete_resource_policy(
         &self,
         caller: &Caller,
         input: sm::DeleteResourcePolicyRequest,
@@ -52,41 +70,31 @@ impl SecretsManager {
         let output = sm::DeleteResourcePolicyResponse { arn, name };
         Ok(Ack::new(output, ticket))
     }
+}
 
-    fn change_policy(
-        &self,
-        caller: &Caller,
-        id: &str,
-        policy: Option<String>,
-    ) -> Result<(Option<String>, Option<String>, super::Ticket)> {
-        let found = self.find(caller, id)?;
-        let mut s = found.writable()?;
-        s.resource_policy = policy;
-        s.touch_changed(self.now());
-        let ticket = self.commit(&found, &s, &[]);
-        Ok((Some(s.arn.clone()), Some(s.name.clone()), ticket))
-    }
-
-    pub fn get_resource_policy(
+impl sm::GetResourcePolicy for SecretsManager {
+    fn get_resource_policy(
         &self,
         caller: &Caller,
         input: sm::GetResourcePolicyRequest,
-    ) -> Result<sm::GetResourcePolicyResponse> {
+    ) -> Result<Ack<sm::GetResourcePolicyResponse>> {
         let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let s = found.cell.read();
-        Ok(sm::GetResourcePolicyResponse {
+        Ok(Ack::ready(sm::GetResourcePolicyResponse {
             arn: Some(s.arn.clone()),
             name: Some(s.name.clone()),
             resource_policy: s.resource_policy.clone(),
-        })
+        }))
     }
+}
 
-    pub fn validate_resource_policy(
+impl sm::ValidateResourcePolicy for SecretsManager {
+    fn validate_resource_policy(
         &self,
         caller: &Caller,
         input: sm::ValidateResourcePolicyRequest,
-    ) -> Result<sm::ValidateResourcePolicyResponse> {
+    ) -> Result<Ack<sm::ValidateResourcePolicyResponse>> {
         let text = input.resource_policy.unwrap_or_default();
         if let Some(id) = input.secret_id {
             self.find(caller, &secret_id(Some(id))?)?;
@@ -108,9 +116,9 @@ impl SecretsManager {
             )],
             Ok(_) => Vec::new(),
         };
-        Ok(sm::ValidateResourcePolicyResponse {
+        Ok(Ack::ready(sm::ValidateResourcePolicyResponse {
             policy_validation_passed: Some(errors.is_empty()),
             validation_errors: Some(errors),
-        })
+        }))
     }
 }

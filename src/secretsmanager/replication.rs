@@ -178,8 +178,10 @@ impl SecretsManager {
         s.primary_region = Some(s.region().to_string());
         Ok(())
     }
+}
 
-    pub fn replicate_secret_to_regions(
+impl sm::ReplicateSecretToRegions for SecretsManager {
+    fn replicate_secret_to_regions(
         &self,
         caller: &Caller,
         input: sm::ReplicateSecretToRegionsRequest,
@@ -202,8 +204,10 @@ impl SecretsManager {
         };
         Ok(Ack::new(output, ticket))
     }
+}
 
-    pub fn remove_regions_from_replication(
+impl sm::RemoveRegionsFromReplication for SecretsManager {
+    fn remove_regions_from_replication(
         &self,
         caller: &Caller,
         input: sm::RemoveRegionsFromReplicationRequest,
@@ -240,9 +244,11 @@ impl SecretsManager {
         };
         Ok(Ack::new(output, ticket))
     }
+}
 
-    /// Called in the replica's region: the replica becomes a standalone secret.
-    pub fn stop_replication_to_replica(
+/// Called in the replica's region: the replica becomes a standalone secret.
+impl sm::StopReplicationToReplica for SecretsManager {
+    fn stop_replication_to_replica(
         &self,
         caller: &Caller,
         input: sm::StopReplicationToReplicaRequest,

@@ -21,8 +21,8 @@ fn version_entry(v: &Version, kms_key_id: Option<&str>) -> sm::SecretVersionsLis
     }
 }
 
-impl SecretsManager {
-    pub fn update_secret_version_stage(
+impl sm::UpdateSecretVersionStage for SecretsManager {
+    fn update_secret_version_stage(
         &self,
         caller: &Caller,
         input: sm::UpdateSecretVersionStageRequest,
@@ -42,12 +42,14 @@ impl SecretsManager {
         };
         Ok(Ack::new(output, ticket))
     }
+}
 
-    pub fn list_secret_version_ids(
+impl sm::ListSecretVersionIds for SecretsManager {
+    fn list_secret_version_ids(
         &self,
         caller: &Caller,
         input: sm::ListSecretVersionIdsRequest,
-    ) -> Result<sm::ListSecretVersionIdsResponse> {
+    ) -> Result<Ack<sm::ListSecretVersionIdsResponse>> {
         let from = input.next_token.as_deref().map(decode_token).transpose()?;
         let found = self.find(caller, &secret_id(input.secret_id)?)?;
         let s = found.cell.read();
@@ -75,7 +77,7 @@ impl SecretsManager {
                 .map(|v| encode_token(&(v.created, v.id.clone()))),
             None => None,
         };
-        Ok(sm::ListSecretVersionIdsResponse {
+        Ok(Ack::ready(sm::ListSecretVersionIdsResponse {
             versions: Some(
                 page.into_iter()
                     .map(|v| version_entry(v, s.kms_key_id.as_deref()))
@@ -84,6 +86,6 @@ impl SecretsManager {
             next_token,
             arn: Some(s.arn.clone()),
             name: Some(s.name.clone()),
-        })
+        }))
     }
 }

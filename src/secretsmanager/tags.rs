@@ -5,8 +5,8 @@ use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::error::Result;
 use crate::generated::secretsmanager as sm;
 
-impl SecretsManager {
-    pub fn tag_resource(&self, caller: &Caller, input: sm::TagResourceRequest) -> Result<Ack<()>> {
+impl sm::TagResource for SecretsManager {
+    fn tag_resource(&self, caller: &Caller, input: sm::TagResourceRequest) -> Result<Ack<()>> {
         let tags = domain_tags("tags", input.tags)?;
         let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
@@ -19,12 +19,10 @@ impl SecretsManager {
         let ticket = self.commit(&found, &s, &[]);
         Ok(Ack::new((), ticket))
     }
+}
 
-    pub fn untag_resource(
-        &self,
-        caller: &Caller,
-        input: sm::UntagResourceRequest,
-    ) -> Result<Ack<()>> {
+impl sm::UntagResource for SecretsManager {
+    fn untag_resource(&self, caller: &Caller, input: sm::UntagResourceRequest) -> Result<Ack<()>> {
         let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.writable()?;

@@ -95,97 +95,6 @@ impl SecretsManager {
         Ok(out)
     }
 
-    pub fn get_secret_value(
-        &self,
-        caller: &Caller,
-        input: sm::GetSecretValueRequest,
-    ) -> Result<sm::GetSecretValueResponse> {
-        let found = self.find(caller, &secret_id(input.secret_id)?)?;
-        let v = self.read_value(
-            caller,
-            &found,
-            input.version_id.as_deref(),
-            input.version_stage.as_deref(),
-        )?;
-        Ok(sm::GetSecretValueResponse {
-            arn: v.arn,
-            name: v.name,
-            version_id: v.version_id,
-            secret_binary: v.secret_binary,
-            secret_string: v.secret_string,
-            version_stages: v.version_stages,
-            created_date: v.created_date,
-        })
-    }
-
-    pub fn put_secret_value(
-        &self,
-        caller: &Caller,
-        input: sm::PutSecretValueRequest,
-    ) -> Result<Ack<sm::PutSecretValueResponse>> {
-        let id = secret_id(input.secret_id)?;
-        let token = input
-            .client_request_token
-            .ok_or_else(Error::missing_token)?;
-        let value = value_of(input.secret_string, input.secret_binary)?.ok_or_else(|| {
-            Error::invalid_request("You must provide either SecretString or SecretBinary.")
-        })?;
-        let mut stages = input
-            .version_stages
-            .unwrap_or_else(|| vec![AWSCURRENT.to_string()]);
-        dedup_keep_order(&mut stages);
-        let found = self.find(caller, &id)?;
-        let now = self.now();
-        let mut s = found.writable()?;
-        Self::check_cross_account(caller, &found, &s)?;
-        let ticket = match s.versions.put(&token, value, &stages, now)? {
-            PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),
-            PutOutcome::Unchanged => Ticket::ready(),
-            PutOutcome::Created | PutOutcome::Filled => {
-                s.touch_changed(now);
-                self.commit(&found, &s, &[token.as_str()])
-            }
-        };
-        // Every label now on the version: the first value of a secret created without one
-        // gets AWSCURRENT as well as the labels asked for.
-        let version_stages = s.versions.get(&token).map_or(stages, |v| v.stages.clone());
-        let output = sm::PutSecretValueResponse {
-            arn: Some(s.arn.clone()),
-            name: Some(s.name.clone()),
-            version_id: Some(token),
-            version_stages: Some(version_stages),
-        };
-        Ok(Ack::new(output, ticket))
-    }
-
-    pub fn batch_get_secret_value(
-        &self,
-        caller: &Caller,
-        input: sm::BatchGetSecretValueRequest,
-    ) -> Result<sm::BatchGetSecretValueResponse> {
-        let filters = domain_filters(input.filters.as_deref())?;
-        let ids = input.secret_id_list.as_deref();
-        match (ids, input.filters.is_some()) {
-            (Some(ids), false) => {
-                if input.max_results.is_some() {
-                    return Err(Error::invalid_parameter(
-                        "MaxResults can only be used together with Filters.",
-                    ));
-                }
-                Ok(self.batch_by_ids(caller, ids))
-            }
-            (None, true) => {
-                let limit = input
-                    .max_results
-                    .map_or(20, |n| usize::try_from(n).unwrap_or(20));
-                self.batch_by_filters(caller, &filters, limit, input.next_token.as_deref())
-            }
-            _ => Err(Error::invalid_parameter(
-                "Either 'SecretIdList' or 'Filters' must be provided, but not both.",
-            )),
-        }
-    }
-
     fn batch_by_ids(&self, caller: &Caller, ids: &[String]) -> sm::BatchGetSecretValueResponse {
         let mut out = empty_batch();
         for id in ids {
@@ -263,4 +172,102 @@ fn push_result(
 fn dedup_keep_order(list: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     list.retain(|s| seen.insert(s.clone()));
+}
+
+impl sm::GetSecretValue for SecretsManager {
+    fn get_secret_value(
+        &self,
+        caller: &Caller,
+        input: sm::GetSecretValueRequest,
+    ) -> Result<Ack<sm::GetSecretValueResponse>> {
+        let found = self.find(caller, &secret_id(input.secret_id)?)?;
+        let v = self.read_value(
+            caller,
+            &found,
+            input.version_id.as_deref(),
+            input.version_stage.as_deref(),
+        )?;
+        Ok(Ack::ready(sm::GetSecretValueResponse {
+            arn: v.arn,
+            name: v.name,
+            version_id: v.version_id,
+            secret_binary: v.secret_binary,
+            secret_string: v.secret_string,
+            version_stages: v.version_stages,
+            created_date: v.created_date,
+        }))
+    }
+}
+
+impl sm::PutSecretValue for SecretsManager {
+    fn put_secret_value(
+        &self,
+        caller: &Caller,
+        input: sm::PutSecretValueRequest,
+    ) -> Result<Ack<sm::PutSecretValueResponse>> {
+        let id = secret_id(input.secret_id)?;
+        let token = input
+            .client_request_token
+            .ok_or_else(Error::missing_token)?;
+        let value = value_of(input.secret_string, input.secret_binary)?.ok_or_else(|| {
+            Error::invalid_request("You must provide either SecretString or SecretBinary.")
+        })?;
+        let mut stages = input
+            .version_stages
+            .unwrap_or_else(|| vec![AWSCURRENT.to_string()]);
+        dedup_keep_order(&mut stages);
+        let found = self.find(caller, &id)?;
+        let now = self.now();
+        let mut s = found.writable()?;
+        Self::check_cross_account(caller, &found, &s)?;
+        let ticket = match s.versions.put(&token, value, &stages, now)? {
+            PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),
+            PutOutcome::Unchanged => Ticket::ready(),
+            PutOutcome::Created | PutOutcome::Filled => {
+                s.touch_changed(now);
+                self.commit(&found, &s, &[token.as_str()])
+            }
+        };
+        // Every label now on the version: the first value of a secret created without one
+        // gets AWSCURRENT as well as the labels asked for.
+        let version_stages = s.versions.get(&token).map_or(stages, |v| v.stages.clone());
+        let output = sm::PutSecretValueResponse {
+            arn: Some(s.arn.clone()),
+            name: Some(s.name.clone()),
+            version_id: Some(token),
+            version_stages: Some(version_stages),
+        };
+        Ok(Ack::new(output, ticket))
+    }
+}
+
+impl sm::BatchGetSecretValue for SecretsManager {
+    fn batch_get_secret_value(
+        &self,
+        caller: &Caller,
+        input: sm::BatchGetSecretValueRequest,
+    ) -> Result<Ack<sm::BatchGetSecretValueResponse>> {
+        let filters = domain_filters(input.filters.as_deref())?;
+        let ids = input.secret_id_list.as_deref();
+        match (ids, input.filters.is_some()) {
+            (Some(ids), false) => {
+                if input.max_results.is_some() {
+                    return Err(Error::invalid_parameter(
+                        "MaxResults can only be used together with Filters.",
+                    ));
+                }
+                Ok(Ack::ready(self.batch_by_ids(caller, ids)))
+            }
+            (None, true) => {
+                let limit = input
+                    .max_results
+                    .map_or(20, |n| usize::try_from(n).unwrap_or(20));
+                self.batch_by_filters(caller, &filters, limit, input.next_token.as_deref())
+                    .map(Ack::ready)
+            }
+            _ => Err(Error::invalid_parameter(
+                "Either 'SecretIdList' or 'Filters' must be provided, but not both.",
+            )),
+        }
+    }
 }

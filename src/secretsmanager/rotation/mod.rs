@@ -121,8 +121,8 @@ pub fn begin(
     Ok(())
 }
 
-impl SecretsManager {
-    pub fn rotate_secret(
+impl sm::RotateSecret for SecretsManager {
+    fn rotate_secret(
         &self,
         caller: &Caller,
         input: sm::RotateSecretRequest,
@@ -196,8 +196,10 @@ impl SecretsManager {
         });
         Ok(Ack::new(output, ticket))
     }
+}
 
-    pub fn cancel_rotate_secret(
+impl sm::CancelRotateSecret for SecretsManager {
+    fn cancel_rotate_secret(
         &self,
         caller: &Caller,
         input: sm::CancelRotateSecretRequest,

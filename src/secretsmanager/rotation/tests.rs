@@ -8,6 +8,8 @@ use super::{FunctionAccess, Invoker, StepResult};
 use crate::clock::{Clock, ManualClock, SequentialIds, DAY_MS};
 use crate::domain::Namespace;
 use crate::generated::secretsmanager as sm;
+#[allow(clippy::wildcard_imports, reason = "the tests call every operation")]
+use crate::generated::secretsmanager::handlers::*;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -68,6 +70,7 @@ impl FakeFunction {
                         },
                     )
                     .ok()
+                    .map(|a| a.output)
                     .and_then(|v| v.version_id);
                 sm.update_secret_version_stage(
                     caller,
@@ -201,6 +204,7 @@ impl Fixture {
                 },
             )
             .unwrap()
+            .output
             .secret_string
             .unwrap()
     }
@@ -214,6 +218,7 @@ impl Fixture {
                 },
             )
             .unwrap()
+            .output
     }
 }
 
