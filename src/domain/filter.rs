@@ -14,16 +14,6 @@ pub enum FilterKey {
 }
 
 impl FilterKey {
-    pub const WIRE_NAMES: [&'static str; 7] = [
-        "description",
-        "name",
-        "tag-key",
-        "tag-value",
-        "primary-region",
-        "owning-service",
-        "all",
-    ];
-
     pub fn parse(s: &str) -> Option<FilterKey> {
         use FilterKey::{All, Description, Name, OwningService, PrimaryRegion, TagKey, TagValue};
         Some(match s {
