@@ -93,12 +93,13 @@ impl Violations {
         min: Option<i64>,
         max: Option<i64>,
     ) {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
         self.bounded(at, shown, n, min, max, "length");
     }
 
     /// The number of items of a list or entries of a map.
     pub fn size(&mut self, at: At<'_>, n: usize, min: Option<i64>, max: Option<i64>) {
-        self.bounded(at, None, n, min, max, "length");
+        self.length(at, None, n, min, max);
     }
 
     /// A numeric bound (the model's `min` and `max` on integers, longs and doubles).
@@ -109,13 +110,7 @@ impl Violations {
         min: Option<T>,
         max: Option<T>,
     ) {
-        if let Some(min) = min.filter(|m| value < *m) {
-            let rule = format!("Member must have value greater than or equal to {min}");
-            self.push(at, Some(&value), &rule);
-        } else if let Some(max) = max.filter(|m| value > *m) {
-            let rule = format!("Member must have value less than or equal to {max}");
-            self.push(at, Some(&value), &rule);
-        }
+        self.bounded(at, Some(&value), value, min, max, "value");
     }
 
     pub fn one_of(&mut self, at: At<'_>, value: &str, allowed: &[&str]) {
@@ -141,16 +136,16 @@ impl Violations {
         self.push(at, shown, &rule);
     }
 
-    fn bounded(
+    /// `n` outside `min..=max`: its `what` ("length" or "value") is too small or too large.
+    fn bounded<T: PartialOrd + Display>(
         &mut self,
         at: At<'_>,
         shown: Option<&dyn Display>,
-        n: usize,
-        min: Option<i64>,
-        max: Option<i64>,
+        n: T,
+        min: Option<T>,
+        max: Option<T>,
         what: &str,
     ) {
-        let n = i64::try_from(n).unwrap_or(i64::MAX);
         if let Some(min) = min.filter(|m| n < *m) {
             let rule = format!("Member must have {what} greater than or equal to {min}");
             self.push(at, shown, &rule);
