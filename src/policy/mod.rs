@@ -1,8 +1,10 @@
 //! IAM policy documents: a typed model, grammar validation, and the "public access" check.
-//! Pure functions, ready for evaluation later.
+//! Pure functions: the evaluator takes the request context from its caller.
 
+pub mod eval;
 mod grammar;
 
+pub use eval::{evaluate, Context, Decision, Request, Who};
 pub use grammar::parse;
 
 /// Policies larger than this are refused (the model's bound on ResourcePolicy).
