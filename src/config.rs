@@ -17,6 +17,31 @@ pub struct Config {
     pub max_function_processes: usize,
     /// How long a warm function process may stay idle before it is stopped.
     pub function_idle: std::time::Duration,
+    pub strict: Strict,
+    /// Keys (with their accounts and principals) besides `test`/`test`.
+    pub credentials: Vec<crate::sts::identity::KnownKey>,
+}
+
+/// What strict mode enforces; `--strict` turns on all of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Strict {
+    /// SigV4 signatures are verified and only known keys are accepted.
+    pub signatures: bool,
+    /// Resource policies apply to callers of the owning account too.
+    pub policies: bool,
+    /// RotateSecret refuses a function Secrets Manager may not invoke; Lambda's own
+    /// operations follow a function's policy for callers of other accounts.
+    pub permissions: bool,
+}
+
+impl Strict {
+    pub fn all() -> Strict {
+        Strict {
+            signatures: true,
+            policies: true,
+            permissions: true,
+        }
+    }
 }
 
 impl Default for Config {
@@ -30,6 +55,8 @@ impl Default for Config {
             max_connections: 2048,
             max_function_processes: 16,
             function_idle: std::time::Duration::from_mins(5),
+            strict: Strict::default(),
+            credentials: Vec::new(),
         }
     }
 }

@@ -3,9 +3,29 @@
 use std::fmt;
 use std::sync::Arc;
 
-/// AWS error codes that LocalEmu can answer with. The string form is the wire `__type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
+/// Declares the codes with their wire names (the variant's own name).
+macro_rules! codes {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        /// AWS error codes that LocalEmu can answer with. The string form is the wire code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    // Secrets Manager's, and those every JSON front end shares.
     ResourceNotFoundException,
     InvalidParameterException,
     InvalidRequestException,
@@ -33,81 +53,36 @@ pub enum ErrorCode {
     RequestTooLargeException,
     TooManyRequestsException,
     ServiceException,
+    // Authentication, as JSON services (first four) and query services (last three) name it.
+    UnrecognizedClientException,
+    InvalidSignatureException,
+    ExpiredTokenException,
+    InvalidClientTokenId,
+    SignatureDoesNotMatch,
+    IncompleteSignature,
+    MissingAuthenticationToken,
+    // STS's query errors.
+    ValidationError,
+    InvalidAction,
+    MalformedPolicyDocument,
+    InvalidIdentityToken,
+    // KMS's errors.
+    NotFoundException,
+    DisabledException,
+    KMSInvalidStateException,
+    InvalidCiphertextException,
+    IncorrectKeyException,
+    AlreadyExistsException,
+    InvalidAliasNameException,
+    InvalidArnException,
+    InvalidKeyUsageException,
+    InvalidMarkerException,
+    TagException,
+    UnsupportedOperationException,
+    KMSInternalException,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 26] = [
-        ErrorCode::ResourceNotFoundException,
-        ErrorCode::InvalidParameterException,
-        ErrorCode::InvalidRequestException,
-        ErrorCode::InvalidNextTokenException,
-        ErrorCode::LimitExceededException,
-        ErrorCode::ResourceExistsException,
-        ErrorCode::DecryptionFailure,
-        ErrorCode::EncryptionFailure,
-        ErrorCode::MalformedPolicyDocumentException,
-        ErrorCode::PreconditionNotMetException,
-        ErrorCode::PublicPolicyException,
-        ErrorCode::ValidationException,
-        ErrorCode::SerializationException,
-        ErrorCode::UnknownOperationException,
-        ErrorCode::AccessDeniedException,
-        ErrorCode::IncompleteSignatureException,
-        ErrorCode::MissingAuthenticationTokenException,
-        ErrorCode::RequestEntityTooLargeException,
-        ErrorCode::RequestTimeoutException,
-        ErrorCode::InternalServiceError,
-        ErrorCode::ResourceConflictException,
-        ErrorCode::InvalidParameterValueException,
-        ErrorCode::InvalidRequestContentException,
-        ErrorCode::RequestTooLargeException,
-        ErrorCode::TooManyRequestsException,
-        ErrorCode::ServiceException,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::{
-            AccessDeniedException, DecryptionFailure, EncryptionFailure,
-            IncompleteSignatureException, InternalServiceError, InvalidNextTokenException,
-            InvalidParameterException, InvalidParameterValueException,
-            InvalidRequestContentException, InvalidRequestException, LimitExceededException,
-            MalformedPolicyDocumentException, MissingAuthenticationTokenException,
-            PreconditionNotMetException, PublicPolicyException, RequestEntityTooLargeException,
-            RequestTimeoutException, RequestTooLargeException, ResourceConflictException,
-            ResourceExistsException, ResourceNotFoundException, SerializationException,
-            ServiceException, TooManyRequestsException, UnknownOperationException,
-            ValidationException,
-        };
-        match self {
-            ResourceNotFoundException => "ResourceNotFoundException",
-            InvalidParameterException => "InvalidParameterException",
-            InvalidRequestException => "InvalidRequestException",
-            InvalidNextTokenException => "InvalidNextTokenException",
-            LimitExceededException => "LimitExceededException",
-            ResourceExistsException => "ResourceExistsException",
-            DecryptionFailure => "DecryptionFailure",
-            EncryptionFailure => "EncryptionFailure",
-            MalformedPolicyDocumentException => "MalformedPolicyDocumentException",
-            PreconditionNotMetException => "PreconditionNotMetException",
-            PublicPolicyException => "PublicPolicyException",
-            ValidationException => "ValidationException",
-            SerializationException => "SerializationException",
-            UnknownOperationException => "UnknownOperationException",
-            AccessDeniedException => "AccessDeniedException",
-            IncompleteSignatureException => "IncompleteSignatureException",
-            MissingAuthenticationTokenException => "MissingAuthenticationTokenException",
-            RequestEntityTooLargeException => "RequestEntityTooLargeException",
-            RequestTimeoutException => "RequestTimeoutException",
-            InternalServiceError => "InternalServiceError",
-            ResourceConflictException => "ResourceConflictException",
-            InvalidParameterValueException => "InvalidParameterValueException",
-            InvalidRequestContentException => "InvalidRequestContentException",
-            RequestTooLargeException => "RequestTooLargeException",
-            TooManyRequestsException => "TooManyRequestsException",
-            ServiceException => "ServiceException",
-        }
-    }
-
     /// The HTTP status of this code as a service answers it: the status its model gives
     /// (`modeled`, generated from the model), else the protocol's default for the errors
     /// every AWS front end shares.
@@ -255,10 +230,18 @@ impl From<std::io::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::{lambda, secretsmanager};
+    use crate::generated::{kms, lambda, secretsmanager, sts};
 
     /// Codes no service model lists: the ones every AWS front end answers with.
-    const PROTOCOL_CODES: [ErrorCode; 8] = [
+    const PROTOCOL_CODES: [ErrorCode; 16] = [
+        ErrorCode::UnrecognizedClientException,
+        ErrorCode::InvalidSignatureException,
+        ErrorCode::InvalidClientTokenId,
+        ErrorCode::SignatureDoesNotMatch,
+        ErrorCode::IncompleteSignature,
+        ErrorCode::MissingAuthenticationToken,
+        ErrorCode::ValidationError,
+        ErrorCode::InvalidAction,
         ErrorCode::ValidationException,
         ErrorCode::SerializationException,
         ErrorCode::UnknownOperationException,
@@ -275,6 +258,8 @@ mod tests {
             let modelled = secretsmanager::ERRORS
                 .iter()
                 .chain(lambda::ERRORS.iter())
+                .chain(sts::ERRORS.iter())
+                .chain(kms::ERRORS.iter())
                 .any(|(c, _)| *c == code.as_str());
             assert!(
                 modelled || PROTOCOL_CODES.contains(&code),

@@ -21,4 +21,5 @@ pub mod protocol;
 pub mod secretsmanager;
 pub mod server;
 pub mod store;
+pub mod sts;
 pub mod wire;

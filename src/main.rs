@@ -116,6 +116,24 @@ struct StartArgs {
     /// Seconds a warm function process may stay idle before it is stopped.
     #[arg(long, env = "AWSEMU_FUNCTION_IDLE_SECONDS", default_value_t = 300)]
     function_idle_seconds: u64,
+    /// Enforce what AWS enforces and a lenient emulator skips: signatures, resource policies
+    /// for the owning account, and invoke permissions (each also on its own flag below).
+    #[arg(long, env = "AWSEMU_STRICT", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    strict: bool,
+    /// Verify SigV4 signatures (header and presigned) and accept only known credentials.
+    #[arg(long, env = "AWSEMU_STRICT_SIGNATURES", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    strict_signatures: bool,
+    /// Apply secrets' resource policies to callers of the owning account too.
+    #[arg(long, env = "AWSEMU_STRICT_POLICIES", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    strict_policies: bool,
+    /// Refuse RotateSecret for a function Secrets Manager may not invoke, and apply functions'
+    /// policies to callers of other accounts.
+    #[arg(long, env = "AWSEMU_STRICT_PERMISSIONS", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
+    strict_permissions: bool,
+    /// A JSON file of further credentials: {"credentials": [{"accessKeyId", "secretAccessKey",
+    /// "account", "principalArn"}]}.
+    #[arg(long, env = "AWSEMU_CREDENTIALS")]
+    credentials: Option<std::path::PathBuf>,
     #[command(flatten)]
     dir: DataDir,
 }
@@ -159,6 +177,13 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 async fn start(args: StartArgs) -> ExitCode {
+    let credentials = match &args.credentials {
+        Some(file) => match localemu::sts::identity::Identities::read_file(file) {
+            Ok(keys) => keys,
+            Err(e) => return fail(e),
+        },
+        None => Vec::new(),
+    };
     let config = Config {
         host: args.host,
         port: args.port,
@@ -167,6 +192,12 @@ async fn start(args: StartArgs) -> ExitCode {
         allowed_hosts: args.allowed_hosts,
         max_function_processes: args.max_function_processes.max(1),
         function_idle: std::time::Duration::from_secs(args.function_idle_seconds),
+        strict: localemu::config::Strict {
+            signatures: args.strict || args.strict_signatures,
+            policies: args.strict || args.strict_policies,
+            permissions: args.strict || args.strict_permissions,
+        },
+        credentials,
         ..Config::default()
     };
     let store = if args.persist {

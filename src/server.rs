@@ -4,12 +4,16 @@ use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::config::Config;
 use crate::domain::Namespace;
 use crate::lambda::{Lambda, Permission};
+use crate::protocol::auth::Auth;
 use crate::protocol::guard::AllowedHosts;
 use crate::protocol::serve::{raise_open_file_limit, serve, Limits};
 use crate::protocol::{router, AppState};
 use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};
 use crate::secretsmanager::SecretsManager;
 use crate::store::Store;
+use crate::sts::identity::Identities;
+use crate::sts::tokens::Minter;
+use crate::sts::Sts;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -125,6 +129,20 @@ pub fn return_large_blocks_to_the_system() {
     }
 }
 
+/// The key STS seals session tokens with: kept in the store, so that temporary credentials
+/// outlive a restart of a persistent emulator.
+async fn session_key(store: &Store) -> std::io::Result<Vec<u8>> {
+    const KEY: &str = "sts\0session-key";
+    if let Some((_, key)) = store.take_loaded_blobs(KEY).into_iter().next() {
+        return Ok(key);
+    }
+    let key: [u8; 32] = rand::random();
+    if !store.put_blob(KEY, Some(key.to_vec())).durable().await {
+        return Err(std::io::Error::other("cannot store the STS session key"));
+    }
+    Ok(key.to_vec())
+}
+
 /// A bound server, ready to be run.
 pub struct Server {
     listener: TcpListener,
@@ -183,10 +201,22 @@ impl Server {
         };
         lambda.set_endpoint(format!("http://{host}:{port}"));
         let invoker = Arc::new(LambdaInvoker(lambda.clone()));
+        let identities = Arc::new(Identities::new(
+            Minter::new(&session_key(&deps.store).await?),
+            config.credentials.clone(),
+        ));
+        let auth = Auth::new(
+            identities.clone(),
+            deps.clock.clone(),
+            config.strict.signatures,
+            &config.default_region,
+        );
+        let sts = Sts::new(deps.clock.clone(), identities);
         let state = Arc::new(AppState {
             secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids, invoker),
+            sts,
             lambda,
-            default_region: config.default_region.clone(),
+            auth,
             allowed_hosts: Arc::new(AllowedHosts::new(&config.allowed_hosts)),
         });
         let scratch = config.work_dir.is_none().then_some(work_dir);

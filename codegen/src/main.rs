@@ -54,6 +54,50 @@ const SERVICES: &[Entry] = &[
             ["Marker", "NextMarker", "MaxItems", "Functions"],
         )],
     },
+    Entry {
+        module: "sts",
+        title: "STS",
+        model: "sts/2011-06-15",
+        operations: Some(&[
+            "AssumeRole",
+            "AssumeRoleWithWebIdentity",
+            "GetAccessKeyInfo",
+            "GetCallerIdentity",
+            "GetSessionToken",
+        ]),
+        paging: &[],
+    },
+    Entry {
+        module: "kms",
+        title: "KMS",
+        model: "kms/2014-11-01",
+        operations: Some(&[
+            "CancelKeyDeletion",
+            "CreateAlias",
+            "CreateKey",
+            "Decrypt",
+            "DeleteAlias",
+            "DescribeKey",
+            "DisableKey",
+            "EnableKey",
+            "Encrypt",
+            "GenerateDataKey",
+            "GenerateDataKeyWithoutPlaintext",
+            "GenerateRandom",
+            "GetKeyPolicy",
+            "ListAliases",
+            "ListKeyPolicies",
+            "ListKeys",
+            "ListResourceTags",
+            "PutKeyPolicy",
+            "ReEncrypt",
+            "ScheduleKeyDeletion",
+            "TagResource",
+            "UntagResource",
+            "UpdateAlias",
+        ]),
+        paging: &[],
+    },
 ];
 
 fn header(title: &str, what: &str, from: &str) -> String {
@@ -92,6 +136,20 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
             .ok();
         }
         "rest-json" => {}
+        "query" => {
+            writeln!(
+                out,
+                "/// The XML namespace of this service's answers.\npub const XMLNS: &str = {:?};\n",
+                m.meta("xmlNamespace")
+            )
+            .ok();
+            writeln!(
+                out,
+                "/// The API version query requests name.\npub const API_VERSION: &str = {:?};\n",
+                m.meta("apiVersion")
+            )
+            .ok();
+        }
         other => {
             return Err(format!(
                 "{}: protocol {other} is not generated yet",
@@ -103,6 +161,8 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
     emit_errors(&m, &mut out);
     if protocol == "json" {
         ops::emit_json(&m, &ops, &mut out);
+    } else if protocol == "query" {
+        ops::emit_query(&m, &ops, &mut out);
     } else {
         ops::emit_rest(&m, &ops, &mut out)?;
     }
@@ -128,6 +188,9 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
     for name in reachable {
         if model::kind(m.shape(&name)?) == "structure" {
             shapes::emit_struct(&m, &name, rest, &mut out)?;
+            if protocol == "query" {
+                shapes::emit_query_impls(&m, &name, &mut out)?;
+            }
         }
     }
     cli::emit(&m, &e.module.to_uppercase(), &ops, e.paging, cli_out)?;
@@ -148,7 +211,8 @@ fn emit_errors(m: &Model, out: &mut String) {
                 400
             };
             (
-                name.clone(),
+                // Query services answer with the code the model gives, not the shape name.
+                s["error"]["code"].as_str().unwrap_or(name).to_string(),
                 s["error"]["httpStatusCode"].as_u64().unwrap_or(default),
             )
         })

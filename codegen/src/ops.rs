@@ -162,6 +162,53 @@ pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
     writeln!(out, "    }}\n}}\n").ok();
 }
 
+/// The query protocol: form parameters in, the operation's result element out (the protocol
+/// layer wraps it in the response element with the request id).
+pub fn emit_query(m: &Model, ops: &[String], out: &mut String) {
+    emit_trait(m, ops, false, out);
+    writeln!(
+        out,
+        "/// Reads `form` for `op`, checks the model's constraints, runs the handler and writes its result element."
+    )
+    .ok();
+    writeln!(
+        out,
+        "pub fn dispatch<S: Handlers>(svc: &S, cx: &S::Context, op: Operation, form: &crate::wire::query::Form) -> {RESULT}<crate::wire::Ack<::std::string::String>> {{"
+    )
+    .ok();
+    writeln!(out, "    use crate::wire::query::{{FromForm, ToXml}};").ok();
+    writeln!(out, "    match op {{").ok();
+    for op in ops {
+        let input = m.io(op, "input").unwrap_or_else(|| "()".into());
+        let wrapper = m
+            .op(op)
+            .ok()
+            .and_then(|o| o["output"]["resultWrapper"].as_str())
+            .map_or_else(|| format!("{op}Result"), str::to_string);
+        writeln!(out, "        Operation::{op} => {{").ok();
+        writeln!(
+            out,
+            "            let input = <{input} as FromForm>::from_form(form, \"\")?.unwrap_or_default();"
+        )
+        .ok();
+        writeln!(out, "            crate::wire::check(&input)?;").ok();
+        writeln!(out, "            let _guard = svc.begin(op)?;").ok();
+        let body = if m.io(op, "output").is_some() {
+            "o.to_xml(&mut x);"
+        } else {
+            "let () = o;"
+        };
+        writeln!(
+            out,
+            "            {op}::{}(svc, cx, input)?.try_map(|o| {{ let mut x = ::std::string::String::from(\"<{wrapper}>\"); {body} x.push_str(\"</{wrapper}>\"); Ok(x) }})",
+            split_case(op, '_')
+        )
+        .ok();
+        writeln!(out, "        }}").ok();
+    }
+    writeln!(out, "    }}\n}}\n").ok();
+}
+
 fn scalar_from_text(m: &Model, target: &str) -> Result<&'static str, String> {
     Ok(match kind(m.shape(target)?) {
         "string" => "text",

@@ -91,6 +91,63 @@ pub fn emit_struct(m: &Model, name: &str, rest: bool, out: &mut String) -> Resul
     emit_validate(m, name, &ms, out)
 }
 
+/// The query protocol's reading from form parameters and writing as XML, for one structure.
+pub fn emit_query_impls(m: &Model, name: &str, out: &mut String) -> Result<(), String> {
+    let s = m.shape(name)?;
+    let ms = members(s);
+    writeln!(
+        out,
+        "impl crate::wire::query::FromForm for {name} {{\n    fn from_form(form: &crate::wire::query::Form, key: &str) -> crate::error::Result<::std::option::Option<Self>> {{"
+    )
+    .ok();
+    writeln!(
+        out,
+        "        if !crate::wire::query::present(form, key) {{ return Ok(None); }}"
+    )
+    .ok();
+    writeln!(out, "        Ok(Some({name} {{").ok();
+    for mem in &ms {
+        if kind(m.shape(mem.target)?) == "blob" {
+            return Err(format!(
+                "{name}.{}: blobs are not read from forms yet",
+                mem.name
+            ));
+        }
+        writeln!(
+            out,
+            "            {}: crate::wire::query::FromForm::from_form(form, &crate::wire::query::member(key, {:?}))?,",
+            field_name(mem.name),
+            mem.name
+        )
+        .ok();
+    }
+    writeln!(out, "        }}))\n    }}\n}}\n").ok();
+    writeln!(
+        out,
+        "impl crate::wire::query::ToXml for {name} {{\n    fn to_xml(&self, out: &mut ::std::string::String) {{"
+    )
+    .ok();
+    if ms.is_empty() {
+        writeln!(out, "        let _ = out;").ok();
+    }
+    for mem in &ms {
+        let writer = if kind(m.shape(mem.target)?) == "timestamp" {
+            "timestamp"
+        } else {
+            "element"
+        };
+        writeln!(
+            out,
+            "        crate::wire::query::{writer}(out, {:?}, self.{}.as_ref());",
+            mem.location_name.unwrap_or(mem.name),
+            field_name(mem.name)
+        )
+        .ok();
+    }
+    writeln!(out, "    }}\n}}\n").ok();
+    Ok(())
+}
+
 /// Whether a value of `target` has anything to check.
 fn has_checks(m: &Model, target: &str) -> bool {
     let Ok(s) = m.shape(target) else { return false };

@@ -1,6 +1,7 @@
 //! Pure domain model of Secrets Manager: secrets, versions and stages, ARNs, filters, passwords.
 
 pub mod arn;
+pub mod caller;
 pub mod filter;
 pub mod password;
 pub mod schedule;

@@ -3,5 +3,7 @@
 // generator in `codegen/` and run `cargo codegen` again.
 
 pub mod cli;
+pub mod kms;
 pub mod lambda;
 pub mod secretsmanager;
+pub mod sts;

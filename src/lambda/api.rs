@@ -16,6 +16,8 @@ const MAX_EVENT_PAYLOAD: usize = 1_048_576;
 /// it, so the function's context and the answer's `x-amzn-RequestId` agree).
 pub struct Call {
     pub namespace: Namespace,
+    /// Who is calling: checked against a function's policy when another account calls.
+    pub caller: crate::domain::caller::Caller,
     pub request_id: String,
 }
 

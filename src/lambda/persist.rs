@@ -85,7 +85,7 @@ impl Lambda {
     /// Brings back the functions persisted in the store, unpacking their code again. A record
     /// that cannot be read stops start-up rather than bringing back a function without code.
     pub fn restore(&self) -> std::result::Result<(), String> {
-        for (key, bytes) in self.store.take_loaded_blobs() {
+        for (key, bytes) in self.store.take_loaded_blobs(RECORD_PREFIX) {
             if key.starts_with(RECORD_PREFIX) {
                 self.restore_one(&key, &bytes, true)?;
             }

@@ -1,7 +1,7 @@
 //! Lambda's REST-JSON protocol: requests bound to operations by the generated routing table,
 //! answers and errors rendered as Lambda sends them.
 
-use super::{caller, read_body, request_id, AppState, MAX_LAMBDA_BODY};
+use super::{read_body, request_id, AppState, MAX_LAMBDA_BODY};
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda::{self as lm, ROUTES};
 use crate::lambda::api::Call;
@@ -84,7 +84,6 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         return unknown_route(parts.method.as_str(), path);
     };
     let result = async {
-        let namespace = caller(&parts.headers, &state.default_region)?.namespace;
         let query = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
             .map(|q| q.0)
             .unwrap_or_default();
@@ -99,8 +98,10 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             MAX_LAMBDA_BODY
         };
         let body = read_body(body, limit).await?.to_vec();
+        let caller = state.auth.caller(&parts, &body, false)?;
         let call = Call {
-            namespace,
+            namespace: caller.namespace.clone(),
+            caller,
             request_id: request_id.clone(),
         };
         let rest = RestRequest {

@@ -1,19 +1,20 @@
 //! HTTP in and out: routing, caller identity, the JSON 1.1 codec, and the one function
 //! that renders an error to the wire. Never touches storage.
 
+pub mod auth;
 pub mod guard;
 pub mod json11;
 pub mod lambda_rest;
+pub mod query;
 pub mod render;
 pub mod serve;
 pub mod sigv4;
 
-use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode};
-use crate::secretsmanager::{Caller, SecretsManager};
+use crate::secretsmanager::SecretsManager;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -30,8 +31,9 @@ pub const MAX_LAMBDA_BODY: usize = 70 * 1024 * 1024;
 /// What the protocol layer needs from the rest of the program.
 pub struct AppState {
     pub secretsmanager: SecretsManager,
+    pub sts: crate::sts::Sts,
     pub lambda: Arc<crate::lambda::Lambda>,
-    pub default_region: String,
+    pub auth: auth::Auth,
     pub allowed_hosts: Arc<guard::AllowedHosts>,
 }
 
@@ -43,7 +45,7 @@ const MAX_ADMIN_BODY: usize = 4096;
 pub fn router(state: Arc<AppState>) -> Router {
     let allowed = state.allowed_hosts.clone();
     Router::new()
-        .route("/", post(handle_json11))
+        .route("/", post(handle_root).get(query::handle))
         .route("/_localstack/health", get(health))
         .route("/_awsemu/health", get(health))
         .route("/_awsemu/reset", post(reset))
@@ -100,26 +102,6 @@ pub fn render_error(e: &Error) -> Response {
     response
 }
 
-pub(crate) fn caller(headers: &HeaderMap, default_region: &str) -> Result<Caller, Error> {
-    let Some(raw) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Caller {
-            namespace: Namespace::new(sigv4::DEFAULT_ACCOUNT, default_region),
-            access_key_id: None,
-        });
-    };
-    let text = raw.to_str().map_err(|_| {
-        Error::new(
-            ErrorCode::IncompleteSignatureException,
-            "The Authorization header is not valid ASCII.",
-        )
-    })?;
-    let cred = sigv4::parse_authorization(text)?;
-    Ok(Caller {
-        namespace: Namespace::new(cred.account, cred.region),
-        access_key_id: Some(cred.access_key_id),
-    })
-}
-
 /// Reads a whole body of at most `limit` bytes, giving a slow client [`BODY_TIMEOUT`]. An
 /// over-limit body is read on and dropped (up to a bound) so that the client, still sending,
 /// receives the error instead of a reset connection.
@@ -162,6 +144,15 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> 
     }
 }
 
+/// JSON 1.1 requests name their operation in `X-Amz-Target`; query requests (STS) in a form.
+async fn handle_root(state: State<Arc<AppState>>, request: Request) -> Response {
+    if request.headers().contains_key("x-amz-target") {
+        handle_json11(state, request).await
+    } else {
+        query::handle(state, request).await
+    }
+}
+
 async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
@@ -171,8 +162,8 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
         .and_then(|v| v.to_str().ok());
     let result = async {
         let op = json11::operation(target)?;
-        let caller = caller(&parts.headers, &state.default_region)?;
         let body = read_body(body, MAX_BODY).await?;
+        let caller = state.auth.caller(&parts, &body, false)?;
         let ack = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
         // A failed commit answers InternalServiceError; memory was put back to what the disk
         // holds before this ticket resolved, so a retry starts afresh.

@@ -1,7 +1,7 @@
 //! Errors onto the wire: one renderer per protocol, shared by every service that speaks it,
 //! each given the service's modelled statuses. The internal cause is logged here, never sent.
 
-use crate::error::{Error, Protocol};
+use crate::error::{Error, ErrorCode, Protocol};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
@@ -49,11 +49,21 @@ pub fn query_xml(e: &Error, modeled: &[(&str, u16)], request_id: &str) -> Respon
     let status = e.code.status(modeled, Protocol::Query);
     log(e, status);
     let kind = if status >= 500 { "Receiver" } else { "Sender" };
+    // Query services name the shared errors differently from JSON ones.
+    let code = match e.code {
+        ErrorCode::ValidationException => "ValidationError",
+        ErrorCode::UnrecognizedClientException => "InvalidClientTokenId",
+        ErrorCode::InvalidSignatureException => "SignatureDoesNotMatch",
+        ErrorCode::IncompleteSignatureException => "IncompleteSignature",
+        ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationToken",
+        ErrorCode::InternalServiceError => "InternalFailure",
+        other => other.as_str(),
+    };
     let body = format!(
         "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
          <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
          <RequestId>{}</RequestId>\n</ErrorResponse>\n",
-        escape(e.code.as_str()),
+        escape(code),
         escape(&e.message),
         escape(request_id)
     );

@@ -44,10 +44,7 @@ fn service() -> (SecretsManager, Arc<ManualClock>) {
 }
 
 fn caller(account: &str, region: &str) -> Caller {
-    Caller {
-        namespace: Namespace::new(account, region),
-        access_key_id: None,
-    }
+    Caller::root(Namespace::new(account, region))
 }
 
 fn me() -> Caller {

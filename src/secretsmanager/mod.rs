@@ -30,12 +30,7 @@ use crate::store::{NamespaceStore, SecretRefCell, Store};
 pub use crate::wire::{Ack, Ticket};
 use std::sync::Arc;
 
-/// Who is calling: the (account, region) taken from the request's credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub namespace: Namespace,
-    pub access_key_id: Option<String>,
-}
+pub use crate::domain::caller::Caller;
 
 /// The Secrets Manager service with its injected store, clock and id source.
 pub struct SecretsManager {

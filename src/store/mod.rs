@@ -373,7 +373,16 @@ impl Store {
 
     /// Lets another service put its records back after a failed commit.
     pub fn on_blob_reverted(&self, f: BlobReverter) {
-        *self.blob_reverter.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
+        let mut slot = self.blob_reverter.lock().unwrap_or_else(|e| e.into_inner());
+        // Each service registers once; the new one is called after those before it.
+        let before = slot.take();
+        *slot = Some(match before {
+            None => f,
+            Some(before) => Box::new(move |key, bytes| {
+                before(key, bytes.clone());
+                f(key, bytes);
+            }),
+        });
     }
 
     pub fn is_durable(&self) -> bool {
@@ -404,14 +413,17 @@ impl Store {
         }
     }
 
-    /// The records of other services found at start-up; empty after the first call.
-    pub fn take_loaded_blobs(&self) -> Vec<(String, Vec<u8>)> {
-        std::mem::take(
-            &mut *self
-                .loaded_blobs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
+    /// The records of other services found at start-up under `prefix`; each is handed out once.
+    pub fn take_loaded_blobs(&self, prefix: &str) -> Vec<(String, Vec<u8>)> {
+        let mut all = self
+            .loaded_blobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (taken, kept) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|(k, _)| k.starts_with(prefix));
+        *all = kept;
+        taken
     }
 
     pub fn namespace(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {

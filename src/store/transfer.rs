@@ -73,7 +73,7 @@ pub fn export(dir: &Path, file: &Path) -> Result<String, String> {
     }
     let count = secrets.len();
     let records = store
-        .take_loaded_blobs()
+        .take_loaded_blobs("")
         .into_iter()
         .filter_map(|(key, bytes)| {
             serde_json::from_slice(&bytes)

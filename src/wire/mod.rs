@@ -3,6 +3,7 @@
 //! protocol supplies, constraint checks, and the encodings of blobs.
 
 mod constraints;
+pub mod query;
 mod rest;
 
 pub use constraints::{At, Pattern, Violations};

@@ -107,10 +107,7 @@ impl Invoker for FakeInvoker {
         payload: Vec<u8>,
     ) -> Pin<Box<dyn Future<Output = StepResult> + Send>> {
         let f = self.0.clone();
-        let caller = Caller {
-            namespace: caller.clone(),
-            access_key_id: None,
-        };
+        let caller = Caller::root(caller.clone());
         Box::pin(async move {
             let payload: serde_json::Value = serde_json::from_slice(&payload).unwrap();
             if payload["Step"] == "setSecret" {
@@ -145,10 +142,7 @@ fn fixture(function: FakeFunction) -> Fixture {
         Arc::new(FakeInvoker(function.clone())),
     ));
     let _ = function.sm.set(sm.clone());
-    let caller = Caller {
-        namespace: Namespace::new("000000000000", "us-east-1"),
-        access_key_id: None,
-    };
+    let caller = Caller::root(Namespace::new("000000000000", "us-east-1"));
     sm.create_secret(
         &caller,
         sm::CreateSecretRequest {

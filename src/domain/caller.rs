@@ -1,0 +1,84 @@
+//! Who is calling: the principal the request's credentials stand for, and the namespace
+//! (account, region) it acts in. Every service's operations take one.
+
+use super::Namespace;
+use crate::policy::{Context, Who};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's own account and the region its request was signed for.
+    pub namespace: Namespace,
+    pub access_key_id: Option<String>,
+    pub who: Who,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
+}
+
+impl Caller {
+    /// The account's root user, as lenient mode takes unsigned and unknown callers.
+    pub fn root(namespace: Namespace) -> Caller {
+        let who = Who::Aws {
+            arn: format!("arn:aws:iam::{}:root", namespace.account),
+            account: namespace.account.clone(),
+            role: None,
+        };
+        Caller {
+            namespace,
+            access_key_id: None,
+            who,
+            secure_transport: false,
+        }
+    }
+
+    /// The ARN AWS names the caller by in errors and GetCallerIdentity.
+    pub fn arn(&self) -> &str {
+        match &self.who {
+            Who::Aws { arn, .. } | Who::Service(arn) => arn,
+        }
+    }
+
+    pub fn account(&self) -> &str {
+        &self.namespace.account
+    }
+
+    /// The global condition keys a local emulator knows about this caller, at `now` (ms).
+    pub fn policy_context(&self, now: crate::clock::Millis) -> Context {
+        let mut c = Context::default();
+        let secs = now.div_euclid(1000);
+        let current = time::OffsetDateTime::from_unix_timestamp(secs)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        c.set("aws:CurrentTime", vec![current]);
+        c.set("aws:EpochTime", vec![secs.to_string()]);
+        c.set(
+            "aws:SecureTransport",
+            vec![self.secure_transport.to_string()],
+        );
+        c.set("aws:RequestedRegion", vec![self.namespace.region.clone()]);
+        c.set("aws:SourceIp", vec!["127.0.0.1".into()]);
+        match &self.who {
+            Who::Aws { account, arn, role } => {
+                c.set("aws:PrincipalAccount", vec![account.clone()]);
+                // For a session, IAM's aws:PrincipalArn is the role's ARN.
+                c.set(
+                    "aws:PrincipalArn",
+                    vec![role.clone().unwrap_or_else(|| arn.clone())],
+                );
+                let kind = if role.is_some() {
+                    "AssumedRole"
+                } else if arn.ends_with(":root") {
+                    "Account"
+                } else {
+                    "User"
+                };
+                c.set("aws:PrincipalType", vec![kind.into()]);
+            }
+            Who::Service(name) => {
+                c.set("aws:PrincipalServiceName", vec![name.clone()]);
+                c.set("aws:SourceAccount", vec![self.namespace.account.clone()]);
+            }
+        }
+        c
+    }
+}

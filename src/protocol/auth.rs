@@ -1,0 +1,112 @@
+//! Who sent a request: its credentials resolved to a principal and, when signatures are
+//! checked (strict mode), its SigV4 signature verified on the emulator's clock.
+
+use super::sigv4::{self, Signable};
+use crate::clock::Clock;
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::sts::identity::{Identities, Resolution};
+use axum::http::request::Parts;
+use std::sync::Arc;
+
+pub struct Auth {
+    identities: Arc<Identities>,
+    clock: Arc<dyn Clock>,
+    /// Strict mode's signature check.
+    verify: bool,
+    default_region: String,
+}
+
+fn unrecognized() -> Error {
+    Error::new(
+        ErrorCode::UnrecognizedClientException,
+        "The security token included in the request is invalid.",
+    )
+}
+
+impl Auth {
+    pub fn new(
+        identities: Arc<Identities>,
+        clock: Arc<dyn Clock>,
+        verify: bool,
+        default_region: impl Into<String>,
+    ) -> Auth {
+        Auth {
+            identities,
+            clock,
+            verify,
+            default_region: default_region.into(),
+        }
+    }
+
+    pub fn verifies_signatures(&self) -> bool {
+        self.verify
+    }
+
+    pub fn default_region(&self) -> &str {
+        &self.default_region
+    }
+
+    /// The caller of a request whose whole body is `body`. `anonymous_ok` lets an unsigned
+    /// request through in strict mode (AssumeRoleWithWebIdentity needs no credentials).
+    pub fn caller(&self, parts: &Parts, body: &[u8], anonymous_ok: bool) -> Result<Caller> {
+        let query = parts.uri.query().unwrap_or_default();
+        let Some(signed) = sigv4::signature(&parts.headers, query)? else {
+            if self.verify && !anonymous_ok {
+                return Err(Error::new(
+                    ErrorCode::MissingAuthenticationTokenException,
+                    "Missing Authentication Token",
+                ));
+            }
+            return Ok(Caller::root(Namespace::new(
+                sigv4::DEFAULT_ACCOUNT,
+                &self.default_region,
+            )));
+        };
+        let cred = &signed.credential;
+        let resolution = self
+            .identities
+            .resolve(&cred.access_key_id, signed.security_token.as_deref());
+        let region = cred.region.clone();
+        let (who, account) = match resolution {
+            Resolution::Known {
+                who,
+                account,
+                secret,
+                expires,
+            } => {
+                if self.verify {
+                    let now = self.clock.now();
+                    if expires.is_some_and(|e| e <= now) {
+                        return Err(Error::new(
+                            ErrorCode::ExpiredTokenException,
+                            "The security token included in the request is expired",
+                        ));
+                    }
+                    let req = Signable {
+                        method: &parts.method,
+                        path: parts.uri.path(),
+                        query,
+                        headers: &parts.headers,
+                        body,
+                    };
+                    sigv4::verify(&req, &signed, &secret, now)?;
+                }
+                (who, account)
+            }
+            // Lenient mode takes any key: a 12-digit key names its account, others the default.
+            Resolution::BadToken | Resolution::Unknown if !self.verify => {
+                let root = Caller::root(Namespace::new(cred.account.clone(), &region));
+                (root.who, cred.account.clone())
+            }
+            Resolution::BadToken | Resolution::Unknown => return Err(unrecognized()),
+        };
+        Ok(Caller {
+            namespace: Namespace::new(account, region),
+            access_key_id: Some(cred.access_key_id.clone()),
+            who,
+            secure_transport: false,
+        })
+    }
+}

@@ -1,0 +1,337 @@
+//! STS: who the caller is, and temporary credentials for roles, web identities and sessions.
+//! Roles are not stored (there is no IAM): any well-formed role ARN can be assumed, and the
+//! session acts in the account the ARN names.
+
+pub mod identity;
+pub mod tokens;
+
+use crate::clock::{Clock, Millis};
+use crate::domain::caller::Caller;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::sts::{self as g, Operation, Service};
+use crate::policy::Who;
+use crate::wire::{Ack, Ticket};
+use identity::Identities;
+use std::sync::Arc;
+use tokens::Session;
+
+pub struct Sts {
+    clock: Arc<dyn Clock>,
+    identities: Arc<Identities>,
+}
+
+type Answer<O> = Result<Ack<O>>;
+
+fn answer<O>(o: O) -> Answer<O> {
+    Ok(Ack::new(o, Ticket::ready()))
+}
+
+/// STS's own name for a validation failure.
+pub fn validation_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ValidationError, message)
+}
+
+/// The parts of `arn:aws:iam::<account>:role/<path/><name>`.
+fn parse_role(arn: &str) -> Option<(String, String)> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let path = resource.strip_prefix("role/")?;
+    let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
+    identity::is_account(account).then(|| (account.to_string(), name.to_string()))
+}
+
+fn iso(ms: Millis) -> f64 {
+    (ms / 1000) as f64
+}
+
+fn credentials(issued: &tokens::Issued) -> g::Credentials {
+    g::Credentials {
+        access_key_id: Some(issued.access_key_id.clone()),
+        secret_access_key: Some(issued.secret_access_key.clone()),
+        session_token: Some(issued.session_token.clone()),
+        expiration: Some(iso(issued.expires)),
+    }
+}
+
+/// The share of the packed-policy allowance a session policy and its tags use, in percent.
+fn packed_size(policy: Option<&str>, tags: usize) -> Option<i64> {
+    (policy.is_some() || tags > 0).then(|| {
+        let bytes = policy.map_or(0, str::len) + tags * 64;
+        ((bytes * 100).div_ceil(2048) as i64).max(1)
+    })
+}
+
+fn check_session_policy(policy: Option<&str>) -> Result<()> {
+    if let Some(text) = policy {
+        crate::policy::parse(text).map_err(|_| {
+            Error::new(
+                ErrorCode::MalformedPolicyDocument,
+                "The policy is not in the valid JSON format.",
+            )
+        })?;
+    }
+    Ok(())
+}
+
+impl Sts {
+    pub fn new(clock: Arc<dyn Clock>, identities: Arc<Identities>) -> Sts {
+        Sts { clock, identities }
+    }
+
+    pub fn identities(&self) -> &Arc<Identities> {
+        &self.identities
+    }
+
+    /// Credentials for `function`'s runs: a session of its execution role, in its account.
+    pub fn function_credentials(
+        &self,
+        role_arn: &str,
+        account: &str,
+        name: &str,
+    ) -> tokens::Issued {
+        let role_name = parse_role(role_arn).map_or_else(|| "lambda-role".into(), |(_, n)| n);
+        self.issue_role_session(
+            account,
+            &format!("arn:aws:iam::{account}:role/{role_name}"),
+            &role_name,
+            name,
+            12 * 3600,
+        )
+    }
+
+    fn issue_role_session(
+        &self,
+        account: &str,
+        role_arn: &str,
+        role_name: &str,
+        session_name: &str,
+        seconds: i64,
+    ) -> tokens::Issued {
+        self.identities.minter().issue(Session {
+            access_key_id: String::new(),
+            account: account.to_string(),
+            arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"),
+            role: Some(role_arn.to_string()),
+            user_id: format!("{}:{session_name}", role_id(role_arn)),
+            expires: self.clock.now() + seconds * 1000,
+        })
+    }
+
+    fn assumed(
+        &self,
+        role_arn: Option<String>,
+        session_name: Option<String>,
+        duration: Option<i64>,
+        chained: bool,
+    ) -> Result<(tokens::Issued, g::AssumedRoleUser)> {
+        let role_arn = role_arn.unwrap_or_default();
+        let session_name = session_name.unwrap_or_default();
+        let (account, role_name) = parse_role(&role_arn)
+            .ok_or_else(|| validation_error(format!("{role_arn} is invalid")))?;
+        let seconds = duration.unwrap_or(3600);
+        if chained && seconds > 3600 {
+            return Err(validation_error(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles \
+                 assumed by role chaining.",
+            ));
+        }
+        let issued =
+            self.issue_role_session(&account, &role_arn, &role_name, &session_name, seconds);
+        let user = g::AssumedRoleUser {
+            assumed_role_id: Some(format!("{}:{session_name}", role_id(&role_arn))),
+            arn: Some(format!(
+                "arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"
+            )),
+        };
+        Ok((issued, user))
+    }
+}
+
+/// A stable `AROA...` id per role ARN, as IAM gives each role one.
+fn role_id(role_arn: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(role_arn.as_bytes());
+    let mut id = String::from("AROA");
+    for b in digest.iter().take(17) {
+        id.push((b'A' + b % 26) as char);
+    }
+    id
+}
+
+impl Service for Sts {
+    type Context = Caller;
+    type Guard<'a> = ();
+
+    fn begin(&self, _: Operation) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl g::GetCallerIdentity for Sts {
+    fn get_caller_identity(
+        &self,
+        cx: &Caller,
+        _: g::GetCallerIdentityRequest,
+    ) -> Answer<g::GetCallerIdentityResponse> {
+        let user_id = match &cx.who {
+            Who::Aws {
+                role: Some(role),
+                arn,
+                ..
+            } => format!(
+                "{}:{}",
+                role_id(role),
+                arn.rsplit('/').next().unwrap_or_default()
+            ),
+            Who::Aws { arn, account, .. } if arn.ends_with(":root") => account.clone(),
+            Who::Aws { arn, .. } => {
+                use sha2::Digest;
+                let digest = sha2::Sha256::digest(arn.as_bytes());
+                let mut id = String::from("AIDA");
+                for b in digest.iter().take(17) {
+                    id.push((b'A' + b % 26) as char);
+                }
+                id
+            }
+            Who::Service(name) => name.clone(),
+        };
+        answer(g::GetCallerIdentityResponse {
+            user_id: Some(user_id),
+            account: Some(cx.account().to_string()),
+            arn: Some(cx.arn().to_string()),
+        })
+    }
+}
+
+impl g::AssumeRole for Sts {
+    fn assume_role(&self, cx: &Caller, i: g::AssumeRoleRequest) -> Answer<g::AssumeRoleResponse> {
+        check_session_policy(i.policy.as_deref())?;
+        let chained = matches!(&cx.who, Who::Aws { role: Some(_), .. });
+        let tags = i.tags.as_ref().map_or(0, Vec::len);
+        let (issued, user) =
+            self.assumed(i.role_arn, i.role_session_name, i.duration_seconds, chained)?;
+        answer(g::AssumeRoleResponse {
+            credentials: Some(credentials(&issued)),
+            assumed_role_user: Some(user),
+            packed_policy_size: packed_size(i.policy.as_deref(), tags),
+            source_identity: i.source_identity,
+            ..Default::default()
+        })
+    }
+}
+
+fn invalid_token() -> Error {
+    Error::new(
+        ErrorCode::InvalidIdentityToken,
+        "The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)",
+    )
+}
+
+/// The claims of a JWT (header.payload.signature); the signature is not checked, as there
+/// is no OIDC provider to check it against.
+fn jwt_claims(token: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    let [_, payload, _] = parts.as_slice() else {
+        return Err(invalid_token());
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| invalid_token())?;
+    match serde_json::from_slice(&bytes) {
+        Ok(serde_json::Value::Object(m)) => Ok(m),
+        _ => Err(invalid_token()),
+    }
+}
+
+impl g::AssumeRoleWithWebIdentity for Sts {
+    fn assume_role_with_web_identity(
+        &self,
+        _: &Caller,
+        i: g::AssumeRoleWithWebIdentityRequest,
+    ) -> Answer<g::AssumeRoleWithWebIdentityResponse> {
+        check_session_policy(i.policy.as_deref())?;
+        let claims = jwt_claims(i.web_identity_token.as_deref().unwrap_or_default())?;
+        let text = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        if let Some(exp) = claims.get("exp").and_then(serde_json::Value::as_i64) {
+            let now = self.clock.now() / 1000;
+            if exp <= now {
+                return Err(Error::new(
+                    ErrorCode::ExpiredTokenException,
+                    format!("Token expired: current date/time {now} must be before the expiration date/time {exp}"),
+                ));
+            }
+        }
+        let audience = match claims.get("aud") {
+            Some(serde_json::Value::Array(a)) => {
+                a.first().and_then(|v| v.as_str()).map(str::to_string)
+            }
+            _ => text("aud"),
+        };
+        let provider = text("iss").map(|iss| iss.trim_start_matches("https://").to_string());
+        let (issued, user) =
+            self.assumed(i.role_arn, i.role_session_name, i.duration_seconds, false)?;
+        answer(g::AssumeRoleWithWebIdentityResponse {
+            credentials: Some(credentials(&issued)),
+            subject_from_web_identity_token: text("sub"),
+            assumed_role_user: Some(user),
+            packed_policy_size: packed_size(i.policy.as_deref(), 0),
+            provider: i.provider_id.or(provider),
+            audience,
+            ..Default::default()
+        })
+    }
+}
+
+impl g::GetSessionToken for Sts {
+    fn get_session_token(
+        &self,
+        cx: &Caller,
+        i: g::GetSessionTokenRequest,
+    ) -> Answer<g::GetSessionTokenResponse> {
+        let Who::Aws { account, arn, role } = &cx.who else {
+            return Err(Error::new(
+                ErrorCode::AccessDeniedException,
+                "Cannot call GetSessionToken with a service principal.",
+            ));
+        };
+        if role.is_some()
+            || cx
+                .access_key_id
+                .as_deref()
+                .is_some_and(|k| k.starts_with("ASIA"))
+        {
+            return Err(Error::new(
+                ErrorCode::AccessDeniedException,
+                "Cannot call GetSessionToken with session credentials",
+            ));
+        }
+        let seconds = i.duration_seconds.unwrap_or(43_200);
+        let issued = self.identities.minter().issue(Session {
+            access_key_id: String::new(),
+            account: account.clone(),
+            arn: arn.clone(),
+            role: None,
+            user_id: account.clone(),
+            expires: self.clock.now() + seconds * 1000,
+        });
+        answer(g::GetSessionTokenResponse {
+            credentials: Some(credentials(&issued)),
+            ..Default::default()
+        })
+    }
+}
+
+impl g::GetAccessKeyInfo for Sts {
+    fn get_access_key_info(
+        &self,
+        _: &Caller,
+        i: g::GetAccessKeyInfoRequest,
+    ) -> Answer<g::GetAccessKeyInfoResponse> {
+        let key = i.access_key_id.unwrap_or_default();
+        answer(g::GetAccessKeyInfoResponse {
+            account: Some(self.identities.account_of(&key)),
+        })
+    }
+}

@@ -1,0 +1,283 @@
+//! The AWS query protocol's runtime: form parameters in (`Tags.member.1.Key=...`), XML out.
+//! The generated code implements [`FromForm`] and [`ToXml`] for each shape.
+
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The decoded parameters of a query request (body and URL query string together).
+#[derive(Debug, Default, Clone)]
+pub struct Form {
+    params: BTreeMap<String, String>,
+}
+
+/// No query request of a served service has this many parameters; more is an attack.
+const MAX_PARAMS: usize = 1000;
+/// A list longer than this is refused before it is built.
+const MAX_LIST: usize = 1000;
+
+impl Form {
+    /// Parses `a=1&b=2` (percent-encoded); a repeated name keeps its first value.
+    pub fn parse(text: &[u8]) -> Result<Form> {
+        let mut params = BTreeMap::new();
+        for (k, v) in form_urlencoded(text) {
+            if params.len() >= MAX_PARAMS {
+                return Err(Error::validation(format!(
+                    "The request has more than {MAX_PARAMS} parameters."
+                )));
+            }
+            params.entry(k).or_insert(v);
+        }
+        Ok(Form { params })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params.get(key).map(String::as_str)
+    }
+
+    /// Whether any parameter starts with `prefix.` (a structure or list was given).
+    fn has_under(&self, prefix: &str) -> bool {
+        let dotted = format!("{prefix}.");
+        self.params
+            .range(dotted.clone()..)
+            .next()
+            .is_some_and(|(k, _)| k.starts_with(&dotted))
+    }
+}
+
+fn form_urlencoded(text: &[u8]) -> Vec<(String, String)> {
+    let decode = |s: &[u8]| -> String {
+        let plus: Vec<u8> = s
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        percent_encoding::percent_decode(&plus)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    text.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (decode(&pair[..i]), decode(&pair[i + 1..])),
+            None => (decode(pair), String::new()),
+        })
+        .collect()
+}
+
+fn malformed(key: &str, what: &str) -> Error {
+    Error::validation(format!(
+        "1 validation error detected: Value at '{key}' failed to satisfy constraint: Member must be {what}"
+    ))
+}
+
+/// A value read from the parameters under `key` (absent: None).
+pub trait FromForm: Sized {
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>>;
+}
+
+impl FromForm for String {
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
+        Ok(form.get(key).map(str::to_string))
+    }
+}
+
+impl FromForm for i64 {
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
+        form.get(key)
+            .map(|v| v.trim().parse().map_err(|_| malformed(key, "a number")))
+            .transpose()
+    }
+}
+
+impl FromForm for bool {
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
+        form.get(key)
+            .map(|v| match v {
+                "true" => Ok(true),
+                "false" => Ok(false),
+                _ => Err(malformed(key, "true or false")),
+            })
+            .transpose()
+    }
+}
+
+impl FromForm for f64 {
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
+        form.get(key)
+            .map(|v| v.trim().parse().map_err(|_| malformed(key, "a number")))
+            .transpose()
+    }
+}
+
+impl<T: FromForm> FromForm for Vec<T> {
+    /// `key.member.1`, `key.member.2`, ... up to the first gap; `key=` alone is an empty list.
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
+        let mut out = Vec::new();
+        for i in 1..=MAX_LIST + 1 {
+            let item = format!("{key}.member.{i}");
+            match T::from_form(form, &item)? {
+                Some(v) if i <= MAX_LIST => out.push(v),
+                Some(_) => {
+                    return Err(Error::validation(format!(
+                        "The list {key} has more than {MAX_LIST} members."
+                    )))
+                }
+                None => break,
+            }
+        }
+        if out.is_empty() && form.get(key).is_none() && !form.has_under(key) {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+}
+
+impl<V: FromForm> FromForm for super::Map<String, V> {
+    /// `key.entry.1.key` / `key.entry.1.value`, ... up to the first gap.
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
+        if !form.has_under(key) {
+            return Ok(None);
+        }
+        let mut out = super::Map::new();
+        for i in 1..=MAX_LIST {
+            let Some(k) = form.get(&format!("{key}.entry.{i}.key")) else {
+                break;
+            };
+            if let Some(v) = V::from_form(form, &format!("{key}.entry.{i}.value"))? {
+                out.insert(k.to_string(), v);
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+/// For generated structures: whether any member was given under `key`.
+pub fn present(form: &Form, key: &str) -> bool {
+    key.is_empty() || form.has_under(key)
+}
+
+/// The key of member `name` of the structure at `key`.
+pub fn member(key: &str, name: &str) -> String {
+    if key.is_empty() {
+        name.to_string()
+    } else {
+        format!("{key}.{name}")
+    }
+}
+
+/// A value written as the content of an element named by its member.
+pub trait ToXml {
+    fn to_xml(&self, out: &mut String);
+}
+
+impl ToXml for String {
+    fn to_xml(&self, out: &mut String) {
+        escape_into(self, out);
+    }
+}
+
+impl ToXml for i64 {
+    fn to_xml(&self, out: &mut String) {
+        write!(out, "{self}").ok();
+    }
+}
+
+impl ToXml for bool {
+    fn to_xml(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+impl ToXml for f64 {
+    fn to_xml(&self, out: &mut String) {
+        write!(out, "{self}").ok();
+    }
+}
+
+impl<T: ToXml> ToXml for Vec<T> {
+    fn to_xml(&self, out: &mut String) {
+        for item in self {
+            out.push_str("<member>");
+            item.to_xml(out);
+            out.push_str("</member>");
+        }
+    }
+}
+
+impl<V: ToXml> ToXml for super::Map<String, V> {
+    fn to_xml(&self, out: &mut String) {
+        for (k, v) in self {
+            out.push_str("<entry><key>");
+            escape_into(k, out);
+            out.push_str("</key><value>");
+            v.to_xml(out);
+            out.push_str("</value></entry>");
+        }
+    }
+}
+
+/// `<name>value</name>` for a member that is set.
+pub fn element<T: ToXml>(out: &mut String, name: &str, value: Option<&T>) {
+    if let Some(v) = value {
+        write!(out, "<{name}>").ok();
+        v.to_xml(out);
+        write!(out, "</{name}>").ok();
+    }
+}
+
+/// A timestamp member, in ISO 8601 with milliseconds dropped as AWS's query services write it.
+pub fn timestamp(out: &mut String, name: &str, value: Option<&f64>) {
+    if let Some(v) = value {
+        let t = time::OffsetDateTime::from_unix_timestamp(v.floor() as i64)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let text = t
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        write!(out, "<{name}>{text}</{name}>").ok();
+    }
+}
+
+/// XML text escaping for element content.
+pub fn escape_into(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_and_members() {
+        let f = Form::parse(b"Action=AssumeRole&Tags.member.1.Key=a&Tags.member.2.Key=b+c&X=%41")
+            .unwrap();
+        assert_eq!(f.get("X"), Some("A"));
+        assert_eq!(f.get("Tags.member.2.Key"), Some("b c"));
+        let keys: Option<Vec<String>> = FromForm::from_form(&f, "Nope").unwrap();
+        assert_eq!(keys, None);
+        assert!(present(&f, "Tags.member.1"));
+        assert!(!present(&f, "Tags.member.3"));
+        let n = i64::from_form(&Form::parse(b"D=x").unwrap(), "D");
+        assert!(n.is_err());
+    }
+
+    #[test]
+    fn xml() {
+        let mut out = String::new();
+        element(&mut out, "A", Some(&"<&>".to_string()));
+        element(&mut out, "L", Some(&vec![1i64, 2]));
+        timestamp(&mut out, "T", Some(&1.5));
+        assert_eq!(
+            out,
+            "<A>&lt;&amp;&gt;</A><L><member>1</member><member>2</member></L><T>1970-01-01T00:00:01Z</T>"
+        );
+    }
+}
