@@ -213,7 +213,8 @@ impl Server {
         );
         let sts = Sts::new(deps.clock.clone(), identities);
         let state = Arc::new(AppState {
-            secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids, invoker),
+            secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids, invoker)
+                .with_strict(config.strict),
             sts,
             lambda,
             auth,

@@ -12,6 +12,9 @@ pub struct Caller {
     pub who: Who,
     /// Whether the request came over TLS (`aws:SecureTransport`).
     pub secure_transport: bool,
+    /// The IAM action the request performs (`secretsmanager:GetSecretValue`), checked against
+    /// resource policies; None for the emulator's own calls, which are trusted.
+    pub action: Option<String>,
 }
 
 impl Caller {
@@ -27,7 +30,15 @@ impl Caller {
             access_key_id: None,
             who,
             secure_transport: false,
+            action: None,
         }
+    }
+
+    /// The same caller performing `action` (`service:Operation`).
+    #[must_use]
+    pub fn acting(mut self, action: String) -> Caller {
+        self.action = Some(action);
+        self
     }
 
     /// The ARN AWS names the caller by in errors and GetCallerIdentity.

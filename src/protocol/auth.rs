@@ -107,6 +107,7 @@ impl Auth {
             access_key_id: Some(cred.access_key_id.clone()),
             who,
             secure_transport: false,
+            action: None,
         })
     }
 }

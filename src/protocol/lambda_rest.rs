@@ -98,7 +98,10 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             MAX_LAMBDA_BODY
         };
         let body = read_body(body, limit).await?.to_vec();
-        let caller = state.auth.caller(&parts, &body, false)?;
+        let caller = state
+            .auth
+            .caller(&parts, &body, false)?
+            .acting(format!("lambda:{}", op.name()));
         let call = Call {
             namespace: caller.namespace.clone(),
             caller,

@@ -45,7 +45,7 @@ const MAX_ADMIN_BODY: usize = 4096;
 pub fn router(state: Arc<AppState>) -> Router {
     let allowed = state.allowed_hosts.clone();
     Router::new()
-        .route("/", post(handle_root).get(query::handle))
+        .route("/", post(handle_root).get(handle_get_root))
         .route("/_localstack/health", get(health))
         .route("/_awsemu/health", get(health))
         .route("/_awsemu/reset", post(reset))
@@ -146,11 +146,33 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> 
 
 /// JSON 1.1 requests name their operation in `X-Amz-Target`; query requests (STS) in a form.
 async fn handle_root(state: State<Arc<AppState>>, request: Request) -> Response {
-    if request.headers().contains_key("x-amz-target") {
+    let json = request.headers().contains_key("x-amz-target")
+        || request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/x-amz-json"));
+    if json {
         handle_json11(state, request).await
     } else {
         query::handle(state, request).await
     }
+}
+
+/// Only STS answers GET (presigned `?Action=...` URLs); others see the JSON endpoint's 405.
+async fn handle_get_root(state: State<Arc<AppState>>, request: Request) -> Response {
+    let is_query = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
+    if is_query {
+        return query::handle(state, request).await;
+    }
+    let mut response = method_not_allowed(request).await;
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -163,7 +185,10 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
     let result = async {
         let op = json11::operation(target)?;
         let body = read_body(body, MAX_BODY).await?;
-        let caller = state.auth.caller(&parts, &body, false)?;
+        let caller = state
+            .auth
+            .caller(&parts, &body, false)?
+            .acting(format!("secretsmanager:{}", op.name()));
         let ack = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
         // A failed commit answers InternalServiceError; memory was put back to what the disk
         // holds before this ticket resolved, so a retry starts afresh.

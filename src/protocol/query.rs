@@ -45,7 +45,10 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         let form = Form::parse(&text)?;
         let op = operation(&form)?;
         let anonymous_ok = op == Operation::AssumeRoleWithWebIdentity;
-        let caller = state.auth.caller(&parts, &body, anonymous_ok)?;
+        let caller = state
+            .auth
+            .caller(&parts, &body, anonymous_ok)?
+            .acting(format!("sts:{}", op.name()));
         let ack = g::dispatch(&state.sts, &caller, op, &form)?;
         Ok((op, ack.output))
     }

@@ -1,6 +1,7 @@
 //! The Secrets Manager operations as plain methods: typed input in, typed output out.
 //! Nothing here knows about HTTP; one module per operation family.
 
+mod access;
 mod api;
 mod commit;
 mod deletion;
@@ -38,6 +39,7 @@ pub struct SecretsManager {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdSource>,
     engine: Arc<rotation::RotationEngine>,
+    strict: crate::config::Strict,
 }
 
 /// A secret found by SecretId, with the namespace it lives in.
@@ -64,7 +66,19 @@ impl SecretsManager {
             clock,
             ids,
             engine,
+            strict: crate::config::Strict::default(),
         }
+    }
+
+    /// Turns on what strict mode enforces.
+    #[must_use]
+    pub fn with_strict(mut self, strict: crate::config::Strict) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    pub fn strict(&self) -> crate::config::Strict {
+        self.strict
     }
 
     pub fn rotation_engine(&self) -> &Arc<rotation::RotationEngine> {
@@ -112,6 +126,12 @@ impl SecretsManager {
     /// Finds the secret a SecretId names (name, full ARN or partial ARN); a secret whose
     /// recovery window has ended is purged on the spot and reported as missing.
     pub(crate) fn find(&self, caller: &Caller, id: &str) -> Result<Found> {
+        let found = self.locate(caller, id)?;
+        self.authorize(caller, &found)?;
+        Ok(found)
+    }
+
+    fn locate(&self, caller: &Caller, id: &str) -> Result<Found> {
         check_secret_id(id)?;
         if !id.starts_with("arn:") {
             // The common case, a bare name, needs no parsing.

@@ -1,0 +1,72 @@
+//! Who may act on a secret: its resource policy, evaluated for callers of other accounts
+//! (and, in strict mode, for the owning account's callers too), as AWS evaluates it.
+
+use super::{Caller, Found, SecretsManager};
+use crate::error::{Error, ErrorCode, Result};
+use crate::policy::{self, Decision, Request};
+
+/// AWS's refusal, naming the caller, the action and why.
+pub fn denied(caller_arn: &str, action: &str, resource: &str, explicit: bool) -> Error {
+    let why = if explicit {
+        "with an explicit deny in a resource-based policy".to_string()
+    } else {
+        format!("because no resource-based policy allows the {action} action")
+    };
+    Error::new(
+        ErrorCode::AccessDeniedException,
+        format!("User: {caller_arn} is not authorized to perform: {action} on resource: {resource} {why}"),
+    )
+}
+
+/// BatchGetSecretValue reads each secret as GetSecretValue does.
+fn per_secret(action: &str) -> &str {
+    match action {
+        "secretsmanager:BatchGetSecretValue" => "secretsmanager:GetSecretValue",
+        a => a,
+    }
+}
+
+impl SecretsManager {
+    /// Refuses `caller`'s action on the found secret unless AWS would allow it.
+    pub(crate) fn authorize(&self, caller: &Caller, found: &Found) -> Result<()> {
+        let Some(action) = caller.action.as_deref().map(per_secret) else {
+            return Ok(());
+        };
+        let cross = found.namespace().account != caller.account();
+        if !cross && !self.strict.policies {
+            return Ok(());
+        }
+        let (arn, text, tags) = {
+            let s = found.cell.read();
+            (s.arn.clone(), s.resource_policy.clone(), s.tags.clone())
+        };
+        let decision = match text.as_deref().map(policy::parse) {
+            Some(Ok(p)) => {
+                let mut context = caller.policy_context(self.now());
+                context.set("secretsmanager:SecretId", vec![arn.clone()]);
+                for t in tags.iter().flatten() {
+                    for prefix in ["secretsmanager:ResourceTag/", "aws:ResourceTag/"] {
+                        context.set(&format!("{prefix}{}", t.key), vec![t.value.clone()]);
+                    }
+                }
+                policy::evaluate(
+                    &p,
+                    &Request {
+                        who: &caller.who,
+                        action,
+                        resource: &arn,
+                        context: &context,
+                    },
+                )
+            }
+            // A stored policy always parsed when it was put; a missing one allows nothing.
+            _ => Decision::NotApplicable,
+        };
+        match decision {
+            Decision::Deny => Err(denied(caller.arn(), action, &arn, true)),
+            Decision::Allow => Ok(()),
+            Decision::NotApplicable if cross => Err(denied(caller.arn(), action, &arn, false)),
+            Decision::NotApplicable => Ok(()),
+        }
+    }
+}
