@@ -80,6 +80,7 @@ codes! {
     TagException,
     UnsupportedOperationException,
     KMSInternalException,
+    NotAuthorized,
 }
 
 impl ErrorCode {

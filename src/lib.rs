@@ -15,6 +15,7 @@ pub mod error;
     reason = "written by `cargo codegen` from the models: its shape follows them, not style lints"
 )]
 pub mod generated;
+pub mod kms;
 pub mod lambda;
 pub mod policy;
 pub mod protocol;

@@ -3,6 +3,7 @@
 use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::config::Config;
 use crate::domain::Namespace;
+use crate::kms::Kms;
 use crate::lambda::{Lambda, Permission};
 use crate::protocol::auth::Auth;
 use crate::protocol::guard::AllowedHosts;
@@ -212,10 +213,21 @@ impl Server {
             &config.default_region,
         );
         let sts = Sts::new(deps.clock.clone(), identities);
+        let kms =
+            Arc::new(Kms::new(deps.clock.clone(), deps.store.clone()).with_strict(config.strict));
+        kms.restore().map_err(std::io::Error::other)?;
+        let weak_kms = Arc::downgrade(&kms);
+        deps.store.on_blob_reverted(Box::new(move |key, stored| {
+            if let Some(kms) = weak_kms.upgrade() {
+                kms.revert(key, stored);
+            }
+        }));
         let state = Arc::new(AppState {
             secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids, invoker)
-                .with_strict(config.strict),
+                .with_strict(config.strict)
+                .with_kms(kms.clone()),
             sts,
+            kms,
             lambda,
             auth,
             allowed_hosts: Arc::new(AllowedHosts::new(&config.allowed_hosts)),

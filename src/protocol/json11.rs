@@ -25,7 +25,7 @@ pub fn operation(target: Option<&str>) -> Result<Operation> {
 const MAX_DEPTH: usize = 32;
 
 /// Refuses bodies whose arrays and objects nest deeper than [`MAX_DEPTH`].
-fn check_depth(body: &[u8]) -> Result<()> {
+pub(crate) fn check_depth(body: &[u8]) -> Result<()> {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in body {
         if in_string {

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod guard;
 pub mod json11;
+pub mod kms_json;
 pub mod lambda_rest;
 pub mod query;
 pub mod render;
@@ -32,6 +33,7 @@ pub const MAX_LAMBDA_BODY: usize = 70 * 1024 * 1024;
 pub struct AppState {
     pub secretsmanager: SecretsManager,
     pub sts: crate::sts::Sts,
+    pub kms: Arc<crate::kms::Kms>,
     pub lambda: Arc<crate::lambda::Lambda>,
     pub auth: auth::Auth,
     pub allowed_hosts: Arc<guard::AllowedHosts>,
@@ -182,6 +184,9 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok());
+    if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::kms::TARGET_PREFIX)) {
+        return kms_json::handle(&state, &parts, body, op).await;
+    }
     let result = async {
         let op = json11::operation(target)?;
         let body = read_body(body, MAX_BODY).await?;
@@ -260,6 +265,7 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
     let ticket = {
         let _gate = state.secretsmanager.gate();
         state.lambda.reset();
+        state.kms.reset();
         state.secretsmanager.reset()
     };
     if !ticket.durable().await {

@@ -91,6 +91,12 @@ impl sm::CreateSecret for SecretsManager {
         let mut secret = Secret::new(name, arn, now);
         secret.description = non_empty(input.description);
         secret.kms_key_id = non_empty(input.kms_key_id);
+        if let Some(k) = &secret.kms_key_id {
+            self.check_key_id(&caller.namespace, k)?;
+        }
+        if value.is_some() {
+            self.check_encrypt(caller, &caller.namespace, secret.kms_key_id.as_deref())?;
+        }
         secret.secret_type = non_empty(input.type_);
         if !tags.is_empty() {
             secret.tags = Some(tags);
@@ -142,6 +148,18 @@ impl sm::UpdateSecret for SecretsManager {
         let found = self.find(caller, &id)?;
         let now = self.now();
         let mut s = found.writable()?;
+        let new_key = input
+            .kms_key_id
+            .as_deref()
+            .and_then(|k| non_empty(Some(k.to_string())));
+        if let Some(k) = &new_key {
+            self.check_key_id(found.namespace(), k)?;
+        }
+        if value.is_some() || new_key.is_some() {
+            // A new key re-encrypts AWSCURRENT and AWSPENDING under it.
+            let key = new_key.as_deref().or(s.kms_key_id.as_deref());
+            self.check_encrypt(caller, found.namespace(), key)?;
+        }
         let version_id = match value {
             Some(value) => Some(put_current(&mut s, &token, value, now)?),
             None => None,

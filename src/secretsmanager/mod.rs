@@ -8,6 +8,7 @@ mod deletion;
 mod describe;
 #[cfg(test)]
 mod family_tests;
+mod keys;
 mod lifecycle;
 mod listing;
 pub mod model;
@@ -19,6 +20,7 @@ mod stages;
 mod tags;
 mod values;
 
+pub use access::denied as access_denied;
 pub use deletion::DEFAULT_RECOVERY_DAYS;
 
 use crate::clock::{Clock, IdSource, Millis};
@@ -40,6 +42,7 @@ pub struct SecretsManager {
     ids: Arc<dyn IdSource>,
     engine: Arc<rotation::RotationEngine>,
     strict: crate::config::Strict,
+    kms: Option<Arc<crate::kms::Kms>>,
 }
 
 /// A secret found by SecretId, with the namespace it lives in.
@@ -67,7 +70,15 @@ impl SecretsManager {
             ids,
             engine,
             strict: crate::config::Strict::default(),
+            kms: None,
         }
+    }
+
+    /// Uses `kms` for the keys secrets name (without one, key ids are taken on trust).
+    #[must_use]
+    pub fn with_kms(mut self, kms: Arc<crate::kms::Kms>) -> Self {
+        self.kms = Some(kms);
+        self
     }
 
     /// Turns on what strict mode enforces.

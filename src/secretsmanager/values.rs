@@ -82,6 +82,7 @@ impl SecretsManager {
                 return Err(Error::marked_for_deletion());
             }
             Self::check_cross_account(caller, found, &s)?;
+            self.check_decrypt(caller, found.namespace(), s.kms_key_id.as_deref())?;
             let v = select(&s, version_id, stage)?;
             let stale = s.access_is_stale(&v.id, now).then(|| v.id.clone());
             (value_output(&s, v), stale)
@@ -220,6 +221,7 @@ impl sm::PutSecretValue for SecretsManager {
         let now = self.now();
         let mut s = found.writable()?;
         Self::check_cross_account(caller, &found, &s)?;
+        self.check_encrypt(caller, found.namespace(), s.kms_key_id.as_deref())?;
         let ticket = match s.versions.put(&token, value, &stages, now)? {
             PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),
             PutOutcome::Unchanged => Ticket::ready(),

@@ -1,0 +1,570 @@
+//! KMS: symmetric keys with their aliases, policies and tags, and the cryptographic
+//! operations over them. Keys live per (account, region) and persist with everything else;
+//! Secrets Manager encrypts secret values under them.
+
+pub mod crypto;
+mod ops;
+
+use crate::clock::{Clock, Millis};
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::kms::{Operation, Service};
+use crate::policy::{self, Decision, Request};
+use crate::store::{Gate, Store};
+use crate::wire::Ticket;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+}
+
+impl KeyState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+        }
+    }
+}
+
+/// One key: what DescribeKey shows, and its material (never shown).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Key {
+    pub id: String,
+    pub arn: String,
+    pub account: String,
+    pub region: String,
+    pub description: String,
+    pub state: KeyState,
+    pub created: Millis,
+    /// (deletion date, pending window in days) while deletion is scheduled.
+    pub deletion: Option<(Millis, i64)>,
+    /// An AWS managed key (`alias/aws/<service>`): its policy and state cannot be changed.
+    pub aws_managed: bool,
+    pub policy: String,
+    pub tags: Vec<(String, String)>,
+    #[serde(with = "material")]
+    pub material: Vec<u8>,
+}
+
+/// Key material as base64 in the record.
+mod material {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Alias {
+    pub name: String,
+    pub target: String,
+    pub created: Millis,
+    pub updated: Millis,
+}
+
+#[derive(Default)]
+struct Space {
+    keys: indexmap::IndexMap<String, Key>,
+    aliases: BTreeMap<String, Alias>,
+}
+
+/// Services whose AWS managed keys are made on first use.
+const MANAGED: [&str; 3] = [
+    "alias/aws/secretsmanager",
+    "alias/aws/ssm",
+    "alias/aws/lambda",
+];
+
+const PREFIX: &str = "kms\0";
+
+pub struct Kms {
+    clock: Arc<dyn Clock>,
+    store: Arc<Store>,
+    spaces: RwLock<HashMap<Namespace, Space>>,
+    strict: crate::config::Strict,
+}
+
+fn key_record(k: &Key) -> String {
+    format!("{PREFIX}{}\0{}\0key\0{}", k.account, k.region, k.id)
+}
+
+fn alias_record(ns: &Namespace, name: &str) -> String {
+    format!("{PREFIX}{}\0{}\0alias\0{name}", ns.account, ns.region)
+}
+
+pub fn key_arn(ns: &Namespace, id: &str) -> String {
+    format!("arn:aws:kms:{}:{}:key/{id}", ns.region, ns.account)
+}
+
+pub fn alias_arn(ns: &Namespace, name: &str) -> String {
+    format!("arn:aws:kms:{}:{}:{name}", ns.region, ns.account)
+}
+
+fn not_found(message: String) -> Error {
+    Error::new(ErrorCode::NotFoundException, message)
+}
+
+/// The default key policy: the account's IAM principals may do everything.
+pub fn default_policy(account: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Id": "key-default-1",
+        "Statement": [{
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "kms:*",
+            "Resource": "*"
+        }]
+    })
+    .to_string()
+}
+
+/// Where a KeyId points: a namespace and a key id or alias name in it.
+enum Target {
+    Key(Namespace, String),
+    Alias(Namespace, String),
+}
+
+fn parse_target(caller: &Namespace, id: &str) -> Result<Target> {
+    if let Some(rest) = id.strip_prefix("arn:aws:kms:") {
+        let mut parts = rest.splitn(3, ':');
+        let (Some(region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(Error::new(
+                ErrorCode::InvalidArnException,
+                format!("Invalid arn {id}"),
+            ));
+        };
+        let ns = Namespace::new(account, region);
+        return match resource.split_once('/') {
+            Some(("key", key)) => Ok(Target::Key(ns, key.to_string())),
+            Some(("alias", _)) => Ok(Target::Alias(ns, resource.to_string())),
+            _ => Err(Error::new(
+                ErrorCode::InvalidArnException,
+                format!("Invalid arn {id}"),
+            )),
+        };
+    }
+    if id.starts_with("alias/") {
+        return Ok(Target::Alias(caller.clone(), id.to_string()));
+    }
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(not_found(format!("Invalid keyId {id}")));
+    }
+    Ok(Target::Key(caller.clone(), id.to_string()))
+}
+
+impl Kms {
+    pub fn new(clock: Arc<dyn Clock>, store: Arc<Store>) -> Kms {
+        Kms {
+            clock,
+            store,
+            spaces: RwLock::default(),
+            strict: crate::config::Strict::default(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_strict(mut self, strict: crate::config::Strict) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Namespace, Space>> {
+        self.spaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Namespace, Space>> {
+        self.spaces
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Brings back the keys and aliases persisted in the store.
+    pub fn restore(&self) -> std::result::Result<(), String> {
+        for (key, bytes) in self.store.take_loaded_blobs(PREFIX) {
+            self.put_back(&key, Some(&bytes))?;
+        }
+        Ok(())
+    }
+
+    /// Puts one record back as the store holds it (None: it is not stored).
+    pub fn revert(&self, key: &str, stored: Option<Vec<u8>>) {
+        if key.starts_with(PREFIX) {
+            if let Err(e) = self.put_back(key, stored.as_deref()) {
+                tracing::error!(error = %e, "cannot put a KMS record back");
+            }
+        }
+    }
+
+    fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
+        let parts: Vec<&str> = record.splitn(5, '\0').collect();
+        let [_, account, region, kind, name] = parts.as_slice() else {
+            return Err(format!("a malformed KMS record key {record:?}"));
+        };
+        let ns = Namespace::new(*account, *region);
+        let mut spaces = self.write();
+        let space = spaces.entry(ns).or_default();
+        match (*kind, bytes) {
+            ("key", Some(b)) => {
+                let k: Key =
+                    serde_json::from_slice(b).map_err(|e| format!("a KMS key record: {e}"))?;
+                space.keys.insert(k.id.clone(), k);
+            }
+            ("key", None) => {
+                space.keys.shift_remove(*name);
+            }
+            ("alias", Some(b)) => {
+                let a: Alias =
+                    serde_json::from_slice(b).map_err(|e| format!("a KMS alias record: {e}"))?;
+                space.aliases.insert(a.name.clone(), a);
+            }
+            ("alias", None) => {
+                space.aliases.remove(*name);
+            }
+            _ => return Err(format!("a malformed KMS record key {record:?}")),
+        }
+        Ok(())
+    }
+
+    fn save_key(&self, k: &Key) -> Ticket {
+        match serde_json::to_vec(k) {
+            Ok(bytes) => self.store.put_blob(&key_record(k), Some(bytes)),
+            Err(_) => self.store.invalid(&key_record(k)),
+        }
+    }
+
+    fn save_alias(&self, ns: &Namespace, a: Option<&Alias>, name: &str) -> Ticket {
+        let bytes = a.and_then(|a| serde_json::to_vec(a).ok());
+        self.store.put_blob(&alias_record(ns, name), bytes)
+    }
+
+    /// Forgets everything, for test isolation (the store is reset by its owner).
+    pub fn reset(&self) {
+        self.write().clear();
+    }
+
+    fn new_key(
+        &self,
+        ns: &Namespace,
+        description: String,
+        policy: Option<String>,
+        aws_managed: bool,
+    ) -> Key {
+        let id = uuid::Uuid::new_v4().to_string();
+        Key {
+            arn: key_arn(ns, &id),
+            id,
+            account: ns.account.clone(),
+            region: ns.region.clone(),
+            description,
+            state: KeyState::Enabled,
+            created: self.now(),
+            deletion: None,
+            aws_managed,
+            policy: policy.unwrap_or_else(|| default_policy(&ns.account)),
+            tags: Vec::new(),
+            material: crypto::random_bytes(32),
+        }
+    }
+
+    /// The key `id` names, seen from `caller` (a key id, key ARN, alias name or alias ARN),
+    /// with the ticket of an AWS managed key made on this first use.
+    fn lookup(&self, caller: &Namespace, id: &str) -> Result<(Key, Ticket)> {
+        let (ns, key_id) = match parse_target(caller, id)? {
+            Target::Key(ns, k) => (ns, k),
+            Target::Alias(ns, name) => match self.alias_target(&ns, &name) {
+                Some(k) => (ns, k),
+                None if MANAGED.contains(&name.as_str()) => {
+                    return Ok(self.managed_key(&ns, &name));
+                }
+                None => {
+                    return Err(not_found(format!(
+                        "Alias {} is not found.",
+                        alias_arn(&ns, &name)
+                    )))
+                }
+            },
+        };
+        let missing = || not_found(format!("Key '{}' does not exist", key_arn(&ns, &key_id)));
+        let key = self
+            .read()
+            .get(&ns)
+            .and_then(|s| s.keys.get(&key_id).cloned())
+            .ok_or_else(missing)?;
+        // A key whose waiting period ended is gone, with its aliases.
+        if let (KeyState::PendingDeletion, Some((at, _))) = (key.state, key.deletion) {
+            if self.now() >= at {
+                let _ = self.purge(&ns, &key_id);
+                return Err(missing());
+            }
+        }
+        Ok((key, Ticket::ready()))
+    }
+
+    fn purge(&self, ns: &Namespace, key_id: &str) -> Ticket {
+        let mut spaces = self.write();
+        let Some(space) = spaces.get_mut(ns) else {
+            return Ticket::ready();
+        };
+        let Some(key) = space.keys.shift_remove(key_id) else {
+            return Ticket::ready();
+        };
+        let aliases: Vec<String> = space
+            .aliases
+            .values()
+            .filter(|a| a.target == key_id)
+            .map(|a| a.name.clone())
+            .collect();
+        let mut last = self.store.put_blob(&key_record(&key), None);
+        for name in aliases {
+            space.aliases.remove(&name);
+            last = self.save_alias(ns, None, &name);
+        }
+        last
+    }
+
+    fn alias_target(&self, ns: &Namespace, name: &str) -> Option<String> {
+        self.read()
+            .get(ns)
+            .and_then(|s| s.aliases.get(name))
+            .map(|a| a.target.clone())
+    }
+
+    /// The AWS managed key behind `alias/aws/<service>`, made now if it does not exist yet.
+    fn managed_key(&self, ns: &Namespace, alias: &str) -> (Key, Ticket) {
+        let mut spaces = self.write();
+        let space = spaces.entry(ns.clone()).or_default();
+        if let Some(k) = space
+            .aliases
+            .get(alias)
+            .and_then(|a| space.keys.get(&a.target))
+        {
+            return (k.clone(), Ticket::ready());
+        }
+        let service = alias.rsplit('/').next().unwrap_or_default();
+        let key = self.new_key(
+            ns,
+            format!("Default key that protects my {service} data when no other key is defined"),
+            None,
+            true,
+        );
+        let now = self.now();
+        let a = Alias {
+            name: alias.to_string(),
+            target: key.id.clone(),
+            created: now,
+            updated: now,
+        };
+        space.keys.insert(key.id.clone(), key.clone());
+        space.aliases.insert(alias.to_string(), a.clone());
+        let _ = self.save_key(&key);
+        let ticket = self.save_alias(ns, Some(&a), alias);
+        (key, ticket)
+    }
+
+    /// Refuses `action` on `key` unless its key policy allows `caller` (callers of other
+    /// accounts need an Allow; an explicit Deny refuses anyone in strict mode).
+    fn authorize(&self, caller: &Caller, key: &Key, action: &str) -> Result<()> {
+        let cross = key.account != caller.account();
+        if !cross && !self.strict.policies {
+            return Ok(());
+        }
+        let decision = if key.aws_managed && cross {
+            Decision::NotApplicable
+        } else {
+            match policy::parse(&key.policy) {
+                Ok(p) => {
+                    let mut context = caller.policy_context(self.now());
+                    for (k, v) in &key.tags {
+                        context.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+                    }
+                    policy::evaluate(
+                        &p,
+                        &Request {
+                            who: &caller.who,
+                            action,
+                            resource: &key.arn,
+                            context: &context,
+                        },
+                    )
+                }
+                Err(_) => Decision::NotApplicable,
+            }
+        };
+        match decision {
+            Decision::Deny => Err(crate::secretsmanager::access_denied(
+                caller.arn(),
+                action,
+                &key.arn,
+                true,
+            )),
+            Decision::Allow => Ok(()),
+            Decision::NotApplicable if cross => Err(crate::secretsmanager::access_denied(
+                caller.arn(),
+                action,
+                &key.arn,
+                false,
+            )),
+            Decision::NotApplicable => Ok(()),
+        }
+    }
+
+    /// A key usable for cryptography: enabled, not pending deletion.
+    fn usable(key: &Key) -> Result<()> {
+        match key.state {
+            KeyState::Enabled => Ok(()),
+            KeyState::Disabled => Err(Error::new(
+                ErrorCode::DisabledException,
+                format!("{} is disabled.", key.arn),
+            )),
+            KeyState::PendingDeletion => Err(Error::new(
+                ErrorCode::KMSInvalidStateException,
+                format!("{} is pending deletion.", key.arn),
+            )),
+        }
+    }
+
+    /// The key a request names, checked for the caller's `action`.
+    fn key_for(&self, caller: &Caller, id: &str, action: &str) -> Result<Key> {
+        let (key, _) = self.lookup(&caller.namespace, id)?;
+        self.authorize(caller, &key, action)?;
+        Ok(key)
+    }
+
+    fn change(
+        &self,
+        ns: &Namespace,
+        id: &str,
+        f: impl FnOnce(&mut Key) -> Result<()>,
+    ) -> Result<(Key, Ticket)> {
+        let mut spaces = self.write();
+        let key = spaces
+            .get_mut(ns)
+            .and_then(|s| s.keys.get_mut(id))
+            .ok_or_else(|| not_found(format!("Key '{}' does not exist", key_arn(ns, id))))?;
+        f(key)?;
+        let k = key.clone();
+        drop(spaces);
+        let ticket = self.save_key(&k);
+        Ok((k, ticket))
+    }
+}
+
+/// What Secrets Manager asks of KMS, named as IAM names the permissions it uses.
+impl Kms {
+    /// Checks that `key_id` (None: the AWS managed key) can encrypt for `caller` in the
+    /// secret's namespace `ns`; returns the key's ARN.
+    pub fn check_encrypt(
+        &self,
+        caller: &Caller,
+        ns: &Namespace,
+        key_id: Option<&str>,
+    ) -> Result<String> {
+        let key = self.service_key(caller, ns, key_id, "kms:GenerateDataKey")?;
+        Self::usable(&key)?;
+        Ok(key.arn)
+    }
+
+    pub fn check_decrypt(
+        &self,
+        caller: &Caller,
+        ns: &Namespace,
+        key_id: Option<&str>,
+    ) -> Result<String> {
+        let key = self.service_key(caller, ns, key_id, "kms:Decrypt")?;
+        Self::usable(&key)?;
+        Ok(key.arn)
+    }
+
+    fn service_key(
+        &self,
+        caller: &Caller,
+        ns: &Namespace,
+        key_id: Option<&str>,
+        action: &str,
+    ) -> Result<Key> {
+        let id = key_id.unwrap_or("alias/aws/secretsmanager");
+        let (key, _) = self.lookup(ns, id)?;
+        self.authorize(caller, &key, action)?;
+        Ok(key)
+    }
+
+    /// Whether `key_id` names a key that exists, seen from `ns`.
+    pub fn exists(&self, ns: &Namespace, key_id: &str) -> Result<bool> {
+        match self.lookup(ns, key_id) {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.code == ErrorCode::NotFoundException
+                    && !e.message.starts_with("Invalid keyId") =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Seals `plaintext` under the key `key_arn` names, for storage at rest.
+    pub fn seal(
+        &self,
+        key_arn: &str,
+        plaintext: &[u8],
+        context: &crate::wire::Map<String, String>,
+    ) -> Option<Vec<u8>> {
+        let ns = Namespace::new("", "");
+        let (key, _) = self.lookup(&ns, key_arn).ok()?;
+        crypto::encrypt_blob(&key.id, &key.material, plaintext, Some(context))
+    }
+
+    /// Opens what [`Kms::seal`] made; the key is found from the blob within `ns`.
+    pub fn unseal(
+        &self,
+        ns: &Namespace,
+        blob: &[u8],
+        context: &crate::wire::Map<String, String>,
+    ) -> Option<Vec<u8>> {
+        let id = crypto::blob_key_id(blob)?;
+        let key = self.read().get(ns).and_then(|s| s.keys.get(id).cloned())?;
+        crypto::decrypt_blob(blob, &key.material, Some(context))
+    }
+}
+
+impl Service for Kms {
+    type Context = Caller;
+    type Guard<'a> = Gate<'a>;
+
+    fn begin(&self, op: Operation) -> Result<Gate<'_>> {
+        let gate = self.store.gate();
+        if !ops::reads_only(op) && !self.store.writable() {
+            return Err(Error::new(
+                ErrorCode::KMSInternalException,
+                "LocalEmu cannot write to its database (see its log); changes are refused until it can.",
+            ));
+        }
+        Ok(gate)
+    }
+}

@@ -1,0 +1,82 @@
+//! The KMS side of Secrets Manager: a secret's key must be usable, and usable by the caller,
+//! before a value is written under it or read from it. KMS's answers become Secrets Manager's.
+
+use super::{Caller, SecretsManager};
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+
+fn kms_refused() -> Error {
+    Error::new(
+        ErrorCode::AccessDeniedException,
+        "Access to KMS is not allowed",
+    )
+}
+
+impl SecretsManager {
+    /// Before a value is encrypted under `key_id` (None: the AWS managed key) in `ns`.
+    pub(crate) fn check_encrypt(
+        &self,
+        caller: &Caller,
+        ns: &Namespace,
+        key_id: Option<&str>,
+    ) -> Result<()> {
+        let Some(kms) = &self.kms else { return Ok(()) };
+        kms.check_encrypt(caller, ns, key_id)
+            .map(|_| ())
+            .map_err(|e| {
+                match e.code {
+            ErrorCode::DisabledException | ErrorCode::KMSInvalidStateException => Error::new(
+                ErrorCode::EncryptionFailure,
+                "Secrets Manager can't encrypt the protected secret text using the provided KMS \
+                 key. Check that the KMS key is available, enabled, and not in an invalid state.",
+            ),
+            ErrorCode::NotFoundException => Error::new(
+                ErrorCode::EncryptionFailure,
+                format!("Secrets Manager can't encrypt the secret value: {}", e.message),
+            ),
+            ErrorCode::InvalidArnException => invalid_key(),
+            ErrorCode::AccessDeniedException => kms_refused(),
+            _ => e,
+        }
+            })
+    }
+
+    /// Before a value encrypted under `key_id` is read.
+    pub(crate) fn check_decrypt(
+        &self,
+        caller: &Caller,
+        ns: &Namespace,
+        key_id: Option<&str>,
+    ) -> Result<()> {
+        let Some(kms) = &self.kms else { return Ok(()) };
+        kms.check_decrypt(caller, ns, key_id).map(|_| ()).map_err(|e| match e.code {
+            ErrorCode::DisabledException
+            | ErrorCode::KMSInvalidStateException
+            | ErrorCode::NotFoundException
+            | ErrorCode::InvalidArnException => Error::new(
+                ErrorCode::DecryptionFailure,
+                "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+            ),
+            ErrorCode::AccessDeniedException => kms_refused(),
+            _ => e,
+        })
+    }
+
+    /// A KmsKeyId given to CreateSecret or UpdateSecret must name a key: a key id, key ARN,
+    /// alias name or alias ARN.
+    pub(crate) fn check_key_id(&self, ns: &Namespace, key_id: &str) -> Result<()> {
+        let Some(kms) = &self.kms else { return Ok(()) };
+        match kms.exists(ns, key_id) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::new(
+                ErrorCode::ResourceNotFoundException,
+                "Secrets Manager can't find the specified KMS key.",
+            )),
+            Err(_) => Err(invalid_key()),
+        }
+    }
+}
+
+fn invalid_key() -> Error {
+    Error::invalid_parameter("The operation failed because of an invalid KMS key: Invalid keyId")
+}
