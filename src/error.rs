@@ -80,7 +80,6 @@ codes! {
     TagException,
     UnsupportedOperationException,
     KMSInternalException,
-    NotAuthorized,
 }
 
 impl ErrorCode {

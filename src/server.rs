@@ -212,7 +212,17 @@ impl Server {
             config.strict.signatures,
             &config.default_region,
         );
-        let sts = Sts::new(deps.clock.clone(), identities);
+        let sts = Arc::new(Sts::new(deps.clock.clone(), identities));
+        let issuer = sts.clone();
+        lambda.set_credentials(Box::new(move |ns, role, name| {
+            let issued = issuer.function_credentials(role, &ns.account, name);
+            (
+                issued.access_key_id,
+                issued.secret_access_key,
+                issued.session_token,
+            )
+        }));
+        lambda.set_strict_permissions(config.strict.permissions);
         let kms =
             Arc::new(Kms::new(deps.clock.clone(), deps.store.clone()).with_strict(config.strict));
         kms.restore().map_err(std::io::Error::other)?;

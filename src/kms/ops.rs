@@ -247,8 +247,8 @@ fn check_alias_name(name: &str) -> Result<()> {
     }
     if name.starts_with("alias/aws/") {
         return Err(Error::new(
-            ErrorCode::NotAuthorized,
-            "Cannot create, update or delete an alias beginning with alias/aws/.",
+            ErrorCode::InvalidAliasNameException,
+            "Alias names beginning with alias/aws/ are reserved for AWS managed keys.",
         ));
     }
     Ok(())

@@ -44,6 +44,18 @@ impl Service for Arc<Lambda> {
     }
 }
 
+impl Lambda {
+    /// Strict mode: the function's policy decides what other accounts may do with it.
+    fn check_caller(&self, c: &Call, id: &str) -> Result<()> {
+        let Ok(f) = self.find(&c.namespace, id) else {
+            // The operation itself reports a missing function.
+            return Ok(());
+        };
+        let action = c.caller.action.as_deref().unwrap_or("lambda:*");
+        self.authorize(&c.caller, &f, action)
+    }
+}
+
 impl lm::AddPermission for Arc<Lambda> {
     async fn add_permission(
         &self,
@@ -51,6 +63,7 @@ impl lm::AddPermission for Arc<Lambda> {
         i: lm::AddPermissionRequest,
     ) -> Answer<lm::AddPermissionResponse> {
         let id = i.function_name.clone().unwrap_or_default();
+        self.check_caller(c, &id)?;
         Ok(durable(Lambda::add_permission(self, &c.namespace, &id, i)?))
     }
 }
@@ -75,6 +88,7 @@ impl lm::DeleteFunction for Arc<Lambda> {
         i: lm::DeleteFunctionRequest,
     ) -> Answer<lm::DeleteFunctionResponse> {
         let id = i.function_name.unwrap_or_default();
+        self.check_caller(c, &id)?;
         let ticket = Lambda::delete_function(self, &c.namespace, &id)?;
         let output = lm::DeleteFunctionResponse {
             status_code: Some(204),
@@ -90,6 +104,7 @@ impl lm::GetFunction for Arc<Lambda> {
         i: lm::GetFunctionRequest,
     ) -> Answer<lm::GetFunctionResponse> {
         let id = i.function_name.unwrap_or_default();
+        self.check_caller(c, &id)?;
         Lambda::get_function(self, &c.namespace, &id).map(Ack::ready)
     }
 }
@@ -101,6 +116,7 @@ impl lm::GetFunctionConfiguration for Arc<Lambda> {
         i: lm::GetFunctionConfigurationRequest,
     ) -> Answer<lm::FunctionConfiguration> {
         let id = i.function_name.unwrap_or_default();
+        self.check_caller(c, &id)?;
         Lambda::get_function_configuration(self, &c.namespace, &id).map(Ack::ready)
     }
 }
@@ -108,6 +124,7 @@ impl lm::GetFunctionConfiguration for Arc<Lambda> {
 impl lm::GetPolicy for Arc<Lambda> {
     async fn get_policy(&self, c: &Call, i: lm::GetPolicyRequest) -> Answer<lm::GetPolicyResponse> {
         let id = i.function_name.unwrap_or_default();
+        self.check_caller(c, &id)?;
         Lambda::get_policy(self, &c.namespace, &id).map(Ack::ready)
     }
 }
@@ -130,6 +147,7 @@ impl lm::Invoke for Arc<Lambda> {
             ));
         }
         let function = self.find(&c.namespace, i.function_name.as_deref().unwrap_or_default())?;
+        self.authorize(&c.caller, &function, "lambda:InvokeFunction")?;
         let answer = |status: i64| lm::InvocationResponse {
             status_code: Some(status),
             ..lm::InvocationResponse::default()
@@ -170,6 +188,7 @@ impl lm::ListFunctions for Arc<Lambda> {
 impl lm::RemovePermission for Arc<Lambda> {
     async fn remove_permission(&self, c: &Call, i: lm::RemovePermissionRequest) -> Answer<()> {
         let id = i.function_name.unwrap_or_default();
+        self.check_caller(c, &id)?;
         let sid = i.statement_id.unwrap_or_default();
         let ticket = Lambda::remove_permission(self, &c.namespace, &id, &sid)?;
         Ok(Ack::new((), ticket))
@@ -184,6 +203,7 @@ impl lm::UpdateFunctionCode for Arc<Lambda> {
     ) -> Answer<lm::FunctionConfiguration> {
         let (lambda, ns) = (self.clone(), c.namespace.clone());
         let id = i.function_name.clone().unwrap_or_default();
+        self.check_caller(c, &id)?;
         Ok(durable(
             blocking(move || Lambda::update_function_code(&lambda, &ns, &id, i)).await?,
         ))
@@ -197,6 +217,7 @@ impl lm::UpdateFunctionConfiguration for Arc<Lambda> {
         i: lm::UpdateFunctionConfigurationRequest,
     ) -> Answer<lm::FunctionConfiguration> {
         let id = i.function_name.clone().unwrap_or_default();
+        self.check_caller(c, &id)?;
         let changed = Lambda::update_function_configuration(self, &c.namespace, &id, i)?;
         Ok(durable(changed))
     }

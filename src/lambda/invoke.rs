@@ -134,6 +134,7 @@ impl Lambda {
         let _ = std::fs::create_dir_all(&home);
         let mut env: Vec<(String, String)> = c.environment.clone().into_iter().collect();
         let stream = format!("2026/01/01/[$LATEST]{}", uuid::Uuid::new_v4().simple());
+        let (key, secret, token) = self.credentials_for(ns, &c.role, &c.name);
         env.extend(
             [
                 ("_HANDLER", c.handler.clone()),
@@ -149,10 +150,10 @@ impl Lambda {
                     format!("/aws/lambda/{}", c.name),
                 ),
                 ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
-                // A 12-digit key is read back as the account, so calls land in this namespace.
-                ("AWS_ACCESS_KEY_ID", ns.account.clone()),
-                ("AWS_SECRET_ACCESS_KEY", "localemu".into()),
-                ("AWS_SESSION_TOKEN", "localemu".into()),
+                // A session of the function's role in its account, as on AWS.
+                ("AWS_ACCESS_KEY_ID", key),
+                ("AWS_SECRET_ACCESS_KEY", secret),
+                ("AWS_SESSION_TOKEN", token),
                 ("LAMBDA_TASK_ROOT", task_root),
                 (
                     "LAMBDA_RUNTIME_DIR",

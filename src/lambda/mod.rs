@@ -154,7 +154,16 @@ pub struct Lambda {
     work_dir: PathBuf,
     /// `AWS_ENDPOINT_URL` given to functions: this emulator, once it listens.
     endpoint: RwLock<String>,
+    /// Temporary credentials for a function's processes, from STS once it is wired in.
+    credentials: RwLock<Option<CredentialSource>>,
+    /// Strict mode: callers of other accounts need the function's policy to allow them.
+    strict_permissions: std::sync::atomic::AtomicBool,
 }
+
+/// Issues (access key, secret key, session token) for a function's execution role:
+/// (namespace, role ARN, function name).
+pub type CredentialSource =
+    Box<dyn Fn(&Namespace, &str, &str) -> (String, String, String) + Send + Sync>;
 
 pub use crate::domain::arn::{function_arn, parse_function_id};
 
@@ -202,7 +211,88 @@ impl Lambda {
             store,
             work_dir: work_dir.to_path_buf(),
             endpoint: RwLock::new("http://127.0.0.1:4566".into()),
+            credentials: RwLock::new(None),
+            strict_permissions: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Where function processes get their credentials from.
+    pub fn set_credentials(&self, source: CredentialSource) {
+        *self
+            .credentials
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(source);
+    }
+
+    /// Credentials for a process of `name` running as `role` in `ns`: temporary ones from
+    /// STS, or (without STS) the account's 12-digit key, which the emulator reads back as it.
+    pub(crate) fn credentials_for(
+        &self,
+        ns: &Namespace,
+        role: &str,
+        name: &str,
+    ) -> (String, String, String) {
+        let source = self
+            .credentials
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match source.as_ref() {
+            Some(issue) => issue(ns, role, name),
+            None => (ns.account.clone(), "test".into(), String::new()),
+        }
+    }
+
+    pub fn set_strict_permissions(&self, on: bool) {
+        self.strict_permissions
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// In strict mode, a caller of another account may act on a function only if the
+    /// function's policy allows it `action`.
+    pub(crate) fn authorize(
+        &self,
+        caller: &crate::domain::caller::Caller,
+        f: &Function,
+        action: &str,
+    ) -> Result<()> {
+        let strict = self
+            .strict_permissions
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if !strict || f.namespace.account == caller.account() {
+            return Ok(());
+        }
+        let arn = function_arn(&f.namespace, &f.snapshot().config.name);
+        let statements: Vec<serde_json::Value> = f.snapshot().policy.clone();
+        let text =
+            serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+        let decision =
+            crate::policy::parse(&text).map_or(crate::policy::Decision::NotApplicable, |p| {
+                let context = caller.policy_context(self.clock.now());
+                crate::policy::evaluate(
+                    &p,
+                    &crate::policy::Request {
+                        who: &caller.who,
+                        action,
+                        resource: &arn,
+                        context: &context,
+                    },
+                )
+            });
+        match decision {
+            crate::policy::Decision::Allow => Ok(()),
+            d => Err(Error::new(
+                ErrorCode::AccessDeniedException,
+                format!(
+                    "User: {} is not authorized to perform: {action} on resource: {arn} {}",
+                    caller.arn(),
+                    if d == crate::policy::Decision::Deny {
+                        "with an explicit deny in a resource-based policy"
+                    } else {
+                        "because no resource-based policy allows the action"
+                    }
+                ),
+            )),
+        }
     }
 
     pub fn set_endpoint(&self, url: String) {

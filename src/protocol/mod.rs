@@ -32,7 +32,7 @@ pub const MAX_LAMBDA_BODY: usize = 70 * 1024 * 1024;
 /// What the protocol layer needs from the rest of the program.
 pub struct AppState {
     pub secretsmanager: SecretsManager,
-    pub sts: crate::sts::Sts,
+    pub sts: Arc<crate::sts::Sts>,
     pub kms: Arc<crate::kms::Kms>,
     pub lambda: Arc<crate::lambda::Lambda>,
     pub auth: auth::Auth,

@@ -49,7 +49,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
             .auth
             .caller(&parts, &body, anonymous_ok)?
             .acting(format!("sts:{}", op.name()));
-        let ack = g::dispatch(&state.sts, &caller, op, &form)?;
+        let ack = g::dispatch(state.sts.as_ref(), &caller, op, &form)?;
         Ok((op, ack.output))
     }
     .await;

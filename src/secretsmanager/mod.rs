@@ -85,6 +85,7 @@ impl SecretsManager {
     #[must_use]
     pub fn with_strict(mut self, strict: crate::config::Strict) -> Self {
         self.strict = strict;
+        self.engine.set_strict_permissions(strict.permissions);
         self
     }
 

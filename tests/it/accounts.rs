@@ -34,7 +34,19 @@ async fn an_arn_addresses_its_own_namespace() {
     let arn = create(&owner, &name, "v").await;
     // Same account, another region: the ARN's region wins.
     assert_eq!(current_value(&west, &arn).await, "v");
-    // Another account may describe by ARN, but not read a default-key secret.
+    // Another account may act on it by ARN only as its resource policy allows.
+    let (code, _) = err(other.describe_secret().secret_id(&arn).send().await);
+    assert_eq!(code, "AccessDeniedException");
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "444444444444"}, "Action": "secretsmanager:*", "Resource": "*"}]})
+    .to_string();
+    owner
+        .put_resource_policy()
+        .secret_id(&name)
+        .resource_policy(&policy)
+        .send()
+        .await
+        .unwrap();
     let d = other
         .describe_secret()
         .secret_id(&arn)
@@ -42,6 +54,7 @@ async fn an_arn_addresses_its_own_namespace() {
         .await
         .unwrap();
     assert_eq!(d.name(), Some(name.as_str()));
+    // Even then, a secret under the default key cannot be read or written from outside.
     let (code, msg) = err(other.get_secret_value().secret_id(&arn).send().await);
     assert_eq!(code, "InvalidRequestException");
     assert_eq!(
@@ -55,17 +68,36 @@ async fn an_arn_addresses_its_own_namespace() {
         .send()
         .await);
     assert_eq!(code, "InvalidRequestException");
-    // With a customer key, cross-account reads work.
+    // With a customer key whose policy lets the other account decrypt, reads work.
+    let key_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": ["333333333333", "444444444444"]}, "Action": "kms:*", "Resource": "*"}]});
+    let key = kms_client(server.addr, "333333333333")
+        .create_key()
+        .policy(key_policy.to_string())
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .arn
+        .unwrap();
     let keyed = unique("acct/keyed");
     let keyed_arn = owner
         .create_secret()
         .name(&keyed)
-        .kms_key_id("arn:aws:kms:us-east-1:333333333333:key/abc")
+        .kms_key_id(&key)
         .secret_string("shared")
         .send()
         .await
         .unwrap()
         .arn
+        .unwrap();
+    owner
+        .put_resource_policy()
+        .secret_id(&keyed)
+        .resource_policy(&policy)
+        .send()
+        .await
         .unwrap();
     assert_eq!(current_value(&other, &keyed_arn).await, "shared");
     // A bare name never leaves the caller's namespace.

@@ -122,7 +122,7 @@ pub fn client_for(addr: SocketAddr, access_key: &str, region: &str) -> Client {
     let conf = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        .credentials_provider(Credentials::new(access_key, "secret", None, None, "tests"))
+        .credentials_provider(Credentials::new(access_key, "test", None, None, "tests"))
         .endpoint_url(format!("http://{addr}"))
         .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
         .http_client(http)
@@ -316,7 +316,7 @@ pub fn lambda_client(addr: SocketAddr) -> aws_sdk_lambda::Client {
         .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
         .region(aws_sdk_lambda::config::Region::new(REGION))
         .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "test", "secret", None, None, "tests",
+            "test", "test", None, None, "tests",
         ))
         .endpoint_url(format!("http://{addr}"))
         .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
@@ -371,4 +371,32 @@ pub async fn create_function(
         .unwrap()
         .function_arn
         .unwrap()
+}
+
+/// A KMS client signed as `account`'s root.
+pub fn kms_client(addr: SocketAddr, account: &str) -> aws_sdk_kms::Client {
+    let conf = aws_sdk_kms::Config::builder()
+        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .region(aws_sdk_kms::config::Region::new(REGION))
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            account, "test", None, None, "tests",
+        ))
+        .endpoint_url(format!("http://{addr}"))
+        .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_kms::Client::from_conf(conf)
+}
+
+/// A new customer managed key with `alias`, in `account`; returns the key's ARN.
+pub async fn key_with_alias(addr: SocketAddr, account: &str, alias: &str) -> String {
+    let k = kms_client(addr, account);
+    let meta = k.create_key().send().await.unwrap().key_metadata.unwrap();
+    k.create_alias()
+        .alias_name(alias)
+        .target_key_id(meta.key_id())
+        .send()
+        .await
+        .unwrap();
+    meta.arn.unwrap()
 }

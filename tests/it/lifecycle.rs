@@ -82,10 +82,12 @@ async fn describe_only_shows_fields_with_values() {
 async fn create_with_everything() {
     let c = shared().client();
     let name = unique("lc/full");
+    let alias = unique("alias/custom");
+    key_with_alias(shared().addr, "000000000000", &alias).await;
     c.create_secret()
         .name(&name)
         .description("the db")
-        .kms_key_id("alias/custom")
+        .kms_key_id(&alias)
         .secret_binary(Blob::new(vec![0u8, 1, 2, 255]))
         .tags(Tag::builder().key("env").value("dev").build())
         .send()
@@ -93,7 +95,7 @@ async fn create_with_everything() {
         .unwrap();
     let d = c.describe_secret().secret_id(&name).send().await.unwrap();
     assert_eq!(d.description(), Some("the db"));
-    assert_eq!(d.kms_key_id(), Some("alias/custom"));
+    assert_eq!(d.kms_key_id(), Some(alias.as_str()));
     assert_eq!(d.tags().len(), 1);
     let v = c.get_secret_value().secret_id(&name).send().await.unwrap();
     assert_eq!(v.secret_binary().unwrap().as_ref(), &[0u8, 1, 2, 255]);

@@ -18,6 +18,7 @@ mod docker_names;
 mod durability;
 mod first_run;
 mod golden;
+mod identity;
 mod lambda;
 mod lambda_limits;
 mod lifecycle;

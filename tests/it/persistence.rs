@@ -39,6 +39,7 @@ async fn everything_survives_a_restart() {
     let clock = Arc::new(ManualClock::new(START));
     let server = PersistentServer::start(&dir, clock.clone()).await;
     let c = server.client();
+    let key = key_with_alias(server.addr, "000000000000", "alias/mine").await;
     c.create_secret()
         .name("full")
         .description("all the fields")
@@ -112,6 +113,17 @@ async fn everything_survives_a_restart() {
     }
     let other = client_for(server.addr, "123456789012", "eu-west-3");
     assert_eq!(current_value(&other, "elsewhere").await, "far");
+    // KMS keys and their aliases come back with the secrets that use them.
+    let k = kms_client(server.addr, "000000000000");
+    let meta = k
+        .describe_key()
+        .key_id("alias/mine")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(meta.arn(), Some(key.as_str()));
     let listed = server
         .client()
         .list_secrets()

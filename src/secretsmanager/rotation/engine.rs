@@ -20,6 +20,14 @@ const TICK: Duration = Duration::from_secs(1);
 
 pub(super) type Key = (Namespace, String);
 
+fn cannot_invoke() -> Error {
+    Error::new(
+        ErrorCode::AccessDeniedException,
+        "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function \
+         policy grants access to the principal secretsmanager.amazonaws.com.",
+    )
+}
+
 pub struct RotationEngine {
     pub(super) store: Arc<Store>,
     pub(super) clock: Arc<dyn Clock>,
@@ -32,6 +40,8 @@ pub struct RotationEngine {
     ended: tokio::sync::watch::Sender<u64>,
     /// The next attempt at each failed rotation (see `retry`).
     pub(super) retries: Mutex<HashMap<Key, super::retry::Retry>>,
+    /// Strict mode: a function Secrets Manager may not invoke is refused, not warned about.
+    strict_permissions: std::sync::atomic::AtomicBool,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -54,14 +64,24 @@ impl RotationEngine {
             ended: tokio::sync::watch::channel(0).0,
             running: Mutex::default(),
             retries: Mutex::default(),
+            strict_permissions: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    /// AWS refuses functions it cannot invoke. A function whose policy does not name
-    /// Secrets Manager is still used, with a warning, until a strict mode exists.
+    pub fn set_strict_permissions(&self, on: bool) {
+        self.strict_permissions
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// AWS refuses functions it cannot invoke. Outside strict mode, a function whose policy
+    /// does not name Secrets Manager is still used, with a warning.
     pub fn check_access(&self, ns: &Namespace, function: &str) -> Result<()> {
+        let strict = self
+            .strict_permissions
+            .load(std::sync::atomic::Ordering::Relaxed);
         match self.invoker.access(ns, function) {
             FunctionAccess::Allowed => Ok(()),
+            FunctionAccess::NotGranted if strict => Err(cannot_invoke()),
             FunctionAccess::NotGranted => {
                 tracing::warn!(
                     %function,
@@ -69,11 +89,7 @@ impl RotationEngine {
                 );
                 Ok(())
             }
-            FunctionAccess::Missing => Err(Error::new(
-                ErrorCode::AccessDeniedException,
-                "Secrets Manager cannot invoke the specified Lambda function. Ensure that the \
-                 function policy grants access to the principal secretsmanager.amazonaws.com.",
-            )),
+            FunctionAccess::Missing => Err(cannot_invoke()),
         }
     }
 
