@@ -262,7 +262,7 @@ mod tests {
                 .chain(kms::ERRORS.iter())
                 .any(|(c, _)| *c == code.as_str());
             assert!(
-                modelled || PROTOCOL_CODES.contains(&code),
+                modelled || PROTOCOL_CODES.contains(code),
                 "{code:?} is neither in a served model nor a protocol error"
             );
         }

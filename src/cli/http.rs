@@ -52,17 +52,31 @@ pub(super) fn encode_path_segment(s: &str) -> String {
 }
 
 /// Builds (method, path with query, extra headers, body) for one call.
-fn build(op: &Op, input: &Map<String, Value>) -> (String, String, Vec<(String, String)>, Vec<u8>) {
+fn build(
+    service: &str,
+    op: &Op,
+    input: &Map<String, Value>,
+) -> (String, String, Vec<(String, String)>, Vec<u8>) {
+    if service == "sts" {
+        let headers = vec![(
+            "content-type".to_string(),
+            "application/x-www-form-urlencoded; charset=utf-8".to_string(),
+        )];
+        let body = super::query::form(op.name, crate::generated::sts::API_VERSION, input);
+        return ("POST".into(), "/".into(), headers, body);
+    }
     let Some((method, template)) = op.http else {
+        let prefix = if service == "kms" {
+            crate::generated::kms::TARGET_PREFIX
+        } else {
+            crate::generated::secretsmanager::TARGET_PREFIX
+        };
         let headers = vec![
             (
                 "content-type".to_string(),
                 "application/x-amz-json-1.1".to_string(),
             ),
-            (
-                "x-amz-target".to_string(),
-                format!("secretsmanager.{}", op.name),
-            ),
+            ("x-amz-target".to_string(), format!("{prefix}{}", op.name)),
         ];
         let body = serde_json::to_vec(&Value::Object(input.clone())).unwrap_or_default();
         return ("POST".into(), "/".into(), headers, body);
@@ -109,7 +123,7 @@ pub async fn send(
     op: &Op,
     input: &Map<String, Value>,
 ) -> Result<Answer, CallError> {
-    let (method, path, mut headers, body) = build(op, input);
+    let (method, path, mut headers, body) = build(target.service, op, input);
     let url = format!("{}{path}", target.endpoint.trim_end_matches('/'));
     if target.debug {
         eprintln!(
@@ -246,6 +260,10 @@ pub async fn call(
     input: &Map<String, Value>,
 ) -> Result<Value, CallError> {
     let answer = send(target, op, input).await?;
+    if target.service == "sts" {
+        return super::query::answer(op.name, &answer.body)
+            .map_err(|(code, message)| CallError::Service(code, message));
+    }
     let json: Value = if answer.body.is_empty() {
         Value::Object(Map::new())
     } else {

@@ -5,6 +5,7 @@ mod http;
 pub mod ops;
 pub mod output;
 pub mod params;
+mod query;
 pub mod rotations;
 pub mod shorthand;
 
@@ -17,12 +18,14 @@ pub const USAGE: i32 = 252;
 pub const SERVICE_ERROR: i32 = 254;
 pub const OTHER_ERROR: i32 = 255;
 
-pub const SERVICES: [&str; 2] = ["secretsmanager", "lambda"];
+pub const SERVICES: [&str; 4] = ["secretsmanager", "lambda", "sts", "kms"];
 
 fn service_ops(service: &str) -> Option<&'static [Op]> {
     match service {
         "secretsmanager" => Some(ops::SECRETSMANAGER),
         "lambda" => Some(ops::LAMBDA),
+        "sts" => Some(ops::STS),
+        "kms" => Some(ops::KMS),
         _ => None,
     }
 }
@@ -162,10 +165,11 @@ fn help_op(service: &str, op: &Op) -> String {
 
 fn target(service: &'static str, g: &params::Globals) -> http::Target {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let service_var = if service == "lambda" {
-        "AWS_ENDPOINT_URL_LAMBDA"
-    } else {
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+    let service_var = match service {
+        "lambda" => "AWS_ENDPOINT_URL_LAMBDA",
+        "sts" => "AWS_ENDPOINT_URL_STS",
+        "kms" => "AWS_ENDPOINT_URL_KMS",
+        _ => "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     };
     let endpoint = g
         .endpoint_url
@@ -203,11 +207,11 @@ pub async fn run(service: &str, args: &[String]) -> i32 {
             SERVICES.join("\n  ")
         ));
     };
-    let service: &'static str = if service == "lambda" {
-        "lambda"
-    } else {
-        "secretsmanager"
-    };
+    let service: &'static str = SERVICES
+        .iter()
+        .find(|s| **s == service)
+        .copied()
+        .unwrap_or("secretsmanager");
     let Some(command) = args.first().filter(|c| c.as_str() != "help") else {
         print!("{}", help_service(service, list));
         return 0;

@@ -8,6 +8,7 @@ use crate::wire::{Ack, Ticket};
 
 type Answer<O> = Result<Ack<O>>;
 
+#[allow(clippy::unnecessary_wraps, reason = "every handler answers through it")]
 fn ok<O>(o: O, ticket: Ticket) -> Answer<O> {
     Ok(Ack::new(o, ticket))
 }

@@ -39,6 +39,7 @@ impl Context {
         self
     }
 
+    #[must_use]
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
         self.set(key, vec![value.into()]);
         self

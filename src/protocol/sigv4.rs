@@ -192,7 +192,11 @@ fn uri_encode(text: &str, keep_slash: bool) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 fn canonical_request(req: &Signable<'_>, signed: &Signed) -> String {
@@ -259,7 +263,7 @@ fn signing(req: &Signable<'_>, signed: &Signed, secret: &str) -> (Vec<u8>, Strin
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())

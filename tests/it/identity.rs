@@ -185,8 +185,15 @@ async fn kms_keys_aliases_and_cryptography() {
         .unwrap()
         .key_metadata
         .unwrap();
-    assert_eq!(meta.key_state().map(|s| s.as_str()), Some("Enabled"));
-    assert_eq!(meta.key_manager().map(|s| s.as_str()), Some("CUSTOMER"));
+    assert_eq!(
+        meta.key_state().map(aws_sdk_kms::types::KeyState::as_str),
+        Some("Enabled")
+    );
+    assert_eq!(
+        meta.key_manager()
+            .map(aws_sdk_kms::types::KeyManagerType::as_str),
+        Some("CUSTOMER")
+    );
     let id = meta.key_id().to_string();
     let alias = unique("alias/app");
     k.create_alias()
@@ -290,7 +297,9 @@ async fn kms_keys_aliases_and_cryptography() {
         .await
         .unwrap();
     assert_eq!(
-        scheduled.key_state().map(|s| s.as_str()),
+        scheduled
+            .key_state()
+            .map(aws_sdk_kms::types::KeyState::as_str),
         Some("PendingDeletion")
     );
     let (code, _) = err(k
@@ -309,7 +318,10 @@ async fn kms_keys_aliases_and_cryptography() {
         .unwrap()
         .key_metadata
         .unwrap();
-    assert_eq!(state.key_state().map(|s| s.as_str()), Some("Disabled"));
+    assert_eq!(
+        state.key_state().map(aws_sdk_kms::types::KeyState::as_str),
+        Some("Disabled")
+    );
     // Only symmetric keys; tags, policies and listings.
     let (code, _) = err(k
         .create_key()
@@ -366,7 +378,12 @@ async fn kms_keys_aliases_and_cryptography() {
         .unwrap()
         .key_metadata
         .unwrap();
-    assert_eq!(managed.key_manager().map(|s| s.as_str()), Some("AWS"));
+    assert_eq!(
+        managed
+            .key_manager()
+            .map(aws_sdk_kms::types::KeyManagerType::as_str),
+        Some("AWS")
+    );
 }
 
 fn allow(principal: &str, action: &str) -> String {
