@@ -416,21 +416,14 @@ impl Kms {
                 Err(_) => Decision::NotApplicable,
             }
         };
-        match decision {
-            Decision::Deny => Err(crate::secretsmanager::access_denied(
+        match policy::refusal(decision, cross) {
+            Some(explicit) => Err(crate::secretsmanager::access_denied(
                 caller.arn(),
                 action,
                 &key.arn,
-                true,
+                explicit,
             )),
-            Decision::Allow => Ok(()),
-            Decision::NotApplicable if cross => Err(crate::secretsmanager::access_denied(
-                caller.arn(),
-                action,
-                &key.arn,
-                false,
-            )),
-            Decision::NotApplicable => Ok(()),
+            None => Ok(()),
         }
     }
 

@@ -278,20 +278,14 @@ impl Lambda {
                     },
                 )
             });
-        match decision {
-            crate::policy::Decision::Allow => Ok(()),
-            d => Err(Error::new(
-                ErrorCode::AccessDeniedException,
-                format!(
-                    "User: {} is not authorized to perform: {action} on resource: {arn} {}",
-                    caller.arn(),
-                    if d == crate::policy::Decision::Deny {
-                        "with an explicit deny in a resource-based policy"
-                    } else {
-                        "because no resource-based policy allows the action"
-                    }
-                ),
+        match crate::policy::refusal(decision, true) {
+            Some(explicit) => Err(crate::secretsmanager::access_denied(
+                caller.arn(),
+                action,
+                &arn,
+                explicit,
             )),
+            None => Ok(()),
         }
     }
 

@@ -69,6 +69,17 @@ pub enum Decision {
     NotApplicable,
 }
 
+/// Whether a resource-based policy's decision refuses a request: None when it passes,
+/// Some(explicit) when refused. Another account needs an Allow; the owner only a lack of Deny.
+pub fn refusal(decision: Decision, cross_account: bool) -> Option<bool> {
+    match decision {
+        Decision::Deny => Some(true),
+        Decision::Allow => None,
+        Decision::NotApplicable if cross_account => Some(false),
+        Decision::NotApplicable => None,
+    }
+}
+
 /// An explicit Deny wins over any Allow.
 pub fn evaluate(policy: &Policy, request: &Request<'_>) -> Decision {
     let mut decision = Decision::NotApplicable;

@@ -4,7 +4,7 @@
 pub mod eval;
 mod grammar;
 
-pub use eval::{evaluate, Context, Decision, Request, Who};
+pub use eval::{evaluate, refusal, Context, Decision, Request, Who};
 pub use grammar::parse;
 
 /// Policies larger than this are refused (the model's bound on ResourcePolicy).

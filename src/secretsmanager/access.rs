@@ -62,11 +62,9 @@ impl SecretsManager {
             // A stored policy always parsed when it was put; a missing one allows nothing.
             _ => Decision::NotApplicable,
         };
-        match decision {
-            Decision::Deny => Err(denied(caller.arn(), action, &arn, true)),
-            Decision::Allow => Ok(()),
-            Decision::NotApplicable if cross => Err(denied(caller.arn(), action, &arn, false)),
-            Decision::NotApplicable => Ok(()),
+        match policy::refusal(decision, cross) {
+            Some(explicit) => Err(denied(caller.arn(), action, &arn, explicit)),
+            None => Ok(()),
         }
     }
 }
