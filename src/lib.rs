@@ -7,6 +7,7 @@ pub mod admin_client;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crypto;
 pub mod domain;
 pub mod error;
 #[allow(

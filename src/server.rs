@@ -226,6 +226,8 @@ impl Server {
         let kms =
             Arc::new(Kms::new(deps.clock.clone(), deps.store.clone()).with_strict(config.strict));
         kms.restore().map_err(std::io::Error::other)?;
+        deps.store
+            .seal_with(Arc::new(crate::kms::AtRest(Arc::downgrade(&kms))));
         let weak_kms = Arc::downgrade(&kms);
         deps.store.on_blob_reverted(Box::new(move |key, stored| {
             if let Some(kms) = weak_kms.upgrade() {
@@ -242,6 +244,11 @@ impl Server {
             auth,
             allowed_hosts: Arc::new(AllowedHosts::new(&config.allowed_hosts)),
         });
+        if !state.secretsmanager.seal_plain_at_rest().await {
+            return Err(std::io::Error::other(
+                "cannot write the secrets found in the clear again, sealed",
+            ));
+        }
         let scratch = config.work_dir.is_none().then_some(work_dir);
         // Leave half the descriptors to function processes, the database and pipes.
         let max_connections = config.max_connections.min((files / 2) as usize).max(64);

@@ -2,8 +2,9 @@
 //! operations over them. Keys live per (account, region) and persist with everything else;
 //! Secrets Manager encrypts secret values under them.
 
-pub mod crypto;
 mod ops;
+
+use crate::crypto;
 
 use crate::clock::{Clock, Millis};
 use crate::domain::caller::Caller;
@@ -50,24 +51,10 @@ pub struct Key {
     pub aws_managed: bool,
     pub policy: String,
     pub tags: Vec<(String, String)>,
-    #[serde(with = "material")]
+    /// Kept apart from the record (see `Store::put_key_material`), so that the store can open
+    /// sealed rows before KMS exists.
+    #[serde(skip)]
     pub material: Vec<u8>,
-}
-
-/// Key material as base64 in the record.
-mod material {
-    use base64::engine::general_purpose::STANDARD;
-    use base64::Engine;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -231,8 +218,12 @@ impl Kms {
         let space = spaces.entry(ns).or_default();
         match (*kind, bytes) {
             ("key", Some(b)) => {
-                let k: Key =
+                let mut k: Key =
                     serde_json::from_slice(b).map_err(|e| format!("a KMS key record: {e}"))?;
+                k.material = self
+                    .store
+                    .key_material(&k.id)
+                    .ok_or_else(|| format!("the material of KMS key {} is missing", k.id))?;
                 space.keys.insert(k.id.clone(), k);
             }
             ("key", None) => {
@@ -276,6 +267,9 @@ impl Kms {
         aws_managed: bool,
     ) -> Key {
         let id = uuid::Uuid::new_v4().to_string();
+        let material = crypto::random_bytes(32);
+        // Journaled ahead of the key's record, whose ticket the caller waits for.
+        let _ = self.store.put_key_material(&id, &material);
         Key {
             arn: key_arn(ns, &id),
             id,
@@ -288,7 +282,7 @@ impl Kms {
             aws_managed,
             policy: policy.unwrap_or_else(|| default_policy(&ns.account)),
             tags: Vec::new(),
-            material: crypto::random_bytes(32),
+            material,
         }
     }
 
@@ -520,29 +514,17 @@ impl Kms {
             Err(e) => Err(e),
         }
     }
+}
 
-    /// Seals `plaintext` under the key `key_arn` names, for storage at rest.
-    pub fn seal(
-        &self,
-        key_arn: &str,
-        plaintext: &[u8],
-        context: &crate::wire::Map<String, String>,
-    ) -> Option<Vec<u8>> {
-        let ns = Namespace::new("", "");
-        let (key, _) = self.lookup(&ns, key_arn).ok()?;
-        crypto::encrypt_blob(&key.id, &key.material, plaintext, Some(context))
-    }
+/// Names the key that seals a secret's values at rest. Holds KMS weakly: the store keeps
+/// the resolver, and KMS keeps the store.
+pub struct AtRest(pub std::sync::Weak<Kms>);
 
-    /// Opens what [`Kms::seal`] made; the key is found from the blob within `ns`.
-    pub fn unseal(
-        &self,
-        ns: &Namespace,
-        blob: &[u8],
-        context: &crate::wire::Map<String, String>,
-    ) -> Option<Vec<u8>> {
-        let id = crypto::blob_key_id(blob)?;
-        let key = self.read().get(ns).and_then(|s| s.keys.get(id).cloned())?;
-        crypto::decrypt_blob(blob, &key.material, Some(context))
+impl crate::store::seal::KeyResolver for AtRest {
+    fn key_for(&self, ns: &Namespace, kms_key_id: Option<&str>) -> Option<String> {
+        let kms = self.0.upgrade()?;
+        let id = kms_key_id.unwrap_or("alias/aws/secretsmanager");
+        kms.lookup(ns, id).ok().map(|(k, _)| k.id)
     }
 }
 

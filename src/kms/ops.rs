@@ -1,6 +1,7 @@
 //! The KMS operations: keys, aliases, policies and tags, and the cryptographic calls.
 
-use super::{alias_arn, crypto, not_found, Alias, Key, KeyState, Kms};
+use super::{alias_arn, not_found, Alias, Key, KeyState, Kms};
+use crate::crypto;
 use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::kms::{self as g, Operation};

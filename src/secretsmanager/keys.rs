@@ -80,3 +80,34 @@ impl SecretsManager {
 fn invalid_key() -> Error {
     Error::invalid_parameter("The operation failed because of an invalid KMS key: Invalid keyId")
 }
+
+impl SecretsManager {
+    /// Writes again, sealed, the values of secrets found in the clear at start-up (a file of
+    /// an older format, or an import); false if a write failed.
+    pub async fn seal_plain_at_rest(&self) -> bool {
+        let mut tickets = Vec::new();
+        for (ns, name) in self.store.take_plain_at_rest() {
+            let Some(space) = self.store.namespace(&ns) else {
+                continue;
+            };
+            let Some(cell) = space.get(&name) else {
+                continue;
+            };
+            let _gate = self.gate();
+            let s = cell.write();
+            let ids: Vec<&str> = s
+                .versions
+                .iter()
+                .filter(|v| v.value.is_some())
+                .map(|v| v.id.as_str())
+                .collect();
+            tickets.push(space.commit(&cell, &s, &ids));
+        }
+        for ticket in tickets {
+            if !ticket.durable().await {
+                return false;
+            }
+        }
+        true
+    }
+}

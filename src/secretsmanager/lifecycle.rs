@@ -5,7 +5,7 @@ use super::{secret_id, token_in_use, value_of, Ack, Caller, SecretsManager, Tick
 use crate::domain::arn::secret_arn;
 use crate::domain::secret::Secret;
 use crate::domain::validate::check_name;
-use crate::domain::versions::{PutOutcome, SecretValue, AWSCURRENT};
+use crate::domain::versions::{PutOutcome, SecretValue, AWSCURRENT, AWSPENDING};
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::secretsmanager as sm;
 
@@ -169,8 +169,11 @@ impl sm::UpdateSecret for SecretsManager {
             s.description = non_empty(Some(d));
             changed = true;
         }
+        let mut rekeyed = false;
         if let Some(k) = input.kms_key_id {
-            s.kms_key_id = non_empty(Some(k));
+            let k = non_empty(Some(k));
+            rekeyed = k != s.kms_key_id;
+            s.kms_key_id = k;
             changed = true;
         }
         if let Some(t) = input.type_ {
@@ -180,7 +183,20 @@ impl sm::UpdateSecret for SecretsManager {
         let mut ticket = Ticket::ready();
         if changed {
             s.touch_changed(now);
-            let written: Vec<&str> = version_id.iter().map(String::as_str).collect();
+            let mut written: Vec<&str> = version_id.iter().map(String::as_str).collect();
+            if rekeyed {
+                // A new key re-encrypts AWSCURRENT and AWSPENDING under it; older versions
+                // stay under the key they were written with.
+                written.extend(
+                    s.versions
+                        .iter()
+                        .filter(|v| {
+                            v.value.is_some()
+                                && (v.has_stage(AWSCURRENT) || v.has_stage(AWSPENDING))
+                        })
+                        .map(|v| v.id.as_str()),
+                );
+            }
             ticket = self.commit(&found, &s, &written);
         }
         let output = sm::UpdateSecretResponse {

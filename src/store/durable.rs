@@ -3,6 +3,7 @@
 
 use super::format::{check_format, damaged, open_database, precheck};
 use super::record::{decode_value, encode_value, SecretRecord};
+use super::seal::Keyring;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
 use redb::{Database, ReadableDatabase, ReadableTable};
@@ -51,6 +52,22 @@ pub enum Op {
 pub struct Loaded {
     pub secrets: Vec<(Namespace, Secret)>,
     pub blobs: Vec<(String, Vec<u8>)>,
+    /// The key material value rows are sealed with.
+    pub keyring: Arc<Keyring>,
+    /// Secrets with value rows still written in the clear (by an older format or an import),
+    /// to be sealed once KMS can name their keys.
+    pub plain: Vec<(Namespace, String)>,
+}
+
+impl Loaded {
+    fn empty() -> Loaded {
+        Loaded {
+            secrets: Vec::new(),
+            blobs: Vec::new(),
+            keyring: Arc::default(),
+            plain: Vec::new(),
+        }
+    }
 }
 
 pub(super) struct Job {
@@ -117,6 +134,7 @@ pub struct Durable {
     /// holds it exclusively while it puts memory back after a failed commit.
     gate: Arc<RwLock<()>>,
     health: Arc<Health>,
+    keyring: Arc<Keyring>,
 }
 
 impl Drop for Durable {
@@ -167,6 +185,11 @@ impl Durable {
         &self.health
     }
 
+    /// The key material value rows are sealed with.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
+    }
+
     /// Opens (or creates) the database in `dir` and returns it with every stored secret; the
     /// file is checked in full before anything is written to it.
     pub fn open(dir: &Path) -> Result<(Durable, Loaded, Starter), String> {
@@ -184,10 +207,7 @@ impl Durable {
     pub fn open_with(path: &Path, opener: Opener) -> Result<(Durable, Loaded, Starter), String> {
         let db = opener()?;
         check_format(&db, path)?;
-        let loaded = Loaded {
-            secrets: load(&db, path)?,
-            blobs: load_blobs(&db, path)?,
-        };
+        let loaded = load(&db, path)?;
         Ok(Self::start(db, opener, path.to_path_buf(), loaded))
     }
 
@@ -207,12 +227,14 @@ impl Durable {
             rx,
             gate: gate.clone(),
             health: health.clone(),
+            keyring: loaded.keyring.clone(),
         };
         let durable = Durable {
             tx: Some(tx),
             writer: None,
             gate,
             health,
+            keyring: loaded.keyring.clone(),
         };
         (durable, loaded, starter)
     }
@@ -237,6 +259,7 @@ pub struct Starter {
     pub(super) rx: mpsc::Receiver<Job>,
     pub(super) gate: Arc<RwLock<()>>,
     pub(super) health: Arc<Health>,
+    pub(super) keyring: Arc<Keyring>,
 }
 
 /// The database file as it is on disk, opened from a copy in memory (recovered there if it
@@ -259,17 +282,11 @@ fn validate(dir: &Path) -> Result<Loaded, String> {
     let path = dir.join(DB_FILE);
     let empty = std::fs::metadata(&path).map_or(true, |m| m.len() == 0);
     if empty {
-        return Ok(Loaded {
-            secrets: Vec::new(),
-            blobs: Vec::new(),
-        });
+        return Ok(Loaded::empty());
     }
     precheck(&path, dir)?;
     match Database::builder().open_read_only(&path) {
-        Ok(ro) => Ok(Loaded {
-            secrets: load(&ro, &path)?,
-            blobs: load_blobs(&ro, &path)?,
-        }),
+        Ok(ro) => load(&ro, &path),
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
             "the data directory {} is in use by another LocalEmu process; stop it first or \
              choose another data directory",
@@ -278,25 +295,42 @@ fn validate(dir: &Path) -> Result<Loaded, String> {
         Err(_) => {
             let db = snapshot(&path).map_err(|e| damaged(&path, e))?;
             check_format(&db, &path)?;
-            Ok(Loaded {
-                secrets: load(&db, &path)?,
-                blobs: load_blobs(&db, &path)?,
-            })
+            load(&db, &path)
         }
     }
 }
 
-pub(super) fn load(
+/// Everything stored: key material first, so that sealed value rows can be opened.
+pub(super) fn load(db: &impl ReadableDatabase, path: &Path) -> Result<Loaded, String> {
+    let blobs = load_blobs(db, path)?;
+    let keyring = Arc::new(Keyring::default());
+    for (key, bytes) in &blobs {
+        keyring.load_row(key, bytes).map_err(|e| damaged(path, e))?;
+    }
+    let (secrets, plain) = load_secrets(db, path, &keyring)?;
+    Ok(Loaded {
+        secrets,
+        blobs,
+        keyring,
+        plain,
+    })
+}
+
+type Secrets = (Vec<(Namespace, Secret)>, Vec<(Namespace, String)>);
+
+fn load_secrets(
     db: &impl ReadableDatabase,
     path: &Path,
-) -> Result<Vec<(Namespace, Secret)>, String> {
+    keyring: &Keyring,
+) -> Result<Secrets, String> {
     let txn = db.begin_read().map_err(|e| damaged(path, e))?;
     let secrets = txn.open_table(SECRETS);
     let values = txn.open_table(VALUES);
     let (Ok(secrets), Ok(values)) = (secrets, values) else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let mut out = Vec::new();
+    let mut plain = Vec::new();
     for row in secrets.iter().map_err(|e| damaged(path, e))? {
         let (k, v) = row.map_err(|e| damaged(path, e))?;
         let key = k.value();
@@ -304,9 +338,12 @@ pub(super) fn load(
         let record: SecretRecord =
             serde_json::from_slice(v.value()).map_err(|e| damaged(path, e))?;
         let mut missing = None;
+        let mut clear = false;
         let secret = record.into_secret(|id| {
-            let raw = values.get(format!("{key}\0{id}").as_str()).ok().flatten();
-            let value = raw.and_then(|r| decode_value(r.value()));
+            let row_key = format!("{key}\0{id}");
+            let raw = values.get(row_key.as_str()).ok().flatten();
+            clear |= raw.as_ref().is_some_and(|r| !Keyring::is_sealed(r.value()));
+            let value = raw.and_then(|r| open_row(keyring, &row_key, r.value()));
             if value.is_none() {
                 missing = Some(id.to_string());
             }
@@ -315,12 +352,24 @@ pub(super) fn load(
         if let Some(id) = missing {
             return Err(damaged(
                 path,
-                format!("the value of version {id} is missing"),
+                format!("the value of version {id} is missing or cannot be decrypted"),
             ));
+        }
+        if clear {
+            plain.push((ns.clone(), secret.name.clone()));
         }
         out.push((ns, secret));
     }
-    Ok(out)
+    Ok((out, plain))
+}
+
+/// A value row as stored (sealed, or in the clear from older files and imports) read back.
+pub(super) fn open_row(
+    keyring: &Keyring,
+    row_key: &str,
+    raw: &[u8],
+) -> Option<crate::domain::versions::SecretValue> {
+    decode_value(&keyring.open(row_key, raw)?)
 }
 
 pub(super) fn load_blobs(
@@ -340,8 +389,14 @@ pub(super) fn load_blobs(
 }
 
 /// Builds the journal entry for a secret after a change; `new_values` names the versions
-/// whose value rows must be (re)written.
-pub fn upsert(ns: &Namespace, s: &Secret, new_values: &[&str], replace: bool) -> Op {
+/// whose value rows must be (re)written, sealed under the secret's key when `keyring` can.
+pub fn upsert(
+    ns: &Namespace,
+    s: &Secret,
+    new_values: &[&str],
+    replace: bool,
+    keyring: Option<&Keyring>,
+) -> Op {
     let key = secret_key(ns, &s.name);
     let record = match serde_json::to_vec(&SecretRecord::of(s)) {
         Ok(record) => record,
@@ -355,9 +410,12 @@ pub fn upsert(ns: &Namespace, s: &Secret, new_values: &[&str], replace: bool) ->
         .iter()
         .filter(|v| new_values.contains(&v.id.as_str()))
         .filter_map(|v| {
-            v.value
-                .as_ref()
-                .map(|val| (v.id.clone(), encode_value(val)))
+            let plain = encode_value(v.value.as_ref()?);
+            let row_key = format!("{key}\0{}", v.id);
+            let row = keyring
+                .and_then(|k| k.seal(ns, s.kms_key_id.as_deref(), &row_key, &plain))
+                .unwrap_or(plain);
+            Some((v.id.clone(), row))
         })
         .collect();
     let keep = s

@@ -1,7 +1,7 @@
 //! Opening the database file safely: owner-only permissions, one process at a time, and the
 //! format version checked (read-only first) before anything is written.
 
-use super::record::FORMAT_VERSION;
+use super::record::{FORMAT_VERSION, OLDEST_FORMAT};
 use redb::{
     Database, DatabaseError, ReadableDatabase, ReadableTable, ReadableTableMetadata,
     TableDefinition,
@@ -99,7 +99,7 @@ pub(super) fn precheck(path: &Path, dir: &Path) -> Result<(), String> {
 
 fn check_version(v: &str, path: &Path) -> Result<(), String> {
     match v.parse::<u32>() {
-        Ok(n) if n == FORMAT_VERSION => Ok(()),
+        Ok(n) if (OLDEST_FORMAT..=FORMAT_VERSION).contains(&n) => Ok(()),
         Ok(n) if n > FORMAT_VERSION => Err(format!(
             "{} was written by a newer LocalEmu (format {n}; this build reads format \
              {FORMAT_VERSION}). Upgrade awsemu or choose another data directory; the file has \
@@ -134,7 +134,15 @@ pub(super) fn check_format(db: &Database, path: &Path) -> Result<(), String> {
                 meta.insert("format_version", v.as_str())
                     .map_err(|e| damaged(path, e))?;
             }
-            Some(v) => check_version(&v, path)?,
+            Some(v) => {
+                check_version(&v, path)?;
+                // An older format is read as it is; from now on it is written as the current.
+                if v != FORMAT_VERSION.to_string() {
+                    let current = FORMAT_VERSION.to_string();
+                    meta.insert("format_version", current.as_str())
+                        .map_err(|e| damaged(path, e))?;
+                }
+            }
         }
     }
     txn.commit().map_err(|e| damaged(path, e))

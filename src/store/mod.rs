@@ -9,6 +9,7 @@
 pub mod durable;
 mod format;
 pub mod record;
+pub mod seal;
 pub mod transfer;
 mod writer;
 
@@ -91,9 +92,9 @@ impl NamespaceStore {
         &self.namespace
     }
 
-    fn journal(&self, op: impl FnOnce() -> Op) -> Ticket {
+    fn journal(&self, op: impl FnOnce(&Durable) -> Op) -> Ticket {
         match &self.journal {
-            Some(j) => j.submit(op()),
+            Some(j) => j.submit(op(j)),
             None => Ticket::ready(),
         }
     }
@@ -104,7 +105,7 @@ impl NamespaceStore {
         if cell.removed.load(Ordering::SeqCst) {
             return Ticket::ready();
         }
-        self.journal(|| durable::upsert(&self.namespace, s, new_values, false))
+        self.journal(|j| durable::upsert(&self.namespace, s, new_values, false, Some(j.keyring())))
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Index> {
@@ -152,7 +153,8 @@ impl NamespaceStore {
         }
         let ids: Vec<&str> = secret.versions.iter().map(|v| v.id.as_str()).collect();
         // Journaled before the index lock is released, so no later change can overtake it.
-        let ticket = self.journal(|| durable::upsert(&self.namespace, &secret, &ids, true));
+        let ticket = self
+            .journal(|j| durable::upsert(&self.namespace, &secret, &ids, true, Some(j.keyring())));
         let cell = Arc::new(SecretCell::new(secret));
         Self::index_cell(&mut index, &cell);
         Ok((cell, ticket))
@@ -186,7 +188,7 @@ impl NamespaceStore {
         // being journaled while it is marked removed.
         let _guard = cell.write();
         cell.removed.store(true, Ordering::SeqCst);
-        self.journal(|| Op::Remove {
+        self.journal(|_| Op::Remove {
             key: secret_key(&self.namespace, &name),
         })
     }
@@ -295,6 +297,8 @@ pub struct Store {
     /// Other services' records found at start-up, handed out once.
     loaded_blobs: Mutex<Vec<(String, Vec<u8>)>>,
     blob_reverter: Arc<Mutex<Option<BlobReverter>>>,
+    /// Secrets whose value rows were found in the clear at start-up.
+    plain_at_rest: Mutex<Vec<(Namespace, String)>>,
 }
 
 impl Store {
@@ -344,6 +348,7 @@ impl Store {
             namespaces,
             loaded_blobs: Mutex::new(loaded.blobs),
             blob_reverter,
+            plain_at_rest: Mutex::new(loaded.plain),
         };
         for (ns, secret) in loaded.secrets {
             let ns = store.namespace_or_create(&ns);
@@ -465,6 +470,45 @@ impl Store {
             }
         }
         purged
+    }
+
+    /// Lets the store seal value rows under the keys `resolver` names (see [`seal`]).
+    pub fn seal_with(&self, resolver: Arc<dyn seal::KeyResolver>) {
+        if let Some(j) = &self.journal {
+            j.keyring().set_resolver(resolver);
+        }
+    }
+
+    /// Journals a KMS key's material, which sealed rows need to be read back; in memory only
+    /// nothing is sealed, so nothing is kept.
+    pub fn put_key_material(&self, key_id: &str, material: &[u8]) -> Ticket {
+        let Some(j) = &self.journal else {
+            return Ticket::ready();
+        };
+        j.keyring().insert(key_id, material.to_vec());
+        self.put_blob(
+            &format!("{}{key_id}", seal::MATERIAL_PREFIX),
+            Some(seal::Keyring::encode_material(material)),
+        )
+    }
+
+    /// The material of a key journaled with [`Store::put_key_material`].
+    pub fn key_material(&self, key_id: &str) -> Option<Vec<u8>> {
+        self.journal
+            .as_ref()
+            .and_then(|j| j.keyring().get(key_id))
+            .map(|m| m.as_ref().clone())
+    }
+
+    /// The secrets found with value rows in the clear (an older format, or an import); each
+    /// is handed out once, to be written again sealed.
+    pub fn take_plain_at_rest(&self) -> Vec<(Namespace, String)> {
+        std::mem::take(
+            &mut *self
+                .plain_at_rest
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Forgets every secret of every namespace.

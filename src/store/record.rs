@@ -6,7 +6,11 @@ use crate::domain::versions::{SecretValue, Version, Versions};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the on-disk layout changes; older files are migrated, newer ones refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: value rows may be sealed (envelope encryption); format 1 files are read as they are and
+/// their rows sealed at the next start.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format this build reads.
+pub const OLDEST_FORMAT: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecretRecord {

@@ -2,10 +2,11 @@
 //! back to what the disk holds and reopens the database (see `Durable`).
 
 use super::durable::{
-    load, load_blobs, snapshot, value_range, Job, Loaded, Op, Reconciler, Reverted, Starter, BLOBS,
+    load, open_row, snapshot, value_range, Job, Op, Reconciler, Reverted, Starter, BLOBS,
     MAX_BATCH, SECRETS, VALUES,
 };
-use super::record::{decode_value, SecretRecord};
+use super::record::SecretRecord;
+use super::seal::Keyring;
 use crate::domain::secret::Secret;
 use redb::{Database, ReadableDatabase};
 use std::collections::HashSet;
@@ -43,6 +44,7 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
         rx,
         gate,
         health,
+        keyring,
     } = starter;
     let mut db = Some(db);
     // Keys changed in memory by writes that failed, not yet put back from the disk.
@@ -103,9 +105,9 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
                 // the file is then read from a copy, which needs no write.
                 let reverted = match &db {
                     _ if unreconciled.is_empty() => Ok(None),
-                    Some(d) => read_back(d, &unreconciled).map(Some),
+                    Some(d) => read_back(d, &unreconciled, &keyring).map(Some),
                     None => snapshot(&path)
-                        .and_then(|d| read_back(&d, &unreconciled))
+                        .and_then(|d| read_back(&d, &unreconciled, &keyring))
                         .map(Some),
                 };
                 match reverted {
@@ -140,16 +142,17 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
 }
 
 /// The stored state of every key in `keys`.
-fn read_back(db: &Database, keys: &HashSet<Touched>) -> Result<Reverted, String> {
+fn read_back(
+    db: &Database,
+    keys: &HashSet<Touched>,
+    keyring: &Keyring,
+) -> Result<Reverted, String> {
     let path = Path::new("<database>");
     if keys.contains(&Touched::Everything) {
         return Ok(Reverted {
             secrets: Vec::new(),
             blobs: Vec::new(),
-            everything: Some(Loaded {
-                secrets: load(db, path)?,
-                blobs: load_blobs(db, path)?,
-            }),
+            everything: Some(load(db, path)?),
         });
     }
     let txn = db.begin_read().map_err(|e| e.to_string())?;
@@ -157,7 +160,9 @@ fn read_back(db: &Database, keys: &HashSet<Touched>) -> Result<Reverted, String>
     let mut blobs = Vec::new();
     for key in keys {
         match key {
-            Touched::Secret(key) => secrets.push((key.clone(), read_secret(&txn, key)?)),
+            Touched::Secret(key) => {
+                secrets.push((key.clone(), read_secret(&txn, key, keyring)?));
+            }
             Touched::Blob(key) => {
                 let stored = match txn.open_table(BLOBS) {
                     Ok(t) => t
@@ -178,7 +183,11 @@ fn read_back(db: &Database, keys: &HashSet<Touched>) -> Result<Reverted, String>
     })
 }
 
-fn read_secret(txn: &redb::ReadTransaction, key: &str) -> Result<Option<Secret>, String> {
+fn read_secret(
+    txn: &redb::ReadTransaction,
+    key: &str,
+    keyring: &Keyring,
+) -> Result<Option<Secret>, String> {
     let (Ok(secrets), Ok(values)) = (txn.open_table(SECRETS), txn.open_table(VALUES)) else {
         return Ok(None);
     };
@@ -188,8 +197,9 @@ fn read_secret(txn: &redb::ReadTransaction, key: &str) -> Result<Option<Secret>,
     let record: SecretRecord = serde_json::from_slice(raw.value()).map_err(|e| e.to_string())?;
     let mut missing = false;
     let secret = record.into_secret(|id| {
-        let raw = values.get(format!("{key}\0{id}").as_str()).ok().flatten();
-        let value = raw.and_then(|r| decode_value(r.value()));
+        let row_key = format!("{key}\0{id}");
+        let raw = values.get(row_key.as_str()).ok().flatten();
+        let value = raw.and_then(|r| open_row(keyring, &row_key, r.value()));
         missing |= value.is_none();
         value
     });

@@ -213,13 +213,23 @@ async fn export_and_import_move_state() {
     let code: &[(&str, &[u8], u32)] =
         &[("app.py", b"def handler(e, c):\n    return 'moved'\n", 0o644)];
     create_function(&l, "moved-fn", "python3.12", "app.handler", code, &[], 5).await;
+    key_with_alias(emu.addr, ACCOUNT, "alias/moved").await;
+    c.create_secret()
+        .name("moved/keyed")
+        .kms_key_id("alias/moved")
+        .secret_string("under a customer key")
+        .send()
+        .await
+        .unwrap();
     emu.kill();
 
     let file = source.with_extension("json");
     let (ok, text) = run(&["state", "export", file.to_str().unwrap()], &source);
-    assert!(ok && text.contains("exported 2 secrets"), "{text}");
+    assert!(ok && text.contains("exported 3 secrets"), "{text}");
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(doc["format"], "localemu-state");
+    // Values are exported in the clear (they are sealed again on import's first start).
+    assert!(doc.to_string().contains("under a customer key"));
 
     // An existing world-readable file is made private before any secret is written to it.
     {
@@ -246,7 +256,7 @@ async fn export_and_import_move_state() {
         &["state", "import", "--create", file.to_str().unwrap()],
         &target,
     );
-    assert!(ok && text.contains("imported 2 secrets"), "{text}");
+    assert!(ok && text.contains("imported 3 secrets"), "{text}");
     let emu = Emu::start(&target);
     let c = emu.client();
     assert_eq!(current_value(&c, "moved/one").await, "second");
@@ -283,7 +293,13 @@ async fn export_and_import_move_state() {
         b"\"moved\"",
         "functions and their code move too"
     );
+    // KMS keys and their aliases move too, and the imported values are sealed again.
+    assert_eq!(
+        current_value(&c, "moved/keyed").await,
+        "under a customer key"
+    );
     emu.kill();
+    assert!(crate::at_rest::all_rows_sealed(&target));
 }
 
 #[cfg(unix)]

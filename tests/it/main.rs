@@ -9,6 +9,7 @@
 )]
 
 mod accounts;
+mod at_rest;
 mod binary;
 mod cli;
 mod common;
