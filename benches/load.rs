@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use support::{connect, request, start, stop, Sender};
+use support::{connect, request, start, start_with, stop, Sender};
 
 struct Opts {
     seconds: f64,
@@ -311,6 +311,60 @@ async fn read_scenarios(
     out
 }
 
+/// GetSecretValue against a server that verifies every signature.
+async fn strict_reads(addr: SocketAddr, secs: f64) -> Vec<(String, usize, Result)> {
+    let get: Make = Arc::new(move |_| {
+        (
+            "GetSecretValue",
+            format!(
+                r#"{{"SecretId":"k/{:06}"}}"#,
+                rand::rng().random_range(0..1000)
+            ),
+        )
+    });
+    let mut out = Vec::new();
+    for c in connection_counts() {
+        out.push((
+            "GetSecretValue, strict (signatures verified)".to_string(),
+            c,
+            load(addr, c, secs, get.clone()).await,
+        ));
+    }
+    out
+}
+
+/// Microseconds to seal and to open one 1 KB value row, as the store does at rest.
+fn envelope_cost() -> (f64, f64) {
+    use localemu::store::seal::{KeyResolver, Keyring};
+    struct One;
+    impl KeyResolver for One {
+        fn key_for(&self, _: &localemu::domain::Namespace, _: Option<&str>) -> Option<String> {
+            Some("11111111-2222-3333-4444-555555555555".into())
+        }
+    }
+    let ring = Keyring::default();
+    ring.insert(
+        "11111111-2222-3333-4444-555555555555",
+        localemu::crypto::random_bytes(32),
+    );
+    ring.set_resolver(Arc::new(One));
+    let ns = localemu::domain::Namespace::new("000000000000", "us-east-1");
+    let value = vec![b'x'; 1024];
+    let n = 20_000;
+    let t = Instant::now();
+    let mut row = Vec::new();
+    for _ in 0..n {
+        row = ring.seal(&ns, None, "row", &value).unwrap();
+    }
+    let seal = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    let t = Instant::now();
+    for _ in 0..n {
+        assert_eq!(ring.open("row", &row).unwrap().len(), 1024);
+    }
+    let open = t.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    (seal, open)
+}
+
 async fn write_scenarios(addr: SocketAddr, secs: f64, label: &str) -> Vec<(String, usize, Result)> {
     let mut out = Vec::new();
     for c in connection_counts() {
@@ -415,6 +469,11 @@ async fn main() {
     let mut reads = read_scenarios(emu.addr, opts.seconds, None).await;
     let writes = write_scenarios(emu.addr, opts.seconds, "in memory").await;
     stop(emu);
+    // Strict mode: the same signed requests, every signature verified.
+    let (emu, _) = start_with(None, &["--strict"]);
+    fill(emu.addr, "k", 1000, 1024).await;
+    let strict = strict_reads(emu.addr, opts.seconds).await;
+    stop(emu);
     // Memory and listing with many secrets.
     let (emu, _) = start(None);
     fill(emu.addr, "big", opts.big, 1024).await;
@@ -451,10 +510,37 @@ async fn main() {
             .and_then(|m| m.iter().find(|(n, k, _)| n == name && *k == c))
             .map(|(_, _, r)| r)
     };
-    for (name, c, r) in reads.iter().chain(writes.iter()).chain(durable.iter()) {
+    for (name, c, r) in reads
+        .iter()
+        .chain(strict.iter())
+        .chain(writes.iter())
+        .chain(durable.iter())
+    {
         row(name, *c, r, find(name, *c));
     }
     println!();
+    for (_, c, s) in &strict {
+        let lenient = reads
+            .iter()
+            .find(|(n, k, _)| n.starts_with("GetSecretValue") && k == c);
+        if let Some((_, _, l)) = lenient {
+            println!(
+                "strict mode GetSecretValue at {c} connections: {:.0}% of lenient",
+                s.rps / l.rps.max(0.001) * 100.0
+            );
+        }
+    }
+    let (seal_us, open_us) = envelope_cost();
+    let put_p50 = durable
+        .iter()
+        .find(|(n, k, _)| n.starts_with("PutSecretValue") && *k == 1)
+        .map_or(0.0, |(_, _, r)| r.p50);
+    println!(
+        "envelope encryption of a 1 KB value: seal {seal_us:.1} us (data key + two AES-256-GCM), \
+         open {open_us:.1} us; {:.1}% of a durable PutSecretValue at 1 connection (p50 {put_p50:.3} ms); \
+         GetSecretValue opens nothing (values are opened once, at start-up: see the restart figure)",
+        seal_us / (put_p50 * 1000.0).max(0.001) * 100.0
+    );
     println!(
         "start-up to first answer: {:.1} ms",
         startup.as_secs_f64() * 1000.0

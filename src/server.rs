@@ -223,8 +223,10 @@ impl Server {
             )
         }));
         lambda.set_strict_permissions(config.strict.permissions);
-        let kms =
-            Arc::new(Kms::new(deps.clock.clone(), deps.store.clone()).with_strict(config.strict));
+        let kms = Arc::new(
+            Kms::new(deps.clock.clone(), deps.ids.clone(), deps.store.clone())
+                .with_strict(config.strict),
+        );
         kms.restore().map_err(std::io::Error::other)?;
         deps.store
             .seal_with(Arc::new(crate::kms::AtRest(Arc::downgrade(&kms))));

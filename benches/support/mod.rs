@@ -17,6 +17,11 @@ pub struct Emu {
 
 /// Starts the binary; the Instant is when the process was spawned.
 pub fn start(dir: Option<&Path>) -> (Emu, Instant) {
+    start_with(dir, &[])
+}
+
+/// Starts the binary with further `start` flags (`--strict`).
+pub fn start_with(dir: Option<&Path>, flags: &[&str]) -> (Emu, Instant) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -30,6 +35,7 @@ pub fn start(dir: Option<&Path>) -> (Emu, Instant) {
     if let Some(dir) = dir {
         cmd.arg("--persist").arg("--data-dir").arg(dir);
     }
+    cmd.args(flags);
     let started = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())

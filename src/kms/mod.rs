@@ -82,6 +82,8 @@ const PREFIX: &str = "kms\0";
 
 pub struct Kms {
     clock: Arc<dyn Clock>,
+    /// Key ids (UUIDs, as version ids are).
+    ids: Arc<dyn crate::clock::IdSource>,
     store: Arc<Store>,
     spaces: RwLock<HashMap<Namespace, Space>>,
     strict: crate::config::Strict,
@@ -160,9 +162,14 @@ fn parse_target(caller: &Namespace, id: &str) -> Result<Target> {
 }
 
 impl Kms {
-    pub fn new(clock: Arc<dyn Clock>, store: Arc<Store>) -> Kms {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn crate::clock::IdSource>,
+        store: Arc<Store>,
+    ) -> Kms {
         Kms {
             clock,
+            ids,
             store,
             spaces: RwLock::default(),
             strict: crate::config::Strict::default(),
@@ -266,7 +273,7 @@ impl Kms {
         policy: Option<String>,
         aws_managed: bool,
     ) -> Key {
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = self.ids.version_id();
         let material = crypto::random_bytes(32);
         // Journaled ahead of the key's record, whose ticket the caller waits for.
         let _ = self.store.put_key_material(&id, &material);

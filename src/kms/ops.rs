@@ -75,10 +75,7 @@ fn check_policy(text: &str) -> Result<()> {
     crate::policy::parse(text).map(|_| ()).map_err(|errors| {
         Error::new(
             ErrorCode::MalformedPolicyDocumentException,
-            format!(
-                "The new key policy will not allow you to update the key policy in the future. {}",
-                errors.join(" ")
-            ),
+            errors.join(" "),
         )
     })
 }

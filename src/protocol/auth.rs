@@ -16,6 +16,7 @@ pub struct Auth {
     /// Strict mode's signature check.
     verify: bool,
     default_region: String,
+    keys: sigv4::SigningKeys,
 }
 
 fn unrecognized() -> Error {
@@ -37,6 +38,7 @@ impl Auth {
             clock,
             verify,
             default_region: default_region.into(),
+            keys: sigv4::SigningKeys::default(),
         }
     }
 
@@ -91,7 +93,7 @@ impl Auth {
                         headers: &parts.headers,
                         body,
                     };
-                    sigv4::verify(&req, &signed, &secret, now)?;
+                    sigv4::verify(&req, &signed, &secret, now, &self.keys)?;
                 }
                 (who, account)
             }

@@ -247,19 +247,52 @@ fn mac(key: &[u8], data: &str) -> Vec<u8> {
         .to_vec()
 }
 
-/// The signing key and the string to sign of a request signed with `secret`.
-fn signing(req: &Signable<'_>, signed: &Signed, secret: &str) -> (Vec<u8>, String) {
+/// The string to sign of a request.
+fn string_to_sign(req: &Signable<'_>, signed: &Signed) -> String {
     let c = &signed.credential;
-    let scope = format!("{}/{}/{}/aws4_request", c.date, c.region, c.service);
-    let to_sign = format!(
-        "AWS4-HMAC-SHA256\n{}\n{scope}\n{}",
+    format!(
+        "AWS4-HMAC-SHA256\n{}\n{}/{}/{}/aws4_request\n{}",
         signed.amz_date.as_deref().unwrap_or_default(),
+        c.date,
+        c.region,
+        c.service,
         hex(&Sha256::digest(canonical_request(req, signed).as_bytes()))
-    );
+    )
+}
+
+/// The signing key of `secret` for one day, region and service.
+fn signing_key(secret: &str, c: &Credential) -> hmac::Key {
     let k_date = mac(format!("AWS4{secret}").as_bytes(), &c.date);
     let k_region = mac(&k_date, &c.region);
     let k_service = mac(&k_region, &c.service);
-    (mac(&k_service, "aws4_request"), to_sign)
+    hmac::Key::new(hmac::HMAC_SHA256, &mac(&k_service, "aws4_request"))
+}
+
+/// Signing keys already derived: a key serves one secret for a day in one region and
+/// service, so a busy client needs one derivation a day instead of four HMACs per request.
+#[derive(Default)]
+pub struct SigningKeys(std::sync::Mutex<std::collections::HashMap<String, hmac::Key>>);
+
+/// More distinct keys than this at once and the cache starts afresh.
+const MAX_SIGNING_KEYS: usize = 1024;
+
+impl SigningKeys {
+    fn get(&self, secret: &str, c: &Credential) -> hmac::Key {
+        let id = format!("{secret}\0{}\0{}\0{}", c.date, c.region, c.service);
+        let mut keys = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(k) = keys.get(&id) {
+            return k.clone();
+        }
+        if keys.len() >= MAX_SIGNING_KEYS {
+            keys.clear();
+        }
+        let k = signing_key(secret, c);
+        keys.insert(id, k.clone());
+        k
+    }
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
@@ -319,7 +352,13 @@ fn bad_signature() -> Error {
 }
 
 /// Checks the signature and its time against the emulator's clock (`now`, ms).
-pub fn verify(req: &Signable<'_>, signed: &Signed, secret: &str, now: i64) -> Result<()> {
+pub fn verify(
+    req: &Signable<'_>,
+    signed: &Signed,
+    secret: &str,
+    now: i64,
+    keys: &SigningKeys,
+) -> Result<()> {
     let date = signed.amz_date.as_deref().ok_or_else(|| {
         incomplete(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
@@ -364,14 +403,10 @@ pub fn verify(req: &Signable<'_>, signed: &Signed, secret: &str, now: i64) -> Re
         return Err(bad_signature());
     }
     let provided = unhex(&signed.signature).ok_or_else(bad_signature)?;
-    let (key, to_sign) = signing(req, signed, secret);
+    let key = keys.get(secret, &signed.credential);
     // ring compares in constant time, so a guess does not learn how much of it was right.
-    hmac::verify(
-        &hmac::Key::new(hmac::HMAC_SHA256, &key),
-        to_sign.as_bytes(),
-        &provided,
-    )
-    .map_err(|_| bad_signature())
+    hmac::verify(&key, string_to_sign(req, signed).as_bytes(), &provided)
+        .map_err(|_| bad_signature())
 }
 
 #[cfg(test)]

@@ -63,11 +63,21 @@ fn aws_test_vector() {
         body: b"",
     };
     let now = parse_amz_date("20150830T123600Z").unwrap();
-    verify(&req, &signed, SECRET, now).unwrap();
-    let e = verify(&req, &signed, "wrong", now).unwrap_err();
+    let keys = SigningKeys::default();
+    verify(&req, &signed, SECRET, now, &keys).unwrap();
+    // Again from the cache of derived keys, and a wrong secret is not served from it.
+    verify(&req, &signed, SECRET, now, &keys).unwrap();
+    let e = verify(&req, &signed, "wrong", now, &keys).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidSignatureException);
     // Sixteen minutes later the same request is refused as expired.
-    let e = verify(&req, &signed, SECRET, now + 16 * 60 * 1000).unwrap_err();
+    let e = verify(
+        &req,
+        &signed,
+        SECRET,
+        now + 16 * 60 * 1000,
+        &SigningKeys::default(),
+    )
+    .unwrap_err();
     assert!(
         e.message.starts_with(
             "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z"
@@ -133,13 +143,28 @@ fn sdk_signed_requests_verify() {
     };
     let path: &'static str = Box::leak(path.to_string().into_boxed_str());
     let body: &'static [u8] = Box::leak(body.to_vec().into_boxed_slice());
-    verify(&req(path, body), &signed, SECRET, now).unwrap();
-    assert!(verify(&req(path, b"{}"), &signed, SECRET, now).is_err());
+    verify(
+        &req(path, body),
+        &signed,
+        SECRET,
+        now,
+        &SigningKeys::default(),
+    )
+    .unwrap();
+    assert!(verify(
+        &req(path, b"{}"),
+        &signed,
+        SECRET,
+        now,
+        &SigningKeys::default()
+    )
+    .is_err());
     assert!(verify(
         &req("/2015-03-31/functions/g/invocations", body),
         &signed,
         SECRET,
-        now
+        now,
+        &SigningKeys::default()
     )
     .is_err());
 }
@@ -163,9 +188,9 @@ fn presigned_queries_parse_and_expire() {
         body: b"",
     };
     let at = parse_amz_date("20260101T000000Z").unwrap();
-    let e = verify(&req, &signed, "test", at + 61_000).unwrap_err();
+    let e = verify(&req, &signed, "test", at + 61_000, &SigningKeys::default()).unwrap_err();
     assert!(e.message.starts_with("Signature expired"), "{}", e.message);
-    let e = verify(&req, &signed, "test", at + 1000).unwrap_err();
+    let e = verify(&req, &signed, "test", at + 1000, &SigningKeys::default()).unwrap_err();
     assert!(e.message.starts_with("The request signature we calculated"));
     let bad = q.replace("AWS4-HMAC-SHA256", "HMAC");
     assert!(signature(&headers, &bad).is_err());

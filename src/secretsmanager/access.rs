@@ -28,7 +28,12 @@ fn per_secret(action: &str) -> &str {
 
 impl SecretsManager {
     /// Refuses `caller`'s action on the found secret unless AWS would allow it.
-    pub(crate) fn authorize(&self, caller: &Caller, found: &Found) -> Result<()> {
+    pub(crate) fn authorize(
+        &self,
+        caller: &Caller,
+        found: &Found,
+        keys: &[(&str, &str)],
+    ) -> Result<()> {
         let Some(action) = caller.action.as_deref().map(per_secret) else {
             return Ok(());
         };
@@ -44,6 +49,9 @@ impl SecretsManager {
             Some(Ok(p)) => {
                 let mut context = caller.policy_context(self.now());
                 context.set("secretsmanager:SecretId", vec![arn.clone()]);
+                for (k, v) in keys {
+                    context.set(k, vec![(*v).to_string()]);
+                }
                 for t in tags.iter().flatten() {
                     for prefix in ["secretsmanager:ResourceTag/", "aws:ResourceTag/"] {
                         context.set(&format!("{prefix}{}", t.key), vec![t.value.clone()]);

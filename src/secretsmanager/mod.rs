@@ -138,8 +138,18 @@ impl SecretsManager {
     /// Finds the secret a SecretId names (name, full ARN or partial ARN); a secret whose
     /// recovery window has ended is purged on the spot and reported as missing.
     pub(crate) fn find(&self, caller: &Caller, id: &str) -> Result<Found> {
+        self.find_with(caller, id, &[])
+    }
+
+    /// [`SecretsManager::find`] for a request whose members are condition keys too.
+    pub(crate) fn find_with(
+        &self,
+        caller: &Caller,
+        id: &str,
+        keys: &[(&str, &str)],
+    ) -> Result<Found> {
         let found = self.locate(caller, id)?;
-        self.authorize(caller, &found)?;
+        self.authorize(caller, &found, keys)?;
         Ok(found)
     }
 

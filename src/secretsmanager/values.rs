@@ -181,7 +181,15 @@ impl sm::GetSecretValue for SecretsManager {
         caller: &Caller,
         input: sm::GetSecretValueRequest,
     ) -> Result<Ack<sm::GetSecretValueResponse>> {
-        let found = self.find(caller, &secret_id(input.secret_id)?)?;
+        // The versions asked for are condition keys of the request, as on AWS.
+        let mut keys = Vec::new();
+        if let Some(stage) = input.version_stage.as_deref() {
+            keys.push(("secretsmanager:VersionStage", stage));
+        }
+        if let Some(id) = input.version_id.as_deref() {
+            keys.push(("secretsmanager:VersionId", id));
+        }
+        let found = self.find_with(caller, &secret_id(input.secret_id.clone())?, &keys)?;
         let v = self.read_value(
             caller,
             &found,

@@ -64,9 +64,14 @@ fn form_urlencoded(text: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn malformed(key: &str, what: &str) -> Error {
+/// AWS names members in validation messages with a lower-case first letter.
+fn malformed(key: &str, value: &str, what: &str) -> Error {
+    let mut name = key.to_string();
+    if let Some(first) = name.get(..1).map(str::to_ascii_lowercase) {
+        name.replace_range(..1, &first);
+    }
     Error::validation(format!(
-        "1 validation error detected: Value at '{key}' failed to satisfy constraint: Member must be {what}"
+        "1 validation error detected: Value '{value}' at '{name}' failed to satisfy constraint: Member must be {what}"
     ))
 }
 
@@ -84,7 +89,7 @@ impl FromForm for String {
 impl FromForm for i64 {
     fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
         form.get(key)
-            .map(|v| v.trim().parse().map_err(|_| malformed(key, "a number")))
+            .map(|v| v.trim().parse().map_err(|_| malformed(key, v, "a number")))
             .transpose()
     }
 }
@@ -95,7 +100,7 @@ impl FromForm for bool {
             .map(|v| match v {
                 "true" => Ok(true),
                 "false" => Ok(false),
-                _ => Err(malformed(key, "true or false")),
+                _ => Err(malformed(key, v, "true or false")),
             })
             .transpose()
     }
@@ -104,7 +109,7 @@ impl FromForm for bool {
 impl FromForm for f64 {
     fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
         form.get(key)
-            .map(|v| v.trim().parse().map_err(|_| malformed(key, "a number")))
+            .map(|v| v.trim().parse().map_err(|_| malformed(key, v, "a number")))
             .transpose()
     }
 }

@@ -657,3 +657,68 @@ fn lambda_as(addr: SocketAddr, account: &str) -> aws_sdk_lambda::Client {
         .build();
     aws_sdk_lambda::Client::from_conf(conf)
 }
+
+/// A request's own members are condition keys: a policy may share only AWSCURRENT.
+#[tokio::test]
+async fn policies_can_condition_on_the_version_asked_for() {
+    let addr = shared().addr;
+    let (a, b) = ("888888888888", "999999999999");
+    let owner = sm(addr, creds(a, "test", None));
+    let key_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": [a, b]}, "Action": "kms:*", "Resource": "*"}]});
+    let key = kms(addr, creds(a, "test", None))
+        .create_key()
+        .policy(key_policy.to_string())
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let name = unique("shared/current-only");
+    let arn = owner
+        .create_secret()
+        .name(&name)
+        .kms_key_id(key.arn().unwrap())
+        .secret_string("v1")
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    owner
+        .put_secret_value()
+        .secret_id(&name)
+        .secret_string("v2")
+        .send()
+        .await
+        .unwrap();
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": b}, "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+        "Condition": {"StringEquals": {"secretsmanager:VersionStage": "AWSCURRENT"}}}]});
+    owner
+        .put_resource_policy()
+        .secret_id(&name)
+        .resource_policy(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let reader = sm(addr, creds(b, "test", None));
+    let current = reader
+        .get_secret_value()
+        .secret_id(&arn)
+        .version_stage("AWSCURRENT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current.secret_string(), Some("v2"));
+    let (code, _) = err(reader
+        .get_secret_value()
+        .secret_id(&arn)
+        .version_stage("AWSPREVIOUS")
+        .send()
+        .await);
+    assert_eq!(code, "AccessDeniedException");
+    // Without a stage in the request the key is absent, and StringEquals does not match.
+    let (code, _) = err(reader.get_secret_value().secret_id(&arn).send().await);
+    assert_eq!(code, "AccessDeniedException");
+}
