@@ -531,13 +531,15 @@ async fn main() {
         }
     }
     let (seal_us, open_us) = envelope_cost();
+    // The latency of one durable write, at the fewest connections measured.
     let put_p50 = durable
         .iter()
-        .find(|(n, k, _)| n.starts_with("PutSecretValue") && *k == 1)
+        .filter(|(n, _, _)| n.starts_with("PutSecretValue"))
+        .min_by_key(|(_, k, _)| *k)
         .map_or(0.0, |(_, _, r)| r.p50);
     println!(
         "envelope encryption of a 1 KB value: seal {seal_us:.1} us (data key + two AES-256-GCM), \
-         open {open_us:.1} us; {:.1}% of a durable PutSecretValue at 1 connection (p50 {put_p50:.3} ms); \
+         open {open_us:.1} us; {:.1}% of a durable PutSecretValue (p50 {put_p50:.3} ms); \
          GetSecretValue opens nothing (values are opened once, at start-up: see the restart figure)",
         seal_us / (put_p50 * 1000.0).max(0.001) * 100.0
     );

@@ -55,6 +55,17 @@ pub struct Key {
     /// sealed rows before KMS exists.
     #[serde(skip)]
     pub material: Vec<u8>,
+    /// `policy` parsed, so that a request does not parse it again.
+    #[serde(skip)]
+    parsed: Option<Arc<policy::Policy>>,
+}
+
+impl Key {
+    /// Sets the key policy (already validated) and its parsed form.
+    pub fn set_policy(&mut self, text: String) {
+        self.parsed = policy::parse(&text).ok().map(Arc::new);
+        self.policy = text;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,7 +78,7 @@ pub struct Alias {
 
 #[derive(Default)]
 struct Space {
-    keys: indexmap::IndexMap<String, Key>,
+    keys: indexmap::IndexMap<String, Arc<Key>>,
     aliases: BTreeMap<String, Alias>,
 }
 
@@ -231,7 +242,9 @@ impl Kms {
                     .store
                     .key_material(&k.id)
                     .ok_or_else(|| format!("the material of KMS key {} is missing", k.id))?;
-                space.keys.insert(k.id.clone(), k);
+                let text = std::mem::take(&mut k.policy);
+                k.set_policy(text);
+                space.keys.insert(k.id.clone(), Arc::new(k));
             }
             ("key", None) => {
                 space.keys.shift_remove(*name);
@@ -277,7 +290,7 @@ impl Kms {
         let material = crypto::random_bytes(32);
         // Journaled ahead of the key's record, whose ticket the caller waits for.
         let _ = self.store.put_key_material(&id, &material);
-        Key {
+        let mut key = Key {
             arn: key_arn(ns, &id),
             id,
             account: ns.account.clone(),
@@ -287,15 +300,18 @@ impl Kms {
             created: self.now(),
             deletion: None,
             aws_managed,
-            policy: policy.unwrap_or_else(|| default_policy(&ns.account)),
+            policy: String::new(),
             tags: Vec::new(),
             material,
-        }
+            parsed: None,
+        };
+        key.set_policy(policy.unwrap_or_else(|| default_policy(&ns.account)));
+        key
     }
 
     /// The key `id` names, seen from `caller` (a key id, key ARN, alias name or alias ARN),
     /// with the ticket of an AWS managed key made on this first use.
-    fn lookup(&self, caller: &Namespace, id: &str) -> Result<(Key, Ticket)> {
+    fn lookup(&self, caller: &Namespace, id: &str) -> Result<(Arc<Key>, Ticket)> {
         let (ns, key_id) = match parse_target(caller, id)? {
             Target::Key(ns, k) => (ns, k),
             Target::Alias(ns, name) => match self.alias_target(&ns, &name) {
@@ -357,7 +373,7 @@ impl Kms {
     }
 
     /// The AWS managed key behind `alias/aws/<service>`, made now if it does not exist yet.
-    fn managed_key(&self, ns: &Namespace, alias: &str) -> (Key, Ticket) {
+    fn managed_key(&self, ns: &Namespace, alias: &str) -> (Arc<Key>, Ticket) {
         let mut spaces = self.write();
         let space = spaces.entry(ns.clone()).or_default();
         if let Some(k) = space
@@ -368,12 +384,12 @@ impl Kms {
             return (k.clone(), Ticket::ready());
         }
         let service = alias.rsplit('/').next().unwrap_or_default();
-        let key = self.new_key(
+        let key = Arc::new(self.new_key(
             ns,
             format!("Default key that protects my {service} data when no other key is defined"),
             None,
             true,
-        );
+        ));
         let now = self.now();
         let a = Alias {
             name: alias.to_string(),
@@ -398,14 +414,17 @@ impl Kms {
         let decision = if key.aws_managed && cross {
             Decision::NotApplicable
         } else {
-            match policy::parse(&key.policy) {
-                Ok(p) => {
-                    let mut context = caller.policy_context(self.now());
-                    for (k, v) in &key.tags {
-                        context.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+            match &key.parsed {
+                Some(p) => {
+                    let mut context = policy::Context::default();
+                    if p.has_conditions() {
+                        context = caller.policy_context(self.now());
+                        for (k, v) in &key.tags {
+                            context.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+                        }
                     }
                     policy::evaluate(
-                        &p,
+                        p,
                         &Request {
                             who: &caller.who,
                             action,
@@ -414,7 +433,7 @@ impl Kms {
                         },
                     )
                 }
-                Err(_) => Decision::NotApplicable,
+                None => Decision::NotApplicable,
             }
         };
         match policy::refusal(decision, cross) {
@@ -444,7 +463,7 @@ impl Kms {
     }
 
     /// The key a request names, checked for the caller's `action`.
-    fn key_for(&self, caller: &Caller, id: &str, action: &str) -> Result<Key> {
+    fn key_for(&self, caller: &Caller, id: &str, action: &str) -> Result<Arc<Key>> {
         let (key, _) = self.lookup(&caller.namespace, id)?;
         self.authorize(caller, &key, action)?;
         Ok(key)
@@ -455,14 +474,17 @@ impl Kms {
         ns: &Namespace,
         id: &str,
         f: impl FnOnce(&mut Key) -> Result<()>,
-    ) -> Result<(Key, Ticket)> {
+    ) -> Result<(Arc<Key>, Ticket)> {
         let mut spaces = self.write();
-        let key = spaces
+        let entry = spaces
             .get_mut(ns)
             .and_then(|s| s.keys.get_mut(id))
             .ok_or_else(|| not_found(format!("Key '{}' does not exist", key_arn(ns, id))))?;
-        f(key)?;
-        let k = key.clone();
+        // Changed on a copy, so a refused change leaves the key as it was.
+        let mut changed = Key::clone(entry);
+        f(&mut changed)?;
+        *entry = Arc::new(changed);
+        let k = entry.clone();
         drop(spaces);
         let ticket = self.save_key(&k);
         Ok((k, ticket))
@@ -481,7 +503,7 @@ impl Kms {
     ) -> Result<String> {
         let key = self.service_key(caller, ns, key_id, "kms:GenerateDataKey")?;
         Self::usable(&key)?;
-        Ok(key.arn)
+        Ok(key.arn.clone())
     }
 
     pub fn check_decrypt(
@@ -492,7 +514,7 @@ impl Kms {
     ) -> Result<String> {
         let key = self.service_key(caller, ns, key_id, "kms:Decrypt")?;
         Self::usable(&key)?;
-        Ok(key.arn)
+        Ok(key.arn.clone())
     }
 
     fn service_key(
@@ -501,7 +523,7 @@ impl Kms {
         ns: &Namespace,
         key_id: Option<&str>,
         action: &str,
-    ) -> Result<Key> {
+    ) -> Result<Arc<Key>> {
         let id = key_id.unwrap_or("alias/aws/secretsmanager");
         let (key, _) = self.lookup(ns, id)?;
         self.authorize(caller, &key, action)?;
@@ -531,7 +553,7 @@ impl crate::store::seal::KeyResolver for AtRest {
     fn key_for(&self, ns: &Namespace, kms_key_id: Option<&str>) -> Option<String> {
         let kms = self.0.upgrade()?;
         let id = kms_key_id.unwrap_or("alias/aws/secretsmanager");
-        kms.lookup(ns, id).ok().map(|(k, _)| k.id)
+        kms.lookup(ns, id).ok().map(|(k, _)| k.id.clone())
     }
 }
 

@@ -6,6 +6,7 @@ use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::kms::{self as g, Operation};
 use crate::wire::{Ack, Ticket};
+use std::sync::Arc;
 
 type Answer<O> = Result<Ack<O>>;
 
@@ -158,7 +159,7 @@ impl g::CreateKey for Kms {
             .entry(ns.clone())
             .or_default()
             .keys
-            .insert(key.id.clone(), key.clone());
+            .insert(key.id.clone(), Arc::new(key.clone()));
         let ticket = self.save_key(&key);
         ok(
             g::CreateKeyResponse {
@@ -255,7 +256,7 @@ fn check_alias_name(name: &str) -> Result<()> {
 
 impl Kms {
     /// The customer key an alias may point at: named by key id or key ARN, not by alias.
-    fn alias_target_key(&self, cx: &Caller, id: &str) -> Result<Key> {
+    fn alias_target_key(&self, cx: &Caller, id: &str) -> Result<Arc<Key>> {
         if id.starts_with("alias/") || id.contains(":alias/") {
             return Err(Error::new(
                 ErrorCode::ValidationException,
@@ -293,7 +294,7 @@ impl g::CreateAlias for Kms {
         let now = self.now();
         let a = Alias {
             name: name.clone(),
-            target: key.id,
+            target: key.id.clone(),
             created: now,
             updated: now,
         };
@@ -314,7 +315,7 @@ impl g::UpdateAlias for Kms {
             .get_mut(ns)
             .and_then(|s| s.aliases.get_mut(&name))
             .ok_or_else(|| not_found(format!("Alias {} is not found.", alias_arn(ns, &name))))?;
-        alias.target = key.id;
+        alias.target.clone_from(&key.id);
         alias.updated = self.now();
         let a = alias.clone();
         drop(spaces);
@@ -349,7 +350,7 @@ impl g::ListAliases for Kms {
     ) -> Answer<g::ListAliasesResponse> {
         let ns = &cx.namespace;
         let only = match i.key_id.as_deref() {
-            Some(id) => Some(self.key_for(cx, id, "kms:ListAliases")?.id),
+            Some(id) => Some(self.key_for(cx, id, "kms:ListAliases")?.id.clone()),
             None => None,
         };
         let all: Vec<g::AliasListEntry> = self
@@ -389,7 +390,7 @@ impl Kms {
         id: &str,
         action: &str,
         f: impl FnOnce(&mut Key) -> Result<()>,
-    ) -> Result<(Key, Ticket)> {
+    ) -> Result<(Arc<Key>, Ticket)> {
         let key = self.key_for(cx, id, action)?;
         if key.aws_managed {
             return Err(managed_refused(&key));
@@ -465,7 +466,7 @@ impl g::ScheduleKeyDeletion for Kms {
         )?;
         ok(
             g::ScheduleKeyDeletionResponse {
-                key_id: Some(k.arn),
+                key_id: Some(k.arn.clone()),
                 deletion_date: Some(secs(at)),
                 key_state: Some("PendingDeletion".into()),
                 pending_window_in_days: Some(days),
@@ -500,7 +501,7 @@ impl g::CancelKeyDeletion for Kms {
         )?;
         ok(
             g::CancelKeyDeletionResponse {
-                key_id: Some(k.arn),
+                key_id: Some(k.arn.clone()),
             },
             t,
         )
@@ -522,7 +523,7 @@ impl g::Encrypt for Kms {
         ok(
             g::EncryptResponse {
                 ciphertext_blob: Some(blob),
-                key_id: Some(key.arn),
+                key_id: Some(key.arn.clone()),
                 encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
             },
             Ticket::ready(),
@@ -543,7 +544,7 @@ impl Kms {
         context: Option<&crate::wire::Map<String, String>>,
         expected: Option<&str>,
         action: &str,
-    ) -> Result<(Key, Vec<u8>)> {
+    ) -> Result<(Arc<Key>, Vec<u8>)> {
         let id = crypto::blob_key_id(blob).ok_or_else(invalid_ciphertext)?;
         // The blob names a key of the caller's namespace unless KeyId says otherwise.
         let key = match expected {
@@ -579,7 +580,7 @@ impl g::Decrypt for Kms {
         )?;
         ok(
             g::DecryptResponse {
-                key_id: Some(key.arn),
+                key_id: Some(key.arn.clone()),
                 plaintext: Some(plain),
                 encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
                 ..Default::default()
@@ -617,8 +618,8 @@ impl g::ReEncrypt for Kms {
         ok(
             g::ReEncryptResponse {
                 ciphertext_blob: Some(out),
-                source_key_id: Some(source.arn),
-                key_id: Some(dest.arn),
+                source_key_id: Some(source.arn.clone()),
+                key_id: Some(dest.arn.clone()),
                 source_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
                 destination_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
                 ..Default::default()
@@ -651,7 +652,7 @@ impl Kms {
         len: usize,
         context: Option<&crate::wire::Map<String, String>>,
         action: &str,
-    ) -> Result<(Key, Vec<u8>, Vec<u8>)> {
+    ) -> Result<(Arc<Key>, Vec<u8>, Vec<u8>)> {
         let key = self.key_for(cx, id, action)?;
         Kms::usable(&key)?;
         let plain = crypto::random_bytes(len);
@@ -679,7 +680,7 @@ impl g::GenerateDataKey for Kms {
             g::GenerateDataKeyResponse {
                 ciphertext_blob: Some(blob),
                 plaintext: Some(plain),
-                key_id: Some(key.arn),
+                key_id: Some(key.arn.clone()),
                 ..Default::default()
             },
             Ticket::ready(),
@@ -704,7 +705,7 @@ impl g::GenerateDataKeyWithoutPlaintext for Kms {
         ok(
             g::GenerateDataKeyWithoutPlaintextResponse {
                 ciphertext_blob: Some(blob),
-                key_id: Some(key.arn),
+                key_id: Some(key.arn.clone()),
                 ..Default::default()
             },
             Ticket::ready(),
@@ -752,7 +753,7 @@ impl g::GetKeyPolicy for Kms {
         )?;
         ok(
             g::GetKeyPolicyResponse {
-                policy: Some(key.policy),
+                policy: Some(key.policy.clone()),
                 policy_name: Some("default".into()),
             },
             Ticket::ready(),
@@ -770,7 +771,7 @@ impl g::PutKeyPolicy for Kms {
             i.key_id.as_deref().unwrap_or_default(),
             "kms:PutKeyPolicy",
             |k| {
-                k.policy = text;
+                k.set_policy(text);
                 Ok(())
             },
         )?;

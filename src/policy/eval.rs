@@ -122,7 +122,9 @@ fn principal_matches(p: &Principal, who: &Who) -> bool {
             ("AWS", Who::Aws { account, arn, role }) => {
                 v == "*"
                     || v == account
-                    || *v == format!("arn:aws:iam::{account}:root")
+                    || v.strip_prefix("arn:aws:iam::")
+                        .and_then(|r| r.strip_suffix(":root"))
+                        == Some(account.as_str())
                     || v == arn
                     || role.as_ref() == Some(v)
             }
@@ -136,6 +138,20 @@ fn principal_matches(p: &Principal, who: &Who) -> bool {
 /// `*` matches any run of characters and `?` any one, as in IAM's Action, Resource and
 /// `*Like` operators.
 pub fn wildcard(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    // Policies and ARNs are ASCII in practice: matched as bytes, without allocating.
+    if pattern.is_ascii() && text.is_ascii() {
+        let eq = |a: &u8, b: &u8| {
+            if ignore_case {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
+        return glob(pattern.as_bytes(), text.as_bytes(), b'*', b'?', eq);
+    }
     let fold = |s: &str| -> Vec<char> {
         if ignore_case {
             s.to_lowercase().chars().collect()
@@ -143,18 +159,21 @@ pub fn wildcard(pattern: &str, text: &str, ignore_case: bool) -> bool {
             s.chars().collect()
         }
     };
-    let (p, t) = (fold(pattern), fold(text));
-    // Iterative glob matching with one backtrack point: linear in practice, never exponential.
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    glob(&fold(pattern), &fold(text), '*', '?', |a, b| a == b)
+}
+
+/// Iterative glob matching with one backtrack point: linear in practice, never exponential.
+fn glob<T: PartialEq>(p: &[T], t: &[T], star: T, one: T, eq: impl Fn(&T, &T) -> bool) -> bool {
+    let (mut pi, mut ti, mut last_star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] != star && (p[pi] == one || eq(&p[pi], &t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
+        } else if pi < p.len() && p[pi] == star {
+            last_star = Some(pi);
             mark = ti;
             pi += 1;
-        } else if let Some(s) = star {
+        } else if let Some(s) = last_star {
             pi = s + 1;
             mark += 1;
             ti = mark;
@@ -162,7 +181,7 @@ pub fn wildcard(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == star)
 }
 
 /// Operators that match when the value is *not* among the policy's values.

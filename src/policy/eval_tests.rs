@@ -669,4 +669,9 @@ fn wildcards_do_not_backtrack_exponentially() {
     assert!(wildcard("*", "", false));
     assert!(wildcard("a*c", "abbbbc", false));
     assert!(!wildcard("a?c", "ac", false));
+    // Outside ASCII, characters (not bytes) are matched, case folded where asked.
+    assert!(wildcard("sécret-?", "sécret-1", false));
+    assert!(wildcard("SÉCRET*", "sécret-1", true));
+    assert!(!wildcard("SÉCRET*", "sécret-1", false));
+    assert!(wildcard("Secret*", "SECRET-x", true));
 }

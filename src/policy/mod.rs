@@ -105,6 +105,12 @@ impl Statement {
 }
 
 impl Policy {
+    /// Whether any statement has a condition (only then does evaluation need the request's
+    /// context, which costs something to build).
+    pub fn has_conditions(&self) -> bool {
+        self.statements.iter().any(|s| !s.conditions.is_empty())
+    }
+
     /// True if an Allow statement opens the secret to everyone without a condition that
     /// narrows it to known accounts or organisations (what BlockPublicPolicy refuses).
     pub fn is_public(&self) -> bool {

@@ -185,18 +185,25 @@ fn uri_encode(text: &str, keep_slash: bool) -> String {
         if unreserved || (keep_slash && b == b'/') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            out.push('%');
+            out.push(char::from(UPPER_HEX[usize::from(b >> 4)]));
+            out.push(char::from(UPPER_HEX[usize::from(b & 15)]));
         }
     }
     out
 }
 
+const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
+const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lower-case hex, as SigV4 writes hashes (on every verified request, so without `fmt`).
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(LOWER_HEX[usize::from(b >> 4)]));
+        out.push(char::from(LOWER_HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 fn canonical_request(req: &Signable<'_>, signed: &Signed) -> String {
@@ -213,20 +220,24 @@ fn canonical_request(req: &Signable<'_>, signed: &Signed) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("&");
-    let mut headers = String::new();
+    let mut headers = String::with_capacity(256);
     for name in &signed.signed_headers {
-        let values: Vec<String> = req
-            .headers
-            .get_all(name.as_str())
-            .iter()
-            .map(|v| {
-                String::from_utf8_lossy(v.as_bytes())
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        headers.push_str(&format!("{name}:{}\n", values.join(",")));
+        headers.push_str(name);
+        headers.push(':');
+        for (i, v) in req.headers.get_all(name.as_str()).iter().enumerate() {
+            if i > 0 {
+                headers.push(',');
+            }
+            // Values trimmed, inner runs of spaces folded to one.
+            let text = String::from_utf8_lossy(v.as_bytes());
+            for (j, word) in text.split_whitespace().enumerate() {
+                if j > 0 {
+                    headers.push(' ');
+                }
+                headers.push_str(word);
+            }
+        }
+        headers.push('\n');
     }
     let payload = req
         .headers

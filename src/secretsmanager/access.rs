@@ -43,9 +43,22 @@ impl SecretsManager {
         }
         let (arn, text, tags) = {
             let s = found.cell.read();
+            if s.resource_policy.is_none() && !cross {
+                // No policy: nothing can deny the owner.
+                return Ok(());
+            }
             (s.arn.clone(), s.resource_policy.clone(), s.tags.clone())
         };
         let decision = match text.as_deref().map(policy::parse) {
+            Some(Ok(p)) if !p.has_conditions() => policy::evaluate(
+                &p,
+                &Request {
+                    who: &caller.who,
+                    action,
+                    resource: &arn,
+                    context: &policy::Context::default(),
+                },
+            ),
             Some(Ok(p)) => {
                 let mut context = caller.policy_context(self.now());
                 context.set("secretsmanager:SecretId", vec![arn.clone()]);
