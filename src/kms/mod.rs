@@ -437,7 +437,7 @@ impl Kms {
             }
         };
         match policy::refusal(decision, cross) {
-            Some(explicit) => Err(crate::secretsmanager::access_denied(
+            Some(explicit) => Err(crate::policy::access_denied(
                 caller.arn(),
                 action,
                 &key.arn,
@@ -532,14 +532,11 @@ impl Kms {
 
     /// Whether `key_id` names a key that exists, seen from `ns`.
     pub fn exists(&self, ns: &Namespace, key_id: &str) -> Result<bool> {
+        // A malformed id is an error; a well-formed one that names nothing is not.
+        parse_target(ns, key_id)?;
         match self.lookup(ns, key_id) {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.code == ErrorCode::NotFoundException
-                    && !e.message.starts_with("Invalid keyId") =>
-            {
-                Ok(false)
-            }
+            Err(e) if e.code == ErrorCode::NotFoundException => Ok(false),
             Err(e) => Err(e),
         }
     }

@@ -279,7 +279,7 @@ impl Lambda {
                 )
             });
         match crate::policy::refusal(decision, true) {
-            Some(explicit) => Err(crate::secretsmanager::access_denied(
+            Some(explicit) => Err(crate::policy::access_denied(
                 caller.arn(),
                 action,
                 &arn,

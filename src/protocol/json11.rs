@@ -101,6 +101,29 @@ fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
     })
 }
 
+/// One JSON 1.1 call, whichever service answers it: the body read (and its nesting
+/// checked), the caller authenticated for `action`, `run` given both, and the output handed
+/// back only once its change is durable (`unstored` is the service's error otherwise).
+pub(crate) async fn call(
+    auth: &super::auth::Auth,
+    parts: &axum::http::request::Parts,
+    body: axum::body::Body,
+    action: String,
+    run: impl FnOnce(&Caller, &[u8]) -> Result<Ack<Vec<u8>>>,
+    unstored: fn() -> Error,
+) -> Result<Vec<u8>> {
+    let body = super::read_body(body, super::MAX_BODY).await?;
+    check_depth(&body)?;
+    let caller = auth.caller(parts, &body, false)?.acting(action);
+    let ack = run(&caller, &body)?;
+    // A failed commit answers with an error; memory was put back to what the disk holds
+    // before this ticket resolved, so a retry starts afresh. No lock is held while waiting.
+    if !ack.ticket.durable().await {
+        return Err(unstored());
+    }
+    Ok(ack.output)
+}
+
 /// Decodes the body for `op`, runs it, and encodes its output.
 pub fn dispatch(
     sm: &SecretsManager,
@@ -108,7 +131,6 @@ pub fn dispatch(
     op: Operation,
     body: &[u8],
 ) -> Result<Ack<Vec<u8>>> {
-    check_depth(body)?;
     sm::dispatch(sm, caller, op, &Json11, body)
 }
 

@@ -1,7 +1,7 @@
 //! AWS JSON 1.1 for KMS (`TrentService.<Operation>`), on the same endpoint as Secrets Manager.
 
-use super::json11::{check_depth, Json11};
-use super::{read_body, request_id, AppState, JSON_11, MAX_BODY};
+use super::json11::{self, Json11};
+use super::{request_id, AppState, JSON_11};
 use crate::error::{Error, ErrorCode};
 use crate::generated::kms::{self as g, Operation};
 use axum::body::Body;
@@ -18,20 +18,23 @@ pub async fn handle(state: &AppState, parts: &Parts, body: Body, name: &str) -> 
                 "The requested operation is not recognized by the service.",
             )
         })?;
-        let body = read_body(body, MAX_BODY).await?;
-        check_depth(&body)?;
-        let caller = state
-            .auth
-            .caller(parts, &body, false)?
-            .acting(format!("kms:{}", op.name()));
-        let ack = g::dispatch(state.kms.as_ref(), &caller, op, &Json11, &body)?;
-        if !ack.ticket.durable().await {
-            return Err(Error::new(
+        let run =
+            |caller: &_, body: &[u8]| g::dispatch(state.kms.as_ref(), caller, op, &Json11, body);
+        let unstored = || {
+            Error::new(
                 ErrorCode::KMSInternalException,
                 "The change could not be stored.",
-            ));
-        }
-        Ok(ack.output)
+            )
+        };
+        json11::call(
+            &state.auth,
+            parts,
+            body,
+            format!("kms:{}", op.name()),
+            run,
+            unstored,
+        )
+        .await
     }
     .await;
     let mut response = match result {

@@ -187,21 +187,13 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
     if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::kms::TARGET_PREFIX)) {
         return kms_json::handle(&state, &parts, body, op).await;
     }
-    let result = async {
+    let result: Result<_, Error> = async {
         let op = json11::operation(target)?;
-        let body = read_body(body, MAX_BODY).await?;
-        let caller = state
-            .auth
-            .caller(&parts, &body, false)?
-            .acting(format!("secretsmanager:{}", op.name()));
-        let ack = json11::dispatch(&state.secretsmanager, &caller, op, &body)?;
-        // A failed commit answers InternalServiceError; memory was put back to what the disk
-        // holds before this ticket resolved, so a retry starts afresh.
-        // The answer waits until the change is durable; no lock is held while waiting.
-        if !ack.ticket.durable().await {
-            return Err(Error::internal());
-        }
-        Ok((op.name(), ack.output))
+        let action = format!("secretsmanager:{}", op.name());
+        let run =
+            |caller: &_, body: &[u8]| json11::dispatch(&state.secretsmanager, caller, op, body);
+        let out = json11::call(&state.auth, &parts, body, action, run, Error::internal).await?;
+        Ok((op.name(), out))
     }
     .await;
     let (op, response) = match result {

@@ -2,21 +2,8 @@
 //! (and, in strict mode, for the owning account's callers too), as AWS evaluates it.
 
 use super::{Caller, Found, SecretsManager};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
 use crate::policy::{self, Decision, Request};
-
-/// AWS's refusal, naming the caller, the action and why.
-pub fn denied(caller_arn: &str, action: &str, resource: &str, explicit: bool) -> Error {
-    let why = if explicit {
-        "with an explicit deny in a resource-based policy".to_string()
-    } else {
-        format!("because no resource-based policy allows the {action} action")
-    };
-    Error::new(
-        ErrorCode::AccessDeniedException,
-        format!("User: {caller_arn} is not authorized to perform: {action} on resource: {resource} {why}"),
-    )
-}
 
 /// BatchGetSecretValue reads each secret as GetSecretValue does.
 fn per_secret(action: &str) -> &str {
@@ -84,7 +71,7 @@ impl SecretsManager {
             _ => Decision::NotApplicable,
         };
         match policy::refusal(decision, cross) {
-            Some(explicit) => Err(denied(caller.arn(), action, &arn, explicit)),
+            Some(explicit) => Err(policy::access_denied(caller.arn(), action, &arn, explicit)),
             None => Ok(()),
         }
     }

@@ -20,7 +20,6 @@ mod stages;
 mod tags;
 mod values;
 
-pub use access::denied as access_denied;
 pub use deletion::DEFAULT_RECOVERY_DAYS;
 
 use crate::clock::{Clock, IdSource, Millis};

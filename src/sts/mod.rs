@@ -148,15 +148,20 @@ impl Sts {
     }
 }
 
-/// A stable `AROA...` id per role ARN, as IAM gives each role one.
-fn role_id(role_arn: &str) -> String {
+/// A stable unique id for an IAM identity, as IAM gives each one: `prefix` (`AROA` for a
+/// role, `AIDA` for a user) and 17 letters derived from its ARN.
+fn unique_id(prefix: &str, arn: &str) -> String {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(role_arn.as_bytes());
-    let mut id = String::from("AROA");
+    let digest = sha2::Sha256::digest(arn.as_bytes());
+    let mut id = String::from(prefix);
     for b in digest.iter().take(17) {
         id.push((b'A' + b % 26) as char);
     }
     id
+}
+
+fn role_id(role_arn: &str) -> String {
+    unique_id("AROA", role_arn)
 }
 
 impl Service for Sts {
@@ -185,15 +190,7 @@ impl g::GetCallerIdentity for Sts {
                 arn.rsplit('/').next().unwrap_or_default()
             ),
             Who::Aws { arn, account, .. } if arn.ends_with(":root") => account.clone(),
-            Who::Aws { arn, .. } => {
-                use sha2::Digest;
-                let digest = sha2::Sha256::digest(arn.as_bytes());
-                let mut id = String::from("AIDA");
-                for b in digest.iter().take(17) {
-                    id.push((b'A' + b % 26) as char);
-                }
-                id
-            }
+            Who::Aws { arn, .. } => unique_id("AIDA", arn),
             Who::Service(name) => name.clone(),
         };
         answer(g::GetCallerIdentityResponse {

@@ -1,6 +1,6 @@
 //! Test harness: servers on ephemeral ports, SDK clients, raw HTTP, error helpers.
 
-use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_secretsmanager::config::Credentials;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::Client;
 use http_body_util::{BodyExt, Full};
@@ -18,6 +18,22 @@ pub const ACCOUNT: &str = "000000000000";
 pub const REGION: &str = "us-east-1";
 /// 2026-01-15T12:00:00Z: midday, so a day boundary is far away.
 pub const START: i64 = 1_768_478_400_000;
+
+/// A client of the SDK crate `$sdk` for the server at `$addr`, in `$region`, signing with
+/// `$creds`; retries off, so that every answer is seen.
+macro_rules! sdk_client {
+    ($sdk:ident, $addr:expr, $region:expr, $creds:expr) => {{
+        let conf = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new($region.to_string()))
+            .credentials_provider($creds)
+            .endpoint_url(format!("http://{}", $addr))
+            .retry_config($sdk::config::retry::RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        $sdk::Client::from_conf(conf)
+    }};
+}
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -118,16 +134,12 @@ pub fn shared() -> &'static TestServer {
 }
 
 pub fn client_for(addr: SocketAddr, access_key: &str, region: &str) -> Client {
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let conf = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region.to_string()))
-        .credentials_provider(Credentials::new(access_key, "test", None, None, "tests"))
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
-        .http_client(http)
-        .build();
-    Client::from_conf(conf)
+    sdk_client!(aws_sdk_secretsmanager, addr, region, test_key(access_key))
+}
+
+/// Credentials of `access_key` with the secret every known key of the tests signs with.
+pub fn test_key(access_key: &str) -> Credentials {
+    Credentials::new(access_key, "test", None, None, "tests")
 }
 
 /// A name no other test uses.
@@ -311,18 +323,7 @@ pub fn temp_dir(prefix: &str) -> std::path::PathBuf {
 }
 
 pub fn lambda_client(addr: SocketAddr) -> aws_sdk_lambda::Client {
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let conf = aws_sdk_lambda::Config::builder()
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .region(aws_sdk_lambda::config::Region::new(REGION))
-        .credentials_provider(aws_sdk_lambda::config::Credentials::new(
-            "test", "test", None, None, "tests",
-        ))
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-        .http_client(http)
-        .build();
-    aws_sdk_lambda::Client::from_conf(conf)
+    sdk_client!(aws_sdk_lambda, addr, REGION, test_key("test"))
 }
 
 /// A zip archive of `(name, contents, unix mode)` entries.
@@ -375,17 +376,7 @@ pub async fn create_function(
 
 /// A KMS client signed as `account`'s root.
 pub fn kms_client(addr: SocketAddr, account: &str) -> aws_sdk_kms::Client {
-    let conf = aws_sdk_kms::Config::builder()
-        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .region(aws_sdk_kms::config::Region::new(REGION))
-        .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            account, "test", None, None, "tests",
-        ))
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_kms::Client::from_conf(conf)
+    sdk_client!(aws_sdk_kms, addr, REGION, test_key(account))
 }
 
 /// A new customer managed key with `alias`, in `account`; returns the key's ARN.

@@ -11,39 +11,15 @@ fn creds(key: &str, secret: &str, token: Option<&str>) -> aws_credential_types::
 }
 
 fn sts(addr: SocketAddr, c: aws_credential_types::Credentials) -> aws_sdk_sts::Client {
-    let conf = aws_sdk_sts::Config::builder()
-        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-        .region(aws_sdk_sts::config::Region::new("us-east-1"))
-        .credentials_provider(c)
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_sts::Client::from_conf(conf)
+    sdk_client!(aws_sdk_sts, addr, REGION, c)
 }
 
 fn kms(addr: SocketAddr, c: aws_credential_types::Credentials) -> aws_sdk_kms::Client {
-    let conf = aws_sdk_kms::Config::builder()
-        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .region(aws_sdk_kms::config::Region::new("us-east-1"))
-        .credentials_provider(c)
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(aws_sdk_kms::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_kms::Client::from_conf(conf)
+    sdk_client!(aws_sdk_kms, addr, REGION, c)
 }
 
 fn sm(addr: SocketAddr, c: aws_credential_types::Credentials) -> aws_sdk_secretsmanager::Client {
-    let conf = aws_sdk_secretsmanager::Config::builder()
-        .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-        .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
-        .credentials_provider(c)
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(aws_sdk_secretsmanager::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_secretsmanager::Client::from_conf(conf)
+    sdk_client!(aws_sdk_secretsmanager, addr, REGION, c)
 }
 
 /// Credentials for a session of `role` obtained through AssumeRole by `account`'s root.
@@ -647,15 +623,7 @@ async fn strict_mode_checks_signatures_and_permissions() {
 }
 
 fn lambda_as(addr: SocketAddr, account: &str) -> aws_sdk_lambda::Client {
-    let conf = aws_sdk_lambda::Config::builder()
-        .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
-        .region(aws_sdk_lambda::config::Region::new("us-east-1"))
-        .credentials_provider(creds(account, "test", None))
-        .endpoint_url(format!("http://{addr}"))
-        .retry_config(aws_sdk_lambda::config::retry::RetryConfig::disabled())
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    aws_sdk_lambda::Client::from_conf(conf)
+    sdk_client!(aws_sdk_lambda, addr, REGION, test_key(account))
 }
 
 /// A request's own members are condition keys: a policy may share only AWSCURRENT.

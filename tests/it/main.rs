@@ -8,11 +8,14 @@
     reason = "a test or benchmark that cannot go on fails loudly"
 )]
 
+// First, so that its macros are seen by the modules after it.
+#[macro_use]
+mod common;
+
 mod accounts;
 mod at_rest;
 mod binary;
 mod cli;
-mod common;
 mod crash;
 mod deletion;
 mod docker_names;
