@@ -190,6 +190,8 @@ pub struct RawResponse {
     pub status: u16,
     pub headers: hyper::HeaderMap,
     pub json: serde_json::Value,
+    /// The body as sent (XML answers are not JSON).
+    pub body: Vec<u8>,
 }
 
 /// Sends a hand-made request, for what SDKs never send.
@@ -223,6 +225,7 @@ pub async fn raw(
         status,
         headers,
         json,
+        body: bytes.to_vec(),
     }
 }
 

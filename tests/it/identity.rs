@@ -690,3 +690,72 @@ async fn policies_can_condition_on_the_version_asked_for() {
     let (code, _) = err(reader.get_secret_value().secret_id(&arn).send().await);
     assert_eq!(code, "AccessDeniedException");
 }
+
+/// What SDKs never send to STS and KMS gets each service's own error shape, never a panic.
+#[tokio::test]
+async fn hostile_query_and_kms_requests_get_aws_shaped_errors() {
+    let addr = shared().addr;
+    let form = |body: String| async move {
+        raw(
+            addr,
+            "POST",
+            "/",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body.into_bytes(),
+        )
+        .await
+    };
+    // Too many parameters, a list longer than any member allows, bad percent-encoding.
+    let many: Vec<String> = (0..1500).map(|i| format!("P{i}=x")).collect();
+    let r = form(format!("Action=GetCallerIdentity&{}", many.join("&"))).await;
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("<Code>ValidationError</Code>"));
+    let tags: Vec<String> = (1..=1200)
+        .map(|i| format!("Tags.member.{i}.Key=k{i}&Tags.member.{i}.Value=v"))
+        .collect();
+    let r = form(format!(
+        "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2FR&RoleSessionName=ab&{}",
+        tags.join("&")
+    ))
+    .await;
+    assert_eq!(r.status, 400, "{}", String::from_utf8_lossy(&r.body));
+    let r = form("Action=GetCallerIdentity&%ZZ=%E0%A4".into()).await;
+    assert_eq!(r.status, 200, "undecodable bytes are replaced, not fatal");
+    // A body over the limit is refused before it is parsed.
+    let r = form("A=".to_string() + &"x".repeat(2 * 1024 * 1024)).await;
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("RequestEntityTooLarge"));
+    // KMS: deep JSON, a ciphertext that names a key of ours but is cut short, huge random.
+    let deep = format!("{{\"KeyId\": {}{}}}", "[".repeat(64), "]".repeat(64));
+    let kms_call = |op: &'static str, body: String| async move {
+        raw(
+            addr,
+            "POST",
+            "/",
+            &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", op),
+            ],
+            body.into_bytes(),
+        )
+        .await
+    };
+    let r = kms_call("TrentService.DescribeKey", deep).await;
+    assert_eq!(r.json["__type"], "SerializationException");
+    let k = kms_client(addr, ACCOUNT).create_key().send().await.unwrap();
+    let id = k.key_metadata.unwrap().key_id;
+    use base64::Engine;
+    let short = base64::engine::general_purpose::STANDARD.encode(format!("LEK1{id}xx"));
+    let r = kms_call(
+        "TrentService.Decrypt",
+        format!("{{\"CiphertextBlob\": \"{short}\"}}"),
+    )
+    .await;
+    assert_eq!(r.json["__type"], "InvalidCiphertextException");
+    let r = kms_call(
+        "TrentService.GenerateRandom",
+        "{\"NumberOfBytes\": 100000000}".into(),
+    )
+    .await;
+    assert_eq!(r.json["__type"], "ValidationException");
+}

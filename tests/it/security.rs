@@ -6,9 +6,10 @@
 use crate::common::*;
 use localemu::config::Config;
 
-/// Every kind of route: JSON 1.1, Lambda REST, and LocalEmu's own endpoints.
+/// Every kind of route: JSON 1.1, Lambda REST, STS's query, and LocalEmu's own endpoints.
 const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/", "{}"),
+    ("GET", "/?Action=GetCallerIdentity&Version=2011-06-15", ""),
     ("POST", "/_awsemu/reset", ""),
     ("POST", "/_awsemu/clock", "{\"advance\": \"30d\"}"),
     ("GET", "/_awsemu/clock", ""),
