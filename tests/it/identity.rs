@@ -744,8 +744,10 @@ async fn hostile_query_and_kms_requests_get_aws_shaped_errors() {
     assert_eq!(r.json["__type"], "SerializationException");
     let k = kms_client(addr, ACCOUNT).create_key().send().await.unwrap();
     let id = k.key_metadata.unwrap().key_id;
-    use base64::Engine;
-    let short = base64::engine::general_purpose::STANDARD.encode(format!("LEK1{id}xx"));
+    let short = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("LEK1{id}xx"),
+    );
     let r = kms_call(
         "TrentService.Decrypt",
         format!("{{\"CiphertextBlob\": \"{short}\"}}"),
