@@ -317,3 +317,35 @@ async fn a_failed_function_change_is_undone_too() {
     assert_eq!(code, "ResourceNotFoundException");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_key_change_is_undone_too() {
+    let disk = Disk::new("disk-kms");
+    let emu = server(&disk).await;
+    let k = kms_client(emu.addr, ACCOUNT);
+    let key = k.create_key().send().await.unwrap().key_metadata.unwrap();
+    disk.fail(true);
+    let (code, _) = err(k.disable_key().key_id(key.key_id()).send().await);
+    assert_eq!(code, "KMSInternalException");
+    assert!(k
+        .create_key()
+        .description("never stored")
+        .send()
+        .await
+        .is_err());
+    disk.fail(false);
+    wait_writable(emu.addr).await;
+    let state = k.describe_key().key_id(key.key_id()).send().await.unwrap();
+    assert_eq!(
+        state
+            .key_metadata
+            .unwrap()
+            .key_state()
+            .map(aws_sdk_kms::types::KeyState::as_str),
+        Some("Enabled"),
+        "the failed change was put back"
+    );
+    let keys = k.list_keys().send().await.unwrap();
+    assert_eq!(keys.keys().len(), 1, "the failed key is not kept");
+    emu.stop().await;
+}
