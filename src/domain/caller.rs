@@ -93,3 +93,61 @@ impl Caller {
         c
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_names_its_role_and_account() {
+        let mut c = Caller::root(Namespace::new("111122223333", "eu-west-1"));
+        c.who = Who::Aws {
+            account: "111122223333".into(),
+            arn: "arn:aws:sts::111122223333:assumed-role/App/s".into(),
+            role: Some("arn:aws:iam::111122223333:role/App".into()),
+        };
+        let ctx = c.policy_context(1_767_225_600_000);
+        for k in [
+            "aws:PrincipalAccount",
+            "aws:PrincipalArn",
+            "aws:CurrentTime",
+            "aws:SecureTransport",
+            "aws:RequestedRegion",
+        ] {
+            assert!(ctx.values(k).is_some(), "{k}");
+        }
+        assert!(
+            ctx.values("aws:SourceAccount").is_none(),
+            "only services have a source"
+        );
+        let p = crate::policy::parse(
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*",
+              "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/App"},
+                            "DateEquals": {"aws:CurrentTime": "2026-01-01T00:00:00Z"},
+                            "StringEquals": {"aws:PrincipalType": "AssumedRole"}}}]}"#,
+        )
+        .unwrap();
+        let req = crate::policy::Request {
+            who: &c.who,
+            action: "a:b",
+            resource: "r",
+            context: &ctx,
+        };
+        assert_eq!(
+            crate::policy::evaluate(&p, &req),
+            crate::policy::Decision::Allow
+        );
+    }
+
+    #[test]
+    fn a_service_carries_the_account_it_acts_for() {
+        let mut c = Caller::root(Namespace::new("111122223333", "us-east-1"));
+        c.who = Who::Service("secretsmanager.amazonaws.com".into());
+        let ctx = c.policy_context(0);
+        assert_eq!(
+            ctx.values("aws:SourceAccount"),
+            Some(&["111122223333".to_string()][..])
+        );
+        assert!(ctx.values("aws:PrincipalAccount").is_none());
+    }
+}

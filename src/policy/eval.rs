@@ -45,7 +45,8 @@ impl Context {
         self
     }
 
-    fn get(&self, key: &str) -> Option<&[String]> {
+    /// The values of `key` (any case), if the request has it.
+    pub fn values(&self, key: &str) -> Option<&[String]> {
         self.keys.get(&key.to_ascii_lowercase()).map(Vec::as_slice)
     }
 }
@@ -216,7 +217,7 @@ fn positive(base: &str) -> &str {
 
 fn condition(c: &Condition, context: &Context) -> bool {
     let op = &c.operator;
-    let present = context.get(&c.key).filter(|v| !v.is_empty());
+    let present = context.values(&c.key).filter(|v| !v.is_empty());
     if op.base == "Null" {
         // `"Null": {"k": "true"}` asks that the key be absent.
         let want_absent = c.values.iter().any(|v| v.eq_ignore_ascii_case("true"));

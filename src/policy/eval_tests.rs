@@ -514,6 +514,28 @@ fn condition_operators() {
             true,
         ),
         ("NumericLessThanOrEquals", "k", r#""5""#, Some(&["5"]), true),
+        // The keys Secrets Manager and services add to a request.
+        (
+            "ArnLike",
+            "secretsmanager:SecretId",
+            r#""arn:aws:secretsmanager:*:*:secret:db-*""#,
+            Some(&[SECRET]),
+            true,
+        ),
+        (
+            "StringEquals",
+            "aws:SourceAccount",
+            r#""111111111111""#,
+            Some(&["111111111111"]),
+            true,
+        ),
+        (
+            "StringEquals",
+            "secretsmanager:VersionId",
+            r#""v1""#,
+            Some(&["v2"]),
+            false,
+        ),
         (
             "Null",
             "secretsmanager:ResourceTag/env",

@@ -485,3 +485,99 @@ fn output_formats_and_invoke() {
         serde_json::from_slice(&std::fs::read(dir.join("out.json")).unwrap()).unwrap();
     assert_eq!(payload["got"]["x"], 1);
 }
+
+#[test]
+fn sts_and_kms_commands_work_like_the_aws_cli() {
+    let dir = workdir();
+    let who: Value = serde_json::from_str(&ok(&dir, &["sts", "get-caller-identity"])).unwrap();
+    assert_eq!(who["Account"], "000000000000");
+    assert_eq!(who["Arn"], "arn:aws:iam::000000000000:root");
+    let arn = ok(
+        &dir,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            "arn:aws:iam::111111111111:role/Cli",
+            "--role-session-name",
+            "cli-test",
+            "--tags",
+            "Key=team,Value=core",
+            "--query",
+            "AssumedRoleUser.Arn",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(
+        arn.trim(),
+        "arn:aws:sts::111111111111:assumed-role/Cli/cli-test"
+    );
+    let bad = awsemu(
+        &dir,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            "arn:aws:iam::x:role/R",
+            "--role-session-name",
+            "ab",
+        ],
+    );
+    assert_eq!(bad.code, 254);
+    assert!(
+        bad.stderr
+            .contains("(ValidationError) when calling the AssumeRole operation"),
+        "{}",
+        bad.stderr
+    );
+    let id = ok(
+        &dir,
+        &[
+            "kms",
+            "create-key",
+            "--description",
+            "cli",
+            "--query",
+            "KeyMetadata.KeyId",
+            "--output",
+            "text",
+        ],
+    );
+    let alias = format!("alias/{}", unique("cli"));
+    ok(
+        &dir,
+        &[
+            "kms",
+            "create-alias",
+            "--alias-name",
+            &alias,
+            "--target-key-id",
+            id.trim(),
+        ],
+    );
+    let state = ok(
+        &dir,
+        &[
+            "kms",
+            "describe-key",
+            "--key-id",
+            &alias,
+            "--query",
+            "KeyMetadata.KeyState",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(state.trim(), "Enabled");
+    let missing = awsemu(
+        &dir,
+        &["kms", "describe-key", "--key-id", "alias/never-made"],
+    );
+    assert_eq!(missing.code, 254);
+    assert!(
+        missing.stderr.contains("(NotFoundException)"),
+        "{}",
+        missing.stderr
+    );
+}

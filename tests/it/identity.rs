@@ -761,3 +761,56 @@ async fn hostile_query_and_kms_requests_get_aws_shaped_errors() {
     .await;
     assert_eq!(r.json["__type"], "ValidationException");
 }
+
+/// Keys from a credentials file stand for their principal, and sign like any other key.
+#[tokio::test]
+async fn a_credentials_file_adds_principals() {
+    let dir = temp_dir("credentials");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("credentials.json");
+    std::fs::write(
+        &file,
+        r#"{"credentials": [{"accessKeyId": "AKIAFILEKEY000000001", "secretAccessKey": "s3cret/key",
+            "account": "123412341234", "principalArn": "arn:aws:iam::123412341234:user/ci"}]}"#,
+    )
+    .unwrap();
+    let keys = localemu::sts::identity::Identities::read_file(&file).unwrap();
+    let server = TestServer::configured(Config {
+        strict: Strict::all(),
+        credentials: keys,
+        ..Config::default()
+    })
+    .await;
+    let real = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    server
+        .clock
+        .advance(real - localemu::clock::Clock::now(server.clock.as_ref()));
+    let who = sts(
+        server.addr,
+        creds("AKIAFILEKEY000000001", "s3cret/key", None),
+    )
+    .get_caller_identity()
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(who.arn(), Some("arn:aws:iam::123412341234:user/ci"));
+    assert_eq!(who.account(), Some("123412341234"));
+    let (code, _) = err(
+        sts(server.addr, creds("AKIAFILEKEY000000001", "guess", None))
+            .get_caller_identity()
+            .send()
+            .await,
+    );
+    assert_eq!(code, "SignatureDoesNotMatch");
+    // A file that names an account badly is refused with the reason.
+    std::fs::write(
+        &file,
+        r#"{"credentials": [{"accessKeyId": "A", "secretAccessKey": "B", "account": "12"}]}"#,
+    )
+    .unwrap();
+    let e = localemu::sts::identity::Identities::read_file(&file).unwrap_err();
+    assert!(e.contains("is not 12 digits"), "{e}");
+}
