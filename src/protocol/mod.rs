@@ -235,7 +235,12 @@ async fn health(
     let writable = state.secretsmanager.writable();
     let service = if writable { "running" } else { "error" };
     let body = serde_json::json!({
-        "services": { "secretsmanager": service, "lambda": service },
+        "services": {
+            "secretsmanager": service,
+            "lambda": service,
+            "sts": service,
+            "kms": service,
+        },
         "storage": if writable { "writable" } else { "unavailable" },
         "edition": "localemu",
         "version": env!("CARGO_PKG_VERSION"),

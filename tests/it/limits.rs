@@ -158,6 +158,8 @@ async fn health_lists_every_served_service_in_localstacks_shape() {
         assert_eq!(r.status, 200);
         assert_eq!(r.json["services"]["secretsmanager"], "running", "{path}");
         assert_eq!(r.json["services"]["lambda"], "running", "{path}");
+        assert_eq!(r.json["services"]["sts"], "running", "{path}");
+        assert_eq!(r.json["services"]["kms"], "running", "{path}");
         assert!(r.json["version"].is_string() && r.json["edition"].is_string());
     }
 }
