@@ -617,6 +617,25 @@ async fn strict_mode_checks_signatures_and_permissions() {
         .send()
         .await);
     assert_eq!(code, "AccessDeniedException");
+    // A function's own credentials are a real session of its role: signed calls pass.
+    let who = create_function(
+        &lambda,
+        &unique("whoami"),
+        "python3.12",
+        "whoami.handler",
+        &[("whoami.py", include_bytes!("fixtures/whoami.py"), 0o644)],
+        &[],
+        10,
+    )
+    .await;
+    let out = lambda.invoke().function_name(&who).send().await.unwrap();
+    assert_eq!(out.function_error(), None, "{:?}", out.payload());
+    let arn: String = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+    let name = who.rsplit(':').next().unwrap();
+    assert_eq!(
+        arn,
+        format!("arn:aws:sts::000000000000:assumed-role/lambda-role/{name}")
+    );
     server.clock.advance(13 * 3600 * 1000);
     let (code, _) = err(s.list_secrets().send().await);
     assert_eq!(code, "ExpiredTokenException");
