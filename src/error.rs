@@ -80,6 +80,27 @@ codes! {
     TagException,
     UnsupportedOperationException,
     KMSInternalException,
+    // SSM Parameter Store's errors.
+    ParameterNotFound,
+    ParameterAlreadyExists,
+    ParameterVersionNotFound,
+    ParameterLimitExceeded,
+    ParameterMaxVersionLimitExceeded,
+    ParameterPatternMismatchException,
+    InvalidAllowedPatternException,
+    HierarchyLevelLimitExceededException,
+    HierarchyTypeMismatchException,
+    UnsupportedParameterType,
+    InvalidKeyId,
+    ParameterVersionLabelLimitExceeded,
+    InvalidFilterKey,
+    InvalidFilterOption,
+    InvalidFilterValue,
+    InvalidResourceType,
+    InvalidResourceId,
+    TooManyTagsError,
+    InvalidNextToken,
+    InternalServerError,
 }
 
 impl ErrorCode {
@@ -230,7 +251,7 @@ impl From<std::io::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::{kms, lambda, secretsmanager, sts};
+    use crate::generated::{kms, lambda, secretsmanager, ssm, sts};
 
     /// Codes no service model lists: the ones every AWS front end answers with.
     const PROTOCOL_CODES: [ErrorCode; 16] = [
@@ -260,6 +281,7 @@ mod tests {
                 .chain(lambda::ERRORS.iter())
                 .chain(sts::ERRORS.iter())
                 .chain(kms::ERRORS.iter())
+                .chain(ssm::ERRORS.iter())
                 .any(|(c, _)| *c == code.as_str());
             assert!(
                 modelled || PROTOCOL_CODES.contains(code),

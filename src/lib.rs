@@ -22,6 +22,7 @@ pub mod policy;
 pub mod protocol;
 pub mod secretsmanager;
 pub mod server;
+pub mod ssm;
 pub mod store;
 pub mod sts;
 pub mod wire;

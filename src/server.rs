@@ -11,6 +11,7 @@ use crate::protocol::serve::{raise_open_file_limit, serve, Limits};
 use crate::protocol::{router, AppState};
 use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};
 use crate::secretsmanager::SecretsManager;
+use crate::ssm::Ssm;
 use crate::store::Store;
 use crate::sts::identity::Identities;
 use crate::sts::tokens::Minter;
@@ -236,10 +237,27 @@ impl Server {
                 kms.revert(key, stored);
             }
         }));
-        let state = Arc::new(AppState {
-            secretsmanager: SecretsManager::new(deps.store, deps.clock, deps.ids, invoker)
+        let secretsmanager = Arc::new(
+            SecretsManager::new(deps.store.clone(), deps.clock.clone(), deps.ids, invoker)
                 .with_strict(config.strict)
                 .with_kms(kms.clone()),
+        );
+        let ssm = Arc::new(Ssm::new(
+            deps.clock,
+            deps.store.clone(),
+            kms.clone(),
+            secretsmanager.clone(),
+        ));
+        ssm.restore().map_err(std::io::Error::other)?;
+        let weak_ssm = Arc::downgrade(&ssm);
+        deps.store.on_blob_reverted(Box::new(move |key, stored| {
+            if let Some(ssm) = weak_ssm.upgrade() {
+                ssm.revert(key, stored);
+            }
+        }));
+        let state = Arc::new(AppState {
+            secretsmanager,
+            ssm,
             sts,
             kms,
             lambda,

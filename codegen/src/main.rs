@@ -98,6 +98,27 @@ const SERVICES: &[Entry] = &[
         ]),
         paging: &[],
     },
+    Entry {
+        module: "ssm",
+        title: "SSM Parameter Store",
+        model: "ssm/2014-11-06",
+        operations: Some(&[
+            "AddTagsToResource",
+            "DeleteParameter",
+            "DeleteParameters",
+            "DescribeParameters",
+            "GetParameter",
+            "GetParameterHistory",
+            "GetParameters",
+            "GetParametersByPath",
+            "LabelParameterVersion",
+            "ListTagsForResource",
+            "PutParameter",
+            "RemoveTagsFromResource",
+            "UnlabelParameterVersion",
+        ]),
+        paging: &[],
+    },
 ];
 
 fn header(title: &str, what: &str, from: &str) -> String {

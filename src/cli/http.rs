@@ -66,10 +66,10 @@ fn build(
         return ("POST".into(), "/".into(), headers, body);
     }
     let Some((method, template)) = op.http else {
-        let prefix = if service == "kms" {
-            crate::generated::kms::TARGET_PREFIX
-        } else {
-            crate::generated::secretsmanager::TARGET_PREFIX
+        let prefix = match service {
+            "kms" => crate::generated::kms::TARGET_PREFIX,
+            "ssm" => crate::generated::ssm::TARGET_PREFIX,
+            _ => crate::generated::secretsmanager::TARGET_PREFIX,
         };
         let headers = vec![
             (

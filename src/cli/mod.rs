@@ -18,7 +18,7 @@ pub const USAGE: i32 = 252;
 pub const SERVICE_ERROR: i32 = 254;
 pub const OTHER_ERROR: i32 = 255;
 
-pub const SERVICES: [&str; 4] = ["secretsmanager", "lambda", "sts", "kms"];
+pub const SERVICES: [&str; 5] = ["secretsmanager", "lambda", "sts", "kms", "ssm"];
 
 fn service_ops(service: &str) -> Option<&'static [Op]> {
     match service {
@@ -26,6 +26,7 @@ fn service_ops(service: &str) -> Option<&'static [Op]> {
         "lambda" => Some(ops::LAMBDA),
         "sts" => Some(ops::STS),
         "kms" => Some(ops::KMS),
+        "ssm" => Some(ops::SSM),
         _ => None,
     }
 }
@@ -169,6 +170,7 @@ fn target(service: &'static str, g: &params::Globals) -> http::Target {
         "lambda" => "AWS_ENDPOINT_URL_LAMBDA",
         "sts" => "AWS_ENDPOINT_URL_STS",
         "kms" => "AWS_ENDPOINT_URL_KMS",
+        "ssm" => "AWS_ENDPOINT_URL_SSM",
         _ => "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     };
     let endpoint = g

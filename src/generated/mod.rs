@@ -6,4 +6,5 @@ pub mod cli;
 pub mod kms;
 pub mod lambda;
 pub mod secretsmanager;
+pub mod ssm;
 pub mod sts;

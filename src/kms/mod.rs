@@ -493,6 +493,44 @@ impl Kms {
 
 /// What Secrets Manager asks of KMS, named as IAM names the permissions it uses.
 impl Kms {
+    /// Encrypts `plaintext` for another service under `key_id` (None: `default_alias`, an
+    /// AWS managed key) as the caller; returns the key's ARN and the ciphertext blob.
+    pub fn encrypt_for(
+        &self,
+        caller: &Caller,
+        key_id: Option<&str>,
+        default_alias: &str,
+        plaintext: &[u8],
+        context: &crate::wire::Map<String, String>,
+    ) -> Result<(String, Vec<u8>)> {
+        let (key, _) = self.lookup(&caller.namespace, key_id.unwrap_or(default_alias))?;
+        self.authorize(caller, &key, "kms:Encrypt")?;
+        Self::usable(&key)?;
+        let blob = crypto::encrypt_blob(&key.id, &key.material, plaintext, Some(context))
+            .ok_or_else(Error::internal)?;
+        Ok((key.arn.clone(), blob))
+    }
+
+    /// Decrypts a blob [`Kms::encrypt_for`] made, as the caller.
+    pub fn decrypt_for(
+        &self,
+        caller: &Caller,
+        blob: &[u8],
+        context: &crate::wire::Map<String, String>,
+    ) -> Result<Vec<u8>> {
+        let id = crypto::blob_key_id(blob)
+            .ok_or_else(|| Error::new(ErrorCode::InvalidCiphertextException, ""))?;
+        let key = self
+            .read()
+            .values()
+            .find_map(|s| s.keys.get(id).cloned())
+            .ok_or_else(|| not_found(format!("Key '{id}' does not exist")))?;
+        self.authorize(caller, &key, "kms:Decrypt")?;
+        Self::usable(&key)?;
+        crypto::decrypt_blob(blob, &key.material, Some(context))
+            .ok_or_else(|| Error::new(ErrorCode::InvalidCiphertextException, ""))
+    }
+
     /// Checks that `key_id` (None: the AWS managed key) can encrypt for `caller` in the
     /// secret's namespace `ns`; returns the key's ARN.
     pub fn check_encrypt(

@@ -1,4 +1,5 @@
-//! AWS JSON 1.1 for KMS (`TrentService.<Operation>`), on the same endpoint as Secrets Manager.
+//! AWS JSON 1.1 for KMS (`TrentService.<Operation>`) and SSM (`AmazonSSM.<Operation>`), on
+//! the same endpoint as Secrets Manager.
 
 use super::json11::{self, Json11};
 use super::{request_id, AppState, JSON_11};
@@ -37,6 +38,11 @@ pub async fn handle(state: &AppState, parts: &Parts, body: Body, name: &str) -> 
         .await
     }
     .await;
+    answer(result, &g::ERRORS, &id)
+}
+
+/// The answer of a JSON 1.1 call: its output, or its error as the service's table has it.
+fn answer(result: crate::error::Result<Vec<u8>>, errors: &[(&str, u16)], id: &str) -> Response {
     let mut response = match result {
         Ok(out) => {
             let mut r = Response::new(Body::from(out));
@@ -45,10 +51,43 @@ pub async fn handle(state: &AppState, parts: &Parts, body: Body, name: &str) -> 
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
             r
         }
-        Err(e) => super::render::json11(&e, &g::ERRORS),
+        Err(e) => super::render::json11(&e, errors),
     };
-    if let Ok(v) = HeaderValue::from_str(&id) {
+    if let Ok(v) = HeaderValue::from_str(id) {
         response.headers_mut().insert("x-amzn-RequestId", v);
     }
     response
+}
+
+/// Parameter Store's calls, answered as KMS's are, with its own error table.
+pub async fn handle_ssm(state: &AppState, parts: &Parts, body: Body, name: &str) -> Response {
+    use crate::generated::ssm as s;
+    let id = request_id();
+    let result = async {
+        let op = s::Operation::from_name(name).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownOperationException,
+                "The requested operation is not recognized by the service.",
+            )
+        })?;
+        let run =
+            |caller: &_, body: &[u8]| s::dispatch(state.ssm.as_ref(), caller, op, &Json11, body);
+        let unstored = || {
+            Error::new(
+                ErrorCode::InternalServerError,
+                "The change could not be stored.",
+            )
+        };
+        json11::call(
+            &state.auth,
+            parts,
+            body,
+            format!("ssm:{}", op.name()),
+            run,
+            unstored,
+        )
+        .await
+    }
+    .await;
+    answer(result, &s::ERRORS, &id)
 }

@@ -31,7 +31,8 @@ pub const MAX_LAMBDA_BODY: usize = 70 * 1024 * 1024;
 
 /// What the protocol layer needs from the rest of the program.
 pub struct AppState {
-    pub secretsmanager: SecretsManager,
+    pub secretsmanager: Arc<SecretsManager>,
+    pub ssm: Arc<crate::ssm::Ssm>,
     pub sts: Arc<crate::sts::Sts>,
     pub kms: Arc<crate::kms::Kms>,
     pub lambda: Arc<crate::lambda::Lambda>,
@@ -187,6 +188,9 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
     if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::kms::TARGET_PREFIX)) {
         return kms_json::handle(&state, &parts, body, op).await;
     }
+    if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::ssm::TARGET_PREFIX)) {
+        return kms_json::handle_ssm(&state, &parts, body, op).await;
+    }
     let result: Result<_, Error> = async {
         let op = json11::operation(target)?;
         let action = format!("secretsmanager:{}", op.name());
@@ -240,6 +244,7 @@ async fn health(
             "lambda": service,
             "sts": service,
             "kms": service,
+            "ssm": service,
         },
         "storage": if writable { "writable" } else { "unavailable" },
         "edition": "localemu",
@@ -263,6 +268,7 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         let _gate = state.secretsmanager.gate();
         state.lambda.reset();
         state.kms.reset();
+        state.ssm.reset();
         state.secretsmanager.reset()
     };
     if !ticket.durable().await {

@@ -115,4 +115,20 @@ pub mod blob {
         })
         .transpose()
     }
+
+    /// The same for a blob that is always present (stored records).
+    pub mod required {
+        use super::{Deserialize, Deserializer, Engine, Serializer, STANDARD};
+
+        pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&STANDARD.encode(v))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+            let text = String::deserialize(d)?;
+            STANDARD
+                .decode(text.as_bytes())
+                .map_err(|_| serde::de::Error::custom("a blob is not valid base64"))
+        }
+    }
 }

@@ -1,0 +1,259 @@
+//! SSM Parameter Store: parameters with their versions, labels, tiers and tags, per
+//! (account, region); SecureString values encrypted under a KMS key; and the read-only
+//! `/aws/reference/secretsmanager/...` names that answer with a secret's value.
+
+mod ops;
+mod query;
+mod reference;
+
+use crate::clock::{Clock, Millis};
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::ssm::{Operation, Service};
+use crate::kms::Kms;
+use crate::secretsmanager::SecretsManager;
+use crate::store::{Gate, Store};
+use crate::wire::Ticket;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+/// Versions kept per parameter; the oldest goes when a new one would exceed it.
+pub const MAX_VERSIONS: usize = 100;
+/// Labels one version may carry.
+pub const MAX_LABELS: usize = 10;
+/// Tags one parameter may carry.
+pub const MAX_TAGS: usize = 50;
+/// The deepest hierarchy a name may have.
+pub const MAX_LEVELS: usize = 15;
+/// Value sizes per tier, in bytes.
+pub const STANDARD_MAX: usize = 4096;
+pub const ADVANCED_MAX: usize = 8192;
+
+/// One version of a parameter, with the settings it was written with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Version {
+    pub version: i64,
+    /// The value; for a SecureString the KMS ciphertext blob, never the plain text.
+    #[serde(with = "crate::wire::blob::required")]
+    pub value: Vec<u8>,
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_pattern: Option<String>,
+    pub tier: String,
+    pub data_type: String,
+    pub modified: Millis,
+    pub user: String,
+    #[serde(default)]
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Parameter {
+    pub name: String,
+    /// Oldest first; the last is the current version.
+    pub versions: Vec<Version>,
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+}
+
+impl Parameter {
+    pub fn current(&self) -> Option<&Version> {
+        self.versions.last()
+    }
+}
+
+const PREFIX: &str = "ssm\0";
+
+fn record_key(ns: &Namespace, name: &str) -> String {
+    format!("{PREFIX}{}\0{}\0{name}", ns.account, ns.region)
+}
+
+/// Parameter names sort as paths do, so a path's parameters are a range.
+type Space = BTreeMap<String, Parameter>;
+
+pub struct Ssm {
+    clock: Arc<dyn Clock>,
+    store: Arc<Store>,
+    kms: Arc<Kms>,
+    secrets: Arc<SecretsManager>,
+    spaces: RwLock<HashMap<Namespace, Space>>,
+}
+
+pub fn parameter_arn(ns: &Namespace, name: &str) -> String {
+    let sep = if name.starts_with('/') { "" } else { "/" };
+    format!(
+        "arn:aws:ssm:{}:{}:parameter{sep}{name}",
+        ns.region, ns.account
+    )
+}
+
+pub fn not_found() -> Error {
+    Error::new(ErrorCode::ParameterNotFound, "")
+}
+
+impl Ssm {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        store: Arc<Store>,
+        kms: Arc<Kms>,
+        secrets: Arc<SecretsManager>,
+    ) -> Ssm {
+        Ssm {
+            clock,
+            store,
+            kms,
+            secrets,
+            spaces: RwLock::default(),
+        }
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Namespace, Space>> {
+        self.spaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Namespace, Space>> {
+        self.spaces
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A copy of the parameter `name` in `ns`.
+    fn get(&self, ns: &Namespace, name: &str) -> Option<Parameter> {
+        self.read().get(ns).and_then(|s| s.get(name)).cloned()
+    }
+
+    /// Stores (or, with None, forgets) a parameter in memory and journals it.
+    fn save(&self, ns: &Namespace, name: &str, p: Option<Parameter>) -> Ticket {
+        let key = record_key(ns, name);
+        let bytes = match &p {
+            Some(p) => match serde_json::to_vec(p) {
+                Ok(b) => Some(b),
+                Err(_) => return self.store.invalid(&key),
+            },
+            None => None,
+        };
+        {
+            let mut spaces = self.write();
+            let space = spaces.entry(ns.clone()).or_default();
+            match p {
+                Some(p) => space.insert(name.to_string(), p),
+                None => space.remove(name),
+            };
+        }
+        self.store.put_blob(&key, bytes)
+    }
+
+    /// Brings back the parameters persisted in the store.
+    pub fn restore(&self) -> std::result::Result<(), String> {
+        for (key, bytes) in self.store.take_loaded_blobs(PREFIX) {
+            self.put_back(&key, Some(&bytes))?;
+        }
+        Ok(())
+    }
+
+    /// Puts one record back as the store holds it, after a failed commit.
+    pub fn revert(&self, key: &str, stored: Option<Vec<u8>>) {
+        if key.starts_with(PREFIX) {
+            if let Err(e) = self.put_back(key, stored.as_deref()) {
+                tracing::error!(error = %e, "cannot put a parameter back");
+            }
+        }
+    }
+
+    fn put_back(&self, key: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
+        let parts: Vec<&str> = key.splitn(4, '\0').collect();
+        let [_, account, region, name] = parts.as_slice() else {
+            return Err(format!("a malformed parameter record key {key:?}"));
+        };
+        let ns = Namespace::new(*account, *region);
+        let mut spaces = self.write();
+        let space = spaces.entry(ns).or_default();
+        match bytes {
+            Some(b) => {
+                let p: Parameter =
+                    serde_json::from_slice(b).map_err(|e| format!("a parameter record: {e}"))?;
+                space.insert((*name).to_string(), p);
+            }
+            None => {
+                space.remove(*name);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn reset(&self) {
+        self.write().clear();
+    }
+
+    /// The value as the caller sees it: SecureString plain text only with decryption.
+    fn shown_value(
+        &self,
+        caller: &Caller,
+        ns: &Namespace,
+        name: &str,
+        v: &Version,
+        decrypt: bool,
+    ) -> Result<String> {
+        use base64::Engine;
+        if v.type_ != "SecureString" {
+            return Ok(String::from_utf8_lossy(&v.value).into_owned());
+        }
+        if !decrypt {
+            return Ok(base64::engine::general_purpose::STANDARD.encode(&v.value));
+        }
+        let plain = self
+            .kms
+            .decrypt_for(caller, &v.value, &context(ns, name))
+            .map_err(key_error)?;
+        Ok(String::from_utf8_lossy(&plain).into_owned())
+    }
+}
+
+/// The encryption context Parameter Store binds a SecureString to.
+fn context(ns: &Namespace, name: &str) -> crate::wire::Map<String, String> {
+    let mut c = crate::wire::Map::new();
+    c.insert("PARAMETER_ARN".to_string(), parameter_arn(ns, name));
+    c
+}
+
+/// KMS's refusals as Parameter Store reports them.
+fn key_error(e: Error) -> Error {
+    match e.code {
+        ErrorCode::NotFoundException | ErrorCode::InvalidArnException => {
+            Error::new(ErrorCode::InvalidKeyId, e.message)
+        }
+        ErrorCode::DisabledException | ErrorCode::KMSInvalidStateException => {
+            Error::new(ErrorCode::InvalidKeyId, e.message)
+        }
+        _ => e,
+    }
+}
+
+impl Service for Ssm {
+    type Context = Caller;
+    type Guard<'a> = Gate<'a>;
+
+    fn begin(&self, op: Operation) -> Result<Gate<'_>> {
+        let gate = self.store.gate();
+        if !ops::reads_only(op) && !self.store.writable() {
+            return Err(Error::new(
+                ErrorCode::InternalServerError,
+                "LocalEmu cannot write to its database (see its log); changes are refused until it can.",
+            ));
+        }
+        Ok(gate)
+    }
+}

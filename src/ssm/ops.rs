@@ -1,0 +1,619 @@
+//! Parameter Store's writes (PutParameter, deletes, labels, tags) and single reads, with
+//! AWS's name rules, limits and selectors.
+
+use super::{
+    context, key_error, not_found, parameter_arn, Parameter, Ssm, Version, ADVANCED_MAX,
+    MAX_LABELS, MAX_LEVELS, MAX_TAGS, MAX_VERSIONS, STANDARD_MAX,
+};
+use crate::domain::caller::Caller;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::ssm::{self as g, Operation};
+use crate::wire::{Ack, Ticket};
+
+type Answer<O> = Result<Ack<O>>;
+
+#[allow(clippy::unnecessary_wraps, reason = "every handler answers through it")]
+fn ok<O>(o: O, ticket: Ticket) -> Answer<O> {
+    Ok(Ack::new(o, ticket))
+}
+
+/// Operations that change nothing.
+pub fn reads_only(op: Operation) -> bool {
+    use Operation as O;
+    matches!(
+        op,
+        O::GetParameter
+            | O::GetParameters
+            | O::GetParametersByPath
+            | O::DescribeParameters
+            | O::GetParameterHistory
+            | O::ListTagsForResource
+    )
+}
+
+fn bad_name() -> Error {
+    Error::validation(
+        "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed \
+         as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be \
+         formed as a mix of letters, numbers and the following 3 symbols .-_",
+    )
+}
+
+/// AWS's rules for a name that is written.
+fn check_name(name: &str) -> Result<()> {
+    let chars_ok = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'));
+    let first = name.trim_start_matches('/').to_ascii_lowercase();
+    if !chars_ok || first.starts_with("aws") || first.starts_with("ssm") || name.is_empty() {
+        return Err(bad_name());
+    }
+    if name.contains('/') && !name.starts_with('/') {
+        return Err(Error::validation(
+            "Parameter name must be a fully qualified name.",
+        ));
+    }
+    if name.matches('/').count() > MAX_LEVELS {
+        return Err(Error::new(
+            ErrorCode::HierarchyLevelLimitExceededException,
+            format!("Parameter name can have at most {MAX_LEVELS} levels."),
+        ));
+    }
+    Ok(())
+}
+
+/// A name as reads accept it: a name, or a parameter's ARN.
+pub(super) fn plain_name(id: &str) -> String {
+    match id.strip_prefix("arn:aws:ssm:") {
+        Some(rest) => {
+            let resource = rest.splitn(3, ':').nth(2).unwrap_or_default();
+            let name = resource.strip_prefix("parameter").unwrap_or(resource);
+            name.to_string()
+        }
+        None => id.to_string(),
+    }
+}
+
+/// `name`, `name:3` (a version) or `name:label`.
+pub(super) enum Selector {
+    Current,
+    Version(i64),
+    Label(String),
+}
+
+pub(super) fn split_selector(id: &str) -> (String, Selector) {
+    let base = plain_name(id);
+    // Names never contain ':', so one here starts a selector.
+    match base.rsplit_once(':') {
+        Some((name, sel)) => {
+            let selector = match sel.parse::<i64>() {
+                Ok(n) => Selector::Version(n),
+                Err(_) => Selector::Label(sel.to_string()),
+            };
+            (name.to_string(), selector)
+        }
+        None => (base, Selector::Current),
+    }
+}
+
+/// Finds the version a selector names.
+pub(super) fn select<'a>(p: &'a Parameter, sel: &Selector) -> Result<&'a Version> {
+    let missing = |what: String| {
+        Error::new(
+            ErrorCode::ParameterVersionNotFound,
+            format!(
+                "Systems Manager could not find version {what} of {}. Verify the version and try again.",
+                p.name
+            ),
+        )
+    };
+    match sel {
+        Selector::Current => p.current().ok_or_else(not_found),
+        Selector::Version(n) => p
+            .versions
+            .iter()
+            .find(|v| v.version == *n)
+            .ok_or_else(|| missing(n.to_string())),
+        Selector::Label(l) => p
+            .versions
+            .iter()
+            .find(|v| v.labels.contains(l))
+            .ok_or_else(|| missing(l.clone())),
+    }
+}
+
+impl Ssm {
+    /// The answer for one version of a parameter.
+    pub(super) fn shown(
+        &self,
+        cx: &Caller,
+        p: &Parameter,
+        v: &Version,
+        selector: Option<&str>,
+        decrypt: bool,
+    ) -> Result<g::Parameter> {
+        Ok(g::Parameter {
+            name: Some(p.name.clone()),
+            type_: Some(v.type_.clone()),
+            value: Some(self.shown_value(cx, &cx.namespace, &p.name, v, decrypt)?),
+            version: Some(v.version),
+            selector: selector.map(str::to_string),
+            last_modified_date: Some(v.modified as f64 / 1000.0),
+            arn: Some(parameter_arn(&cx.namespace, &p.name)),
+            data_type: Some(v.data_type.clone()),
+            ..Default::default()
+        })
+    }
+
+    /// One GetParameter (also for each name of GetParameters).
+    pub(super) fn get_one(&self, cx: &Caller, id: &str, decrypt: bool) -> Result<g::Parameter> {
+        if super::reference::is_reference(id) {
+            return self.reference(cx, id, decrypt);
+        }
+        let (name, sel) = split_selector(id);
+        let p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
+        let v = select(&p, &sel)?;
+        // A selector given comes back as AWS shows it: `:3` or `:label`.
+        let selector = match sel {
+            Selector::Current => None,
+            _ => plain_name(id)
+                .rsplit_once(':')
+                .map(|(_, s)| format!(":{s}")),
+        };
+        self.shown(cx, &p, v, selector.as_deref(), decrypt)
+    }
+}
+
+fn check_value(value: &str, tier: &str, type_: &str, data_type: &str) -> Result<()> {
+    let max = if tier == "Standard" {
+        STANDARD_MAX
+    } else {
+        ADVANCED_MAX
+    };
+    if value.len() > max {
+        return Err(Error::validation(if tier == "Standard" {
+            "Standard tier parameters support a maximum parameter value of 4096 characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier."
+        } else {
+            "Advanced tier parameters support a maximum parameter value of 8192 characters."
+        }));
+    }
+    if type_ == "StringList" && value.split(',').any(str::is_empty) {
+        return Err(Error::validation("StringList values may not be empty."));
+    }
+    if data_type == "aws:ec2:image" {
+        let ok = value.strip_prefix("ami-").is_some_and(|h| {
+            (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        if !ok {
+            return Err(Error::validation(format!(
+                "The parameter value {value} does not match the data type aws:ec2:image."
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl g::PutParameter for Ssm {
+    fn put_parameter(
+        &self,
+        cx: &Caller,
+        i: g::PutParameterRequest,
+    ) -> Answer<g::PutParameterResult> {
+        let name = i.name.unwrap_or_default();
+        check_name(&name)?;
+        let value = i.value.unwrap_or_default();
+        let existing = self.get(&cx.namespace, &name);
+        let overwrite = i.overwrite.unwrap_or(false);
+        if existing.is_some() && !overwrite {
+            return Err(Error::new(
+                ErrorCode::ParameterAlreadyExists,
+                "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.",
+            ));
+        }
+        if overwrite && i.tags.as_ref().is_some_and(|t| !t.is_empty()) && existing.is_some() {
+            return Err(Error::validation(
+                "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags for an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
+            ));
+        }
+        let last = existing.as_ref().and_then(Parameter::current).cloned();
+        let last = last.as_ref();
+        let type_ = i
+            .type_
+            .or_else(|| last.map(|v| v.type_.clone()))
+            .ok_or_else(|| {
+                Error::validation("A parameter type is required when you create a parameter.")
+            })?;
+        if i.key_id.is_some() && type_ != "SecureString" {
+            return Err(Error::validation(
+                "KeyId is required for SecureString type parameter only.",
+            ));
+        }
+        let tier = match i.tier.as_deref() {
+            Some("Intelligent-Tiering") | None => {
+                let keep = last.map_or_else(|| "Standard".into(), |v| v.tier.clone());
+                if keep == "Standard" && value.len() > STANDARD_MAX {
+                    "Advanced".into()
+                } else {
+                    keep
+                }
+            }
+            Some(t) => {
+                if t == "Standard" && last.is_some_and(|v| v.tier == "Advanced") {
+                    return Err(Error::validation(
+                        "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier. If necessary, you can delete the advanced parameter and recreate it as a standard parameter.",
+                    ));
+                }
+                t.to_string()
+            }
+        };
+        let data_type = i
+            .data_type
+            .or_else(|| last.map(|v| v.data_type.clone()))
+            .unwrap_or_else(|| "text".into());
+        check_value(&value, &tier, &type_, &data_type)?;
+        let allowed = i
+            .allowed_pattern
+            .or_else(|| last.and_then(|v| v.allowed_pattern.clone()));
+        if let Some(pattern) = &allowed {
+            let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|_| {
+                Error::new(
+                    ErrorCode::InvalidAllowedPatternException,
+                    "The allowed pattern is not a valid regular expression.",
+                )
+            })?;
+            if !re.is_match(&value) {
+                return Err(Error::new(
+                    ErrorCode::ParameterPatternMismatchException,
+                    format!(
+                        "Parameter value, cannot be validated against allowedPattern: {pattern}"
+                    ),
+                ));
+            }
+        }
+        let mut p = existing.unwrap_or_else(|| Parameter {
+            name: name.clone(),
+            versions: Vec::new(),
+            tags: Vec::new(),
+        });
+        if let Some(tags) = i.tags {
+            if tags.len() > MAX_TAGS {
+                return Err(Error::new(
+                    ErrorCode::TooManyTagsError,
+                    "The request contains more than 50 tags.",
+                ));
+            }
+            p.tags = tags
+                .into_iter()
+                .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+                .collect();
+        }
+        if p.versions.len() >= MAX_VERSIONS {
+            let oldest = &p.versions[0];
+            if !oldest.labels.is_empty() {
+                return Err(Error::new(
+                    ErrorCode::ParameterMaxVersionLimitExceeded,
+                    format!(
+                        "You attempted to create a new version of {name} by calling the PutParameter API with the overwrite flag. Version {}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.",
+                        oldest.version
+                    ),
+                ));
+            }
+            p.versions.remove(0);
+        }
+        let (key_id, stored) = if type_ == "SecureString" {
+            let (key, blob) = self
+                .kms
+                .encrypt_for(
+                    cx,
+                    i.key_id.as_deref(),
+                    "alias/aws/ssm",
+                    value.as_bytes(),
+                    &context(&cx.namespace, &name),
+                )
+                .map_err(key_error)?;
+            (Some(i.key_id.unwrap_or(key)), blob)
+        } else {
+            (None, value.into_bytes())
+        };
+        let version = p.current().map_or(1, |v| v.version + 1);
+        p.versions.push(Version {
+            version,
+            value: stored,
+            type_,
+            key_id,
+            description: i
+                .description
+                .or_else(|| last.and_then(|v| v.description.clone())),
+            allowed_pattern: allowed,
+            tier: tier.clone(),
+            data_type,
+            modified: self.now(),
+            user: cx.arn().to_string(),
+            labels: Vec::new(),
+        });
+        let ticket = self.save(&cx.namespace, &name, Some(p));
+        ok(
+            g::PutParameterResult {
+                version: Some(version),
+                tier: Some(tier),
+            },
+            ticket,
+        )
+    }
+}
+
+impl g::GetParameter for Ssm {
+    fn get_parameter(
+        &self,
+        cx: &Caller,
+        i: g::GetParameterRequest,
+    ) -> Answer<g::GetParameterResult> {
+        let p = self.get_one(
+            cx,
+            &i.name.unwrap_or_default(),
+            i.with_decryption.unwrap_or(false),
+        )?;
+        ok(
+            g::GetParameterResult { parameter: Some(p) },
+            Ticket::ready(),
+        )
+    }
+}
+
+impl g::GetParameters for Ssm {
+    fn get_parameters(
+        &self,
+        cx: &Caller,
+        i: g::GetParametersRequest,
+    ) -> Answer<g::GetParametersResult> {
+        let decrypt = i.with_decryption.unwrap_or(false);
+        let (mut found, mut invalid) = (Vec::new(), Vec::new());
+        for id in i.names.unwrap_or_default() {
+            match self.get_one(cx, &id, decrypt) {
+                Ok(p) => found.push(p),
+                Err(e)
+                    if matches!(
+                        e.code,
+                        ErrorCode::ParameterNotFound | ErrorCode::ParameterVersionNotFound
+                    ) =>
+                {
+                    invalid.push(id);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        ok(
+            g::GetParametersResult {
+                parameters: Some(found),
+                invalid_parameters: Some(invalid),
+            },
+            Ticket::ready(),
+        )
+    }
+}
+
+impl g::DeleteParameter for Ssm {
+    fn delete_parameter(
+        &self,
+        cx: &Caller,
+        i: g::DeleteParameterRequest,
+    ) -> Answer<g::DeleteParameterResult> {
+        let id = i.name.unwrap_or_default();
+        if super::reference::is_reference(&id) {
+            return Err(super::reference::unsupported("DeleteParameter"));
+        }
+        let name = plain_name(&id);
+        self.get(&cx.namespace, &name).ok_or_else(not_found)?;
+        let ticket = self.save(&cx.namespace, &name, None);
+        ok(g::DeleteParameterResult {}, ticket)
+    }
+}
+
+impl g::DeleteParameters for Ssm {
+    fn delete_parameters(
+        &self,
+        cx: &Caller,
+        i: g::DeleteParametersRequest,
+    ) -> Answer<g::DeleteParametersResult> {
+        let (mut deleted, mut invalid, mut ticket) = (Vec::new(), Vec::new(), Ticket::ready());
+        for id in i.names.unwrap_or_default() {
+            let name = plain_name(&id);
+            if self.get(&cx.namespace, &name).is_some() {
+                ticket = self.save(&cx.namespace, &name, None);
+                deleted.push(id);
+            } else {
+                invalid.push(id);
+            }
+        }
+        ok(
+            g::DeleteParametersResult {
+                deleted_parameters: Some(deleted),
+                invalid_parameters: Some(invalid),
+            },
+            ticket,
+        )
+    }
+}
+
+/// A label AWS accepts: letters, digits, `.`, `-`, `_`; not starting with a digit, `aws` or `ssm`.
+fn label_ok(l: &str) -> bool {
+    let lower = l.to_ascii_lowercase();
+    !l.is_empty()
+        && l.len() <= 100
+        && l.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        && !l.as_bytes()[0].is_ascii_digit()
+        && !lower.starts_with("aws")
+        && !lower.starts_with("ssm")
+}
+
+impl g::LabelParameterVersion for Ssm {
+    fn label_parameter_version(
+        &self,
+        cx: &Caller,
+        i: g::LabelParameterVersionRequest,
+    ) -> Answer<g::LabelParameterVersionResult> {
+        let name = plain_name(&i.name.unwrap_or_default());
+        let mut p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
+        let target = match i.parameter_version {
+            Some(n) => select(&p, &Selector::Version(n))?.version,
+            None => p.current().ok_or_else(not_found)?.version,
+        };
+        let (valid, invalid): (Vec<String>, Vec<String>) = i
+            .labels
+            .unwrap_or_default()
+            .into_iter()
+            .partition(|l| label_ok(l));
+        let mut labels: Vec<String> = p
+            .versions
+            .iter()
+            .find(|v| v.version == target)
+            .map(|v| v.labels.clone())
+            .unwrap_or_default();
+        for l in &valid {
+            if !labels.contains(l) {
+                labels.push(l.clone());
+            }
+        }
+        if labels.len() > MAX_LABELS {
+            return Err(Error::new(
+                ErrorCode::ParameterVersionLabelLimitExceeded,
+                "An parameter version can have maximum 10 labels.Move one or more labels to another version and try again.",
+            ));
+        }
+        // A label names one version: it moves here from wherever it was.
+        for v in &mut p.versions {
+            if v.version == target {
+                v.labels.clone_from(&labels);
+            } else {
+                v.labels.retain(|l| !valid.contains(l));
+            }
+        }
+        let ticket = self.save(&cx.namespace, &name, Some(p));
+        ok(
+            g::LabelParameterVersionResult {
+                invalid_labels: Some(invalid),
+                parameter_version: Some(target),
+            },
+            ticket,
+        )
+    }
+}
+
+impl g::UnlabelParameterVersion for Ssm {
+    fn unlabel_parameter_version(
+        &self,
+        cx: &Caller,
+        i: g::UnlabelParameterVersionRequest,
+    ) -> Answer<g::UnlabelParameterVersionResult> {
+        let name = plain_name(&i.name.unwrap_or_default());
+        let mut p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
+        let target = select(
+            &p,
+            &Selector::Version(i.parameter_version.unwrap_or_default()),
+        )?
+        .version;
+        let (mut removed, mut invalid) = (Vec::new(), Vec::new());
+        if let Some(v) = p.versions.iter_mut().find(|v| v.version == target) {
+            for l in i.labels.unwrap_or_default() {
+                if v.labels.contains(&l) {
+                    v.labels.retain(|x| *x != l);
+                    removed.push(l);
+                } else {
+                    invalid.push(l);
+                }
+            }
+        }
+        let ticket = self.save(&cx.namespace, &name, Some(p));
+        ok(
+            g::UnlabelParameterVersionResult {
+                removed_labels: Some(removed),
+                invalid_labels: Some(invalid),
+            },
+            ticket,
+        )
+    }
+}
+
+impl Ssm {
+    /// The parameter a tagging request names (only parameters are tagged here).
+    fn tagged(&self, cx: &Caller, kind: Option<&str>, id: Option<&str>) -> Result<Parameter> {
+        if kind != Some("Parameter") {
+            return Err(Error::new(
+                ErrorCode::InvalidResourceType,
+                "LocalEmu tags parameters only: ResourceType must be Parameter.",
+            ));
+        }
+        self.get(&cx.namespace, &plain_name(id.unwrap_or_default()))
+            .ok_or_else(|| Error::new(ErrorCode::InvalidResourceId, ""))
+    }
+}
+
+impl g::AddTagsToResource for Ssm {
+    fn add_tags_to_resource(
+        &self,
+        cx: &Caller,
+        i: g::AddTagsToResourceRequest,
+    ) -> Answer<g::AddTagsToResourceResult> {
+        let mut p = self.tagged(cx, i.resource_type.as_deref(), i.resource_id.as_deref())?;
+        for t in i.tags.unwrap_or_default() {
+            let (k, v) = (t.key.unwrap_or_default(), t.value.unwrap_or_default());
+            match p.tags.iter_mut().find(|(key, _)| *key == k) {
+                Some(slot) => slot.1 = v,
+                None => p.tags.push((k, v)),
+            }
+        }
+        if p.tags.len() > MAX_TAGS {
+            return Err(Error::new(
+                ErrorCode::TooManyTagsError,
+                "The request contains more than 50 tags.",
+            ));
+        }
+        let name = p.name.clone();
+        ok(
+            g::AddTagsToResourceResult {},
+            self.save(&cx.namespace, &name, Some(p)),
+        )
+    }
+}
+
+impl g::RemoveTagsFromResource for Ssm {
+    fn remove_tags_from_resource(
+        &self,
+        cx: &Caller,
+        i: g::RemoveTagsFromResourceRequest,
+    ) -> Answer<g::RemoveTagsFromResourceResult> {
+        let mut p = self.tagged(cx, i.resource_type.as_deref(), i.resource_id.as_deref())?;
+        let keys = i.tag_keys.unwrap_or_default();
+        p.tags.retain(|(k, _)| !keys.contains(k));
+        let name = p.name.clone();
+        ok(
+            g::RemoveTagsFromResourceResult {},
+            self.save(&cx.namespace, &name, Some(p)),
+        )
+    }
+}
+
+impl g::ListTagsForResource for Ssm {
+    fn list_tags_for_resource(
+        &self,
+        cx: &Caller,
+        i: g::ListTagsForResourceRequest,
+    ) -> Answer<g::ListTagsForResourceResult> {
+        let p = self.tagged(cx, i.resource_type.as_deref(), i.resource_id.as_deref())?;
+        let tags = p
+            .tags
+            .into_iter()
+            .map(|(k, v)| g::Tag {
+                key: Some(k),
+                value: Some(v),
+            })
+            .collect();
+        ok(
+            g::ListTagsForResourceResult {
+                tag_list: Some(tags),
+            },
+            Ticket::ready(),
+        )
+    }
+}
