@@ -29,6 +29,7 @@ mod lifecycle;
 mod limits;
 mod listing;
 mod model;
+mod parameters;
 mod password;
 mod persistence;
 mod policy;
