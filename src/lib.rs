@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod error;
+pub mod extension;
 #[allow(
     clippy::all,
     clippy::pedantic,

@@ -242,6 +242,7 @@ impl Server {
                 .with_strict(config.strict)
                 .with_kms(kms.clone()),
         );
+        let clock = deps.clock.clone();
         let ssm = Arc::new(Ssm::new(
             deps.clock,
             deps.store.clone(),
@@ -255,7 +256,18 @@ impl Server {
                 ssm.revert(key, stored);
             }
         }));
+        let extensions = crate::extension::Host::new(
+            secretsmanager.clone(),
+            ssm.clone(),
+            sts.identities().clone(),
+            clock.clone(),
+            config.strict.signatures,
+        );
+        lambda.set_extensions(Arc::new(crate::extension::HostRef(Arc::downgrade(
+            &extensions,
+        ))));
         let state = Arc::new(AppState {
+            extensions,
             secretsmanager,
             ssm,
             sts,

@@ -1,6 +1,7 @@
 // LocalEmu's Node.js runtime: talks to the Lambda Runtime API with built-in fetch only.
 import dns from "node:dns";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -25,6 +26,34 @@ const BASE = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
   const lookupPromise = dns.promises.lookup;
   dns.promises.lookup = function (hostname, ...rest) {
     return lookupPromise.call(this, emulator(hostname) ? address : hostname, ...rest);
+  };
+}
+
+// The Parameters and Secrets extension listens on localhost:2773 (or the port its variable
+// names) inside each function's sandbox on AWS. Here functions share the host, so connections
+// to that port go to this function's own listener; without the layer they are refused (port 1
+// is never served), as on AWS.
+{
+  const real = Number(process.env._LOCALEMU_EXTENSION_PORT || 1);
+  delete process.env._LOCALEMU_EXTENSION_PORT;
+  const port = Number(process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT || 2773);
+  const local = (host) => host === undefined || ["localhost", "127.0.0.1", "::1"].includes(host);
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (...args) {
+    const first = args[0];
+    // net.connect hands over its already normalized [options, callback] pair.
+    if (Array.isArray(first) && first[0] && Number(first[0].port) === port && local(first[0].host)) {
+      first[0].host = "127.0.0.1";
+      first[0].port = real;
+    } else if (first && typeof first === "object" && !Array.isArray(first) &&
+        Number(first.port) === port && local(first.host)) {
+      args[0] = { ...first, host: "127.0.0.1", port: real, family: 4 };
+    } else if ((typeof first === "number" || typeof first === "string") &&
+        Number(first) === port && local(typeof args[1] === "string" ? args[1] : undefined)) {
+      args[0] = real;
+      if (typeof args[1] === "string") args[1] = "127.0.0.1";
+    }
+    return connect.apply(this, args);
   };
 }
 

@@ -38,6 +38,34 @@ def reach_emulator_by_docker_names():
 reach_emulator_by_docker_names()
 
 
+def reach_own_extension():
+    """The Parameters and Secrets extension listens on localhost:2773 (or the port its
+    variable names) inside each function's sandbox on AWS. Here functions share the host, so
+    connections to that port go to this function's own listener, and are refused when the
+    function has no extension layer."""
+    import socket
+    real = os.environ.pop("_LOCALEMU_EXTENSION_PORT", "")
+    try:
+        port = int(os.environ.get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT") or 2773)
+    except ValueError:
+        port = 2773
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def target(address):
+        if (isinstance(address, tuple) and len(address) >= 2 and address[1] == port
+                and address[0] in ("localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1")):
+            if not real or ":" in str(address[0]):
+                raise ConnectionRefusedError(111, "Connection refused")
+            return ("127.0.0.1", int(real))
+        return address
+
+    socket.socket.connect = lambda self, address: connect(self, target(address))
+    socket.socket.connect_ex = lambda self, address: connect_ex(self, target(address))
+
+
+reach_own_extension()
+
+
 def post(path, body, headers):
     req = urllib.request.Request(BASE + path, data=body, method="POST", headers=headers)
     try:

@@ -41,6 +41,18 @@ fn check_runtime(runtime: &str) -> Result<()> {
 }
 
 /// Lambda's service limits beyond the model's bounds, reported in the same form.
+/// Layers are stored and reported; AWS allows five.
+fn check_layers(layers: Option<Vec<String>>) -> Result<Vec<String>> {
+    let layers = layers.unwrap_or_default();
+    if layers.len() > super::model::MAX_LAYERS {
+        return Err(Error::new(
+            ErrorCode::InvalidParameterValueException,
+            "Cannot reference more than 5 layers.",
+        ));
+    }
+    Ok(layers)
+}
+
 fn check_limits(timeout: Option<i64>, memory: Option<i64>) -> Result<()> {
     let mut v = Violations::new();
     if let Some(t) = timeout {
@@ -167,6 +179,7 @@ impl Lambda {
             code_size: zip.len() as u64,
             last_modified: self.clock.now(),
             revision_id: self.revision(),
+            layers: check_layers(input.layers)?,
         };
         let code_dir = self.store_code(&ns, &name, &zip)?;
         let out = configuration(&config);
@@ -282,6 +295,7 @@ impl Lambda {
         if let Some(env) = &environment {
             check_environment(env)?;
         }
+        let layers = input.layers.map(|l| check_layers(Some(l))).transpose()?;
         let f = self.find(caller, id)?;
         let (now, revision) = (self.clock.now(), self.revision());
         let _gate = self.gate();
@@ -294,6 +308,7 @@ impl Lambda {
             c.timeout = input.timeout.map_or(c.timeout, i64::unsigned_abs);
             c.memory_size = input.memory_size.map_or(c.memory_size, i64::unsigned_abs);
             c.environment = environment.unwrap_or(c.environment.clone());
+            c.layers = layers.unwrap_or(c.layers.clone());
             c.last_modified = now;
             c.revision_id = revision;
             s.generation += 1;
@@ -313,6 +328,7 @@ impl Lambda {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.remove(&(f.namespace.clone(), name.clone()));
         f.retire();
+        self.forget_extension(&f.namespace, &name);
         Ok(self.forget(&f.namespace, &name))
     }
 }

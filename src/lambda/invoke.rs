@@ -2,7 +2,7 @@
 //! Lambda's payloads (function errors, `Sandbox.Timedout`, `Runtime.ExitError`).
 
 use super::env::{Env, Event, Launch, Outcome, RunResult};
-use super::model::{NODE_RUNTIMES, PYTHON_RUNTIMES};
+use super::model::{NODE_RUNTIMES, PROVIDED_RUNTIMES, PYTHON_RUNTIMES};
 use super::{Function, FunctionState, Lambda};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -175,6 +175,27 @@ impl Lambda {
         // Where the runtimes send the Docker-style names of the emulator (read and removed
         // by the bootstrap before the function's code runs).
         env.push(("_LOCALEMU_ADDRESS".into(), self.endpoint_address()));
+        // The Parameters and Secrets extension: the Python and Node bootstraps send
+        // connections to its port (PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, else 2773) to this
+        // function's own listener, and refuse them without the layer, as on AWS. Other
+        // runtimes are told the listener's port in the variable itself.
+        let port = self.extension_port(ns, c);
+        env.push((
+            "_LOCALEMU_EXTENSION_PORT".into(),
+            port.map(|p| p.to_string()).unwrap_or_default(),
+        ));
+        if let (Some(p), false) = (
+            port,
+            c.environment
+                .contains_key("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"),
+        ) {
+            if PROVIDED_RUNTIMES.contains(&runtime) {
+                env.push((
+                    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT".into(),
+                    p.to_string(),
+                ));
+            }
+        }
         Ok(Launch {
             runtime: format!("{} ({})", program.path.display(), program.version),
             program: program.path,

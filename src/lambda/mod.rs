@@ -158,6 +158,23 @@ pub struct Lambda {
     credentials: RwLock<Option<CredentialSource>>,
     /// Strict mode: callers of other accounts need the function's policy to allow them.
     strict_permissions: std::sync::atomic::AtomicBool,
+    extensions: RwLock<Option<Arc<dyn Extensions>>>,
+}
+
+/// Serves AWS's Parameters and Secrets extension for the functions that have its layer:
+/// the port of the listener that answers for `function` (of `ns`, running as `role`, with its
+/// environment), started on first use. Secrets Manager and Parameter Store stay unknown here.
+pub trait Extensions: Send + Sync {
+    fn port(
+        &self,
+        ns: &Namespace,
+        function: &str,
+        role: &str,
+        env: &std::collections::BTreeMap<String, String>,
+    ) -> Option<u16>;
+
+    /// The function is gone: its listener stops.
+    fn forget(&self, ns: &Namespace, function: &str);
 }
 
 /// Issues (access key, secret key, session token) for a function's execution role:
@@ -213,6 +230,7 @@ impl Lambda {
             endpoint: RwLock::new("http://127.0.0.1:4566".into()),
             credentials: RwLock::new(None),
             strict_permissions: std::sync::atomic::AtomicBool::new(false),
+            extensions: RwLock::new(None),
         })
     }
 
@@ -239,6 +257,39 @@ impl Lambda {
         match source.as_ref() {
             Some(issue) => issue(ns, role, name),
             None => (ns.account.clone(), "test".into(), String::new()),
+        }
+    }
+
+    /// What serves the Parameters and Secrets extension.
+    pub fn set_extensions(&self, e: Arc<dyn Extensions>) {
+        *self
+            .extensions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+    }
+
+    /// The extension's port for a function that has its layer.
+    pub(crate) fn extension_port(&self, ns: &Namespace, c: &FunctionConfig) -> Option<u16> {
+        if !c.has_secrets_extension() {
+            return None;
+        }
+        let host = self
+            .extensions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()?;
+        host.port(ns, &c.name, &c.role, &c.environment)
+    }
+
+    /// Stops the extension listener of a deleted function.
+    pub(crate) fn forget_extension(&self, ns: &Namespace, name: &str) {
+        let host = self
+            .extensions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some(host) = host {
+            host.forget(ns, name);
         }
     }
 

@@ -57,7 +57,31 @@ pub struct FunctionConfig {
     pub code_size: u64,
     pub last_modified: Millis,
     pub revision_id: String,
+    /// Layer version ARNs, as given; only AWS's Parameters and Secrets extension is run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<String>,
 }
+
+impl FunctionConfig {
+    /// Whether the function has AWS's Parameters and Secrets Lambda Extension layer.
+    pub fn has_secrets_extension(&self) -> bool {
+        self.layers.iter().any(|arn| is_secrets_extension(arn))
+    }
+}
+
+/// `arn:aws:lambda:<region>:<account>:layer:AWS-Parameters-and-Secrets-Lambda-Extension[-Arm64]:<n>`.
+pub fn is_secrets_extension(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", "aws", "lambda", _, _, "layer", name, version]
+            if name.starts_with("AWS-Parameters-and-Secrets-Lambda-Extension")
+                && version.parse::<u32>().is_ok()
+    )
+}
+
+/// A function may use at most this many layers.
+pub const MAX_LAYERS: usize = 5;
 
 /// Lambda shows LastModified as `2019-08-14T22:26:11.234+0000`.
 pub fn lambda_time(ms: Millis) -> String {
@@ -105,6 +129,16 @@ pub fn configuration(c: &FunctionConfig) -> lm::FunctionConfiguration {
         last_update_status: Some("Successful".into()),
         package_type: Some("Zip".into()),
         architectures: Some(vec!["x86_64".into()]),
+        layers: (!c.layers.is_empty()).then(|| {
+            c.layers
+                .iter()
+                .map(|arn| lm::Layer {
+                    arn: Some(arn.clone()),
+                    code_size: Some(0),
+                    ..lm::Layer::default()
+                })
+                .collect()
+        }),
         ..lm::FunctionConfiguration::default()
     }
 }

@@ -33,6 +33,8 @@ pub const MAX_LAMBDA_BODY: usize = 70 * 1024 * 1024;
 pub struct AppState {
     pub secretsmanager: Arc<SecretsManager>,
     pub ssm: Arc<crate::ssm::Ssm>,
+    /// The Parameters and Secrets extension's listeners (Lambda holds them weakly).
+    pub extensions: Arc<crate::extension::Host>,
     pub sts: Arc<crate::sts::Sts>,
     pub kms: Arc<crate::kms::Kms>,
     pub lambda: Arc<crate::lambda::Lambda>,

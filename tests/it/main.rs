@@ -20,6 +20,7 @@ mod crash;
 mod deletion;
 mod docker_names;
 mod durability;
+mod extension;
 mod first_run;
 mod golden;
 mod identity;

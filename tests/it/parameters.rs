@@ -116,10 +116,7 @@ async fn versions_selectors_and_labels() {
     assert_eq!(many.parameters().len(), 2);
     assert_eq!(many.invalid_parameters(), ["/nothing/here"]);
     let (code, msg) = err(c.get_parameter().name("/nothing/here").send().await);
-    assert_eq!(
-        (code.as_str(), msg.as_str()),
-        ("ParameterNotFound", "")
-    );
+    assert_eq!((code.as_str(), msg.as_str()), ("ParameterNotFound", ""));
 }
 
 #[tokio::test]
