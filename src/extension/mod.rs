@@ -145,6 +145,12 @@ impl Host {
         if req.method() != hyper::Method::GET {
             return reply(405, "text/plain", "Only GET requests are served.".into());
         }
+        // A web page in a browser on this machine can reach a loopback port too; it is
+        // refused before anything else, as the emulator's own port refuses it.
+        let loopback = crate::protocol::guard::AllowedHosts::new(&[]);
+        if let Some(reason) = crate::protocol::guard::check(&loopback, req.headers()) {
+            return reply(403, "text/plain", reason);
+        }
         let caller = match self.session(&l, req.headers().get(TOKEN_HEADER)) {
             Ok(c) => c,
             Err(message) => return reply(401, "text/plain", message.into()),

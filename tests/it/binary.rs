@@ -214,6 +214,15 @@ async fn export_and_import_move_state() {
         &[("app.py", b"def handler(e, c):\n    return 'moved'\n", 0o644)];
     create_function(&l, "moved-fn", "python3.12", "app.handler", code, &[], 5).await;
     key_with_alias(emu.addr, ACCOUNT, "alias/moved").await;
+    let ps = sdk_client!(aws_sdk_ssm, emu.addr, REGION, test_key(ACCOUNT));
+    ps.put_parameter()
+        .name("/moved/param")
+        .value("secure-param")
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .key_id("alias/moved")
+        .send()
+        .await
+        .unwrap();
     c.create_secret()
         .name("moved/keyed")
         .kms_key_id("alias/moved")
@@ -297,6 +306,19 @@ async fn export_and_import_move_state() {
     assert_eq!(
         current_value(&c, "moved/keyed").await,
         "under a customer key"
+    );
+    let ps = sdk_client!(aws_sdk_ssm, emu.addr, REGION, test_key(ACCOUNT));
+    let param = ps
+        .get_parameter()
+        .name("/moved/param")
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        param.parameter.unwrap().value(),
+        Some("secure-param"),
+        "parameters move too"
     );
     emu.kill();
     assert!(crate::at_rest::all_rows_sealed(&target));

@@ -581,3 +581,67 @@ fn sts_and_kms_commands_work_like_the_aws_cli() {
         missing.stderr
     );
 }
+
+#[test]
+fn ssm_commands_work_like_the_aws_cli() {
+    let dir = workdir();
+    let name = format!("/{}/url", unique("cli-ps"));
+    let version = ok(
+        &dir,
+        &[
+            "ssm",
+            "put-parameter",
+            "--name",
+            &name,
+            "--value",
+            "https://db",
+            "--type",
+            "String",
+            "--query",
+            "Version",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(version.trim(), "1");
+    let value = ok(
+        &dir,
+        &[
+            "ssm",
+            "get-parameter",
+            "--name",
+            &name,
+            "--query",
+            "Parameter.Value",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(value.trim(), "https://db");
+    let exists = awsemu(
+        &dir,
+        &[
+            "ssm",
+            "put-parameter",
+            "--name",
+            &name,
+            "--value",
+            "x",
+            "--type",
+            "String",
+        ],
+    );
+    assert_eq!(exists.code, 254);
+    assert!(
+        exists.stderr.contains("(ParameterAlreadyExists)"),
+        "{}",
+        exists.stderr
+    );
+    let missing = awsemu(&dir, &["ssm", "get-parameter", "--name", "/never/made"]);
+    assert_eq!(missing.code, 254);
+    assert!(
+        missing.stderr.contains("(ParameterNotFound)"),
+        "{}",
+        missing.stderr
+    );
+}

@@ -149,6 +149,16 @@ async fn python_functions_read_secrets_and_parameters_through_the_extension() {
     )
     .await;
     assert_eq!(wrong["status"], 401);
+    // Another function's session token does not open this one's extension.
+    let other = probe(addr, false, true, &[]).await;
+    let token = call(addr, &other, json!({"echo_token": true})).await["token"].clone();
+    let stolen = call(
+        addr,
+        &f,
+        json!({"path": "/secretsmanager/get?secretId=ext/db", "token": token}),
+    )
+    .await;
+    assert_eq!(stolen["status"], 401);
     // Without the layer nothing listens: the connection is refused, as on AWS.
     let bare = probe(addr, false, false, &[]).await;
     let refused = call(addr, &bare, secret).await;

@@ -621,3 +621,13 @@ async fn parameters_survive_a_restart() {
     assert_eq!(secure.value(), Some("s3cret-at-rest"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn reset_forgets_parameters() {
+    let server = TestServer::isolated().await;
+    let c = ssm(server.addr, ACCOUNT);
+    put(&c, "/reset/me", "v", ParameterType::String).await;
+    raw(server.addr, "POST", "/_awsemu/reset", &[], Vec::new()).await;
+    let (code, _) = err(c.get_parameter().name("/reset/me").send().await);
+    assert_eq!(code, "ParameterNotFound");
+}
