@@ -72,13 +72,22 @@ fn signed(addr: SocketAddr, op: &str, body: String) -> hyper::Request<Full<Bytes
     let params = v4::SigningParams::builder()
         .identity(identity)
         .region("us-east-1")
-        .name("secretsmanager")
+        .name(if op.starts_with("AmazonSSM.") {
+            "ssm"
+        } else {
+            "secretsmanager"
+        })
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
         .unwrap()
         .into();
-    let target = format!("secretsmanager.{op}");
+    // `AmazonSSM.<Operation>` names its target in full; others are Secrets Manager's.
+    let target = if op.contains('.') {
+        op.to_string()
+    } else {
+        format!("secretsmanager.{op}")
+    };
     let host = addr.to_string();
     let headers = [
         ("host", host.as_str()),
@@ -311,6 +320,85 @@ async fn read_scenarios(
     out
 }
 
+/// GetParameter (String and SecureString) over 1,000 parameters.
+async fn parameter_reads(addr: SocketAddr, secs: f64) -> Vec<(String, usize, Result)> {
+    let mut s = connect(addr).await;
+    for i in 0..1000 {
+        let kind = if i % 2 == 0 { "String" } else { "SecureString" };
+        let body = format!(
+            r#"{{"Name":"/bench/p{i:04}","Value":"{}","Type":"{kind}"}}"#,
+            "x".repeat(64)
+        );
+        assert_eq!(
+            send(&mut s, addr, "AmazonSSM.PutParameter", body).await,
+            200
+        );
+    }
+    let get: Make = Arc::new(|_| {
+        let i = rand::rng().random_range(0..1000);
+        (
+            "AmazonSSM.GetParameter",
+            format!(r#"{{"Name":"/bench/p{i:04}","WithDecryption":true}}"#),
+        )
+    });
+    let mut out = Vec::new();
+    for c in connection_counts() {
+        out.push((
+            "GetParameter, 1,000 parameters, half SecureString".to_string(),
+            c,
+            load(addr, c, secs, get.clone()).await,
+        ));
+    }
+    out
+}
+
+/// Reads through the extension from inside a Python function: cached, then with the cache's
+/// TTL at 0. Returns (reads per second, p50 ms) of each.
+async fn extension_reads(addr: SocketAddr) -> [(f64, f64); 2] {
+    use base64::Engine;
+    use std::io::Write;
+    let mut s = connect(addr).await;
+    let body = format!(
+        r#"{{"Name":"bench/ext","SecretString":"v","ClientRequestToken":"{}"}}"#,
+        token(7)
+    );
+    assert_eq!(send(&mut s, addr, "CreateSecret", body).await, 200);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    w.start_file("reader.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(include_bytes!("extension_reader.py")).unwrap();
+    let zip = base64::engine::general_purpose::STANDARD.encode(w.finish().unwrap().into_inner());
+    let mut results = [(0.0, 0.0); 2];
+    for (i, ttl) in ["300", "0"].iter().enumerate() {
+        let name = format!("bench-ext-{i}");
+        let create = serde_json::json!({"FunctionName": name, "Runtime": "python3.12", "Handler": "reader.handler",
+            "Role": "arn:aws:iam::000000000000:role/bench", "Timeout": 60, "Code": {"ZipFile": zip},
+            "Layers": ["arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12"],
+            "Environment": {"Variables": {"SECRETS_MANAGER_TTL": ttl}}});
+        let (status, _) = request(
+            &mut s,
+            addr,
+            "POST",
+            "/2015-03-31/functions",
+            create.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(status, 201);
+        let event =
+            serde_json::json!({"n": 5000, "path": "/secretsmanager/get?secretId=bench/ext"});
+        let path = format!("/2015-03-31/functions/{name}/invocations");
+        let (status, out) =
+            request(&mut s, addr, "POST", &path, event.to_string().into_bytes()).await;
+        assert_eq!(status, 200);
+        let out: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        results[i] = (
+            out["per_second"].as_f64().unwrap_or(0.0),
+            out["p50_ms"].as_f64().unwrap_or(0.0),
+        );
+    }
+    results
+}
+
 /// GetSecretValue against a server that verifies every signature.
 async fn strict_reads(addr: SocketAddr, secs: f64) -> Vec<(String, usize, Result)> {
     let get: Make = Arc::new(move |_| {
@@ -469,6 +557,11 @@ async fn main() {
     let mut reads = read_scenarios(emu.addr, opts.seconds, None).await;
     let writes = write_scenarios(emu.addr, opts.seconds, "in memory").await;
     stop(emu);
+    // Parameter Store, and the Parameters and Secrets extension as a function reads it.
+    let (emu, _) = start(None);
+    let parameters = parameter_reads(emu.addr, opts.seconds).await;
+    let extension = extension_reads(emu.addr).await;
+    stop(emu);
     // Strict mode: the same signed requests, every signature verified.
     let (emu, _) = start_with(None, &["--strict"]);
     fill(emu.addr, "k", 1000, 1024).await;
@@ -512,6 +605,7 @@ async fn main() {
     };
     for (name, c, r) in reads
         .iter()
+        .chain(parameters.iter())
         .chain(strict.iter())
         .chain(writes.iter())
         .chain(durable.iter())
@@ -529,6 +623,14 @@ async fn main() {
                 s.rps / l.rps.max(0.001) * 100.0
             );
         }
+    }
+    for (label, (rate, p50)) in ["cached", "uncached (SECRETS_MANAGER_TTL=0)"]
+        .iter()
+        .zip(extension)
+    {
+        println!(
+            "extension read from inside a Python function, {label}: {rate:.0} reads/s, p50 {p50:.3} ms (one keep-alive connection)"
+        );
     }
     let (seal_us, open_us) = envelope_cost();
     // The latency of one durable write, at the fewest connections measured.
