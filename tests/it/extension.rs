@@ -266,3 +266,41 @@ async fn layers_are_stored_and_reported() {
     .await;
     assert_eq!(now["status"], 400, "{now}");
 }
+
+/// PARAMETERS_SECRETS_EXTENSION_HTTP_PORT moves the extension for the function, as on AWS;
+/// MAX_CONNECTIONS and the cache switch are honoured.
+#[tokio::test]
+async fn the_port_and_cache_variables_are_honoured() {
+    let server = TestServer::isolated().await;
+    let addr = server.addr;
+    create(&server.client(), "ext/vars", "a").await;
+    let f = probe(
+        addr,
+        true,
+        true,
+        &[
+            ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "2999"),
+            ("PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED", "false"),
+            ("PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS", "1"),
+        ],
+    )
+    .await;
+    let path = json!({"path": "/secretsmanager/get?secretId=ext/vars"});
+    assert_eq!(
+        call(addr, &f, path.clone()).await["body"]["SecretString"],
+        "a"
+    );
+    server
+        .client()
+        .put_secret_value()
+        .secret_id("ext/vars")
+        .secret_string("b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        call(addr, &f, path).await["body"]["SecretString"],
+        "b",
+        "no cache when disabled"
+    );
+}

@@ -153,3 +153,8 @@ async fn sts_operations_on_the_wire() {
 async fn kms_operations_on_the_wire() {
     run("kms.http").await;
 }
+
+#[tokio::test]
+async fn ssm_operations_on_the_wire() {
+    run("ssm.http").await;
+}

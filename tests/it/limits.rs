@@ -160,6 +160,7 @@ async fn health_lists_every_served_service_in_localstacks_shape() {
         assert_eq!(r.json["services"]["lambda"], "running", "{path}");
         assert_eq!(r.json["services"]["sts"], "running", "{path}");
         assert_eq!(r.json["services"]["kms"], "running", "{path}");
+        assert_eq!(r.json["services"]["ssm"], "running", "{path}");
         assert!(r.json["version"].is_string() && r.json["edition"].is_string());
     }
 }
