@@ -1,17 +1,17 @@
-//! The KMS operations: keys, aliases, policies and tags, and the cryptographic calls.
+//! The KMS operations on keys (create, describe, list, enable, disable, deletion) and the
+//! helpers the other operation modules share.
 
-use super::{alias_arn, not_found, Alias, Key, KeyState, Kms};
-use crate::crypto;
+use super::{Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::kms::{self as g, Operation};
 use crate::wire::{Ack, Ticket};
 use std::sync::Arc;
 
-type Answer<O> = Result<Ack<O>>;
+pub(super) type Answer<O> = Result<Ack<O>>;
 
 #[allow(clippy::unnecessary_wraps, reason = "every handler answers through it")]
-fn ok<O>(o: O, ticket: Ticket) -> Answer<O> {
+pub(super) fn ok<O>(o: O, ticket: Ticket) -> Answer<O> {
     Ok(Ack::new(o, ticket))
 }
 
@@ -35,11 +35,11 @@ pub fn reads_only(op: Operation) -> bool {
     )
 }
 
-fn secs(ms: i64) -> f64 {
+pub(super) fn secs(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-fn metadata(k: &Key) -> g::KeyMetadata {
+pub(super) fn metadata(k: &Key) -> g::KeyMetadata {
     g::KeyMetadata {
         aws_account_id: Some(k.account.clone()),
         key_id: Some(k.id.clone()),
@@ -61,18 +61,18 @@ fn metadata(k: &Key) -> g::KeyMetadata {
     }
 }
 
-fn unsupported(message: impl Into<String>) -> Error {
+pub(super) fn unsupported(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::UnsupportedOperationException, message)
 }
 
-fn managed_refused(k: &Key) -> Error {
+pub(super) fn managed_refused(k: &Key) -> Error {
     unsupported(format!(
         "{} is an AWS managed key; its state and policy cannot be changed.",
         k.arn
     ))
 }
 
-fn check_policy(text: &str) -> Result<()> {
+pub(super) fn check_policy(text: &str) -> Result<()> {
     crate::policy::parse(text).map(|_| ()).map_err(|errors| {
         Error::new(
             ErrorCode::MalformedPolicyDocumentException,
@@ -81,7 +81,7 @@ fn check_policy(text: &str) -> Result<()> {
     })
 }
 
-fn check_algorithm(a: Option<&str>) -> Result<()> {
+pub(super) fn check_algorithm(a: Option<&str>) -> Result<()> {
     match a {
         None | Some("SYMMETRIC_DEFAULT") => Ok(()),
         Some(_) => Err(Error::new(
@@ -91,7 +91,7 @@ fn check_algorithm(a: Option<&str>) -> Result<()> {
     }
 }
 
-fn check_tags(tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
+pub(super) fn check_tags(tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for t in tags {
         let key = t.tag_key.clone().unwrap_or_default();
@@ -106,7 +106,10 @@ fn check_tags(tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn merge_tags(into: &mut Vec<(String, String)>, new: Vec<(String, String)>) -> Result<()> {
+pub(super) fn merge_tags(
+    into: &mut Vec<(String, String)>,
+    new: Vec<(String, String)>,
+) -> Result<()> {
     for (k, v) in new {
         match into.iter_mut().find(|(key, _)| *key == k) {
             Some(slot) => slot.1 = v,
@@ -188,7 +191,7 @@ impl g::DescribeKey for Kms {
 }
 
 /// One page of `items` after `marker` (an index), `limit` long (default 100, at most 1000).
-fn page<T: Clone>(
+pub(super) fn page<T: Clone>(
     items: &[T],
     marker: Option<&str>,
     limit: Option<i64>,
@@ -238,153 +241,9 @@ impl g::ListKeys for Kms {
     }
 }
 
-fn check_alias_name(name: &str) -> Result<()> {
-    if !name.starts_with("alias/") {
-        return Err(Error::new(
-            ErrorCode::ValidationException,
-            "Alias must start with the prefix \"alias/\".",
-        ));
-    }
-    if name.starts_with("alias/aws/") {
-        return Err(Error::new(
-            ErrorCode::InvalidAliasNameException,
-            "Alias names beginning with alias/aws/ are reserved for AWS managed keys.",
-        ));
-    }
-    Ok(())
-}
-
-impl Kms {
-    /// The customer key an alias may point at: named by key id or key ARN, not by alias.
-    fn alias_target_key(&self, cx: &Caller, id: &str) -> Result<Arc<Key>> {
-        if id.starts_with("alias/") || id.contains(":alias/") {
-            return Err(Error::new(
-                ErrorCode::ValidationException,
-                "Aliases must refer to keys. Not aliases",
-            ));
-        }
-        let key = self.key_for(cx, id, "kms:CreateAlias")?;
-        if key.account != cx.account() || key.region != cx.namespace.region {
-            return Err(not_found(format!("Key '{}' does not exist", key.arn)));
-        }
-        if key.aws_managed {
-            return Err(managed_refused(&key));
-        }
-        Ok(key)
-    }
-}
-
-impl g::CreateAlias for Kms {
-    fn create_alias(&self, cx: &Caller, i: g::CreateAliasRequest) -> Answer<()> {
-        let name = i.alias_name.unwrap_or_default();
-        check_alias_name(&name)?;
-        let key = self.alias_target_key(cx, i.target_key_id.as_deref().unwrap_or_default())?;
-        let ns = &cx.namespace;
-        let mut spaces = self.write();
-        let space = spaces.entry(ns.clone()).or_default();
-        if space.aliases.contains_key(&name) {
-            return Err(Error::new(
-                ErrorCode::AlreadyExistsException,
-                format!(
-                    "An alias with the name {} already exists",
-                    alias_arn(ns, &name)
-                ),
-            ));
-        }
-        let now = self.now();
-        let a = Alias {
-            name: name.clone(),
-            target: key.id.clone(),
-            created: now,
-            updated: now,
-        };
-        space.aliases.insert(name.clone(), a.clone());
-        drop(spaces);
-        ok((), self.save_alias(ns, Some(&a), &name))
-    }
-}
-
-impl g::UpdateAlias for Kms {
-    fn update_alias(&self, cx: &Caller, i: g::UpdateAliasRequest) -> Answer<()> {
-        let name = i.alias_name.unwrap_or_default();
-        check_alias_name(&name)?;
-        let key = self.alias_target_key(cx, i.target_key_id.as_deref().unwrap_or_default())?;
-        let ns = &cx.namespace;
-        let mut spaces = self.write();
-        let alias = spaces
-            .get_mut(ns)
-            .and_then(|s| s.aliases.get_mut(&name))
-            .ok_or_else(|| not_found(format!("Alias {} is not found.", alias_arn(ns, &name))))?;
-        alias.target.clone_from(&key.id);
-        alias.updated = self.now();
-        let a = alias.clone();
-        drop(spaces);
-        ok((), self.save_alias(ns, Some(&a), &name))
-    }
-}
-
-impl g::DeleteAlias for Kms {
-    fn delete_alias(&self, cx: &Caller, i: g::DeleteAliasRequest) -> Answer<()> {
-        let name = i.alias_name.unwrap_or_default();
-        check_alias_name(&name)?;
-        let ns = &cx.namespace;
-        let removed = self
-            .write()
-            .get_mut(ns)
-            .and_then(|s| s.aliases.remove(&name));
-        if removed.is_none() {
-            return Err(not_found(format!(
-                "Alias {} is not found.",
-                alias_arn(ns, &name)
-            )));
-        }
-        ok((), self.save_alias(ns, None, &name))
-    }
-}
-
-impl g::ListAliases for Kms {
-    fn list_aliases(
-        &self,
-        cx: &Caller,
-        i: g::ListAliasesRequest,
-    ) -> Answer<g::ListAliasesResponse> {
-        let ns = &cx.namespace;
-        let only = match i.key_id.as_deref() {
-            Some(id) => Some(self.key_for(cx, id, "kms:ListAliases")?.id.clone()),
-            None => None,
-        };
-        let all: Vec<g::AliasListEntry> = self
-            .read()
-            .get(ns)
-            .map(|s| {
-                s.aliases
-                    .values()
-                    .filter(|a| only.as_ref().is_none_or(|k| *k == a.target))
-                    .map(|a| g::AliasListEntry {
-                        alias_name: Some(a.name.clone()),
-                        alias_arn: Some(alias_arn(ns, &a.name)),
-                        target_key_id: Some(a.target.clone()),
-                        creation_date: Some(secs(a.created)),
-                        last_updated_date: Some(secs(a.updated)),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (aliases, next) = page(&all, i.marker.as_deref(), i.limit)?;
-        ok(
-            g::ListAliasesResponse {
-                aliases: Some(aliases),
-                truncated: Some(next.is_some()),
-                next_marker: next,
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
 impl Kms {
     /// Changes the state of a customer key the caller may administer.
-    fn set_state(
+    pub(super) fn set_state(
         &self,
         cx: &Caller,
         id: &str,
@@ -400,7 +259,7 @@ impl Kms {
     }
 }
 
-fn pending(k: &Key) -> Error {
+pub(super) fn pending(k: &Key) -> Error {
     Error::new(
         ErrorCode::KMSInvalidStateException,
         format!("{} is pending deletion.", k.arn),
@@ -504,367 +363,6 @@ impl g::CancelKeyDeletion for Kms {
                 key_id: Some(k.arn.clone()),
             },
             t,
-        )
-    }
-}
-
-impl g::Encrypt for Kms {
-    fn encrypt(&self, cx: &Caller, i: g::EncryptRequest) -> Answer<g::EncryptResponse> {
-        check_algorithm(i.encryption_algorithm.as_deref())?;
-        let key = self.key_for(cx, i.key_id.as_deref().unwrap_or_default(), "kms:Encrypt")?;
-        Kms::usable(&key)?;
-        let blob = crypto::encrypt_blob(
-            &key.id,
-            &key.material,
-            &i.plaintext.unwrap_or_default(),
-            i.encryption_context.as_ref(),
-        )
-        .ok_or_else(Error::internal)?;
-        ok(
-            g::EncryptResponse {
-                ciphertext_blob: Some(blob),
-                key_id: Some(key.arn.clone()),
-                encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-fn invalid_ciphertext() -> Error {
-    Error::new(ErrorCode::InvalidCiphertextException, "")
-}
-
-impl Kms {
-    /// The key a ciphertext blob was made under and its plaintext, checked like Decrypt.
-    fn open_blob(
-        &self,
-        cx: &Caller,
-        blob: &[u8],
-        context: Option<&crate::wire::Map<String, String>>,
-        expected: Option<&str>,
-        action: &str,
-    ) -> Result<(Arc<Key>, Vec<u8>)> {
-        let id = crypto::blob_key_id(blob).ok_or_else(invalid_ciphertext)?;
-        // The blob names a key of the caller's namespace unless KeyId says otherwise.
-        let key = match expected {
-            Some(e) => {
-                let named = self.key_for(cx, e, action)?;
-                if named.id != id {
-                    return Err(Error::new(
-                        ErrorCode::IncorrectKeyException,
-                        "The key ID in the request does not identify a CMK that can perform this operation.",
-                    ));
-                }
-                named
-            }
-            None => self.key_for(cx, id, action)?,
-        };
-        Kms::usable(&key)?;
-        let plain =
-            crypto::decrypt_blob(blob, &key.material, context).ok_or_else(invalid_ciphertext)?;
-        Ok((key, plain))
-    }
-}
-
-impl g::Decrypt for Kms {
-    fn decrypt(&self, cx: &Caller, i: g::DecryptRequest) -> Answer<g::DecryptResponse> {
-        check_algorithm(i.encryption_algorithm.as_deref())?;
-        let blob = i.ciphertext_blob.unwrap_or_default();
-        let (key, plain) = self.open_blob(
-            cx,
-            &blob,
-            i.encryption_context.as_ref(),
-            i.key_id.as_deref(),
-            "kms:Decrypt",
-        )?;
-        ok(
-            g::DecryptResponse {
-                key_id: Some(key.arn.clone()),
-                plaintext: Some(plain),
-                encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-                ..Default::default()
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-impl g::ReEncrypt for Kms {
-    fn re_encrypt(&self, cx: &Caller, i: g::ReEncryptRequest) -> Answer<g::ReEncryptResponse> {
-        check_algorithm(i.source_encryption_algorithm.as_deref())?;
-        check_algorithm(i.destination_encryption_algorithm.as_deref())?;
-        let blob = i.ciphertext_blob.unwrap_or_default();
-        let (source, plain) = self.open_blob(
-            cx,
-            &blob,
-            i.source_encryption_context.as_ref(),
-            i.source_key_id.as_deref(),
-            "kms:ReEncryptFrom",
-        )?;
-        let dest = self.key_for(
-            cx,
-            i.destination_key_id.as_deref().unwrap_or_default(),
-            "kms:ReEncryptTo",
-        )?;
-        Kms::usable(&dest)?;
-        let out = crypto::encrypt_blob(
-            &dest.id,
-            &dest.material,
-            &plain,
-            i.destination_encryption_context.as_ref(),
-        )
-        .ok_or_else(Error::internal)?;
-        ok(
-            g::ReEncryptResponse {
-                ciphertext_blob: Some(out),
-                source_key_id: Some(source.arn.clone()),
-                key_id: Some(dest.arn.clone()),
-                source_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-                destination_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-                ..Default::default()
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-/// The data key length a GenerateDataKey request asks for.
-fn data_key_len(spec: Option<&str>, bytes: Option<i64>) -> Result<usize> {
-    match (spec, bytes) {
-        (Some(_), Some(_)) | (None, None) => Err(Error::validation(
-            "Please specify either number of bytes or key spec.",
-        )),
-        (Some("AES_256"), None) => Ok(32),
-        (Some("AES_128"), None) => Ok(16),
-        (Some(other), None) => Err(Error::validation(format!(
-            "1 validation error detected: Value '{other}' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
-        ))),
-        (None, Some(n)) => Ok(n as usize),
-    }
-}
-
-impl Kms {
-    fn data_key(
-        &self,
-        cx: &Caller,
-        id: &str,
-        len: usize,
-        context: Option<&crate::wire::Map<String, String>>,
-        action: &str,
-    ) -> Result<(Arc<Key>, Vec<u8>, Vec<u8>)> {
-        let key = self.key_for(cx, id, action)?;
-        Kms::usable(&key)?;
-        let plain = crypto::random_bytes(len);
-        let blob = crypto::encrypt_blob(&key.id, &key.material, &plain, context)
-            .ok_or_else(Error::internal)?;
-        Ok((key, plain, blob))
-    }
-}
-
-impl g::GenerateDataKey for Kms {
-    fn generate_data_key(
-        &self,
-        cx: &Caller,
-        i: g::GenerateDataKeyRequest,
-    ) -> Answer<g::GenerateDataKeyResponse> {
-        let len = data_key_len(i.key_spec.as_deref(), i.number_of_bytes)?;
-        let (key, plain, blob) = self.data_key(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            len,
-            i.encryption_context.as_ref(),
-            "kms:GenerateDataKey",
-        )?;
-        ok(
-            g::GenerateDataKeyResponse {
-                ciphertext_blob: Some(blob),
-                plaintext: Some(plain),
-                key_id: Some(key.arn.clone()),
-                ..Default::default()
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-impl g::GenerateDataKeyWithoutPlaintext for Kms {
-    fn generate_data_key_without_plaintext(
-        &self,
-        cx: &Caller,
-        i: g::GenerateDataKeyWithoutPlaintextRequest,
-    ) -> Answer<g::GenerateDataKeyWithoutPlaintextResponse> {
-        let len = data_key_len(i.key_spec.as_deref(), i.number_of_bytes)?;
-        let (key, _, blob) = self.data_key(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            len,
-            i.encryption_context.as_ref(),
-            "kms:GenerateDataKeyWithoutPlaintext",
-        )?;
-        ok(
-            g::GenerateDataKeyWithoutPlaintextResponse {
-                ciphertext_blob: Some(blob),
-                key_id: Some(key.arn.clone()),
-                ..Default::default()
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-impl g::GenerateRandom for Kms {
-    fn generate_random(
-        &self,
-        _: &Caller,
-        i: g::GenerateRandomRequest,
-    ) -> Answer<g::GenerateRandomResponse> {
-        let n = i.number_of_bytes.ok_or_else(|| {
-            Error::validation("1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null")
-        })?;
-        ok(
-            g::GenerateRandomResponse {
-                plaintext: Some(crypto::random_bytes(n as usize)),
-                ..Default::default()
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-fn policy_name(name: Option<&str>) -> Result<()> {
-    match name {
-        None | Some("default") => Ok(()),
-        Some(_) => Err(not_found("No such policy exists".into())),
-    }
-}
-
-impl g::GetKeyPolicy for Kms {
-    fn get_key_policy(
-        &self,
-        cx: &Caller,
-        i: g::GetKeyPolicyRequest,
-    ) -> Answer<g::GetKeyPolicyResponse> {
-        policy_name(i.policy_name.as_deref())?;
-        let key = self.key_for(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            "kms:GetKeyPolicy",
-        )?;
-        ok(
-            g::GetKeyPolicyResponse {
-                policy: Some(key.policy.clone()),
-                policy_name: Some("default".into()),
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-impl g::PutKeyPolicy for Kms {
-    fn put_key_policy(&self, cx: &Caller, i: g::PutKeyPolicyRequest) -> Answer<()> {
-        policy_name(i.policy_name.as_deref())?;
-        let text = i.policy.unwrap_or_default();
-        check_policy(&text)?;
-        let (_, t) = self.set_state(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            "kms:PutKeyPolicy",
-            |k| {
-                k.set_policy(text);
-                Ok(())
-            },
-        )?;
-        ok((), t)
-    }
-}
-
-impl g::ListKeyPolicies for Kms {
-    fn list_key_policies(
-        &self,
-        cx: &Caller,
-        i: g::ListKeyPoliciesRequest,
-    ) -> Answer<g::ListKeyPoliciesResponse> {
-        self.key_for(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            "kms:ListKeyPolicies",
-        )?;
-        ok(
-            g::ListKeyPoliciesResponse {
-                policy_names: Some(vec!["default".into()]),
-                truncated: Some(false),
-                next_marker: None,
-            },
-            Ticket::ready(),
-        )
-    }
-}
-
-impl g::TagResource for Kms {
-    fn tag_resource(&self, cx: &Caller, i: g::TagResourceRequest) -> Answer<()> {
-        let tags = check_tags(i.tags.as_deref().unwrap_or_default())?;
-        let (_, t) = self.set_state(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            "kms:TagResource",
-            |k| {
-                if k.state == KeyState::PendingDeletion {
-                    return Err(pending(k));
-                }
-                merge_tags(&mut k.tags, tags)
-            },
-        )?;
-        ok((), t)
-    }
-}
-
-impl g::UntagResource for Kms {
-    fn untag_resource(&self, cx: &Caller, i: g::UntagResourceRequest) -> Answer<()> {
-        let keys = i.tag_keys.unwrap_or_default();
-        let (_, t) = self.set_state(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            "kms:UntagResource",
-            |k| {
-                if k.state == KeyState::PendingDeletion {
-                    return Err(pending(k));
-                }
-                k.tags.retain(|(key, _)| !keys.contains(key));
-                Ok(())
-            },
-        )?;
-        ok((), t)
-    }
-}
-
-impl g::ListResourceTags for Kms {
-    fn list_resource_tags(
-        &self,
-        cx: &Caller,
-        i: g::ListResourceTagsRequest,
-    ) -> Answer<g::ListResourceTagsResponse> {
-        let key = self.key_for(
-            cx,
-            i.key_id.as_deref().unwrap_or_default(),
-            "kms:ListResourceTags",
-        )?;
-        let all: Vec<g::Tag> = key
-            .tags
-            .iter()
-            .map(|(k, v)| g::Tag {
-                tag_key: Some(k.clone()),
-                tag_value: Some(v.clone()),
-            })
-            .collect();
-        let (tags, next) = page(&all, i.marker.as_deref(), i.limit)?;
-        ok(
-            g::ListResourceTagsResponse {
-                tags: Some(tags),
-                truncated: Some(next.is_some()),
-                next_marker: next,
-            },
-            Ticket::ready(),
         )
     }
 }

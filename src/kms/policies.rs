@@ -1,0 +1,145 @@
+//! KMS key policies and tags.
+
+use super::ops::{check_policy, check_tags, merge_tags, ok, page, pending, Answer};
+use super::{not_found, KeyState, Kms};
+use crate::domain::caller::Caller;
+use crate::error::Result;
+use crate::generated::kms as g;
+use crate::wire::Ticket;
+
+fn policy_name(name: Option<&str>) -> Result<()> {
+    match name {
+        None | Some("default") => Ok(()),
+        Some(_) => Err(not_found("No such policy exists".into())),
+    }
+}
+
+impl g::GetKeyPolicy for Kms {
+    fn get_key_policy(
+        &self,
+        cx: &Caller,
+        i: g::GetKeyPolicyRequest,
+    ) -> Answer<g::GetKeyPolicyResponse> {
+        policy_name(i.policy_name.as_deref())?;
+        let key = self.key_for(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:GetKeyPolicy",
+        )?;
+        ok(
+            g::GetKeyPolicyResponse {
+                policy: Some(key.policy.clone()),
+                policy_name: Some("default".into()),
+            },
+            Ticket::ready(),
+        )
+    }
+}
+
+impl g::PutKeyPolicy for Kms {
+    fn put_key_policy(&self, cx: &Caller, i: g::PutKeyPolicyRequest) -> Answer<()> {
+        policy_name(i.policy_name.as_deref())?;
+        let text = i.policy.unwrap_or_default();
+        check_policy(&text)?;
+        let (_, t) = self.set_state(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:PutKeyPolicy",
+            |k| {
+                k.set_policy(text);
+                Ok(())
+            },
+        )?;
+        ok((), t)
+    }
+}
+
+impl g::ListKeyPolicies for Kms {
+    fn list_key_policies(
+        &self,
+        cx: &Caller,
+        i: g::ListKeyPoliciesRequest,
+    ) -> Answer<g::ListKeyPoliciesResponse> {
+        self.key_for(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:ListKeyPolicies",
+        )?;
+        ok(
+            g::ListKeyPoliciesResponse {
+                policy_names: Some(vec!["default".into()]),
+                truncated: Some(false),
+                next_marker: None,
+            },
+            Ticket::ready(),
+        )
+    }
+}
+
+impl g::TagResource for Kms {
+    fn tag_resource(&self, cx: &Caller, i: g::TagResourceRequest) -> Answer<()> {
+        let tags = check_tags(i.tags.as_deref().unwrap_or_default())?;
+        let (_, t) = self.set_state(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:TagResource",
+            |k| {
+                if k.state == KeyState::PendingDeletion {
+                    return Err(pending(k));
+                }
+                merge_tags(&mut k.tags, tags)
+            },
+        )?;
+        ok((), t)
+    }
+}
+
+impl g::UntagResource for Kms {
+    fn untag_resource(&self, cx: &Caller, i: g::UntagResourceRequest) -> Answer<()> {
+        let keys = i.tag_keys.unwrap_or_default();
+        let (_, t) = self.set_state(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:UntagResource",
+            |k| {
+                if k.state == KeyState::PendingDeletion {
+                    return Err(pending(k));
+                }
+                k.tags.retain(|(key, _)| !keys.contains(key));
+                Ok(())
+            },
+        )?;
+        ok((), t)
+    }
+}
+
+impl g::ListResourceTags for Kms {
+    fn list_resource_tags(
+        &self,
+        cx: &Caller,
+        i: g::ListResourceTagsRequest,
+    ) -> Answer<g::ListResourceTagsResponse> {
+        let key = self.key_for(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:ListResourceTags",
+        )?;
+        let all: Vec<g::Tag> = key
+            .tags
+            .iter()
+            .map(|(k, v)| g::Tag {
+                tag_key: Some(k.clone()),
+                tag_value: Some(v.clone()),
+            })
+            .collect();
+        let (tags, next) = page(&all, i.marker.as_deref(), i.limit)?;
+        ok(
+            g::ListResourceTagsResponse {
+                tags: Some(tags),
+                truncated: Some(next.is_some()),
+                next_marker: next,
+            },
+            Ticket::ready(),
+        )
+    }
+}
