@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod embed;
 pub mod error;
 pub mod extension;
 #[allow(
@@ -27,3 +28,5 @@ pub mod ssm;
 pub mod store;
 pub mod sts;
 pub mod wire;
+
+pub use embed::{Builder, Emulator};

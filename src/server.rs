@@ -145,6 +145,27 @@ async fn session_key(store: &Store) -> std::io::Result<Vec<u8>> {
     Ok(key.to_vec())
 }
 
+/// What an embedding program may do to a server while it runs.
+#[derive(Clone)]
+pub struct Control {
+    state: Arc<AppState>,
+}
+
+impl Control {
+    /// Moves the emulator's clock forward by `by` milliseconds (as `/_awsemu/clock` does),
+    /// and starts the rotations that became due.
+    pub fn advance(&self, by: crate::clock::Millis) -> Result<(), String> {
+        self.state.secretsmanager.clock().try_advance(by)?;
+        self.state.secretsmanager.rotation_engine().fire_due();
+        Ok(())
+    }
+
+    /// The emulator's current time, in milliseconds since the epoch.
+    pub fn now(&self) -> crate::clock::Millis {
+        self.state.secretsmanager.clock().now()
+    }
+}
+
 /// A bound server, ready to be run.
 pub struct Server {
     listener: TcpListener,
@@ -293,6 +314,13 @@ impl Server {
                 ..Limits::default()
             },
         })
+    }
+
+    /// A handle on the running server's clock, for code that embeds it.
+    pub fn control(&self) -> Control {
+        Control {
+            state: self.state.clone(),
+        }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
