@@ -18,6 +18,7 @@ pub mod extension;
     reason = "written by `cargo codegen` from the models: its shape follows them, not style lints"
 )]
 pub mod generated;
+pub mod init;
 pub mod kms;
 pub mod lambda;
 pub mod policy;

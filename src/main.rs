@@ -134,6 +134,13 @@ struct StartArgs {
     /// "account", "principalArn"}]}.
     #[arg(long, env = "AWSEMU_CREDENTIALS")]
     credentials: Option<std::path::PathBuf>,
+    /// Secrets, functions, KMS keys and parameters to create at start (JSON or YAML); what
+    /// already exists is left as it is.
+    #[arg(long, env = "AWSEMU_INIT")]
+    init: Option<std::path::PathBuf>,
+    /// A directory whose ready.d/ scripts run, in name order, once the server is ready.
+    #[arg(long, env = "AWSEMU_INIT_DIR")]
+    init_dir: Option<std::path::PathBuf>,
     #[command(flatten)]
     dir: DataDir,
 }
@@ -176,6 +183,31 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// Applies an init document to a scratch in-memory emulator, to find a bad entry before the
+/// real one is touched.
+async fn dry_run(
+    config: &Config,
+    doc: &localemu::init::Document,
+    base: &std::path::Path,
+) -> Result<(), String> {
+    let scratch = std::env::temp_dir().join(format!("localemu-init-{}", std::process::id()));
+    let scratch_config = Config {
+        host: "127.0.0.1".into(),
+        port: 0,
+        work_dir: Some(scratch.clone()),
+        default_region: config.default_region.clone(),
+        strict: config.strict,
+        credentials: config.credentials.clone(),
+        ..Config::default()
+    };
+    let result = match Server::bind(&scratch_config, Deps::default()).await {
+        Ok(server) => server.seed(doc, base, true).await.map(|_| ()),
+        Err(e) => Err(format!("cannot check it: {e}")),
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
 async fn start(args: StartArgs) -> ExitCode {
     let credentials = match &args.credentials {
         Some(file) => match localemu::sts::identity::Identities::read_file(file) {
@@ -212,6 +244,23 @@ async fn start(args: StartArgs) -> ExitCode {
         store: Arc::new(store),
         ..Deps::default()
     };
+    // The init file is read and tried on a scratch emulator first: a bad entry stops start-up
+    // before anything is created.
+    let init = match &args.init {
+        Some(file) => match localemu::init::read(file) {
+            Ok((doc, base)) => match dry_run(&config, &doc, &base).await {
+                Ok(()) => Some((doc, base)),
+                Err(e) => {
+                    return fail(format!(
+                        "the init file {}: {e}; nothing was created",
+                        file.display()
+                    ))
+                }
+            },
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
     let server = match Server::bind(&config, deps).await {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
@@ -243,6 +292,25 @@ async fn start(args: StartArgs) -> ExitCode {
     }
     if let Some(data) = &data {
         println!("Persisting state in {data}");
+    }
+    if let Some((doc, base)) = &init {
+        match server.seed(doc, base, false).await {
+            Ok(done) => tracing::info!(
+                created = done.created,
+                existing = done.existing,
+                "init file applied"
+            ),
+            Err(e) => return fail(format!("the init file: {e}")),
+        }
+    }
+    if let (Some(dir), Ok(addr)) = (args.init_dir.clone(), server.local_addr()) {
+        let endpoint = format!("http://{addr}");
+        let region = config.default_region.clone();
+        // After `Ready.`: the scripts talk to the running server.
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            localemu::init::hooks::run_ready(&dir, &endpoint, &region).await;
+        });
     }
     println!("Ready.");
     match server.run(shutdown_signal()).await {

@@ -316,6 +316,24 @@ impl Server {
         })
     }
 
+    /// Creates what an init document names (see [`crate::init`]).
+    pub async fn seed(
+        &self,
+        doc: &crate::init::Document,
+        base: &std::path::Path,
+        trial: bool,
+    ) -> Result<crate::init::Applied, String> {
+        let services = crate::init::apply::Services {
+            secrets: &self.state.secretsmanager,
+            lambda: &self.state.lambda,
+            kms: &self.state.kms,
+            ssm: &self.state.ssm,
+            default_region: self.state.auth.default_region(),
+            trial,
+        };
+        crate::init::apply(&services, doc, base).await
+    }
+
     /// A handle on the running server's clock, for code that embeds it.
     pub fn control(&self) -> Control {
         Control {

@@ -42,7 +42,7 @@ impl Emu {
     }
 
     /// Runs `command` (an `awsemu start`) and reads the address it prints, up to `Ready.`.
-    fn spawn(mut command: Command) -> Emu {
+    pub fn spawn(mut command: Command) -> Emu {
         let mut child = command
             .env("AWSEMU_LOG", "warn")
             .stdout(Stdio::piped())

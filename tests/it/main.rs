@@ -25,6 +25,7 @@ mod extension;
 mod first_run;
 mod golden;
 mod identity;
+mod init;
 mod lambda;
 mod lambda_limits;
 mod lifecycle;
