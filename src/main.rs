@@ -41,6 +41,8 @@ enum Command {
     Rotations(RotationsArgs),
     /// Wipe all state of a running emulator (secrets and functions), as POST /_awsemu/reset.
     Reset(EndpointArg),
+    /// Exit 0 if a running emulator answers and can take writes (for container health checks).
+    Health(EndpointArg),
 }
 
 #[derive(clap::Args)]
@@ -438,6 +440,7 @@ fn main() -> ExitCode {
             "/_awsemu/reset",
             Some(String::new()),
         )),
+        Command::Health(e) => runtime.block_on(admin(&e.endpoint_url, "/_awsemu/health", None)),
     };
     // Work still running on blocking threads (unpacking code) must not hold up the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -45,7 +45,8 @@ fn choices(list: impl Iterator<Item = String>) -> String {
 }
 
 /// The commands of `awsemu` itself, besides the AWS-CLI-style services.
-pub const EMULATOR_COMMANDS: [&str; 5] = ["start", "state", "clock", "rotations", "reset"];
+pub const EMULATOR_COMMANDS: [&str; 6] =
+    ["start", "state", "clock", "rotations", "reset", "health"];
 
 /// Global options given before the command (`awsemu --region eu-west-1 secretsmanager ...`),
 /// as the AWS CLI takes them: returns them and the index of the command word.
