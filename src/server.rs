@@ -228,12 +228,15 @@ impl Server {
             Minter::new(&session_key(&deps.store).await?),
             config.credentials.clone(),
         ));
+        // The console's token: a fresh one every start, never written anywhere.
+        let console_token = uuid::Uuid::new_v4().simple().to_string();
         let auth = Auth::new(
             identities.clone(),
             deps.clock.clone(),
             config.strict.signatures,
             &config.default_region,
-        );
+        )
+        .with_console(&console_token);
         let sts = Arc::new(Sts::new(deps.clock.clone(), identities));
         let issuer = sts.clone();
         lambda.set_credentials(Box::new(move |ns, role, name| {
@@ -295,7 +298,10 @@ impl Server {
             kms,
             lambda,
             auth,
-            allowed_hosts: Arc::new(AllowedHosts::new(&config.allowed_hosts)),
+            allowed_hosts: Arc::new(
+                AllowedHosts::new(&config.allowed_hosts).with_console(&console_token),
+            ),
+            console_token,
         });
         if !state.secretsmanager.seal_plain_at_rest().await {
             return Err(std::io::Error::other(

@@ -213,13 +213,26 @@ impl Lambda {
             .await
     }
 
-    /// Invokes `f` as request `request_id`, the id the function's context shows.
+    /// Invokes `f` as request `request_id`, the id the function's context shows, and keeps
+    /// a summary among the function's recent invocations (the console shows them).
     pub async fn invoke_as(
         &self,
         f: &Arc<Function>,
         payload: Vec<u8>,
         request_id: String,
     ) -> Invocation {
+        let out = self.run_as(f, payload, request_id).await;
+        f.record(super::Recent {
+            request_id: out.request_id.clone(),
+            at: self.clock.now(),
+            duration_ms: out.duration.as_secs_f64() * 1000.0,
+            error: out.function_error.clone(),
+            log_tail: tail(&out.log, 2048),
+        });
+        out
+    }
+
+    async fn run_as(&self, f: &Arc<Function>, payload: Vec<u8>, request_id: String) -> Invocation {
         let state = f.snapshot();
         let started = Instant::now();
         let timeout = Duration::from_secs(state.config.timeout.max(1));
@@ -366,4 +379,13 @@ impl Lambda {
             runtime: String::new(),
         }
     }
+}
+
+/// The last `max` bytes of `log`, cut at a character boundary.
+fn tail(log: &str, max: usize) -> String {
+    let mut start = log.len().saturating_sub(max);
+    while !log.is_char_boundary(start) {
+        start += 1;
+    }
+    log[start..].to_string()
 }

@@ -36,6 +36,22 @@ pub struct Function {
     state: RwLock<FunctionState>,
     /// Warm environments with the time each became idle.
     idle: Mutex<Vec<(Env, Instant)>>,
+    /// The last invocations, newest last (at most [`RECENT`]).
+    recent: Mutex<std::collections::VecDeque<Recent>>,
+}
+
+/// Invocations kept per function for the console.
+pub const RECENT: usize = 20;
+
+/// One invocation as the console lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Recent {
+    pub request_id: String,
+    /// On the emulator's clock, in milliseconds since the epoch.
+    pub at: i64,
+    pub duration_ms: f64,
+    pub error: Option<String>,
+    pub log_tail: String,
 }
 
 #[derive(Clone)]
@@ -51,6 +67,26 @@ pub struct FunctionState {
 }
 
 impl Function {
+    pub(crate) fn record(&self, r: Recent) {
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() >= RECENT {
+            recent.pop_front();
+        }
+        recent.push_back(r);
+    }
+
+    /// The recent invocations, newest first.
+    pub fn recent(&self) -> Vec<Recent> {
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.iter().rev().cloned().collect()
+    }
+
     pub fn snapshot(&self) -> FunctionState {
         self.state
             .read()
@@ -281,6 +317,26 @@ impl Lambda {
         host.port(ns, &c.name, &c.role, &c.environment)
     }
 
+    /// The functions of `ns` with their recent invocations, for the console.
+    pub fn recent_invocations(&self, ns: &Namespace) -> Vec<serde_json::Value> {
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.iter()
+            .filter(|((n, _), _)| n == ns)
+            .map(|((_, name), f)| {
+                let c = f.snapshot().config;
+                serde_json::json!({
+                    "name": name,
+                    "runtime": c.runtime,
+                    "layers": c.layers,
+                    "invocations": f.recent(),
+                })
+            })
+            .collect()
+    }
+
     /// Stops the extension listener of a deleted function.
     pub(crate) fn forget_extension(&self, ns: &Namespace, name: &str) {
         let host = self
@@ -393,6 +449,7 @@ impl Lambda {
                 generation: 0,
             }),
             idle: Mutex::new(Vec::new()),
+            recent: Mutex::default(),
         });
         let mut map = self
             .functions

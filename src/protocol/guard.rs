@@ -12,6 +12,12 @@
 //! 3. A request whose `Sec-Fetch-Site` says a page caused it (anything but `none`, which is a
 //!    user typing the address) is refused, for browsers that omit `Origin` on some requests.
 //!
+//! One exception: the console's own requests. The console page (`/_awsemu/console`, opened by
+//! typing its address) carries a token that changes with every start; its same-origin
+//! requests send it in `X-Awsemu-Console`. Another page cannot read the token (the console
+//! page itself is refused to them, and no CORS header is ever sent), and a cross-origin
+//! request with that header needs a preflight, which is refused.
+//!
 //! Refusals are 403 with an AWS-shaped body carrying both JSON 1.1 and REST-JSON fields.
 
 use axum::body::Body;
@@ -27,6 +33,8 @@ use std::sync::Arc;
 pub struct AllowedHosts {
     /// Lower-case names; `*` allows every host, `*.example.com` every subdomain.
     names: Vec<String>,
+    /// The console's token for this run.
+    console: Option<String>,
 }
 
 impl AllowedHosts {
@@ -36,9 +44,50 @@ impl AllowedHosts {
             .map(|n| n.trim().trim_end_matches('.').to_ascii_lowercase())
             .filter(|n| !n.is_empty())
             .collect();
-        AllowedHosts { names }
+        AllowedHosts {
+            names,
+            console: None,
+        }
     }
 
+    /// Lets the console's same-origin requests through when they carry `token`.
+    #[must_use]
+    pub fn with_console(mut self, token: &str) -> AllowedHosts {
+        self.console = Some(token.to_string());
+        self
+    }
+
+    /// Whether a request is the console's own: its token, sent by the console's origin.
+    fn console_request(&self, headers: &axum::http::HeaderMap) -> bool {
+        let Some(token) = &self.console else {
+            return false;
+        };
+        let given = headers.get(CONSOLE_HEADER).map(HeaderValue::as_bytes);
+        if given != Some(token.as_bytes()) {
+            return false;
+        }
+        let site_ok = headers
+            .get("sec-fetch-site")
+            .is_none_or(|s| s.as_bytes() == b"same-origin");
+        let origin_ok = match headers.get(header::ORIGIN) {
+            None => true,
+            Some(origin) => {
+                let origin = String::from_utf8_lossy(origin.as_bytes());
+                let host = headers
+                    .get(header::HOST)
+                    .map(|h| String::from_utf8_lossy(h.as_bytes()).to_string())
+                    .unwrap_or_default();
+                origin.strip_prefix("http://") == Some(host.as_str())
+            }
+        };
+        site_ok && origin_ok
+    }
+}
+
+/// The header the console's requests carry its token in.
+pub const CONSOLE_HEADER: &str = "x-awsemu-console";
+
+impl AllowedHosts {
     /// Whether a `Host` header value may be served.
     pub fn permits(&self, host_header: &str) -> bool {
         let Some(name) = host_name(host_header) else {
@@ -124,6 +173,9 @@ pub fn check(allowed: &AllowedHosts, headers: &axum::http::HeaderMap) -> Option<
                  an IP address, or allow the name with --allowed-hosts (AWSEMU_ALLOWED_HOSTS)."
             ));
         }
+    }
+    if allowed.console_request(headers) {
+        return None;
     }
     if headers.contains_key(header::ORIGIN) {
         return Some(

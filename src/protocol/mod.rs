@@ -2,6 +2,7 @@
 //! that renders an error to the wire. Never touches storage.
 
 pub mod auth;
+mod console;
 pub mod guard;
 pub mod json11;
 pub mod kms_json;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub lambda: Arc<crate::lambda::Lambda>,
     pub auth: auth::Auth,
     pub allowed_hosts: Arc<guard::AllowedHosts>,
+    /// Put in the console page; its requests carry it (see [`guard`]).
+    pub console_token: String,
 }
 
 /// A client that stops sending a body midway is cut off after this long.
@@ -56,6 +59,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_awsemu/reset", post(reset))
         .route("/_awsemu/clock", get(clock).post(advance_clock))
         .route("/_awsemu/rotations", get(rotations))
+        .route("/_awsemu/console", get(console::page))
+        .route("/_awsemu/invocations", get(console::invocations))
         .merge(lambda_rest::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

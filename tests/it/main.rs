@@ -16,6 +16,7 @@ mod accounts;
 mod at_rest;
 mod binary;
 mod cli;
+mod console;
 mod crash;
 mod deletion;
 mod docker_names;
