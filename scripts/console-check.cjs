@@ -1,0 +1,45 @@
+// Drives the console in headless Chromium (see console-check.sh).
+const { chromium } = require("playwright-core");
+
+(async () => {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM, args: ["--no-sandbox"] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const fail = async (message) => {
+    await page.screenshot({ path: "docs/console-failure.png", fullPage: true });
+    console.error("console-check: " + message);
+    process.exit(1);
+  };
+  await page.goto(`http://127.0.0.1:${process.env.PORT}/_awsemu/console`);
+  // The secret created through the SDK is listed; its details show rotation and one version.
+  await page.locator("li.secret", { hasText: "console/db" }).click();
+  await page.waitForSelector("#versions .version");
+  const before = await page.locator("#versions .version").allInnerTexts();
+  if (!before[0].includes("AWSCURRENT")) await fail(`the first version is not AWSCURRENT: ${JSON.stringify(before)}`);
+  if (!(await page.locator("#rotation").innerText()).includes("enabled")) await fail("rotation not shown as enabled");
+  // The value is hidden until asked for.
+  if (await page.locator("pre.value").first().isVisible()) await fail("a value was shown without a click");
+  await page.locator("button.reveal").first().click();
+  await page.waitForSelector("pre.value:not([hidden])");
+  if (!(await page.locator("pre.value").first().innerText()).includes("first")) await fail("revealed value is wrong");
+  await page.screenshot({ path: "docs/console-secret.png", fullPage: true });
+  // Rotate from the console: the history shows the four steps, and the labels move.
+  await page.locator("#rotate-btn").click();
+  await page.waitForFunction(() => document.querySelector("#versions").innerText.includes("AWSPREVIOUS"), null, { timeout: 30000 });
+  await page.waitForSelector("#history b.ok", { timeout: 30000 });
+  const history = await page.locator("#history").innerText();
+  for (const step of ["createSecret", "setSecret", "testSecret", "finishSecret"]) {
+    if (!history.includes(step)) await fail(`history lacks ${step}`);
+  }
+  const versions = await page.locator("#versions .version").allInnerTexts();
+  if (!versions[0].includes("AWSPREVIOUS") || !versions[versions.length - 1].includes("AWSCURRENT")) {
+    await fail(`labels did not move: ${JSON.stringify(versions)}`);
+  }
+  await page.screenshot({ path: "docs/console-rotated.png", fullPage: true });
+  // The function's invocations are listed.
+  await page.waitForFunction(() => document.querySelector("#functions").innerText.includes("ms"), null, { timeout: 10000 });
+  await browser.close();
+  console.log("console-check: passed (screenshots in docs/console-secret.png and docs/console-rotated.png)");
+})().catch((e) => {
+  console.error("console-check: " + e.message);
+  process.exit(1);
+});
