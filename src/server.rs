@@ -252,15 +252,9 @@ impl Server {
             Kms::new(deps.clock.clone(), deps.ids.clone(), deps.store.clone())
                 .with_strict(config.strict),
         );
-        kms.restore().map_err(std::io::Error::other)?;
+        deps.store.attach(&kms).map_err(std::io::Error::other)?;
         deps.store
             .seal_with(Arc::new(crate::kms::AtRest(Arc::downgrade(&kms))));
-        let weak_kms = Arc::downgrade(&kms);
-        deps.store.on_blob_reverted(Box::new(move |key, stored| {
-            if let Some(kms) = weak_kms.upgrade() {
-                kms.revert(key, stored);
-            }
-        }));
         let secretsmanager = Arc::new(
             SecretsManager::new(deps.store.clone(), deps.clock.clone(), deps.ids, invoker)
                 .with_strict(config.strict)
@@ -273,13 +267,7 @@ impl Server {
             kms.clone(),
             secretsmanager.clone(),
         ));
-        ssm.restore().map_err(std::io::Error::other)?;
-        let weak_ssm = Arc::downgrade(&ssm);
-        deps.store.on_blob_reverted(Box::new(move |key, stored| {
-            if let Some(ssm) = weak_ssm.upgrade() {
-                ssm.revert(key, stored);
-            }
-        }));
+        deps.store.attach(&ssm).map_err(std::io::Error::other)?;
         let extensions = crate::extension::Host::new(
             secretsmanager.clone(),
             ssm.clone(),

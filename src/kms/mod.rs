@@ -215,59 +215,6 @@ impl Kms {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Brings back the keys and aliases persisted in the store.
-    pub fn restore(&self) -> std::result::Result<(), String> {
-        for (key, bytes) in self.store.take_loaded_blobs(PREFIX) {
-            self.put_back(&key, Some(&bytes))?;
-        }
-        Ok(())
-    }
-
-    /// Puts one record back as the store holds it (None: it is not stored).
-    pub fn revert(&self, key: &str, stored: Option<Vec<u8>>) {
-        if key.starts_with(PREFIX) {
-            if let Err(e) = self.put_back(key, stored.as_deref()) {
-                tracing::error!(error = %e, "cannot put a KMS record back");
-            }
-        }
-    }
-
-    fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
-        let parts: Vec<&str> = record.splitn(5, '\0').collect();
-        let [_, account, region, kind, name] = parts.as_slice() else {
-            return Err(format!("a malformed KMS record key {record:?}"));
-        };
-        let ns = Namespace::new(*account, *region);
-        let mut spaces = self.write();
-        let space = spaces.entry(ns).or_default();
-        match (*kind, bytes) {
-            ("key", Some(b)) => {
-                let mut k: Key =
-                    serde_json::from_slice(b).map_err(|e| format!("a KMS key record: {e}"))?;
-                k.material = self
-                    .store
-                    .key_material(&k.id)
-                    .ok_or_else(|| format!("the material of KMS key {} is missing", k.id))?;
-                let text = std::mem::take(&mut k.policy);
-                k.set_policy(text);
-                space.keys.insert(k.id.clone(), Arc::new(k));
-            }
-            ("key", None) => {
-                space.keys.shift_remove(*name);
-            }
-            ("alias", Some(b)) => {
-                let a: Alias =
-                    serde_json::from_slice(b).map_err(|e| format!("a KMS alias record: {e}"))?;
-                space.aliases.insert(a.name.clone(), a);
-            }
-            ("alias", None) => {
-                space.aliases.remove(*name);
-            }
-            _ => return Err(format!("a malformed KMS record key {record:?}")),
-        }
-        Ok(())
-    }
-
     fn save_key(&self, k: &Key) -> Ticket {
         match serde_json::to_vec(k) {
             Ok(bytes) => self.store.put_blob(&key_record(k), Some(bytes)),
@@ -494,6 +441,48 @@ impl Kms {
         drop(spaces);
         let ticket = self.save_key(&k);
         Ok((k, ticket))
+    }
+}
+
+impl crate::store::Records for Kms {
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
+        let parts: Vec<&str> = record.splitn(5, '\0').collect();
+        let [_, account, region, kind, name] = parts.as_slice() else {
+            return Err(format!("a malformed KMS record key {record:?}"));
+        };
+        let ns = Namespace::new(*account, *region);
+        let mut spaces = self.write();
+        let space = spaces.entry(ns).or_default();
+        match (*kind, bytes) {
+            ("key", Some(b)) => {
+                let mut k: Key =
+                    serde_json::from_slice(b).map_err(|e| format!("a KMS key record: {e}"))?;
+                k.material = self
+                    .store
+                    .key_material(&k.id)
+                    .ok_or_else(|| format!("the material of KMS key {} is missing", k.id))?;
+                let text = std::mem::take(&mut k.policy);
+                k.set_policy(text);
+                space.keys.insert(k.id.clone(), Arc::new(k));
+            }
+            ("key", None) => {
+                space.keys.shift_remove(*name);
+            }
+            ("alias", Some(b)) => {
+                let a: Alias =
+                    serde_json::from_slice(b).map_err(|e| format!("a KMS alias record: {e}"))?;
+                space.aliases.insert(a.name.clone(), a);
+            }
+            ("alias", None) => {
+                space.aliases.remove(*name);
+            }
+            _ => return Err(format!("a malformed KMS record key {record:?}")),
+        }
+        Ok(())
     }
 }
 

@@ -5,15 +5,9 @@ use super::{Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::kms::{self as g, Operation};
-use crate::wire::{Ack, Ticket};
+use crate::wire::Ticket;
+pub(super) use crate::wire::{answer as ok, Answer};
 use std::sync::Arc;
-
-pub(super) type Answer<O> = Result<Ack<O>>;
-
-#[allow(clippy::unnecessary_wraps, reason = "every handler answers through it")]
-pub(super) fn ok<O>(o: O, ticket: Ticket) -> Answer<O> {
-    Ok(Ack::new(o, ticket))
-}
 
 /// Operations that change nothing.
 pub fn reads_only(op: Operation) -> bool {

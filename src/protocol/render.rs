@@ -73,16 +73,7 @@ pub fn query_xml(e: &Error, modeled: &[(&str, u16)], request_id: &str) -> Respon
 /// XML text escaping for element content.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
+    crate::wire::query::escape_into(text, &mut out);
     out
 }
 

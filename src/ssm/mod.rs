@@ -157,44 +157,6 @@ impl Ssm {
         self.store.put_blob(&key, bytes)
     }
 
-    /// Brings back the parameters persisted in the store.
-    pub fn restore(&self) -> std::result::Result<(), String> {
-        for (key, bytes) in self.store.take_loaded_blobs(PREFIX) {
-            self.put_back(&key, Some(&bytes))?;
-        }
-        Ok(())
-    }
-
-    /// Puts one record back as the store holds it, after a failed commit.
-    pub fn revert(&self, key: &str, stored: Option<Vec<u8>>) {
-        if key.starts_with(PREFIX) {
-            if let Err(e) = self.put_back(key, stored.as_deref()) {
-                tracing::error!(error = %e, "cannot put a parameter back");
-            }
-        }
-    }
-
-    fn put_back(&self, key: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
-        let parts: Vec<&str> = key.splitn(4, '\0').collect();
-        let [_, account, region, name] = parts.as_slice() else {
-            return Err(format!("a malformed parameter record key {key:?}"));
-        };
-        let ns = Namespace::new(*account, *region);
-        let mut spaces = self.write();
-        let space = spaces.entry(ns).or_default();
-        match bytes {
-            Some(b) => {
-                let p: Parameter =
-                    serde_json::from_slice(b).map_err(|e| format!("a parameter record: {e}"))?;
-                space.insert((*name).to_string(), p);
-            }
-            None => {
-                space.remove(*name);
-            }
-        }
-        Ok(())
-    }
-
     pub fn reset(&self) {
         self.write().clear();
     }
@@ -240,6 +202,33 @@ fn key_error(e: Error) -> Error {
             Error::new(ErrorCode::InvalidKeyId, e.message)
         }
         _ => e,
+    }
+}
+
+impl crate::store::Records for Ssm {
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn put_back(&self, key: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
+        let parts: Vec<&str> = key.splitn(4, '\0').collect();
+        let [_, account, region, name] = parts.as_slice() else {
+            return Err(format!("a malformed parameter record key {key:?}"));
+        };
+        let ns = Namespace::new(*account, *region);
+        let mut spaces = self.write();
+        let space = spaces.entry(ns).or_default();
+        match bytes {
+            Some(b) => {
+                let p: Parameter =
+                    serde_json::from_slice(b).map_err(|e| format!("a parameter record: {e}"))?;
+                space.insert((*name).to_string(), p);
+            }
+            None => {
+                space.remove(*name);
+            }
+        }
+        Ok(())
     }
 }
 

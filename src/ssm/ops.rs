@@ -8,14 +8,8 @@ use super::{
 use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::ssm::{self as g, Operation};
-use crate::wire::{Ack, Ticket};
-
-pub(super) type Answer<O> = Result<Ack<O>>;
-
-#[allow(clippy::unnecessary_wraps, reason = "every handler answers through it")]
-pub(super) fn ok<O>(o: O, ticket: Ticket) -> Answer<O> {
-    Ok(Ack::new(o, ticket))
-}
+use crate::wire::Ticket;
+pub(super) use crate::wire::{answer as ok, Answer};
 
 /// Operations that change nothing.
 pub fn reads_only(op: Operation) -> bool {

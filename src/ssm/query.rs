@@ -6,11 +6,9 @@ use super::{not_found, parameter_arn, Parameter, Ssm};
 use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::ssm as g;
-use crate::wire::{Ack, Ticket};
+use crate::wire::{Ack, Answer, Ticket};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-
-type Answer<O> = Result<Ack<O>>;
 
 /// Page tokens carry the position to go on from.
 fn token(offset: usize) -> String {

@@ -286,6 +286,13 @@ type Namespaces = RwLock<HashMap<Namespace, Arc<NamespaceStore>>>;
 /// failed commit, so that service can put its memory back.
 pub type BlobReverter = Box<dyn Fn(&str, Option<Vec<u8>>) + Send + Sync>;
 
+/// A service whose state the store keeps as opaque records under one key prefix.
+pub trait Records: Send + Sync {
+    fn prefix(&self) -> &'static str;
+    /// Puts one record back in memory as the store holds it (None: it is not stored).
+    fn put_back(&self, key: &str, bytes: Option<&[u8]>) -> Result<(), String>;
+}
+
 /// Held while a change is made in memory and journaled; see [`Store::gate`].
 pub type Gate<'a> = Option<RwLockReadGuard<'a, ()>>;
 
@@ -374,6 +381,26 @@ impl Store {
     /// Says when writability changes; None for a store without a database (always writable).
     pub fn writable_watch(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
         self.journal.as_ref().map(|j| j.health().watch())
+    }
+
+    /// Restores `service`'s records found at start-up, and has it put its records back after
+    /// a failed commit (holding it weakly: it holds the store).
+    pub fn attach<R: Records + 'static>(&self, service: &Arc<R>) -> Result<(), String> {
+        for (key, bytes) in self.take_loaded_blobs(service.prefix()) {
+            service.put_back(&key, Some(&bytes))?;
+        }
+        let weak = Arc::downgrade(service);
+        self.on_blob_reverted(Box::new(move |key, stored| {
+            let Some(service) = weak.upgrade() else {
+                return;
+            };
+            if key.starts_with(service.prefix()) {
+                if let Err(e) = service.put_back(key, stored.as_deref()) {
+                    tracing::error!(error = %e, %key, "cannot put a record back");
+                }
+            }
+        }));
+        Ok(())
     }
 
     /// Lets another service put its records back after a failed commit.

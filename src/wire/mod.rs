@@ -48,6 +48,15 @@ impl Ticket {
     }
 }
 
+/// What a handler answers: its output with the ticket of its change, or an error.
+pub type Answer<O> = Result<Ack<O>>;
+
+/// The answer `output` with `ticket`.
+#[allow(clippy::unnecessary_wraps, reason = "handlers answer through it")]
+pub fn answer<O>(output: O, ticket: Ticket) -> Answer<O> {
+    Ok(Ack::new(output, ticket))
+}
+
 /// An operation's output with the ticket for the change it made.
 pub struct Ack<O> {
     pub output: O,
