@@ -6,7 +6,7 @@ and Python example in order and stops at the first that fails.
 
 Skipped, and why: the set-up commands themselves (the server is started here, the tests are
 not re-run), blocks that start a second server or move state (they need the server stopped),
-and the benchmark.
+the benchmark, and the container and test-framework snippets (they need tools installed).
 """
 import os
 import re
@@ -18,7 +18,9 @@ import urllib.request
 
 readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
 blocks = re.findall(r"```(sh|python)\n(.*?)```", readme, re.S)
-skip = ("cargo install", "cargo test", "cargo bench", "awsemu start", "awsemu state", "curl -X POST")
+skip = ("cargo install", "cargo test", "cargo bench", "awsemu start", "awsemu state", "curl -X POST",
+        # Need a container engine, testcontainers or pytest, which the walkthrough does not install.
+        "scripts/container.sh", "testcontainers", "pytest.fixture")
 work = tempfile.mkdtemp(prefix="readme-")
 env = {
     "HOME": os.environ["HOME"],
