@@ -221,6 +221,15 @@ impl Error {
         )
     }
 
+    /// A change refused while the database cannot take writes; `code` is the service's own
+    /// internal-failure code.
+    pub fn unwritable(code: ErrorCode) -> Self {
+        Self::new(
+            code,
+            "LocalEmu cannot write to its database (see its log); changes are refused until it can.",
+        )
+    }
+
     pub fn marked_for_deletion() -> Self {
         Self::invalid_request(
             "You can't perform this operation on the secret because it was marked for deletion.",

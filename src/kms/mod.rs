@@ -493,10 +493,7 @@ impl Service for Kms {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.store.gate();
         if !ops::reads_only(op) && !self.store.writable() {
-            return Err(Error::new(
-                ErrorCode::KMSInternalException,
-                "LocalEmu cannot write to its database (see its log); changes are refused until it can.",
-            ));
+            return Err(Error::unwritable(ErrorCode::KMSInternalException));
         }
         Ok(gate)
     }

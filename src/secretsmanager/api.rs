@@ -54,11 +54,7 @@ impl Service for SecretsManager {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.gate();
         if !reads_only(op) && !self.writable() {
-            return Err(Error::new(
-                ErrorCode::InternalServiceError,
-                "LocalEmu cannot write to its database (see its log); changes are refused until \
-                 it can.",
-            ));
+            return Err(Error::unwritable(ErrorCode::InternalServiceError));
         }
         Ok(gate)
     }

@@ -23,22 +23,7 @@ impl SecretsManager {
         let Some(kms) = &self.kms else { return Ok(()) };
         kms.check_encrypt(caller, ns, key_id)
             .map(|_| ())
-            .map_err(|e| {
-                match e.code {
-            ErrorCode::DisabledException | ErrorCode::KMSInvalidStateException => Error::new(
-                ErrorCode::EncryptionFailure,
-                "Secrets Manager can't encrypt the protected secret text using the provided KMS \
-                 key. Check that the KMS key is available, enabled, and not in an invalid state.",
-            ),
-            ErrorCode::NotFoundException => Error::new(
-                ErrorCode::EncryptionFailure,
-                format!("Secrets Manager can't encrypt the secret value: {}", e.message),
-            ),
-            ErrorCode::InvalidArnException => invalid_key(),
-            ErrorCode::AccessDeniedException => kms_refused(),
-            _ => e,
-        }
-            })
+            .map_err(encrypt_refused)
     }
 
     /// Before a value encrypted under `key_id` is read.
@@ -49,17 +34,9 @@ impl SecretsManager {
         key_id: Option<&str>,
     ) -> Result<()> {
         let Some(kms) = &self.kms else { return Ok(()) };
-        kms.check_decrypt(caller, ns, key_id).map(|_| ()).map_err(|e| match e.code {
-            ErrorCode::DisabledException
-            | ErrorCode::KMSInvalidStateException
-            | ErrorCode::NotFoundException
-            | ErrorCode::InvalidArnException => Error::new(
-                ErrorCode::DecryptionFailure,
-                "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
-            ),
-            ErrorCode::AccessDeniedException => kms_refused(),
-            _ => e,
-        })
+        kms.check_decrypt(caller, ns, key_id)
+            .map(|_| ())
+            .map_err(decrypt_refused)
     }
 
     /// A KmsKeyId given to CreateSecret or UpdateSecret must name a key: a key id, key ARN,
@@ -74,6 +51,42 @@ impl SecretsManager {
             )),
             Err(_) => Err(invalid_key()),
         }
+    }
+}
+
+/// KMS's refusal to encrypt, as Secrets Manager words it.
+fn encrypt_refused(e: Error) -> Error {
+    match e.code {
+        ErrorCode::DisabledException | ErrorCode::KMSInvalidStateException => Error::new(
+            ErrorCode::EncryptionFailure,
+            "Secrets Manager can't encrypt the protected secret text using the provided KMS \
+             key. Check that the KMS key is available, enabled, and not in an invalid state.",
+        ),
+        ErrorCode::NotFoundException => Error::new(
+            ErrorCode::EncryptionFailure,
+            format!(
+                "Secrets Manager can't encrypt the secret value: {}",
+                e.message
+            ),
+        ),
+        ErrorCode::InvalidArnException => invalid_key(),
+        ErrorCode::AccessDeniedException => kms_refused(),
+        _ => e,
+    }
+}
+
+/// KMS's refusal to decrypt, as Secrets Manager words it.
+fn decrypt_refused(e: Error) -> Error {
+    match e.code {
+        ErrorCode::DisabledException
+        | ErrorCode::KMSInvalidStateException
+        | ErrorCode::NotFoundException
+        | ErrorCode::InvalidArnException => Error::new(
+            ErrorCode::DecryptionFailure,
+            "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
+        ),
+        ErrorCode::AccessDeniedException => kms_refused(),
+        _ => e,
     }
 }
 

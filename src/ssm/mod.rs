@@ -239,10 +239,7 @@ impl Service for Ssm {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.store.gate();
         if !ops::reads_only(op) && !self.store.writable() {
-            return Err(Error::new(
-                ErrorCode::InternalServerError,
-                "LocalEmu cannot write to its database (see its log); changes are refused until it can.",
-            ));
+            return Err(Error::unwritable(ErrorCode::InternalServerError));
         }
         Ok(gate)
     }
