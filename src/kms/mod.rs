@@ -6,6 +6,7 @@ mod aliases;
 mod cipher;
 mod ops;
 mod policies;
+mod records;
 mod services;
 
 pub use services::AtRest;
@@ -17,7 +18,7 @@ use crate::domain::caller::Caller;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::kms::{Operation, Service};
-use crate::policy::{self, Decision, Request};
+use crate::policy;
 use crate::store::{Gate, Store};
 use crate::wire::Ticket;
 use serde::{Deserialize, Serialize};
@@ -95,8 +96,6 @@ const MANAGED: [&str; 3] = [
     "alias/aws/lambda",
 ];
 
-const PREFIX: &str = "kms\0";
-
 pub struct Kms {
     clock: Arc<dyn Clock>,
     /// Key ids (UUIDs, as version ids are).
@@ -104,14 +103,6 @@ pub struct Kms {
     store: Arc<Store>,
     spaces: RwLock<HashMap<Namespace, Space>>,
     strict: crate::config::Strict,
-}
-
-fn key_record(k: &Key) -> String {
-    format!("{PREFIX}{}\0{}\0key\0{}", k.account, k.region, k.id)
-}
-
-fn alias_record(ns: &Namespace, name: &str) -> String {
-    format!("{PREFIX}{}\0{}\0alias\0{name}", ns.account, ns.region)
 }
 
 pub fn key_arn(ns: &Namespace, id: &str) -> String {
@@ -215,18 +206,6 @@ impl Kms {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn save_key(&self, k: &Key) -> Ticket {
-        match serde_json::to_vec(k) {
-            Ok(bytes) => self.store.put_blob(&key_record(k), Some(bytes)),
-            Err(_) => self.store.invalid(&key_record(k)),
-        }
-    }
-
-    fn save_alias(&self, ns: &Namespace, a: Option<&Alias>, name: &str) -> Ticket {
-        let bytes = a.and_then(|a| serde_json::to_vec(a).ok());
-        self.store.put_blob(&alias_record(ns, name), bytes)
-    }
-
     /// Forgets everything, for test isolation (the store is reset by its owner).
     pub fn reset(&self) {
         self.write().clear();
@@ -310,7 +289,7 @@ impl Kms {
             .filter(|a| a.target == key_id)
             .map(|a| a.name.clone())
             .collect();
-        let mut last = self.store.put_blob(&key_record(&key), None);
+        let mut last = self.forget_key(&key);
         for name in aliases {
             space.aliases.remove(&name);
             last = self.save_alias(ns, None, &name);
@@ -357,49 +336,6 @@ impl Kms {
         (key, ticket)
     }
 
-    /// Refuses `action` on `key` unless its key policy allows `caller` (callers of other
-    /// accounts need an Allow; an explicit Deny refuses anyone in strict mode).
-    fn authorize(&self, caller: &Caller, key: &Key, action: &str) -> Result<()> {
-        let cross = key.account != caller.account();
-        if !cross && !self.strict.policies {
-            return Ok(());
-        }
-        let decision = if key.aws_managed && cross {
-            Decision::NotApplicable
-        } else {
-            match &key.parsed {
-                Some(p) => {
-                    let mut context = policy::Context::default();
-                    if p.has_conditions() {
-                        context = caller.policy_context(self.now());
-                        for (k, v) in &key.tags {
-                            context.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
-                        }
-                    }
-                    policy::evaluate(
-                        p,
-                        &Request {
-                            who: &caller.who,
-                            action,
-                            resource: &key.arn,
-                            context: &context,
-                        },
-                    )
-                }
-                None => Decision::NotApplicable,
-            }
-        };
-        match policy::refusal(decision, cross) {
-            Some(explicit) => Err(crate::policy::access_denied(
-                caller.arn(),
-                action,
-                &key.arn,
-                explicit,
-            )),
-            None => Ok(()),
-        }
-    }
-
     /// A key usable for cryptography: enabled, not pending deletion.
     fn usable(key: &Key) -> Result<()> {
         match key.state {
@@ -441,48 +377,6 @@ impl Kms {
         drop(spaces);
         let ticket = self.save_key(&k);
         Ok((k, ticket))
-    }
-}
-
-impl crate::store::Records for Kms {
-    fn prefix(&self) -> &'static str {
-        PREFIX
-    }
-
-    fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
-        let parts: Vec<&str> = record.splitn(5, '\0').collect();
-        let [_, account, region, kind, name] = parts.as_slice() else {
-            return Err(format!("a malformed KMS record key {record:?}"));
-        };
-        let ns = Namespace::new(*account, *region);
-        let mut spaces = self.write();
-        let space = spaces.entry(ns).or_default();
-        match (*kind, bytes) {
-            ("key", Some(b)) => {
-                let mut k: Key =
-                    serde_json::from_slice(b).map_err(|e| format!("a KMS key record: {e}"))?;
-                k.material = self
-                    .store
-                    .key_material(&k.id)
-                    .ok_or_else(|| format!("the material of KMS key {} is missing", k.id))?;
-                let text = std::mem::take(&mut k.policy);
-                k.set_policy(text);
-                space.keys.insert(k.id.clone(), Arc::new(k));
-            }
-            ("key", None) => {
-                space.keys.shift_remove(*name);
-            }
-            ("alias", Some(b)) => {
-                let a: Alias =
-                    serde_json::from_slice(b).map_err(|e| format!("a KMS alias record: {e}"))?;
-                space.aliases.insert(a.name.clone(), a);
-            }
-            ("alias", None) => {
-                space.aliases.remove(*name);
-            }
-            _ => return Err(format!("a malformed KMS record key {record:?}")),
-        }
-        Ok(())
     }
 }
 

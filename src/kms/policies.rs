@@ -1,10 +1,11 @@
-//! KMS key policies and tags.
+//! KMS key policies and tags, and the key-policy check every use of a key goes through.
 
 use super::ops::{check_policy, check_tags, merge_tags, ok, page, pending, Answer};
-use super::{not_found, KeyState, Kms};
+use super::{not_found, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 use crate::error::Result;
 use crate::generated::kms as g;
+use crate::policy::{self, Decision, Request};
 use crate::wire::Ticket;
 
 fn policy_name(name: Option<&str>) -> Result<()> {
@@ -141,5 +142,50 @@ impl g::ListResourceTags for Kms {
             },
             Ticket::ready(),
         )
+    }
+}
+
+impl Kms {
+    /// Refuses `action` on `key` unless its key policy allows `caller` (callers of other
+    /// accounts need an Allow; an explicit Deny refuses anyone in strict mode).
+    pub(super) fn authorize(&self, caller: &Caller, key: &Key, action: &str) -> Result<()> {
+        let cross = key.account != caller.account();
+        if !cross && !self.strict.policies {
+            return Ok(());
+        }
+        let decision = if key.aws_managed && cross {
+            Decision::NotApplicable
+        } else {
+            match &key.parsed {
+                Some(p) => {
+                    let mut context = policy::Context::default();
+                    if p.has_conditions() {
+                        context = caller.policy_context(self.now());
+                        for (k, v) in &key.tags {
+                            context.set(&format!("aws:ResourceTag/{k}"), vec![v.clone()]);
+                        }
+                    }
+                    policy::evaluate(
+                        p,
+                        &Request {
+                            who: &caller.who,
+                            action,
+                            resource: &key.arn,
+                            context: &context,
+                        },
+                    )
+                }
+                None => Decision::NotApplicable,
+            }
+        };
+        match policy::refusal(decision, cross) {
+            Some(explicit) => Err(crate::policy::access_denied(
+                caller.arn(),
+                action,
+                &key.arn,
+                explicit,
+            )),
+            None => Ok(()),
+        }
     }
 }
