@@ -101,6 +101,10 @@ codes! {
     TooManyTagsError,
     InvalidNextToken,
     InternalServerError,
+    // CloudFormation's query errors.
+    ChangeSetNotFound,
+    InsufficientCapabilitiesException,
+    InvalidChangeSetStatus,
 }
 
 impl ErrorCode {

@@ -6,6 +6,7 @@
 pub mod admin_client;
 pub mod cli;
 pub mod clock;
+pub mod cloudformation;
 pub mod config;
 pub mod crypto;
 pub mod domain;

@@ -256,9 +256,14 @@ impl Server {
         deps.store
             .seal_with(Arc::new(crate::kms::AtRest(Arc::downgrade(&kms))));
         let secretsmanager = Arc::new(
-            SecretsManager::new(deps.store.clone(), deps.clock.clone(), deps.ids, invoker)
-                .with_strict(config.strict)
-                .with_kms(kms.clone()),
+            SecretsManager::new(
+                deps.store.clone(),
+                deps.clock.clone(),
+                deps.ids.clone(),
+                invoker,
+            )
+            .with_strict(config.strict)
+            .with_kms(kms.clone()),
         );
         let clock = deps.clock.clone();
         let ssm = Arc::new(Ssm::new(
@@ -268,6 +273,22 @@ impl Server {
             secretsmanager.clone(),
         ));
         deps.store.attach(&ssm).map_err(std::io::Error::other)?;
+        let cloudformation = crate::cloudformation::CloudFormation::new(
+            clock.clone(),
+            deps.ids.clone(),
+            deps.store.clone(),
+            (
+                secretsmanager.clone(),
+                lambda.clone(),
+                kms.clone(),
+                ssm.clone(),
+            ),
+        );
+        deps.store
+            .attach(&cloudformation)
+            .map_err(std::io::Error::other)?;
+        // Stack operations a stop cut short end as AWS shows failed ones.
+        cloudformation.recover();
         let extensions = crate::extension::Host::new(
             secretsmanager.clone(),
             ssm.clone(),
@@ -284,6 +305,7 @@ impl Server {
             ssm,
             sts,
             kms,
+            cloudformation,
             lambda,
             auth,
             allowed_hosts: Arc::new(

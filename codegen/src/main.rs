@@ -119,6 +119,31 @@ const SERVICES: &[Entry] = &[
         ]),
         paging: &[],
     },
+    Entry {
+        module: "cloudformation",
+        title: "CloudFormation",
+        model: "cloudformation/2010-05-15",
+        operations: Some(&[
+            "CreateChangeSet",
+            "CreateStack",
+            "DeleteChangeSet",
+            "DeleteStack",
+            "DescribeChangeSet",
+            "DescribeStackEvents",
+            "DescribeStackResource",
+            "DescribeStackResources",
+            "DescribeStacks",
+            "ExecuteChangeSet",
+            "GetTemplate",
+            "GetTemplateSummary",
+            "ListChangeSets",
+            "ListStackResources",
+            "ListStacks",
+            "UpdateStack",
+            "ValidateTemplate",
+        ]),
+        paging: &[],
+    },
 ];
 
 fn header(title: &str, what: &str, from: &str) -> String {

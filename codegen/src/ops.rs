@@ -193,17 +193,22 @@ pub fn emit_query(m: &Model, ops: &[String], out: &mut String) {
         .ok();
         writeln!(out, "            crate::wire::check(&input)?;").ok();
         writeln!(out, "            let _guard = svc.begin(op)?;").ok();
-        let body = if m.io(op, "output").is_some() {
-            "o.to_xml(&mut x);"
+        // An operation without output answers with the response metadata alone.
+        if m.io(op, "output").is_some() {
+            writeln!(
+                out,
+                "            {op}::{}(svc, cx, input)?.try_map(|o| {{ let mut x = ::std::string::String::from(\"<{wrapper}>\"); o.to_xml(&mut x); x.push_str(\"</{wrapper}>\"); Ok(x) }})",
+                split_case(op, '_')
+            )
+            .ok();
         } else {
-            "let () = o;"
-        };
-        writeln!(
-            out,
-            "            {op}::{}(svc, cx, input)?.try_map(|o| {{ let mut x = ::std::string::String::from(\"<{wrapper}>\"); {body} x.push_str(\"</{wrapper}>\"); Ok(x) }})",
-            split_case(op, '_')
-        )
-        .ok();
+            writeln!(
+                out,
+                "            {op}::{}(svc, cx, input)?.try_map(|()| Ok(::std::string::String::new()))",
+                split_case(op, '_')
+            )
+            .ok();
+        }
         writeln!(out, "        }}").ok();
     }
     writeln!(out, "    }}\n}}\n").ok();

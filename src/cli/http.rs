@@ -57,12 +57,12 @@ fn build(
     op: &Op,
     input: &Map<String, Value>,
 ) -> (String, String, Vec<(String, String)>, Vec<u8>) {
-    if service == "sts" {
+    if let Some(version) = super::query::version(service) {
         let headers = vec![(
             "content-type".to_string(),
             "application/x-www-form-urlencoded; charset=utf-8".to_string(),
         )];
-        let body = super::query::form(op.name, crate::generated::sts::API_VERSION, input);
+        let body = super::query::form(op.name, version, input);
         return ("POST".into(), "/".into(), headers, body);
     }
     let Some((method, template)) = op.http else {
@@ -260,7 +260,7 @@ pub async fn call(
     input: &Map<String, Value>,
 ) -> Result<Value, CallError> {
     let answer = send(target, op, input).await?;
-    if target.service == "sts" {
+    if super::query::version(target.service).is_some() {
         return super::query::answer(op.name, &answer.body)
             .map_err(|(code, message)| CallError::Service(code, message));
     }

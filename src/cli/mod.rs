@@ -1,6 +1,7 @@
 //! `awsemu secretsmanager ...` and `awsemu lambda ...`: a client that takes the AWS CLI's
 //! commands, flags and output options and speaks the public wire protocol.
 
+mod deploy;
 mod http;
 pub mod ops;
 pub mod output;
@@ -18,7 +19,14 @@ pub const USAGE: i32 = 252;
 pub const SERVICE_ERROR: i32 = 254;
 pub const OTHER_ERROR: i32 = 255;
 
-pub const SERVICES: [&str; 5] = ["secretsmanager", "lambda", "sts", "kms", "ssm"];
+pub const SERVICES: [&str; 6] = [
+    "secretsmanager",
+    "lambda",
+    "sts",
+    "kms",
+    "ssm",
+    "cloudformation",
+];
 
 fn service_ops(service: &str) -> Option<&'static [Op]> {
     match service {
@@ -27,6 +35,7 @@ fn service_ops(service: &str) -> Option<&'static [Op]> {
         "sts" => Some(ops::STS),
         "kms" => Some(ops::KMS),
         "ssm" => Some(ops::SSM),
+        "cloudformation" => Some(ops::CLOUDFORMATION),
         _ => None,
     }
 }
@@ -172,6 +181,7 @@ fn target(service: &'static str, g: &params::Globals) -> http::Target {
         "sts" => "AWS_ENDPOINT_URL_STS",
         "kms" => "AWS_ENDPOINT_URL_KMS",
         "ssm" => "AWS_ENDPOINT_URL_SSM",
+        "cloudformation" => "AWS_ENDPOINT_URL_CLOUDFORMATION",
         _ => "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     };
     let endpoint = g
@@ -219,8 +229,15 @@ pub async fn run(service: &str, args: &[String]) -> i32 {
         print!("{}", help_service(service, list));
         return 0;
     };
+    if service == "cloudformation" && command == "deploy" {
+        return deploy::run(&args[1..], |g| target(service, g)).await;
+    }
     let Some(op) = ops::find(list, command) else {
-        let names: Vec<String> = list.iter().map(|op| op.command.to_string()).collect();
+        let mut names: Vec<String> = list.iter().map(|op| op.command.to_string()).collect();
+        if service == "cloudformation" {
+            names.push("deploy".into());
+            names.sort();
+        }
         let hint = closest(command, names.iter().map(String::as_str))
             .map(|c| format!("\n\nDid you mean: {c}?"))
             .unwrap_or_default();

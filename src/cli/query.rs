@@ -1,8 +1,17 @@
-//! The client side of the query protocol (STS): input as form parameters, the XML answer
+//! The client side of the query protocol (STS, CloudFormation): input as form parameters, the XML answer
 //! read back into the JSON shape the AWS CLI prints.
 
 use quick_xml::events::Event;
 use serde_json::{Map, Value};
+
+/// The API version of a query-protocol service; None for the JSON ones.
+pub fn version(service: &str) -> Option<&'static str> {
+    match service {
+        "sts" => Some(crate::generated::sts::API_VERSION),
+        "cloudformation" => Some(crate::generated::cloudformation::API_VERSION),
+        _ => None,
+    }
+}
 
 /// `Tags: [{Key: a}]` becomes `Tags.member.1.Key=a`.
 fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {

@@ -3,6 +3,7 @@
 // generator in `codegen/` and run `cargo codegen` again.
 
 pub mod cli;
+pub mod cloudformation;
 pub mod kms;
 pub mod lambda;
 pub mod secretsmanager;

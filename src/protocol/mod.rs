@@ -38,6 +38,7 @@ pub struct AppState {
     pub extensions: Arc<crate::extension::Host>,
     pub sts: Arc<crate::sts::Sts>,
     pub kms: Arc<crate::kms::Kms>,
+    pub cloudformation: Arc<crate::cloudformation::CloudFormation>,
     pub lambda: Arc<crate::lambda::Lambda>,
     pub auth: auth::Auth,
     pub allowed_hosts: Arc<guard::AllowedHosts>,
@@ -154,7 +155,8 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> 
     }
 }
 
-/// JSON 1.1 requests name their operation in `X-Amz-Target`; query requests (STS) in a form.
+/// JSON 1.1 requests name their operation in `X-Amz-Target`; query requests (STS,
+/// CloudFormation) in a form.
 async fn handle_root(state: State<Arc<AppState>>, request: Request) -> Response {
     let json = request.headers().contains_key("x-amz-target")
         || request
@@ -252,6 +254,7 @@ async fn health(
             "sts": service,
             "kms": service,
             "ssm": service,
+            "cloudformation": service,
         },
         "storage": if writable { "writable" } else { "unavailable" },
         "edition": "localemu",
@@ -276,6 +279,7 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         state.lambda.reset();
         state.kms.reset();
         state.ssm.reset();
+        state.cloudformation.reset();
         state.secretsmanager.reset()
     };
     if !ticket.durable().await {

@@ -1,9 +1,9 @@
-//! The AWS query protocol for STS: `Action=...` form requests (POST body or GET query
-//! string), XML answers wrapped in `<ActionResponse>` with the request id.
+//! The AWS query protocol for STS and CloudFormation: `Action=...` form requests (POST body
+//! or GET query string), XML answers wrapped in `<ActionResponse>` with the request id.
 
 use super::{read_body, request_id, AppState, MAX_BODY};
-use crate::error::{Error, ErrorCode, Result};
-use crate::generated::sts::{self as g, Operation};
+use crate::error::{Error, ErrorCode};
+use crate::generated::{cloudformation as cfn, sts};
 use crate::wire::query::Form;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -11,27 +11,80 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use std::sync::Arc;
 
-/// STS's errors, as the query protocol renders them.
-pub fn render_error(e: &Error, id: &str) -> Response {
-    super::render::query_xml(e, &g::ERRORS, id)
+/// The query services LocalEmu serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum QueryService {
+    Sts,
+    CloudFormation,
 }
 
-fn operation(form: &Form) -> Result<Operation> {
+impl QueryService {
+    fn xmlns(self) -> &'static str {
+        match self {
+            QueryService::Sts => sts::XMLNS,
+            QueryService::CloudFormation => cfn::XMLNS,
+        }
+    }
+
+    /// The namespace of error answers (STS's differs from its answers' by scheme).
+    fn error_xmlns(self) -> &'static str {
+        match self {
+            QueryService::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+            QueryService::CloudFormation => cfn::XMLNS,
+        }
+    }
+
+    fn errors(self) -> &'static [(&'static str, u16)] {
+        match self {
+            QueryService::Sts => &sts::ERRORS,
+            QueryService::CloudFormation => &cfn::ERRORS,
+        }
+    }
+}
+
+/// Which service a query request is for: the service its signature is scoped to, else the API
+/// version it names, else the service that has its action.
+fn service_of(parts: &axum::http::request::Parts, form: &Form) -> QueryService {
+    let scoped = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split("Credential=").nth(1))
+        .or_else(|| form.get("X-Amz-Credential"))
+        .and_then(|c| c.split('/').nth(3));
+    match scoped {
+        Some("cloudformation") => return QueryService::CloudFormation,
+        Some("sts") => return QueryService::Sts,
+        _ => {}
+    }
+    match form.get("Version") {
+        Some(cfn::API_VERSION) => return QueryService::CloudFormation,
+        Some(sts::API_VERSION) => return QueryService::Sts,
+        _ => {}
+    }
     let action = form.get("Action").unwrap_or_default();
-    Operation::from_name(action).ok_or_else(|| {
-        Error::new(
-            ErrorCode::InvalidAction,
-            format!(
-                "Could not find operation {action} for version {}",
-                form.get("Version").unwrap_or(g::API_VERSION)
-            ),
-        )
-    })
+    if cfn::Operation::from_name(action).is_some() {
+        QueryService::CloudFormation
+    } else {
+        QueryService::Sts
+    }
+}
+
+fn unknown_action(form: &Form, version: &str) -> Error {
+    let action = form.get("Action").unwrap_or_default();
+    Error::new(
+        ErrorCode::InvalidAction,
+        format!(
+            "Could not find operation {action} for version {}",
+            form.get("Version").unwrap_or(version)
+        ),
+    )
 }
 
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let id = request_id();
     let (parts, body) = request.into_parts();
+    let mut service = QueryService::Sts;
     let result = async {
         let body = read_body(body, MAX_BODY).await?;
         let mut text = body.to_vec();
@@ -43,22 +96,41 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
             text.extend_from_slice(q.as_bytes());
         }
         let form = Form::parse(&text)?;
-        let op = operation(&form)?;
-        let anonymous_ok = op == Operation::AssumeRoleWithWebIdentity;
-        let caller = state
-            .auth
-            .caller(&parts, &body, anonymous_ok)?
-            .acting(format!("sts:{}", op.name()));
-        let ack = g::dispatch(state.sts.as_ref(), &caller, op, &form)?;
-        Ok((op, ack.output))
+        service = service_of(&parts, &form);
+        let action = form.get("Action").unwrap_or_default();
+        match service {
+            QueryService::Sts => {
+                let op = sts::Operation::from_name(action)
+                    .ok_or_else(|| unknown_action(&form, sts::API_VERSION))?;
+                let anonymous_ok = op == sts::Operation::AssumeRoleWithWebIdentity;
+                let caller = state
+                    .auth
+                    .caller(&parts, &body, anonymous_ok)?
+                    .acting(format!("sts:{}", op.name()));
+                let ack = sts::dispatch(state.sts.as_ref(), &caller, op, &form)?;
+                Ok((op.name(), ack.output))
+            }
+            QueryService::CloudFormation => {
+                let op = cfn::Operation::from_name(action)
+                    .ok_or_else(|| unknown_action(&form, cfn::API_VERSION))?;
+                let caller = state
+                    .auth
+                    .caller(&parts, &body, false)?
+                    .acting(format!("cloudformation:{}", op.name()));
+                let ack = cfn::dispatch(state.cloudformation.as_ref(), &caller, op, &form)?;
+                if !ack.ticket.durable().await {
+                    return Err(Error::internal());
+                }
+                Ok((op.name(), ack.output))
+            }
+        }
     }
     .await;
     match result {
-        Ok((op, xml)) => {
+        Ok((name, xml)) => {
             let body = format!(
                 "<{name}Response xmlns=\"{ns}\">\n  {xml}\n  <ResponseMetadata>\n    <RequestId>{id}</RequestId>\n  </ResponseMetadata>\n</{name}Response>\n",
-                name = op.name(),
-                ns = g::XMLNS,
+                ns = service.xmlns(),
             );
             let mut response = Response::new(Body::from(body));
             *response.status_mut() = StatusCode::OK;
@@ -70,7 +142,8 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
             response
         }
         Err(e) => {
-            let mut response = render_error(&e, &id);
+            let mut response =
+                super::render::query_xml(&e, service.errors(), service.error_xmlns(), &id);
             if let Ok(v) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert("x-amzn-RequestId", v);
             }

@@ -45,7 +45,7 @@ pub fn rest_json(e: &Error, modeled: &[(&str, u16)]) -> Response {
 }
 
 /// The query protocol (STS and other XML services): an `ErrorResponse` document.
-pub fn query_xml(e: &Error, modeled: &[(&str, u16)], request_id: &str) -> Response {
+pub fn query_xml(e: &Error, modeled: &[(&str, u16)], xmlns: &str, request_id: &str) -> Response {
     let status = e.code.status(modeled, Protocol::Query);
     log(e, status);
     let kind = if status >= 500 { "Receiver" } else { "Sender" };
@@ -60,9 +60,10 @@ pub fn query_xml(e: &Error, modeled: &[(&str, u16)], request_id: &str) -> Respon
         other => other.as_str(),
     };
     let body = format!(
-        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
+        "<ErrorResponse xmlns=\"{}\">\n  <Error>\n    \
          <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
          <RequestId>{}</RequestId>\n</ErrorResponse>\n",
+        escape(xmlns),
         escape(code),
         escape(&e.message),
         escape(request_id)
@@ -91,7 +92,12 @@ mod tests {
     #[tokio::test]
     async fn query_errors_are_xml_documents_with_escaped_text() {
         let e = Error::new(ErrorCode::AccessDeniedException, "User <x> & \"y\" can't");
-        let r = query_xml(&e, &[], "req-1");
+        let r = query_xml(
+            &e,
+            &[],
+            "https://sts.amazonaws.com/doc/2011-06-15/",
+            "req-1",
+        );
         assert_eq!(r.status(), 400);
         assert_eq!(r.headers()["content-type"], "text/xml");
         let body = text(r).await;
@@ -105,7 +111,7 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("<RequestId>req-1</RequestId>"));
-        let fault = query_xml(&Error::internal(), &[], "r");
+        let fault = query_xml(&Error::internal(), &[], "x", "r");
         assert_eq!(fault.status(), 500);
         assert!(text(fault).await.contains("<Type>Receiver</Type>"));
     }

@@ -1,0 +1,285 @@
+//! Deploying: every resource of the target deployment created or updated in dependency order
+//! (a replacement is a create under the same logical id), then the outputs.
+
+use super::{resource_event, set_status, REPLACING};
+use crate::cloudformation::model::Resource;
+use crate::cloudformation::model::Stack;
+use crate::cloudformation::plan::{Frame, Working};
+use crate::cloudformation::resources;
+use crate::cloudformation::{dynamic, CloudFormation};
+use crate::domain::Namespace;
+use serde_json::{Map, Value};
+
+impl CloudFormation {
+    /// Creates or updates every resource of the stack's target deployment, then its outputs.
+    pub(super) async fn deploy(&self, ns: &Namespace, stack: &Stack) -> bool {
+        let id = stack.id.as_str();
+        let frame = match Frame::new(&stack.current, Self::place(stack))
+            .and_then(|f| f.order().map(|o| (f, o)))
+        {
+            Ok(x) => x,
+            Err(e) => return self.fail(ns, stack, None, "", e).await,
+        };
+        let (frame, order) = frame;
+        for logical in &order {
+            let Some(s) = self.find(ns, id) else {
+                return false;
+            };
+            let decl = &frame.template.resources[logical];
+            let evaluated = frame
+                .scope(&Working(&s.current.resources))
+                .eval(&decl.properties);
+            let props = match evaluated {
+                Ok(p) => p.unwrap_or_else(|| Value::Object(Map::new())),
+                Err(e) => {
+                    let failed = if s.status == "CREATE_IN_PROGRESS" {
+                        "CREATE_FAILED"
+                    } else {
+                        "UPDATE_FAILED"
+                    };
+                    if !s.current.resources.contains_key(logical)
+                        && !self
+                            .add_resource(ns, id, logical, decl, Value::Null, None, "")
+                            .await
+                    {
+                        return false;
+                    }
+                    return self.fail(ns, &s, Some(logical), failed, e).await;
+                }
+            };
+            let existing = s
+                .current
+                .resources
+                .get(logical)
+                .filter(|r| {
+                    r.physical.is_some()
+                        && !matches!(r.status.as_str(), "DELETE_COMPLETE" | "CREATE_FAILED")
+                })
+                .cloned();
+            let ok = match existing {
+                Some(r) if r.type_ == decl.type_ && r.properties == props => {
+                    let same = r.deletion_policy == decl.deletion_policy
+                        && r.update_replace_policy == decl.update_replace_policy;
+                    same || self
+                        .step(ns, id, |s, _, _| {
+                            if let Some(r) = s.current.resources.get_mut(logical) {
+                                r.deletion_policy.clone_from(&decl.deletion_policy);
+                                r.update_replace_policy
+                                    .clone_from(&decl.update_replace_policy);
+                            }
+                        })
+                        .await
+                }
+                Some(r)
+                    if r.type_ == decl.type_
+                        && !resources::replaces(&decl.type_, &r.properties, &props) =>
+                {
+                    self.update_one(ns, &s, logical, decl, r, props).await
+                }
+                other => {
+                    self.create_one(ns, &s, logical, decl, props, other.is_some())
+                        .await
+                }
+            };
+            if !ok {
+                return false;
+            }
+            let Some(now) = self.find(ns, id) else {
+                return false;
+            };
+            if matches!(
+                now.status.as_str(),
+                "CREATE_IN_PROGRESS" | "UPDATE_IN_PROGRESS"
+            ) {
+                continue;
+            }
+            // The resource failed and the stack moved on to its failure status.
+            return true;
+        }
+        let Some(s) = self.find(ns, id) else {
+            return false;
+        };
+        let outputs = match frame.outputs(&Working(&s.current.resources)) {
+            Ok(o) => o,
+            Err(e) => return self.fail(ns, &s, None, "", e).await,
+        };
+        let creating = s.status == "CREATE_IN_PROGRESS";
+        self.step(ns, id, |s, now, ids| {
+            s.current.outputs = outputs;
+            if creating {
+                s.previous = None;
+                set_status(s, "CREATE_COMPLETE", None, now, ids());
+            } else {
+                set_status(s, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", None, now, ids());
+            }
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "one resource's whole record")]
+    async fn add_resource(
+        &self,
+        ns: &Namespace,
+        id: &str,
+        logical: &str,
+        decl: &crate::cloudformation::template::ResourceDecl,
+        props: Value,
+        pending: Option<String>,
+        status: &str,
+    ) -> bool {
+        self.step(ns, id, |s, now, ids| {
+            s.current.resources.insert(
+                logical.to_string(),
+                Resource {
+                    logical: logical.to_string(),
+                    type_: decl.type_.clone(),
+                    physical: None,
+                    pending,
+                    status: String::new(),
+                    reason: None,
+                    updated: now,
+                    properties: props,
+                    reference: None,
+                    attributes: Map::new(),
+                    deletion_policy: decl.deletion_policy.clone(),
+                    update_replace_policy: decl.update_replace_policy.clone(),
+                },
+            );
+            if !status.is_empty() {
+                let reason = (status == "UPDATE_IN_PROGRESS").then(|| REPLACING.to_string());
+                resource_event(s, logical, status, reason, now, ids());
+            }
+        })
+        .await
+    }
+
+    async fn create_one(
+        &self,
+        ns: &Namespace,
+        s: &Stack,
+        logical: &str,
+        decl: &crate::cloudformation::template::ResourceDecl,
+        props: Value,
+        replacing: bool,
+    ) -> bool {
+        let id = s.id.as_str();
+        let pending =
+            resources::pending_name(&self.services, &decl.type_, &s.name, logical, &props);
+        let (started, done, failed) = if replacing {
+            ("UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED")
+        } else {
+            ("CREATE_IN_PROGRESS", "CREATE_COMPLETE", "CREATE_FAILED")
+        };
+        if !self
+            .add_resource(
+                ns,
+                id,
+                logical,
+                decl,
+                props.clone(),
+                pending.clone(),
+                started,
+            )
+            .await
+        {
+            return false;
+        }
+        let target = self.target(s, logical);
+        let made = match dynamic::resolve(&target, &props).await {
+            Ok(resolved) => {
+                resources::create(&target, &decl.type_, &resolved, pending.as_deref()).await
+            }
+            Err(f) => Err(f),
+        };
+        match made {
+            Ok(made) => {
+                let attributes = visible_attributes(&decl.type_, made.attributes, &props);
+                self.step(ns, id, |s, now, ids| {
+                    if let Some(r) = s.current.resources.get_mut(logical) {
+                        r.physical = Some(made.physical);
+                        r.reference = Some(made.reference);
+                        r.attributes = attributes;
+                        r.pending = None;
+                    }
+                    if !replacing {
+                        resource_event(
+                            s,
+                            logical,
+                            started,
+                            Some("Resource creation Initiated".into()),
+                            now,
+                            ids(),
+                        );
+                    }
+                    resource_event(s, logical, done, None, now, ids());
+                })
+                .await
+            }
+            Err(f) => self.fail(ns, s, Some(logical), failed, f.message()).await,
+        }
+    }
+
+    async fn update_one(
+        &self,
+        ns: &Namespace,
+        s: &Stack,
+        logical: &str,
+        decl: &crate::cloudformation::template::ResourceDecl,
+        old: Resource,
+        props: Value,
+    ) -> bool {
+        let id = s.id.as_str();
+        if !self
+            .step(ns, id, |s, now, ids| {
+                resource_event(s, logical, "UPDATE_IN_PROGRESS", None, now, ids());
+            })
+            .await
+        {
+            return false;
+        }
+        let target = self.target(s, logical);
+        let physical = old.physical.clone().unwrap_or_default();
+        let made = match dynamic::resolve(&target, &props).await {
+            Ok(resolved) => {
+                resources::update(&target, &decl.type_, &physical, &old.properties, &resolved).await
+            }
+            Err(f) => Err(f),
+        };
+        match made {
+            Ok(made) => {
+                let attributes = visible_attributes(&decl.type_, made.attributes, &props);
+                self.step(ns, id, |s, now, ids| {
+                    if let Some(r) = s.current.resources.get_mut(logical) {
+                        r.properties = props;
+                        r.reference = Some(made.reference);
+                        r.attributes = attributes;
+                        r.deletion_policy.clone_from(&decl.deletion_policy);
+                        r.update_replace_policy
+                            .clone_from(&decl.update_replace_policy);
+                    }
+                    resource_event(s, logical, "UPDATE_COMPLETE", None, now, ids());
+                })
+                .await
+            }
+            Err(f) => {
+                self.fail(ns, s, Some(logical), "UPDATE_FAILED", f.message())
+                    .await
+            }
+        }
+    }
+}
+
+/// Return values as kept in the stack: a parameter's `Value` is the template's text, so a
+/// dynamic reference in it is never kept resolved.
+fn visible_attributes(
+    type_: &str,
+    mut attributes: Map<String, Value>,
+    props: &Value,
+) -> Map<String, Value> {
+    if type_ == "AWS::SSM::Parameter" {
+        if let Some(v) = resources::text(props, "Value") {
+            attributes.insert("Value".into(), Value::String(v));
+        }
+    }
+    attributes
+}

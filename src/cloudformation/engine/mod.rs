@@ -1,0 +1,174 @@
+//! The engine: runs a stack's operation in the background from what the stack's record says
+//! (so a restart can finish or undo it), one resource at a time in dependency order, every
+//! step journaled before the next; rolls back what a failed create or update did; cleans up
+//! what an update replaced or removed; deletes a stack's resources in reverse order.
+
+mod deploy;
+mod teardown;
+mod undo;
+
+use super::model::{Event, Stack};
+use super::plan::Place;
+use super::resources::Target;
+use super::CloudFormation;
+use crate::clock::Millis;
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+
+/// Sets the stack's status and records the stack event for it.
+pub(super) fn set_status(
+    s: &mut Stack,
+    status: &str,
+    reason: Option<String>,
+    now: Millis,
+    event_id: String,
+) {
+    s.status = status.to_string();
+    s.reason.clone_from(&reason);
+    let e = Event {
+        id: event_id,
+        logical: s.name.clone(),
+        physical: s.id.clone(),
+        type_: "AWS::CloudFormation::Stack".into(),
+        status: status.to_string(),
+        reason,
+        at: now,
+    };
+    s.event(e);
+}
+
+fn resource_event(
+    s: &mut Stack,
+    logical: &str,
+    status: &str,
+    reason: Option<String>,
+    now: Millis,
+    event_id: String,
+) {
+    let Some(r) = s.current.resources.get_mut(logical) else {
+        return;
+    };
+    r.status = status.to_string();
+    r.reason.clone_from(&reason);
+    r.updated = now;
+    let e = Event {
+        id: event_id,
+        logical: logical.to_string(),
+        physical: r.physical.clone().unwrap_or_default(),
+        type_: r.type_.clone(),
+        status: status.to_string(),
+        reason,
+        at: now,
+    };
+    s.event(e);
+}
+
+const REPLACING: &str =
+    "Requested update requires the creation of a new physical resource; hence creating one.";
+
+impl CloudFormation {
+    /// One journaled step of background work; false if it could not be made durable (the
+    /// work stops there, and a restart resumes it from the record).
+    async fn step(
+        &self,
+        ns: &Namespace,
+        id: &str,
+        f: impl FnOnce(&mut Stack, Millis, &dyn Fn() -> String),
+    ) -> bool {
+        let now = self.now();
+        let ids = || self.new_id();
+        let Some(((), ticket)) = self.gated(ns, id, |s| f(s, now, &ids)) else {
+            return false;
+        };
+        if ticket.durable().await {
+            true
+        } else {
+            tracing::error!(stack = %id, "a stack's progress could not be stored; its operation stops until restart");
+            false
+        }
+    }
+
+    fn target<'a>(&'a self, s: &'a Stack, logical: &'a str) -> Target<'a> {
+        Target {
+            services: &self.services,
+            caller: Caller::root(Namespace::new(&s.account, &s.region)),
+            stack_name: &s.name,
+            logical,
+        }
+    }
+
+    fn place(s: &Stack) -> Place {
+        Place {
+            account: s.account.clone(),
+            region: s.region.clone(),
+            stack_name: s.name.clone(),
+            stack_id: s.id.clone(),
+        }
+    }
+
+    /// Runs the stack's operation until the stack reaches a settled status.
+    pub(super) async fn drive(&self, ns: &Namespace, id: &str) {
+        loop {
+            let Some(stack) = self.find(ns, id) else {
+                return;
+            };
+            let more = match stack.status.as_str() {
+                "CREATE_IN_PROGRESS" | "UPDATE_IN_PROGRESS" => self.deploy(ns, &stack).await,
+                "ROLLBACK_IN_PROGRESS" | "UPDATE_ROLLBACK_IN_PROGRESS" => {
+                    self.roll_back(ns, &stack).await
+                }
+                "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+                | "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" => self.clean_up(ns, &stack).await,
+                "DELETE_IN_PROGRESS" => self.delete_all(ns, &stack).await,
+                _ => return,
+            };
+            if !more {
+                return;
+            }
+        }
+    }
+
+    /// A create or update failed (at `logical`, or before any resource): roll back, or stop
+    /// there when rollback is disabled, or delete the stack when CreateStack asked for that.
+    async fn fail(
+        &self,
+        ns: &Namespace,
+        s: &Stack,
+        logical: Option<&str>,
+        status: &str,
+        reason: String,
+    ) -> bool {
+        let creating = s.status == "CREATE_IN_PROGRESS";
+        let on_failure = s.on_failure.clone().unwrap_or_else(|| {
+            if s.disable_rollback {
+                "DO_NOTHING".into()
+            } else {
+                "ROLLBACK".into()
+            }
+        });
+        let logical = logical.map(str::to_string);
+        self.step(ns, &s.id, |s, now, ids| {
+            let stack_reason = match &logical {
+                Some(l) => {
+                    resource_event(s, l, status, Some(reason.clone()), now, ids());
+                    s.failed = vec![l.clone()];
+                    let verb = if creating { "create" } else { "update" };
+                    format!("The following resource(s) failed to {verb}: [{l}]. ")
+                }
+                None => reason.clone(),
+            };
+            let (next, why) = match (creating, on_failure.as_str()) {
+                (true, "DO_NOTHING") => ("CREATE_FAILED", stack_reason),
+                (true, "DELETE") => ("DELETE_IN_PROGRESS", stack_reason),
+                (true, _) => (
+                    "ROLLBACK_IN_PROGRESS",
+                    format!("{stack_reason}Rollback requested by user."),
+                ),
+                (false, "DO_NOTHING") => ("UPDATE_FAILED", stack_reason),
+                (false, _) => ("UPDATE_ROLLBACK_IN_PROGRESS", stack_reason),
+            };
+            set_status(s, next, Some(why), now, ids());
+        })
+        .await
+    }
+}

@@ -1,0 +1,263 @@
+//! CloudFormation for secret stacks: stacks kept per account and region, their operations
+//! (stacks, change sets, templates), the engine that deploys, updates, rolls back and deletes
+//! them in the background, and their records in the store.
+
+pub mod dynamic;
+mod engine;
+mod model;
+mod ops;
+mod plan;
+pub mod resources;
+pub mod template;
+
+use crate::clock::{Clock, IdSource};
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::cloudformation::{Operation, Service};
+use crate::store::{Gate, Store};
+use crate::wire::Ticket;
+use indexmap::IndexMap;
+use model::Stack;
+use resources::Services;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, Weak};
+
+/// One namespace's stacks by id, in creation order (deleted ones kept, as AWS lists them).
+type Stacks = IndexMap<String, Stack>;
+
+/// Deleted stacks kept per namespace for ListStacks and DescribeStacks by id.
+const KEEP_DELETED: usize = 200;
+
+pub struct CloudFormation {
+    spaces: RwLock<HashMap<Namespace, Stacks>>,
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    services: Services,
+    me: Weak<CloudFormation>,
+}
+
+const PREFIX: &str = "cfn\0";
+
+fn record_key(s: &Stack) -> String {
+    format!("{PREFIX}{}\0{}\0{}", s.account, s.region, s.id)
+}
+
+impl CloudFormation {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+        store: Arc<Store>,
+        services: (
+            Arc<crate::secretsmanager::SecretsManager>,
+            Arc<crate::lambda::Lambda>,
+            Arc<crate::kms::Kms>,
+            Arc<crate::ssm::Ssm>,
+        ),
+    ) -> Arc<Self> {
+        let (secrets, lambda, kms, ssm) = services;
+        Arc::new_cyclic(|me| CloudFormation {
+            spaces: RwLock::new(HashMap::new()),
+            store,
+            clock,
+            services: Services {
+                secrets,
+                lambda,
+                kms,
+                ssm,
+                ids,
+            },
+            me: me.clone(),
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Namespace, Stacks>> {
+        self.spaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Namespace, Stacks>> {
+        self.spaces
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn now(&self) -> crate::clock::Millis {
+        self.clock.now()
+    }
+
+    fn new_id(&self) -> String {
+        self.services.ids.version_id()
+    }
+
+    /// Forgets every stack, for test isolation (the store is reset by its owner).
+    pub fn reset(&self) {
+        self.write().clear();
+    }
+
+    /// Journals `s` (called with the namespace's lock held, so per-stack order is kept).
+    fn save(&self, s: &Stack) -> Ticket {
+        match serde_json::to_vec(s) {
+            Ok(bytes) => self.store.put_blob(&record_key(s), Some(bytes)),
+            Err(_) => self.store.invalid(&record_key(s)),
+        }
+    }
+
+    /// The active (not deleted) stack named `name`, or the stack whose id is `name`.
+    fn find(&self, ns: &Namespace, name: &str) -> Option<Stack> {
+        let spaces = self.read();
+        let stacks = spaces.get(ns)?;
+        if name.starts_with("arn:") {
+            return stacks.get(name).cloned();
+        }
+        stacks
+            .values()
+            .rev()
+            .find(|s| s.name == name && !s.is_deleted())
+            .cloned()
+    }
+
+    /// Like [`find`](Self::find), with AWS's error for a stack that does not exist.
+    fn stack(&self, ns: &Namespace, name: &str) -> Result<Stack> {
+        self.find(ns, name).ok_or_else(|| missing(name))
+    }
+
+    /// Changes one stack under the namespace lock and journals it. Operations call it with the
+    /// store's gate already held (by `begin`); background work through [`gated`](Self::gated).
+    fn edit<T>(
+        &self,
+        ns: &Namespace,
+        id: &str,
+        f: impl FnOnce(&mut Stack) -> T,
+    ) -> Option<(T, Ticket)> {
+        let mut spaces = self.write();
+        let stack = spaces.get_mut(ns)?.get_mut(id)?;
+        let out = f(stack);
+        let ticket = self.save(stack);
+        Some((out, ticket))
+    }
+
+    /// [`edit`](Self::edit) from background work: takes the store's gate first.
+    fn gated<T>(
+        &self,
+        ns: &Namespace,
+        id: &str,
+        f: impl FnOnce(&mut Stack) -> T,
+    ) -> Option<(T, Ticket)> {
+        let _gate = self.store.gate();
+        self.edit(ns, id, f)
+    }
+
+    /// Adds a new stack (dropping the oldest deleted ones past [`KEEP_DELETED`]).
+    fn insert(&self, stack: Stack) -> Ticket {
+        let mut spaces = self.write();
+        let stacks = spaces
+            .entry(Namespace::new(&stack.account, &stack.region))
+            .or_default();
+        let ticket = self.save(&stack);
+        stacks.insert(stack.id.clone(), stack);
+        let deleted: Vec<String> = stacks
+            .values()
+            .filter(|s| s.is_deleted())
+            .map(|s| s.id.clone())
+            .collect();
+        if deleted.len() > KEEP_DELETED {
+            for id in &deleted[..deleted.len() - KEEP_DELETED] {
+                if let Some(s) = stacks.shift_remove(id) {
+                    let _ = self.store.put_blob(&record_key(&s), None);
+                }
+            }
+        }
+        ticket
+    }
+
+    /// Runs the stack's operation in the background until it reaches a settled status.
+    fn spawn(&self, ns: Namespace, id: String) {
+        let Some(me) = self.me.upgrade() else {
+            return;
+        };
+        tokio::spawn(async move { me.drive(&ns, &id).await });
+    }
+
+    /// After a restart: every operation that was running when the emulator stopped ends as AWS
+    /// shows a failed one (a create or an update is rolled back, a delete fails), never
+    /// half-recorded.
+    pub fn recover(&self) {
+        let running: Vec<(Namespace, String)> = self
+            .read()
+            .iter()
+            .flat_map(|(ns, stacks)| {
+                stacks
+                    .values()
+                    .filter(|s| s.in_progress())
+                    .map(move |s| (ns.clone(), s.id.clone()))
+            })
+            .collect();
+        for (ns, id) in running {
+            let reason = "The operation was interrupted: LocalEmu stopped while it ran.";
+            let now = self.now();
+            let event_id = self.new_id();
+            let _ = self.gated(&ns, &id, |s| {
+                let next = match s.status.as_str() {
+                    "CREATE_IN_PROGRESS" => Some("ROLLBACK_IN_PROGRESS"),
+                    "UPDATE_IN_PROGRESS" => Some("UPDATE_ROLLBACK_IN_PROGRESS"),
+                    "DELETE_IN_PROGRESS" => Some("DELETE_FAILED"),
+                    _ => None,
+                };
+                if let Some(next) = next {
+                    engine::set_status(s, next, Some(reason.to_string()), now, event_id);
+                }
+            });
+            tracing::warn!(stack = %id, "finishing a stack operation interrupted by a restart");
+            self.spawn(ns, id);
+        }
+    }
+}
+
+fn missing(name: &str) -> Error {
+    Error::new(
+        ErrorCode::ValidationError,
+        format!("Stack with id {name} does not exist"),
+    )
+}
+
+impl crate::store::Records for CloudFormation {
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
+        let parts: Vec<&str> = record.splitn(4, '\0').collect();
+        let [_, account, region, id] = parts.as_slice() else {
+            return Err(format!("a malformed CloudFormation record key {record:?}"));
+        };
+        let ns = Namespace::new(*account, *region);
+        let mut spaces = self.write();
+        let stacks = spaces.entry(ns).or_default();
+        match bytes {
+            Some(b) => {
+                let s: Stack =
+                    serde_json::from_slice(b).map_err(|e| format!("a stack record: {e}"))?;
+                stacks.insert(s.id.clone(), s);
+            }
+            None => {
+                stacks.shift_remove(*id);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Service for CloudFormation {
+    type Context = Caller;
+    type Guard<'a> = Gate<'a>;
+
+    fn begin(&self, op: Operation) -> Result<Gate<'_>> {
+        let gate = self.store.gate();
+        if !ops::reads_only(op) && !self.store.writable() {
+            return Err(Error::unwritable(ErrorCode::InternalServiceError));
+        }
+        Ok(gate)
+    }
+}

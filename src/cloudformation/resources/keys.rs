@@ -1,0 +1,228 @@
+//! `AWS::KMS::Key` and `AWS::KMS::Alias`, through KMS's own operations.
+
+use super::{call, document, flag, number, required, tags, text, Fail, Made, Outcome, Target};
+use crate::generated::kms as kg;
+use serde_json::Value;
+
+fn kms_tags(props: &Value) -> Option<Vec<kg::Tag>> {
+    let t = tags(props);
+    (!t.is_empty()).then(|| {
+        t.into_iter()
+            .map(|(k, v)| kg::Tag {
+                tag_key: Some(k),
+                tag_value: Some(v),
+            })
+            .collect()
+    })
+}
+
+pub async fn create_key(t: &Target<'_>, props: &Value) -> Outcome<Made> {
+    let k = &t.services.kms;
+    let request = kg::CreateKeyRequest {
+        policy: document(props, "KeyPolicy"),
+        description: text(props, "Description"),
+        key_usage: text(props, "KeyUsage"),
+        key_spec: text(props, "KeySpec"),
+        origin: text(props, "Origin"),
+        multi_region: flag(props, "MultiRegion"),
+        bypass_policy_lockout_safety_check: flag(props, "BypassPolicyLockoutSafetyCheck"),
+        tags: kms_tags(props),
+        ..Default::default()
+    };
+    let out = call!(k, kms, "KMS", CreateKey, create_key, &t.caller, request)?;
+    let meta = out.key_metadata.unwrap_or_default();
+    let id = meta.key_id.unwrap_or_default();
+    if flag(props, "Enabled") == Some(false) {
+        call!(
+            k,
+            kms,
+            "KMS",
+            DisableKey,
+            disable_key,
+            &t.caller,
+            kg::DisableKeyRequest {
+                key_id: Some(id.clone())
+            }
+        )?;
+    }
+    Ok(Made::named(id.clone())
+        .with("Arn", meta.arn.unwrap_or_default())
+        .with("KeyId", id))
+}
+
+pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> Outcome<Made> {
+    let k = &t.services.kms;
+    let changed = |name: &str| old.get(name) != new.get(name);
+    if changed("KeyPolicy") {
+        if let Some(policy) = document(new, "KeyPolicy") {
+            call!(
+                k,
+                kms,
+                "KMS",
+                PutKeyPolicy,
+                put_key_policy,
+                &t.caller,
+                kg::PutKeyPolicyRequest {
+                    key_id: Some(id.to_string()),
+                    policy_name: Some("default".into()),
+                    policy: Some(policy),
+                    bypass_policy_lockout_safety_check: flag(new, "BypassPolicyLockoutSafetyCheck"),
+                }
+            )?;
+        }
+    }
+    if changed("Enabled") {
+        if flag(new, "Enabled") == Some(false) {
+            call!(
+                k,
+                kms,
+                "KMS",
+                DisableKey,
+                disable_key,
+                &t.caller,
+                kg::DisableKeyRequest {
+                    key_id: Some(id.to_string())
+                }
+            )?;
+        } else {
+            call!(
+                k,
+                kms,
+                "KMS",
+                EnableKey,
+                enable_key,
+                &t.caller,
+                kg::EnableKeyRequest {
+                    key_id: Some(id.to_string())
+                }
+            )?;
+        }
+    }
+    if changed("Tags") {
+        let (before, after) = (tags(old), tags(new));
+        let gone: Vec<String> = before
+            .iter()
+            .filter(|(key, _)| !after.iter().any(|(a, _)| a == key))
+            .map(|(key, _)| key.clone())
+            .collect();
+        if !gone.is_empty() {
+            call!(
+                k,
+                kms,
+                "KMS",
+                UntagResource,
+                untag_resource,
+                &t.caller,
+                kg::UntagResourceRequest {
+                    key_id: Some(id.to_string()),
+                    tag_keys: Some(gone),
+                }
+            )?;
+        }
+        if let Some(tags) = kms_tags(new) {
+            call!(
+                k,
+                kms,
+                "KMS",
+                TagResource,
+                tag_resource,
+                &t.caller,
+                kg::TagResourceRequest {
+                    key_id: Some(id.to_string()),
+                    tags: Some(tags),
+                }
+            )?;
+        }
+    }
+    let out = call!(
+        k,
+        kms,
+        "KMS",
+        DescribeKey,
+        describe_key,
+        &t.caller,
+        kg::DescribeKeyRequest {
+            key_id: Some(id.to_string()),
+            ..Default::default()
+        }
+    )?;
+    let arn = out.key_metadata.and_then(|m| m.arn).unwrap_or_default();
+    Ok(Made::named(id).with("Arn", arn).with("KeyId", id))
+}
+
+/// A key deleted by its stack is scheduled for deletion after `PendingWindowInDays` (30 by
+/// default), as KMS never deletes a key at once.
+pub async fn delete_key(t: &Target<'_>, id: &str, props: &Value) -> Outcome<()> {
+    let k = &t.services.kms;
+    let result = call!(
+        k,
+        kms,
+        "KMS",
+        ScheduleKeyDeletion,
+        schedule_key_deletion,
+        &t.caller,
+        kg::ScheduleKeyDeletionRequest {
+            key_id: Some(id.to_string()),
+            pending_window_in_days: number(props, "PendingWindowInDays")?.or(Some(30)),
+        }
+    );
+    match result {
+        // Already pending deletion: nothing left to do.
+        Err(Fail::Service(_, e)) if e.code == crate::error::ErrorCode::KMSInvalidStateException => {
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+pub async fn create_alias(t: &Target<'_>, props: &Value) -> Outcome<Made> {
+    let k = &t.services.kms;
+    let name = required(props, "AliasName")?;
+    call!(
+        k,
+        kms,
+        "KMS",
+        CreateAlias,
+        create_alias,
+        &t.caller,
+        kg::CreateAliasRequest {
+            alias_name: Some(name.clone()),
+            target_key_id: Some(required(props, "TargetKeyId")?),
+        }
+    )?;
+    Ok(Made::named(name))
+}
+
+pub async fn update_alias(t: &Target<'_>, props: &Value) -> Outcome<Made> {
+    let k = &t.services.kms;
+    let name = required(props, "AliasName")?;
+    call!(
+        k,
+        kms,
+        "KMS",
+        UpdateAlias,
+        update_alias,
+        &t.caller,
+        kg::UpdateAliasRequest {
+            alias_name: Some(name.clone()),
+            target_key_id: Some(required(props, "TargetKeyId")?),
+        }
+    )?;
+    Ok(Made::named(name))
+}
+
+pub async fn delete_alias(t: &Target<'_>, name: &str) -> Outcome<()> {
+    let k = &t.services.kms;
+    call!(
+        k,
+        kms,
+        "KMS",
+        DeleteAlias,
+        delete_alias,
+        &t.caller,
+        kg::DeleteAliasRequest {
+            alias_name: Some(name.to_string()),
+        }
+    )?;
+    Ok(())
+}

@@ -1,0 +1,408 @@
+//! The resource types a stack can hold: for each, how it is created, updated (in place or by
+//! replacement) and deleted through the owning service's own operations, and what `Ref` and
+//! `Fn::GetAtt` return. Every type LocalEmu does not provide fails with a clear reason.
+
+mod functions;
+mod keys;
+mod parameters;
+mod secrets;
+
+use crate::domain::caller::Caller;
+use crate::error::{Error, ErrorCode};
+use crate::kms::Kms;
+use crate::lambda::Lambda;
+use crate::secretsmanager::SecretsManager;
+use crate::ssm::Ssm;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// The services stacks create resources in.
+#[derive(Clone)]
+pub struct Services {
+    pub secrets: Arc<SecretsManager>,
+    pub lambda: Arc<Lambda>,
+    pub kms: Arc<Kms>,
+    pub ssm: Arc<Ssm>,
+    pub ids: Arc<dyn crate::clock::IdSource>,
+}
+
+/// The resource being worked on, and on whose behalf.
+pub struct Target<'a> {
+    pub services: &'a Services,
+    pub caller: Caller,
+    pub stack_name: &'a str,
+    pub logical: &'a str,
+}
+
+/// A created or updated resource: its physical id and return values.
+#[derive(Debug, Clone, Default)]
+pub struct Made {
+    pub physical: String,
+    pub reference: String,
+    pub attributes: Map<String, Value>,
+}
+
+impl Made {
+    fn named(physical: impl Into<String>) -> Made {
+        let physical = physical.into();
+        Made {
+            reference: physical.clone(),
+            physical,
+            attributes: Map::new(),
+        }
+    }
+
+    fn with(mut self, attribute: &str, value: impl Into<String>) -> Made {
+        self.attributes
+            .insert(attribute.into(), Value::String(value.into()));
+        self
+    }
+}
+
+/// Why a resource operation failed.
+#[derive(Debug)]
+pub enum Fail {
+    /// An owning service refused: shown as CloudFormation's resource handlers show it.
+    Service(&'static str, Error),
+    /// CloudFormation's own reason (a property missing, a type not provided).
+    Plain(String),
+}
+
+impl Fail {
+    pub fn message(&self) -> String {
+        match self {
+            Fail::Plain(m) => m.clone(),
+            Fail::Service(service, e) => {
+                let status = e.code.status(&[], crate::error::Protocol::Json11);
+                let handler = match e.code {
+                    ErrorCode::ResourceNotFoundException
+                    | ErrorCode::NotFoundException
+                    | ErrorCode::ParameterNotFound => "NotFound",
+                    ErrorCode::ResourceExistsException
+                    | ErrorCode::AlreadyExistsException
+                    | ErrorCode::ResourceConflictException
+                    | ErrorCode::ParameterAlreadyExists => "AlreadyExists",
+                    ErrorCode::AccessDeniedException => "AccessDenied",
+                    ErrorCode::InternalServiceError | ErrorCode::ServiceException => {
+                        "ServiceInternalError"
+                    }
+                    _ => "InvalidRequest",
+                };
+                format!(
+                    "Resource handler returned message: \"{} (Service: {service}, Status Code: {status}, Request ID: {})\" (HandlerErrorCode: {handler})",
+                    e.message,
+                    uuid::Uuid::new_v4()
+                )
+            }
+        }
+    }
+
+    /// Whether the resource is not there (a delete of it has nothing to do).
+    pub fn not_found(&self) -> bool {
+        matches!(self, Fail::Service(_, e) if matches!(
+            e.code,
+            ErrorCode::ResourceNotFoundException
+                | ErrorCode::NotFoundException
+                | ErrorCode::ParameterNotFound
+        ))
+    }
+}
+
+pub type Outcome<T> = Result<T, Fail>;
+
+/// Waits until a service's change is durable.
+pub(crate) async fn settle<O>(ack: crate::wire::Ack<O>, service: &'static str) -> Outcome<O> {
+    if ack.ticket.durable().await {
+        Ok(ack.output)
+    } else {
+        Err(Fail::Service(service, Error::internal()))
+    }
+}
+
+/// Calls one operation of a JSON service in-process, through its model checks, its gate and
+/// its handler, and waits for the change to be durable.
+macro_rules! call {
+    ($svc:expr, $module:ident, $service:literal, $op:ident, $method:ident, $cx:expr, $req:expr) => {{
+        use crate::generated::$module as m;
+        let request = $req;
+        let ack = crate::wire::check(&request).and_then(|()| {
+            let svc = &**$svc;
+            let _gate = m::Service::begin(svc, m::Operation::$op)?;
+            m::handlers::$op::$method(svc, $cx, request)
+        });
+        match ack {
+            Ok(ack) => crate::cloudformation::resources::settle(ack, $service).await,
+            Err(e) => Err(crate::cloudformation::resources::Fail::Service($service, e)),
+        }
+    }};
+}
+pub(crate) use call;
+
+/// The types LocalEmu provides.
+pub const PROVIDED: [&str; 12] = [
+    "AWS::SecretsManager::Secret",
+    "AWS::SecretsManager::ResourcePolicy",
+    "AWS::SecretsManager::RotationSchedule",
+    "AWS::Lambda::Function",
+    "AWS::Lambda::Permission",
+    "AWS::KMS::Key",
+    "AWS::KMS::Alias",
+    "AWS::SSM::Parameter",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::CDK::Metadata",
+];
+
+fn unsupported(type_: &str) -> Fail {
+    Fail::Plain(format!(
+        "Resource type {type_} is not supported by LocalEmu. Supported types: {}.",
+        PROVIDED.join(", ")
+    ))
+}
+
+/// A property as text (numbers and booleans as CloudFormation passes them on).
+pub fn text(props: &Value, name: &str) -> Option<String> {
+    match props.get(name)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+fn number(props: &Value, name: &str) -> Outcome<Option<i64>> {
+    match text(props, name) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| {
+            Fail::Plain(format!(
+                "Properties validation failed: #/{name}: expected type: Number, found: String"
+            ))
+        }),
+    }
+}
+
+fn flag(props: &Value, name: &str) -> Option<bool> {
+    text(props, name).map(|s| s.eq_ignore_ascii_case("true"))
+}
+
+fn required(props: &Value, name: &str) -> Outcome<String> {
+    text(props, name).ok_or_else(|| {
+        Fail::Plain(format!(
+            "Properties validation failed for resource: #: required key [{name}] not found"
+        ))
+    })
+}
+
+/// A JSON document property, given as an object or as text.
+fn document(props: &Value, name: &str) -> Option<String> {
+    match props.get(name)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// `[{Key, Value}]` tags as pairs.
+fn tags(props: &Value) -> Vec<(String, String)> {
+    match props.get("Tags") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|t| Some((text(t, "Key")?, text(t, "Value").unwrap_or_default())))
+            .collect(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A name CloudFormation makes up for a resource the template does not name:
+/// `<stack>-<logical>-<random>`, each part cut so the whole fits in `max` characters.
+pub fn generated_name(services: &Services, stack: &str, logical: &str, max: usize) -> String {
+    let random: String = services
+        .ids
+        .version_id()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let room = max.saturating_sub(random.len() + 2);
+    let stack_part: String = stack.chars().take(room / 2).collect();
+    let logical_part: String = logical.chars().take(room - stack_part.len()).collect();
+    format!("{stack_part}-{logical_part}-{random}")
+}
+
+/// The name a resource will be created under, chosen before it is created (None for types
+/// whose identifiers the service assigns).
+pub fn pending_name(
+    services: &Services,
+    type_: &str,
+    stack: &str,
+    logical: &str,
+    props: &Value,
+) -> Option<String> {
+    match type_ {
+        "AWS::SecretsManager::Secret" => Some(text(props, "Name").unwrap_or_else(|| {
+            let random: String = services
+                .ids
+                .version_id()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(12)
+                .collect();
+            format!("{logical}-{random}")
+        })),
+        "AWS::Lambda::Function" => Some(
+            text(props, "FunctionName")
+                .unwrap_or_else(|| generated_name(services, stack, logical, 64)),
+        ),
+        "AWS::Lambda::Permission" => Some(generated_name(services, stack, logical, 100)),
+        "AWS::SSM::Parameter" => Some(
+            text(props, "Name").unwrap_or_else(|| generated_name(services, "CFN", logical, 64)),
+        ),
+        "AWS::KMS::Alias" => text(props, "AliasName"),
+        "AWS::IAM::Role" => Some(
+            text(props, "RoleName").unwrap_or_else(|| generated_name(services, stack, logical, 64)),
+        ),
+        "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
+            Some(generated_name(services, stack, logical, 128))
+        }
+        _ => None,
+    }
+}
+
+/// Whether changing `old` properties to `new` replaces the resource rather than updating it.
+pub fn replaces(type_: &str, old: &Value, new: &Value) -> bool {
+    let changed = |name: &str| old.get(name) != new.get(name);
+    match type_ {
+        "AWS::SecretsManager::Secret" => changed("Name"),
+        "AWS::SecretsManager::ResourcePolicy" | "AWS::SecretsManager::RotationSchedule" => {
+            changed("SecretId")
+        }
+        "AWS::Lambda::Function" => changed("FunctionName"),
+        "AWS::KMS::Key" => changed("KeySpec") || changed("KeyUsage") || changed("MultiRegion"),
+        "AWS::KMS::Alias" => changed("AliasName"),
+        "AWS::SSM::Parameter" => changed("Name"),
+        "AWS::IAM::Role" => changed("RoleName") || changed("Path"),
+        "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => false,
+        // Every property of a Lambda permission needs a new statement.
+        _ => true,
+    }
+}
+
+/// The properties that differ between `old` and `new`.
+pub fn changed_properties(old: &Value, new: &Value) -> Vec<String> {
+    let empty = Map::new();
+    let o = old.as_object().unwrap_or(&empty);
+    let n = new.as_object().unwrap_or(&empty);
+    let mut out: Vec<String> = o
+        .keys()
+        .chain(n.keys())
+        .filter(|k| o.get(*k) != n.get(*k))
+        .cloned()
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Creates a resource of `type_` (`name`: its pending name).
+pub async fn create(
+    t: &Target<'_>,
+    type_: &str,
+    props: &Value,
+    name: Option<&str>,
+) -> Outcome<Made> {
+    let name = name.unwrap_or_default();
+    match type_ {
+        "AWS::SecretsManager::Secret" => secrets::create_secret(t, props, name).await,
+        "AWS::SecretsManager::ResourcePolicy" => secrets::put_policy(t, props).await,
+        "AWS::SecretsManager::RotationSchedule" => secrets::rotate(t, props, true).await,
+        "AWS::Lambda::Function" => functions::create(t, props, name).await,
+        "AWS::Lambda::Permission" => functions::permit(t, props, name).await,
+        "AWS::KMS::Key" => keys::create_key(t, props).await,
+        "AWS::KMS::Alias" => keys::create_alias(t, props).await,
+        "AWS::SSM::Parameter" => parameters::put(t, props, name, false).await,
+        "AWS::IAM::Role" => Ok(role(t, props, name)),
+        "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
+            Ok(Made::named(name))
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+/// Updates a resource in place.
+pub async fn update(
+    t: &Target<'_>,
+    type_: &str,
+    physical: &str,
+    old: &Value,
+    new: &Value,
+) -> Outcome<Made> {
+    match type_ {
+        "AWS::SecretsManager::Secret" => secrets::update_secret(t, physical, old, new).await,
+        "AWS::SecretsManager::ResourcePolicy" => secrets::put_policy(t, new).await,
+        "AWS::SecretsManager::RotationSchedule" => {
+            let now = flag(new, "RotateImmediatelyOnUpdate").unwrap_or(true);
+            secrets::rotate(t, new, now).await
+        }
+        "AWS::Lambda::Function" => functions::update(t, physical, old, new).await,
+        "AWS::KMS::Key" => keys::update_key(t, physical, old, new).await,
+        "AWS::KMS::Alias" => keys::update_alias(t, new).await,
+        "AWS::SSM::Parameter" => parameters::put(t, new, physical, true).await,
+        "AWS::IAM::Role" => Ok(role(t, new, physical)),
+        "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
+            Ok(Made::named(physical))
+        }
+        other => Err(unsupported(other)),
+    }
+}
+
+/// Deletes a resource; one that is already gone counts as deleted.
+pub async fn delete(t: &Target<'_>, type_: &str, physical: &str, props: &Value) -> Outcome<()> {
+    let result = match type_ {
+        "AWS::SecretsManager::Secret" => secrets::delete_secret(t, physical).await,
+        "AWS::SecretsManager::ResourcePolicy" => secrets::delete_policy(t, physical).await,
+        "AWS::SecretsManager::RotationSchedule" => secrets::cancel_rotation(t, physical).await,
+        "AWS::Lambda::Function" => functions::delete(t, physical).await,
+        "AWS::Lambda::Permission" => functions::unpermit(t, physical, props).await,
+        "AWS::KMS::Key" => keys::delete_key(t, physical, props).await,
+        "AWS::KMS::Alias" => keys::delete_alias(t, physical).await,
+        "AWS::SSM::Parameter" => parameters::delete(t, physical).await,
+        _ => Ok(()),
+    };
+    match result {
+        Err(f) if f.not_found() => Ok(()),
+        other => other,
+    }
+}
+
+/// IAM is not emulated: a role is a name and an ARN, so that templates that declare one for
+/// their functions deploy; its policies are not evaluated.
+fn role(t: &Target<'_>, props: &Value, name: &str) -> Made {
+    let path = text(props, "Path").unwrap_or_else(|| "/".into());
+    let id: String = t
+        .services
+        .ids
+        .version_id()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(17)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    Made::named(name)
+        .with(
+            "Arn",
+            format!("arn:aws:iam::{}:role{path}{name}", t.caller.account()),
+        )
+        .with("RoleId", format!("AROA{id}"))
+}
