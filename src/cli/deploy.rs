@@ -49,6 +49,8 @@ fn pairs(values: &[String], flag: &str) -> Result<Vec<(String, String)>, String>
 fn parse(tokens: &[String]) -> Result<Args, String> {
     let mut a = Args {
         execute: true,
+        // As the AWS CLI: an empty change set is an error unless told otherwise.
+        fail_on_empty: true,
         ..Args::default()
     };
     let mut i = 0;
@@ -223,11 +225,12 @@ async fn deploy(t: &Target, a: &Args, stack: &str, body: String) -> Result<i32, 
         if reason.contains("didn't contain changes")
             || reason.contains("No updates are to be performed")
         {
+            let message = format!("\nNo changes to deploy. Stack {stack} is up to date");
             if a.fail_on_empty {
-                eprintln!("\nWaiter ChangeSetCreateComplete failed: Waiter encountered a terminal failure state: For expression \"Status\" we matched expected path: \"FAILED\" Status: FAILED. Reason: {reason}");
+                eprintln!("{message}");
                 return Ok(super::OTHER_ERROR);
             }
-            println!("\nNo changes to deploy. Stack {stack} is up to date");
+            println!("{message}");
             return Ok(0);
         }
         eprintln!("\nFailed to create the changeset: Waiter ChangeSetCreateComplete failed: Waiter encountered a terminal failure state: For expression \"Status\" we matched expected path: \"FAILED\" Status: FAILED. Reason: {reason}");

@@ -42,6 +42,8 @@ mod raw;
 mod replication;
 mod rotation;
 mod security;
+mod stack_resources;
+mod stacks;
 mod stages;
 mod tags;
 mod values;

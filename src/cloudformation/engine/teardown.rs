@@ -49,6 +49,22 @@ impl CloudFormation {
                         }
                     } else {
                         // The replaced resource's events name its old physical id.
+                        let ok = self
+                            .step(ns, id, |s, now, ids| {
+                                s.event(Event {
+                                    id: ids(),
+                                    logical: logical.clone(),
+                                    physical: name.clone(),
+                                    type_: p.type_.clone(),
+                                    status: "DELETE_IN_PROGRESS".into(),
+                                    reason: None,
+                                    at: now,
+                                });
+                            })
+                            .await;
+                        if !ok {
+                            return false;
+                        }
                         let target = self.target(&s, logical);
                         let result =
                             resources::delete(&target, &p.type_, &name, &p.properties).await;

@@ -130,7 +130,7 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
     if changed("Description") || changed("KmsKeyId") || value.is_some() {
         let request = sg::UpdateSecretRequest {
             secret_id: Some(arn.to_string()),
-            client_request_token: value.as_ref().map(|_| token()),
+            client_request_token: Some(token()),
             description: text(new, "Description")
                 .or_else(|| changed("Description").then(String::new)),
             kms_key_id: text(new, "KmsKeyId"),
