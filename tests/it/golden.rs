@@ -155,6 +155,11 @@ async fn kms_operations_on_the_wire() {
 }
 
 #[tokio::test]
+async fn cloudformation_operations_on_the_wire() {
+    run("cloudformation.http").await;
+}
+
+#[tokio::test]
 async fn ssm_operations_on_the_wire() {
     run("ssm.http").await;
 }
