@@ -264,7 +264,7 @@ impl From<std::io::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::{kms, lambda, secretsmanager, ssm, sts};
+    use crate::generated::{cloudformation, kms, lambda, secretsmanager, ssm, sts};
 
     /// Codes no service model lists: the ones every AWS front end answers with.
     const PROTOCOL_CODES: [ErrorCode; 16] = [
@@ -295,6 +295,7 @@ mod tests {
                 .chain(sts::ERRORS.iter())
                 .chain(kms::ERRORS.iter())
                 .chain(ssm::ERRORS.iter())
+                .chain(cloudformation::ERRORS.iter())
                 .any(|(c, _)| *c == code.as_str());
             assert!(
                 modelled || PROTOCOL_CODES.contains(code),

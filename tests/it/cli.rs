@@ -8,13 +8,13 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn awsemu(dir: &Path, args: &[&str]) -> Run {
+pub fn awsemu(dir: &Path, args: &[&str]) -> Run {
     let out = Command::new(BIN)
         .args(args)
         .current_dir(dir)
@@ -32,13 +32,13 @@ fn awsemu(dir: &Path, args: &[&str]) -> Run {
     }
 }
 
-fn ok(dir: &Path, args: &[&str]) -> String {
+pub fn ok(dir: &Path, args: &[&str]) -> String {
     let r = awsemu(dir, args);
     assert_eq!(r.code, 0, "{args:?}\n{}", r.stderr);
     r.stdout
 }
 
-fn workdir() -> PathBuf {
+pub fn workdir() -> PathBuf {
     let dir = temp_dir("cli");
     std::fs::create_dir_all(&dir).unwrap();
     dir

@@ -12,15 +12,15 @@ fn sm(addr: std::net::SocketAddr) -> aws_sdk_secretsmanager::Client {
 
 #[tokio::test]
 async fn every_resource_type_is_made_updated_and_deleted_by_its_service() {
-    let s = shared();
-    let c = cfn(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
     let name = unique("types");
     let body = include_str!("fixtures/stacks/resources.yaml");
     let (id, status) = deploy(&c, &name, body, &[]).await;
     assert_eq!(status, "CREATE_COMPLETE", "{:?}", events(&c, &name).await);
     let out = |k: &'static str| output(&c, &name, k);
 
-    let kms = kms_client(s.addr, ACCOUNT);
+    let kms = kms_client(server.addr, ACCOUNT);
     let key = kms
         .describe_key()
         .key_id(out("KeyId").await)
@@ -32,20 +32,20 @@ async fn every_resource_type_is_made_updated_and_deleted_by_its_service() {
     assert_eq!(key.description(), Some("stack key"));
     assert_eq!(out("Alias").await, format!("alias/{name}"));
 
-    let secrets = sm(s.addr);
+    let secrets = sm(server.addr);
     let arn = out("SecretArn").await;
     assert_eq!(out("SecretId").await, arn);
     assert_eq!(out("PolicyRef").await, arn);
-    let d = secrets
+    let desc = secrets
         .describe_secret()
         .secret_id(&arn)
         .send()
         .await
         .unwrap();
-    assert_eq!(d.description(), Some("label one"));
-    assert_eq!(d.kms_key_id(), Some(format!("alias/{name}").as_str()));
-    assert_eq!(d.tags()[0].key(), Some("team"));
-    assert_eq!(d.replication_status()[0].region(), Some("us-west-2"));
+    assert_eq!(desc.description(), Some("label one"));
+    assert_eq!(desc.kms_key_id(), Some(format!("alias/{name}").as_str()));
+    assert_eq!(desc.tags()[0].key(), Some("team"));
+    assert_eq!(desc.replication_status()[0].region(), Some("us-west-2"));
     let policy = secrets
         .get_resource_policy()
         .secret_id(&arn)
@@ -61,7 +61,7 @@ async fn every_resource_type_is_made_updated_and_deleted_by_its_service() {
         out("RoleArn").await,
         format!("arn:aws:iam::{ACCOUNT}:role/{name}-role")
     );
-    let lambda = sdk_client!(aws_sdk_lambda, s.addr, REGION, test_key(ACCOUNT));
+    let lambda = sdk_client!(aws_sdk_lambda, server.addr, REGION, test_key(ACCOUNT));
     let function = out("FunctionName").await;
     let f = lambda
         .get_function()
@@ -88,7 +88,7 @@ async fn every_resource_type_is_made_updated_and_deleted_by_its_service() {
         .unwrap();
     assert!(p.policy().unwrap().contains("secretsmanager.amazonaws.com"));
 
-    let params = ssm(s.addr);
+    let params = ssm(server.addr);
     let list = params
         .get_parameter()
         .name(format!("/{name}/list"))
@@ -119,13 +119,13 @@ async fn every_resource_type_is_made_updated_and_deleted_by_its_service() {
         events(&c, &name).await
     );
     assert_eq!(out("SecretArn").await, arn);
-    let d = secrets
+    let desc = secrets
         .describe_secret()
         .secret_id(&arn)
         .send()
         .await
         .unwrap();
-    assert_eq!(d.description(), Some("label two"));
+    assert_eq!(desc.description(), Some("label two"));
     let invoked = lambda
         .invoke()
         .function_name(&function)
@@ -141,10 +141,10 @@ async fn every_resource_type_is_made_updated_and_deleted_by_its_service() {
     assert_eq!(settle(&c, &id).await.0, "DELETE_COMPLETE");
     let e = err(secrets.describe_secret().secret_id(&arn).send().await);
     assert_eq!(e.0, "ResourceNotFoundException");
-    let west = client_for(s.addr, ACCOUNT, "us-west-2");
+    let west = client_for(server.addr, ACCOUNT, "us-west-2");
     assert!(west
         .describe_secret()
-        .secret_id(&arn.replace("us-east-1", "us-west-2"))
+        .secret_id(arn.replace("us-east-1", "us-west-2"))
         .send()
         .await
         .is_err());
@@ -174,10 +174,10 @@ async fn every_resource_type_is_made_updated_and_deleted_by_its_service() {
 
 #[tokio::test]
 async fn dynamic_references_resolve_and_never_show() {
-    let s = shared();
-    let c = cfn(s.addr);
-    let secrets = sm(s.addr);
-    let params = ssm(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
+    let secrets = sm(server.addr);
+    let params = ssm(server.addr);
     let secret = unique("dyn-secret");
     let value = "pa55-word-never-shown";
     secrets
@@ -273,10 +273,15 @@ async fn dynamic_references_resolve_and_never_show() {
 
 #[tokio::test]
 async fn a_secret_stack_rotates_with_its_own_function() {
-    let s = shared();
-    let c = cfn(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
     let code = include_str!("fixtures/rotation.py");
-    let indented: String = code.lines().map(|l| format!("          {l}\n")).collect();
+    let indented: String = code.lines().fold(String::new(), |mut out, l| {
+        out.push_str("          ");
+        out.push_str(l);
+        out.push('\n');
+        out
+    });
     let body = format!(
         "Resources:\n  Secret:\n    Type: AWS::SecretsManager::Secret\n    Properties:\n      GenerateSecretString:\n        PasswordLength: 24\n        ExcludePunctuation: true\n  Rotator:\n    Type: AWS::Lambda::Function\n    Properties:\n      Runtime: python3.12\n      Handler: index.handler\n      Role: arn:aws:iam::{ACCOUNT}:role/rotation\n      Timeout: 30\n      Code:\n        ZipFile: |\n{indented}  Allow:\n    Type: AWS::Lambda::Permission\n    Properties:\n      FunctionName: !GetAtt Rotator.Arn\n      Action: lambda:InvokeFunction\n      Principal: secretsmanager.amazonaws.com\n  Schedule:\n    Type: AWS::SecretsManager::RotationSchedule\n    DependsOn: Allow\n    Properties:\n      SecretId: !Ref Secret\n      RotationLambdaARN: !GetAtt Rotator.Arn\n      RotationRules:\n        AutomaticallyAfterDays: 30\nOutputs:\n  Arn:\n    Value: !Ref Secret\n  Function:\n    Value: !Ref Rotator\n"
     );
@@ -285,7 +290,7 @@ async fn a_secret_stack_rotates_with_its_own_function() {
     assert_eq!(status, "CREATE_COMPLETE", "{:?}", events(&c, &name).await);
     let arn = output(&c, &name, "Arn").await;
     assert!(arn.contains(":secret:Secret-"), "a generated name: {arn}");
-    let secrets = sm(s.addr);
+    let secrets = sm(server.addr);
     let mut rotated = None;
     for _ in 0..600 {
         let v = secrets
@@ -304,19 +309,19 @@ async fn a_secret_stack_rotates_with_its_own_function() {
         rotated.is_some(),
         "the function ran its four steps and AWSCURRENT moved"
     );
-    let d = secrets
+    let desc = secrets
         .describe_secret()
         .secret_id(&arn)
         .send()
         .await
         .unwrap();
-    assert_eq!(d.rotation_enabled(), Some(true));
+    assert_eq!(desc.rotation_enabled(), Some(true));
     assert_eq!(
-        d.rotation_rules().unwrap().automatically_after_days(),
+        desc.rotation_rules().unwrap().automatically_after_days(),
         Some(30)
     );
     assert_eq!(
-        d.version_ids_to_stages().unwrap().len(),
+        desc.version_ids_to_stages().unwrap().len(),
         2,
         "AWSCURRENT and AWSPREVIOUS"
     );
@@ -346,9 +351,9 @@ async fn a_secret_stack_rotates_with_its_own_function() {
 
 #[tokio::test]
 async fn a_cdk_shaped_template_deploys_unchanged() {
-    let s = shared();
+    let server = shared();
     // What `cdk bootstrap` leaves in the account, which the template's rule checks.
-    ssm(s.addr)
+    ssm(server.addr)
         .put_parameter()
         .name("/cdk-bootstrap/hnb659fds/version")
         .value("21")
@@ -357,22 +362,22 @@ async fn a_cdk_shaped_template_deploys_unchanged() {
         .send()
         .await
         .unwrap();
-    let c = cfn(s.addr);
+    let c = cfn(server.addr);
     let name = unique("cdk");
     let body = include_str!("fixtures/stacks/cdk-secret-rotation.json");
     let (id, status) = deploy(&c, &name, body, &[]).await;
     assert_eq!(status, "CREATE_COMPLETE", "{:?}", events(&c, &name).await);
     let arn = output(&c, &name, "SecretArn").await;
-    let secrets = sm(s.addr);
-    let d = secrets
+    let secrets = sm(server.addr);
+    let desc = secrets
         .describe_secret()
         .secret_id(&arn)
         .send()
         .await
         .unwrap();
-    assert_eq!(d.rotation_enabled(), Some(true));
+    assert_eq!(desc.rotation_enabled(), Some(true));
     assert_eq!(
-        d.rotation_rules().unwrap().schedule_expression(),
+        desc.rotation_rules().unwrap().schedule_expression(),
         Some("rate(30 days)")
     );
     let v = secrets

@@ -123,9 +123,9 @@ Outputs:
 
 #[tokio::test]
 async fn create_update_delete_walk_the_status_machine() {
-    let s = shared();
-    let c = cfn(s.addr);
-    let p = ssm(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
+    let params = ssm(server.addr);
     let name = unique("machine");
     let (id, status) = deploy(&c, &name, PARAMS, &[]).await;
     assert_eq!(status, "CREATE_COMPLETE");
@@ -134,7 +134,7 @@ async fn create_update_delete_walk_the_status_machine() {
     )));
     let second = output(&c, &name, "SecondName").await;
     assert_eq!(second, format!("/{name}/second"));
-    let v = p.get_parameter().name(&second).send().await.unwrap();
+    let v = params.get_parameter().name(&second).send().await.unwrap();
     assert_eq!(v.parameter().unwrap().value(), Some("first-2"));
     let ev = events(&c, &name).await;
     let expected = [
@@ -171,7 +171,7 @@ async fn create_update_delete_walk_the_status_machine() {
         .await
         .unwrap();
     assert_eq!(settle(&c, &name).await.0, "UPDATE_COMPLETE");
-    let v = p.get_parameter().name(&second).send().await.unwrap();
+    let v = params.get_parameter().name(&second).send().await.unwrap();
     assert_eq!(v.parameter().unwrap().value(), Some("first-3"));
     assert_eq!(
         output(&c, &name, "SecondName").await,
@@ -213,7 +213,7 @@ async fn create_update_delete_walk_the_status_machine() {
 
     c.delete_stack().stack_name(&name).send().await.unwrap();
     assert_eq!(settle(&c, &id).await.0, "DELETE_COMPLETE");
-    assert!(p.get_parameter().name(&second).send().await.is_err());
+    assert!(params.get_parameter().name(&second).send().await.is_err());
     let e = err(c.describe_stacks().stack_name(&name).send().await);
     assert_eq!(
         e,
@@ -247,9 +247,9 @@ const FAILING: &str = r#"{
 
 #[tokio::test]
 async fn a_failed_create_rolls_back_what_it_made() {
-    let s = shared();
-    let c = cfn(s.addr);
-    let p = ssm(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
+    let params = ssm(server.addr);
     let name = unique("rollback");
     let (rolled_back, status) = deploy(&c, &name, FAILING, &[]).await;
     assert_eq!(status, "ROLLBACK_COMPLETE");
@@ -285,7 +285,7 @@ async fn a_failed_create_rolls_back_what_it_made() {
     );
     let physical = detail.physical_resource_id().unwrap();
     assert!(
-        p.get_parameter().name(physical).send().await.is_err(),
+        params.get_parameter().name(physical).send().await.is_err(),
         "rolled back"
     );
     // A rolled-back stack cannot be updated, only deleted.
@@ -328,10 +328,10 @@ async fn a_failed_create_rolls_back_what_it_made() {
         .physical_resource_id()
         .unwrap()
         .to_string();
-    assert!(p.get_parameter().name(&physical).send().await.is_ok());
+    assert!(params.get_parameter().name(&physical).send().await.is_ok());
     c.delete_stack().stack_name(&kept).send().await.unwrap();
     assert_eq!(settle(&c, &id).await.0, "DELETE_COMPLETE");
-    assert!(p.get_parameter().name(&physical).send().await.is_err());
+    assert!(params.get_parameter().name(&physical).send().await.is_err());
 
     let gone = unique("gone");
     let id = c
@@ -349,9 +349,9 @@ async fn a_failed_create_rolls_back_what_it_made() {
 
 #[tokio::test]
 async fn a_failed_update_rolls_back_to_the_previous_deployment() {
-    let s = shared();
-    let c = cfn(s.addr);
-    let p = ssm(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
+    let params = ssm(server.addr);
     let name = unique("update-rollback");
     let (_, status) = deploy(&c, &name, PARAMS, &[]).await;
     assert_eq!(status, "CREATE_COMPLETE");
@@ -375,7 +375,7 @@ async fn a_failed_update_rolls_back_to_the_previous_deployment() {
         .unwrap();
     let (status, _) = settle(&c, &name).await;
     assert_eq!(status, "UPDATE_ROLLBACK_COMPLETE");
-    let v = p.get_parameter().name(&first).send().await.unwrap();
+    let v = params.get_parameter().name(&first).send().await.unwrap();
     assert_eq!(v.parameter().unwrap().value(), Some("first-2"), "put back");
     let ev = events(&c, &name).await;
     let reason = ev
@@ -427,8 +427,8 @@ async fn a_failed_update_rolls_back_to_the_previous_deployment() {
 
 #[tokio::test]
 async fn change_sets_create_review_and_execute() {
-    let s = shared();
-    let c = cfn(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
     let name = unique("changes");
     let created = c
         .create_change_set()
@@ -581,9 +581,9 @@ async fn change_sets_create_review_and_execute() {
         output(&c, &name, "SecondName").await,
         format!("/{name}/other")
     );
-    let p = ssm(s.addr);
+    let params = ssm(server.addr);
     assert!(
-        p.get_parameter().name(&old).send().await.is_err(),
+        params.get_parameter().name(&old).send().await.is_err(),
         "the replaced parameter is gone"
     );
     let listed = c.list_change_sets().stack_name(&name).send().await.unwrap();
@@ -594,7 +594,7 @@ async fn change_sets_create_review_and_execute() {
     );
     let e = err(c
         .create_change_set()
-        .stack_name(&unique("none"))
+        .stack_name(unique("none"))
         .change_set_name("x")
         .template_body(PARAMS)
         .send()
@@ -605,8 +605,8 @@ async fn change_sets_create_review_and_execute() {
 
 #[tokio::test]
 async fn templates_and_parameters_are_checked_as_aws_checks_them() {
-    let s = shared();
-    let c = cfn(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
     let bad = |body: &'static str| {
         c.create_stack()
             .stack_name(unique("bad"))
@@ -736,8 +736,8 @@ async fn templates_and_parameters_are_checked_as_aws_checks_them() {
 
 #[tokio::test]
 async fn intrinsic_functions_conditions_and_mappings() {
-    let s = shared();
-    let c = cfn(s.addr);
+    let server = shared();
+    let c = cfn(server.addr);
     let body = include_str!("fixtures/stacks/intrinsics.yaml");
     let name = unique("intrinsics");
     let (id, status) = deploy(&c, &name, body, &[("Env", "prod"), ("Zones", "a,b,c")]).await;
@@ -788,4 +788,133 @@ async fn intrinsic_functions_conditions_and_mappings() {
         .find(|p| p.parameter_key() == Some("Password"))
         .unwrap();
     assert_eq!(secret.parameter_value(), Some("****"));
+}
+
+#[tokio::test]
+async fn awsemu_cloudformation_deploy_works_like_the_aws_cli() {
+    use crate::cli::{awsemu, ok, workdir};
+    let dir = workdir();
+    std::fs::write(dir.join("stack.yaml"), PARAMS).unwrap();
+    let name = unique("cli-deploy");
+    let deploy = |extra: &[&str]| {
+        let mut args = vec![
+            "cloudformation",
+            "deploy",
+            "--template-file",
+            "stack.yaml",
+            "--stack-name",
+            &name,
+        ];
+        args.extend_from_slice(extra);
+        awsemu(&dir, &args)
+    };
+    let first = deploy(&[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(
+        first.stdout,
+        format!("\nWaiting for changeset to be created..\nWaiting for stack create/update to complete\nSuccessfully created/updated stack - {name}\n")
+    );
+    let status = ok(
+        &dir,
+        &[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            &name,
+            "--query",
+            "Stacks[0].StackStatus",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(status, "CREATE_COMPLETE\n");
+    // Nothing changed: an error by default, as the AWS CLI's deploy, unless told otherwise.
+    let again = deploy(&[]);
+    assert_eq!(again.code, 255);
+    assert_eq!(
+        again.stderr,
+        format!("\nNo changes to deploy. Stack {name} is up to date\n")
+    );
+    let tolerated = deploy(&["--no-fail-on-empty-changeset"]);
+    assert_eq!(tolerated.code, 0);
+    let updated = deploy(&["--parameter-overrides", "Count=7"]);
+    assert_eq!(updated.code, 0, "{}", updated.stderr);
+    let status = ok(
+        &dir,
+        &[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            &name,
+            "--query",
+            "Stacks[0].[StackStatus,Parameters[0].ParameterValue]",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(status, "UPDATE_COMPLETE\t7\n");
+    let missing = awsemu(&dir, &["cloudformation", "deploy", "--stack-name", &name]);
+    assert_eq!(missing.code, 252);
+    let failing = format!("{name}-bad");
+    std::fs::write(dir.join("bad.json"), FAILING).unwrap();
+    let bad = awsemu(
+        &dir,
+        &[
+            "cloudformation",
+            "deploy",
+            "--template-file",
+            "bad.json",
+            "--stack-name",
+            &failing,
+        ],
+    );
+    assert_eq!(bad.code, 255);
+    assert!(
+        bad.stderr.contains("Failed to create/update the stack."),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[tokio::test]
+async fn malformed_requests_get_aws_shaped_errors() {
+    let server = shared();
+    let auth = "AWS4-HMAC-SHA256 Credential=424242424242/20260115/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0";
+    let bodies: [&[u8]; 9] = [
+        b"Action=CreateStack&Version=2010-05-15",
+        b"Action=CreateStack&Version=2010-05-15&StackName=x&TemplateBody=%FF%FE",
+        b"Action=CreateStack&Version=2010-05-15&StackName=x&TemplateBody={}&Parameters.member.1.ParameterValue=v",
+        b"Action=CreateStack&Version=2010-05-15&StackName=x&TemplateBody=Resources%3A%20%7BA%3A%20%7BType%3A%20X%3A%3AY%3A%3AZ%7D%7D&OnFailure=SOMETIMES",
+        b"Action=UpdateStack&Version=2010-05-15&StackName=nope&UsePreviousTemplate=maybe",
+        b"Action=DescribeStackEvents&Version=2010-05-15&StackName=nope&NextToken=%00",
+        b"Action=ExecuteChangeSet&Version=2010-05-15&ChangeSetName=arn:aws:cloudformation:us-east-1:1:changeSet/x/y",
+        b"Action=GetTemplate&Version=2010-05-15",
+        b"Action=DescribeStacks&Version=2010-05-15&StackName=",
+    ];
+    for body in bodies {
+        let r = raw(
+            server.addr,
+            "POST",
+            "/",
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("authorization", auth),
+            ],
+            body.to_vec(),
+        )
+        .await;
+        let text = String::from_utf8_lossy(&r.body);
+        assert!(
+            r.status >= 400 && r.status < 500,
+            "{} {text}",
+            String::from_utf8_lossy(body)
+        );
+        assert!(
+            text.contains(
+                "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("<Code>"), "{text}");
+    }
 }

@@ -2,7 +2,6 @@
 //! the operation created and putting updated resources back.
 
 use super::{resource_event, set_status};
-use crate::clock::Millis;
 use crate::cloudformation::model::{Resource, Stack};
 use crate::cloudformation::resources;
 use crate::cloudformation::{dynamic, CloudFormation};
@@ -75,29 +74,10 @@ impl CloudFormation {
         if !user_named {
             return Some(pending);
         }
-        if r.type_ == "AWS::SecretsManager::Secret" {
-            let target = self.target(s, &r.logical);
-            let secrets = &target.services.secrets;
-            let described = resources::call!(
-                secrets,
-                secretsmanager,
-                "SecretsManager",
-                DescribeSecret,
-                describe_secret,
-                &target.caller,
-                crate::generated::secretsmanager::DescribeSecretRequest {
-                    secret_id: Some(pending.clone())
-                }
-            );
-            if let Ok(d) = described {
-                if d.created_date
-                    .is_some_and(|c| (c * 1000.0) as Millis >= r.updated)
-                {
-                    return Some(pending);
-                }
-            }
-        }
-        None
+        let target = self.target(s, &r.logical);
+        resources::made_since(&target, &r.type_, &pending, r.updated)
+            .await
+            .then_some(pending)
     }
 
     /// Undoes what the failed operation did, back to the deployment it started from.

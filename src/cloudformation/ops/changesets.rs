@@ -76,7 +76,10 @@ impl h::CreateChangeSet for CloudFormation {
                     s.name
                 )))
             }
-            ("CREATE", None) => (self.blank(cx, &stack_name, "REVIEW_IN_PROGRESS"), true),
+            ("CREATE", None) => {
+                self.check_stack_quota(cx)?;
+                (self.blank(cx, &stack_name, "REVIEW_IN_PROGRESS"), true)
+            }
             ("UPDATE", Some(s)) if s.status == "REVIEW_IN_PROGRESS" => {
                 return Err(invalid(format!(
                     "Stack [{}] does not exist",
@@ -98,6 +101,12 @@ impl h::CreateChangeSet for CloudFormation {
                 )))
             }
         };
+        if stack.change_sets.len() >= super::MAX_CHANGE_SETS {
+            return Err(Error::new(
+                ErrorCode::LimitExceededException,
+                format!("Limit for the number of change sets ({}) of stack [{stack_name}] has been reached.", super::MAX_CHANGE_SETS),
+            ));
+        }
         if stack.change_sets.contains_key(&name) {
             return Err(Error::new(
                 ErrorCode::AlreadyExistsException,

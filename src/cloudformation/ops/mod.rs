@@ -27,6 +27,11 @@ pub fn reads_only(op: Operation) -> bool {
     )
 }
 
+/// Stacks an account keeps in one region (AWS's quota), and change sets per stack: beyond
+/// them a request is refused rather than let state grow without bound.
+const MAX_STACKS: usize = 2000;
+const MAX_CHANGE_SETS: usize = 1000;
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::ValidationError, message)
 }
@@ -90,6 +95,21 @@ fn capabilities_reason(t: &Template) -> Option<String> {
 }
 
 impl CloudFormation {
+    /// Refuses a new stack once the namespace holds [`MAX_STACKS`] that are not deleted.
+    fn check_stack_quota(&self, cx: &Caller) -> Result<()> {
+        let active = self
+            .read()
+            .get(&cx.namespace)
+            .map_or(0, |all| all.values().filter(|s| !s.is_deleted()).count());
+        if active >= MAX_STACKS {
+            return Err(Error::new(
+                ErrorCode::LimitExceededException,
+                format!("Limit for the number of stacks ({MAX_STACKS}) in this account and region has been reached."),
+            ));
+        }
+        Ok(())
+    }
+
     /// The value of a Parameter Store parameter, for SSM-typed template parameters.
     fn ssm_value(&self, caller: &Caller, name: &str) -> Option<String> {
         use crate::generated::ssm as pg;

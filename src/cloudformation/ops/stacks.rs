@@ -109,6 +109,7 @@ impl h::CreateStack for CloudFormation {
                 format!("Stack [{name}] already exists"),
             ));
         }
+        self.check_stack_quota(cx)?;
         if i.on_failure.is_some() && i.disable_rollback.is_some() {
             return Err(invalid(
                 "You cannot specify both DisableRollback and OnFailure.",

@@ -4,6 +4,7 @@
 
 mod functions;
 mod keys;
+mod names;
 mod parameters;
 mod secrets;
 
@@ -15,6 +16,8 @@ use crate::secretsmanager::SecretsManager;
 use crate::ssm::Ssm;
 use serde_json::{Map, Value};
 use std::sync::Arc;
+
+pub use names::{generated_name, made_since, pending_name};
 
 /// The services stacks create resources in.
 #[derive(Clone)]
@@ -221,62 +224,6 @@ fn tags(props: &Value) -> Vec<(String, String)> {
             })
             .collect(),
         _ => Vec::new(),
-    }
-}
-
-/// A name CloudFormation makes up for a resource the template does not name:
-/// `<stack>-<logical>-<random>`, each part cut so the whole fits in `max` characters.
-pub fn generated_name(services: &Services, stack: &str, logical: &str, max: usize) -> String {
-    let random: String = services
-        .ids
-        .version_id()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(12)
-        .collect::<String>()
-        .to_ascii_uppercase();
-    let room = max.saturating_sub(random.len() + 2);
-    let stack_part: String = stack.chars().take(room / 2).collect();
-    let logical_part: String = logical.chars().take(room - stack_part.len()).collect();
-    format!("{stack_part}-{logical_part}-{random}")
-}
-
-/// The name a resource will be created under, chosen before it is created (None for types
-/// whose identifiers the service assigns).
-pub fn pending_name(
-    services: &Services,
-    type_: &str,
-    stack: &str,
-    logical: &str,
-    props: &Value,
-) -> Option<String> {
-    match type_ {
-        "AWS::SecretsManager::Secret" => Some(text(props, "Name").unwrap_or_else(|| {
-            let random: String = services
-                .ids
-                .version_id()
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(12)
-                .collect();
-            format!("{logical}-{random}")
-        })),
-        "AWS::Lambda::Function" => Some(
-            text(props, "FunctionName")
-                .unwrap_or_else(|| generated_name(services, stack, logical, 64)),
-        ),
-        "AWS::Lambda::Permission" => Some(generated_name(services, stack, logical, 100)),
-        "AWS::SSM::Parameter" => Some(
-            text(props, "Name").unwrap_or_else(|| generated_name(services, "CFN", logical, 64)),
-        ),
-        "AWS::KMS::Alias" => text(props, "AliasName"),
-        "AWS::IAM::Role" => Some(
-            text(props, "RoleName").unwrap_or_else(|| generated_name(services, stack, logical, 64)),
-        ),
-        "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
-            Some(generated_name(services, stack, logical, 128))
-        }
-        _ => None,
     }
 }
 

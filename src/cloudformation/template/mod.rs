@@ -76,6 +76,11 @@ pub struct Template {
     pub capabilities: Vec<&'static str>,
 }
 
+/// AWS's template quotas.
+const MAX_RESOURCES: usize = 500;
+const MAX_PARAMETERS: usize = 200;
+const MAX_OUTPUTS: usize = 200;
+
 const SECTIONS: [&str; 10] = [
     "AWSTemplateFormatVersion",
     "Description",
@@ -184,6 +189,12 @@ fn read_parameters(section: Option<&Value>, t: &mut Template) -> Result<(), Stri
     let Value::Object(params) = section else {
         return Err("Parameters must be an object.".into());
     };
+    if params.len() > MAX_PARAMETERS {
+        return Err(format!(
+            "Number of parameters, {}, is greater than maximum allowed, {MAX_PARAMETERS}",
+            params.len()
+        ));
+    }
     for (name, decl) in params {
         let Value::Object(d) = decl else {
             return Err(format!(
@@ -234,6 +245,12 @@ fn read_resources(section: Option<&Value>, t: &mut Template) -> Result<(), Strin
     };
     if resources.is_empty() {
         return Err("At least one Resources member must be defined.".into());
+    }
+    if resources.len() > MAX_RESOURCES {
+        return Err(format!(
+            "Number of resources, {}, is greater than maximum allowed, {MAX_RESOURCES}",
+            resources.len()
+        ));
     }
     let type_shape = regex::Regex::new(
         r"^(?:[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+|Custom::[A-Za-z0-9_@-]+)$",
@@ -307,6 +324,12 @@ fn read_outputs(section: Option<&Value>, t: &mut Template) -> Result<(), String>
     let Some(Value::Object(outputs)) = section else {
         return Ok(());
     };
+    if outputs.len() > MAX_OUTPUTS {
+        return Err(format!(
+            "Number of outputs, {}, is greater than maximum allowed, {MAX_OUTPUTS}",
+            outputs.len()
+        ));
+    }
     for (name, decl) in outputs {
         let Some(value) = decl.get("Value") else {
             return Err(format!(

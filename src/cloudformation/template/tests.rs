@@ -131,3 +131,47 @@ fn conditions_refer_to_conditions_in_any_order() {
     let t = read("Conditions:\n  A: !Not [!Condition B]\n  B: !Not [!Condition A]\nResources: {R: {Type: X::Y::Z}}\n").unwrap();
     assert!(eval(&t, json!(1)).is_err());
 }
+
+#[test]
+fn hostile_templates_are_refused_quickly() {
+    // Aliases that would expand to billions of nodes.
+    let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..9 {
+        laughs.push_str(&format!(
+            "{}: &{} [*{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}]\n",
+            (b'a' + i) as char,
+            (b'a' + i) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char,
+            (b'a' + i - 1) as char
+        ));
+    }
+    laughs.push_str("Resources: {A: {Type: X::Y::Z, Properties: {V: *i}}}\n");
+    let started = std::time::Instant::now();
+    assert!(read(&laughs).is_err());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let deep = format!(
+        "Resources: {{A: {{Type: X::Y::Z, Properties: {{V: {}{}}}}}}}",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    assert!(read(&deep).is_err());
+    let mut many = String::new();
+    for i in 0..501 {
+        many.push_str(&format!(
+            "  R{i}: {{Type: X::Y::Z}}
+"
+        ));
+    }
+    assert_eq!(
+        read(&format!("Resources:\n{many}")).unwrap_err(),
+        "Number of resources, 501, is greater than maximum allowed, 500"
+    );
+}
