@@ -42,6 +42,7 @@ mod raw;
 mod replication;
 mod rotation;
 mod security;
+mod stack_changes;
 mod stack_recovery;
 mod stack_resources;
 mod stacks;

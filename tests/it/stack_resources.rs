@@ -255,6 +255,23 @@ async fn dynamic_references_resolve_and_never_show() {
         );
     }
 
+    // A version stage picks an older value.
+    secrets
+        .put_secret_value()
+        .secret_id(&secret)
+        .secret_string(r#"{"password": "newer"}"#)
+        .send()
+        .await
+        .unwrap();
+    let staged = format!("Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Type: String\n      Value: '{{{{resolve:secretsmanager:{secret}:SecretString:password:AWSPREVIOUS}}}}/{{{{resolve:secretsmanager:{secret}::password}}}}'\nOutputs:\n  Name:\n    Value: !Ref P\n");
+    let name = unique("staged");
+    let (_, status) = deploy(&c, &name, &staged, &[]).await;
+    assert_eq!(status, "CREATE_COMPLETE", "{:?}", events(&c, &name).await);
+    assert_eq!(
+        got(output(&c, &name, "Name").await).await,
+        format!("{value}/newer")
+    );
+
     // AWS's failures: a missing secret, a missing key.
     let missing = "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Type: String\n      Value: '{{resolve:secretsmanager:no-such-secret}}'\n";
     let (_, status) = deploy(&c, &unique("nosecret"), missing, &[]).await;
@@ -394,4 +411,53 @@ async fn a_cdk_shaped_template_deploys_unchanged() {
     assert_eq!(p.resolved_value(), Some("21"));
     c.delete_stack().stack_name(&name).send().await.unwrap();
     assert_eq!(settle(&c, &id).await.0, "DELETE_COMPLETE");
+}
+
+#[tokio::test]
+async fn retain_policies_keep_resources_past_their_stack() {
+    let server = shared();
+    let c = cfn(server.addr);
+    let params = ssm(server.addr);
+    let name = unique("retain");
+    let body = "Parameters:\n  N: {Type: String, Default: a}\nResources:\n  Kept:\n    Type: AWS::SSM::Parameter\n    DeletionPolicy: Retain\n    Properties: {Name: !Sub '/${AWS::StackName}/kept', Type: String, Value: v}\n  Renamed:\n    Type: AWS::SSM::Parameter\n    UpdateReplacePolicy: Retain\n    Properties: {Name: !Sub '/${AWS::StackName}/${N}', Type: String, Value: v}\n";
+    let (id, status) = deploy(&c, &name, body, &[]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+    // A replacement keeps the old parameter (UpdateReplacePolicy), ...
+    c.update_stack()
+        .stack_name(&name)
+        .use_previous_template(true)
+        .parameters(
+            Parameter::builder()
+                .parameter_key("N")
+                .parameter_value("b")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settle(&c, &name).await.0, "UPDATE_COMPLETE");
+    for kept in ["a", "b", "kept"] {
+        let n = format!("/{name}/{kept}");
+        assert!(params.get_parameter().name(&n).send().await.is_ok(), "{n}");
+    }
+    // ... and deleting the stack skips the retained one.
+    c.delete_stack().stack_name(&name).send().await.unwrap();
+    assert_eq!(settle(&c, &id).await.0, "DELETE_COMPLETE");
+    let ev = events(&c, &id).await;
+    assert!(
+        ev.iter().any(|e| e.0 == "Kept" && e.1 == "DELETE_SKIPPED"),
+        "{ev:?}"
+    );
+    assert!(params
+        .get_parameter()
+        .name(format!("/{name}/kept"))
+        .send()
+        .await
+        .is_ok());
+    assert!(params
+        .get_parameter()
+        .name(format!("/{name}/b"))
+        .send()
+        .await
+        .is_err());
 }
