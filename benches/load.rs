@@ -587,6 +587,7 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     let rotation = rotation_time().await;
+    let (stack_create, stack_delete) = stack_time().await;
     let moto = if opts.compare_moto {
         moto(&opts).await
     } else {
@@ -663,8 +664,78 @@ async fn main() {
         rotation.as_secs_f64() * 1000.0
     );
     println!(
+        "CloudFormation, a stack of {STACK_RESOURCES} SSM parameters on a durable store: CreateStack to \
+         CREATE_COMPLETE {:.0} ms, DeleteStack to DELETE_COMPLETE {:.0} ms (median of 5)",
+        stack_create.as_secs_f64() * 1000.0,
+        stack_delete.as_secs_f64() * 1000.0
+    );
+    println!(
         "(load generator CPU: share of one core used by this process; 200% would be both cores)"
     );
+}
+
+const STACK_RESOURCES: usize = 100;
+
+/// The median times a stack of [`STACK_RESOURCES`] parameters takes to create and to delete,
+/// every step journaled (a durable store).
+async fn stack_time() -> (Duration, Duration) {
+    let dir = std::env::temp_dir().join(format!("localemu-bench-stack-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (emu, _) = start(Some(&dir));
+    let addr = emu.addr;
+    let mut s = connect(addr).await;
+    let mut template = String::from("Resources:\n");
+    for i in 0..STACK_RESOURCES {
+        template.push_str(&format!(
+            "  P{i}:\n    Type: AWS::SSM::Parameter\n    Properties: {{Type: String, Value: v{i}}}\n"
+        ));
+    }
+    let encoded: String =
+        percent_encoding::utf8_percent_encode(&template, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    let wait = async |s: &mut Sender, name: &str, done: &str| loop {
+        let body = format!("Action=DescribeStacks&Version=2010-05-15&StackName={name}");
+        let (_, out) = request(s, addr, "POST", "/", body.into_bytes()).await;
+        if String::from_utf8_lossy(&out).contains(&format!("<StackStatus>{done}</StackStatus>")) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    let (mut creates, mut deletes) = (Vec::new(), Vec::new());
+    for i in 0..5 {
+        let name = format!("bench-stack-{i}");
+        let started = Instant::now();
+        let body = format!(
+            "Action=CreateStack&Version=2010-05-15&StackName={name}&TemplateBody={encoded}"
+        );
+        let (status, out) = request(&mut s, addr, "POST", "/", body.into_bytes()).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&out));
+        let id = String::from_utf8_lossy(&out)
+            .split("<StackId>")
+            .nth(1)
+            .and_then(|t| t.split('<').next())
+            .unwrap()
+            .to_string();
+        wait(&mut s, &name, "CREATE_COMPLETE").await;
+        creates.push(started.elapsed());
+        let started = Instant::now();
+        let body = format!("Action=DeleteStack&Version=2010-05-15&StackName={name}");
+        assert_eq!(
+            request(&mut s, addr, "POST", "/", body.into_bytes())
+                .await
+                .0,
+            200
+        );
+        let id = percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+        wait(&mut s, &id, "DELETE_COMPLETE").await;
+        deletes.push(started.elapsed());
+    }
+    stop(emu);
+    let _ = std::fs::remove_dir_all(&dir);
+    creates.sort();
+    deletes.sort();
+    (creates[2], deletes[2])
 }
 
 const ROTATION_FUNCTION: &[u8] = include_bytes!("../tests/it/fixtures/rotation.py");

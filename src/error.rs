@@ -105,6 +105,11 @@ codes! {
     ChangeSetNotFound,
     InsufficientCapabilitiesException,
     InvalidChangeSetStatus,
+    // EventBridge's errors.
+    ResourceAlreadyExistsException,
+    InvalidEventPatternException,
+    ConcurrentModificationException,
+    InternalException,
 }
 
 impl ErrorCode {
@@ -264,7 +269,7 @@ impl From<std::io::Error> for Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generated::{cloudformation, kms, lambda, secretsmanager, ssm, sts};
+    use crate::generated::{cloudformation, events, kms, lambda, secretsmanager, ssm, sts};
 
     /// Codes no service model lists: the ones every AWS front end answers with.
     const PROTOCOL_CODES: [ErrorCode; 16] = [
@@ -296,6 +301,7 @@ mod tests {
                 .chain(kms::ERRORS.iter())
                 .chain(ssm::ERRORS.iter())
                 .chain(cloudformation::ERRORS.iter())
+                .chain(events::ERRORS.iter())
                 .any(|(c, _)| *c == code.as_str());
             assert!(
                 modelled || PROTOCOL_CODES.contains(code),

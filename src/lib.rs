@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod domain;
 pub mod embed;
 pub mod error;
+pub mod events;
 pub mod extension;
 #[allow(
     clippy::all,
@@ -22,6 +23,7 @@ pub mod generated;
 pub mod init;
 pub mod kms;
 pub mod lambda;
+pub mod outbound;
 pub mod policy;
 pub mod protocol;
 pub mod secretsmanager;

@@ -287,6 +287,15 @@ impl Server {
         deps.store
             .attach(&cloudformation)
             .map_err(std::io::Error::other)?;
+        let events = crate::events::Events::new(
+            clock.clone(),
+            deps.ids.clone(),
+            deps.store.clone(),
+            secretsmanager.clone(),
+            lambda.clone(),
+        );
+        deps.store.attach(&events).map_err(std::io::Error::other)?;
+        secretsmanager.notify(Arc::new(crate::events::Publisher(Arc::downgrade(&events))));
         // Stack operations a stop cut short end as AWS shows failed ones.
         cloudformation.recover();
         let extensions = crate::extension::Host::new(
@@ -306,6 +315,7 @@ impl Server {
             sts,
             kms,
             cloudformation,
+            events,
             lambda,
             auth,
             allowed_hosts: Arc::new(
@@ -404,7 +414,7 @@ fn spawn_purger(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             }
             last_purge = std::time::Instant::now();
             let sm = &state.secretsmanager;
-            let purged = sm.store().purge_expired(sm.clock().now());
+            let purged = sm.purge_expired();
             if purged > 0 {
                 tracing::info!(purged, "purged secrets whose recovery window ended");
             }

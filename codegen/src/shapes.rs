@@ -300,6 +300,8 @@ fn emit_check(
                 )
                 .ok();
                 writeln!(out, "{pad}    let at = crate::wire::At::new(&path, \"\");").ok();
+                // A member whose only check cannot be made leaves both unused.
+                writeln!(out, "{pad}    let _ = (&item, &at);").ok();
                 emit_check(m, member, "item", out, depth + 1)?;
                 writeln!(out, "{pad}}}").ok();
             }

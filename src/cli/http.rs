@@ -8,8 +8,6 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
 use serde_json::{Map, Value};
 use std::time::SystemTime;
 
@@ -69,6 +67,7 @@ fn build(
         let prefix = match service {
             "kms" => crate::generated::kms::TARGET_PREFIX,
             "ssm" => crate::generated::ssm::TARGET_PREFIX,
+            "events" => crate::generated::events::TARGET_PREFIX,
             _ => crate::generated::secretsmanager::TARGET_PREFIX,
         };
         let headers = vec![
@@ -117,6 +116,9 @@ fn build(
     (method.to_string(), path, headers, body)
 }
 
+/// The largest answer the client reads (Lambda's largest payload is 6 MB).
+const MAX_ANSWER: usize = 64 * 1024 * 1024;
+
 /// Sends one signed request and returns the raw answer.
 pub async fn send(
     target: &Target,
@@ -132,16 +134,9 @@ pub async fn send(
             String::from_utf8_lossy(&body)
         );
     }
-    let uri: hyper::Uri = url
-        .parse()
-        .map_err(|_| CallError::Other(format!("Invalid endpoint: {}", target.endpoint)))?;
-    let host = uri.host().unwrap_or("localhost").to_string();
-    let tls = uri.scheme_str() == Some("https");
-    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-    let authority = uri
-        .authority()
-        .map(std::string::ToString::to_string)
-        .unwrap_or(host.clone());
+    let authority = crate::outbound::authority(&url)
+        .ok_or_else(|| CallError::Other(format!("Invalid endpoint: {}", target.endpoint)))?;
+    // Signed over, then sent by `outbound`, which adds it itself.
     headers.push(("host".into(), authority));
     let identity = target.credentials.clone().into();
     let params = v4::SigningParams::builder()
@@ -163,16 +158,10 @@ pub async fn send(
     let (instructions, _) = sign(signable, &params)
         .map_err(|e| CallError::Other(e.to_string()))?
         .into_parts();
-    let mut request = hyper::Request::builder()
-        .method(method.as_str())
-        .uri(path.as_str());
-    for (k, v) in &headers {
-        request = request.header(k, v);
+    for (k, v) in instructions.headers() {
+        headers.push((k.to_string(), v.to_string()));
     }
-    let mut request = request
-        .body(Full::new(Bytes::from(body)))
-        .map_err(|e| CallError::Other(e.to_string()))?;
-    instructions.apply_to_request_http1x(&mut request);
+    headers.retain(|(k, _)| !k.eq_ignore_ascii_case("host"));
     let unreachable = || {
         CallError::Other(format!(
             "Could not connect to the endpoint URL: \"{url}\"\n\
@@ -180,31 +169,10 @@ pub async fn send(
                  (or AWS_ENDPOINT_URL) at the running emulator."
         ))
     };
-    let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+    let reply = crate::outbound::send(&method, &url, &headers, body, MAX_ANSWER)
         .await
         .map_err(|_| unreachable())?;
-    let mut sender = if tls {
-        let stream = tls_connect(&host, stream)
-            .await
-            .map_err(|_| unreachable())?;
-        handshake(stream).await
-    } else {
-        handshake(stream).await
-    }
-    .map_err(|_| unreachable())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|_| unreachable())?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|_| unreachable())?
-        .to_bytes()
-        .to_vec();
+    let (status, headers, body) = (reply.status, reply.headers, reply.body);
     if target.debug {
         eprintln!(
             "DEBUG {} answered {status}: {}",
@@ -217,40 +185,6 @@ pub async fn send(
         headers,
         body,
     })
-}
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-async fn handshake<S>(stream: S) -> Result<Sender, hyper::Error>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
-    Ok(sender)
-}
-
-/// TLS with the system's trusted roots, for https endpoints such as AWS's own.
-async fn tls_connect(
-    host: &str,
-    stream: tokio::net::TcpStream,
-) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(std::io::Error::other)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name =
-        rustls::pki_types::ServerName::try_from(host.to_string()).map_err(std::io::Error::other)?;
-    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-        .connect(name, stream)
-        .await
 }
 
 /// Calls `op` and decodes its JSON answer (or its AWS error).

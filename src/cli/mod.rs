@@ -19,13 +19,14 @@ pub const USAGE: i32 = 252;
 pub const SERVICE_ERROR: i32 = 254;
 pub const OTHER_ERROR: i32 = 255;
 
-pub const SERVICES: [&str; 6] = [
+pub const SERVICES: [&str; 7] = [
     "secretsmanager",
     "lambda",
     "sts",
     "kms",
     "ssm",
     "cloudformation",
+    "events",
 ];
 
 fn service_ops(service: &str) -> Option<&'static [Op]> {
@@ -36,6 +37,7 @@ fn service_ops(service: &str) -> Option<&'static [Op]> {
         "kms" => Some(ops::KMS),
         "ssm" => Some(ops::SSM),
         "cloudformation" => Some(ops::CLOUDFORMATION),
+        "events" => Some(ops::EVENTS),
         _ => None,
     }
 }
@@ -182,6 +184,7 @@ fn target(service: &'static str, g: &params::Globals) -> http::Target {
         "kms" => "AWS_ENDPOINT_URL_KMS",
         "ssm" => "AWS_ENDPOINT_URL_SSM",
         "cloudformation" => "AWS_ENDPOINT_URL_CLOUDFORMATION",
+        "events" => "AWS_ENDPOINT_URL_EVENTBRIDGE",
         _ => "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     };
     let endpoint = g

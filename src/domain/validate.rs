@@ -18,12 +18,19 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
-/// A SecretId is checked as a name unless it is an ARN.
+/// A SecretId is checked as a name unless it is an ARN; a secret a service owns
+/// (`events!connection/...`) is found by its name too.
 pub fn check_secret_id(id: &str) -> Result<()> {
     if id.starts_with("arn:") {
-        Ok(())
-    } else {
-        check_name(id)
+        return Ok(());
+    }
+    match id.split_once('!') {
+        Some((service, rest))
+            if !service.is_empty() && service.bytes().all(|b| b.is_ascii_lowercase()) =>
+        {
+            check_name(rest)
+        }
+        _ => check_name(id),
     }
 }
 

@@ -1066,6 +1066,7 @@ impl crate::wire::Validate for CreateChangeSetInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -1082,6 +1083,7 @@ impl crate::wire::Validate for CreateChangeSetInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1115,6 +1117,7 @@ impl crate::wire::Validate for CreateChangeSetInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1164,6 +1167,7 @@ impl crate::wire::Validate for CreateChangeSetInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1530,6 +1534,7 @@ impl crate::wire::Validate for CreateStackInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -1546,6 +1551,7 @@ impl crate::wire::Validate for CreateStackInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1595,6 +1601,7 @@ impl crate::wire::Validate for CreateStackInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2390,6 +2397,7 @@ impl crate::wire::Validate for DescribeChangeSetOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -2407,6 +2415,7 @@ impl crate::wire::Validate for DescribeChangeSetOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2415,6 +2424,7 @@ impl crate::wire::Validate for DescribeChangeSetOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2692,6 +2702,7 @@ impl crate::wire::Validate for DescribeStackEventsOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2909,6 +2920,7 @@ impl crate::wire::Validate for DescribeStackResourcesOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3004,6 +3016,7 @@ impl crate::wire::Validate for DescribeStacksOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3312,6 +3325,7 @@ impl crate::wire::Validate for GetTemplateOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["Original", "Processed"]);
             }
         }
@@ -3536,6 +3550,7 @@ impl crate::wire::Validate for GetTemplateSummaryOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3554,6 +3569,7 @@ impl crate::wire::Validate for GetTemplateSummaryOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -3570,6 +3586,7 @@ impl crate::wire::Validate for GetTemplateSummaryOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3584,6 +3601,7 @@ impl crate::wire::Validate for GetTemplateSummaryOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3747,6 +3765,7 @@ impl crate::wire::Validate for ListChangeSetsOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3864,6 +3883,7 @@ impl crate::wire::Validate for ListStackResourcesOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3941,6 +3961,7 @@ impl crate::wire::Validate for ListStacksInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -4022,6 +4043,7 @@ impl crate::wire::Validate for ListStacksOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -4666,6 +4688,7 @@ impl crate::wire::Validate for ResourceChange {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -4701,6 +4724,7 @@ impl crate::wire::Validate for ResourceChange {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -4709,6 +4733,7 @@ impl crate::wire::Validate for ResourceChange {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -5023,6 +5048,7 @@ impl crate::wire::Validate for ResourceIdentifierSummary {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -5365,6 +5391,7 @@ impl crate::wire::Validate for RollbackConfiguration {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -5681,6 +5708,7 @@ impl crate::wire::Validate for Stack {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -5697,6 +5725,7 @@ impl crate::wire::Validate for Stack {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -5716,6 +5745,7 @@ impl crate::wire::Validate for Stack {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -5736,6 +5766,7 @@ impl crate::wire::Validate for Stack {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -7309,6 +7340,7 @@ impl crate::wire::Validate for StackSummary {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -7744,6 +7776,7 @@ impl crate::wire::Validate for UpdateStackInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -7760,6 +7793,7 @@ impl crate::wire::Validate for UpdateStackInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -7813,6 +7847,7 @@ impl crate::wire::Validate for UpdateStackInput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -8134,6 +8169,7 @@ impl crate::wire::Validate for ValidateTemplateOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -8152,6 +8188,7 @@ impl crate::wire::Validate for ValidateTemplateOutput {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -8226,6 +8263,7 @@ impl crate::wire::Validate for Warnings {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),

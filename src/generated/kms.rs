@@ -947,6 +947,7 @@ impl crate::wire::Validate for CreateKeyRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1039,6 +1040,7 @@ impl crate::wire::Validate for DecryptRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1080,6 +1082,7 @@ impl crate::wire::Validate for DecryptRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["IGNORE_CIPHERTEXT"]);
             }
         }
@@ -1239,6 +1242,7 @@ impl crate::wire::Validate for DescribeKeyRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1393,6 +1397,7 @@ impl crate::wire::Validate for EncryptRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1529,6 +1534,7 @@ impl crate::wire::Validate for GenerateDataKeyRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1688,6 +1694,7 @@ impl crate::wire::Validate for GenerateDataKeyWithoutPlaintextRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2254,6 +2261,7 @@ impl crate::wire::Validate for KeyMetadata {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -2271,6 +2279,7 @@ impl crate::wire::Validate for KeyMetadata {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -2297,6 +2306,7 @@ impl crate::wire::Validate for KeyMetadata {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["ECDH"]);
             }
         }
@@ -2305,6 +2315,7 @@ impl crate::wire::Validate for KeyMetadata {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["ML_KEM"]);
             }
         }
@@ -2321,6 +2332,7 @@ impl crate::wire::Validate for KeyMetadata {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(
                     at,
                     item,
@@ -2416,6 +2428,7 @@ impl crate::wire::Validate for ListAliasesResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2505,6 +2518,7 @@ impl crate::wire::Validate for ListKeyPoliciesResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2572,6 +2586,7 @@ impl crate::wire::Validate for ListKeysRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["SELF", "OTHER_ACCOUNTS_VIA_RAM"]);
             }
         }
@@ -2599,6 +2614,7 @@ impl crate::wire::Validate for ListKeysResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2684,6 +2700,7 @@ impl crate::wire::Validate for ListResourceTagsResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2740,6 +2757,7 @@ impl crate::wire::Validate for MultiRegionConfiguration {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2975,6 +2993,7 @@ impl crate::wire::Validate for ReEncryptRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2989,6 +3008,7 @@ impl crate::wire::Validate for ReEncryptRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["IGNORE_CIPHERTEXT"]);
             }
         }
@@ -3309,6 +3329,7 @@ impl crate::wire::Validate for TagResourceRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3346,6 +3367,7 @@ impl crate::wire::Validate for UntagResourceRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),

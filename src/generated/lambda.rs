@@ -1187,6 +1187,7 @@ impl crate::wire::Validate for CreateFunctionRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1204,6 +1205,7 @@ impl crate::wire::Validate for CreateFunctionRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1229,6 +1231,7 @@ impl crate::wire::Validate for CreateFunctionRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["x86_64", "arm64"]);
             }
         }
@@ -2142,6 +2145,7 @@ impl crate::wire::Validate for FunctionConfiguration {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2266,6 +2270,7 @@ impl crate::wire::Validate for FunctionConfiguration {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2307,6 +2312,7 @@ impl crate::wire::Validate for FunctionConfiguration {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["x86_64", "arm64"]);
             }
         }
@@ -2984,6 +2990,7 @@ impl crate::wire::Validate for ListFunctionsResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3480,6 +3487,7 @@ impl crate::wire::Validate for UpdateFunctionCodeRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.one_of(at, item, &["x86_64", "arm64"]);
             }
         }
@@ -3758,6 +3766,7 @@ impl crate::wire::Validate for UpdateFunctionConfigurationRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3775,6 +3784,7 @@ impl crate::wire::Validate for UpdateFunctionConfigurationRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3831,6 +3841,7 @@ impl crate::wire::Validate for VpcConfig {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3849,6 +3860,7 @@ impl crate::wire::Validate for VpcConfig {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3892,6 +3904,7 @@ impl crate::wire::Validate for VpcConfigResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3910,6 +3923,7 @@ impl crate::wire::Validate for VpcConfigResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod cloudformation;
+pub mod events;
 pub mod kms;
 pub mod lambda;
 pub mod secretsmanager;

@@ -643,6 +643,7 @@ impl crate::wire::Validate for BatchGetSecretValueRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -658,6 +659,7 @@ impl crate::wire::Validate for BatchGetSecretValueRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -699,6 +701,7 @@ impl crate::wire::Validate for BatchGetSecretValueResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -717,6 +720,7 @@ impl crate::wire::Validate for BatchGetSecretValueResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -919,6 +923,7 @@ impl crate::wire::Validate for CreateSecretRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -928,6 +933,7 @@ impl crate::wire::Validate for CreateSecretRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -997,6 +1003,7 @@ impl crate::wire::Validate for CreateSecretResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1343,6 +1350,7 @@ impl crate::wire::Validate for DescribeSecretResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1361,6 +1369,7 @@ impl crate::wire::Validate for DescribeSecretResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1385,6 +1394,7 @@ impl crate::wire::Validate for DescribeSecretResponse {
                     for (i, item) in value.iter().enumerate() {
                         let path = format!("{at}.{}.member", i + 1);
                         let at = crate::wire::At::new(&path, "");
+                        let _ = (&item, &at);
                         v.length(
                             at,
                             Some(item as &dyn ::std::fmt::Display),
@@ -1424,6 +1434,7 @@ impl crate::wire::Validate for DescribeSecretResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1495,6 +1506,7 @@ impl crate::wire::Validate for Filter {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1830,6 +1842,7 @@ impl crate::wire::Validate for GetSecretValueResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1913,6 +1926,7 @@ impl crate::wire::Validate for ListSecretVersionIdsResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1995,6 +2009,7 @@ impl crate::wire::Validate for ListSecretsRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2037,6 +2052,7 @@ impl crate::wire::Validate for ListSecretsResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2224,6 +2240,7 @@ impl crate::wire::Validate for PutSecretValueRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2297,6 +2314,7 @@ impl crate::wire::Validate for PutSecretValueResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2345,6 +2363,7 @@ impl crate::wire::Validate for RemoveRegionsFromReplicationRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2389,6 +2408,7 @@ impl crate::wire::Validate for RemoveRegionsFromReplicationResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2473,6 +2493,7 @@ impl crate::wire::Validate for ReplicateSecretToRegionsRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2508,6 +2529,7 @@ impl crate::wire::Validate for ReplicateSecretToRegionsResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -2722,6 +2744,7 @@ impl crate::wire::Validate for RotateSecretRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3016,6 +3039,7 @@ impl crate::wire::Validate for SecretListEntry {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3034,6 +3058,7 @@ impl crate::wire::Validate for SecretListEntry {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3058,6 +3083,7 @@ impl crate::wire::Validate for SecretListEntry {
                     for (i, item) in value.iter().enumerate() {
                         let path = format!("{at}.{}.member", i + 1);
                         let at = crate::wire::At::new(&path, "");
+                        let _ = (&item, &at);
                         v.length(
                             at,
                             Some(item as &dyn ::std::fmt::Display),
@@ -3190,6 +3216,7 @@ impl crate::wire::Validate for SecretValueEntry {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3246,6 +3273,7 @@ impl crate::wire::Validate for SecretVersionsListEntry {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3260,6 +3288,7 @@ impl crate::wire::Validate for SecretVersionsListEntry {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3381,6 +3410,7 @@ impl crate::wire::Validate for TagResourceRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -3418,6 +3448,7 @@ impl crate::wire::Validate for UntagResourceRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -3761,6 +3792,7 @@ impl crate::wire::Validate for ValidateResourcePolicyResponse {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }

@@ -556,6 +556,7 @@ impl crate::wire::Validate for AddTagsToResourceRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -617,6 +618,7 @@ impl crate::wire::Validate for DeleteParametersRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -653,6 +655,7 @@ impl crate::wire::Validate for DeleteParametersResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -668,6 +671,7 @@ impl crate::wire::Validate for DeleteParametersResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -709,6 +713,7 @@ impl crate::wire::Validate for DescribeParametersRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -717,6 +722,7 @@ impl crate::wire::Validate for DescribeParametersRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -746,6 +752,7 @@ impl crate::wire::Validate for DescribeParametersResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -813,6 +820,7 @@ impl crate::wire::Validate for GetParameterHistoryResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -912,6 +920,7 @@ impl crate::wire::Validate for GetParametersByPathRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -941,6 +950,7 @@ impl crate::wire::Validate for GetParametersByPathResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -970,6 +980,7 @@ impl crate::wire::Validate for GetParametersRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1005,6 +1016,7 @@ impl crate::wire::Validate for GetParametersResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1014,6 +1026,7 @@ impl crate::wire::Validate for GetParametersResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1064,6 +1077,7 @@ impl crate::wire::Validate for LabelParameterVersionRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1100,6 +1114,7 @@ impl crate::wire::Validate for LabelParameterVersionResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1172,6 +1187,7 @@ impl crate::wire::Validate for ListTagsForResourceResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1384,6 +1400,7 @@ impl crate::wire::Validate for ParameterHistory {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1592,6 +1609,7 @@ impl crate::wire::Validate for ParameterStringFilter {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1630,6 +1648,7 @@ impl crate::wire::Validate for ParametersFilter {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1755,6 +1774,7 @@ impl crate::wire::Validate for PutParameterRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -1855,6 +1875,7 @@ impl crate::wire::Validate for RemoveTagsFromResourceRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -1969,6 +1990,7 @@ impl crate::wire::Validate for UnlabelParameterVersionRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2005,6 +2027,7 @@ impl crate::wire::Validate for UnlabelParameterVersionResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -2020,6 +2043,7 @@ impl crate::wire::Validate for UnlabelParameterVersionResult {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),

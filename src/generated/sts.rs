@@ -345,6 +345,7 @@ impl crate::wire::Validate for AssumeRoleRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -373,6 +374,7 @@ impl crate::wire::Validate for AssumeRoleRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -382,6 +384,7 @@ impl crate::wire::Validate for AssumeRoleRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 v.length(
                     at,
                     Some(item as &dyn ::std::fmt::Display),
@@ -454,6 +457,7 @@ impl crate::wire::Validate for AssumeRoleRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
@@ -798,6 +802,7 @@ impl crate::wire::Validate for AssumeRoleWithWebIdentityRequest {
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
                 crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }

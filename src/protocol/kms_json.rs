@@ -1,5 +1,5 @@
-//! AWS JSON 1.1 for KMS (`TrentService.<Operation>`) and SSM (`AmazonSSM.<Operation>`), on
-//! the same endpoint as Secrets Manager.
+//! AWS JSON 1.1 for KMS (`TrentService.<Operation>`), SSM (`AmazonSSM.<Operation>`) and
+//! EventBridge (`AWSEvents.<Operation>`), on the same endpoint as Secrets Manager.
 
 use super::json11::{self, Json11};
 use super::{request_id, AppState, JSON_11};
@@ -90,4 +90,37 @@ pub async fn handle_ssm(state: &AppState, parts: &Parts, body: Body, name: &str)
     }
     .await;
     answer(result, &s::ERRORS, &id)
+}
+
+/// EventBridge's calls, answered as KMS's are, with its own error table.
+pub async fn handle_events(state: &AppState, parts: &Parts, body: Body, name: &str) -> Response {
+    use crate::generated::events as e;
+    let id = request_id();
+    let result = async {
+        let op = e::Operation::from_name(name).ok_or_else(|| {
+            Error::new(
+                ErrorCode::UnknownOperationException,
+                "The requested operation is not recognized by the service.",
+            )
+        })?;
+        let run =
+            |caller: &_, body: &[u8]| e::dispatch(state.events.as_ref(), caller, op, &Json11, body);
+        let unstored = || {
+            Error::new(
+                ErrorCode::InternalException,
+                "The change could not be stored.",
+            )
+        };
+        json11::call(
+            &state.auth,
+            parts,
+            body,
+            format!("events:{}", op.name()),
+            run,
+            unstored,
+        )
+        .await
+    }
+    .await;
+    answer(result, &e::ERRORS, &id)
 }

@@ -39,6 +39,7 @@ pub struct AppState {
     pub sts: Arc<crate::sts::Sts>,
     pub kms: Arc<crate::kms::Kms>,
     pub cloudformation: Arc<crate::cloudformation::CloudFormation>,
+    pub events: Arc<crate::events::Events>,
     pub lambda: Arc<crate::lambda::Lambda>,
     pub auth: auth::Auth,
     pub allowed_hosts: Arc<guard::AllowedHosts>,
@@ -200,11 +201,21 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
     if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::ssm::TARGET_PREFIX)) {
         return kms_json::handle_ssm(&state, &parts, body, op).await;
     }
+    if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::events::TARGET_PREFIX)) {
+        return kms_json::handle_events(&state, &parts, body, op).await;
+    }
     let result: Result<_, Error> = async {
         let op = json11::operation(target)?;
         let action = format!("secretsmanager:{}", op.name());
-        let run =
-            |caller: &_, body: &[u8]| json11::dispatch(&state.secretsmanager, caller, op, body);
+        let run = |caller: &_, body: &[u8]| {
+            let ack = json11::dispatch(&state.secretsmanager, caller, op, body)?;
+            if !crate::secretsmanager::api::reads_only(op) {
+                state
+                    .secretsmanager
+                    .after_write(caller, op.name(), body, &ack.output);
+            }
+            Ok(ack)
+        };
         let out = json11::call(&state.auth, &parts, body, action, run, Error::internal).await?;
         Ok((op.name(), out))
     }
@@ -255,6 +266,7 @@ async fn health(
             "kms": service,
             "ssm": service,
             "cloudformation": service,
+            "events": service,
         },
         "storage": if writable { "writable" } else { "unavailable" },
         "edition": "localemu",
@@ -280,6 +292,7 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         state.kms.reset();
         state.ssm.reset();
         state.cloudformation.reset();
+        state.events.reset();
         state.secretsmanager.reset()
     };
     if !ticket.durable().await {

@@ -65,6 +65,11 @@ impl sm::DeleteSecret for SecretsManager {
         };
         {
             let s = found.cell.read();
+            if let Some(owner) = s.owning_service.as_deref() {
+                if found.by_service.as_deref() != Some(owner) {
+                    return Err(super::owned_elsewhere(owner));
+                }
+            }
             if s.is_replica() {
                 return Err(super::policy::replica_refused());
             }
@@ -83,6 +88,8 @@ impl sm::DeleteSecret for SecretsManager {
                 (s.arn.clone(), s.name.clone())
             };
             let ticket = found.ns.remove(&found.cell);
+            self.listener()
+                .service_event(found.namespace(), "EndSecretVersionDelete", &arn);
             return Ok(Ack::new(deleted(arn, name, now), ticket));
         }
         let mut s = found.cell.write();
@@ -97,6 +104,8 @@ impl sm::DeleteSecret for SecretsManager {
         };
         s.deletion = Some(deletion);
         let ticket = self.commit(&found, &s, &[]);
+        self.listener()
+            .service_event(found.namespace(), "StartSecretVersionDelete", &s.arn);
         let output = deleted(s.arn.clone(), s.name.clone(), deletion.purge_at);
         Ok(Ack::new(output, ticket))
     }
@@ -115,6 +124,8 @@ impl sm::RestoreSecret for SecretsManager {
         if s.deletion.take().is_some() {
             s.touch_changed(self.now());
             ticket = self.commit(&found, &s, &[]);
+            self.listener()
+                .service_event(found.namespace(), "CancelSecretVersionDelete", &s.arn);
         }
         let output = sm::RestoreSecretResponse {
             arn: Some(s.arn.clone()),

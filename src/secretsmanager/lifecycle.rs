@@ -71,7 +71,11 @@ impl sm::CreateSecret for SecretsManager {
             .client_request_token
             .ok_or_else(Error::missing_token)?;
         let name = input.name.unwrap_or_default();
-        check_name(&name)?;
+        // A service names the secrets it owns `<service>!...` (`events!connection/...`), a
+        // prefix no user's secret can have.
+        let owned = super::acting_service(caller)
+            .and_then(|svc| name.strip_prefix(&format!("{svc}!")).map(str::to_string));
+        check_name(owned.as_deref().unwrap_or(&name))?;
         let value = value_of(input.secret_string, input.secret_binary)?;
         let own_region = Some(caller.namespace.region.as_str());
         if input
@@ -89,6 +93,7 @@ impl sm::CreateSecret for SecretsManager {
         let now = self.now();
         let arn = secret_arn(&caller.namespace, &name, &self.ids.arn_suffix());
         let mut secret = Secret::new(name, arn, now);
+        secret.owning_service = super::acting_service(caller);
         secret.description = non_empty(input.description);
         secret.kms_key_id = non_empty(input.kms_key_id);
         if let Some(k) = &secret.kms_key_id {

@@ -2,7 +2,7 @@
 //! Nothing here knows about HTTP; one module per operation family.
 
 mod access;
-mod api;
+pub(crate) mod api;
 mod commit;
 mod deletion;
 mod describe;
@@ -12,6 +12,7 @@ mod keys;
 mod lifecycle;
 mod listing;
 pub mod model;
+pub mod notify;
 mod password;
 pub mod policy;
 pub mod replication;
@@ -42,12 +43,35 @@ pub struct SecretsManager {
     engine: Arc<rotation::RotationEngine>,
     strict: crate::config::Strict,
     kms: Option<Arc<crate::kms::Kms>>,
+    /// Who hears of writes and service events (EventBridge), once the server plugs it in.
+    listener: Arc<notify::Listener>,
 }
 
 /// A secret found by SecretId, with the namespace it lives in.
 pub(crate) struct Found {
     pub ns: Arc<NamespaceStore>,
     pub cell: SecretRefCell,
+    /// The AWS service the caller is acting as, if any (`events`): the only one that may change
+    /// a secret it owns.
+    pub by_service: Option<String>,
+}
+
+/// The service a caller acts as (`events` for `events.amazonaws.com`), for secrets that
+/// services own.
+pub(crate) fn acting_service(caller: &Caller) -> Option<String> {
+    match &caller.who {
+        crate::policy::Who::Service(principal) => {
+            principal.strip_suffix(".amazonaws.com").map(str::to_string)
+        }
+        crate::policy::Who::Aws { .. } => None,
+    }
+}
+
+/// AWS's refusal of a change to a secret another service owns.
+pub(crate) fn owned_elsewhere(service: &str) -> Error {
+    Error::invalid_request(format!(
+        "You can't modify this secret because it's managed by another service ({service}). Use that service to update it."
+    ))
 }
 
 impl SecretsManager {
@@ -57,11 +81,13 @@ impl SecretsManager {
         ids: Arc<dyn IdSource>,
         invoker: Arc<dyn rotation::Invoker>,
     ) -> Self {
+        let listener = Arc::new(notify::Listener::default());
         let engine = Arc::new(rotation::RotationEngine::new(
             store.clone(),
             clock.clone(),
             ids.clone(),
             invoker,
+            listener.clone(),
         ));
         SecretsManager {
             store,
@@ -70,7 +96,36 @@ impl SecretsManager {
             engine,
             strict: crate::config::Strict::default(),
             kms: None,
+            listener,
         }
+    }
+
+    /// Sends writes and service events to `n` from now on.
+    pub fn notify(&self, n: Arc<dyn notify::Notify>) {
+        self.listener.set(n);
+    }
+
+    /// Tells the listener a write operation succeeded (the protocol layer calls it with the
+    /// request and response bodies).
+    pub fn after_write(&self, caller: &Caller, operation: &str, request: &[u8], response: &[u8]) {
+        let parse = |b: &[u8]| serde_json::from_slice(b).unwrap_or(serde_json::Value::Null);
+        self.listener
+            .api_call(caller, operation, &parse(request), &parse(response));
+    }
+
+    /// Removes the secrets whose recovery window ended (each an EndSecretVersionDelete);
+    /// returns how many.
+    pub fn purge_expired(&self) -> usize {
+        let purged = self.store.purge_expired(self.now());
+        for (ns, arn) in &purged {
+            self.listener
+                .service_event(ns, "EndSecretVersionDelete", arn);
+        }
+        purged.len()
+    }
+
+    pub(crate) fn listener(&self) -> &notify::Listener {
+        &self.listener
     }
 
     /// Uses `kms` for the keys secrets name (without one, key ids are taken on trust).
@@ -147,8 +202,9 @@ impl SecretsManager {
         id: &str,
         keys: &[(&str, &str)],
     ) -> Result<Found> {
-        let found = self.locate(caller, id)?;
+        let mut found = self.locate(caller, id)?;
         self.authorize(caller, &found, keys)?;
+        found.by_service = acting_service(caller);
         Ok(found)
     }
 
@@ -190,9 +246,16 @@ impl SecretsManager {
         if purged {
             // Not awaited: a purge is repeated at start-up if it was not written.
             let _ = ns.remove(&cell);
+            let arn = cell.read().arn.clone();
+            self.listener
+                .service_event(ns.namespace(), "EndSecretVersionDelete", &arn);
             return Err(Error::not_found());
         }
-        Ok(Found { ns, cell })
+        Ok(Found {
+            ns,
+            cell,
+            by_service: None,
+        })
     }
 }
 
@@ -208,6 +271,11 @@ impl Found {
         &self,
     ) -> Result<std::sync::RwLockWriteGuard<'_, crate::domain::secret::Secret>> {
         let s = self.cell.write();
+        if let Some(owner) = s.owning_service.as_deref() {
+            if self.by_service.as_deref() != Some(owner) {
+                return Err(owned_elsewhere(owner));
+            }
+        }
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }

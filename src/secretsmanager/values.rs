@@ -230,6 +230,11 @@ impl sm::PutSecretValue for SecretsManager {
         let mut s = found.writable()?;
         Self::check_cross_account(caller, &found, &s)?;
         self.check_encrypt(caller, found.namespace(), s.kms_key_id.as_deref())?;
+        let pending_before = s
+            .versions
+            .with_stage(crate::domain::versions::AWSPENDING)
+            .map(|v| v.id.clone())
+            .filter(|v| *v != token);
         let ticket = match s.versions.put(&token, value, &stages, now)? {
             PutOutcome::TokenInUse => return Err(token_in_use(&token, &s.arn)),
             PutOutcome::Unchanged => Ticket::ready(),
@@ -238,6 +243,16 @@ impl sm::PutSecretValue for SecretsManager {
                 self.commit(&found, &s, &[token.as_str()])
             }
         };
+        // A new AWSCURRENT took AWSPENDING from a rotation's version: AWS records that.
+        let abandoned = pending_before.is_some_and(|v| {
+            s.versions
+                .get(&v)
+                .is_some_and(|x| !x.has_stage(crate::domain::versions::AWSPENDING))
+        });
+        if abandoned {
+            self.listener()
+                .service_event(found.namespace(), "RotationAbandoned", &s.arn);
+        }
         // Every label now on the version: the first value of a secret created without one
         // gets AWSCURRENT as well as the labels asked for.
         let version_stages = s.versions.get(&token).map_or(stages, |v| v.stages.clone());

@@ -226,15 +226,19 @@ impl Store {
         map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
-    /// Removes every secret whose recovery window has ended; returns how many.
-    pub fn purge_expired(&self, now: Millis) -> usize {
-        let mut purged = 0;
-        for (_, ns) in self.namespaces() {
+    /// Removes every secret whose recovery window has ended; returns their namespaces and ARNs.
+    pub fn purge_expired(&self, now: Millis) -> Vec<(Namespace, String)> {
+        let mut purged = Vec::new();
+        for (name, ns) in self.namespaces() {
             for cell in ns.all() {
                 let _gate = self.gate();
-                if cell.read().is_purged(now) {
+                let arn = {
+                    let s = cell.read();
+                    s.is_purged(now).then(|| s.arn.clone())
+                };
+                if let Some(arn) = arn {
                     ns.remove(&cell);
-                    purged += 1;
+                    purged.push((name.clone(), arn));
                 }
             }
         }

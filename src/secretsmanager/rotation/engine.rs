@@ -42,6 +42,8 @@ pub struct RotationEngine {
     pub(super) retries: Mutex<HashMap<Key, super::retry::Retry>>,
     /// Strict mode: a function Secrets Manager may not invoke is refused, not warned about.
     strict_permissions: std::sync::atomic::AtomicBool,
+    /// Hears RotationStarted, RotationSucceeded and RotationFailed.
+    listener: Arc<crate::secretsmanager::notify::Listener>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -54,8 +56,10 @@ impl RotationEngine {
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdSource>,
         invoker: Arc<dyn Invoker>,
+        listener: Arc<crate::secretsmanager::notify::Listener>,
     ) -> Self {
         RotationEngine {
+            listener,
             store,
             clock,
             ids,
@@ -174,6 +178,10 @@ impl RotationEngine {
             attempt,
         };
         let mut log = String::new();
+        if s.immediately {
+            self.listener
+                .service_event(&s.namespace, "RotationStarted", &s.arn);
+        }
         for step in steps {
             if !self.still_enabled(s) {
                 record.outcome = "Cancelled".into();
@@ -207,6 +215,16 @@ impl RotationEngine {
         }
         self.conclude(s, &mut record);
         record.finished = self.clock.now();
+        match record.outcome.as_str() {
+            "Succeeded" if s.immediately => {
+                self.listener
+                    .service_event(&s.namespace, "RotationSucceeded", &s.arn);
+            }
+            "Failed" => self
+                .listener
+                .service_event(&s.namespace, "RotationFailed", &s.arn),
+            _ => {}
+        }
         record.log_tail = tail(&log, 4096).to_string();
         match record.outcome.as_str() {
             "Succeeded" => {

@@ -1,0 +1,397 @@
+//! Events in and out: PutEvents and TestEventPattern, routing an event to the rules of its bus,
+//! and delivering it to each matching rule's targets (Lambda functions, API destinations with
+//! their connection's credentials read from the secret at each call, other buses), with the
+//! target's retry policy and the destination's rate limit.
+
+use super::model::{Destination, Rule};
+use super::oauth::{form, parts, with_query};
+use super::pattern::Pattern;
+use super::transform::{payload, RuleInfo};
+use super::{buses, invalid, Events};
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode};
+use crate::generated::events::{self as g, handlers as h};
+use crate::wire::{Ack, Answer};
+use base64::Engine;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An entry of PutEvents may be at most 256 KB.
+const MAX_ENTRY: usize = 256 * 1024;
+/// How long one call to an API destination may take (AWS's limit).
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest answer read from an API destination.
+const MAX_ANSWER: usize = 1024 * 1024;
+/// The first wait before a retry, doubled each time up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_mins(1);
+
+fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// How one delivery attempt ended.
+enum Attempt {
+    Done,
+    /// Worth trying again (a 401/407/409/429/5xx answer, no answer, a missing function).
+    Retry(String),
+    /// Not worth trying again.
+    Fail(String),
+}
+
+/// An event as it is put on a bus: the members PutEvents entries give.
+pub struct Entry<'a> {
+    pub source: &'a str,
+    pub detail_type: &'a str,
+    pub detail: Value,
+    pub resources: Vec<String>,
+    /// When it happened (ms since the epoch).
+    pub at: i64,
+}
+
+impl Events {
+    /// Puts one event on `bus` of `ns` and starts its deliveries; returns its id.
+    pub fn put_event(&self, ns: &Namespace, bus: &str, e: Entry<'_>) -> String {
+        let id = self.new_id();
+        let event = json!({
+            "version": "0",
+            "id": id,
+            "detail-type": e.detail_type,
+            "source": e.source,
+            "account": ns.account,
+            "time": rfc3339(e.at),
+            "region": ns.region,
+            "resources": e.resources,
+            "detail": e.detail,
+        });
+        self.route(ns, bus, &event, 0);
+        id
+    }
+
+    /// Starts the deliveries of `event` to the matching rules of `bus`.
+    fn route(&self, ns: &Namespace, bus: &str, event: &Value, hops: u8) {
+        let Some(me) = self.me.upgrade() else {
+            return;
+        };
+        for rule in self.matching_rules(ns, bus, event) {
+            for target in rule.targets.clone() {
+                let (me, ns, rule, event) = (me.clone(), ns.clone(), rule.clone(), event.clone());
+                tokio::spawn(async move { me.deliver(&ns, &rule, &target, &event, hops).await });
+            }
+        }
+    }
+
+    async fn deliver(
+        self: &Arc<Self>,
+        ns: &Namespace,
+        rule: &Rule,
+        target: &g::Target,
+        event: &Value,
+        hops: u8,
+    ) {
+        let info = RuleInfo {
+            name: &rule.name,
+            arn: &rule.arn,
+            ingestion_time: event["time"].as_str().unwrap_or_default(),
+        };
+        let body = payload(target, event, &info);
+        let arn = target.arn.clone().unwrap_or_default();
+        let policy = target.retry_policy.clone().unwrap_or_default();
+        let max_retries = policy.maximum_retry_attempts.unwrap_or(185).clamp(0, 185);
+        let max_age = Duration::from_secs(
+            policy
+                .maximum_event_age_in_seconds
+                .unwrap_or(86_400)
+                .clamp(60, 86_400) as u64,
+        );
+        let started = std::time::Instant::now();
+        let mut backoff = FIRST_BACKOFF;
+        let mut retries = 0;
+        loop {
+            let outcome = if arn.contains(":function:") {
+                self.to_function(ns, &arn, &body).await
+            } else if arn.contains(":api-destination/") {
+                self.to_destination(ns, &arn, target, &body, retries > 0)
+                    .await
+            } else if let Some((_, bus)) = arn.split_once(":event-bus/") {
+                // Another bus of the same account; a loop between buses stops after a few hops.
+                if hops < 4 {
+                    self.route(ns, bus, event, hops + 1);
+                }
+                Attempt::Done
+            } else {
+                Attempt::Fail(format!("{arn} is not a target LocalEmu delivers to"))
+            };
+            match outcome {
+                Attempt::Done => return,
+                Attempt::Fail(why) => {
+                    tracing::warn!(rule = %rule.arn, target = %arn, %why, "an event could not be delivered");
+                    return;
+                }
+                Attempt::Retry(why) => {
+                    if retries >= max_retries || started.elapsed() + backoff > max_age {
+                        tracing::warn!(rule = %rule.arn, target = %arn, %why, retries, "an event could not be delivered; retries exhausted");
+                        return;
+                    }
+                    tracing::debug!(target = %arn, %why, "delivery failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    retries += 1;
+                }
+            }
+        }
+    }
+
+    async fn to_function(&self, ns: &Namespace, arn: &str, body: &str) -> Attempt {
+        let f = match self.lambda.find(ns, arn) {
+            Ok(f) => f,
+            Err(e) => return Attempt::Retry(e.message),
+        };
+        let out = self.lambda.invoke(&f, body.as_bytes().to_vec()).await;
+        if let Some(e) = out.function_error {
+            // The function ran: its own error is not EventBridge's to retry.
+            tracing::info!(function = %arn, error = %e, "a function invoked by a rule failed");
+        }
+        Attempt::Done
+    }
+
+    /// Waits until `d` may make another call this second (its invocation rate limit).
+    async fn take_rate(&self, d: &Destination) {
+        loop {
+            let second = self.now().div_euclid(1000);
+            let wait = {
+                let mut rates = self
+                    .rates
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let entry = rates.entry(d.arn.clone()).or_insert((second, 0));
+                if entry.0 != second {
+                    *entry = (second, 0);
+                }
+                if entry.1 < d.rate {
+                    entry.1 += 1;
+                    false
+                } else {
+                    true
+                }
+            };
+            if !wait {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn to_destination(
+        &self,
+        ns: &Namespace,
+        arn: &str,
+        target: &g::Target,
+        body: &str,
+        retrying: bool,
+    ) -> Attempt {
+        let Some(d) = self.destination(ns, arn) else {
+            return Attempt::Fail(format!("the api-destination {arn} does not exist"));
+        };
+        let Some(c) = self.connection(ns, &d.connection_arn) else {
+            return Attempt::Fail(format!(
+                "the connection {} does not exist",
+                d.connection_arn
+            ));
+        };
+        if c.state != "AUTHORIZED" {
+            return Attempt::Fail(format!("the connection {} is {}", c.name, c.state));
+        }
+        // Read at every call, so a changed credential is used by the next one.
+        let secret = match self.credentials(ns, &c) {
+            Ok(s) => s,
+            Err(e) => return Attempt::Retry(e.message),
+        };
+        let text = |k: &str| {
+            secret
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (mut headers, mut query, body_params) = parts(secret.get("invocation_http_parameters"));
+        match c.auth_type.as_str() {
+            "API_KEY" => headers.push((text("api_key_name"), text("api_key_value"))),
+            "BASIC" => {
+                let pair = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    text("username"),
+                    text("password")
+                ));
+                headers.push(("authorization".into(), format!("Basic {pair}")));
+            }
+            _ => match self.token(ns, &c, retrying).await {
+                Ok(t) => headers.push(("authorization".into(), format!("Bearer {t}"))),
+                Err(e) => return Attempt::Retry(e),
+            },
+        }
+        let mut url = d.endpoint.clone();
+        if let Some(p) = &target.http_parameters {
+            for v in p.path_parameter_values.iter().flatten() {
+                url = url.replacen('*', v, 1);
+            }
+            for (k, v) in p.header_parameters.iter().flatten() {
+                headers.push((k.clone(), v.clone()));
+            }
+            for (k, v) in p.query_string_parameters.iter().flatten() {
+                query.push((k.clone(), v.clone()));
+            }
+        }
+        let url = with_query(&url, &query);
+        // Body parameters join a JSON object payload; otherwise the payload goes as it is.
+        let payload = match serde_json::from_str::<Value>(body) {
+            Ok(Value::Object(mut m)) if !body_params.is_empty() => {
+                for (k, v) in body_params {
+                    m.insert(k, Value::String(v));
+                }
+                Value::Object(m).to_string()
+            }
+            _ if !body_params.is_empty() && body.is_empty() => form(&body_params),
+            _ => body.to_string(),
+        };
+        headers.push((
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        ));
+        headers.push((
+            "user-agent".into(),
+            "Amazon/EventBridge/ApiDestinations".into(),
+        ));
+        let sends_body = !matches!(d.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+        let bytes = if sends_body {
+            payload.into_bytes()
+        } else {
+            Vec::new()
+        };
+        self.take_rate(&d).await;
+        let sent = tokio::time::timeout(
+            CALL_TIMEOUT,
+            crate::outbound::send(&d.method, &url, &headers, bytes, MAX_ANSWER),
+        )
+        .await;
+        match sent {
+            Ok(Ok(reply)) => match reply.status {
+                200..=399 => Attempt::Done,
+                401 | 407 | 409 | 429 | 500..=599 => {
+                    Attempt::Retry(format!("the endpoint answered {}", reply.status))
+                }
+                s => Attempt::Fail(format!("the endpoint answered {s}")),
+            },
+            Ok(Err(crate::outbound::Failure::BadUrl)) => {
+                Attempt::Fail(format!("{url} cannot be called"))
+            }
+            Ok(Err(crate::outbound::Failure::Unreachable(e))) => Attempt::Retry(e),
+            Err(_) => Attempt::Retry("the endpoint did not answer within 5 seconds".into()),
+        }
+    }
+}
+
+fn entry_error(code: &str, message: impl Into<String>) -> g::PutEventsResultEntry {
+    g::PutEventsResultEntry {
+        event_id: None,
+        error_code: Some(code.into()),
+        error_message: Some(message.into()),
+    }
+}
+
+impl h::PutEvents for Events {
+    fn put_events(&self, cx: &Caller, i: g::PutEventsRequest) -> Answer<g::PutEventsResponse> {
+        let ns = &cx.namespace;
+        let mut entries = Vec::new();
+        for e in i.entries.unwrap_or_default() {
+            let size = e.source.as_deref().map_or(0, str::len)
+                + e.detail_type.as_deref().map_or(0, str::len)
+                + e.detail.as_deref().map_or(0, str::len)
+                + e.resources.iter().flatten().map(String::len).sum::<usize>();
+            let bus = buses::bus_name(e.event_bus_name.as_deref());
+            let result = match (&e.source, &e.detail_type, &e.detail) {
+                _ if size > MAX_ENTRY => {
+                    entry_error("EntrySizeTooBig", "Entry is larger than 256 KB.")
+                }
+                (None, _, _) => entry_error(
+                    "InvalidArgument",
+                    "Parameter Source is not valid. Reason: Source is a required argument.",
+                ),
+                (_, None, _) => entry_error(
+                    "InvalidArgument",
+                    "Parameter DetailType is not valid. Reason: DetailType is a required argument.",
+                ),
+                (_, _, None) => entry_error(
+                    "InvalidArgument",
+                    "Parameter Detail is not valid. Reason: Detail is a required argument.",
+                ),
+                (Some(s), _, _) if s.starts_with("aws.") => entry_error(
+                    "NotAuthorizedForSourceException",
+                    "Not authorized for the source.",
+                ),
+                (Some(source), Some(kind), Some(detail)) => {
+                    match serde_json::from_str::<Value>(detail) {
+                        Ok(detail @ Value::Object(_)) => {
+                            if buses::find(self.read().get(ns), ns, &bus).is_none() {
+                                entry_error(
+                                    "ResourceNotFoundException",
+                                    format!("Event bus {bus} does not exist."),
+                                )
+                            } else {
+                                let at = e.time.map_or_else(|| self.now(), |t| (t * 1000.0) as i64);
+                                let id = self.put_event(
+                                    ns,
+                                    &bus,
+                                    Entry {
+                                        source,
+                                        detail_type: kind,
+                                        detail,
+                                        resources: e.resources.clone().unwrap_or_default(),
+                                        at,
+                                    },
+                                );
+                                g::PutEventsResultEntry {
+                                    event_id: Some(id),
+                                    ..Default::default()
+                                }
+                            }
+                        }
+                        _ => entry_error("MalformedDetail", "Detail is malformed."),
+                    }
+                }
+            };
+            entries.push(result);
+        }
+        let failed = entries.iter().filter(|e| e.error_code.is_some()).count();
+        Ok(Ack::ready(g::PutEventsResponse {
+            failed_entry_count: Some(failed as i64),
+            entries: Some(entries),
+        }))
+    }
+}
+
+impl h::TestEventPattern for Events {
+    fn test_event_pattern(
+        &self,
+        _: &Caller,
+        i: g::TestEventPatternRequest,
+    ) -> Answer<g::TestEventPatternResponse> {
+        let pattern = Pattern::parse(i.event_pattern.as_deref().unwrap_or_default())
+            .map_err(|e| Error::new(ErrorCode::InvalidEventPatternException, e))?;
+        let event: Value = serde_json::from_str(i.event.as_deref().unwrap_or_default())
+            .map_err(|_| invalid("Parameter Event is not valid."))?;
+        for field in ["id", "account", "source", "time", "region", "detail-type"] {
+            if event.get(field).is_none() {
+                return Err(invalid(format!("Parameter Event is not valid. Reason: Provided Event is missing required field '{field}'.")));
+            }
+        }
+        Ok(Ack::ready(g::TestEventPatternResponse {
+            result: Some(pattern.matches(&event)),
+        }))
+    }
+}

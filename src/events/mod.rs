@@ -1,0 +1,146 @@
+//! EventBridge for secrets: event buses, rules and their targets, connections whose
+//! credentials live in secrets EventBridge owns, API destinations, the delivery of events to
+//! Lambda functions and HTTP endpoints, and the bus Secrets Manager sends its events to.
+
+mod buses;
+mod connections;
+mod delivery;
+mod destinations;
+pub mod model;
+mod oauth;
+pub mod pattern;
+mod publish;
+mod records;
+mod rules;
+mod transform;
+
+use crate::clock::{Clock, IdSource, Millis};
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::events::{Operation, Service};
+use crate::lambda::Lambda;
+use crate::secretsmanager::SecretsManager;
+use crate::store::{Gate, Store};
+use model::Space;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+pub use publish::Publisher;
+
+pub struct Events {
+    spaces: RwLock<HashMap<Namespace, Space>>,
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdSource>,
+    secrets: Arc<SecretsManager>,
+    lambda: Arc<Lambda>,
+    /// OAuth access tokens by connection ARN: (token, expiry on the emulator's clock).
+    tokens: Mutex<HashMap<String, (String, Millis)>>,
+    /// The invocations each API destination made in the current second, for its rate limit.
+    rates: Mutex<HashMap<String, (i64, i64)>>,
+    me: Weak<Events>,
+}
+
+impl Events {
+    pub fn new(
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdSource>,
+        store: Arc<Store>,
+        secrets: Arc<SecretsManager>,
+        lambda: Arc<Lambda>,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me| Events {
+            spaces: RwLock::new(HashMap::new()),
+            store,
+            clock,
+            ids,
+            secrets,
+            lambda,
+            tokens: Mutex::new(HashMap::new()),
+            rates: Mutex::new(HashMap::new()),
+            me: me.clone(),
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Namespace, Space>> {
+        self.spaces
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Namespace, Space>> {
+        self.spaces
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn now(&self) -> Millis {
+        self.clock.now()
+    }
+
+    fn new_id(&self) -> String {
+        self.ids.version_id()
+    }
+
+    /// Forgets everything, for test isolation (the store is reset by its owner).
+    pub fn reset(&self) {
+        self.write().clear();
+        self.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
+fn not_found(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ResourceNotFoundException, message)
+}
+
+fn exists(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ResourceAlreadyExistsException, message)
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::ValidationException, message)
+}
+
+fn limit(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::LimitExceededException, message)
+}
+
+fn seconds(ms: Millis) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// Whether `op` changes nothing.
+fn reads_only(op: Operation) -> bool {
+    use Operation as O;
+    matches!(
+        op,
+        O::DescribeApiDestination
+            | O::DescribeConnection
+            | O::DescribeEventBus
+            | O::DescribeRule
+            | O::ListApiDestinations
+            | O::ListConnections
+            | O::ListEventBuses
+            | O::ListRules
+            | O::ListTargetsByRule
+            | O::TestEventPattern
+            | O::PutEvents
+    )
+}
+
+impl Service for Events {
+    type Context = Caller;
+    type Guard<'a> = Gate<'a>;
+
+    fn begin(&self, op: Operation) -> Result<Gate<'_>> {
+        let gate = self.store.gate();
+        if !reads_only(op) && !self.store.writable() {
+            return Err(Error::unwritable(ErrorCode::InternalException));
+        }
+        Ok(gate)
+    }
+}

@@ -1,0 +1,73 @@
+//! What EventBridge keeps per account and region: event buses, rules with their targets,
+//! connections (whose credentials live in a secret the connection owns) and API destinations.
+
+use crate::clock::Millis;
+use crate::generated::events as g;
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bus {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub created: Millis,
+    pub modified: Millis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    pub bus: String,
+    pub arn: String,
+    pub pattern: Option<String>,
+    pub schedule: Option<String>,
+    /// ENABLED, DISABLED or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
+    pub state: String,
+    pub description: Option<String>,
+    pub role_arn: Option<String>,
+    pub created_by: String,
+    pub targets: Vec<g::Target>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Connection {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    /// API_KEY, BASIC or OAUTH_CLIENT_CREDENTIALS.
+    pub auth_type: String,
+    /// CREATING, UPDATING, DELETING, AUTHORIZED, DEAUTHORIZED, AUTHORIZING, DEAUTHORIZING.
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub secret_arn: String,
+    /// The parts of the authorization parameters DescribeConnection shows (no secret values).
+    pub shown: g::ConnectionAuthResponseParameters,
+    pub created: Millis,
+    pub modified: Millis,
+    pub authorized: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Destination {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub connection_arn: String,
+    pub endpoint: String,
+    pub method: String,
+    pub rate: i64,
+    pub state: String,
+    pub created: Millis,
+    pub modified: Millis,
+}
+
+/// One (account, region)'s EventBridge resources.
+#[derive(Debug, Default, Clone)]
+pub struct Space {
+    pub buses: IndexMap<String, Bus>,
+    /// By (bus, rule name).
+    pub rules: IndexMap<(String, String), Rule>,
+    pub connections: IndexMap<String, Connection>,
+    pub destinations: IndexMap<String, Destination>,
+}

@@ -1,0 +1,417 @@
+//! Rules and their targets: PutRule, DescribeRule, DeleteRule, ListRules, EnableRule,
+//! DisableRule, PutTargets, RemoveTargets, ListTargetsByRule, with AWS's checks and quotas.
+
+use super::buses::{bus_name, find as find_bus, missing as missing_bus, DEFAULT};
+use super::model::Rule;
+use super::pattern::Pattern;
+use super::{invalid, limit, not_found, Events};
+use crate::domain::caller::Caller;
+use crate::domain::Namespace;
+use crate::error::{Error, ErrorCode, Result};
+use crate::generated::events::{self as g, handlers as h};
+use crate::wire::{answer, Ack, Answer, Ticket};
+
+/// AWS's quotas: rules per bus, targets per rule.
+const MAX_RULES: usize = 300;
+const MAX_TARGETS: usize = 5;
+
+pub fn rule_arn(ns: &Namespace, bus: &str, name: &str) -> String {
+    if bus == DEFAULT {
+        format!("arn:aws:events:{}:{}:rule/{name}", ns.region, ns.account)
+    } else {
+        format!(
+            "arn:aws:events:{}:{}:rule/{bus}/{name}",
+            ns.region, ns.account
+        )
+    }
+}
+
+fn missing_rule(name: &str, bus: &str) -> Error {
+    not_found(format!("Rule {name} does not exist on EventBus {bus}."))
+}
+
+/// One page of `items` from `token` (an offset), `limit` at a time (100 at most).
+pub fn page<T>(
+    items: Vec<T>,
+    token: Option<&str>,
+    limit: Option<i64>,
+) -> Result<(Vec<T>, Option<String>)> {
+    let start: usize = match token {
+        Some(t) => t
+            .parse()
+            .map_err(|_| invalid("The NextToken provided is invalid."))?,
+        None => 0,
+    };
+    let size = limit.map_or(100, |l| l.clamp(1, 100) as usize);
+    let total = items.len();
+    let out: Vec<T> = items.into_iter().skip(start).take(size).collect();
+    let next = (start + out.len() < total).then(|| (start + out.len()).to_string());
+    Ok((out, next))
+}
+
+fn check_rule_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err(invalid(format!(
+            "1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
+        )));
+    }
+    Ok(())
+}
+
+impl Events {
+    /// Changes the rule `name` of `bus` with `f` and journals it.
+    fn edit_rule<T>(
+        &self,
+        ns: &Namespace,
+        bus: &str,
+        name: &str,
+        f: impl FnOnce(&mut Rule) -> Result<T>,
+    ) -> Result<(T, Ticket)> {
+        let mut spaces = self.write();
+        let rule = spaces
+            .get_mut(ns)
+            .and_then(|s| s.rules.get_mut(&(bus.to_string(), name.to_string())))
+            .ok_or_else(|| missing_rule(name, bus))?;
+        let out = f(rule)?;
+        let ticket = self.save_rule(ns, bus, name, Some(rule));
+        Ok((out, ticket))
+    }
+
+    /// The enabled rules of `bus` whose pattern matches `event`.
+    pub(super) fn matching_rules(
+        &self,
+        ns: &Namespace,
+        bus: &str,
+        event: &serde_json::Value,
+    ) -> Vec<Rule> {
+        let spaces = self.read();
+        let Some(space) = spaces.get(ns) else {
+            return Vec::new();
+        };
+        space
+            .rules
+            .values()
+            .filter(|r| r.bus == bus && r.state.starts_with("ENABLED"))
+            .filter(|r| {
+                r.pattern
+                    .as_deref()
+                    .and_then(|p| Pattern::parse(p).ok())
+                    .is_some_and(|p| p.matches(event))
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+impl h::PutRule for Events {
+    fn put_rule(&self, cx: &Caller, i: g::PutRuleRequest) -> Answer<g::PutRuleResponse> {
+        let name = i.name.unwrap_or_default();
+        check_rule_name(&name)?;
+        let bus = bus_name(i.event_bus_name.as_deref());
+        if i.event_pattern.is_none() && i.schedule_expression.is_none() {
+            return Err(invalid(
+                "Parameter(s) EventPattern or ScheduleExpression must be specified.",
+            ));
+        }
+        if let Some(p) = &i.event_pattern {
+            Pattern::parse(p)
+                .map_err(|e| Error::new(ErrorCode::InvalidEventPatternException, e))?;
+        }
+        if let Some(s) = &i.schedule_expression {
+            if bus != DEFAULT {
+                return Err(invalid(
+                    "ScheduleExpression is supported only on the default event bus.",
+                ));
+            }
+            let ok = (s.starts_with("rate(") || s.starts_with("cron(")) && s.ends_with(')');
+            if !ok {
+                return Err(invalid("Parameter ScheduleExpression is not valid."));
+            }
+        }
+        let ns = &cx.namespace;
+        let mut spaces = self.write();
+        if find_bus(spaces.get(ns), ns, &bus).is_none() {
+            return Err(missing_bus(&bus));
+        }
+        let space = spaces.entry(ns.clone()).or_default();
+        let key = (bus.clone(), name.clone());
+        let existing = space.rules.get(&key).cloned();
+        if existing.is_none() && space.rules.keys().filter(|(b, _)| *b == bus).count() >= MAX_RULES
+        {
+            return Err(limit(
+                "The requested resource exceeds the maximum number allowed.",
+            ));
+        }
+        let rule = Rule {
+            arn: rule_arn(ns, &bus, &name),
+            name: name.clone(),
+            bus: bus.clone(),
+            pattern: i.event_pattern,
+            schedule: i.schedule_expression,
+            state: i.state.unwrap_or_else(|| "ENABLED".into()),
+            description: i.description,
+            role_arn: i.role_arn,
+            created_by: cx.account().to_string(),
+            targets: existing.map(|r| r.targets).unwrap_or_default(),
+        };
+        let ticket = self.save_rule(ns, &bus, &name, Some(&rule));
+        let arn = rule.arn.clone();
+        space.rules.insert(key, rule);
+        answer(
+            g::PutRuleResponse {
+                rule_arn: Some(arn),
+            },
+            ticket,
+        )
+    }
+}
+
+impl h::DescribeRule for Events {
+    fn describe_rule(
+        &self,
+        cx: &Caller,
+        i: g::DescribeRuleRequest,
+    ) -> Answer<g::DescribeRuleResponse> {
+        let name = i.name.unwrap_or_default();
+        let bus = bus_name(i.event_bus_name.as_deref());
+        let spaces = self.read();
+        let r = spaces
+            .get(&cx.namespace)
+            .and_then(|s| s.rules.get(&(bus.clone(), name.clone())))
+            .ok_or_else(|| missing_rule(&name, &bus))?;
+        Ok(Ack::ready(g::DescribeRuleResponse {
+            name: Some(r.name.clone()),
+            arn: Some(r.arn.clone()),
+            event_pattern: r.pattern.clone(),
+            schedule_expression: r.schedule.clone(),
+            state: Some(r.state.clone()),
+            description: r.description.clone(),
+            role_arn: r.role_arn.clone(),
+            event_bus_name: Some(r.bus.clone()),
+            created_by: Some(r.created_by.clone()),
+            ..Default::default()
+        }))
+    }
+}
+
+impl h::DeleteRule for Events {
+    fn delete_rule(&self, cx: &Caller, i: g::DeleteRuleRequest) -> Answer<()> {
+        let name = i.name.unwrap_or_default();
+        let bus = bus_name(i.event_bus_name.as_deref());
+        let mut spaces = self.write();
+        let Some(space) = spaces.get_mut(&cx.namespace) else {
+            return Ok(Ack::ready(()));
+        };
+        let key = (bus.clone(), name.clone());
+        let Some(rule) = space.rules.get(&key) else {
+            return Ok(Ack::ready(()));
+        };
+        if !rule.targets.is_empty() && i.force != Some(true) {
+            return Err(invalid("Rule can't be deleted since it has targets."));
+        }
+        space.rules.shift_remove(&key);
+        answer((), self.save_rule(&cx.namespace, &bus, &name, None))
+    }
+}
+
+fn summary(r: &Rule) -> g::Rule {
+    g::Rule {
+        name: Some(r.name.clone()),
+        arn: Some(r.arn.clone()),
+        event_pattern: r.pattern.clone(),
+        state: Some(r.state.clone()),
+        description: r.description.clone(),
+        schedule_expression: r.schedule.clone(),
+        role_arn: r.role_arn.clone(),
+        event_bus_name: Some(r.bus.clone()),
+        ..Default::default()
+    }
+}
+
+impl h::ListRules for Events {
+    fn list_rules(&self, cx: &Caller, i: g::ListRulesRequest) -> Answer<g::ListRulesResponse> {
+        let bus = bus_name(i.event_bus_name.as_deref());
+        let prefix = i.name_prefix.unwrap_or_default();
+        let spaces = self.read();
+        if find_bus(spaces.get(&cx.namespace), &cx.namespace, &bus).is_none() {
+            return Err(missing_bus(&bus));
+        }
+        let mut rules: Vec<g::Rule> = spaces
+            .get(&cx.namespace)
+            .map(|s| {
+                s.rules
+                    .values()
+                    .filter(|r| r.bus == bus && r.name.starts_with(&prefix))
+                    .map(summary)
+                    .collect()
+            })
+            .unwrap_or_default();
+        rules.sort_by(|a, b| a.name.cmp(&b.name));
+        let (page, next) = page(rules, i.next_token.as_deref(), i.limit)?;
+        Ok(Ack::ready(g::ListRulesResponse {
+            rules: Some(page),
+            next_token: next,
+        }))
+    }
+}
+
+fn set_state(
+    e: &Events,
+    cx: &Caller,
+    name: Option<String>,
+    bus: Option<String>,
+    state: &str,
+) -> Answer<()> {
+    let name = name.unwrap_or_default();
+    let bus = bus_name(bus.as_deref());
+    let ((), ticket) = e.edit_rule(&cx.namespace, &bus, &name, |r| {
+        r.state = state.to_string();
+        Ok(())
+    })?;
+    answer((), ticket)
+}
+
+impl h::EnableRule for Events {
+    fn enable_rule(&self, cx: &Caller, i: g::EnableRuleRequest) -> Answer<()> {
+        set_state(self, cx, i.name, i.event_bus_name, "ENABLED")
+    }
+}
+
+impl h::DisableRule for Events {
+    fn disable_rule(&self, cx: &Caller, i: g::DisableRuleRequest) -> Answer<()> {
+        set_state(self, cx, i.name, i.event_bus_name, "DISABLED")
+    }
+}
+
+/// Why LocalEmu cannot deliver to `arn`, if it cannot.
+fn undeliverable(arn: &str) -> Option<String> {
+    let service = arn.split(':').nth(2).unwrap_or_default();
+    let resource = arn.split(':').nth(5).unwrap_or_default();
+    let ok = match service {
+        "lambda" => resource == "function",
+        "events" => resource.starts_with("api-destination/") || resource.starts_with("event-bus/"),
+        _ => false,
+    };
+    (!ok).then(|| {
+        format!("LocalEmu delivers events to Lambda functions, API destinations and event buses; {arn} is none of them.")
+    })
+}
+
+impl h::PutTargets for Events {
+    fn put_targets(&self, cx: &Caller, i: g::PutTargetsRequest) -> Answer<g::PutTargetsResponse> {
+        let name = i.rule.unwrap_or_default();
+        let bus = bus_name(i.event_bus_name.as_deref());
+        let targets = i.targets.unwrap_or_default();
+        for t in &targets {
+            let given = [
+                t.input.is_some(),
+                t.input_path.is_some(),
+                t.input_transformer.is_some(),
+            ];
+            if given.iter().filter(|x| **x).count() > 1 {
+                return Err(invalid(format!(
+                    "Only one of Input, InputPath, or InputTransformer must be provided for target {}.",
+                    t.id.as_deref().unwrap_or_default()
+                )));
+            }
+            if let Some(input) = &t.input {
+                if serde_json::from_str::<serde_json::Value>(input).is_err() {
+                    return Err(invalid(format!(
+                        "Input for target {} must be valid JSON text.",
+                        t.id.as_deref().unwrap_or_default()
+                    )));
+                }
+            }
+            if let Some(tr) = &t.input_transformer {
+                super::transform::check(tr).map_err(invalid)?;
+            }
+        }
+        let mut failed = Vec::new();
+        let ((), ticket) = self.edit_rule(&cx.namespace, &bus, &name, |r| {
+            // Worked out on a copy, so a refusal leaves the rule as it was.
+            let mut next = r.targets.clone();
+            for t in targets {
+                let id = t.id.clone().unwrap_or_default();
+                if let Some(why) = undeliverable(t.arn.as_deref().unwrap_or_default()) {
+                    failed.push(g::PutTargetsResultEntry {
+                        target_id: Some(id),
+                        error_code: Some("ValidationException".into()),
+                        error_message: Some(why),
+                    });
+                    continue;
+                }
+                match next
+                    .iter_mut()
+                    .find(|x| x.id.as_deref() == Some(id.as_str()))
+                {
+                    Some(existing) => *existing = t,
+                    None => next.push(t),
+                }
+            }
+            if next.len() > MAX_TARGETS {
+                return Err(limit(
+                    "The requested resource exceeds the maximum number allowed.",
+                ));
+            }
+            r.targets = next;
+            Ok(())
+        })?;
+        answer(
+            g::PutTargetsResponse {
+                failed_entry_count: Some(failed.len() as i64),
+                failed_entries: Some(failed),
+            },
+            ticket,
+        )
+    }
+}
+
+impl h::RemoveTargets for Events {
+    fn remove_targets(
+        &self,
+        cx: &Caller,
+        i: g::RemoveTargetsRequest,
+    ) -> Answer<g::RemoveTargetsResponse> {
+        let name = i.rule.unwrap_or_default();
+        let bus = bus_name(i.event_bus_name.as_deref());
+        let ids = i.ids.unwrap_or_default();
+        let ((), ticket) = self.edit_rule(&cx.namespace, &bus, &name, |r| {
+            r.targets
+                .retain(|t| !ids.iter().any(|x| Some(x.as_str()) == t.id.as_deref()));
+            Ok(())
+        })?;
+        answer(
+            g::RemoveTargetsResponse {
+                failed_entry_count: Some(0),
+                failed_entries: Some(Vec::new()),
+            },
+            ticket,
+        )
+    }
+}
+
+impl h::ListTargetsByRule for Events {
+    fn list_targets_by_rule(
+        &self,
+        cx: &Caller,
+        i: g::ListTargetsByRuleRequest,
+    ) -> Answer<g::ListTargetsByRuleResponse> {
+        let name = i.rule.unwrap_or_default();
+        let bus = bus_name(i.event_bus_name.as_deref());
+        let spaces = self.read();
+        let r = spaces
+            .get(&cx.namespace)
+            .and_then(|s| s.rules.get(&(bus.clone(), name.clone())))
+            .ok_or_else(|| missing_rule(&name, &bus))?;
+        let (page, next) = page(r.targets.clone(), i.next_token.as_deref(), i.limit)?;
+        Ok(Ack::ready(g::ListTargetsByRuleResponse {
+            targets: Some(page),
+            next_token: next,
+        }))
+    }
+}
