@@ -160,30 +160,31 @@ impl Events {
         Attempt::Done
     }
 
-    /// Waits until `d` may make another call this second (its invocation rate limit).
+    /// Waits until `d` may make another call this second (its invocation rate limit). Real
+    /// time, not the emulator's clock: a stopped clock must not stop deliveries.
     async fn take_rate(&self, d: &Destination) {
         loop {
-            let second = self.now().div_euclid(1000);
             let wait = {
                 let mut rates = self
                     .rates
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let entry = rates.entry(d.arn.clone()).or_insert((second, 0));
-                if entry.0 != second {
-                    *entry = (second, 0);
+                let now = std::time::Instant::now();
+                let entry = rates.entry(d.arn.clone()).or_insert((now, 0));
+                if now.duration_since(entry.0) >= Duration::from_secs(1) {
+                    *entry = (now, 0);
                 }
                 if entry.1 < d.rate {
                     entry.1 += 1;
-                    false
+                    None
                 } else {
-                    true
+                    Some(Duration::from_secs(1).saturating_sub(now.duration_since(entry.0)))
                 }
             };
-            if !wait {
-                return;
+            match wait {
+                None => return,
+                Some(w) => tokio::time::sleep(w.max(Duration::from_millis(5))).await,
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 

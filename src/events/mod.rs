@@ -37,8 +37,9 @@ pub struct Events {
     lambda: Arc<Lambda>,
     /// OAuth access tokens by connection ARN: (token, expiry on the emulator's clock).
     tokens: Mutex<HashMap<String, (String, Millis)>>,
-    /// The invocations each API destination made in the current second, for its rate limit.
-    rates: Mutex<HashMap<String, (i64, i64)>>,
+    /// Each API destination's current one-second window and the calls made in it, for its
+    /// rate limit.
+    rates: Mutex<HashMap<String, (std::time::Instant, i64)>>,
     me: Weak<Events>,
 }
 

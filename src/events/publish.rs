@@ -108,6 +108,10 @@ impl crate::secretsmanager::notify::Notify for Publisher {
             return;
         };
         let ns = &caller.namespace;
+        // Nothing to build for a bus no rule listens on (the common case, and cheap).
+        if !e.has_enabled_rules(ns, DEFAULT) {
+            return;
+        }
         let at = e.now();
         let mut d = Self::common(&e, ns, operation, at);
         d.insert("userIdentity".into(), identity(caller));
@@ -133,6 +137,9 @@ impl crate::secretsmanager::notify::Notify for Publisher {
         let Some(e) = self.0.upgrade() else {
             return;
         };
+        if !e.has_enabled_rules(ns, DEFAULT) {
+            return;
+        }
         let at = e.now();
         let mut d = Self::common(&e, ns, name, at);
         d.insert(

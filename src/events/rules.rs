@@ -82,6 +82,15 @@ impl Events {
         Ok((out, ticket))
     }
 
+    /// Whether any enabled rule listens on `bus`.
+    pub(super) fn has_enabled_rules(&self, ns: &Namespace, bus: &str) -> bool {
+        self.read().get(ns).is_some_and(|s| {
+            s.rules
+                .values()
+                .any(|r| r.bus == bus && r.state.starts_with("ENABLED"))
+        })
+    }
+
     /// The enabled rules of `bus` whose pattern matches `event`.
     pub(super) fn matching_rules(
         &self,

@@ -32,6 +32,7 @@ pub struct Seen {
     pub uri: String,
     pub headers: hyper::HeaderMap,
     pub body: String,
+    pub at: std::time::Instant,
 }
 
 /// A local HTTP server that records what it is sent; it answers `statuses` in turn (then
@@ -71,6 +72,7 @@ impl Receiver {
                                     uri: parts.uri.to_string(),
                                     headers: parts.headers.clone(),
                                     body: String::from_utf8_lossy(&body).to_string(),
+                                    at: std::time::Instant::now(),
                                 };
                                 me.seen.lock().unwrap().push(seen);
                                 let (status, text) = if parts.uri.path() == "/token" {
@@ -431,13 +433,24 @@ async fn destination_rule(
     endpoint: String,
     retries: i32,
 ) {
+    destination_rule_at(c, name, connection, endpoint, retries, 10).await;
+}
+
+async fn destination_rule_at(
+    c: &Client,
+    name: &str,
+    connection: &str,
+    endpoint: String,
+    retries: i32,
+    rate: i32,
+) {
     let d = c
         .create_api_destination()
         .name(name)
         .connection_arn(connection)
         .invocation_endpoint(endpoint)
         .http_method(ApiDestinationHttpMethod::Post)
-        .invocation_rate_limit_per_second(10)
+        .invocation_rate_limit_per_second(rate)
         .send()
         .await
         .unwrap();
@@ -642,6 +655,32 @@ async fn api_destinations_call_with_the_connection_credentials() {
         "{got:?}"
     );
 
+    // The destination's invocation rate: 2 a second, so 6 calls take more than 2 seconds.
+    let limited = unique("limited");
+    let connection = c
+        .describe_connection()
+        .name(&key_conn)
+        .send()
+        .await
+        .unwrap()
+        .connection_arn
+        .unwrap();
+    destination_rule_at(
+        &c,
+        &limited,
+        &connection,
+        format!("http://{rx_addr}/limited"),
+        0,
+        2,
+    )
+    .await;
+    for i in 0..6 {
+        put(&c, "default", &limited, &format!(r#"{{"i": {i}}}"#)).await;
+    }
+    let got = rx.wait("/limited", 6).await;
+    let span = got[5].at.duration_since(got[0].at);
+    assert!(span >= Duration::from_millis(1900), "{span:?}");
+
     // Basic.
     let basic = unique("basic");
     let created = c
@@ -739,11 +778,9 @@ async fn api_destinations_call_with_the_connection_credentials() {
 
     // Deleting a connection deletes its secret.
     let key_secret = secret_arn;
-    c.delete_api_destination()
-        .name(&key_conn)
-        .send()
-        .await
-        .unwrap();
+    for d in [&key_conn, &limited] {
+        c.delete_api_destination().name(d).send().await.unwrap();
+    }
     c.delete_connection().name(&key_conn).send().await.unwrap();
     assert_eq!(
         err(sm.describe_secret().secret_id(&key_secret).send().await).0,
@@ -947,4 +984,73 @@ async fn eventbridge_resources_persist() {
     assert_eq!(dest.http_method().unwrap().as_str(), "PUT");
     s.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn awsemu_events_works_like_the_aws_cli() {
+    use crate::cli::{awsemu, ok, workdir};
+    let dir = workdir();
+    let rule = unique("cli-rule");
+    let out = ok(
+        &dir,
+        &[
+            "events",
+            "put-rule",
+            "--name",
+            &rule,
+            "--event-pattern",
+            r#"{"source": ["cli.app"]}"#,
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["RuleArn"],
+        format!("arn:aws:events:us-east-1:000000000000:rule/{rule}")
+    );
+    let names = ok(
+        &dir,
+        &[
+            "events",
+            "list-rules",
+            "--name-prefix",
+            &rule,
+            "--query",
+            "Rules[].Name",
+            "--output",
+            "text",
+        ],
+    );
+    assert_eq!(names.trim(), rule);
+    let event = r#"{"id": "1", "account": "000000000000", "source": "cli.app", "time": "2026-01-15T12:00:00Z", "region": "us-east-1", "resources": [], "detail-type": "t", "detail": {}}"#;
+    let out = ok(
+        &dir,
+        &[
+            "events",
+            "test-event-pattern",
+            "--event-pattern",
+            r#"{"source": ["cli.app"]}"#,
+            "--event",
+            event,
+        ],
+    );
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        serde_json::json!({"Result": true})
+    );
+    let out = ok(
+        &dir,
+        &[
+            "events",
+            "put-events",
+            "--entries",
+            r#"[{"Source": "cli.app", "DetailType": "t", "Detail": "{}"}]"#,
+            "--query",
+            "FailedEntryCount",
+        ],
+    );
+    assert_eq!(out.trim(), "0");
+    let bad = awsemu(&dir, &["events", "describe-rule", "--name", "no-such-rule"]);
+    assert_eq!(bad.code, 254);
+    assert!(bad.stderr.contains("An error occurred (ResourceNotFoundException) when calling the DescribeRule operation: Rule no-such-rule does not exist on EventBus default."), "{}", bad.stderr);
+    ok(&dir, &["events", "delete-rule", "--name", &rule]);
 }

@@ -160,6 +160,11 @@ async fn cloudformation_operations_on_the_wire() {
 }
 
 #[tokio::test]
+async fn events_operations_on_the_wire() {
+    run("events.http").await;
+}
+
+#[tokio::test]
 async fn ssm_operations_on_the_wire() {
     run("ssm.http").await;
 }
