@@ -85,6 +85,88 @@ fn shown_http(p: Option<&g::ConnectionHttpParameters>) -> Option<g::ConnectionHt
     })
 }
 
+/// The secret's spelling of HTTP parameters: `{"header_parameters": [{"key", "value",
+/// "is_value_secret"}], "query_string_parameters": [...], "body_parameters": [...]}`, from the
+/// API's (`HeaderParameters`, `Key`, ...).
+fn to_secret(api: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (from, to) in [
+        ("HeaderParameters", "header_parameters"),
+        ("QueryStringParameters", "query_string_parameters"),
+        ("BodyParameters", "body_parameters"),
+    ] {
+        if let Some(Value::Array(items)) = api.get(from) {
+            let list: Vec<Value> = items
+                .iter()
+                .map(|i| {
+                    json!({
+                        "key": i.get("Key").cloned().unwrap_or(Value::Null),
+                        "value": i.get("Value").cloned().unwrap_or(Value::Null),
+                        "is_value_secret": i.get("IsValueSecret").and_then(Value::as_bool).unwrap_or(false),
+                    })
+                })
+                .collect();
+            out.insert(to.into(), Value::Array(list));
+        }
+    }
+    Value::Object(out)
+}
+
+/// One stored HTTP parameter: key, value, whether the value is secret.
+type Param = (Option<String>, Option<String>, Option<bool>);
+
+/// The API's spelling of HTTP parameters the secret holds (see [`to_secret`]).
+fn from_secret(stored: Option<&Value>) -> Option<g::ConnectionHttpParameters> {
+    let stored = stored?;
+    let list = |k: &str| -> Option<Vec<Param>> {
+        stored.get(k).and_then(Value::as_array).map(|items| {
+            items
+                .iter()
+                .map(|i| {
+                    (
+                        i.get("key").and_then(Value::as_str).map(str::to_string),
+                        i.get("value").and_then(Value::as_str).map(str::to_string),
+                        i.get("is_value_secret").and_then(Value::as_bool),
+                    )
+                })
+                .collect()
+        })
+    };
+    Some(g::ConnectionHttpParameters {
+        header_parameters: list("header_parameters").map(|l| {
+            l.into_iter()
+                .map(
+                    |(key, value, is_value_secret)| g::ConnectionHeaderParameter {
+                        key,
+                        value,
+                        is_value_secret,
+                    },
+                )
+                .collect()
+        }),
+        query_string_parameters: list("query_string_parameters").map(|l| {
+            l.into_iter()
+                .map(
+                    |(key, value, is_value_secret)| g::ConnectionQueryStringParameter {
+                        key,
+                        value,
+                        is_value_secret,
+                    },
+                )
+                .collect()
+        }),
+        body_parameters: list("body_parameters").map(|l| {
+            l.into_iter()
+                .map(|(key, value, is_value_secret)| g::ConnectionBodyParameter {
+                    key,
+                    value,
+                    is_value_secret,
+                })
+                .collect()
+        }),
+    })
+}
+
 /// The authorization an API destination call uses, as the connection's secret holds it.
 struct Auth {
     kind: String,
@@ -104,13 +186,10 @@ fn auth_of(kind: &str, p: &Value, old: Option<&Value>) -> Result<Auth> {
             }
         }
     };
-    let invocation = p.get("InvocationHttpParameters").cloned();
-    if let Some(i) = &invocation {
-        secret["invocation_http_parameters"] = i.clone();
+    if let Some(i) = p.get("InvocationHttpParameters") {
+        secret["invocation_http_parameters"] = to_secret(i);
     }
-    let invocation_params: Option<g::ConnectionHttpParameters> = secret
-        .get("invocation_http_parameters")
-        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    let invocation_params = from_secret(secret.get("invocation_http_parameters"));
     let mut shown = g::ConnectionAuthResponseParameters {
         invocation_http_parameters: shown_http(invocation_params.as_ref()),
         ..Default::default()
@@ -168,7 +247,7 @@ fn auth_of(kind: &str, p: &Value, old: Option<&Value>) -> Result<Auth> {
                 ],
             );
             if let Some(o) = a.get("OAuthHttpParameters") {
-                secret["oauth_http_parameters"] = o.clone();
+                secret["oauth_http_parameters"] = to_secret(o);
             }
             for k in [
                 "client_id",
@@ -186,9 +265,7 @@ fn auth_of(kind: &str, p: &Value, old: Option<&Value>) -> Result<Auth> {
                     "AuthorizationEndpoint must be an http or https URL.",
                 ));
             }
-            let oauth_http: Option<g::ConnectionHttpParameters> = secret
-                .get("oauth_http_parameters")
-                .and_then(|v| serde_json::from_value(v.clone()).ok());
+            let oauth_http = from_secret(secret.get("oauth_http_parameters"));
             shown.o_auth_parameters = Some(g::ConnectionOAuthResponseParameters {
                 client_parameters: Some(g::ConnectionOAuthClientResponseParameters {
                     client_id: text(&secret, "client_id"),
@@ -334,7 +411,8 @@ impl h::CreateConnection for Events {
             &*self.secrets,
             &as_events(ns),
             sg::CreateSecretRequest {
-                name: Some(format!("events!connection/{name}/{uuid}")),
+                // The secret's name has an id of its own, not the connection's.
+                name: Some(format!("events!connection/{name}/{}", self.new_id())),
                 client_request_token: Some(uuid::Uuid::new_v4().to_string()),
                 secret_string: Some(auth.secret.to_string()),
                 kms_key_id: i.kms_key_identifier,

@@ -27,7 +27,8 @@ const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
 /// Name and value pairs.
 pub type Pairs = Vec<(String, String)>;
 
-/// Header, query string and body parameters of `params` (a ConnectionHttpParameters value).
+/// Header, query string and body parameters of `params` (HTTP parameters as the connection's
+/// secret spells them).
 pub fn parts(params: Option<&Value>) -> (Pairs, Pairs, Pairs) {
     let list = |k: &str| -> Pairs {
         params
@@ -38,8 +39,8 @@ pub fn parts(params: Option<&Value>) -> (Pairs, Pairs, Pairs) {
                     .iter()
                     .filter_map(|i| {
                         Some((
-                            i.get("Key")?.as_str()?.to_string(),
-                            i.get("Value")
+                            i.get("key")?.as_str()?.to_string(),
+                            i.get("value")
                                 .and_then(Value::as_str)
                                 .unwrap_or_default()
                                 .to_string(),
@@ -50,9 +51,9 @@ pub fn parts(params: Option<&Value>) -> (Pairs, Pairs, Pairs) {
             .unwrap_or_default()
     };
     (
-        list("HeaderParameters"),
-        list("QueryStringParameters"),
-        list("BodyParameters"),
+        list("header_parameters"),
+        list("query_string_parameters"),
+        list("body_parameters"),
     )
 }
 
