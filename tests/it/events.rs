@@ -752,6 +752,19 @@ async fn api_destinations_call_with_the_connection_credentials() {
         .unwrap();
     let d = wait_authorized(&c, &oauth).await;
     assert_eq!(d.connection_state().unwrap().as_str(), "AUTHORIZED");
+    // The secret holds the client credentials as EventBridge spells them.
+    let stored = sm
+        .get_secret_value()
+        .secret_id(d.secret_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_str(stored.secret_string().unwrap()).unwrap();
+    assert_eq!(stored["client_id"], "cid");
+    assert_eq!(
+        stored["oauth_http_parameters"]["body_parameters"][0]["key"],
+        "grant_type"
+    );
     let token_requests = rx.wait("/token", 1).await;
     assert_eq!(
         header(&token_requests[0], "authorization"),
