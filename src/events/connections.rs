@@ -30,20 +30,6 @@ fn missing(name: &str) -> crate::error::Error {
     ))
 }
 
-fn check_name(name: &str) -> Result<()> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-    {
-        return Err(invalid(format!(
-            "1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
-        )));
-    }
-    Ok(())
-}
-
 /// HTTP parameters as DescribeConnection shows them: secret values left out.
 fn shown_http(p: Option<&g::ConnectionHttpParameters>) -> Option<g::ConnectionHttpParameters> {
     let p = p?;
@@ -386,7 +372,7 @@ impl h::CreateConnection for Events {
         i: g::CreateConnectionRequest,
     ) -> Answer<g::CreateConnectionResponse> {
         let name = i.name.unwrap_or_default();
-        check_name(&name)?;
+        super::check_name(&name)?;
         let ns = &cx.namespace;
         if self.connection(ns, &name).is_some() {
             return Err(exists(format!("Connection '{name}' already exists.")));
@@ -436,16 +422,7 @@ impl h::CreateConnection for Events {
             modified: now,
             authorized: (kind != "OAUTH_CLIENT_CREDENTIALS").then_some(now),
         };
-        let ticket = {
-            let mut spaces = self.write();
-            let ticket = self.save_connection(ns, &name, Some(&c));
-            spaces
-                .entry(ns.clone())
-                .or_default()
-                .connections
-                .insert(name, c.clone());
-            ticket
-        };
+        let ticket = self.store_connection(ns, &c);
         self.authorize_later(ns, &c);
         answer(
             g::CreateConnectionResponse {
@@ -569,16 +546,7 @@ impl h::UpdateConnection for Events {
         if kind != "OAUTH_CLIENT_CREDENTIALS" {
             c.authorized = Some(now);
         }
-        let ticket = {
-            let mut spaces = self.write();
-            let ticket = self.save_connection(ns, &name, Some(&c));
-            spaces
-                .entry(ns.clone())
-                .or_default()
-                .connections
-                .insert(name, c.clone());
-            ticket
-        };
+        let ticket = self.store_connection(ns, &c);
         self.authorize_later(ns, &c);
         answer(changed(&c), ticket)
     }
@@ -603,16 +571,7 @@ impl h::DeauthorizeConnection for Events {
             .remove(&c.arn);
         c.state = "DEAUTHORIZED".into();
         c.modified = self.now();
-        let ticket = {
-            let mut spaces = self.write();
-            let ticket = self.save_connection(ns, &name, Some(&c));
-            spaces
-                .entry(ns.clone())
-                .or_default()
-                .connections
-                .insert(name, c.clone());
-            ticket
-        };
+        let ticket = self.store_connection(ns, &c);
         let r = changed(&c);
         answer(
             g::DeauthorizeConnectionResponse {
@@ -658,13 +617,7 @@ impl h::DeleteConnection for Events {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&c.arn);
-        let ticket = {
-            let mut spaces = self.write();
-            if let Some(s) = spaces.get_mut(ns) {
-                s.connections.shift_remove(&name);
-            }
-            self.save_connection(ns, &name, None)
-        };
+        let ticket = self.drop_connection(ns, &name);
         answer(
             g::DeleteConnectionResponse {
                 connection_arn: Some(c.arn),

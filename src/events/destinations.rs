@@ -62,6 +62,7 @@ impl h::CreateApiDestination for Events {
         i: g::CreateApiDestinationRequest,
     ) -> Answer<g::CreateApiDestinationResponse> {
         let name = i.name.unwrap_or_default();
+        super::check_name(&name)?;
         let ns = &cx.namespace;
         if self.destination(ns, &name).is_some() {
             return Err(exists(format!(
@@ -99,16 +100,7 @@ impl h::CreateApiDestination for Events {
             created: now,
             modified: now,
         };
-        let ticket = {
-            let mut spaces = self.write();
-            let ticket = self.save_destination(ns, &name, Some(&d));
-            spaces
-                .entry(ns.clone())
-                .or_default()
-                .destinations
-                .insert(name, d.clone());
-            ticket
-        };
+        let ticket = self.store_destination(ns, &d);
         answer(
             g::CreateApiDestinationResponse {
                 api_destination_arn: Some(d.arn),
@@ -172,16 +164,7 @@ impl h::UpdateApiDestination for Events {
         }
         check(&d.endpoint, &d.method, Some(d.rate))?;
         d.modified = self.now();
-        let ticket = {
-            let mut spaces = self.write();
-            let ticket = self.save_destination(ns, &name, Some(&d));
-            spaces
-                .entry(ns.clone())
-                .or_default()
-                .destinations
-                .insert(name, d.clone());
-            ticket
-        };
+        let ticket = self.store_destination(ns, &d);
         answer(
             g::UpdateApiDestinationResponse {
                 api_destination_arn: Some(d.arn),
@@ -205,13 +188,7 @@ impl h::DeleteApiDestination for Events {
         if self.destination(ns, &name).is_none() {
             return Err(missing(&name));
         }
-        let ticket = {
-            let mut spaces = self.write();
-            if let Some(s) = spaces.get_mut(ns) {
-                s.destinations.shift_remove(&name);
-            }
-            self.save_destination(ns, &name, None)
-        };
+        let ticket = self.drop_destination(ns, &name);
         answer(g::DeleteApiDestinationResponse {}, ticket)
     }
 }

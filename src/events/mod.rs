@@ -110,6 +110,21 @@ fn limit(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::LimitExceededException, message)
 }
 
+/// A rule's, connection's or API destination's name: `[.\-_A-Za-z0-9]+`, 64 at most.
+fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        return Ok(());
+    }
+    Err(invalid(format!(
+        "1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
+    )))
+}
+
 fn seconds(ms: Millis) -> f64 {
     ms as f64 / 1000.0
 }

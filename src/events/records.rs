@@ -62,6 +62,43 @@ impl Events {
     }
 }
 
+impl Events {
+    /// Keeps `c` in memory and journals it, under the namespaces' lock (so records stay in
+    /// order per connection).
+    pub(super) fn store_connection(&self, ns: &Namespace, c: &Connection) -> Ticket {
+        let mut spaces = self.write();
+        let ticket = self.save_connection(ns, &c.name, Some(c));
+        let space = spaces.entry(ns.clone()).or_default();
+        space.connections.insert(c.name.clone(), c.clone());
+        ticket
+    }
+
+    pub(super) fn drop_connection(&self, ns: &Namespace, name: &str) -> Ticket {
+        let mut spaces = self.write();
+        if let Some(s) = spaces.get_mut(ns) {
+            s.connections.shift_remove(name);
+        }
+        self.save_connection(ns, name, None)
+    }
+
+    /// Keeps `d` in memory and journals it.
+    pub(super) fn store_destination(&self, ns: &Namespace, d: &Destination) -> Ticket {
+        let mut spaces = self.write();
+        let ticket = self.save_destination(ns, &d.name, Some(d));
+        let space = spaces.entry(ns.clone()).or_default();
+        space.destinations.insert(d.name.clone(), d.clone());
+        ticket
+    }
+
+    pub(super) fn drop_destination(&self, ns: &Namespace, name: &str) -> Ticket {
+        let mut spaces = self.write();
+        if let Some(s) = spaces.get_mut(ns) {
+            s.destinations.shift_remove(name);
+        }
+        self.save_destination(ns, name, None)
+    }
+}
+
 impl crate::store::Records for Events {
     fn prefix(&self) -> &'static str {
         PREFIX

@@ -49,20 +49,6 @@ pub fn page<T>(
     Ok((out, next))
 }
 
-fn check_rule_name(name: &str) -> Result<()> {
-    if name.is_empty()
-        || name.len() > 64
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-    {
-        return Err(invalid(format!(
-            "1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
-        )));
-    }
-    Ok(())
-}
-
 impl Events {
     /// Changes the rule `name` of `bus` with `f` and journals it.
     fn edit_rule<T>(
@@ -80,6 +66,15 @@ impl Events {
         let out = f(rule)?;
         let ticket = self.save_rule(ns, bus, name, Some(rule));
         Ok((out, ticket))
+    }
+
+    /// The rule `name` of `bus`.
+    fn rule(&self, ns: &Namespace, bus: &str, name: &str) -> Result<Rule> {
+        self.read()
+            .get(ns)
+            .and_then(|s| s.rules.get(&(bus.to_string(), name.to_string())))
+            .cloned()
+            .ok_or_else(|| missing_rule(name, bus))
     }
 
     /// Whether any enabled rule listens on `bus`.
@@ -120,7 +115,7 @@ impl Events {
 impl h::PutRule for Events {
     fn put_rule(&self, cx: &Caller, i: g::PutRuleRequest) -> Answer<g::PutRuleResponse> {
         let name = i.name.unwrap_or_default();
-        check_rule_name(&name)?;
+        super::check_name(&name)?;
         let bus = bus_name(i.event_bus_name.as_deref());
         if i.event_pattern.is_none() && i.schedule_expression.is_none() {
             return Err(invalid(
@@ -188,11 +183,7 @@ impl h::DescribeRule for Events {
     ) -> Answer<g::DescribeRuleResponse> {
         let name = i.name.unwrap_or_default();
         let bus = bus_name(i.event_bus_name.as_deref());
-        let spaces = self.read();
-        let r = spaces
-            .get(&cx.namespace)
-            .and_then(|s| s.rules.get(&(bus.clone(), name.clone())))
-            .ok_or_else(|| missing_rule(&name, &bus))?;
+        let r = self.rule(&cx.namespace, &bus, &name)?;
         Ok(Ack::ready(g::DescribeRuleResponse {
             name: Some(r.name.clone()),
             arn: Some(r.arn.clone()),
@@ -412,11 +403,7 @@ impl h::ListTargetsByRule for Events {
     ) -> Answer<g::ListTargetsByRuleResponse> {
         let name = i.rule.unwrap_or_default();
         let bus = bus_name(i.event_bus_name.as_deref());
-        let spaces = self.read();
-        let r = spaces
-            .get(&cx.namespace)
-            .and_then(|s| s.rules.get(&(bus.clone(), name.clone())))
-            .ok_or_else(|| missing_rule(&name, &bus))?;
+        let r = self.rule(&cx.namespace, &bus, &name)?;
         let (page, next) = page(r.targets.clone(), i.next_token.as_deref(), i.limit)?;
         Ok(Ack::ready(g::ListTargetsByRuleResponse {
             targets: Some(page),

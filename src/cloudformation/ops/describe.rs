@@ -223,6 +223,12 @@ impl h::GetTemplate for CloudFormation {
     }
 }
 
+/// The capabilities a stack of `t` needs, as the API lists them (absent when none).
+fn capabilities(t: &Template) -> Option<Vec<String>> {
+    let list: Vec<String> = t.capabilities.iter().map(|c| (*c).to_string()).collect();
+    (!list.is_empty()).then_some(list)
+}
+
 fn declarations(t: &Template) -> Vec<g::ParameterDeclaration> {
     t.parameters
         .iter()
@@ -261,13 +267,7 @@ impl h::GetTemplateSummary for CloudFormation {
         Ok(Ack::ready(g::GetTemplateSummaryOutput {
             parameters: Some(declarations(&t)),
             description: t.description.clone(),
-            capabilities: Some(
-                t.capabilities
-                    .iter()
-                    .map(|c| (*c).to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .filter(|c| !c.is_empty()),
+            capabilities: capabilities(&t),
             capabilities_reason: capabilities_reason(&t),
             resource_types: Some(types),
             version: Some("2010-09-09".into()),
@@ -299,13 +299,7 @@ impl h::ValidateTemplate for CloudFormation {
                     .collect(),
             ),
             description: t.description.clone(),
-            capabilities: Some(
-                t.capabilities
-                    .iter()
-                    .map(|c| (*c).to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .filter(|c| !c.is_empty()),
+            capabilities: capabilities(&t),
             capabilities_reason: capabilities_reason(&t),
             declared_transforms: Some(Vec::new()),
         }))

@@ -4,6 +4,13 @@ use super::{call, document, flag, number, required, tags, text, Fail, Made, Outc
 use crate::generated::kms as kg;
 use serde_json::Value;
 
+/// Calls a KMS operation for the resource `t` works on.
+macro_rules! kms {
+    ($t:expr, $op:ident, $method:ident, $req:expr $(,)?) => {
+        call!(&$t.services.kms, kms, "KMS", $op, $method, &$t.caller, $req)
+    };
+}
+
 fn kms_tags(props: &Value) -> Option<Vec<kg::Tag>> {
     let t = tags(props);
     (!t.is_empty()).then(|| {
@@ -17,7 +24,6 @@ fn kms_tags(props: &Value) -> Option<Vec<kg::Tag>> {
 }
 
 pub async fn create_key(t: &Target<'_>, props: &Value) -> Outcome<Made> {
-    let k = &t.services.kms;
     let request = kg::CreateKeyRequest {
         policy: document(props, "KeyPolicy"),
         description: text(props, "Description"),
@@ -29,17 +35,14 @@ pub async fn create_key(t: &Target<'_>, props: &Value) -> Outcome<Made> {
         tags: kms_tags(props),
         ..Default::default()
     };
-    let out = call!(k, kms, "KMS", CreateKey, create_key, &t.caller, request)?;
+    let out = kms!(t, CreateKey, create_key, request)?;
     let meta = out.key_metadata.unwrap_or_default();
     let id = meta.key_id.unwrap_or_default();
     if flag(props, "Enabled") == Some(false) {
-        call!(
-            k,
-            kms,
-            "KMS",
+        kms!(
+            t,
             DisableKey,
             disable_key,
-            &t.caller,
             kg::DisableKeyRequest {
                 key_id: Some(id.clone())
             }
@@ -51,17 +54,13 @@ pub async fn create_key(t: &Target<'_>, props: &Value) -> Outcome<Made> {
 }
 
 pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> Outcome<Made> {
-    let k = &t.services.kms;
     let changed = |name: &str| old.get(name) != new.get(name);
     if changed("KeyPolicy") {
         if let Some(policy) = document(new, "KeyPolicy") {
-            call!(
-                k,
-                kms,
-                "KMS",
+            kms!(
+                t,
                 PutKeyPolicy,
                 put_key_policy,
-                &t.caller,
                 kg::PutKeyPolicyRequest {
                     key_id: Some(id.to_string()),
                     policy_name: Some("default".into()),
@@ -73,25 +72,19 @@ pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> O
     }
     if changed("Enabled") {
         if flag(new, "Enabled") == Some(false) {
-            call!(
-                k,
-                kms,
-                "KMS",
+            kms!(
+                t,
                 DisableKey,
                 disable_key,
-                &t.caller,
                 kg::DisableKeyRequest {
                     key_id: Some(id.to_string())
                 }
             )?;
         } else {
-            call!(
-                k,
-                kms,
-                "KMS",
+            kms!(
+                t,
                 EnableKey,
                 enable_key,
-                &t.caller,
                 kg::EnableKeyRequest {
                     key_id: Some(id.to_string())
                 }
@@ -106,13 +99,10 @@ pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> O
             .map(|(key, _)| key.clone())
             .collect();
         if !gone.is_empty() {
-            call!(
-                k,
-                kms,
-                "KMS",
+            kms!(
+                t,
                 UntagResource,
                 untag_resource,
-                &t.caller,
                 kg::UntagResourceRequest {
                     key_id: Some(id.to_string()),
                     tag_keys: Some(gone),
@@ -120,13 +110,10 @@ pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> O
             )?;
         }
         if let Some(tags) = kms_tags(new) {
-            call!(
-                k,
-                kms,
-                "KMS",
+            kms!(
+                t,
                 TagResource,
                 tag_resource,
-                &t.caller,
                 kg::TagResourceRequest {
                     key_id: Some(id.to_string()),
                     tags: Some(tags),
@@ -134,13 +121,10 @@ pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> O
             )?;
         }
     }
-    let out = call!(
-        k,
-        kms,
-        "KMS",
+    let out = kms!(
+        t,
         DescribeKey,
         describe_key,
-        &t.caller,
         kg::DescribeKeyRequest {
             key_id: Some(id.to_string()),
             ..Default::default()
@@ -153,14 +137,10 @@ pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> O
 /// A key deleted by its stack is scheduled for deletion after `PendingWindowInDays` (30 by
 /// default), as KMS never deletes a key at once.
 pub async fn delete_key(t: &Target<'_>, id: &str, props: &Value) -> Outcome<()> {
-    let k = &t.services.kms;
-    let result = call!(
-        k,
-        kms,
-        "KMS",
+    let result = kms!(
+        t,
         ScheduleKeyDeletion,
         schedule_key_deletion,
-        &t.caller,
         kg::ScheduleKeyDeletionRequest {
             key_id: Some(id.to_string()),
             pending_window_in_days: number(props, "PendingWindowInDays")?.or(Some(30)),
@@ -175,51 +155,31 @@ pub async fn delete_key(t: &Target<'_>, id: &str, props: &Value) -> Outcome<()> 
     }
 }
 
-pub async fn create_alias(t: &Target<'_>, props: &Value) -> Outcome<Made> {
-    let k = &t.services.kms;
+/// Points the alias at its key: CreateAlias for a new one, UpdateAlias for one that exists.
+pub async fn put_alias(t: &Target<'_>, props: &Value, exists: bool) -> Outcome<Made> {
     let name = required(props, "AliasName")?;
-    call!(
-        k,
-        kms,
-        "KMS",
-        CreateAlias,
-        create_alias,
-        &t.caller,
-        kg::CreateAliasRequest {
+    let key = required(props, "TargetKeyId")?;
+    if exists {
+        let request = kg::UpdateAliasRequest {
             alias_name: Some(name.clone()),
-            target_key_id: Some(required(props, "TargetKeyId")?),
-        }
-    )?;
-    Ok(Made::named(name))
-}
-
-pub async fn update_alias(t: &Target<'_>, props: &Value) -> Outcome<Made> {
-    let k = &t.services.kms;
-    let name = required(props, "AliasName")?;
-    call!(
-        k,
-        kms,
-        "KMS",
-        UpdateAlias,
-        update_alias,
-        &t.caller,
-        kg::UpdateAliasRequest {
+            target_key_id: Some(key),
+        };
+        kms!(t, UpdateAlias, update_alias, request)?;
+    } else {
+        let request = kg::CreateAliasRequest {
             alias_name: Some(name.clone()),
-            target_key_id: Some(required(props, "TargetKeyId")?),
-        }
-    )?;
+            target_key_id: Some(key),
+        };
+        kms!(t, CreateAlias, create_alias, request)?;
+    }
     Ok(Made::named(name))
 }
 
 pub async fn delete_alias(t: &Target<'_>, name: &str) -> Outcome<()> {
-    let k = &t.services.kms;
-    call!(
-        k,
-        kms,
-        "KMS",
+    kms!(
+        t,
         DeleteAlias,
         delete_alias,
-        &t.caller,
         kg::DeleteAliasRequest {
             alias_name: Some(name.to_string()),
         }

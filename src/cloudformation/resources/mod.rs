@@ -17,7 +17,7 @@ use crate::ssm::Ssm;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-pub use names::{generated_name, made_since, pending_name};
+pub use names::{generated_name, made_since, pending_name, random};
 
 /// The services stacks create resources in.
 #[derive(Clone)]
@@ -277,7 +277,7 @@ pub async fn create(
         "AWS::Lambda::Function" => functions::create(t, props, name).await,
         "AWS::Lambda::Permission" => functions::permit(t, props, name).await,
         "AWS::KMS::Key" => keys::create_key(t, props).await,
-        "AWS::KMS::Alias" => keys::create_alias(t, props).await,
+        "AWS::KMS::Alias" => keys::put_alias(t, props, false).await,
         "AWS::SSM::Parameter" => parameters::put(t, props, name, false).await,
         "AWS::IAM::Role" => Ok(role(t, props, name)),
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
@@ -304,7 +304,7 @@ pub async fn update(
         }
         "AWS::Lambda::Function" => functions::update(t, physical, old, new).await,
         "AWS::KMS::Key" => keys::update_key(t, physical, old, new).await,
-        "AWS::KMS::Alias" => keys::update_alias(t, new).await,
+        "AWS::KMS::Alias" => keys::put_alias(t, new, true).await,
         "AWS::SSM::Parameter" => parameters::put(t, new, physical, true).await,
         "AWS::IAM::Role" => Ok(role(t, new, physical)),
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
@@ -337,15 +337,7 @@ pub async fn delete(t: &Target<'_>, type_: &str, physical: &str, props: &Value) 
 /// their functions deploy; its policies are not evaluated.
 fn role(t: &Target<'_>, props: &Value, name: &str) -> Made {
     let path = text(props, "Path").unwrap_or_else(|| "/".into());
-    let id: String = t
-        .services
-        .ids
-        .version_id()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(17)
-        .collect::<String>()
-        .to_ascii_uppercase();
+    let id = random(t.services, 17).to_ascii_uppercase();
     Made::named(name)
         .with(
             "Arn",

@@ -5,17 +5,21 @@
 use super::{call, text, Services, Target};
 use serde_json::Value;
 
-/// A name CloudFormation makes up for a resource the template does not name:
-/// `<stack>-<logical>-<random>`, each part cut so the whole fits in `max` characters.
-pub fn generated_name(services: &Services, stack: &str, logical: &str, max: usize) -> String {
-    let random: String = services
+/// `n` letters and digits from the injected id source (so tests can fix them).
+pub fn random(services: &Services, n: usize) -> String {
+    services
         .ids
         .version_id()
         .chars()
         .filter(char::is_ascii_alphanumeric)
-        .take(12)
-        .collect::<String>()
-        .to_ascii_uppercase();
+        .take(n)
+        .collect()
+}
+
+/// A name CloudFormation makes up for a resource the template does not name:
+/// `<stack>-<logical>-<random>`, each part cut so the whole fits in `max` characters.
+pub fn generated_name(services: &Services, stack: &str, logical: &str, max: usize) -> String {
+    let random = random(services, 12).to_ascii_uppercase();
     let room = max.saturating_sub(random.len() + 2);
     let stack_part: String = stack.chars().take(room / 2).collect();
     let logical_part: String = logical.chars().take(room - stack_part.len()).collect();
@@ -32,16 +36,9 @@ pub fn pending_name(
     props: &Value,
 ) -> Option<String> {
     match type_ {
-        "AWS::SecretsManager::Secret" => Some(text(props, "Name").unwrap_or_else(|| {
-            let random: String = services
-                .ids
-                .version_id()
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(12)
-                .collect();
-            format!("{logical}-{random}")
-        })),
+        "AWS::SecretsManager::Secret" => Some(
+            text(props, "Name").unwrap_or_else(|| format!("{logical}-{}", random(services, 12))),
+        ),
         "AWS::Lambda::Function" => Some(
             text(props, "FunctionName")
                 .unwrap_or_else(|| generated_name(services, stack, logical, 64)),

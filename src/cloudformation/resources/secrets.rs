@@ -5,6 +5,21 @@ use super::{call, document, flag, number, required, tags, text, Fail, Made, Outc
 use crate::generated::secretsmanager as sg;
 use serde_json::Value;
 
+/// Calls a Secrets Manager operation for the resource `t` works on.
+macro_rules! sm {
+    ($t:expr, $op:ident, $method:ident, $req:expr $(,)?) => {
+        call!(
+            &$t.services.secrets,
+            secretsmanager,
+            "SecretsManager",
+            $op,
+            $method,
+            &$t.caller,
+            $req
+        )
+    };
+}
+
 fn token() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -21,16 +36,7 @@ async fn generate(t: &Target<'_>, g: &Value) -> Outcome<String> {
         include_space: flag(g, "IncludeSpace"),
         require_each_included_type: flag(g, "RequireEachIncludedType"),
     };
-    let s = &t.services.secrets;
-    let out = call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
-        GetRandomPassword,
-        get_random_password,
-        &t.caller,
-        request
-    )?;
+    let out = sm!(t, GetRandomPassword, get_random_password, request)?;
     let password = out.random_password.unwrap_or_default();
     match (
         text(g, "SecretStringTemplate"),
@@ -106,21 +112,11 @@ pub async fn create_secret(t: &Target<'_>, props: &Value, name: &str) -> Outcome
         add_replica_regions: (!replica_list.is_empty()).then_some(replica_list),
         ..Default::default()
     };
-    let s = &t.services.secrets;
-    let out = call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
-        CreateSecret,
-        create_secret,
-        &t.caller,
-        request
-    )?;
+    let out = sm!(t, CreateSecret, create_secret, request)?;
     Ok(made(out.arn.unwrap_or_default()))
 }
 
 pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) -> Outcome<Made> {
-    let s = &t.services.secrets;
     let changed = |k: &str| old.get(k) != new.get(k);
     let value = if changed("SecretString") || changed("GenerateSecretString") {
         value(t, new).await?
@@ -137,15 +133,7 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
             secret_string: value,
             ..Default::default()
         };
-        call!(
-            s,
-            secretsmanager,
-            "SecretsManager",
-            UpdateSecret,
-            update_secret,
-            &t.caller,
-            request
-        )?;
+        sm!(t, UpdateSecret, update_secret, request)?;
     }
     if changed("Tags") {
         let (before, after) = (tags(old), tags(new));
@@ -159,15 +147,7 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
                 secret_id: Some(arn.to_string()),
                 tag_keys: Some(gone),
             };
-            call!(
-                s,
-                secretsmanager,
-                "SecretsManager",
-                UntagResource,
-                untag_resource,
-                &t.caller,
-                request
-            )?;
+            sm!(t, UntagResource, untag_resource, request)?;
         }
         if !after.is_empty() {
             let request = sg::TagResourceRequest {
@@ -182,15 +162,7 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
                         .collect(),
                 ),
             };
-            call!(
-                s,
-                secretsmanager,
-                "SecretsManager",
-                TagResource,
-                tag_resource,
-                &t.caller,
-                request
-            )?;
+            sm!(t, TagResource, tag_resource, request)?;
         }
     }
     if changed("ReplicaRegions") {
@@ -209,13 +181,10 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
                 secret_id: Some(arn.to_string()),
                 remove_replica_regions: Some(gone),
             };
-            call!(
-                s,
-                secretsmanager,
-                "SecretsManager",
+            sm!(
+                t,
                 RemoveRegionsFromReplication,
                 remove_regions_from_replication,
-                &t.caller,
                 request
             )?;
         }
@@ -225,13 +194,10 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
                 add_replica_regions: Some(added),
                 force_overwrite_replica_secret: None,
             };
-            call!(
-                s,
-                secretsmanager,
-                "SecretsManager",
+            sm!(
+                t,
                 ReplicateSecretToRegions,
                 replicate_secret_to_regions,
-                &t.caller,
                 request
             )?;
         }
@@ -241,14 +207,10 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
 
 /// A secret deleted by its stack goes at once, without a recovery window (its replicas first).
 pub async fn delete_secret(t: &Target<'_>, arn: &str) -> Outcome<()> {
-    let s = &t.services.secrets;
-    let described = call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
+    let described = sm!(
+        t,
         DescribeSecret,
         describe_secret,
-        &t.caller,
         sg::DescribeSecretRequest {
             secret_id: Some(arn.to_string()),
         }
@@ -264,13 +226,10 @@ pub async fn delete_secret(t: &Target<'_>, arn: &str) -> Outcome<()> {
             secret_id: Some(arn.to_string()),
             remove_replica_regions: Some(regions),
         };
-        call!(
-            s,
-            secretsmanager,
-            "SecretsManager",
+        sm!(
+            t,
             RemoveRegionsFromReplication,
             remove_regions_from_replication,
-            &t.caller,
             request
         )?;
     }
@@ -279,15 +238,7 @@ pub async fn delete_secret(t: &Target<'_>, arn: &str) -> Outcome<()> {
         force_delete_without_recovery: Some(true),
         recovery_window_in_days: None,
     };
-    call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
-        DeleteSecret,
-        delete_secret,
-        &t.caller,
-        request
-    )?;
+    sm!(t, DeleteSecret, delete_secret, request)?;
     Ok(())
 }
 
@@ -299,28 +250,15 @@ pub async fn put_policy(t: &Target<'_>, props: &Value) -> Outcome<Made> {
         })?),
         block_public_policy: flag(props, "BlockPublicPolicy"),
     };
-    let s = &t.services.secrets;
-    let out = call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
-        PutResourcePolicy,
-        put_resource_policy,
-        &t.caller,
-        request
-    )?;
+    let out = sm!(t, PutResourcePolicy, put_resource_policy, request)?;
     Ok(made(out.arn.unwrap_or_default()))
 }
 
 pub async fn delete_policy(t: &Target<'_>, arn: &str) -> Outcome<()> {
-    let s = &t.services.secrets;
-    call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
+    sm!(
+        t,
         DeleteResourcePolicy,
         delete_resource_policy,
-        &t.caller,
         sg::DeleteResourcePolicyRequest {
             secret_id: Some(arn.to_string()),
         }
@@ -352,28 +290,15 @@ pub async fn rotate(t: &Target<'_>, props: &Value, now: bool) -> Outcome<Made> {
         rotate_immediately: Some(now),
         ..Default::default()
     };
-    let s = &t.services.secrets;
-    let out = call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
-        RotateSecret,
-        rotate_secret,
-        &t.caller,
-        request
-    )?;
+    let out = sm!(t, RotateSecret, rotate_secret, request)?;
     Ok(made(out.arn.unwrap_or_default()))
 }
 
 pub async fn cancel_rotation(t: &Target<'_>, arn: &str) -> Outcome<()> {
-    let s = &t.services.secrets;
-    call!(
-        s,
-        secretsmanager,
-        "SecretsManager",
+    sm!(
+        t,
         CancelRotateSecret,
         cancel_rotate_secret,
-        &t.caller,
         sg::CancelRotateSecretRequest {
             secret_id: Some(arn.to_string()),
         }
