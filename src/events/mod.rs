@@ -4,6 +4,7 @@
 
 mod buses;
 mod connections;
+mod credentials;
 mod delivery;
 mod destinations;
 pub mod model;
