@@ -152,6 +152,19 @@ impl Events {
             Ok(f) => f,
             Err(e) => return Attempt::Retry(e.message),
         };
+        // AWS invokes only a function whose policy allows EventBridge; strict mode enforces
+        // it, lenient mode says so.
+        let permission = self
+            .lambda
+            .service_permission(ns, arn, "events.amazonaws.com");
+        if permission != crate::lambda::Permission::Allowed {
+            if self.lambda.strict_permissions() {
+                return Attempt::Fail(format!(
+                    "the policy of {arn} does not allow events.amazonaws.com to invoke it"
+                ));
+            }
+            tracing::warn!(function = %arn, "the function's policy does not allow events.amazonaws.com to invoke it; AWS would not deliver");
+        }
         let out = self.lambda.invoke(&f, body.as_bytes().to_vec()).await;
         if let Some(e) = out.function_error {
             // The function ran: its own error is not EventBridge's to retry.

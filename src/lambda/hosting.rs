@@ -113,6 +113,12 @@ impl Lambda {
             .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Whether resource policies are enforced (strict mode).
+    pub fn strict_permissions(&self) -> bool {
+        self.strict_permissions
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// In strict mode, a caller of another account may act on a function only if the
     /// function's policy allows it `action`.
     pub(crate) fn authorize(

@@ -148,7 +148,8 @@ impl Function {
     }
 }
 
-/// Whether Secrets Manager may invoke a function, as its resource policy says.
+/// Whether an AWS service (Secrets Manager, EventBridge) may invoke a function, as its
+/// resource policy says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     Missing,

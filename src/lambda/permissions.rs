@@ -97,15 +97,20 @@ impl Lambda {
 
     /// Whether `secretsmanager.amazonaws.com` may invoke the function named by `id`.
     pub fn secretsmanager_permission(&self, caller: &Namespace, id: &str) -> Permission {
+        self.service_permission(caller, id, "secretsmanager.amazonaws.com")
+    }
+
+    /// Whether the function's policy lets the AWS service `principal` invoke it.
+    pub fn service_permission(&self, caller: &Namespace, id: &str, principal: &str) -> Permission {
         let Ok(f) = self.find(caller, id) else {
             return Permission::Missing;
         };
         let allowed = f.snapshot().policy.iter().any(|s| {
-            let principal = s["Principal"]["Service"]
+            let named = s["Principal"]["Service"]
                 .as_str()
                 .or(s["Principal"].as_str());
             let action = s["Action"].as_str().unwrap_or_default();
-            matches!(principal, Some("secretsmanager.amazonaws.com" | "*"))
+            named.is_some_and(|n| n == principal || n == "*")
                 && matches!(action, "lambda:InvokeFunction" | "lambda:*" | "*")
         });
         if allowed {

@@ -230,6 +230,25 @@ async fn export_and_import_move_state() {
         .send()
         .await
         .unwrap();
+    // A stack and an EventBridge rule move too.
+    let cf = crate::stacks::cfn(emu.addr);
+    cf.create_stack()
+        .stack_name("moved-stack")
+        .template_body("Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties: {Type: String, Value: moved}\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::stacks::settle(&cf, "moved-stack").await.0,
+        "CREATE_COMPLETE"
+    );
+    let eb = sdk_client!(aws_sdk_eventbridge, emu.addr, REGION, test_key(ACCOUNT));
+    eb.put_rule()
+        .name("moved-rule")
+        .event_pattern(r#"{"source": ["moved"]}"#)
+        .send()
+        .await
+        .unwrap();
     emu.kill();
 
     let file = source.with_extension("json");
@@ -269,6 +288,14 @@ async fn export_and_import_move_state() {
     let emu = Emu::start(&target);
     let c = emu.client();
     assert_eq!(current_value(&c, "moved/one").await, "second");
+    let cf = crate::stacks::cfn(emu.addr);
+    assert_eq!(
+        crate::stacks::settle(&cf, "moved-stack").await.0,
+        "CREATE_COMPLETE"
+    );
+    let eb = sdk_client!(aws_sdk_eventbridge, emu.addr, REGION, test_key(ACCOUNT));
+    let rule = eb.describe_rule().name("moved-rule").send().await.unwrap();
+    assert_eq!(rule.event_pattern(), Some(r#"{"source": ["moved"]}"#));
     let prev = c
         .get_secret_value()
         .secret_id("moved/one")
