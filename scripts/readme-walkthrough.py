@@ -24,6 +24,10 @@ skip = ("cargo install", "cargo test", "cargo bench", "awsemu start", "awsemu st
         # Development commands run in the repository, not in a fresh directory.
         "cargo codegen")
 work = tempfile.mkdtemp(prefix="readme-")
+# The README's examples name files under examples/, as a checkout has them.
+import shutil
+shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "examples", "cloudformation"),
+                os.path.join(work, "examples", "cloudformation"))
 env = {
     "HOME": os.environ["HOME"],
     "PATH": os.environ["PATH"],
