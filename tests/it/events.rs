@@ -1067,3 +1067,63 @@ fn awsemu_events_works_like_the_aws_cli() {
     assert!(bad.stderr.contains("An error occurred (ResourceNotFoundException) when calling the DescribeRule operation: Rule no-such-rule does not exist on EventBus default."), "{}", bad.stderr);
     ok(&dir, &["events", "delete-rule", "--name", &rule]);
 }
+
+#[tokio::test]
+async fn malformed_eventbridge_requests_get_aws_shaped_errors() {
+    let server = shared();
+    let cases: [(&str, &str); 10] = [
+        ("PutRule", "{"),
+        (
+            "PutRule",
+            r#"{"Name": "x", "EventPattern": "{\"a\": [[1]]}"}"#,
+        ),
+        (
+            "PutRule",
+            r#"{"Name": "x", "EventPattern": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"}"#,
+        ),
+        ("PutRule", r#"{"Name": "bad name!", "EventPattern": "{}"}"#),
+        (
+            "PutTargets",
+            r#"{"Rule": "nope", "Targets": [{"Id": "t", "Arn": "arn:aws:lambda:us-east-1:1:function:f"}]}"#,
+        ),
+        ("PutEvents", r#"{"Entries": []}"#),
+        (
+            "TestEventPattern",
+            r#"{"EventPattern": "{\"source\": [{\"numeric\": [\"<\", \"x\"]}]}", "Event": "{}"}"#,
+        ),
+        (
+            "CreateConnection",
+            r#"{"Name": "c", "AuthorizationType": "API_KEY", "AuthParameters": {}}"#,
+        ),
+        (
+            "CreateApiDestination",
+            r#"{"Name": "d", "ConnectionArn": "arn:aws:events:us-east-1:1:connection/none/x", "InvocationEndpoint": "ftp://x", "HttpMethod": "POST"}"#,
+        ),
+        ("DescribeConnection", r#"{"Name": 7}"#),
+    ];
+    for (op, body) in cases {
+        let target = format!("AWSEvents.{op}");
+        let r = raw(
+            server.addr,
+            "POST",
+            "/",
+            &[
+                ("x-amz-target", target.as_str()),
+                ("content-type", "application/x-amz-json-1.1"),
+            ],
+            body.as_bytes().to_vec(),
+        )
+        .await;
+        assert!(
+            r.status >= 400 && r.status < 500,
+            "{op} {body}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            r.json["__type"].is_string(),
+            "{op} {body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+}
