@@ -15,6 +15,7 @@ use crate::generated::events::{self as g, handlers as h};
 use crate::wire::{Ack, Answer};
 use base64::Engine;
 use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,8 +81,16 @@ impl Events {
         };
         for rule in self.matching_rules(ns, bus, event) {
             for target in rule.targets.clone() {
+                if self.in_flight.fetch_add(1, Ordering::Relaxed) >= super::MAX_IN_FLIGHT {
+                    self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    tracing::warn!(rule = %rule.arn, "too many deliveries under way; an event was dropped");
+                    continue;
+                }
                 let (me, ns, rule, event) = (me.clone(), ns.clone(), rule.clone(), event.clone());
-                tokio::spawn(async move { me.deliver(&ns, &rule, &target, &event, hops).await });
+                tokio::spawn(async move {
+                    me.deliver(&ns, &rule, &target, &event, hops).await;
+                    me.in_flight.fetch_sub(1, Ordering::Relaxed);
+                });
             }
         }
     }

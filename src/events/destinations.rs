@@ -185,9 +185,13 @@ impl h::DeleteApiDestination for Events {
     ) -> Answer<g::DeleteApiDestinationResponse> {
         let name = i.name.unwrap_or_default();
         let ns = &cx.namespace;
-        if self.destination(ns, &name).is_none() {
+        let Some(d) = self.destination(ns, &name) else {
             return Err(missing(&name));
-        }
+        };
+        self.rates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&d.arn);
         let ticket = self.drop_destination(ns, &name);
         answer(g::DeleteApiDestinationResponse {}, ticket)
     }

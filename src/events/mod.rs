@@ -41,8 +41,14 @@ pub struct Events {
     /// Each API destination's current one-second window and the calls made in it, for its
     /// rate limit.
     rates: Mutex<HashMap<String, (std::time::Instant, i64)>>,
+    /// Deliveries started and not yet ended (retries included), bounded by [`MAX_IN_FLIGHT`].
+    in_flight: std::sync::atomic::AtomicUsize,
     me: Weak<Events>,
 }
+
+/// Deliveries that may be under way at once: beyond this, new ones are dropped (and logged)
+/// rather than let a flood of events to a failing endpoint grow memory without bound.
+const MAX_IN_FLIGHT: usize = 10_000;
 
 impl Events {
     pub fn new(
@@ -61,6 +67,7 @@ impl Events {
             lambda,
             tokens: Mutex::new(HashMap::new()),
             rates: Mutex::new(HashMap::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
             me: me.clone(),
         })
     }
