@@ -157,6 +157,7 @@ impl Control {
     pub fn advance(&self, by: crate::clock::Millis) -> Result<(), String> {
         self.state.secretsmanager.clock().try_advance(by)?;
         self.state.secretsmanager.rotation_engine().fire_due();
+        self.state.events.fire_due();
         Ok(())
     }
 
@@ -383,6 +384,7 @@ impl Server {
             .rotation_engine()
             .clone()
             .spawn_scheduler();
+        let rules = self.state.events.clone().spawn_scheduler();
         let lambda = self.state.lambda.clone();
         let app = router(self.state);
         let result = serve(self.listener, app, self.limits, shutdown).await;
@@ -390,7 +392,9 @@ impl Server {
         lambda.shutdown();
         purger.abort();
         scheduler.abort();
+        rules.abort();
         let _ = scheduler.await;
+        let _ = rules.await;
         // Waiting for the task to go drops its share of the state now, which closes the
         // database before this returns.
         let _ = purger.await;

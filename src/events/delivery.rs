@@ -29,7 +29,7 @@ const MAX_ANSWER: usize = 1024 * 1024;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_mins(1);
 
-fn rfc3339(ms: i64) -> String {
+pub(super) fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .format(&time::format_description::well_known::Rfc3339)
@@ -76,22 +76,27 @@ impl Events {
 
     /// Starts the deliveries of `event` to the matching rules of `bus`.
     fn route(&self, ns: &Namespace, bus: &str, event: &Value, hops: u8) {
+        for rule in self.matching_rules(ns, bus, event) {
+            self.to_targets(ns, &rule, event, hops);
+        }
+    }
+
+    /// Starts the deliveries of `event` to every target of `rule`.
+    pub(super) fn to_targets(&self, ns: &Namespace, rule: &Rule, event: &Value, hops: u8) {
         let Some(me) = self.me.upgrade() else {
             return;
         };
-        for rule in self.matching_rules(ns, bus, event) {
-            for target in rule.targets.clone() {
-                if self.in_flight.fetch_add(1, Ordering::Relaxed) >= super::MAX_IN_FLIGHT {
-                    self.in_flight.fetch_sub(1, Ordering::Relaxed);
-                    tracing::warn!(rule = %rule.arn, "too many deliveries under way; an event was dropped");
-                    continue;
-                }
-                let (me, ns, rule, event) = (me.clone(), ns.clone(), rule.clone(), event.clone());
-                tokio::spawn(async move {
-                    me.deliver(&ns, &rule, &target, &event, hops).await;
-                    me.in_flight.fetch_sub(1, Ordering::Relaxed);
-                });
+        for target in rule.targets.clone() {
+            if self.in_flight.fetch_add(1, Ordering::Relaxed) >= super::MAX_IN_FLIGHT {
+                self.in_flight.fetch_sub(1, Ordering::Relaxed);
+                tracing::warn!(rule = %rule.arn, "too many deliveries under way; an event was dropped");
+                continue;
             }
+            let (me, ns, rule, event) = (me.clone(), ns.clone(), rule.clone(), event.clone());
+            tokio::spawn(async move {
+                me.deliver(&ns, &rule, &target, &event, hops).await;
+                me.in_flight.fetch_sub(1, Ordering::Relaxed);
+            });
         }
     }
 

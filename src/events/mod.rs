@@ -13,6 +13,7 @@ pub mod pattern;
 mod publish;
 mod records;
 mod rules;
+mod schedule;
 mod transform;
 
 use crate::clock::{Clock, IdSource, Millis};
@@ -41,6 +42,8 @@ pub struct Events {
     /// Each API destination's current one-second window and the calls made in it, for its
     /// rate limit.
     rates: Mutex<HashMap<String, (std::time::Instant, i64)>>,
+    /// Each schedule rule's (first seen, next run), by rule ARN, on the emulator's clock.
+    schedules: Mutex<HashMap<String, (Millis, Millis)>>,
     /// Deliveries started and not yet ended (retries included), bounded by [`MAX_IN_FLIGHT`].
     in_flight: std::sync::atomic::AtomicUsize,
     me: Weak<Events>,
@@ -67,6 +70,7 @@ impl Events {
             lambda,
             tokens: Mutex::new(HashMap::new()),
             rates: Mutex::new(HashMap::new()),
+            schedules: Mutex::new(HashMap::new()),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             me: me.clone(),
         })

@@ -132,10 +132,7 @@ impl h::PutRule for Events {
                     "ScheduleExpression is supported only on the default event bus.",
                 ));
             }
-            let ok = (s.starts_with("rate(") || s.starts_with("cron(")) && s.ends_with(')');
-            if !ok {
-                return Err(invalid("Parameter ScheduleExpression is not valid."));
-            }
+            super::schedule::parse(s).map_err(invalid)?;
         }
         let ns = &cx.namespace;
         let mut spaces = self.write();

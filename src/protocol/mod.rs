@@ -355,6 +355,7 @@ async fn advance_clock(State(state): State<Arc<AppState>>, body: Body) -> Respon
     }
     // Let rotations that became due start now rather than at the next tick.
     state.secretsmanager.rotation_engine().fire_due();
+    state.events.fire_due();
     admin_json(StatusCode::OK, clock_json(&state))
 }
 

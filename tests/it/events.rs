@@ -1127,3 +1127,77 @@ async fn malformed_eventbridge_requests_get_aws_shaped_errors() {
         );
     }
 }
+
+#[tokio::test]
+async fn schedule_rules_fire_on_the_emulators_clock() {
+    let server = TestServer::isolated().await;
+    let c = events(server.addr);
+    let (rx, rx_addr) = Receiver::start().await;
+    let lambda = sdk_client!(aws_sdk_lambda, server.addr, REGION, test_key(ACCOUNT));
+    let sink = b"import json, os, urllib.request\ndef handler(event, context):\n    urllib.request.urlopen(urllib.request.Request(os.environ['SINK'], data=json.dumps(event).encode(), method='POST'))\n";
+    let function = create_function(
+        &lambda,
+        "tick",
+        "python3.12",
+        "app.handler",
+        &[("app.py", sink, 0o644)],
+        &[("SINK", &format!("http://{rx_addr}/tick"))],
+        10,
+    )
+    .await;
+    let e = err(c
+        .put_rule()
+        .name("bad")
+        .schedule_expression("rate(1 minutes)")
+        .send()
+        .await);
+    assert_eq!(
+        e,
+        (
+            "ValidationException".into(),
+            "Parameter ScheduleExpression is not valid.".into()
+        )
+    );
+    let arn = c
+        .put_rule()
+        .name("every-minute")
+        .schedule_expression("rate(1 minute)")
+        .send()
+        .await
+        .unwrap()
+        .rule_arn
+        .unwrap();
+    c.put_targets()
+        .rule("every-minute")
+        .targets(Target::builder().id("fn").arn(&function).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    c.put_rule()
+        .name("paused")
+        .schedule_expression("cron(* * * * ? *)")
+        .state(RuleState::Disabled)
+        .send()
+        .await
+        .unwrap();
+    c.put_targets()
+        .rule("paused")
+        .targets(Target::builder().id("fn").arn(&function).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // Seen by the scheduler (its first look starts the rate's count), then a minute passes.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    server.clock.advance(61_000);
+    let got = rx.wait("/tick", 1).await;
+    let event: serde_json::Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    assert_eq!(event["source"], "aws.events");
+    assert_eq!(event["resources"][0], arn.as_str());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        rx.wait("/tick", 1).await.len(),
+        1,
+        "once per run, and never for a disabled rule"
+    );
+}
