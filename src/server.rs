@@ -274,20 +274,6 @@ impl Server {
             secretsmanager.clone(),
         ));
         deps.store.attach(&ssm).map_err(std::io::Error::other)?;
-        let cloudformation = crate::cloudformation::CloudFormation::new(
-            clock.clone(),
-            deps.ids.clone(),
-            deps.store.clone(),
-            (
-                secretsmanager.clone(),
-                lambda.clone(),
-                kms.clone(),
-                ssm.clone(),
-            ),
-        );
-        deps.store
-            .attach(&cloudformation)
-            .map_err(std::io::Error::other)?;
         let events = crate::events::Events::new(
             clock.clone(),
             deps.ids.clone(),
@@ -297,6 +283,21 @@ impl Server {
         );
         deps.store.attach(&events).map_err(std::io::Error::other)?;
         secretsmanager.notify(Arc::new(crate::events::Publisher(Arc::downgrade(&events))));
+        let cloudformation = crate::cloudformation::CloudFormation::new(
+            clock.clone(),
+            deps.store.clone(),
+            crate::cloudformation::resources::Services {
+                secrets: secretsmanager.clone(),
+                lambda: lambda.clone(),
+                kms: kms.clone(),
+                ssm: ssm.clone(),
+                events: events.clone(),
+                ids: deps.ids.clone(),
+            },
+        );
+        deps.store
+            .attach(&cloudformation)
+            .map_err(std::io::Error::other)?;
         // Stack operations a stop cut short end as AWS shows failed ones.
         cloudformation.recover();
         let extensions = crate::extension::Host::new(

@@ -10,7 +10,7 @@ mod plan;
 pub mod resources;
 pub mod template;
 
-use crate::clock::{Clock, IdSource};
+use crate::clock::Clock;
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
 use crate::error::{Error, ErrorCode, Result};
@@ -44,29 +44,12 @@ fn record_key(s: &Stack) -> String {
 }
 
 impl CloudFormation {
-    pub fn new(
-        clock: Arc<dyn Clock>,
-        ids: Arc<dyn IdSource>,
-        store: Arc<Store>,
-        services: (
-            Arc<crate::secretsmanager::SecretsManager>,
-            Arc<crate::lambda::Lambda>,
-            Arc<crate::kms::Kms>,
-            Arc<crate::ssm::Ssm>,
-        ),
-    ) -> Arc<Self> {
-        let (secrets, lambda, kms, ssm) = services;
+    pub fn new(clock: Arc<dyn Clock>, store: Arc<Store>, services: Services) -> Arc<Self> {
         Arc::new_cyclic(|me| CloudFormation {
             spaces: RwLock::new(HashMap::new()),
             store,
             clock,
-            services: Services {
-                secrets,
-                lambda,
-                kms,
-                ssm,
-                ids,
-            },
+            services,
             me: me.clone(),
         })
     }

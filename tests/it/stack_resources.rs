@@ -461,3 +461,72 @@ async fn retain_policies_keep_resources_past_their_stack() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn eventbridge_resources_deploy_from_a_stack() {
+    let server = shared();
+    let c = cfn(server.addr);
+    let (rx, rx_addr) = crate::events::Receiver::start().await;
+    let body = format!(
+        "Parameters:\n  Key: {{Type: String, NoEcho: true}}\nResources:\n  Conn:\n    Type: AWS::Events::Connection\n    Properties:\n      AuthorizationType: API_KEY\n      AuthParameters:\n        ApiKeyAuthParameters: {{ApiKeyName: x-api-key, ApiKeyValue: !Ref Key}}\n  Dest:\n    Type: AWS::Events::ApiDestination\n    Properties:\n      ConnectionArn: !GetAtt Conn.Arn\n      InvocationEndpoint: http://{rx_addr}/stack\n      HttpMethod: POST\n  Rule:\n    Type: AWS::Events::Rule\n    Properties:\n      EventPattern: {{source: [!Ref AWS::StackName]}}\n      Targets:\n        - Id: dest\n          Arn: !GetAtt Dest.Arn\nOutputs:\n  Secret: {{Value: !GetAtt Conn.SecretArn}}\n  Rule: {{Value: !GetAtt Rule.Arn}}\n"
+    );
+    let name = unique("eb-stack");
+    let (id, status) = deploy(&c, &name, &body, &[("Key", "k-1")]).await;
+    assert_eq!(status, "CREATE_COMPLETE", "{:?}", events(&c, &name).await);
+    let eb = sdk_client!(aws_sdk_eventbridge, server.addr, REGION, test_key(ACCOUNT));
+    let send = |n: u32| {
+        eb.put_events()
+            .entries(
+                aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                    .source(&name)
+                    .detail_type("t")
+                    .detail(format!(r#"{{"n": {n}}}"#))
+                    .build(),
+            )
+            .send()
+    };
+    send(1).await.unwrap();
+    let got = rx.wait("/stack", 1).await;
+    assert_eq!(got[0].headers.get("x-api-key").unwrap(), "k-1");
+    // A new key through the stack is used by the next call.
+    c.update_stack()
+        .stack_name(&name)
+        .use_previous_template(true)
+        .parameters(
+            Parameter::builder()
+                .parameter_key("Key")
+                .parameter_value("k-2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&c, &name).await.0,
+        "UPDATE_COMPLETE",
+        "{:?}",
+        events(&c, &name).await
+    );
+    send(2).await.unwrap();
+    let got = rx.wait("/stack", 2).await;
+    assert_eq!(got[1].headers.get("x-api-key").unwrap(), "k-2");
+    let secret = output(&c, &name, "Secret").await;
+    c.delete_stack().stack_name(&name).send().await.unwrap();
+    assert_eq!(
+        settle(&c, &id).await.0,
+        "DELETE_COMPLETE",
+        "{:?}",
+        events(&c, &id).await
+    );
+    assert_eq!(
+        err(sm(server.addr)
+            .describe_secret()
+            .secret_id(&secret)
+            .send()
+            .await)
+        .0,
+        "ResourceNotFoundException"
+    );
+    let rules = eb.list_rules().name_prefix(&name).send().await.unwrap();
+    assert!(rules.rules().is_empty());
+}

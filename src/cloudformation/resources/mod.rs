@@ -6,6 +6,7 @@ mod functions;
 mod keys;
 mod names;
 mod parameters;
+mod rules;
 mod secrets;
 
 use crate::domain::caller::Caller;
@@ -26,6 +27,7 @@ pub struct Services {
     pub lambda: Arc<Lambda>,
     pub kms: Arc<Kms>,
     pub ssm: Arc<Ssm>,
+    pub events: Arc<crate::events::Events>,
     pub ids: Arc<dyn crate::clock::IdSource>,
 }
 
@@ -142,7 +144,7 @@ macro_rules! call {
 pub(crate) use call;
 
 /// The types LocalEmu provides.
-pub const PROVIDED: [&str; 12] = [
+pub const PROVIDED: [&str; 15] = [
     "AWS::SecretsManager::Secret",
     "AWS::SecretsManager::ResourcePolicy",
     "AWS::SecretsManager::RotationSchedule",
@@ -151,6 +153,9 @@ pub const PROVIDED: [&str; 12] = [
     "AWS::KMS::Key",
     "AWS::KMS::Alias",
     "AWS::SSM::Parameter",
+    "AWS::Events::Rule",
+    "AWS::Events::Connection",
+    "AWS::Events::ApiDestination",
     "AWS::IAM::Role",
     "AWS::IAM::Policy",
     "AWS::IAM::ManagedPolicy",
@@ -240,6 +245,8 @@ pub fn replaces(type_: &str, old: &Value, new: &Value) -> bool {
         "AWS::KMS::Alias" => changed("AliasName"),
         "AWS::SSM::Parameter" => changed("Name"),
         "AWS::IAM::Role" => changed("RoleName") || changed("Path"),
+        "AWS::Events::Rule" => changed("Name") || changed("EventBusName"),
+        "AWS::Events::Connection" | "AWS::Events::ApiDestination" => changed("Name"),
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => false,
         // Every property of a Lambda permission needs a new statement.
         _ => true,
@@ -279,6 +286,9 @@ pub async fn create(
         "AWS::KMS::Key" => keys::create_key(t, props).await,
         "AWS::KMS::Alias" => keys::put_alias(t, props, false).await,
         "AWS::SSM::Parameter" => parameters::put(t, props, name, false).await,
+        "AWS::Events::Rule" => rules::put_rule(t, props, name, None).await,
+        "AWS::Events::Connection" => rules::create_connection(t, props, name).await,
+        "AWS::Events::ApiDestination" => rules::put_destination(t, props, name, false).await,
         "AWS::IAM::Role" => Ok(role(t, props, name)),
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
             Ok(Made::named(name))
@@ -306,6 +316,9 @@ pub async fn update(
         "AWS::KMS::Key" => keys::update_key(t, physical, old, new).await,
         "AWS::KMS::Alias" => keys::put_alias(t, new, true).await,
         "AWS::SSM::Parameter" => parameters::put(t, new, physical, true).await,
+        "AWS::Events::Rule" => rules::put_rule(t, new, physical, Some(old)).await,
+        "AWS::Events::Connection" => rules::update_connection(t, new, physical).await,
+        "AWS::Events::ApiDestination" => rules::put_destination(t, new, physical, true).await,
         "AWS::IAM::Role" => Ok(role(t, new, physical)),
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => {
             Ok(Made::named(physical))
@@ -325,6 +338,9 @@ pub async fn delete(t: &Target<'_>, type_: &str, physical: &str, props: &Value) 
         "AWS::KMS::Key" => keys::delete_key(t, physical, props).await,
         "AWS::KMS::Alias" => keys::delete_alias(t, physical).await,
         "AWS::SSM::Parameter" => parameters::delete(t, physical).await,
+        "AWS::Events::Rule" => rules::delete_rule(t, physical, props).await,
+        "AWS::Events::Connection" => rules::delete_connection(t, physical).await,
+        "AWS::Events::ApiDestination" => rules::delete_destination(t, physical).await,
         _ => Ok(()),
     };
     match result {

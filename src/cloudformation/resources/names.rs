@@ -48,6 +48,9 @@ pub fn pending_name(
             text(props, "Name").unwrap_or_else(|| generated_name(services, "CFN", logical, 64)),
         ),
         "AWS::KMS::Alias" => text(props, "AliasName"),
+        "AWS::Events::Rule" | "AWS::Events::Connection" | "AWS::Events::ApiDestination" => Some(
+            text(props, "Name").unwrap_or_else(|| generated_name(services, stack, logical, 64)),
+        ),
         "AWS::IAM::Role" => Some(
             text(props, "RoleName").unwrap_or_else(|| generated_name(services, stack, logical, 64)),
         ),
