@@ -47,7 +47,18 @@ async fn every_option() {
         .random_password
         .unwrap();
     assert_eq!(p.len(), 100);
-    assert!(p.contains(' '));
+    // IncludeSpace allows a space without requiring one (about 4% of such passwords have
+    // none); a long one shows that spaces are drawn.
+    let long = c
+        .get_random_password()
+        .password_length(4096)
+        .include_space(true)
+        .send()
+        .await
+        .unwrap()
+        .random_password
+        .unwrap();
+    assert!(long.contains(' '));
     assert!(p
         .chars()
         .all(|c| c == ' ' || c.is_ascii_lowercase() || c.is_ascii_digit()));
