@@ -349,3 +349,44 @@ async fn a_failed_key_change_is_undone_too() {
     assert_eq!(keys.keys().len(), 1, "the failed key is not kept");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_stack_or_rule_change_is_not_kept() {
+    let disk = Disk::new("disk-stacks");
+    let emu = server(&disk).await;
+    let c = crate::stacks::cfn(emu.addr);
+    let eb = sdk_client!(aws_sdk_eventbridge, emu.addr, REGION, test_key(ACCOUNT));
+    let body = "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties: {Type: String, Value: v}\n";
+    disk.fail(true);
+    let (code, _) = err(c
+        .create_stack()
+        .stack_name("lost")
+        .template_body(body)
+        .send()
+        .await);
+    assert!(code == "InternalFailure", "{code}");
+    assert!(eb
+        .put_rule()
+        .name("lost")
+        .event_pattern(r#"{"source": ["x"]}"#)
+        .send()
+        .await
+        .is_err());
+    disk.fail(false);
+    wait_writable(emu.addr).await;
+    let listed = c.list_stacks().send().await.unwrap();
+    assert!(listed.stack_summaries().is_empty(), "{listed:?}");
+    assert_eq!(
+        err(eb.describe_rule().name("lost").send().await).0,
+        "ResourceNotFoundException"
+    );
+    // Writes work again once the disk does.
+    c.create_stack()
+        .stack_name("kept")
+        .template_body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crate::stacks::settle(&c, "kept").await.0, "CREATE_COMPLETE");
+    emu.stop().await;
+}

@@ -10,6 +10,11 @@ use localemu::config::Config;
 const ROUTES: &[(&str, &str, &str)] = &[
     ("POST", "/", "{}"),
     ("GET", "/?Action=GetCallerIdentity&Version=2011-06-15", ""),
+    (
+        "POST",
+        "/?Action=CreateStack&Version=2010-05-15&StackName=s&TemplateBody=%7B%7D",
+        "",
+    ),
     ("POST", "/_awsemu/reset", ""),
     ("POST", "/_awsemu/clock", "{\"advance\": \"30d\"}"),
     ("GET", "/_awsemu/clock", ""),
