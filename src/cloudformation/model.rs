@@ -121,8 +121,6 @@ pub struct Stack {
     /// While an update or a rollback runs: the deployment a rollback returns to (for a create,
     /// an empty one).
     pub previous: Option<Deployment>,
-    /// The resource whose failure started a rollback, for its reason.
-    pub failed: Vec<String>,
     pub events: Vec<Event>,
     pub change_sets: IndexMap<String, ChangeSet>,
 }

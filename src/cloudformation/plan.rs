@@ -19,6 +19,18 @@ pub struct Place {
     pub stack_id: String,
 }
 
+impl Place {
+    /// Where `s` lives and what it is called.
+    pub fn of(s: &super::model::Stack) -> Place {
+        Place {
+            account: s.account.clone(),
+            region: s.region.clone(),
+            stack_name: s.name.clone(),
+            stack_id: s.id.clone(),
+        }
+    }
+}
+
 /// A deployment's template with parameter values and conditions, ready to evaluate.
 pub struct Frame {
     pub template: Template,

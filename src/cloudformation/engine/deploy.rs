@@ -4,7 +4,7 @@
 use super::{resource_event, set_status, REPLACING};
 use crate::cloudformation::model::Resource;
 use crate::cloudformation::model::Stack;
-use crate::cloudformation::plan::{Frame, Working};
+use crate::cloudformation::plan::{Frame, Place, Working};
 use crate::cloudformation::resources;
 use crate::cloudformation::{dynamic, CloudFormation};
 use crate::domain::Namespace;
@@ -14,7 +14,7 @@ impl CloudFormation {
     /// Creates or updates every resource of the stack's target deployment, then its outputs.
     pub(super) async fn deploy(&self, ns: &Namespace, stack: &Stack) -> bool {
         let id = stack.id.as_str();
-        let frame = match Frame::new(&stack.current, Self::place(stack))
+        let frame = match Frame::new(&stack.current, Place::of(stack))
             .and_then(|f| f.order().map(|o| (f, o)))
         {
             Ok(x) => x,

@@ -8,7 +8,6 @@ mod teardown;
 mod undo;
 
 use super::model::{Event, Stack};
-use super::plan::Place;
 use super::resources::Target;
 use super::CloudFormation;
 use crate::clock::Millis;
@@ -97,15 +96,6 @@ impl CloudFormation {
         }
     }
 
-    fn place(s: &Stack) -> Place {
-        Place {
-            account: s.account.clone(),
-            region: s.region.clone(),
-            stack_name: s.name.clone(),
-            stack_id: s.id.clone(),
-        }
-    }
-
     /// Runs the stack's operation until the stack reaches a settled status.
     pub(super) async fn drive(&self, ns: &Namespace, id: &str) {
         loop {
@@ -151,7 +141,6 @@ impl CloudFormation {
             let stack_reason = match &logical {
                 Some(l) => {
                     resource_event(s, l, status, Some(reason.clone()), now, ids());
-                    s.failed = vec![l.clone()];
                     let verb = if creating { "create" } else { "update" };
                     format!("The following resource(s) failed to {verb}: [{l}]. ")
                 }

@@ -4,7 +4,7 @@
 use super::{resource_event, set_status};
 use crate::cloudformation::model::Event;
 use crate::cloudformation::model::Stack;
-use crate::cloudformation::plan::Frame;
+use crate::cloudformation::plan::{Frame, Place};
 use crate::cloudformation::resources;
 use crate::cloudformation::CloudFormation;
 use crate::domain::Namespace;
@@ -16,7 +16,7 @@ impl CloudFormation {
         let id = stack.id.as_str();
         if stack.status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" {
             let prev = stack.previous.clone().unwrap_or_default();
-            let kept: Vec<String> = Frame::new(&stack.current, Self::place(stack))
+            let kept: Vec<String> = Frame::new(&stack.current, Place::of(stack))
                 .and_then(|f| f.order())
                 .unwrap_or_else(|_| stack.current.resources.keys().cloned().collect());
             for (logical, p) in prev.resources.iter().rev() {

@@ -6,6 +6,7 @@ use super::stacks::{cannot_update, UPDATABLE};
 use super::{check_name, invalid, seconds, shown_tags, Ask};
 use crate::cloudformation::engine::set_status;
 use crate::cloudformation::model::{change_set_arn, ChangeSet, Stack};
+use crate::cloudformation::plan::Place;
 use crate::cloudformation::CloudFormation;
 use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode, Result};
@@ -125,7 +126,7 @@ impl h::CreateChangeSet for CloudFormation {
                 tags: i.tags,
             },
             previous,
-            &Self::place_of(&stack),
+            &Place::of(&stack),
         )?;
         let deployed = previous.map(|p| p.resources.clone()).unwrap_or_default();
         let changes = frame.changes(&deployed).map_err(invalid)?;

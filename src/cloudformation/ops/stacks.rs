@@ -47,7 +47,6 @@ impl CloudFormation {
             timeout: None,
             current: Deployment::default(),
             previous: None,
-            failed: Vec::new(),
             events: Vec::new(),
             change_sets: IndexMap::new(),
         };
@@ -60,15 +59,6 @@ impl CloudFormation {
             self.new_id(),
         );
         s
-    }
-
-    pub(super) fn place_of(s: &Stack) -> Place {
-        Place {
-            account: s.account.clone(),
-            region: s.region.clone(),
-            stack_name: s.name.clone(),
-            stack_id: s.id.clone(),
-        }
     }
 
     /// Starts an update of `s` to `target` (its status, events and record), and the engine.
@@ -84,7 +74,6 @@ impl CloudFormation {
             .edit(&ns, &s.id, |s| {
                 s.previous = Some(std::mem::replace(&mut s.current, target));
                 s.updated = Some(now);
-                s.failed.clear();
                 set_status(
                     s,
                     "UPDATE_IN_PROGRESS",
@@ -127,7 +116,7 @@ impl h::CreateStack for CloudFormation {
                 tags: i.tags,
             },
             None,
-            &Self::place_of(&s),
+            &Place::of(&s),
         )?;
         s.current = deployment;
         s.previous = Some(Deployment::default());
@@ -168,7 +157,7 @@ impl h::UpdateStack for CloudFormation {
                 tags: i.tags,
             },
             Some(&s.current),
-            &Self::place_of(&s),
+            &Place::of(&s),
         )?;
         let changes = frame.changes(&s.current.resources).map_err(invalid)?;
         let outputs = frame
