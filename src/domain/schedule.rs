@@ -138,13 +138,14 @@ pub struct Cron {
     hour_field: String,
 }
 
-const MONTHS: [&str; 12] = [
+pub const MONTHS: [&str; 12] = [
     "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
 ];
-const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+pub const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-/// Expands one field into a membership table over `min..=max`.
-fn field(text: &str, min: u32, max: u32, names: &[&str]) -> Result<Vec<bool>, String> {
+/// Expands one cron field (`*`, `5`, `1-5`, `1,3`, `*/15`, `10/5`, names) into a membership
+/// table over `min..=max`; EventBridge's schedules read their fields with it too.
+pub fn field(text: &str, min: u32, max: u32, names: &[&str]) -> Result<Vec<bool>, String> {
     let value = |s: &str| -> Result<u32, String> {
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
             return Ok(i as u32 + min);

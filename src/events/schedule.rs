@@ -3,6 +3,7 @@
 
 use super::Events;
 use crate::clock::Millis;
+use crate::domain::schedule::{MONTHS, WEEKDAYS};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -54,49 +55,9 @@ pub fn parse(expr: &str) -> Result<Every, String> {
     Err(invalid())
 }
 
-const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
-const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-/// One field's value: a number, or a name (`JAN`, `MON`) where `names` gives them.
-fn value(text: &str, names: &[&str], first: u32) -> Result<u32, String> {
-    if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
-        return Ok(first + i as u32);
-    }
-    text.parse().map_err(|_| invalid())
-}
-
-/// A field (`*`, `5`, `1-5`, `1,3`, `*/15`, `10/5`) as the set of values in `lo..=hi`.
+/// One cron field, with AWS's message for a bad one.
 fn field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<bool>, String> {
-    let mut set = vec![false; hi as usize + 1];
-    for part in text.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (
-                r,
-                s.parse::<u32>()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(invalid)?,
-            ),
-            None => (part, 1),
-        };
-        let (a, b) = if range == "*" {
-            (lo, hi)
-        } else if let Some((x, y)) = range.split_once('-') {
-            (value(x, names, lo)?, value(y, names, lo)?)
-        } else {
-            let v = value(range, names, lo)?;
-            (v, if part.contains('/') { hi } else { v })
-        };
-        if a < lo || b > hi || a > b {
-            return Err(invalid());
-        }
-        for v in (a..=b).step_by(step as usize) {
-            set[v as usize] = true;
-        }
-    }
-    Ok(set)
+    crate::domain::schedule::field(text, lo, hi, names).map_err(|_| invalid())
 }
 
 impl Cron {
