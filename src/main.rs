@@ -85,6 +85,27 @@ struct DataDir {
     /// Directory holding the database when persistence is on.
     #[arg(long, env = "AWSEMU_DATA_DIR", default_value = ".localemu")]
     data_dir: PathBuf,
+    /// Keep all state in a PostgreSQL database instead (postgres://user:password@host/db),
+    /// which several nodes may share; implies persistence.
+    #[arg(long, env = "AWSEMU_STORE", value_parser = postgres_url)]
+    store: Option<String>,
+}
+
+fn postgres_url(s: &str) -> Result<String, String> {
+    if localemu::store::postgres::is_url(s) {
+        Ok(s.to_string())
+    } else {
+        Err("takes a postgres:// URL (the embedded store lives in --data-dir)".into())
+    }
+}
+
+impl DataDir {
+    fn location(&self) -> transfer::Location {
+        match &self.store {
+            Some(url) => transfer::Location::Postgres(url.clone()),
+            None => transfer::Location::Dir(self.data_dir.clone()),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -222,7 +243,8 @@ async fn start(args: StartArgs) -> ExitCode {
         host: args.host,
         port: args.port,
         default_region: args.default_region,
-        work_dir: args.persist.then(|| args.dir.data_dir.join("lambda")),
+        // With a shared database, function code is unpacked from it into a scratch directory.
+        work_dir: (args.persist && args.dir.store.is_none()).then(|| args.dir.data_dir.join("lambda")),
         allowed_hosts: args.allowed_hosts,
         max_function_processes: args.max_function_processes.max(1),
         function_idle: std::time::Duration::from_secs(args.function_idle_seconds),
@@ -234,8 +256,12 @@ async fn start(args: StartArgs) -> ExitCode {
         credentials,
         ..Config::default()
     };
-    let store = if args.persist {
-        match Store::open(&args.dir.data_dir) {
+    let opened = match &args.dir.store {
+        Some(url) => Some(Store::open_postgres(url)),
+        None => args.persist.then(|| Store::open(&args.dir.data_dir)),
+    };
+    let store = if let Some(opened) = opened {
+        match opened {
             Ok(store) => store,
             Err(e) => return fail(e),
         }
@@ -281,12 +307,15 @@ async fn start(args: StartArgs) -> ExitCode {
             ))
         }
     };
-    let data = args.persist.then(|| {
-        std::path::absolute(&args.dir.data_dir)
-            .unwrap_or_else(|_| args.dir.data_dir.clone())
-            .display()
-            .to_string()
-    });
+    let data = match &args.dir.store {
+        Some(url) => Some(localemu::store::postgres::redacted(url)),
+        None => args.persist.then(|| {
+            std::path::absolute(&args.dir.data_dir)
+                .unwrap_or_else(|_| args.dir.data_dir.clone())
+                .display()
+                .to_string()
+        }),
+    };
     if let Ok(addr) = server.local_addr() {
         tracing::info!(%addr, persistence = data.as_deref().unwrap_or("off"), "listening");
         // On stdout, for people and for tools that start `awsemu start --port 0`.
@@ -326,9 +355,9 @@ async fn start(args: StartArgs) -> ExitCode {
 
 async fn state(command: StateCommand) -> ExitCode {
     let result = match command {
-        StateCommand::Export { file, dir } => transfer::export(&dir.data_dir, &file),
+        StateCommand::Export { file, dir } => transfer::export(&dir.location(), &file),
         StateCommand::Import { file, create, dir } => {
-            transfer::import(&dir.data_dir, &file, create).await
+            transfer::import(&dir.location(), &file, create).await
         }
     };
     match result {

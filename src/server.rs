@@ -140,7 +140,10 @@ async fn session_key(store: &Store) -> std::io::Result<Vec<u8>> {
     }
     let key: [u8; 32] = rand::random();
     if !store.put_blob(KEY, Some(key.to_vec())).durable().await {
-        return Err(std::io::Error::other("cannot store the STS session key"));
+        // Another node sharing the database stored its key first: every node uses that one.
+        return store
+            .stored_blob(KEY)
+            .ok_or_else(|| std::io::Error::other("cannot store the STS session key"));
     }
     Ok(key.to_vec())
 }
@@ -299,7 +302,11 @@ impl Server {
             .attach(&cloudformation)
             .map_err(std::io::Error::other)?;
         // Stack operations a stop cut short end as AWS shows failed ones.
-        cloudformation.recover();
+        // With a shared database the node holding the lease recovers, once it holds it: a
+        // node starting beside others must not touch the stacks they are running.
+        if !deps.store.is_shared() {
+            cloudformation.recover();
+        }
         let extensions = crate::extension::Host::new(
             secretsmanager.clone(),
             ssm.clone(),
@@ -324,6 +331,7 @@ impl Server {
                 AllowedHosts::new(&config.allowed_hosts).with_console(&console_token),
             ),
             console_token,
+            barrier: deps.store.barrier(),
         });
         if !state.secretsmanager.seal_plain_at_rest().await {
             return Err(std::io::Error::other(
@@ -411,10 +419,18 @@ fn spawn_purger(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
         let every = IDLE_CHECK_INTERVAL.min(state.lambda.idle_limit() / 2);
         let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
         let mut last_purge = std::time::Instant::now();
+        let store = state.secretsmanager.store().clone();
+        let mut led = false;
         loop {
             tick.tick().await;
             state.lambda.retire_idle();
-            if last_purge.elapsed() < PURGE_INTERVAL {
+            // Work that must happen once across nodes sharing a database: its lease holder's.
+            let leads = store.leads();
+            if leads && !led && store.is_shared() {
+                state.cloudformation.recover();
+            }
+            led = leads;
+            if last_purge.elapsed() < PURGE_INTERVAL || !leads {
                 continue;
             }
             last_purge = std::time::Instant::now();

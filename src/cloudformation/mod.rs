@@ -35,6 +35,8 @@ pub struct CloudFormation {
     clock: Arc<dyn Clock>,
     services: Services,
     me: Weak<CloudFormation>,
+    /// Stacks whose operation this node is running: never "recovered" while it runs them.
+    driving: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 const PREFIX: &str = "cfn\0";
@@ -51,6 +53,7 @@ impl CloudFormation {
             clock,
             services,
             me: me.clone(),
+            driving: std::sync::Mutex::default(),
         })
     }
 
@@ -160,7 +163,17 @@ impl CloudFormation {
         let Some(me) = self.me.upgrade() else {
             return;
         };
-        tokio::spawn(async move { me.drive(&ns, &id).await });
+        me.driving_set().insert(id.clone());
+        tokio::spawn(async move {
+            me.drive(&ns, &id).await;
+            me.driving_set().remove(&id);
+        });
+    }
+
+    fn driving_set(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.driving
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// After a restart: every operation that was running when the emulator stopped ends as AWS
@@ -173,7 +186,7 @@ impl CloudFormation {
             .flat_map(|(ns, stacks)| {
                 stacks
                     .values()
-                    .filter(|s| s.in_progress())
+                    .filter(|s| s.in_progress() && !self.driving_set().contains(&s.id))
                     .map(move |s| (ns.clone(), s.id.clone()))
             })
             .collect();

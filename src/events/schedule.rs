@@ -146,6 +146,10 @@ impl Events {
     /// Sends the Scheduled Event of every enabled schedule rule that is due on the emulator's
     /// clock (once, however far the clock moved: missed runs are not made up).
     pub fn fire_due(&self) {
+        // Schedules fire on one node only when several share a database.
+        if !self.store.leads() {
+            return;
+        }
         let now = self.now();
         let rules: Vec<(crate::domain::Namespace, super::model::Rule)> = self
             .read()

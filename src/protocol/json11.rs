@@ -3,7 +3,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::secretsmanager::{self as sm, Operation, TARGET_PREFIX};
 use crate::secretsmanager::{Caller, SecretsManager};
-use crate::wire::{Ack, Codec};
+use crate::wire::{Ack, Codec, Outcome, CONFLICT_RETRIES};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -102,26 +102,36 @@ fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
 }
 
 /// One JSON 1.1 call, whichever service answers it: the body read (and its nesting
-/// checked), the caller authenticated for `action`, `run` given both, and the output handed
-/// back only once its change is durable (`unstored` is the service's error otherwise).
+/// checked), the caller authenticated for `action`, `run` given both once this node has every
+/// change acknowledged before the call, and the output handed back only once its change is
+/// durable (`unstored` is the service's error otherwise).
 pub(crate) async fn call(
-    auth: &super::auth::Auth,
+    state: &super::AppState,
     parts: &axum::http::request::Parts,
     body: axum::body::Body,
     action: String,
-    run: impl FnOnce(&Caller, &[u8]) -> Result<Ack<Vec<u8>>>,
+    run: impl Fn(&Caller, &[u8]) -> Result<Ack<Vec<u8>>>,
     unstored: fn() -> Error,
 ) -> Result<Vec<u8>> {
     let body = super::read_body(body, super::MAX_BODY).await?;
     check_depth(&body)?;
-    let caller = auth.caller(parts, &body, false)?.acting(action);
-    let ack = run(&caller, &body)?;
-    // A failed commit answers with an error; memory was put back to what the disk holds
-    // before this ticket resolved, so a retry starts afresh. No lock is held while waiting.
-    if !ack.ticket.durable().await {
+    let caller = state.auth.caller(parts, &body, false)?.acting(action);
+    if !state.barrier.pass().await {
         return Err(unstored());
     }
-    Ok(ack.output)
+    let mut lost = 0;
+    loop {
+        let ack = run(&caller, &body)?;
+        // A failed commit answers with an error; memory was put back to what the database
+        // holds before this ticket resolved, so a retry starts afresh. A write that lost a
+        // race with another node is run again on that node's version, as AWS serializes
+        // concurrent writers. No lock is held while waiting.
+        match ack.ticket.settle().await {
+            Outcome::Committed => return Ok(ack.output),
+            Outcome::Conflict if lost < CONFLICT_RETRIES => lost += 1,
+            Outcome::Conflict | Outcome::Failed => return Err(unstored()),
+        }
+    }
 }
 
 /// Decodes the body for `op`, runs it, and encodes its output.

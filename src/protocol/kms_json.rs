@@ -28,7 +28,7 @@ pub async fn handle(state: &AppState, parts: &Parts, body: Body, name: &str) -> 
             )
         };
         json11::call(
-            &state.auth,
+            state,
             parts,
             body,
             format!("kms:{}", op.name()),
@@ -79,7 +79,7 @@ pub async fn handle_ssm(state: &AppState, parts: &Parts, body: Body, name: &str)
             )
         };
         json11::call(
-            &state.auth,
+            state,
             parts,
             body,
             format!("ssm:{}", op.name()),
@@ -112,7 +112,7 @@ pub async fn handle_events(state: &AppState, parts: &Parts, body: Body, name: &s
             )
         };
         json11::call(
-            &state.auth,
+            state,
             parts,
             body,
             format!("events:{}", op.name()),

@@ -5,7 +5,7 @@ use super::{read_body, request_id, AppState, MAX_LAMBDA_BODY};
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda::{self as lm, ROUTES};
 use crate::lambda::api::Call;
-use crate::wire::{Codec, RestRequest};
+use crate::wire::{Codec, Outcome, RestRequest};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -113,14 +113,32 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             headers,
             body,
         };
+        if !state.barrier.pass().await {
+            return Err(Error::new(
+                ErrorCode::ServiceException,
+                "The service cannot reach its database.",
+            ));
+        }
         let answer = lm::dispatch(&state.lambda, &call, op, &RestJson, rest).await?;
         let (status, headers, body, ticket) =
             (answer.status, answer.headers, answer.body, answer.ticket);
-        if !ticket.durable().await {
-            return Err(Error::new(
-                ErrorCode::ServiceException,
-                "The change could not be stored.",
-            ));
+        match ticket.settle().await {
+            Outcome::Committed => {}
+            // Another node changed the function at the same time: AWS's answer to
+            // concurrent updates of one function.
+            Outcome::Conflict => {
+                return Err(Error::new(
+                    ErrorCode::ResourceConflictException,
+                    "The operation cannot be performed at this time. An update is in progress \
+                     for resource: the function was changed by another request.",
+                ))
+            }
+            Outcome::Failed => {
+                return Err(Error::new(
+                    ErrorCode::ServiceException,
+                    "The change could not be stored.",
+                ))
+            }
         }
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);

@@ -45,6 +45,8 @@ pub struct AppState {
     pub allowed_hosts: Arc<guard::AllowedHosts>,
     /// Put in the console page; its requests carry it (see [`guard`]).
     pub console_token: String,
+    /// Waited on before each request (see [`crate::wire::Barrier`]).
+    pub barrier: crate::wire::Barrier,
 }
 
 /// A client that stops sending a body midway is cut off after this long.
@@ -216,7 +218,7 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
             }
             Ok(ack)
         };
-        let out = json11::call(&state.auth, &parts, body, action, run, Error::internal).await?;
+        let out = json11::call(&state, &parts, body, action, run, Error::internal).await?;
         Ok((op.name(), out))
     }
     .await;
@@ -256,9 +258,14 @@ async fn health(
         let wait = std::time::Duration::from_secs(wait);
         let _ = tokio::time::timeout(wait, watch.wait_for(|writable| *writable)).await;
     }
-    let writable = state.secretsmanager.writable();
+    // A shared database must also be reachable for this node to follow other nodes' writes.
+    let database = state.secretsmanager.store().database();
+    let writable = state.secretsmanager.writable()
+        && database
+            .as_ref()
+            .is_none_or(|d| d["connected"] == serde_json::Value::Bool(true));
     let service = if writable { "running" } else { "error" };
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "services": {
             "secretsmanager": service,
             "lambda": service,
@@ -272,6 +279,9 @@ async fn health(
         "edition": "localemu",
         "version": env!("CARGO_PKG_VERSION"),
     });
+    if let Some(database) = database {
+        body["database"] = database;
+    }
     let status = if writable {
         StatusCode::OK
     } else {

@@ -5,6 +5,7 @@ use super::{read_body, request_id, AppState, MAX_BODY};
 use crate::error::{Error, ErrorCode};
 use crate::generated::{cloudformation as cfn, sts};
 use crate::wire::query::Form;
+use crate::wire::{Outcome, CONFLICT_RETRIES};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -107,6 +108,9 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                     .auth
                     .caller(&parts, &body, anonymous_ok)?
                     .acting(format!("sts:{}", op.name()));
+                if !state.barrier.pass().await {
+                    return Err(Error::internal());
+                }
                 let ack = sts::dispatch(state.sts.as_ref(), &caller, op, &form)?;
                 Ok((op.name(), ack.output))
             }
@@ -117,11 +121,20 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                     .auth
                     .caller(&parts, &body, false)?
                     .acting(format!("cloudformation:{}", op.name()));
-                let ack = cfn::dispatch(state.cloudformation.as_ref(), &caller, op, &form)?;
-                if !ack.ticket.durable().await {
+                if !state.barrier.pass().await {
                     return Err(Error::internal());
                 }
-                Ok((op.name(), ack.output))
+                let mut lost = 0;
+                loop {
+                    let ack = cfn::dispatch(state.cloudformation.as_ref(), &caller, op, &form)?;
+                    // As in the JSON protocol: a write that lost a race with another node
+                    // runs again on that node's version.
+                    match ack.ticket.settle().await {
+                        Outcome::Committed => return Ok((op.name(), ack.output)),
+                        Outcome::Conflict if lost < CONFLICT_RETRIES => lost += 1,
+                        Outcome::Conflict | Outcome::Failed => return Err(Error::internal()),
+                    }
+                }
             }
         }
     }

@@ -1,12 +1,14 @@
 //! The durable journal: a redb database that one writer thread group-commits, so every
 //! acknowledged write is on disk (fsync'd) and concurrent writers share each fsync.
 
+use super::backend::{Backend, Redb, Rev, Revisions, Touched};
 use super::format::{check_format, damaged, open_database, precheck};
 use super::record::{decode_value, encode_value, SecretRecord};
 use super::seal::Keyring;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
 use redb::{Database, ReadableDatabase, ReadableTable};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, RwLock, RwLockReadGuard};
@@ -57,22 +59,27 @@ pub struct Loaded {
     /// Secrets with value rows still written in the clear (by an older format or an import),
     /// to be sealed once KMS can name their keys.
     pub plain: Vec<(Namespace, String)>,
+    /// The revision of every record, from a shared database (empty for the embedded file).
+    pub revs: HashMap<Touched, Rev>,
 }
 
 impl Loaded {
-    fn empty() -> Loaded {
+    pub(super) fn empty() -> Loaded {
         Loaded {
             secrets: Vec::new(),
             blobs: Vec::new(),
             keyring: Arc::default(),
             plain: Vec::new(),
+            revs: HashMap::new(),
         }
     }
 }
 
 pub(super) struct Job {
     pub(super) op: Op,
-    pub(super) done: Option<oneshot::Sender<bool>>,
+    pub(super) done: Option<oneshot::Sender<crate::wire::Outcome>>,
+    /// For a shared database: the revision the change was made on, and the one it stores.
+    pub(super) rev: Option<(Option<Rev>, Rev)>,
 }
 
 pub use crate::wire::Ticket;
@@ -80,8 +87,9 @@ pub use crate::wire::Ticket;
 /// Opens the database: the file in the data directory, or a test's failing backend.
 pub type Opener = Box<dyn Fn() -> Result<Database, String> + Send>;
 
-/// What the disk holds for the keys a failed group commit touched, handed to the store so
-/// that memory can be made to match it.
+/// What the database holds for the keys a failed group commit touched (or another node
+/// changed), handed to the store so that memory can be made to match it.
+#[derive(Default)]
 pub struct Reverted {
     /// Secret record keys with the secret as stored (None: not stored).
     pub secrets: Vec<(String, Option<Secret>)>,
@@ -89,10 +97,12 @@ pub struct Reverted {
     pub blobs: Vec<(String, Option<Vec<u8>>)>,
     /// A reset failed: every key must be reloaded, and these are all that is stored.
     pub everything: Option<Loaded>,
+    /// From a shared database: the revision of each key read (None: not stored).
+    pub revs: Vec<(Touched, Option<Rev>)>,
 }
 
 /// Applies a [`Reverted`] to memory; installed by the store.
-pub type Reconciler = Box<dyn Fn(Reverted) + Send>;
+pub type Reconciler = Arc<dyn Fn(Reverted) + Send + Sync>;
 
 /// Whether the database can take writes; shared with the health answer, which can wait for
 /// it to change.
@@ -135,12 +145,17 @@ pub struct Durable {
     gate: Arc<RwLock<()>>,
     health: Arc<Health>,
     keyring: Arc<Keyring>,
+    /// Set for a shared database: revisions checked at commit, the change feed, the lease.
+    shared: Option<super::postgres::Shared>,
 }
 
 impl Drop for Durable {
     /// Lets the writer finish what was queued and close the database before returning, so
     /// the data directory can be opened again at once.
     fn drop(&mut self) {
+        if let Some(shared) = &self.shared {
+            shared.stop();
+        }
         drop(self.tx.take());
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
@@ -167,7 +182,12 @@ impl Durable {
     /// Queues `op`; the ticket resolves when its group commit is on disk.
     pub fn submit(&self, op: Op) -> Ticket {
         let (tx, ticket) = Ticket::pending();
-        let job = Job { op, done: Some(tx) };
+        let rev = self.shared.as_ref().map(|s| s.revisions.advance(&op));
+        let job = Job {
+            op,
+            done: Some(tx),
+            rev,
+        };
         match self.tx.as_ref().map(|tx| tx.send(job)) {
             Some(Ok(())) => ticket,
             // The writer is gone: the ticket resolves as failed.
@@ -185,6 +205,11 @@ impl Durable {
         &self.health
     }
 
+    /// The shared database's feed, barrier and lease; None for the embedded file.
+    pub fn shared(&self) -> Option<&super::postgres::Shared> {
+        self.shared.as_ref()
+    }
+
     /// The key material value rows are sealed with.
     pub fn keyring(&self) -> &Arc<Keyring> {
         &self.keyring
@@ -192,7 +217,7 @@ impl Durable {
 
     /// Opens (or creates) the database in `dir` and returns it with every stored secret; the
     /// file is checked in full before anything is written to it.
-    pub fn open(dir: &Path) -> Result<(Durable, Loaded, Starter), String> {
+    pub fn open(dir: &Path) -> Result<Opened, String> {
         let path = dir.join(DB_FILE);
         let loaded = validate(dir)?;
         let db = open_database(dir)?;
@@ -204,30 +229,41 @@ impl Durable {
 
     /// Opens the database file `path` through `opener` (which is called again to reopen it
     /// after a failed commit), as tests do with a backend that fails on demand.
-    pub fn open_with(path: &Path, opener: Opener) -> Result<(Durable, Loaded, Starter), String> {
+    pub fn open_with(path: &Path, opener: Opener) -> Result<Opened, String> {
         let db = opener()?;
         check_format(&db, path)?;
         let loaded = load(&db, path)?;
         Ok(Self::start(db, opener, path.to_path_buf(), loaded))
     }
 
-    fn start(
-        db: Database,
-        opener: Opener,
-        path: std::path::PathBuf,
+    fn start(db: Database, opener: Opener, path: std::path::PathBuf, loaded: Loaded) -> Opened {
+        let backend = Redb {
+            db: Some(db),
+            opener,
+            path,
+        };
+        Self::with_backend(Box::new(backend), loaded, None)
+    }
+
+    pub(super) fn with_backend(
+        backend: Box<dyn Backend>,
         loaded: Loaded,
-    ) -> (Durable, Loaded, Starter) {
+        shared: Option<super::postgres::Shared>,
+    ) -> Opened {
         let (tx, rx) = mpsc::channel();
         let gate: Arc<RwLock<()>> = Arc::default();
         let health: Arc<Health> = Arc::default();
+        let revisions = shared.as_ref().map(|s| s.revisions.clone());
+        if let Some(r) = &revisions {
+            r.replace_all(loaded.revs.clone());
+        }
         let starter = Starter {
-            db,
-            opener,
-            path,
+            backend,
             rx,
             gate: gate.clone(),
             health: health.clone(),
             keyring: loaded.keyring.clone(),
+            revisions,
         };
         let durable = Durable {
             tx: Some(tx),
@@ -235,12 +271,21 @@ impl Durable {
             gate,
             health,
             keyring: loaded.keyring.clone(),
+            shared,
         };
         (durable, loaded, starter)
     }
 
-    /// Starts the writer thread; `reconcile` puts memory back after a failed commit.
+    /// Starts the writer thread (and a shared database's change feed); `reconcile` puts
+    /// memory back after a failed commit or a change made by another node.
     pub fn run(&mut self, starter: Starter, reconcile: Reconciler) -> Result<(), String> {
+        if let Some(shared) = &self.shared {
+            shared.start(
+                starter.gate.clone(),
+                self.keyring.clone(),
+                reconcile.clone(),
+            )?;
+        }
         let writer = std::thread::Builder::new()
             .name("localemu-writer".into())
             .spawn(move || super::writer::run(starter, reconcile))
@@ -250,16 +295,17 @@ impl Durable {
     }
 }
 
+/// A journal just opened: the journal, what the database held, and its writer's needs.
+pub type Opened = (Durable, Loaded, Starter);
+
 /// What the writer thread needs, handed over once the store can reconcile.
 pub struct Starter {
-    pub(super) db: Database,
-    pub(super) opener: Opener,
-    /// The database file, read back from a copy when it cannot be reopened.
-    pub(super) path: std::path::PathBuf,
+    pub(super) backend: Box<dyn Backend>,
     pub(super) rx: mpsc::Receiver<Job>,
     pub(super) gate: Arc<RwLock<()>>,
     pub(super) health: Arc<Health>,
     pub(super) keyring: Arc<Keyring>,
+    pub(super) revisions: Option<Arc<Revisions>>,
 }
 
 /// The database file as it is on disk, opened from a copy in memory (recovered there if it
@@ -313,6 +359,7 @@ pub(super) fn load(db: &impl ReadableDatabase, path: &Path) -> Result<Loaded, St
         blobs,
         keyring,
         plain,
+        revs: HashMap::new(),
     })
 }
 

@@ -6,10 +6,12 @@
 //! A change is journaled while the secret's lock is held, so the journal sees the changes
 //! of one secret in the order they happened.
 
+mod backend;
 pub mod durable;
 mod format;
 mod namespace;
 pub mod record;
+pub mod postgres;
 pub mod seal;
 pub mod transfer;
 mod writer;
@@ -20,7 +22,7 @@ use crate::domain::Namespace;
 use durable::{parse_key, secret_key, Durable, Op, Opener, Reverted, Ticket};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, Weak};
 
 pub use namespace::{NamespaceStore, ScanKey, ScanOrder, SecretCell, SecretRefCell};
 
@@ -84,6 +86,21 @@ impl Store {
         Self::open(dir)
     }
 
+    /// State kept in the PostgreSQL database at `url`, shared with every node that uses it.
+    pub fn open_postgres(url: &str) -> Result<Store, String> {
+        let (journal, loaded, starter) = postgres::open(url)?;
+        Self::journaled(journal, loaded, starter)
+    }
+
+    /// A data directory, or a database when `location` is a `postgres://` URL.
+    pub fn open_at(location: &str) -> Result<Store, String> {
+        if postgres::is_url(location) {
+            Self::open_postgres(location)
+        } else {
+            Self::open(Path::new(location))
+        }
+    }
+
     fn journaled(
         mut journal: Durable,
         loaded: durable::Loaded,
@@ -93,9 +110,17 @@ impl Store {
         let blob_reverter: Arc<Mutex<Option<BlobReverter>>> = Arc::default();
         // Weak: the writer thread must not keep the store (and so itself) alive.
         let (weak_ns, weak_blobs) = (Arc::downgrade(&namespaces), Arc::downgrade(&blob_reverter));
-        journal.run(starter, Box::new(move |r| revert(&weak_ns, &weak_blobs, r)))?;
+        // Set once the journal is shared: namespaces another node made are created with it.
+        let weak_journal: Arc<OnceLock<Weak<Durable>>> = Arc::default();
+        let journal_slot = weak_journal.clone();
+        journal.run(
+            starter,
+            Arc::new(move |r| revert(&weak_ns, &weak_blobs, &journal_slot, r)),
+        )?;
+        let journal = Arc::new(journal);
+        let _ = weak_journal.set(Arc::downgrade(&journal));
         let store = Store {
-            journal: Some(Arc::new(journal)),
+            journal: Some(journal),
             namespaces,
             loaded_blobs: Mutex::new(loaded.blobs),
             blob_reverter,
@@ -161,6 +186,61 @@ impl Store {
 
     pub fn is_durable(&self) -> bool {
         self.journal.is_some()
+    }
+
+    /// What a shared database holds under `key` now (another node may have stored it since
+    /// start-up); None without one.
+    pub fn stored_blob(&self, key: &str) -> Option<Vec<u8>> {
+        let shared = self.shared()?;
+        postgres::stored_blob(shared.url(), key)
+            .map_err(|e| tracing::error!(error = %e, %key, "cannot read a record"))
+            .ok()
+            .flatten()
+    }
+
+    /// Whether other nodes may share this store's database.
+    pub fn is_shared(&self) -> bool {
+        self.shared().is_some()
+    }
+
+    fn shared(&self) -> Option<&postgres::Shared> {
+        self.journal.as_ref().and_then(|j| j.shared())
+    }
+
+    /// What a request waits on before it runs: with a shared database, until this node has
+    /// every change acknowledged before the request came (see [`postgres`]).
+    pub fn barrier(self: &Arc<Self>) -> crate::wire::Barrier {
+        if self.shared().is_none() {
+            return crate::wire::Barrier::default();
+        }
+        let weak = Arc::downgrade(self);
+        crate::wire::Barrier::new(Arc::new(move || {
+            match weak.upgrade() {
+                // Memory may hold changes a failed commit left until they are put back.
+                Some(store) if store.writable() => match store.shared() {
+                    Some(shared) => shared.feed.barrier(),
+                    None => ready(true),
+                },
+                _ => ready(false),
+            }
+        }))
+    }
+
+    /// Whether this node runs the work that must happen once however many nodes share the
+    /// database: always, unless another node holds the lease.
+    pub fn leads(&self) -> bool {
+        self.shared().is_none_or(|s| s.lease.held())
+    }
+
+    /// The shared database's state, for the health answer; None for the embedded store.
+    pub fn database(&self) -> Option<serde_json::Value> {
+        let shared = self.shared()?;
+        Some(serde_json::json!({
+            "engine": "postgresql",
+            "connected": shared.feed.following() && self.writable(),
+            "node": shared.node(),
+            "leader": shared.lease.held(),
+        }))
     }
 
     /// Journals another service's record under `key` (None removes it).
@@ -298,6 +378,12 @@ impl Store {
     }
 }
 
+fn ready(v: bool) -> tokio::sync::oneshot::Receiver<bool> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let _ = tx.send(v);
+    rx
+}
+
 fn namespace_of(map: &Namespaces, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
     let map = map
         .read()
@@ -310,6 +396,7 @@ fn namespace_of(map: &Namespaces, ns: &Namespace) -> Option<Arc<NamespaceStore>>
 fn revert(
     namespaces: &Weak<Namespaces>,
     blobs: &Weak<Mutex<Option<BlobReverter>>>,
+    journal: &OnceLock<Weak<Durable>>,
     reverted: Reverted,
 ) {
     let Some(namespaces) = namespaces.upgrade() else {
@@ -342,9 +429,19 @@ fn revert(
         let Some((ns, name)) = parse_key(&key) else {
             continue;
         };
-        let Some(space) = namespace_of(&namespaces, &ns) else {
-            tracing::error!(%key, "cannot put back a secret of an unknown namespace");
-            continue;
+        let space = match namespace_of(&namespaces, &ns) {
+            Some(space) => space,
+            // A namespace another node made.
+            None if stored.is_some() => namespaces
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(ns.clone())
+                .or_insert_with(|| {
+                    let journal = journal.get().and_then(Weak::upgrade);
+                    Arc::new(NamespaceStore::new(ns.clone(), journal))
+                })
+                .clone(),
+            None => continue,
         };
         space.put_back(&name, stored);
     }

@@ -1,4 +1,5 @@
-//! `awsemu state export` / `import`: a data directory's secrets as one JSON document.
+//! `awsemu state export` / `import`: a data directory's or a shared database's state as one
+//! JSON document, so that it can move between the two.
 
 use super::record::SecretRecord;
 use super::Store;
@@ -8,7 +9,23 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where state is kept.
+pub enum Location {
+    Dir(PathBuf),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Dir(d) => write!(f, "{}", d.display()),
+            Location::Postgres(url) => f.write_str(&super::postgres::redacted(url)),
+        }
+    }
+}
 
 pub const DOCUMENT_FORMAT: &str = "localemu-state";
 pub const DOCUMENT_VERSION: u32 = 1;
@@ -46,8 +63,11 @@ pub enum ExportedValue {
     SecretBinary(String),
 }
 
-pub fn export(dir: &Path, file: &Path) -> Result<String, String> {
-    let store = Store::open_existing(dir)?;
+pub fn export(from: &Location, file: &Path) -> Result<String, String> {
+    let store = match from {
+        Location::Dir(dir) => Store::open_existing(dir)?,
+        Location::Postgres(url) => Store::open_postgres(url)?,
+    };
     let mut secrets = Vec::new();
     for (ns, space) in store.namespaces() {
         for cell in space.all() {
@@ -114,7 +134,7 @@ fn write_private(file: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
-pub async fn import(dir: &Path, file: &Path, create: bool) -> Result<String, String> {
+pub async fn import(into: &Location, file: &Path, create: bool) -> Result<String, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let doc: StateDocument = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{} is not a LocalEmu state document: {e}", file.display()))?;
@@ -124,10 +144,12 @@ pub async fn import(dir: &Path, file: &Path, create: bool) -> Result<String, Str
             file.display()
         ));
     }
-    let store = if create {
-        Store::open(dir)?
-    } else {
-        Store::open_existing(dir).map_err(|e| format!("{e}; pass --create to make one"))?
+    let store = match into {
+        Location::Postgres(url) => Store::open_postgres(url)?,
+        Location::Dir(dir) if create => Store::open(dir)?,
+        Location::Dir(dir) => {
+            Store::open_existing(dir).map_err(|e| format!("{e}; pass --create to make one"))?
+        }
     };
     if !store.reset().durable().await {
         return Err("cannot clear the data directory".into());
@@ -156,5 +178,5 @@ pub async fn import(dir: &Path, file: &Path, create: bool) -> Result<String, Str
             return Err("cannot write the imported secrets".into());
         }
     }
-    Ok(format!("imported {count} secrets into {}", dir.display()))
+    Ok(format!("imported {count} secrets into {into}"))
 }

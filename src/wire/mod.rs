@@ -24,9 +24,21 @@ pub const REDACTED: &str = "*** Sensitive Data Redacted ***";
 #[derive(Debug, Serialize)]
 pub struct Empty {}
 
+/// How a journaled change ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// On disk (or in the shared database): the answer may be sent.
+    Committed,
+    /// The database failed; memory was put back to what it holds.
+    Failed,
+    /// Another node changed the same record first; memory now holds that node's version, so
+    /// the operation can be run again on it.
+    Conflict,
+}
+
 /// Resolves once a change is durable (or has failed): the answer must not be sent before.
 #[derive(Debug)]
-pub struct Ticket(Option<oneshot::Receiver<bool>>);
+pub struct Ticket(Option<oneshot::Receiver<Outcome>>);
 
 impl Ticket {
     /// For answers that change nothing durable.
@@ -35,18 +47,45 @@ impl Ticket {
     }
 
     /// A ticket the store resolves through the sender.
-    pub fn pending() -> (oneshot::Sender<bool>, Ticket) {
+    pub fn pending() -> (oneshot::Sender<Outcome>, Ticket) {
         let (tx, rx) = oneshot::channel();
         (tx, Ticket(Some(rx)))
     }
 
-    pub async fn durable(self) -> bool {
+    pub async fn settle(self) -> Outcome {
         match self.0 {
+            None => Outcome::Committed,
+            Some(rx) => rx.await.unwrap_or(Outcome::Failed),
+        }
+    }
+
+    pub async fn durable(self) -> bool {
+        self.settle().await == Outcome::Committed
+    }
+}
+
+/// Waits until this node has seen every change acknowledged anywhere before the wait began,
+/// so that an answer never lags behind a write another node already acknowledged. Without a
+/// shared database there is nothing to wait for.
+#[derive(Clone, Default)]
+pub struct Barrier(Option<std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>>);
+
+impl Barrier {
+    pub fn new(f: std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>) -> Self {
+        Barrier(Some(f))
+    }
+
+    /// False when the database cannot be reached: the caller answers with its internal error.
+    pub async fn pass(&self) -> bool {
+        match &self.0 {
             None => true,
-            Some(rx) => rx.await.unwrap_or(false),
+            Some(f) => f().await.unwrap_or(false),
         }
     }
 }
+
+/// How often an operation whose write lost a race with another node is run again.
+pub const CONFLICT_RETRIES: usize = 8;
 
 /// What a handler answers: its output with the ticket of its change, or an error.
 pub type Answer<O> = Result<Ack<O>>;

@@ -300,7 +300,10 @@ impl RotationEngine {
     /// Starts every scheduled rotation that is due.
     pub fn fire_due(self: &Arc<Self>) {
         let now = self.clock.now();
-        for (namespace, space) in self.store.namespaces() {
+        // Scheduled rotations start on one node only (see `Store::leads`); retries planned
+        // here are this node's own.
+        let leads = self.store.leads();
+        for (namespace, space) in self.store.namespaces().into_iter().filter(|_| leads) {
             for cell in space.all() {
                 let due = {
                     let s = cell.read();
@@ -334,28 +337,32 @@ impl RotationEngine {
                     let _ = commit(&self.store, &space, &cell, &s, &[]);
                     continue;
                 }
-                let arn = {
+                let (arn, ticket) = {
                     let mut s = cell.write();
                     let rules = s.rotation.as_ref().and_then(|r| r.rules.clone());
                     if begin(&mut s, &function, rules, &token, true, now).is_err() {
                         continue;
                     }
-                    let _ = commit(&self.store, &space, &cell, &s, &[token.as_str()]);
-                    s.arn.clone()
+                    let ticket = commit(&self.store, &space, &cell, &s, &[token.as_str()]);
+                    (s.arn.clone(), ticket)
                 };
                 tracing::info!(secret = %name, "scheduled rotation is due");
-                self.launch(
-                    Start {
-                        namespace: namespace.clone(),
-                        name,
-                        arn,
-                        function,
-                        token,
-                        immediately: true,
-                    },
-                    true,
-                    1,
-                );
+                let start = Start {
+                    namespace: namespace.clone(),
+                    name,
+                    arn,
+                    function,
+                    token,
+                    immediately: true,
+                };
+                // Only a rotation whose start is stored runs: with a shared database another
+                // node may have changed the secret first, and then this start never happened.
+                let engine = self.clone();
+                tokio::spawn(async move {
+                    if ticket.durable().await {
+                        engine.launch(start, true, 1);
+                    }
+                });
             }
         }
         self.fire_retries();

@@ -1,0 +1,334 @@
+//! Following other nodes' commits (LISTEN/NOTIFY) into this node's memory, and the read
+//! barrier built on the same channel.
+//!
+//! PostgreSQL delivers notifications in commit order. A barrier notifies a marker of its own
+//! and waits until the follower has applied everything received before that marker: every
+//! write acknowledged before the barrier was sent committed before the marker did, so it has
+//! been applied by then.
+
+use super::super::backend::{Rev, Revisions, Touched};
+use super::super::durable::{Reconciler, Reverted};
+use super::super::seal::Keyring;
+use super::super::writer::note_revisions;
+use super::commit::read_back;
+use super::{connect, mem_key, CHANNEL};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use postgres::fallible_iterator::FallibleIterator;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+/// How long a lost connection waits before it is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+
+#[derive(Default)]
+struct Waiters {
+    /// Asked for since the last marker was sent.
+    waiting: Vec<oneshot::Sender<bool>>,
+    /// Markers sent, not yet seen back.
+    sent: BTreeMap<u64, Vec<oneshot::Sender<bool>>>,
+    next: u64,
+}
+
+/// The barriers of this node, and whether it is following the database.
+pub struct Feed {
+    node: String,
+    waiters: Mutex<Waiters>,
+    wake: Condvar,
+    following: AtomicBool,
+}
+
+impl Feed {
+    pub(super) fn new(node: String) -> Feed {
+        Feed {
+            node,
+            waiters: Mutex::default(),
+            wake: Condvar::new(),
+            following: AtomicBool::new(false),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiters> {
+        self.waiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether this node is connected to the database's change feed and caught up with it.
+    pub fn following(&self) -> bool {
+        self.following.load(Ordering::SeqCst)
+    }
+
+    /// Resolves true once every change committed before now is in memory; false when the
+    /// database cannot be reached.
+    pub fn barrier(&self) -> oneshot::Receiver<bool> {
+        let (tx, rx) = oneshot::channel();
+        if !self.following() {
+            let _ = tx.send(false);
+            return rx;
+        }
+        self.lock().waiting.push(tx);
+        self.wake.notify_one();
+        rx
+    }
+
+    /// The follower saw this node's marker `round`: its barriers, and earlier ones, pass.
+    fn passed(&self, round: u64) {
+        let mut w = self.lock();
+        let later = w.sent.split_off(&(round + 1));
+        for tx in std::mem::replace(&mut w.sent, later).into_values().flatten() {
+            let _ = tx.send(true);
+        }
+    }
+
+    fn fail(&self, round: u64) {
+        if let Some(txs) = self.lock().sent.remove(&round) {
+            for tx in txs {
+                let _ = tx.send(false);
+            }
+        }
+    }
+
+    /// Fails every barrier waiting: the feed lost the database.
+    pub fn fail_all(&self) {
+        let mut w = self.lock();
+        let sent = std::mem::take(&mut w.sent);
+        for tx in std::mem::take(&mut w.waiting)
+            .into_iter()
+            .chain(sent.into_values().flatten())
+        {
+            let _ = tx.send(false);
+        }
+        drop(w);
+        self.wake.notify_all();
+    }
+
+    /// Waits for barriers to send; returns their round.
+    fn next_round(&self) -> Option<u64> {
+        let mut w = self.lock();
+        if w.waiting.is_empty() {
+            w = self
+                .wake
+                .wait_timeout(w, Duration::from_millis(500))
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        if w.waiting.is_empty() {
+            return None;
+        }
+        let round = w.next;
+        w.next += 1;
+        let waiting = std::mem::take(&mut w.waiting);
+        w.sent.insert(round, waiting);
+        Some(round)
+    }
+}
+
+/// What the follower thread needs.
+pub struct Follower {
+    pub url: String,
+    pub feed: Arc<Feed>,
+    pub revisions: Arc<Revisions>,
+    pub gate: Arc<RwLock<()>>,
+    pub keyring: Arc<Keyring>,
+    pub reconcile: Reconciler,
+    pub stop: Arc<AtomicBool>,
+}
+
+pub fn spawn(follower: Follower, url: String, stop: Arc<AtomicBool>) -> Result<(), String> {
+    let feed = follower.feed.clone();
+    std::thread::Builder::new()
+        .name("localemu-feed".into())
+        .spawn(move || follower.run())
+        .map_err(|e| format!("cannot start the change feed: {e}"))?;
+    std::thread::Builder::new()
+        .name("localemu-barrier".into())
+        .spawn(move || send_markers(&feed, &url, &stop))
+        .map_err(|e| format!("cannot start the read barrier: {e}"))?;
+    Ok(())
+}
+
+/// Sends one marker for all the barriers asked for meanwhile.
+fn send_markers(feed: &Feed, url: &str, stop: &AtomicBool) {
+    let mut link = None;
+    while !stop.load(Ordering::SeqCst) {
+        let Some(round) = feed.next_round() else {
+            continue;
+        };
+        if link.is_none() {
+            link = connect(url).ok().and_then(|mut c| {
+                let st = c.prepare("SELECT pg_notify($1, $2)").ok()?;
+                Some((c, st))
+            });
+        }
+        let sent = match &mut link {
+            Some((client, st)) if feed.following() => client
+                .execute(&*st, &[&CHANNEL, &format!("!{} {round}", feed.node)])
+                .is_ok(),
+            _ => false,
+        };
+        if !sent {
+            link = None;
+            feed.fail(round);
+        }
+    }
+    feed.fail_all();
+}
+
+impl Follower {
+    fn run(self) {
+        while !self.stop.load(Ordering::SeqCst) {
+            if let Err(e) = self.follow() {
+                if self.feed.following.swap(false, Ordering::SeqCst) {
+                    tracing::error!(error = %e, "lost PostgreSQL's change feed; reconnecting");
+                }
+                self.feed.fail_all();
+                std::thread::sleep(RETRY);
+            }
+        }
+        self.feed.following.store(false, Ordering::SeqCst);
+        self.feed.fail_all();
+    }
+
+    /// Listens, catches up with what was missed, then applies notifications until the
+    /// connection fails or the node stops.
+    fn follow(&self) -> Result<(), String> {
+        let mut client = connect(&self.url)?;
+        client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .map_err(|e| e.to_string())?;
+        self.catch_up(&mut client)?;
+        if !self.feed.following.swap(true, Ordering::SeqCst) {
+            tracing::info!("following PostgreSQL's change feed");
+        }
+        while !self.stop.load(Ordering::SeqCst) {
+            let mut payloads = Vec::new();
+            {
+                let mut notes = client.notifications();
+                let wait = Duration::from_millis(500);
+                let first = notes.timeout_iter(wait).next().map_err(|e| e.to_string())?;
+                if let Some(first) = first {
+                    payloads.push(first.payload().to_string());
+                    let mut more = notes.iter();
+                    while let Some(n) = more.next().map_err(|e| e.to_string())? {
+                        payloads.push(n.payload().to_string());
+                    }
+                }
+            }
+            if client.is_closed() {
+                return Err("the connection closed".into());
+            }
+            self.apply(&mut client, &payloads)?;
+        }
+        Ok(())
+    }
+
+    fn apply(&self, client: &mut postgres::Client, payloads: &[String]) -> Result<(), String> {
+        let mut changed: HashMap<Touched, Option<Rev>> = HashMap::new();
+        let mut everything = false;
+        let mut round = None;
+        for line in payloads.iter().flat_map(|p| p.lines()) {
+            if line == "*" {
+                everything = true;
+            } else if let Some(marker) = line.strip_prefix('!') {
+                if let Some((node, n)) = marker.split_once(' ') {
+                    if node == self.feed.node {
+                        round = n.parse::<u64>().ok().max(round);
+                    }
+                }
+            } else if let Some((head, key)) = line.split_once(' ') {
+                let rev = head.get(1..).and_then(|r| r.parse::<Rev>().ok());
+                let key = mem_key(key);
+                let key = match head.as_bytes().first() {
+                    Some(b's') => Touched::Secret(key),
+                    Some(b'b') => Touched::Blob(key),
+                    _ => continue,
+                };
+                changed.insert(key, rev);
+            }
+        }
+        let stale: HashSet<Touched> = if everything {
+            HashSet::from([Touched::Everything])
+        } else {
+            changed
+                .into_iter()
+                .filter(|(k, rev)| self.revisions.get(k) != *rev)
+                .map(|(k, _)| k)
+                .collect()
+        };
+        self.refresh(client, &stale)?;
+        if let Some(round) = round {
+            self.feed.passed(round);
+        }
+        Ok(())
+    }
+
+    /// Compares every stored revision with memory's and reads back what differs: run on
+    /// every (re)connection, as notifications sent meanwhile were not received.
+    fn catch_up(&self, client: &mut postgres::Client) -> Result<(), String> {
+        let rows = client
+            .query(
+                "SELECT 's', key, rev FROM localemu_secrets UNION ALL \
+                 SELECT 'b', key, rev FROM localemu_blobs",
+                &[],
+            )
+            .map_err(|e| e.to_string())?;
+        let mut known = self.revisions.snapshot();
+        let mut stale = HashSet::new();
+        for row in rows {
+            let kind: String = row.get(0);
+            let key = mem_key(row.get(1));
+            let key = if kind == "s" {
+                Touched::Secret(key)
+            } else {
+                Touched::Blob(key)
+            };
+            let rev: Rev = row.get(2);
+            if known.remove(&key) != Some(rev) {
+                stale.insert(key);
+            }
+        }
+        // Known here, gone from the database.
+        stale.extend(known.into_keys());
+        self.refresh(client, &stale)
+    }
+
+    /// Reads `stale` back and puts it in memory, except records this node changed since it
+    /// decided to read them: its own commit (or the conflict it meets) settles those.
+    fn refresh(&self, client: &mut postgres::Client, stale: &HashSet<Touched>) -> Result<(), String> {
+        if stale.is_empty() {
+            return Ok(());
+        }
+        let seen: HashMap<Touched, Option<Rev>> = stale
+            .iter()
+            .map(|k| (k.clone(), self.revisions.get(k)))
+            .collect();
+        let mut r = read_back(client, stale, &self.keyring)?;
+        let _exclusive = self
+            .gate
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if r.everything.is_none() {
+            let unchanged = |k: &Touched| seen.get(k).is_some_and(|s| self.revisions.get(k) == *s);
+            r = Reverted {
+                secrets: std::mem::take(&mut r.secrets)
+                    .into_iter()
+                    .filter(|(k, _)| unchanged(&Touched::Secret(k.clone())))
+                    .collect(),
+                blobs: std::mem::take(&mut r.blobs)
+                    .into_iter()
+                    .filter(|(k, _)| unchanged(&Touched::Blob(k.clone())))
+                    .collect(),
+                revs: std::mem::take(&mut r.revs)
+                    .into_iter()
+                    .filter(|(k, _)| unchanged(k))
+                    .collect(),
+                everything: None,
+            };
+        }
+        note_revisions(Some(&self.revisions), &r);
+        (self.reconcile)(r);
+        Ok(())
+    }
+}
