@@ -2,13 +2,13 @@
 # A throwaway PostgreSQL cluster for the tests and the benchmark.
 #
 #   scripts/pg-cluster.sh DIR PORT WATCH_PID [fsync]
+#   scripts/pg-cluster.sh --install      (only installs PostgreSQL if it is missing)
 #
 # Installs PostgreSQL from the OS packages if the machine has none (Debian/Ubuntu, as root),
 # creates a cluster in DIR, starts it on 127.0.0.1:PORT and prints its URL once it accepts
 # connections. The server stops by itself when process WATCH_PID ends. Without `fsync` the
 # cluster skips fsync (the tests check LocalEmu, not PostgreSQL's own durability).
 set -euo pipefail
-dir=$1 port=$2 watch=$3 sync=${4:-nofsync}
 
 bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 if [ -z "$(bindir)" ]; then
@@ -22,6 +22,8 @@ if [ -z "$(bindir)" ]; then
     exit 1
   fi
 fi
+[ "${1:-}" = --install ] && exit 0
+dir=$1 port=$2 watch=$3 sync=${4:-nofsync}
 bin=$(bindir)
 
 # PostgreSQL refuses to run as root: the cluster then belongs to the postgres user.

@@ -244,7 +244,8 @@ async fn start(args: StartArgs) -> ExitCode {
         port: args.port,
         default_region: args.default_region,
         // With a shared database, function code is unpacked from it into a scratch directory.
-        work_dir: (args.persist && args.dir.store.is_none()).then(|| args.dir.data_dir.join("lambda")),
+        work_dir: (args.persist && args.dir.store.is_none())
+            .then(|| args.dir.data_dir.join("lambda")),
         allowed_hosts: args.allowed_hosts,
         max_function_processes: args.max_function_processes.max(1),
         function_idle: std::time::Duration::from_secs(args.function_idle_seconds),

@@ -42,7 +42,9 @@ pub struct Revisions(Mutex<HashMap<Touched, Rev>>);
 
 impl Revisions {
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Touched, Rev>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Called as a change is submitted (in the order memory changed): the revision the change

@@ -188,8 +188,8 @@ impl Durable {
             done: Some(tx),
             rev,
         };
-        match self.tx.as_ref().map(|tx| tx.send(job)) {
-            Some(Ok(())) => ticket,
+        match &self.tx {
+            Some(tx) if tx.send(job).is_ok() => ticket,
             // The writer is gone: the ticket resolves as failed.
             _ => Ticket::pending().1,
         }

@@ -280,12 +280,31 @@ async fn export_and_import_move_state() {
     let (ok, text) = run(&["state", "import", file.to_str().unwrap()], &target);
     assert!(!ok && text.contains("holds no LocalEmu database"), "{text}");
     assert!(!target.join("localemu.redb").exists());
+    // Into a PostgreSQL database, and from there into a data directory again.
+    let db = Backing::postgres("bin-import");
+    let (ok, text) = run_at(&["state", "import", file.to_str().unwrap()], &db);
+    assert!(ok && text.contains("imported 3 secrets"), "{text}");
+    let mut command = Command::new(BIN);
+    command.args(["start", "--port", "0"]).args(db.args());
+    let emu = Emu::spawn(command);
+    check_moved(&emu, &arn).await;
+    emu.kill();
+    let again = source.with_extension("again.json");
+    let (ok, text) = run_at(&["state", "export", again.to_str().unwrap()], &db);
+    assert!(ok && text.contains("exported 3 secrets"), "{text}");
     let (ok, text) = run(
-        &["state", "import", "--create", file.to_str().unwrap()],
+        &["state", "import", "--create", again.to_str().unwrap()],
         &target,
     );
     assert!(ok && text.contains("imported 3 secrets"), "{text}");
     let emu = Emu::start(&target);
+    check_moved(&emu, &arn).await;
+    emu.kill();
+    assert!(crate::at_rest::all_rows_sealed(&target));
+}
+
+/// Everything `export_and_import_move_state` made, as it should read after the move.
+async fn check_moved(emu: &Emu, arn: &str) {
     let c = emu.client();
     assert_eq!(current_value(&c, "moved/one").await, "second");
     let cf = crate::stacks::cfn(emu.addr);
@@ -310,7 +329,7 @@ async fn export_and_import_move_state() {
         .send()
         .await
         .unwrap();
-    assert_eq!(d.arn(), Some(arn.as_str()));
+    assert_eq!(d.arn(), Some(arn));
     let bin = c
         .get_secret_value()
         .secret_id("moved/bin")
@@ -347,8 +366,18 @@ async fn export_and_import_move_state() {
         Some("secure-param"),
         "parameters move too"
     );
-    emu.kill();
-    assert!(crate::at_rest::all_rows_sealed(&target));
+}
+
+/// Like [`run`], on a data directory or a database.
+fn run_at(args: &[&str], at: &Backing) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .args(at.args())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
 }
 
 #[cfg(unix)]

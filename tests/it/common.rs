@@ -246,10 +246,66 @@ pub struct PersistentServer {
     done: tokio::task::JoinHandle<()>,
 }
 
+/// Where a persistent server keeps its state: the storage tests run on both.
+#[derive(Clone)]
+pub enum Backing {
+    Dir(std::path::PathBuf),
+    /// A database of the tests' PostgreSQL cluster.
+    Postgres(String),
+}
+
+impl Backing {
+    pub fn dir(prefix: &str) -> Backing {
+        Backing::Dir(temp_dir(prefix))
+    }
+
+    pub fn postgres(prefix: &str) -> Backing {
+        Backing::Postgres(crate::pg::database(prefix))
+    }
+
+    pub fn open(&self) -> Store {
+        match self {
+            Backing::Dir(dir) => Store::open(dir).expect("open the data directory"),
+            Backing::Postgres(url) => Store::open_postgres(url).expect("open the database"),
+        }
+    }
+
+    /// As `awsemu` takes it on the command line.
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            Backing::Dir(dir) => vec!["--data-dir".into(), dir.display().to_string()],
+            Backing::Postgres(url) => vec!["--store".into(), url.clone()],
+        }
+    }
+}
+
+/// Runs each named `async fn(Backing)` of the module as two tests: `embedded::<name>` on a
+/// data directory and `postgres::<name>` on a database.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::common::Backing::dir(stringify!($name))).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name($crate::common::Backing::postgres(stringify!($name))).await
+            })*
+        }
+    };
+}
+
 impl PersistentServer {
     pub async fn start(dir: &std::path::Path, clock: Arc<ManualClock>) -> PersistentServer {
         let store = Store::open(dir).expect("open the data directory");
         Self::with_store(store, clock).await
+    }
+
+    pub async fn start_at(at: &Backing, clock: Arc<ManualClock>) -> PersistentServer {
+        Self::with_store(at.open(), clock).await
     }
 
     /// A server over `store`, however it was opened.

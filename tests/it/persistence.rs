@@ -1,4 +1,5 @@
-//! Durable state through restarts of an in-process server over the same data directory.
+//! Durable state through restarts of an in-process server over the same data directory, and
+//! over the same PostgreSQL database.
 
 use crate::common::*;
 use aws_sdk_secretsmanager::primitives::Blob;
@@ -7,6 +8,13 @@ use localemu::clock::{ManualClock, DAY_MS};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
+
+on_both_stores!(
+    everything_survives_a_restart,
+    a_pending_deletion_keeps_its_deadline_and_is_purged_after_it,
+    forced_deletes_recreations_and_resets_are_durable,
+    functions_and_rotation_schedules_survive_a_restart
+);
 
 /// Everything the API shows about a secret, as raw JSON.
 async fn snapshot(addr: SocketAddr, id: &str) -> Vec<Value> {
@@ -33,11 +41,9 @@ async fn snapshot(addr: SocketAddr, id: &str) -> Vec<Value> {
     out
 }
 
-#[tokio::test]
-async fn everything_survives_a_restart() {
-    let dir = temp_dir("persist-all");
+async fn everything_survives_a_restart(at: Backing) {
     let clock = Arc::new(ManualClock::new(START));
-    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let server = PersistentServer::start_at(&at, clock.clone()).await;
     let c = server.client();
     let key = key_with_alias(server.addr, "000000000000", "alias/mine").await;
     c.create_secret()
@@ -107,7 +113,7 @@ async fn everything_survives_a_restart() {
     }
     server.stop().await;
 
-    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let server = PersistentServer::start_at(&at, clock.clone()).await;
     for (n, expected) in names.iter().zip(&before) {
         assert_eq!(&snapshot(server.addr, n).await, expected, "{n}");
     }
@@ -135,10 +141,8 @@ async fn everything_survives_a_restart() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it() {
-    let dir = temp_dir("persist-deletion");
-    let server = PersistentServer::start(&dir, Arc::new(ManualClock::new(START))).await;
+async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it(at: Backing) {
+    let server = PersistentServer::start_at(&at, Arc::new(ManualClock::new(START))).await;
     create(&server.client(), "later", "v").await;
     server
         .client()
@@ -151,7 +155,7 @@ async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it() {
     server.stop().await;
 
     let server =
-        PersistentServer::start(&dir, Arc::new(ManualClock::new(START + 6 * DAY_MS))).await;
+        PersistentServer::start_at(&at, Arc::new(ManualClock::new(START + 6 * DAY_MS))).await;
     let d = server
         .client()
         .describe_secret()
@@ -170,7 +174,7 @@ async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it() {
     server.stop().await;
 
     let after = Arc::new(ManualClock::new(START + 7 * DAY_MS + 1));
-    let server = PersistentServer::start(&dir, after.clone()).await;
+    let server = PersistentServer::start_at(&at, after.clone()).await;
     let (code, _) = err(server
         .client()
         .describe_secret()
@@ -180,7 +184,7 @@ async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it() {
     assert_eq!(code, "ResourceNotFoundException");
     server.stop().await;
 
-    let server = PersistentServer::start(&dir, after).await;
+    let server = PersistentServer::start_at(&at, after).await;
     let (code, _) = err(server
         .client()
         .describe_secret()
@@ -192,11 +196,9 @@ async fn a_pending_deletion_keeps_its_deadline_and_is_purged_after_it() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn forced_deletes_recreations_and_resets_are_durable() {
-    let dir = temp_dir("persist-reset");
+async fn forced_deletes_recreations_and_resets_are_durable(at: Backing) {
     let clock = Arc::new(ManualClock::new(START));
-    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let server = PersistentServer::start_at(&at, clock.clone()).await;
     let c = server.client();
     let first = create(&c, "reborn", "old").await;
     for i in 0..5 {
@@ -217,7 +219,7 @@ async fn forced_deletes_recreations_and_resets_are_durable() {
     assert_ne!(first, second);
     server.stop().await;
 
-    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let server = PersistentServer::start_at(&at, clock.clone()).await;
     let c = server.client();
     assert_eq!(current_value(&c, "reborn").await, "new");
     let versions = c
@@ -239,7 +241,7 @@ async fn forced_deletes_recreations_and_resets_are_durable() {
         .is_empty());
     server.stop().await;
 
-    let server = PersistentServer::start(&dir, clock).await;
+    let server = PersistentServer::start_at(&at, clock).await;
     assert!(server
         .client()
         .list_secrets()
@@ -263,12 +265,10 @@ async fn the_data_directory_is_private() {
     assert_eq!(mode(&dir.join("localemu.redb")), 0o600);
 }
 
-#[tokio::test]
-async fn functions_and_rotation_schedules_survive_a_restart() {
+async fn functions_and_rotation_schedules_survive_a_restart(at: Backing) {
     use crate::rotation::{outcome, rotation_function, rotations_of};
-    let dir = temp_dir("persist-rotation");
     let clock = Arc::new(ManualClock::new(START));
-    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let server = PersistentServer::start_at(&at, clock.clone()).await;
     let function = rotation_function(server.addr, &[], 10).await;
     let c = server.client();
     let arn = create(&c, "rotating", "v1").await;
@@ -291,7 +291,7 @@ async fn functions_and_rotation_schedules_survive_a_restart() {
     let before = snapshot(server.addr, "rotating").await;
     server.stop().await;
 
-    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let server = PersistentServer::start_at(&at, clock.clone()).await;
     assert_eq!(snapshot(server.addr, "rotating").await, before);
     let l = lambda_client(server.addr);
     let name = function.rsplit(':').next().unwrap();

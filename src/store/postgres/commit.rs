@@ -292,7 +292,8 @@ pub(super) fn read_back(
             // Key material first: secrets sealed under it may be read just after.
             keyring.load_row(&key, &bytes)?;
             found.insert(Touched::Blob(key.clone()));
-            out.revs.push((Touched::Blob(key.clone()), Some(row.get(1))));
+            out.revs
+                .push((Touched::Blob(key.clone()), Some(row.get(1))));
             out.blobs.push((key, Some(bytes)));
         }
     }
@@ -319,7 +320,8 @@ pub(super) fn read_back(
                 values.remove(&(key.clone(), id.to_string()))
             })?;
             found.insert(Touched::Secret(key.clone()));
-            out.revs.push((Touched::Secret(key.clone()), Some(row.get(1))));
+            out.revs
+                .push((Touched::Secret(key.clone()), Some(row.get(1))));
             out.secrets.push((key, Some(secret)));
         }
     }

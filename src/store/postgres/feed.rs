@@ -12,10 +12,10 @@ use super::super::seal::Keyring;
 use super::super::writer::note_revisions;
 use super::commit::read_back;
 use super::{connect, mem_key, CHANNEL};
+use postgres::fallible_iterator::FallibleIterator;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
-use postgres::fallible_iterator::FallibleIterator;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -77,7 +77,10 @@ impl Feed {
     fn passed(&self, round: u64) {
         let mut w = self.lock();
         let later = w.sent.split_off(&(round + 1));
-        for tx in std::mem::replace(&mut w.sent, later).into_values().flatten() {
+        for tx in std::mem::replace(&mut w.sent, later)
+            .into_values()
+            .flatten()
+        {
             let _ = tx.send(true);
         }
     }
@@ -296,7 +299,11 @@ impl Follower {
 
     /// Reads `stale` back and puts it in memory, except records this node changed since it
     /// decided to read them: its own commit (or the conflict it meets) settles those.
-    fn refresh(&self, client: &mut postgres::Client, stale: &HashSet<Touched>) -> Result<(), String> {
+    fn refresh(
+        &self,
+        client: &mut postgres::Client,
+        stale: &HashSet<Touched>,
+    ) -> Result<(), String> {
         if stale.is_empty() {
             return Ok(());
         }

@@ -79,7 +79,9 @@ pub(super) fn connect(url: &str) -> Result<Client, String> {
         .application_name("awsemu")
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(10))
-        .tcp_user_timeout(Duration::from_secs(15));
+        .tcp_user_timeout(Duration::from_secs(15))
+        // Not the notices of tables that already exist.
+        .options("-c client_min_messages=warning");
     config
         .connect(NoTls)
         .map_err(|e| format!("cannot reach PostgreSQL at {}: {e}", redacted(url)))
@@ -96,7 +98,8 @@ pub(super) fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 /// Creates or upgrades the schema; refuses a database a newer build wrote.
 fn migrate(client: &mut Client, url: &str) -> Result<(), String> {
-    let fail = |e: postgres::Error| format!("cannot set up LocalEmu's tables in {}: {e}", redacted(url));
+    let fail =
+        |e: postgres::Error| format!("cannot set up LocalEmu's tables in {}: {e}", redacted(url));
     let mut tx = client.transaction().map_err(fail)?;
     // One node at a time: two starting together must not both create the tables.
     tx.execute("SELECT pg_advisory_xact_lock(7454311)", &[])
@@ -136,12 +139,15 @@ pub fn open(url: &str) -> Result<Opened, String> {
     off_runtime(|| {
         let mut client = connect(url)?;
         migrate(&mut client, url)?;
-        let loaded = load(&mut client).map_err(|e| {
-            format!("cannot read LocalEmu's state from {}: {e}", redacted(url))
-        })?;
+        let loaded = load(&mut client)
+            .map_err(|e| format!("cannot read LocalEmu's state from {}: {e}", redacted(url)))?;
         let shared = Shared::new(url);
         let backend = commit::Postgres::new(url, client)?;
-        Ok(Durable::with_backend(Box::new(backend), loaded, Some(shared)))
+        Ok(Durable::with_backend(
+            Box::new(backend),
+            loaded,
+            Some(shared),
+        ))
     })
 }
 
@@ -176,7 +182,9 @@ pub(super) fn load(client: &mut Client) -> Result<Loaded, String> {
         let key = mem_key(row.get(0));
         let bytes: Vec<u8> = row.get(2);
         loaded.keyring.load_row(&key, &bytes)?;
-        loaded.revs.insert(Touched::Blob(key.clone()), row.get::<_, Rev>(1));
+        loaded
+            .revs
+            .insert(Touched::Blob(key.clone()), row.get::<_, Rev>(1));
         loaded.blobs.push((key, bytes));
     }
     let mut values: HashMap<(String, String), Vec<u8>> = HashMap::new();
@@ -195,7 +203,9 @@ pub(super) fn load(client: &mut Client) -> Result<Loaded, String> {
         let (ns, secret) = secret_of(&key, &record, &loaded.keyring, |id| {
             values.remove(&(key.clone(), id.to_string()))
         })?;
-        loaded.revs.insert(Touched::Secret(key.clone()), row.get::<_, Rev>(1));
+        loaded
+            .revs
+            .insert(Touched::Secret(key.clone()), row.get::<_, Rev>(1));
         loaded.secrets.push((ns, secret));
     }
     tx.commit().map_err(|e| e.to_string())?;
@@ -279,7 +289,20 @@ impl Shared {
             stop: self.stop.clone(),
         };
         feed::spawn(follower, self.url.clone(), self.stop.clone())?;
-        lease::spawn(self.lease.clone(), self.url.clone(), self.stop.clone())
+        lease::spawn(self.lease.clone(), self.url.clone(), self.stop.clone())?;
+        // Requests are answered only once the node follows the others' writes.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !self.feed.following() {
+            if std::time::Instant::now() > deadline {
+                self.stop();
+                return Err(format!(
+                    "cannot follow the changes in {}: LISTEN failed",
+                    redacted(&self.url)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Ok(())
     }
 
     pub(super) fn stop(&self) {
