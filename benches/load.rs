@@ -547,9 +547,167 @@ async fn started_and_answering(
     (emu, spawned.elapsed())
 }
 
+/// A throwaway PostgreSQL cluster (fsync on: durable writes are really durable) for the
+/// two-node scenarios; it stops when this process ends.
+fn postgres_cluster() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("localemu-bench-pg-{}", std::process::id()));
+    let out = std::process::Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scripts/pg-cluster.sh"
+    ))
+    .arg(&dir)
+    .arg(port.to_string())
+    .arg(std::process::id().to_string())
+    .arg("fsync")
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "cannot start PostgreSQL");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The same load on two nodes at once: each node's result.
+async fn on_both(
+    addrs: [SocketAddr; 2],
+    connections: usize,
+    secs: f64,
+    make: impl Fn(usize) -> Make,
+) -> [Result; 2] {
+    let (a, b) = tokio::join!(
+        load(addrs[0], connections, secs, make(0)),
+        load(addrs[1], connections, secs, make(1))
+    );
+    [a, b]
+}
+
+/// Two nodes on one PostgreSQL database: GetSecretValue on each (both loaded at once), and
+/// durable writes on both (each node on its own half of the secrets).
+async fn two_nodes(secs: f64) -> Vec<(String, usize, Result)> {
+    let url = postgres_cluster();
+    let (a, _) = start_with(None, &["--store", &url]);
+    let (b, _) = start_with(None, &["--store", &url]);
+    fill(a.addr, "k", 1000, 1024).await;
+    let addrs = [a.addr, b.addr];
+    let mut out = Vec::new();
+    for c in connection_counts() {
+        let get = |_node: usize| -> Make {
+            Arc::new(move |_| {
+                (
+                    "GetSecretValue",
+                    format!(
+                        r#"{{"SecretId":"k/{:06}"}}"#,
+                        rand::rng().random_range(0..1000)
+                    ),
+                )
+            })
+        };
+        // Each node alone (the other up and idle), then both loaded at once.
+        for (n, addr) in addrs.iter().enumerate() {
+            let r = load(*addr, c, secs, get(n)).await;
+            out.push((
+                format!("two nodes: GetSecretValue, node {} alone", n + 1),
+                c,
+                r,
+            ));
+        }
+        let [ra, rb] = on_both(addrs, c, secs, get).await;
+        out.push((
+            "two nodes: GetSecretValue both at once, node 1".to_string(),
+            c,
+            ra,
+        ));
+        out.push((
+            "two nodes: GetSecretValue both at once, node 2".to_string(),
+            c,
+            rb,
+        ));
+        let put = |node: usize| -> Make {
+            Arc::new(move |i| {
+                (
+                    "PutSecretValue",
+                    format!(
+                        r#"{{"SecretId":"k/{:06}","SecretString":"p{i}","ClientRequestToken":"{}"}}"#,
+                        node * 500 + (i as usize % 500),
+                        token(i)
+                    ),
+                )
+            })
+        };
+        let [wa, wb] = on_both(addrs, c, secs, put).await;
+        out.push(("two nodes: PutSecretValue, node 1".to_string(), c, wa));
+        out.push(("two nodes: PutSecretValue, node 2".to_string(), c, wb));
+        let create = |node: usize| -> Make {
+            Arc::new(move |i| {
+                (
+                    "CreateSecret",
+                    format!(
+                        r#"{{"Name":"n{node}c{c}/{i}","SecretString":"v","ClientRequestToken":"{}"}}"#,
+                        token(i)
+                    ),
+                )
+            })
+        };
+        let [ca, cb] = on_both(addrs, c, secs, create).await;
+        out.push(("two nodes: CreateSecret, node 1".to_string(), c, ca));
+        out.push(("two nodes: CreateSecret, node 2".to_string(), c, cb));
+    }
+    stop(a);
+    stop(b);
+    out
+}
+
+fn print_two_nodes(nodes: &[(String, usize, Result)], embedded: &[(String, usize, Result)]) {
+    for (name, c, r) in nodes {
+        row(name, *c, r, None);
+    }
+    for c in connection_counts() {
+        let of = |prefix: &str| -> Vec<f64> {
+            nodes
+                .iter()
+                .filter(|(n, k, _)| n.starts_with(prefix) && *k == c)
+                .map(|(_, _, r)| r.rps)
+                .collect()
+        };
+        let alone = of("two nodes: GetSecretValue, node");
+        let both = of("two nodes: GetSecretValue both");
+        let base = embedded
+            .iter()
+            .find(|(n, k, _)| n.starts_with("GetSecretValue") && *k == c)
+            .map(|(_, _, r)| r.rps);
+        if let (Some(base), Some(worst)) = (base, alone.iter().copied().reduce(f64::min)) {
+            println!(
+                "two nodes, {c} connections: GetSecretValue per node at least {:.0}% of the embedded \
+                 store's {base:.0}/s; both loaded at once {:.0}/s in total ({:.0}%)",
+                worst / base.max(0.001) * 100.0,
+                both.iter().sum::<f64>(),
+                both.iter().sum::<f64>() / base.max(0.001) * 100.0
+            );
+        }
+        println!(
+            "two nodes, {c} connections each: durable writes in total PutSecretValue {:.0}/s, CreateSecret {:.0}/s",
+            of("two nodes: PutSecretValue").iter().sum::<f64>(),
+            of("two nodes: CreateSecret").iter().sum::<f64>()
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let opts = opts();
+    if std::env::args().any(|a| a == "--nodes-only") {
+        // The two-node scenarios alone, against this run's embedded reads.
+        let (emu, _) = start(None);
+        fill(emu.addr, "k", 1000, 1024).await;
+        let reads = read_scenarios(emu.addr, opts.seconds, None).await;
+        stop(emu);
+        let nodes = two_nodes(opts.seconds).await;
+        print_two_nodes(&nodes, &reads);
+        return;
+    }
     // Reads and in-memory writes, 1,000 secrets of 1 KB.
     let (emu, startup) = started_and_answering(None, "ListSecrets", "{}").await;
     let idle = rss_mib(emu.child.id());
@@ -586,6 +744,7 @@ async fn main() {
     stop(emu);
     let _ = std::fs::remove_dir_all(&dir);
 
+    let nodes = two_nodes(opts.seconds).await;
     let rotation = rotation_time().await;
     let (stack_create, stack_delete) = stack_time().await;
     let moto = if opts.compare_moto {
@@ -614,6 +773,7 @@ async fn main() {
         row(name, *c, r, find(name, *c));
     }
     println!();
+    print_two_nodes(&nodes, &reads);
     for (_, c, s) in &strict {
         let lenient = reads
             .iter()

@@ -5,7 +5,7 @@
 use super::super::backend::{Backend, Rev, Touched};
 use super::super::durable::{Job, Op, Reverted};
 use super::super::seal::Keyring;
-use super::{connect, db_key, load, mem_key, secret_of, CHANNEL};
+use super::{connect, db_key, describe, load, mem_key, secret_of, CHANNEL};
 use postgres::{Client, Statement, Transaction};
 use std::collections::HashSet;
 
@@ -25,6 +25,7 @@ struct Statements {
     exists_secret: Statement,
     exists_blob: Statement,
     notify: Statement,
+    next_seq: Statement,
 }
 
 impl Statements {
@@ -55,6 +56,10 @@ impl Statements {
             exists_secret: c.prepare("SELECT 1 FROM localemu_secrets WHERE key = $1")?,
             exists_blob: c.prepare("SELECT 1 FROM localemu_blobs WHERE key = $1")?,
             notify: c.prepare("SELECT pg_notify($1, $2)")?,
+            // Taken last, just before the commit: the row lock orders commits, so sequence
+            // numbers follow commit order (and the notifications carrying them).
+            next_seq: c
+                .prepare("UPDATE localemu_commits SET seq = seq + 1 WHERE id = 1 RETURNING seq")?,
         })
     }
 }
@@ -193,13 +198,17 @@ impl Backend for Postgres {
         let mut run = || -> Result<Vec<usize>, postgres::Error> {
             let mut tx = client.transaction()?;
             let (lost, notes) = apply(&mut tx, st, batch)?;
-            for payload in chunks(&notes) {
-                tx.execute(&st.notify, &[&CHANNEL, &payload])?;
+            if !notes.is_empty() {
+                let seq: i64 = tx.query_one(&st.next_seq, &[])?.get(0);
+                for payload in chunks(&notes) {
+                    let payload = format!("#{seq}\n{payload}");
+                    tx.execute(&st.notify, &[&CHANNEL, &payload])?;
+                }
             }
             tx.commit()?;
             Ok(lost)
         };
-        run().map_err(|e| e.to_string())
+        run().map_err(|e| describe(&e))
     }
 
     fn close(&mut self) {

@@ -1,10 +1,11 @@
 //! Following other nodes' commits (LISTEN/NOTIFY) into this node's memory, and the read
-//! barrier built on the same channel.
+//! barrier built on it.
 //!
-//! PostgreSQL delivers notifications in commit order. A barrier notifies a marker of its own
-//! and waits until the follower has applied everything received before that marker: every
-//! write acknowledged before the barrier was sent committed before the marker did, so it has
-//! been applied by then.
+//! Every commit takes the next number of one sequence row, whose lock it holds until it
+//! commits: numbers follow commit order, and so do the notifications that carry them. A
+//! barrier reads the sequence (one cheap query for every request waiting meanwhile) and waits
+//! until the follower has applied that number: every write acknowledged before the barrier
+//! began has a number no greater, so it is in memory by then.
 
 use super::super::backend::{Rev, Revisions, Touched};
 use super::super::durable::{Reconciler, Reverted};
@@ -24,25 +25,24 @@ const RETRY: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 struct Waiters {
-    /// Asked for since the last marker was sent.
+    /// Asked for since the sequence was last read.
     waiting: Vec<oneshot::Sender<bool>>,
-    /// Markers sent, not yet seen back.
-    sent: BTreeMap<u64, Vec<oneshot::Sender<bool>>>,
-    next: u64,
+    /// Waiting for the follower to apply the commit number they are keyed by.
+    sent: BTreeMap<i64, Vec<oneshot::Sender<bool>>>,
+    /// The highest commit number applied to memory.
+    applied: i64,
 }
 
 /// The barriers of this node, and whether it is following the database.
 pub struct Feed {
-    node: String,
     waiters: Mutex<Waiters>,
     wake: Condvar,
     following: AtomicBool,
 }
 
 impl Feed {
-    pub(super) fn new(node: String) -> Feed {
+    pub(super) fn new() -> Feed {
         Feed {
-            node,
             waiters: Mutex::default(),
             wake: Condvar::new(),
             following: AtomicBool::new(false),
@@ -73,10 +73,11 @@ impl Feed {
         rx
     }
 
-    /// The follower saw this node's marker `round`: its barriers, and earlier ones, pass.
-    fn passed(&self, round: u64) {
+    /// The follower applied every commit up to `seq`: the barriers waiting for it pass.
+    fn applied(&self, seq: i64) {
         let mut w = self.lock();
-        let later = w.sent.split_off(&(round + 1));
+        w.applied = w.applied.max(seq);
+        let later = w.sent.split_off(&(seq + 1));
         for tx in std::mem::replace(&mut w.sent, later)
             .into_values()
             .flatten()
@@ -85,11 +86,15 @@ impl Feed {
         }
     }
 
-    fn fail(&self, round: u64) {
-        if let Some(txs) = self.lock().sent.remove(&round) {
-            for tx in txs {
-                let _ = tx.send(false);
+    /// `waiters` pass once commit `seq` is applied (at once if it is).
+    fn pass_at(&self, seq: i64, waiters: Vec<oneshot::Sender<bool>>) {
+        let mut w = self.lock();
+        if w.applied >= seq {
+            for tx in waiters {
+                let _ = tx.send(true);
             }
+        } else {
+            w.sent.entry(seq).or_default().extend(waiters);
         }
     }
 
@@ -107,8 +112,8 @@ impl Feed {
         self.wake.notify_all();
     }
 
-    /// Waits for barriers to send; returns their round.
-    fn next_round(&self) -> Option<u64> {
+    /// Waits for barriers to be asked for; returns those asked for so far.
+    fn next_round(&self) -> Vec<oneshot::Sender<bool>> {
         let mut w = self.lock();
         if w.waiting.is_empty() {
             w = self
@@ -117,14 +122,7 @@ impl Feed {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
-        if w.waiting.is_empty() {
-            return None;
-        }
-        let round = w.next;
-        w.next += 1;
-        let waiting = std::mem::take(&mut w.waiting);
-        w.sent.insert(round, waiting);
-        Some(round)
+        std::mem::take(&mut w.waiting)
     }
 }
 
@@ -147,37 +145,46 @@ pub fn spawn(follower: Follower, url: String, stop: Arc<AtomicBool>) -> Result<(
         .map_err(|e| format!("cannot start the change feed: {e}"))?;
     std::thread::Builder::new()
         .name("localemu-barrier".into())
-        .spawn(move || send_markers(&feed, &url, &stop))
+        .spawn(move || read_sequence(&feed, &url, &stop))
         .map_err(|e| format!("cannot start the read barrier: {e}"))?;
     Ok(())
 }
 
-/// Sends one marker for all the barriers asked for meanwhile.
-fn send_markers(feed: &Feed, url: &str, stop: &AtomicBool) {
+/// Reads the commit sequence once for all the barriers asked for meanwhile.
+fn read_sequence(feed: &Feed, url: &str, stop: &AtomicBool) {
     let mut link = None;
     while !stop.load(Ordering::SeqCst) {
-        let Some(round) = feed.next_round() else {
+        let round = feed.next_round();
+        if round.is_empty() {
             continue;
-        };
+        }
         if link.is_none() {
             link = connect(url).ok().and_then(|mut c| {
-                let st = c.prepare("SELECT pg_notify($1, $2)").ok()?;
+                let st = c.prepare(SEQUENCE).ok()?;
                 Some((c, st))
             });
         }
-        let sent = match &mut link {
+        let seq = match &mut link {
             Some((client, st)) if feed.following() => client
-                .execute(&*st, &[&CHANNEL, &format!("!{} {round}", feed.node)])
-                .is_ok(),
-            _ => false,
+                .query_one(&*st, &[])
+                .ok()
+                .map(|row| row.get::<_, i64>(0)),
+            _ => None,
         };
-        if !sent {
-            link = None;
-            feed.fail(round);
+        match seq {
+            Some(seq) => feed.pass_at(seq, round),
+            None => {
+                link = None;
+                for tx in round {
+                    let _ = tx.send(false);
+                }
+            }
         }
     }
     feed.fail_all();
 }
+
+const SEQUENCE: &str = "SELECT seq FROM localemu_commits WHERE id = 1";
 
 impl Follower {
     fn run(self) {
@@ -230,16 +237,12 @@ impl Follower {
     fn apply(&self, client: &mut postgres::Client, payloads: &[String]) -> Result<(), String> {
         let mut changed: HashMap<Touched, Option<Rev>> = HashMap::new();
         let mut everything = false;
-        let mut round = None;
+        let mut seq = None;
         for line in payloads.iter().flat_map(|p| p.lines()) {
             if line == "*" {
                 everything = true;
-            } else if let Some(marker) = line.strip_prefix('!') {
-                if let Some((node, n)) = marker.split_once(' ') {
-                    if node == self.feed.node {
-                        round = n.parse::<u64>().ok().max(round);
-                    }
-                }
+            } else if let Some(n) = line.strip_prefix('#') {
+                seq = n.parse::<i64>().ok().max(seq);
             } else if let Some((head, key)) = line.split_once(' ') {
                 let rev = head.get(1..).and_then(|r| r.parse::<Rev>().ok());
                 let key = mem_key(key);
@@ -261,8 +264,8 @@ impl Follower {
                 .collect()
         };
         self.refresh(client, &stale)?;
-        if let Some(round) = round {
-            self.feed.passed(round);
+        if let Some(seq) = seq {
+            self.feed.applied(seq);
         }
         Ok(())
     }
@@ -270,6 +273,11 @@ impl Follower {
     /// Compares every stored revision with memory's and reads back what differs: run on
     /// every (re)connection, as notifications sent meanwhile were not received.
     fn catch_up(&self, client: &mut postgres::Client) -> Result<(), String> {
+        // Read before the records: everything up to it is caught up with below.
+        let seq: i64 = client
+            .query_one(SEQUENCE, &[])
+            .map_err(|e| e.to_string())?
+            .get(0);
         let rows = client
             .query(
                 "SELECT 's', key, rev FROM localemu_secrets UNION ALL \
@@ -294,7 +302,9 @@ impl Follower {
         }
         // Known here, gone from the database.
         stale.extend(known.into_keys());
-        self.refresh(client, &stale)
+        self.refresh(client, &stale)?;
+        self.feed.applied(seq);
+        Ok(())
     }
 
     /// Reads `stale` back and puts it in memory, except records this node changed since it

@@ -38,7 +38,9 @@ const MIGRATIONS: [(i64, &str); 1] = [(
                                    PRIMARY KEY (key, version));
      CREATE TABLE localemu_blobs (key text PRIMARY KEY, rev bigint NOT NULL, bytes bytea NOT NULL);
      CREATE TABLE localemu_leases (name text PRIMARY KEY, holder text NOT NULL,
-                                   expires timestamptz NOT NULL);",
+                                   expires timestamptz NOT NULL);
+     CREATE TABLE localemu_commits (id int PRIMARY KEY, seq bigint NOT NULL);
+     INSERT INTO localemu_commits VALUES (1, 0);",
 )];
 
 /// Whether `location` names a PostgreSQL database rather than a directory.
@@ -65,6 +67,14 @@ pub fn redacted(url: &str) -> String {
     }) {
         Some(r) => r,
         None => url.to_string(),
+    }
+}
+
+/// A database error with PostgreSQL's own message, not just "db error".
+pub(super) fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
     }
 }
 
@@ -256,7 +266,7 @@ impl Shared {
         Shared {
             revisions: Arc::default(),
             url: url.to_string(),
-            feed: Arc::new(Feed::new(node.clone())),
+            feed: Arc::new(Feed::new()),
             lease: Arc::new(Lease::new(node.clone())),
             node,
             stop: Arc::default(),
