@@ -171,13 +171,12 @@ fn read_sequence(feed: &Feed, url: &str, stop: &AtomicBool) {
                 .map(|row| row.get::<_, i64>(0)),
             _ => None,
         };
-        match seq {
-            Some(seq) => feed.pass_at(seq, round),
-            None => {
-                link = None;
-                for tx in round {
-                    let _ = tx.send(false);
-                }
+        if let Some(seq) = seq {
+            feed.pass_at(seq, round);
+        } else {
+            link = None;
+            for tx in round {
+                let _ = tx.send(false);
             }
         }
     }
