@@ -3,6 +3,7 @@
 #
 #   scripts/pg-cluster.sh DIR PORT WATCH_PID [fsync]
 #   scripts/pg-cluster.sh --install      (only installs PostgreSQL if it is missing)
+#   scripts/pg-cluster.sh --ctl DIR stop|start   (stops or restarts a cluster it made)
 #
 # Installs PostgreSQL from the OS packages if the machine has none (Debian/Ubuntu, as root),
 # creates a cluster in DIR, starts it on 127.0.0.1:PORT and prints its URL once it accepts
@@ -23,7 +24,6 @@ if [ -z "$(bindir)" ]; then
   fi
 fi
 [ "${1:-}" = --install ] && exit 0
-dir=$1 port=$2 watch=$3 sync=${4:-nofsync}
 bin=$(bindir)
 
 # PostgreSQL refuses to run as root: the cluster then belongs to the postgres user.
@@ -31,6 +31,16 @@ as=()
 if [ "$(id -u)" = 0 ]; then
   as=(runuser -u postgres --)
 fi
+if [ "${1:-}" = --ctl ]; then
+  # Its settings are in its configuration file, so a restart comes back on the same port.
+  if [ "$3" = stop ]; then
+    "${as[@]}" "$bin/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null
+  else
+    "${as[@]}" "$bin/pg_ctl" -D "$2/data" -l "$2/server.log" -w -t 60 start >/dev/null
+  fi
+  exit 0
+fi
+dir=$1 port=$2 watch=$3 sync=${4:-nofsync}
 mkdir -p "$dir"
 chmod 0777 "$dir"
 data=$dir/data
@@ -40,11 +50,19 @@ else
   mkdir -p "$data"
 fi
 "${as[@]}" "$bin/initdb" -D "$data" -U awsemu -A trust --no-sync >"$dir/initdb.log" 2>&1
-opts=(-c listen_addresses=127.0.0.1 -p "$port" -k "$dir" -c max_connections=200)
-if [ "$sync" != fsync ]; then
-  opts+=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
-fi
-"${as[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 -o "${opts[*]}" start >/dev/null
+# Written into the cluster's own configuration, so that `--ctl DIR start` brings it back alike.
+{
+  echo "listen_addresses = '127.0.0.1'"
+  echo "port = $port"
+  echo "unix_socket_directories = '$dir'"
+  echo "max_connections = 200"
+  if [ "$sync" != fsync ]; then
+    echo "fsync = off"
+    echo "synchronous_commit = off"
+    echo "full_page_writes = off"
+  fi
+} | "${as[@]}" tee -a "$data/postgresql.conf" >/dev/null
+"${as[@]}" "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start >/dev/null
 "${as[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U awsemu localemu
 # Stops the cluster when the process that wanted it is gone.
 (

@@ -187,32 +187,19 @@ async fn any_node_reads_its_own_and_other_nodes_writes() {
     // ClientRequestToken idempotency holds across nodes: the retry on the other node
     // answers with the same version and adds none.
     let token = token();
-    let first = ca
-        .put_secret_value()
-        .secret_id("ryw")
-        .secret_string("same")
-        .client_request_token(&token)
-        .send()
-        .await
-        .unwrap();
+    let put = |c: &Client, value: &str| {
+        c.put_secret_value()
+            .secret_id("ryw")
+            .secret_string(value)
+            .client_request_token(&token)
+            .send()
+    };
+    let first = put(&ca, "same").await.unwrap();
     let count = versions(&ca, "ryw").await.len();
-    let again = cb
-        .put_secret_value()
-        .secret_id("ryw")
-        .secret_string("same")
-        .client_request_token(&token)
-        .send()
-        .await
-        .unwrap();
+    let again = put(&cb, "same").await.unwrap();
     assert_eq!(again.version_id(), first.version_id());
     assert_eq!(versions(&cb, "ryw").await.len(), count);
-    let refused = err(cb
-        .put_secret_value()
-        .secret_id("ryw")
-        .secret_string("different")
-        .client_request_token(&token)
-        .send()
-        .await);
+    let refused = err(put(&cb, "different").await);
     assert_eq!(refused.0, "ResourceExistsException", "{refused:?}");
     // A deletion on one node is seen by the other, with its recovery window.
     cb.delete_secret()
@@ -235,11 +222,23 @@ async fn any_node_reads_its_own_and_other_nodes_writes() {
         .await
         .unwrap();
     assert_eq!(meta.key_metadata().unwrap().arn(), Some(key.as_str()));
+    // A reset on one node empties every node.
+    let reset = raw(first_node.addr, "POST", "/_awsemu/reset", &[], Vec::new()).await;
+    assert_eq!(reset.status, 200);
+    let listed = cb
+        .list_secrets()
+        .include_planned_deletion(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.secret_list().is_empty(), "{listed:?}");
+    let gone = err(k.describe_key().key_id("alias/shared").send().await);
+    assert_eq!(gone.0, "NotFoundException", "{gone:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_scheduled_rotation_fires_once_and_survives_its_leader() {
-    use crate::rotation::{outcome, rotation_function};
+    use crate::rotation::{outcome, rotate, rotation_function};
     let url = pg::database("nodes-rotation");
     let a = node(&url);
     health_until(a.addr, "the first node leads", |h| {
@@ -250,20 +249,7 @@ async fn one_scheduled_rotation_fires_once_and_survives_its_leader() {
     let function = rotation_function(a.addr, &[], 10).await;
     let cb = b.client();
     let arn = create(&cb, "scheduled", "v1").await;
-    let first = cb
-        .rotate_secret()
-        .secret_id("scheduled")
-        .rotation_lambda_arn(&function)
-        .rotation_rules(
-            aws_sdk_secretsmanager::types::RotationRulesType::builder()
-                .automatically_after_days(1)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .version_id
-        .unwrap();
+    let first = rotate(&cb, "scheduled", Some(&function), Some(1)).await;
     assert_eq!(outcome(b.addr, &first).await["outcome"], "Succeeded");
     assert_eq!(versions(&cb, "scheduled").await.len(), 2);
 
@@ -409,4 +395,45 @@ async fn a_lost_connection_fails_requests_as_aws_does_and_heals() {
         .map(|v| v.0)
         .collect();
     assert!(stored.contains(&acked[0]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_database_that_goes_away_is_reported_and_waited_for() {
+    let (url, dir) = pg::start_cluster("down");
+    let a = node(&url);
+    let c = a.client();
+    create(&c, "down", "v0").await;
+    pg::ctl(&dir, "stop");
+    // Every request answers AWS's internal error at once (never a hang, never an answer
+    // that might be stale), and health says why.
+    health_until(a.addr, "the database is down", |h| {
+        h["database"]["connected"] == false && h["storage"] == "unavailable"
+    })
+    .await;
+    assert_eq!(health(a.addr).await.status, 503);
+    let started = Instant::now();
+    for e in [
+        err(c.get_secret_value().secret_id("down").send().await),
+        err(c
+            .put_secret_value()
+            .secret_id("down")
+            .secret_string("x")
+            .send()
+            .await),
+    ] {
+        assert_eq!(e.0, "InternalServiceError", "{e:?}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    pg::ctl(&dir, "start");
+    health_until(a.addr, "connected again", |h| {
+        h["database"]["connected"] == true
+    })
+    .await;
+    c.put_secret_value()
+        .secret_id("down")
+        .secret_string("back")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(current_value(&c, "down").await, "back");
 }

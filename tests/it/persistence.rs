@@ -272,20 +272,7 @@ async fn functions_and_rotation_schedules_survive_a_restart(at: Backing) {
     let function = rotation_function(server.addr, &[], 10).await;
     let c = server.client();
     let arn = create(&c, "rotating", "v1").await;
-    let token = c
-        .rotate_secret()
-        .secret_id("rotating")
-        .rotation_lambda_arn(&function)
-        .rotation_rules(
-            aws_sdk_secretsmanager::types::RotationRulesType::builder()
-                .automatically_after_days(3)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .version_id
-        .unwrap();
+    let token = crate::rotation::rotate(&c, "rotating", Some(&function), Some(3)).await;
     assert_eq!(outcome(server.addr, &token).await["outcome"], "Succeeded");
     snapshot(server.addr, "rotating").await;
     let before = snapshot(server.addr, "rotating").await;

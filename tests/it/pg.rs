@@ -6,33 +6,49 @@ use std::sync::OnceLock;
 
 static CLUSTER: OnceLock<String> = OnceLock::new();
 
-/// The URL of the cluster's first database; the cluster starts on first use.
+/// The URL of the shared cluster's first database; the cluster starts on first use.
 pub fn cluster() -> &'static str {
-    CLUSTER.get_or_init(|| {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        // Under /tmp rather than the target directory: the server's own user must reach it.
-        let dir = std::env::temp_dir().join(format!("localemu-it-pg-{}", std::process::id()));
-        let out = std::process::Command::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/pg-cluster.sh"
-        ))
+    CLUSTER.get_or_init(|| start_cluster("shared").0)
+}
+
+/// A cluster of its own (for a test that stops it): its URL and directory.
+pub fn start_cluster(name: &str) -> (String, std::path::PathBuf) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Under /tmp rather than the target directory: the server's own user must reach it.
+    let dir = std::env::temp_dir().join(format!("localemu-it-pg-{}-{name}", std::process::id()));
+    let out = std::process::Command::new(SCRIPT)
         .arg(&dir)
         .arg(port.to_string())
         .arg(std::process::id().to_string())
         .stderr(std::process::Stdio::inherit())
         .output()
         .unwrap();
-        assert!(
-            out.status.success(),
-            "cannot start PostgreSQL for the tests"
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
+    assert!(
+        out.status.success(),
+        "cannot start PostgreSQL for the tests"
+    );
+    (
+        String::from_utf8(out.stdout).unwrap().trim().to_string(),
+        dir,
+    )
 }
+
+/// Stops (`"stop"`) or starts again (`"start"`) a cluster from [`start_cluster`].
+pub fn ctl(dir: &std::path::Path, action: &str) {
+    let status = std::process::Command::new(SCRIPT)
+        .arg("--ctl")
+        .arg(dir)
+        .arg(action)
+        .status()
+        .unwrap();
+    assert!(status.success(), "cannot {action} PostgreSQL");
+}
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg-cluster.sh");
 
 /// A new, empty database of the cluster: its URL.
 pub fn database(prefix: &str) -> String {

@@ -79,7 +79,7 @@ async fn stages(c: &Client, id: &str) -> std::collections::HashMap<String, Vec<S
         .unwrap_or_default()
 }
 
-async fn rotate(c: &Client, secret: &str, function: Option<&str>, days: Option<i64>) -> String {
+pub async fn rotate(c: &Client, secret: &str, function: Option<&str>, days: Option<i64>) -> String {
     let mut req = c
         .rotate_secret()
         .secret_id(secret)

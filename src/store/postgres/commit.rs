@@ -5,7 +5,7 @@
 use super::super::backend::{Backend, Rev, Touched};
 use super::super::durable::{Job, Op, Reverted};
 use super::super::seal::Keyring;
-use super::{connect, db_key, describe, load, mem_key, secret_of, CHANNEL};
+use super::{connect, db_key, describe, load, mem_key, secret_of, snapshot, CHANNEL};
 use postgres::{Client, Statement, Transaction};
 use std::collections::HashSet;
 
@@ -183,6 +183,31 @@ fn apply(
     Ok((lost, notes))
 }
 
+/// How a batch failed: before its transaction began (nothing was sent), or after.
+enum Sent {
+    NotBegun(postgres::Error),
+    Failed(postgres::Error),
+}
+
+/// One transaction: the batch's writes, the next commit number, the notifications.
+fn send(client: &mut Client, st: &Statements, batch: &[Job]) -> Result<Vec<usize>, Sent> {
+    let mut tx = client.transaction().map_err(Sent::NotBegun)?;
+    let mut run = || -> Result<Vec<usize>, postgres::Error> {
+        let (lost, notes) = apply(&mut tx, st, batch)?;
+        if !notes.is_empty() {
+            let seq: i64 = tx.query_one(&st.next_seq, &[])?.get(0);
+            for payload in chunks(&notes) {
+                let payload = format!("#{seq}\n{payload}");
+                tx.execute(&st.notify, &[&CHANNEL, &payload])?;
+            }
+        }
+        Ok(lost)
+    };
+    let lost = run().map_err(Sent::Failed)?;
+    tx.commit().map_err(Sent::Failed)?;
+    Ok(lost)
+}
+
 impl Backend for Postgres {
     fn commit(&mut self, batch: &[Job]) -> Result<Vec<usize>, String> {
         if let Some(Op::Invalid { key, .. }) = batch
@@ -192,23 +217,22 @@ impl Backend for Postgres {
         {
             return Err(format!("the record of {key:?} could not be encoded"));
         }
-        let Some((client, st)) = self.link.as_mut() else {
-            return Err("not connected to PostgreSQL".to_string());
-        };
-        let mut run = || -> Result<Vec<usize>, postgres::Error> {
-            let mut tx = client.transaction()?;
-            let (lost, notes) = apply(&mut tx, st, batch)?;
-            if !notes.is_empty() {
-                let seq: i64 = tx.query_one(&st.next_seq, &[])?.get(0);
-                for payload in chunks(&notes) {
-                    let payload = format!("#{seq}\n{payload}");
-                    tx.execute(&st.notify, &[&CHANNEL, &payload])?;
+        for fresh in [false, true] {
+            let Some((client, st)) = self.link.as_mut() else {
+                return Err("not connected to PostgreSQL".to_string());
+            };
+            match send(client, st, batch) {
+                // A connection the database dropped while it was idle (a restart) fails
+                // before anything is sent: once, on a new one, the batch is simply sent again.
+                Err(Sent::NotBegun(_)) if !fresh => {
+                    self.link = None;
+                    self.reopen()?;
                 }
+                Err(Sent::NotBegun(e) | Sent::Failed(e)) => return Err(describe(&e)),
+                Ok(lost) => return Ok(lost),
             }
-            tx.commit()?;
-            Ok(lost)
-        };
-        run().map_err(|e| describe(&e))
+        }
+        Err("not connected to PostgreSQL".to_string())
     }
 
     fn close(&mut self) {
@@ -280,12 +304,7 @@ pub(super) fn read_back(
             _ => None,
         })
         .collect();
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(|e| e.to_string())?;
+    let mut tx = snapshot(client)?;
     let q = |e: postgres::Error| e.to_string();
     let mut found = HashSet::new();
     if !blobs.is_empty() {

@@ -158,19 +158,27 @@ fn read_sequence(feed: &Feed, url: &str, stop: &AtomicBool) {
         if round.is_empty() {
             continue;
         }
-        if link.is_none() {
-            link = connect(url).ok().and_then(|mut c| {
-                let st = c.prepare(SEQUENCE).ok()?;
-                Some((c, st))
-            });
+        let mut seq = None;
+        // A connection the database dropped while it was idle fails at once: one new try.
+        for _ in 0..2 {
+            if !feed.following() {
+                break;
+            }
+            if link.is_none() {
+                link = connect(url).ok().and_then(|mut c| {
+                    let st = c.prepare(SEQUENCE).ok()?;
+                    Some((c, st))
+                });
+            }
+            seq = link
+                .as_mut()
+                .and_then(|(client, st)| client.query_one(&*st, &[]).ok())
+                .map(|row| row.get::<_, i64>(0));
+            if seq.is_some() {
+                break;
+            }
+            link = None;
         }
-        let seq = match &mut link {
-            Some((client, st)) if feed.following() => client
-                .query_one(&*st, &[])
-                .ok()
-                .map(|row| row.get::<_, i64>(0)),
-            _ => None,
-        };
         if let Some(seq) = seq {
             feed.pass_at(seq, round);
         } else {
@@ -253,16 +261,17 @@ impl Follower {
                 changed.insert(key, rev);
             }
         }
-        let stale: HashSet<Touched> = if everything {
-            HashSet::from([Touched::Everything])
+        if everything {
+            // A reset: every record this node knows and every one stored is compared.
+            self.catch_up(client)?;
         } else {
-            changed
+            let stale: HashSet<Touched> = changed
                 .into_iter()
                 .filter(|(k, rev)| self.revisions.get(k) != *rev)
                 .map(|(k, _)| k)
-                .collect()
-        };
-        self.refresh(client, &stale)?;
+                .collect();
+            self.refresh(client, &stale)?;
+        }
         if let Some(seq) = seq {
             self.feed.applied(seq);
         }

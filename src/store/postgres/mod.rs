@@ -179,12 +179,7 @@ pub fn stored_blob(url: &str, key: &str) -> Result<Option<Vec<u8>>, String> {
 /// value rows can be opened.
 pub(super) fn load(client: &mut Client) -> Result<Loaded, String> {
     let mut loaded = Loaded::empty();
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(|e| e.to_string())?;
+    let mut tx = snapshot(client)?;
     for row in tx
         .query("SELECT key, rev, bytes FROM localemu_blobs", &[])
         .map_err(|e| e.to_string())?
@@ -220,6 +215,16 @@ pub(super) fn load(client: &mut Client) -> Result<Loaded, String> {
     }
     tx.commit().map_err(|e| e.to_string())?;
     Ok(loaded)
+}
+
+/// A read-only transaction that sees one moment of the database.
+pub(super) fn snapshot(client: &mut Client) -> Result<postgres::Transaction<'_>, String> {
+    client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(|e| e.to_string())
 }
 
 /// A secret from its stored record and value rows.
