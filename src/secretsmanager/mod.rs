@@ -89,6 +89,10 @@ impl SecretsManager {
             invoker,
             listener.clone(),
         ));
+        // Brings back the rotation history the store holds, and follows its changes.
+        if let Err(e) = store.attach(&engine) {
+            tracing::error!(error = %e, "cannot read the stored rotation history");
+        }
         SecretsManager {
             store,
             clock,

@@ -308,8 +308,10 @@ async fn functions_and_rotation_schedules_survive_a_restart(at: Backing) {
     )
     .await;
     assert_eq!(moved.status, 200);
-    let list = rotations_of(server.addr, &arn, 1).await;
-    assert_eq!(list[0]["scheduled"], true);
-    assert_eq!(list[0]["outcome"], "Succeeded", "{}", list[0]);
+    // The history survived as well: the first rotation, then the scheduled one.
+    let list = rotations_of(server.addr, &arn, 2).await;
+    assert_eq!(list[0]["version_id"], token.as_str());
+    assert_eq!(list[1]["scheduled"], true);
+    assert_eq!(list[1]["outcome"], "Succeeded", "{}", list[1]);
     server.stop().await;
 }

@@ -34,7 +34,7 @@ pub struct RotationEngine {
     /// Tokens of scheduled rotations and the RotationToken of each step.
     ids: Arc<dyn IdSource>,
     invoker: Arc<dyn Invoker>,
-    history: History,
+    pub(super) history: History,
     pub(super) running: Mutex<HashSet<Key>>,
     /// How many rotations have ended: tests and `/_awsemu/rotations?wait` await it.
     ended: tokio::sync::watch::Sender<u64>,
@@ -143,7 +143,7 @@ impl RotationEngine {
                 }
             };
             engine.after_attempt(&plan, attempt, record.outcome == "Failed");
-            engine.history.remember(&key, record);
+            engine.history.remember(&engine.store, &key, record);
             lock(&engine.running).remove(&key);
             engine.ended.send_modify(|n| *n += 1);
         });

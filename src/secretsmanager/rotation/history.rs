@@ -1,9 +1,12 @@
 //! What `/_awsemu/rotations` shows: the record of each rotation (steps, outcome, log tail),
-//! the last few per secret for a bounded number of secrets.
+//! the last few per secret for a bounded number of secrets, kept in the store (one record per
+//! secret) so that it survives restarts and every node sharing a database shows it.
 
-use super::engine::{lock, Key};
+use super::engine::{lock, Key, RotationEngine};
 use crate::clock::Millis;
-use serde::Serialize;
+use crate::domain::Namespace;
+use crate::store::{Records, Store};
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
@@ -12,7 +15,7 @@ const HISTORY: usize = 20;
 /// Secrets whose rotations are remembered at most; the one rotated longest ago goes first.
 const HISTORY_SECRETS: usize = 1000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
     pub step: String,
     pub duration_ms: u64,
@@ -20,7 +23,7 @@ pub struct StepRecord {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RotationRecord {
     pub secret_arn: String,
     pub version_id: String,
@@ -50,27 +53,66 @@ pub(super) fn tail(text: &str, max: usize) -> &str {
     &text[start..]
 }
 
+/// Forgets the secret rotated longest ago when `key` would be one secret too many.
+fn make_room(history: &mut HashMap<Key, VecDeque<RotationRecord>>, key: &Key) -> Option<Key> {
+    if history.contains_key(key) || history.len() < HISTORY_SECRETS {
+        return None;
+    }
+    let oldest = history
+        .iter()
+        .min_by_key(|(_, list)| list.back().map_or(0, |r| r.finished))
+        .map(|(k, _)| k.clone())?;
+    history.remove(&oldest);
+    Some(oldest)
+}
+
 /// The records, by secret.
 #[derive(Default)]
 pub(super) struct History(Mutex<HashMap<Key, VecDeque<RotationRecord>>>);
 
+const PREFIX: &str = "rotations\0";
+
+fn record_key(key: &Key) -> String {
+    format!("{PREFIX}{}\0{}\0{}", key.0.account, key.0.region, key.1)
+}
+
 impl History {
-    pub(super) fn remember(&self, key: &Key, record: RotationRecord) {
-        let mut history = lock(&self.0);
-        if !history.contains_key(key) && history.len() >= HISTORY_SECRETS {
-            let oldest = history
-                .iter()
-                .min_by_key(|(_, list)| list.back().map_or(0, |r| r.finished))
-                .map(|(k, _)| k.clone());
-            if let Some(oldest) = oldest {
-                history.remove(&oldest);
-            }
+    /// Adds `record` to the secret's list and stores the list (not waited for: the history
+    /// is a report, like access dates).
+    pub(super) fn remember(&self, store: &Store, key: &Key, record: RotationRecord) {
+        let (list, evicted) = self.add(key, record);
+        match serde_json::to_vec(&list) {
+            Ok(bytes) => drop(store.put_blob(&record_key(key), Some(bytes))),
+            Err(e) => tracing::error!(error = %e, "cannot encode a rotation history"),
         }
+        // The store keeps no more than memory does.
+        if let Some(evicted) = evicted {
+            drop(store.put_blob(&record_key(&evicted), None));
+        }
+    }
+
+    /// Puts a secret's list back as the store holds it (None: none).
+    fn put_back(&self, key: Key, list: Option<Vec<RotationRecord>>) {
+        let mut history = lock(&self.0);
+        match list {
+            Some(list) => {
+                make_room(&mut history, &key);
+                history.insert(key, list.into())
+            }
+            None => history.remove(&key),
+        };
+    }
+
+    /// Adds `record`; returns the secret's list and the secret forgotten to make room.
+    fn add(&self, key: &Key, record: RotationRecord) -> (Vec<RotationRecord>, Option<Key>) {
+        let mut history = lock(&self.0);
+        let evicted = make_room(&mut history, key);
         let list = history.entry(key.clone()).or_default();
         list.push_back(record);
         if list.len() > HISTORY {
             list.pop_front();
         }
+        (list.iter().cloned().collect(), evicted)
     }
 
     /// Recent rotations of every secret, newest last.
@@ -79,6 +121,27 @@ impl History {
         let mut all: Vec<RotationRecord> = history.values().flatten().cloned().collect();
         all.sort_by_key(|r| r.started);
         all
+    }
+}
+
+impl Records for RotationEngine {
+    fn prefix(&self) -> &'static str {
+        PREFIX
+    }
+
+    fn put_back(&self, key: &str, bytes: Option<&[u8]>) -> Result<(), String> {
+        let mut parts = key.strip_prefix(PREFIX).unwrap_or_default().splitn(3, '\0');
+        let (Some(account), Some(region), Some(name)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(format!("a malformed rotation history key {key:?}"));
+        };
+        let list = bytes
+            .map(serde_json::from_slice::<Vec<RotationRecord>>)
+            .transpose()
+            .map_err(|e| format!("the rotation history of {name}: {e}"))?;
+        let key = (Namespace::new(account, region), name.to_string());
+        self.history.put_back(key, list);
+        Ok(())
     }
 }
 
