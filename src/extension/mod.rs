@@ -172,9 +172,15 @@ impl Host {
         if let Some(hit) = l.cache_get(kind, &cache_key, now) {
             return reply(200, "application/json", hit);
         }
-        let result = match kind {
-            cache::Kind::Secret => self.secret(&caller, &query).await,
-            cache::Kind::Parameter => self.parameter(&caller, &query),
+        // Like a request to the emulator's port: never older than a write another node
+        // sharing the database acknowledged before it.
+        let result = if self.secrets.store().barrier().pass().await {
+            match kind {
+                cache::Kind::Secret => self.secret(&caller, &query).await,
+                cache::Kind::Parameter => self.parameter(&caller, &query),
+            }
+        } else {
+            Err(Error::internal())
         };
         match result {
             Ok(body) => {

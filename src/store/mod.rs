@@ -92,15 +92,6 @@ impl Store {
         Self::journaled(journal, loaded, starter)
     }
 
-    /// A data directory, or a database when `location` is a `postgres://` URL.
-    pub fn open_at(location: &str) -> Result<Store, String> {
-        if postgres::is_url(location) {
-            Self::open_postgres(location)
-        } else {
-            Self::open(Path::new(location))
-        }
-    }
-
     fn journaled(
         mut journal: Durable,
         loaded: durable::Loaded,
