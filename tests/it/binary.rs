@@ -41,6 +41,15 @@ impl Emu {
         Emu::spawn(command)
     }
 
+    /// Starts the binary on a data directory or a database.
+    pub fn start_at(at: &Backing) -> Emu {
+        let mut command = Command::new(BIN);
+        command
+            .args(["start", "--persist", "--port", "0"])
+            .args(at.args());
+        Emu::spawn(command)
+    }
+
     /// Runs `command` (an `awsemu start`) and reads the address it prints, up to `Ready.`.
     pub fn spawn(mut command: Command) -> Emu {
         let mut child = command

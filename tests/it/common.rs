@@ -284,13 +284,13 @@ impl Backing {
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod embedded {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 super::$name($crate::common::Backing::dir(stringify!($name))).await
             })*
         }
         mod postgres {
-            $(#[tokio::test]
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 super::$name($crate::common::Backing::postgres(stringify!($name))).await
             })*

@@ -162,13 +162,14 @@ fn same(actual: &State, expected: &State, ids_known: bool) -> bool {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_writes_survive_sigkill() {
-    let dir = temp_dir("crash");
+// On a data directory and on a PostgreSQL database alike.
+on_both_stores!(acknowledged_writes_survive_sigkill);
+
+async fn acknowledged_writes_survive_sigkill(at: Backing) {
     let mut writers: Vec<Writer> = (0..WRITERS).map(|_| Writer::default()).collect();
     let mut acked_total = 0usize;
     for cycle in 0..CYCLES {
-        let emu = Emu::start(&dir);
+        let emu = Emu::start_at(&at);
         let mut tasks = Vec::new();
         for (i, w) in writers.drain(..).enumerate() {
             let names = (0..NAMES_PER_WRITER)
@@ -189,7 +190,7 @@ async fn acknowledged_writes_survive_sigkill() {
             writers.push(t.await.unwrap());
         }
 
-        let emu = Emu::start(&dir);
+        let emu = Emu::start_at(&at);
         let c = emu.client();
         for w in &mut writers {
             let names: Vec<String> = w.confirmed.keys().cloned().collect();
