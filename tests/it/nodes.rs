@@ -449,3 +449,62 @@ async fn a_database_that_goes_away_is_reported_and_waited_for() {
         .unwrap();
     assert_eq!(current_value(&c, "down").await, "back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotation_whose_node_dies_is_left_as_a_failed_one_and_taken_up_again() {
+    use crate::rotation::{outcome, rotate, rotation_function};
+    let url = pg::database("nodes-cut-rotation");
+    let (a, b) = (node(&url), node(&url));
+    let function = rotation_function(b.addr, &[("SLEEP_AT", "setSecret")], 60).await;
+    let ca = a.client();
+    create(&ca, "cut-short", "v1").await;
+    let token = rotate(&b.client(), "cut-short", Some(&function), None).await;
+    // The function made the pending value on node b, then b dies in the middle of setSecret.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ca
+        .get_secret_value()
+        .secret_id("cut-short")
+        .version_stage("AWSPENDING")
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "createSecret did not run");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    b.kill();
+    // As AWS leaves a rotation that did not finish: the old value current, the new one pending.
+    assert_eq!(current_value(&ca, "cut-short").await, "v1");
+    let list = versions(&ca, "cut-short").await;
+    assert_stage_invariants(&list);
+    assert!(list
+        .iter()
+        .any(|(id, stages)| *id == token && stages == &["AWSPENDING"]));
+    let d = ca
+        .describe_secret()
+        .secret_id("cut-short")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.rotation_enabled(), Some(true));
+    assert!(d.last_rotated_date().is_none());
+    // The next RotateSecret, on the surviving node, is told so and finishes that version.
+    let name = function.rsplit(':').next().unwrap();
+    lambda_client(a.addr)
+        .update_function_configuration()
+        .function_name(name)
+        .environment(aws_sdk_lambda::types::Environment::builder().build())
+        .send()
+        .await
+        .unwrap();
+    let refused = err(ca.rotate_secret().secret_id("cut-short").send().await);
+    assert_eq!(refused.0, "InvalidRequestException", "{refused:?}");
+    assert_eq!(outcome(a.addr, &token).await["outcome"], "Succeeded");
+    let now = ca
+        .get_secret_value()
+        .secret_id("cut-short")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(now.version_id(), Some(token.as_str()));
+}
