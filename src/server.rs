@@ -305,7 +305,7 @@ impl Server {
         // With a shared database the node holding the lease recovers, once it holds it: a
         // node starting beside others must not touch the stacks they are running.
         if !deps.store.is_shared() {
-            cloudformation.recover();
+            cloudformation.recover(Duration::ZERO);
         }
         let extensions = crate::extension::Host::new(
             secretsmanager.clone(),
@@ -414,22 +414,25 @@ impl Server {
     }
 }
 
+/// How long a stack operation must look abandoned before the lease holder finishes it: more
+/// than the 2 s in which a new node's liveness is seen by the others.
+const ORPHAN_PATIENCE: Duration = Duration::from_secs(5);
+
 fn spawn_purger(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let every = IDLE_CHECK_INTERVAL.min(state.lambda.idle_limit() / 2);
         let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
         let mut last_purge = std::time::Instant::now();
         let store = state.secretsmanager.store().clone();
-        let mut led = false;
         loop {
             tick.tick().await;
             state.lambda.retire_idle();
             // Work that must happen once across nodes sharing a database: its lease holder's.
             let leads = store.leads();
-            if leads && !led && store.is_shared() {
-                state.cloudformation.recover();
+            if leads && store.is_shared() {
+                // Stacks whose node died, dead for longer than liveness takes to be seen.
+                state.cloudformation.recover(ORPHAN_PATIENCE);
             }
-            led = leads;
             if last_purge.elapsed() < PURGE_INTERVAL || !leads {
                 continue;
             }

@@ -37,6 +37,8 @@ pub struct CloudFormation {
     me: Weak<CloudFormation>,
     /// Stacks whose operation this node is running: never "recovered" while it runs them.
     driving: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Stacks in progress that no live node runs, with when they were first seen so.
+    orphans: std::sync::Mutex<HashMap<String, std::time::Instant>>,
 }
 
 const PREFIX: &str = "cfn\0";
@@ -54,6 +56,7 @@ impl CloudFormation {
             services,
             me: me.clone(),
             driving: std::sync::Mutex::default(),
+            orphans: std::sync::Mutex::default(),
         })
     }
 
@@ -120,6 +123,7 @@ impl CloudFormation {
         let mut spaces = self.write();
         let stack = spaces.get_mut(ns)?.get_mut(id)?;
         let out = f(stack);
+        self.claim(stack);
         let ticket = self.save(stack);
         Some((out, ticket))
     }
@@ -136,7 +140,8 @@ impl CloudFormation {
     }
 
     /// Adds a new stack (dropping the oldest deleted ones past [`KEEP_DELETED`]).
-    fn insert(&self, stack: Stack) -> Ticket {
+    fn insert(&self, mut stack: Stack) -> Ticket {
+        self.claim(&mut stack);
         let mut spaces = self.write();
         let stacks = spaces
             .entry(Namespace::new(&stack.account, &stack.region))
@@ -156,6 +161,13 @@ impl CloudFormation {
             }
         }
         ticket
+    }
+
+    /// A stack whose operation this node runs says so in the same write that starts it.
+    fn claim(&self, stack: &mut Stack) {
+        if stack.in_progress() {
+            stack.driver = self.store.node();
+        }
     }
 
     /// Runs the stack's operation in the background until it reaches a settled status.
@@ -178,18 +190,40 @@ impl CloudFormation {
 
     /// After a restart: every operation that was running when the emulator stopped ends as AWS
     /// shows a failed one (a create or an update is rolled back, a delete fails), never
-    /// half-recorded.
-    pub fn recover(&self) {
-        let running: Vec<(Namespace, String)> = self
+    /// half-recorded. With a shared database, the node holding the lease does the same for the
+    /// operations of nodes that died, once they have looked dead for `patience` (longer than
+    /// a node's liveness takes to be seen).
+    pub fn recover(&self, patience: std::time::Duration) {
+        let live = self.store.live_nodes();
+        let orphaned: Vec<(Namespace, String)> = self
             .read()
             .iter()
             .flat_map(|(ns, stacks)| {
                 stacks
                     .values()
-                    .filter(|s| s.in_progress() && !self.driving_set().contains(&s.id))
+                    .filter(|s| {
+                        let alive = s
+                            .driver
+                            .as_ref()
+                            .zip(live.as_ref())
+                            .is_some_and(|(d, live)| live.contains(d));
+                        s.in_progress() && !alive && !self.driving_set().contains(&s.id)
+                    })
                     .map(move |s| (ns.clone(), s.id.clone()))
             })
             .collect();
+        let running = {
+            let mut seen = self
+                .orphans
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            seen.retain(|id, _| orphaned.iter().any(|(_, o)| o == id));
+            orphaned
+                .into_iter()
+                .filter(|(_, id)| now - *seen.entry(id.clone()).or_insert(now) >= patience)
+                .collect::<Vec<_>>()
+        };
         for (ns, id) in running {
             let reason = "The operation was interrupted: LocalEmu stopped while it ran.";
             let now = self.now();

@@ -123,6 +123,10 @@ pub struct Stack {
     pub previous: Option<Deployment>,
     pub events: Vec<Event>,
     pub change_sets: IndexMap<String, ChangeSet>,
+    /// With a shared database: the node running the stack's operation, so that another node
+    /// finishes it only if that one died.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
 }
 
 impl Stack {

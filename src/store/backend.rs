@@ -36,12 +36,20 @@ pub(super) fn touched(op: &Op) -> Touched {
 pub type Rev = i64;
 
 /// The revision this node believes each stored record has: the one its memory was made from.
-/// A write names it, and a shared database applies the write only if it still holds it.
+/// A write names it, and a shared database applies the write only if it still holds it. Also
+/// counts the writes of each record submitted and not yet settled: another node's change is
+/// not put in memory over one of those (the write's own outcome settles the record).
 #[derive(Default)]
-pub struct Revisions(Mutex<HashMap<Touched, Rev>>);
+pub struct Revisions(Mutex<Known>);
+
+#[derive(Default)]
+struct Known {
+    revs: HashMap<Touched, Rev>,
+    pending: HashMap<Touched, u32>,
+}
 
 impl Revisions {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<Touched, Rev>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, Known> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -51,40 +59,59 @@ impl Revisions {
     /// was made on, and the one it stores.
     pub fn advance(&self, op: &Op) -> (Option<Rev>, Rev) {
         let key = touched(op);
-        let mut map = self.map();
+        let mut known = self.map();
         if key == Touched::Everything {
-            map.clear();
+            known.revs.clear();
             return (None, 0);
         }
+        *known.pending.entry(key.clone()).or_default() += 1;
         let new: Rev = rand::random::<i64>().abs().max(1);
         let removes = matches!(op, Op::Remove { .. } | Op::RemoveBlob { .. });
         let before = if removes {
-            map.remove(&key)
+            known.revs.remove(&key)
         } else {
-            map.insert(key, new)
+            known.revs.insert(key, new)
         };
         (before, new)
     }
 
+    /// The writes of `keys` (one each) were committed, failed or lost.
+    pub fn settled<'a>(&self, keys: impl Iterator<Item = &'a Touched>) {
+        let mut known = self.map();
+        for key in keys {
+            if let Some(n) = known.pending.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    known.pending.remove(key);
+                }
+            }
+        }
+    }
+
+    /// Whether a write of `key` was submitted and has not settled.
+    pub fn pending(&self, key: &Touched) -> bool {
+        self.map().pending.contains_key(key)
+    }
+
     pub fn get(&self, key: &Touched) -> Option<Rev> {
-        self.map().get(key).copied()
+        self.map().revs.get(key).copied()
     }
 
     /// Records what the database holds (None: nothing).
     pub fn set(&self, key: Touched, rev: Option<Rev>) {
-        let mut map = self.map();
+        let mut known = self.map();
         match rev {
-            Some(r) => map.insert(key, r),
-            None => map.remove(&key),
+            Some(r) => known.revs.insert(key, r),
+            None => known.revs.remove(&key),
         };
     }
 
     pub fn replace_all(&self, all: HashMap<Touched, Rev>) {
-        *self.map() = all;
+        self.map().revs = all;
     }
 
     pub fn snapshot(&self) -> HashMap<Touched, Rev> {
-        self.map().clone()
+        self.map().revs.clone()
     }
 }
 

@@ -223,6 +223,16 @@ impl Store {
         self.shared().is_none_or(|s| s.lease.held())
     }
 
+    /// This node's name among those sharing the database; None without one.
+    pub fn node(&self) -> Option<String> {
+        self.shared().map(|s| s.node().to_string())
+    }
+
+    /// The nodes sharing the database that are alive; None without one.
+    pub fn live_nodes(&self) -> Option<std::collections::HashSet<String>> {
+        self.shared().map(|s| s.lease.live())
+    }
+
     /// The shared database's state, for the health answer; None for the embedded store.
     pub fn database(&self) -> Option<serde_json::Value> {
         let shared = self.shared()?;

@@ -139,6 +139,14 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
                 vec![Outcome::Failed; batch.len()]
             }
         };
+        if let Some(revisions) = revisions.as_deref() {
+            let keys: Vec<Touched> = batch
+                .iter()
+                .filter(|job| job.rev.is_some())
+                .map(|job| touched(&job.op))
+                .collect();
+            revisions.settled(keys.iter());
+        }
         for (job, outcome) in batch.into_iter().zip(outcomes) {
             if let Some(done) = job.done {
                 let _ = done.send(outcome);

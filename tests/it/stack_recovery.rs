@@ -6,7 +6,7 @@ use crate::common::*;
 use crate::stacks::{cfn, events, output, settle, ssm};
 
 /// A stack of `n` parameters, each named after the stack so they can be found afterwards.
-fn many(n: usize) -> String {
+pub fn many(n: usize) -> String {
     let mut body = String::from("Resources:\n");
     for i in 0..n {
         body.push_str(&format!(
@@ -17,7 +17,7 @@ fn many(n: usize) -> String {
     body
 }
 
-async fn parameters_under(addr: std::net::SocketAddr, path: &str) -> usize {
+pub async fn parameters_under(addr: std::net::SocketAddr, path: &str) -> usize {
     let p = ssm(addr);
     let mut count = 0;
     let mut token = None;

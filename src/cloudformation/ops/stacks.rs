@@ -49,6 +49,7 @@ impl CloudFormation {
             previous: None,
             events: Vec::new(),
             change_sets: IndexMap::new(),
+            driver: None,
         };
         let created = s.created;
         set_status(

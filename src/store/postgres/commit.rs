@@ -67,14 +67,17 @@ impl Statements {
 /// The writer's connection.
 pub struct Postgres {
     url: String,
+    /// This node's name, carried by its notifications.
+    node: String,
     link: Option<(Client, Statements)>,
 }
 
 impl Postgres {
-    pub fn new(url: &str, mut client: Client) -> Result<Self, String> {
+    pub fn new(url: &str, node: &str, mut client: Client) -> Result<Self, String> {
         let statements = Statements::prepare(&mut client).map_err(|e| e.to_string())?;
         Ok(Postgres {
             url: url.to_string(),
+            node: node.to_string(),
             link: Some((client, statements)),
         })
     }
@@ -190,14 +193,19 @@ enum Sent {
 }
 
 /// One transaction: the batch's writes, the next commit number, the notifications.
-fn send(client: &mut Client, st: &Statements, batch: &[Job]) -> Result<Vec<usize>, Sent> {
+fn send(
+    client: &mut Client,
+    st: &Statements,
+    node: &str,
+    batch: &[Job],
+) -> Result<Vec<usize>, Sent> {
     let mut tx = client.transaction().map_err(Sent::NotBegun)?;
     let mut run = || -> Result<Vec<usize>, postgres::Error> {
         let (lost, notes) = apply(&mut tx, st, batch)?;
         if !notes.is_empty() {
             let seq: i64 = tx.query_one(&st.next_seq, &[])?.get(0);
             for payload in chunks(&notes) {
-                let payload = format!("#{seq}\n{payload}");
+                let payload = format!("#{seq} {node}\n{payload}");
                 tx.execute(&st.notify, &[&CHANNEL, &payload])?;
             }
         }
@@ -221,7 +229,7 @@ impl Backend for Postgres {
             let Some((client, st)) = self.link.as_mut() else {
                 return Err("not connected to PostgreSQL".to_string());
             };
-            match send(client, st, batch) {
+            match send(client, st, &self.node, batch) {
                 // A connection the database dropped while it was idle (a restart) fails
                 // before anything is sent: once, on a new one, the batch is simply sent again.
                 Err(Sent::NotBegun(_)) if !fresh => {

@@ -129,6 +129,8 @@ impl Feed {
 /// What the follower thread needs.
 pub struct Follower {
     pub url: String,
+    /// This node's name, which its own commits carry.
+    pub node: String,
     pub feed: Arc<Feed>,
     pub revisions: Arc<Revisions>,
     pub gate: Arc<RwLock<()>>,
@@ -245,12 +247,16 @@ impl Follower {
         let mut changed: HashMap<Touched, Option<Rev>> = HashMap::new();
         let mut everything = false;
         let mut seq = None;
+        // This node's own commits: memory has them already (or something newer).
+        let mut own = false;
         for line in payloads.iter().flat_map(|p| p.lines()) {
             if line == "*" {
                 everything = true;
-            } else if let Some(n) = line.strip_prefix('#') {
+            } else if let Some(header) = line.strip_prefix('#') {
+                let (n, node) = header.split_once(' ').unwrap_or((header, ""));
                 seq = n.parse::<i64>().ok().max(seq);
-            } else if let Some((head, key)) = line.split_once(' ') {
+                own = node == self.node;
+            } else if let Some((head, key)) = line.split_once(' ').filter(|_| !own) {
                 let rev = head.get(1..).and_then(|r| r.parse::<Rev>().ok());
                 let key = mem_key(key);
                 let key = match head.as_bytes().first() {
@@ -267,7 +273,7 @@ impl Follower {
         } else {
             let stale: HashSet<Touched> = changed
                 .into_iter()
-                .filter(|(k, rev)| self.revisions.get(k) != *rev)
+                .filter(|(k, rev)| self.revisions.get(k) != *rev && !self.revisions.pending(k))
                 .map(|(k, _)| k)
                 .collect();
             self.refresh(client, &stale)?;
@@ -335,7 +341,10 @@ impl Follower {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if r.everything.is_none() {
-            let unchanged = |k: &Touched| seen.get(k).is_some_and(|s| self.revisions.get(k) == *s);
+            let unchanged = |k: &Touched| {
+                seen.get(k).is_some_and(|s| self.revisions.get(k) == *s)
+                    && !self.revisions.pending(k)
+            };
             r = Reverted {
                 secrets: std::mem::take(&mut r.secrets)
                     .into_iter()

@@ -1,8 +1,10 @@
 //! The background lease: the one node that holds it runs the work that must happen once
-//! (scheduled rotations, schedule rules, purges). A holder that stops renewing it loses it,
-//! and another node takes it over.
+//! (scheduled rotations, schedule rules, purges, stacks a dead node was running). A holder
+//! that stops renewing it loses it, and another node takes it over. Every node also renews a
+//! row of its own, so that the others can tell which nodes are alive.
 
 use super::connect;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,6 +19,10 @@ const RENEW: Duration = Duration::from_secs(2);
 pub struct Lease {
     node: String,
     held_until: Mutex<Option<Instant>>,
+    /// The nodes whose own rows were current at the last renewal (this one included).
+    live: Mutex<HashSet<String>>,
+    /// Set once the first renewal was tried: the node is known to the others from then on.
+    started: AtomicBool,
 }
 
 impl Lease {
@@ -24,7 +30,21 @@ impl Lease {
         Lease {
             node,
             held_until: Mutex::new(None),
+            live: Mutex::default(),
+            started: AtomicBool::new(false),
         }
+    }
+
+    /// The nodes alive at the last renewal, as far as this node could tell.
+    pub fn live(&self) -> HashSet<String> {
+        self.live
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn started(&self) -> bool {
+        self.started.load(Ordering::SeqCst)
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
@@ -54,20 +74,42 @@ fn run(lease: &Lease, url: &str, stop: &AtomicBool) {
          WHERE localemu_leases.holder = excluded.holder OR localemu_leases.expires < now() \
          RETURNING holder"
     );
+    let alive = format!(
+        "INSERT INTO localemu_leases VALUES ($1, $2, now() + interval '{TERM}') \
+         ON CONFLICT (name) DO UPDATE SET expires = excluded.expires"
+    );
+    let own = format!("node:{}", lease.node);
     let mut client = None;
     while !stop.load(Ordering::SeqCst) {
         if client.is_none() {
             client = connect(url).ok();
         }
         let asked = Instant::now();
-        let held = match client.as_mut().map(|c| c.query_opt(&take, &[&lease.node])) {
-            Some(Ok(row)) => row.is_some(),
+        let renewed = client.as_mut().map(|c| {
+            c.execute(&alive, &[&own, &lease.node])?;
+            let live = c.query(
+                "SELECT holder FROM localemu_leases WHERE name LIKE 'node:%' AND expires > now()",
+                &[],
+            )?;
+            let held = c.query_opt(&take, &[&lease.node])?.is_some();
+            Ok::<_, postgres::Error>((held, live))
+        });
+        let held = match renewed {
+            Some(Ok((held, live))) => {
+                *lease
+                    .live
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    live.into_iter().map(|row| row.get(0)).collect();
+                held
+            }
             Some(Err(_)) => {
                 client = None;
                 false
             }
             None => false,
         };
+        lease.started.store(true, Ordering::SeqCst);
         let was = lease.held();
         *lease.slot() = held.then_some(asked + TRUST);
         if held && !was {
@@ -81,8 +123,8 @@ fn run(lease: &Lease, url: &str, stop: &AtomicBool) {
     // Handed on at once rather than when the term ends.
     if let Some(c) = client.as_mut() {
         let _ = c.execute(
-            "DELETE FROM localemu_leases WHERE name = 'background' AND holder = $1",
-            &[&lease.node],
+            "DELETE FROM localemu_leases WHERE holder = $1 AND name IN ('background', $2)",
+            &[&lease.node, &own],
         );
     }
     *lease.slot() = None;

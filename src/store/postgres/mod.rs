@@ -152,7 +152,7 @@ pub fn open(url: &str) -> Result<Opened, String> {
         let loaded = load(&mut client)
             .map_err(|e| format!("cannot read LocalEmu's state from {}: {e}", redacted(url)))?;
         let shared = Shared::new(url);
-        let backend = commit::Postgres::new(url, client)?;
+        let backend = commit::Postgres::new(url, shared.node(), client)?;
         Ok(Durable::with_backend(
             Box::new(backend),
             loaded,
@@ -296,6 +296,7 @@ impl Shared {
     ) -> Result<(), String> {
         let follower = feed::Follower {
             url: self.url.clone(),
+            node: self.node.clone(),
             feed: self.feed.clone(),
             revisions: self.revisions.clone(),
             gate,
@@ -307,7 +308,8 @@ impl Shared {
         lease::spawn(self.lease.clone(), self.url.clone(), self.stop.clone())?;
         // Requests are answered only once the node follows the others' writes.
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !self.feed.following() {
+        // ... and once the other nodes can see it is alive.
+        while !self.feed.following() || !self.lease.started() {
             if std::time::Instant::now() > deadline {
                 self.stop();
                 return Err(format!(
