@@ -511,7 +511,7 @@ async fn a_rotation_whose_node_dies_is_left_as_a_failed_one_and_taken_up_again()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stack_operation_whose_node_dies_is_finished_by_the_lease_holder() {
-    use crate::stack_recovery::{many, parameters_under};
+    use crate::stack_recovery::{big_create_under_way, parameters_under};
     use crate::stacks::{cfn, events, settle};
     let url = pg::database("nodes-stack");
     let a = node(&url);
@@ -521,25 +521,8 @@ async fn a_stack_operation_whose_node_dies_is_finished_by_the_lease_holder() {
     .await;
     let b = node(&url);
     // A large create on node b; node a, which leads, leaves it alone while b runs it.
-    let cut = unique("cut");
-    let id = cfn(b.addr)
-        .create_stack()
-        .stack_name(&cut)
-        .template_body(many(250))
-        .send()
-        .await
-        .unwrap()
-        .stack_id
-        .unwrap();
     let ca = cfn(a.addr);
-    loop {
-        let ev = events(&ca, &id).await;
-        assert!(!ev.iter().any(|e| e.1 == "ROLLBACK_IN_PROGRESS"), "{ev:?}");
-        if ev.iter().filter(|e| e.1 == "CREATE_COMPLETE").count() >= 20 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (cut, id) = big_create_under_way(&cfn(b.addr), &ca).await;
     b.kill();
     // Once b is seen dead, a rolls the create back as a restart would.
     let (status, _) = settle(&ca, &id).await;

@@ -4,9 +4,10 @@
 use crate::binary::Emu;
 use crate::common::*;
 use crate::stacks::{cfn, events, output, settle, ssm};
+use aws_sdk_cloudformation::Client;
 
 /// A stack of `n` parameters, each named after the stack so they can be found afterwards.
-pub fn many(n: usize) -> String {
+fn many(n: usize) -> String {
     let mut body = String::from("Resources:\n");
     for i in 0..n {
         body.push_str(&format!(
@@ -15,6 +16,29 @@ pub fn many(n: usize) -> String {
     }
     body.push_str("Outputs:\n  First:\n    Value: !Ref P0\n");
     body
+}
+
+/// Starts a create of 250 parameters through `on` and returns (name, id) once `watcher` sees
+/// 20 of them made, and no rollback.
+pub async fn big_create_under_way(on: &Client, watcher: &Client) -> (String, String) {
+    let cut = unique("cut");
+    let id = on
+        .create_stack()
+        .stack_name(&cut)
+        .template_body(many(250))
+        .send()
+        .await
+        .unwrap()
+        .stack_id
+        .unwrap();
+    loop {
+        let ev = events(watcher, &id).await;
+        assert!(!ev.iter().any(|e| e.1 == "ROLLBACK_IN_PROGRESS"), "{ev:?}");
+        if ev.iter().filter(|e| e.1 == "CREATE_COMPLETE").count() >= 20 {
+            return (cut, id);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
 
 pub async fn parameters_under(addr: std::net::SocketAddr, path: &str) -> usize {
@@ -56,27 +80,7 @@ async fn stacks_survive_a_restart_and_an_interrupted_create_rolls_back() {
     let before = events(&c, &kept).await;
 
     // A large create, killed midway.
-    let cut = unique("cut");
-    let id = c
-        .create_stack()
-        .stack_name(&cut)
-        .template_body(many(250))
-        .send()
-        .await
-        .unwrap()
-        .stack_id
-        .unwrap();
-    loop {
-        let done = events(&c, &id)
-            .await
-            .iter()
-            .filter(|e| e.1 == "CREATE_COMPLETE")
-            .count();
-        if done >= 20 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    let (cut, id) = big_create_under_way(&c, &c).await;
     emu.kill();
 
     let emu = Emu::start(&dir);
