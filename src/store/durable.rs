@@ -1,13 +1,14 @@
 //! The durable journal: a redb database that one writer thread group-commits, so every
 //! acknowledged write is on disk (fsync'd) and concurrent writers share each fsync.
 
-use super::backend::{Backend, Redb, Rev, Revisions, Touched};
-use super::format::{check_format, damaged, open_database, precheck};
-use super::record::{decode_value, encode_value, SecretRecord};
+use super::backend::{Backend, Rev, Revisions, Touched};
+use super::embedded::{load, validate, Redb};
+use super::format::{check_format, open_database};
+use super::record::{encode_value, SecretRecord};
 use super::seal::Keyring;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
-use redb::{Database, ReadableDatabase, ReadableTable};
+use redb::Database;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -306,133 +307,6 @@ pub struct Starter {
     pub(super) health: Arc<Health>,
     pub(super) keyring: Arc<Keyring>,
     pub(super) revisions: Option<Arc<Revisions>>,
-}
-
-/// The database file as it is on disk, opened from a copy in memory (recovered there if it
-/// needs it): reading it never writes to the file, so it works on a full or read-only disk.
-pub(super) fn snapshot(path: &Path) -> Result<Database, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let copy = redb::backends::InMemoryBackend::new();
-    redb::StorageBackend::set_len(&copy, bytes.len() as u64)
-        .and_then(|()| redb::StorageBackend::write(&copy, 0, &bytes))
-        .map_err(|e| e.to_string())?;
-    Database::builder()
-        .create_with_backend(copy)
-        .map_err(|e| e.to_string())
-}
-
-/// Reads the whole file without writing to it: read-only when it opens cleanly, else (it
-/// needs crash recovery) repaired in a copy in memory. A file that will be refused is never
-/// written to.
-fn validate(dir: &Path) -> Result<Loaded, String> {
-    let path = dir.join(DB_FILE);
-    let empty = std::fs::metadata(&path).map_or(true, |m| m.len() == 0);
-    if empty {
-        return Ok(Loaded::empty());
-    }
-    precheck(&path, dir)?;
-    match Database::builder().open_read_only(&path) {
-        Ok(ro) => load(&ro, &path),
-        Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(format!(
-            "the data directory {} is in use by another LocalEmu process; stop it first or \
-             choose another data directory",
-            dir.display()
-        )),
-        Err(_) => {
-            let db = snapshot(&path).map_err(|e| damaged(&path, e))?;
-            check_format(&db, &path)?;
-            load(&db, &path)
-        }
-    }
-}
-
-/// Everything stored: key material first, so that sealed value rows can be opened.
-pub(super) fn load(db: &impl ReadableDatabase, path: &Path) -> Result<Loaded, String> {
-    let blobs = load_blobs(db, path)?;
-    let keyring = Arc::new(Keyring::default());
-    for (key, bytes) in &blobs {
-        keyring.load_row(key, bytes).map_err(|e| damaged(path, e))?;
-    }
-    let (secrets, plain) = load_secrets(db, path, &keyring)?;
-    Ok(Loaded {
-        secrets,
-        blobs,
-        keyring,
-        plain,
-        revs: HashMap::new(),
-    })
-}
-
-type Secrets = (Vec<(Namespace, Secret)>, Vec<(Namespace, String)>);
-
-fn load_secrets(
-    db: &impl ReadableDatabase,
-    path: &Path,
-    keyring: &Keyring,
-) -> Result<Secrets, String> {
-    let txn = db.begin_read().map_err(|e| damaged(path, e))?;
-    let secrets = txn.open_table(SECRETS);
-    let values = txn.open_table(VALUES);
-    let (Ok(secrets), Ok(values)) = (secrets, values) else {
-        return Ok((Vec::new(), Vec::new()));
-    };
-    let mut out = Vec::new();
-    let mut plain = Vec::new();
-    for row in secrets.iter().map_err(|e| damaged(path, e))? {
-        let (k, v) = row.map_err(|e| damaged(path, e))?;
-        let key = k.value();
-        let (ns, _) = parse_key(key).ok_or_else(|| damaged(path, "a malformed key"))?;
-        let record: SecretRecord =
-            serde_json::from_slice(v.value()).map_err(|e| damaged(path, e))?;
-        let mut missing = None;
-        let mut clear = false;
-        let secret = record.into_secret(|id| {
-            let row_key = format!("{key}\0{id}");
-            let raw = values.get(row_key.as_str()).ok().flatten();
-            clear |= raw.as_ref().is_some_and(|r| !Keyring::is_sealed(r.value()));
-            let value = raw.and_then(|r| open_row(keyring, &row_key, r.value()));
-            if value.is_none() {
-                missing = Some(id.to_string());
-            }
-            value
-        });
-        if let Some(id) = missing {
-            return Err(damaged(
-                path,
-                format!("the value of version {id} is missing or cannot be decrypted"),
-            ));
-        }
-        if clear {
-            plain.push((ns.clone(), secret.name.clone()));
-        }
-        out.push((ns, secret));
-    }
-    Ok((out, plain))
-}
-
-/// A value row as stored (sealed, or in the clear from older files and imports) read back.
-pub(super) fn open_row(
-    keyring: &Keyring,
-    row_key: &str,
-    raw: &[u8],
-) -> Option<crate::domain::versions::SecretValue> {
-    decode_value(&keyring.open(row_key, raw)?)
-}
-
-pub(super) fn load_blobs(
-    db: &impl ReadableDatabase,
-    path: &Path,
-) -> Result<Vec<(String, Vec<u8>)>, String> {
-    let txn = db.begin_read().map_err(|e| damaged(path, e))?;
-    let Ok(table) = txn.open_table(BLOBS) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for row in table.iter().map_err(|e| damaged(path, e))? {
-        let (k, v) = row.map_err(|e| damaged(path, e))?;
-        out.push((k.value().to_string(), v.value().to_vec()));
-    }
-    Ok(out)
 }
 
 /// Builds the journal entry for a secret after a change; `new_values` names the versions

@@ -12,7 +12,8 @@ mod feed;
 mod lease;
 
 use super::backend::{Rev, Revisions, Touched};
-use super::durable::{open_row, Durable, Loaded, Opened, Reconciler};
+use super::durable::{Durable, Loaded, Opened, Reconciler};
+use super::embedded::open_row;
 use super::record::SecretRecord;
 use super::seal::Keyring;
 use crate::domain::Namespace;
