@@ -212,6 +212,34 @@ async fn any_node_reads_its_own_and_other_nodes_writes() {
     assert!(d.deleted_date().is_some());
     let gone = err(ca.get_secret_value().secret_id("ryw").send().await);
     assert_eq!(gone.0, "InvalidRequestException", "{gone:?}");
+    // Replication: a replica made through one node is a secret of its region on the other,
+    // and follows its primary's writes made through either.
+    ca.create_secret()
+        .name("replicated")
+        .secret_string("r1")
+        .add_replica_regions(
+            aws_sdk_secretsmanager::types::ReplicaRegionType::builder()
+                .region("eu-west-1")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    cb.put_secret_value()
+        .secret_id("replicated")
+        .secret_string("r2")
+        .send()
+        .await
+        .unwrap();
+    let west = client_for(first_node.addr, "test", "eu-west-1");
+    let replica = west
+        .describe_secret()
+        .secret_id("replicated")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replica.primary_region(), Some(REGION));
+    assert_eq!(current_value(&west, "replicated").await, "r2");
     // KMS keys, parameters and functions are shared too.
     let key = key_with_alias(first_node.addr, "000000000000", "alias/shared").await;
     let k = kms_client(second_node.addr, "000000000000");
