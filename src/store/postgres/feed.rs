@@ -89,9 +89,11 @@ impl Feed {
     /// `waiters` pass once commit `seq` is applied (at once if it is).
     fn pass_at(&self, seq: i64, waiters: Vec<oneshot::Sender<bool>>) {
         let mut w = self.lock();
-        if w.applied >= seq {
+        if w.applied >= seq || !self.following() {
+            // Without the feed nothing would let them pass: they fail now instead of hanging.
+            let passed = w.applied >= seq;
             for tx in waiters {
-                let _ = tx.send(true);
+                let _ = tx.send(passed);
             }
         } else {
             w.sent.entry(seq).or_default().extend(waiters);
