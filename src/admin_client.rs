@@ -31,7 +31,13 @@ pub async fn call(endpoint: &str, path: &str, body: Option<String>) -> Result<St
         .method(method)
         .uri(path)
         .header("host", format!("{host}:{port}"))
-        .header("content-type", "application/json")
+        .header("content-type", "application/json");
+    // Strict mode's admin endpoints want the token `awsemu start --strict` printed.
+    let request = match std::env::var("AWSEMU_ADMIN_TOKEN") {
+        Ok(token) if !token.is_empty() => request.header("x-awsemu-admin-token", token),
+        _ => request,
+    };
+    let request = request
         .body(Full::new(Bytes::from(body.unwrap_or_default())))
         .map_err(|e| e.to_string())?;
     let response = sender

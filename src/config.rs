@@ -20,6 +20,9 @@ pub struct Config {
     pub strict: Strict,
     /// Keys (with their accounts and principals) besides `test`/`test`.
     pub credentials: Vec<crate::sts::identity::KnownKey>,
+    /// The token `/_awsemu/*` endpoints (but health) require when signatures are checked;
+    /// a random one per start when None.
+    pub admin_token: Option<String>,
 }
 
 /// What strict mode enforces; `--strict` turns on all of it.
@@ -57,6 +60,7 @@ impl Default for Config {
             function_idle: std::time::Duration::from_mins(5),
             strict: Strict::default(),
             credentials: Vec::new(),
+            admin_token: None,
         }
     }
 }

@@ -213,7 +213,8 @@ async fn dry_run(
     doc: &localemu::init::Document,
     base: &std::path::Path,
 ) -> Result<(), String> {
-    let scratch = std::env::temp_dir().join(format!("localemu-init-{}", std::process::id()));
+    let scratch = localemu::server::private_work_dir("localemu-init")
+        .map_err(|e| format!("cannot make a scratch directory: {e}"))?;
     let scratch_config = Config {
         host: "127.0.0.1".into(),
         port: 0,
@@ -255,6 +256,9 @@ async fn start(args: StartArgs) -> ExitCode {
             permissions: args.strict || args.strict_permissions,
         },
         credentials,
+        admin_token: std::env::var("AWSEMU_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
         ..Config::default()
     };
     let opened = match &args.dir.store {
@@ -324,6 +328,12 @@ async fn start(args: StartArgs) -> ExitCode {
     }
     if let Some(data) = &data {
         println!("Persisting state in {data}");
+    }
+    if let (Some(token), Ok(addr)) = (server.admin_token(), server.local_addr()) {
+        println!(
+            "Admin token: {token} (strict mode: /_awsemu/* endpoints need it; the awsemu \
+             client reads AWSEMU_ADMIN_TOKEN; console: http://{addr}/_awsemu/console?token={token})"
+        );
     }
     if let Some((doc, base)) = &init {
         match server.seed(doc, base, false).await {

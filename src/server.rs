@@ -179,6 +179,25 @@ pub struct Server {
     limits: Limits,
 }
 
+/// A new directory under the system's temporary directory, private to this user (0700), with
+/// a name no one can guess. It is always created here, never adopted: another local user who
+/// made the directory first could otherwise swap the function runtime the emulator runs.
+pub fn private_work_dir(prefix: &str) -> std::io::Result<std::path::PathBuf> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    loop {
+        let name = format!("{prefix}-{}", uuid::Uuid::new_v4().simple());
+        let dir = std::env::temp_dir().join(name);
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            // 122 random bits: a clash is someone who guessed, so pick another name.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Whether `host` (an address or name to listen on) is reachable from this machine only.
 fn is_loopback_bind(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
@@ -200,9 +219,10 @@ impl Server {
             );
         }
         let files = raise_open_file_limit();
-        let work_dir = config.work_dir.clone().unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("localemu-{}-{port}", std::process::id()))
-        });
+        let work_dir = match &config.work_dir {
+            Some(dir) => dir.clone(),
+            None => private_work_dir("localemu")?,
+        };
         let lambda = Arc::new(Lambda::new(
             deps.clock.clone(),
             deps.ids.clone(),
@@ -332,6 +352,12 @@ impl Server {
             ),
             console_token,
             barrier: deps.store.barrier(),
+            admin_token: config.strict.signatures.then(|| {
+                config
+                    .admin_token
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+            }),
         });
         if !state.secretsmanager.seal_plain_at_rest().await {
             return Err(std::io::Error::other(
@@ -368,6 +394,11 @@ impl Server {
             trial,
         };
         crate::init::apply(&services, doc, base).await
+    }
+
+    /// The token the admin endpoints require, in strict mode.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.state.admin_token.as_deref()
     }
 
     /// A handle on the running server's clock, for code that embeds it.

@@ -43,9 +43,11 @@ pub fn emit_struct(m: &Model, name: &str, rest: bool, out: &mut String) -> Resul
     let ms = members(s);
     let redact = ms.iter().any(|mem| sensitive(m, mem.target));
     let derive = if redact { "" } else { "Debug, " };
+    // `remote = "Self"` makes the derives inherent functions; the trait impls below wrap
+    // deserialization so that a structure is read from a JSON object only.
     writeln!(
         out,
-        "#[derive({derive}Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]"
+        "#[derive({derive}Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]\n#[serde(remote = \"Self\")]"
     )
     .ok();
     writeln!(out, "pub struct {name} {{").ok();
@@ -70,6 +72,11 @@ pub fn emit_struct(m: &Model, name: &str, rest: bool, out: &mut String) -> Resul
         writeln!(out, "    pub {field}: ::std::option::Option<{ty}>,").ok();
     }
     writeln!(out, "}}\n").ok();
+    writeln!(
+        out,
+        "impl<'de> ::serde::Deserialize<'de> for {name} {{\n    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {{\n        Self::deserialize(crate::wire::object::Only(d))\n    }}\n}}\n\nimpl ::serde::Serialize for {name} {{\n    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {{\n        Self::serialize(self, s)\n    }}\n}}\n"
+    )
+    .ok();
     if redact {
         writeln!(out, "impl ::std::fmt::Debug for {name} {{").ok();
         writeln!(

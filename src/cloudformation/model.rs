@@ -127,6 +127,34 @@ pub struct Stack {
     /// finishes it only if that one died.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    /// Who asked for the stack's latest operation: its resources are made with that
+    /// principal's rights (or the service role's, when `role_arn` is given), never the
+    /// account root's. Records written before this was kept act as the root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<Operator>,
+}
+
+/// An IAM principal as a stack record keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Operator {
+    pub account: String,
+    pub arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+impl Operator {
+    /// The principal of `caller`, if it is an IAM one (a service's calls act as the root).
+    pub fn of(caller: &crate::domain::caller::Caller) -> Option<Operator> {
+        match &caller.who {
+            crate::policy::Who::Aws { account, arn, role } => Some(Operator {
+                account: account.clone(),
+                arn: arn.clone(),
+                role: role.clone(),
+            }),
+            crate::policy::Who::Service(_) => None,
+        }
+    }
 }
 
 impl Stack {

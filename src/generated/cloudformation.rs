@@ -569,6 +569,7 @@ pub mod patterns {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Change {
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
@@ -584,6 +585,18 @@ pub struct Change {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_change: ::std::option::Option<ResourceChange>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Change {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Change {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Change {
@@ -641,6 +654,7 @@ impl crate::wire::query::ToXml for Change {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ChangeSetSummary {
     #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
     pub stack_id: ::std::option::Option<::std::string::String>,
@@ -708,6 +722,18 @@ pub struct ChangeSetSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub import_existing_resources: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ChangeSetSummary {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ChangeSetSummary {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ChangeSetSummary {
@@ -901,6 +927,7 @@ impl crate::wire::query::ToXml for ChangeSetSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateChangeSetInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -1022,6 +1049,18 @@ pub struct CreateChangeSetInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub disable_validation: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateChangeSetInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateChangeSetInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateChangeSetInput {
@@ -1331,11 +1370,24 @@ impl crate::wire::query::ToXml for CreateChangeSetInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateChangeSetOutput {
     #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
     pub stack_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateChangeSetOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateChangeSetOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateChangeSetOutput {
@@ -1385,6 +1437,7 @@ impl crate::wire::query::ToXml for CreateChangeSetOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateStackInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -1490,6 +1543,18 @@ pub struct CreateStackInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub disable_validation: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateStackInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateStackInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateStackInput {
@@ -1762,6 +1827,7 @@ impl crate::wire::query::ToXml for CreateStackInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateStackOutput {
     #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
     pub stack_id: ::std::option::Option<::std::string::String>,
@@ -1771,6 +1837,18 @@ pub struct CreateStackOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub operation_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateStackOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateStackOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateStackOutput {
@@ -1806,6 +1884,7 @@ impl crate::wire::query::ToXml for CreateStackOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteChangeSetInput {
     #[serde(
         rename = "ChangeSetName",
@@ -1815,6 +1894,18 @@ pub struct DeleteChangeSetInput {
     pub change_set_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteChangeSetInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteChangeSetInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteChangeSetInput {
@@ -1881,7 +1972,20 @@ impl crate::wire::query::ToXml for DeleteChangeSetInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteChangeSetOutput {}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteChangeSetOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteChangeSetOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
 
 impl crate::wire::Validate for DeleteChangeSetOutput {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
@@ -1906,6 +2010,7 @@ impl crate::wire::query::ToXml for DeleteChangeSetOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteStackInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -1935,6 +2040,18 @@ pub struct DeleteStackInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub deployment_config: ::std::option::Option<DeploymentConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteStackInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteStackInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteStackInput {
@@ -2031,6 +2148,7 @@ impl crate::wire::query::ToXml for DeleteStackInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeploymentConfig {
     #[serde(rename = "Mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: ::std::option::Option<::std::string::String>,
@@ -2040,6 +2158,18 @@ pub struct DeploymentConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub disable_rollback: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeploymentConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeploymentConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeploymentConfig {
@@ -2080,6 +2210,7 @@ impl crate::wire::query::ToXml for DeploymentConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeChangeSetInput {
     #[serde(
         rename = "ChangeSetName",
@@ -2097,6 +2228,18 @@ pub struct DescribeChangeSetInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub include_property_values: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeChangeSetInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeChangeSetInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeChangeSetInput {
@@ -2187,6 +2330,7 @@ impl crate::wire::query::ToXml for DescribeChangeSetInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeChangeSetOutput {
     #[serde(
         rename = "ChangeSetName",
@@ -2308,6 +2452,18 @@ pub struct DescribeChangeSetOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub deployment_config: ::std::option::Option<DeploymentConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeChangeSetOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeChangeSetOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeChangeSetOutput {
@@ -2630,11 +2786,24 @@ impl crate::wire::query::ToXml for DescribeChangeSetOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStackEventsInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStackEventsInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStackEventsInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStackEventsInput {
@@ -2684,6 +2853,7 @@ impl crate::wire::query::ToXml for DescribeStackEventsInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStackEventsOutput {
     #[serde(
         rename = "StackEvents",
@@ -2693,6 +2863,18 @@ pub struct DescribeStackEventsOutput {
     pub stack_events: ::std::option::Option<::std::vec::Vec<StackEvent>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStackEventsOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStackEventsOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStackEventsOutput {
@@ -2748,6 +2930,7 @@ impl crate::wire::query::ToXml for DescribeStackEventsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStackResourceInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -2757,6 +2940,18 @@ pub struct DescribeStackResourceInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub logical_resource_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStackResourceInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStackResourceInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStackResourceInput {
@@ -2799,6 +2994,7 @@ impl crate::wire::query::ToXml for DescribeStackResourceInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStackResourceOutput {
     #[serde(
         rename = "StackResourceDetail",
@@ -2806,6 +3002,18 @@ pub struct DescribeStackResourceOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub stack_resource_detail: ::std::option::Option<StackResourceDetail>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStackResourceOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStackResourceOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStackResourceOutput {
@@ -2845,6 +3053,7 @@ impl crate::wire::query::ToXml for DescribeStackResourceOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStackResourcesInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -2860,6 +3069,18 @@ pub struct DescribeStackResourcesInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub physical_resource_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStackResourcesInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStackResourcesInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStackResourcesInput {
@@ -2904,6 +3125,7 @@ impl crate::wire::query::ToXml for DescribeStackResourcesInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStackResourcesOutput {
     #[serde(
         rename = "StackResources",
@@ -2911,6 +3133,18 @@ pub struct DescribeStackResourcesOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub stack_resources: ::std::option::Option<::std::vec::Vec<StackResource>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStackResourcesOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStackResourcesOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStackResourcesOutput {
@@ -2951,11 +3185,24 @@ impl crate::wire::query::ToXml for DescribeStackResourcesOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStacksInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStacksInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStacksInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStacksInput {
@@ -3002,11 +3249,24 @@ impl crate::wire::query::ToXml for DescribeStacksInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeStacksOutput {
     #[serde(rename = "Stacks", default, skip_serializing_if = "Option::is_none")]
     pub stacks: ::std::option::Option<::std::vec::Vec<Stack>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeStacksOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeStacksOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeStacksOutput {
@@ -3062,6 +3322,7 @@ impl crate::wire::query::ToXml for DescribeStacksOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ExecuteChangeSetInput {
     #[serde(
         rename = "ChangeSetName",
@@ -3089,6 +3350,18 @@ pub struct ExecuteChangeSetInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub retain_except_on_create: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ExecuteChangeSetInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ExecuteChangeSetInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ExecuteChangeSetInput {
@@ -3193,7 +3466,20 @@ impl crate::wire::query::ToXml for ExecuteChangeSetInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ExecuteChangeSetOutput {}
+
+impl<'de> ::serde::Deserialize<'de> for ExecuteChangeSetOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ExecuteChangeSetOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
 
 impl crate::wire::Validate for ExecuteChangeSetOutput {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
@@ -3218,6 +3504,7 @@ impl crate::wire::query::ToXml for ExecuteChangeSetOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetTemplateInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -3233,6 +3520,18 @@ pub struct GetTemplateInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub template_stage: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetTemplateInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetTemplateInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetTemplateInput {
@@ -3293,6 +3592,7 @@ impl crate::wire::query::ToXml for GetTemplateInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetTemplateOutput {
     #[serde(
         rename = "TemplateBody",
@@ -3306,6 +3606,18 @@ pub struct GetTemplateOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub stages_available: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetTemplateOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetTemplateOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetTemplateOutput {
@@ -3361,6 +3673,7 @@ impl crate::wire::query::ToXml for GetTemplateOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetTemplateSummaryInput {
     #[serde(
         rename = "TemplateBody",
@@ -3390,6 +3703,18 @@ pub struct GetTemplateSummaryInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub template_summary_config: ::std::option::Option<TemplateSummaryConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetTemplateSummaryInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetTemplateSummaryInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetTemplateSummaryInput {
@@ -3491,6 +3816,7 @@ impl crate::wire::query::ToXml for GetTemplateSummaryInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetTemplateSummaryOutput {
     #[serde(
         rename = "Parameters",
@@ -3541,6 +3867,18 @@ pub struct GetTemplateSummaryOutput {
         ::std::option::Option<::std::vec::Vec<ResourceIdentifierSummary>>,
     #[serde(rename = "Warnings", default, skip_serializing_if = "Option::is_none")]
     pub warnings: ::std::option::Option<Warnings>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetTemplateSummaryOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetTemplateSummaryOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetTemplateSummaryOutput {
@@ -3685,11 +4023,24 @@ impl crate::wire::query::ToXml for GetTemplateSummaryOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListChangeSetsInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListChangeSetsInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListChangeSetsInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListChangeSetsInput {
@@ -3751,11 +4102,24 @@ impl crate::wire::query::ToXml for ListChangeSetsInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListChangeSetsOutput {
     #[serde(rename = "Summaries", default, skip_serializing_if = "Option::is_none")]
     pub summaries: ::std::option::Option<::std::vec::Vec<ChangeSetSummary>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListChangeSetsOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListChangeSetsOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListChangeSetsOutput {
@@ -3811,11 +4175,24 @@ impl crate::wire::query::ToXml for ListChangeSetsOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListStackResourcesInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListStackResourcesInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListStackResourcesInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListStackResourcesInput {
@@ -3865,6 +4242,7 @@ impl crate::wire::query::ToXml for ListStackResourcesInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListStackResourcesOutput {
     #[serde(
         rename = "StackResourceSummaries",
@@ -3874,6 +4252,18 @@ pub struct ListStackResourcesOutput {
     pub stack_resource_summaries: ::std::option::Option<::std::vec::Vec<StackResourceSummary>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListStackResourcesOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListStackResourcesOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListStackResourcesOutput {
@@ -3933,6 +4323,7 @@ impl crate::wire::query::ToXml for ListStackResourcesOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListStacksInput {
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
@@ -3942,6 +4333,18 @@ pub struct ListStacksInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub stack_status_filter: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListStacksInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListStacksInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListStacksInput {
@@ -4025,6 +4428,7 @@ impl crate::wire::query::ToXml for ListStacksInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListStacksOutput {
     #[serde(
         rename = "StackSummaries",
@@ -4034,6 +4438,18 @@ pub struct ListStacksOutput {
     pub stack_summaries: ::std::option::Option<::std::vec::Vec<StackSummary>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListStacksOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListStacksOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListStacksOutput {
@@ -4089,6 +4505,7 @@ impl crate::wire::query::ToXml for ListStacksOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct LiveResourceDrift {
     #[serde(
         rename = "PreviousValue",
@@ -4108,6 +4525,18 @@ pub struct LiveResourceDrift {
         skip_serializing_if = "Option::is_none"
     )]
     pub drift_detection_timestamp: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for LiveResourceDrift {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for LiveResourceDrift {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for LiveResourceDrift {
@@ -4152,6 +4581,7 @@ impl crate::wire::query::ToXml for LiveResourceDrift {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ModuleInfo {
     #[serde(
         rename = "TypeHierarchy",
@@ -4165,6 +4595,18 @@ pub struct ModuleInfo {
         skip_serializing_if = "Option::is_none"
     )]
     pub logical_id_hierarchy: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ModuleInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ModuleInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ModuleInfo {
@@ -4204,6 +4646,7 @@ impl crate::wire::query::ToXml for ModuleInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct OperationEntry {
     #[serde(
         rename = "OperationType",
@@ -4217,6 +4660,18 @@ pub struct OperationEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub operation_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for OperationEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for OperationEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for OperationEntry {
@@ -4268,6 +4723,7 @@ impl crate::wire::query::ToXml for OperationEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Output {
     #[serde(rename = "OutputKey", default, skip_serializing_if = "Option::is_none")]
     pub output_key: ::std::option::Option<::std::string::String>,
@@ -4289,6 +4745,18 @@ pub struct Output {
         skip_serializing_if = "Option::is_none"
     )]
     pub export_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Output {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Output {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Output {
@@ -4345,6 +4813,7 @@ impl crate::wire::query::ToXml for Output {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Parameter {
     #[serde(
         rename = "ParameterKey",
@@ -4370,6 +4839,18 @@ pub struct Parameter {
         skip_serializing_if = "Option::is_none"
     )]
     pub resolved_value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Parameter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Parameter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Parameter {
@@ -4415,6 +4896,7 @@ impl crate::wire::query::ToXml for Parameter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ParameterConstraints {
     #[serde(
         rename = "AllowedValues",
@@ -4422,6 +4904,18 @@ pub struct ParameterConstraints {
         skip_serializing_if = "Option::is_none"
     )]
     pub allowed_values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ParameterConstraints {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ParameterConstraints {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ParameterConstraints {
@@ -4452,6 +4946,7 @@ impl crate::wire::query::ToXml for ParameterConstraints {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ParameterDeclaration {
     #[serde(
         rename = "ParameterKey",
@@ -4485,6 +4980,18 @@ pub struct ParameterDeclaration {
         skip_serializing_if = "Option::is_none"
     )]
     pub parameter_constraints: ::std::option::Option<ParameterConstraints>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ParameterDeclaration {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ParameterDeclaration {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ParameterDeclaration {
@@ -4555,6 +5062,7 @@ impl crate::wire::query::ToXml for ParameterDeclaration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResourceChange {
     #[serde(
         rename = "PolicyAction",
@@ -4635,6 +5143,18 @@ pub struct ResourceChange {
         skip_serializing_if = "Option::is_none"
     )]
     pub previous_deployment_context: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ResourceChange {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ResourceChange {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ResourceChange {
@@ -4863,6 +5383,7 @@ impl crate::wire::query::ToXml for ResourceChange {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResourceChangeDetail {
     #[serde(rename = "Target", default, skip_serializing_if = "Option::is_none")]
     pub target: ::std::option::Option<ResourceTargetDefinition>,
@@ -4884,6 +5405,18 @@ pub struct ResourceChangeDetail {
         skip_serializing_if = "Option::is_none"
     )]
     pub causing_entity: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ResourceChangeDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ResourceChangeDetail {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ResourceChangeDetail {
@@ -4953,11 +5486,24 @@ impl crate::wire::query::ToXml for ResourceChangeDetail {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResourceDriftIgnoredAttribute {
     #[serde(rename = "Path", default, skip_serializing_if = "Option::is_none")]
     pub path: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ResourceDriftIgnoredAttribute {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ResourceDriftIgnoredAttribute {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ResourceDriftIgnoredAttribute {
@@ -5006,6 +5552,7 @@ impl crate::wire::query::ToXml for ResourceDriftIgnoredAttribute {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResourceIdentifierSummary {
     #[serde(
         rename = "ResourceType",
@@ -5025,6 +5572,18 @@ pub struct ResourceIdentifierSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_identifiers: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ResourceIdentifierSummary {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ResourceIdentifierSummary {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ResourceIdentifierSummary {
@@ -5103,6 +5662,7 @@ impl crate::wire::query::ToXml for ResourceIdentifierSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResourceTargetDefinition {
     #[serde(rename = "Attribute", default, skip_serializing_if = "Option::is_none")]
     pub attribute: ::std::option::Option<::std::string::String>,
@@ -5148,6 +5708,18 @@ pub struct ResourceTargetDefinition {
         skip_serializing_if = "Option::is_none"
     )]
     pub attribute_change_type: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ResourceTargetDefinition {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ResourceTargetDefinition {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ResourceTargetDefinition {
@@ -5260,6 +5832,7 @@ impl crate::wire::query::ToXml for ResourceTargetDefinition {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResourceToImport {
     #[serde(
         rename = "ResourceType",
@@ -5280,6 +5853,18 @@ pub struct ResourceToImport {
     )]
     pub resource_identifier:
         ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ResourceToImport {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ResourceToImport {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ResourceToImport {
@@ -5368,6 +5953,7 @@ impl crate::wire::query::ToXml for ResourceToImport {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RollbackConfiguration {
     #[serde(
         rename = "RollbackTriggers",
@@ -5381,6 +5967,18 @@ pub struct RollbackConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub monitoring_time_in_minutes: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RollbackConfiguration {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RollbackConfiguration {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RollbackConfiguration {
@@ -5435,11 +6033,24 @@ impl crate::wire::query::ToXml for RollbackConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RollbackTrigger {
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RollbackTrigger {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RollbackTrigger {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RollbackTrigger {
@@ -5482,6 +6093,7 @@ impl crate::wire::query::ToXml for RollbackTrigger {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Stack {
     #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
     pub stack_id: ::std::option::Option<::std::string::String>,
@@ -5619,6 +6231,18 @@ pub struct Stack {
     pub last_operations: ::std::option::Option<::std::vec::Vec<OperationEntry>>,
     #[serde(rename = "AliasName", default, skip_serializing_if = "Option::is_none")]
     pub alias_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Stack {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Stack {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Stack {
@@ -5954,6 +6578,7 @@ impl crate::wire::query::ToXml for Stack {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackDriftInformation {
     #[serde(
         rename = "StackDriftStatus",
@@ -5967,6 +6592,18 @@ pub struct StackDriftInformation {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_check_timestamp: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackDriftInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackDriftInformation {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackDriftInformation {
@@ -6014,6 +6651,7 @@ impl crate::wire::query::ToXml for StackDriftInformation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackDriftInformationSummary {
     #[serde(
         rename = "StackDriftStatus",
@@ -6027,6 +6665,18 @@ pub struct StackDriftInformationSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_check_timestamp: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackDriftInformationSummary {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackDriftInformationSummary {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackDriftInformationSummary {
@@ -6074,6 +6724,7 @@ impl crate::wire::query::ToXml for StackDriftInformationSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackEvent {
     #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
     pub stack_id: ::std::option::Option<::std::string::String>,
@@ -6169,6 +6820,18 @@ pub struct StackEvent {
         skip_serializing_if = "Option::is_none"
     )]
     pub detailed_status: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackEvent {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackEvent {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackEvent {
@@ -6440,6 +7103,7 @@ impl crate::wire::query::ToXml for StackEvent {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackResource {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -6495,6 +7159,18 @@ pub struct StackResource {
         skip_serializing_if = "Option::is_none"
     )]
     pub module_info: ::std::option::Option<ModuleInfo>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackResource {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackResource {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackResource {
@@ -6657,6 +7333,7 @@ impl crate::wire::query::ToXml for StackResource {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackResourceDetail {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -6718,6 +7395,18 @@ pub struct StackResourceDetail {
         skip_serializing_if = "Option::is_none"
     )]
     pub module_info: ::std::option::Option<ModuleInfo>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackResourceDetail {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackResourceDetail {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackResourceDetail {
@@ -6889,6 +7578,7 @@ impl crate::wire::query::ToXml for StackResourceDetail {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackResourceDriftInformation {
     #[serde(
         rename = "StackResourceDriftStatus",
@@ -6902,6 +7592,18 @@ pub struct StackResourceDriftInformation {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_check_timestamp: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackResourceDriftInformation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackResourceDriftInformation {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackResourceDriftInformation {
@@ -6964,6 +7666,7 @@ impl crate::wire::query::ToXml for StackResourceDriftInformation {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackResourceDriftInformationSummary {
     #[serde(
         rename = "StackResourceDriftStatus",
@@ -6977,6 +7680,18 @@ pub struct StackResourceDriftInformationSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_check_timestamp: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackResourceDriftInformationSummary {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackResourceDriftInformationSummary {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackResourceDriftInformationSummary {
@@ -7039,6 +7754,7 @@ impl crate::wire::query::ToXml for StackResourceDriftInformationSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackResourceSummary {
     #[serde(
         rename = "LogicalResourceId",
@@ -7088,6 +7804,18 @@ pub struct StackResourceSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub module_info: ::std::option::Option<ModuleInfo>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackResourceSummary {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackResourceSummary {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackResourceSummary {
@@ -7229,6 +7957,7 @@ impl crate::wire::query::ToXml for StackResourceSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StackSummary {
     #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
     pub stack_id: ::std::option::Option<::std::string::String>,
@@ -7286,6 +8015,18 @@ pub struct StackSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_operations: ::std::option::Option<::std::vec::Vec<OperationEntry>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StackSummary {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StackSummary {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StackSummary {
@@ -7430,11 +8171,24 @@ impl crate::wire::query::ToXml for StackSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tag {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Tag {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Tag {
@@ -7497,6 +8251,7 @@ impl crate::wire::query::ToXml for Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TemplateParameter {
     #[serde(
         rename = "ParameterKey",
@@ -7518,6 +8273,18 @@ pub struct TemplateParameter {
         skip_serializing_if = "Option::is_none"
     )]
     pub description: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TemplateParameter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TemplateParameter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TemplateParameter {
@@ -7574,6 +8341,7 @@ impl crate::wire::query::ToXml for TemplateParameter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TemplateSummaryConfig {
     #[serde(
         rename = "TreatUnrecognizedResourceTypesAsWarnings",
@@ -7581,6 +8349,18 @@ pub struct TemplateSummaryConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub treat_unrecognized_resource_types_as_warnings: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TemplateSummaryConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TemplateSummaryConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TemplateSummaryConfig {
@@ -7615,6 +8395,7 @@ impl crate::wire::query::ToXml for TemplateSummaryConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateStackInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -7724,6 +8505,18 @@ pub struct UpdateStackInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub disable_validation: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateStackInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateStackInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateStackInput {
@@ -8016,6 +8809,7 @@ impl crate::wire::query::ToXml for UpdateStackInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateStackOutput {
     #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
     pub stack_id: ::std::option::Option<::std::string::String>,
@@ -8025,6 +8819,18 @@ pub struct UpdateStackOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub operation_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateStackOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateStackOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateStackOutput {
@@ -8060,6 +8866,7 @@ impl crate::wire::query::ToXml for UpdateStackOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ValidateTemplateInput {
     #[serde(
         rename = "TemplateBody",
@@ -8073,6 +8880,18 @@ pub struct ValidateTemplateInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub template_url: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ValidateTemplateInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ValidateTemplateInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ValidateTemplateInput {
@@ -8129,6 +8948,7 @@ impl crate::wire::query::ToXml for ValidateTemplateInput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ValidateTemplateOutput {
     #[serde(
         rename = "Parameters",
@@ -8160,6 +8980,18 @@ pub struct ValidateTemplateOutput {
         skip_serializing_if = "Option::is_none"
     )]
     pub declared_transforms: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ValidateTemplateOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ValidateTemplateOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ValidateTemplateOutput {
@@ -8247,6 +9079,7 @@ impl crate::wire::query::ToXml for ValidateTemplateOutput {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Warnings {
     #[serde(
         rename = "UnrecognizedResourceTypes",
@@ -8254,6 +9087,18 @@ pub struct Warnings {
         skip_serializing_if = "Option::is_none"
     )]
     pub unrecognized_resource_types: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Warnings {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Warnings {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Warnings {

@@ -689,6 +689,7 @@ pub mod patterns {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ApiDestination {
     #[serde(
         rename = "ApiDestinationArn",
@@ -740,6 +741,18 @@ pub struct ApiDestination {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ApiDestination {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ApiDestination {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ApiDestination {
@@ -816,6 +829,7 @@ impl crate::wire::Validate for ApiDestination {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AppSyncParameters {
     #[serde(
         rename = "GraphQLOperation",
@@ -823,6 +837,18 @@ pub struct AppSyncParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub graph_ql_operation: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AppSyncParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AppSyncParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for AppSyncParameters {
@@ -843,6 +869,7 @@ impl crate::wire::Validate for AppSyncParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AwsVpcConfiguration {
     #[serde(rename = "Subnets", default, skip_serializing_if = "Option::is_none")]
     pub subnets: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -860,6 +887,18 @@ pub struct AwsVpcConfiguration {
     pub assign_public_ip: ::std::option::Option<::std::string::String>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for AwsVpcConfiguration {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AwsVpcConfiguration {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for AwsVpcConfiguration {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if self.subnets.is_none() {
@@ -873,9 +912,22 @@ impl crate::wire::Validate for AwsVpcConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct BatchArrayProperties {
     #[serde(rename = "Size", default, skip_serializing_if = "Option::is_none")]
     pub size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for BatchArrayProperties {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for BatchArrayProperties {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for BatchArrayProperties {
@@ -883,6 +935,7 @@ impl crate::wire::Validate for BatchArrayProperties {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct BatchParameters {
     #[serde(
         rename = "JobDefinition",
@@ -906,6 +959,18 @@ pub struct BatchParameters {
     pub retry_strategy: ::std::option::Option<BatchRetryStrategy>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for BatchParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for BatchParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for BatchParameters {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if self.job_definition.is_none() {
@@ -918,9 +983,22 @@ impl crate::wire::Validate for BatchParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct BatchRetryStrategy {
     #[serde(rename = "Attempts", default, skip_serializing_if = "Option::is_none")]
     pub attempts: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for BatchRetryStrategy {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for BatchRetryStrategy {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for BatchRetryStrategy {
@@ -928,6 +1006,7 @@ impl crate::wire::Validate for BatchRetryStrategy {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CapacityProviderStrategyItem {
     #[serde(
         rename = "capacityProvider",
@@ -939,6 +1018,18 @@ pub struct CapacityProviderStrategyItem {
     pub weight: ::std::option::Option<i64>,
     #[serde(rename = "base", default, skip_serializing_if = "Option::is_none")]
     pub base: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CapacityProviderStrategyItem {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CapacityProviderStrategyItem {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CapacityProviderStrategyItem {
@@ -968,6 +1059,7 @@ impl crate::wire::Validate for CapacityProviderStrategyItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Connection {
     #[serde(
         rename = "ConnectionArn",
@@ -1013,6 +1105,18 @@ pub struct Connection {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_authorized_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Connection {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Connection {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Connection {
@@ -1080,6 +1184,7 @@ impl crate::wire::Validate for Connection {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionApiKeyAuthResponseParameters {
     #[serde(
         rename = "ApiKeyName",
@@ -1087,6 +1192,18 @@ pub struct ConnectionApiKeyAuthResponseParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub api_key_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionApiKeyAuthResponseParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionApiKeyAuthResponseParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ConnectionApiKeyAuthResponseParameters {
@@ -1110,6 +1227,7 @@ impl crate::wire::Validate for ConnectionApiKeyAuthResponseParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionAuthResponseParameters {
     #[serde(
         rename = "BasicAuthParameters",
@@ -1143,6 +1261,18 @@ pub struct ConnectionAuthResponseParameters {
     pub connectivity_parameters: ::std::option::Option<DescribeConnectionConnectivityParameters>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for ConnectionAuthResponseParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionAuthResponseParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for ConnectionAuthResponseParameters {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.basic_auth_parameters {
@@ -1169,9 +1299,22 @@ impl crate::wire::Validate for ConnectionAuthResponseParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionBasicAuthResponseParameters {
     #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
     pub username: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionBasicAuthResponseParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionBasicAuthResponseParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ConnectionBasicAuthResponseParameters {
@@ -1195,6 +1338,7 @@ impl crate::wire::Validate for ConnectionBasicAuthResponseParameters {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionBodyParameter {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
@@ -1206,6 +1350,18 @@ pub struct ConnectionBodyParameter {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_value_secret: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionBodyParameter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionBodyParameter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for ConnectionBodyParameter {
@@ -1223,6 +1379,7 @@ impl crate::wire::Validate for ConnectionBodyParameter {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionHeaderParameter {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
@@ -1234,6 +1391,18 @@ pub struct ConnectionHeaderParameter {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_value_secret: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionHeaderParameter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionHeaderParameter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for ConnectionHeaderParameter {
@@ -1276,6 +1445,7 @@ impl crate::wire::Validate for ConnectionHeaderParameter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionHttpParameters {
     #[serde(
         rename = "HeaderParameters",
@@ -1296,6 +1466,18 @@ pub struct ConnectionHttpParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub body_parameters: ::std::option::Option<::std::vec::Vec<ConnectionBodyParameter>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionHttpParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionHttpParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ConnectionHttpParameters {
@@ -1328,9 +1510,22 @@ impl crate::wire::Validate for ConnectionHttpParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionOAuthClientResponseParameters {
     #[serde(rename = "ClientID", default, skip_serializing_if = "Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionOAuthClientResponseParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionOAuthClientResponseParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ConnectionOAuthClientResponseParameters {
@@ -1354,6 +1549,7 @@ impl crate::wire::Validate for ConnectionOAuthClientResponseParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionOAuthResponseParameters {
     #[serde(
         rename = "ClientParameters",
@@ -1379,6 +1575,18 @@ pub struct ConnectionOAuthResponseParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub o_auth_http_parameters: ::std::option::Option<ConnectionHttpParameters>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionOAuthResponseParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionOAuthResponseParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ConnectionOAuthResponseParameters {
@@ -1414,6 +1622,7 @@ impl crate::wire::Validate for ConnectionOAuthResponseParameters {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectionQueryStringParameter {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
@@ -1425,6 +1634,18 @@ pub struct ConnectionQueryStringParameter {
         skip_serializing_if = "Option::is_none"
     )]
     pub is_value_secret: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectionQueryStringParameter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectionQueryStringParameter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for ConnectionQueryStringParameter {
@@ -1465,6 +1686,7 @@ impl crate::wire::Validate for ConnectionQueryStringParameter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectivityResourceConfigurationArn {
     #[serde(
         rename = "ResourceConfigurationArn",
@@ -1472,6 +1694,18 @@ pub struct ConnectivityResourceConfigurationArn {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_configuration_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectivityResourceConfigurationArn {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectivityResourceConfigurationArn {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ConnectivityResourceConfigurationArn {
@@ -1495,6 +1729,7 @@ impl crate::wire::Validate for ConnectivityResourceConfigurationArn {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ConnectivityResourceParameters {
     #[serde(
         rename = "ResourceParameters",
@@ -1502,6 +1737,18 @@ pub struct ConnectivityResourceParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_parameters: ::std::option::Option<ConnectivityResourceConfigurationArn>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ConnectivityResourceParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ConnectivityResourceParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ConnectivityResourceParameters {
@@ -1517,6 +1764,7 @@ impl crate::wire::Validate for ConnectivityResourceParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateApiDestinationRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1550,6 +1798,18 @@ pub struct CreateApiDestinationRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub invocation_rate_limit_per_second: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateApiDestinationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateApiDestinationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateApiDestinationRequest {
@@ -1634,6 +1894,7 @@ impl crate::wire::Validate for CreateApiDestinationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateApiDestinationResponse {
     #[serde(
         rename = "ApiDestinationArn",
@@ -1661,6 +1922,18 @@ pub struct CreateApiDestinationResponse {
     pub last_modified_time: ::std::option::Option<f64>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for CreateApiDestinationResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateApiDestinationResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for CreateApiDestinationResponse {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.api_destination_arn {
@@ -1683,6 +1956,7 @@ impl crate::wire::Validate for CreateApiDestinationResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateConnectionApiKeyAuthRequestParameters {
     #[serde(
         rename = "ApiKeyName",
@@ -1696,6 +1970,18 @@ pub struct CreateConnectionApiKeyAuthRequestParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub api_key_value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateConnectionApiKeyAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateConnectionApiKeyAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for CreateConnectionApiKeyAuthRequestParameters {
@@ -1743,6 +2029,7 @@ impl crate::wire::Validate for CreateConnectionApiKeyAuthRequestParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateConnectionAuthRequestParameters {
     #[serde(
         rename = "BasicAuthParameters",
@@ -1776,6 +2063,18 @@ pub struct CreateConnectionAuthRequestParameters {
     pub connectivity_parameters: ::std::option::Option<ConnectivityResourceParameters>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for CreateConnectionAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateConnectionAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for CreateConnectionAuthRequestParameters {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.basic_auth_parameters {
@@ -1802,11 +2101,24 @@ impl crate::wire::Validate for CreateConnectionAuthRequestParameters {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateConnectionBasicAuthRequestParameters {
     #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
     pub username: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Password", default, skip_serializing_if = "Option::is_none")]
     pub password: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateConnectionBasicAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateConnectionBasicAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for CreateConnectionBasicAuthRequestParameters {
@@ -1854,6 +2166,7 @@ impl crate::wire::Validate for CreateConnectionBasicAuthRequestParameters {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateConnectionOAuthClientRequestParameters {
     #[serde(rename = "ClientID", default, skip_serializing_if = "Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -1863,6 +2176,18 @@ pub struct CreateConnectionOAuthClientRequestParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub client_secret: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateConnectionOAuthClientRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateConnectionOAuthClientRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for CreateConnectionOAuthClientRequestParameters {
@@ -1910,6 +2235,7 @@ impl crate::wire::Validate for CreateConnectionOAuthClientRequestParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateConnectionOAuthRequestParameters {
     #[serde(
         rename = "ClientParameters",
@@ -1935,6 +2261,18 @@ pub struct CreateConnectionOAuthRequestParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub o_auth_http_parameters: ::std::option::Option<ConnectionHttpParameters>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateConnectionOAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateConnectionOAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateConnectionOAuthRequestParameters {
@@ -1979,6 +2317,7 @@ impl crate::wire::Validate for CreateConnectionOAuthRequestParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateConnectionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -2012,6 +2351,18 @@ pub struct CreateConnectionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub kms_key_identifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateConnectionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateConnectionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateConnectionRequest {
@@ -2079,6 +2430,7 @@ impl crate::wire::Validate for CreateConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateConnectionResponse {
     #[serde(
         rename = "ConnectionArn",
@@ -2104,6 +2456,18 @@ pub struct CreateConnectionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateConnectionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateConnectionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateConnectionResponse {
@@ -2142,6 +2506,7 @@ impl crate::wire::Validate for CreateConnectionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateEventBusRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -2173,6 +2538,18 @@ pub struct CreateEventBusRequest {
     pub log_config: ::std::option::Option<LogConfig>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateEventBusRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateEventBusRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateEventBusRequest {
@@ -2252,6 +2629,7 @@ impl crate::wire::Validate for CreateEventBusRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateEventBusResponse {
     #[serde(
         rename = "EventBusArn",
@@ -2279,6 +2657,18 @@ pub struct CreateEventBusResponse {
     pub dead_letter_config: ::std::option::Option<DeadLetterConfig>,
     #[serde(rename = "LogConfig", default, skip_serializing_if = "Option::is_none")]
     pub log_config: ::std::option::Option<LogConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateEventBusResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateEventBusResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateEventBusResponse {
@@ -2318,9 +2708,22 @@ impl crate::wire::Validate for CreateEventBusResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeadLetterConfig {
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeadLetterConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeadLetterConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeadLetterConfig {
@@ -2339,9 +2742,22 @@ impl crate::wire::Validate for DeadLetterConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeauthorizeConnectionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeauthorizeConnectionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeauthorizeConnectionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeauthorizeConnectionRequest {
@@ -2366,6 +2782,7 @@ impl crate::wire::Validate for DeauthorizeConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeauthorizeConnectionResponse {
     #[serde(
         rename = "ConnectionArn",
@@ -2397,6 +2814,18 @@ pub struct DeauthorizeConnectionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_authorized_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeauthorizeConnectionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeauthorizeConnectionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeauthorizeConnectionResponse {
@@ -2435,9 +2864,22 @@ impl crate::wire::Validate for DeauthorizeConnectionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteApiDestinationRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteApiDestinationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteApiDestinationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteApiDestinationRequest {
@@ -2462,16 +2904,42 @@ impl crate::wire::Validate for DeleteApiDestinationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteApiDestinationResponse {}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteApiDestinationResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteApiDestinationResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
 
 impl crate::wire::Validate for DeleteApiDestinationResponse {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteConnectionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteConnectionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteConnectionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteConnectionRequest {
@@ -2496,6 +2964,7 @@ impl crate::wire::Validate for DeleteConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteConnectionResponse {
     #[serde(
         rename = "ConnectionArn",
@@ -2527,6 +2996,18 @@ pub struct DeleteConnectionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_authorized_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteConnectionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteConnectionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteConnectionResponse {
@@ -2565,9 +3046,22 @@ impl crate::wire::Validate for DeleteConnectionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteEventBusRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteEventBusRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteEventBusRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteEventBusRequest {
@@ -2592,6 +3086,7 @@ impl crate::wire::Validate for DeleteEventBusRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteRuleRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -2603,6 +3098,18 @@ pub struct DeleteRuleRequest {
     pub event_bus_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Force", default, skip_serializing_if = "Option::is_none")]
     pub force: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteRuleRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteRuleRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteRuleRequest {
@@ -2639,9 +3146,22 @@ impl crate::wire::Validate for DeleteRuleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeApiDestinationRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeApiDestinationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeApiDestinationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeApiDestinationRequest {
@@ -2666,6 +3186,7 @@ impl crate::wire::Validate for DescribeApiDestinationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeApiDestinationResponse {
     #[serde(
         rename = "ApiDestinationArn",
@@ -2723,6 +3244,18 @@ pub struct DescribeApiDestinationResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_modified_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeApiDestinationResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeApiDestinationResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeApiDestinationResponse {
@@ -2811,6 +3344,7 @@ impl crate::wire::Validate for DescribeApiDestinationResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeConnectionConnectivityParameters {
     #[serde(
         rename = "ResourceParameters",
@@ -2818,6 +3352,18 @@ pub struct DescribeConnectionConnectivityParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_parameters: ::std::option::Option<DescribeConnectionResourceParameters>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeConnectionConnectivityParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeConnectionConnectivityParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeConnectionConnectivityParameters {
@@ -2833,9 +3379,22 @@ impl crate::wire::Validate for DescribeConnectionConnectivityParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeConnectionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeConnectionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeConnectionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeConnectionRequest {
@@ -2860,6 +3419,7 @@ impl crate::wire::Validate for DescribeConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeConnectionResourceParameters {
     #[serde(
         rename = "ResourceConfigurationArn",
@@ -2873,6 +3433,18 @@ pub struct DescribeConnectionResourceParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_association_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeConnectionResourceParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeConnectionResourceParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeConnectionResourceParameters {
@@ -2911,6 +3483,7 @@ impl crate::wire::Validate for DescribeConnectionResourceParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeConnectionResponse {
     #[serde(
         rename = "ConnectionArn",
@@ -2983,6 +3556,18 @@ pub struct DescribeConnectionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_authorized_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeConnectionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeConnectionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeConnectionResponse {
@@ -3095,9 +3680,22 @@ impl crate::wire::Validate for DescribeConnectionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeEventBusRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeEventBusRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeEventBusRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeEventBusRequest {
@@ -3118,6 +3716,7 @@ impl crate::wire::Validate for DescribeEventBusRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeEventBusResponse {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -3159,6 +3758,18 @@ pub struct DescribeEventBusResponse {
     pub last_modified_time: ::std::option::Option<f64>,
     #[serde(rename = "ManagedBy", default, skip_serializing_if = "Option::is_none")]
     pub managed_by: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeEventBusResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeEventBusResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeEventBusResponse {
@@ -3208,6 +3819,7 @@ impl crate::wire::Validate for DescribeEventBusResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeRuleRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -3217,6 +3829,18 @@ pub struct DescribeRuleRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub event_bus_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeRuleRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeRuleRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeRuleRequest {
@@ -3253,6 +3877,7 @@ impl crate::wire::Validate for DescribeRuleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeRuleResponse {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -3290,6 +3915,18 @@ pub struct DescribeRuleResponse {
     pub event_bus_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "CreatedBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeRuleResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeRuleResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeRuleResponse {
@@ -3406,6 +4043,7 @@ impl crate::wire::Validate for DescribeRuleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DisableRuleRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -3415,6 +4053,18 @@ pub struct DisableRuleRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub event_bus_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DisableRuleRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DisableRuleRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DisableRuleRequest {
@@ -3451,6 +4101,7 @@ impl crate::wire::Validate for DisableRuleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EcsParameters {
     #[serde(
         rename = "TaskDefinitionArn",
@@ -3525,6 +4176,18 @@ pub struct EcsParameters {
     pub reference_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EcsParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EcsParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for EcsParameters {
@@ -3611,6 +4274,7 @@ impl crate::wire::Validate for EcsParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EnableRuleRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -3620,6 +4284,18 @@ pub struct EnableRuleRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub event_bus_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EnableRuleRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EnableRuleRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for EnableRuleRequest {
@@ -3656,6 +4332,7 @@ impl crate::wire::Validate for EnableRuleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EventBus {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -3685,6 +4362,18 @@ pub struct EventBus {
     pub managed_by: ::std::option::Option<::std::string::String>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for EventBus {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EventBus {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for EventBus {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.description {
@@ -3711,6 +4400,7 @@ impl crate::wire::Validate for EventBus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct HttpParameters {
     #[serde(
         rename = "PathParameterValues",
@@ -3732,6 +4422,18 @@ pub struct HttpParameters {
     )]
     pub query_string_parameters:
         ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for HttpParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for HttpParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for HttpParameters {
@@ -3823,6 +4525,7 @@ impl crate::wire::Validate for HttpParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct InputTransformer {
     #[serde(
         rename = "InputPathsMap",
@@ -3837,6 +4540,18 @@ pub struct InputTransformer {
         skip_serializing_if = "Option::is_none"
     )]
     pub input_template: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for InputTransformer {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for InputTransformer {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for InputTransformer {
@@ -3889,6 +4604,7 @@ impl crate::wire::Validate for InputTransformer {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct KinesisParameters {
     #[serde(
         rename = "PartitionKeyPath",
@@ -3896,6 +4612,18 @@ pub struct KinesisParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub partition_key_path: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for KinesisParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for KinesisParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for KinesisParameters {
@@ -3917,6 +4645,7 @@ impl crate::wire::Validate for KinesisParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListApiDestinationsRequest {
     #[serde(
         rename = "NamePrefix",
@@ -3934,6 +4663,18 @@ pub struct ListApiDestinationsRequest {
     pub next_token: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
     pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListApiDestinationsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListApiDestinationsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListApiDestinationsRequest {
@@ -3981,6 +4722,7 @@ impl crate::wire::Validate for ListApiDestinationsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListApiDestinationsResponse {
     #[serde(
         rename = "ApiDestinations",
@@ -3990,6 +4732,18 @@ pub struct ListApiDestinationsResponse {
     pub api_destinations: ::std::option::Option<::std::vec::Vec<ApiDestination>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListApiDestinationsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListApiDestinationsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListApiDestinationsResponse {
@@ -4017,6 +4771,7 @@ impl crate::wire::Validate for ListApiDestinationsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListConnectionsRequest {
     #[serde(
         rename = "NamePrefix",
@@ -4034,6 +4789,18 @@ pub struct ListConnectionsRequest {
     pub next_token: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
     pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListConnectionsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListConnectionsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListConnectionsRequest {
@@ -4087,6 +4854,7 @@ impl crate::wire::Validate for ListConnectionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListConnectionsResponse {
     #[serde(
         rename = "Connections",
@@ -4096,6 +4864,18 @@ pub struct ListConnectionsResponse {
     pub connections: ::std::option::Option<::std::vec::Vec<Connection>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListConnectionsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListConnectionsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListConnectionsResponse {
@@ -4123,6 +4903,7 @@ impl crate::wire::Validate for ListConnectionsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListEventBusesRequest {
     #[serde(
         rename = "NamePrefix",
@@ -4134,6 +4915,18 @@ pub struct ListEventBusesRequest {
     pub next_token: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
     pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListEventBusesRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListEventBusesRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListEventBusesRequest {
@@ -4169,6 +4962,7 @@ impl crate::wire::Validate for ListEventBusesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListEventBusesResponse {
     #[serde(
         rename = "EventBuses",
@@ -4178,6 +4972,18 @@ pub struct ListEventBusesResponse {
     pub event_buses: ::std::option::Option<::std::vec::Vec<EventBus>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListEventBusesResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListEventBusesResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListEventBusesResponse {
@@ -4205,6 +5011,7 @@ impl crate::wire::Validate for ListEventBusesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListRulesRequest {
     #[serde(
         rename = "NamePrefix",
@@ -4222,6 +5029,18 @@ pub struct ListRulesRequest {
     pub next_token: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
     pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListRulesRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListRulesRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListRulesRequest {
@@ -4269,11 +5088,24 @@ impl crate::wire::Validate for ListRulesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListRulesResponse {
     #[serde(rename = "Rules", default, skip_serializing_if = "Option::is_none")]
     pub rules: ::std::option::Option<::std::vec::Vec<Rule>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListRulesResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListRulesResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListRulesResponse {
@@ -4301,6 +5133,7 @@ impl crate::wire::Validate for ListRulesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListTargetsByRuleRequest {
     #[serde(rename = "Rule", default, skip_serializing_if = "Option::is_none")]
     pub rule: ::std::option::Option<::std::string::String>,
@@ -4314,6 +5147,18 @@ pub struct ListTargetsByRuleRequest {
     pub next_token: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
     pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListTargetsByRuleRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListTargetsByRuleRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListTargetsByRuleRequest {
@@ -4364,11 +5209,24 @@ impl crate::wire::Validate for ListTargetsByRuleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListTargetsByRuleResponse {
     #[serde(rename = "Targets", default, skip_serializing_if = "Option::is_none")]
     pub targets: ::std::option::Option<::std::vec::Vec<Target>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListTargetsByRuleResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListTargetsByRuleResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListTargetsByRuleResponse {
@@ -4397,6 +5255,7 @@ impl crate::wire::Validate for ListTargetsByRuleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct LogConfig {
     #[serde(
         rename = "IncludeDetail",
@@ -4406,6 +5265,18 @@ pub struct LogConfig {
     pub include_detail: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Level", default, skip_serializing_if = "Option::is_none")]
     pub level: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for LogConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for LogConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for LogConfig {
@@ -4422,6 +5293,7 @@ impl crate::wire::Validate for LogConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct NetworkConfiguration {
     #[serde(
         rename = "awsvpcConfiguration",
@@ -4429,6 +5301,18 @@ pub struct NetworkConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub awsvpc_configuration: ::std::option::Option<AwsVpcConfiguration>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for NetworkConfiguration {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for NetworkConfiguration {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for NetworkConfiguration {
@@ -4441,6 +5325,7 @@ impl crate::wire::Validate for NetworkConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PlacementConstraint {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
@@ -4450,6 +5335,18 @@ pub struct PlacementConstraint {
         skip_serializing_if = "Option::is_none"
     )]
     pub expression: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PlacementConstraint {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PlacementConstraint {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PlacementConstraint {
@@ -4472,11 +5369,24 @@ impl crate::wire::Validate for PlacementConstraint {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PlacementStrategy {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
     #[serde(rename = "field", default, skip_serializing_if = "Option::is_none")]
     pub field: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PlacementStrategy {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PlacementStrategy {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PlacementStrategy {
@@ -4499,6 +5409,7 @@ impl crate::wire::Validate for PlacementStrategy {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutEventsRequest {
     #[serde(rename = "Entries", default, skip_serializing_if = "Option::is_none")]
     pub entries: ::std::option::Option<::std::vec::Vec<PutEventsRequestEntry>>,
@@ -4508,6 +5419,18 @@ pub struct PutEventsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub endpoint_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutEventsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutEventsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutEventsRequest {
@@ -4544,6 +5467,7 @@ impl crate::wire::Validate for PutEventsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutEventsRequestEntry {
     #[serde(rename = "Time", default, skip_serializing_if = "Option::is_none")]
     pub time: ::std::option::Option<f64>,
@@ -4571,6 +5495,18 @@ pub struct PutEventsRequestEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub trace_header: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutEventsRequestEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutEventsRequestEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutEventsRequestEntry {
@@ -4616,6 +5552,7 @@ impl crate::wire::Validate for PutEventsRequestEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutEventsResponse {
     #[serde(
         rename = "FailedEntryCount",
@@ -4625,6 +5562,18 @@ pub struct PutEventsResponse {
     pub failed_entry_count: ::std::option::Option<i64>,
     #[serde(rename = "Entries", default, skip_serializing_if = "Option::is_none")]
     pub entries: ::std::option::Option<::std::vec::Vec<PutEventsResultEntry>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutEventsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutEventsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutEventsResponse {
@@ -4642,6 +5591,7 @@ impl crate::wire::Validate for PutEventsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutEventsResultEntry {
     #[serde(rename = "EventId", default, skip_serializing_if = "Option::is_none")]
     pub event_id: ::std::option::Option<::std::string::String>,
@@ -4653,6 +5603,18 @@ pub struct PutEventsResultEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub error_message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutEventsResultEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutEventsResultEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutEventsResultEntry {
@@ -4671,6 +5633,7 @@ impl crate::wire::Validate for PutEventsResultEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutRuleRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -4704,6 +5667,18 @@ pub struct PutRuleRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub event_bus_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutRuleRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutRuleRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutRuleRequest {
@@ -4801,9 +5776,22 @@ impl crate::wire::Validate for PutRuleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutRuleResponse {
     #[serde(rename = "RuleArn", default, skip_serializing_if = "Option::is_none")]
     pub rule_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutRuleResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutRuleResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutRuleResponse {
@@ -4822,6 +5810,7 @@ impl crate::wire::Validate for PutRuleResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutTargetsRequest {
     #[serde(rename = "Rule", default, skip_serializing_if = "Option::is_none")]
     pub rule: ::std::option::Option<::std::string::String>,
@@ -4833,6 +5822,18 @@ pub struct PutTargetsRequest {
     pub event_bus_name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Targets", default, skip_serializing_if = "Option::is_none")]
     pub targets: ::std::option::Option<::std::vec::Vec<Target>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutTargetsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutTargetsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutTargetsRequest {
@@ -4882,6 +5883,7 @@ impl crate::wire::Validate for PutTargetsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutTargetsResponse {
     #[serde(
         rename = "FailedEntryCount",
@@ -4895,6 +5897,18 @@ pub struct PutTargetsResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub failed_entries: ::std::option::Option<::std::vec::Vec<PutTargetsResultEntry>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutTargetsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutTargetsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutTargetsResponse {
@@ -4912,6 +5926,7 @@ impl crate::wire::Validate for PutTargetsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutTargetsResultEntry {
     #[serde(rename = "TargetId", default, skip_serializing_if = "Option::is_none")]
     pub target_id: ::std::option::Option<::std::string::String>,
@@ -4923,6 +5938,18 @@ pub struct PutTargetsResultEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub error_message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutTargetsResultEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutTargetsResultEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutTargetsResultEntry {
@@ -4944,6 +5971,7 @@ impl crate::wire::Validate for PutTargetsResultEntry {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RedshiftDataParameters {
     #[serde(
         rename = "SecretManagerArn",
@@ -4967,6 +5995,18 @@ pub struct RedshiftDataParameters {
     pub with_event: ::std::option::Option<bool>,
     #[serde(rename = "Sqls", default, skip_serializing_if = "Option::is_none")]
     pub sqls: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RedshiftDataParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RedshiftDataParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for RedshiftDataParameters {
@@ -5048,6 +6088,7 @@ impl crate::wire::Validate for RedshiftDataParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemoveTargetsRequest {
     #[serde(rename = "Rule", default, skip_serializing_if = "Option::is_none")]
     pub rule: ::std::option::Option<::std::string::String>,
@@ -5061,6 +6102,18 @@ pub struct RemoveTargetsRequest {
     pub ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(rename = "Force", default, skip_serializing_if = "Option::is_none")]
     pub force: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemoveTargetsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemoveTargetsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RemoveTargetsRequest {
@@ -5119,6 +6172,7 @@ impl crate::wire::Validate for RemoveTargetsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemoveTargetsResponse {
     #[serde(
         rename = "FailedEntryCount",
@@ -5132,6 +6186,18 @@ pub struct RemoveTargetsResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub failed_entries: ::std::option::Option<::std::vec::Vec<RemoveTargetsResultEntry>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemoveTargetsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemoveTargetsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RemoveTargetsResponse {
@@ -5149,6 +6215,7 @@ impl crate::wire::Validate for RemoveTargetsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemoveTargetsResultEntry {
     #[serde(rename = "TargetId", default, skip_serializing_if = "Option::is_none")]
     pub target_id: ::std::option::Option<::std::string::String>,
@@ -5160,6 +6227,18 @@ pub struct RemoveTargetsResultEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub error_message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemoveTargetsResultEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemoveTargetsResultEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RemoveTargetsResultEntry {
@@ -5181,6 +6260,7 @@ impl crate::wire::Validate for RemoveTargetsResultEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RetryPolicy {
     #[serde(
         rename = "MaximumRetryAttempts",
@@ -5194,6 +6274,18 @@ pub struct RetryPolicy {
         skip_serializing_if = "Option::is_none"
     )]
     pub maximum_event_age_in_seconds: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RetryPolicy {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RetryPolicy {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RetryPolicy {
@@ -5210,6 +6302,7 @@ impl crate::wire::Validate for RetryPolicy {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Rule {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -5245,6 +6338,18 @@ pub struct Rule {
         skip_serializing_if = "Option::is_none"
     )]
     pub event_bus_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Rule {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Rule {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Rule {
@@ -5351,6 +6456,7 @@ impl crate::wire::Validate for Rule {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RunCommandParameters {
     #[serde(
         rename = "RunCommandTargets",
@@ -5358,6 +6464,18 @@ pub struct RunCommandParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub run_command_targets: ::std::option::Option<::std::vec::Vec<RunCommandTarget>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RunCommandParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RunCommandParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RunCommandParameters {
@@ -5379,11 +6497,24 @@ impl crate::wire::Validate for RunCommandParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RunCommandTarget {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Values", default, skip_serializing_if = "Option::is_none")]
     pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RunCommandTarget {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RunCommandTarget {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RunCommandTarget {
@@ -5429,11 +6560,24 @@ impl crate::wire::Validate for RunCommandTarget {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SageMakerPipelineParameter {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SageMakerPipelineParameter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SageMakerPipelineParameter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for SageMakerPipelineParameter {
@@ -5473,6 +6617,7 @@ impl crate::wire::Validate for SageMakerPipelineParameter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SageMakerPipelineParameters {
     #[serde(
         rename = "PipelineParameterList",
@@ -5480,6 +6625,18 @@ pub struct SageMakerPipelineParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub pipeline_parameter_list: ::std::option::Option<::std::vec::Vec<SageMakerPipelineParameter>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SageMakerPipelineParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SageMakerPipelineParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for SageMakerPipelineParameters {
@@ -5498,6 +6655,7 @@ impl crate::wire::Validate for SageMakerPipelineParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SqsParameters {
     #[serde(
         rename = "MessageGroupId",
@@ -5505,6 +6663,18 @@ pub struct SqsParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub message_group_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SqsParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SqsParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for SqsParameters {
@@ -5523,11 +6693,24 @@ impl crate::wire::Validate for SqsParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tag {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Tag {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Tag {
@@ -5562,6 +6745,7 @@ impl crate::wire::Validate for Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Target {
     #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
@@ -5645,6 +6829,18 @@ pub struct Target {
         skip_serializing_if = "Option::is_none"
     )]
     pub app_sync_parameters: ::std::option::Option<AppSyncParameters>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Target {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Target {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Target {
@@ -5760,6 +6956,7 @@ impl crate::wire::Validate for Target {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TestEventPatternRequest {
     #[serde(
         rename = "EventPattern",
@@ -5769,6 +6966,18 @@ pub struct TestEventPatternRequest {
     pub event_pattern: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Event", default, skip_serializing_if = "Option::is_none")]
     pub event: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TestEventPatternRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TestEventPatternRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TestEventPatternRequest {
@@ -5793,9 +7002,22 @@ impl crate::wire::Validate for TestEventPatternRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TestEventPatternResponse {
     #[serde(rename = "Result", default, skip_serializing_if = "Option::is_none")]
     pub result: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TestEventPatternResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TestEventPatternResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TestEventPatternResponse {
@@ -5803,6 +7025,7 @@ impl crate::wire::Validate for TestEventPatternResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateApiDestinationRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -5836,6 +7059,18 @@ pub struct UpdateApiDestinationRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub invocation_rate_limit_per_second: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateApiDestinationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateApiDestinationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateApiDestinationRequest {
@@ -5911,6 +7146,7 @@ impl crate::wire::Validate for UpdateApiDestinationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateApiDestinationResponse {
     #[serde(
         rename = "ApiDestinationArn",
@@ -5938,6 +7174,18 @@ pub struct UpdateApiDestinationResponse {
     pub last_modified_time: ::std::option::Option<f64>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for UpdateApiDestinationResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateApiDestinationResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for UpdateApiDestinationResponse {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.api_destination_arn {
@@ -5960,6 +7208,7 @@ impl crate::wire::Validate for UpdateApiDestinationResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateConnectionApiKeyAuthRequestParameters {
     #[serde(
         rename = "ApiKeyName",
@@ -5973,6 +7222,18 @@ pub struct UpdateConnectionApiKeyAuthRequestParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub api_key_value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectionApiKeyAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateConnectionApiKeyAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for UpdateConnectionApiKeyAuthRequestParameters {
@@ -6014,6 +7275,7 @@ impl crate::wire::Validate for UpdateConnectionApiKeyAuthRequestParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateConnectionAuthRequestParameters {
     #[serde(
         rename = "BasicAuthParameters",
@@ -6047,6 +7309,18 @@ pub struct UpdateConnectionAuthRequestParameters {
     pub connectivity_parameters: ::std::option::Option<ConnectivityResourceParameters>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectionAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateConnectionAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for UpdateConnectionAuthRequestParameters {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.basic_auth_parameters {
@@ -6073,11 +7347,24 @@ impl crate::wire::Validate for UpdateConnectionAuthRequestParameters {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateConnectionBasicAuthRequestParameters {
     #[serde(rename = "Username", default, skip_serializing_if = "Option::is_none")]
     pub username: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Password", default, skip_serializing_if = "Option::is_none")]
     pub password: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectionBasicAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateConnectionBasicAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for UpdateConnectionBasicAuthRequestParameters {
@@ -6119,6 +7406,7 @@ impl crate::wire::Validate for UpdateConnectionBasicAuthRequestParameters {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateConnectionOAuthClientRequestParameters {
     #[serde(rename = "ClientID", default, skip_serializing_if = "Option::is_none")]
     pub client_id: ::std::option::Option<::std::string::String>,
@@ -6128,6 +7416,18 @@ pub struct UpdateConnectionOAuthClientRequestParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub client_secret: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectionOAuthClientRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateConnectionOAuthClientRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for UpdateConnectionOAuthClientRequestParameters {
@@ -6169,6 +7469,7 @@ impl crate::wire::Validate for UpdateConnectionOAuthClientRequestParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateConnectionOAuthRequestParameters {
     #[serde(
         rename = "ClientParameters",
@@ -6194,6 +7495,18 @@ pub struct UpdateConnectionOAuthRequestParameters {
         skip_serializing_if = "Option::is_none"
     )]
     pub o_auth_http_parameters: ::std::option::Option<ConnectionHttpParameters>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectionOAuthRequestParameters {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateConnectionOAuthRequestParameters {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateConnectionOAuthRequestParameters {
@@ -6229,6 +7542,7 @@ impl crate::wire::Validate for UpdateConnectionOAuthRequestParameters {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateConnectionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -6262,6 +7576,18 @@ pub struct UpdateConnectionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub kms_key_identifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateConnectionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateConnectionRequest {
@@ -6323,6 +7649,7 @@ impl crate::wire::Validate for UpdateConnectionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateConnectionResponse {
     #[serde(
         rename = "ConnectionArn",
@@ -6354,6 +7681,18 @@ pub struct UpdateConnectionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_authorized_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateConnectionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateConnectionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateConnectionResponse {

@@ -632,6 +632,7 @@ pub mod patterns {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AliasListEntry {
     #[serde(rename = "AliasName", default, skip_serializing_if = "Option::is_none")]
     pub alias_name: ::std::option::Option<::std::string::String>,
@@ -655,6 +656,18 @@ pub struct AliasListEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_updated_date: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AliasListEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AliasListEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for AliasListEntry {
@@ -696,9 +709,22 @@ impl crate::wire::Validate for AliasListEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CancelKeyDeletionRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CancelKeyDeletionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CancelKeyDeletionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CancelKeyDeletionRequest {
@@ -720,9 +746,22 @@ impl crate::wire::Validate for CancelKeyDeletionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CancelKeyDeletionResponse {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CancelKeyDeletionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CancelKeyDeletionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CancelKeyDeletionResponse {
@@ -741,6 +780,7 @@ impl crate::wire::Validate for CancelKeyDeletionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateAliasRequest {
     #[serde(rename = "AliasName", default, skip_serializing_if = "Option::is_none")]
     pub alias_name: ::std::option::Option<::std::string::String>,
@@ -750,6 +790,18 @@ pub struct CreateAliasRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub target_key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateAliasRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateAliasRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateAliasRequest {
@@ -787,6 +839,7 @@ impl crate::wire::Validate for CreateAliasRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateKeyRequest {
     #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
     pub policy: ::std::option::Option<::std::string::String>,
@@ -830,6 +883,18 @@ pub struct CreateKeyRequest {
     pub multi_region: ::std::option::Option<bool>,
     #[serde(rename = "XksKeyId", default, skip_serializing_if = "Option::is_none")]
     pub xks_key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateKeyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateKeyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateKeyRequest {
@@ -968,6 +1033,7 @@ impl crate::wire::Validate for CreateKeyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateKeyResponse {
     #[serde(
         rename = "KeyMetadata",
@@ -975,6 +1041,18 @@ pub struct CreateKeyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub key_metadata: ::std::option::Option<KeyMetadata>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateKeyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateKeyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateKeyResponse {
@@ -987,6 +1065,7 @@ impl crate::wire::Validate for CreateKeyResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DecryptRequest {
     #[serde(
         rename = "CiphertextBlob",
@@ -1026,6 +1105,18 @@ pub struct DecryptRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub dry_run_modifiers: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DecryptRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DecryptRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DecryptRequest {
@@ -1090,6 +1181,7 @@ impl crate::wire::Validate for DecryptRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DecryptResponse {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -1119,6 +1211,18 @@ pub struct DecryptResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DecryptResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DecryptResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for DecryptResponse {
@@ -1183,9 +1287,22 @@ impl crate::wire::Validate for DecryptResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteAliasRequest {
     #[serde(rename = "AliasName", default, skip_serializing_if = "Option::is_none")]
     pub alias_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteAliasRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteAliasRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteAliasRequest {
@@ -1210,6 +1327,7 @@ impl crate::wire::Validate for DeleteAliasRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeKeyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -1219,6 +1337,18 @@ pub struct DescribeKeyRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeKeyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeKeyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeKeyRequest {
@@ -1256,6 +1386,7 @@ impl crate::wire::Validate for DescribeKeyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeKeyResponse {
     #[serde(
         rename = "KeyMetadata",
@@ -1263,6 +1394,18 @@ pub struct DescribeKeyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub key_metadata: ::std::option::Option<KeyMetadata>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeKeyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeKeyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeKeyResponse {
@@ -1275,9 +1418,22 @@ impl crate::wire::Validate for DescribeKeyResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DisableKeyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DisableKeyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DisableKeyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DisableKeyRequest {
@@ -1299,9 +1455,22 @@ impl crate::wire::Validate for DisableKeyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EnableKeyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EnableKeyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EnableKeyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for EnableKeyRequest {
@@ -1323,6 +1492,7 @@ impl crate::wire::Validate for EnableKeyRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EncryptRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -1354,6 +1524,18 @@ pub struct EncryptRequest {
     pub encryption_algorithm: ::std::option::Option<::std::string::String>,
     #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
     pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EncryptRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EncryptRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for EncryptRequest {
@@ -1424,6 +1606,7 @@ impl crate::wire::Validate for EncryptRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EncryptResponse {
     #[serde(
         rename = "CiphertextBlob",
@@ -1440,6 +1623,18 @@ pub struct EncryptResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub encryption_algorithm: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EncryptResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EncryptResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for EncryptResponse {
@@ -1475,6 +1670,7 @@ impl crate::wire::Validate for EncryptResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GenerateDataKeyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -1503,6 +1699,18 @@ pub struct GenerateDataKeyRequest {
     pub recipient: ::std::option::Option<RecipientInfo>,
     #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
     pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GenerateDataKeyRequest {
@@ -1552,6 +1760,7 @@ impl crate::wire::Validate for GenerateDataKeyRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GenerateDataKeyResponse {
     #[serde(
         rename = "CiphertextBlob",
@@ -1582,6 +1791,18 @@ pub struct GenerateDataKeyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for GenerateDataKeyResponse {
@@ -1637,6 +1858,7 @@ impl crate::wire::Validate for GenerateDataKeyResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GenerateDataKeyWithoutPlaintextRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -1663,6 +1885,18 @@ pub struct GenerateDataKeyWithoutPlaintextRequest {
     pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
     #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
     pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyWithoutPlaintextRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyWithoutPlaintextRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GenerateDataKeyWithoutPlaintextRequest {
@@ -1708,6 +1942,7 @@ impl crate::wire::Validate for GenerateDataKeyWithoutPlaintextRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GenerateDataKeyWithoutPlaintextResponse {
     #[serde(
         rename = "CiphertextBlob",
@@ -1724,6 +1959,18 @@ pub struct GenerateDataKeyWithoutPlaintextResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyWithoutPlaintextResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyWithoutPlaintextResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GenerateDataKeyWithoutPlaintextResponse {
@@ -1759,6 +2006,7 @@ impl crate::wire::Validate for GenerateDataKeyWithoutPlaintextResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GenerateRandomRequest {
     #[serde(
         rename = "NumberOfBytes",
@@ -1774,6 +2022,18 @@ pub struct GenerateRandomRequest {
     pub custom_key_store_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Recipient", default, skip_serializing_if = "Option::is_none")]
     pub recipient: ::std::option::Option<RecipientInfo>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateRandomRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateRandomRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GenerateRandomRequest {
@@ -1800,6 +2060,7 @@ impl crate::wire::Validate for GenerateRandomRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GenerateRandomResponse {
     #[serde(
         rename = "Plaintext",
@@ -1815,6 +2076,18 @@ pub struct GenerateRandomResponse {
         with = "crate::wire::blob"
     )]
     pub ciphertext_for_recipient: ::std::option::Option<::std::vec::Vec<u8>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateRandomResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateRandomResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for GenerateRandomResponse {
@@ -1840,6 +2113,7 @@ impl crate::wire::Validate for GenerateRandomResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetKeyPolicyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -1849,6 +2123,18 @@ pub struct GetKeyPolicyRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub policy_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetKeyPolicyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetKeyPolicyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetKeyPolicyRequest {
@@ -1883,6 +2169,7 @@ impl crate::wire::Validate for GetKeyPolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetKeyPolicyResponse {
     #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
     pub policy: ::std::option::Option<::std::string::String>,
@@ -1892,6 +2179,18 @@ pub struct GetKeyPolicyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub policy_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetKeyPolicyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetKeyPolicyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetKeyPolicyResponse {
@@ -1928,11 +2227,24 @@ impl crate::wire::Validate for GetKeyPolicyResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct KeyListEntry {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "KeyArn", default, skip_serializing_if = "Option::is_none")]
     pub key_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for KeyListEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for KeyListEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for KeyListEntry {
@@ -1961,6 +2273,7 @@ impl crate::wire::Validate for KeyListEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct KeyMetadata {
     #[serde(
         rename = "AWSAccountId",
@@ -2092,6 +2405,18 @@ pub struct KeyMetadata {
         skip_serializing_if = "Option::is_none"
     )]
     pub current_key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for KeyMetadata {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for KeyMetadata {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for KeyMetadata {
@@ -2366,6 +2691,7 @@ impl crate::wire::Validate for KeyMetadata {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListAliasesRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -2373,6 +2699,18 @@ pub struct ListAliasesRequest {
     pub limit: ::std::option::Option<i64>,
     #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
     pub marker: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListAliasesRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListAliasesRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListAliasesRequest {
@@ -2408,6 +2746,7 @@ impl crate::wire::Validate for ListAliasesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListAliasesResponse {
     #[serde(rename = "Aliases", default, skip_serializing_if = "Option::is_none")]
     pub aliases: ::std::option::Option<::std::vec::Vec<AliasListEntry>>,
@@ -2419,6 +2758,18 @@ pub struct ListAliasesResponse {
     pub next_marker: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Truncated", default, skip_serializing_if = "Option::is_none")]
     pub truncated: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListAliasesResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListAliasesResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListAliasesResponse {
@@ -2449,6 +2800,7 @@ impl crate::wire::Validate for ListAliasesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListKeyPoliciesRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -2456,6 +2808,18 @@ pub struct ListKeyPoliciesRequest {
     pub limit: ::std::option::Option<i64>,
     #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
     pub marker: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListKeyPoliciesRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListKeyPoliciesRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListKeyPoliciesRequest {
@@ -2494,6 +2858,7 @@ impl crate::wire::Validate for ListKeyPoliciesRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListKeyPoliciesResponse {
     #[serde(
         rename = "PolicyNames",
@@ -2509,6 +2874,18 @@ pub struct ListKeyPoliciesResponse {
     pub next_marker: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Truncated", default, skip_serializing_if = "Option::is_none")]
     pub truncated: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListKeyPoliciesResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListKeyPoliciesResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListKeyPoliciesResponse {
@@ -2548,6 +2925,7 @@ impl crate::wire::Validate for ListKeyPoliciesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListKeysRequest {
     #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
     pub limit: ::std::option::Option<i64>,
@@ -2559,6 +2937,18 @@ pub struct ListKeysRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_owners: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListKeysRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListKeysRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListKeysRequest {
@@ -2594,6 +2984,7 @@ impl crate::wire::Validate for ListKeysRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListKeysResponse {
     #[serde(rename = "Keys", default, skip_serializing_if = "Option::is_none")]
     pub keys: ::std::option::Option<::std::vec::Vec<KeyListEntry>>,
@@ -2605,6 +2996,18 @@ pub struct ListKeysResponse {
     pub next_marker: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Truncated", default, skip_serializing_if = "Option::is_none")]
     pub truncated: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListKeysResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListKeysResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListKeysResponse {
@@ -2635,6 +3038,7 @@ impl crate::wire::Validate for ListKeysResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListResourceTagsRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -2642,6 +3046,18 @@ pub struct ListResourceTagsRequest {
     pub limit: ::std::option::Option<i64>,
     #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
     pub marker: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListResourceTagsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListResourceTagsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListResourceTagsRequest {
@@ -2680,6 +3096,7 @@ impl crate::wire::Validate for ListResourceTagsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListResourceTagsResponse {
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
@@ -2691,6 +3108,18 @@ pub struct ListResourceTagsResponse {
     pub next_marker: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Truncated", default, skip_serializing_if = "Option::is_none")]
     pub truncated: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListResourceTagsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListResourceTagsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListResourceTagsResponse {
@@ -2721,6 +3150,7 @@ impl crate::wire::Validate for ListResourceTagsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct MultiRegionConfiguration {
     #[serde(
         rename = "MultiRegionKeyType",
@@ -2740,6 +3170,18 @@ pub struct MultiRegionConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub replica_keys: ::std::option::Option<::std::vec::Vec<MultiRegionKey>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for MultiRegionConfiguration {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for MultiRegionConfiguration {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for MultiRegionConfiguration {
@@ -2765,11 +3207,24 @@ impl crate::wire::Validate for MultiRegionConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct MultiRegionKey {
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Region", default, skip_serializing_if = "Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for MultiRegionKey {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for MultiRegionKey {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for MultiRegionKey {
@@ -2801,6 +3256,7 @@ impl crate::wire::Validate for MultiRegionKey {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutKeyPolicyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -2818,6 +3274,18 @@ pub struct PutKeyPolicyRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub bypass_policy_lockout_safety_check: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutKeyPolicyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutKeyPolicyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutKeyPolicyRequest {
@@ -2870,6 +3338,7 @@ impl crate::wire::Validate for PutKeyPolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ReEncryptRequest {
     #[serde(
         rename = "CiphertextBlob",
@@ -2930,6 +3399,18 @@ pub struct ReEncryptRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub dry_run_modifiers: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReEncryptRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReEncryptRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ReEncryptRequest {
@@ -3016,6 +3497,7 @@ impl crate::wire::Validate for ReEncryptRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ReEncryptResponse {
     #[serde(
         rename = "CiphertextBlob",
@@ -3056,6 +3538,18 @@ pub struct ReEncryptResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub destination_key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReEncryptResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReEncryptResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ReEncryptResponse {
@@ -3140,6 +3634,7 @@ impl crate::wire::Validate for ReEncryptResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RecipientInfo {
     #[serde(
         rename = "KeyEncryptionAlgorithm",
@@ -3156,6 +3651,18 @@ pub struct RecipientInfo {
     pub attestation_document: ::std::option::Option<::std::vec::Vec<u8>>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for RecipientInfo {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RecipientInfo {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for RecipientInfo {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.key_encryption_algorithm {
@@ -3170,6 +3677,7 @@ impl crate::wire::Validate for RecipientInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ScheduleKeyDeletionRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -3179,6 +3687,18 @@ pub struct ScheduleKeyDeletionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub pending_window_in_days: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ScheduleKeyDeletionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ScheduleKeyDeletionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ScheduleKeyDeletionRequest {
@@ -3204,6 +3724,7 @@ impl crate::wire::Validate for ScheduleKeyDeletionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ScheduleKeyDeletionResponse {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -3221,6 +3742,18 @@ pub struct ScheduleKeyDeletionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub pending_window_in_days: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ScheduleKeyDeletionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ScheduleKeyDeletionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ScheduleKeyDeletionResponse {
@@ -3260,11 +3793,24 @@ impl crate::wire::Validate for ScheduleKeyDeletionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tag {
     #[serde(rename = "TagKey", default, skip_serializing_if = "Option::is_none")]
     pub tag_key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "TagValue", default, skip_serializing_if = "Option::is_none")]
     pub tag_value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Tag {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Tag {
@@ -3299,11 +3845,24 @@ impl crate::wire::Validate for Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TagResourceRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TagResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TagResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TagResourceRequest {
@@ -3337,11 +3896,24 @@ impl crate::wire::Validate for TagResourceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UntagResourceRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "TagKeys", default, skip_serializing_if = "Option::is_none")]
     pub tag_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UntagResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UntagResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UntagResourceRequest {
@@ -3381,6 +3953,7 @@ impl crate::wire::Validate for UntagResourceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateAliasRequest {
     #[serde(rename = "AliasName", default, skip_serializing_if = "Option::is_none")]
     pub alias_name: ::std::option::Option<::std::string::String>,
@@ -3390,6 +3963,18 @@ pub struct UpdateAliasRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub target_key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateAliasRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateAliasRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateAliasRequest {
@@ -3427,9 +4012,22 @@ impl crate::wire::Validate for UpdateAliasRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct XksKeyConfigurationType {
     #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for XksKeyConfigurationType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for XksKeyConfigurationType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for XksKeyConfigurationType {

@@ -596,6 +596,7 @@ pub mod patterns {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AddPermissionRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
@@ -649,6 +650,18 @@ pub struct AddPermissionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub principal_org_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AddPermissionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AddPermissionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for AddPermissionRequest {
@@ -792,9 +805,22 @@ impl crate::wire::Validate for AddPermissionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AddPermissionResponse {
     #[serde(rename = "Statement", default, skip_serializing_if = "Option::is_none")]
     pub statement: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AddPermissionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AddPermissionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for AddPermissionResponse {
@@ -802,6 +828,7 @@ impl crate::wire::Validate for AddPermissionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CapacityProviderConfig {
     #[serde(
         rename = "LambdaManagedInstancesCapacityProviderConfig",
@@ -810,6 +837,18 @@ pub struct CapacityProviderConfig {
     )]
     pub lambda_managed_instances_capacity_provider_config:
         ::std::option::Option<LambdaManagedInstancesCapacityProviderConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CapacityProviderConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CapacityProviderConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CapacityProviderConfig {
@@ -831,6 +870,7 @@ impl crate::wire::Validate for CapacityProviderConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Concurrency {
     #[serde(
         rename = "ReservedConcurrentExecutions",
@@ -838,6 +878,18 @@ pub struct Concurrency {
         skip_serializing_if = "Option::is_none"
     )]
     pub reserved_concurrent_executions: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Concurrency {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Concurrency {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Concurrency {
@@ -850,6 +902,7 @@ impl crate::wire::Validate for Concurrency {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateFunctionRequest {
     #[serde(
         rename = "FunctionName",
@@ -971,6 +1024,18 @@ pub struct CreateFunctionRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub durable_config: ::std::option::Option<DurableConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateFunctionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateFunctionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateFunctionRequest {
@@ -1263,9 +1328,22 @@ impl crate::wire::Validate for CreateFunctionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeadLetterConfig {
     #[serde(rename = "TargetArn", default, skip_serializing_if = "Option::is_none")]
     pub target_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeadLetterConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeadLetterConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeadLetterConfig {
@@ -1289,11 +1367,24 @@ impl crate::wire::Validate for DeadLetterConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteFunctionRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub qualifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteFunctionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteFunctionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteFunctionRequest {
@@ -1332,9 +1423,22 @@ impl crate::wire::Validate for DeleteFunctionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteFunctionResponse {
     #[serde(skip)]
     pub status_code: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteFunctionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteFunctionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteFunctionResponse {
@@ -1342,6 +1446,7 @@ impl crate::wire::Validate for DeleteFunctionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DurableConfig {
     #[serde(rename = "KMSKeyArn", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_arn: ::std::option::Option<::std::string::String>,
@@ -1357,6 +1462,18 @@ pub struct DurableConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub execution_timeout: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DurableConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DurableConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DurableConfig {
@@ -1388,10 +1505,23 @@ impl crate::wire::Validate for DurableConfig {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Environment {
     #[serde(rename = "Variables", default, skip_serializing_if = "Option::is_none")]
     pub variables:
         ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Environment {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Environment {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for Environment {
@@ -1423,11 +1553,24 @@ impl crate::wire::Validate for Environment {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EnvironmentError {
     #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EnvironmentError {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EnvironmentError {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for EnvironmentError {
@@ -1444,12 +1587,25 @@ impl crate::wire::Validate for EnvironmentError {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EnvironmentResponse {
     #[serde(rename = "Variables", default, skip_serializing_if = "Option::is_none")]
     pub variables:
         ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
     #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
     pub error: ::std::option::Option<EnvironmentError>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EnvironmentResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EnvironmentResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for EnvironmentResponse {
@@ -1482,9 +1638,22 @@ impl crate::wire::Validate for EnvironmentResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EphemeralStorage {
     #[serde(rename = "Size", default, skip_serializing_if = "Option::is_none")]
     pub size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EphemeralStorage {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EphemeralStorage {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for EphemeralStorage {
@@ -1500,6 +1669,7 @@ impl crate::wire::Validate for EphemeralStorage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct FileSystemConfig {
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -1509,6 +1679,18 @@ pub struct FileSystemConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub local_mount_path: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for FileSystemConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for FileSystemConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for FileSystemConfig {
@@ -1548,6 +1730,7 @@ impl crate::wire::Validate for FileSystemConfig {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct FunctionCode {
     #[serde(
         rename = "ZipFile",
@@ -1580,6 +1763,18 @@ pub struct FunctionCode {
         skip_serializing_if = "Option::is_none"
     )]
     pub source_kms_key_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for FunctionCode {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for FunctionCode {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for FunctionCode {
@@ -1656,6 +1851,7 @@ impl crate::wire::Validate for FunctionCode {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct FunctionCodeLocation {
     #[serde(
         rename = "RepositoryType",
@@ -1687,6 +1883,18 @@ pub struct FunctionCodeLocation {
     pub source_kms_key_arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
     pub error: ::std::option::Option<FunctionCodeLocationError>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for FunctionCodeLocation {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for FunctionCodeLocation {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for FunctionCodeLocation {
@@ -1724,11 +1932,24 @@ impl crate::wire::Validate for FunctionCodeLocation {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct FunctionCodeLocationError {
     #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for FunctionCodeLocationError {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for FunctionCodeLocationError {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for FunctionCodeLocationError {
@@ -1745,6 +1966,7 @@ impl crate::wire::Validate for FunctionCodeLocationError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct FunctionConfiguration {
     #[serde(
         rename = "FunctionName",
@@ -1938,6 +2160,18 @@ pub struct FunctionConfiguration {
         skip_serializing_if = "Option::is_none"
     )]
     pub durable_config: ::std::option::Option<DurableConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for FunctionConfiguration {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for FunctionConfiguration {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for FunctionConfiguration {
@@ -2348,11 +2582,24 @@ impl crate::wire::Validate for FunctionConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetFunctionConfigurationRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub qualifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetFunctionConfigurationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetFunctionConfigurationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetFunctionConfigurationRequest {
@@ -2391,11 +2638,24 @@ impl crate::wire::Validate for GetFunctionConfigurationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetFunctionRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub qualifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetFunctionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetFunctionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetFunctionRequest {
@@ -2434,6 +2694,7 @@ impl crate::wire::Validate for GetFunctionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetFunctionResponse {
     #[serde(
         rename = "Configuration",
@@ -2453,6 +2714,18 @@ pub struct GetFunctionResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub concurrency: ::std::option::Option<Concurrency>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetFunctionResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetFunctionResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetFunctionResponse {
@@ -2514,11 +2787,24 @@ impl crate::wire::Validate for GetFunctionResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetPolicyRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub qualifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetPolicyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetPolicyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetPolicyRequest {
@@ -2557,6 +2843,7 @@ impl crate::wire::Validate for GetPolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetPolicyResponse {
     #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
     pub policy: ::std::option::Option<::std::string::String>,
@@ -2568,11 +2855,24 @@ pub struct GetPolicyResponse {
     pub revision_id: ::std::option::Option<::std::string::String>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for GetPolicyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetPolicyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for GetPolicyResponse {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ImageConfig {
     #[serde(
         rename = "EntryPoint",
@@ -2588,6 +2888,18 @@ pub struct ImageConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub working_directory: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ImageConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ImageConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ImageConfig {
@@ -2614,11 +2926,24 @@ impl crate::wire::Validate for ImageConfig {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ImageConfigError {
     #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ImageConfigError {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ImageConfigError {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for ImageConfigError {
@@ -2635,6 +2960,7 @@ impl crate::wire::Validate for ImageConfigError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ImageConfigResponse {
     #[serde(
         rename = "ImageConfig",
@@ -2644,6 +2970,18 @@ pub struct ImageConfigResponse {
     pub image_config: ::std::option::Option<ImageConfig>,
     #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
     pub error: ::std::option::Option<ImageConfigError>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ImageConfigResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ImageConfigResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ImageConfigResponse {
@@ -2656,6 +2994,7 @@ impl crate::wire::Validate for ImageConfigResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct InvocationRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
@@ -2673,6 +3012,18 @@ pub struct InvocationRequest {
     pub qualifier: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub tenant_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for InvocationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for InvocationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for InvocationRequest {
@@ -2762,6 +3113,7 @@ impl crate::wire::Validate for InvocationRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct InvocationResponse {
     #[serde(skip)]
     pub status_code: ::std::option::Option<i64>,
@@ -2775,6 +3127,18 @@ pub struct InvocationResponse {
     pub executed_version: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub durable_execution_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for InvocationResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for InvocationResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for InvocationResponse {
@@ -2821,6 +3185,7 @@ impl crate::wire::Validate for InvocationResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct LambdaManagedInstancesCapacityProviderConfig {
     #[serde(
         rename = "CapacityProviderArn",
@@ -2840,6 +3205,18 @@ pub struct LambdaManagedInstancesCapacityProviderConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub execution_environment_memory_gi_b_per_v_cpu: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for LambdaManagedInstancesCapacityProviderConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for LambdaManagedInstancesCapacityProviderConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for LambdaManagedInstancesCapacityProviderConfig {
@@ -2871,6 +3248,7 @@ impl crate::wire::Validate for LambdaManagedInstancesCapacityProviderConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Layer {
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -2888,6 +3266,18 @@ pub struct Layer {
         skip_serializing_if = "Option::is_none"
     )]
     pub signing_job_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Layer {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Layer {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Layer {
@@ -2932,6 +3322,7 @@ impl crate::wire::Validate for Layer {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListFunctionsRequest {
     #[serde(skip)]
     pub master_region: ::std::option::Option<::std::string::String>,
@@ -2941,6 +3332,18 @@ pub struct ListFunctionsRequest {
     pub marker: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub max_items: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListFunctionsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListFunctionsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListFunctionsRequest {
@@ -2972,6 +3375,7 @@ impl crate::wire::Validate for ListFunctionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListFunctionsResponse {
     #[serde(
         rename = "NextMarker",
@@ -2981,6 +3385,18 @@ pub struct ListFunctionsResponse {
     pub next_marker: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Functions", default, skip_serializing_if = "Option::is_none")]
     pub functions: ::std::option::Option<::std::vec::Vec<FunctionConfiguration>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListFunctionsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListFunctionsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListFunctionsResponse {
@@ -2998,6 +3414,7 @@ impl crate::wire::Validate for ListFunctionsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct LoggingConfig {
     #[serde(rename = "LogFormat", default, skip_serializing_if = "Option::is_none")]
     pub log_format: ::std::option::Option<::std::string::String>,
@@ -3015,6 +3432,18 @@ pub struct LoggingConfig {
     pub system_log_level: ::std::option::Option<::std::string::String>,
     #[serde(rename = "LogGroup", default, skip_serializing_if = "Option::is_none")]
     pub log_group: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for LoggingConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for LoggingConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for LoggingConfig {
@@ -3048,6 +3477,7 @@ impl crate::wire::Validate for LoggingConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemovePermissionRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
@@ -3057,6 +3487,18 @@ pub struct RemovePermissionRequest {
     pub qualifier: ::std::option::Option<::std::string::String>,
     #[serde(skip)]
     pub revision_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemovePermissionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemovePermissionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RemovePermissionRequest {
@@ -3111,6 +3553,7 @@ impl crate::wire::Validate for RemovePermissionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ResolvedS3Object {
     #[serde(rename = "S3Bucket", default, skip_serializing_if = "Option::is_none")]
     pub s3_bucket: ::std::option::Option<::std::string::String>,
@@ -3122,6 +3565,18 @@ pub struct ResolvedS3Object {
         skip_serializing_if = "Option::is_none"
     )]
     pub s3_object_version: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ResolvedS3Object {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ResolvedS3Object {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ResolvedS3Object {
@@ -3165,6 +3620,7 @@ impl crate::wire::Validate for ResolvedS3Object {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RuntimeVersionConfig {
     #[serde(
         rename = "RuntimeVersionArn",
@@ -3174,6 +3630,18 @@ pub struct RuntimeVersionConfig {
     pub runtime_version_arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
     pub error: ::std::option::Option<RuntimeVersionError>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RuntimeVersionConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RuntimeVersionConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RuntimeVersionConfig {
@@ -3194,11 +3662,24 @@ impl crate::wire::Validate for RuntimeVersionConfig {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RuntimeVersionError {
     #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RuntimeVersionError {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RuntimeVersionError {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for RuntimeVersionError {
@@ -3215,9 +3696,22 @@ impl crate::wire::Validate for RuntimeVersionError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SnapStart {
     #[serde(rename = "ApplyOn", default, skip_serializing_if = "Option::is_none")]
     pub apply_on: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SnapStart {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SnapStart {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for SnapStart {
@@ -3230,6 +3724,7 @@ impl crate::wire::Validate for SnapStart {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SnapStartResponse {
     #[serde(rename = "ApplyOn", default, skip_serializing_if = "Option::is_none")]
     pub apply_on: ::std::option::Option<::std::string::String>,
@@ -3239,6 +3734,18 @@ pub struct SnapStartResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub optimization_status: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SnapStartResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SnapStartResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for SnapStartResponse {
@@ -3255,11 +3762,24 @@ impl crate::wire::Validate for SnapStartResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TagsError {
     #[serde(rename = "ErrorCode", default, skip_serializing_if = "Option::is_none")]
     pub error_code: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TagsError {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TagsError {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TagsError {
@@ -3299,6 +3819,7 @@ impl crate::wire::Validate for TagsError {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TenancyConfig {
     #[serde(
         rename = "TenantIsolationMode",
@@ -3306,6 +3827,18 @@ pub struct TenancyConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub tenant_isolation_mode: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TenancyConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TenancyConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TenancyConfig {
@@ -3321,9 +3854,22 @@ impl crate::wire::Validate for TenancyConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TracingConfig {
     #[serde(rename = "Mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TracingConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TracingConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TracingConfig {
@@ -3336,9 +3882,22 @@ impl crate::wire::Validate for TracingConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TracingConfigResponse {
     #[serde(rename = "Mode", default, skip_serializing_if = "Option::is_none")]
     pub mode: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TracingConfigResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TracingConfigResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TracingConfigResponse {
@@ -3351,6 +3910,7 @@ impl crate::wire::Validate for TracingConfigResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateFunctionCodeRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
@@ -3403,6 +3963,18 @@ pub struct UpdateFunctionCodeRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub source_kms_key_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateFunctionCodeRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateFunctionCodeRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for UpdateFunctionCodeRequest {
@@ -3514,6 +4086,7 @@ impl crate::wire::Validate for UpdateFunctionCodeRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateFunctionConfigurationRequest {
     #[serde(skip)]
     pub function_name: ::std::option::Option<::std::string::String>,
@@ -3605,6 +4178,18 @@ pub struct UpdateFunctionConfigurationRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub durable_config: ::std::option::Option<DurableConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateFunctionConfigurationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateFunctionConfigurationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateFunctionConfigurationRequest {
@@ -3816,6 +4401,7 @@ impl crate::wire::Validate for UpdateFunctionConfigurationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct VpcConfig {
     #[serde(rename = "SubnetIds", default, skip_serializing_if = "Option::is_none")]
     pub subnet_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -3831,6 +4417,18 @@ pub struct VpcConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub ipv6_allowed_for_dual_stack: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for VpcConfig {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for VpcConfig {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for VpcConfig {
@@ -3877,6 +4475,7 @@ impl crate::wire::Validate for VpcConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct VpcConfigResponse {
     #[serde(rename = "SubnetIds", default, skip_serializing_if = "Option::is_none")]
     pub subnet_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -3894,6 +4493,18 @@ pub struct VpcConfigResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub ipv6_allowed_for_dual_stack: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for VpcConfigResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for VpcConfigResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for VpcConfigResponse {

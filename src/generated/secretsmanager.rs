@@ -591,6 +591,7 @@ pub mod patterns {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct APIErrorType {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -598,6 +599,18 @@ pub struct APIErrorType {
     pub error_code: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Message", default, skip_serializing_if = "Option::is_none")]
     pub message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for APIErrorType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for APIErrorType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for APIErrorType {
@@ -616,6 +629,7 @@ impl crate::wire::Validate for APIErrorType {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct BatchGetSecretValueRequest {
     #[serde(
         rename = "SecretIdList",
@@ -633,6 +647,18 @@ pub struct BatchGetSecretValueRequest {
     pub max_results: ::std::option::Option<i64>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for BatchGetSecretValueRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for BatchGetSecretValueRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for BatchGetSecretValueRequest {
@@ -681,6 +707,7 @@ impl crate::wire::Validate for BatchGetSecretValueRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct BatchGetSecretValueResponse {
     #[serde(
         rename = "SecretValues",
@@ -692,6 +719,18 @@ pub struct BatchGetSecretValueResponse {
     pub next_token: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Errors", default, skip_serializing_if = "Option::is_none")]
     pub errors: ::std::option::Option<::std::vec::Vec<APIErrorType>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for BatchGetSecretValueResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for BatchGetSecretValueResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for BatchGetSecretValueResponse {
@@ -728,9 +767,22 @@ impl crate::wire::Validate for BatchGetSecretValueResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CancelRotateSecretRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CancelRotateSecretRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CancelRotateSecretRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CancelRotateSecretRequest {
@@ -752,6 +804,7 @@ impl crate::wire::Validate for CancelRotateSecretRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CancelRotateSecretResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -759,6 +812,18 @@ pub struct CancelRotateSecretResponse {
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "VersionId", default, skip_serializing_if = "Option::is_none")]
     pub version_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CancelRotateSecretResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CancelRotateSecretResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CancelRotateSecretResponse {
@@ -797,6 +862,7 @@ impl crate::wire::Validate for CancelRotateSecretResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateSecretRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -843,6 +909,18 @@ pub struct CreateSecretRequest {
     pub force_overwrite_replica_secret: ::std::option::Option<bool>,
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateSecretRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateSecretRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for CreateSecretRequest {
@@ -951,6 +1029,7 @@ impl crate::wire::Validate for CreateSecretRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct CreateSecretResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -964,6 +1043,18 @@ pub struct CreateSecretResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub replication_status: ::std::option::Option<::std::vec::Vec<ReplicationStatusType>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateSecretResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateSecretResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for CreateSecretResponse {
@@ -1011,9 +1102,22 @@ impl crate::wire::Validate for CreateSecretResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteResourcePolicyRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteResourcePolicyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteResourcePolicyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteResourcePolicyRequest {
@@ -1035,11 +1139,24 @@ impl crate::wire::Validate for DeleteResourcePolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteResourcePolicyResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteResourcePolicyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteResourcePolicyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteResourcePolicyResponse {
@@ -1068,6 +1185,7 @@ impl crate::wire::Validate for DeleteResourcePolicyResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteSecretRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -1083,6 +1201,18 @@ pub struct DeleteSecretRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub force_delete_without_recovery: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteSecretRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteSecretRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteSecretRequest {
@@ -1104,6 +1234,7 @@ impl crate::wire::Validate for DeleteSecretRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteSecretResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -1115,6 +1246,18 @@ pub struct DeleteSecretResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub deletion_date: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteSecretResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteSecretResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteSecretResponse {
@@ -1143,9 +1286,22 @@ impl crate::wire::Validate for DeleteSecretResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeSecretRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeSecretRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeSecretRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeSecretRequest {
@@ -1167,6 +1323,7 @@ impl crate::wire::Validate for DescribeSecretRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeSecretResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -1277,6 +1434,18 @@ pub struct DescribeSecretResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub replication_status: ::std::option::Option<::std::vec::Vec<ReplicationStatusType>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeSecretResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeSecretResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeSecretResponse {
@@ -1442,11 +1611,24 @@ impl crate::wire::Validate for DescribeSecretResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ExternalSecretRotationMetadataItem {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ExternalSecretRotationMetadataItem {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ExternalSecretRotationMetadataItem {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ExternalSecretRotationMetadataItem {
@@ -1475,11 +1657,24 @@ impl crate::wire::Validate for ExternalSecretRotationMetadataItem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Filter {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Values", default, skip_serializing_if = "Option::is_none")]
     pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Filter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Filter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Filter {
@@ -1525,6 +1720,7 @@ impl crate::wire::Validate for Filter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetRandomPasswordRequest {
     #[serde(
         rename = "PasswordLength",
@@ -1576,6 +1772,18 @@ pub struct GetRandomPasswordRequest {
     pub require_each_included_type: ::std::option::Option<bool>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for GetRandomPasswordRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetRandomPasswordRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for GetRandomPasswordRequest {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.password_length {
@@ -1596,6 +1804,7 @@ impl crate::wire::Validate for GetRandomPasswordRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetRandomPasswordResponse {
     #[serde(
         rename = "RandomPassword",
@@ -1603,6 +1812,18 @@ pub struct GetRandomPasswordResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub random_password: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetRandomPasswordResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetRandomPasswordResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for GetRandomPasswordResponse {
@@ -1623,9 +1844,22 @@ impl crate::wire::Validate for GetRandomPasswordResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetResourcePolicyRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetResourcePolicyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetResourcePolicyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetResourcePolicyRequest {
@@ -1647,6 +1881,7 @@ impl crate::wire::Validate for GetResourcePolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetResourcePolicyResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -1658,6 +1893,18 @@ pub struct GetResourcePolicyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_policy: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetResourcePolicyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetResourcePolicyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetResourcePolicyResponse {
@@ -1696,6 +1943,7 @@ impl crate::wire::Validate for GetResourcePolicyResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetSecretValueRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -1707,6 +1955,18 @@ pub struct GetSecretValueRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub version_stage: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetSecretValueRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetSecretValueRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetSecretValueRequest {
@@ -1748,6 +2008,7 @@ impl crate::wire::Validate for GetSecretValueRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetSecretValueResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -1780,6 +2041,18 @@ pub struct GetSecretValueResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetSecretValueResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetSecretValueResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for GetSecretValueResponse {
@@ -1856,6 +2129,7 @@ impl crate::wire::Validate for GetSecretValueResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListSecretVersionIdsRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -1873,6 +2147,18 @@ pub struct ListSecretVersionIdsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub include_deprecated: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListSecretVersionIdsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListSecretVersionIdsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListSecretVersionIdsRequest {
@@ -1908,6 +2194,7 @@ impl crate::wire::Validate for ListSecretVersionIdsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListSecretVersionIdsResponse {
     #[serde(rename = "Versions", default, skip_serializing_if = "Option::is_none")]
     pub versions: ::std::option::Option<::std::vec::Vec<SecretVersionsListEntry>>,
@@ -1917,6 +2204,18 @@ pub struct ListSecretVersionIdsResponse {
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListSecretVersionIdsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListSecretVersionIdsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListSecretVersionIdsResponse {
@@ -1964,6 +2263,7 @@ impl crate::wire::Validate for ListSecretVersionIdsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListSecretsRequest {
     #[serde(
         rename = "IncludePlannedDeletion",
@@ -1985,6 +2285,18 @@ pub struct ListSecretsRequest {
     pub sort_order: ::std::option::Option<::std::string::String>,
     #[serde(rename = "SortBy", default, skip_serializing_if = "Option::is_none")]
     pub sort_by: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListSecretsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListSecretsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListSecretsRequest {
@@ -2034,6 +2346,7 @@ impl crate::wire::Validate for ListSecretsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListSecretsResponse {
     #[serde(
         rename = "SecretList",
@@ -2043,6 +2356,18 @@ pub struct ListSecretsResponse {
     pub secret_list: ::std::option::Option<::std::vec::Vec<SecretListEntry>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListSecretsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListSecretsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListSecretsResponse {
@@ -2070,6 +2395,7 @@ impl crate::wire::Validate for ListSecretsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutResourcePolicyRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -2085,6 +2411,18 @@ pub struct PutResourcePolicyRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub block_public_policy: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutResourcePolicyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutResourcePolicyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutResourcePolicyRequest {
@@ -2119,11 +2457,24 @@ impl crate::wire::Validate for PutResourcePolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutResourcePolicyResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutResourcePolicyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutResourcePolicyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutResourcePolicyResponse {
@@ -2152,6 +2503,7 @@ impl crate::wire::Validate for PutResourcePolicyResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutSecretValueRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -2186,6 +2538,18 @@ pub struct PutSecretValueRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub rotation_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutSecretValueRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutSecretValueRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for PutSecretValueRequest {
@@ -2261,6 +2625,7 @@ impl crate::wire::Validate for PutSecretValueRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutSecretValueResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -2274,6 +2639,18 @@ pub struct PutSecretValueResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub version_stages: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutSecretValueResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutSecretValueResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutSecretValueResponse {
@@ -2328,6 +2705,7 @@ impl crate::wire::Validate for PutSecretValueResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemoveRegionsFromReplicationRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -2337,6 +2715,18 @@ pub struct RemoveRegionsFromReplicationRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub remove_replica_regions: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemoveRegionsFromReplicationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemoveRegionsFromReplicationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RemoveRegionsFromReplicationRequest {
@@ -2380,6 +2770,7 @@ impl crate::wire::Validate for RemoveRegionsFromReplicationRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemoveRegionsFromReplicationResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -2389,6 +2780,18 @@ pub struct RemoveRegionsFromReplicationResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub replication_status: ::std::option::Option<::std::vec::Vec<ReplicationStatusType>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemoveRegionsFromReplicationResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemoveRegionsFromReplicationResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RemoveRegionsFromReplicationResponse {
@@ -2416,11 +2819,24 @@ impl crate::wire::Validate for RemoveRegionsFromReplicationResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ReplicaRegionType {
     #[serde(rename = "Region", default, skip_serializing_if = "Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
     #[serde(rename = "KmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReplicaRegionType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReplicaRegionType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ReplicaRegionType {
@@ -2452,6 +2868,7 @@ impl crate::wire::Validate for ReplicaRegionType {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ReplicateSecretToRegionsRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -2467,6 +2884,18 @@ pub struct ReplicateSecretToRegionsRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub force_overwrite_replica_secret: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReplicateSecretToRegionsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReplicateSecretToRegionsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ReplicateSecretToRegionsRequest {
@@ -2501,6 +2930,7 @@ impl crate::wire::Validate for ReplicateSecretToRegionsRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ReplicateSecretToRegionsResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -2510,6 +2940,18 @@ pub struct ReplicateSecretToRegionsResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub replication_status: ::std::option::Option<::std::vec::Vec<ReplicationStatusType>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReplicateSecretToRegionsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReplicateSecretToRegionsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ReplicateSecretToRegionsResponse {
@@ -2537,6 +2979,7 @@ impl crate::wire::Validate for ReplicateSecretToRegionsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ReplicationStatusType {
     #[serde(rename = "Region", default, skip_serializing_if = "Option::is_none")]
     pub region: ::std::option::Option<::std::string::String>,
@@ -2556,6 +2999,18 @@ pub struct ReplicationStatusType {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_accessed_date: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReplicationStatusType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReplicationStatusType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ReplicationStatusType {
@@ -2601,9 +3056,22 @@ impl crate::wire::Validate for ReplicationStatusType {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RestoreSecretRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RestoreSecretRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RestoreSecretRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RestoreSecretRequest {
@@ -2625,11 +3093,24 @@ impl crate::wire::Validate for RestoreSecretRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RestoreSecretResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RestoreSecretResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RestoreSecretResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RestoreSecretResponse {
@@ -2658,6 +3139,7 @@ impl crate::wire::Validate for RestoreSecretResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RotateSecretRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -2698,6 +3180,18 @@ pub struct RotateSecretRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub rotate_immediately: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RotateSecretRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RotateSecretRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RotateSecretRequest {
@@ -2762,6 +3256,7 @@ impl crate::wire::Validate for RotateSecretRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RotateSecretResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -2769,6 +3264,18 @@ pub struct RotateSecretResponse {
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "VersionId", default, skip_serializing_if = "Option::is_none")]
     pub version_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RotateSecretResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RotateSecretResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RotateSecretResponse {
@@ -2807,6 +3314,7 @@ impl crate::wire::Validate for RotateSecretResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RotationRulesType {
     #[serde(
         rename = "AutomaticallyAfterDays",
@@ -2822,6 +3330,18 @@ pub struct RotationRulesType {
         skip_serializing_if = "Option::is_none"
     )]
     pub schedule_expression: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RotationRulesType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RotationRulesType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RotationRulesType {
@@ -2862,6 +3382,7 @@ impl crate::wire::Validate for RotationRulesType {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SecretListEntry {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -2966,6 +3487,18 @@ pub struct SecretListEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub primary_region: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SecretListEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SecretListEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for SecretListEntry {
@@ -3122,6 +3655,7 @@ impl crate::wire::Validate for SecretListEntry {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SecretValueEntry {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -3154,6 +3688,18 @@ pub struct SecretValueEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub created_date: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SecretValueEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SecretValueEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for SecretValueEntry {
@@ -3230,6 +3776,7 @@ impl crate::wire::Validate for SecretValueEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct SecretVersionsListEntry {
     #[serde(rename = "VersionId", default, skip_serializing_if = "Option::is_none")]
     pub version_id: ::std::option::Option<::std::string::String>,
@@ -3253,6 +3800,18 @@ pub struct SecretVersionsListEntry {
     pub created_date: ::std::option::Option<f64>,
     #[serde(rename = "KmsKeyIds", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_ids: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SecretVersionsListEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SecretVersionsListEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for SecretVersionsListEntry {
@@ -3302,9 +3861,22 @@ impl crate::wire::Validate for SecretVersionsListEntry {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StopReplicationToReplicaRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StopReplicationToReplicaRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StopReplicationToReplicaRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StopReplicationToReplicaRequest {
@@ -3326,9 +3898,22 @@ impl crate::wire::Validate for StopReplicationToReplicaRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct StopReplicationToReplicaResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StopReplicationToReplicaResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StopReplicationToReplicaResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for StopReplicationToReplicaResponse {
@@ -3347,11 +3932,24 @@ impl crate::wire::Validate for StopReplicationToReplicaResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tag {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Tag {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Tag {
@@ -3380,11 +3978,24 @@ impl crate::wire::Validate for Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TagResourceRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TagResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TagResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TagResourceRequest {
@@ -3418,11 +4029,24 @@ impl crate::wire::Validate for TagResourceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UntagResourceRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "TagKeys", default, skip_serializing_if = "Option::is_none")]
     pub tag_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UntagResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UntagResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UntagResourceRequest {
@@ -3462,6 +4086,7 @@ impl crate::wire::Validate for UntagResourceRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateSecretRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -3494,6 +4119,18 @@ pub struct UpdateSecretRequest {
     pub secret_string: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
     pub type_: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateSecretRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateSecretRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for UpdateSecretRequest {
@@ -3577,6 +4214,7 @@ impl crate::wire::Validate for UpdateSecretRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateSecretResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
@@ -3584,6 +4222,18 @@ pub struct UpdateSecretResponse {
     pub name: ::std::option::Option<::std::string::String>,
     #[serde(rename = "VersionId", default, skip_serializing_if = "Option::is_none")]
     pub version_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateSecretResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateSecretResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateSecretResponse {
@@ -3622,6 +4272,7 @@ impl crate::wire::Validate for UpdateSecretResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateSecretVersionStageRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -3643,6 +4294,18 @@ pub struct UpdateSecretVersionStageRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub move_to_version_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateSecretVersionStageRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateSecretVersionStageRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateSecretVersionStageRequest {
@@ -3697,11 +4360,24 @@ impl crate::wire::Validate for UpdateSecretVersionStageRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UpdateSecretVersionStageResponse {
     #[serde(rename = "ARN", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateSecretVersionStageResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateSecretVersionStageResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UpdateSecretVersionStageResponse {
@@ -3730,6 +4406,7 @@ impl crate::wire::Validate for UpdateSecretVersionStageResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ValidateResourcePolicyRequest {
     #[serde(rename = "SecretId", default, skip_serializing_if = "Option::is_none")]
     pub secret_id: ::std::option::Option<::std::string::String>,
@@ -3739,6 +4416,18 @@ pub struct ValidateResourcePolicyRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_policy: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ValidateResourcePolicyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ValidateResourcePolicyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ValidateResourcePolicyRequest {
@@ -3770,6 +4459,7 @@ impl crate::wire::Validate for ValidateResourcePolicyRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ValidateResourcePolicyResponse {
     #[serde(
         rename = "PolicyValidationPassed",
@@ -3783,6 +4473,18 @@ pub struct ValidateResourcePolicyResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub validation_errors: ::std::option::Option<::std::vec::Vec<ValidationErrorsEntry>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ValidateResourcePolicyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ValidateResourcePolicyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ValidateResourcePolicyResponse {
@@ -3800,6 +4502,7 @@ impl crate::wire::Validate for ValidateResourcePolicyResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ValidationErrorsEntry {
     #[serde(rename = "CheckName", default, skip_serializing_if = "Option::is_none")]
     pub check_name: ::std::option::Option<::std::string::String>,
@@ -3809,6 +4512,18 @@ pub struct ValidationErrorsEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub error_message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ValidationErrorsEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ValidationErrorsEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ValidationErrorsEntry {

@@ -503,6 +503,7 @@ pub mod patterns {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AddTagsToResourceRequest {
     #[serde(
         rename = "ResourceType",
@@ -518,6 +519,18 @@ pub struct AddTagsToResourceRequest {
     pub resource_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AddTagsToResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AddTagsToResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for AddTagsToResourceRequest {
@@ -564,16 +577,42 @@ impl crate::wire::Validate for AddTagsToResourceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AddTagsToResourceResult {}
+
+impl<'de> ::serde::Deserialize<'de> for AddTagsToResourceResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AddTagsToResourceResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
 
 impl crate::wire::Validate for AddTagsToResourceResult {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteParameterRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteParameterRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteParameterRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteParameterRequest {
@@ -595,16 +634,42 @@ impl crate::wire::Validate for DeleteParameterRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteParameterResult {}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteParameterResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteParameterResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
 
 impl crate::wire::Validate for DeleteParameterResult {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteParametersRequest {
     #[serde(rename = "Names", default, skip_serializing_if = "Option::is_none")]
     pub names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteParametersRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteParametersRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteParametersRequest {
@@ -632,6 +697,7 @@ impl crate::wire::Validate for DeleteParametersRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteParametersResult {
     #[serde(
         rename = "DeletedParameters",
@@ -645,6 +711,18 @@ pub struct DeleteParametersResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub invalid_parameters: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteParametersResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteParametersResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DeleteParametersResult {
@@ -685,6 +763,7 @@ impl crate::wire::Validate for DeleteParametersResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeParametersRequest {
     #[serde(rename = "Filters", default, skip_serializing_if = "Option::is_none")]
     pub filters: ::std::option::Option<::std::vec::Vec<ParametersFilter>>,
@@ -704,6 +783,18 @@ pub struct DescribeParametersRequest {
     pub next_token: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Shared", default, skip_serializing_if = "Option::is_none")]
     pub shared: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeParametersRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeParametersRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeParametersRequest {
@@ -734,6 +825,7 @@ impl crate::wire::Validate for DescribeParametersRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DescribeParametersResult {
     #[serde(
         rename = "Parameters",
@@ -743,6 +835,18 @@ pub struct DescribeParametersResult {
     pub parameters: ::std::option::Option<::std::vec::Vec<ParameterMetadata>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeParametersResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeParametersResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for DescribeParametersResult {
@@ -760,6 +864,7 @@ impl crate::wire::Validate for DescribeParametersResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParameterHistoryRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -777,6 +882,18 @@ pub struct GetParameterHistoryRequest {
     pub max_results: ::std::option::Option<i64>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParameterHistoryRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParameterHistoryRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParameterHistoryRequest {
@@ -802,6 +919,7 @@ impl crate::wire::Validate for GetParameterHistoryRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParameterHistoryResult {
     #[serde(
         rename = "Parameters",
@@ -811,6 +929,18 @@ pub struct GetParameterHistoryResult {
     pub parameters: ::std::option::Option<::std::vec::Vec<ParameterHistory>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParameterHistoryResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParameterHistoryResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParameterHistoryResult {
@@ -828,6 +958,7 @@ impl crate::wire::Validate for GetParameterHistoryResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParameterRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -837,6 +968,18 @@ pub struct GetParameterRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub with_decryption: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParameterRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParameterRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParameterRequest {
@@ -858,9 +1001,22 @@ impl crate::wire::Validate for GetParameterRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParameterResult {
     #[serde(rename = "Parameter", default, skip_serializing_if = "Option::is_none")]
     pub parameter: ::std::option::Option<Parameter>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParameterResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParameterResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParameterResult {
@@ -873,6 +1029,7 @@ impl crate::wire::Validate for GetParameterResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParametersByPathRequest {
     #[serde(rename = "Path", default, skip_serializing_if = "Option::is_none")]
     pub path: ::std::option::Option<::std::string::String>,
@@ -898,6 +1055,18 @@ pub struct GetParametersByPathRequest {
     pub max_results: ::std::option::Option<i64>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParametersByPathRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParametersByPathRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParametersByPathRequest {
@@ -932,6 +1101,7 @@ impl crate::wire::Validate for GetParametersByPathRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParametersByPathResult {
     #[serde(
         rename = "Parameters",
@@ -941,6 +1111,18 @@ pub struct GetParametersByPathResult {
     pub parameters: ::std::option::Option<::std::vec::Vec<Parameter>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParametersByPathResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParametersByPathResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParametersByPathResult {
@@ -958,6 +1140,7 @@ impl crate::wire::Validate for GetParametersByPathResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParametersRequest {
     #[serde(rename = "Names", default, skip_serializing_if = "Option::is_none")]
     pub names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -967,6 +1150,18 @@ pub struct GetParametersRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub with_decryption: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParametersRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParametersRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParametersRequest {
@@ -994,6 +1189,7 @@ impl crate::wire::Validate for GetParametersRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetParametersResult {
     #[serde(
         rename = "Parameters",
@@ -1007,6 +1203,18 @@ pub struct GetParametersResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub invalid_parameters: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParametersResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParametersResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetParametersResult {
@@ -1040,6 +1248,7 @@ impl crate::wire::Validate for GetParametersResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct LabelParameterVersionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1051,6 +1260,18 @@ pub struct LabelParameterVersionRequest {
     pub parameter_version: ::std::option::Option<i64>,
     #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
     pub labels: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for LabelParameterVersionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for LabelParameterVersionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for LabelParameterVersionRequest {
@@ -1091,6 +1312,7 @@ impl crate::wire::Validate for LabelParameterVersionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct LabelParameterVersionResult {
     #[serde(
         rename = "InvalidLabels",
@@ -1104,6 +1326,18 @@ pub struct LabelParameterVersionResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub parameter_version: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for LabelParameterVersionResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for LabelParameterVersionResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for LabelParameterVersionResult {
@@ -1128,6 +1362,7 @@ impl crate::wire::Validate for LabelParameterVersionResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListTagsForResourceRequest {
     #[serde(
         rename = "ResourceType",
@@ -1141,6 +1376,18 @@ pub struct ListTagsForResourceRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListTagsForResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListTagsForResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListTagsForResourceRequest {
@@ -1174,9 +1421,22 @@ impl crate::wire::Validate for ListTagsForResourceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListTagsForResourceResult {
     #[serde(rename = "TagList", default, skip_serializing_if = "Option::is_none")]
     pub tag_list: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListTagsForResourceResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListTagsForResourceResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ListTagsForResourceResult {
@@ -1195,6 +1455,7 @@ impl crate::wire::Validate for ListTagsForResourceResult {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Parameter {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1222,6 +1483,18 @@ pub struct Parameter {
     pub arn: ::std::option::Option<::std::string::String>,
     #[serde(rename = "DataType", default, skip_serializing_if = "Option::is_none")]
     pub data_type: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Parameter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Parameter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for Parameter {
@@ -1280,6 +1553,7 @@ impl crate::wire::Validate for Parameter {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ParameterHistory {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1323,6 +1597,18 @@ pub struct ParameterHistory {
     pub policies: ::std::option::Option<::std::vec::Vec<ParameterInlinePolicy>>,
     #[serde(rename = "DataType", default, skip_serializing_if = "Option::is_none")]
     pub data_type: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ParameterHistory {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ParameterHistory {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for ParameterHistory {
@@ -1428,6 +1714,7 @@ impl crate::wire::Validate for ParameterHistory {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ParameterInlinePolicy {
     #[serde(
         rename = "PolicyText",
@@ -1449,11 +1736,24 @@ pub struct ParameterInlinePolicy {
     pub policy_status: ::std::option::Option<::std::string::String>,
 }
 
+impl<'de> ::serde::Deserialize<'de> for ParameterInlinePolicy {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ParameterInlinePolicy {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
 impl crate::wire::Validate for ParameterInlinePolicy {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ParameterMetadata {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1495,6 +1795,18 @@ pub struct ParameterMetadata {
     pub policies: ::std::option::Option<::std::vec::Vec<ParameterInlinePolicy>>,
     #[serde(rename = "DataType", default, skip_serializing_if = "Option::is_none")]
     pub data_type: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ParameterMetadata {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ParameterMetadata {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ParameterMetadata {
@@ -1564,6 +1876,7 @@ impl crate::wire::Validate for ParameterMetadata {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ParameterStringFilter {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
@@ -1571,6 +1884,18 @@ pub struct ParameterStringFilter {
     pub option: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Values", default, skip_serializing_if = "Option::is_none")]
     pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ParameterStringFilter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ParameterStringFilter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ParameterStringFilter {
@@ -1623,11 +1948,24 @@ impl crate::wire::Validate for ParameterStringFilter {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ParametersFilter {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Values", default, skip_serializing_if = "Option::is_none")]
     pub values: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ParametersFilter {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ParametersFilter {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ParametersFilter {
@@ -1662,6 +2000,7 @@ impl crate::wire::Validate for ParametersFilter {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutParameterRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1693,6 +2032,18 @@ pub struct PutParameterRequest {
     pub policies: ::std::option::Option<::std::string::String>,
     #[serde(rename = "DataType", default, skip_serializing_if = "Option::is_none")]
     pub data_type: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutParameterRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutParameterRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for PutParameterRequest {
@@ -1806,11 +2157,24 @@ impl crate::wire::Validate for PutParameterRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutParameterResult {
     #[serde(rename = "Version", default, skip_serializing_if = "Option::is_none")]
     pub version: ::std::option::Option<i64>,
     #[serde(rename = "Tier", default, skip_serializing_if = "Option::is_none")]
     pub tier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutParameterResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutParameterResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PutParameterResult {
@@ -1823,6 +2187,7 @@ impl crate::wire::Validate for PutParameterResult {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemoveTagsFromResourceRequest {
     #[serde(
         rename = "ResourceType",
@@ -1838,6 +2203,18 @@ pub struct RemoveTagsFromResourceRequest {
     pub resource_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "TagKeys", default, skip_serializing_if = "Option::is_none")]
     pub tag_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemoveTagsFromResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemoveTagsFromResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for RemoveTagsFromResourceRequest {
@@ -1894,18 +2271,44 @@ impl crate::wire::Validate for RemoveTagsFromResourceRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RemoveTagsFromResourceResult {}
+
+impl<'de> ::serde::Deserialize<'de> for RemoveTagsFromResourceResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemoveTagsFromResourceResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
 
 impl crate::wire::Validate for RemoveTagsFromResourceResult {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tag {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Tag {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Tag {
@@ -1950,6 +2353,7 @@ impl crate::wire::Validate for Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UnlabelParameterVersionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -1961,6 +2365,18 @@ pub struct UnlabelParameterVersionRequest {
     pub parameter_version: ::std::option::Option<i64>,
     #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
     pub labels: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UnlabelParameterVersionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UnlabelParameterVersionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UnlabelParameterVersionRequest {
@@ -2004,6 +2420,7 @@ impl crate::wire::Validate for UnlabelParameterVersionRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct UnlabelParameterVersionResult {
     #[serde(
         rename = "RemovedLabels",
@@ -2017,6 +2434,18 @@ pub struct UnlabelParameterVersionResult {
         skip_serializing_if = "Option::is_none"
     )]
     pub invalid_labels: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UnlabelParameterVersionResult {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UnlabelParameterVersionResult {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for UnlabelParameterVersionResult {

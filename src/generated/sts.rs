@@ -242,6 +242,7 @@ pub mod patterns {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AssumeRoleRequest {
     #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: ::std::option::Option<::std::string::String>,
@@ -305,6 +306,18 @@ pub struct AssumeRoleRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub minimum_session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AssumeRoleRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AssumeRoleRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for AssumeRoleRequest {
@@ -556,6 +569,7 @@ impl crate::wire::query::ToXml for AssumeRoleRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AssumeRoleResponse {
     #[serde(
         rename = "Credentials",
@@ -593,6 +607,18 @@ pub struct AssumeRoleResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AssumeRoleResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AssumeRoleResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for AssumeRoleResponse {
@@ -686,6 +712,7 @@ impl crate::wire::query::ToXml for AssumeRoleResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AssumeRoleWithWebIdentityRequest {
     #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: ::std::option::Option<::std::string::String>,
@@ -727,6 +754,18 @@ pub struct AssumeRoleWithWebIdentityRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub minimum_session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AssumeRoleWithWebIdentityRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AssumeRoleWithWebIdentityRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for AssumeRoleWithWebIdentityRequest {
@@ -895,6 +934,7 @@ impl crate::wire::query::ToXml for AssumeRoleWithWebIdentityRequest {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AssumeRoleWithWebIdentityResponse {
     #[serde(
         rename = "Credentials",
@@ -949,6 +989,18 @@ pub struct AssumeRoleWithWebIdentityResponse {
     )]
     pub trusted_identity_propagation_context:
         ::std::option::Option<TrustedIdentityPropagationContext>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AssumeRoleWithWebIdentityResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AssumeRoleWithWebIdentityResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for AssumeRoleWithWebIdentityResponse {
@@ -1107,6 +1159,7 @@ impl crate::wire::query::ToXml for AssumeRoleWithWebIdentityResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AssumedRoleUser {
     #[serde(
         rename = "AssumedRoleId",
@@ -1116,6 +1169,18 @@ pub struct AssumedRoleUser {
     pub assumed_role_id: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AssumedRoleUser {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AssumedRoleUser {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for AssumedRoleUser {
@@ -1183,6 +1248,7 @@ impl crate::wire::query::ToXml for AssumedRoleUser {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Credentials {
     #[serde(
         rename = "AccessKeyId",
@@ -1208,6 +1274,18 @@ pub struct Credentials {
         skip_serializing_if = "Option::is_none"
     )]
     pub expiration: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Credentials {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Credentials {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for Credentials {
@@ -1290,6 +1368,7 @@ impl crate::wire::query::ToXml for Credentials {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetAccessKeyInfoRequest {
     #[serde(
         rename = "AccessKeyId",
@@ -1297,6 +1376,18 @@ pub struct GetAccessKeyInfoRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub access_key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetAccessKeyInfoRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetAccessKeyInfoRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetAccessKeyInfoRequest {
@@ -1344,9 +1435,22 @@ impl crate::wire::query::ToXml for GetAccessKeyInfoRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetAccessKeyInfoResponse {
     #[serde(rename = "Account", default, skip_serializing_if = "Option::is_none")]
     pub account: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetAccessKeyInfoResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetAccessKeyInfoResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetAccessKeyInfoResponse {
@@ -1377,7 +1481,20 @@ impl crate::wire::query::ToXml for GetAccessKeyInfoResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetCallerIdentityRequest {}
+
+impl<'de> ::serde::Deserialize<'de> for GetCallerIdentityRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetCallerIdentityRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
 
 impl crate::wire::Validate for GetCallerIdentityRequest {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
@@ -1402,6 +1519,7 @@ impl crate::wire::query::ToXml for GetCallerIdentityRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetCallerIdentityResponse {
     #[serde(rename = "UserId", default, skip_serializing_if = "Option::is_none")]
     pub user_id: ::std::option::Option<::std::string::String>,
@@ -1409,6 +1527,18 @@ pub struct GetCallerIdentityResponse {
     pub account: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetCallerIdentityResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetCallerIdentityResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetCallerIdentityResponse {
@@ -1462,6 +1592,7 @@ impl crate::wire::query::ToXml for GetCallerIdentityResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetSessionTokenRequest {
     #[serde(
         rename = "DurationSeconds",
@@ -1483,6 +1614,18 @@ pub struct GetSessionTokenRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub minimum_session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetSessionTokenRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetSessionTokenRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetSessionTokenRequest {
@@ -1567,6 +1710,7 @@ impl crate::wire::query::ToXml for GetSessionTokenRequest {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetSessionTokenResponse {
     #[serde(
         rename = "Credentials",
@@ -1586,6 +1730,18 @@ pub struct GetSessionTokenResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetSessionTokenResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetSessionTokenResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for GetSessionTokenResponse {
@@ -1643,6 +1799,7 @@ impl crate::wire::query::ToXml for GetSessionTokenResponse {
 }
 
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct OriginIdentity {
     #[serde(rename = "Subject", default, skip_serializing_if = "Option::is_none")]
     pub subject: ::std::option::Option<::std::string::String>,
@@ -1660,6 +1817,18 @@ pub struct OriginIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub federated_provider_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for OriginIdentity {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for OriginIdentity {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl ::std::fmt::Debug for OriginIdentity {
@@ -1733,9 +1902,22 @@ impl crate::wire::query::ToXml for OriginIdentity {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PolicyDescriptorType {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PolicyDescriptorType {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PolicyDescriptorType {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for PolicyDescriptorType {
@@ -1779,6 +1961,7 @@ impl crate::wire::query::ToXml for PolicyDescriptorType {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ProvidedContext {
     #[serde(
         rename = "ProviderArn",
@@ -1792,6 +1975,18 @@ pub struct ProvidedContext {
         skip_serializing_if = "Option::is_none"
     )]
     pub context_assertion: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ProvidedContext {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ProvidedContext {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for ProvidedContext {
@@ -1850,11 +2045,24 @@ impl crate::wire::query::ToXml for ProvidedContext {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Tag {
     #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
     pub key: ::std::option::Option<::std::string::String>,
     #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
     pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Tag {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Tag {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for Tag {
@@ -1927,6 +2135,7 @@ impl crate::wire::query::ToXml for Tag {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TransactionContext {
     #[serde(
         rename = "IdentityProvider",
@@ -1935,6 +2144,18 @@ pub struct TransactionContext {
     )]
     pub identity_provider:
         ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TransactionContext {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TransactionContext {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TransactionContext {
@@ -1977,6 +2198,7 @@ impl crate::wire::query::ToXml for TransactionContext {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct TrustedIdentityPropagationContext {
     #[serde(
         rename = "OriginIdentity",
@@ -1990,6 +2212,18 @@ pub struct TrustedIdentityPropagationContext {
         skip_serializing_if = "Option::is_none"
     )]
     pub transaction_context: ::std::option::Option<TransactionContext>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TrustedIdentityPropagationContext {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TrustedIdentityPropagationContext {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
 }
 
 impl crate::wire::Validate for TrustedIdentityPropagationContext {

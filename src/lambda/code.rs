@@ -95,9 +95,10 @@ fn unpack_into(zip: &[u8], dir: &Path) -> Result<()> {
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: Option<u32>, executable: bool) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let mut mode = mode.unwrap_or(0o644) & 0o777 | 0o600;
+    // The owner's bits only: function code is nobody else's to read or change.
+    let mut mode = mode.unwrap_or(0o600) & 0o700 | 0o600;
     if executable {
-        mode |= 0o755;
+        mode |= 0o700;
     }
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
@@ -146,7 +147,10 @@ mod tests {
                 .unwrap()
                 .permissions()
                 .mode();
-            assert_eq!(mode & 0o111, 0o111);
+            // Runnable by its owner, and nobody else's to read or change.
+            assert_eq!(mode & 0o777, 0o700);
+            let plain = std::fs::metadata(dir.join("app.py")).unwrap().permissions();
+            assert_eq!(plain.mode() & 0o077, 0);
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

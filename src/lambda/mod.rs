@@ -233,6 +233,13 @@ impl Lambda {
     ) -> std::io::Result<Lambda> {
         let runtime = work_dir.join("runtime");
         std::fs::create_dir_all(&runtime)?;
+        // Code, runtime and function homes are this user's alone: another user who could
+        // change them would run code as this one.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(work_dir, std::fs::Permissions::from_mode(0o700))?;
+        }
         std::fs::write(runtime.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
         std::fs::write(runtime.join("bootstrap.mjs"), NODE_BOOTSTRAP)?;
         Ok(Lambda {

@@ -67,9 +67,16 @@ impl Auth {
         &self.default_region
     }
 
-    /// The caller of a request whose whole body is `body`. `anonymous_ok` lets an unsigned
-    /// request through in strict mode (AssumeRoleWithWebIdentity needs no credentials).
-    pub fn caller(&self, parts: &Parts, body: &[u8], anonymous_ok: bool) -> Result<Caller> {
+    /// The caller of a request to `service` (its signing name) whose whole body is `body`.
+    /// `anonymous_ok` lets an unsigned request through in strict mode
+    /// (AssumeRoleWithWebIdentity needs no credentials).
+    pub fn caller(
+        &self,
+        parts: &Parts,
+        body: &[u8],
+        service: &str,
+        anonymous_ok: bool,
+    ) -> Result<Caller> {
         let query = parts.uri.query().unwrap_or_default();
         if self.is_console(parts) {
             let cred = sigv4::signature(&parts.headers, query)?.map(|s| s.credential);
@@ -105,6 +112,7 @@ impl Auth {
                 expires,
             } => {
                 if self.verify {
+                    sigv4::check_service(&signed, service)?;
                     let now = self.clock.now();
                     if expires.is_some_and(|e| e <= now) {
                         return Err(Error::new(

@@ -115,7 +115,12 @@ pub(crate) async fn call(
 ) -> Result<Vec<u8>> {
     let body = super::read_body(body, super::MAX_BODY).await?;
     check_depth(&body)?;
-    let caller = state.auth.caller(parts, &body, false)?.acting(action);
+    // IAM's action prefix is the service's signing name for every service served here.
+    let service = action.split(':').next().unwrap_or_default();
+    let caller = state
+        .auth
+        .caller(parts, &body, service, false)?
+        .acting(action);
     if !state.barrier.pass().await {
         return Err(unstored());
     }

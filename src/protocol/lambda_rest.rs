@@ -100,7 +100,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         let body = read_body(body, limit).await?.to_vec();
         let caller = state
             .auth
-            .caller(&parts, &body, false)?
+            .caller(&parts, &body, "lambda", false)?
             .acting(format!("lambda:{}", op.name()));
         let call = Call {
             namespace: caller.namespace.clone(),

@@ -47,6 +47,8 @@ pub struct AppState {
     pub console_token: String,
     /// Waited on before each request (see [`crate::wire::Barrier`]).
     pub barrier: crate::wire::Barrier,
+    /// In strict mode, what the admin endpoints require (see [`admin_guard`]).
+    pub admin_token: Option<String>,
 }
 
 /// A client that stops sending a body midway is cut off after this long.
@@ -56,21 +58,75 @@ const MAX_ADMIN_BODY: usize = 4096;
 
 pub fn router(state: Arc<AppState>) -> Router {
     let allowed = state.allowed_hosts.clone();
-    Router::new()
-        .route("/", post(handle_root).get(handle_get_root))
-        .route("/_localstack/health", get(health))
-        .route("/_awsemu/health", get(health))
+    // Health stays open to everyone: container checks and test harnesses poll it.
+    let admin = Router::new()
         .route("/_awsemu/reset", post(reset))
         .route("/_awsemu/clock", get(clock).post(advance_clock))
         .route("/_awsemu/rotations", get(rotations))
         .route("/_awsemu/console", get(console::page))
         .route("/_awsemu/invocations", get(console::invocations))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin_guard,
+        ));
+    Router::new()
+        .route("/", post(handle_root).get(handle_get_root))
+        .route("/_localstack/health", get(health))
+        .route("/_awsemu/health", get(health))
+        .merge(admin)
         .merge(lambda_rest::routes())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(allowed, guard::guard))
+}
+
+/// The header (or `?token=` in a console address typed into a browser) that carries the admin
+/// token.
+pub const ADMIN_HEADER: &str = "x-awsemu-admin-token";
+
+/// In strict mode the admin endpoints, which can wipe everything, move the clock and show
+/// function logs, need the admin token printed at start (or the console's own token, which
+/// only a console page opened with the admin token holds). Without strict mode they are as
+/// open as the AWS APIs are.
+async fn admin_guard(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(token) = &state.admin_token else {
+        return next.run(request).await;
+    };
+    let headers = request.headers();
+    let same = |given: &[u8], expected: &str| {
+        use sha2::{Digest, Sha256};
+        // Hashes compared, so that the time taken says nothing about the token.
+        Sha256::digest(given) == Sha256::digest(expected.as_bytes())
+    };
+    let by_header = headers
+        .get(ADMIN_HEADER)
+        .is_some_and(|v| same(v.as_bytes(), token));
+    let by_query = request.uri().query().is_some_and(|q| {
+        q.split('&')
+            .filter_map(|p| p.strip_prefix("token="))
+            .any(|t| same(t.as_bytes(), token))
+    });
+    let by_console = headers
+        .get(guard::CONSOLE_HEADER)
+        .is_some_and(|v| same(v.as_bytes(), &state.console_token));
+    if by_header || by_query || by_console {
+        return next.run(request).await;
+    }
+    admin_json(
+        StatusCode::FORBIDDEN,
+        serde_json::json!({
+            "__type": "AccessDeniedException",
+            "Message": "In strict mode LocalEmu's own endpoints need the admin token printed at \
+                        start: send it in X-Awsemu-Admin-Token (the awsemu client sends \
+                        AWSEMU_ADMIN_TOKEN), or open the console as /_awsemu/console?token=....",
+        }),
+    )
 }
 
 /// A request id in UUID form: a random per-process prefix and a counter, so that answering

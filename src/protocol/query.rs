@@ -8,7 +8,7 @@ use crate::wire::query::Form;
 use crate::wire::{Outcome, CONFLICT_RETRIES};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -71,6 +71,33 @@ fn service_of(parts: &axum::http::request::Parts, form: &Form) -> QueryService {
     }
 }
 
+/// The actions a GET (or HEAD) may run: those that change nothing and hand out nothing. A web
+/// page can make a browser send a GET to any address without the user's consent and without
+/// any header that marks it as the page's (`<img src>` to a name the browser does not treat as
+/// local carries neither `Origin` nor `Sec-Fetch-Site`), so a GET must never create, change or
+/// delete anything, mint credentials or run code. Everything else must be POSTed, which
+/// browsers always mark with `Origin` and the guard refuses.
+fn served_by_get(service: QueryService, action: &str) -> bool {
+    match service {
+        // Presigned GetCallerIdentity URLs are how IAM-based login schemes prove an identity.
+        QueryService::Sts => matches!(action, "GetCallerIdentity" | "GetAccessKeyInfo"),
+        QueryService::CloudFormation => ["Describe", "List", "Get", "Validate"]
+            .iter()
+            .any(|prefix| action.starts_with(prefix)),
+    }
+}
+
+fn post_only(action: &str) -> Error {
+    Error::new(
+        ErrorCode::AccessDeniedException,
+        format!(
+            "LocalEmu runs {action} only when it is POSTed: a GET may only read (Describe*, \
+             List*, Get* and ValidateTemplate for CloudFormation, GetCallerIdentity and \
+             GetAccessKeyInfo for STS)."
+        ),
+    )
+}
+
 fn unknown_action(form: &Form, version: &str) -> Error {
     let action = form.get("Action").unwrap_or_default();
     Error::new(
@@ -99,6 +126,10 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
         let form = Form::parse(&text)?;
         service = service_of(&parts, &form);
         let action = form.get("Action").unwrap_or_default();
+        let reading = matches!(parts.method, Method::GET | Method::HEAD);
+        if reading && !served_by_get(service, action) {
+            return Err(post_only(action));
+        }
         match service {
             QueryService::Sts => {
                 let op = sts::Operation::from_name(action)
@@ -106,7 +137,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                 let anonymous_ok = op == sts::Operation::AssumeRoleWithWebIdentity;
                 let caller = state
                     .auth
-                    .caller(&parts, &body, anonymous_ok)?
+                    .caller(&parts, &body, "sts", anonymous_ok)?
                     .acting(format!("sts:{}", op.name()));
                 if !state.barrier.pass().await {
                     return Err(Error::internal());
@@ -119,7 +150,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                     .ok_or_else(|| unknown_action(&form, cfn::API_VERSION))?;
                 let caller = state
                     .auth
-                    .caller(&parts, &body, false)?
+                    .caller(&parts, &body, "cloudformation", false)?
                     .acting(format!("cloudformation:{}", op.name()));
                 if !state.barrier.pass().await {
                     return Err(Error::internal());

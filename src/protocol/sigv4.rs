@@ -30,6 +30,8 @@ pub struct Signed {
     /// For a presigned URL: how long it stays valid, in seconds.
     pub expires: Option<i64>,
     pub security_token: Option<String>,
+    /// Signed in the query string (a presigned URL) rather than in `Authorization`.
+    pub presigned: bool,
 }
 
 fn incomplete(message: &str) -> Error {
@@ -104,6 +106,7 @@ fn parse_header(header: &str) -> Result<Signed> {
         amz_date: None,
         expires: None,
         security_token: None,
+        presigned: false,
     })
 }
 
@@ -162,8 +165,15 @@ pub fn signature(headers: &HeaderMap, query: &str) -> Result<Option<Signed>> {
             .unwrap_or_default(),
         signature: get("X-Amz-Signature").unwrap_or_default(),
         amz_date: get("X-Amz-Date"),
-        expires: get("X-Amz-Expires").and_then(|e| e.parse().ok()),
+        expires: match get("X-Amz-Expires") {
+            None => None,
+            Some(text) => Some(
+                text.parse()
+                    .map_err(|_| incomplete("X-Amz-Expires should be a number of seconds."))?,
+            ),
+        },
         security_token: get("X-Amz-Security-Token"),
+        presigned: true,
     }))
 }
 
@@ -206,7 +216,7 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
-fn canonical_request(req: &Signable<'_>, signed: &Signed) -> String {
+fn canonical_request(req: &Signable<'_>, signed: &Signed, payload: &str) -> String {
     // Services other than S3 sign the path encoded once more, as it appears on the wire.
     let path = if req.path.is_empty() { "/" } else { req.path };
     let mut query: Vec<(String, String)> = query_pairs(req.query)
@@ -239,11 +249,6 @@ fn canonical_request(req: &Signable<'_>, signed: &Signed) -> String {
         }
         headers.push('\n');
     }
-    let payload = req
-        .headers
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .map_or_else(|| hex(&Sha256::digest(req.body)), str::to_string);
     format!(
         "{}\n{}\n{query}\n{headers}\n{}\n{payload}",
         req.method.as_str(),
@@ -259,7 +264,7 @@ fn mac(key: &[u8], data: &str) -> Vec<u8> {
 }
 
 /// The string to sign of a request.
-fn string_to_sign(req: &Signable<'_>, signed: &Signed) -> String {
+fn string_to_sign(req: &Signable<'_>, signed: &Signed, payload: &str) -> String {
     let c = &signed.credential;
     format!(
         "AWS4-HMAC-SHA256\n{}\n{}/{}/{}/aws4_request\n{}",
@@ -267,7 +272,9 @@ fn string_to_sign(req: &Signable<'_>, signed: &Signed) -> String {
         c.date,
         c.region,
         c.service,
-        hex(&Sha256::digest(canonical_request(req, signed).as_bytes()))
+        hex(&Sha256::digest(
+            canonical_request(req, signed, payload).as_bytes()
+        ))
     )
 }
 
@@ -362,6 +369,35 @@ fn bad_signature() -> Error {
     )
 }
 
+/// AWS refuses presigned URLs valid for longer than a week.
+const MAX_EXPIRES: i64 = 604_800;
+
+/// The headers that must be signed when a request carries them: they choose what is done
+/// (`x-amz-target` names the operation) or who does it, so an unsigned one could turn a
+/// captured signature into another request.
+const MUST_SIGN: [&str; 3] = ["host", "x-amz-target", "x-amz-security-token"];
+
+/// The payload hashes a signature may cover for `req`: the body's own hash, and for a
+/// presigned URL without a body AWS's `UNSIGNED-PAYLOAD` (nothing is left unsigned then). A
+/// claimed `x-amz-content-sha256` must be the body's hash: streaming and unsigned payloads are
+/// S3's, and none of the services served here accepts them.
+fn payload_hashes(req: &Signable<'_>, signed: &Signed) -> Result<Vec<String>> {
+    let actual = hex(&Sha256::digest(req.body));
+    if let Some(claimed) = req.headers.get("x-amz-content-sha256") {
+        if claimed.as_bytes() != actual.as_bytes() {
+            return Err(Error::new(
+                ErrorCode::InvalidSignatureException,
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            ));
+        }
+    }
+    let mut hashes = vec![actual];
+    if signed.presigned && req.body.is_empty() {
+        hashes.push("UNSIGNED-PAYLOAD".to_string());
+    }
+    Ok(hashes)
+}
+
 /// Checks the signature and its time against the emulator's clock (`now`, ms).
 pub fn verify(
     req: &Signable<'_>,
@@ -380,8 +416,27 @@ pub fn verify(
             "Date must be in ISO-8601 'basic format'. Got '{date}'."
         ))
     })?;
+    if at > now + SKEW {
+        return Err(Error::new(
+            ErrorCode::InvalidSignatureException,
+            format!(
+                "Signature not yet current: {date} is still later than {} ({} + 15 min.)",
+                amz_date(now + SKEW),
+                amz_date(now)
+            ),
+        ));
+    }
     if let Some(expires) = signed.expires {
-        if now > at + expires.saturating_mul(1000) {
+        if !(1..=MAX_EXPIRES).contains(&expires) {
+            return Err(Error::new(
+                ErrorCode::InvalidSignatureException,
+                format!(
+                    "X-Amz-Expires must be between 1 and {MAX_EXPIRES} seconds (a week); got \
+                     {expires}."
+                ),
+            ));
+        }
+        if now > at + expires * 1000 {
             return Err(Error::new(
                 ErrorCode::InvalidSignatureException,
                 format!(
@@ -400,24 +455,38 @@ pub fn verify(
                 amz_date(now)
             ),
         ));
-    } else if at > now + SKEW {
-        return Err(Error::new(
-            ErrorCode::InvalidSignatureException,
-            format!(
-                "Signature not yet current: {date} is still later than {} ({} + 15 min.)",
-                amz_date(now + SKEW),
-                amz_date(now)
-            ),
-        ));
     }
-    if !signed.signed_headers.iter().any(|h| h == "host") {
-        return Err(bad_signature());
+    for name in MUST_SIGN {
+        let present = name == "host" || req.headers.contains_key(name);
+        if present && !signed.signed_headers.iter().any(|h| h == name) {
+            return Err(Error::new(
+                ErrorCode::InvalidSignatureException,
+                format!("The request's {name} header must be signed."),
+            ));
+        }
     }
     let provided = unhex(&signed.signature).ok_or_else(bad_signature)?;
     let key = keys.get(secret, &signed.credential);
-    // ring compares in constant time, so a guess does not learn how much of it was right.
-    hmac::verify(&key, string_to_sign(req, signed).as_bytes(), &provided)
-        .map_err(|_| bad_signature())
+    for payload in payload_hashes(req, signed)? {
+        // ring compares in constant time, so a guess does not learn how much of it was right.
+        let to_sign = string_to_sign(req, signed, &payload);
+        if hmac::verify(&key, to_sign.as_bytes(), &provided).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(bad_signature())
+}
+
+/// Checks that a signature was made for `service`, the service answering it: otherwise a
+/// signed request to one service could be replayed to another.
+pub fn check_service(signed: &Signed, service: &str) -> Result<()> {
+    if signed.credential.service == service {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::InvalidSignatureException,
+        format!("Credential should be scoped to correct service: '{service}'. "),
+    ))
 }
 
 #[cfg(test)]

@@ -65,11 +65,7 @@ impl sm::DeleteSecret for SecretsManager {
         };
         {
             let s = found.cell.read();
-            if let Some(owner) = s.owning_service.as_deref() {
-                if found.by_service.as_deref() != Some(owner) {
-                    return Err(super::owned_elsewhere(owner));
-                }
-            }
+            found.check_owner(&s)?;
             if s.is_replica() {
                 return Err(super::policy::replica_refused());
             }
@@ -120,6 +116,7 @@ impl sm::RestoreSecret for SecretsManager {
         let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.cell.write();
+        found.check_owner(&s)?;
         let mut ticket = Ticket::ready();
         if s.deletion.take().is_some() {
             s.touch_changed(self.now());

@@ -269,17 +269,23 @@ impl Found {
         self.ns.namespace()
     }
 
+    /// Refuses a change to a secret another service owns unless that service makes it: a
+    /// rotation, restore or replication change made by anyone else could not be undone by
+    /// the owner (EventBridge cannot cancel a rotation it never asked for).
+    pub(crate) fn check_owner(&self, s: &crate::domain::secret::Secret) -> Result<()> {
+        match s.owning_service.as_deref() {
+            Some(owner) if self.by_service.as_deref() != Some(owner) => Err(owned_elsewhere(owner)),
+            _ => Ok(()),
+        }
+    }
+
     /// Locks the secret for a change that AWS refuses on secrets pending deletion and on
     /// replicas.
     pub(crate) fn writable(
         &self,
     ) -> Result<std::sync::RwLockWriteGuard<'_, crate::domain::secret::Secret>> {
         let s = self.cell.write();
-        if let Some(owner) = s.owning_service.as_deref() {
-            if self.by_service.as_deref() != Some(owner) {
-                return Err(owned_elsewhere(owner));
-            }
-        }
+        self.check_owner(&s)?;
         if s.is_deleted() {
             return Err(Error::marked_for_deletion());
         }

@@ -216,6 +216,7 @@ impl sm::RemoveRegionsFromReplication for SecretsManager {
         let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.cell.write();
+        found.check_owner(&s)?;
         if s.is_replica() {
             return Err(replica_refused());
         }
@@ -257,6 +258,7 @@ impl sm::StopReplicationToReplica for SecretsManager {
         let found = self.find(caller, &id)?;
         let (name, primary_region) = {
             let r = found.cell.read();
+            found.check_owner(&r)?;
             if !r.is_replica() {
                 return Err(Error::invalid_request(
                     "The secret is not a replica secret.",

@@ -3,6 +3,7 @@
 //! protocol supplies, constraint checks, and the encodings of blobs.
 
 mod constraints;
+pub mod object;
 pub mod query;
 mod rest;
 

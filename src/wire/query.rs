@@ -17,7 +17,9 @@ const MAX_PARAMS: usize = 1000;
 const MAX_LIST: usize = 1000;
 
 impl Form {
-    /// Parses `a=1&b=2` (percent-encoded); a repeated name keeps its first value.
+    /// Parses `a=1&b=2` (percent-encoded). A name given twice with different values is
+    /// refused: the body and a presigned URL's query string are read together, and a body
+    /// must not override what the URL's signature covers (its `Action`, say).
     pub fn parse(text: &[u8]) -> Result<Form> {
         let mut params = BTreeMap::new();
         for (k, v) in form_urlencoded(text) {
@@ -26,7 +28,18 @@ impl Form {
                     "The request has more than {MAX_PARAMS} parameters."
                 )));
             }
-            params.entry(k).or_insert(v);
+            match params.entry(k) {
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                std::collections::btree_map::Entry::Occupied(given) if *given.get() != v => {
+                    return Err(Error::validation(format!(
+                        "The parameter {} is given more than once with different values.",
+                        given.key()
+                    )));
+                }
+                std::collections::btree_map::Entry::Occupied(_) => {}
+            }
         }
         Ok(Form { params })
     }

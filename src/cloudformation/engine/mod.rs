@@ -90,7 +90,7 @@ impl CloudFormation {
     fn target<'a>(&'a self, s: &'a Stack, logical: &'a str) -> Target<'a> {
         Target {
             services: &self.services,
-            caller: Caller::root(Namespace::new(&s.account, &s.region)),
+            caller: acting_for(s),
             stack_name: &s.name,
             logical,
         }
@@ -160,4 +160,31 @@ impl CloudFormation {
         })
         .await
     }
+}
+
+/// Whom a stack's calls to other services act as: the service role the stack was given
+/// (`RoleARN`), as AWS's CloudFormation assumes it, else the principal who asked for the
+/// operation. Each call also names its own action, so it meets the same policies as the
+/// same call made directly.
+pub(crate) fn acting_for(s: &Stack) -> Caller {
+    let mut caller = Caller::root(Namespace::new(&s.account, &s.region));
+    if let Some(role) = &s.role_arn {
+        let account = crate::domain::arn::Arn::parse(role)
+            .map(|a| a.account)
+            .filter(|a| crate::domain::arn::is_account_id(a))
+            .unwrap_or(&s.account);
+        let name = role.rsplit('/').next().unwrap_or(role);
+        caller.who = crate::policy::Who::Aws {
+            account: account.to_string(),
+            arn: format!("arn:aws:sts::{account}:assumed-role/{name}/AWSCloudFormation"),
+            role: Some(role.clone()),
+        };
+    } else if let Some(op) = &s.operator {
+        caller.who = crate::policy::Who::Aws {
+            account: op.account.clone(),
+            arn: op.arn.clone(),
+            role: op.role.clone(),
+        };
+    }
+    caller
 }

@@ -311,6 +311,7 @@ impl h::ExecuteChangeSet for CloudFormation {
             let target = cs.target.clone();
             let ((), t) = self
                 .edit(&cx.namespace, &stack.id, |s| {
+                    s.operator = crate::cloudformation::model::Operator::of(cx);
                     s.current = target;
                     s.previous = Some(crate::cloudformation::model::Deployment::default());
                     s.created = now;
@@ -332,7 +333,7 @@ impl h::ExecuteChangeSet for CloudFormation {
                 return Err(not_found(&cs.name));
             };
             drop(ticket);
-            let t = self.start_update(&fresh, cs.target.clone())?;
+            let t = self.start_update(cx, &fresh, cs.target.clone())?;
             answer(g::ExecuteChangeSetOutput {}, t)
         }
     }

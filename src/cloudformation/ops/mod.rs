@@ -114,9 +114,11 @@ impl CloudFormation {
     fn ssm_value(&self, caller: &Caller, name: &str) -> Option<String> {
         use crate::generated::ssm as pg;
         // A read: no gate to take (this operation holds the store's gate already).
+        // Read as the caller, with the action a direct read would name.
+        let caller = caller.clone().acting("ssm:GetParameter".into());
         let ack = pg::handlers::GetParameter::get_parameter(
             &*self.services.ssm,
-            caller,
+            &caller,
             pg::GetParameterRequest {
                 name: Some(name.to_string()),
                 with_decryption: Some(false),

@@ -2,7 +2,7 @@
 
 use super::{check_name, invalid, seconds, shown_parameters, shown_tags, Ask};
 use crate::cloudformation::engine::set_status;
-use crate::cloudformation::model::{stack_arn, Deployment, Stack};
+use crate::cloudformation::model::{stack_arn, Deployment, Operator, Stack};
 use crate::cloudformation::plan::Place;
 use crate::cloudformation::CloudFormation;
 use crate::domain::caller::Caller;
@@ -50,6 +50,7 @@ impl CloudFormation {
             events: Vec::new(),
             change_sets: IndexMap::new(),
             driver: None,
+            operator: Operator::of(cx),
         };
         let created = s.created;
         set_status(
@@ -65,6 +66,7 @@ impl CloudFormation {
     /// Starts an update of `s` to `target` (its status, events and record), and the engine.
     pub(super) fn start_update(
         &self,
+        cx: &Caller,
         s: &Stack,
         target: Deployment,
     ) -> Result<crate::wire::Ticket> {
@@ -73,6 +75,7 @@ impl CloudFormation {
         let ns = crate::domain::Namespace::new(&s.account, &s.region);
         let ((), ticket) = self
             .edit(&ns, &s.id, |s| {
+                s.operator = Operator::of(cx);
                 s.previous = Some(std::mem::replace(&mut s.current, target));
                 s.updated = Some(now);
                 set_status(
@@ -167,7 +170,7 @@ impl h::UpdateStack for CloudFormation {
         if changes.is_empty() && outputs == s.current.outputs && target.tags == s.current.tags {
             return Err(invalid("No updates are to be performed."));
         }
-        let ticket = self.start_update(&s, target)?;
+        let ticket = self.start_update(cx, &s, target)?;
         answer(
             g::UpdateStackOutput {
                 stack_id: Some(s.id),
@@ -212,6 +215,7 @@ impl h::DeleteStack for CloudFormation {
         let event2 = self.new_id();
         let ((), ticket) = self
             .edit(&cx.namespace, &s.id, |s| {
+                s.operator = Operator::of(cx);
                 for r in &retain {
                     if let Some(res) = s.current.resources.get_mut(r) {
                         res.deletion_policy = Some("Retain".into());

@@ -6,10 +6,11 @@ use crate::generated::lambda::{self as lg, handlers as lh};
 use crate::lambda::api::Call;
 use serde_json::Value;
 
-fn call(t: &Target<'_>) -> Call {
+/// A Lambda call made for the stack, naming its IAM action (`CreateFunction`, ...).
+fn call(t: &Target<'_>, operation: &str) -> Call {
     Call {
         namespace: t.caller.namespace.clone(),
-        caller: t.caller.clone(),
+        caller: t.caller.clone().acting(format!("lambda:{operation}")),
         request_id: uuid::Uuid::new_v4().to_string(),
     }
 }
@@ -105,9 +106,15 @@ pub async fn create(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> 
         ..Default::default()
     };
     crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e))?;
-    let out =
-        settle(lh::CreateFunction::create_function(&t.services.lambda, &call(t), request).await)
-            .await?;
+    let out = settle(
+        lh::CreateFunction::create_function(
+            &t.services.lambda,
+            &call(t, "CreateFunction"),
+            request,
+        )
+        .await,
+    )
+    .await?;
     Ok(made(name, out.function_arn.unwrap_or_default()))
 }
 
@@ -122,8 +129,12 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
         };
         crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e))?;
         let out = settle(
-            lh::UpdateFunctionCode::update_function_code(&t.services.lambda, &call(t), request)
-                .await,
+            lh::UpdateFunctionCode::update_function_code(
+                &t.services.lambda,
+                &call(t, "UpdateFunctionCode"),
+                request,
+            )
+            .await,
         )
         .await?;
         arn = out.function_arn;
@@ -157,7 +168,7 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
         let out = settle(
             lh::UpdateFunctionConfiguration::update_function_configuration(
                 &t.services.lambda,
-                &call(t),
+                &call(t, "UpdateFunctionConfiguration"),
                 request,
             )
             .await,
@@ -174,8 +185,15 @@ pub async fn delete(t: &Target<'_>, name: &str) -> Outcome<()> {
         function_name: Some(name.to_string()),
         ..Default::default()
     };
-    settle(lh::DeleteFunction::delete_function(&t.services.lambda, &call(t), request).await)
-        .await?;
+    settle(
+        lh::DeleteFunction::delete_function(
+            &t.services.lambda,
+            &call(t, "DeleteFunction"),
+            request,
+        )
+        .await,
+    )
+    .await?;
     Ok(())
 }
 
@@ -190,7 +208,11 @@ pub async fn permit(t: &Target<'_>, props: &Value, statement: &str) -> Outcome<M
         ..Default::default()
     };
     crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e))?;
-    settle(lh::AddPermission::add_permission(&t.services.lambda, &call(t), request).await).await?;
+    settle(
+        lh::AddPermission::add_permission(&t.services.lambda, &call(t, "AddPermission"), request)
+            .await,
+    )
+    .await?;
     Ok(Made::named(statement))
 }
 
@@ -200,7 +222,14 @@ pub async fn unpermit(t: &Target<'_>, statement: &str, props: &Value) -> Outcome
         statement_id: Some(statement.to_string()),
         ..Default::default()
     };
-    settle(lh::RemovePermission::remove_permission(&t.services.lambda, &call(t), request).await)
-        .await?;
+    settle(
+        lh::RemovePermission::remove_permission(
+            &t.services.lambda,
+            &call(t, "RemovePermission"),
+            request,
+        )
+        .await,
+    )
+    .await?;
     Ok(())
 }

@@ -130,10 +130,16 @@ macro_rules! call {
     ($svc:expr, $module:ident, $service:literal, $op:ident, $method:ident, $cx:expr, $req:expr) => {{
         use crate::generated::$module as m;
         let request = $req;
+        // The call names its IAM action (the module is the service's IAM prefix), so the
+        // owning service authorizes it as it would the same call made directly.
+        let caller: &crate::domain::caller::Caller = $cx;
+        let caller = caller
+            .clone()
+            .acting(concat!(stringify!($module), ":", stringify!($op)).to_string());
         let ack = crate::wire::check(&request).and_then(|()| {
             let svc = &**$svc;
             let _gate = m::Service::begin(svc, m::Operation::$op)?;
-            m::handlers::$op::$method(svc, $cx, request)
+            m::handlers::$op::$method(svc, &caller, request)
         });
         match ack {
             Ok(ack) => crate::cloudformation::resources::settle(ack, $service).await,

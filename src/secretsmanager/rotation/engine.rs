@@ -4,7 +4,7 @@
 
 use super::history::{tail, History, RotationRecord, StepRecord};
 use super::target::{finished, read as read_secret, update as update_secret};
-use super::{begin, parse_rules, FunctionAccess, Invoker, Start};
+use super::{begin, parse_rules, FunctionAccess, Invoker, Start, StepResult};
 use crate::clock::{Clock, IdSource};
 use crate::domain::versions::AWSPENDING;
 use crate::domain::Namespace;
@@ -95,6 +95,15 @@ impl RotationEngine {
             }
             FunctionAccess::Missing => Err(cannot_invoke()),
         }
+    }
+
+    /// Whether Secrets Manager may invoke `function` now: in strict mode only when its policy
+    /// lets `secretsmanager.amazonaws.com` invoke it, as AWS requires (same account too).
+    fn may_invoke(&self, ns: &Namespace, function: &str) -> bool {
+        let strict = self
+            .strict_permissions
+            .load(std::sync::atomic::Ordering::Relaxed);
+        !strict || matches!(self.invoker.access(ns, function), FunctionAccess::Allowed)
     }
 
     /// Runs a recorded rotation in the background.
@@ -194,10 +203,20 @@ impl RotationEngine {
                 "RotationToken": self.ids.version_id(),
             });
             let t0 = Instant::now();
-            let result = self
-                .invoker
-                .invoke(&s.namespace, &s.function, payload.to_string().into_bytes())
-                .await;
+            // Checked before every step, not only when the rotation was asked for: the
+            // function's policy may have changed since, and scheduled rotations, retries and
+            // stacks' rotations reach this point too.
+            let result = if self.may_invoke(&s.namespace, &s.function) {
+                self.invoker
+                    .invoke(&s.namespace, &s.function, payload.to_string().into_bytes())
+                    .await
+            } else {
+                StepResult {
+                    error: Some(cannot_invoke().message),
+                    log: String::new(),
+                    runtime: None,
+                }
+            };
             log.push_str(&result.log);
             if result.runtime.is_some() {
                 record.runtime.clone_from(&result.runtime);

@@ -144,6 +144,7 @@ impl sm::RotateSecret for SecretsManager {
         let found = self.find(caller, &id)?;
         let (function, rules) = {
             let s = found.cell.read();
+            found.check_owner(&s)?;
             if s.is_deleted() {
                 return Err(Error::marked_for_deletion());
             }
