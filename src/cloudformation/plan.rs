@@ -37,6 +37,8 @@ pub struct Frame {
     pub params: HashMap<String, Value>,
     pub conditions: HashMap<String, bool>,
     pub place: Place,
+    /// What this operation's evaluations may still produce.
+    pub budget: super::template::intrinsics::Budget,
 }
 
 /// The resources created so far, as `Ref` and `Fn::GetAtt` read them.
@@ -118,6 +120,7 @@ impl Frame {
             params,
             conditions: HashMap::new(),
             place,
+            budget: Default::default(),
         };
         let empty = IndexMap::new();
         let conditions = frame.scope(&Working(&empty)).evaluate_conditions()?;
@@ -127,6 +130,7 @@ impl Frame {
 
     pub fn scope<'a>(&'a self, resources: &'a dyn Resources) -> Scope<'a> {
         Scope {
+            budget: &self.budget,
             template: &self.template,
             parameters: &self.params,
             account: &self.place.account,

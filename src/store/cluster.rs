@@ -9,10 +9,16 @@ impl Store {
     /// start-up); None without one.
     pub fn stored_blob(&self, key: &str) -> Option<Vec<u8>> {
         let shared = self.shared()?;
-        postgres::stored_blob(shared.url(), key)
+        let row = postgres::stored_blob(shared.url(), key)
             .map_err(|e| tracing::error!(error = %e, %key, "cannot read a record"))
             .ok()
-            .flatten()
+            .flatten()?;
+        self.journal
+            .as_ref()?
+            .keyring()
+            .open_record(key, &row)
+            .map_err(|e| tracing::error!(error = %e, %key, "cannot read a record"))
+            .ok()
     }
 
     /// Whether other nodes may share this store's database.

@@ -215,7 +215,12 @@ pub(super) fn validate(dir: &Path) -> Result<Loaded, String> {
     let path = dir.join(DB_FILE);
     let empty = std::fs::metadata(&path).map_or(true, |m| m.len() == 0);
     if empty {
-        return Ok(Loaded::empty());
+        let loaded = Loaded::empty();
+        loaded.keyring.set_root(super::root_key::resolve(
+            &super::root_key::Place::Dir(dir),
+            None,
+        )?);
+        return Ok(loaded);
     }
     precheck(&path, dir)?;
     match Database::builder().open_read_only(&path) {
@@ -237,6 +242,15 @@ pub(super) fn validate(dir: &Path) -> Result<Loaded, String> {
 pub(super) fn load(db: &impl ReadableDatabase, path: &Path) -> Result<Loaded, String> {
     let blobs = load_blobs(db, path)?;
     let keyring = Arc::new(Keyring::default());
+    let check = blobs
+        .iter()
+        .find(|(k, _)| k == super::root_key::CHECK)
+        .map(|(_, b)| b.as_slice());
+    let dir = path.parent().unwrap_or(Path::new("."));
+    keyring.set_root(super::root_key::resolve(
+        &super::root_key::Place::Dir(dir),
+        check,
+    )?);
     for (key, bytes) in &blobs {
         keyring.load_row(key, bytes).map_err(|e| damaged(path, e))?;
     }

@@ -14,6 +14,7 @@ mod format;
 mod namespace;
 pub mod postgres;
 pub mod record;
+pub mod root_key;
 pub mod seal;
 pub mod transfer;
 mod writer;
@@ -106,19 +107,42 @@ impl Store {
         // Set once the journal is shared: namespaces another node made are created with it.
         let weak_journal: Arc<OnceLock<Weak<Durable>>> = Arc::default();
         let journal_slot = weak_journal.clone();
+        let keyring = journal.keyring().clone();
         journal.run(
             starter,
-            Arc::new(move |r| revert(&weak_ns, &weak_blobs, &journal_slot, r)),
+            Arc::new(move |r| revert(&weak_ns, &weak_blobs, &journal_slot, &keyring, r)),
         )?;
         let journal = Arc::new(journal);
         let _ = weak_journal.set(Arc::downgrade(&journal));
+        // Records are handed to services opened; the root key check stays the store's.
+        let mut checked = false;
+        let mut blobs = Vec::with_capacity(loaded.blobs.len());
+        let mut legacy = Vec::new();
+        for (key, row) in loaded.blobs {
+            if key == root_key::CHECK {
+                checked = true;
+                continue;
+            }
+            let plain = journal.keyring().open_record(&key, &row)?;
+            if !root_key::is_sealed(&row) {
+                legacy.push((key.clone(), plain.clone()));
+            }
+            blobs.push((key, plain));
+        }
         let store = Store {
             journal: Some(journal),
             namespaces,
-            loaded_blobs: Mutex::new(loaded.blobs),
+            loaded_blobs: Mutex::new(blobs),
             blob_reverter,
             plain_at_rest: Mutex::new(loaded.plain),
         };
+        if !checked {
+            let _ = store.put_blob(root_key::CHECK, Some(root_key::CHECK_TEXT.to_vec()));
+        }
+        // Records an older version wrote in the clear are written again, sealed.
+        for (key, plain) in legacy {
+            let _ = store.put_blob(&key, Some(plain));
+        }
         for (ns, secret) in loaded.secrets {
             store.namespace_or_create(&ns).load(secret);
         }
@@ -188,7 +212,10 @@ impl Store {
         };
         let key = key.to_string();
         journal.submit(match bytes {
-            Some(bytes) => Op::PutBlob { key, bytes },
+            Some(bytes) => Op::PutBlob {
+                bytes: journal.keyring().seal_record(&key, &bytes),
+                key,
+            },
             None => Op::RemoveBlob { key },
         })
     }
@@ -329,6 +356,7 @@ fn revert(
     namespaces: &Weak<Namespaces>,
     blobs: &Weak<Mutex<Option<BlobReverter>>>,
     journal: &OnceLock<Weak<Durable>>,
+    keyring: &seal::Keyring,
     reverted: Reverted,
 ) {
     let Some(namespaces) = namespaces.upgrade() else {
@@ -380,6 +408,17 @@ fn revert(
     if let Some(blobs) = blobs.upgrade() {
         if let Some(f) = blobs.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             for (key, stored) in blob_rows {
+                if key == root_key::CHECK {
+                    continue;
+                }
+                let stored = match stored.map(|row| keyring.open_record(&key, &row)) {
+                    Some(Ok(plain)) => Some(plain),
+                    None => None,
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, "a stored record cannot be read");
+                        continue;
+                    }
+                };
                 f(&key, stored);
             }
         }

@@ -21,6 +21,8 @@ pub const MATERIAL_PREFIX: &str = "kms-material\0";
 pub struct Keyring {
     material: RwLock<HashMap<String, Arc<Vec<u8>>>>,
     resolver: RwLock<Option<Arc<dyn KeyResolver>>>,
+    /// Seals every other record (see [`super::root_key`]); set before anything is loaded.
+    root: std::sync::OnceLock<[u8; super::root_key::KEY_LEN]>,
 }
 
 const ENVELOPE: u8 = b'e';
@@ -28,6 +30,31 @@ const ID_LEN: usize = 36;
 const DATA_KEY_LEN: usize = 32;
 
 impl Keyring {
+    /// Sets the root key, once, before any record is read.
+    pub fn set_root(&self, key: [u8; super::root_key::KEY_LEN]) {
+        let _ = self.root.set(key);
+    }
+
+    /// A record as stored: sealed under the root key (as it is, without one: memory only).
+    pub fn seal_record(&self, key: &str, plain: &[u8]) -> Vec<u8> {
+        match self.root.get() {
+            Some(root) => super::root_key::seal(root, key, plain),
+            None => plain.to_vec(),
+        }
+    }
+
+    /// A stored record opened. One written before records were sealed is read as it is (and
+    /// written again sealed at start-up); a sealed one that does not open is an error.
+    pub fn open_record(&self, key: &str, row: &[u8]) -> Result<Vec<u8>, String> {
+        if !super::root_key::is_sealed(row) {
+            return Ok(row.to_vec());
+        }
+        self.root
+            .get()
+            .and_then(|root| super::root_key::open(root, key, row))
+            .ok_or_else(|| format!("the record {key:?} does not open with the root key"))
+    }
+
     pub fn insert(&self, id: &str, material: Vec<u8>) {
         self.material
             .write()
@@ -71,8 +98,9 @@ impl Keyring {
         let Some(id) = key.strip_prefix(MATERIAL_PREFIX) else {
             return Ok(());
         };
+        let bytes = self.open_record(key, bytes)?;
         let text: String =
-            serde_json::from_slice(bytes).map_err(|e| format!("key material of {id}: {e}"))?;
+            serde_json::from_slice(&bytes).map_err(|e| format!("key material of {id}: {e}"))?;
         let material = base64::engine::general_purpose::STANDARD
             .decode(text)
             .map_err(|e| format!("key material of {id}: {e}"))?;

@@ -188,3 +188,14 @@ pub(crate) fn acting_for(s: &Stack) -> Caller {
     }
     caller
 }
+
+/// Drops what a stack's resources were made from once they are gone: a deleted or rolled-back
+/// stack is listed for a while, but its evaluated properties (which may hold values copied
+/// from parameters) are nobody's business any more.
+pub(crate) fn forget_properties(s: &mut Stack) {
+    for r in s.current.resources.values_mut() {
+        if matches!(r.status.as_str(), "DELETE_COMPLETE" | "DELETE_SKIPPED") {
+            r.properties = serde_json::Value::Null;
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Tearing down: the clean-up after an update (what it replaced or removed) and a stack's
 //! deletion (its resources, last created first).
 
-use super::{resource_event, set_status};
+use super::{forget_properties, resource_event, set_status};
 use crate::cloudformation::model::Event;
 use crate::cloudformation::model::Stack;
 use crate::cloudformation::plan::{Frame, Place};
@@ -171,6 +171,7 @@ impl CloudFormation {
             if failed.is_empty() {
                 s.deleted = Some(now);
                 s.previous = None;
+                forget_properties(s);
                 set_status(s, "DELETE_COMPLETE", None, now, ids());
             } else {
                 let reason = format!(

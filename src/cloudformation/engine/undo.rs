@@ -158,6 +158,7 @@ impl CloudFormation {
             if creating {
                 s.current.outputs.clear();
                 s.previous = None;
+                super::forget_properties(s);
                 set_status(s, "ROLLBACK_COMPLETE", None, now, ids());
             } else {
                 let resources = std::mem::take(&mut s.current.resources);

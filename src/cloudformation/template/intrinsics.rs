@@ -23,8 +23,44 @@ pub trait Resources {
     fn attribute(&self, logical: &str, attribute: &str) -> Result<Value, String>;
 }
 
+/// The most text (and list members) a stack operation's functions may produce, all values
+/// together: a small template can otherwise multiply its input without bound (`Fn::Sub` of a
+/// parameter repeated thousands of times, or nested eight deep), and every evaluated value is
+/// kept in the stack's record.
+pub const MAX_EVALUATED: usize = 8 * 1024 * 1024;
+
+/// What one stack operation's evaluations have produced so far (see [`MAX_EVALUATED`]).
+#[derive(Debug, Default)]
+pub struct Budget(std::sync::atomic::AtomicUsize);
+
+impl Budget {
+    fn spend(&self, bytes: usize) -> Result<(), String> {
+        use std::sync::atomic::Ordering;
+        let before = self.0.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) > MAX_EVALUATED {
+            return Err(fail(format!(
+                "Template error: the template's intrinsic functions evaluate to more than \
+                 {MAX_EVALUATED} bytes"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The size a value counts for against the [`Budget`].
+fn size_of(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(size_of).sum::<usize>() + items.len(),
+        Value::Object(m) => m.iter().map(|(k, v)| k.len() + size_of(v)).sum(),
+        _ => 8,
+    }
+}
+
 /// Everything an evaluation may read.
 pub struct Scope<'a> {
+    /// Shared by every evaluation of one stack operation.
+    pub budget: &'a Budget,
     pub template: &'a Template,
     /// Parameter values: a string, or an array for list types.
     pub parameters: &'a HashMap<String, Value>,
@@ -148,6 +184,17 @@ impl Scope<'_> {
     }
 
     fn function(&self, name: &str, arg: &Value, depth: usize) -> Result<Option<Value>, String> {
+        let value = self.apply(name, arg, depth)?;
+        // Fn::Sub, Fn::Join and Fn::Split count what they make as they make it.
+        if !matches!(name, "Fn::Sub" | "Fn::Join" | "Fn::Split") {
+            if let Some(v) = &value {
+                self.budget.spend(size_of(v))?;
+            }
+        }
+        Ok(value)
+    }
+
+    fn apply(&self, name: &str, arg: &Value, depth: usize) -> Result<Option<Value>, String> {
         let args = |n: usize| -> Result<&Vec<Value>, String> {
             match arg {
                 Value::Array(a) if a.len() == n => Ok(a),
@@ -181,9 +228,14 @@ impl Scope<'_> {
                 let a = args(2)?;
                 let delim = as_text(&a[0], "Fn::Join delimiter")?;
                 let items = self.list(&a[1], depth, "Fn::Join")?;
-                let parts: Result<Vec<String>, String> =
-                    items.iter().map(|i| as_text(i, "Fn::Join list member")).collect();
-                Value::String(parts?.join(&delim))
+                let parts: Vec<String> = items
+                    .iter()
+                    .map(|i| as_text(i, "Fn::Join list member"))
+                    .collect::<Result<_, _>>()?;
+                let joined = parts.iter().map(String::len).sum::<usize>()
+                    + delim.len() * parts.len().saturating_sub(1);
+                self.budget.spend(joined)?;
+                Value::String(parts.join(&delim))
             }
             "Fn::Select" => {
                 let a = args(2)?;
@@ -203,6 +255,9 @@ impl Scope<'_> {
                 if delim.is_empty() {
                     return Err(fail("Template error: Fn::Split requires a non-empty delimiter"));
                 }
+                // Each member costs more than its text: counted before the list is built.
+                let members = source.matches(delim.as_str()).count() + 1;
+                self.budget.spend(members.saturating_mul(64))?;
                 Value::Array(source.split(delim.as_str()).map(|s| Value::String(s.into())).collect())
             }
             "Fn::If" => {
@@ -311,7 +366,10 @@ impl Scope<'_> {
         let mut out = String::new();
         for piece in sub_pieces(&text) {
             match piece {
-                Piece::Text(t) => out.push_str(t),
+                Piece::Text(t) => {
+                    self.budget.spend(t.len())?;
+                    out.push_str(t);
+                }
                 Piece::Var(name) => {
                     let value = if let Some(v) = vars.get(name) {
                         v.clone()
@@ -323,7 +381,10 @@ impl Scope<'_> {
                         self.reference(name)?
                             .unwrap_or(Value::String(String::new()))
                     };
-                    out.push_str(&as_text(&value, "Fn::Sub variable")?);
+                    let text = as_text(&value, "Fn::Sub variable")?;
+                    // Counted before it is copied, so an oversized result is never built.
+                    self.budget.spend(text.len())?;
+                    out.push_str(&text);
                 }
             }
         }

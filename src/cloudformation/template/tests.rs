@@ -1,4 +1,4 @@
-use super::intrinsics::{Resources, Scope};
+use super::intrinsics::{Budget, Resources, Scope};
 use super::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -19,7 +19,9 @@ fn eval(t: &Template, v: Value) -> Result<Option<Value>, String> {
     let mut params = HashMap::new();
     params.insert("Env".to_string(), json!("prod"));
     params.insert("List".to_string(), json!(["a", "b"]));
+    let budget = Budget::default();
     let scope = Scope {
+        budget: &budget,
         template: t,
         parameters: &params,
         account: "111122223333",

@@ -187,11 +187,20 @@ pub(super) fn load(client: &mut Client) -> Result<Loaded, String> {
     {
         let key = mem_key(row.get(0));
         let bytes: Vec<u8> = row.get(2);
-        loaded.keyring.load_row(&key, &bytes)?;
         loaded
             .revs
             .insert(Touched::Blob(key.clone()), row.get::<_, Rev>(1));
         loaded.blobs.push((key, bytes));
+    }
+    let check = loaded
+        .blobs
+        .iter()
+        .find(|(k, _)| k == super::root_key::CHECK)
+        .map(|(_, b)| b.as_slice());
+    let root = super::root_key::resolve(&super::root_key::Place::Shared, check)?;
+    loaded.keyring.set_root(root);
+    for (key, bytes) in &loaded.blobs {
+        loaded.keyring.load_row(key, bytes)?;
     }
     let mut values: HashMap<(String, String), Vec<u8>> = HashMap::new();
     for row in tx
