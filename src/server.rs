@@ -174,6 +174,8 @@ impl Control {
 pub struct Server {
     listener: TcpListener,
     state: Arc<AppState>,
+    /// Where function code and the runtime are kept.
+    work_dir: std::path::PathBuf,
     /// A work directory made for this run only, removed when the server stops.
     scratch: Option<std::path::PathBuf>,
     limits: Limits,
@@ -364,12 +366,13 @@ impl Server {
                 "cannot write the secrets found in the clear again, sealed",
             ));
         }
-        let scratch = config.work_dir.is_none().then_some(work_dir);
+        let scratch = config.work_dir.is_none().then(|| work_dir.clone());
         // Leave half the descriptors to function processes, the database and pipes.
         let max_connections = config.max_connections.min((files / 2) as usize).max(64);
         Ok(Server {
             listener,
             state,
+            work_dir,
             scratch,
             limits: Limits {
                 max_connections,
@@ -394,6 +397,11 @@ impl Server {
             trial,
         };
         crate::init::apply(&services, doc, base).await
+    }
+
+    /// Where function code and the runtime files are kept.
+    pub fn work_dir(&self) -> &std::path::Path {
+        &self.work_dir
     }
 
     /// The token the admin endpoints require, in strict mode.

@@ -240,8 +240,18 @@ impl Lambda {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(work_dir, std::fs::Permissions::from_mode(0o700))?;
         }
-        std::fs::write(runtime.join("bootstrap.py"), PYTHON_BOOTSTRAP)?;
-        std::fs::write(runtime.join("bootstrap.mjs"), NODE_BOOTSTRAP)?;
+        for (name, text) in [
+            ("bootstrap.py", PYTHON_BOOTSTRAP),
+            ("bootstrap.mjs", NODE_BOOTSTRAP),
+        ] {
+            let path = runtime.join(name);
+            std::fs::write(&path, text)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
         Ok(Lambda {
             functions: RwLock::default(),
             processes: Arc::new(Semaphore::new(limits.max_processes.max(1))),

@@ -103,3 +103,77 @@ async fn rows_found_in_the_clear_are_sealed_at_start() {
     server.stop().await;
     assert!(all_rows_sealed(&dir));
 }
+
+/// Every record that is not a secret's value (stacks with their NoEcho values and template
+/// literals, KMS key material, the STS signing key, functions, parameters) is sealed under the
+/// root key, which is kept beside the database, never in it: the database file alone, copied
+/// anywhere, gives nothing away.
+#[tokio::test]
+async fn a_copied_database_reveals_nothing() {
+    let dir = temp_dir("at-rest-copy");
+    let clock = Arc::new(ManualClock::new(START));
+    let server = PersistentServer::start(&dir, clock.clone()).await;
+    let noecho = "noecho-marker-5e1d";
+    let literal = "template-literal-marker-9b2c";
+    let body = format!(
+        "Parameters:\n  Pass: {{Type: String, NoEcho: true}}\nResources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Type: String\n      Value: {literal}\n"
+    );
+    let c = crate::stacks::cfn(server.addr);
+    let (id, status) = crate::stacks::deploy(&c, "sealed", &body, &[("Pass", noecho)]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+    key_with_alias(server.addr, ACCOUNT, "alias/sealed").await;
+    server.stop().await;
+
+    let bytes = std::fs::read(db_file(&dir)).unwrap();
+    for marker in [noecho, literal] {
+        assert!(
+            !contains(&bytes, marker.as_bytes()),
+            "{marker} is in the clear"
+        );
+    }
+    {
+        let db = redb::Database::open(db_file(&dir)).unwrap();
+        let txn = db.begin_read().unwrap();
+        let blobs = txn.open_table(localemu::store::durable::BLOBS).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for row in blobs.iter().unwrap() {
+            let (key, value) = row.unwrap();
+            kinds.insert(key.value().split('\0').next().unwrap().to_string());
+            assert!(
+                value.value().starts_with(b"LER1"),
+                "{:?} is not sealed",
+                key.value()
+            );
+        }
+        for kind in ["kms-material", "cfn", "sts", "ssm"] {
+            assert!(
+                kinds.iter().any(|k| k.starts_with(kind)),
+                "{kind}: {kinds:?}"
+            );
+        }
+    }
+    let key_file = dir.join(localemu::store::root_key::FILE_NAME);
+    let key_mode = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(key_mode, 0o600);
+
+    // The database alone, in another directory: refused, and nothing is made up.
+    let copy = temp_dir("at-rest-copied");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(db_file(&dir), db_file(&copy)).unwrap();
+    let e = Store::open(&copy).err().unwrap();
+    assert!(e.contains("root key"), "{e}");
+    assert!(!copy.join(localemu::store::root_key::FILE_NAME).exists());
+    // With the key it opens, as the original does.
+    std::fs::copy(&key_file, copy.join(localemu::store::root_key::FILE_NAME)).unwrap();
+    let server = PersistentServer::start(&copy, clock).await;
+    let c = crate::stacks::cfn(server.addr);
+    let d = c.describe_stacks().stack_name(&id).send().await.unwrap();
+    assert_eq!(
+        d.stacks()[0].stack_status().unwrap().as_str(),
+        "CREATE_COMPLETE"
+    );
+    server.stop().await;
+}

@@ -596,11 +596,22 @@ async fn a_function_record_without_code_stops_start_up() {
         let txn = db.begin_write().unwrap();
         {
             let mut t = txn.open_table(blobs).unwrap();
+            use base64::Engine;
+            use localemu::store::root_key;
             let key = concat!("lambda\0", "000000000000\0us-east-1\0hollow");
-            let mut record: serde_json::Value =
-                serde_json::from_slice(t.get(key).unwrap().unwrap().value()).unwrap();
+            // Records are sealed under the root key beside the database.
+            let text = std::fs::read_to_string(dir.join(root_key::FILE_NAME)).unwrap();
+            let root: [u8; root_key::KEY_LEN] = base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .unwrap()
+                .try_into()
+                .unwrap();
+            let sealed = t.get(key).unwrap().unwrap().value().to_vec();
+            let plain = root_key::open(&root, key, &sealed).unwrap();
+            let mut record: serde_json::Value = serde_json::from_slice(&plain).unwrap();
             record["zip"] = serde_json::json!("");
-            t.insert(key, record.to_string().as_bytes()).unwrap();
+            let row = root_key::seal(&root, key, record.to_string().as_bytes());
+            t.insert(key, row.as_slice()).unwrap();
         }
         txn.commit().unwrap();
     }

@@ -606,6 +606,36 @@ async fn api_destinations_call_with_the_connection_credentials() {
         .send()
         .await);
     assert_eq!(e.0, "InvalidRequestException");
+    // Nor rotated, restored or unreplicated by anyone but EventBridge: a rotation attached
+    // this way could never be cancelled by the owner.
+    let e = err(sm
+        .rotate_secret()
+        .secret_id(&secret_arn)
+        .rotation_lambda_arn("arn:aws:lambda:us-east-1:000000000000:function:any")
+        .send()
+        .await);
+    assert_eq!(e.0, "InvalidRequestException", "{}", e.1);
+    assert!(
+        e.1.contains("managed by another service (events)"),
+        "{}",
+        e.1
+    );
+    let e = err(sm.restore_secret().secret_id(&secret_arn).send().await);
+    assert_eq!(e.0, "InvalidRequestException");
+    let e = err(sm
+        .remove_regions_from_replication()
+        .secret_id(&secret_arn)
+        .remove_replica_regions("eu-west-1")
+        .send()
+        .await);
+    assert_eq!(e.0, "InvalidRequestException");
+    let d = sm
+        .describe_secret()
+        .secret_id(&secret_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.rotation_enabled(), None);
 
     destination_rule(
         &c,

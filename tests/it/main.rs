@@ -28,6 +28,7 @@ mod first_run;
 mod golden;
 mod identity;
 mod init;
+mod intrusion;
 mod lambda;
 mod lambda_limits;
 mod lifecycle;
