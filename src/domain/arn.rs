@@ -22,6 +22,53 @@ pub fn is_region(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// The Regions AWS runs Secrets Manager in (commercial, China and GovCloud partitions).
+const AWS_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// Whether `s` names a Region AWS has (replicas can only go to one of those).
+pub fn is_aws_region(s: &str) -> bool {
+    AWS_REGIONS.binary_search(&s).is_ok()
+}
+
 /// `arn:<partition>:<service>:<region>:<account>:<resource>`; the resource keeps its colons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arn<'a> {
@@ -178,6 +225,18 @@ fn split_suffix(tail: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_regions_are_known_and_sorted() {
+        assert!(
+            AWS_REGIONS.windows(2).all(|w| w[0] < w[1]),
+            "binary search needs order"
+        );
+        assert!(is_aws_region("eu-west-1") && is_aws_region("us-gov-west-1"));
+        assert!(
+            !is_aws_region("aaaa-bbbb-1") && !is_aws_region("us-east-12") && !is_aws_region("")
+        );
+    }
 
     #[test]
     fn arn_parts() {

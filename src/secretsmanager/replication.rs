@@ -156,10 +156,13 @@ impl SecretsManager {
         force: bool,
     ) -> Result<()> {
         require_regions("addReplicaRegions", regions)?;
-        if regions
-            .iter()
-            .any(|r| r.region.as_deref() == Some(s.region()))
-        {
+        // Only Regions AWS has: a made-up name that fits the model's pattern would otherwise
+        // add a replica (and a namespace) per name, and every later write to the secret would
+        // copy itself to all of them.
+        if regions.iter().any(|r| {
+            let region = r.region.as_deref().unwrap_or_default();
+            region == s.region() || !crate::domain::arn::is_aws_region(region)
+        }) {
             return Err(Error::invalid_parameter("Invalid replica region."));
         }
         for r in regions {

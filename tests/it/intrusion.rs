@@ -629,3 +629,53 @@ async fn a_template_cannot_multiply_its_input() {
     let ssm = crate::stacks::ssm(emu.addr);
     ssm.describe_parameters().send().await.unwrap();
 }
+
+/// Replicas go only to Regions AWS has: a name that merely fits the model's pattern would add
+/// a replica (and a namespace) per name, and every later write would copy itself to them all.
+#[tokio::test]
+async fn replicas_go_only_to_real_regions() {
+    let c = shared().client();
+    let name = unique("replica-regions");
+    create(&c, &name, "v").await;
+    let made_up: Vec<_> = (0..300)
+        .map(|i| {
+            aws_sdk_secretsmanager::types::ReplicaRegionType::builder()
+                .region(format!("{}-{i}", "q".repeat(60)))
+                .build()
+        })
+        .collect();
+    let (code, msg) = err(c
+        .replicate_secret_to_regions()
+        .secret_id(&name)
+        .set_add_replica_regions(Some(made_up))
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("InvalidParameterException", "Invalid replica region.")
+    );
+    let (code, _) = err(c
+        .create_secret()
+        .name(unique("replica-create"))
+        .secret_string("v")
+        .add_replica_regions(
+            aws_sdk_secretsmanager::types::ReplicaRegionType::builder()
+                .region("xx-nowhere-9")
+                .build(),
+        )
+        .send()
+        .await);
+    assert_eq!(code, "InvalidParameterException");
+    let d = c.describe_secret().secret_id(&name).send().await.unwrap();
+    assert!(d.replication_status().is_empty());
+    c.replicate_secret_to_regions()
+        .secret_id(&name)
+        .add_replica_regions(
+            aws_sdk_secretsmanager::types::ReplicaRegionType::builder()
+                .region("eu-central-2")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}

@@ -27,6 +27,8 @@ struct FakeFunction {
     fail_once: Mutex<Vec<&'static str>>,
     /// When set, setSecret signals the first on entry and waits for the second.
     hold: Option<(Arc<Notify>, Arc<Notify>)>,
+    /// Its policy no longer lets Secrets Manager invoke it.
+    revoked: std::sync::atomic::AtomicBool,
 }
 
 impl FakeFunction {
@@ -93,7 +95,9 @@ struct FakeInvoker(Arc<FakeFunction>);
 
 impl Invoker for FakeInvoker {
     fn access(&self, _: &Namespace, function: &str) -> FunctionAccess {
-        if function == "rotator" {
+        if self.0.revoked.load(std::sync::atomic::Ordering::SeqCst) {
+            FunctionAccess::NotGranted
+        } else if function == "rotator" {
             FunctionAccess::Allowed
         } else {
             FunctionAccess::Missing
@@ -348,4 +352,32 @@ async fn a_function_that_does_not_exist_is_refused_before_anything_changes() {
     assert_eq!(e.code, crate::error::ErrorCode::AccessDeniedException);
     assert_eq!(f.describe().rotation_enabled, None);
     assert!(f.function.calls().is_empty());
+}
+
+#[tokio::test]
+async fn in_strict_mode_a_step_runs_only_while_the_function_allows_it() {
+    let (entered, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let f = fixture(FakeFunction {
+        hold: Some((entered.clone(), release.clone())),
+        ..Default::default()
+    });
+    f.sm.rotation_engine().set_strict_permissions(true);
+    f.rotate(TOKEN, true).unwrap();
+    // The permission is withdrawn while setSecret runs: no later step is invoked.
+    entered.notified().await;
+    f.function
+        .revoked
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    release.notify_one();
+    let history = f.ended(1).await;
+    assert_eq!(history[0].outcome, "Failed");
+    assert!(
+        history[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("testSecret failed: Secrets Manager cannot invoke")),
+        "{:?}",
+        history[0].error
+    );
+    assert_eq!(f.function.calls(), ["createSecret", "setSecret"]);
 }
