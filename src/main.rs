@@ -232,7 +232,22 @@ async fn dry_run(
     result
 }
 
+/// Every path the user gave, made absolute once against the directory `awsemu start` ran in:
+/// function processes run in their code's directory, and ready.d scripts in theirs, so a
+/// relative path (the default `.localemu`) would be read from the wrong place.
+fn absolute_paths(mut args: StartArgs) -> StartArgs {
+    fn absolute(p: PathBuf) -> PathBuf {
+        std::path::absolute(&p).unwrap_or(p)
+    }
+    args.dir.data_dir = absolute(args.dir.data_dir);
+    args.init = args.init.map(absolute);
+    args.init_dir = args.init_dir.map(absolute);
+    args.credentials = args.credentials.map(absolute);
+    args
+}
+
 async fn start(args: StartArgs) -> ExitCode {
+    let args = absolute_paths(args);
     let credentials = match &args.credentials {
         Some(file) => match localemu::sts::identity::Identities::read_file(file) {
             Ok(keys) => keys,

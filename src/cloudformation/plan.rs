@@ -120,7 +120,7 @@ impl Frame {
             params,
             conditions: HashMap::new(),
             place,
-            budget: Default::default(),
+            budget: super::template::intrinsics::Budget::default(),
         };
         let empty = IndexMap::new();
         let conditions = frame.scope(&Working(&empty)).evaluate_conditions()?;

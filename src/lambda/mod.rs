@@ -231,6 +231,8 @@ impl Lambda {
         work_dir: &Path,
         limits: Limits,
     ) -> std::io::Result<Lambda> {
+        // Processes run in their code's directory: every path handed to them must be absolute.
+        let work_dir = &std::path::absolute(work_dir)?;
         let runtime = work_dir.join("runtime");
         std::fs::create_dir_all(&runtime)?;
         // Code, runtime and function homes are this user's alone: another user who could
@@ -261,7 +263,7 @@ impl Lambda {
             clock,
             ids,
             store,
-            work_dir: work_dir.to_path_buf(),
+            work_dir: work_dir.clone(),
             endpoint: RwLock::new("http://127.0.0.1:4566".into()),
             credentials: RwLock::new(None),
             strict_permissions: std::sync::atomic::AtomicBool::new(false),

@@ -59,7 +59,7 @@ mod tests {
     fn structures_are_read_from_objects_only() {
         let tag: Tag = serde_json::from_str(r#"{"Key":"k","Value":"v"}"#).unwrap();
         assert_eq!(tag.key.as_deref(), Some("k"));
-        for bad in [r#"[]"#, r#"["k","v"]"#, "1", r#""k""#, "true"] {
+        for bad in ["[]", r#"["k","v"]"#, "1", r#""k""#, "true"] {
             assert!(serde_json::from_str::<Tag>(bad).is_err(), "{bad}");
         }
         let nested = r#"{"SecretId":"s","Tags":[[]]}"#;

@@ -575,6 +575,8 @@ fn listening_beyond_loopback_warns_what_it_exposes() {
 
 #[tokio::test]
 async fn a_function_record_without_code_stops_start_up() {
+    use base64::Engine;
+    use localemu::store::root_key;
     let dir = temp_dir("bin-no-code");
     let emu = Emu::start(&dir);
     let code: &[(&str, &[u8], u32)] = &[("app.py", b"def handler(e, c):\n    return 1\n", 0o644)];
@@ -596,8 +598,6 @@ async fn a_function_record_without_code_stops_start_up() {
         let txn = db.begin_write().unwrap();
         {
             let mut t = txn.open_table(blobs).unwrap();
-            use base64::Engine;
-            use localemu::store::root_key;
             let key = concat!("lambda\0", "000000000000\0us-east-1\0hollow");
             // Records are sealed under the root key beside the database.
             let text = std::fs::read_to_string(dir.join(root_key::FILE_NAME)).unwrap();

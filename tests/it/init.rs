@@ -203,3 +203,49 @@ async fn a_bad_init_file_stops_start_up_and_creates_nothing() {
         assert!(!out.status.success() && text.contains(expected), "{text}");
     }
 }
+
+/// The documented start commands with relative paths (PERSISTENCE=1's default `.localemu`,
+/// `--init-dir init`), run from a project directory: functions run and ready.d scripts run,
+/// although both work in directories of their own.
+#[tokio::test]
+async fn relative_paths_work_from_the_directory_they_were_given_in() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = temp_dir("relative-paths");
+    std::fs::create_dir_all(root.join("init/ready.d")).unwrap();
+    let script = root.join("init/ready.d/10-mark.sh");
+    std::fs::write(&script, "#!/bin/sh\ntouch ready-ran\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_awsemu"));
+    command
+        .args(["start", "--port", "0", "--init-dir", "init"])
+        .env("PERSISTENCE", "1")
+        .env_remove("AWSEMU_DATA_DIR")
+        .current_dir(&root);
+    let emu = crate::binary::Emu::spawn(command);
+    assert!(root.join(".localemu/localemu.redb").exists());
+    let lambda = lambda_client(emu.addr);
+    let f = create_function(
+        &lambda,
+        "relative",
+        "python3.12",
+        "index.handler",
+        &[("index.py", b"def handler(e, c):\n    return 42\n", 0o644)],
+        &[],
+        10,
+    )
+    .await;
+    let out = lambda.invoke().function_name(&f).send().await.unwrap();
+    assert_eq!(out.function_error(), None, "{:?}", out.payload());
+    assert_eq!(out.payload().unwrap().as_ref(), b"42");
+    for _ in 0..100 {
+        if root.join("init/ready-ran").exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        root.join("init/ready-ran").exists(),
+        "the ready.d script ran, in the init directory"
+    );
+    emu.kill();
+}
