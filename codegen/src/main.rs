@@ -1,9 +1,12 @@
-//! `cargo codegen`: writes `src/generated/` from the AWS service models in `../shared/spec`.
-//! `cargo codegen --check` fails when the committed files differ from what it would write.
+//! `cargo codegen`: writes `src/generated/` from the reduced AWS service models kept in
+//! `codegen/models/`. `cargo codegen --check` fails when the committed files differ from what
+//! it would write. `cargo codegen models [DIR]` refreshes `codegen/models/` from a full model
+//! directory (`../shared/spec` by default; see [`reduce`]).
 
 mod cli;
 mod model;
 mod ops;
+mod reduce;
 mod shapes;
 
 use model::Model;
@@ -357,11 +360,41 @@ fn generate(spec: &Path) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// `cargo codegen models [DIR]`: writes the reduced copy of every served model.
+fn refresh_models(from: &Path, to: &Path) -> ExitCode {
+    for e in SERVICES {
+        let files = match reduce::reduce(&from.join(e.model)) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("codegen: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let dir = to.join(e.model);
+        for (name, text) in files {
+            if let Err(err) =
+                std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(dir.join(&name), text))
+            {
+                eprintln!("codegen: {}: {err}", dir.join(&name).display());
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let spec = std::env::var_os("LOCALEMU_SPEC")
-        .map_or_else(|| root.join("../shared/spec"), PathBuf::from);
-    let check = std::env::args().any(|a| a == "--check");
+    let models = root.join("codegen/models");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("models") {
+        let from = args
+            .get(1)
+            .map_or_else(|| root.join("../shared/spec"), PathBuf::from);
+        return refresh_models(&from, &models);
+    }
+    let spec = std::env::var_os("LOCALEMU_SPEC").map_or(models, PathBuf::from);
+    let check = args.iter().any(|a| a == "--check");
     let target = root.join("src/generated");
     let files = match generate(&spec) {
         Ok(f) => f,

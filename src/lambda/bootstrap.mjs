@@ -9,16 +9,19 @@ const BASE = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
 
 // Functions written for Docker-based emulators name the emulator host.docker.internal,
 // localstack or localhost.localstack.cloud; here they run on the host, so those names resolve
-// to the address LocalEmu listens on (http, https, net and fetch all resolve through dns.lookup).
+// to the address LocalEmu listens on (http, https, net and fetch all resolve through dns.lookup),
+// and LocalStack's port 4566 on those names to the port LocalEmu listens on.
+const emulator = (host) => {
+  if (typeof host !== "string") return false;
+  const h = host.toLowerCase().replace(/\.$/, "");
+  return ["host.docker.internal", "localstack", "localhost.localstack.cloud"].includes(h) ||
+    h.endsWith(".localhost.localstack.cloud");
+};
+const emulatorPort = Number(process.env._LOCALEMU_PORT || 4566);
+delete process.env._LOCALEMU_PORT;
 {
   const address = process.env._LOCALEMU_ADDRESS || "127.0.0.1";
   delete process.env._LOCALEMU_ADDRESS;
-  const emulator = (host) => {
-    if (typeof host !== "string") return false;
-    const h = host.toLowerCase().replace(/\.$/, "");
-    return ["host.docker.internal", "localstack", "localhost.localstack.cloud"].includes(h) ||
-      h.endsWith(".localhost.localstack.cloud");
-  };
   const lookup = dns.lookup;
   dns.lookup = function (hostname, ...rest) {
     return lookup.call(this, emulator(hostname) ? address : hostname, ...rest);
@@ -41,6 +44,11 @@ const BASE = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function (...args) {
     const first = args[0];
+    const options = Array.isArray(first) ? first[0] : first;
+    if (options && typeof options === "object" && emulator(options.host) &&
+        Number(options.port) === 4566) {
+      options.port = emulatorPort;
+    }
     // net.connect hands over its already normalized [options, callback] pair.
     if (Array.isArray(first) && first[0] && Number(first[0].port) === port && local(first[0].host)) {
       first[0].host = "127.0.0.1";

@@ -14,9 +14,11 @@ BASE = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
 def reach_emulator_by_docker_names():
     """Functions written for Docker-based emulators name the emulator host.docker.internal,
     localstack or localhost.localstack.cloud; here they run on the host, so those names
-    resolve to the address LocalEmu listens on."""
+    resolve to the address LocalEmu listens on, and LocalStack's port 4566 on them to the port
+    LocalEmu listens on."""
     import socket
     address = os.environ.pop("_LOCALEMU_ADDRESS", "127.0.0.1")
+    real_port = os.environ.pop("_LOCALEMU_PORT", "4566")
 
     def emulator(host):
         if isinstance(host, bytes):
@@ -29,8 +31,14 @@ def reach_emulator_by_docker_names():
 
     getaddrinfo, gethostbyname, gethostbyname_ex = (
         socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex)
-    socket.getaddrinfo = lambda host, *a, **k: getaddrinfo(
-        address if emulator(host) else host, *a, **k)
+    def resolve(host, port=None, *a, **k):
+        if not emulator(host):
+            return getaddrinfo(host, port, *a, **k)
+        if str(port) == "4566":
+            port = int(real_port)
+        return getaddrinfo(address, port, *a, **k)
+
+    socket.getaddrinfo = resolve
     socket.gethostbyname = lambda host: gethostbyname(address if emulator(host) else host)
     socket.gethostbyname_ex = lambda host: gethostbyname_ex(address if emulator(host) else host)
 

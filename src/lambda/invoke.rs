@@ -175,6 +175,8 @@ impl Lambda {
         // Where the runtimes send the Docker-style names of the emulator (read and removed
         // by the bootstrap before the function's code runs).
         env.push(("_LOCALEMU_ADDRESS".into(), self.endpoint_address()));
+        // And LocalStack's port, 4566, on those names, to the port LocalEmu listens on.
+        env.push(("_LOCALEMU_PORT".into(), self.endpoint_port()));
         // The Parameters and Secrets extension: the Python and Node bootstraps send
         // connections to its port (PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, else 2773) to this
         // function's own listener, and refuse them without the layer, as on AWS. Other

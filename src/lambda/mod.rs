@@ -296,6 +296,16 @@ impl Lambda {
         host.to_string()
     }
 
+    /// The port LocalEmu listens on, for functions that name it by LocalStack's 4566.
+    fn endpoint_port(&self) -> String {
+        let endpoint = self.endpoint();
+        endpoint
+            .rsplit_once(':')
+            .map(|(_, p)| p.trim_end_matches('/').to_string())
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            .unwrap_or_else(|| "4566".into())
+    }
+
     fn runtime_file(&self, name: &str) -> PathBuf {
         self.work_dir.join("runtime").join(name)
     }

@@ -1,10 +1,10 @@
 //! Functions written for Docker-based emulators work unchanged: the documented rotation
 //! function, which reaches Secrets Manager at http://host.docker.internal:4566, created and run
-//! with the `awsemu` client against a server on the default port; and the other Docker names
-//! from Python and Node.
+//! with the `awsemu` client against a server on an ephemeral port (LocalStack's port on its
+//! names reaches the emulator wherever it listens); and the other Docker names from Python and
+//! Node.
 
 use crate::common::*;
-use localemu::config::Config;
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_awsemu");
@@ -33,10 +33,10 @@ fn boto3_path() -> String {
     layer.display().to_string()
 }
 
-fn awsemu(args: &[&str]) -> String {
+fn awsemu(addr: std::net::SocketAddr, args: &[&str]) -> String {
     let out = Command::new(BIN)
         .args(args)
-        .env("AWS_ENDPOINT_URL", "http://localhost:4566")
+        .env("AWS_ENDPOINT_URL", format!("http://{addr}"))
         .env("AWS_ACCESS_KEY_ID", "test")
         .env("AWS_SECRET_ACCESS_KEY", "test")
         .env("AWS_DEFAULT_REGION", REGION)
@@ -54,11 +54,9 @@ fn awsemu(args: &[&str]) -> String {
 // Multi-threaded: the client commands block a thread while the server in this process answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_documented_rotation_function_works_unchanged() {
-    let server = TestServer::listening(Config {
-        port: 4566,
-        ..Config::default()
-    })
-    .await;
+    // Never the fixed port: another emulator (the README's own `awsemu start`) may hold it.
+    let server = TestServer::isolated().await;
+    let addr = server.addr;
     let dir = temp_dir("docker-fn");
     std::fs::create_dir_all(&dir).unwrap();
     let zip = dir.join("fn.zip");
@@ -84,53 +82,65 @@ async fn the_documented_rotation_function_works_unchanged() {
     if !env.ends_with("{PYTHONPATH=}") {
         create.extend(["--environment", &env]);
     }
-    awsemu(&create);
-    awsemu(&[
-        "lambda",
-        "add-permission",
-        "--function-name",
-        "docker-rotator",
-        "--statement-id",
-        "sm",
-        "--action",
-        "lambda:InvokeFunction",
-        "--principal",
-        "secretsmanager.amazonaws.com",
-    ]);
-    awsemu(&[
-        "secretsmanager",
-        "create-secret",
-        "--name",
-        "docker/db",
-        "--secret-string",
-        "{\"password\":\"initial\"}",
-    ]);
-    let version = awsemu(&[
-        "secretsmanager",
-        "rotate-secret",
-        "--secret-id",
-        "docker/db",
-        "--rotation-lambda-arn",
-        "arn:aws:lambda:us-east-1:000000000000:function:docker-rotator",
-        "--rotation-rules",
-        "AutomaticallyAfterDays=30",
-        "--query",
-        "VersionId",
-        "--output",
-        "text",
-    ]);
+    awsemu(addr, &create);
+    awsemu(
+        addr,
+        &[
+            "lambda",
+            "add-permission",
+            "--function-name",
+            "docker-rotator",
+            "--statement-id",
+            "sm",
+            "--action",
+            "lambda:InvokeFunction",
+            "--principal",
+            "secretsmanager.amazonaws.com",
+        ],
+    );
+    awsemu(
+        addr,
+        &[
+            "secretsmanager",
+            "create-secret",
+            "--name",
+            "docker/db",
+            "--secret-string",
+            "{\"password\":\"initial\"}",
+        ],
+    );
+    let version = awsemu(
+        addr,
+        &[
+            "secretsmanager",
+            "rotate-secret",
+            "--secret-id",
+            "docker/db",
+            "--rotation-lambda-arn",
+            "arn:aws:lambda:us-east-1:000000000000:function:docker-rotator",
+            "--rotation-rules",
+            "AutomaticallyAfterDays=30",
+            "--query",
+            "VersionId",
+            "--output",
+            "text",
+        ],
+    );
     let record = crate::rotation::outcome(server.addr, &version).await;
     assert_eq!(record["outcome"], "Succeeded", "{record}");
-    let value = awsemu(&[
-        "secretsmanager",
-        "get-secret-value",
-        "--secret-id",
-        "docker/db",
-        "--query",
-        "SecretString",
-        "--output",
-        "text",
-    ]);
+    let value = awsemu(
+        addr,
+        &[
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            "docker/db",
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+        ],
+    );
     assert_eq!(
         value,
         format!("{{\"password\": \"rotated-{}\"}}", &version[..8])
@@ -139,15 +149,15 @@ async fn the_documented_rotation_function_works_unchanged() {
 
 #[tokio::test]
 async fn every_docker_name_reaches_the_emulator_from_python_and_node() {
+    // LocalStack's port on its names: the shared server listens elsewhere, yet is reached.
     let server = shared();
     let c = lambda_client(server.addr);
-    let port = server.addr.port();
     let py = format!(
         "import json, urllib.request\n\
          def handler(e, c):\n\
          \x20   out = {{}}\n\
          \x20   for host in ['host.docker.internal', 'localstack', 'localhost.localstack.cloud', 's3.localhost.localstack.cloud']:\n\
-         \x20       with urllib.request.urlopen('http://%s:{port}/_awsemu/health' % host) as r:\n\
+         \x20       with urllib.request.urlopen('http://%s:4566/_awsemu/health' % host) as r:\n\
          \x20           out[host] = json.loads(r.read())['services']['secretsmanager']\n\
          \x20   return out\n"
     );
@@ -155,7 +165,7 @@ async fn every_docker_name_reaches_the_emulator_from_python_and_node() {
         "export const handler = async () => {{\n\
          \x20 const out = {{}};\n\
          \x20 for (const host of ['host.docker.internal', 'localstack', 'localhost.localstack.cloud', 's3.localhost.localstack.cloud']) {{\n\
-         \x20   const r = await fetch(`http://${{host}}:{port}/_awsemu/health`);\n\
+         \x20   const r = await fetch(`http://${{host}}:4566/_awsemu/health`);\n\
          \x20   out[host] = (await r.json()).services.secretsmanager;\n\
          \x20 }}\n\
          \x20 return out;\n\

@@ -1,5 +1,5 @@
 //! Every constrained member of every Secrets Manager operation, taken from the official model
-//! (`../shared/spec`), sent just outside its constraint: each must get ValidationException.
+//! (the copy in `codegen/models/`), sent just outside its constraint: each must get ValidationException.
 
 use crate::common::*;
 use serde_json::{json, Map, Value};
@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 fn model() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/spec/secretsmanager/2017-10-17/service-2.json"
+        "/codegen/models/secretsmanager/2017-10-17/service-2.json"
     );
     serde_json::from_slice(&std::fs::read(path).expect("the service model")).unwrap()
 }
