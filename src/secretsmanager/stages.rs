@@ -57,19 +57,32 @@ impl sm::ListSecretVersionIds for SecretsManager {
             return Err(Error::marked_for_deletion());
         }
         let include_deprecated = input.include_deprecated.unwrap_or(false);
+        // Without MaxResults AWS answers every version at once (102 after 130 updates, the
+        // most a secret keeps); pages only when MaxResults asks for them.
         let limit = input
             .max_results
-            .map_or(100, |n| usize::try_from(n).unwrap_or(100));
-        // Newest first; a token is the (CreatedDate, VersionId) of the last entry returned.
-        let mut listed = s
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        // Oldest first, as AWS lists them (recorded: AWSPREVIOUS before AWSCURRENT after a
+        // rotation); a token is the (CreatedDate, VersionId) of the last entry returned, and
+        // the next page starts after that version (or, if it has gone since, after its date).
+        let shown: Vec<&Version> = s
             .versions
             .iter()
-            .rev()
             .filter(|v| include_deprecated || !v.is_deprecated())
-            .filter(|v| {
-                from.as_ref()
-                    .is_none_or(|f| (v.created, &v.id) < (f.0, &f.1))
-            });
+            .collect();
+        let start = match &from {
+            None => 0,
+            Some((created, id)) => shown.iter().position(|v| v.id == *id).map_or_else(
+                || {
+                    shown
+                        .iter()
+                        .position(|v| v.created > *created)
+                        .unwrap_or(shown.len())
+                },
+                |i| i + 1,
+            ),
+        };
+        let mut listed = shown.into_iter().skip(start);
         let page: Vec<&Version> = listed.by_ref().take(limit).collect();
         let next_token = match listed.next() {
             Some(_) => page

@@ -127,6 +127,21 @@ async fn a_python_rotation_runs_all_four_steps() {
         Some(7)
     );
     assert!(d.last_rotated_date().is_some());
+    // Listed in creation order, as recorded against AWS: AWSPREVIOUS, then AWSCURRENT.
+    let listed = c
+        .list_secret_version_ids()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap();
+    let order: Vec<&[String]> = listed
+        .versions()
+        .iter()
+        .map(|v| v.version_stages())
+        .collect();
+    assert_eq!(order.len(), 2, "{order:?}");
+    assert_eq!(order[0], ["AWSPREVIOUS"], "{order:?}");
+    assert!(order[1].iter().any(|s| s == "AWSCURRENT"), "{order:?}");
     let next = d.next_rotation_date().unwrap().secs();
     assert_eq!(
         next % 86_400,

@@ -157,13 +157,14 @@ async fn list_version_ids_shape() {
     assert_eq!(out.name(), Some(name.as_str()));
     let vs = out.versions();
     assert_eq!(vs.len(), 2);
-    assert_eq!(vs[0].version_stages(), ["AWSCURRENT"], "newest first");
-    assert!(vs[0].created_date().unwrap() > vs[1].created_date().unwrap());
+    // Oldest first, as AWS lists them.
+    assert_eq!(vs[1].version_stages(), ["AWSCURRENT"], "oldest first");
+    assert!(vs[1].created_date().unwrap() > vs[0].created_date().unwrap());
     assert!(
-        vs[0].last_accessed_date().is_some(),
+        vs[1].last_accessed_date().is_some(),
         "the current version was read"
     );
-    assert!(vs[1].last_accessed_date().is_none());
+    assert!(vs[0].last_accessed_date().is_none());
     for v in vs {
         assert_eq!(v.kms_key_ids(), ["DefaultEncryptionKey"]);
     }
@@ -206,6 +207,16 @@ async fn list_version_ids_pages_and_prunes_past_100_deprecated() {
     );
     let unique_ids: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(unique_ids.len(), 102);
+    // Without MaxResults, all of them in one answer, as recorded against AWS.
+    let all = c
+        .list_secret_version_ids()
+        .secret_id(&name)
+        .include_deprecated(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.versions().len(), 102);
+    assert_eq!(all.next_token(), None);
     let default = c
         .list_secret_version_ids()
         .secret_id(&name)
