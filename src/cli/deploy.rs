@@ -86,7 +86,8 @@ fn parse(tokens: &[String]) -> Result<Args, String> {
             "--region" => a.globals.region = Some(one()?),
             "--endpoint-url" => a.globals.endpoint_url = Some(one()?),
             "--debug" => a.globals.debug = true,
-            "--output" | "--query" | "--profile" => {}
+            "--profile" => a.globals.profile = Some(one()?),
+            "--output" | "--query" => {}
             other => return Err(format!("Unknown options: {other}")),
         }
         i += 1;
@@ -121,7 +122,10 @@ async fn wait_stack(t: &Target, name: &str) -> Result<String, CallError> {
     }
 }
 
-pub async fn run(tokens: &[String], target: impl Fn(&Globals) -> Target) -> i32 {
+pub async fn run(
+    tokens: &[String],
+    target: impl Fn(&Globals, &super::profile::Profile) -> Target,
+) -> i32 {
     let a = match parse(tokens) {
         Ok(a) => a,
         Err(e) => return usage(&e),
@@ -133,7 +137,14 @@ pub async fn run(tokens: &[String], target: impl Fn(&Globals) -> Target) -> i32 
         eprintln!("\nInvalid template path {file}");
         return super::OTHER_ERROR;
     };
-    let t = target(&a.globals);
+    let profile = match super::profile::load(a.globals.profile.as_deref()).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("\n{e}");
+            return super::OTHER_ERROR;
+        }
+    };
+    let t = target(&a.globals, &profile);
     match deploy(&t, &a, &stack, body).await {
         Ok(code) => code,
         Err(CallError::Service(code, message)) => {

@@ -6,6 +6,7 @@ mod http;
 pub mod ops;
 pub mod output;
 pub mod params;
+mod profile;
 mod query;
 pub mod rotations;
 pub mod shorthand;
@@ -176,7 +177,9 @@ fn help_op(service: &str, op: &Op) -> String {
     lines.join("\n") + "\n"
 }
 
-fn target(service: &'static str, g: &params::Globals) -> http::Target {
+/// Where and as whom a command goes, resolved as the AWS CLI resolves it: flags, then the
+/// environment, then the selected profile of the shared configuration files.
+fn target(service: &'static str, g: &params::Globals, p: &profile::Profile) -> http::Target {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let service_var = match service {
         "lambda" => "AWS_ENDPOINT_URL_LAMBDA",
@@ -192,20 +195,27 @@ fn target(service: &'static str, g: &params::Globals) -> http::Target {
         .clone()
         .or_else(|| env(service_var))
         .or_else(|| env("AWS_ENDPOINT_URL"))
+        .or_else(|| p.endpoint_url.clone())
         .unwrap_or_else(|| "http://localhost:4566".into());
     let region = g
         .region
         .clone()
         .or_else(|| env("AWS_REGION"))
         .or_else(|| env("AWS_DEFAULT_REGION"))
+        .or_else(|| p.region.clone())
         .unwrap_or_else(|| "us-east-1".into());
-    let credentials = Credentials::new(
-        env("AWS_ACCESS_KEY_ID").unwrap_or_else(|| "test".into()),
-        env("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|| "test".into()),
-        env("AWS_SESSION_TOKEN"),
-        None,
-        "environment",
-    );
+    // A profile named with --profile wins over keys in the environment, as in the AWS CLI.
+    let from_env = env("AWS_ACCESS_KEY_ID").zip(env("AWS_SECRET_ACCESS_KEY"));
+    let from_profile = p.access_key_id.clone().zip(p.secret_access_key.clone());
+    let credentials = match (g.profile.is_some(), from_env, from_profile) {
+        (true, _, Some((key, secret))) | (false, None, Some((key, secret))) => {
+            Credentials::new(key, secret, p.session_token.clone(), None, "profile")
+        }
+        (_, Some((key, secret)), _) => {
+            Credentials::new(key, secret, env("AWS_SESSION_TOKEN"), None, "environment")
+        }
+        (_, None, None) => Credentials::new("test", "test", None, None, "default"),
+    };
     http::Target {
         endpoint,
         region,
@@ -233,7 +243,7 @@ pub async fn run(service: &str, args: &[String]) -> i32 {
         return 0;
     };
     if service == "cloudformation" && command == "deploy" {
-        return deploy::run(&args[1..], |g| target(service, g)).await;
+        return deploy::run(&args[1..], |g, p| target(service, g, p)).await;
     }
     let Some(op) = ops::find(list, command) else {
         let mut names: Vec<String> = list.iter().map(|op| op.command.to_string()).collect();
@@ -280,7 +290,14 @@ pub async fn run(service: &str, args: &[String]) -> i32 {
             return usage_error(&format!("argument --query: Bad value for --query {q}: {e}"));
         }
     }
-    let t = target(service, &g);
+    let profile = match profile::load(g.profile.as_deref()).await {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("\n{e}");
+            return OTHER_ERROR;
+        }
+    };
+    let t = target(service, &g, &profile);
     let result = match outfile {
         Some(file) => invoke(&t, op, &parsed.input, &file).await,
         None => http::paginate(&t, op, parsed.input, &g).await,

@@ -22,6 +22,8 @@ pub struct Globals {
     pub raw_blobs: bool,
     /// `--debug`: every request and answer is printed to stderr.
     pub debug: bool,
+    /// `--profile`: the shared-configuration profile to take credentials and region from.
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -31,7 +33,8 @@ pub struct Parsed {
     pub positional: Vec<String>,
 }
 
-pub const VALUE_GLOBALS: [&str; 8] = [
+pub const VALUE_GLOBALS: [&str; 9] = [
+    "--profile",
     "--query",
     "--output",
     "--region",
@@ -41,12 +44,8 @@ pub const VALUE_GLOBALS: [&str; 8] = [
     "--page-size",
     "--cli-binary-format",
 ];
-pub const IGNORED_VALUE_GLOBALS: [&str; 4] = [
-    "--profile",
-    "--color",
-    "--cli-read-timeout",
-    "--cli-connect-timeout",
-];
+pub const IGNORED_VALUE_GLOBALS: [&str; 3] =
+    ["--color", "--cli-read-timeout", "--cli-connect-timeout"];
 pub const FLAG_GLOBALS: [&str; 5] = [
     "--no-paginate",
     "--debug",
@@ -313,6 +312,7 @@ fn set_global(g: &mut Globals, flag: &str, v: String) -> Result<(), String> {
             g.output = Some(v);
         }
         "--region" => g.region = Some(v),
+        "--profile" => g.profile = Some(v),
         "--endpoint-url" => g.endpoint_url = Some(v),
         "--max-items" => g.max_items = Some(int(&v)?.max(0) as usize),
         "--starting-token" => g.starting_token = Some(v),

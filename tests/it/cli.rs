@@ -125,8 +125,9 @@ fn the_documented_transcript() {
     );
     let listed: Value = serde_json::from_str(&listed).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
-    assert_eq!(listed[0]["Id"], new_version.trim());
-    assert_eq!(listed[0]["Stages"][0], "AWSCURRENT");
+    // Oldest first, as AWS lists them.
+    assert_eq!(listed[1]["Id"], new_version.trim());
+    assert_eq!(listed[1]["Stages"][0], "AWSCURRENT");
 
     let current = ok(
         &dir,
@@ -643,5 +644,78 @@ fn ssm_commands_work_like_the_aws_cli() {
         missing.stderr.contains("(ParameterNotFound)"),
         "{}",
         missing.stderr
+    );
+}
+
+/// Credentials and region come from the AWS CLI's profile files as the AWS CLI takes them:
+/// a secret made with a profile's 12-digit key in its region is found by `awsemu` with that
+/// profile, through AWS_PROFILE or --profile; an unknown profile is the AWS CLI's error.
+#[tokio::test]
+async fn profiles_in_the_shared_files_choose_account_and_region() {
+    let home = workdir();
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/config"),
+        "[default]\nregion = us-east-1\n[profile team]\nregion = eu-central-1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        home.join(".aws/credentials"),
+        "[team]\naws_access_key_id = 123456789012\naws_secret_access_key = test\n",
+    )
+    .unwrap();
+    let name = unique("profiled");
+    let c = client_for(shared().addr, "123456789012", "eu-central-1");
+    create(&c, &name, "from-the-profile").await;
+    let run = |extra_env: &[(&str, &str)], args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(&home)
+            .env("HOME", &home)
+            .env("AWS_ENDPOINT_URL", format!("http://{}", shared().addr))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_REGION")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_CONFIG_FILE")
+            .env_remove("AWS_SHARED_CREDENTIALS_FILE")
+            .envs(extra_env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let get = [
+        "secretsmanager",
+        "get-secret-value",
+        "--secret-id",
+        name.as_str(),
+        "--query",
+        "SecretString",
+        "--output",
+        "text",
+    ];
+    let (code, out, err) = run(&[("AWS_PROFILE", "team")], &get);
+    assert_eq!((code, out.as_str()), (0, "from-the-profile"), "{err}");
+    let mut with_flag = get.to_vec();
+    with_flag.extend(["--profile", "team"]);
+    let (code, out, err) = run(&[], &with_flag);
+    assert_eq!((code, out.as_str()), (0, "from-the-profile"), "{err}");
+    // The default profile is another account and region: not found there.
+    let (code, _, err) = run(&[], &get);
+    assert_eq!(code, 254, "{err}");
+    assert!(err.contains("ResourceNotFoundException"), "{err}");
+    let mut missing = get.to_vec();
+    missing.extend(["--profile", "nope"]);
+    let (code, _, err) = run(&[], &missing);
+    assert_eq!(code, 255);
+    assert!(
+        err.contains("The config profile (nope) could not be found"),
+        "{err}"
     );
 }

@@ -152,25 +152,21 @@ async fn every_docker_name_reaches_the_emulator_from_python_and_node() {
     // LocalStack's port on its names: the shared server listens elsewhere, yet is reached.
     let server = shared();
     let c = lambda_client(server.addr);
-    let py = format!(
-        "import json, urllib.request\n\
+    let py = "import json, urllib.request\n\
          def handler(e, c):\n\
-         \x20   out = {{}}\n\
+         \x20   out = {}\n\
          \x20   for host in ['host.docker.internal', 'localstack', 'localhost.localstack.cloud', 's3.localhost.localstack.cloud']:\n\
          \x20       with urllib.request.urlopen('http://%s:4566/_awsemu/health' % host) as r:\n\
          \x20           out[host] = json.loads(r.read())['services']['secretsmanager']\n\
-         \x20   return out\n"
-    );
-    let js = format!(
-        "export const handler = async () => {{\n\
-         \x20 const out = {{}};\n\
-         \x20 for (const host of ['host.docker.internal', 'localstack', 'localhost.localstack.cloud', 's3.localhost.localstack.cloud']) {{\n\
-         \x20   const r = await fetch(`http://${{host}}:4566/_awsemu/health`);\n\
+         \x20   return out\n";
+    let js = "export const handler = async () => {\n\
+         \x20 const out = {};\n\
+         \x20 for (const host of ['host.docker.internal', 'localstack', 'localhost.localstack.cloud', 's3.localhost.localstack.cloud']) {\n\
+         \x20   const r = await fetch(`http://${host}:4566/_awsemu/health`);\n\
          \x20   out[host] = (await r.json()).services.secretsmanager;\n\
-         \x20 }}\n\
+         \x20 }\n\
          \x20 return out;\n\
-         }};\n"
-    );
+         };\n";
     let py_name = unique("docker-py");
     let js_name = unique("docker-js");
     create_function(

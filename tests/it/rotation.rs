@@ -137,7 +137,7 @@ async fn a_python_rotation_runs_all_four_steps() {
     let order: Vec<&[String]> = listed
         .versions()
         .iter()
-        .map(|v| v.version_stages())
+        .map(aws_sdk_secretsmanager::types::SecretVersionsListEntry::version_stages)
         .collect();
     assert_eq!(order.len(), 2, "{order:?}");
     assert_eq!(order[0], ["AWSPREVIOUS"], "{order:?}");
