@@ -64,6 +64,13 @@ struct RotationsArgs {
     /// `table` (a readable report) or `json` (the full records, logs included).
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     output: String,
+    /// Wait up to this many seconds (at most 60) for a rotation to end (of --version when
+    /// given, else any that starts or ends meanwhile), instead of answering at once.
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<u64>,
+    /// With --wait: the version (the VersionId RotateSecret returned) to wait for.
+    #[arg(long)]
+    version: Option<String>,
     #[command(flatten)]
     endpoint: EndpointArg,
 }
@@ -190,8 +197,17 @@ enum StateCommand {
 
 fn init_logging() {
     use std::io::IsTerminal;
+    // LocalStack's DEBUG=1 and LS_LOG=debug/trace mean debug logging when AWSEMU_LOG is unset.
+    let env = |k: &str| std::env::var(k).unwrap_or_default().to_ascii_lowercase();
+    let fallback = if ["1", "true"].contains(&env("DEBUG").as_str())
+        || ["debug", "trace"].contains(&env("LS_LOG").as_str())
+    {
+        "debug"
+    } else {
+        "info"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("AWSEMU_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(fallback));
     // Colour only for a person at a terminal, and never when NO_COLOR is set.
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
@@ -246,8 +262,80 @@ fn absolute_paths(mut args: StartArgs) -> StartArgs {
     args
 }
 
+/// LocalStack's variables that have no meaning here: named once at start, so that a user
+/// moving over knows they were seen and not acted on.
+const LOCALSTACK_IGNORED: &[&str] = &[
+    "SERVICES",
+    "EAGER_SERVICE_LOADING",
+    "LAMBDA_EXECUTOR",
+    "LAMBDA_RUNTIME_EXECUTOR",
+    "LAMBDA_DOCKER_NETWORK",
+    "DOCKER_HOST",
+    "LOCALSTACK_AUTH_TOKEN",
+    "LOCALSTACK_API_KEY",
+    "LOCALSTACK_HOST",
+    "HOSTNAME_EXTERNAL",
+    "DNS_ADDRESS",
+    "SNAPSHOT_SAVE_STRATEGY",
+    "DATA_DIR",
+];
+
+/// `host:port`, `:port`, `port` or `[v6]:port`, as LocalStack's GATEWAY_LISTEN (its first
+/// entry) gives them.
+fn listen_address(text: &str) -> Option<(Option<String>, u16)> {
+    let first = text.split(',').next()?.trim();
+    if let Ok(port) = first.parse() {
+        return Some((None, port));
+    }
+    let (host, port) = first.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some((
+        (!host.is_empty()).then(|| host.to_string()),
+        port.parse().ok()?,
+    ))
+}
+
+/// LocalStack's habits that map onto this emulator: GATEWAY_LISTEN (or the older EDGE_PORT)
+/// picks the address unless --host/--port or AWSEMU_HOST/AWSEMU_PORT do.
+fn localstack_habits(mut args: StartArgs) -> StartArgs {
+    let raw: Vec<String> = std::env::args().collect();
+    let given = |flag: &str, var: &str| {
+        raw.iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+            || std::env::var_os(var).is_some()
+    };
+    let listen = std::env::var("GATEWAY_LISTEN")
+        .ok()
+        .and_then(|v| listen_address(&v))
+        .or_else(|| {
+            let port = std::env::var("EDGE_PORT").ok()?.parse().ok()?;
+            Some((None, port))
+        });
+    if let Some((host, port)) = listen {
+        if !given("--port", "AWSEMU_PORT") {
+            args.port = port;
+        }
+        if let Some(host) = host.filter(|_| !given("--host", "AWSEMU_HOST")) {
+            args.host = host;
+        }
+    }
+    let ignored: Vec<&str> = LOCALSTACK_IGNORED
+        .iter()
+        .copied()
+        .filter(|v| std::env::var_os(v).is_some())
+        .collect();
+    if !ignored.is_empty() {
+        tracing::warn!(
+            variables = %ignored.join(", "),
+            "LocalStack settings that do not apply to LocalEmu are ignored (every service it \
+             serves is always on; functions run as local processes)"
+        );
+    }
+    args
+}
+
 async fn start(args: StartArgs) -> ExitCode {
-    let args = absolute_paths(args);
+    let args = localstack_habits(absolute_paths(args));
     let credentials = match &args.credentials {
         Some(file) => match localemu::sts::identity::Identities::read_file(file) {
             Ok(keys) => keys,
@@ -360,16 +448,21 @@ async fn start(args: StartArgs) -> ExitCode {
             Err(e) => return fail(format!("the init file: {e}")),
         }
     }
+    let status = server.init_status();
     if let (Some(dir), Ok(addr)) = (args.init_dir.clone(), server.local_addr()) {
         let endpoint = format!("http://{addr}");
         let region = config.default_region.clone();
-        // After `Ready.`: the scripts talk to the running server.
+        // The scripts talk to the running server; `Ready.` (and `/_localstack/init`'s READY)
+        // follow once they have all run, so that waiting for either waits for them.
         tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            localemu::init::hooks::run_ready(&dir, &endpoint, &region).await;
+            localemu::init::hooks::run_ready(&dir, &endpoint, &region, &status).await;
+            println!("Ready.");
         });
+    } else {
+        status.ready();
+        println!("Ready.");
     }
-    println!("Ready.");
     match server.run(shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
@@ -423,10 +516,46 @@ async fn admin(endpoint: &str, path: &str, body: Option<String>) -> ExitCode {
 }
 
 async fn rotations(args: RotationsArgs) -> ExitCode {
-    let mut path = "/_awsemu/rotations".to_string();
+    let mut query = Vec::new();
     if let Some(secret) = &args.secret {
-        path.push_str("?secret=");
-        path.push_str(&localemu::cli::rotations::query_value(secret));
+        query.push(format!(
+            "secret={}",
+            localemu::cli::rotations::query_value(secret)
+        ));
+    }
+    if let Some(wait) = args.wait {
+        query.push(format!("wait={}", wait.min(60)));
+        if let Some(v) = &args.version {
+            query.push(format!(
+                "version={}",
+                localemu::cli::rotations::query_value(v)
+            ));
+        } else {
+            // Without a version: until one more rotation than now has ended.
+            {
+                let mut seen = "/_awsemu/rotations".to_string();
+                if let Some(filter) = query.first().filter(|q| q.starts_with("secret=")) {
+                    seen.push('?');
+                    seen.push_str(filter);
+                }
+                let now =
+                    match localemu::admin_client::call(&args.endpoint.endpoint_url, &seen, None)
+                        .await
+                    {
+                        Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
+                            .ok()
+                            .and_then(|v| v["Rotations"].as_array().map(Vec::len))
+                            .unwrap_or(0),
+                        Err(e) => return fail(e),
+                    };
+                query.push(format!("count={}", now + 1));
+            }
+        }
+    }
+    let mut path = "/_awsemu/rotations".to_string();
+    if !query.is_empty() {
+        path.push('?');
+        path.push_str(&query.join("&"));
     }
     let text = match localemu::admin_client::call(&args.endpoint.endpoint_url, &path, None).await {
         Ok(text) => text,
@@ -446,7 +575,7 @@ async fn rotations(args: RotationsArgs) -> ExitCode {
 
 async fn clock(command: ClockCommand) -> ExitCode {
     match command {
-        ClockCommand::Show(e) => admin(&e.endpoint_url, "/_awsemu/clock", None).await,
+        ClockCommand::Show(e) => clock_call(&e.endpoint_url, None).await,
         ClockCommand::Advance { span, endpoint } => {
             if localemu::clock::parse_span(&span).is_none() {
                 return fail(format!(
@@ -454,9 +583,32 @@ async fn clock(command: ClockCommand) -> ExitCode {
                 ));
             }
             let body = serde_json::json!({ "advance": span }).to_string();
-            admin(&endpoint.endpoint_url, "/_awsemu/clock", Some(body)).await
+            clock_call(&endpoint.endpoint_url, Some(body)).await
         }
     }
+}
+
+/// Prints the emulator's time as a person reads it, with the seconds since the epoch.
+async fn clock_call(endpoint: &str, body: Option<String>) -> ExitCode {
+    let text = match localemu::admin_client::call(endpoint, "/_awsemu/clock", body).await {
+        Ok(text) => text,
+        Err(e) => return fail(e),
+    };
+    let now = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["now"].as_f64());
+    let Some(now) = now else {
+        return fail(format!("unexpected answer from the emulator: {text}"));
+    };
+    let readable = time::OffsetDateTime::from_unix_timestamp(now as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    println!("{readable} ({now:.0} seconds since 1970-01-01)");
+    ExitCode::SUCCESS
 }
 
 fn main() -> ExitCode {
@@ -475,7 +627,24 @@ fn main() -> ExitCode {
             return ExitCode::from(localemu::cli::unknown_command(first) as u8);
         }
     }
-    let cli = Cli::parse();
+    // PERSISTENCE is read by clap, whose refusal names only the flag.
+    if args.get(1 + at).map(String::as_str) == Some("start") {
+        if let Ok(value) = std::env::var("PERSISTENCE") {
+            let known = ["1", "0", "true", "false", "yes", "no", "on", "off", ""];
+            if !known.contains(&value.to_ascii_lowercase().as_str()) {
+                return fail(format!(
+                    "PERSISTENCE={value} is not understood: set PERSISTENCE=1 (or true, yes, on) \
+                     to keep state across restarts, or PERSISTENCE=0 (false, no, off) not to"
+                ));
+            }
+        }
+    }
+    // The emulator's own commands take global options anywhere too: those given before the
+    // command move after it, where its own flags are read.
+    let mut reordered: Vec<String> = args[..1].to_vec();
+    reordered.extend(args[1 + at..].iter().cloned());
+    reordered.extend(globals);
+    let cli = Cli::parse_from(reordered);
     if matches!(cli.command, Command::Start(_)) {
         // Before any thread starts: this may replace the process (see its comment).
         localemu::server::return_large_blocks_to_the_system();

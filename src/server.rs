@@ -354,6 +354,7 @@ impl Server {
             ),
             console_token,
             barrier: deps.store.barrier(),
+            init: Arc::default(),
             admin_token: config.strict.signatures.then(|| {
                 config
                     .admin_token
@@ -402,6 +403,11 @@ impl Server {
     /// Where function code and the runtime files are kept.
     pub fn work_dir(&self) -> &std::path::Path {
         &self.work_dir
+    }
+
+    /// Start-up's stages, which the ready.d scripts report to (see `/_localstack/init`).
+    pub fn init_status(&self) -> Arc<crate::init::hooks::Status> {
+        self.state.init.clone()
     }
 
     /// The token the admin endpoints require, in strict mode.

@@ -11,6 +11,7 @@ pub mod query;
 pub mod render;
 pub mod serve;
 pub mod sigv4;
+mod unserved;
 
 use crate::error::{Error, ErrorCode};
 use crate::secretsmanager::SecretsManager;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub barrier: crate::wire::Barrier,
     /// In strict mode, what the admin endpoints require (see [`admin_guard`]).
     pub admin_token: Option<String>,
+    /// Start-up's stages and ready.d scripts, for LocalStack's `/_localstack/init`.
+    pub init: Arc<crate::init::hooks::Status>,
 }
 
 /// A client that stops sending a body midway is cut off after this long.
@@ -72,6 +75,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(handle_root).get(handle_get_root))
         .route("/_localstack/health", get(health))
+        .route("/_localstack/init", get(init_status))
+        .route("/_localstack/init/{stage}", get(init_stage))
         .route("/_awsemu/health", get(health))
         .merge(admin)
         .merge(lambda_rest::routes())
@@ -79,6 +84,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
+        .layer(axum::middleware::from_fn(unserved::guard))
         .layer(axum::middleware::from_fn_with_state(allowed, guard::guard))
 }
 
@@ -348,6 +354,27 @@ async fn health(
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
+}
+
+/// LocalStack's init report: `completed.READY` turns true once the ready.d scripts have run
+/// (at once without an init directory).
+async fn init_status(State(state): State<Arc<AppState>>) -> Response {
+    admin_json(StatusCode::OK, state.init.report(None))
+}
+
+/// One stage of it (`/_localstack/init/ready`): `{"completed": ..., "scripts": [...]}`.
+async fn init_stage(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(stage): axum::extract::Path<String>,
+) -> Response {
+    if !stage.eq_ignore_ascii_case("ready") {
+        let done = !stage.eq_ignore_ascii_case("shutdown");
+        return admin_json(
+            StatusCode::OK,
+            serde_json::json!({"completed": done, "scripts": []}),
+        );
+    }
+    admin_json(StatusCode::OK, state.init.report(Some("READY")))
 }
 
 /// Wipes all state, for test isolation between runs.

@@ -259,3 +259,128 @@ async fn a_failed_rotation_is_one_warning_that_says_what_to_do() {
         "{warning}"
     );
 }
+
+/// Habits brought from LocalStack: GATEWAY_LISTEN picks the address, DEBUG=1 logs each
+/// request, settings that do not apply are named once, `/_localstack/init` reports ready.d,
+/// and `Ready.` comes once the ready.d scripts have run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localstack_settings_are_honoured_or_named() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let init = temp_dir("ls-init");
+    std::fs::create_dir_all(init.join("ready.d")).unwrap();
+    let script = init.join("ready.d/10-slow.sh");
+    std::fs::write(&script, "#!/bin/sh\nsleep 1\ntouch done\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let init_arg = init.display().to_string();
+    let mut child = Command::new(BIN)
+        .args(["start", "--init-dir", &init_arg])
+        .env_remove("PERSISTENCE")
+        .env_remove("AWSEMU_PORT")
+        .env_remove("AWSEMU_HOST")
+        .env_remove("AWSEMU_LOG")
+        .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DEBUG", "1")
+        .env("SERVICES", "s3,secretsmanager")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, addr) = read_until_ready(child.stdout.take().unwrap());
+    assert_eq!(addr.map(|a| a.port()), Some(port), "{lines:?}");
+    // `Ready.` came after the script, which took a second.
+    assert!(init.join("done").exists(), "Ready. before ready.d ran");
+    let r = raw(
+        addr.unwrap(),
+        "GET",
+        "/_localstack/init/ready",
+        &[],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(r.json["completed"], true, "{:?}", r.json);
+    assert_eq!(r.json["scripts"][0]["state"], "SUCCESSFUL", "{:?}", r.json);
+    assert_eq!(r.json["scripts"][0]["name"], "10-slow.sh");
+    let r = raw(addr.unwrap(), "GET", "/_localstack/init", &[], Vec::new()).await;
+    assert_eq!(r.json["completed"]["READY"], true);
+    let _ = raw_op(addr.unwrap(), "ListSecrets", "{}").await;
+    let err = stop_and_read_log(child);
+    assert!(
+        err.contains("SERVICES") && err.contains("do not apply"),
+        "{err}"
+    );
+    assert!(err.contains("DEBUG"), "debug lines are logged: {err}");
+}
+
+#[test]
+fn a_persistence_value_not_understood_names_the_variable() {
+    let out = Command::new(BIN)
+        .args(["start", "--port", "0"])
+        .env("PERSISTENCE", "2")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("PERSISTENCE=2"), "{text}");
+}
+
+/// A service LocalEmu does not serve is told so in its own protocol, naming those it serves.
+#[tokio::test]
+async fn an_unserved_service_gets_its_own_kind_of_error() {
+    let addr = shared().addr;
+    let signed = |service: &str| {
+        format!(
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, \
+             SignedHeaders=host, Signature=00"
+        )
+    };
+    let s3 = signed("s3");
+    let r = raw(addr, "GET", "/", &[("authorization", &s3)], Vec::new()).await;
+    assert_eq!(r.status, 501);
+    let text = String::from_utf8_lossy(&r.body);
+    assert!(
+        text.contains("<Code>NotImplemented</Code>") && text.contains("Secrets Manager"),
+        "{text}"
+    );
+    let dynamo = signed("dynamodb");
+    let r = raw(
+        addr,
+        "POST",
+        "/",
+        &[
+            ("authorization", &dynamo),
+            ("x-amz-target", "DynamoDB_20120810.ListTables"),
+            ("content-type", "application/x-amz-json-1.0"),
+        ],
+        b"{}".to_vec(),
+    )
+    .await;
+    assert_eq!(r.status, 501);
+    assert_eq!(r.json["__type"], "NotImplemented");
+    assert!(r.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not serve dynamodb"));
+}
+
+/// `awsemu --endpoint-url URL clock advance 31d` as well as after the command, and the time
+/// printed as a person reads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulators_own_commands_take_global_options_first() {
+    let server = TestServer::isolated().await;
+    let url = format!("http://{}", server.addr);
+    let (code, out, err) = client(&["--endpoint-url", &url, "clock", "advance", "31d"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("2026-02-15T") && out.contains("seconds since"),
+        "{out}"
+    );
+    let (code, out, _) = client(&["clock", "show", "--endpoint-url", &url]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("2026-02-15T"), "{out}");
+}
