@@ -170,7 +170,7 @@ fn help_op(service: &str, op: &Op) -> String {
         lines.push("  <outfile>                                                    (where the payload is written)".into());
     }
     lines.push(
-        "\nGlobal options: --query, --output json|text|table, --region, --endpoint-url, \
+        "\nGlobal options: --query, --output json|text|table|yaml|yaml-stream, --region, --profile, --endpoint-url, \
                 --max-items, --starting-token, --page-size, --no-paginate, --cli-binary-format"
             .into(),
     );

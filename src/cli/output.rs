@@ -1,5 +1,6 @@
 //! Printing results as the AWS CLI does: `json` (4-space indent, response order), `text`
-//! (tab-separated rows with upper-case section names) and `table` (boxed sections).
+//! (tab-separated rows with upper-case section names), `table` (boxed sections), and AWS CLI
+//! v2's `yaml` and `yaml-stream` (the answer as one element of a list of pages).
 
 use serde_json::{Map, Value};
 use std::fmt::Write;
@@ -8,8 +9,16 @@ pub fn render(value: &Value, format: &str, title: &str) -> String {
     match format {
         "text" => text(value),
         "table" => table(value, title),
+        "yaml" => yaml(value),
+        "yaml-stream" => yaml(&Value::Array(vec![value.clone()])),
         _ => json(value),
     }
+}
+
+/// Block-style YAML in response order, sequences under a key not indented, as AWS CLI v2
+/// prints it.
+pub fn yaml(value: &Value) -> String {
+    serde_yaml_ng::to_string(value).unwrap_or_else(|_| json(value))
 }
 
 pub fn json(value: &Value) -> String {

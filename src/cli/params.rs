@@ -303,9 +303,9 @@ fn set_global(g: &mut Globals, flag: &str, v: String) -> Result<(), String> {
     match flag {
         "--query" => g.query = Some(v),
         "--output" => {
-            if !["json", "text", "table", "yaml"].contains(&v.as_str()) {
+            if !["json", "text", "table", "yaml", "yaml-stream"].contains(&v.as_str()) {
                 return Err(
-                    "argument --output: Invalid choice, valid choices are: json, text, table, yaml"
+                    "argument --output: Invalid choice, valid choices are:\n\njson                                     | text\ntable                                    | yaml\nyaml-stream"
                         .to_string(),
                 );
             }

@@ -410,6 +410,36 @@ fn output_formats_and_invoke() {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("arn:aws:secretsmanager:"), "{text}");
     assert!(lines.contains(&"TAGS\tteam\tdb"), "{text}");
+    // AWS CLI v2's YAML: block style, response order, lists under a key not indented.
+    let yaml = ok(
+        &dir,
+        &[
+            "secretsmanager",
+            "describe-secret",
+            "--secret-id",
+            &name,
+            "--output",
+            "yaml",
+        ],
+    );
+    assert!(yaml.starts_with("ARN: arn:aws:secretsmanager:"), "{yaml}");
+    assert!(yaml.contains(&format!("\nName: {name}\n")), "{yaml}");
+    assert!(yaml.contains("Tags:\n- Key: team\n  Value: db\n"), "{yaml}");
+    let stream = ok(
+        &dir,
+        &[
+            "secretsmanager",
+            "describe-secret",
+            "--secret-id",
+            &name,
+            "--output",
+            "yaml-stream",
+        ],
+    );
+    assert!(
+        stream.starts_with("- ARN: arn:aws:secretsmanager:"),
+        "{stream}"
+    );
     let table = ok(
         &dir,
         &[
