@@ -77,6 +77,7 @@ function errorBody(e) {
 }
 
 async function failInit(type, message) {
+  console.error(`${new Date().toISOString()}\tundefined\tERROR\t${JSON.stringify({ errorType: type, errorMessage: message })}`);
   const body = JSON.stringify({ errorType: type, errorMessage: message, trace: [] });
   await post("/init/error", body, {
     "Content-Type": "application/json",
@@ -154,7 +155,11 @@ for (;;) {
     const body = JSON.stringify(result === undefined ? null : result);
     await post(`/invocation/${id}/response`, body, { "Content-Type": "application/json" });
   } catch (e) {
-    await post(`/invocation/${id}/error`, JSON.stringify(errorBody(e)), {
+    const body = errorBody(e);
+    // As AWS's Node.js runtime logs it.
+    console.error(`${new Date().toISOString()}\t${id}\tERROR\tInvoke Error \t${JSON.stringify(
+      { errorType: body.errorType, errorMessage: body.errorMessage, stack: body.trace })}`);
+    await post(`/invocation/${id}/error`, JSON.stringify(body), {
       "Content-Type": "application/json",
       "Lambda-Runtime-Function-Error-Type": "Unhandled",
     });

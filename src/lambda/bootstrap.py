@@ -84,7 +84,18 @@ def post(path, body, headers):
         e.read()
 
 
+def log_error(kind, message, frames):
+    """The error as AWS's Python runtime writes it to the function's log."""
+    lines = ["[ERROR] %s: %s" % (kind, message)]
+    if frames:
+        lines.append("Traceback (most recent call last):")
+        lines.extend(line.rstrip("\n") for line in frames)
+    sys.stderr.write("\n".join(lines) + "\n")
+    sys.stderr.flush()
+
+
 def fail_init(kind, message):
+    log_error(kind, message, [])
     body = {"errorMessage": message, "errorType": kind, "requestId": "", "stackTrace": []}
     headers = {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": kind}
     post("/init/error", json.dumps(body).encode(), headers)
@@ -143,6 +154,7 @@ class Context:
 
 def error_body(e, request_id):
     frames = traceback.extract_tb(e.__traceback__)[1:]
+    log_error(type(e).__name__, str(e), traceback.format_list(frames))
     return json.dumps({
         "errorMessage": str(e),
         "errorType": type(e).__name__,

@@ -52,7 +52,13 @@ fn unserved(headers: &HeaderMap, query: &str) -> Option<String> {
     if SERVED_TARGETS.iter().any(|p| target.starts_with(p)) {
         return None;
     }
-    Some(target.split('.').next().unwrap_or(target).to_string())
+    // Only what looks like another AWS service's target (`DynamoDB_20120810`, `AmazonSQS`);
+    // anything else is an unknown operation of the services served.
+    let prefix = target.split('.').next().unwrap_or(target);
+    let dated = prefix.rsplit_once('_').is_some_and(|(name, date)| {
+        !name.is_empty() && date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit())
+    });
+    (dated || prefix.starts_with("Amazon") || prefix.starts_with("AWS")).then(|| prefix.to_string())
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: String) -> Response {

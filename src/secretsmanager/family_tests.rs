@@ -209,7 +209,7 @@ fn stages_moving_awscurrent_leaves_awsprevious_behind() {
         .into_iter()
         .map(|v| v.version_id.unwrap())
         .collect();
-    assert_eq!(ids, [T2, T1], "newest first");
+    assert_eq!(ids, [T1, T2], "oldest first, as AWS lists them");
 }
 
 #[test]

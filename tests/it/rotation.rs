@@ -337,6 +337,14 @@ async fn a_failing_step_leaves_the_rotation_pending_and_blocks_the_next_one() {
             .as_str()
             .unwrap()
             .contains(&format!("failing at {step}")));
+        // The function's log says why, as CloudWatch would show it: the runtime's error line
+        // and the traceback.
+        let log = record["log_tail"].as_str().unwrap_or_default();
+        assert!(log.contains("[ERROR] "), "{record}");
+        assert!(
+            log.contains("Traceback (most recent call last):"),
+            "{record}"
+        );
         assert_eq!(
             current_value(&c, name).await,
             "keep-me",
