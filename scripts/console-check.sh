@@ -44,6 +44,15 @@ lam.add_permission(FunctionName="console-rotator", StatementId="sm", Action="lam
 sm = boto3.client("secretsmanager", **kw)
 sm.create_secret(Name="console/db", SecretString='{"user": "app", "password": "first"}',
                  Description="seen in the console", Tags=[{"Key": "team", "Value": "core"}])
+# A function that fails, with a long line in its log, for the Functions panel.
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w") as z:
+    z.writestr("fails.py", "def handler(e, c):\n    print('x' * 3000)\n    raise ValueError('the database refused')\n")
+lam.create_function(FunctionName="console-fails", Runtime="python3.12", Handler="fails.handler",
+                    Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": buf.getvalue()}, Timeout=30)
+lam.invoke(FunctionName="console-fails")
+sm.put_resource_policy(SecretId="console/db", ResourcePolicy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}')
+sm.replicate_secret_to_regions(SecretId="console/db", AddReplicaRegions=[{"Region": "eu-west-1"}])
 sm.rotate_secret(SecretId="console/db", RotationLambdaARN="arn:aws:lambda:us-east-1:000000000000:function:console-rotator",
                  RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
 PY

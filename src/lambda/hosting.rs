@@ -77,6 +77,25 @@ impl Lambda {
     }
 
     /// The functions of `ns` with their recent invocations, for the console.
+    /// How many functions each (account, region) holds.
+    pub fn function_counts(&self) -> Vec<(Namespace, usize)> {
+        let map = self
+            .functions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counts: std::collections::BTreeMap<(String, String), usize> =
+            std::collections::BTreeMap::new();
+        for (ns, _) in map.keys() {
+            *counts
+                .entry((ns.account.clone(), ns.region.clone()))
+                .or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((account, region), n)| (Namespace::new(account, region), n))
+            .collect()
+    }
+
     pub fn recent_invocations(&self, ns: &Namespace) -> Vec<serde_json::Value> {
         let map = self
             .functions

@@ -228,7 +228,16 @@ impl Lambda {
             request_id: out.request_id.clone(),
             at: self.clock.now(),
             duration_ms: out.duration.as_secs_f64() * 1000.0,
-            error: out.function_error.clone(),
+            // The function's own error (`ValueError: ...`) rather than the bare error kind.
+            error: out.function_error.as_ref().map(|kind| {
+                let body: serde_json::Value =
+                    serde_json::from_slice(&out.payload).unwrap_or_default();
+                match (body["errorType"].as_str(), body["errorMessage"].as_str()) {
+                    (Some(t), Some(m)) => format!("{t}: {m}"),
+                    (Some(t), None) => t.to_string(),
+                    _ => kind.clone(),
+                }
+            }),
             log_tail: tail(&out.log, 2048),
         });
         out

@@ -32,6 +32,49 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Response {
     response
 }
 
+/// The (account, region) pairs that hold secrets or functions, for the console's choosers.
+pub async fn namespaces(State(state): State<Arc<AppState>>) -> Response {
+    let mut places: std::collections::BTreeMap<(String, String), (usize, usize)> =
+        std::collections::BTreeMap::new();
+    for (ns, space) in state.secretsmanager.store().namespaces() {
+        let n = space.all().len();
+        if n > 0 {
+            places.entry((ns.account, ns.region)).or_default().0 = n;
+        }
+    }
+    for (ns, n) in state.lambda.function_counts() {
+        places.entry((ns.account, ns.region)).or_default().1 = n;
+    }
+    let list: Vec<serde_json::Value> = places
+        .into_iter()
+        .map(|((account, region), (secrets, functions))| {
+            serde_json::json!({"account": account, "region": region, "secrets": secrets,
+                "functions": functions})
+        })
+        .collect();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "Namespaces": list }).to_string(),
+    )
+        .into_response()
+}
+
+/// What a browser gets for `/`: a page that points at the console, instead of the JSON
+/// protocol's refusal of a GET downloaded as a file.
+pub fn landing() -> Response {
+    let html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        <title>LocalEmu</title></head><body style=\"font: 15px system-ui, sans-serif; margin: 40px\">\
+        <h1>LocalEmu is running</h1><p>This address serves the AWS APIs to SDKs and CLIs \
+        (point them at it as their endpoint URL).</p><p><a href=\"/_awsemu/console\">Open the \
+        console</a> to browse secrets, functions and rotations.</p></body></html>";
+    let mut response = html.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
 /// The functions of an account and region with their recent invocations.
 pub async fn invocations(
     State(state): State<Arc<AppState>>,

@@ -68,6 +68,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/_awsemu/rotations", get(rotations))
         .route("/_awsemu/console", get(console::page))
         .route("/_awsemu/invocations", get(console::invocations))
+        .route("/_awsemu/namespaces", get(console::namespaces))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             admin_guard,
@@ -244,6 +245,15 @@ async fn handle_get_root(state: State<Arc<AppState>>, request: Request) -> Respo
         .is_some_and(|q| q.split('&').any(|p| p.starts_with("Action=")));
     if is_query {
         return query::handle(state, request).await;
+    }
+    // A person who typed the address into a browser.
+    let html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if html && request.uri().query().is_none() {
+        return console::landing();
     }
     let mut response = method_not_allowed(request).await;
     response

@@ -117,3 +117,33 @@ async fn the_console_page_and_its_requests() {
         1
     );
 }
+
+/// A browser's GET of `/` gets a page that links to the console (not the JSON protocol's
+/// refusal, downloaded as a file); the console learns which accounts and regions hold data.
+#[tokio::test]
+async fn the_root_page_links_to_the_console_and_places_with_data_are_listed() {
+    let emu = TestServer::isolated().await;
+    let r = raw(
+        emu.addr,
+        "GET",
+        "/",
+        &[("accept", "text/html,application/xhtml+xml")],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(String::from_utf8_lossy(&r.body).contains("href=\"/_awsemu/console\""));
+    let api = raw(emu.addr, "GET", "/", &[], Vec::new()).await;
+    assert_eq!(api.status, 405, "clients still get the protocol's answer");
+    create(
+        &client_for(emu.addr, "111111111111", "eu-west-3"),
+        "placed",
+        "v",
+    )
+    .await;
+    let r = raw(emu.addr, "GET", "/_awsemu/namespaces", &[], Vec::new()).await;
+    let places = r.json["Namespaces"].as_array().unwrap();
+    assert!(places.iter().any(|p| p["account"] == "111111111111"
+        && p["region"] == "eu-west-3"
+        && p["secrets"] == 1));
+}
