@@ -93,7 +93,16 @@ impl RotationEngine {
                 );
                 Ok(())
             }
-            FunctionAccess::Missing => Err(cannot_invoke()),
+            FunctionAccess::Missing => {
+                // AWS answers as for a function it may not invoke; the log says which it is.
+                tracing::warn!(
+                    %function,
+                    account = %ns.account,
+                    region = %ns.region,
+                    "RotateSecret names a Lambda function that does not exist in this account and region"
+                );
+                Err(cannot_invoke())
+            }
         }
     }
 
