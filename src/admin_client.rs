@@ -1,4 +1,5 @@
-//! A small client for LocalEmu's own admin endpoints, used by `awsemu clock`.
+//! A small client for LocalEmu's own admin endpoints, used by `awsemu clock`, `rotations`,
+//! `reset` and `health`.
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -57,4 +58,55 @@ pub async fn call(endpoint: &str, path: &str, body: Option<String>) -> Result<St
     } else {
         Err(text)
     }
+}
+
+fn json(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("unexpected answer from the emulator: {e}"))
+}
+
+/// The emulator's time as `2026-01-15T12:00:00Z (1768478400 seconds since 1970-01-01)`,
+/// after moving it when `body` asks to.
+pub async fn clock(endpoint: &str, body: Option<String>) -> Result<String, String> {
+    let answer = json(&call(endpoint, "/_awsemu/clock", body).await?)?;
+    let now = answer["now"]
+        .as_f64()
+        .ok_or_else(|| format!("unexpected answer from the emulator: {answer}"))?;
+    let readable = time::OffsetDateTime::from_unix_timestamp(now as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    Ok(format!("{readable} ({now:.0} seconds since 1970-01-01)"))
+}
+
+/// Recent rotations (of `secret`, when given). With `wait` = (seconds, version), the answer
+/// waits up to that long (at most 60 s) for the rotation of `version` to end, or, without one,
+/// for one more rotation than there is now.
+pub async fn rotations(
+    endpoint: &str,
+    secret: Option<&str>,
+    wait: Option<(u64, Option<&str>)>,
+) -> Result<serde_json::Value, String> {
+    use crate::cli::rotations::query_value;
+    let base = match secret {
+        Some(s) => format!("/_awsemu/rotations?secret={}", query_value(s)),
+        None => "/_awsemu/rotations?".to_string(),
+    };
+    let path = match wait {
+        None => base,
+        Some((seconds, Some(version))) => format!(
+            "{base}&wait={}&version={}",
+            seconds.min(60),
+            query_value(version)
+        ),
+        Some((seconds, None)) => {
+            let now = json(&call(endpoint, &base, None).await?)?["Rotations"]
+                .as_array()
+                .map_or(0, Vec::len);
+            format!("{base}&wait={}&count={}", seconds.min(60), now + 1)
+        }
+    };
+    json(&call(endpoint, &path, None).await?)
 }

@@ -516,61 +516,19 @@ async fn admin(endpoint: &str, path: &str, body: Option<String>) -> ExitCode {
 }
 
 async fn rotations(args: RotationsArgs) -> ExitCode {
-    let mut query = Vec::new();
-    if let Some(secret) = &args.secret {
-        query.push(format!(
-            "secret={}",
-            localemu::cli::rotations::query_value(secret)
-        ));
-    }
-    if let Some(wait) = args.wait {
-        query.push(format!("wait={}", wait.min(60)));
-        if let Some(v) = &args.version {
-            query.push(format!(
-                "version={}",
-                localemu::cli::rotations::query_value(v)
-            ));
-        } else {
-            // Without a version: until one more rotation than now has ended.
-            {
-                let mut seen = "/_awsemu/rotations".to_string();
-                if let Some(filter) = query.first().filter(|q| q.starts_with("secret=")) {
-                    seen.push('?');
-                    seen.push_str(filter);
-                }
-                let now =
-                    match localemu::admin_client::call(&args.endpoint.endpoint_url, &seen, None)
-                        .await
-                    {
-                        Ok(text) => serde_json::from_str::<serde_json::Value>(&text)
-                            .ok()
-                            .and_then(|v| v["Rotations"].as_array().map(Vec::len))
-                            .unwrap_or(0),
-                        Err(e) => return fail(e),
-                    };
-                query.push(format!("count={}", now + 1));
-            }
+    let wait = args.wait.map(|seconds| (seconds, args.version.as_deref()));
+    let endpoint = &args.endpoint.endpoint_url;
+    match localemu::admin_client::rotations(endpoint, args.secret.as_deref(), wait).await {
+        Ok(history) if args.output == "json" => {
+            println!("{}", localemu::cli::output::json(&history).trim_end());
+            ExitCode::SUCCESS
         }
+        Ok(history) => {
+            print!("{}", localemu::cli::rotations::report(&history));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
-    let mut path = "/_awsemu/rotations".to_string();
-    if !query.is_empty() {
-        path.push('?');
-        path.push_str(&query.join("&"));
-    }
-    let text = match localemu::admin_client::call(&args.endpoint.endpoint_url, &path, None).await {
-        Ok(text) => text,
-        Err(e) => return fail(e),
-    };
-    let history: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(e) => return fail(format!("unexpected answer from the emulator: {e}")),
-    };
-    if args.output == "json" {
-        println!("{}", localemu::cli::output::json(&history).trim_end());
-    } else {
-        print!("{}", localemu::cli::rotations::report(&history));
-    }
-    ExitCode::SUCCESS
 }
 
 async fn clock(command: ClockCommand) -> ExitCode {
@@ -590,25 +548,13 @@ async fn clock(command: ClockCommand) -> ExitCode {
 
 /// Prints the emulator's time as a person reads it, with the seconds since the epoch.
 async fn clock_call(endpoint: &str, body: Option<String>) -> ExitCode {
-    let text = match localemu::admin_client::call(endpoint, "/_awsemu/clock", body).await {
-        Ok(text) => text,
-        Err(e) => return fail(e),
-    };
-    let now = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v["now"].as_f64());
-    let Some(now) = now else {
-        return fail(format!("unexpected answer from the emulator: {text}"));
-    };
-    let readable = time::OffsetDateTime::from_unix_timestamp(now as i64)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
-    println!("{readable} ({now:.0} seconds since 1970-01-01)");
-    ExitCode::SUCCESS
+    match localemu::admin_client::clock(endpoint, body).await {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
 }
 
 fn main() -> ExitCode {
