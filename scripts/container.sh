@@ -4,17 +4,62 @@
 set -eu
 cd "$(dirname "$0")/.."
 ENGINE=${ENGINE:-podman}
-# Global engine flags and `run` flags for hosts that need them. In sandboxes without systemd
-# and with hybrid cgroups (as on the project's CI machines) podman runs it with:
-#   ENGINE_FLAGS="--runtime runc --cgroup-manager=cgroupfs"
-#   RUN_FLAGS="--ulimit nofile=20000:20000 --ulimit nproc=1000:1000 --health-cmd none"
-ENGINE_FLAGS=${ENGINE_FLAGS:-}
+# Global engine flags and `run` flags for hosts that need them. Left unset, they are found by
+# trying: sandboxes without systemd, with hybrid cgroups or that refuse to set resource limits
+# need some of "--runtime runc|crun --cgroup-manager=cgroupfs" and "--ulimit nofile=...
+# --ulimit nproc=... --health-cmd none"; the ones that worked are printed to reuse.
+ENGINE_FLAGS=${ENGINE_FLAGS-}
 PORT=${PORT:-14566}
-RUN_FLAGS=${RUN_FLAGS:-}
-RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked \
-    --target x86_64-unknown-linux-gnu --bin awsemu
+RUN_FLAGS=${RUN_FLAGS-}
+# BUILD=0 reuses a static binary built before.
+if [ "${BUILD:-1}" != 0 ]; then
+    RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked \
+        --target x86_64-unknown-linux-gnu --bin awsemu
+fi
 BIN=target/x86_64-unknown-linux-gnu/release/awsemu
 $ENGINE $ENGINE_FLAGS build --format docker -f Containerfile -t localemu:dev .
+
+# Finds flags this host needs: runs the image once, reads the engine's refusal, adds the flag
+# that answers it, and tries again.
+probe_log=$(mktemp)
+tried=0
+until $ENGINE $ENGINE_FLAGS run --rm $RUN_FLAGS localemu:dev help >/dev/null 2>"$probe_log"; do
+    tried=$((tried + 1))
+    if [ $tried -gt 5 ]; then
+        cat "$probe_log" >&2
+        echo "container.sh: the engine refuses to run the image; set ENGINE_FLAGS and RUN_FLAGS" >&2
+        exit 1
+    fi
+    if grep -qi "rlimit" "$probe_log" && ! echo "$RUN_FLAGS" | grep -q -- --ulimit; then
+        RUN_FLAGS="$RUN_FLAGS --ulimit nofile=20000:20000 --ulimit nproc=1000:1000"
+    elif grep -qi "systemd\|cgroup" "$probe_log" && ! echo "$ENGINE_FLAGS" | grep -q cgroup-manager; then
+        ENGINE_FLAGS="$ENGINE_FLAGS --cgroup-manager=cgroupfs"
+        RUN_FLAGS="$RUN_FLAGS --health-cmd none"
+    elif grep -qi "crun\|runc.*not found\|executable file not found" "$probe_log" \
+        && ! echo "$ENGINE_FLAGS" | grep -q -- --runtime; then
+        if command -v runc >/dev/null; then
+            ENGINE_FLAGS="$ENGINE_FLAGS --runtime runc"
+        elif command -v crun >/dev/null; then
+            ENGINE_FLAGS="$ENGINE_FLAGS --runtime crun"
+        else
+            echo "container.sh: no OCI runtime found: install runc or crun (apt-get install runc)" >&2
+            exit 1
+        fi
+    else
+        cat "$probe_log" >&2
+        echo "container.sh: the engine refuses to run the image; set ENGINE_FLAGS and RUN_FLAGS" >&2
+        exit 1
+    fi
+done
+rm -f "$probe_log"
+# Without systemd, podman cannot schedule the image's health check; the smoke test checks
+# health itself.
+if [ ! -S /run/systemd/private ] && ! echo "$RUN_FLAGS" | grep -q -- --health-cmd; then
+    RUN_FLAGS="$RUN_FLAGS --health-cmd none"
+fi
+if [ $tried -gt 0 ]; then
+    echo "note: this host needs ENGINE_FLAGS=\"${ENGINE_FLAGS# }\" RUN_FLAGS=\"${RUN_FLAGS# }\"" >&2
+fi
 SIZE=$($ENGINE $ENGINE_FLAGS image inspect localemu:dev --format '{{.Size}}')
 $ENGINE $ENGINE_FLAGS rm -f localemu-smoke >/dev/null 2>&1 || true
 START=$(date +%s%N)
