@@ -126,8 +126,32 @@ async fn the_documented_rotation_function_works_unchanged() {
             "text",
         ],
     );
-    let record = crate::rotation::outcome(server.addr, &version).await;
-    assert_eq!(record["outcome"], "Succeeded", "{record}");
+    // `awsemu rotations --wait` answers once that rotation has ended.
+    let history: serde_json::Value = serde_json::from_str(&awsemu(
+        addr,
+        &[
+            "rotations",
+            "--secret",
+            "docker/db",
+            "--version",
+            &version,
+            "--wait",
+            "30",
+            "--output",
+            "json",
+            "--endpoint-url",
+            &format!("http://{addr}"),
+        ],
+    ))
+    .unwrap();
+    let record = history["Rotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["version_id"] == version.as_str())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(record["outcome"], "Succeeded", "{history}");
     let value = awsemu(
         addr,
         &[
