@@ -347,10 +347,24 @@ fn generate(spec: &Path) -> Result<Vec<(String, String)>, String> {
         "one module per served service, and the client's tables",
         "the generator's service list",
     );
+    let mut signing = Vec::new();
     for e in SERVICES {
         files.push((format!("{}.rs", e.module), service(spec, e, &mut cli_out)?));
         writeln!(modules, "pub mod {};", e.module).ok();
+        let m = Model::load(&spec.join(e.model))?;
+        let name = match m.meta("signingName") {
+            "" => m.meta("endpointPrefix"),
+            n => n,
+        };
+        signing.push(format!("{name:?}"));
     }
+    writeln!(
+        modules,
+        "\n/// The signing names of the services served, in the generator's order.\npub const SIGNING_NAMES: [&str; {}] = [{}];",
+        signing.len(),
+        signing.join(", ")
+    )
+    .ok();
     writeln!(modules, "pub mod cli;").ok();
     files.push(("cli.rs".into(), cli_out));
     files.push(("mod.rs".into(), modules));

@@ -20,15 +20,8 @@ pub const USAGE: i32 = 252;
 pub const SERVICE_ERROR: i32 = 254;
 pub const OTHER_ERROR: i32 = 255;
 
-pub const SERVICES: [&str; 7] = [
-    "secretsmanager",
-    "lambda",
-    "sts",
-    "kms",
-    "ssm",
-    "cloudformation",
-    "events",
-];
+/// The client's services: the AWS CLI names them as their signing names.
+pub const SERVICES: [&str; 7] = crate::generated::SIGNING_NAMES;
 
 fn service_ops(service: &str) -> Option<&'static [Op]> {
     match service {

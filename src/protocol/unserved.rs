@@ -9,15 +9,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// The signing names of the services served here.
-const SERVED: [&str; 7] = [
-    "secretsmanager",
-    "lambda",
-    "sts",
-    "kms",
-    "ssm",
-    "cloudformation",
-    "events",
-];
+const SERVED: [&str; 7] = crate::generated::SIGNING_NAMES;
 
 /// `X-Amz-Target` prefixes of the JSON services served here.
 const SERVED_TARGETS: [&str; 4] = [

@@ -41,6 +41,17 @@ pub struct TestServer {
 }
 
 impl TestServer {
+    /// Brings the server's clock to the real time, for signatures made on the real clock
+    /// (strict mode checks them against the emulator's).
+    pub fn clock_to_real_time(&self) {
+        let real = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        self.clock
+            .advance(real - localemu::clock::Clock::now(self.clock.as_ref()));
+    }
+
     /// A server of its own, for tests that move its clock.
     pub async fn isolated() -> TestServer {
         Self::configured(Config::default()).await

@@ -532,13 +532,7 @@ async fn strict_mode_checks_signatures_and_permissions() {
     .await;
     let addr = server.addr;
     // Signatures are checked against the emulator's clock: bring it to the real time.
-    let real = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    server
-        .clock
-        .advance(real - localemu::clock::Clock::now(server.clock.as_ref()));
+    server.clock_to_real_time();
     // Known keys with their right secrets work; anything else is refused as AWS refuses it.
     let good = sm(addr, creds("test", "test", None));
     good.list_secrets().send().await.unwrap();
@@ -800,13 +794,7 @@ async fn a_credentials_file_adds_principals() {
         ..Config::default()
     })
     .await;
-    let real = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    server
-        .clock
-        .advance(real - localemu::clock::Clock::now(server.clock.as_ref()));
+    server.clock_to_real_time();
     let who = sts(
         server.addr,
         creds("AKIAFILEKEY000000001", "s3cret/key", None),

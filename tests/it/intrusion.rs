@@ -424,12 +424,7 @@ async fn in_strict_mode_a_signature_binds_what_was_signed() {
         ..Config::default()
     })
     .await;
-    let real = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    emu.clock
-        .advance(real - localemu::clock::Clock::now(emu.clock.as_ref()));
+    emu.clock_to_real_time();
     let addr = emu.addr;
     let now = SystemTime::now();
     let json = [
