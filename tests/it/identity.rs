@@ -23,7 +23,11 @@ fn sm(addr: SocketAddr, c: aws_credential_types::Credentials) -> aws_sdk_secrets
 }
 
 /// Credentials for a session of `role` obtained through AssumeRole by `account`'s root.
-async fn assume(addr: SocketAddr, account: &str, role: &str) -> aws_credential_types::Credentials {
+pub async fn assume(
+    addr: SocketAddr,
+    account: &str,
+    role: &str,
+) -> aws_credential_types::Credentials {
     let out = sts(addr, creds(account, "test", None))
         .assume_role()
         .role_arn(role)

@@ -674,3 +674,73 @@ async fn replicas_go_only_to_real_regions() {
         .await
         .unwrap();
 }
+
+/// In strict mode an explicit Deny in a secret's policy binds the same account's principal
+/// through a stack as it does directly: the stack can neither copy the value out with a
+/// dynamic reference nor replace the policy that denies it.
+#[tokio::test]
+async fn in_strict_mode_a_deny_binds_a_stack_as_it_binds_its_caller() {
+    let emu = TestServer::configured(Config {
+        strict: Strict::all(),
+        ..Config::default()
+    })
+    .await;
+    emu.clock_to_real_time();
+    let root = client_for(emu.addr, "test", REGION);
+    let arn = create(&root, "strict/stack", "hidden").await;
+    let deny = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "Principal": {"AWS": "arn:aws:iam::000000000000:role/App"},
+        "Action": "secretsmanager:*", "Resource": "*"}]});
+    root.put_resource_policy()
+        .secret_id(&arn)
+        .resource_policy(deny.to_string())
+        .send()
+        .await
+        .unwrap();
+    let session = crate::identity::assume(
+        emu.addr,
+        "000000000000",
+        "arn:aws:iam::000000000000:role/App",
+    )
+    .await;
+    let as_app = sdk_client!(aws_sdk_cloudformation, emu.addr, REGION, session);
+    for (name, body) in [
+        ("copy-denied", deputy_template(&arn)),
+        ("undeny", policy_template(&arn)),
+    ] {
+        let id = as_app
+            .create_stack()
+            .stack_name(name)
+            .template_body(body)
+            .send()
+            .await
+            .unwrap()
+            .stack_id
+            .unwrap();
+        assert_eq!(settle(&as_app, &id).await.0, "ROLLBACK_COMPLETE", "{name}");
+    }
+    let policy = root
+        .get_resource_policy()
+        .secret_id(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(policy.resource_policy().unwrap().contains("Deny"));
+    // The account's root is not denied: the same stack works for it.
+    let as_root = sdk_client!(
+        aws_sdk_cloudformation,
+        emu.addr,
+        REGION,
+        aws_credential_types::Credentials::new("test", "test", None, None, "t")
+    );
+    let id = as_root
+        .create_stack()
+        .stack_name("copy-allowed")
+        .template_body(deputy_template(&arn))
+        .send()
+        .await
+        .unwrap()
+        .stack_id
+        .unwrap();
+    assert_eq!(settle(&as_root, &id).await.0, "CREATE_COMPLETE");
+}
