@@ -64,3 +64,53 @@ impl Default for Config {
         }
     }
 }
+
+/// LocalStack's variables that have no meaning here: named once at start, so that a user
+/// moving over knows they were seen and not acted on.
+pub const LOCALSTACK_IGNORED: &[&str] = &[
+    "SERVICES",
+    "EAGER_SERVICE_LOADING",
+    "LAMBDA_EXECUTOR",
+    "LAMBDA_RUNTIME_EXECUTOR",
+    "LAMBDA_DOCKER_NETWORK",
+    "DOCKER_HOST",
+    "LOCALSTACK_AUTH_TOKEN",
+    "LOCALSTACK_API_KEY",
+    "LOCALSTACK_HOST",
+    "HOSTNAME_EXTERNAL",
+    "DNS_ADDRESS",
+    "SNAPSHOT_SAVE_STRATEGY",
+    "DATA_DIR",
+];
+
+/// `host:port`, `:port`, `port` or `[v6]:port`, as LocalStack's GATEWAY_LISTEN (its first
+/// entry) gives them.
+pub fn listen_address(text: &str) -> Option<(Option<String>, u16)> {
+    let first = text.split(',').next()?.trim();
+    if let Ok(port) = first.parse() {
+        return Some((None, port));
+    }
+    let (host, port) = first.rsplit_once(':')?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    Some((
+        (!host.is_empty()).then(|| host.to_string()),
+        port.parse().ok()?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_listen_forms() {
+        assert_eq!(
+            listen_address("127.0.0.1:4599"),
+            Some((Some("127.0.0.1".into()), 4599))
+        );
+        assert_eq!(listen_address(":4510,:443"), Some((None, 4510)));
+        assert_eq!(listen_address("4600"), Some((None, 4600)));
+        assert_eq!(listen_address("[::]:4566"), Some((Some("::".into()), 4566)));
+        assert_eq!(listen_address("nonsense"), None);
+    }
+}

@@ -262,39 +262,6 @@ fn absolute_paths(mut args: StartArgs) -> StartArgs {
     args
 }
 
-/// LocalStack's variables that have no meaning here: named once at start, so that a user
-/// moving over knows they were seen and not acted on.
-const LOCALSTACK_IGNORED: &[&str] = &[
-    "SERVICES",
-    "EAGER_SERVICE_LOADING",
-    "LAMBDA_EXECUTOR",
-    "LAMBDA_RUNTIME_EXECUTOR",
-    "LAMBDA_DOCKER_NETWORK",
-    "DOCKER_HOST",
-    "LOCALSTACK_AUTH_TOKEN",
-    "LOCALSTACK_API_KEY",
-    "LOCALSTACK_HOST",
-    "HOSTNAME_EXTERNAL",
-    "DNS_ADDRESS",
-    "SNAPSHOT_SAVE_STRATEGY",
-    "DATA_DIR",
-];
-
-/// `host:port`, `:port`, `port` or `[v6]:port`, as LocalStack's GATEWAY_LISTEN (its first
-/// entry) gives them.
-fn listen_address(text: &str) -> Option<(Option<String>, u16)> {
-    let first = text.split(',').next()?.trim();
-    if let Ok(port) = first.parse() {
-        return Some((None, port));
-    }
-    let (host, port) = first.rsplit_once(':')?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    Some((
-        (!host.is_empty()).then(|| host.to_string()),
-        port.parse().ok()?,
-    ))
-}
-
 /// LocalStack's habits that map onto this emulator: GATEWAY_LISTEN (or the older EDGE_PORT)
 /// picks the address unless --host/--port or AWSEMU_HOST/AWSEMU_PORT do.
 fn localstack_habits(mut args: StartArgs) -> StartArgs {
@@ -306,7 +273,7 @@ fn localstack_habits(mut args: StartArgs) -> StartArgs {
     };
     let listen = std::env::var("GATEWAY_LISTEN")
         .ok()
-        .and_then(|v| listen_address(&v))
+        .and_then(|v| localemu::config::listen_address(&v))
         .or_else(|| {
             let port = std::env::var("EDGE_PORT").ok()?.parse().ok()?;
             Some((None, port))
@@ -319,7 +286,7 @@ fn localstack_habits(mut args: StartArgs) -> StartArgs {
             args.host = host;
         }
     }
-    let ignored: Vec<&str> = LOCALSTACK_IGNORED
+    let ignored: Vec<&str> = localemu::config::LOCALSTACK_IGNORED
         .iter()
         .copied()
         .filter(|v| std::env::var_os(v).is_some())
