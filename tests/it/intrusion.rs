@@ -92,6 +92,24 @@ async fn a_get_or_head_changes_nothing_whatever_the_host() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 }
 
+/// Creates a stack (as `role` when given) and returns its id.
+async fn create_stack(
+    c: &aws_sdk_cloudformation::Client,
+    name: &str,
+    body: impl Into<String>,
+    role: Option<&str>,
+) -> String {
+    c.create_stack()
+        .stack_name(name)
+        .template_body(body)
+        .set_role_arn(role.map(str::to_string))
+        .send()
+        .await
+        .unwrap()
+        .stack_id
+        .unwrap()
+}
+
 fn urlencode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -224,15 +242,7 @@ async fn a_stack_acts_with_its_callers_rights_not_as_root() {
         ("open-it", policy_template(&arn)),
         ("copy-it", deputy_template(&arn)),
     ] {
-        let id = other
-            .create_stack()
-            .stack_name(name)
-            .template_body(body)
-            .send()
-            .await
-            .unwrap()
-            .stack_id
-            .unwrap();
+        let id = create_stack(&other, name, body, None).await;
         let (status, _) = settle(&other, &id).await;
         assert_eq!(status, "ROLLBACK_COMPLETE", "{name}");
         let reasons: Vec<String> = other
@@ -271,16 +281,13 @@ async fn a_stack_acts_with_its_callers_rights_not_as_root() {
         .send()
         .await
         .unwrap();
-    let with_role = other
-        .create_stack()
-        .stack_name("as-role")
-        .template_body(deputy_template(&arn))
-        .role_arn("arn:aws:iam::222222222222:role/Deployer")
-        .send()
-        .await
-        .unwrap()
-        .stack_id
-        .unwrap();
+    let with_role = create_stack(
+        &other,
+        "as-role",
+        deputy_template(&arn),
+        Some("arn:aws:iam::222222222222:role/Deployer"),
+    )
+    .await;
     let events = other
         .describe_stack_events()
         .stack_name(&with_role)
@@ -297,15 +304,7 @@ async fn a_stack_acts_with_its_callers_rights_not_as_root() {
         "CREATE_COMPLETE",
         "{reasons:?}"
     );
-    let without = other
-        .create_stack()
-        .stack_name("as-root")
-        .template_body(deputy_template(&arn))
-        .send()
-        .await
-        .unwrap()
-        .stack_id
-        .unwrap();
+    let without = create_stack(&other, "as-root", deputy_template(&arn), None).await;
     assert_eq!(settle(&other, &without).await.0, "ROLLBACK_COMPLETE");
 }
 
@@ -594,15 +593,7 @@ async fn a_template_cannot_multiply_its_input() {
             "Properties": {"Type": "String", "Value": {"Fn::Sub": "${P}".repeat(11_000)}}}},
     });
     for (name, body) in [("nested", nested), ("repeated", repeated)] {
-        let id = c
-            .create_stack()
-            .stack_name(name)
-            .template_body(body.to_string())
-            .send()
-            .await
-            .unwrap()
-            .stack_id
-            .unwrap();
+        let id = create_stack(&c, name, body.to_string(), None).await;
         let (status, _) = settle(&c, &id).await;
         assert_eq!(status, "ROLLBACK_COMPLETE", "{name}");
         let events = c
@@ -708,15 +699,7 @@ async fn in_strict_mode_a_deny_binds_a_stack_as_it_binds_its_caller() {
         ("copy-denied", deputy_template(&arn)),
         ("undeny", policy_template(&arn)),
     ] {
-        let id = as_app
-            .create_stack()
-            .stack_name(name)
-            .template_body(body)
-            .send()
-            .await
-            .unwrap()
-            .stack_id
-            .unwrap();
+        let id = create_stack(&as_app, name, body, None).await;
         assert_eq!(settle(&as_app, &id).await.0, "ROLLBACK_COMPLETE", "{name}");
     }
     let policy = root
@@ -733,14 +716,6 @@ async fn in_strict_mode_a_deny_binds_a_stack_as_it_binds_its_caller() {
         REGION,
         aws_credential_types::Credentials::new("test", "test", None, None, "t")
     );
-    let id = as_root
-        .create_stack()
-        .stack_name("copy-allowed")
-        .template_body(deputy_template(&arn))
-        .send()
-        .await
-        .unwrap()
-        .stack_id
-        .unwrap();
+    let id = create_stack(&as_root, "copy-allowed", deputy_template(&arn), None).await;
     assert_eq!(settle(&as_root, &id).await.0, "CREATE_COMPLETE");
 }
