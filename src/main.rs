@@ -146,6 +146,11 @@ struct StartArgs {
     /// Seconds a warm function process may stay idle before it is stopped.
     #[arg(long, env = "AWSEMU_FUNCTION_IDLE_SECONDS", default_value_t = 300)]
     function_idle_seconds: u64,
+    /// Seconds a request waits for the database at most (a shared database's read barrier,
+    /// then the commit) before it answers InternalServiceError.
+    #[arg(long, env = "AWSEMU_STORE_TIMEOUT", default_value_t = 5, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    store_timeout: u64,
     /// Enforce what AWS enforces and a lenient emulator skips: signatures, resource policies
     /// for the owning account, and invoke permissions (each also on its own flag below).
     #[arg(long, env = "AWSEMU_STRICT", value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true", default_value = "false")]
@@ -343,6 +348,7 @@ async fn start(args: StartArgs) -> ExitCode {
     } else {
         Store::new()
     };
+    let store = store.waiting_at_most(std::time::Duration::from_secs(args.store_timeout));
     let deps = Deps {
         store: Arc::new(store),
         ..Deps::default()

@@ -237,12 +237,6 @@ impl Server {
             },
         )?);
         lambda.restore().map_err(std::io::Error::other)?;
-        let weak = Arc::downgrade(&lambda);
-        deps.store.on_blob_reverted(Box::new(move |key, stored| {
-            if let Some(lambda) = weak.upgrade() {
-                lambda.revert(key, stored);
-            }
-        }));
         // Functions run on this machine, so they reach the emulator over loopback.
         let host = match config.host.as_str() {
             "0.0.0.0" | "::" | "[::]" => "127.0.0.1",

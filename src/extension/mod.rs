@@ -252,7 +252,8 @@ impl Host {
             let _gate = sm::Service::begin(self.secrets.as_ref(), sm::Operation::GetSecretValue)?;
             self.secrets.get_secret_value(&caller, request)?
         };
-        if !ack.ticket.durable().await {
+        let limit = self.secrets.store().barrier().limit();
+        if ack.ticket.settle_within(limit).await != crate::wire::Outcome::Committed {
             return Err(Error::internal());
         }
         serde_json::to_string(&ack.output).map_err(|e| Error::internal().because(e))

@@ -65,13 +65,37 @@ impl crate::store::Records for Kms {
             ("alias", Some(b)) => {
                 let a: Alias =
                     serde_json::from_slice(b).map_err(|e| format!("a KMS alias record: {e}"))?;
-                space.aliases.insert(a.name.clone(), a);
+                let before = space.aliases.insert(a.name.clone(), a);
+                self.drop_orphan(space, before);
             }
             ("alias", None) => {
-                space.aliases.remove(*name);
+                let before = space.aliases.remove(*name);
+                self.drop_orphan(space, before);
             }
             _ => return Err(format!("a malformed KMS record key {record:?}")),
         }
         Ok(())
+    }
+}
+
+impl Kms {
+    /// Two nodes sharing a database may both make an account's AWS managed key on its first
+    /// use; the alias stored first wins and the other node's key is left with no alias, which
+    /// AWS never shows. That key is dropped here, on the node that made it (the only one whose
+    /// alias pointed at it). Its material stays in the store: values sealed with it in the
+    /// meantime remain readable.
+    fn drop_orphan(&self, space: &mut super::Space, before: Option<Alias>) {
+        let Some(before) = before else { return };
+        let aliased = space.aliases.values().any(|a| a.target == before.target);
+        let orphan = space
+            .keys
+            .get(&before.target)
+            .is_some_and(|k| k.aws_managed && !aliased);
+        if orphan {
+            if let Some(key) = space.keys.shift_remove(&before.target) {
+                tracing::info!(key = %key.id, alias = %before.name, "another node made this AWS managed key first; dropping this node's");
+                drop(self.forget_key(&key));
+            }
+        }
     }
 }

@@ -84,12 +84,18 @@ impl Lambda {
 
     /// Brings back the functions persisted in the store, unpacking their code again. A record
     /// that cannot be read stops start-up rather than bringing back a function without code.
-    pub fn restore(&self) -> std::result::Result<(), String> {
-        for (key, bytes) in self.store.take_loaded_blobs(RECORD_PREFIX) {
-            if key.starts_with(RECORD_PREFIX) {
-                self.restore_one(&key, &bytes, true)?;
-            }
-        }
+    /// From then on a record another node changes (or a failed commit leaves) is put back.
+    pub fn restore(self: &std::sync::Arc<Self>) -> std::result::Result<(), String> {
+        let weak = std::sync::Arc::downgrade(self);
+        self.store.claim(
+            RECORD_PREFIX,
+            |key, bytes| self.restore_one(key, bytes, true),
+            Some(Box::new(move |key, stored| {
+                if let Some(lambda) = weak.upgrade() {
+                    lambda.revert(key, stored);
+                }
+            })),
+        )?;
         self.sweep_code();
         Ok(())
     }

@@ -76,8 +76,17 @@ pub(super) async fn health(
         let wait = std::time::Duration::from_secs(wait);
         let _ = tokio::time::timeout(wait, watch.wait_for(|writable| *writable)).await;
     }
-    // A shared database must also be reachable for this node to follow other nodes' writes.
-    let database = state.secretsmanager.store().database();
+    // A shared database must also answer for this node to follow other nodes' writes: one
+    // barrier, waited for no longer than a request would (and at most a second), tells.
+    let mut database = state.secretsmanager.store().database();
+    if let Some(d) = database.as_mut() {
+        let limit = state.barrier.limit().min(std::time::Duration::from_secs(1));
+        let answering = state.barrier.pass_within(limit).await;
+        d["answering"] = answering.into();
+        if !answering {
+            d["connected"] = false.into();
+        }
+    }
     let writable = state.secretsmanager.writable()
         && database
             .as_ref()

@@ -131,7 +131,7 @@ pub(crate) async fn call(
         // holds before this ticket resolved, so a retry starts afresh. A write that lost a
         // race with another node is run again on that node's version, as AWS serializes
         // concurrent writers. No lock is held while waiting.
-        match ack.ticket.settle().await {
+        match ack.ticket.settle_within(state.barrier.limit()).await {
             Outcome::Committed => return Ok(ack.output),
             Outcome::Conflict if lost < CONFLICT_RETRIES => lost += 1,
             Outcome::Conflict | Outcome::Failed => return Err(unstored()),

@@ -122,7 +122,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         let answer = lm::dispatch(&state.lambda, &call, op, &RestJson, rest).await?;
         let (status, headers, body, ticket) =
             (answer.status, answer.headers, answer.body, answer.ticket);
-        match ticket.settle().await {
+        match ticket.settle_within(state.barrier.limit()).await {
             Outcome::Committed => {}
             // Another node changed the function at the same time: AWS's answer to
             // concurrent updates of one function.

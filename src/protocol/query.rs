@@ -160,7 +160,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                     let ack = cfn::dispatch(state.cloudformation.as_ref(), &caller, op, &form)?;
                     // As in the JSON protocol: a write that lost a race with another node
                     // runs again on that node's version.
-                    match ack.ticket.settle().await {
+                    match ack.ticket.settle_within(state.barrier.limit()).await {
                         Outcome::Committed => return Ok((op.name(), ack.output)),
                         Outcome::Conflict if lost < CONFLICT_RETRIES => lost += 1,
                         Outcome::Conflict | Outcome::Failed => return Err(Error::internal()),

@@ -34,19 +34,29 @@ impl Store {
     /// every change acknowledged before the request came (see [`postgres`]).
     pub fn barrier(self: &Arc<Self>) -> crate::wire::Barrier {
         if self.shared().is_none() {
-            return crate::wire::Barrier::default();
+            return crate::wire::Barrier::local(self.wait);
         }
         let weak = Arc::downgrade(self);
-        crate::wire::Barrier::new(Arc::new(move || {
-            match weak.upgrade() {
-                // Memory may hold changes a failed commit left until they are put back.
-                Some(store) if store.writable() => match store.shared() {
-                    Some(shared) => shared.feed.barrier(),
-                    None => ready(true),
-                },
-                _ => ready(false),
-            }
-        }))
+        crate::wire::Barrier::new(
+            Arc::new(move || {
+                match weak.upgrade() {
+                    // Memory may hold changes a failed commit left until they are put back.
+                    Some(store) if store.writable() => match store.shared() {
+                        Some(shared) => shared.feed.barrier(),
+                        None => ready(true),
+                    },
+                    _ => ready(false),
+                }
+            }),
+            self.wait,
+        )
+    }
+
+    /// How long a request waits for the database (its barrier, then its commit) at most.
+    #[must_use]
+    pub fn waiting_at_most(mut self, limit: std::time::Duration) -> Store {
+        self.wait = limit;
+        self
     }
 
     /// Whether this node runs the work that must happen once however many nodes share the

@@ -140,7 +140,7 @@ impl Health {
 
 pub struct Durable {
     tx: Option<mpsc::Sender<Job>>,
-    writer: Option<std::thread::JoinHandle<()>>,
+    writer: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Held (shared) by everything that changes memory and journals the change; the writer
     /// holds it exclusively while it puts memory back after a failed commit.
     gate: Arc<RwLock<()>>,
@@ -158,7 +158,12 @@ impl Drop for Durable {
             shared.stop();
         }
         drop(self.tx.take());
-        if let Some(writer) = self.writer.take() {
+        let writer = self
+            .writer
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(writer) = writer {
             let _ = writer.join();
         }
     }
@@ -268,7 +273,7 @@ impl Durable {
         };
         let durable = Durable {
             tx: Some(tx),
-            writer: None,
+            writer: std::sync::Mutex::default(),
             gate,
             health,
             keyring: loaded.keyring.clone(),
@@ -278,8 +283,10 @@ impl Durable {
     }
 
     /// Starts the writer thread (and a shared database's change feed); `reconcile` puts
-    /// memory back after a failed commit or a change made by another node.
-    pub fn run(&mut self, starter: Starter, reconcile: Reconciler) -> Result<(), String> {
+    /// memory back after a failed commit or a change made by another node. Called once the
+    /// store's memory holds what the database held at start-up: the feed's first catch-up
+    /// brings that copy up to date, never the other way round.
+    pub fn run(&self, starter: Starter, reconcile: Reconciler) -> Result<(), String> {
         if let Some(shared) = &self.shared {
             shared.start(
                 starter.gate.clone(),
@@ -291,7 +298,10 @@ impl Durable {
             .name("localemu-writer".into())
             .spawn(move || super::writer::run(starter, reconcile))
             .map_err(|e| format!("cannot start the database writer: {e}"))?;
-        self.writer = Some(writer);
+        *self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(writer);
         Ok(())
     }
 }

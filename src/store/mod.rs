@@ -7,6 +7,7 @@
 //! of one secret in the order they happened.
 
 mod backend;
+mod blobs;
 mod cluster;
 pub mod durable;
 mod embedded;
@@ -22,18 +23,15 @@ mod writer;
 use crate::clock::Millis;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
+use blobs::Blobs;
 use durable::{parse_key, secret_key, Durable, Op, Opener, Reverted, Ticket};
+use namespace::Spaces;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard, Weak};
 
+pub use blobs::BlobReverter;
 pub use namespace::{NamespaceStore, ScanKey, ScanOrder, SecretCell, SecretRefCell};
-
-type Namespaces = RwLock<HashMap<Namespace, Arc<NamespaceStore>>>;
-
-/// Called with a record key of another service and what the disk holds for it, after a
-/// failed commit, so that service can put its memory back.
-pub type BlobReverter = Box<dyn Fn(&str, Option<Vec<u8>>) + Send + Sync>;
 
 /// A service whose state the store keeps as opaque records under one key prefix.
 pub trait Records: Send + Sync {
@@ -46,15 +44,27 @@ pub trait Records: Send + Sync {
 pub type Gate<'a> = Option<RwLockReadGuard<'a, ()>>;
 
 /// Every namespace LocalEmu has seen.
-#[derive(Default)]
 pub struct Store {
     journal: Option<Arc<Durable>>,
-    namespaces: Arc<Namespaces>,
-    /// Other services' records found at start-up, handed out once.
-    loaded_blobs: Mutex<Vec<(String, Vec<u8>)>>,
-    blob_reverter: Arc<Mutex<Option<BlobReverter>>>,
+    spaces: Arc<Spaces>,
+    /// Other services' records: found at start-up until claimed, then who puts them back.
+    blobs: Arc<Mutex<Blobs>>,
     /// Secrets whose value rows were found in the clear at start-up.
     plain_at_rest: Mutex<Vec<(Namespace, String)>>,
+    /// How long a request waits for the database at most (see [`Store::barrier`]).
+    wait: std::time::Duration,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            journal: None,
+            spaces: Arc::new(Spaces::memory()),
+            blobs: Arc::default(),
+            plain_at_rest: Mutex::default(),
+            wait: crate::wire::DEFAULT_WAIT,
+        }
+    }
 }
 
 impl Store {
@@ -95,28 +105,22 @@ impl Store {
         Self::journaled(journal, loaded, starter)
     }
 
+    /// Memory first holds exactly what the database held when it was read (secrets indexed,
+    /// other records kept for their services), and only then do the writer and the change
+    /// feed start: the feed's first catch-up compares with that copy and brings it up to date.
     fn journaled(
-        mut journal: Durable,
+        journal: Durable,
         loaded: durable::Loaded,
         starter: durable::Starter,
     ) -> Result<Store, String> {
-        let namespaces: Arc<Namespaces> = Arc::default();
-        let blob_reverter: Arc<Mutex<Option<BlobReverter>>> = Arc::default();
-        // Weak: the writer thread must not keep the store (and so itself) alive.
-        let (weak_ns, weak_blobs) = (Arc::downgrade(&namespaces), Arc::downgrade(&blob_reverter));
-        // Set once the journal is shared: namespaces another node made are created with it.
-        let weak_journal: Arc<OnceLock<Weak<Durable>>> = Arc::default();
-        let journal_slot = weak_journal.clone();
-        let keyring = journal.keyring().clone();
-        journal.run(
-            starter,
-            Arc::new(move |r| revert(&weak_ns, &weak_blobs, &journal_slot, &keyring, r)),
-        )?;
         let journal = Arc::new(journal);
-        let _ = weak_journal.set(Arc::downgrade(&journal));
+        let spaces = Arc::new(Spaces::journaled(journal.clone()));
+        for (ns, secret) in loaded.secrets {
+            spaces.get_or_create(&ns).load(secret);
+        }
         // Records are handed to services opened; the root key check stays the store's.
         let mut checked = false;
-        let mut blobs = Vec::with_capacity(loaded.blobs.len());
+        let mut found = Vec::with_capacity(loaded.blobs.len());
         let mut legacy = Vec::new();
         for (key, row) in loaded.blobs {
             if key == root_key::CHECK {
@@ -127,14 +131,22 @@ impl Store {
             if !root_key::is_sealed(&row) {
                 legacy.push((key.clone(), plain.clone()));
             }
-            blobs.push((key, plain));
+            found.push((key, plain));
         }
+        let blobs = Arc::new(Mutex::new(Blobs::new(found)));
+        // Weak: the writer thread must not keep the store (and so itself) alive.
+        let (weak_spaces, weak_blobs) = (Arc::downgrade(&spaces), Arc::downgrade(&blobs));
+        let keyring = journal.keyring().clone();
+        journal.run(
+            starter,
+            Arc::new(move |r| revert(&weak_spaces, &weak_blobs, &keyring, r)),
+        )?;
         let store = Store {
             journal: Some(journal),
-            namespaces,
-            loaded_blobs: Mutex::new(blobs),
-            blob_reverter,
+            spaces,
+            blobs,
             plain_at_rest: Mutex::new(loaded.plain),
+            wait: crate::wire::DEFAULT_WAIT,
         };
         if !checked {
             let _ = store.put_blob(root_key::CHECK, Some(root_key::CHECK_TEXT.to_vec()));
@@ -142,9 +154,6 @@ impl Store {
         // Records an older version wrote in the clear are written again, sealed.
         for (key, plain) in legacy {
             let _ = store.put_blob(&key, Some(plain));
-        }
-        for (ns, secret) in loaded.secrets {
-            store.namespace_or_create(&ns).load(secret);
         }
         Ok(store)
     }
@@ -168,37 +177,37 @@ impl Store {
     }
 
     /// Restores `service`'s records found at start-up, and has it put its records back after
-    /// a failed commit (holding it weakly: it holds the store).
+    /// a failed commit or another node's change (holding it weakly: it holds the store).
     pub fn attach<R: Records + 'static>(&self, service: &Arc<R>) -> Result<(), String> {
-        for (key, bytes) in self.take_loaded_blobs(service.prefix()) {
-            service.put_back(&key, Some(&bytes))?;
-        }
         let weak = Arc::downgrade(service);
-        self.on_blob_reverted(Box::new(move |key, stored| {
-            let Some(service) = weak.upgrade() else {
-                return;
-            };
-            if key.starts_with(service.prefix()) {
+        self.claim(
+            service.prefix(),
+            |key, bytes| service.put_back(key, Some(bytes)),
+            Some(Box::new(move |key, stored| {
+                let Some(service) = weak.upgrade() else {
+                    return;
+                };
                 if let Err(e) = service.put_back(key, stored.as_deref()) {
                     tracing::error!(error = %e, %key, "cannot put a record back");
                 }
-            }
-        }));
-        Ok(())
+            })),
+        )
     }
 
-    /// Lets another service put its records back after a failed commit.
-    pub fn on_blob_reverted(&self, f: BlobReverter) {
-        let mut slot = self.blob_reverter.lock().unwrap_or_else(|e| e.into_inner());
-        // Each service registers once; the new one is called after those before it.
-        let before = slot.take();
-        *slot = Some(match before {
-            None => f,
-            Some(before) => Box::new(move |key, bytes| {
-                before(key, bytes.clone());
-                f(key, bytes);
-            }),
-        });
+    /// Hands the records under `prefix` to `restore`, and every later version the database
+    /// holds of one to `reverter`. Nothing arriving meanwhile can slip between the two: a
+    /// change another node makes while the records are restored waits for them.
+    pub fn claim(
+        &self,
+        prefix: &str,
+        mut restore: impl FnMut(&str, &[u8]) -> Result<(), String>,
+        reverter: Option<BlobReverter>,
+    ) -> Result<(), String> {
+        let mut blobs = lock(&self.blobs);
+        for (key, bytes) in blobs.claim(prefix, reverter) {
+            restore(&key, &bytes)?;
+        }
+        Ok(())
     }
 
     pub fn is_durable(&self) -> bool {
@@ -232,43 +241,23 @@ impl Store {
         }
     }
 
-    /// The records of other services found at start-up under `prefix`; each is handed out once.
+    /// The records of other services found at start-up under `prefix`, for a caller that keeps
+    /// no copy to put back; each is handed out once.
     pub fn take_loaded_blobs(&self, prefix: &str) -> Vec<(String, Vec<u8>)> {
-        let mut all = self
-            .loaded_blobs
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (taken, kept) = std::mem::take(&mut *all)
-            .into_iter()
-            .partition(|(k, _)| k.starts_with(prefix));
-        *all = kept;
-        taken
+        lock(&self.blobs).claim(prefix, None)
     }
 
     pub fn namespace(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
-        namespace_of(&self.namespaces, ns)
+        self.spaces.get(ns)
     }
 
     pub fn namespace_or_create(&self, ns: &Namespace) -> Arc<NamespaceStore> {
-        if let Some(existing) = self.namespace(ns) {
-            return existing;
-        }
-        let mut map = self
-            .namespaces
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry(ns.clone())
-            .or_insert_with(|| Arc::new(NamespaceStore::new(ns.clone(), self.journal.clone())))
-            .clone()
+        self.spaces.get_or_create(ns)
     }
 
     /// Every namespace with its name.
     pub fn namespaces(&self) -> Vec<(Namespace, Arc<NamespaceStore>)> {
-        let map = self
-            .namespaces
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        self.spaces.all()
     }
 
     /// Removes every secret whose recovery window has ended; returns their namespaces and ARNs.
@@ -343,45 +332,37 @@ impl Store {
     }
 }
 
-fn namespace_of(map: &Namespaces, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
-    let map = map
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    map.get(ns).cloned()
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Makes memory match the disk after a failed commit; runs on the writer thread while it
-/// holds the gate exclusively.
+/// Makes memory match the database after a failed commit, a lost race or another node's
+/// change; runs while the gate is held exclusively.
 fn revert(
-    namespaces: &Weak<Namespaces>,
-    blobs: &Weak<Mutex<Option<BlobReverter>>>,
-    journal: &OnceLock<Weak<Durable>>,
+    spaces: &Weak<Spaces>,
+    blobs: &Weak<Mutex<Blobs>>,
     keyring: &seal::Keyring,
     reverted: Reverted,
 ) {
-    let Some(namespaces) = namespaces.upgrade() else {
+    let Some(spaces) = spaces.upgrade() else {
         return;
     };
     let mut secrets = reverted.secrets;
     let mut blob_rows = reverted.blobs;
     if let Some(all) = reverted.everything {
         // A reset failed: every secret in memory or on disk is put back as stored.
-        let map = namespaces
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut on_disk: HashMap<String, Secret> = all
             .secrets
             .into_iter()
             .map(|(ns, s)| (secret_key(&ns, &s.name), s))
             .collect();
-        for (ns, space) in map.iter() {
+        for (ns, space) in spaces.all() {
             for cell in space.all() {
-                let key = secret_key(ns, &cell.read().name);
+                let key = secret_key(&ns, &cell.read().name);
                 let stored = on_disk.remove(&key);
                 secrets.push((key, stored));
             }
         }
-        drop(map);
         secrets.extend(on_disk.into_iter().map(|(k, s)| (k, Some(s))));
         blob_rows = all.blobs.into_iter().map(|(k, v)| (k, Some(v))).collect();
     }
@@ -389,39 +370,31 @@ fn revert(
         let Some((ns, name)) = parse_key(&key) else {
             continue;
         };
-        let space = match namespace_of(&namespaces, &ns) {
+        let space = match spaces.get(&ns) {
             Some(space) => space,
             // A namespace another node made.
-            None if stored.is_some() => namespaces
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .entry(ns.clone())
-                .or_insert_with(|| {
-                    let journal = journal.get().and_then(Weak::upgrade);
-                    Arc::new(NamespaceStore::new(ns.clone(), journal))
-                })
-                .clone(),
+            None if stored.is_some() => spaces.get_or_create(&ns),
             None => continue,
         };
         space.put_back(&name, stored);
     }
-    if let Some(blobs) = blobs.upgrade() {
-        if let Some(f) = blobs.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            for (key, stored) in blob_rows {
-                if key == root_key::CHECK {
-                    continue;
-                }
-                let stored = match stored.map(|row| keyring.open_record(&key, &row)) {
-                    Some(Ok(plain)) => Some(plain),
-                    None => None,
-                    Some(Err(e)) => {
-                        tracing::error!(error = %e, "a stored record cannot be read");
-                        continue;
-                    }
-                };
-                f(&key, stored);
-            }
+    let Some(blobs) = blobs.upgrade() else {
+        return;
+    };
+    let mut blobs = lock(&blobs);
+    for (key, stored) in blob_rows {
+        if key == root_key::CHECK {
+            continue;
         }
+        let stored = match stored.map(|row| keyring.open_record(&key, &row)) {
+            Some(Ok(plain)) => Some(plain),
+            None => None,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "a stored record cannot be read");
+                continue;
+            }
+        };
+        blobs.stored(&key, stored);
     }
 }
 

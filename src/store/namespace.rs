@@ -1,11 +1,12 @@
 //! One namespace's secrets: each behind its own lock, indexed by name and by creation, and
-//! journaled through the store's database when it has one.
+//! journaled through the store's database when it has one; and the set of namespaces, the only
+//! maker of a namespace, so that every namespace journals to its store's database.
 
 use super::durable::{self, secret_key, Durable, Op, Ticket};
 use crate::clock::Millis;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -66,8 +67,64 @@ pub enum ScanOrder {
 /// A position in a scan: (created, name) for `Created`, (0, name) for `Name`.
 pub type ScanKey = (Millis, String);
 
+/// Every namespace of a store, with the journal they all write to: fixed when the set is
+/// made, so a namespace created later (by a request, or by a change another node made)
+/// cannot be one whose writes are acknowledged without reaching the database.
+pub struct Spaces {
+    journal: Option<Arc<Durable>>,
+    map: RwLock<HashMap<Namespace, Arc<NamespaceStore>>>,
+}
+
+impl Spaces {
+    /// Namespaces kept in memory only.
+    pub(super) fn memory() -> Spaces {
+        Spaces {
+            journal: None,
+            map: RwLock::default(),
+        }
+    }
+
+    /// Namespaces whose every change goes to `journal`.
+    pub(super) fn journaled(journal: Arc<Durable>) -> Spaces {
+        Spaces {
+            journal: Some(journal),
+            map: RwLock::default(),
+        }
+    }
+
+    pub(super) fn get(&self, ns: &Namespace) -> Option<Arc<NamespaceStore>> {
+        self.map
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(ns)
+            .cloned()
+    }
+
+    pub(super) fn get_or_create(&self, ns: &Namespace) -> Arc<NamespaceStore> {
+        if let Some(existing) = self.get(ns) {
+            return existing;
+        }
+        self.map
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(ns.clone())
+            .or_insert_with(|| Arc::new(NamespaceStore::new(ns.clone(), self.journal.clone())))
+            .clone()
+    }
+
+    /// Every namespace with its name.
+    pub(super) fn all(&self) -> Vec<(Namespace, Arc<NamespaceStore>)> {
+        self.map
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
 impl NamespaceStore {
-    pub(super) fn new(namespace: Namespace, journal: Option<Arc<Durable>>) -> Self {
+    fn new(namespace: Namespace, journal: Option<Arc<Durable>>) -> Self {
         NamespaceStore {
             namespace,
             journal,

@@ -21,8 +21,8 @@ fn names(
     out
 }
 
-fn memory_ns() -> NamespaceStore {
-    NamespaceStore::new(Namespace::new("1", "r"), None)
+fn memory_ns() -> Arc<NamespaceStore> {
+    namespace::Spaces::memory().get_or_create(&Namespace::new("1", "r"))
 }
 
 #[test]

@@ -63,24 +63,73 @@ impl Ticket {
     pub async fn durable(self) -> bool {
         self.settle().await == Outcome::Committed
     }
+
+    /// Like [`Ticket::settle`], for a request that must not wait on a stalled database longer
+    /// than `limit`: past it the answer is `Failed`. The change itself is neither lost nor
+    /// half-applied: it is committed whole when the database answers, or put back whole.
+    pub async fn settle_within(self, limit: std::time::Duration) -> Outcome {
+        if let Ok(outcome) = tokio::time::timeout(limit, self.settle()).await {
+            outcome
+        } else {
+            tracing::warn!(?limit, "the database did not commit in time");
+            Outcome::Failed
+        }
+    }
 }
+
+/// How long a request waits for the database by default (read barrier, then commit).
+pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Waits until this node has seen every change acknowledged anywhere before the wait began,
 /// so that an answer never lags behind a write another node already acknowledged. Without a
 /// shared database there is nothing to wait for.
-#[derive(Clone, Default)]
-pub struct Barrier(Option<std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>>);
+/// It also carries how long a request may wait for the database, barrier and commit each.
+#[derive(Clone)]
+pub struct Barrier {
+    wait: Option<std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>>,
+    limit: std::time::Duration,
+}
+
+impl Default for Barrier {
+    fn default() -> Self {
+        Barrier {
+            wait: None,
+            limit: DEFAULT_WAIT,
+        }
+    }
+}
+
+type Wait = std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>;
 
 impl Barrier {
-    pub fn new(f: std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>) -> Self {
-        Barrier(Some(f))
+    pub fn new(wait: Wait, limit: std::time::Duration) -> Self {
+        Barrier {
+            wait: Some(wait),
+            limit,
+        }
     }
 
-    /// False when the database cannot be reached: the caller answers with its internal error.
+    /// Without a shared database: nothing to wait for; commits wait at most `limit`.
+    pub fn local(limit: std::time::Duration) -> Self {
+        Barrier { wait: None, limit }
+    }
+
+    /// How long a request waits for the database at most, at each of the two waits.
+    pub fn limit(&self) -> std::time::Duration {
+        self.limit
+    }
+
+    /// False when the database cannot be reached, or does not answer within the limit: the
+    /// caller answers with its internal error.
     pub async fn pass(&self) -> bool {
-        match &self.0 {
+        self.pass_within(self.limit).await
+    }
+
+    /// Like [`Barrier::pass`] with another limit.
+    pub async fn pass_within(&self, limit: std::time::Duration) -> bool {
+        match &self.wait {
             None => true,
-            Some(f) => f().await.unwrap_or(false),
+            Some(f) => matches!(tokio::time::timeout(limit, f()).await, Ok(Ok(true))),
         }
     }
 }

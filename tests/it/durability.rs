@@ -10,15 +10,21 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// A file whose writes fail while `fail` is set, as on a full disk or a dying drive.
+/// A file whose writes fail while `fail` is set, as on a full disk or a dying drive, and
+/// whose flushes hang while `stall` is set, as on a disk (or network volume) that stopped
+/// answering.
 #[derive(Debug)]
 struct Flaky {
     inner: redb::backends::FileBackend,
     fail: Arc<AtomicBool>,
+    stall: Arc<AtomicBool>,
 }
 
 impl Flaky {
     fn check(&self) -> std::io::Result<()> {
+        while self.stall.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         if self.fail.load(Ordering::SeqCst) {
             return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
         }
@@ -53,6 +59,7 @@ impl StorageBackend for Flaky {
 struct Disk {
     dir: PathBuf,
     fail: Arc<AtomicBool>,
+    stall: Arc<AtomicBool>,
 }
 
 impl Disk {
@@ -62,13 +69,18 @@ impl Disk {
         Disk {
             dir,
             fail: Arc::default(),
+            stall: Arc::default(),
         }
     }
 
     fn store(&self) -> Store {
-        let (path, fail) = (self.dir.join("localemu.redb"), self.fail.clone());
+        let (path, fail, stall) = (
+            self.dir.join("localemu.redb"),
+            self.fail.clone(),
+            self.stall.clone(),
+        );
         let file = path.clone();
-        Store::open_with(&file, Box::new(move || open_flaky(&path, &fail))).unwrap()
+        Store::open_with(&file, Box::new(move || open_flaky(&path, &fail, &stall))).unwrap()
     }
 
     fn fail(&self, on: bool) {
@@ -76,7 +88,11 @@ impl Disk {
     }
 }
 
-fn open_flaky(path: &Path, fail: &Arc<AtomicBool>) -> Result<redb::Database, String> {
+fn open_flaky(
+    path: &Path,
+    fail: &Arc<AtomicBool>,
+    stall: &Arc<AtomicBool>,
+) -> Result<redb::Database, String> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -87,6 +103,7 @@ fn open_flaky(path: &Path, fail: &Arc<AtomicBool>) -> Result<redb::Database, Str
     let backend = Flaky {
         inner: redb::backends::FileBackend::new(file).map_err(|e| e.to_string())?,
         fail: fail.clone(),
+        stall: stall.clone(),
     };
     redb::Database::builder()
         .create_with_backend(backend)
@@ -389,4 +406,49 @@ async fn a_failed_stack_or_rule_change_is_not_kept() {
         .unwrap();
     assert_eq!(crate::stacks::settle(&c, "kept").await.0, "CREATE_COMPLETE");
     emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_disk_answers_internal_error_within_the_limit_and_applies_whole() {
+    let disk = Disk::new("disk-stall");
+    let store = disk
+        .store()
+        .waiting_at_most(std::time::Duration::from_secs(1));
+    let emu = PersistentServer::with_store(store, Arc::new(ManualClock::new(START))).await;
+    let c = emu.client();
+    create(&c, "stalled", "v0").await;
+    disk.stall.store(true, Ordering::SeqCst);
+    let token = token();
+    let began = std::time::Instant::now();
+    let put = c
+        .put_secret_value()
+        .secret_id("stalled")
+        .secret_string("v1")
+        .client_request_token(&token)
+        .send()
+        .await;
+    let waited = began.elapsed();
+    assert_eq!(err(put).0, "InternalServiceError");
+    assert!(
+        waited < std::time::Duration::from_secs(3),
+        "the request waited {waited:?} for a stalled disk"
+    );
+    // The disk answers again: the change is applied whole (it was never half-applied), and
+    // the client's retry with its token is answered as the write it made.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    disk.stall.store(false, Ordering::SeqCst);
+    let again = c
+        .put_secret_value()
+        .secret_id("stalled")
+        .secret_string("v1")
+        .client_request_token(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.version_id(), Some(token.as_str()));
+    assert_eq!(current_value(&c, "stalled").await, "v1");
+    drop(emu);
+    // After a restart, what was answered is what the disk holds.
+    let emu = server(&disk).await;
+    assert_eq!(current_value(&emu.client(), "stalled").await, "v1");
 }

@@ -104,3 +104,41 @@ pub fn bytes(url: &str, sql: &str) -> Vec<Vec<u8>> {
         .unwrap()
     })
 }
+
+/// Pauses (SIGSTOP) or resumes (SIGCONT) every process of a cluster from [`start_cluster`]:
+/// a database that stops answering without closing a connection.
+pub fn pause(dir: &std::path::Path, paused: bool) {
+    let pidfile = std::fs::read_to_string(dir.join("data/postmaster.pid")).unwrap();
+    let postmaster = pidfile.lines().next().unwrap().trim().to_string();
+    let children = std::process::Command::new("pgrep")
+        .args(["-P", &postmaster])
+        .output()
+        .unwrap();
+    let mut pids = vec![postmaster];
+    pids.extend(
+        String::from_utf8_lossy(&children.stdout)
+            .lines()
+            .map(str::to_string),
+    );
+    let signal = if paused { "-STOP" } else { "-CONT" };
+    // The postmaster first on the way down (it forks no new backend meanwhile), last on the
+    // way up.
+    if !paused {
+        pids.reverse();
+    }
+    for pid in pids {
+        let _ = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status();
+    }
+}
+
+/// Ends every connection awsemu holds to the cluster behind `url`, as a database restart or
+/// a network cut would.
+pub fn terminate_connections(url: &str) {
+    execute(
+        url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'awsemu' AND pid <> pg_backend_pid()",
+    );
+}

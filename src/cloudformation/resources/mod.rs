@@ -115,20 +115,31 @@ impl Fail {
 
 pub type Outcome<T> = Result<T, Fail>;
 
-/// Waits until a service's change is durable.
+/// Waits until a service's change is durable. A change that lost a race with another node
+/// sharing the database is not: Lambda answers that as it answers concurrent updates.
 pub(crate) async fn settle<O>(ack: crate::wire::Ack<O>, service: &'static str) -> Outcome<O> {
-    if ack.ticket.durable().await {
-        Ok(ack.output)
-    } else {
-        Err(Fail::Service(service, Error::internal()))
+    match ack.ticket.settle().await {
+        crate::wire::Outcome::Committed => Ok(ack.output),
+        crate::wire::Outcome::Conflict => Err(Fail::Service(
+            service,
+            Error::new(
+                ErrorCode::ResourceConflictException,
+                "The operation cannot be performed at this time. An update is in progress \
+                 for resource: the resource was changed by another request.",
+            ),
+        )),
+        crate::wire::Outcome::Failed => Err(Fail::Service(service, Error::internal())),
     }
 }
 
 /// Calls one operation of a JSON service in-process, through its model checks, its gate and
-/// its handler, and waits for the change to be durable.
+/// its handler, and waits for the change to be durable. A call whose write lost a race with
+/// another node sharing the database runs again on that node's version, exactly as the same
+/// call made by a client does: the stack's user sees one boring success, not a failed resource.
 macro_rules! call {
     ($svc:expr, $module:ident, $service:literal, $op:ident, $method:ident, $cx:expr, $req:expr) => {{
         use crate::generated::$module as m;
+        use crate::wire::Outcome as Settled;
         let request = $req;
         // The call names its IAM action (the module is the service's IAM prefix), so the
         // owning service authorizes it as it would the same call made directly.
@@ -136,14 +147,25 @@ macro_rules! call {
         let caller = caller
             .clone()
             .acting(concat!(stringify!($module), ":", stringify!($op)).to_string());
-        let ack = crate::wire::check(&request).and_then(|()| {
-            let svc = &**$svc;
-            let _gate = m::Service::begin(svc, m::Operation::$op)?;
-            m::handlers::$op::$method(svc, &caller, request)
-        });
-        match ack {
-            Ok(ack) => crate::cloudformation::resources::settle(ack, $service).await,
-            Err(e) => Err(crate::cloudformation::resources::Fail::Service($service, e)),
+        let fail = |e| crate::cloudformation::resources::Fail::Service($service, e);
+        let mut lost = 0;
+        loop {
+            let ack = crate::wire::check(&request).and_then(|()| {
+                let svc = &**$svc;
+                let _gate = m::Service::begin(svc, m::Operation::$op)?;
+                m::handlers::$op::$method(svc, &caller, request.clone())
+            });
+            let ack = match ack {
+                Ok(ack) => ack,
+                Err(e) => break Err(fail(e)),
+            };
+            match ack.ticket.settle().await {
+                Settled::Committed => break Ok(ack.output),
+                Settled::Conflict if lost < crate::wire::CONFLICT_RETRIES => lost += 1,
+                Settled::Conflict | Settled::Failed => {
+                    break Err(fail(crate::error::Error::internal()))
+                }
+            }
         }
     }};
 }

@@ -241,7 +241,7 @@ impl RotationEngine {
                 break;
             }
         }
-        self.conclude(s, &mut record);
+        self.conclude(s, &mut record).await;
         record.finished = self.clock.now();
         match record.outcome.as_str() {
             "Succeeded" if s.immediately => {
@@ -282,13 +282,13 @@ impl RotationEngine {
 
     /// Records the result on the secret: dates after a success, and the test version's
     /// AWSPENDING removed after a RotateImmediately=false test.
-    fn conclude(&self, s: &Start, record: &mut RotationRecord) {
-        let _gate = self.store.gate();
+    async fn conclude(&self, s: &Start, record: &mut RotationRecord) {
         let now = self.clock.now();
         if !s.immediately {
             update_secret(&self.store, &s.namespace, &s.name, &s.arn, |x| {
                 let _ = x.versions.update_stage(AWSPENDING, Some(&s.token), None);
-            });
+            })
+            .await;
             return;
         }
         if record.outcome != "Succeeded" {
@@ -312,7 +312,8 @@ impl RotationEngine {
             let window = plan.map(|p| p.next_window(now));
             r.next_due = window.map(|w| w.start);
             r.next_rotation = window.map(|w| w.end);
-        });
+        })
+        .await;
     }
 
     /// Recent rotations of every secret, newest last.

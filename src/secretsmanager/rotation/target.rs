@@ -1,33 +1,62 @@
 //! The secret a rotation works on, looked up again at each step by its ARN (it may have been
 //! deleted, or deleted and re-created, while the function ran). Changes go through the one
-//! commit path; they are not awaited, as no caller waits on a background rotation.
+//! commit path, and are made again on the stored version when another node sharing the
+//! database changed the secret first.
 
 use crate::domain::secret::Secret;
 use crate::domain::versions::AWSCURRENT;
 use crate::domain::Namespace;
 use crate::store::Store;
+use crate::wire::{Outcome, Ticket, CONFLICT_RETRIES};
 
-/// Applies `f` to the secret `arn` names and commits the change; false if it is gone.
-pub fn update(
+/// Applies `f` to the secret `arn` names and commits the change; false if it is gone or the
+/// change could not be stored. The engine's changes (dates after a success, a test version's
+/// AWSPENDING removed) only set fields, so making one again on another node's newer version
+/// is safe, and without it a rotation that succeeded would show no LastRotatedDate and be
+/// run again at its old due time.
+pub async fn update(
     store: &Store,
     ns: &Namespace,
     name: &str,
     arn: &str,
-    f: impl FnOnce(&mut Secret),
+    f: impl Fn(&mut Secret),
 ) -> bool {
-    let Some(space) = store.namespace(ns) else {
-        return false;
-    };
-    let Some(cell) = space.get(name) else {
-        return false;
-    };
+    for _ in 0..=CONFLICT_RETRIES {
+        let Some(ticket) = change(store, ns, name, arn, &f) else {
+            return false;
+        };
+        match ticket.settle().await {
+            Outcome::Committed => return true,
+            Outcome::Conflict => {}
+            Outcome::Failed => break,
+        }
+    }
+    tracing::error!(secret = %arn, "a rotation's result could not be stored");
+    false
+}
+
+fn change(
+    store: &Store,
+    ns: &Namespace,
+    name: &str,
+    arn: &str,
+    f: &impl Fn(&mut Secret),
+) -> Option<Ticket> {
+    let _gate = store.gate();
+    let space = store.namespace(ns)?;
+    let cell = space.get(name)?;
     let mut s = cell.write();
     if s.arn != arn {
-        return false;
+        return None;
     }
     f(&mut s);
-    let _ = crate::secretsmanager::commit::commit(store, &space, &cell, &s, &[]);
-    true
+    Some(crate::secretsmanager::commit::commit(
+        store,
+        &space,
+        &cell,
+        &s,
+        &[],
+    ))
 }
 
 /// Reads the secret `arn` names, if it still exists.
