@@ -275,3 +275,56 @@ async fn two_nodes_making_the_aws_managed_key_at_once_leave_one() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rotation_finishing_while_another_node_writes_its_secret_is_recorded() {
+    use crate::rotation::{outcome, rotate, rotation_function};
+    let url = pg::database("races-rotation");
+    let (a, b) = (node(&url, &[]), node(&url, &[]));
+    let (ca, cb) = (a.client(), b.client());
+    let function = rotation_function(a.addr, &[], 30).await;
+    let names: Vec<String> = (0..4).map(|i| format!("spun-{i}")).collect();
+    for name in &names {
+        create(&cb, name, "v0").await;
+    }
+    // Node B tags every secret all the time; node A's rotation engine records each finished
+    // rotation on a secret B has just changed.
+    let stop = Arc::new(AtomicBool::new(false));
+    let taggers: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (c, name, stop) = (b.client(), name.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let tag = aws_sdk_secretsmanager::types::Tag::builder()
+                        .key("touched")
+                        .value(n.to_string())
+                        .build();
+                    let _ = c.tag_resource().secret_id(&name).tags(tag).send().await;
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    for name in &names {
+        let version = rotate(&ca, name, Some(&function), None).await;
+        let record = outcome(a.addr, &version).await;
+        assert_eq!(record["outcome"], "Succeeded", "{record}");
+    }
+    stop.store(true, Ordering::SeqCst);
+    for t in taggers {
+        assert!(t.await.unwrap() > 0);
+    }
+    for c in [&ca, &cb] {
+        for name in &names {
+            let d = c.describe_secret().secret_id(name).send().await.unwrap();
+            assert!(
+                d.last_rotated_date().is_some(),
+                "{name}: the finished rotation left no LastRotatedDate"
+            );
+            assert_eq!(d.rotation_enabled(), Some(true));
+        }
+    }
+}
