@@ -64,6 +64,21 @@ impl Ticket {
         self.settle().await == Outcome::Committed
     }
 
+    /// Two tickets for one change: one for the answer, one for work that must follow only
+    /// a stored change (a rotation whose start must be committed before its function runs).
+    pub fn fork(self) -> (Ticket, Ticket) {
+        let Some(rx) = self.0 else {
+            return (Ticket::ready(), Ticket::ready());
+        };
+        let ((answer_tx, answer), (after_tx, after)) = (Ticket::pending(), Ticket::pending());
+        tokio::spawn(async move {
+            let outcome = rx.await.unwrap_or(Outcome::Failed);
+            let _ = answer_tx.send(outcome);
+            let _ = after_tx.send(outcome);
+        });
+        (answer, after)
+    }
+
     /// Like [`Ticket::settle`], for a request that must not wait on a stalled database longer
     /// than `limit`: past it the answer is `Failed`. The change itself is neither lost nor
     /// half-applied: it is committed whole when the database answers, or put back whole.

@@ -115,9 +115,17 @@ impl RotationEngine {
         !strict || matches!(self.invoker.access(ns, function), FunctionAccess::Allowed)
     }
 
-    /// Runs a recorded rotation in the background.
-    pub fn start(self: &Arc<Self>, start: Start) {
-        self.launch(start, false, 1);
+    /// Runs a rotation in the background once its start is stored (`stored` settles). A
+    /// start whose commit failed never happened; one that lost a race with another node's
+    /// write is made again by its operation, which starts it then: the function must never
+    /// run against a secret whose rotation memory no longer holds.
+    pub fn start(self: &Arc<Self>, start: Start, stored: crate::wire::Ticket) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            if stored.durable().await {
+                engine.launch(start, false, 1);
+            }
+        });
     }
 
     /// Runs attempt `attempt` (1 for a new rotation) of `start` in the background.

@@ -181,20 +181,23 @@ impl sm::RotateSecret for SecretsManager {
             }
             return Err(e);
         }
-        let ticket = self.commit(&found, &s, &[token.as_str()]);
+        let (ticket, stored) = self.commit(&found, &s, &[token.as_str()]).fork();
         let output = sm::RotateSecretResponse {
             arn: Some(s.arn.clone()),
             name: Some(s.name.clone()),
             version_id: Some(token.clone()),
         };
-        self.engine.start(Start {
-            namespace: found.namespace().clone(),
-            name: s.name.clone(),
-            arn: s.arn.clone(),
-            function,
-            token,
-            immediately,
-        });
+        self.engine.start(
+            Start {
+                namespace: found.namespace().clone(),
+                name: s.name.clone(),
+                arn: s.arn.clone(),
+                function,
+                token,
+                immediately,
+            },
+            stored,
+        );
         Ok(Ack::new(output, ticket))
     }
 }
