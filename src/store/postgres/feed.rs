@@ -22,6 +22,8 @@ use tokio::sync::oneshot;
 
 /// How long a lost connection waits before it is tried again.
 const RETRY: Duration = Duration::from_secs(1);
+/// How long the feed waits for this node's own writes of a record another node changed.
+const SETTLE: Duration = Duration::from_secs(5);
 
 #[derive(Default)]
 struct Waiters {
@@ -273,17 +275,43 @@ impl Follower {
             // A reset: every record this node knows and every one stored is compared.
             self.catch_up(client)?;
         } else {
-            let stale: HashSet<Touched> = changed
-                .into_iter()
-                .filter(|(k, rev)| self.revisions.get(k) != *rev && !self.revisions.pending(k))
-                .map(|(k, _)| k)
-                .collect();
+            changed.retain(|k, rev| self.revisions.get(k) != *rev);
+            let (own, stale): (HashSet<Touched>, HashSet<Touched>) = changed
+                .keys()
+                .cloned()
+                .partition(|k| self.revisions.pending(k));
             self.refresh(client, &stale)?;
+            self.settle_own(&own);
+            // An own write that settled before the other node's commit leaves memory without
+            // that commit: read those records back too.
+            let behind: HashSet<Touched> = own
+                .into_iter()
+                .filter(|k| self.revisions.get(k) != changed[k] && !self.revisions.pending(k))
+                .collect();
+            self.refresh(client, &behind)?;
         }
         if let Some(seq) = seq {
             self.feed.applied(seq);
         }
         Ok(())
+    }
+
+    /// Waits until this node's own writes of `keys` in flight settle, before the commits that
+    /// changed those keys elsewhere count as applied. Such a write was made on a copy older
+    /// than the other node's commit, so it meets a conflict and memory takes the stored
+    /// version; until then a read must not pass the barrier, or it would miss that commit.
+    fn settle_own(&self, keys: &HashSet<Touched>) {
+        let deadline = std::time::Instant::now() + SETTLE;
+        while keys.iter().any(|k| self.revisions.pending(k)) {
+            if std::time::Instant::now() > deadline {
+                tracing::warn!(
+                    keys = keys.len(),
+                    "this node's own writes did not settle in time"
+                );
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Compares every stored revision with memory's and reads back what differs: run on
@@ -318,7 +346,13 @@ impl Follower {
         }
         // Known here, gone from the database.
         stale.extend(known.into_keys());
+        let own: HashSet<Touched> = stale
+            .iter()
+            .filter(|k| self.revisions.pending(k))
+            .cloned()
+            .collect();
         self.refresh(client, &stale)?;
+        self.settle_own(&own);
         self.feed.applied(seq);
         Ok(())
     }
