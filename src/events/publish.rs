@@ -103,7 +103,7 @@ impl Publisher {
 }
 
 impl crate::secretsmanager::notify::Notify for Publisher {
-    fn api_call(&self, caller: &Caller, operation: &str, request: &Value, response: &Value) {
+    fn api_call(&self, caller: &Caller, operation: &str, request: &[u8], response: &[u8]) {
         let Some(e) = self.0.upgrade() else {
             return;
         };
@@ -117,8 +117,15 @@ impl crate::secretsmanager::notify::Notify for Publisher {
         d.insert("userIdentity".into(), identity(caller));
         d.insert("sourceIPAddress".into(), json!("127.0.0.1"));
         d.insert("userAgent".into(), json!("localemu"));
-        d.insert("requestParameters".into(), request_parameters(request));
-        d.insert("responseElements".into(), response_elements(response));
+        let parse = |b: &[u8]| serde_json::from_slice(b).unwrap_or(Value::Null);
+        d.insert(
+            "requestParameters".into(),
+            request_parameters(&parse(request)),
+        );
+        d.insert(
+            "responseElements".into(),
+            response_elements(&parse(response)),
+        );
         d.insert("eventType".into(), json!("AwsApiCall"));
         e.put_event(
             ns,

@@ -3,7 +3,7 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::secretsmanager::{self as sm, Operation, TARGET_PREFIX};
 use crate::secretsmanager::{Caller, SecretsManager};
-use crate::wire::{Ack, Codec, Outcome, CONFLICT_RETRIES};
+use crate::wire::{Ack, Codec};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -99,44 +99,6 @@ fn decode<I: DeserializeOwned>(body: &[u8]) -> Result<I> {
             Error::serialization(format!("The request body is not valid JSON: {e}"))
         }
     })
-}
-
-/// One JSON 1.1 call, whichever service answers it: the body read (and its nesting
-/// checked), the caller authenticated for `action`, `run` given both once this node has every
-/// change acknowledged before the call, and the output handed back only once its change is
-/// durable (`unstored` is the service's error otherwise).
-pub(crate) async fn call(
-    state: &super::AppState,
-    parts: &axum::http::request::Parts,
-    body: axum::body::Body,
-    action: String,
-    run: impl Fn(&Caller, &[u8]) -> Result<Ack<Vec<u8>>>,
-    unstored: fn() -> Error,
-) -> Result<Vec<u8>> {
-    let body = super::read_body(body, super::MAX_BODY).await?;
-    check_depth(&body)?;
-    // IAM's action prefix is the service's signing name for every service served here.
-    let service = action.split(':').next().unwrap_or_default();
-    let caller = state
-        .auth
-        .caller(parts, &body, service, false)?
-        .acting(action);
-    if !state.barrier.pass().await {
-        return Err(unstored());
-    }
-    let mut lost = 0;
-    loop {
-        let ack = run(&caller, &body)?;
-        // A failed commit answers with an error; memory was put back to what the database
-        // holds before this ticket resolved, so a retry starts afresh. A write that lost a
-        // race with another node is run again on that node's version, as AWS serializes
-        // concurrent writers. No lock is held while waiting.
-        match ack.ticket.settle_within(state.barrier.limit()).await {
-            Outcome::Committed => return Ok(ack.output),
-            Outcome::Conflict if lost < CONFLICT_RETRIES => lost += 1,
-            Outcome::Conflict | Outcome::Failed => return Err(unstored()),
-        }
-    }
 }
 
 /// Decodes the body for `op`, runs it, and encodes its output.

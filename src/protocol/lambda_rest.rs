@@ -1,11 +1,12 @@
 //! Lambda's REST-JSON protocol: requests bound to operations by the generated routing table,
 //! answers and errors rendered as Lambda sends them.
 
+use super::pipeline::{self, Entry, Lost};
 use super::{read_body, request_id, AppState, MAX_LAMBDA_BODY};
 use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda::{self as lm, ROUTES};
 use crate::lambda::api::Call;
-use crate::wire::{Codec, Outcome, RestRequest};
+use crate::wire::{Ack, Codec, RestRequest};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -73,6 +74,25 @@ fn unknown_route(method: &str, path: &str) -> Response {
     ))
 }
 
+/// Lambda's part in the pipeline: a change that lost a race is answered as AWS answers
+/// concurrent updates of one function.
+static LAMBDA: Entry = Entry {
+    service: "lambda",
+    unstored: || {
+        Error::new(
+            ErrorCode::ServiceException,
+            "The service cannot reach its database, or could not store the change.",
+        )
+    },
+    lost: Lost::Answer(|| {
+        Error::new(
+            ErrorCode::ResourceConflictException,
+            "The operation cannot be performed at this time. An update is in progress for \
+             resource: the function was changed by another request.",
+        )
+    }),
+};
+
 async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let request_id = request_id();
@@ -97,49 +117,34 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         } else {
             MAX_LAMBDA_BODY
         };
-        let body = read_body(body, limit).await?.to_vec();
-        let caller = state
-            .auth
-            .caller(&parts, &body, "lambda", false)?
-            .acting(format!("lambda:{}", op.name()));
-        let call = Call {
-            namespace: caller.namespace.clone(),
-            caller,
-            request_id: request_id.clone(),
-        };
-        let rest = RestRequest {
-            labels,
-            query,
-            headers,
-            body,
-        };
-        if !state.barrier.pass().await {
-            return Err(Error::new(
-                ErrorCode::ServiceException,
-                "The service cannot reach its database.",
-            ));
-        }
-        let answer = lm::dispatch(&state.lambda, &call, op, &RestJson, rest).await?;
-        let (status, headers, body, ticket) =
-            (answer.status, answer.headers, answer.body, answer.ticket);
-        match ticket.settle_within(state.barrier.limit()).await {
-            Outcome::Committed => {}
-            // Another node changed the function at the same time: AWS's answer to
-            // concurrent updates of one function.
-            Outcome::Conflict => {
-                return Err(Error::new(
-                    ErrorCode::ResourceConflictException,
-                    "The operation cannot be performed at this time. An update is in progress \
-                     for resource: the function was changed by another request.",
-                ))
+        let body = read_body(body, limit).await?;
+        let parsed = std::sync::Mutex::new(Some((labels, query, headers)));
+        // Lambda answers a lost race instead of running again, so the request is taken once.
+        let run = |caller: crate::domain::caller::Caller| {
+            let call = Call {
+                namespace: caller.namespace.clone(),
+                caller,
+                request_id: request_id.clone(),
+            };
+            let (labels, query, headers) = parsed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .unwrap_or_default();
+            let rest = RestRequest {
+                labels,
+                query,
+                headers,
+                body: body.to_vec(),
+            };
+            let state = &state;
+            async move {
+                let a = lm::dispatch(&state.lambda, &call, op, &RestJson, rest).await?;
+                Ok(Ack::new((a.status, a.headers, a.body), a.ticket))
             }
-            Outcome::Failed => {
-                return Err(Error::new(
-                    ErrorCode::ServiceException,
-                    "The change could not be stored.",
-                ))
-            }
-        }
+        };
+        let (_, (status, headers, body)) =
+            pipeline::call(&state, &LAMBDA, (&parts, &body), (op.name(), false), run).await?;
         let mut response = Response::new(Body::from(body));
         *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
         let h = response.headers_mut();

@@ -6,8 +6,9 @@ pub mod auth;
 mod console;
 pub mod guard;
 pub mod json11;
-pub mod kms_json;
+mod json_services;
 pub mod lambda_rest;
+mod pipeline;
 pub mod query;
 pub mod render;
 pub mod serve;
@@ -23,7 +24,6 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub const JSON_11: &str = "application/x-amz-json-1.1";
 /// Larger than any valid Secrets Manager request (values are at most 64 KiB).
@@ -111,17 +111,6 @@ pub(crate) fn request_id() -> String {
         "{prefix}-{:012x}",
         COUNTER.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff_ffff
     )
-}
-
-fn json_response(status: u16, body: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
-    if let Ok(id) = HeaderValue::from_str(&request_id()) {
-        headers.insert("x-amzn-RequestId", id);
-    }
-    response
 }
 
 /// Secrets Manager's errors, as JSON 1.1 renders them (with the request id header).
@@ -217,55 +206,8 @@ async fn handle_get_root(state: State<Arc<AppState>>, request: Request) -> Respo
 }
 
 async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let target = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok());
-    if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::kms::TARGET_PREFIX)) {
-        return kms_json::handle(&state, &parts, body, op).await;
-    }
-    if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::ssm::TARGET_PREFIX)) {
-        return kms_json::handle_ssm(&state, &parts, body, op).await;
-    }
-    if let Some(op) = target.and_then(|t| t.strip_prefix(crate::generated::events::TARGET_PREFIX)) {
-        return kms_json::handle_events(&state, &parts, body, op).await;
-    }
-    let result: Result<_, Error> = async {
-        let op = json11::operation(target)?;
-        let action = format!("secretsmanager:{}", op.name());
-        let run = |caller: &_, body: &[u8]| {
-            let ack = json11::dispatch(&state.secretsmanager, caller, op, body)?;
-            if !crate::secretsmanager::api::reads_only(op) {
-                state
-                    .secretsmanager
-                    .after_write(caller, op.name(), body, &ack.output);
-            }
-            Ok(ack)
-        };
-        let out = json11::call(&state, &parts, body, action, run, Error::internal).await?;
-        Ok((op.name(), out))
-    }
-    .await;
-    let (op, response) = match result {
-        Ok((op, out)) => (op, json_response(200, out)),
-        Err(e) => {
-            let op = target.unwrap_or("-");
-            tracing::debug!(op, code = e.code.as_str(), "request failed");
-            (
-                json11::operation(target).map_or("Unknown", |op| op.name()),
-                render_error(&e),
-            )
-        }
-    };
-    tracing::debug!(
-        op,
-        status = response.status().as_u16(),
-        micros = started.elapsed().as_micros() as u64,
-        "secretsmanager request"
-    );
-    response
+    json_services::handle(&state, &parts, body).await
 }
 
 /// A known path asked with a method it does not take.

@@ -1,11 +1,12 @@
 //! The AWS query protocol for STS and CloudFormation: `Action=...` form requests (POST body
 //! or GET query string), XML answers wrapped in `<ActionResponse>` with the request id.
 
+use super::pipeline::{self, Entry, Lost};
 use super::{read_body, request_id, AppState, MAX_BODY};
+use crate::domain::caller::Caller;
 use crate::error::{Error, ErrorCode};
 use crate::generated::{cloudformation as cfn, sts};
 use crate::wire::query::Form;
-use crate::wire::{Outcome, CONFLICT_RETRIES};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -87,6 +88,18 @@ fn served_by_get(service: QueryService, action: &str) -> bool {
     }
 }
 
+/// The query services' part in the pipeline.
+static STS: Entry = Entry {
+    service: "sts",
+    unstored: Error::internal,
+    lost: Lost::RunAgain,
+};
+static CLOUDFORMATION: Entry = Entry {
+    service: "cloudformation",
+    unstored: Error::internal,
+    lost: Lost::RunAgain,
+};
+
 fn post_only(action: &str) -> Error {
     Error::new(
         ErrorCode::AccessDeniedException,
@@ -135,37 +148,32 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                 let op = sts::Operation::from_name(action)
                     .ok_or_else(|| unknown_action(&form, sts::API_VERSION))?;
                 let anonymous_ok = op == sts::Operation::AssumeRoleWithWebIdentity;
-                let caller = state
-                    .auth
-                    .caller(&parts, &body, "sts", anonymous_ok)?
-                    .acting(format!("sts:{}", op.name()));
-                if !state.barrier.pass().await {
-                    return Err(Error::internal());
-                }
-                let ack = sts::dispatch(state.sts.as_ref(), &caller, op, &form)?;
-                Ok((op.name(), ack.output))
+                let run = |caller: Caller| {
+                    let ack = sts::dispatch(state.sts.as_ref(), &caller, op, &form);
+                    async move { ack }
+                };
+                let entry = &STS;
+                let (_, xml) = pipeline::call(
+                    &state,
+                    entry,
+                    (&parts, &body),
+                    (op.name(), anonymous_ok),
+                    run,
+                )
+                .await?;
+                Ok((op.name(), xml))
             }
             QueryService::CloudFormation => {
                 let op = cfn::Operation::from_name(action)
                     .ok_or_else(|| unknown_action(&form, cfn::API_VERSION))?;
-                let caller = state
-                    .auth
-                    .caller(&parts, &body, "cloudformation", false)?
-                    .acting(format!("cloudformation:{}", op.name()));
-                if !state.barrier.pass().await {
-                    return Err(Error::internal());
-                }
-                let mut lost = 0;
-                loop {
-                    let ack = cfn::dispatch(state.cloudformation.as_ref(), &caller, op, &form)?;
-                    // As in the JSON protocol: a write that lost a race with another node
-                    // runs again on that node's version.
-                    match ack.ticket.settle_within(state.barrier.limit()).await {
-                        Outcome::Committed => return Ok((op.name(), ack.output)),
-                        Outcome::Conflict if lost < CONFLICT_RETRIES => lost += 1,
-                        Outcome::Conflict | Outcome::Failed => return Err(Error::internal()),
-                    }
-                }
+                let run = |caller: Caller| {
+                    let ack = cfn::dispatch(state.cloudformation.as_ref(), &caller, op, &form);
+                    async move { ack }
+                };
+                let entry = &CLOUDFORMATION;
+                let (_, xml) =
+                    pipeline::call(&state, entry, (&parts, &body), (op.name(), false), run).await?;
+                Ok((op.name(), xml))
             }
         }
     }

@@ -109,12 +109,10 @@ impl SecretsManager {
         self.listener.set(n);
     }
 
-    /// Tells the listener a write operation succeeded (the protocol layer calls it with the
-    /// request and response bodies).
+    /// Tells the listener a write operation's change was committed (the protocol pipeline
+    /// calls it once, after the commit, with the request and response bodies).
     pub fn after_write(&self, caller: &Caller, operation: &str, request: &[u8], response: &[u8]) {
-        let parse = |b: &[u8]| serde_json::from_slice(b).unwrap_or(serde_json::Value::Null);
-        self.listener
-            .api_call(caller, operation, &parse(request), &parse(response));
+        self.listener.api_call(caller, operation, request, response);
     }
 
     /// Removes the secrets whose recovery window ended (each an EndSecretVersionDelete);

@@ -4,11 +4,11 @@
 
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use serde_json::Value;
 
 pub trait Notify: Send + Sync {
-    /// A write operation `operation` succeeded with `request` and `response` (JSON bodies).
-    fn api_call(&self, caller: &Caller, operation: &str, request: &Value, response: &Value);
+    /// A write operation `operation` succeeded (committed) with `request` and `response`, the
+    /// JSON bodies as sent: parsed only by a listener that has somewhere to send the event.
+    fn api_call(&self, caller: &Caller, operation: &str, request: &[u8], response: &[u8]);
     /// A service event `name` (`RotationFailed`, ...) happened to the secret `secret_arn`.
     fn service_event(&self, ns: &Namespace, name: &str, secret_arn: &str);
 }
@@ -28,7 +28,7 @@ impl Listener {
         }
     }
 
-    pub fn api_call(&self, caller: &Caller, operation: &str, request: &Value, response: &Value) {
+    pub fn api_call(&self, caller: &Caller, operation: &str, request: &[u8], response: &[u8]) {
         if let Some(n) = self.0.get() {
             n.api_call(caller, operation, request, response);
         }

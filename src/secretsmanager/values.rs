@@ -84,7 +84,10 @@ impl SecretsManager {
             Self::check_cross_account(caller, found, &s)?;
             self.check_decrypt(caller, found.namespace(), s.kms_key_id.as_deref())?;
             let v = select(&s, version_id, stage)?;
-            let stale = s.access_is_stale(&v.id, now).then(|| v.id.clone());
+            // Not while the database refuses writes: a change it cannot store would be put
+            // back, and the read that made it would have to be made again.
+            let stale =
+                (s.access_is_stale(&v.id, now) && self.store.writable()).then(|| v.id.clone());
             (value_output(&s, v), stale)
         };
         if let Some(version_id) = stale {

@@ -33,11 +33,12 @@ impl Store {
     /// What a request waits on before it runs: with a shared database, until this node has
     /// every change acknowledged before the request came (see [`postgres`]).
     pub fn barrier(self: &Arc<Self>) -> crate::wire::Barrier {
+        let progress = self.journal.as_ref().map(|j| j.progress().clone());
         if self.shared().is_none() {
-            return crate::wire::Barrier::local(self.wait);
+            return crate::wire::Barrier::new(None, self.wait).with_progress(progress);
         }
         let weak = Arc::downgrade(self);
-        crate::wire::Barrier::new(
+        let wait: Arc<dyn Fn() -> tokio::sync::oneshot::Receiver<bool> + Send + Sync> =
             Arc::new(move || {
                 match weak.upgrade() {
                     // Memory may hold changes a failed commit left until they are put back.
@@ -47,9 +48,8 @@ impl Store {
                     },
                     _ => ready(false),
                 }
-            }),
-            self.wait,
-        )
+            });
+        crate::wire::Barrier::new(Some(wait), self.wait).with_progress(progress)
     }
 
     /// How long a request waits for the database (its barrier, then its commit) at most.

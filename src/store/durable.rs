@@ -81,6 +81,8 @@ pub(super) struct Job {
     pub(super) done: Option<oneshot::Sender<crate::wire::Outcome>>,
     /// For a shared database: the revision the change was made on, and the one it stores.
     pub(super) rev: Option<(Option<Rev>, Rev)>,
+    /// Its place in the queue (see [`crate::wire::Progress`]).
+    pub(super) n: u64,
 }
 
 pub use crate::wire::Ticket;
@@ -146,6 +148,7 @@ pub struct Durable {
     gate: Arc<RwLock<()>>,
     health: Arc<Health>,
     keyring: Arc<Keyring>,
+    progress: Arc<crate::wire::Progress>,
     /// Set for a shared database: revisions checked at commit, the change feed, the lease.
     shared: Option<super::postgres::Shared>,
 }
@@ -189,15 +192,20 @@ impl Durable {
     pub fn submit(&self, op: Op) -> Ticket {
         let (tx, ticket) = Ticket::pending();
         let rev = self.shared.as_ref().map(|s| s.revisions.advance(&op));
-        let job = Job {
-            op,
-            done: Some(tx),
-            rev,
-        };
-        match &self.tx {
-            Some(tx) if tx.send(job).is_ok() => ticket,
+        let sent = self.progress.submit(|n| {
+            let job = Job {
+                op,
+                done: Some(tx),
+                rev,
+                n,
+            };
+            self.tx.as_ref().is_some_and(|tx| tx.send(job).is_ok())
+        });
+        if sent {
+            ticket
+        } else {
             // The writer is gone: the ticket resolves as failed.
-            _ => Ticket::pending().1,
+            Ticket::pending().1
         }
     }
 
@@ -209,6 +217,11 @@ impl Durable {
 
     pub fn health(&self) -> &Health {
         &self.health
+    }
+
+    /// How far the writer has got, for reads to check that what they saw was stored.
+    pub fn progress(&self) -> &Arc<crate::wire::Progress> {
+        &self.progress
     }
 
     /// The shared database's feed, barrier and lease; None for the embedded file.
@@ -259,6 +272,7 @@ impl Durable {
         let (tx, rx) = mpsc::channel();
         let gate: Arc<RwLock<()>> = Arc::default();
         let health: Arc<Health> = Arc::default();
+        let progress: Arc<crate::wire::Progress> = Arc::default();
         let revisions = shared.as_ref().map(|s| s.revisions.clone());
         if let Some(r) = &revisions {
             r.replace_all(loaded.revs.clone());
@@ -270,6 +284,7 @@ impl Durable {
             health: health.clone(),
             keyring: loaded.keyring.clone(),
             revisions,
+            progress: progress.clone(),
         };
         let durable = Durable {
             tx: Some(tx),
@@ -277,6 +292,7 @@ impl Durable {
             gate,
             health,
             keyring: loaded.keyring.clone(),
+            progress,
             shared,
         };
         (durable, loaded, starter)
@@ -317,6 +333,7 @@ pub struct Starter {
     pub(super) health: Arc<Health>,
     pub(super) keyring: Arc<Keyring>,
     pub(super) revisions: Option<Arc<Revisions>>,
+    pub(super) progress: Arc<crate::wire::Progress>,
 }
 
 /// Builds the journal entry for a secret after a change; `new_values` names the versions

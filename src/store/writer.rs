@@ -32,6 +32,7 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
         health,
         keyring,
         revisions,
+        progress,
     } = starter;
     // Keys changed in memory by writes that failed, not yet put back from the database.
     let mut unreconciled: HashSet<Touched> = HashSet::default();
@@ -72,6 +73,7 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
                 match backend.read_back(&keys, &keyring) {
                     Ok(r) => {
                         note_revisions(revisions.as_deref(), &r);
+                        progress.put_back();
                         reconcile(r);
                     }
                     Err(e) => {
@@ -120,6 +122,7 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
                         unreconciled.clear();
                         if let Some(r) = r {
                             note_revisions(revisions.as_deref(), &r);
+                            progress.put_back();
                             reconcile(r);
                         }
                     }
@@ -146,6 +149,9 @@ pub(super) fn run(starter: Starter, reconcile: Reconciler) {
                 .map(|job| touched(&job.op))
                 .collect();
             revisions.settled(keys.iter());
+        }
+        if let Some(last) = batch.last() {
+            progress.settled(last.n);
         }
         for (job, outcome) in batch.into_iter().zip(outcomes) {
             if let Some(done) = job.done {

@@ -47,6 +47,11 @@ impl Ticket {
         Ticket(None)
     }
 
+    /// Whether the answer carries no change to wait for.
+    pub fn is_ready(&self) -> bool {
+        self.0.is_none()
+    }
+
     /// A ticket the store resolves through the sender.
     pub fn pending() -> (oneshot::Sender<Outcome>, Ticket) {
         let (tx, rx) = oneshot::channel();
@@ -92,6 +97,77 @@ impl Ticket {
     }
 }
 
+/// How far a store's writer has got: the writes submitted, those settled (in submission
+/// order), and how often memory was put back after a failed or lost commit. Memory changes
+/// before its commit, so a read may see a change that is then put back; a read checks with
+/// this that what it saw was never put back, and runs again otherwise.
+pub struct Progress {
+    submitted: std::sync::Mutex<u64>,
+    /// The last number handed out, for readers (who need no lock).
+    last: std::sync::atomic::AtomicU64,
+    /// (writes settled, memory put back so far)
+    state: tokio::sync::watch::Sender<(u64, u64)>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            submitted: std::sync::Mutex::new(0),
+            last: std::sync::atomic::AtomicU64::new(0),
+            state: tokio::sync::watch::channel((0, 0)).0,
+        }
+    }
+}
+
+impl Progress {
+    /// Numbers a write and hands it to `send` under one lock, so numbers follow the queue.
+    pub fn submit<T>(&self, send: impl FnOnce(u64) -> T) -> T {
+        let mut n = self
+            .submitted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *n += 1;
+        self.last.store(*n, std::sync::atomic::Ordering::SeqCst);
+        send(*n)
+    }
+
+    /// Every write up to `n` settled.
+    pub fn settled(&self, n: u64) {
+        self.state.send_if_modified(|s| {
+            let moved = n > s.0;
+            s.0 = s.0.max(n);
+            moved
+        });
+    }
+
+    /// Memory was put back to what the database holds (before any ticket of it resolves).
+    pub fn put_back(&self) {
+        self.state.send_modify(|s| s.1 += 1);
+    }
+
+    /// Taken before a read runs.
+    pub fn mark(&self) -> u64 {
+        self.state.borrow().1
+    }
+
+    /// Waits (at most `limit`) until every write submitted so far has settled; true when
+    /// memory was not put back since `mark`, so what a read saw meanwhile was all stored.
+    pub async fn clean_since(&self, mark: u64, limit: std::time::Duration) -> bool {
+        let target = self.last.load(std::sync::atomic::Ordering::SeqCst);
+        let now = *self.state.borrow();
+        if now.0 >= target {
+            return now.1 == mark;
+        }
+        let mut rx = self.state.subscribe();
+        let settled = tokio::time::timeout(limit, rx.wait_for(|s| s.0 >= target))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|s| s.1);
+        settled == Some(mark)
+    }
+}
+
 /// How long a request waits for the database by default (read barrier, then commit).
 pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -103,6 +179,7 @@ pub const DEFAULT_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 pub struct Barrier {
     wait: Option<std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>>,
     limit: std::time::Duration,
+    progress: Option<std::sync::Arc<Progress>>,
 }
 
 impl Default for Barrier {
@@ -110,6 +187,7 @@ impl Default for Barrier {
         Barrier {
             wait: None,
             limit: DEFAULT_WAIT,
+            progress: None,
         }
     }
 }
@@ -117,16 +195,24 @@ impl Default for Barrier {
 type Wait = std::sync::Arc<dyn Fn() -> oneshot::Receiver<bool> + Send + Sync>;
 
 impl Barrier {
-    pub fn new(wait: Wait, limit: std::time::Duration) -> Self {
+    pub fn new(wait: Option<Wait>, limit: std::time::Duration) -> Self {
         Barrier {
-            wait: Some(wait),
+            wait,
             limit,
+            progress: None,
         }
     }
 
-    /// Without a shared database: nothing to wait for; commits wait at most `limit`.
-    pub fn local(limit: std::time::Duration) -> Self {
-        Barrier { wait: None, limit }
+    /// Reads check with `progress` that what they saw was stored (see [`Progress`]).
+    #[must_use]
+    pub fn with_progress(mut self, progress: Option<std::sync::Arc<Progress>>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// The writer's progress, for reads to check against; None without a database.
+    pub fn progress(&self) -> Option<&Progress> {
+        self.progress.as_deref()
     }
 
     /// How long a request waits for the database at most, at each of the two waits.

@@ -452,3 +452,41 @@ async fn a_stalled_disk_answers_internal_error_within_the_limit_and_applies_whol
     let emu = server(&disk).await;
     assert_eq!(current_value(&emu.client(), "stalled").await, "v1");
 }
+
+#[tokio::test]
+async fn a_write_whose_commit_fails_publishes_no_event() {
+    let disk = Disk::new("disk-events");
+    let emu = server(&disk).await;
+    let account = "616161616161";
+    let (rx, rx_addr) = crate::events::Receiver::start().await;
+    crate::events::put_calls_to(emu.addr, account, rx_addr, "/calls").await;
+    let c = client_for(emu.addr, account, REGION);
+    create(&c, "evented", "v0").await;
+    disk.fail(true);
+    let failed = c
+        .put_secret_value()
+        .secret_id("evented")
+        .secret_string("never stored")
+        .send()
+        .await;
+    assert_eq!(err(failed).0, "InternalServiceError");
+    disk.fail(false);
+    wait_writable(emu.addr).await;
+    let stored = c
+        .put_secret_value()
+        .secret_id("evented")
+        .secret_string("stored")
+        .send()
+        .await
+        .unwrap();
+    let got = rx.wait("/calls", 1).await;
+    // Time for an event of the failed write, had one been sent, to arrive too.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let got = rx.wait("/calls", got.len()).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    let event: serde_json::Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(
+        event["detail"]["responseElements"]["versionId"],
+        stored.version_id().unwrap()
+    );
+}

@@ -1231,3 +1231,56 @@ async fn schedule_rules_fire_on_the_emulators_clock() {
         "once per run, and never for a disabled rule"
     );
 }
+
+/// Sends `account`'s Secrets Manager "AWS API Call via CloudTrail" events for PutSecretValue to
+/// `path` on the receiver at `to`, through a rule and an API destination made at `addr`.
+pub async fn put_calls_to(addr: SocketAddr, account: &str, to: SocketAddr, path: &str) {
+    let c = sdk_client!(aws_sdk_eventbridge, addr, REGION, test_key(account));
+    let name = unique("put-calls");
+    let connection = c
+        .create_connection()
+        .name(&name)
+        .authorization_type(ConnectionAuthorizationType::ApiKey)
+        .auth_parameters(
+            CreateConnectionAuthRequestParameters::builder()
+                .api_key_auth_parameters(
+                    CreateConnectionApiKeyAuthRequestParameters::builder()
+                        .api_key_name("x-api-key")
+                        .api_key_value("k")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = c
+        .create_api_destination()
+        .name(&name)
+        .connection_arn(connection.connection_arn.unwrap())
+        .invocation_endpoint(format!("http://{to}{path}"))
+        .http_method(ApiDestinationHttpMethod::Post)
+        .invocation_rate_limit_per_second(300)
+        .send()
+        .await
+        .unwrap();
+    c.put_rule()
+        .name(&name)
+        .event_pattern(r#"{"source": ["aws.secretsmanager"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["PutSecretValue"]}}"#)
+        .send()
+        .await
+        .unwrap();
+    c.put_targets()
+        .rule(&name)
+        .targets(
+            Target::builder()
+                .id("calls")
+                .arn(d.api_destination_arn.unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+}

@@ -328,3 +328,69 @@ async fn a_rotation_finishing_while_another_node_writes_its_secret_is_recorded()
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_run_again_after_a_lost_race_publishes_one_event() {
+    let url = pg::database("races-events");
+    let (a, b) = (node(&url, &[]), node(&url, &[]));
+    let account = "717171717171";
+    let (rx, rx_addr) = crate::events::Receiver::start().await;
+    crate::events::put_calls_to(a.addr, account, rx_addr, "/calls").await;
+    let (ca, cb) = (
+        client_for(a.addr, account, REGION),
+        client_for(b.addr, account, REGION),
+    );
+    create(&ca, "evented", "v0").await;
+    // Node B changes the secret all the time (no PutSecretValue of its own): node A's puts
+    // lose races and are run again.
+    let stop = Arc::new(AtomicBool::new(false));
+    let tagger = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let tag = aws_sdk_secretsmanager::types::Tag::builder()
+                    .key("touched")
+                    .value(n.to_string())
+                    .build();
+                let _ = cb
+                    .tag_resource()
+                    .secret_id("evented")
+                    .tags(tag)
+                    .send()
+                    .await;
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut versions = Vec::new();
+    for i in 0..20 {
+        let out = ca
+            .put_secret_value()
+            .secret_id("evented")
+            .secret_string(format!("v{i}"))
+            .send()
+            .await
+            .unwrap();
+        versions.push(out.version_id.unwrap());
+    }
+    stop.store(true, Ordering::SeqCst);
+    assert!(tagger.await.unwrap() > 0);
+    let got = rx.wait("/calls", versions.len()).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let got = rx.wait("/calls", got.len()).await;
+    let mut seen: Vec<String> = got
+        .iter()
+        .map(|s| {
+            let e: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+            e["detail"]["responseElements"]["versionId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    seen.sort();
+    versions.sort();
+    assert_eq!(seen, versions, "one event per acknowledged write");
+}

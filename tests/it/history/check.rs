@@ -121,8 +121,17 @@ fn stable(ops: &[Op]) -> Vec<String> {
             ));
         }
         let Some(maker) = made_current(ops, *secret, version) else {
+            let calls: Vec<String> = ops
+                .iter()
+                .filter(|o| match &o.call {
+                    Call::Put { version: v, .. } | Call::Move { version: v, .. } => v == version,
+                    _ => false,
+                })
+                .map(|o| format!("{:?} {:?}..{:?} {:?}", o.call, o.start, o.end, o.ended))
+                .collect();
             found.push(format!(
-                "secret {secret}: read {version}, which no call made current"
+                "secret {secret}: read {version} at {:?}, which no call made current: {calls:?}",
+                op.start
             ));
             continue;
         };
