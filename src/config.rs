@@ -19,7 +19,7 @@ pub struct Config {
     pub function_idle: std::time::Duration,
     pub strict: Strict,
     /// Keys (with their accounts and principals) besides `test`/`test`.
-    pub credentials: Vec<crate::sts::identity::KnownKey>,
+    pub credentials: Vec<KnownKey>,
     /// The token `/_awsemu/*` endpoints (but health) require when signatures are checked;
     /// a random one per start when None.
     pub admin_token: Option<String>,
@@ -113,4 +113,16 @@ mod tests {
         assert_eq!(listen_address("[::]:4566"), Some((Some("::".into()), 4566)));
         assert_eq!(listen_address("nonsense"), None);
     }
+}
+
+/// A long-term key: its secret and the principal it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KnownKey {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub account: String,
+    /// `arn:aws:iam::<account>:root`, `...:user/<name>` or `...:role/<name>`; the root by default.
+    #[serde(default)]
+    pub principal_arn: Option<String>,
 }

@@ -20,6 +20,7 @@ pub mod extension;
     reason = "written by `cargo codegen` from the models: its shape follows them, not style lints"
 )]
 pub mod generated;
+pub mod guard;
 pub mod init;
 pub mod kms;
 pub mod lambda;

@@ -3,10 +3,10 @@
 use crate::clock::{Clock, IdSource, RandomIds, SystemClock};
 use crate::config::Config;
 use crate::domain::Namespace;
+use crate::guard::AllowedHosts;
 use crate::kms::Kms;
 use crate::lambda::{Lambda, Permission};
 use crate::protocol::auth::Auth;
-use crate::protocol::guard::AllowedHosts;
 use crate::protocol::serve::{raise_open_file_limit, serve, Limits};
 use crate::protocol::{router, AppState};
 use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};

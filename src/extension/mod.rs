@@ -149,8 +149,8 @@ impl Host {
         }
         // A web page in a browser on this machine can reach a loopback port too; it is
         // refused before anything else, as the emulator's own port refuses it.
-        let loopback = crate::protocol::guard::AllowedHosts::new(&[]);
-        if let Some(reason) = crate::protocol::guard::check(&loopback, req.headers()) {
+        let loopback = crate::guard::AllowedHosts::new(&[]);
+        if let Some(reason) = crate::guard::check(&loopback, req.headers()) {
             return reply(403, "text/plain", reason);
         }
         let caller = match self.session(&l, req.headers().get(TOKEN_HEADER)) {

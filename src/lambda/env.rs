@@ -1,6 +1,6 @@
 //! One execution environment: a function's process, and the Runtime API it polls.
 
-use crate::protocol::guard::{guard, AllowedHosts};
+use crate::guard::{guard, AllowedHosts};
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};

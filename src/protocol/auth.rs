@@ -53,7 +53,7 @@ impl Auth {
     }
 
     fn is_console(&self, parts: &Parts) -> bool {
-        let given = parts.headers.get(super::guard::CONSOLE_HEADER);
+        let given = parts.headers.get(crate::guard::CONSOLE_HEADER);
         self.console
             .as_deref()
             .is_some_and(|t| given.is_some_and(|g| g.as_bytes() == t.as_bytes()))

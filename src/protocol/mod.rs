@@ -4,7 +4,7 @@
 mod admin;
 pub mod auth;
 mod console;
-pub mod guard;
+
 pub mod json11;
 mod json_services;
 pub mod lambda_rest;
@@ -16,6 +16,7 @@ pub mod sigv4;
 mod unserved;
 
 use crate::error::{Error, ErrorCode};
+use crate::guard;
 use crate::secretsmanager::SecretsManager;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request, State};

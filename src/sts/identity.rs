@@ -10,17 +10,7 @@ use std::path::Path;
 
 pub const DEFAULT_ACCOUNT: &str = "000000000000";
 
-/// A long-term key: its secret and the principal it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct KnownKey {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub account: String,
-    /// `arn:aws:iam::<account>:root`, `...:user/<name>` or `...:role/<name>`; the root by default.
-    #[serde(default)]
-    pub principal_arn: Option<String>,
-}
+pub use crate::config::KnownKey;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,5 +1,6 @@
-//! Who may talk to the emulator at all: refuses requests a web browser sends on a page's
-//! behalf (cross-origin requests and DNS rebinding), before any route runs.
+//! Who may talk to the emulator, and to the Runtime API and extension servers it runs for
+//! functions, at all: refuses requests a web browser sends on a page's behalf (cross-origin
+//! requests and DNS rebinding), before any route runs.
 //!
 //! The rules, in order:
 //! 1. The `Host` header, when present, must name a loopback host (`localhost`, `*.localhost`,
