@@ -3,7 +3,9 @@
 //! a table. `--compare-moto` runs the same scenarios against moto's server too.
 //!
 //! Run: `cargo bench --bench load` (options after `--`: `--seconds S`, `--big N`,
-//! `--connections 1,32`, `--compare-moto`).
+//! `--connections 1,32`, `--compare-moto`, `--nodes-only`, `--ratios`). `--ratios` measures
+//! the request pipeline alone: each in-memory figure beside a bare hyper server's on the same
+//! requests, in one sitting.
 
 #![allow(
     clippy::unwrap_used,
@@ -697,7 +699,15 @@ fn print_two_nodes(nodes: &[(String, usize, Result)], embedded: &[(String, usize
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().any(|a| a == "--bare-server") {
+        support::ceiling::serve().await;
+        return;
+    }
     let opts = opts();
+    if std::env::args().any(|a| a == "--ratios") {
+        ratios(opts.seconds).await;
+        return;
+    }
     if std::env::args().any(|a| a == "--nodes-only") {
         // The two-node scenarios alone, against this run's embedded reads.
         let (emu, _) = start(None);
@@ -976,4 +986,62 @@ async fn rotation_time() -> Duration {
     stop(emu);
     timings.sort();
     timings[timings.len() / 2]
+}
+
+/// Each in-memory figure as a share of a bare hyper server's on the same requests, the two
+/// measured alternately in one sitting.
+async fn ratios(secs: f64) {
+    let bare = support::ceiling::start();
+    let (emu, _) = start(None);
+    fill(emu.addr, "k", 1000, 1024).await;
+    let get: Make = Arc::new(|_| {
+        (
+            "GetSecretValue",
+            format!(
+                r#"{{"SecretId":"k/{:06}"}}"#,
+                rand::rng().random_range(0..1000)
+            ),
+        )
+    });
+    let list: Make = Arc::new(|_| ("ListSecrets", r#"{"MaxResults":100}"#.into()));
+    let put: Make = Arc::new(|i| {
+        (
+            "PutSecretValue",
+            format!(
+                r#"{{"SecretId":"k/{:06}","SecretString":"p{i}","ClientRequestToken":"{}"}}"#,
+                i % 1000,
+                token(i)
+            ),
+        )
+    });
+    let create: Make = Arc::new(|i| {
+        (
+            "CreateSecret",
+            format!(
+                r#"{{"Name":"r/{i}","SecretString":"v","ClientRequestToken":"{}"}}"#,
+                token(i)
+            ),
+        )
+    });
+    println!("\n| scenario | connections | requests/s | bare hyper requests/s | share |");
+    println!("|---|---|---|---|---|");
+    for c in connection_counts() {
+        for (name, make) in [
+            ("GetSecretValue", &get),
+            ("ListSecrets, 100/page", &list),
+            ("PutSecretValue, in memory", &put),
+            ("CreateSecret, in memory", &create),
+        ] {
+            let before = load(bare.addr, c, secs, make.clone()).await;
+            let r = load(emu.addr, c, secs, make.clone()).await;
+            let after = load(bare.addr, c, secs, make.clone()).await;
+            let ceiling = (before.rps + after.rps) / 2.0;
+            println!(
+                "| {name} | {c} | {:.0} | {ceiling:.0} | {:.2} |",
+                r.rps,
+                r.rps / ceiling.max(0.001)
+            );
+        }
+    }
+    stop(emu);
 }

@@ -1,5 +1,7 @@
 //! Shared by the benchmarks: starting the release `awsemu`, and raw HTTP calls to it.
 
+pub mod ceiling;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use std::io::{BufRead, BufReader};
