@@ -1035,7 +1035,7 @@ async fn ratios(secs: f64) {
             let before = load(bare.addr, c, secs, make.clone()).await;
             let r = load(emu.addr, c, secs, make.clone()).await;
             let after = load(bare.addr, c, secs, make.clone()).await;
-            let ceiling = (before.rps + after.rps) / 2.0;
+            let ceiling = f64::midpoint(before.rps, after.rps);
             println!(
                 "| {name} | {c} | {:.0} | {ceiling:.0} | {:.2} |",
                 r.rps,
