@@ -91,6 +91,7 @@ static LAMBDA: Entry = Entry {
              resource: the function was changed by another request.",
         )
     }),
+    again_if_unstored: false,
 };
 
 async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {

@@ -27,6 +27,10 @@ pub(crate) struct Entry {
     /// The error of a change that could not be stored (or a database that did not answer).
     pub unstored: fn() -> Error,
     pub lost: Lost,
+    /// Whether an answer that changed nothing may be computed again when memory it may have
+    /// seen was put back: true where such calls have no effect outside the store. Lambda's
+    /// Invoke runs a function and EventBridge's PutEvents delivers to targets: never twice.
+    pub again_if_unstored: bool,
 }
 
 /// Runs `operation` (its name) for the caller `parts` and `body` authenticate, through `run`;
@@ -57,7 +61,7 @@ where
         // stored: memory changes before its commit, and a change put back after a failed or
         // lost commit never happened.
         if !matches!(&result, Ok(ack) if !ack.ticket.is_ready()) {
-            if let (Some(p), Some(mark)) = (progress, mark) {
+            if let (true, Some(p), Some(mark)) = (entry.again_if_unstored, progress, mark) {
                 if !p.clean_since(mark, state.barrier.limit()).await {
                     if unsure < CONFLICT_RETRIES {
                         unsure += 1;
@@ -75,7 +79,10 @@ where
         match ack.ticket.settle_within(state.barrier.limit()).await {
             Outcome::Committed => return Ok((caller, ack.output)),
             Outcome::Conflict => match entry.lost {
-                Lost::RunAgain if lost < CONFLICT_RETRIES => lost += 1,
+                Lost::RunAgain if lost < CONFLICT_RETRIES => {
+                    lost += 1;
+                    crate::wire::after_lost_race(lost).await;
+                }
                 Lost::Answer(error) => return Err(error()),
                 Lost::RunAgain => return Err((entry.unstored)()),
             },

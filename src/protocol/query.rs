@@ -93,11 +93,13 @@ static STS: Entry = Entry {
     service: "sts",
     unstored: Error::internal,
     lost: Lost::RunAgain,
+    again_if_unstored: true,
 };
 static CLOUDFORMATION: Entry = Entry {
     service: "cloudformation",
     unstored: Error::internal,
     lost: Lost::RunAgain,
+    again_if_unstored: true,
 };
 
 fn post_only(action: &str) -> Error {

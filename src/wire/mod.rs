@@ -236,7 +236,16 @@ impl Barrier {
 }
 
 /// How often an operation whose write lost a race with another node is run again.
-pub const CONFLICT_RETRIES: usize = 8;
+pub const CONFLICT_RETRIES: usize = 32;
+
+/// Waits a little before attempt `lost` + 1 of an operation that lost a race: a random
+/// pause that grows with the attempts (at most 10 ms), so that two nodes writing one record
+/// all the time do not keep colliding in step, on a loaded machine least of all.
+pub async fn after_lost_race(lost: usize) {
+    let most = u64::try_from(lost.min(10)).unwrap_or(10);
+    let pause = rand::random_range(0..=most * 1000);
+    tokio::time::sleep(std::time::Duration::from_micros(pause)).await;
+}
 
 /// What a handler answers: its output with the ticket of its change, or an error.
 pub type Answer<O> = Result<Ack<O>>;

@@ -161,7 +161,10 @@ macro_rules! call {
             };
             match ack.ticket.settle().await {
                 Settled::Committed => break Ok(ack.output),
-                Settled::Conflict if lost < crate::wire::CONFLICT_RETRIES => lost += 1,
+                Settled::Conflict if lost < crate::wire::CONFLICT_RETRIES => {
+                    lost += 1;
+                    crate::wire::after_lost_race(lost).await;
+                }
                 Settled::Conflict | Settled::Failed => {
                     break Err(fail(crate::error::Error::internal()))
                 }

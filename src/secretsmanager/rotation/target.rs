@@ -21,13 +21,13 @@ pub async fn update(
     arn: &str,
     f: impl Fn(&mut Secret),
 ) -> bool {
-    for _ in 0..=CONFLICT_RETRIES {
+    for lost in 0..=CONFLICT_RETRIES {
         let Some(ticket) = change(store, ns, name, arn, &f) else {
             return false;
         };
         match ticket.settle().await {
             Outcome::Committed => return true,
-            Outcome::Conflict => {}
+            Outcome::Conflict => crate::wire::after_lost_race(lost + 1).await,
             Outcome::Failed => break,
         }
     }
