@@ -54,6 +54,7 @@ impl crate::store::Records for Kms {
                 k.material = self
                     .store
                     .key_material(&k.id)
+                    .or_else(|| self.store.fetch_key_material(&k.id))
                     .ok_or_else(|| format!("the material of KMS key {} is missing", k.id))?;
                 let text = std::mem::take(&mut k.policy);
                 k.set_policy(text);
@@ -65,8 +66,17 @@ impl crate::store::Records for Kms {
             ("alias", Some(b)) => {
                 let a: Alias =
                     serde_json::from_slice(b).map_err(|e| format!("a KMS alias record: {e}"))?;
+                let target = a.target.clone();
                 let before = space.aliases.insert(a.name.clone(), a);
                 self.drop_orphan(space, before);
+                // An alias another node stored first can name a key whose own record has
+                // not reached this node yet: it is read now, so the alias never dangles.
+                if !space.keys.contains_key(&target) {
+                    let key = format!("{PREFIX}{account}\0{region}\0key\0{target}");
+                    if let Some(k) = self.stored_key(&key) {
+                        space.keys.insert(k.id.clone(), Arc::new(k));
+                    }
+                }
             }
             ("alias", None) => {
                 let before = space.aliases.remove(*name);
@@ -79,6 +89,19 @@ impl crate::store::Records for Kms {
 }
 
 impl Kms {
+    /// The key a shared database holds under the record `key`, with its material.
+    fn stored_key(&self, key: &str) -> Option<Key> {
+        let bytes = self.store.stored_blob(key)?;
+        let mut k: Key = serde_json::from_slice(&bytes).ok()?;
+        k.material = self
+            .store
+            .key_material(&k.id)
+            .or_else(|| self.store.fetch_key_material(&k.id))?;
+        let text = std::mem::take(&mut k.policy);
+        k.set_policy(text);
+        Some(k)
+    }
+
     /// Two nodes sharing a database may both make an account's AWS managed key on its first
     /// use; the alias stored first wins and the other node's key is left with no alias, which
     /// AWS never shows. That key is dropped here, on the node that made it (the only one whose

@@ -21,6 +21,23 @@ impl Store {
             .ok()
     }
 
+    /// A KMS key's material as a shared database holds it now (another node made the key and
+    /// its notification is still on its way), taken into the keyring; None without one.
+    pub fn fetch_key_material(&self, key_id: &str) -> Option<Vec<u8>> {
+        let shared = self.shared()?;
+        let keyring = self.journal.as_ref()?.keyring();
+        let key = format!("{}{key_id}", super::seal::MATERIAL_PREFIX);
+        let row = postgres::stored_blob(shared.url(), &key)
+            .map_err(|e| tracing::error!(error = %e, "cannot read a key's material"))
+            .ok()
+            .flatten()?;
+        keyring
+            .load_row(&key, &row)
+            .map_err(|e| tracing::error!(error = %e, "cannot read a key's material"))
+            .ok()?;
+        keyring.get(key_id).map(|m| m.as_ref().clone())
+    }
+
     /// Whether other nodes may share this store's database.
     pub fn is_shared(&self) -> bool {
         self.shared().is_some()
