@@ -41,6 +41,26 @@ fn keep_writing(
     })
 }
 
+/// Tags `name` through `c` until `stop` is set: a change of the secret that is not a value.
+fn keep_tagging(
+    c: aws_sdk_secretsmanager::Client,
+    name: String,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut n = 0;
+        while !stop.load(Ordering::SeqCst) {
+            let tag = aws_sdk_secretsmanager::types::Tag::builder()
+                .key("touched")
+                .value(n.to_string())
+                .build();
+            let _ = c.tag_resource().secret_id(&name).tags(tag).send().await;
+            n += 1;
+        }
+        n
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_restarted_while_another_writes_acknowledges_only_what_it_commits() {
     let url = pg::database("races-restart");
@@ -292,21 +312,7 @@ async fn a_rotation_finishing_while_another_node_writes_its_secret_is_recorded()
     let stop = Arc::new(AtomicBool::new(false));
     let taggers: Vec<_> = names
         .iter()
-        .map(|name| {
-            let (c, name, stop) = (b.client(), name.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while !stop.load(Ordering::SeqCst) {
-                    let tag = aws_sdk_secretsmanager::types::Tag::builder()
-                        .key("touched")
-                        .value(n.to_string())
-                        .build();
-                    let _ = c.tag_resource().secret_id(&name).tags(tag).send().await;
-                    n += 1;
-                }
-                n
-            })
-        })
+        .map(|name| keep_tagging(b.client(), name.clone(), stop.clone()))
         .collect();
     for name in &names {
         let version = rotate(&ca, name, Some(&function), None).await;
@@ -344,26 +350,7 @@ async fn a_write_run_again_after_a_lost_race_publishes_one_event() {
     // Node B changes the secret all the time (no PutSecretValue of its own): node A's puts
     // lose races and are run again.
     let stop = Arc::new(AtomicBool::new(false));
-    let tagger = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            let mut n = 0;
-            while !stop.load(Ordering::SeqCst) {
-                let tag = aws_sdk_secretsmanager::types::Tag::builder()
-                    .key("touched")
-                    .value(n.to_string())
-                    .build();
-                let _ = cb
-                    .tag_resource()
-                    .secret_id("evented")
-                    .tags(tag)
-                    .send()
-                    .await;
-                n += 1;
-            }
-            n
-        })
-    };
+    let tagger = keep_tagging(cb, "evented".into(), stop.clone());
     let mut versions = Vec::new();
     for i in 0..20 {
         let out = ca
