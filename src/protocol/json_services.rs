@@ -36,6 +36,29 @@ fn unstored(code: ErrorCode) -> Error {
     Error::new(code, "The change could not be stored.")
 }
 
+/// A generated JSON 1.1 service whose state is `AppState::$state`: its signing name is its
+/// module's, a change it cannot store answers `$unstored`, and nothing follows its writes.
+macro_rules! json_service {
+    ($module:ident, $state:ident, $unstored:ident, $again:expr) => {
+        JsonService {
+            target_prefix: $module::TARGET_PREFIX,
+            entry: Entry {
+                service: stringify!($module),
+                unstored: || unstored(ErrorCode::$unstored),
+                lost: Lost::RunAgain,
+                again_if_unstored: $again,
+            },
+            errors: &$module::ERRORS,
+            known: |name| $module::Operation::from_name(name).is_some(),
+            run: |state, caller, name, body| {
+                let op = $module::Operation::from_name(name).ok_or_else(unknown)?;
+                $module::dispatch(state.$state.as_ref(), caller, op, &Json11, body)
+            },
+            after: nothing_after,
+        }
+    };
+}
+
 /// Secrets Manager first: a target no service claims is answered as Secrets Manager answers.
 pub(crate) static SERVICES: [JsonService; 4] = [
     JsonService {
@@ -63,54 +86,10 @@ pub(crate) static SERVICES: [JsonService; 4] = [
             }
         },
     },
-    JsonService {
-        target_prefix: kms::TARGET_PREFIX,
-        entry: Entry {
-            service: "kms",
-            unstored: || unstored(ErrorCode::KMSInternalException),
-            lost: Lost::RunAgain,
-            again_if_unstored: true,
-        },
-        errors: &kms::ERRORS,
-        known: |name| kms::Operation::from_name(name).is_some(),
-        run: |state, caller, name, body| {
-            let op = kms::Operation::from_name(name).ok_or_else(unknown)?;
-            kms::dispatch(state.kms.as_ref(), caller, op, &Json11, body)
-        },
-        after: nothing_after,
-    },
-    JsonService {
-        target_prefix: ssm::TARGET_PREFIX,
-        entry: Entry {
-            service: "ssm",
-            unstored: || unstored(ErrorCode::InternalServerError),
-            lost: Lost::RunAgain,
-            again_if_unstored: true,
-        },
-        errors: &ssm::ERRORS,
-        known: |name| ssm::Operation::from_name(name).is_some(),
-        run: |state, caller, name, body| {
-            let op = ssm::Operation::from_name(name).ok_or_else(unknown)?;
-            ssm::dispatch(state.ssm.as_ref(), caller, op, &Json11, body)
-        },
-        after: nothing_after,
-    },
-    JsonService {
-        target_prefix: events::TARGET_PREFIX,
-        entry: Entry {
-            service: "events",
-            unstored: || unstored(ErrorCode::InternalException),
-            lost: Lost::RunAgain,
-            again_if_unstored: false,
-        },
-        errors: &events::ERRORS,
-        known: |name| events::Operation::from_name(name).is_some(),
-        run: |state, caller, name, body| {
-            let op = events::Operation::from_name(name).ok_or_else(unknown)?;
-            events::dispatch(state.events.as_ref(), caller, op, &Json11, body)
-        },
-        after: nothing_after,
-    },
+    json_service!(kms, kms, KMSInternalException, true),
+    json_service!(ssm, ssm, InternalServerError, true),
+    // PutEvents delivers to targets: never run twice.
+    json_service!(events, events, InternalException, false),
 ];
 
 fn unknown() -> Error {
