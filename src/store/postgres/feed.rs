@@ -364,8 +364,29 @@ impl Follower {
         client: &mut postgres::Client,
         stale: &HashSet<Touched>,
     ) -> Result<(), String> {
+        // A record changed meanwhile by the writer's own read-back may have taken an older
+        // copy than the one read here: it is read again (the database's copy is the newest),
+        // unless a write of this node is in flight for it.
+        let mut stale = self.refresh_once(client, stale)?;
+        for _ in 0..4 {
+            stale.retain(|k| !self.revisions.pending(k));
+            if stale.is_empty() {
+                break;
+            }
+            stale = self.refresh_once(client, &stale)?;
+        }
+        Ok(())
+    }
+
+    /// One read-back of `stale` into memory; returns the records left out because memory
+    /// changed them while they were read.
+    fn refresh_once(
+        &self,
+        client: &mut postgres::Client,
+        stale: &HashSet<Touched>,
+    ) -> Result<HashSet<Touched>, String> {
         if stale.is_empty() {
-            return Ok(());
+            return Ok(HashSet::new());
         }
         let seen: HashMap<Touched, Option<Rev>> = stale
             .iter()
@@ -376,11 +397,13 @@ impl Follower {
             .gate
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut left = HashSet::new();
         if r.everything.is_none() {
             let unchanged = |k: &Touched| {
                 seen.get(k).is_some_and(|s| self.revisions.get(k) == *s)
                     && !self.revisions.pending(k)
             };
+            left = stale.iter().filter(|k| !unchanged(k)).cloned().collect();
             r = Reverted {
                 secrets: std::mem::take(&mut r.secrets)
                     .into_iter()
@@ -399,6 +422,6 @@ impl Follower {
         }
         note_revisions(Some(&self.revisions), &r);
         (self.reconcile)(r);
-        Ok(())
+        Ok(left)
     }
 }
