@@ -25,6 +25,7 @@ mod embed;
 mod events;
 mod extension;
 mod first_run;
+mod formats;
 mod golden;
 mod history;
 mod identity;
