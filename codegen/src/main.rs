@@ -25,6 +25,9 @@ struct Entry {
     /// Paging for models that come without a paginators file:
     /// (operation, [input token, output token, limit, result]).
     paging: &'static [(&'static str, [&'static str; 4])],
+    /// The modelled code the service answers its own internal failures with (None: the
+    /// protocol's `InternalFailure`).
+    internal: Option<&'static str>,
 }
 
 const SERVICES: &[Entry] = &[
@@ -33,6 +36,7 @@ const SERVICES: &[Entry] = &[
         title: "Secrets Manager",
         model: "secretsmanager/2017-10-17",
         operations: None,
+        internal: Some("InternalServiceError"),
         paging: &[],
     },
     Entry {
@@ -52,6 +56,7 @@ const SERVICES: &[Entry] = &[
             "UpdateFunctionCode",
             "UpdateFunctionConfiguration",
         ]),
+        internal: Some("ServiceException"),
         paging: &[(
             "ListFunctions",
             ["Marker", "NextMarker", "MaxItems", "Functions"],
@@ -68,6 +73,7 @@ const SERVICES: &[Entry] = &[
             "GetCallerIdentity",
             "GetSessionToken",
         ]),
+        internal: None,
         paging: &[],
     },
     Entry {
@@ -99,6 +105,7 @@ const SERVICES: &[Entry] = &[
             "UntagResource",
             "UpdateAlias",
         ]),
+        internal: Some("KMSInternalException"),
         paging: &[],
     },
     Entry {
@@ -120,6 +127,7 @@ const SERVICES: &[Entry] = &[
             "RemoveTagsFromResource",
             "UnlabelParameterVersion",
         ]),
+        internal: Some("InternalServerError"),
         paging: &[],
     },
     Entry {
@@ -145,6 +153,7 @@ const SERVICES: &[Entry] = &[
             "UpdateStack",
             "ValidateTemplate",
         ]),
+        internal: None,
         paging: &[],
     },
     Entry {
@@ -179,6 +188,7 @@ const SERVICES: &[Entry] = &[
             "UpdateApiDestination",
             "UpdateConnection",
         ]),
+        internal: Some("InternalException"),
         paging: &[],
     },
 ];
@@ -241,7 +251,7 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
         }
     }
     ops::emit_enum(&ops, &mut out);
-    emit_errors(&m, &mut out);
+    emit_errors(&m, e.internal, &mut out)?;
     if protocol == "json" {
         ops::emit_json(&m, &ops, &mut out);
     } else if protocol == "query" {
@@ -280,9 +290,9 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
     Ok(out)
 }
 
-/// The service's modelled errors with their HTTP status: the model's, else 500 for a fault
-/// and 400 for the rest.
-fn emit_errors(m: &Model, out: &mut String) {
+/// The service's modelled errors as its own `ErrorCode` enum, each with its HTTP status (the
+/// model's, else 500 for a fault and 400 for the rest), and the service's `Error` and `Result`.
+fn emit_errors(m: &Model, internal: Option<&str>, out: &mut String) -> Result<(), String> {
     let mut errors: Vec<(String, u64)> = m
         .shapes
         .iter()
@@ -301,16 +311,75 @@ fn emit_errors(m: &Model, out: &mut String) {
         })
         .collect();
     errors.sort();
+    errors.dedup_by(|a, b| a.0 == b.0);
+    if let Some(code) = internal {
+        if !errors.iter().any(|(name, _)| name == code) {
+            return Err(format!("internal code {code} is not in the model"));
+        }
+    }
     writeln!(
         out,
-        "/// The errors the model gives this service, with their HTTP status."
+        "/// The errors the model gives this service: the only codes its handlers can answer with,"
     )
     .ok();
-    writeln!(out, "pub const ERRORS: [(&str, u16); {}] = [", errors.len()).ok();
-    for (name, status) in errors {
-        writeln!(out, "    ({name:?}, {status}),").ok();
+    writeln!(
+        out,
+        "/// besides the ones every front end shares (`crate::error::Common`)."
+    )
+    .ok();
+    writeln!(out, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]").ok();
+    writeln!(out, "pub enum ErrorCode {{").ok();
+    for (name, _) in &errors {
+        writeln!(out, "    {name},").ok();
     }
-    writeln!(out, "];\n").ok();
+    writeln!(out, "}}\n").ok();
+    writeln!(out, "impl ErrorCode {{").ok();
+    writeln!(
+        out,
+        "    pub const ALL: [ErrorCode; {}] = [{}];",
+        errors.len(),
+        errors
+            .iter()
+            .map(|(n, _)| format!("ErrorCode::{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+    .ok();
+    writeln!(out, "}}\n").ok();
+    writeln!(out, "impl crate::error::Code for ErrorCode {{").ok();
+    writeln!(
+        out,
+        "    const INTERNAL: ::std::option::Option<&'static str> = {internal:?};"
+    )
+    .ok();
+    writeln!(
+        out,
+        "    fn as_str(self) -> &'static str {{\n        match self {{"
+    )
+    .ok();
+    for (name, _) in &errors {
+        writeln!(out, "            ErrorCode::{name} => {name:?},").ok();
+    }
+    writeln!(out, "        }}\n    }}\n").ok();
+    writeln!(out, "    fn status(self) -> u16 {{\n        match self {{").ok();
+    for (name, status) in &errors {
+        writeln!(out, "            ErrorCode::{name} => {status},").ok();
+    }
+    writeln!(out, "        }}\n    }}\n}}\n").ok();
+    writeln!(out, "/// A failure this service answers with.").ok();
+    writeln!(out, "pub type Error = crate::error::Error<ErrorCode>;").ok();
+    writeln!(
+        out,
+        "pub type Result<T, E = Error> = ::std::result::Result<T, E>;"
+    )
+    .ok();
+    writeln!(
+        out,
+        "/// What a handler returns: its output and the ticket of its change."
+    )
+    .ok();
+    writeln!(out, "pub type Answer<O> = Result<crate::wire::Ack<O>>;\n").ok();
+    Ok(())
 }
 
 fn rustfmt(text: &str) -> Result<String, String> {

@@ -3,7 +3,7 @@
 use crate::model::{field_name, kind, members, split_case, Model};
 use std::fmt::Write;
 
-const RESULT: &str = "crate::error::Result";
+const RESULT: &str = "Result";
 
 fn output_type(m: &Model, op: &str) -> String {
     m.io(op, "output").unwrap_or_else(|| "()".into())
@@ -135,7 +135,7 @@ pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
     .ok();
     writeln!(
         out,
-        "pub fn dispatch<S: Handlers, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, body: &[u8]) -> {RESULT}<crate::wire::Ack<::std::vec::Vec<u8>>> {{"
+        "pub fn dispatch<S: Handlers, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, body: &[u8]) -> {RESULT}<crate::wire::Ack<::std::vec::Vec<u8>>> where Error: From<crate::error::Error<C::Code>> {{"
     )
     .ok();
     writeln!(out, "    match op {{").ok();
@@ -153,7 +153,7 @@ pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
         };
         writeln!(
             out,
-            "            {op}::{}(svc, cx, input)?.try_map({encode})",
+            "            Ok({op}::{}(svc, cx, input)?.try_map({encode})?)",
             split_case(op, '_')
         )
         .ok();
@@ -259,7 +259,7 @@ pub fn emit_rest(m: &Model, ops: &[String], out: &mut String) -> Result<(), Stri
     .ok();
     writeln!(
         out,
-        "pub async fn dispatch<S: Handlers, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, request: crate::wire::RestRequest) -> {RESULT}<crate::wire::RestResponse> {{"
+        "pub async fn dispatch<S: Handlers, C: crate::wire::Codec>(svc: &S, cx: &S::Context, op: Operation, codec: &C, request: crate::wire::RestRequest) -> {RESULT}<crate::wire::RestResponse> where Error: From<crate::error::Error<C::Code>> {{"
     )
     .ok();
     writeln!(out, "    match op {{").ok();

@@ -70,7 +70,7 @@ async fn one(t: &Target<'_>, inner: &str) -> Outcome<String> {
             Fail::Service(s, e) => Fail::Plain(format!(
                 "{} (Service: {s}, Status Code: 400, Error Code: {})",
                 e.message,
-                e.code.as_str()
+                e.name(super::resources::JSON)
             )),
         });
     }

@@ -13,7 +13,7 @@ pub mod template;
 use crate::clock::Clock;
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::cloudformation::{Error, Result};
 use crate::generated::cloudformation::{Operation, Service};
 use crate::store::{Gate, Store};
 use crate::wire::Ticket;
@@ -246,10 +246,7 @@ impl CloudFormation {
 }
 
 fn missing(name: &str) -> Error {
-    Error::new(
-        ErrorCode::ValidationError,
-        format!("Stack with id {name} does not exist"),
-    )
+    Error::validation(format!("Stack with id {name} does not exist"))
 }
 
 impl crate::store::Records for CloudFormation {
@@ -286,7 +283,7 @@ impl Service for CloudFormation {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.store.gate();
         if !ops::reads_only(op) && !self.store.writable() {
-            return Err(Error::unwritable(ErrorCode::InternalServiceError));
+            return Err(Error::unwritable());
         }
         Ok(gate)
     }

@@ -1,6 +1,6 @@
 //! GetRandomPassword: character classes, exclusions and the "one of each type" rule.
 
-use crate::error::{Error, Result};
+use crate::generated::secretsmanager::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::Rng;
 

@@ -1,7 +1,7 @@
 //! A secret's versions and staging labels; keeps each label on at most one version.
 
 use crate::clock::Millis;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::secretsmanager::{Error, ErrorCode, Result};
 
 pub const AWSCURRENT: &str = "AWSCURRENT";
 pub const AWSPREVIOUS: &str = "AWSPREVIOUS";

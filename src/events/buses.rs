@@ -5,9 +5,10 @@ use super::model::{Bus, Space};
 use super::{exists, invalid, not_found, seconds, Events};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::Result;
+use crate::generated::events::Answer;
+use crate::generated::events::Result;
 use crate::generated::events::{self as g, handlers as h};
-use crate::wire::{answer, Ack, Answer};
+use crate::wire::{answer, Ack};
 
 pub const DEFAULT: &str = "default";
 
@@ -47,7 +48,7 @@ pub fn find(space: Option<&Space>, ns: &Namespace, name: &str) -> Option<Bus> {
     space?.buses.get(name).cloned()
 }
 
-pub fn missing(name: &str) -> crate::error::Error {
+pub fn missing(name: &str) -> crate::generated::events::Error {
     not_found(format!("Event bus {name} does not exist."))
 }
 

@@ -7,11 +7,12 @@ use super::model::Connection;
 use super::{exists, invalid, limit, not_found, seconds, Events};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::Result;
+use crate::generated::events::Answer;
+use crate::generated::events::Result;
 use crate::generated::events::{self as g, handlers as h};
 use crate::generated::secretsmanager::{self as sg, handlers as sh};
 use crate::policy::Who;
-use crate::wire::{answer, Ack, Answer};
+use crate::wire::{answer, Ack};
 use serde_json::{json, Value};
 
 /// Connections an account keeps in one region (AWS's quota).
@@ -25,7 +26,7 @@ pub fn as_events(ns: &Namespace) -> Caller {
     c
 }
 
-fn missing(name: &str) -> crate::error::Error {
+fn missing(name: &str) -> crate::generated::events::Error {
     not_found(format!(
         "Failed to describe the connection(s). Connection '{name}' does not exist."
     ))
@@ -41,7 +42,8 @@ impl Events {
                 secret_id: Some(c.secret_arn.clone()),
                 ..Default::default()
             },
-        )?;
+        )
+        .map_err(crate::generated::events::Error::from_other)?;
         Ok(out
             .output
             .secret_string
@@ -75,7 +77,8 @@ impl Events {
                 secret_string: Some(value.to_string()),
                 ..Default::default()
             },
-        )?;
+        )
+        .map_err(crate::generated::events::Error::from_other)?;
         Ok(ack.ticket)
     }
 
@@ -165,7 +168,8 @@ impl h::CreateConnection for Events {
                 kms_key_id: i.kms_key_identifier,
                 ..Default::default()
             },
-        )?;
+        )
+        .map_err(crate::generated::events::Error::from_other)?;
         let now = self.now();
         let c = Connection {
             arn: format!(
@@ -373,7 +377,8 @@ impl h::DeleteConnection for Events {
                 force_delete_without_recovery: Some(true),
                 recovery_window_in_days: None,
             },
-        )?;
+        )
+        .map_err(crate::generated::events::Error::from_other)?;
         self.tokens
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

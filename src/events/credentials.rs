@@ -3,8 +3,8 @@
 //! CreateConnection's and UpdateConnection's parameters; and the part DescribeConnection shows.
 
 use super::invalid;
-use crate::error::Result;
 use crate::generated::events as g;
+use crate::generated::events::Result;
 use serde_json::{json, Value};
 
 /// HTTP parameters as DescribeConnection shows them: secret values left out.

@@ -5,15 +5,16 @@ use super::model::Destination;
 use super::{exists, invalid, not_found, seconds, Events};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::Result;
+use crate::generated::events::Answer;
+use crate::generated::events::Result;
 use crate::generated::events::{self as g, handlers as h};
-use crate::wire::{answer, Ack, Answer};
+use crate::wire::{answer, Ack};
 
 /// API destinations an account keeps in one region (AWS's quota).
 const MAX_DESTINATIONS: usize = 3000;
 const METHODS: [&str; 7] = ["POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"];
 
-fn missing(name: &str) -> crate::error::Error {
+fn missing(name: &str) -> crate::generated::events::Error {
     not_found(format!(
         "Failed to describe the api-destination(s). An api-destination '{name}' does not exist."
     ))

@@ -19,7 +19,7 @@ mod transform;
 use crate::clock::{Clock, IdSource, Millis};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::events::{Error, ErrorCode, Result};
 use crate::generated::events::{Operation, Service};
 use crate::lambda::Lambda;
 use crate::secretsmanager::SecretsManager;
@@ -115,7 +115,7 @@ fn exists(message: impl Into<String>) -> Error {
 }
 
 fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorCode::ValidationException, message)
+    Error::validation(message)
 }
 
 fn limit(message: impl Into<String>) -> Error {
@@ -167,7 +167,7 @@ impl Service for Events {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.store.gate();
         if !reads_only(op) && !self.store.writable() {
-            return Err(Error::unwritable(ErrorCode::InternalException));
+            return Err(Error::unwritable());
         }
         Ok(gate)
     }

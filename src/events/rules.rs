@@ -7,9 +7,10 @@ use super::pattern::Pattern;
 use super::{invalid, limit, not_found, Events};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::events::Answer;
 use crate::generated::events::{self as g, handlers as h};
-use crate::wire::{answer, Ack, Answer, Ticket};
+use crate::generated::events::{Error, ErrorCode, Result};
+use crate::wire::{answer, Ack, Ticket};
 
 /// AWS's quotas: rules per bus, targets per rule.
 const MAX_RULES: usize = 300;

@@ -10,7 +10,11 @@ mod cache;
 use crate::clock::Clock;
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, Result};
+use crate::error::{Error, Modeled};
+
+/// A service's error as the extension passes it on: either service's, or the shared kinds.
+type Failure = Error<Modeled>;
+type Answered = std::result::Result<String, Failure>;
 use crate::generated::secretsmanager::{self as sm, handlers::GetSecretValue};
 use crate::generated::ssm::{self as ps, handlers::GetParameter};
 use crate::policy::Who;
@@ -180,7 +184,7 @@ impl Host {
                 cache::Kind::Parameter => self.parameter(&caller, &query),
             }
         } else {
-            Err(Error::internal())
+            Err(Failure::internal())
         };
         match result {
             Ok(body) => {
@@ -188,8 +192,17 @@ impl Host {
                 reply(200, "application/json", body)
             }
             Err(e) => {
-                let status = e.code.status(&[], crate::error::Protocol::Json11);
-                let body = serde_json::json!({ "__type": e.code.as_str(), "message": e.message });
+                use crate::error::Code;
+                let internal = match kind {
+                    cache::Kind::Secret => sm::ErrorCode::INTERNAL,
+                    cache::Kind::Parameter => ps::ErrorCode::INTERNAL,
+                };
+                let naming = crate::error::Naming {
+                    protocol: crate::error::Protocol::Json11,
+                    internal,
+                };
+                let status = e.status(naming);
+                let body = serde_json::json!({ "__type": e.name(naming), "message": e.message });
                 reply(status, "application/json", body.to_string())
             }
         }
@@ -234,17 +247,17 @@ impl Host {
         }
     }
 
-    async fn secret(&self, caller: &Caller, q: &BTreeMap<String, String>) -> Result<String> {
+    async fn secret(&self, caller: &Caller, q: &BTreeMap<String, String>) -> Answered {
         let request = sm::GetSecretValueRequest {
             secret_id: Some(
                 q.get("secretId")
                     .cloned()
-                    .ok_or_else(|| Error::validation("secretId is required."))?,
+                    .ok_or_else(|| Failure::validation("secretId is required."))?,
             ),
             version_id: q.get("versionId").cloned(),
             version_stage: q.get("versionStage").cloned(),
         };
-        crate::wire::check(&request)?;
+        crate::wire::check(&request).map_err(Failure::from)?;
         let caller = caller
             .clone()
             .acting("secretsmanager:GetSecretValue".into());
@@ -254,16 +267,16 @@ impl Host {
         };
         let limit = self.secrets.store().barrier().limit();
         if ack.ticket.settle_within(limit).await != crate::wire::Outcome::Committed {
-            return Err(Error::internal());
+            return Err(Failure::internal());
         }
-        serde_json::to_string(&ack.output).map_err(|e| Error::internal().because(e))
+        serde_json::to_string(&ack.output).map_err(|e| Failure::internal().because(e))
     }
 
-    fn parameter(&self, caller: &Caller, q: &BTreeMap<String, String>) -> Result<String> {
+    fn parameter(&self, caller: &Caller, q: &BTreeMap<String, String>) -> Answered {
         let name = q
             .get("name")
             .cloned()
-            .ok_or_else(|| Error::validation("name is required."))?;
+            .ok_or_else(|| Failure::validation("name is required."))?;
         let name = match (q.get("version"), q.get("label")) {
             (Some(v), _) => format!("{name}:{v}"),
             (None, Some(l)) => format!("{name}:{l}"),
@@ -276,13 +289,13 @@ impl Host {
                     .is_some_and(|v| v.eq_ignore_ascii_case("true")),
             ),
         };
-        crate::wire::check(&request)?;
+        crate::wire::check(&request).map_err(Failure::from)?;
         let caller = caller.clone().acting("ssm:GetParameter".into());
         let out = {
             let _gate = ps::Service::begin(self.ssm.as_ref(), ps::Operation::GetParameter)?;
             self.ssm.get_parameter(&caller, request)?.output
         };
-        serde_json::to_string(&out).map_err(|e| Error::internal().because(e))
+        serde_json::to_string(&out).map_err(|e| Failure::internal().because(e))
     }
 }
 

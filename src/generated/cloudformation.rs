@@ -97,38 +97,151 @@ impl Operation {
     }
 }
 
-/// The errors the model gives this service, with their HTTP status.
-pub const ERRORS: [(&str, u16); 29] = [
-    ("AlreadyExistsException", 400),
-    ("CFNRegistryException", 400),
-    ("ChangeSetNotFound", 404),
-    ("ConcurrentResourcesLimitExceeded", 429),
-    ("ConditionalCheckFailed", 400),
-    ("CreatedButModifiedException", 409),
-    ("GeneratedTemplateNotFound", 404),
-    ("HookResultNotFound", 404),
-    ("InsufficientCapabilitiesException", 400),
-    ("InvalidChangeSetStatus", 400),
-    ("InvalidOperationException", 400),
-    ("InvalidStateTransition", 400),
-    ("LimitExceededException", 400),
-    ("NameAlreadyExistsException", 409),
-    ("OperationIdAlreadyExistsException", 409),
-    ("OperationInProgressException", 409),
-    ("OperationNotFoundException", 404),
-    ("ResourceScanInProgress", 400),
-    ("ResourceScanLimitExceeded", 400),
-    ("ResourceScanNotFound", 400),
-    ("StackInstanceNotFoundException", 404),
-    ("StackNotFoundException", 404),
-    ("StackRefactorNotFoundException", 404),
-    ("StackSetNotEmptyException", 409),
-    ("StackSetNotFoundException", 404),
-    ("StaleRequestException", 409),
-    ("TokenAlreadyExistsException", 400),
-    ("TypeConfigurationNotFoundException", 404),
-    ("TypeNotFoundException", 404),
-];
+/// The errors the model gives this service: the only codes its handlers can answer with,
+/// besides the ones every front end shares (`crate::error::Common`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    AlreadyExistsException,
+    CFNRegistryException,
+    ChangeSetNotFound,
+    ConcurrentResourcesLimitExceeded,
+    ConditionalCheckFailed,
+    CreatedButModifiedException,
+    GeneratedTemplateNotFound,
+    HookResultNotFound,
+    InsufficientCapabilitiesException,
+    InvalidChangeSetStatus,
+    InvalidOperationException,
+    InvalidStateTransition,
+    LimitExceededException,
+    NameAlreadyExistsException,
+    OperationIdAlreadyExistsException,
+    OperationInProgressException,
+    OperationNotFoundException,
+    ResourceScanInProgress,
+    ResourceScanLimitExceeded,
+    ResourceScanNotFound,
+    StackInstanceNotFoundException,
+    StackNotFoundException,
+    StackRefactorNotFoundException,
+    StackSetNotEmptyException,
+    StackSetNotFoundException,
+    StaleRequestException,
+    TokenAlreadyExistsException,
+    TypeConfigurationNotFoundException,
+    TypeNotFoundException,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 29] = [
+        ErrorCode::AlreadyExistsException,
+        ErrorCode::CFNRegistryException,
+        ErrorCode::ChangeSetNotFound,
+        ErrorCode::ConcurrentResourcesLimitExceeded,
+        ErrorCode::ConditionalCheckFailed,
+        ErrorCode::CreatedButModifiedException,
+        ErrorCode::GeneratedTemplateNotFound,
+        ErrorCode::HookResultNotFound,
+        ErrorCode::InsufficientCapabilitiesException,
+        ErrorCode::InvalidChangeSetStatus,
+        ErrorCode::InvalidOperationException,
+        ErrorCode::InvalidStateTransition,
+        ErrorCode::LimitExceededException,
+        ErrorCode::NameAlreadyExistsException,
+        ErrorCode::OperationIdAlreadyExistsException,
+        ErrorCode::OperationInProgressException,
+        ErrorCode::OperationNotFoundException,
+        ErrorCode::ResourceScanInProgress,
+        ErrorCode::ResourceScanLimitExceeded,
+        ErrorCode::ResourceScanNotFound,
+        ErrorCode::StackInstanceNotFoundException,
+        ErrorCode::StackNotFoundException,
+        ErrorCode::StackRefactorNotFoundException,
+        ErrorCode::StackSetNotEmptyException,
+        ErrorCode::StackSetNotFoundException,
+        ErrorCode::StaleRequestException,
+        ErrorCode::TokenAlreadyExistsException,
+        ErrorCode::TypeConfigurationNotFoundException,
+        ErrorCode::TypeNotFoundException,
+    ];
+}
+
+impl crate::error::Code for ErrorCode {
+    const INTERNAL: ::std::option::Option<&'static str> = None;
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AlreadyExistsException => "AlreadyExistsException",
+            ErrorCode::CFNRegistryException => "CFNRegistryException",
+            ErrorCode::ChangeSetNotFound => "ChangeSetNotFound",
+            ErrorCode::ConcurrentResourcesLimitExceeded => "ConcurrentResourcesLimitExceeded",
+            ErrorCode::ConditionalCheckFailed => "ConditionalCheckFailed",
+            ErrorCode::CreatedButModifiedException => "CreatedButModifiedException",
+            ErrorCode::GeneratedTemplateNotFound => "GeneratedTemplateNotFound",
+            ErrorCode::HookResultNotFound => "HookResultNotFound",
+            ErrorCode::InsufficientCapabilitiesException => "InsufficientCapabilitiesException",
+            ErrorCode::InvalidChangeSetStatus => "InvalidChangeSetStatus",
+            ErrorCode::InvalidOperationException => "InvalidOperationException",
+            ErrorCode::InvalidStateTransition => "InvalidStateTransition",
+            ErrorCode::LimitExceededException => "LimitExceededException",
+            ErrorCode::NameAlreadyExistsException => "NameAlreadyExistsException",
+            ErrorCode::OperationIdAlreadyExistsException => "OperationIdAlreadyExistsException",
+            ErrorCode::OperationInProgressException => "OperationInProgressException",
+            ErrorCode::OperationNotFoundException => "OperationNotFoundException",
+            ErrorCode::ResourceScanInProgress => "ResourceScanInProgress",
+            ErrorCode::ResourceScanLimitExceeded => "ResourceScanLimitExceeded",
+            ErrorCode::ResourceScanNotFound => "ResourceScanNotFound",
+            ErrorCode::StackInstanceNotFoundException => "StackInstanceNotFoundException",
+            ErrorCode::StackNotFoundException => "StackNotFoundException",
+            ErrorCode::StackRefactorNotFoundException => "StackRefactorNotFoundException",
+            ErrorCode::StackSetNotEmptyException => "StackSetNotEmptyException",
+            ErrorCode::StackSetNotFoundException => "StackSetNotFoundException",
+            ErrorCode::StaleRequestException => "StaleRequestException",
+            ErrorCode::TokenAlreadyExistsException => "TokenAlreadyExistsException",
+            ErrorCode::TypeConfigurationNotFoundException => "TypeConfigurationNotFoundException",
+            ErrorCode::TypeNotFoundException => "TypeNotFoundException",
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            ErrorCode::AlreadyExistsException => 400,
+            ErrorCode::CFNRegistryException => 400,
+            ErrorCode::ChangeSetNotFound => 404,
+            ErrorCode::ConcurrentResourcesLimitExceeded => 429,
+            ErrorCode::ConditionalCheckFailed => 400,
+            ErrorCode::CreatedButModifiedException => 409,
+            ErrorCode::GeneratedTemplateNotFound => 404,
+            ErrorCode::HookResultNotFound => 404,
+            ErrorCode::InsufficientCapabilitiesException => 400,
+            ErrorCode::InvalidChangeSetStatus => 400,
+            ErrorCode::InvalidOperationException => 400,
+            ErrorCode::InvalidStateTransition => 400,
+            ErrorCode::LimitExceededException => 400,
+            ErrorCode::NameAlreadyExistsException => 409,
+            ErrorCode::OperationIdAlreadyExistsException => 409,
+            ErrorCode::OperationInProgressException => 409,
+            ErrorCode::OperationNotFoundException => 404,
+            ErrorCode::ResourceScanInProgress => 400,
+            ErrorCode::ResourceScanLimitExceeded => 400,
+            ErrorCode::ResourceScanNotFound => 400,
+            ErrorCode::StackInstanceNotFoundException => 404,
+            ErrorCode::StackNotFoundException => 404,
+            ErrorCode::StackRefactorNotFoundException => 404,
+            ErrorCode::StackSetNotEmptyException => 409,
+            ErrorCode::StackSetNotFoundException => 404,
+            ErrorCode::StaleRequestException => 409,
+            ErrorCode::TokenAlreadyExistsException => 400,
+            ErrorCode::TypeConfigurationNotFoundException => 404,
+            ErrorCode::TypeNotFoundException => 404,
+        }
+    }
+}
+
+/// A failure this service answers with.
+pub type Error = crate::error::Error<ErrorCode>;
+pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+/// What a handler returns: its output and the ticket of its change.
+pub type Answer<O> = Result<crate::wire::Ack<O>>;
 
 /// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service {
@@ -138,7 +251,7 @@ pub trait Service {
     type Guard<'a>
     where
         Self: 'a;
-    fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+    fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
 /// The CreateChangeSet operation; implemented where its behaviour lives.
@@ -147,7 +260,7 @@ pub trait CreateChangeSet: Service {
         &self,
         cx: &Self::Context,
         input: CreateChangeSetInput,
-    ) -> crate::error::Result<crate::wire::Ack<CreateChangeSetOutput>>;
+    ) -> Result<crate::wire::Ack<CreateChangeSetOutput>>;
 }
 
 /// The CreateStack operation; implemented where its behaviour lives.
@@ -156,7 +269,7 @@ pub trait CreateStack: Service {
         &self,
         cx: &Self::Context,
         input: CreateStackInput,
-    ) -> crate::error::Result<crate::wire::Ack<CreateStackOutput>>;
+    ) -> Result<crate::wire::Ack<CreateStackOutput>>;
 }
 
 /// The DeleteChangeSet operation; implemented where its behaviour lives.
@@ -165,7 +278,7 @@ pub trait DeleteChangeSet: Service {
         &self,
         cx: &Self::Context,
         input: DeleteChangeSetInput,
-    ) -> crate::error::Result<crate::wire::Ack<DeleteChangeSetOutput>>;
+    ) -> Result<crate::wire::Ack<DeleteChangeSetOutput>>;
 }
 
 /// The DeleteStack operation; implemented where its behaviour lives.
@@ -174,7 +287,7 @@ pub trait DeleteStack: Service {
         &self,
         cx: &Self::Context,
         input: DeleteStackInput,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The DescribeChangeSet operation; implemented where its behaviour lives.
@@ -183,7 +296,7 @@ pub trait DescribeChangeSet: Service {
         &self,
         cx: &Self::Context,
         input: DescribeChangeSetInput,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeChangeSetOutput>>;
+    ) -> Result<crate::wire::Ack<DescribeChangeSetOutput>>;
 }
 
 /// The DescribeStackEvents operation; implemented where its behaviour lives.
@@ -192,7 +305,7 @@ pub trait DescribeStackEvents: Service {
         &self,
         cx: &Self::Context,
         input: DescribeStackEventsInput,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeStackEventsOutput>>;
+    ) -> Result<crate::wire::Ack<DescribeStackEventsOutput>>;
 }
 
 /// The DescribeStackResource operation; implemented where its behaviour lives.
@@ -201,7 +314,7 @@ pub trait DescribeStackResource: Service {
         &self,
         cx: &Self::Context,
         input: DescribeStackResourceInput,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeStackResourceOutput>>;
+    ) -> Result<crate::wire::Ack<DescribeStackResourceOutput>>;
 }
 
 /// The DescribeStackResources operation; implemented where its behaviour lives.
@@ -210,7 +323,7 @@ pub trait DescribeStackResources: Service {
         &self,
         cx: &Self::Context,
         input: DescribeStackResourcesInput,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeStackResourcesOutput>>;
+    ) -> Result<crate::wire::Ack<DescribeStackResourcesOutput>>;
 }
 
 /// The DescribeStacks operation; implemented where its behaviour lives.
@@ -219,7 +332,7 @@ pub trait DescribeStacks: Service {
         &self,
         cx: &Self::Context,
         input: DescribeStacksInput,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeStacksOutput>>;
+    ) -> Result<crate::wire::Ack<DescribeStacksOutput>>;
 }
 
 /// The ExecuteChangeSet operation; implemented where its behaviour lives.
@@ -228,7 +341,7 @@ pub trait ExecuteChangeSet: Service {
         &self,
         cx: &Self::Context,
         input: ExecuteChangeSetInput,
-    ) -> crate::error::Result<crate::wire::Ack<ExecuteChangeSetOutput>>;
+    ) -> Result<crate::wire::Ack<ExecuteChangeSetOutput>>;
 }
 
 /// The GetTemplate operation; implemented where its behaviour lives.
@@ -237,7 +350,7 @@ pub trait GetTemplate: Service {
         &self,
         cx: &Self::Context,
         input: GetTemplateInput,
-    ) -> crate::error::Result<crate::wire::Ack<GetTemplateOutput>>;
+    ) -> Result<crate::wire::Ack<GetTemplateOutput>>;
 }
 
 /// The GetTemplateSummary operation; implemented where its behaviour lives.
@@ -246,7 +359,7 @@ pub trait GetTemplateSummary: Service {
         &self,
         cx: &Self::Context,
         input: GetTemplateSummaryInput,
-    ) -> crate::error::Result<crate::wire::Ack<GetTemplateSummaryOutput>>;
+    ) -> Result<crate::wire::Ack<GetTemplateSummaryOutput>>;
 }
 
 /// The ListChangeSets operation; implemented where its behaviour lives.
@@ -255,7 +368,7 @@ pub trait ListChangeSets: Service {
         &self,
         cx: &Self::Context,
         input: ListChangeSetsInput,
-    ) -> crate::error::Result<crate::wire::Ack<ListChangeSetsOutput>>;
+    ) -> Result<crate::wire::Ack<ListChangeSetsOutput>>;
 }
 
 /// The ListStackResources operation; implemented where its behaviour lives.
@@ -264,7 +377,7 @@ pub trait ListStackResources: Service {
         &self,
         cx: &Self::Context,
         input: ListStackResourcesInput,
-    ) -> crate::error::Result<crate::wire::Ack<ListStackResourcesOutput>>;
+    ) -> Result<crate::wire::Ack<ListStackResourcesOutput>>;
 }
 
 /// The ListStacks operation; implemented where its behaviour lives.
@@ -273,7 +386,7 @@ pub trait ListStacks: Service {
         &self,
         cx: &Self::Context,
         input: ListStacksInput,
-    ) -> crate::error::Result<crate::wire::Ack<ListStacksOutput>>;
+    ) -> Result<crate::wire::Ack<ListStacksOutput>>;
 }
 
 /// The UpdateStack operation; implemented where its behaviour lives.
@@ -282,7 +395,7 @@ pub trait UpdateStack: Service {
         &self,
         cx: &Self::Context,
         input: UpdateStackInput,
-    ) -> crate::error::Result<crate::wire::Ack<UpdateStackOutput>>;
+    ) -> Result<crate::wire::Ack<UpdateStackOutput>>;
 }
 
 /// The ValidateTemplate operation; implemented where its behaviour lives.
@@ -291,7 +404,7 @@ pub trait ValidateTemplate: Service {
         &self,
         cx: &Self::Context,
         input: ValidateTemplateInput,
-    ) -> crate::error::Result<crate::wire::Ack<ValidateTemplateOutput>>;
+    ) -> Result<crate::wire::Ack<ValidateTemplateOutput>>;
 }
 
 /// Every operation: a service that misses one does not compile where it is dispatched.
@@ -356,7 +469,7 @@ pub fn dispatch<S: Handlers>(
     cx: &S::Context,
     op: Operation,
     form: &crate::wire::query::Form,
-) -> crate::error::Result<crate::wire::Ack<::std::string::String>> {
+) -> Result<crate::wire::Ack<::std::string::String>> {
     use crate::wire::query::{FromForm, ToXml};
     match op {
         Operation::CreateChangeSet => {

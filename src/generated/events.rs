@@ -130,22 +130,87 @@ impl Operation {
     }
 }
 
-/// The errors the model gives this service, with their HTTP status.
-pub const ERRORS: [(&str, u16); 13] = [
-    ("AccessDeniedException", 400),
-    ("ConcurrentModificationException", 400),
-    ("IllegalStatusException", 400),
-    ("InternalException", 500),
-    ("InvalidEventPatternException", 400),
-    ("InvalidStateException", 400),
-    ("LimitExceededException", 400),
-    ("ManagedRuleException", 400),
-    ("OperationDisabledException", 400),
-    ("PolicyLengthExceededException", 400),
-    ("ResourceAlreadyExistsException", 400),
-    ("ResourceNotFoundException", 400),
-    ("ThrottlingException", 400),
-];
+/// The errors the model gives this service: the only codes its handlers can answer with,
+/// besides the ones every front end shares (`crate::error::Common`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    AccessDeniedException,
+    ConcurrentModificationException,
+    IllegalStatusException,
+    InternalException,
+    InvalidEventPatternException,
+    InvalidStateException,
+    LimitExceededException,
+    ManagedRuleException,
+    OperationDisabledException,
+    PolicyLengthExceededException,
+    ResourceAlreadyExistsException,
+    ResourceNotFoundException,
+    ThrottlingException,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::AccessDeniedException,
+        ErrorCode::ConcurrentModificationException,
+        ErrorCode::IllegalStatusException,
+        ErrorCode::InternalException,
+        ErrorCode::InvalidEventPatternException,
+        ErrorCode::InvalidStateException,
+        ErrorCode::LimitExceededException,
+        ErrorCode::ManagedRuleException,
+        ErrorCode::OperationDisabledException,
+        ErrorCode::PolicyLengthExceededException,
+        ErrorCode::ResourceAlreadyExistsException,
+        ErrorCode::ResourceNotFoundException,
+        ErrorCode::ThrottlingException,
+    ];
+}
+
+impl crate::error::Code for ErrorCode {
+    const INTERNAL: ::std::option::Option<&'static str> = Some("InternalException");
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AccessDeniedException => "AccessDeniedException",
+            ErrorCode::ConcurrentModificationException => "ConcurrentModificationException",
+            ErrorCode::IllegalStatusException => "IllegalStatusException",
+            ErrorCode::InternalException => "InternalException",
+            ErrorCode::InvalidEventPatternException => "InvalidEventPatternException",
+            ErrorCode::InvalidStateException => "InvalidStateException",
+            ErrorCode::LimitExceededException => "LimitExceededException",
+            ErrorCode::ManagedRuleException => "ManagedRuleException",
+            ErrorCode::OperationDisabledException => "OperationDisabledException",
+            ErrorCode::PolicyLengthExceededException => "PolicyLengthExceededException",
+            ErrorCode::ResourceAlreadyExistsException => "ResourceAlreadyExistsException",
+            ErrorCode::ResourceNotFoundException => "ResourceNotFoundException",
+            ErrorCode::ThrottlingException => "ThrottlingException",
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            ErrorCode::AccessDeniedException => 400,
+            ErrorCode::ConcurrentModificationException => 400,
+            ErrorCode::IllegalStatusException => 400,
+            ErrorCode::InternalException => 500,
+            ErrorCode::InvalidEventPatternException => 400,
+            ErrorCode::InvalidStateException => 400,
+            ErrorCode::LimitExceededException => 400,
+            ErrorCode::ManagedRuleException => 400,
+            ErrorCode::OperationDisabledException => 400,
+            ErrorCode::PolicyLengthExceededException => 400,
+            ErrorCode::ResourceAlreadyExistsException => 400,
+            ErrorCode::ResourceNotFoundException => 400,
+            ErrorCode::ThrottlingException => 400,
+        }
+    }
+}
+
+/// A failure this service answers with.
+pub type Error = crate::error::Error<ErrorCode>;
+pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+/// What a handler returns: its output and the ticket of its change.
+pub type Answer<O> = Result<crate::wire::Ack<O>>;
 
 /// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service {
@@ -155,7 +220,7 @@ pub trait Service {
     type Guard<'a>
     where
         Self: 'a;
-    fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+    fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
 /// The CreateApiDestination operation; implemented where its behaviour lives.
@@ -164,7 +229,7 @@ pub trait CreateApiDestination: Service {
         &self,
         cx: &Self::Context,
         input: CreateApiDestinationRequest,
-    ) -> crate::error::Result<crate::wire::Ack<CreateApiDestinationResponse>>;
+    ) -> Result<crate::wire::Ack<CreateApiDestinationResponse>>;
 }
 
 /// The CreateConnection operation; implemented where its behaviour lives.
@@ -173,7 +238,7 @@ pub trait CreateConnection: Service {
         &self,
         cx: &Self::Context,
         input: CreateConnectionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<CreateConnectionResponse>>;
+    ) -> Result<crate::wire::Ack<CreateConnectionResponse>>;
 }
 
 /// The CreateEventBus operation; implemented where its behaviour lives.
@@ -182,7 +247,7 @@ pub trait CreateEventBus: Service {
         &self,
         cx: &Self::Context,
         input: CreateEventBusRequest,
-    ) -> crate::error::Result<crate::wire::Ack<CreateEventBusResponse>>;
+    ) -> Result<crate::wire::Ack<CreateEventBusResponse>>;
 }
 
 /// The DeauthorizeConnection operation; implemented where its behaviour lives.
@@ -191,7 +256,7 @@ pub trait DeauthorizeConnection: Service {
         &self,
         cx: &Self::Context,
         input: DeauthorizeConnectionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DeauthorizeConnectionResponse>>;
+    ) -> Result<crate::wire::Ack<DeauthorizeConnectionResponse>>;
 }
 
 /// The DeleteApiDestination operation; implemented where its behaviour lives.
@@ -200,7 +265,7 @@ pub trait DeleteApiDestination: Service {
         &self,
         cx: &Self::Context,
         input: DeleteApiDestinationRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DeleteApiDestinationResponse>>;
+    ) -> Result<crate::wire::Ack<DeleteApiDestinationResponse>>;
 }
 
 /// The DeleteConnection operation; implemented where its behaviour lives.
@@ -209,7 +274,7 @@ pub trait DeleteConnection: Service {
         &self,
         cx: &Self::Context,
         input: DeleteConnectionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DeleteConnectionResponse>>;
+    ) -> Result<crate::wire::Ack<DeleteConnectionResponse>>;
 }
 
 /// The DeleteEventBus operation; implemented where its behaviour lives.
@@ -218,7 +283,7 @@ pub trait DeleteEventBus: Service {
         &self,
         cx: &Self::Context,
         input: DeleteEventBusRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The DeleteRule operation; implemented where its behaviour lives.
@@ -227,7 +292,7 @@ pub trait DeleteRule: Service {
         &self,
         cx: &Self::Context,
         input: DeleteRuleRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The DescribeApiDestination operation; implemented where its behaviour lives.
@@ -236,7 +301,7 @@ pub trait DescribeApiDestination: Service {
         &self,
         cx: &Self::Context,
         input: DescribeApiDestinationRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeApiDestinationResponse>>;
+    ) -> Result<crate::wire::Ack<DescribeApiDestinationResponse>>;
 }
 
 /// The DescribeConnection operation; implemented where its behaviour lives.
@@ -245,7 +310,7 @@ pub trait DescribeConnection: Service {
         &self,
         cx: &Self::Context,
         input: DescribeConnectionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeConnectionResponse>>;
+    ) -> Result<crate::wire::Ack<DescribeConnectionResponse>>;
 }
 
 /// The DescribeEventBus operation; implemented where its behaviour lives.
@@ -254,7 +319,7 @@ pub trait DescribeEventBus: Service {
         &self,
         cx: &Self::Context,
         input: DescribeEventBusRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeEventBusResponse>>;
+    ) -> Result<crate::wire::Ack<DescribeEventBusResponse>>;
 }
 
 /// The DescribeRule operation; implemented where its behaviour lives.
@@ -263,7 +328,7 @@ pub trait DescribeRule: Service {
         &self,
         cx: &Self::Context,
         input: DescribeRuleRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeRuleResponse>>;
+    ) -> Result<crate::wire::Ack<DescribeRuleResponse>>;
 }
 
 /// The DisableRule operation; implemented where its behaviour lives.
@@ -272,7 +337,7 @@ pub trait DisableRule: Service {
         &self,
         cx: &Self::Context,
         input: DisableRuleRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The EnableRule operation; implemented where its behaviour lives.
@@ -281,7 +346,7 @@ pub trait EnableRule: Service {
         &self,
         cx: &Self::Context,
         input: EnableRuleRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The ListApiDestinations operation; implemented where its behaviour lives.
@@ -290,7 +355,7 @@ pub trait ListApiDestinations: Service {
         &self,
         cx: &Self::Context,
         input: ListApiDestinationsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListApiDestinationsResponse>>;
+    ) -> Result<crate::wire::Ack<ListApiDestinationsResponse>>;
 }
 
 /// The ListConnections operation; implemented where its behaviour lives.
@@ -299,7 +364,7 @@ pub trait ListConnections: Service {
         &self,
         cx: &Self::Context,
         input: ListConnectionsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListConnectionsResponse>>;
+    ) -> Result<crate::wire::Ack<ListConnectionsResponse>>;
 }
 
 /// The ListEventBuses operation; implemented where its behaviour lives.
@@ -308,7 +373,7 @@ pub trait ListEventBuses: Service {
         &self,
         cx: &Self::Context,
         input: ListEventBusesRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListEventBusesResponse>>;
+    ) -> Result<crate::wire::Ack<ListEventBusesResponse>>;
 }
 
 /// The ListRules operation; implemented where its behaviour lives.
@@ -317,7 +382,7 @@ pub trait ListRules: Service {
         &self,
         cx: &Self::Context,
         input: ListRulesRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListRulesResponse>>;
+    ) -> Result<crate::wire::Ack<ListRulesResponse>>;
 }
 
 /// The ListTargetsByRule operation; implemented where its behaviour lives.
@@ -326,7 +391,7 @@ pub trait ListTargetsByRule: Service {
         &self,
         cx: &Self::Context,
         input: ListTargetsByRuleRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListTargetsByRuleResponse>>;
+    ) -> Result<crate::wire::Ack<ListTargetsByRuleResponse>>;
 }
 
 /// The PutEvents operation; implemented where its behaviour lives.
@@ -335,7 +400,7 @@ pub trait PutEvents: Service {
         &self,
         cx: &Self::Context,
         input: PutEventsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<PutEventsResponse>>;
+    ) -> Result<crate::wire::Ack<PutEventsResponse>>;
 }
 
 /// The PutRule operation; implemented where its behaviour lives.
@@ -344,7 +409,7 @@ pub trait PutRule: Service {
         &self,
         cx: &Self::Context,
         input: PutRuleRequest,
-    ) -> crate::error::Result<crate::wire::Ack<PutRuleResponse>>;
+    ) -> Result<crate::wire::Ack<PutRuleResponse>>;
 }
 
 /// The PutTargets operation; implemented where its behaviour lives.
@@ -353,7 +418,7 @@ pub trait PutTargets: Service {
         &self,
         cx: &Self::Context,
         input: PutTargetsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<PutTargetsResponse>>;
+    ) -> Result<crate::wire::Ack<PutTargetsResponse>>;
 }
 
 /// The RemoveTargets operation; implemented where its behaviour lives.
@@ -362,7 +427,7 @@ pub trait RemoveTargets: Service {
         &self,
         cx: &Self::Context,
         input: RemoveTargetsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<RemoveTargetsResponse>>;
+    ) -> Result<crate::wire::Ack<RemoveTargetsResponse>>;
 }
 
 /// The TestEventPattern operation; implemented where its behaviour lives.
@@ -371,7 +436,7 @@ pub trait TestEventPattern: Service {
         &self,
         cx: &Self::Context,
         input: TestEventPatternRequest,
-    ) -> crate::error::Result<crate::wire::Ack<TestEventPatternResponse>>;
+    ) -> Result<crate::wire::Ack<TestEventPatternResponse>>;
 }
 
 /// The UpdateApiDestination operation; implemented where its behaviour lives.
@@ -380,7 +445,7 @@ pub trait UpdateApiDestination: Service {
         &self,
         cx: &Self::Context,
         input: UpdateApiDestinationRequest,
-    ) -> crate::error::Result<crate::wire::Ack<UpdateApiDestinationResponse>>;
+    ) -> Result<crate::wire::Ack<UpdateApiDestinationResponse>>;
 }
 
 /// The UpdateConnection operation; implemented where its behaviour lives.
@@ -389,7 +454,7 @@ pub trait UpdateConnection: Service {
         &self,
         cx: &Self::Context,
         input: UpdateConnectionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<UpdateConnectionResponse>>;
+    ) -> Result<crate::wire::Ack<UpdateConnectionResponse>>;
 }
 
 /// Every operation: a service that misses one does not compile where it is dispatched.
@@ -475,173 +540,193 @@ pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     op: Operation,
     codec: &C,
     body: &[u8],
-) -> crate::error::Result<crate::wire::Ack<::std::vec::Vec<u8>>> {
+) -> Result<crate::wire::Ack<::std::vec::Vec<u8>>>
+where
+    Error: From<crate::error::Error<C::Code>>,
+{
     match op {
         Operation::CreateApiDestination => {
             let input: CreateApiDestinationRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CreateApiDestination::create_api_destination(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                CreateApiDestination::create_api_destination(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::CreateConnection => {
             let input: CreateConnectionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CreateConnection::create_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(CreateConnection::create_connection(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateEventBus => {
             let input: CreateEventBusRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CreateEventBus::create_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(CreateEventBus::create_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeauthorizeConnection => {
             let input: DeauthorizeConnectionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeauthorizeConnection::deauthorize_connection(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                DeauthorizeConnection::deauthorize_connection(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::DeleteApiDestination => {
             let input: DeleteApiDestinationRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteApiDestination::delete_api_destination(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                DeleteApiDestination::delete_api_destination(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::DeleteConnection => {
             let input: DeleteConnectionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteConnection::delete_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DeleteConnection::delete_connection(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteEventBus => {
             let input: DeleteEventBusRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteEventBus::delete_event_bus(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(DeleteEventBus::delete_event_bus(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::DeleteRule => {
             let input: DeleteRuleRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteRule::delete_rule(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(DeleteRule::delete_rule(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::DescribeApiDestination => {
             let input: DescribeApiDestinationRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DescribeApiDestination::describe_api_destination(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                DescribeApiDestination::describe_api_destination(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::DescribeConnection => {
             let input: DescribeConnectionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DescribeConnection::describe_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DescribeConnection::describe_connection(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeEventBus => {
             let input: DescribeEventBusRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DescribeEventBus::describe_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DescribeEventBus::describe_event_bus(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeRule => {
             let input: DescribeRuleRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DescribeRule::describe_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DescribeRule::describe_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DisableRule => {
             let input: DisableRuleRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DisableRule::disable_rule(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(DisableRule::disable_rule(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::EnableRule => {
             let input: EnableRuleRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            EnableRule::enable_rule(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(EnableRule::enable_rule(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::ListApiDestinations => {
             let input: ListApiDestinationsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListApiDestinations::list_api_destinations(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(ListApiDestinations::list_api_destinations(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::ListConnections => {
             let input: ListConnectionsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListConnections::list_connections(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListConnections::list_connections(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListEventBuses => {
             let input: ListEventBusesRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListEventBuses::list_event_buses(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListEventBuses::list_event_buses(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListRules => {
             let input: ListRulesRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListRules::list_rules(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListRules::list_rules(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListTargetsByRule => {
             let input: ListTargetsByRuleRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListTargetsByRule::list_targets_by_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListTargetsByRule::list_targets_by_rule(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::PutEvents => {
             let input: PutEventsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            PutEvents::put_events(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(PutEvents::put_events(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutRule => {
             let input: PutRuleRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            PutRule::put_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(PutRule::put_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutTargets => {
             let input: PutTargetsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            PutTargets::put_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(PutTargets::put_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RemoveTargets => {
             let input: RemoveTargetsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            RemoveTargets::remove_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(RemoveTargets::remove_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::TestEventPattern => {
             let input: TestEventPatternRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            TestEventPattern::test_event_pattern(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(TestEventPattern::test_event_pattern(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::UpdateApiDestination => {
             let input: UpdateApiDestinationRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UpdateApiDestination::update_api_destination(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                UpdateApiDestination::update_api_destination(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::UpdateConnection => {
             let input: UpdateConnectionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UpdateConnection::update_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(UpdateConnection::update_connection(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
     }
 }

@@ -118,60 +118,239 @@ impl Operation {
     }
 }
 
-/// The errors the model gives this service, with their HTTP status.
-pub const ERRORS: [(&str, u16); 48] = [
-    ("AlreadyExistsException", 400),
-    ("CloudHsmClusterInUseException", 400),
-    ("CloudHsmClusterInvalidConfigurationException", 400),
-    ("CloudHsmClusterNotActiveException", 400),
-    ("CloudHsmClusterNotFoundException", 400),
-    ("CloudHsmClusterNotRelatedException", 400),
-    ("ConflictException", 400),
-    ("CustomKeyStoreHasCMKsException", 400),
-    ("CustomKeyStoreInvalidStateException", 400),
-    ("CustomKeyStoreNameInUseException", 400),
-    ("CustomKeyStoreNotFoundException", 400),
-    ("DependencyTimeoutException", 500),
-    ("DisabledException", 400),
-    ("DryRunOperationException", 400),
-    ("ExpiredImportTokenException", 400),
-    ("IncorrectKeyException", 400),
-    ("IncorrectKeyMaterialException", 400),
-    ("IncorrectTrustAnchorException", 400),
-    ("InvalidAliasNameException", 400),
-    ("InvalidArnException", 400),
-    ("InvalidCiphertextException", 400),
-    ("InvalidGrantIdException", 400),
-    ("InvalidGrantTokenException", 400),
-    ("InvalidImportTokenException", 400),
-    ("InvalidKeyUsageException", 400),
-    ("InvalidMarkerException", 400),
-    ("KMSInternalException", 500),
-    ("KMSInvalidMacException", 400),
-    ("KMSInvalidSignatureException", 400),
-    ("KMSInvalidStateException", 400),
-    ("KeyUnavailableException", 500),
-    ("LimitExceededException", 400),
-    ("MalformedPolicyDocumentException", 400),
-    ("NotFoundException", 400),
-    ("TagException", 400),
-    ("UnsupportedOperationException", 400),
-    ("XksKeyAlreadyInUseException", 400),
-    ("XksKeyInvalidConfigurationException", 400),
-    ("XksKeyNotFoundException", 400),
-    ("XksProxyIncorrectAuthenticationCredentialException", 400),
-    ("XksProxyInvalidConfigurationException", 400),
-    ("XksProxyInvalidResponseException", 400),
-    ("XksProxyUriEndpointInUseException", 400),
-    ("XksProxyUriInUseException", 400),
-    ("XksProxyUriUnreachableException", 400),
-    ("XksProxyVpcEndpointServiceInUseException", 400),
-    (
-        "XksProxyVpcEndpointServiceInvalidConfigurationException",
-        400,
-    ),
-    ("XksProxyVpcEndpointServiceNotFoundException", 400),
-];
+/// The errors the model gives this service: the only codes its handlers can answer with,
+/// besides the ones every front end shares (`crate::error::Common`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    AlreadyExistsException,
+    CloudHsmClusterInUseException,
+    CloudHsmClusterInvalidConfigurationException,
+    CloudHsmClusterNotActiveException,
+    CloudHsmClusterNotFoundException,
+    CloudHsmClusterNotRelatedException,
+    ConflictException,
+    CustomKeyStoreHasCMKsException,
+    CustomKeyStoreInvalidStateException,
+    CustomKeyStoreNameInUseException,
+    CustomKeyStoreNotFoundException,
+    DependencyTimeoutException,
+    DisabledException,
+    DryRunOperationException,
+    ExpiredImportTokenException,
+    IncorrectKeyException,
+    IncorrectKeyMaterialException,
+    IncorrectTrustAnchorException,
+    InvalidAliasNameException,
+    InvalidArnException,
+    InvalidCiphertextException,
+    InvalidGrantIdException,
+    InvalidGrantTokenException,
+    InvalidImportTokenException,
+    InvalidKeyUsageException,
+    InvalidMarkerException,
+    KMSInternalException,
+    KMSInvalidMacException,
+    KMSInvalidSignatureException,
+    KMSInvalidStateException,
+    KeyUnavailableException,
+    LimitExceededException,
+    MalformedPolicyDocumentException,
+    NotFoundException,
+    TagException,
+    UnsupportedOperationException,
+    XksKeyAlreadyInUseException,
+    XksKeyInvalidConfigurationException,
+    XksKeyNotFoundException,
+    XksProxyIncorrectAuthenticationCredentialException,
+    XksProxyInvalidConfigurationException,
+    XksProxyInvalidResponseException,
+    XksProxyUriEndpointInUseException,
+    XksProxyUriInUseException,
+    XksProxyUriUnreachableException,
+    XksProxyVpcEndpointServiceInUseException,
+    XksProxyVpcEndpointServiceInvalidConfigurationException,
+    XksProxyVpcEndpointServiceNotFoundException,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 48] = [
+        ErrorCode::AlreadyExistsException,
+        ErrorCode::CloudHsmClusterInUseException,
+        ErrorCode::CloudHsmClusterInvalidConfigurationException,
+        ErrorCode::CloudHsmClusterNotActiveException,
+        ErrorCode::CloudHsmClusterNotFoundException,
+        ErrorCode::CloudHsmClusterNotRelatedException,
+        ErrorCode::ConflictException,
+        ErrorCode::CustomKeyStoreHasCMKsException,
+        ErrorCode::CustomKeyStoreInvalidStateException,
+        ErrorCode::CustomKeyStoreNameInUseException,
+        ErrorCode::CustomKeyStoreNotFoundException,
+        ErrorCode::DependencyTimeoutException,
+        ErrorCode::DisabledException,
+        ErrorCode::DryRunOperationException,
+        ErrorCode::ExpiredImportTokenException,
+        ErrorCode::IncorrectKeyException,
+        ErrorCode::IncorrectKeyMaterialException,
+        ErrorCode::IncorrectTrustAnchorException,
+        ErrorCode::InvalidAliasNameException,
+        ErrorCode::InvalidArnException,
+        ErrorCode::InvalidCiphertextException,
+        ErrorCode::InvalidGrantIdException,
+        ErrorCode::InvalidGrantTokenException,
+        ErrorCode::InvalidImportTokenException,
+        ErrorCode::InvalidKeyUsageException,
+        ErrorCode::InvalidMarkerException,
+        ErrorCode::KMSInternalException,
+        ErrorCode::KMSInvalidMacException,
+        ErrorCode::KMSInvalidSignatureException,
+        ErrorCode::KMSInvalidStateException,
+        ErrorCode::KeyUnavailableException,
+        ErrorCode::LimitExceededException,
+        ErrorCode::MalformedPolicyDocumentException,
+        ErrorCode::NotFoundException,
+        ErrorCode::TagException,
+        ErrorCode::UnsupportedOperationException,
+        ErrorCode::XksKeyAlreadyInUseException,
+        ErrorCode::XksKeyInvalidConfigurationException,
+        ErrorCode::XksKeyNotFoundException,
+        ErrorCode::XksProxyIncorrectAuthenticationCredentialException,
+        ErrorCode::XksProxyInvalidConfigurationException,
+        ErrorCode::XksProxyInvalidResponseException,
+        ErrorCode::XksProxyUriEndpointInUseException,
+        ErrorCode::XksProxyUriInUseException,
+        ErrorCode::XksProxyUriUnreachableException,
+        ErrorCode::XksProxyVpcEndpointServiceInUseException,
+        ErrorCode::XksProxyVpcEndpointServiceInvalidConfigurationException,
+        ErrorCode::XksProxyVpcEndpointServiceNotFoundException,
+    ];
+}
+
+impl crate::error::Code for ErrorCode {
+    const INTERNAL: ::std::option::Option<&'static str> = Some("KMSInternalException");
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AlreadyExistsException => "AlreadyExistsException",
+            ErrorCode::CloudHsmClusterInUseException => "CloudHsmClusterInUseException",
+            ErrorCode::CloudHsmClusterInvalidConfigurationException => {
+                "CloudHsmClusterInvalidConfigurationException"
+            }
+            ErrorCode::CloudHsmClusterNotActiveException => "CloudHsmClusterNotActiveException",
+            ErrorCode::CloudHsmClusterNotFoundException => "CloudHsmClusterNotFoundException",
+            ErrorCode::CloudHsmClusterNotRelatedException => "CloudHsmClusterNotRelatedException",
+            ErrorCode::ConflictException => "ConflictException",
+            ErrorCode::CustomKeyStoreHasCMKsException => "CustomKeyStoreHasCMKsException",
+            ErrorCode::CustomKeyStoreInvalidStateException => "CustomKeyStoreInvalidStateException",
+            ErrorCode::CustomKeyStoreNameInUseException => "CustomKeyStoreNameInUseException",
+            ErrorCode::CustomKeyStoreNotFoundException => "CustomKeyStoreNotFoundException",
+            ErrorCode::DependencyTimeoutException => "DependencyTimeoutException",
+            ErrorCode::DisabledException => "DisabledException",
+            ErrorCode::DryRunOperationException => "DryRunOperationException",
+            ErrorCode::ExpiredImportTokenException => "ExpiredImportTokenException",
+            ErrorCode::IncorrectKeyException => "IncorrectKeyException",
+            ErrorCode::IncorrectKeyMaterialException => "IncorrectKeyMaterialException",
+            ErrorCode::IncorrectTrustAnchorException => "IncorrectTrustAnchorException",
+            ErrorCode::InvalidAliasNameException => "InvalidAliasNameException",
+            ErrorCode::InvalidArnException => "InvalidArnException",
+            ErrorCode::InvalidCiphertextException => "InvalidCiphertextException",
+            ErrorCode::InvalidGrantIdException => "InvalidGrantIdException",
+            ErrorCode::InvalidGrantTokenException => "InvalidGrantTokenException",
+            ErrorCode::InvalidImportTokenException => "InvalidImportTokenException",
+            ErrorCode::InvalidKeyUsageException => "InvalidKeyUsageException",
+            ErrorCode::InvalidMarkerException => "InvalidMarkerException",
+            ErrorCode::KMSInternalException => "KMSInternalException",
+            ErrorCode::KMSInvalidMacException => "KMSInvalidMacException",
+            ErrorCode::KMSInvalidSignatureException => "KMSInvalidSignatureException",
+            ErrorCode::KMSInvalidStateException => "KMSInvalidStateException",
+            ErrorCode::KeyUnavailableException => "KeyUnavailableException",
+            ErrorCode::LimitExceededException => "LimitExceededException",
+            ErrorCode::MalformedPolicyDocumentException => "MalformedPolicyDocumentException",
+            ErrorCode::NotFoundException => "NotFoundException",
+            ErrorCode::TagException => "TagException",
+            ErrorCode::UnsupportedOperationException => "UnsupportedOperationException",
+            ErrorCode::XksKeyAlreadyInUseException => "XksKeyAlreadyInUseException",
+            ErrorCode::XksKeyInvalidConfigurationException => "XksKeyInvalidConfigurationException",
+            ErrorCode::XksKeyNotFoundException => "XksKeyNotFoundException",
+            ErrorCode::XksProxyIncorrectAuthenticationCredentialException => {
+                "XksProxyIncorrectAuthenticationCredentialException"
+            }
+            ErrorCode::XksProxyInvalidConfigurationException => {
+                "XksProxyInvalidConfigurationException"
+            }
+            ErrorCode::XksProxyInvalidResponseException => "XksProxyInvalidResponseException",
+            ErrorCode::XksProxyUriEndpointInUseException => "XksProxyUriEndpointInUseException",
+            ErrorCode::XksProxyUriInUseException => "XksProxyUriInUseException",
+            ErrorCode::XksProxyUriUnreachableException => "XksProxyUriUnreachableException",
+            ErrorCode::XksProxyVpcEndpointServiceInUseException => {
+                "XksProxyVpcEndpointServiceInUseException"
+            }
+            ErrorCode::XksProxyVpcEndpointServiceInvalidConfigurationException => {
+                "XksProxyVpcEndpointServiceInvalidConfigurationException"
+            }
+            ErrorCode::XksProxyVpcEndpointServiceNotFoundException => {
+                "XksProxyVpcEndpointServiceNotFoundException"
+            }
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            ErrorCode::AlreadyExistsException => 400,
+            ErrorCode::CloudHsmClusterInUseException => 400,
+            ErrorCode::CloudHsmClusterInvalidConfigurationException => 400,
+            ErrorCode::CloudHsmClusterNotActiveException => 400,
+            ErrorCode::CloudHsmClusterNotFoundException => 400,
+            ErrorCode::CloudHsmClusterNotRelatedException => 400,
+            ErrorCode::ConflictException => 400,
+            ErrorCode::CustomKeyStoreHasCMKsException => 400,
+            ErrorCode::CustomKeyStoreInvalidStateException => 400,
+            ErrorCode::CustomKeyStoreNameInUseException => 400,
+            ErrorCode::CustomKeyStoreNotFoundException => 400,
+            ErrorCode::DependencyTimeoutException => 500,
+            ErrorCode::DisabledException => 400,
+            ErrorCode::DryRunOperationException => 400,
+            ErrorCode::ExpiredImportTokenException => 400,
+            ErrorCode::IncorrectKeyException => 400,
+            ErrorCode::IncorrectKeyMaterialException => 400,
+            ErrorCode::IncorrectTrustAnchorException => 400,
+            ErrorCode::InvalidAliasNameException => 400,
+            ErrorCode::InvalidArnException => 400,
+            ErrorCode::InvalidCiphertextException => 400,
+            ErrorCode::InvalidGrantIdException => 400,
+            ErrorCode::InvalidGrantTokenException => 400,
+            ErrorCode::InvalidImportTokenException => 400,
+            ErrorCode::InvalidKeyUsageException => 400,
+            ErrorCode::InvalidMarkerException => 400,
+            ErrorCode::KMSInternalException => 500,
+            ErrorCode::KMSInvalidMacException => 400,
+            ErrorCode::KMSInvalidSignatureException => 400,
+            ErrorCode::KMSInvalidStateException => 400,
+            ErrorCode::KeyUnavailableException => 500,
+            ErrorCode::LimitExceededException => 400,
+            ErrorCode::MalformedPolicyDocumentException => 400,
+            ErrorCode::NotFoundException => 400,
+            ErrorCode::TagException => 400,
+            ErrorCode::UnsupportedOperationException => 400,
+            ErrorCode::XksKeyAlreadyInUseException => 400,
+            ErrorCode::XksKeyInvalidConfigurationException => 400,
+            ErrorCode::XksKeyNotFoundException => 400,
+            ErrorCode::XksProxyIncorrectAuthenticationCredentialException => 400,
+            ErrorCode::XksProxyInvalidConfigurationException => 400,
+            ErrorCode::XksProxyInvalidResponseException => 400,
+            ErrorCode::XksProxyUriEndpointInUseException => 400,
+            ErrorCode::XksProxyUriInUseException => 400,
+            ErrorCode::XksProxyUriUnreachableException => 400,
+            ErrorCode::XksProxyVpcEndpointServiceInUseException => 400,
+            ErrorCode::XksProxyVpcEndpointServiceInvalidConfigurationException => 400,
+            ErrorCode::XksProxyVpcEndpointServiceNotFoundException => 400,
+        }
+    }
+}
+
+/// A failure this service answers with.
+pub type Error = crate::error::Error<ErrorCode>;
+pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+/// What a handler returns: its output and the ticket of its change.
+pub type Answer<O> = Result<crate::wire::Ack<O>>;
 
 /// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service {
@@ -181,7 +360,7 @@ pub trait Service {
     type Guard<'a>
     where
         Self: 'a;
-    fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+    fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
 /// The CancelKeyDeletion operation; implemented where its behaviour lives.
@@ -190,7 +369,7 @@ pub trait CancelKeyDeletion: Service {
         &self,
         cx: &Self::Context,
         input: CancelKeyDeletionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<CancelKeyDeletionResponse>>;
+    ) -> Result<crate::wire::Ack<CancelKeyDeletionResponse>>;
 }
 
 /// The CreateAlias operation; implemented where its behaviour lives.
@@ -199,7 +378,7 @@ pub trait CreateAlias: Service {
         &self,
         cx: &Self::Context,
         input: CreateAliasRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The CreateKey operation; implemented where its behaviour lives.
@@ -208,7 +387,7 @@ pub trait CreateKey: Service {
         &self,
         cx: &Self::Context,
         input: CreateKeyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<CreateKeyResponse>>;
+    ) -> Result<crate::wire::Ack<CreateKeyResponse>>;
 }
 
 /// The Decrypt operation; implemented where its behaviour lives.
@@ -217,7 +396,7 @@ pub trait Decrypt: Service {
         &self,
         cx: &Self::Context,
         input: DecryptRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DecryptResponse>>;
+    ) -> Result<crate::wire::Ack<DecryptResponse>>;
 }
 
 /// The DeleteAlias operation; implemented where its behaviour lives.
@@ -226,7 +405,7 @@ pub trait DeleteAlias: Service {
         &self,
         cx: &Self::Context,
         input: DeleteAliasRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The DescribeKey operation; implemented where its behaviour lives.
@@ -235,7 +414,7 @@ pub trait DescribeKey: Service {
         &self,
         cx: &Self::Context,
         input: DescribeKeyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeKeyResponse>>;
+    ) -> Result<crate::wire::Ack<DescribeKeyResponse>>;
 }
 
 /// The DisableKey operation; implemented where its behaviour lives.
@@ -244,7 +423,7 @@ pub trait DisableKey: Service {
         &self,
         cx: &Self::Context,
         input: DisableKeyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The EnableKey operation; implemented where its behaviour lives.
@@ -253,7 +432,7 @@ pub trait EnableKey: Service {
         &self,
         cx: &Self::Context,
         input: EnableKeyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The Encrypt operation; implemented where its behaviour lives.
@@ -262,7 +441,7 @@ pub trait Encrypt: Service {
         &self,
         cx: &Self::Context,
         input: EncryptRequest,
-    ) -> crate::error::Result<crate::wire::Ack<EncryptResponse>>;
+    ) -> Result<crate::wire::Ack<EncryptResponse>>;
 }
 
 /// The GenerateDataKey operation; implemented where its behaviour lives.
@@ -271,7 +450,7 @@ pub trait GenerateDataKey: Service {
         &self,
         cx: &Self::Context,
         input: GenerateDataKeyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GenerateDataKeyResponse>>;
+    ) -> Result<crate::wire::Ack<GenerateDataKeyResponse>>;
 }
 
 /// The GenerateDataKeyWithoutPlaintext operation; implemented where its behaviour lives.
@@ -280,7 +459,7 @@ pub trait GenerateDataKeyWithoutPlaintext: Service {
         &self,
         cx: &Self::Context,
         input: GenerateDataKeyWithoutPlaintextRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GenerateDataKeyWithoutPlaintextResponse>>;
+    ) -> Result<crate::wire::Ack<GenerateDataKeyWithoutPlaintextResponse>>;
 }
 
 /// The GenerateRandom operation; implemented where its behaviour lives.
@@ -289,7 +468,7 @@ pub trait GenerateRandom: Service {
         &self,
         cx: &Self::Context,
         input: GenerateRandomRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GenerateRandomResponse>>;
+    ) -> Result<crate::wire::Ack<GenerateRandomResponse>>;
 }
 
 /// The GetKeyPolicy operation; implemented where its behaviour lives.
@@ -298,7 +477,7 @@ pub trait GetKeyPolicy: Service {
         &self,
         cx: &Self::Context,
         input: GetKeyPolicyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetKeyPolicyResponse>>;
+    ) -> Result<crate::wire::Ack<GetKeyPolicyResponse>>;
 }
 
 /// The ListAliases operation; implemented where its behaviour lives.
@@ -307,7 +486,7 @@ pub trait ListAliases: Service {
         &self,
         cx: &Self::Context,
         input: ListAliasesRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListAliasesResponse>>;
+    ) -> Result<crate::wire::Ack<ListAliasesResponse>>;
 }
 
 /// The ListKeyPolicies operation; implemented where its behaviour lives.
@@ -316,7 +495,7 @@ pub trait ListKeyPolicies: Service {
         &self,
         cx: &Self::Context,
         input: ListKeyPoliciesRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListKeyPoliciesResponse>>;
+    ) -> Result<crate::wire::Ack<ListKeyPoliciesResponse>>;
 }
 
 /// The ListKeys operation; implemented where its behaviour lives.
@@ -325,7 +504,7 @@ pub trait ListKeys: Service {
         &self,
         cx: &Self::Context,
         input: ListKeysRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListKeysResponse>>;
+    ) -> Result<crate::wire::Ack<ListKeysResponse>>;
 }
 
 /// The ListResourceTags operation; implemented where its behaviour lives.
@@ -334,7 +513,7 @@ pub trait ListResourceTags: Service {
         &self,
         cx: &Self::Context,
         input: ListResourceTagsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListResourceTagsResponse>>;
+    ) -> Result<crate::wire::Ack<ListResourceTagsResponse>>;
 }
 
 /// The PutKeyPolicy operation; implemented where its behaviour lives.
@@ -343,7 +522,7 @@ pub trait PutKeyPolicy: Service {
         &self,
         cx: &Self::Context,
         input: PutKeyPolicyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The ReEncrypt operation; implemented where its behaviour lives.
@@ -352,7 +531,7 @@ pub trait ReEncrypt: Service {
         &self,
         cx: &Self::Context,
         input: ReEncryptRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ReEncryptResponse>>;
+    ) -> Result<crate::wire::Ack<ReEncryptResponse>>;
 }
 
 /// The ScheduleKeyDeletion operation; implemented where its behaviour lives.
@@ -361,7 +540,7 @@ pub trait ScheduleKeyDeletion: Service {
         &self,
         cx: &Self::Context,
         input: ScheduleKeyDeletionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ScheduleKeyDeletionResponse>>;
+    ) -> Result<crate::wire::Ack<ScheduleKeyDeletionResponse>>;
 }
 
 /// The TagResource operation; implemented where its behaviour lives.
@@ -370,7 +549,7 @@ pub trait TagResource: Service {
         &self,
         cx: &Self::Context,
         input: TagResourceRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The UntagResource operation; implemented where its behaviour lives.
@@ -379,7 +558,7 @@ pub trait UntagResource: Service {
         &self,
         cx: &Self::Context,
         input: UntagResourceRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The UpdateAlias operation; implemented where its behaviour lives.
@@ -388,7 +567,7 @@ pub trait UpdateAlias: Service {
         &self,
         cx: &Self::Context,
         input: UpdateAliasRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// Every operation: a service that misses one does not compile where it is dispatched.
@@ -466,155 +645,170 @@ pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     op: Operation,
     codec: &C,
     body: &[u8],
-) -> crate::error::Result<crate::wire::Ack<::std::vec::Vec<u8>>> {
+) -> Result<crate::wire::Ack<::std::vec::Vec<u8>>>
+where
+    Error: From<crate::error::Error<C::Code>>,
+{
     match op {
         Operation::CancelKeyDeletion => {
             let input: CancelKeyDeletionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CancelKeyDeletion::cancel_key_deletion(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(CancelKeyDeletion::cancel_key_deletion(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateAlias => {
             let input: CreateAliasRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CreateAlias::create_alias(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(CreateAlias::create_alias(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::CreateKey => {
             let input: CreateKeyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CreateKey::create_key(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(CreateKey::create_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::Decrypt => {
             let input: DecryptRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            Decrypt::decrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(Decrypt::decrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteAlias => {
             let input: DeleteAliasRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteAlias::delete_alias(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(DeleteAlias::delete_alias(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::DescribeKey => {
             let input: DescribeKeyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DescribeKey::describe_key(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DescribeKey::describe_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DisableKey => {
             let input: DisableKeyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DisableKey::disable_key(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(DisableKey::disable_key(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::EnableKey => {
             let input: EnableKeyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            EnableKey::enable_key(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(EnableKey::enable_key(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::Encrypt => {
             let input: EncryptRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            Encrypt::encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(Encrypt::encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GenerateDataKey => {
             let input: GenerateDataKeyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GenerateDataKey::generate_data_key(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(
+                GenerateDataKey::generate_data_key(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::GenerateDataKeyWithoutPlaintext => {
             let input: GenerateDataKeyWithoutPlaintextRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GenerateDataKeyWithoutPlaintext::generate_data_key_without_plaintext(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                GenerateDataKeyWithoutPlaintext::generate_data_key_without_plaintext(
+                    svc, cx, input,
+                )?
+                .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::GenerateRandom => {
             let input: GenerateRandomRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GenerateRandom::generate_random(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(GenerateRandom::generate_random(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetKeyPolicy => {
             let input: GetKeyPolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetKeyPolicy::get_key_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(GetKeyPolicy::get_key_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListAliases => {
             let input: ListAliasesRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListAliases::list_aliases(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListAliases::list_aliases(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListKeyPolicies => {
             let input: ListKeyPoliciesRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListKeyPolicies::list_key_policies(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(
+                ListKeyPolicies::list_key_policies(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::ListKeys => {
             let input: ListKeysRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListKeys::list_keys(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListKeys::list_keys(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListResourceTags => {
             let input: ListResourceTagsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListResourceTags::list_resource_tags(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListResourceTags::list_resource_tags(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::PutKeyPolicy => {
             let input: PutKeyPolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            PutKeyPolicy::put_key_policy(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(PutKeyPolicy::put_key_policy(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::ReEncrypt => {
             let input: ReEncryptRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ReEncrypt::re_encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ReEncrypt::re_encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ScheduleKeyDeletion => {
             let input: ScheduleKeyDeletionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ScheduleKeyDeletion::schedule_key_deletion(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(ScheduleKeyDeletion::schedule_key_deletion(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::TagResource => {
             let input: TagResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            TagResource::tag_resource(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(TagResource::tag_resource(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UntagResource => {
             let input: UntagResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UntagResource::untag_resource(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(UntagResource::untag_resource(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UpdateAlias => {
             let input: UpdateAliasRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UpdateAlias::update_alias(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(UpdateAlias::update_alias(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
     }
 }

@@ -67,68 +67,273 @@ impl Operation {
     }
 }
 
-/// The errors the model gives this service, with their HTTP status.
-pub const ERRORS: [(&str, u16); 56] = [
-    ("AliasLimitExceededException", 400),
-    ("CallbackTimeoutException", 400),
-    ("CapacityProviderLimitExceededException", 400),
-    ("CodeArtifactUserDeletedException", 409),
-    ("CodeArtifactUserFailedException", 409),
-    ("CodeArtifactUserPendingException", 409),
-    ("CodeSigningConfigNotFoundException", 404),
-    ("CodeStorageExceededException", 400),
-    ("CodeVerificationFailedException", 400),
-    ("DurableExecutionAlreadyStartedException", 409),
-    ("EC2AccessDeniedException", 502),
-    ("EC2ThrottledException", 502),
-    ("EC2UnexpectedException", 502),
-    ("EFSIOException", 410),
-    ("EFSMountConnectivityException", 408),
-    ("EFSMountFailureException", 403),
-    ("EFSMountTimeoutException", 408),
-    ("ENILimitReachedException", 502),
-    ("ENINotReadyException", 502),
-    (
-        "FunctionVersionsPerCapacityProviderLimitExceededException",
-        400,
-    ),
-    ("InvalidCodeSignatureException", 400),
-    ("InvalidParameterValueException", 400),
-    ("InvalidRequestContentException", 400),
-    ("InvalidRuntimeException", 502),
-    ("InvalidSecurityGroupIDException", 502),
-    ("InvalidSubnetIDException", 502),
-    ("InvalidZipFileException", 502),
-    ("KMSAccessDeniedException", 502),
-    ("KMSDisabledException", 502),
-    ("KMSInvalidStateException", 502),
-    ("KMSNotFoundException", 502),
-    ("ModeNotSupportedException", 400),
-    ("NoPublishedVersionException", 400),
-    ("PolicyLengthExceededException", 400),
-    ("PreconditionFailedException", 412),
-    ("ProvisionedConcurrencyConfigNotFoundException", 404),
-    ("PublicPolicyException", 400),
-    ("RecursiveInvocationException", 400),
-    ("RequestTooLargeException", 413),
-    ("ResourceConflictException", 409),
-    ("ResourceInUseException", 400),
-    ("ResourceNotFoundException", 404),
-    ("ResourceNotReadyException", 502),
-    ("S3FilesMountConnectivityException", 408),
-    ("S3FilesMountFailureException", 403),
-    ("S3FilesMountTimeoutException", 408),
-    ("SerializedRequestEntityTooLargeException", 413),
-    ("ServiceException", 500),
-    ("ServiceQuotaExceededException", 402),
-    ("SnapStartException", 400),
-    ("SnapStartNotReadyException", 409),
-    ("SnapStartRegenerationFailureException", 409),
-    ("SnapStartTimeoutException", 408),
-    ("SubnetIPAddressLimitReachedException", 502),
-    ("TooManyRequestsException", 429),
-    ("UnsupportedMediaTypeException", 415),
-];
+/// The errors the model gives this service: the only codes its handlers can answer with,
+/// besides the ones every front end shares (`crate::error::Common`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    AliasLimitExceededException,
+    CallbackTimeoutException,
+    CapacityProviderLimitExceededException,
+    CodeArtifactUserDeletedException,
+    CodeArtifactUserFailedException,
+    CodeArtifactUserPendingException,
+    CodeSigningConfigNotFoundException,
+    CodeStorageExceededException,
+    CodeVerificationFailedException,
+    DurableExecutionAlreadyStartedException,
+    EC2AccessDeniedException,
+    EC2ThrottledException,
+    EC2UnexpectedException,
+    EFSIOException,
+    EFSMountConnectivityException,
+    EFSMountFailureException,
+    EFSMountTimeoutException,
+    ENILimitReachedException,
+    ENINotReadyException,
+    FunctionVersionsPerCapacityProviderLimitExceededException,
+    InvalidCodeSignatureException,
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    InvalidRuntimeException,
+    InvalidSecurityGroupIDException,
+    InvalidSubnetIDException,
+    InvalidZipFileException,
+    KMSAccessDeniedException,
+    KMSDisabledException,
+    KMSInvalidStateException,
+    KMSNotFoundException,
+    ModeNotSupportedException,
+    NoPublishedVersionException,
+    PolicyLengthExceededException,
+    PreconditionFailedException,
+    ProvisionedConcurrencyConfigNotFoundException,
+    PublicPolicyException,
+    RecursiveInvocationException,
+    RequestTooLargeException,
+    ResourceConflictException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+    ResourceNotReadyException,
+    S3FilesMountConnectivityException,
+    S3FilesMountFailureException,
+    S3FilesMountTimeoutException,
+    SerializedRequestEntityTooLargeException,
+    ServiceException,
+    ServiceQuotaExceededException,
+    SnapStartException,
+    SnapStartNotReadyException,
+    SnapStartRegenerationFailureException,
+    SnapStartTimeoutException,
+    SubnetIPAddressLimitReachedException,
+    TooManyRequestsException,
+    UnsupportedMediaTypeException,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 56] = [
+        ErrorCode::AliasLimitExceededException,
+        ErrorCode::CallbackTimeoutException,
+        ErrorCode::CapacityProviderLimitExceededException,
+        ErrorCode::CodeArtifactUserDeletedException,
+        ErrorCode::CodeArtifactUserFailedException,
+        ErrorCode::CodeArtifactUserPendingException,
+        ErrorCode::CodeSigningConfigNotFoundException,
+        ErrorCode::CodeStorageExceededException,
+        ErrorCode::CodeVerificationFailedException,
+        ErrorCode::DurableExecutionAlreadyStartedException,
+        ErrorCode::EC2AccessDeniedException,
+        ErrorCode::EC2ThrottledException,
+        ErrorCode::EC2UnexpectedException,
+        ErrorCode::EFSIOException,
+        ErrorCode::EFSMountConnectivityException,
+        ErrorCode::EFSMountFailureException,
+        ErrorCode::EFSMountTimeoutException,
+        ErrorCode::ENILimitReachedException,
+        ErrorCode::ENINotReadyException,
+        ErrorCode::FunctionVersionsPerCapacityProviderLimitExceededException,
+        ErrorCode::InvalidCodeSignatureException,
+        ErrorCode::InvalidParameterValueException,
+        ErrorCode::InvalidRequestContentException,
+        ErrorCode::InvalidRuntimeException,
+        ErrorCode::InvalidSecurityGroupIDException,
+        ErrorCode::InvalidSubnetIDException,
+        ErrorCode::InvalidZipFileException,
+        ErrorCode::KMSAccessDeniedException,
+        ErrorCode::KMSDisabledException,
+        ErrorCode::KMSInvalidStateException,
+        ErrorCode::KMSNotFoundException,
+        ErrorCode::ModeNotSupportedException,
+        ErrorCode::NoPublishedVersionException,
+        ErrorCode::PolicyLengthExceededException,
+        ErrorCode::PreconditionFailedException,
+        ErrorCode::ProvisionedConcurrencyConfigNotFoundException,
+        ErrorCode::PublicPolicyException,
+        ErrorCode::RecursiveInvocationException,
+        ErrorCode::RequestTooLargeException,
+        ErrorCode::ResourceConflictException,
+        ErrorCode::ResourceInUseException,
+        ErrorCode::ResourceNotFoundException,
+        ErrorCode::ResourceNotReadyException,
+        ErrorCode::S3FilesMountConnectivityException,
+        ErrorCode::S3FilesMountFailureException,
+        ErrorCode::S3FilesMountTimeoutException,
+        ErrorCode::SerializedRequestEntityTooLargeException,
+        ErrorCode::ServiceException,
+        ErrorCode::ServiceQuotaExceededException,
+        ErrorCode::SnapStartException,
+        ErrorCode::SnapStartNotReadyException,
+        ErrorCode::SnapStartRegenerationFailureException,
+        ErrorCode::SnapStartTimeoutException,
+        ErrorCode::SubnetIPAddressLimitReachedException,
+        ErrorCode::TooManyRequestsException,
+        ErrorCode::UnsupportedMediaTypeException,
+    ];
+}
+
+impl crate::error::Code for ErrorCode {
+    const INTERNAL: ::std::option::Option<&'static str> = Some("ServiceException");
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AliasLimitExceededException => "AliasLimitExceededException",
+            ErrorCode::CallbackTimeoutException => "CallbackTimeoutException",
+            ErrorCode::CapacityProviderLimitExceededException => {
+                "CapacityProviderLimitExceededException"
+            }
+            ErrorCode::CodeArtifactUserDeletedException => "CodeArtifactUserDeletedException",
+            ErrorCode::CodeArtifactUserFailedException => "CodeArtifactUserFailedException",
+            ErrorCode::CodeArtifactUserPendingException => "CodeArtifactUserPendingException",
+            ErrorCode::CodeSigningConfigNotFoundException => "CodeSigningConfigNotFoundException",
+            ErrorCode::CodeStorageExceededException => "CodeStorageExceededException",
+            ErrorCode::CodeVerificationFailedException => "CodeVerificationFailedException",
+            ErrorCode::DurableExecutionAlreadyStartedException => {
+                "DurableExecutionAlreadyStartedException"
+            }
+            ErrorCode::EC2AccessDeniedException => "EC2AccessDeniedException",
+            ErrorCode::EC2ThrottledException => "EC2ThrottledException",
+            ErrorCode::EC2UnexpectedException => "EC2UnexpectedException",
+            ErrorCode::EFSIOException => "EFSIOException",
+            ErrorCode::EFSMountConnectivityException => "EFSMountConnectivityException",
+            ErrorCode::EFSMountFailureException => "EFSMountFailureException",
+            ErrorCode::EFSMountTimeoutException => "EFSMountTimeoutException",
+            ErrorCode::ENILimitReachedException => "ENILimitReachedException",
+            ErrorCode::ENINotReadyException => "ENINotReadyException",
+            ErrorCode::FunctionVersionsPerCapacityProviderLimitExceededException => {
+                "FunctionVersionsPerCapacityProviderLimitExceededException"
+            }
+            ErrorCode::InvalidCodeSignatureException => "InvalidCodeSignatureException",
+            ErrorCode::InvalidParameterValueException => "InvalidParameterValueException",
+            ErrorCode::InvalidRequestContentException => "InvalidRequestContentException",
+            ErrorCode::InvalidRuntimeException => "InvalidRuntimeException",
+            ErrorCode::InvalidSecurityGroupIDException => "InvalidSecurityGroupIDException",
+            ErrorCode::InvalidSubnetIDException => "InvalidSubnetIDException",
+            ErrorCode::InvalidZipFileException => "InvalidZipFileException",
+            ErrorCode::KMSAccessDeniedException => "KMSAccessDeniedException",
+            ErrorCode::KMSDisabledException => "KMSDisabledException",
+            ErrorCode::KMSInvalidStateException => "KMSInvalidStateException",
+            ErrorCode::KMSNotFoundException => "KMSNotFoundException",
+            ErrorCode::ModeNotSupportedException => "ModeNotSupportedException",
+            ErrorCode::NoPublishedVersionException => "NoPublishedVersionException",
+            ErrorCode::PolicyLengthExceededException => "PolicyLengthExceededException",
+            ErrorCode::PreconditionFailedException => "PreconditionFailedException",
+            ErrorCode::ProvisionedConcurrencyConfigNotFoundException => {
+                "ProvisionedConcurrencyConfigNotFoundException"
+            }
+            ErrorCode::PublicPolicyException => "PublicPolicyException",
+            ErrorCode::RecursiveInvocationException => "RecursiveInvocationException",
+            ErrorCode::RequestTooLargeException => "RequestTooLargeException",
+            ErrorCode::ResourceConflictException => "ResourceConflictException",
+            ErrorCode::ResourceInUseException => "ResourceInUseException",
+            ErrorCode::ResourceNotFoundException => "ResourceNotFoundException",
+            ErrorCode::ResourceNotReadyException => "ResourceNotReadyException",
+            ErrorCode::S3FilesMountConnectivityException => "S3FilesMountConnectivityException",
+            ErrorCode::S3FilesMountFailureException => "S3FilesMountFailureException",
+            ErrorCode::S3FilesMountTimeoutException => "S3FilesMountTimeoutException",
+            ErrorCode::SerializedRequestEntityTooLargeException => {
+                "SerializedRequestEntityTooLargeException"
+            }
+            ErrorCode::ServiceException => "ServiceException",
+            ErrorCode::ServiceQuotaExceededException => "ServiceQuotaExceededException",
+            ErrorCode::SnapStartException => "SnapStartException",
+            ErrorCode::SnapStartNotReadyException => "SnapStartNotReadyException",
+            ErrorCode::SnapStartRegenerationFailureException => {
+                "SnapStartRegenerationFailureException"
+            }
+            ErrorCode::SnapStartTimeoutException => "SnapStartTimeoutException",
+            ErrorCode::SubnetIPAddressLimitReachedException => {
+                "SubnetIPAddressLimitReachedException"
+            }
+            ErrorCode::TooManyRequestsException => "TooManyRequestsException",
+            ErrorCode::UnsupportedMediaTypeException => "UnsupportedMediaTypeException",
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            ErrorCode::AliasLimitExceededException => 400,
+            ErrorCode::CallbackTimeoutException => 400,
+            ErrorCode::CapacityProviderLimitExceededException => 400,
+            ErrorCode::CodeArtifactUserDeletedException => 409,
+            ErrorCode::CodeArtifactUserFailedException => 409,
+            ErrorCode::CodeArtifactUserPendingException => 409,
+            ErrorCode::CodeSigningConfigNotFoundException => 404,
+            ErrorCode::CodeStorageExceededException => 400,
+            ErrorCode::CodeVerificationFailedException => 400,
+            ErrorCode::DurableExecutionAlreadyStartedException => 409,
+            ErrorCode::EC2AccessDeniedException => 502,
+            ErrorCode::EC2ThrottledException => 502,
+            ErrorCode::EC2UnexpectedException => 502,
+            ErrorCode::EFSIOException => 410,
+            ErrorCode::EFSMountConnectivityException => 408,
+            ErrorCode::EFSMountFailureException => 403,
+            ErrorCode::EFSMountTimeoutException => 408,
+            ErrorCode::ENILimitReachedException => 502,
+            ErrorCode::ENINotReadyException => 502,
+            ErrorCode::FunctionVersionsPerCapacityProviderLimitExceededException => 400,
+            ErrorCode::InvalidCodeSignatureException => 400,
+            ErrorCode::InvalidParameterValueException => 400,
+            ErrorCode::InvalidRequestContentException => 400,
+            ErrorCode::InvalidRuntimeException => 502,
+            ErrorCode::InvalidSecurityGroupIDException => 502,
+            ErrorCode::InvalidSubnetIDException => 502,
+            ErrorCode::InvalidZipFileException => 502,
+            ErrorCode::KMSAccessDeniedException => 502,
+            ErrorCode::KMSDisabledException => 502,
+            ErrorCode::KMSInvalidStateException => 502,
+            ErrorCode::KMSNotFoundException => 502,
+            ErrorCode::ModeNotSupportedException => 400,
+            ErrorCode::NoPublishedVersionException => 400,
+            ErrorCode::PolicyLengthExceededException => 400,
+            ErrorCode::PreconditionFailedException => 412,
+            ErrorCode::ProvisionedConcurrencyConfigNotFoundException => 404,
+            ErrorCode::PublicPolicyException => 400,
+            ErrorCode::RecursiveInvocationException => 400,
+            ErrorCode::RequestTooLargeException => 413,
+            ErrorCode::ResourceConflictException => 409,
+            ErrorCode::ResourceInUseException => 400,
+            ErrorCode::ResourceNotFoundException => 404,
+            ErrorCode::ResourceNotReadyException => 502,
+            ErrorCode::S3FilesMountConnectivityException => 408,
+            ErrorCode::S3FilesMountFailureException => 403,
+            ErrorCode::S3FilesMountTimeoutException => 408,
+            ErrorCode::SerializedRequestEntityTooLargeException => 413,
+            ErrorCode::ServiceException => 500,
+            ErrorCode::ServiceQuotaExceededException => 402,
+            ErrorCode::SnapStartException => 400,
+            ErrorCode::SnapStartNotReadyException => 409,
+            ErrorCode::SnapStartRegenerationFailureException => 409,
+            ErrorCode::SnapStartTimeoutException => 408,
+            ErrorCode::SubnetIPAddressLimitReachedException => 502,
+            ErrorCode::TooManyRequestsException => 429,
+            ErrorCode::UnsupportedMediaTypeException => 415,
+        }
+    }
+}
+
+/// A failure this service answers with.
+pub type Error = crate::error::Error<ErrorCode>;
+pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+/// What a handler returns: its output and the ticket of its change.
+pub type Answer<O> = Result<crate::wire::Ack<O>>;
 
 /// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service: Send + Sync {
@@ -138,7 +343,7 @@ pub trait Service: Send + Sync {
     type Guard<'a>
     where
         Self: 'a;
-    fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+    fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
 /// The AddPermission operation; implemented where its behaviour lives.
@@ -147,9 +352,7 @@ pub trait AddPermission: Service {
         &self,
         cx: &Self::Context,
         input: AddPermissionRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<AddPermissionResponse>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<AddPermissionResponse>>> + Send;
 }
 
 /// The CreateFunction operation; implemented where its behaviour lives.
@@ -158,9 +361,7 @@ pub trait CreateFunction: Service {
         &self,
         cx: &Self::Context,
         input: CreateFunctionRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<FunctionConfiguration>>> + Send;
 }
 
 /// The DeleteFunction operation; implemented where its behaviour lives.
@@ -169,9 +370,7 @@ pub trait DeleteFunction: Service {
         &self,
         cx: &Self::Context,
         input: DeleteFunctionRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<DeleteFunctionResponse>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<DeleteFunctionResponse>>> + Send;
 }
 
 /// The GetFunction operation; implemented where its behaviour lives.
@@ -180,9 +379,7 @@ pub trait GetFunction: Service {
         &self,
         cx: &Self::Context,
         input: GetFunctionRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<GetFunctionResponse>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<GetFunctionResponse>>> + Send;
 }
 
 /// The GetFunctionConfiguration operation; implemented where its behaviour lives.
@@ -191,9 +388,7 @@ pub trait GetFunctionConfiguration: Service {
         &self,
         cx: &Self::Context,
         input: GetFunctionConfigurationRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<FunctionConfiguration>>> + Send;
 }
 
 /// The GetPolicy operation; implemented where its behaviour lives.
@@ -202,8 +397,7 @@ pub trait GetPolicy: Service {
         &self,
         cx: &Self::Context,
         input: GetPolicyRequest,
-    ) -> impl ::std::future::Future<Output = crate::error::Result<crate::wire::Ack<GetPolicyResponse>>>
-           + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<GetPolicyResponse>>> + Send;
 }
 
 /// The Invoke operation; implemented where its behaviour lives.
@@ -212,9 +406,7 @@ pub trait Invoke: Service {
         &self,
         cx: &Self::Context,
         input: InvocationRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<InvocationResponse>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<InvocationResponse>>> + Send;
 }
 
 /// The ListFunctions operation; implemented where its behaviour lives.
@@ -223,9 +415,7 @@ pub trait ListFunctions: Service {
         &self,
         cx: &Self::Context,
         input: ListFunctionsRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<ListFunctionsResponse>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<ListFunctionsResponse>>> + Send;
 }
 
 /// The RemovePermission operation; implemented where its behaviour lives.
@@ -234,7 +424,7 @@ pub trait RemovePermission: Service {
         &self,
         cx: &Self::Context,
         input: RemovePermissionRequest,
-    ) -> impl ::std::future::Future<Output = crate::error::Result<crate::wire::Ack<()>>> + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<()>>> + Send;
 }
 
 /// The UpdateFunctionCode operation; implemented where its behaviour lives.
@@ -243,9 +433,7 @@ pub trait UpdateFunctionCode: Service {
         &self,
         cx: &Self::Context,
         input: UpdateFunctionCodeRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<FunctionConfiguration>>> + Send;
 }
 
 /// The UpdateFunctionConfiguration operation; implemented where its behaviour lives.
@@ -254,9 +442,7 @@ pub trait UpdateFunctionConfiguration: Service {
         &self,
         cx: &Self::Context,
         input: UpdateFunctionConfigurationRequest,
-    ) -> impl ::std::future::Future<
-        Output = crate::error::Result<crate::wire::Ack<FunctionConfiguration>>,
-    > + Send;
+    ) -> impl ::std::future::Future<Output = Result<crate::wire::Ack<FunctionConfiguration>>> + Send;
 }
 
 /// Every operation: a service that misses one does not compile where it is dispatched.
@@ -368,7 +554,10 @@ pub async fn dispatch<S: Handlers, C: crate::wire::Codec>(
     op: Operation,
     codec: &C,
     request: crate::wire::RestRequest,
-) -> crate::error::Result<crate::wire::RestResponse> {
+) -> Result<crate::wire::RestResponse>
+where
+    Error: From<crate::error::Error<C::Code>>,
+{
     match op {
         Operation::AddPermission => {
             let mut input: AddPermissionRequest = codec.decode(&request.body)?;

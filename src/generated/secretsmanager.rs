@@ -118,21 +118,83 @@ impl Operation {
     }
 }
 
-/// The errors the model gives this service, with their HTTP status.
-pub const ERRORS: [(&str, u16); 12] = [
-    ("DecryptionFailure", 400),
-    ("EncryptionFailure", 400),
-    ("InternalServiceError", 500),
-    ("InvalidNextTokenException", 400),
-    ("InvalidParameterException", 400),
-    ("InvalidRequestException", 400),
-    ("LimitExceededException", 400),
-    ("MalformedPolicyDocumentException", 400),
-    ("PreconditionNotMetException", 400),
-    ("PublicPolicyException", 400),
-    ("ResourceExistsException", 400),
-    ("ResourceNotFoundException", 400),
-];
+/// The errors the model gives this service: the only codes its handlers can answer with,
+/// besides the ones every front end shares (`crate::error::Common`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    DecryptionFailure,
+    EncryptionFailure,
+    InternalServiceError,
+    InvalidNextTokenException,
+    InvalidParameterException,
+    InvalidRequestException,
+    LimitExceededException,
+    MalformedPolicyDocumentException,
+    PreconditionNotMetException,
+    PublicPolicyException,
+    ResourceExistsException,
+    ResourceNotFoundException,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::DecryptionFailure,
+        ErrorCode::EncryptionFailure,
+        ErrorCode::InternalServiceError,
+        ErrorCode::InvalidNextTokenException,
+        ErrorCode::InvalidParameterException,
+        ErrorCode::InvalidRequestException,
+        ErrorCode::LimitExceededException,
+        ErrorCode::MalformedPolicyDocumentException,
+        ErrorCode::PreconditionNotMetException,
+        ErrorCode::PublicPolicyException,
+        ErrorCode::ResourceExistsException,
+        ErrorCode::ResourceNotFoundException,
+    ];
+}
+
+impl crate::error::Code for ErrorCode {
+    const INTERNAL: ::std::option::Option<&'static str> = Some("InternalServiceError");
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::DecryptionFailure => "DecryptionFailure",
+            ErrorCode::EncryptionFailure => "EncryptionFailure",
+            ErrorCode::InternalServiceError => "InternalServiceError",
+            ErrorCode::InvalidNextTokenException => "InvalidNextTokenException",
+            ErrorCode::InvalidParameterException => "InvalidParameterException",
+            ErrorCode::InvalidRequestException => "InvalidRequestException",
+            ErrorCode::LimitExceededException => "LimitExceededException",
+            ErrorCode::MalformedPolicyDocumentException => "MalformedPolicyDocumentException",
+            ErrorCode::PreconditionNotMetException => "PreconditionNotMetException",
+            ErrorCode::PublicPolicyException => "PublicPolicyException",
+            ErrorCode::ResourceExistsException => "ResourceExistsException",
+            ErrorCode::ResourceNotFoundException => "ResourceNotFoundException",
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            ErrorCode::DecryptionFailure => 400,
+            ErrorCode::EncryptionFailure => 400,
+            ErrorCode::InternalServiceError => 500,
+            ErrorCode::InvalidNextTokenException => 400,
+            ErrorCode::InvalidParameterException => 400,
+            ErrorCode::InvalidRequestException => 400,
+            ErrorCode::LimitExceededException => 400,
+            ErrorCode::MalformedPolicyDocumentException => 400,
+            ErrorCode::PreconditionNotMetException => 400,
+            ErrorCode::PublicPolicyException => 400,
+            ErrorCode::ResourceExistsException => 400,
+            ErrorCode::ResourceNotFoundException => 400,
+        }
+    }
+}
+
+/// A failure this service answers with.
+pub type Error = crate::error::Error<ErrorCode>;
+pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+/// What a handler returns: its output and the ticket of its change.
+pub type Answer<O> = Result<crate::wire::Ack<O>>;
 
 /// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service {
@@ -142,7 +204,7 @@ pub trait Service {
     type Guard<'a>
     where
         Self: 'a;
-    fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+    fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
 /// The BatchGetSecretValue operation; implemented where its behaviour lives.
@@ -151,7 +213,7 @@ pub trait BatchGetSecretValue: Service {
         &self,
         cx: &Self::Context,
         input: BatchGetSecretValueRequest,
-    ) -> crate::error::Result<crate::wire::Ack<BatchGetSecretValueResponse>>;
+    ) -> Result<crate::wire::Ack<BatchGetSecretValueResponse>>;
 }
 
 /// The CancelRotateSecret operation; implemented where its behaviour lives.
@@ -160,7 +222,7 @@ pub trait CancelRotateSecret: Service {
         &self,
         cx: &Self::Context,
         input: CancelRotateSecretRequest,
-    ) -> crate::error::Result<crate::wire::Ack<CancelRotateSecretResponse>>;
+    ) -> Result<crate::wire::Ack<CancelRotateSecretResponse>>;
 }
 
 /// The CreateSecret operation; implemented where its behaviour lives.
@@ -169,7 +231,7 @@ pub trait CreateSecret: Service {
         &self,
         cx: &Self::Context,
         input: CreateSecretRequest,
-    ) -> crate::error::Result<crate::wire::Ack<CreateSecretResponse>>;
+    ) -> Result<crate::wire::Ack<CreateSecretResponse>>;
 }
 
 /// The DeleteResourcePolicy operation; implemented where its behaviour lives.
@@ -178,7 +240,7 @@ pub trait DeleteResourcePolicy: Service {
         &self,
         cx: &Self::Context,
         input: DeleteResourcePolicyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DeleteResourcePolicyResponse>>;
+    ) -> Result<crate::wire::Ack<DeleteResourcePolicyResponse>>;
 }
 
 /// The DeleteSecret operation; implemented where its behaviour lives.
@@ -187,7 +249,7 @@ pub trait DeleteSecret: Service {
         &self,
         cx: &Self::Context,
         input: DeleteSecretRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DeleteSecretResponse>>;
+    ) -> Result<crate::wire::Ack<DeleteSecretResponse>>;
 }
 
 /// The DescribeSecret operation; implemented where its behaviour lives.
@@ -196,7 +258,7 @@ pub trait DescribeSecret: Service {
         &self,
         cx: &Self::Context,
         input: DescribeSecretRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeSecretResponse>>;
+    ) -> Result<crate::wire::Ack<DescribeSecretResponse>>;
 }
 
 /// The GetRandomPassword operation; implemented where its behaviour lives.
@@ -205,7 +267,7 @@ pub trait GetRandomPassword: Service {
         &self,
         cx: &Self::Context,
         input: GetRandomPasswordRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetRandomPasswordResponse>>;
+    ) -> Result<crate::wire::Ack<GetRandomPasswordResponse>>;
 }
 
 /// The GetResourcePolicy operation; implemented where its behaviour lives.
@@ -214,7 +276,7 @@ pub trait GetResourcePolicy: Service {
         &self,
         cx: &Self::Context,
         input: GetResourcePolicyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetResourcePolicyResponse>>;
+    ) -> Result<crate::wire::Ack<GetResourcePolicyResponse>>;
 }
 
 /// The GetSecretValue operation; implemented where its behaviour lives.
@@ -223,7 +285,7 @@ pub trait GetSecretValue: Service {
         &self,
         cx: &Self::Context,
         input: GetSecretValueRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetSecretValueResponse>>;
+    ) -> Result<crate::wire::Ack<GetSecretValueResponse>>;
 }
 
 /// The ListSecretVersionIds operation; implemented where its behaviour lives.
@@ -232,7 +294,7 @@ pub trait ListSecretVersionIds: Service {
         &self,
         cx: &Self::Context,
         input: ListSecretVersionIdsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListSecretVersionIdsResponse>>;
+    ) -> Result<crate::wire::Ack<ListSecretVersionIdsResponse>>;
 }
 
 /// The ListSecrets operation; implemented where its behaviour lives.
@@ -241,7 +303,7 @@ pub trait ListSecrets: Service {
         &self,
         cx: &Self::Context,
         input: ListSecretsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListSecretsResponse>>;
+    ) -> Result<crate::wire::Ack<ListSecretsResponse>>;
 }
 
 /// The PutResourcePolicy operation; implemented where its behaviour lives.
@@ -250,7 +312,7 @@ pub trait PutResourcePolicy: Service {
         &self,
         cx: &Self::Context,
         input: PutResourcePolicyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<PutResourcePolicyResponse>>;
+    ) -> Result<crate::wire::Ack<PutResourcePolicyResponse>>;
 }
 
 /// The PutSecretValue operation; implemented where its behaviour lives.
@@ -259,7 +321,7 @@ pub trait PutSecretValue: Service {
         &self,
         cx: &Self::Context,
         input: PutSecretValueRequest,
-    ) -> crate::error::Result<crate::wire::Ack<PutSecretValueResponse>>;
+    ) -> Result<crate::wire::Ack<PutSecretValueResponse>>;
 }
 
 /// The RemoveRegionsFromReplication operation; implemented where its behaviour lives.
@@ -268,7 +330,7 @@ pub trait RemoveRegionsFromReplication: Service {
         &self,
         cx: &Self::Context,
         input: RemoveRegionsFromReplicationRequest,
-    ) -> crate::error::Result<crate::wire::Ack<RemoveRegionsFromReplicationResponse>>;
+    ) -> Result<crate::wire::Ack<RemoveRegionsFromReplicationResponse>>;
 }
 
 /// The ReplicateSecretToRegions operation; implemented where its behaviour lives.
@@ -277,7 +339,7 @@ pub trait ReplicateSecretToRegions: Service {
         &self,
         cx: &Self::Context,
         input: ReplicateSecretToRegionsRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ReplicateSecretToRegionsResponse>>;
+    ) -> Result<crate::wire::Ack<ReplicateSecretToRegionsResponse>>;
 }
 
 /// The RestoreSecret operation; implemented where its behaviour lives.
@@ -286,7 +348,7 @@ pub trait RestoreSecret: Service {
         &self,
         cx: &Self::Context,
         input: RestoreSecretRequest,
-    ) -> crate::error::Result<crate::wire::Ack<RestoreSecretResponse>>;
+    ) -> Result<crate::wire::Ack<RestoreSecretResponse>>;
 }
 
 /// The RotateSecret operation; implemented where its behaviour lives.
@@ -295,7 +357,7 @@ pub trait RotateSecret: Service {
         &self,
         cx: &Self::Context,
         input: RotateSecretRequest,
-    ) -> crate::error::Result<crate::wire::Ack<RotateSecretResponse>>;
+    ) -> Result<crate::wire::Ack<RotateSecretResponse>>;
 }
 
 /// The StopReplicationToReplica operation; implemented where its behaviour lives.
@@ -304,7 +366,7 @@ pub trait StopReplicationToReplica: Service {
         &self,
         cx: &Self::Context,
         input: StopReplicationToReplicaRequest,
-    ) -> crate::error::Result<crate::wire::Ack<StopReplicationToReplicaResponse>>;
+    ) -> Result<crate::wire::Ack<StopReplicationToReplicaResponse>>;
 }
 
 /// The TagResource operation; implemented where its behaviour lives.
@@ -313,7 +375,7 @@ pub trait TagResource: Service {
         &self,
         cx: &Self::Context,
         input: TagResourceRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The UntagResource operation; implemented where its behaviour lives.
@@ -322,7 +384,7 @@ pub trait UntagResource: Service {
         &self,
         cx: &Self::Context,
         input: UntagResourceRequest,
-    ) -> crate::error::Result<crate::wire::Ack<()>>;
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The UpdateSecret operation; implemented where its behaviour lives.
@@ -331,7 +393,7 @@ pub trait UpdateSecret: Service {
         &self,
         cx: &Self::Context,
         input: UpdateSecretRequest,
-    ) -> crate::error::Result<crate::wire::Ack<UpdateSecretResponse>>;
+    ) -> Result<crate::wire::Ack<UpdateSecretResponse>>;
 }
 
 /// The UpdateSecretVersionStage operation; implemented where its behaviour lives.
@@ -340,7 +402,7 @@ pub trait UpdateSecretVersionStage: Service {
         &self,
         cx: &Self::Context,
         input: UpdateSecretVersionStageRequest,
-    ) -> crate::error::Result<crate::wire::Ack<UpdateSecretVersionStageResponse>>;
+    ) -> Result<crate::wire::Ack<UpdateSecretVersionStageResponse>>;
 }
 
 /// The ValidateResourcePolicy operation; implemented where its behaviour lives.
@@ -349,7 +411,7 @@ pub trait ValidateResourcePolicy: Service {
         &self,
         cx: &Self::Context,
         input: ValidateResourcePolicyRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ValidateResourcePolicyResponse>>;
+    ) -> Result<crate::wire::Ack<ValidateResourcePolicyResponse>>;
 }
 
 /// Every operation: a service that misses one does not compile where it is dispatched.
@@ -428,155 +490,176 @@ pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     op: Operation,
     codec: &C,
     body: &[u8],
-) -> crate::error::Result<crate::wire::Ack<::std::vec::Vec<u8>>> {
+) -> Result<crate::wire::Ack<::std::vec::Vec<u8>>>
+where
+    Error: From<crate::error::Error<C::Code>>,
+{
     match op {
         Operation::BatchGetSecretValue => {
             let input: BatchGetSecretValueRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            BatchGetSecretValue::batch_get_secret_value(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(BatchGetSecretValue::batch_get_secret_value(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::CancelRotateSecret => {
             let input: CancelRotateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CancelRotateSecret::cancel_rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(CancelRotateSecret::cancel_rotate_secret(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateSecret => {
             let input: CreateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            CreateSecret::create_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(CreateSecret::create_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteResourcePolicy => {
             let input: DeleteResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteResourcePolicy::delete_resource_policy(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                DeleteResourcePolicy::delete_resource_policy(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::DeleteSecret => {
             let input: DeleteSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteSecret::delete_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DeleteSecret::delete_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeSecret => {
             let input: DescribeSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DescribeSecret::describe_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DescribeSecret::describe_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetRandomPassword => {
             let input: GetRandomPasswordRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetRandomPassword::get_random_password(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(GetRandomPassword::get_random_password(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::GetResourcePolicy => {
             let input: GetResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetResourcePolicy::get_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(GetResourcePolicy::get_resource_policy(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::GetSecretValue => {
             let input: GetSecretValueRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetSecretValue::get_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(GetSecretValue::get_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListSecretVersionIds => {
             let input: ListSecretVersionIdsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListSecretVersionIds::list_secret_version_ids(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                ListSecretVersionIds::list_secret_version_ids(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::ListSecrets => {
             let input: ListSecretsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListSecrets::list_secrets(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(ListSecrets::list_secrets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutResourcePolicy => {
             let input: PutResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            PutResourcePolicy::put_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(PutResourcePolicy::put_resource_policy(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::PutSecretValue => {
             let input: PutSecretValueRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            PutSecretValue::put_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(PutSecretValue::put_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RemoveRegionsFromReplication => {
             let input: RemoveRegionsFromReplicationRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            RemoveRegionsFromReplication::remove_regions_from_replication(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                RemoveRegionsFromReplication::remove_regions_from_replication(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::ReplicateSecretToRegions => {
             let input: ReplicateSecretToRegionsRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ReplicateSecretToRegions::replicate_secret_to_regions(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                ReplicateSecretToRegions::replicate_secret_to_regions(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::RestoreSecret => {
             let input: RestoreSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            RestoreSecret::restore_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(RestoreSecret::restore_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RotateSecret => {
             let input: RotateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            RotateSecret::rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(RotateSecret::rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::StopReplicationToReplica => {
             let input: StopReplicationToReplicaRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            StopReplicationToReplica::stop_replication_to_replica(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                StopReplicationToReplica::stop_replication_to_replica(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::TagResource => {
             let input: TagResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            TagResource::tag_resource(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(TagResource::tag_resource(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UntagResource => {
             let input: UntagResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UntagResource::untag_resource(svc, cx, input)?
-                .try_map(|()| codec.encode(&crate::wire::Empty {}))
+            Ok(UntagResource::untag_resource(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UpdateSecret => {
             let input: UpdateSecretRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UpdateSecret::update_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(UpdateSecret::update_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::UpdateSecretVersionStage => {
             let input: UpdateSecretVersionStageRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UpdateSecretVersionStage::update_secret_version_stage(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                UpdateSecretVersionStage::update_secret_version_stage(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::ValidateResourcePolicy => {
             let input: ValidateResourcePolicyRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ValidateResourcePolicy::validate_resource_policy(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                ValidateResourcePolicy::validate_resource_policy(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
     }
 }

@@ -78,149 +78,643 @@ impl Operation {
     }
 }
 
-/// The errors the model gives this service, with their HTTP status.
-pub const ERRORS: [(&str, u16); 140] = [
-    ("AccessDeniedException", 400),
-    ("AlreadyExistsException", 400),
-    ("AssociatedInstances", 400),
-    ("AssociationAlreadyExists", 400),
-    ("AssociationDoesNotExist", 400),
-    ("AssociationExecutionDoesNotExist", 400),
-    ("AssociationLimitExceeded", 400),
-    ("AssociationVersionLimitExceeded", 400),
-    ("AutomationDefinitionNotApprovedException", 400),
-    ("AutomationDefinitionNotFoundException", 400),
-    ("AutomationDefinitionVersionNotFoundException", 400),
-    ("AutomationExecutionLimitExceededException", 400),
-    ("AutomationExecutionNotFoundException", 400),
-    ("AutomationStepNotFoundException", 400),
-    ("ComplianceTypeCountLimitExceededException", 400),
-    ("ConflictException", 400),
-    ("CustomSchemaCountLimitExceededException", 400),
-    ("DocumentAlreadyExists", 400),
-    ("DocumentLimitExceeded", 400),
-    ("DocumentPermissionLimit", 400),
-    ("DocumentVersionLimitExceeded", 400),
-    ("DoesNotExistException", 400),
-    ("DuplicateDocumentContent", 400),
-    ("DuplicateDocumentVersionName", 400),
-    ("DuplicateInstanceId", 400),
-    ("FeatureNotAvailableException", 400),
-    ("HierarchyLevelLimitExceededException", 400),
-    ("HierarchyTypeMismatchException", 400),
-    ("IdempotentParameterMismatch", 400),
-    ("IncompatiblePolicyException", 400),
-    ("InternalServerError", 500),
-    ("InvalidActivation", 400),
-    ("InvalidActivationId", 400),
-    ("InvalidAggregatorException", 400),
-    ("InvalidAllowedPatternException", 400),
-    ("InvalidAssociation", 400),
-    ("InvalidAssociationVersion", 400),
-    ("InvalidAutomationExecutionParametersException", 400),
-    ("InvalidAutomationSignalException", 400),
-    ("InvalidAutomationStatusUpdateException", 400),
-    ("InvalidCommandId", 400),
-    ("InvalidDeleteInventoryParametersException", 400),
-    ("InvalidDeletionIdException", 400),
-    ("InvalidDocument", 400),
-    ("InvalidDocumentContent", 400),
-    ("InvalidDocumentOperation", 400),
-    ("InvalidDocumentSchemaVersion", 400),
-    ("InvalidDocumentType", 400),
-    ("InvalidDocumentVersion", 400),
-    ("InvalidFilter", 400),
-    ("InvalidFilterKey", 400),
-    ("InvalidFilterOption", 400),
-    ("InvalidFilterValue", 400),
-    ("InvalidInstanceId", 400),
-    ("InvalidInstanceInformationFilterValue", 400),
-    ("InvalidInstancePropertyFilterValue", 400),
-    ("InvalidInventoryGroupException", 400),
-    ("InvalidInventoryItemContextException", 400),
-    ("InvalidInventoryRequestException", 400),
-    ("InvalidItemContentException", 400),
-    ("InvalidKeyId", 400),
-    ("InvalidNextToken", 400),
-    ("InvalidNotificationConfig", 400),
-    ("InvalidOptionException", 400),
-    ("InvalidOutputFolder", 400),
-    ("InvalidOutputLocation", 400),
-    ("InvalidParameters", 400),
-    ("InvalidPermissionType", 400),
-    ("InvalidPluginName", 400),
-    ("InvalidPolicyAttributeException", 400),
-    ("InvalidPolicyTypeException", 400),
-    ("InvalidResourceId", 400),
-    ("InvalidResourceType", 400),
-    ("InvalidResultAttributeException", 400),
-    ("InvalidRole", 400),
-    ("InvalidSchedule", 400),
-    ("InvalidTag", 400),
-    ("InvalidTarget", 400),
-    ("InvalidTargetMaps", 400),
-    ("InvalidTypeNameException", 400),
-    ("InvalidUpdate", 400),
-    ("InvocationDoesNotExist", 400),
-    ("ItemContentMismatchException", 400),
-    ("ItemSizeLimitExceededException", 400),
-    ("MalformedResourcePolicyDocumentException", 400),
-    ("MaxDocumentSizeExceeded", 400),
-    ("NoLongerSupportedException", 400),
-    ("OpsItemAccessDeniedException", 400),
-    ("OpsItemAlreadyExistsException", 400),
-    ("OpsItemConflictException", 400),
-    ("OpsItemInvalidParameterException", 400),
-    ("OpsItemLimitExceededException", 400),
-    ("OpsItemNotFoundException", 400),
-    ("OpsItemRelatedItemAlreadyExistsException", 400),
-    ("OpsItemRelatedItemAssociationNotFoundException", 400),
-    ("OpsMetadataAlreadyExistsException", 400),
-    ("OpsMetadataInvalidArgumentException", 400),
-    ("OpsMetadataKeyLimitExceededException", 400),
-    ("OpsMetadataLimitExceededException", 400),
-    ("OpsMetadataNotFoundException", 400),
-    ("OpsMetadataTooManyUpdatesException", 400),
-    ("ParameterAlreadyExists", 400),
-    ("ParameterLimitExceeded", 400),
-    ("ParameterMaxVersionLimitExceeded", 400),
-    ("ParameterNotFound", 400),
-    ("ParameterPatternMismatchException", 400),
-    ("ParameterVersionLabelLimitExceeded", 400),
-    ("ParameterVersionNotFound", 400),
-    ("PoliciesLimitExceededException", 400),
-    ("ResourceDataSyncAlreadyExistsException", 400),
-    ("ResourceDataSyncConflictException", 400),
-    ("ResourceDataSyncCountExceededException", 400),
-    ("ResourceDataSyncInvalidConfigurationException", 400),
-    ("ResourceDataSyncNotFoundException", 400),
-    ("ResourceInUseException", 400),
-    ("ResourceLimitExceededException", 400),
-    ("ResourceNotFoundException", 400),
-    ("ResourcePolicyConflictException", 400),
-    ("ResourcePolicyInvalidParameterException", 400),
-    ("ResourcePolicyLimitExceededException", 400),
-    ("ResourcePolicyNotFoundException", 400),
-    ("ServiceQuotaExceededException", 400),
-    ("ServiceSettingNotFound", 400),
-    ("StatusUnchanged", 400),
-    ("SubTypeCountLimitExceededException", 400),
-    ("TargetInUseException", 400),
-    ("TargetNotConnected", 400),
-    ("ThrottlingException", 400),
-    ("TooManyTagsError", 400),
-    ("TooManyUpdates", 400),
-    ("TotalSizeLimitExceededException", 400),
-    ("UnsupportedCalendarException", 400),
-    ("UnsupportedFeatureRequiredException", 400),
-    ("UnsupportedInventoryItemContextException", 400),
-    ("UnsupportedInventorySchemaVersionException", 400),
-    ("UnsupportedOperatingSystem", 400),
-    ("UnsupportedOperationException", 400),
-    ("UnsupportedParameterType", 400),
-    ("UnsupportedPlatformType", 400),
-    ("ValidationException", 400),
-];
+/// The errors the model gives this service: the only codes its handlers can answer with,
+/// besides the ones every front end shares (`crate::error::Common`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    AccessDeniedException,
+    AlreadyExistsException,
+    AssociatedInstances,
+    AssociationAlreadyExists,
+    AssociationDoesNotExist,
+    AssociationExecutionDoesNotExist,
+    AssociationLimitExceeded,
+    AssociationVersionLimitExceeded,
+    AutomationDefinitionNotApprovedException,
+    AutomationDefinitionNotFoundException,
+    AutomationDefinitionVersionNotFoundException,
+    AutomationExecutionLimitExceededException,
+    AutomationExecutionNotFoundException,
+    AutomationStepNotFoundException,
+    ComplianceTypeCountLimitExceededException,
+    ConflictException,
+    CustomSchemaCountLimitExceededException,
+    DocumentAlreadyExists,
+    DocumentLimitExceeded,
+    DocumentPermissionLimit,
+    DocumentVersionLimitExceeded,
+    DoesNotExistException,
+    DuplicateDocumentContent,
+    DuplicateDocumentVersionName,
+    DuplicateInstanceId,
+    FeatureNotAvailableException,
+    HierarchyLevelLimitExceededException,
+    HierarchyTypeMismatchException,
+    IdempotentParameterMismatch,
+    IncompatiblePolicyException,
+    InternalServerError,
+    InvalidActivation,
+    InvalidActivationId,
+    InvalidAggregatorException,
+    InvalidAllowedPatternException,
+    InvalidAssociation,
+    InvalidAssociationVersion,
+    InvalidAutomationExecutionParametersException,
+    InvalidAutomationSignalException,
+    InvalidAutomationStatusUpdateException,
+    InvalidCommandId,
+    InvalidDeleteInventoryParametersException,
+    InvalidDeletionIdException,
+    InvalidDocument,
+    InvalidDocumentContent,
+    InvalidDocumentOperation,
+    InvalidDocumentSchemaVersion,
+    InvalidDocumentType,
+    InvalidDocumentVersion,
+    InvalidFilter,
+    InvalidFilterKey,
+    InvalidFilterOption,
+    InvalidFilterValue,
+    InvalidInstanceId,
+    InvalidInstanceInformationFilterValue,
+    InvalidInstancePropertyFilterValue,
+    InvalidInventoryGroupException,
+    InvalidInventoryItemContextException,
+    InvalidInventoryRequestException,
+    InvalidItemContentException,
+    InvalidKeyId,
+    InvalidNextToken,
+    InvalidNotificationConfig,
+    InvalidOptionException,
+    InvalidOutputFolder,
+    InvalidOutputLocation,
+    InvalidParameters,
+    InvalidPermissionType,
+    InvalidPluginName,
+    InvalidPolicyAttributeException,
+    InvalidPolicyTypeException,
+    InvalidResourceId,
+    InvalidResourceType,
+    InvalidResultAttributeException,
+    InvalidRole,
+    InvalidSchedule,
+    InvalidTag,
+    InvalidTarget,
+    InvalidTargetMaps,
+    InvalidTypeNameException,
+    InvalidUpdate,
+    InvocationDoesNotExist,
+    ItemContentMismatchException,
+    ItemSizeLimitExceededException,
+    MalformedResourcePolicyDocumentException,
+    MaxDocumentSizeExceeded,
+    NoLongerSupportedException,
+    OpsItemAccessDeniedException,
+    OpsItemAlreadyExistsException,
+    OpsItemConflictException,
+    OpsItemInvalidParameterException,
+    OpsItemLimitExceededException,
+    OpsItemNotFoundException,
+    OpsItemRelatedItemAlreadyExistsException,
+    OpsItemRelatedItemAssociationNotFoundException,
+    OpsMetadataAlreadyExistsException,
+    OpsMetadataInvalidArgumentException,
+    OpsMetadataKeyLimitExceededException,
+    OpsMetadataLimitExceededException,
+    OpsMetadataNotFoundException,
+    OpsMetadataTooManyUpdatesException,
+    ParameterAlreadyExists,
+    ParameterLimitExceeded,
+    ParameterMaxVersionLimitExceeded,
+    ParameterNotFound,
+    ParameterPatternMismatchException,
+    ParameterVersionLabelLimitExceeded,
+    ParameterVersionNotFound,
+    PoliciesLimitExceededException,
+    ResourceDataSyncAlreadyExistsException,
+    ResourceDataSyncConflictException,
+    ResourceDataSyncCountExceededException,
+    ResourceDataSyncInvalidConfigurationException,
+    ResourceDataSyncNotFoundException,
+    ResourceInUseException,
+    ResourceLimitExceededException,
+    ResourceNotFoundException,
+    ResourcePolicyConflictException,
+    ResourcePolicyInvalidParameterException,
+    ResourcePolicyLimitExceededException,
+    ResourcePolicyNotFoundException,
+    ServiceQuotaExceededException,
+    ServiceSettingNotFound,
+    StatusUnchanged,
+    SubTypeCountLimitExceededException,
+    TargetInUseException,
+    TargetNotConnected,
+    ThrottlingException,
+    TooManyTagsError,
+    TooManyUpdates,
+    TotalSizeLimitExceededException,
+    UnsupportedCalendarException,
+    UnsupportedFeatureRequiredException,
+    UnsupportedInventoryItemContextException,
+    UnsupportedInventorySchemaVersionException,
+    UnsupportedOperatingSystem,
+    UnsupportedOperationException,
+    UnsupportedParameterType,
+    UnsupportedPlatformType,
+    ValidationException,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 140] = [
+        ErrorCode::AccessDeniedException,
+        ErrorCode::AlreadyExistsException,
+        ErrorCode::AssociatedInstances,
+        ErrorCode::AssociationAlreadyExists,
+        ErrorCode::AssociationDoesNotExist,
+        ErrorCode::AssociationExecutionDoesNotExist,
+        ErrorCode::AssociationLimitExceeded,
+        ErrorCode::AssociationVersionLimitExceeded,
+        ErrorCode::AutomationDefinitionNotApprovedException,
+        ErrorCode::AutomationDefinitionNotFoundException,
+        ErrorCode::AutomationDefinitionVersionNotFoundException,
+        ErrorCode::AutomationExecutionLimitExceededException,
+        ErrorCode::AutomationExecutionNotFoundException,
+        ErrorCode::AutomationStepNotFoundException,
+        ErrorCode::ComplianceTypeCountLimitExceededException,
+        ErrorCode::ConflictException,
+        ErrorCode::CustomSchemaCountLimitExceededException,
+        ErrorCode::DocumentAlreadyExists,
+        ErrorCode::DocumentLimitExceeded,
+        ErrorCode::DocumentPermissionLimit,
+        ErrorCode::DocumentVersionLimitExceeded,
+        ErrorCode::DoesNotExistException,
+        ErrorCode::DuplicateDocumentContent,
+        ErrorCode::DuplicateDocumentVersionName,
+        ErrorCode::DuplicateInstanceId,
+        ErrorCode::FeatureNotAvailableException,
+        ErrorCode::HierarchyLevelLimitExceededException,
+        ErrorCode::HierarchyTypeMismatchException,
+        ErrorCode::IdempotentParameterMismatch,
+        ErrorCode::IncompatiblePolicyException,
+        ErrorCode::InternalServerError,
+        ErrorCode::InvalidActivation,
+        ErrorCode::InvalidActivationId,
+        ErrorCode::InvalidAggregatorException,
+        ErrorCode::InvalidAllowedPatternException,
+        ErrorCode::InvalidAssociation,
+        ErrorCode::InvalidAssociationVersion,
+        ErrorCode::InvalidAutomationExecutionParametersException,
+        ErrorCode::InvalidAutomationSignalException,
+        ErrorCode::InvalidAutomationStatusUpdateException,
+        ErrorCode::InvalidCommandId,
+        ErrorCode::InvalidDeleteInventoryParametersException,
+        ErrorCode::InvalidDeletionIdException,
+        ErrorCode::InvalidDocument,
+        ErrorCode::InvalidDocumentContent,
+        ErrorCode::InvalidDocumentOperation,
+        ErrorCode::InvalidDocumentSchemaVersion,
+        ErrorCode::InvalidDocumentType,
+        ErrorCode::InvalidDocumentVersion,
+        ErrorCode::InvalidFilter,
+        ErrorCode::InvalidFilterKey,
+        ErrorCode::InvalidFilterOption,
+        ErrorCode::InvalidFilterValue,
+        ErrorCode::InvalidInstanceId,
+        ErrorCode::InvalidInstanceInformationFilterValue,
+        ErrorCode::InvalidInstancePropertyFilterValue,
+        ErrorCode::InvalidInventoryGroupException,
+        ErrorCode::InvalidInventoryItemContextException,
+        ErrorCode::InvalidInventoryRequestException,
+        ErrorCode::InvalidItemContentException,
+        ErrorCode::InvalidKeyId,
+        ErrorCode::InvalidNextToken,
+        ErrorCode::InvalidNotificationConfig,
+        ErrorCode::InvalidOptionException,
+        ErrorCode::InvalidOutputFolder,
+        ErrorCode::InvalidOutputLocation,
+        ErrorCode::InvalidParameters,
+        ErrorCode::InvalidPermissionType,
+        ErrorCode::InvalidPluginName,
+        ErrorCode::InvalidPolicyAttributeException,
+        ErrorCode::InvalidPolicyTypeException,
+        ErrorCode::InvalidResourceId,
+        ErrorCode::InvalidResourceType,
+        ErrorCode::InvalidResultAttributeException,
+        ErrorCode::InvalidRole,
+        ErrorCode::InvalidSchedule,
+        ErrorCode::InvalidTag,
+        ErrorCode::InvalidTarget,
+        ErrorCode::InvalidTargetMaps,
+        ErrorCode::InvalidTypeNameException,
+        ErrorCode::InvalidUpdate,
+        ErrorCode::InvocationDoesNotExist,
+        ErrorCode::ItemContentMismatchException,
+        ErrorCode::ItemSizeLimitExceededException,
+        ErrorCode::MalformedResourcePolicyDocumentException,
+        ErrorCode::MaxDocumentSizeExceeded,
+        ErrorCode::NoLongerSupportedException,
+        ErrorCode::OpsItemAccessDeniedException,
+        ErrorCode::OpsItemAlreadyExistsException,
+        ErrorCode::OpsItemConflictException,
+        ErrorCode::OpsItemInvalidParameterException,
+        ErrorCode::OpsItemLimitExceededException,
+        ErrorCode::OpsItemNotFoundException,
+        ErrorCode::OpsItemRelatedItemAlreadyExistsException,
+        ErrorCode::OpsItemRelatedItemAssociationNotFoundException,
+        ErrorCode::OpsMetadataAlreadyExistsException,
+        ErrorCode::OpsMetadataInvalidArgumentException,
+        ErrorCode::OpsMetadataKeyLimitExceededException,
+        ErrorCode::OpsMetadataLimitExceededException,
+        ErrorCode::OpsMetadataNotFoundException,
+        ErrorCode::OpsMetadataTooManyUpdatesException,
+        ErrorCode::ParameterAlreadyExists,
+        ErrorCode::ParameterLimitExceeded,
+        ErrorCode::ParameterMaxVersionLimitExceeded,
+        ErrorCode::ParameterNotFound,
+        ErrorCode::ParameterPatternMismatchException,
+        ErrorCode::ParameterVersionLabelLimitExceeded,
+        ErrorCode::ParameterVersionNotFound,
+        ErrorCode::PoliciesLimitExceededException,
+        ErrorCode::ResourceDataSyncAlreadyExistsException,
+        ErrorCode::ResourceDataSyncConflictException,
+        ErrorCode::ResourceDataSyncCountExceededException,
+        ErrorCode::ResourceDataSyncInvalidConfigurationException,
+        ErrorCode::ResourceDataSyncNotFoundException,
+        ErrorCode::ResourceInUseException,
+        ErrorCode::ResourceLimitExceededException,
+        ErrorCode::ResourceNotFoundException,
+        ErrorCode::ResourcePolicyConflictException,
+        ErrorCode::ResourcePolicyInvalidParameterException,
+        ErrorCode::ResourcePolicyLimitExceededException,
+        ErrorCode::ResourcePolicyNotFoundException,
+        ErrorCode::ServiceQuotaExceededException,
+        ErrorCode::ServiceSettingNotFound,
+        ErrorCode::StatusUnchanged,
+        ErrorCode::SubTypeCountLimitExceededException,
+        ErrorCode::TargetInUseException,
+        ErrorCode::TargetNotConnected,
+        ErrorCode::ThrottlingException,
+        ErrorCode::TooManyTagsError,
+        ErrorCode::TooManyUpdates,
+        ErrorCode::TotalSizeLimitExceededException,
+        ErrorCode::UnsupportedCalendarException,
+        ErrorCode::UnsupportedFeatureRequiredException,
+        ErrorCode::UnsupportedInventoryItemContextException,
+        ErrorCode::UnsupportedInventorySchemaVersionException,
+        ErrorCode::UnsupportedOperatingSystem,
+        ErrorCode::UnsupportedOperationException,
+        ErrorCode::UnsupportedParameterType,
+        ErrorCode::UnsupportedPlatformType,
+        ErrorCode::ValidationException,
+    ];
+}
+
+impl crate::error::Code for ErrorCode {
+    const INTERNAL: ::std::option::Option<&'static str> = Some("InternalServerError");
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::AccessDeniedException => "AccessDeniedException",
+            ErrorCode::AlreadyExistsException => "AlreadyExistsException",
+            ErrorCode::AssociatedInstances => "AssociatedInstances",
+            ErrorCode::AssociationAlreadyExists => "AssociationAlreadyExists",
+            ErrorCode::AssociationDoesNotExist => "AssociationDoesNotExist",
+            ErrorCode::AssociationExecutionDoesNotExist => "AssociationExecutionDoesNotExist",
+            ErrorCode::AssociationLimitExceeded => "AssociationLimitExceeded",
+            ErrorCode::AssociationVersionLimitExceeded => "AssociationVersionLimitExceeded",
+            ErrorCode::AutomationDefinitionNotApprovedException => {
+                "AutomationDefinitionNotApprovedException"
+            }
+            ErrorCode::AutomationDefinitionNotFoundException => {
+                "AutomationDefinitionNotFoundException"
+            }
+            ErrorCode::AutomationDefinitionVersionNotFoundException => {
+                "AutomationDefinitionVersionNotFoundException"
+            }
+            ErrorCode::AutomationExecutionLimitExceededException => {
+                "AutomationExecutionLimitExceededException"
+            }
+            ErrorCode::AutomationExecutionNotFoundException => {
+                "AutomationExecutionNotFoundException"
+            }
+            ErrorCode::AutomationStepNotFoundException => "AutomationStepNotFoundException",
+            ErrorCode::ComplianceTypeCountLimitExceededException => {
+                "ComplianceTypeCountLimitExceededException"
+            }
+            ErrorCode::ConflictException => "ConflictException",
+            ErrorCode::CustomSchemaCountLimitExceededException => {
+                "CustomSchemaCountLimitExceededException"
+            }
+            ErrorCode::DocumentAlreadyExists => "DocumentAlreadyExists",
+            ErrorCode::DocumentLimitExceeded => "DocumentLimitExceeded",
+            ErrorCode::DocumentPermissionLimit => "DocumentPermissionLimit",
+            ErrorCode::DocumentVersionLimitExceeded => "DocumentVersionLimitExceeded",
+            ErrorCode::DoesNotExistException => "DoesNotExistException",
+            ErrorCode::DuplicateDocumentContent => "DuplicateDocumentContent",
+            ErrorCode::DuplicateDocumentVersionName => "DuplicateDocumentVersionName",
+            ErrorCode::DuplicateInstanceId => "DuplicateInstanceId",
+            ErrorCode::FeatureNotAvailableException => "FeatureNotAvailableException",
+            ErrorCode::HierarchyLevelLimitExceededException => {
+                "HierarchyLevelLimitExceededException"
+            }
+            ErrorCode::HierarchyTypeMismatchException => "HierarchyTypeMismatchException",
+            ErrorCode::IdempotentParameterMismatch => "IdempotentParameterMismatch",
+            ErrorCode::IncompatiblePolicyException => "IncompatiblePolicyException",
+            ErrorCode::InternalServerError => "InternalServerError",
+            ErrorCode::InvalidActivation => "InvalidActivation",
+            ErrorCode::InvalidActivationId => "InvalidActivationId",
+            ErrorCode::InvalidAggregatorException => "InvalidAggregatorException",
+            ErrorCode::InvalidAllowedPatternException => "InvalidAllowedPatternException",
+            ErrorCode::InvalidAssociation => "InvalidAssociation",
+            ErrorCode::InvalidAssociationVersion => "InvalidAssociationVersion",
+            ErrorCode::InvalidAutomationExecutionParametersException => {
+                "InvalidAutomationExecutionParametersException"
+            }
+            ErrorCode::InvalidAutomationSignalException => "InvalidAutomationSignalException",
+            ErrorCode::InvalidAutomationStatusUpdateException => {
+                "InvalidAutomationStatusUpdateException"
+            }
+            ErrorCode::InvalidCommandId => "InvalidCommandId",
+            ErrorCode::InvalidDeleteInventoryParametersException => {
+                "InvalidDeleteInventoryParametersException"
+            }
+            ErrorCode::InvalidDeletionIdException => "InvalidDeletionIdException",
+            ErrorCode::InvalidDocument => "InvalidDocument",
+            ErrorCode::InvalidDocumentContent => "InvalidDocumentContent",
+            ErrorCode::InvalidDocumentOperation => "InvalidDocumentOperation",
+            ErrorCode::InvalidDocumentSchemaVersion => "InvalidDocumentSchemaVersion",
+            ErrorCode::InvalidDocumentType => "InvalidDocumentType",
+            ErrorCode::InvalidDocumentVersion => "InvalidDocumentVersion",
+            ErrorCode::InvalidFilter => "InvalidFilter",
+            ErrorCode::InvalidFilterKey => "InvalidFilterKey",
+            ErrorCode::InvalidFilterOption => "InvalidFilterOption",
+            ErrorCode::InvalidFilterValue => "InvalidFilterValue",
+            ErrorCode::InvalidInstanceId => "InvalidInstanceId",
+            ErrorCode::InvalidInstanceInformationFilterValue => {
+                "InvalidInstanceInformationFilterValue"
+            }
+            ErrorCode::InvalidInstancePropertyFilterValue => "InvalidInstancePropertyFilterValue",
+            ErrorCode::InvalidInventoryGroupException => "InvalidInventoryGroupException",
+            ErrorCode::InvalidInventoryItemContextException => {
+                "InvalidInventoryItemContextException"
+            }
+            ErrorCode::InvalidInventoryRequestException => "InvalidInventoryRequestException",
+            ErrorCode::InvalidItemContentException => "InvalidItemContentException",
+            ErrorCode::InvalidKeyId => "InvalidKeyId",
+            ErrorCode::InvalidNextToken => "InvalidNextToken",
+            ErrorCode::InvalidNotificationConfig => "InvalidNotificationConfig",
+            ErrorCode::InvalidOptionException => "InvalidOptionException",
+            ErrorCode::InvalidOutputFolder => "InvalidOutputFolder",
+            ErrorCode::InvalidOutputLocation => "InvalidOutputLocation",
+            ErrorCode::InvalidParameters => "InvalidParameters",
+            ErrorCode::InvalidPermissionType => "InvalidPermissionType",
+            ErrorCode::InvalidPluginName => "InvalidPluginName",
+            ErrorCode::InvalidPolicyAttributeException => "InvalidPolicyAttributeException",
+            ErrorCode::InvalidPolicyTypeException => "InvalidPolicyTypeException",
+            ErrorCode::InvalidResourceId => "InvalidResourceId",
+            ErrorCode::InvalidResourceType => "InvalidResourceType",
+            ErrorCode::InvalidResultAttributeException => "InvalidResultAttributeException",
+            ErrorCode::InvalidRole => "InvalidRole",
+            ErrorCode::InvalidSchedule => "InvalidSchedule",
+            ErrorCode::InvalidTag => "InvalidTag",
+            ErrorCode::InvalidTarget => "InvalidTarget",
+            ErrorCode::InvalidTargetMaps => "InvalidTargetMaps",
+            ErrorCode::InvalidTypeNameException => "InvalidTypeNameException",
+            ErrorCode::InvalidUpdate => "InvalidUpdate",
+            ErrorCode::InvocationDoesNotExist => "InvocationDoesNotExist",
+            ErrorCode::ItemContentMismatchException => "ItemContentMismatchException",
+            ErrorCode::ItemSizeLimitExceededException => "ItemSizeLimitExceededException",
+            ErrorCode::MalformedResourcePolicyDocumentException => {
+                "MalformedResourcePolicyDocumentException"
+            }
+            ErrorCode::MaxDocumentSizeExceeded => "MaxDocumentSizeExceeded",
+            ErrorCode::NoLongerSupportedException => "NoLongerSupportedException",
+            ErrorCode::OpsItemAccessDeniedException => "OpsItemAccessDeniedException",
+            ErrorCode::OpsItemAlreadyExistsException => "OpsItemAlreadyExistsException",
+            ErrorCode::OpsItemConflictException => "OpsItemConflictException",
+            ErrorCode::OpsItemInvalidParameterException => "OpsItemInvalidParameterException",
+            ErrorCode::OpsItemLimitExceededException => "OpsItemLimitExceededException",
+            ErrorCode::OpsItemNotFoundException => "OpsItemNotFoundException",
+            ErrorCode::OpsItemRelatedItemAlreadyExistsException => {
+                "OpsItemRelatedItemAlreadyExistsException"
+            }
+            ErrorCode::OpsItemRelatedItemAssociationNotFoundException => {
+                "OpsItemRelatedItemAssociationNotFoundException"
+            }
+            ErrorCode::OpsMetadataAlreadyExistsException => "OpsMetadataAlreadyExistsException",
+            ErrorCode::OpsMetadataInvalidArgumentException => "OpsMetadataInvalidArgumentException",
+            ErrorCode::OpsMetadataKeyLimitExceededException => {
+                "OpsMetadataKeyLimitExceededException"
+            }
+            ErrorCode::OpsMetadataLimitExceededException => "OpsMetadataLimitExceededException",
+            ErrorCode::OpsMetadataNotFoundException => "OpsMetadataNotFoundException",
+            ErrorCode::OpsMetadataTooManyUpdatesException => "OpsMetadataTooManyUpdatesException",
+            ErrorCode::ParameterAlreadyExists => "ParameterAlreadyExists",
+            ErrorCode::ParameterLimitExceeded => "ParameterLimitExceeded",
+            ErrorCode::ParameterMaxVersionLimitExceeded => "ParameterMaxVersionLimitExceeded",
+            ErrorCode::ParameterNotFound => "ParameterNotFound",
+            ErrorCode::ParameterPatternMismatchException => "ParameterPatternMismatchException",
+            ErrorCode::ParameterVersionLabelLimitExceeded => "ParameterVersionLabelLimitExceeded",
+            ErrorCode::ParameterVersionNotFound => "ParameterVersionNotFound",
+            ErrorCode::PoliciesLimitExceededException => "PoliciesLimitExceededException",
+            ErrorCode::ResourceDataSyncAlreadyExistsException => {
+                "ResourceDataSyncAlreadyExistsException"
+            }
+            ErrorCode::ResourceDataSyncConflictException => "ResourceDataSyncConflictException",
+            ErrorCode::ResourceDataSyncCountExceededException => {
+                "ResourceDataSyncCountExceededException"
+            }
+            ErrorCode::ResourceDataSyncInvalidConfigurationException => {
+                "ResourceDataSyncInvalidConfigurationException"
+            }
+            ErrorCode::ResourceDataSyncNotFoundException => "ResourceDataSyncNotFoundException",
+            ErrorCode::ResourceInUseException => "ResourceInUseException",
+            ErrorCode::ResourceLimitExceededException => "ResourceLimitExceededException",
+            ErrorCode::ResourceNotFoundException => "ResourceNotFoundException",
+            ErrorCode::ResourcePolicyConflictException => "ResourcePolicyConflictException",
+            ErrorCode::ResourcePolicyInvalidParameterException => {
+                "ResourcePolicyInvalidParameterException"
+            }
+            ErrorCode::ResourcePolicyLimitExceededException => {
+                "ResourcePolicyLimitExceededException"
+            }
+            ErrorCode::ResourcePolicyNotFoundException => "ResourcePolicyNotFoundException",
+            ErrorCode::ServiceQuotaExceededException => "ServiceQuotaExceededException",
+            ErrorCode::ServiceSettingNotFound => "ServiceSettingNotFound",
+            ErrorCode::StatusUnchanged => "StatusUnchanged",
+            ErrorCode::SubTypeCountLimitExceededException => "SubTypeCountLimitExceededException",
+            ErrorCode::TargetInUseException => "TargetInUseException",
+            ErrorCode::TargetNotConnected => "TargetNotConnected",
+            ErrorCode::ThrottlingException => "ThrottlingException",
+            ErrorCode::TooManyTagsError => "TooManyTagsError",
+            ErrorCode::TooManyUpdates => "TooManyUpdates",
+            ErrorCode::TotalSizeLimitExceededException => "TotalSizeLimitExceededException",
+            ErrorCode::UnsupportedCalendarException => "UnsupportedCalendarException",
+            ErrorCode::UnsupportedFeatureRequiredException => "UnsupportedFeatureRequiredException",
+            ErrorCode::UnsupportedInventoryItemContextException => {
+                "UnsupportedInventoryItemContextException"
+            }
+            ErrorCode::UnsupportedInventorySchemaVersionException => {
+                "UnsupportedInventorySchemaVersionException"
+            }
+            ErrorCode::UnsupportedOperatingSystem => "UnsupportedOperatingSystem",
+            ErrorCode::UnsupportedOperationException => "UnsupportedOperationException",
+            ErrorCode::UnsupportedParameterType => "UnsupportedParameterType",
+            ErrorCode::UnsupportedPlatformType => "UnsupportedPlatformType",
+            ErrorCode::ValidationException => "ValidationException",
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            ErrorCode::AccessDeniedException => 400,
+            ErrorCode::AlreadyExistsException => 400,
+            ErrorCode::AssociatedInstances => 400,
+            ErrorCode::AssociationAlreadyExists => 400,
+            ErrorCode::AssociationDoesNotExist => 400,
+            ErrorCode::AssociationExecutionDoesNotExist => 400,
+            ErrorCode::AssociationLimitExceeded => 400,
+            ErrorCode::AssociationVersionLimitExceeded => 400,
+            ErrorCode::AutomationDefinitionNotApprovedException => 400,
+            ErrorCode::AutomationDefinitionNotFoundException => 400,
+            ErrorCode::AutomationDefinitionVersionNotFoundException => 400,
+            ErrorCode::AutomationExecutionLimitExceededException => 400,
+            ErrorCode::AutomationExecutionNotFoundException => 400,
+            ErrorCode::AutomationStepNotFoundException => 400,
+            ErrorCode::ComplianceTypeCountLimitExceededException => 400,
+            ErrorCode::ConflictException => 400,
+            ErrorCode::CustomSchemaCountLimitExceededException => 400,
+            ErrorCode::DocumentAlreadyExists => 400,
+            ErrorCode::DocumentLimitExceeded => 400,
+            ErrorCode::DocumentPermissionLimit => 400,
+            ErrorCode::DocumentVersionLimitExceeded => 400,
+            ErrorCode::DoesNotExistException => 400,
+            ErrorCode::DuplicateDocumentContent => 400,
+            ErrorCode::DuplicateDocumentVersionName => 400,
+            ErrorCode::DuplicateInstanceId => 400,
+            ErrorCode::FeatureNotAvailableException => 400,
+            ErrorCode::HierarchyLevelLimitExceededException => 400,
+            ErrorCode::HierarchyTypeMismatchException => 400,
+            ErrorCode::IdempotentParameterMismatch => 400,
+            ErrorCode::IncompatiblePolicyException => 400,
+            ErrorCode::InternalServerError => 500,
+            ErrorCode::InvalidActivation => 400,
+            ErrorCode::InvalidActivationId => 400,
+            ErrorCode::InvalidAggregatorException => 400,
+            ErrorCode::InvalidAllowedPatternException => 400,
+            ErrorCode::InvalidAssociation => 400,
+            ErrorCode::InvalidAssociationVersion => 400,
+            ErrorCode::InvalidAutomationExecutionParametersException => 400,
+            ErrorCode::InvalidAutomationSignalException => 400,
+            ErrorCode::InvalidAutomationStatusUpdateException => 400,
+            ErrorCode::InvalidCommandId => 400,
+            ErrorCode::InvalidDeleteInventoryParametersException => 400,
+            ErrorCode::InvalidDeletionIdException => 400,
+            ErrorCode::InvalidDocument => 400,
+            ErrorCode::InvalidDocumentContent => 400,
+            ErrorCode::InvalidDocumentOperation => 400,
+            ErrorCode::InvalidDocumentSchemaVersion => 400,
+            ErrorCode::InvalidDocumentType => 400,
+            ErrorCode::InvalidDocumentVersion => 400,
+            ErrorCode::InvalidFilter => 400,
+            ErrorCode::InvalidFilterKey => 400,
+            ErrorCode::InvalidFilterOption => 400,
+            ErrorCode::InvalidFilterValue => 400,
+            ErrorCode::InvalidInstanceId => 400,
+            ErrorCode::InvalidInstanceInformationFilterValue => 400,
+            ErrorCode::InvalidInstancePropertyFilterValue => 400,
+            ErrorCode::InvalidInventoryGroupException => 400,
+            ErrorCode::InvalidInventoryItemContextException => 400,
+            ErrorCode::InvalidInventoryRequestException => 400,
+            ErrorCode::InvalidItemContentException => 400,
+            ErrorCode::InvalidKeyId => 400,
+            ErrorCode::InvalidNextToken => 400,
+            ErrorCode::InvalidNotificationConfig => 400,
+            ErrorCode::InvalidOptionException => 400,
+            ErrorCode::InvalidOutputFolder => 400,
+            ErrorCode::InvalidOutputLocation => 400,
+            ErrorCode::InvalidParameters => 400,
+            ErrorCode::InvalidPermissionType => 400,
+            ErrorCode::InvalidPluginName => 400,
+            ErrorCode::InvalidPolicyAttributeException => 400,
+            ErrorCode::InvalidPolicyTypeException => 400,
+            ErrorCode::InvalidResourceId => 400,
+            ErrorCode::InvalidResourceType => 400,
+            ErrorCode::InvalidResultAttributeException => 400,
+            ErrorCode::InvalidRole => 400,
+            ErrorCode::InvalidSchedule => 400,
+            ErrorCode::InvalidTag => 400,
+            ErrorCode::InvalidTarget => 400,
+            ErrorCode::InvalidTargetMaps => 400,
+            ErrorCode::InvalidTypeNameException => 400,
+            ErrorCode::InvalidUpdate => 400,
+            ErrorCode::InvocationDoesNotExist => 400,
+            ErrorCode::ItemContentMismatchException => 400,
+            ErrorCode::ItemSizeLimitExceededException => 400,
+            ErrorCode::MalformedResourcePolicyDocumentException => 400,
+            ErrorCode::MaxDocumentSizeExceeded => 400,
+            ErrorCode::NoLongerSupportedException => 400,
+            ErrorCode::OpsItemAccessDeniedException => 400,
+            ErrorCode::OpsItemAlreadyExistsException => 400,
+            ErrorCode::OpsItemConflictException => 400,
+            ErrorCode::OpsItemInvalidParameterException => 400,
+            ErrorCode::OpsItemLimitExceededException => 400,
+            ErrorCode::OpsItemNotFoundException => 400,
+            ErrorCode::OpsItemRelatedItemAlreadyExistsException => 400,
+            ErrorCode::OpsItemRelatedItemAssociationNotFoundException => 400,
+            ErrorCode::OpsMetadataAlreadyExistsException => 400,
+            ErrorCode::OpsMetadataInvalidArgumentException => 400,
+            ErrorCode::OpsMetadataKeyLimitExceededException => 400,
+            ErrorCode::OpsMetadataLimitExceededException => 400,
+            ErrorCode::OpsMetadataNotFoundException => 400,
+            ErrorCode::OpsMetadataTooManyUpdatesException => 400,
+            ErrorCode::ParameterAlreadyExists => 400,
+            ErrorCode::ParameterLimitExceeded => 400,
+            ErrorCode::ParameterMaxVersionLimitExceeded => 400,
+            ErrorCode::ParameterNotFound => 400,
+            ErrorCode::ParameterPatternMismatchException => 400,
+            ErrorCode::ParameterVersionLabelLimitExceeded => 400,
+            ErrorCode::ParameterVersionNotFound => 400,
+            ErrorCode::PoliciesLimitExceededException => 400,
+            ErrorCode::ResourceDataSyncAlreadyExistsException => 400,
+            ErrorCode::ResourceDataSyncConflictException => 400,
+            ErrorCode::ResourceDataSyncCountExceededException => 400,
+            ErrorCode::ResourceDataSyncInvalidConfigurationException => 400,
+            ErrorCode::ResourceDataSyncNotFoundException => 400,
+            ErrorCode::ResourceInUseException => 400,
+            ErrorCode::ResourceLimitExceededException => 400,
+            ErrorCode::ResourceNotFoundException => 400,
+            ErrorCode::ResourcePolicyConflictException => 400,
+            ErrorCode::ResourcePolicyInvalidParameterException => 400,
+            ErrorCode::ResourcePolicyLimitExceededException => 400,
+            ErrorCode::ResourcePolicyNotFoundException => 400,
+            ErrorCode::ServiceQuotaExceededException => 400,
+            ErrorCode::ServiceSettingNotFound => 400,
+            ErrorCode::StatusUnchanged => 400,
+            ErrorCode::SubTypeCountLimitExceededException => 400,
+            ErrorCode::TargetInUseException => 400,
+            ErrorCode::TargetNotConnected => 400,
+            ErrorCode::ThrottlingException => 400,
+            ErrorCode::TooManyTagsError => 400,
+            ErrorCode::TooManyUpdates => 400,
+            ErrorCode::TotalSizeLimitExceededException => 400,
+            ErrorCode::UnsupportedCalendarException => 400,
+            ErrorCode::UnsupportedFeatureRequiredException => 400,
+            ErrorCode::UnsupportedInventoryItemContextException => 400,
+            ErrorCode::UnsupportedInventorySchemaVersionException => 400,
+            ErrorCode::UnsupportedOperatingSystem => 400,
+            ErrorCode::UnsupportedOperationException => 400,
+            ErrorCode::UnsupportedParameterType => 400,
+            ErrorCode::UnsupportedPlatformType => 400,
+            ErrorCode::ValidationException => 400,
+        }
+    }
+}
+
+/// A failure this service answers with.
+pub type Error = crate::error::Error<ErrorCode>;
+pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+/// What a handler returns: its output and the ticket of its change.
+pub type Answer<O> = Result<crate::wire::Ack<O>>;
 
 /// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service {
@@ -230,7 +724,7 @@ pub trait Service {
     type Guard<'a>
     where
         Self: 'a;
-    fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+    fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
 /// The AddTagsToResource operation; implemented where its behaviour lives.
@@ -239,7 +733,7 @@ pub trait AddTagsToResource: Service {
         &self,
         cx: &Self::Context,
         input: AddTagsToResourceRequest,
-    ) -> crate::error::Result<crate::wire::Ack<AddTagsToResourceResult>>;
+    ) -> Result<crate::wire::Ack<AddTagsToResourceResult>>;
 }
 
 /// The DeleteParameter operation; implemented where its behaviour lives.
@@ -248,7 +742,7 @@ pub trait DeleteParameter: Service {
         &self,
         cx: &Self::Context,
         input: DeleteParameterRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DeleteParameterResult>>;
+    ) -> Result<crate::wire::Ack<DeleteParameterResult>>;
 }
 
 /// The DeleteParameters operation; implemented where its behaviour lives.
@@ -257,7 +751,7 @@ pub trait DeleteParameters: Service {
         &self,
         cx: &Self::Context,
         input: DeleteParametersRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DeleteParametersResult>>;
+    ) -> Result<crate::wire::Ack<DeleteParametersResult>>;
 }
 
 /// The DescribeParameters operation; implemented where its behaviour lives.
@@ -266,7 +760,7 @@ pub trait DescribeParameters: Service {
         &self,
         cx: &Self::Context,
         input: DescribeParametersRequest,
-    ) -> crate::error::Result<crate::wire::Ack<DescribeParametersResult>>;
+    ) -> Result<crate::wire::Ack<DescribeParametersResult>>;
 }
 
 /// The GetParameter operation; implemented where its behaviour lives.
@@ -275,7 +769,7 @@ pub trait GetParameter: Service {
         &self,
         cx: &Self::Context,
         input: GetParameterRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetParameterResult>>;
+    ) -> Result<crate::wire::Ack<GetParameterResult>>;
 }
 
 /// The GetParameterHistory operation; implemented where its behaviour lives.
@@ -284,7 +778,7 @@ pub trait GetParameterHistory: Service {
         &self,
         cx: &Self::Context,
         input: GetParameterHistoryRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetParameterHistoryResult>>;
+    ) -> Result<crate::wire::Ack<GetParameterHistoryResult>>;
 }
 
 /// The GetParameters operation; implemented where its behaviour lives.
@@ -293,7 +787,7 @@ pub trait GetParameters: Service {
         &self,
         cx: &Self::Context,
         input: GetParametersRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetParametersResult>>;
+    ) -> Result<crate::wire::Ack<GetParametersResult>>;
 }
 
 /// The GetParametersByPath operation; implemented where its behaviour lives.
@@ -302,7 +796,7 @@ pub trait GetParametersByPath: Service {
         &self,
         cx: &Self::Context,
         input: GetParametersByPathRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetParametersByPathResult>>;
+    ) -> Result<crate::wire::Ack<GetParametersByPathResult>>;
 }
 
 /// The LabelParameterVersion operation; implemented where its behaviour lives.
@@ -311,7 +805,7 @@ pub trait LabelParameterVersion: Service {
         &self,
         cx: &Self::Context,
         input: LabelParameterVersionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<LabelParameterVersionResult>>;
+    ) -> Result<crate::wire::Ack<LabelParameterVersionResult>>;
 }
 
 /// The ListTagsForResource operation; implemented where its behaviour lives.
@@ -320,7 +814,7 @@ pub trait ListTagsForResource: Service {
         &self,
         cx: &Self::Context,
         input: ListTagsForResourceRequest,
-    ) -> crate::error::Result<crate::wire::Ack<ListTagsForResourceResult>>;
+    ) -> Result<crate::wire::Ack<ListTagsForResourceResult>>;
 }
 
 /// The PutParameter operation; implemented where its behaviour lives.
@@ -329,7 +823,7 @@ pub trait PutParameter: Service {
         &self,
         cx: &Self::Context,
         input: PutParameterRequest,
-    ) -> crate::error::Result<crate::wire::Ack<PutParameterResult>>;
+    ) -> Result<crate::wire::Ack<PutParameterResult>>;
 }
 
 /// The RemoveTagsFromResource operation; implemented where its behaviour lives.
@@ -338,7 +832,7 @@ pub trait RemoveTagsFromResource: Service {
         &self,
         cx: &Self::Context,
         input: RemoveTagsFromResourceRequest,
-    ) -> crate::error::Result<crate::wire::Ack<RemoveTagsFromResourceResult>>;
+    ) -> Result<crate::wire::Ack<RemoveTagsFromResourceResult>>;
 }
 
 /// The UnlabelParameterVersion operation; implemented where its behaviour lives.
@@ -347,7 +841,7 @@ pub trait UnlabelParameterVersion: Service {
         &self,
         cx: &Self::Context,
         input: UnlabelParameterVersionRequest,
-    ) -> crate::error::Result<crate::wire::Ack<UnlabelParameterVersionResult>>;
+    ) -> Result<crate::wire::Ack<UnlabelParameterVersionResult>>;
 }
 
 /// Every operation: a service that misses one does not compile where it is dispatched.
@@ -404,91 +898,103 @@ pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     op: Operation,
     codec: &C,
     body: &[u8],
-) -> crate::error::Result<crate::wire::Ack<::std::vec::Vec<u8>>> {
+) -> Result<crate::wire::Ack<::std::vec::Vec<u8>>>
+where
+    Error: From<crate::error::Error<C::Code>>,
+{
     match op {
         Operation::AddTagsToResource => {
             let input: AddTagsToResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            AddTagsToResource::add_tags_to_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(AddTagsToResource::add_tags_to_resource(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteParameter => {
             let input: DeleteParameterRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteParameter::delete_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DeleteParameter::delete_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteParameters => {
             let input: DeleteParametersRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DeleteParameters::delete_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DeleteParameters::delete_parameters(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeParameters => {
             let input: DescribeParametersRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            DescribeParameters::describe_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(DescribeParameters::describe_parameters(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParameter => {
             let input: GetParameterRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetParameter::get_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(GetParameter::get_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParameterHistory => {
             let input: GetParameterHistoryRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetParameterHistory::get_parameter_history(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(GetParameterHistory::get_parameter_history(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParameters => {
             let input: GetParametersRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetParameters::get_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(GetParameters::get_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParametersByPath => {
             let input: GetParametersByPathRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            GetParametersByPath::get_parameters_by_path(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(GetParametersByPath::get_parameters_by_path(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::LabelParameterVersion => {
             let input: LabelParameterVersionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            LabelParameterVersion::label_parameter_version(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                LabelParameterVersion::label_parameter_version(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::ListTagsForResource => {
             let input: ListTagsForResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            ListTagsForResource::list_tags_for_resource(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(ListTagsForResource::list_tags_for_resource(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::PutParameter => {
             let input: PutParameterRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            PutParameter::put_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))
+            Ok(PutParameter::put_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RemoveTagsFromResource => {
             let input: RemoveTagsFromResourceRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            RemoveTagsFromResource::remove_tags_from_resource(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                RemoveTagsFromResource::remove_tags_from_resource(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
         Operation::UnlabelParameterVersion => {
             let input: UnlabelParameterVersionRequest = codec.decode(body)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
-            UnlabelParameterVersion::unlabel_parameter_version(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))
+            Ok(
+                UnlabelParameterVersion::unlabel_parameter_version(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
         }
     }
 }

@@ -49,24 +49,99 @@ impl Operation {
     }
 }
 
-/// The errors the model gives this service, with their HTTP status.
-pub const ERRORS: [(&str, u16); 15] = [
-    ("ExpiredTokenException", 400),
-    ("ExpiredTradeInTokenException", 400),
-    ("IDPCommunicationError", 400),
-    ("IDPRejectedClaim", 403),
-    ("InsufficientSessionLifetime", 400),
-    ("InvalidAuthorizationMessageException", 400),
-    ("InvalidContextAssertion", 400),
-    ("InvalidIdentityToken", 400),
-    ("InvalidSubjectCredentials", 400),
-    ("JWTPayloadSizeExceededException", 400),
-    ("MalformedPolicyDocument", 400),
-    ("OutboundWebIdentityFederationDisabledException", 403),
-    ("PackedPolicyTooLarge", 400),
-    ("RegionDisabledException", 403),
-    ("SessionDurationEscalationException", 403),
-];
+/// The errors the model gives this service: the only codes its handlers can answer with,
+/// besides the ones every front end shares (`crate::error::Common`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    ExpiredTokenException,
+    ExpiredTradeInTokenException,
+    IDPCommunicationError,
+    IDPRejectedClaim,
+    InsufficientSessionLifetime,
+    InvalidAuthorizationMessageException,
+    InvalidContextAssertion,
+    InvalidIdentityToken,
+    InvalidSubjectCredentials,
+    JWTPayloadSizeExceededException,
+    MalformedPolicyDocument,
+    OutboundWebIdentityFederationDisabledException,
+    PackedPolicyTooLarge,
+    RegionDisabledException,
+    SessionDurationEscalationException,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::ExpiredTokenException,
+        ErrorCode::ExpiredTradeInTokenException,
+        ErrorCode::IDPCommunicationError,
+        ErrorCode::IDPRejectedClaim,
+        ErrorCode::InsufficientSessionLifetime,
+        ErrorCode::InvalidAuthorizationMessageException,
+        ErrorCode::InvalidContextAssertion,
+        ErrorCode::InvalidIdentityToken,
+        ErrorCode::InvalidSubjectCredentials,
+        ErrorCode::JWTPayloadSizeExceededException,
+        ErrorCode::MalformedPolicyDocument,
+        ErrorCode::OutboundWebIdentityFederationDisabledException,
+        ErrorCode::PackedPolicyTooLarge,
+        ErrorCode::RegionDisabledException,
+        ErrorCode::SessionDurationEscalationException,
+    ];
+}
+
+impl crate::error::Code for ErrorCode {
+    const INTERNAL: ::std::option::Option<&'static str> = None;
+    fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::ExpiredTokenException => "ExpiredTokenException",
+            ErrorCode::ExpiredTradeInTokenException => "ExpiredTradeInTokenException",
+            ErrorCode::IDPCommunicationError => "IDPCommunicationError",
+            ErrorCode::IDPRejectedClaim => "IDPRejectedClaim",
+            ErrorCode::InsufficientSessionLifetime => "InsufficientSessionLifetime",
+            ErrorCode::InvalidAuthorizationMessageException => {
+                "InvalidAuthorizationMessageException"
+            }
+            ErrorCode::InvalidContextAssertion => "InvalidContextAssertion",
+            ErrorCode::InvalidIdentityToken => "InvalidIdentityToken",
+            ErrorCode::InvalidSubjectCredentials => "InvalidSubjectCredentials",
+            ErrorCode::JWTPayloadSizeExceededException => "JWTPayloadSizeExceededException",
+            ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocument",
+            ErrorCode::OutboundWebIdentityFederationDisabledException => {
+                "OutboundWebIdentityFederationDisabledException"
+            }
+            ErrorCode::PackedPolicyTooLarge => "PackedPolicyTooLarge",
+            ErrorCode::RegionDisabledException => "RegionDisabledException",
+            ErrorCode::SessionDurationEscalationException => "SessionDurationEscalationException",
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            ErrorCode::ExpiredTokenException => 400,
+            ErrorCode::ExpiredTradeInTokenException => 400,
+            ErrorCode::IDPCommunicationError => 400,
+            ErrorCode::IDPRejectedClaim => 403,
+            ErrorCode::InsufficientSessionLifetime => 400,
+            ErrorCode::InvalidAuthorizationMessageException => 400,
+            ErrorCode::InvalidContextAssertion => 400,
+            ErrorCode::InvalidIdentityToken => 400,
+            ErrorCode::InvalidSubjectCredentials => 400,
+            ErrorCode::JWTPayloadSizeExceededException => 400,
+            ErrorCode::MalformedPolicyDocument => 400,
+            ErrorCode::OutboundWebIdentityFederationDisabledException => 403,
+            ErrorCode::PackedPolicyTooLarge => 400,
+            ErrorCode::RegionDisabledException => 403,
+            ErrorCode::SessionDurationEscalationException => 403,
+        }
+    }
+}
+
+/// A failure this service answers with.
+pub type Error = crate::error::Error<ErrorCode>;
+pub type Result<T, E = Error> = ::std::result::Result<T, E>;
+/// What a handler returns: its output and the ticket of its change.
+pub type Answer<O> = Result<crate::wire::Ack<O>>;
 
 /// What every operation of the service shares: the caller and the guard around a handler.
 pub trait Service {
@@ -76,7 +151,7 @@ pub trait Service {
     type Guard<'a>
     where
         Self: 'a;
-    fn begin(&self, op: Operation) -> crate::error::Result<Self::Guard<'_>>;
+    fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
 /// The AssumeRole operation; implemented where its behaviour lives.
@@ -85,7 +160,7 @@ pub trait AssumeRole: Service {
         &self,
         cx: &Self::Context,
         input: AssumeRoleRequest,
-    ) -> crate::error::Result<crate::wire::Ack<AssumeRoleResponse>>;
+    ) -> Result<crate::wire::Ack<AssumeRoleResponse>>;
 }
 
 /// The AssumeRoleWithWebIdentity operation; implemented where its behaviour lives.
@@ -94,7 +169,7 @@ pub trait AssumeRoleWithWebIdentity: Service {
         &self,
         cx: &Self::Context,
         input: AssumeRoleWithWebIdentityRequest,
-    ) -> crate::error::Result<crate::wire::Ack<AssumeRoleWithWebIdentityResponse>>;
+    ) -> Result<crate::wire::Ack<AssumeRoleWithWebIdentityResponse>>;
 }
 
 /// The GetAccessKeyInfo operation; implemented where its behaviour lives.
@@ -103,7 +178,7 @@ pub trait GetAccessKeyInfo: Service {
         &self,
         cx: &Self::Context,
         input: GetAccessKeyInfoRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetAccessKeyInfoResponse>>;
+    ) -> Result<crate::wire::Ack<GetAccessKeyInfoResponse>>;
 }
 
 /// The GetCallerIdentity operation; implemented where its behaviour lives.
@@ -112,7 +187,7 @@ pub trait GetCallerIdentity: Service {
         &self,
         cx: &Self::Context,
         input: GetCallerIdentityRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetCallerIdentityResponse>>;
+    ) -> Result<crate::wire::Ack<GetCallerIdentityResponse>>;
 }
 
 /// The GetSessionToken operation; implemented where its behaviour lives.
@@ -121,7 +196,7 @@ pub trait GetSessionToken: Service {
         &self,
         cx: &Self::Context,
         input: GetSessionTokenRequest,
-    ) -> crate::error::Result<crate::wire::Ack<GetSessionTokenResponse>>;
+    ) -> Result<crate::wire::Ack<GetSessionTokenResponse>>;
 }
 
 /// Every operation: a service that misses one does not compile where it is dispatched.
@@ -159,7 +234,7 @@ pub fn dispatch<S: Handlers>(
     cx: &S::Context,
     op: Operation,
     form: &crate::wire::query::Form,
-) -> crate::error::Result<crate::wire::Ack<::std::string::String>> {
+) -> Result<crate::wire::Ack<::std::string::String>> {
     use crate::wire::query::{FromForm, ToXml};
     match op {
         Operation::AssumeRole => {

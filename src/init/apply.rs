@@ -4,11 +4,11 @@
 use super::{text_of, zip_code, Document, Place};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode};
 use crate::generated::kms::{self as kg, handlers as kh};
 use crate::generated::lambda::{self as lg, handlers as lh};
 use crate::generated::secretsmanager::{self as sg, handlers as sh};
 use crate::generated::ssm::{self as pg, handlers as ph};
+use crate::generated::{lambda, secretsmanager as sm, ssm};
 use crate::kms::Kms;
 use crate::lambda::api::Call;
 use crate::lambda::Lambda;
@@ -49,8 +49,13 @@ fn caller(place: &Place, default_region: &str) -> Caller {
 }
 
 /// `entry` named in the message of a failed step.
-fn failed(entry: &str, e: &Error) -> String {
-    format!("{entry}: {} ({})", e.message, e.code.as_str())
+fn failed(entry: &str, e: impl Into<crate::error::Error<crate::error::Modeled>>) -> String {
+    let e = e.into();
+    let naming = crate::error::Naming {
+        protocol: crate::error::Protocol::Json11,
+        internal: None,
+    };
+    format!("{entry}: {} ({})", e.message, e.name(naming))
 }
 
 async fn durable<O>(ack: crate::wire::Ack<O>, entry: &str) -> Result<O, String> {
@@ -69,7 +74,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
         let cx = caller(&k.place, s.default_region);
         let found = {
             let _g = kg::Service::begin(s.kms, kg::Operation::DescribeKey)
-                .map_err(|e| failed(&entry, &e))?;
+                .map_err(|e| failed(&entry, e))?;
             kh::DescribeKey::describe_key(
                 s.kms,
                 &cx,
@@ -85,14 +90,14 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
         }
         let created = {
             let _g = kg::Service::begin(s.kms, kg::Operation::CreateKey)
-                .map_err(|e| failed(&entry, &e))?;
+                .map_err(|e| failed(&entry, e))?;
             let request = kg::CreateKeyRequest {
                 description: k.description.clone(),
                 policy: k.policy.as_ref().map(text_of),
                 ..Default::default()
             };
-            crate::wire::check(&request).map_err(|e| failed(&entry, &e))?;
-            kh::CreateKey::create_key(s.kms, &cx, request).map_err(|e| failed(&entry, &e))?
+            crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
+            kh::CreateKey::create_key(s.kms, &cx, request).map_err(|e| failed(&entry, e))?
         };
         let key = durable(created, &entry)
             .await?
@@ -101,13 +106,13 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             .unwrap_or_default();
         let alias = {
             let _g = kg::Service::begin(s.kms, kg::Operation::CreateAlias)
-                .map_err(|e| failed(&entry, &e))?;
+                .map_err(|e| failed(&entry, e))?;
             let request = kg::CreateAliasRequest {
                 alias_name: Some(k.alias.clone()),
                 target_key_id: Some(key),
             };
-            crate::wire::check(&request).map_err(|e| failed(&entry, &e))?;
-            kh::CreateAlias::create_alias(s.kms, &cx, request).map_err(|e| failed(&entry, &e))?
+            crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
+            kh::CreateAlias::create_alias(s.kms, &cx, request).map_err(|e| failed(&entry, e))?
         };
         durable(alias, &entry).await?;
         done.created += 1;
@@ -147,17 +152,17 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             }),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(&entry, &e))?;
+        crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
         match lh::CreateFunction::create_function(s.lambda, &call, request).await {
             Ok(ack) => {
                 durable(ack, &entry).await?;
                 done.created += 1;
             }
-            Err(e) if e.code == ErrorCode::ResourceConflictException => {
+            Err(e) if e.code == lambda::ErrorCode::ResourceConflictException => {
                 done.existing += 1;
                 continue;
             }
-            Err(e) => return Err(failed(&entry, &e)),
+            Err(e) => return Err(failed(&entry, e)),
         }
         for p in &f.permissions {
             let request = lg::AddPermissionRequest {
@@ -167,10 +172,10 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
                 principal: Some(p.principal.clone()),
                 ..Default::default()
             };
-            crate::wire::check(&request).map_err(|e| failed(&entry, &e))?;
+            crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
             let ack = lh::AddPermission::add_permission(s.lambda, &call, request)
                 .await
-                .map_err(|e| failed(&entry, &e))?;
+                .map_err(|e| failed(&entry, e))?;
             durable(ack, &entry).await?;
         }
     }
@@ -202,10 +207,10 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             }),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(&entry, &e))?;
+        crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
         let result = {
             let _g = pg::Service::begin(s.ssm, pg::Operation::PutParameter)
-                .map_err(|e| failed(&entry, &e))?;
+                .map_err(|e| failed(&entry, e))?;
             ph::PutParameter::put_parameter(s.ssm, &cx, request)
         };
         match result {
@@ -213,8 +218,8 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
                 durable(ack, &entry).await?;
                 done.created += 1;
             }
-            Err(e) if e.code == ErrorCode::ParameterAlreadyExists => done.existing += 1,
-            Err(e) => return Err(failed(&entry, &e)),
+            Err(e) if e.code == ssm::ErrorCode::ParameterAlreadyExists => done.existing += 1,
+            Err(e) => return Err(failed(&entry, e)),
         }
     }
     Ok(done)
@@ -261,16 +266,16 @@ async fn secret(s: &Services<'_>, p: &super::SecretEntry, entry: &str) -> Result
         }),
         ..Default::default()
     };
-    crate::wire::check(&request).map_err(|e| failed(entry, &e))?;
+    crate::wire::check(&request).map_err(|e| failed(entry, e))?;
     let created = {
         let _g = sg::Service::begin(s.secrets, sg::Operation::CreateSecret)
-            .map_err(|e| failed(entry, &e))?;
+            .map_err(|e| failed(entry, e))?;
         sh::CreateSecret::create_secret(s.secrets, &cx, request)
     };
     let arn = match created {
         Ok(ack) => durable(ack, entry).await?.arn.unwrap_or_default(),
-        Err(e) if e.code == ErrorCode::ResourceExistsException => return Ok(false),
-        Err(e) => return Err(failed(entry, &e)),
+        Err(e) if e.code == sm::ErrorCode::ResourceExistsException => return Ok(false),
+        Err(e) => return Err(failed(entry, e)),
     };
     if let Some(policy) = &p.policy {
         let request = sg::PutResourcePolicyRequest {
@@ -278,12 +283,12 @@ async fn secret(s: &Services<'_>, p: &super::SecretEntry, entry: &str) -> Result
             resource_policy: Some(text_of(policy)),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(entry, &e))?;
+        crate::wire::check(&request).map_err(|e| failed(entry, e))?;
         let ack = {
             let _g = sg::Service::begin(s.secrets, sg::Operation::PutResourcePolicy)
-                .map_err(|e| failed(entry, &e))?;
+                .map_err(|e| failed(entry, e))?;
             sh::PutResourcePolicy::put_resource_policy(s.secrets, &cx, request)
-                .map_err(|e| failed(entry, &e))?
+                .map_err(|e| failed(entry, e))?
         };
         durable(ack, entry).await?;
     }
@@ -307,12 +312,12 @@ async fn secret(s: &Services<'_>, p: &super::SecretEntry, entry: &str) -> Result
             rotate_immediately: Some(r.rotate_immediately),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(entry, &e))?;
+        crate::wire::check(&request).map_err(|e| failed(entry, e))?;
         let ack = {
             let _g = sg::Service::begin(s.secrets, sg::Operation::RotateSecret)
-                .map_err(|e| failed(entry, &e))?;
+                .map_err(|e| failed(entry, e))?;
             sh::RotateSecret::rotate_secret(s.secrets, &cx, request)
-                .map_err(|e| failed(entry, &e))?
+                .map_err(|e| failed(entry, e))?
         };
         durable(ack, entry).await?;
     }

@@ -3,15 +3,14 @@
 use super::ops::{managed_refused, ok, page, secs, Answer};
 use super::{alias_arn, not_found, Alias, Key, Kms};
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::kms as g;
+use crate::generated::kms::{Error, ErrorCode, Result};
 use crate::wire::Ticket;
 use std::sync::Arc;
 
 fn check_alias_name(name: &str) -> Result<()> {
     if !name.starts_with("alias/") {
-        return Err(Error::new(
-            ErrorCode::ValidationException,
+        return Err(Error::validation(
             "Alias must start with the prefix \"alias/\".",
         ));
     }
@@ -28,10 +27,7 @@ impl Kms {
     /// The customer key an alias may point at: named by key id or key ARN, not by alias.
     fn alias_target_key(&self, cx: &Caller, id: &str) -> Result<Arc<Key>> {
         if id.starts_with("alias/") || id.contains(":alias/") {
-            return Err(Error::new(
-                ErrorCode::ValidationException,
-                "Aliases must refer to keys. Not aliases",
-            ));
+            return Err(Error::validation("Aliases must refer to keys. Not aliases"));
         }
         let key = self.key_for(cx, id, "kms:CreateAlias")?;
         if key.account != cx.account() || key.region != cx.namespace.region {

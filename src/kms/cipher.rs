@@ -4,8 +4,8 @@ use super::ops::{check_algorithm, ok, Answer};
 use super::{Key, Kms};
 use crate::crypto;
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::kms as g;
+use crate::generated::kms::{Error, ErrorCode, Result};
 use crate::wire::Ticket;
 use std::sync::Arc;
 

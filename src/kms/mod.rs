@@ -16,7 +16,7 @@ use crate::crypto;
 use crate::clock::{Clock, Millis};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::kms::{Error, ErrorCode, Result};
 use crate::generated::kms::{Operation, Service};
 use crate::policy;
 use crate::store::{Gate, Store};
@@ -387,7 +387,7 @@ impl Service for Kms {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.store.gate();
         if !ops::reads_only(op) && !self.store.writable() {
-            return Err(Error::unwritable(ErrorCode::KMSInternalException));
+            return Err(Error::unwritable());
         }
         Ok(gate)
     }

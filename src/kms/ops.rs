@@ -3,10 +3,11 @@
 
 use super::{Key, KeyState, Kms};
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
+pub(super) use crate::generated::kms::Answer;
 use crate::generated::kms::{self as g, Operation};
+use crate::generated::kms::{Error, ErrorCode, Result};
+pub(super) use crate::wire::answer as ok;
 use crate::wire::Ticket;
-pub(super) use crate::wire::{answer as ok, Answer};
 use std::sync::Arc;
 
 /// Operations that change nothing.

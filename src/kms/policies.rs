@@ -3,8 +3,8 @@
 use super::ops::{check_policy, check_tags, merge_tags, ok, page, pending, Answer};
 use super::{not_found, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
-use crate::error::Result;
 use crate::generated::kms as g;
+use crate::generated::kms::Result;
 use crate::policy::{self, Decision, Request};
 use crate::wire::Ticket;
 

@@ -4,7 +4,7 @@
 use super::{crypto, not_found, parse_target, Key, Kms};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::kms::{Error, ErrorCode, Result};
 use std::sync::Arc;
 
 /// What Secrets Manager asks of KMS, named as IAM names the permissions it uses.

@@ -3,8 +3,8 @@
 
 use super::Lambda;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda::{self as lm, Operation, Service};
+use crate::generated::lambda::{Error, ErrorCode, Result};
 use crate::wire::{Ack, Ticket};
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Function code: zip archives checked, hashed and unpacked into a fresh directory.
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::lambda::{Error, ErrorCode, Result};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};

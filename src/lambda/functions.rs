@@ -3,8 +3,8 @@
 use super::model::{configuration, supported_runtime, FunctionConfig, RESERVED_ENV};
 use super::{code, function_arn, Lambda};
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda as lm;
+use crate::generated::lambda::{Error, ErrorCode, Result};
 use crate::wire::{At, Ticket, Violations};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -61,7 +61,7 @@ fn check_limits(timeout: Option<i64>, memory: Option<i64>) -> Result<()> {
     if let Some(m) = memory {
         v.range(At::new("", "memorySize"), m, Some(128), Some(10_240));
     }
-    v.finish()
+    Ok(v.finish()?)
 }
 
 fn environment_of(env: Option<lm::Environment>) -> Option<BTreeMap<String, String>> {

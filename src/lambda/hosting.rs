@@ -4,7 +4,7 @@
 
 use super::{function_arn, Function, FunctionConfig, Lambda};
 use crate::domain::Namespace;
-use crate::error::Result;
+use crate::generated::lambda::Result;
 use std::sync::Arc;
 
 /// Serves AWS's Parameters and Secrets extension for the functions that have its layer:

@@ -18,8 +18,8 @@ pub use persist::CodeDir;
 
 use crate::clock::{Clock, IdSource};
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda::patterns::FUNCTION_NAME as FUNCTION_NAME_PATTERN;
+use crate::generated::lambda::{Error, ErrorCode, Result};
 use crate::store::Store;
 use env::Env;
 use model::FunctionConfig;
@@ -218,7 +218,7 @@ pub fn check_function_name(caller: &Namespace, id: &str) -> Result<(Namespace, S
         v.mismatch(at, Some(&id), FUNCTION_NAME_PATTERN);
         v.finish()
             .err()
-            .unwrap_or_else(|| Error::validation("Invalid function name."))
+            .map_or_else(|| Error::validation("Invalid function name."), Error::from)
     })
 }
 

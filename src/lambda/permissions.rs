@@ -3,8 +3,8 @@
 
 use super::{Lambda, Permission};
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda as lm;
+use crate::generated::lambda::{Error, ErrorCode, Result};
 use crate::wire::Ticket;
 use serde_json::{json, Value};
 

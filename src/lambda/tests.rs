@@ -4,8 +4,8 @@
 use super::Lambda;
 use crate::clock::{ManualClock, SequentialIds};
 use crate::domain::Namespace;
-use crate::error::ErrorCode;
 use crate::generated::lambda as lm;
+use crate::generated::lambda::ErrorCode;
 use std::sync::Arc;
 
 fn zip() -> Vec<u8> {
@@ -93,7 +93,10 @@ fn functions_are_created_listed_updated_and_deleted() {
             ..Default::default()
         },
     );
-    assert_eq!(too_long.err().unwrap().code, ErrorCode::ValidationException);
+    assert_eq!(
+        too_long.err().unwrap().code,
+        crate::error::Common::Validation
+    );
     l.create_function(&ns(), request("g")).unwrap();
     let page = l.list_functions(&ns(), None, Some(1)).unwrap();
     assert_eq!(page.next_marker.as_deref(), Some("f"));

@@ -7,17 +7,21 @@ mod grammar;
 pub use eval::{evaluate, refusal, Context, Decision, Request, Who};
 pub use grammar::parse;
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{Common, Error};
 
 /// AWS's refusal, naming the caller, the action and why.
-pub fn access_denied(caller_arn: &str, action: &str, resource: &str, explicit: bool) -> Error {
+pub fn access_denied<C>(
+    caller_arn: &str,
+    action: &str,
+    resource: &str,
+    explicit: bool,
+) -> Error<C> {
     let why = if explicit {
         "with an explicit deny in a resource-based policy".to_string()
     } else {
         format!("because no resource-based policy allows the {action} action")
     };
-    Error::new(
-        ErrorCode::AccessDeniedException,
+    Error::common(Common::AccessDenied,
         format!("User: {caller_arn} is not authorized to perform: {action} on resource: {resource} {why}"),
     )
 }

@@ -184,10 +184,14 @@ pub(super) async fn clock(State(state): State<Arc<AppState>>) -> Response {
 }
 
 fn admin_error(e: &Error) -> Response {
+    let e = super::pipeline::Failure::from(e.clone());
+    let naming = crate::error::Naming {
+        protocol: crate::error::Protocol::Json11,
+        internal: None,
+    };
     admin_json(
-        StatusCode::from_u16(e.code.status(&[], crate::error::Protocol::Json11))
-            .unwrap_or(StatusCode::BAD_REQUEST),
-        serde_json::json!({ "__type": e.code.as_str(), "Message": e.message }),
+        StatusCode::from_u16(e.status(naming)).unwrap_or(StatusCode::BAD_REQUEST),
+        serde_json::json!({ "__type": e.name(naming), "Message": e.message }),
     )
 }
 

@@ -5,7 +5,7 @@ use super::sigv4::{self, Signable};
 use crate::clock::Clock;
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Common, Error, Result};
 use crate::sts::identity::{Identities, Resolution};
 use axum::http::request::Parts;
 use std::sync::Arc;
@@ -23,8 +23,8 @@ pub struct Auth {
 }
 
 fn unrecognized() -> Error {
-    Error::new(
-        ErrorCode::UnrecognizedClientException,
+    Error::common(
+        Common::UnrecognizedClient,
         "The security token included in the request is invalid.",
     )
 }
@@ -89,8 +89,8 @@ impl Auth {
         }
         let Some(signed) = sigv4::signature(&parts.headers, query)? else {
             if self.verify && !anonymous_ok {
-                return Err(Error::new(
-                    ErrorCode::MissingAuthenticationTokenException,
+                return Err(Error::common(
+                    Common::MissingAuthenticationToken,
                     "Missing Authentication Token",
                 ));
             }
@@ -115,8 +115,8 @@ impl Auth {
                     sigv4::check_service(&signed, service)?;
                     let now = self.clock.now();
                     if expires.is_some_and(|e| e <= now) {
-                        return Err(Error::new(
-                            ErrorCode::ExpiredTokenException,
+                        return Err(Error::common(
+                            Common::ExpiredToken,
                             "The security token included in the request is expired",
                         ));
                     }

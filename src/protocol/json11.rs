@@ -1,6 +1,6 @@
 //! AWS JSON 1.1 for Secrets Manager: `X-Amz-Target` routing and the typed body codec.
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, NoService, Result};
 use crate::generated::secretsmanager::{self as sm, Operation, TARGET_PREFIX};
 use crate::secretsmanager::{Caller, SecretsManager};
 use crate::wire::{Ack, Codec};
@@ -12,12 +12,7 @@ pub fn operation(target: Option<&str>) -> Result<Operation> {
     target
         .and_then(|t| t.strip_prefix(TARGET_PREFIX))
         .and_then(Operation::from_name)
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnknownOperationException,
-                "The requested operation is not recognized by the service.",
-            )
-        })
+        .ok_or_else(Error::unknown_operation)
 }
 
 /// JSON nested deeper than this is refused before it is parsed; no Secrets Manager request
@@ -66,6 +61,8 @@ fn describe_type_error(e: &serde_json::Error) -> String {
 pub struct Json11;
 
 impl Codec for Json11 {
+    type Code = NoService;
+
     fn decode<I: DeserializeOwned + Default>(&self, body: &[u8]) -> Result<I> {
         decode(body)
     }
@@ -107,13 +104,14 @@ pub fn dispatch(
     caller: &Caller,
     op: Operation,
     body: &[u8],
-) -> Result<Ack<Vec<u8>>> {
+) -> sm::Result<Ack<Vec<u8>>> {
     sm::dispatch(sm, caller, op, &Json11, body)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Common;
 
     #[test]
     fn targets() {
@@ -127,10 +125,7 @@ mod tests {
             Some("secretsmanager.Nope"),
             Some("kms.ListKeys"),
         ] {
-            assert_eq!(
-                operation(bad).unwrap_err().code,
-                ErrorCode::UnknownOperationException
-            );
+            assert_eq!(operation(bad).unwrap_err().code, Common::UnknownOperation);
         }
     }
 
@@ -147,7 +142,7 @@ mod tests {
         assert!(decode::<Probe>(b"{\"N\": null}").is_ok());
         for bad in [&b"{"[..], b"[]", b"5", b"{\"N\": \"x\"}"] {
             let e = decode::<Probe>(bad).unwrap_err();
-            assert_eq!(e.code, ErrorCode::SerializationException);
+            assert_eq!(e.code, Common::Serialization);
         }
     }
 
@@ -156,7 +151,7 @@ mod tests {
         let deep = format!("{{\"N\": {}{}}}", "[".repeat(40), "]".repeat(40));
         assert_eq!(
             check_depth(deep.as_bytes()).unwrap_err().code,
-            ErrorCode::SerializationException
+            Common::Serialization
         );
         let quoted = format!("{{\"N\": \"{}\\\"\"}}", "[".repeat(100));
         assert!(check_depth(quoted.as_bytes()).is_ok());

@@ -3,10 +3,11 @@
 //! the one handler that routes a call to its service and through the pipeline.
 
 use super::json11::{check_depth, Json11};
+use super::pipeline::Failure;
 use super::pipeline::{self, Entry, Lost};
 use super::{read_body, request_id, AppState, JSON_11, MAX_BODY};
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Code;
 use crate::generated::{events, kms, secretsmanager as sm, ssm};
 use crate::wire::Ack;
 use axum::body::Body;
@@ -15,14 +16,12 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 
 /// Runs an operation, named, on a request body.
-type Run = fn(&AppState, &Caller, &str, &[u8]) -> Result<Ack<Vec<u8>>>;
+type Run = fn(&AppState, &Caller, &str, &[u8]) -> Result<Ack<Vec<u8>>, Failure>;
 
 /// One JSON 1.1 service.
 pub(crate) struct JsonService {
     pub target_prefix: &'static str,
     pub entry: Entry,
-    /// The service's modelled errors with their HTTP statuses.
-    pub errors: &'static [(&'static str, u16)],
     pub known: fn(&str) -> bool,
     /// Runs the operation `name` on the body.
     pub run: Run,
@@ -32,27 +31,37 @@ pub(crate) struct JsonService {
 
 fn nothing_after(_: &AppState, _: &Caller, _: &str, _: &[u8], _: &[u8]) {}
 
-fn unstored(code: ErrorCode) -> Error {
-    Error::new(code, "The change could not be stored.")
+fn unstored() -> Failure {
+    Failure::common(
+        crate::error::Common::Internal,
+        "The change could not be stored.",
+    )
 }
 
 /// A generated JSON 1.1 service whose state is `AppState::$state`: its signing name is its
-/// module's, a change it cannot store answers `$unstored`, and nothing follows its writes.
+/// module's, a change it cannot store answers its internal-failure code, and nothing follows
+/// its writes.
 macro_rules! json_service {
-    ($module:ident, $state:ident, $unstored:ident, $again:expr) => {
+    ($module:ident, $state:ident, $again:expr) => {
         JsonService {
             target_prefix: $module::TARGET_PREFIX,
             entry: Entry {
                 service: stringify!($module),
-                unstored: || unstored(ErrorCode::$unstored),
+                unstored,
+                internal: $module::ErrorCode::INTERNAL,
                 lost: Lost::RunAgain,
                 again_if_unstored: $again,
             },
-            errors: &$module::ERRORS,
             known: |name| $module::Operation::from_name(name).is_some(),
             run: |state, caller, name, body| {
                 let op = $module::Operation::from_name(name).ok_or_else(unknown)?;
-                $module::dispatch(state.$state.as_ref(), caller, op, &Json11, body)
+                Ok($module::dispatch(
+                    state.$state.as_ref(),
+                    caller,
+                    op,
+                    &Json11,
+                    body,
+                )?)
             },
             after: nothing_after,
         }
@@ -65,15 +74,20 @@ pub(crate) static SERVICES: [JsonService; 4] = [
         target_prefix: sm::TARGET_PREFIX,
         entry: Entry {
             service: "secretsmanager",
-            unstored: Error::internal,
+            unstored: Failure::internal,
+            internal: sm::ErrorCode::INTERNAL,
             lost: Lost::RunAgain,
             again_if_unstored: true,
         },
-        errors: &sm::ERRORS,
         known: |name| sm::Operation::from_name(name).is_some(),
         run: |state, caller, name, body| {
             let op = sm::Operation::from_name(name).ok_or_else(unknown)?;
-            super::json11::dispatch(&state.secretsmanager, caller, op, body)
+            Ok(super::json11::dispatch(
+                &state.secretsmanager,
+                caller,
+                op,
+                body,
+            )?)
         },
         // "AWS API Call via CloudTrail": once per committed write, never for a failed one.
         after: |state, caller, name, request, response| {
@@ -86,17 +100,14 @@ pub(crate) static SERVICES: [JsonService; 4] = [
             }
         },
     },
-    json_service!(kms, kms, KMSInternalException, true),
-    json_service!(ssm, ssm, InternalServerError, true),
+    json_service!(kms, kms, true),
+    json_service!(ssm, ssm, true),
     // PutEvents delivers to targets: never run twice.
-    json_service!(events, events, InternalException, false),
+    json_service!(events, events, false),
 ];
 
-fn unknown() -> Error {
-    Error::new(
-        ErrorCode::UnknownOperationException,
-        "The requested operation is not recognized by the service.",
-    )
+fn unknown() -> Failure {
+    Failure::unknown_operation()
 }
 
 /// Answers one JSON 1.1 call: routed by its target, run through the pipeline, rendered with
@@ -116,8 +127,8 @@ pub(super) async fn handle(state: &AppState, parts: &Parts, body: Body) -> Respo
         if !(service.known)(name) {
             return Err(unknown());
         }
-        let body = read_body(body, MAX_BODY).await?;
-        check_depth(&body)?;
+        let body = read_body(body, MAX_BODY).await.map_err(Failure::from)?;
+        check_depth(&body).map_err(Failure::from)?;
         let run = |caller: Caller| {
             let ack = (service.run)(state, &caller, name, &body);
             async move { ack }
@@ -136,7 +147,7 @@ pub(super) async fn handle(state: &AppState, parts: &Parts, body: Body) -> Respo
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
             r
         }
-        Err(e) => super::render::json11(&e, service.errors),
+        Err(e) => super::render::json11(&e, service.entry.internal),
     };
     if let Ok(v) = HeaderValue::from_str(&request_id()) {
         response.headers_mut().insert("x-amzn-RequestId", v);

@@ -1,10 +1,11 @@
 //! Lambda's REST-JSON protocol: requests bound to operations by the generated routing table,
 //! answers and errors rendered as Lambda sends them.
 
+use super::pipeline::Failure;
 use super::pipeline::{self, Entry, Lost};
 use super::{read_body, request_id, AppState, MAX_LAMBDA_BODY};
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::lambda::{self as lm, ROUTES};
+use crate::generated::lambda::{Error, ErrorCode, Result};
 use crate::lambda::api::Call;
 use crate::wire::{Ack, Codec, RestRequest};
 use axum::body::Body;
@@ -30,6 +31,8 @@ pub fn routes() -> Router<Arc<AppState>> {
 pub struct RestJson;
 
 impl Codec for RestJson {
+    type Code = ErrorCode;
+
     fn decode<I: DeserializeOwned + Default>(&self, body: &[u8]) -> Result<I> {
         let body: &[u8] = if body.is_empty() { b"{}" } else { body };
         serde_json::from_slice(body).map_err(|e| {
@@ -53,8 +56,8 @@ impl Codec for RestJson {
 }
 
 /// Lambda's errors, as REST-JSON renders them.
-pub fn render_rest_error(e: &Error) -> Response {
-    super::render::rest_json(e, &lm::ERRORS)
+pub fn render_rest_error(e: &Failure) -> Response {
+    super::render::rest_json(e, <ErrorCode as crate::error::Code>::INTERNAL)
 }
 
 /// No operation has this method and path: 405 if another method would do, as for every
@@ -68,10 +71,7 @@ fn unknown_route(method: &str, path: &str) -> Response {
         *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
         return response;
     }
-    render_rest_error(&Error::new(
-        ErrorCode::UnknownOperationException,
-        "The requested operation is not recognized by the service.",
-    ))
+    render_rest_error(&Failure::unknown_operation())
 }
 
 /// Lambda's part in the pipeline: a change that lost a race is answered as AWS answers
@@ -83,13 +83,16 @@ static LAMBDA: Entry = Entry {
             ErrorCode::ServiceException,
             "The service cannot reach its database, or could not store the change.",
         )
+        .into()
     },
+    internal: <ErrorCode as crate::error::Code>::INTERNAL,
     lost: Lost::Answer(|| {
         Error::new(
             ErrorCode::ResourceConflictException,
             "The operation cannot be performed at this time. An update is in progress for \
              resource: the function was changed by another request.",
         )
+        .into()
     }),
     again_if_unstored: false,
 };
@@ -118,7 +121,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
         } else {
             MAX_LAMBDA_BODY
         };
-        let body = read_body(body, limit).await?;
+        let body = read_body(body, limit).await.map_err(Failure::from)?;
         let parsed = std::sync::Mutex::new(Some((labels, query, headers)));
         // Lambda answers a lost race instead of running again, so the request is taken once.
         let run = |caller: crate::domain::caller::Caller| {
@@ -140,7 +143,8 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             };
             let state = &state;
             async move {
-                let a = lm::dispatch(&state.lambda, &call, op, &RestJson, rest).await?;
+                let a = lm::dispatch(&state.lambda, &call, op, &RestJson, rest).await;
+                let a = a.map_err(Failure::from)?;
                 Ok(Ack::new((a.status, a.headers, a.body), a.ticket))
             }
         };

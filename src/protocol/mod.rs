@@ -15,7 +15,7 @@ pub mod serve;
 pub mod sigv4;
 mod unserved;
 
-use crate::error::{Error, ErrorCode};
+use crate::error::{Common, Error};
 use crate::guard;
 use crate::secretsmanager::SecretsManager;
 use axum::body::{Body, Bytes};
@@ -115,8 +115,9 @@ pub(crate) fn request_id() -> String {
 }
 
 /// Secrets Manager's errors, as JSON 1.1 renders them (with the request id header).
-pub fn render_error(e: &Error) -> Response {
-    let mut response = render::json11(e, &crate::generated::secretsmanager::ERRORS);
+pub fn render_error(e: &pipeline::Failure) -> Response {
+    let internal = <crate::generated::secretsmanager::ErrorCode as crate::error::Code>::INTERNAL;
+    let mut response = render::json11(e, internal);
     if let Ok(id) = HeaderValue::from_str(&request_id()) {
         response.headers_mut().insert("x-amzn-RequestId", id);
     }
@@ -149,8 +150,8 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> 
             }
         }
         if total > limit {
-            return Err(Error::new(
-                ErrorCode::RequestEntityTooLargeException,
+            return Err(Error::common(
+                Common::RequestEntityTooLarge,
                 format!("Request body must be at most {limit} bytes."),
             ));
         }
@@ -158,8 +159,8 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Error> 
     };
     match tokio::time::timeout(BODY_TIMEOUT, collect).await {
         Ok(result) => result,
-        Err(_) => Err(Error::new(
-            ErrorCode::RequestTimeoutException,
+        Err(_) => Err(Error::common(
+            Common::RequestTimeout,
             "The request body was not received in time.",
         )),
     }
@@ -212,9 +213,9 @@ async fn handle_json11(State(state): State<Arc<AppState>>, request: Request) -> 
 }
 
 /// A known path asked with a method it does not take.
-pub(crate) fn wrong_method(method: &str) -> Error {
-    Error::new(
-        ErrorCode::UnknownOperationException,
+pub(crate) fn wrong_method(method: &str) -> pipeline::Failure {
+    Error::common(
+        Common::UnknownOperation,
         format!("The method {method} is not supported for this path."),
     )
 }
@@ -226,8 +227,5 @@ async fn method_not_allowed(request: Request) -> Response {
 }
 
 async fn fallback() -> Response {
-    render_error(&Error::new(
-        ErrorCode::UnknownOperationException,
-        "The requested operation is not recognized by the service.",
-    ))
+    render_error(&pipeline::Failure::unknown_operation())
 }

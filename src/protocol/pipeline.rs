@@ -6,10 +6,14 @@
 
 use super::AppState;
 use crate::domain::caller::Caller;
-use crate::error::{Error, Result};
+use crate::error::{Error, Modeled};
 use crate::wire::{Ack, Outcome, CONFLICT_RETRIES};
 use axum::http::request::Parts;
 use std::future::Future;
+
+/// A service's error, as the protocol layer renders it.
+pub(crate) type Failure = Error<Modeled>;
+type Result<T> = std::result::Result<T, Failure>;
 
 /// What a service answers when its change lost a race with another node's write.
 #[derive(Clone, Copy)]
@@ -17,7 +21,7 @@ pub(crate) enum Lost {
     /// Runs the operation again on the other node's version, as AWS serializes writers.
     RunAgain,
     /// Answers this error (Lambda's answer to concurrent updates of one function).
-    Answer(fn() -> Error),
+    Answer(fn() -> Failure),
 }
 
 /// A service's part in the pipeline.
@@ -25,7 +29,9 @@ pub(crate) struct Entry {
     /// The signing name, which is also the IAM action prefix of every service served here.
     pub service: &'static str,
     /// The error of a change that could not be stored (or a database that did not answer).
-    pub unstored: fn() -> Error,
+    pub unstored: fn() -> Failure,
+    /// The code the service answers its own internal failures with (its `ErrorCode::INTERNAL`).
+    pub internal: Option<&'static str>,
     pub lost: Lost,
     /// Whether an answer that changed nothing may be computed again when memory it may have
     /// seen was put back: true where such calls have no effect outside the store. Lambda's

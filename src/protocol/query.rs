@@ -1,10 +1,11 @@
 //! The AWS query protocol for STS and CloudFormation: `Action=...` form requests (POST body
 //! or GET query string), XML answers wrapped in `<ActionResponse>` with the request id.
 
+use super::pipeline::Failure;
 use super::pipeline::{self, Entry, Lost};
 use super::{read_body, request_id, AppState, MAX_BODY};
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode};
+use crate::error::{Common, Error};
 use crate::generated::{cloudformation as cfn, sts};
 use crate::wire::query::Form;
 use axum::body::Body;
@@ -33,13 +34,6 @@ impl QueryService {
         match self {
             QueryService::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
             QueryService::CloudFormation => cfn::XMLNS,
-        }
-    }
-
-    fn errors(self) -> &'static [(&'static str, u16)] {
-        match self {
-            QueryService::Sts => &sts::ERRORS,
-            QueryService::CloudFormation => &cfn::ERRORS,
         }
     }
 }
@@ -91,20 +85,22 @@ fn served_by_get(service: QueryService, action: &str) -> bool {
 /// The query services' part in the pipeline.
 static STS: Entry = Entry {
     service: "sts",
-    unstored: Error::internal,
+    unstored: Failure::internal,
+    internal: None,
     lost: Lost::RunAgain,
     again_if_unstored: true,
 };
 static CLOUDFORMATION: Entry = Entry {
     service: "cloudformation",
-    unstored: Error::internal,
+    unstored: Failure::internal,
+    internal: None,
     lost: Lost::RunAgain,
     again_if_unstored: true,
 };
 
-fn post_only(action: &str) -> Error {
-    Error::new(
-        ErrorCode::AccessDeniedException,
+fn post_only(action: &str) -> Failure {
+    Error::common(
+        Common::AccessDenied,
         format!(
             "LocalEmu runs {action} only when it is POSTed: a GET may only read (Describe*, \
              List*, Get* and ValidateTemplate for CloudFormation, GetCallerIdentity and \
@@ -113,10 +109,10 @@ fn post_only(action: &str) -> Error {
     )
 }
 
-fn unknown_action(form: &Form, version: &str) -> Error {
+fn unknown_action(form: &Form, version: &str) -> Failure {
     let action = form.get("Action").unwrap_or_default();
-    Error::new(
-        ErrorCode::InvalidAction,
+    Error::common(
+        Common::UnknownOperation,
         format!(
             "Could not find operation {action} for version {}",
             form.get("Version").unwrap_or(version)
@@ -129,7 +125,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
     let (parts, body) = request.into_parts();
     let mut service = QueryService::Sts;
     let result = async {
-        let body = read_body(body, MAX_BODY).await?;
+        let body = read_body(body, MAX_BODY).await.map_err(Failure::from)?;
         let mut text = body.to_vec();
         // A GET (or a presigned POST) carries its parameters in the URL.
         if let Some(q) = parts.uri.query() {
@@ -138,7 +134,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
             }
             text.extend_from_slice(q.as_bytes());
         }
-        let form = Form::parse(&text)?;
+        let form = Form::parse(&text).map_err(Failure::from)?;
         service = service_of(&parts, &form);
         let action = form.get("Action").unwrap_or_default();
         let reading = matches!(parts.method, Method::GET | Method::HEAD);
@@ -152,7 +148,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                 let anonymous_ok = op == sts::Operation::AssumeRoleWithWebIdentity;
                 let run = |caller: Caller| {
                     let ack = sts::dispatch(state.sts.as_ref(), &caller, op, &form);
-                    async move { ack }
+                    async move { ack.map_err(Failure::from) }
                 };
                 let entry = &STS;
                 let (_, xml) = pipeline::call(
@@ -170,7 +166,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
                     .ok_or_else(|| unknown_action(&form, cfn::API_VERSION))?;
                 let run = |caller: Caller| {
                     let ack = cfn::dispatch(state.cloudformation.as_ref(), &caller, op, &form);
-                    async move { ack }
+                    async move { ack.map_err(Failure::from) }
                 };
                 let entry = &CLOUDFORMATION;
                 let (_, xml) =
@@ -196,8 +192,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
             response
         }
         Err(e) => {
-            let mut response =
-                super::render::query_xml(&e, service.errors(), service.error_xmlns(), &id);
+            let mut response = super::render::query_xml(&e, service.error_xmlns(), &id);
             if let Ok(v) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert("x-amzn-RequestId", v);
             }

@@ -1,18 +1,18 @@
 //! Errors onto the wire: one renderer per protocol, shared by every service that speaks it,
 //! each given the service's modelled statuses. The internal cause is logged here, never sent.
 
-use crate::error::{Error, ErrorCode, Protocol};
+use crate::error::{Error, Modeled, Naming, Protocol};
 use axum::body::Body;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 
 /// Logs an error's internal cause, which the caller never sees; server faults at ERROR.
-fn log(e: &Error, status: u16) {
+fn log(e: &Error<Modeled>, code: &str, status: u16) {
     let cause = e.source.as_ref().map(ToString::to_string);
     if status >= 500 {
-        tracing::error!(code = e.code.as_str(), cause, "{}", e.message);
+        tracing::error!(code, cause, "{}", e.message);
     } else if let Some(cause) = cause {
-        tracing::debug!(code = e.code.as_str(), cause, "{}", e.message);
+        tracing::debug!(code, cause, "{}", e.message);
     }
 }
 
@@ -24,41 +24,44 @@ fn response(status: u16, content_type: &'static str, body: String) -> Response {
     r
 }
 
-/// AWS JSON 1.1: `{"__type": code, "Message": text}`.
-pub fn json11(e: &Error, modeled: &[(&str, u16)]) -> Response {
-    let status = e.code.status(modeled, Protocol::Json11);
-    log(e, status);
-    let body = serde_json::json!({ "__type": e.code.as_str(), "Message": e.message });
+/// AWS JSON 1.1: `{"__type": code, "Message": text}`; `internal` names the service's own
+/// internal failures.
+pub fn json11(e: &Error<Modeled>, internal: Option<&'static str>) -> Response {
+    let naming = Naming {
+        protocol: Protocol::Json11,
+        internal,
+    };
+    let (code, status) = (e.name(naming), e.status(naming));
+    log(e, code, status);
+    let body = serde_json::json!({ "__type": code, "Message": e.message });
     response(status, super::JSON_11, body.to_string())
 }
 
 /// REST-JSON as Lambda sends it: the code in `X-Amzn-ErrorType`, the message in the body.
-pub fn rest_json(e: &Error, modeled: &[(&str, u16)]) -> Response {
-    let status = e.code.status(modeled, Protocol::RestJson);
-    log(e, status);
+pub fn rest_json(e: &Error<Modeled>, internal: Option<&'static str>) -> Response {
+    let naming = Naming {
+        protocol: Protocol::RestJson,
+        internal,
+    };
+    let (code, status) = (e.name(naming), e.status(naming));
+    log(e, code, status);
     let body = serde_json::json!({ "Type": "User", "message": e.message, "Message": e.message });
     let mut r = response(status, "application/json", body.to_string());
-    if let Ok(v) = HeaderValue::from_str(e.code.as_str()) {
+    if let Ok(v) = HeaderValue::from_str(code) {
         r.headers_mut().insert("x-amzn-errortype", v);
     }
     r
 }
 
 /// The query protocol (STS and other XML services): an `ErrorResponse` document.
-pub fn query_xml(e: &Error, modeled: &[(&str, u16)], xmlns: &str, request_id: &str) -> Response {
-    let status = e.code.status(modeled, Protocol::Query);
-    log(e, status);
-    let kind = if status >= 500 { "Receiver" } else { "Sender" };
-    // Query services name the shared errors differently from JSON ones.
-    let code = match e.code {
-        ErrorCode::ValidationException => "ValidationError",
-        ErrorCode::UnrecognizedClientException => "InvalidClientTokenId",
-        ErrorCode::InvalidSignatureException => "SignatureDoesNotMatch",
-        ErrorCode::IncompleteSignatureException => "IncompleteSignature",
-        ErrorCode::MissingAuthenticationTokenException => "MissingAuthenticationToken",
-        ErrorCode::InternalServiceError => "InternalFailure",
-        other => other.as_str(),
+pub fn query_xml(e: &Error<Modeled>, xmlns: &str, request_id: &str) -> Response {
+    let naming = Naming {
+        protocol: Protocol::Query,
+        internal: None,
     };
+    let (code, status) = (e.name(naming), e.status(naming));
+    log(e, code, status);
+    let kind = if status >= 500 { "Receiver" } else { "Sender" };
     let body = format!(
         "<ErrorResponse xmlns=\"{}\">\n  <Error>\n    \
          <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
@@ -81,7 +84,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorCode;
+    use crate::generated::{lambda, secretsmanager as sm};
     use http_body_util::BodyExt;
 
     async fn text(r: Response) -> String {
@@ -91,13 +94,8 @@ mod tests {
 
     #[tokio::test]
     async fn query_errors_are_xml_documents_with_escaped_text() {
-        let e = Error::new(ErrorCode::AccessDeniedException, "User <x> & \"y\" can't");
-        let r = query_xml(
-            &e,
-            &[],
-            "https://sts.amazonaws.com/doc/2011-06-15/",
-            "req-1",
-        );
+        let e = Error::<Modeled>::access_denied("User <x> & \"y\" can't");
+        let r = query_xml(&e, "https://sts.amazonaws.com/doc/2011-06-15/", "req-1");
         assert_eq!(r.status(), 400);
         assert_eq!(r.headers()["content-type"], "text/xml");
         let body = text(r).await;
@@ -111,22 +109,28 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("<RequestId>req-1</RequestId>"));
-        let fault = query_xml(&Error::internal(), &[], "x", "r");
+        let fault = query_xml(&Error::internal(), "x", "r");
         assert_eq!(fault.status(), 500);
-        assert!(text(fault).await.contains("<Type>Receiver</Type>"));
+        let fault = text(fault).await;
+        assert!(fault.contains("<Type>Receiver</Type>"));
+        assert!(fault.contains("<Code>InternalFailure</Code>"));
     }
 
     #[tokio::test]
     async fn json_and_rest_errors_name_the_code_where_each_protocol_does() {
-        let e = Error::new(ErrorCode::ResourceNotFoundException, "gone");
-        let j = json11(&e, &crate::generated::secretsmanager::ERRORS);
+        let e = sm::Error::new(sm::ErrorCode::ResourceNotFoundException, "gone");
+        let j = json11(&e.into(), None);
         assert_eq!(j.status(), 400);
         assert_eq!(
             text(j).await,
             r#"{"__type":"ResourceNotFoundException","Message":"gone"}"#
         );
-        let r = rest_json(&e, &crate::generated::lambda::ERRORS);
+        let e = lambda::Error::new(lambda::ErrorCode::ResourceNotFoundException, "gone");
+        let r = rest_json(&e.into(), Some("ServiceException"));
         assert_eq!(r.status(), 404);
         assert_eq!(r.headers()["x-amzn-errortype"], "ResourceNotFoundException");
+        let internal = rest_json(&Error::internal(), Some("ServiceException"));
+        assert_eq!(internal.status(), 500);
+        assert_eq!(internal.headers()["x-amzn-errortype"], "ServiceException");
     }
 }

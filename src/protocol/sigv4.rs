@@ -1,7 +1,7 @@
 //! SigV4: the caller's credential scope from an `Authorization` header or a presigned URL, and
 //! (in strict mode) the signature checked the way AWS checks it.
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Common, Error, Result};
 use axum::http::{HeaderMap, Method};
 use ring::hmac;
 use sha2::{Digest, Sha256};
@@ -35,7 +35,7 @@ pub struct Signed {
 }
 
 fn incomplete(message: &str) -> Error {
-    Error::new(ErrorCode::IncompleteSignatureException, message)
+    Error::common(Common::IncompleteSignature, message)
 }
 
 /// An access key id of exactly 12 digits is taken as the account id, as other emulators do.
@@ -361,8 +361,8 @@ fn amz_date(ms: i64) -> String {
 const SKEW: i64 = 15 * 60 * 1000;
 
 fn bad_signature() -> Error {
-    Error::new(
-        ErrorCode::InvalidSignatureException,
+    Error::common(
+        Common::InvalidSignature,
         "The request signature we calculated does not match the signature you provided. Check \
          your AWS Secret Access Key and signing method. Consult the service documentation for \
          details.",
@@ -385,8 +385,8 @@ fn payload_hashes(req: &Signable<'_>, signed: &Signed) -> Result<Vec<String>> {
     let actual = hex(&Sha256::digest(req.body));
     if let Some(claimed) = req.headers.get("x-amz-content-sha256") {
         if claimed.as_bytes() != actual.as_bytes() {
-            return Err(Error::new(
-                ErrorCode::InvalidSignatureException,
+            return Err(Error::common(
+                Common::InvalidSignature,
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
             ));
         }
@@ -417,8 +417,8 @@ pub fn verify(
         ))
     })?;
     if at > now + SKEW {
-        return Err(Error::new(
-            ErrorCode::InvalidSignatureException,
+        return Err(Error::common(
+            Common::InvalidSignature,
             format!(
                 "Signature not yet current: {date} is still later than {} ({} + 15 min.)",
                 amz_date(now + SKEW),
@@ -428,8 +428,8 @@ pub fn verify(
     }
     if let Some(expires) = signed.expires {
         if !(1..=MAX_EXPIRES).contains(&expires) {
-            return Err(Error::new(
-                ErrorCode::InvalidSignatureException,
+            return Err(Error::common(
+                Common::InvalidSignature,
                 format!(
                     "X-Amz-Expires must be between 1 and {MAX_EXPIRES} seconds (a week); got \
                      {expires}."
@@ -437,8 +437,8 @@ pub fn verify(
             ));
         }
         if now > at + expires * 1000 {
-            return Err(Error::new(
-                ErrorCode::InvalidSignatureException,
+            return Err(Error::common(
+                Common::InvalidSignature,
                 format!(
                     "Signature expired: {date} is now earlier than {} ({} - {expires} sec.)",
                     amz_date(now - expires * 1000),
@@ -447,8 +447,8 @@ pub fn verify(
             ));
         }
     } else if at < now - SKEW {
-        return Err(Error::new(
-            ErrorCode::InvalidSignatureException,
+        return Err(Error::common(
+            Common::InvalidSignature,
             format!(
                 "Signature expired: {date} is now earlier than {} ({} - 15 min.)",
                 amz_date(now - SKEW),
@@ -459,8 +459,8 @@ pub fn verify(
     for name in MUST_SIGN {
         let present = name == "host" || req.headers.contains_key(name);
         if present && !signed.signed_headers.iter().any(|h| h == name) {
-            return Err(Error::new(
-                ErrorCode::InvalidSignatureException,
+            return Err(Error::common(
+                Common::InvalidSignature,
                 format!("The request's {name} header must be signed."),
             ));
         }
@@ -483,8 +483,8 @@ pub fn check_service(signed: &Signed, service: &str) -> Result<()> {
     if signed.credential.service == service {
         return Ok(());
     }
-    Err(Error::new(
-        ErrorCode::InvalidSignatureException,
+    Err(Error::common(
+        Common::InvalidSignature,
         format!("Credential should be scoped to correct service: '{service}'. "),
     ))
 }

@@ -2,7 +2,7 @@
 //! (and, in strict mode, for the owning account's callers too), as AWS evaluates it.
 
 use super::{Caller, Found, SecretsManager};
-use crate::error::Result;
+use crate::generated::secretsmanager::Result;
 use crate::policy::{self, Decision, Request};
 
 /// BatchGetSecretValue reads each secret as GetSecretValue does.

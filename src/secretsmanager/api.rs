@@ -3,7 +3,7 @@
 //! in its family's module.
 
 use super::{Caller, SecretsManager};
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::secretsmanager::{Error, Result};
 use crate::generated::secretsmanager::{Operation, Service};
 use crate::store::Gate;
 
@@ -54,7 +54,7 @@ impl Service for SecretsManager {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.gate();
         if !reads_only(op) && !self.writable() {
-            return Err(Error::unwritable(ErrorCode::InternalServiceError));
+            return Err(Error::unwritable());
         }
         Ok(gate)
     }

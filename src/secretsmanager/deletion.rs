@@ -5,8 +5,8 @@ use super::{secret_id, Ack, Caller, SecretsManager, Ticket};
 use crate::clock::DAY_MS;
 use crate::domain::arn::{secret_arn, SecretRef};
 use crate::domain::secret::Deletion;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, ErrorCode, Result};
 
 pub const DEFAULT_RECOVERY_DAYS: i64 = 30;
 

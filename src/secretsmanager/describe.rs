@@ -3,8 +3,8 @@
 use super::model::{ts, wire_tags};
 use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::domain::secret::Secret;
-use crate::error::Result;
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::Result;
 use crate::wire::Map;
 
 /// Versions that carry a label, in the order they were created (oldest first), as AWS lists

@@ -4,10 +4,10 @@
 use super::{Caller, SecretsManager};
 use crate::clock::{Clock, ManualClock, SequentialIds, DAY_MS};
 use crate::domain::Namespace;
-use crate::error::ErrorCode;
 use crate::generated::secretsmanager as sm;
 #[allow(clippy::wildcard_imports, reason = "the tests call every operation")]
 use crate::generated::secretsmanager::handlers::*;
+use crate::generated::secretsmanager::ErrorCode;
 use crate::secretsmanager::rotation::{FunctionAccess, Invoker, StepResult};
 use std::sync::Arc;
 
@@ -159,7 +159,7 @@ fn values_other_accounts_need_a_customer_key() {
     );
     assert_eq!(
         too_big.err().unwrap().code,
-        ErrorCode::ValidationException,
+        crate::error::Common::Validation,
         "64 KiB counts bytes"
     );
 }
@@ -450,7 +450,7 @@ fn replication_keeps_replicas_in_step_with_their_primary() {
     );
     assert_eq!(
         missing_region.err().unwrap().code,
-        ErrorCode::ValidationException
+        crate::error::Common::Validation
     );
 }
 

@@ -3,13 +3,12 @@
 
 use super::{Caller, SecretsManager};
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Common, Kind};
+use crate::generated::kms::{Error as KmsError, ErrorCode as Kms};
+use crate::generated::secretsmanager::{Error, ErrorCode, Result};
 
 fn kms_refused() -> Error {
-    Error::new(
-        ErrorCode::AccessDeniedException,
-        "Access to KMS is not allowed",
-    )
+    Error::access_denied("Access to KMS is not allowed")
 }
 
 impl SecretsManager {
@@ -55,38 +54,40 @@ impl SecretsManager {
 }
 
 /// KMS's refusal to encrypt, as Secrets Manager words it.
-fn encrypt_refused(e: Error) -> Error {
+fn encrypt_refused(e: KmsError) -> Error {
     match e.code {
-        ErrorCode::DisabledException | ErrorCode::KMSInvalidStateException => Error::new(
+        Kind::Modeled(Kms::DisabledException | Kms::KMSInvalidStateException) => Error::new(
             ErrorCode::EncryptionFailure,
             "Secrets Manager can't encrypt the protected secret text using the provided KMS \
              key. Check that the KMS key is available, enabled, and not in an invalid state.",
         ),
-        ErrorCode::NotFoundException => Error::new(
+        Kind::Modeled(Kms::NotFoundException) => Error::new(
             ErrorCode::EncryptionFailure,
             format!(
                 "Secrets Manager can't encrypt the secret value: {}",
                 e.message
             ),
         ),
-        ErrorCode::InvalidArnException => invalid_key(),
-        ErrorCode::AccessDeniedException => kms_refused(),
-        _ => e,
+        Kind::Modeled(Kms::InvalidArnException) => invalid_key(),
+        Kind::Common(Common::AccessDenied) => kms_refused(),
+        _ => Error::from_other(e),
     }
 }
 
 /// KMS's refusal to decrypt, as Secrets Manager words it.
-fn decrypt_refused(e: Error) -> Error {
+fn decrypt_refused(e: KmsError) -> Error {
     match e.code {
-        ErrorCode::DisabledException
-        | ErrorCode::KMSInvalidStateException
-        | ErrorCode::NotFoundException
-        | ErrorCode::InvalidArnException => Error::new(
+        Kind::Modeled(
+            Kms::DisabledException
+            | Kms::KMSInvalidStateException
+            | Kms::NotFoundException
+            | Kms::InvalidArnException,
+        ) => Error::new(
             ErrorCode::DecryptionFailure,
             "Secrets Manager can't decrypt the protected secret text using the provided KMS key.",
         ),
-        ErrorCode::AccessDeniedException => kms_refused(),
-        _ => e,
+        Kind::Common(Common::AccessDenied) => kms_refused(),
+        _ => Error::from_other(e),
     }
 }
 

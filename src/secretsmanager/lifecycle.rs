@@ -6,8 +6,8 @@ use crate::domain::arn::secret_arn;
 use crate::domain::secret::Secret;
 use crate::domain::validate::check_name;
 use crate::domain::versions::{PutOutcome, SecretValue, AWSCURRENT, AWSPENDING};
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, ErrorCode, Result};
 
 fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())

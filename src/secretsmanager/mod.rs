@@ -28,7 +28,7 @@ use crate::domain::arn::SecretRef;
 use crate::domain::validate::check_secret_id;
 use crate::domain::versions::SecretValue;
 use crate::domain::Namespace;
-use crate::error::{Error, Result};
+use crate::generated::secretsmanager::{Error, Result};
 use crate::store::{NamespaceStore, SecretRefCell, Store};
 pub use crate::wire::{Ack, Ticket};
 use std::sync::Arc;
@@ -319,7 +319,8 @@ pub(crate) fn value_of(
             let mut v = crate::wire::Violations::new();
             let at = crate::wire::At::new("", "secretString");
             v.length(at, None, s.len(), Some(1), Some(MAX_VALUE_BYTES as i64));
-            v.finish().map(|()| None)
+            v.finish()?;
+            Ok(None)
         }
         (Some(s), None) => Ok(Some(SecretValue::String(s))),
         (None, Some(b)) => Ok(Some(SecretValue::Binary(b))),
@@ -329,7 +330,7 @@ pub(crate) fn value_of(
 
 pub(crate) fn token_in_use(token: &str, arn: &str) -> Error {
     Error::new(
-        crate::error::ErrorCode::ResourceExistsException,
+        crate::generated::secretsmanager::ErrorCode::ResourceExistsException,
         format!(
             "You can't use ClientRequestToken {token} because that value is already in use for \
              a version of secret {arn}."

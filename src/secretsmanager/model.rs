@@ -4,8 +4,8 @@
 use crate::clock::Millis;
 use crate::domain::filter::{Filter, FilterKey};
 use crate::domain::secret::Tag;
-use crate::error::{Error, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, Result};
 use crate::wire::{At, Pattern, Violations};
 
 /// JSON 1.1 timestamps are epoch seconds as a number; ours carry milliseconds.

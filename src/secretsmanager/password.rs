@@ -2,8 +2,8 @@
 
 use super::{Ack, Caller, SecretsManager};
 use crate::domain::password::{generate, PasswordRules};
-use crate::error::Result;
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::Result;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 

@@ -2,8 +2,8 @@
 //! ValidateResourcePolicy, checked with the IAM grammar of the `policy` module.
 
 use super::{secret_id, Ack, Caller, SecretsManager};
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, ErrorCode, Result};
 use crate::policy;
 
 /// Check names reported by ValidateResourcePolicy.

@@ -8,8 +8,8 @@ use super::policy::replica_refused;
 use super::{secret_id, Ack, Caller, SecretsManager, Ticket};
 use crate::domain::secret::{ReplicaStatus, Secret};
 use crate::domain::Namespace;
-use crate::error::{Error, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, Result};
 use crate::store::Store;
 use crate::wire::{At, Violations};
 
@@ -25,7 +25,7 @@ fn require_regions(member: &str, regions: &[sm::ReplicaRegionType]) -> Result<()
             v.missing(At::new(&base, "region"));
         }
     }
-    v.finish()
+    Ok(v.finish()?)
 }
 
 /// The replica of `primary` in `region`, keeping a previous replica's own access dates.

@@ -4,8 +4,8 @@ use super::listing::{decode_token, encode_token};
 use super::model::ts;
 use super::{secret_id, Ack, Caller, SecretsManager};
 use crate::domain::versions::Version;
-use crate::error::{Error, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, Result};
 
 /// How AWS names the key of a version encrypted with the account's default key.
 const DEFAULT_KEY_ID: &str = "DefaultEncryptionKey";

@@ -2,8 +2,8 @@
 
 use super::model::{domain_tags, too_many_tags, MAX_TAGS};
 use super::{secret_id, Ack, Caller, SecretsManager};
-use crate::error::Result;
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::Result;
 
 impl sm::TagResource for SecretsManager {
     fn tag_resource(&self, caller: &Caller, input: sm::TagResourceRequest) -> Result<Ack<()>> {

@@ -6,8 +6,8 @@ use super::{secret_id, token_in_use, value_of, Ack, Caller, Found, SecretsManage
 use crate::domain::filter::matches_all;
 use crate::domain::secret::Secret;
 use crate::domain::versions::{PutOutcome, SecretValue, Version, AWSCURRENT};
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, ErrorCode, Result};
 use crate::store::ScanOrder;
 
 /// Picks the version a read asks for, with AWS's messages for each way it can be missing.

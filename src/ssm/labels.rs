@@ -3,8 +3,8 @@
 use super::ops::{ok, plain_name, select, Answer, Selector};
 use super::{not_found, Parameter, Ssm, MAX_LABELS, MAX_TAGS};
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::ssm as g;
+use crate::generated::ssm::{Error, ErrorCode, Result};
 use crate::wire::Ticket;
 
 /// A label AWS accepts: letters, digits, `.`, `-`, `_`; not starting with a digit, `aws` or `ssm`.

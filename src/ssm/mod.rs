@@ -10,7 +10,7 @@ mod reference;
 use crate::clock::{Clock, Millis};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::ssm::{Error, ErrorCode, Result};
 use crate::generated::ssm::{Operation, Service};
 use crate::kms::Kms;
 use crate::secretsmanager::SecretsManager;
@@ -193,15 +193,16 @@ fn context(ns: &Namespace, name: &str) -> crate::wire::Map<String, String> {
 }
 
 /// KMS's refusals as Parameter Store reports them.
-fn key_error(e: Error) -> Error {
+fn key_error(e: crate::generated::kms::Error) -> Error {
+    use crate::generated::kms::ErrorCode as Kms;
     match e.code {
-        ErrorCode::NotFoundException | ErrorCode::InvalidArnException => {
-            Error::new(ErrorCode::InvalidKeyId, e.message)
-        }
-        ErrorCode::DisabledException | ErrorCode::KMSInvalidStateException => {
-            Error::new(ErrorCode::InvalidKeyId, e.message)
-        }
-        _ => e,
+        crate::error::Kind::Modeled(
+            Kms::NotFoundException
+            | Kms::InvalidArnException
+            | Kms::DisabledException
+            | Kms::KMSInvalidStateException,
+        ) => Error::new(ErrorCode::InvalidKeyId, e.message),
+        _ => Error::from_other(e),
     }
 }
 
@@ -239,7 +240,7 @@ impl Service for Ssm {
     fn begin(&self, op: Operation) -> Result<Gate<'_>> {
         let gate = self.store.gate();
         if !ops::reads_only(op) && !self.store.writable() {
-            return Err(Error::unwritable(ErrorCode::InternalServerError));
+            return Err(Error::unwritable());
         }
         Ok(gate)
     }

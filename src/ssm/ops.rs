@@ -6,10 +6,11 @@ use super::{
     MAX_LEVELS, MAX_TAGS, MAX_VERSIONS, STANDARD_MAX,
 };
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
+pub(super) use crate::generated::ssm::Answer;
 use crate::generated::ssm::{self as g, Operation};
+use crate::generated::ssm::{Error, ErrorCode, Result};
+pub(super) use crate::wire::answer as ok;
 use crate::wire::Ticket;
-pub(super) use crate::wire::{answer as ok, Answer};
 
 /// Operations that change nothing.
 pub fn reads_only(op: Operation) -> bool {
@@ -366,10 +367,8 @@ impl g::GetParameters for Ssm {
             match self.get_one(cx, &id, decrypt) {
                 Ok(p) => found.push(p),
                 Err(e)
-                    if matches!(
-                        e.code,
-                        ErrorCode::ParameterNotFound | ErrorCode::ParameterVersionNotFound
-                    ) =>
+                    if e.code == ErrorCode::ParameterNotFound
+                        || e.code == ErrorCode::ParameterVersionNotFound =>
                 {
                     invalid.push(id);
                 }

@@ -4,9 +4,10 @@
 use super::ops::plain_name;
 use super::{not_found, parameter_arn, Parameter, Ssm};
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::ssm as g;
-use crate::wire::{Ack, Answer, Ticket};
+use crate::generated::ssm::Answer;
+use crate::generated::ssm::{Error, ErrorCode, Result};
+use crate::wire::{Ack, Ticket};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 

@@ -3,9 +3,10 @@
 
 use super::Ssm;
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Kind;
 use crate::generated::secretsmanager::{self as sm, handlers::GetSecretValue};
 use crate::generated::ssm as g;
+use crate::generated::ssm::{Error, ErrorCode, Result};
 
 pub const PREFIX: &str = "/aws/reference/secretsmanager/";
 
@@ -58,7 +59,7 @@ impl Ssm {
             Some(s) => request.version_stage = Some(s.clone()),
             None => {}
         }
-        crate::wire::check(&request).map_err(wrapped)?;
+        crate::wire::check(&request).map_err(|e| wrapped(e.into()))?;
         // Read as the caller, under the secret's own rules (its policy, its key).
         let caller = cx.clone().acting("secretsmanager:GetSecretValue".into());
         let out = self
@@ -90,19 +91,21 @@ impl Ssm {
 }
 
 /// Secrets Manager's refusal as Parameter Store passes it on.
-fn wrapped(e: Error) -> Error {
-    let code = match e.code {
-        ErrorCode::ResourceNotFoundException => ErrorCode::ParameterNotFound,
-        other => other,
-    };
-    Error::new(
-        code,
-        format!(
-            "An error occurred ({}) when referencing Secrets Manager: {}",
-            e.code.as_str(),
-            e.message
-        ),
-    )
+/// A missing secret is a missing parameter; Secrets Manager's other refusals are invalid
+/// references, and the shared kinds (access, internal) pass as they are.
+fn wrapped(e: sm::Error) -> Error {
+    let message = format!(
+        "An error occurred ({}) when referencing Secrets Manager: {}",
+        e.code.as_str(),
+        e.message
+    );
+    match e.code {
+        Kind::Modeled(sm::ErrorCode::ResourceNotFoundException) => {
+            Error::new(ErrorCode::ParameterNotFound, message)
+        }
+        Kind::Modeled(_) => Error::validation(message),
+        Kind::Common(c) => Error::common(c, message),
+    }
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@ pub mod tokens;
 
 use crate::clock::{Clock, Millis};
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::sts::Answer;
 use crate::generated::sts::{self as g, Operation, Service};
+use crate::generated::sts::{Error, ErrorCode, Result};
 use crate::policy::Who;
-use crate::wire::{Answer, Ticket};
+use crate::wire::Ticket;
 use identity::Identities;
 use std::sync::Arc;
 use tokens::Session;
@@ -27,7 +28,7 @@ fn answer<O>(o: O) -> Answer<O> {
 
 /// STS's own name for a validation failure.
 pub fn validation_error(message: impl Into<String>) -> Error {
-    Error::new(ErrorCode::ValidationError, message)
+    Error::validation(message)
 }
 
 /// The parts of `arn:aws:iam::<account>:role/<path/><name>`.
@@ -287,8 +288,7 @@ impl g::GetSessionToken for Sts {
         i: g::GetSessionTokenRequest,
     ) -> Answer<g::GetSessionTokenResponse> {
         let Who::Aws { account, arn, role } = &cx.who else {
-            return Err(Error::new(
-                ErrorCode::AccessDeniedException,
+            return Err(Error::access_denied(
                 "Cannot call GetSessionToken with a service principal.",
             ));
         };
@@ -298,8 +298,7 @@ impl g::GetSessionToken for Sts {
                 .as_deref()
                 .is_some_and(|k| k.starts_with("ASIA"))
         {
-            return Err(Error::new(
-                ErrorCode::AccessDeniedException,
+            return Err(Error::access_denied(
                 "Cannot call GetSessionToken with session credentials",
             ));
         }

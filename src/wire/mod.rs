@@ -248,11 +248,11 @@ pub async fn after_lost_race(lost: usize) {
 }
 
 /// What a handler answers: its output with the ticket of its change, or an error.
-pub type Answer<O> = Result<Ack<O>>;
+pub type Answer<O, E = Error> = Result<Ack<O>, E>;
 
 /// The answer `output` with `ticket`.
 #[allow(clippy::unnecessary_wraps, reason = "handlers answer through it")]
-pub fn answer<O>(output: O, ticket: Ticket) -> Answer<O> {
+pub fn answer<O, E>(output: O, ticket: Ticket) -> Answer<O, E> {
     Ok(Ack::new(output, ticket))
 }
 
@@ -272,17 +272,19 @@ impl<O> Ack<O> {
         Ack::new(output, Ticket::ready())
     }
 
-    pub fn try_map<P>(self, f: impl FnOnce(O) -> Result<P>) -> Result<Ack<P>> {
+    pub fn try_map<P, E>(self, f: impl FnOnce(O) -> Result<P, E>) -> Result<Ack<P>, E> {
         Ok(Ack::new(f(self.output)?, self.ticket))
     }
 }
 
 /// How a protocol reads and writes bodies, and how it reports a member it cannot parse.
+/// `Code` is the service whose codes its refusals use (`NoService`: only the shared ones).
 pub trait Codec {
-    fn decode<I: DeserializeOwned + Default>(&self, body: &[u8]) -> Result<I>;
-    fn encode<O: Serialize>(&self, output: &O) -> Result<Vec<u8>>;
+    type Code;
+    fn decode<I: DeserializeOwned + Default>(&self, body: &[u8]) -> Result<I, Error<Self::Code>>;
+    fn encode<O: Serialize>(&self, output: &O) -> Result<Vec<u8>, Error<Self::Code>>;
     /// A query-string or header member whose text is not of its type.
-    fn bad_value(&self, member: &str, value: &str) -> Error;
+    fn bad_value(&self, member: &str, value: &str) -> Error<Self::Code>;
 }
 
 /// Model constraints of a structure, checked member by member in the model's order.

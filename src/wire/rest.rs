@@ -1,7 +1,7 @@
 //! What a REST operation's binding needs from HTTP, and what it gives back, without HTTP types.
 
 use super::{Codec, Ticket};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// One row of a REST service's routing table.
 #[derive(Debug, Clone, Copy)]
@@ -97,17 +97,29 @@ impl RestResponse {
 }
 
 /// A string member bound from the query string or a header.
-pub fn text<C: Codec>(_: &C, _: &str, value: Option<&str>) -> Result<Option<String>> {
+pub fn text<C: Codec>(
+    _: &C,
+    _: &str,
+    value: Option<&str>,
+) -> Result<Option<String>, Error<C::Code>> {
     Ok(value.map(str::to_string))
 }
 
-pub fn integer<C: Codec>(codec: &C, name: &str, value: Option<&str>) -> Result<Option<i64>> {
+pub fn integer<C: Codec>(
+    codec: &C,
+    name: &str,
+    value: Option<&str>,
+) -> Result<Option<i64>, Error<C::Code>> {
     value
         .map(|v| v.parse().map_err(|_| codec.bad_value(name, v)))
         .transpose()
 }
 
-pub fn boolean<C: Codec>(codec: &C, name: &str, value: Option<&str>) -> Result<Option<bool>> {
+pub fn boolean<C: Codec>(
+    codec: &C,
+    name: &str,
+    value: Option<&str>,
+) -> Result<Option<bool>, Error<C::Code>> {
     value
         .map(|v| v.parse().map_err(|_| codec.bad_value(name, v)))
         .transpose()

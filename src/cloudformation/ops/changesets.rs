@@ -9,9 +9,10 @@ use crate::cloudformation::model::{change_set_arn, ChangeSet, Stack};
 use crate::cloudformation::plan::Place;
 use crate::cloudformation::CloudFormation;
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::cloudformation::Answer;
 use crate::generated::cloudformation::{self as g, handlers as h};
-use crate::wire::{answer, Ack, Answer};
+use crate::generated::cloudformation::{Error, ErrorCode, Result};
+use crate::wire::{answer, Ack};
 
 const NO_CHANGES: &str = "The submitted information didn't contain changes. Submit different information to create a change set.";
 

@@ -6,9 +6,10 @@ use crate::cloudformation::model::{Resource, Stack};
 use crate::cloudformation::template::Template;
 use crate::cloudformation::CloudFormation;
 use crate::domain::caller::Caller;
-use crate::error::Result;
+use crate::generated::cloudformation::Answer;
+use crate::generated::cloudformation::Result;
 use crate::generated::cloudformation::{self as g, handlers as h};
-use crate::wire::{Ack, Answer};
+use crate::wire::Ack;
 
 /// Events per DescribeStackEvents page.
 const EVENTS_PAGE: usize = 100;

@@ -11,8 +11,8 @@ use super::plan::{Frame, Place};
 use super::template::{self, Template};
 use super::CloudFormation;
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
 use crate::generated::cloudformation::{self as g, Operation};
+use crate::generated::cloudformation::{Error, ErrorCode, Result};
 
 /// Whether `op` changes nothing (allowed while the database cannot take writes).
 pub fn reads_only(op: Operation) -> bool {
@@ -33,7 +33,7 @@ const MAX_STACKS: usize = 2000;
 const MAX_CHANGE_SETS: usize = 1000;
 
 fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorCode::ValidationError, message)
+    Error::validation(message)
 }
 
 /// What a create, update or change set asks to deploy.

@@ -6,9 +6,10 @@ use crate::cloudformation::model::{stack_arn, Deployment, Operator, Stack};
 use crate::cloudformation::plan::Place;
 use crate::cloudformation::CloudFormation;
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::cloudformation::Answer;
 use crate::generated::cloudformation::{self as g, handlers as h};
-use crate::wire::{answer, Ack, Answer};
+use crate::generated::cloudformation::{Error, ErrorCode, Result};
+use crate::wire::{answer, Ack};
 use indexmap::IndexMap;
 
 /// Statuses from which a stack can be updated.

@@ -15,10 +15,10 @@ fn call(t: &Target<'_>, operation: &str) -> Call {
     }
 }
 
-async fn settle<O>(r: crate::error::Result<crate::wire::Ack<O>>) -> Outcome<O> {
+async fn settle<O>(r: lg::Result<crate::wire::Ack<O>>) -> Outcome<O> {
     match r {
         Ok(ack) => super::settle(ack, "Lambda").await,
-        Err(e) => Err(Fail::Service("Lambda", e)),
+        Err(e) => Err(Fail::Service("Lambda", e.into())),
     }
 }
 
@@ -105,7 +105,7 @@ pub async fn create(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> 
         tags: (!tag_list.is_empty()).then(|| tag_list.into_iter().collect()),
         ..Default::default()
     };
-    crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e))?;
+    crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
     let out = settle(
         lh::CreateFunction::create_function(
             &t.services.lambda,
@@ -127,7 +127,7 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
             zip_file: Some(code(new)?),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e))?;
+        crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
         let out = settle(
             lh::UpdateFunctionCode::update_function_code(
                 &t.services.lambda,
@@ -164,7 +164,7 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
             layers: Some(layers(new).unwrap_or_default()),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e))?;
+        crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
         let out = settle(
             lh::UpdateFunctionConfiguration::update_function_configuration(
                 &t.services.lambda,
@@ -207,7 +207,7 @@ pub async fn permit(t: &Target<'_>, props: &Value, statement: &str) -> Outcome<M
         source_account: text(props, "SourceAccount"),
         ..Default::default()
     };
-    crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e))?;
+    crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
     settle(
         lh::AddPermission::add_permission(&t.services.lambda, &call(t, "AddPermission"), request)
             .await,

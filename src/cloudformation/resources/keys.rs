@@ -148,9 +148,7 @@ pub async fn delete_key(t: &Target<'_>, id: &str, props: &Value) -> Outcome<()> 
     );
     match result {
         // Already pending deletion: nothing left to do.
-        Err(Fail::Service(_, e)) if e.code == crate::error::ErrorCode::KMSInvalidStateException => {
-            Ok(())
-        }
+        Err(Fail::Service(_, e)) if e.name(super::JSON) == "KMSInvalidStateException" => Ok(()),
         other => other.map(|_| ()),
     }
 }

@@ -10,7 +10,7 @@ mod rules;
 mod secrets;
 
 use crate::domain::caller::Caller;
-use crate::error::{Error, ErrorCode};
+use crate::generated::cloudformation::Error;
 use crate::kms::Kms;
 use crate::lambda::Lambda;
 use crate::secretsmanager::SecretsManager;
@@ -68,7 +68,7 @@ impl Made {
 #[derive(Debug)]
 pub enum Fail {
     /// An owning service refused: shown as CloudFormation's resource handlers show it.
-    Service(&'static str, Error),
+    Service(&'static str, crate::error::Error<crate::error::Modeled>),
     /// CloudFormation's own reason (a property missing, a type not provided).
     Plain(String),
 }
@@ -78,19 +78,17 @@ impl Fail {
         match self {
             Fail::Plain(m) => m.clone(),
             Fail::Service(service, e) => {
-                let status = e.code.status(&[], crate::error::Protocol::Json11);
-                let handler = match e.code {
-                    ErrorCode::ResourceNotFoundException
-                    | ErrorCode::NotFoundException
-                    | ErrorCode::ParameterNotFound => "NotFound",
-                    ErrorCode::ResourceExistsException
-                    | ErrorCode::AlreadyExistsException
-                    | ErrorCode::ResourceConflictException
-                    | ErrorCode::ParameterAlreadyExists => "AlreadyExists",
-                    ErrorCode::AccessDeniedException => "AccessDenied",
-                    ErrorCode::InternalServiceError | ErrorCode::ServiceException => {
-                        "ServiceInternalError"
+                let status = e.status(JSON);
+                let handler = match e.name(JSON) {
+                    "ResourceNotFoundException" | "NotFoundException" | "ParameterNotFound" => {
+                        "NotFound"
                     }
+                    "ResourceExistsException"
+                    | "AlreadyExistsException"
+                    | "ResourceConflictException"
+                    | "ParameterAlreadyExists" => "AlreadyExists",
+                    "AccessDeniedException" => "AccessDenied",
+                    _ if status >= 500 => "ServiceInternalError",
                     _ => "InvalidRequest",
                 };
                 format!(
@@ -105,13 +103,18 @@ impl Fail {
     /// Whether the resource is not there (a delete of it has nothing to do).
     pub fn not_found(&self) -> bool {
         matches!(self, Fail::Service(_, e) if matches!(
-            e.code,
-            ErrorCode::ResourceNotFoundException
-                | ErrorCode::NotFoundException
-                | ErrorCode::ParameterNotFound
+            e.name(JSON),
+            "ResourceNotFoundException" | "NotFoundException" | "ParameterNotFound"
         ))
     }
 }
+
+/// The owning services' codes as their JSON fronts name them (what CloudFormation's
+/// resource handlers quote).
+pub(crate) const JSON: crate::error::Naming = crate::error::Naming {
+    protocol: crate::error::Protocol::Json11,
+    internal: Some("InternalServiceError"),
+};
 
 pub type Outcome<T> = Result<T, Fail>;
 
@@ -122,13 +125,14 @@ pub(crate) async fn settle<O>(ack: crate::wire::Ack<O>, service: &'static str) -
         crate::wire::Outcome::Committed => Ok(ack.output),
         crate::wire::Outcome::Conflict => Err(Fail::Service(
             service,
-            Error::new(
-                ErrorCode::ResourceConflictException,
+            crate::generated::lambda::Error::new(
+                crate::generated::lambda::ErrorCode::ResourceConflictException,
                 "The operation cannot be performed at this time. An update is in progress \
                  for resource: the resource was changed by another request.",
-            ),
+            )
+            .into(),
         )),
-        crate::wire::Outcome::Failed => Err(Fail::Service(service, Error::internal())),
+        crate::wire::Outcome::Failed => Err(Fail::Service(service, Error::internal().into())),
     }
 }
 
@@ -147,14 +151,17 @@ macro_rules! call {
         let caller = caller
             .clone()
             .acting(concat!(stringify!($module), ":", stringify!($op)).to_string());
-        let fail = |e| crate::cloudformation::resources::Fail::Service($service, e);
+        let fail =
+            |e: m::Error| crate::cloudformation::resources::Fail::Service($service, e.into());
         let mut lost = 0;
         loop {
-            let ack = crate::wire::check(&request).and_then(|()| {
-                let svc = &**$svc;
-                let _gate = m::Service::begin(svc, m::Operation::$op)?;
-                m::handlers::$op::$method(svc, &caller, request.clone())
-            });
+            let ack = crate::wire::check(&request)
+                .map_err(m::Error::from)
+                .and_then(|()| {
+                    let svc = &**$svc;
+                    let _gate = m::Service::begin(svc, m::Operation::$op)?;
+                    m::handlers::$op::$method(svc, &caller, request.clone())
+                });
             let ack = match ack {
                 Ok(ack) => ack,
                 Err(e) => break Err(fail(e)),
@@ -165,9 +172,7 @@ macro_rules! call {
                     lost += 1;
                     crate::wire::after_lost_race(lost).await;
                 }
-                Settled::Conflict | Settled::Failed => {
-                    break Err(fail(crate::error::Error::internal()))
-                }
+                Settled::Conflict | Settled::Failed => break Err(fail(m::Error::internal())),
             }
         }
     }};

@@ -127,7 +127,7 @@ fn connection_made(name: &str, arn: String, t: &Target<'_>) -> Outcome<Made> {
         &t.caller,
         request,
     )
-    .map_err(|e| Fail::Service("EventBridge", e))?
+    .map_err(|e| Fail::Service("EventBridge", e.into()))?
     .output;
     Ok(Made::named(name)
         .with("Arn", arn)

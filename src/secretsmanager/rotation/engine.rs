@@ -8,7 +8,7 @@ use super::{begin, parse_rules, FunctionAccess, Invoker, Start, StepResult};
 use crate::clock::{Clock, IdSource};
 use crate::domain::versions::AWSPENDING;
 use crate::domain::Namespace;
-use crate::error::{Error, ErrorCode, Result};
+use crate::generated::secretsmanager::{Error, Result};
 use crate::secretsmanager::commit::commit;
 use crate::store::Store;
 use std::collections::{HashMap, HashSet};
@@ -21,8 +21,7 @@ const TICK: Duration = Duration::from_secs(1);
 pub(super) type Key = (Namespace, String);
 
 fn cannot_invoke() -> Error {
-    Error::new(
-        ErrorCode::AccessDeniedException,
+    Error::access_denied(
         "Secrets Manager cannot invoke the specified Lambda function. Ensure that the function \
          policy grants access to the principal secretsmanager.amazonaws.com.",
     )

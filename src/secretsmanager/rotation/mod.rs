@@ -7,8 +7,8 @@ use crate::domain::schedule::{plan, Plan};
 use crate::domain::secret::{Rotation, RotationRules, Secret};
 use crate::domain::versions::AWSPENDING;
 use crate::domain::Namespace;
-use crate::error::{Error, Result};
 use crate::generated::secretsmanager as sm;
+use crate::generated::secretsmanager::{Error, Result};
 use std::future::Future;
 use std::pin::Pin;
 

@@ -166,7 +166,11 @@ fn fixture(function: FakeFunction) -> Fixture {
 }
 
 impl Fixture {
-    fn rotate(&self, token: &str, immediately: bool) -> crate::error::Result<()> {
+    fn rotate(
+        &self,
+        token: &str,
+        immediately: bool,
+    ) -> crate::generated::secretsmanager::Result<()> {
         self.sm
             .rotate_secret(
                 &self.caller,
@@ -349,7 +353,7 @@ async fn a_function_that_does_not_exist_is_refused_before_anything_changes() {
         )
         .err()
         .unwrap();
-    assert_eq!(e.code, crate::error::ErrorCode::AccessDeniedException);
+    assert_eq!(e.code, crate::error::Common::AccessDenied);
     assert_eq!(f.describe().rotation_enabled, None);
     assert!(f.function.calls().is_empty());
 }
