@@ -75,7 +75,7 @@ impl Common {
     }
 }
 
-/// The wire protocols, each with one error renderer in `crate::protocol::render`.
+/// The wire protocols, each with one error renderer in the protocol layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     Json11,

@@ -179,6 +179,9 @@ pub struct Server {
     /// A work directory made for this run only, removed when the server stops.
     scratch: Option<std::path::PathBuf>,
     limits: Limits,
+    /// The Parameters and Secrets extension's listeners: Lambda reaches them through a weak
+    /// reference (they hold Secrets Manager, which holds Lambda), so the server keeps them.
+    extensions: Arc<crate::extension::Host>,
 }
 
 /// A new directory under the system's temporary directory, private to this user (0700), with
@@ -334,7 +337,6 @@ impl Server {
             &extensions,
         ))));
         let state = Arc::new(AppState {
-            extensions,
             secretsmanager,
             ssm,
             sts,
@@ -367,6 +369,7 @@ impl Server {
         Ok(Server {
             listener,
             state,
+            extensions,
             work_dir,
             scratch,
             limits: Limits {
@@ -446,6 +449,7 @@ impl Server {
         // Waiting for the task to go drops its share of the state now, which closes the
         // database before this returns.
         let _ = purger.await;
+        drop(self.extensions);
         if let Some(dir) = self.scratch {
             let _ = std::fs::remove_dir_all(dir);
         }

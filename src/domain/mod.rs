@@ -2,6 +2,7 @@
 
 pub mod arn;
 pub mod caller;
+pub mod cron;
 pub mod filter;
 pub mod password;
 pub mod schedule;

@@ -2,6 +2,7 @@
 //! and the rotation windows they produce.
 
 use crate::clock::{day_of, Millis, DAY_MS};
+use crate::domain::cron::{fields, Cron, ONE_QUESTION_MARK};
 
 pub const HOUR_MS: Millis = 3_600_000;
 
@@ -9,7 +10,11 @@ pub const HOUR_MS: Millis = 3_600_000;
 pub enum Schedule {
     Days(i64),
     Hours(i64),
-    Cron(Cron),
+    /// `hourly`: the rule names several hours, or every hour, so a window lasts an hour.
+    Cron {
+        cron: Cron,
+        hourly: bool,
+    },
 }
 
 /// A parsed rotation rule set: when rotations are due and how long each window lasts.
@@ -82,11 +87,31 @@ fn parse_expression(e: &str) -> Result<Schedule, String> {
         };
     }
     if let Some(body) = e.strip_prefix("cron(").and_then(|r| r.strip_suffix(')')) {
-        return Cron::parse(body).map(Schedule::Cron);
+        return rotation_cron(body);
     }
     Err(format!(
         "Invalid ScheduleExpression: {e}. Use rate(...) or cron(...)."
     ))
+}
+
+/// Rotation takes a cron expression with one minute, every year, and exactly one `?`.
+fn rotation_cron(body: &str) -> Result<Schedule, String> {
+    let [minute, hours, days, _, weekdays, year] =
+        fields(body).ok_or_else(|| format!("A cron expression needs six fields: cron({body})"))?;
+    if !minute.parse::<u32>().is_ok_and(|m| m < 60) {
+        return Err(
+            "The minutes field of a rotation cron expression must be a single value.".into(),
+        );
+    }
+    if year != "*" {
+        return Err("The year field of a rotation cron expression must be *.".into());
+    }
+    if (days == "?") == (weekdays == "?") {
+        return Err(ONE_QUESTION_MARK.into());
+    }
+    let cron = Cron::parse(body)?;
+    let hourly = cron.several_hours() || hours.contains('*');
+    Ok(Schedule::Cron { cron, hourly })
 }
 
 impl Plan {
@@ -98,9 +123,9 @@ impl Plan {
                 self.window(start, DAY_MS)
             }
             Schedule::Hours(n) => self.window(after + n * HOUR_MS, HOUR_MS),
-            Schedule::Cron(c) => {
-                let start = c.next_after(after).unwrap_or(after + 365 * DAY_MS);
-                let default = if c.hourly() {
+            Schedule::Cron { cron, hourly } => {
+                let start = cron.next_after(after).unwrap_or(after + 365 * DAY_MS);
+                let default = if *hourly {
                     HOUR_MS
                 } else {
                     day_of(start) + DAY_MS - start
@@ -124,134 +149,6 @@ impl Plan {
             Schedule::Days(n) => Some(n),
             _ => None,
         }
-    }
-}
-
-/// An AWS cron expression: minutes hours day-of-month month day-of-week year, in UTC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cron {
-    minute: u32,
-    hours: Vec<bool>,
-    days: Option<Vec<bool>>,
-    months: Vec<bool>,
-    weekdays: Option<Vec<bool>>,
-    hour_field: String,
-}
-
-pub const MONTHS: [&str; 12] = [
-    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-];
-pub const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-
-/// Expands one cron field (`*`, `5`, `1-5`, `1,3`, `*/15`, `10/5`, names) into a membership
-/// table over `min..=max`; EventBridge's schedules read their fields with it too.
-pub fn field(text: &str, min: u32, max: u32, names: &[&str]) -> Result<Vec<bool>, String> {
-    let value = |s: &str| -> Result<u32, String> {
-        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
-            return Ok(i as u32 + min);
-        }
-        s.parse::<u32>()
-            .ok()
-            .filter(|v| (min..=max).contains(v))
-            .ok_or_else(|| format!("Invalid cron field value: {s}"))
-    };
-    let mut set = vec![false; max as usize + 1];
-    for part in text.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (
-                r,
-                s.parse::<u32>()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| format!("Invalid cron step: {part}"))?,
-            ),
-            None => (part, 1),
-        };
-        let (lo, hi) = match range {
-            "*" => (min, max),
-            r => match r.split_once('-') {
-                Some((a, b)) => (value(a)?, value(b)?),
-                None if part.contains('/') => (value(r)?, max),
-                None => (value(r)?, value(r)?),
-            },
-        };
-        if lo > hi {
-            return Err(format!("Invalid cron range: {part}"));
-        }
-        for v in (lo..=hi).step_by(step as usize) {
-            set[v as usize] = true;
-        }
-    }
-    Ok(set)
-}
-
-impl Cron {
-    pub fn parse(body: &str) -> Result<Cron, String> {
-        let f: Vec<&str> = body.split_whitespace().collect();
-        let [minute, hours, dom, month, dow, year] = f.as_slice() else {
-            return Err(format!("A cron expression needs six fields: cron({body})"));
-        };
-        let minute: u32 = minute.parse().ok().filter(|m| *m < 60).ok_or_else(|| {
-            "The minutes field of a rotation cron expression must be a single value.".to_string()
-        })?;
-        if *year != "*" {
-            return Err("The year field of a rotation cron expression must be *.".into());
-        }
-        let (days, weekdays) = match (*dom, *dow) {
-            ("?", "?") | (_, "*") if *dom != "?" && *dow != "?" => {
-                return Err(
-                    "Use ? in exactly one of the day-of-month and day-of-week fields.".into(),
-                )
-            }
-            ("?", "?") => {
-                return Err(
-                    "Use ? in exactly one of the day-of-month and day-of-week fields.".into(),
-                )
-            }
-            ("?", d) => (None, Some(field(d, 1, 7, &WEEKDAYS)?)),
-            (d, "?") => (Some(field(d, 1, 31, &[])?), None),
-            _ => {
-                return Err(
-                    "Use ? in exactly one of the day-of-month and day-of-week fields.".into(),
-                )
-            }
-        };
-        Ok(Cron {
-            minute,
-            hours: field(hours, 0, 23, &[])?,
-            days,
-            months: field(month, 1, 12, &MONTHS)?,
-            weekdays,
-            hour_field: hours.to_string(),
-        })
-    }
-
-    fn hourly(&self) -> bool {
-        self.hours.iter().filter(|h| **h).count() > 1 || self.hour_field.contains('*')
-    }
-
-    fn matches_day(&self, t: time::OffsetDateTime) -> bool {
-        let month_ok = self.months[t.month() as usize];
-        let day_ok = match (&self.days, &self.weekdays) {
-            (Some(days), _) => days[t.day() as usize],
-            (None, Some(w)) => w[t.weekday().number_from_sunday() as usize],
-            (None, None) => true,
-        };
-        month_ok && day_ok
-    }
-
-    /// The first matching time strictly after `after`, within five years.
-    pub fn next_after(&self, after: Millis) -> Option<Millis> {
-        let mut hour = after.div_euclid(HOUR_MS) * HOUR_MS;
-        for _ in 0..(5 * 366 * 24) {
-            let candidate = hour + Millis::from(self.minute) * 60_000;
-            let t = time::OffsetDateTime::from_unix_timestamp(candidate / 1000).ok()?;
-            if candidate > after && self.hours[t.hour() as usize] && self.matches_day(t) {
-                return Some(candidate);
-            }
-            hour += HOUR_MS;
-        }
-        None
     }
 }
 

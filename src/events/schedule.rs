@@ -3,7 +3,7 @@
 
 use super::Events;
 use crate::clock::Millis;
-use crate::domain::schedule::{MONTHS, WEEKDAYS};
+use crate::domain::cron::Cron;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -16,20 +16,6 @@ pub enum Every {
     /// A fixed period, counted from when the rule was first seen.
     Rate(Millis),
     Cron(Box<Cron>),
-}
-
-/// `cron(minutes hours day-of-month month day-of-week year)`, in UTC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cron {
-    minutes: Vec<bool>,
-    hours: Vec<bool>,
-    /// None: `?`.
-    days: Option<Vec<bool>>,
-    months: Vec<bool>,
-    /// Sunday is 1, as in EventBridge's syntax; None: `?`.
-    weekdays: Option<Vec<bool>>,
-    /// None: every year.
-    years: Option<Vec<i32>>,
 }
 
 fn invalid() -> String {
@@ -50,83 +36,22 @@ pub fn parse(expr: &str) -> Result<Every, String> {
         return Ok(Every::Rate(n * unit_ms));
     }
     if let Some(body) = expr.strip_prefix("cron(").and_then(|b| b.strip_suffix(')')) {
-        return Cron::parse(body).map(|c| Every::Cron(Box::new(c)));
+        return cron(body).map(|c| Every::Cron(Box::new(c)));
     }
     Err(invalid())
 }
 
-/// One cron field, with AWS's message for a bad one.
-fn field(text: &str, lo: u32, hi: u32, names: &[&str]) -> Result<Vec<bool>, String> {
-    crate::domain::schedule::field(text, lo, hi, names).map_err(|_| invalid())
-}
-
-impl Cron {
-    pub fn parse(body: &str) -> Result<Cron, String> {
-        let f: Vec<&str> = body.split_whitespace().collect();
-        let [minutes, hours, days, months, weekdays, years] = f.as_slice() else {
-            return Err(invalid());
-        };
-        if (*days == "?") == (*weekdays == "?") {
-            // Exactly one of day-of-month and day-of-week is `?`.
-            return Err(invalid());
-        }
-        if [*days, *weekdays]
+/// EventBridge's cron: AWS's grammar, every refusal in EventBridge's words.
+fn cron(body: &str) -> Result<Cron, String> {
+    if let Some([_, _, days, _, weekdays, _]) = crate::domain::cron::fields(body) {
+        if [days, weekdays]
             .iter()
             .any(|d| d.contains('L') || d.contains('W') || d.contains('#'))
         {
             return Err("Parameter ScheduleExpression is not valid: LocalEmu does not take the L, W and # forms of cron fields.".into());
         }
-        let years = if *years == "*" {
-            None
-        } else {
-            let set = field(years, 1970, 2199, &[])?;
-            Some((1970..=2199_i32).filter(|y| set[*y as usize]).collect())
-        };
-        Ok(Cron {
-            minutes: field(minutes, 0, 59, &[])?,
-            hours: field(hours, 0, 23, &[])?,
-            days: (*days != "?")
-                .then(|| field(days, 1, 31, &[]))
-                .transpose()?,
-            months: field(months, 1, 12, &MONTHS)?,
-            weekdays: (*weekdays != "?")
-                .then(|| field(weekdays, 1, 7, &WEEKDAYS))
-                .transpose()?,
-            years,
-        })
     }
-
-    fn day_matches(&self, t: time::OffsetDateTime) -> bool {
-        let month = u8::from(t.month()) as usize;
-        let year_ok = self.years.as_ref().is_none_or(|y| y.contains(&t.year()));
-        let day_ok = match (&self.days, &self.weekdays) {
-            (Some(d), _) => d[t.day() as usize],
-            (None, Some(w)) => w[t.weekday().number_from_sunday() as usize],
-            (None, None) => true,
-        };
-        year_ok && self.months[month] && day_ok
-    }
-
-    /// The first matching minute strictly after `after`, within five years.
-    pub fn next_after(&self, after: Millis) -> Option<Millis> {
-        let first_day = after.div_euclid(DAY) * DAY;
-        for d in 0..(5 * 366) {
-            let day = first_day + d * DAY;
-            let t = time::OffsetDateTime::from_unix_timestamp(day / 1000).ok()?;
-            if !self.day_matches(t) {
-                continue;
-            }
-            for h in (0..24).filter(|h| self.hours[*h]) {
-                for m in (0..60).filter(|m| self.minutes[*m]) {
-                    let at = day + h as Millis * 60 * MINUTE + m as Millis * MINUTE;
-                    if at > after {
-                        return Some(at);
-                    }
-                }
-            }
-        }
-        None
-    }
+    Cron::parse(body).map_err(|_| invalid())
 }
 
 impl Every {

@@ -162,7 +162,7 @@ impl Host {
             Err(message) => return reply(401, "text/plain", message.into()),
         };
         let query: BTreeMap<String, String> =
-            crate::protocol::sigv4::query_pairs(req.uri().query().unwrap_or_default())
+            crate::wire::query::pairs(req.uri().query().unwrap_or_default())
                 .into_iter()
                 .collect();
         let path = req.uri().path().to_string();

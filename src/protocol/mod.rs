@@ -37,7 +37,6 @@ pub struct AppState {
     pub secretsmanager: Arc<SecretsManager>,
     pub ssm: Arc<crate::ssm::Ssm>,
     /// The Parameters and Secrets extension's listeners (Lambda holds them weakly).
-    pub extensions: Arc<crate::extension::Host>,
     pub sts: Arc<crate::sts::Sts>,
     pub kms: Arc<crate::kms::Kms>,
     pub cloudformation: Arc<crate::cloudformation::CloudFormation>,

@@ -110,23 +110,6 @@ fn parse_header(header: &str) -> Result<Signed> {
     })
 }
 
-/// Decoded `name=value` pairs of a raw query string, in order.
-pub fn query_pairs(query: &str) -> Vec<(String, String)> {
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(p), String::new()),
-        })
-        .collect()
-}
-
 /// The signature of a request: from its `Authorization` header, else from a presigned query
 /// string; None when the request is not signed at all.
 pub fn signature(headers: &HeaderMap, query: &str) -> Result<Option<Signed>> {
@@ -140,7 +123,7 @@ pub fn signature(headers: &HeaderMap, query: &str) -> Result<Option<Signed>> {
         signed.security_token = header("x-amz-security-token").map(str::to_string);
         return Ok(Some(signed));
     }
-    let pairs = query_pairs(query);
+    let pairs = crate::wire::query::pairs(query);
     let get = |name: &str| {
         pairs
             .iter()
@@ -219,7 +202,7 @@ fn hex(bytes: &[u8]) -> String {
 fn canonical_request(req: &Signable<'_>, signed: &Signed, payload: &str) -> String {
     // Services other than S3 sign the path encoded once more, as it appears on the wire.
     let path = if req.path.is_empty() { "/" } else { req.path };
-    let mut query: Vec<(String, String)> = query_pairs(req.query)
+    let mut query: Vec<(String, String)> = crate::wire::query::pairs(req.query)
         .into_iter()
         .filter(|(k, _)| k != "X-Amz-Signature")
         .map(|(k, v)| (uri_encode(&k, false), uri_encode(&v, false)))

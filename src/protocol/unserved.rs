@@ -31,7 +31,7 @@ fn unserved(headers: &HeaderMap, query: &str) -> Option<String> {
         .and_then(|a| a.split("Credential=").nth(1))
         .map(str::to_string)
         .or_else(|| {
-            super::sigv4::query_pairs(query)
+            crate::wire::query::pairs(query)
                 .into_iter()
                 .find(|(k, _)| k == "X-Amz-Credential")
                 .map(|(_, v)| v)

@@ -172,7 +172,8 @@ mod tests {
 
     #[test]
     fn a_key_file_is_made_private_and_checked() {
-        let dir = crate::server::private_work_dir("localemu-root-key").unwrap();
+        let dir = std::env::temp_dir().join(format!("localemu-root-key-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir(&dir).unwrap();
         let key = resolve(&Place::Dir(&dir), None).unwrap();
         #[cfg(unix)]
         {

@@ -47,7 +47,12 @@ async fn a_data_directory_from_before_versioned_records_opens() {
         .await
         .unwrap();
     assert_eq!(plain.tags()[0].value(), Some("blue"));
-    assert_eq!(plain.version_ids_to_stages().map(std::collections::HashMap::len), Some(2));
+    assert_eq!(
+        plain
+            .version_ids_to_stages()
+            .map(std::collections::HashMap::len),
+        Some(2)
+    );
     let gone = sm
         .describe_secret()
         .secret_id("fixture/gone")
