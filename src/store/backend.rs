@@ -1,34 +1,10 @@
 //! What the writer thread commits to: the embedded redb file or a shared PostgreSQL
 //! database, behind one trait, with the record revisions a shared database checks.
 
-use super::durable::{Job, Op, Reverted};
+use super::journal::{touched, Job, Op, Rev, Reverted, Touched};
 use super::seal::Keyring;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
-
-/// A stored key, as the writer and a shared database's change feed name it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Touched {
-    Secret(String),
-    Blob(String),
-    Everything,
-}
-
-pub(super) fn touched(op: &Op) -> Touched {
-    match op {
-        Op::Upsert { key, .. } | Op::Remove { key } | Op::Invalid { key, blob: false } => {
-            Touched::Secret(key.clone())
-        }
-        Op::PutBlob { key, .. } | Op::RemoveBlob { key } | Op::Invalid { key, blob: true } => {
-            Touched::Blob(key.clone())
-        }
-        Op::Clear => Touched::Everything,
-    }
-}
-
-/// A record's revision: unique across nodes and time, so a write made on a stale copy never
-/// matches what another node stored since.
-pub type Rev = i64;
 
 /// The revision this node believes each stored record has: the one its memory was made from.
 /// A write names it, and a shared database applies the write only if it still holds it. Also
@@ -122,4 +98,17 @@ pub trait Backend: Send {
     /// What the database holds for `keys`, even when it cannot take writes if it can.
     fn read_back(&mut self, keys: &HashSet<Touched>, keyring: &Keyring)
         -> Result<Reverted, String>;
+}
+
+/// Records the revisions a read-back found, before memory is made to match it.
+pub(super) fn note_revisions(revisions: Option<&Revisions>, r: &Reverted) {
+    let Some(revisions) = revisions else {
+        return;
+    };
+    if let Some(all) = &r.everything {
+        revisions.replace_all(all.revs.clone());
+    }
+    for (key, rev) in &r.revs {
+        revisions.set(key.clone(), *rev);
+    }
 }

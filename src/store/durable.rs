@@ -1,145 +1,20 @@
 //! The durable journal: a redb database that one writer thread group-commits, so every
 //! acknowledged write is on disk (fsync'd) and concurrent writers share each fsync.
 
-use super::backend::{Backend, Rev, Revisions, Touched};
+use super::backend::Backend;
 use super::embedded::{load, validate, Redb};
-use super::format::{check_format, open_database};
-use super::record::{encode_value, SecretRecord};
+use super::format::{check_format, open_database, DB_FILE};
+use super::journal::{Health, Job, Loaded, Op, Opener, Reconciler};
 use super::seal::Keyring;
-use crate::domain::secret::Secret;
-use crate::domain::Namespace;
+use super::writer::Starter;
 use redb::Database;
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, RwLock, RwLockReadGuard};
-use tokio::sync::oneshot;
-
-pub use super::format::{BLOBS, DB_FILE, META, SECRETS, VALUES};
-/// Writes committed together at most; bounds the latency of one group commit.
-pub(super) const MAX_BATCH: usize = 4096;
-
-/// One change to the persisted state.
-pub enum Op {
-    /// Stores a secret's record and its new value rows; value rows of versions no longer
-    /// listed are dropped. `replace` first drops every value row of the key.
-    Upsert {
-        key: String,
-        record: Vec<u8>,
-        values: Vec<(String, Vec<u8>)>,
-        keep: Vec<String>,
-        replace: bool,
-    },
-    Remove {
-        key: String,
-    },
-    /// Stores or replaces an opaque record of another service.
-    PutBlob {
-        key: String,
-        bytes: Vec<u8>,
-    },
-    RemoveBlob {
-        key: String,
-    },
-    Clear,
-    /// A change to `key` that could not be encoded: its group commit fails, so memory is put
-    /// back and the caller gets an error, instead of a damaged record reaching the disk.
-    Invalid {
-        key: String,
-        /// Another service's record rather than a secret.
-        blob: bool,
-    },
-}
-
-/// What a data directory held at start-up.
-pub struct Loaded {
-    pub secrets: Vec<(Namespace, Secret)>,
-    pub blobs: Vec<(String, Vec<u8>)>,
-    /// The key material value rows are sealed with.
-    pub keyring: Arc<Keyring>,
-    /// Secrets with value rows still written in the clear (by an older format or an import),
-    /// to be sealed once KMS can name their keys.
-    pub plain: Vec<(Namespace, String)>,
-    /// The revision of every record, from a shared database (empty for the embedded file).
-    pub revs: HashMap<Touched, Rev>,
-}
-
-impl Loaded {
-    pub(super) fn empty() -> Loaded {
-        Loaded {
-            secrets: Vec::new(),
-            blobs: Vec::new(),
-            keyring: Arc::default(),
-            plain: Vec::new(),
-            revs: HashMap::new(),
-        }
-    }
-}
-
-pub(super) struct Job {
-    pub(super) op: Op,
-    pub(super) done: Option<oneshot::Sender<crate::wire::Outcome>>,
-    /// For a shared database: the revision the change was made on, and the one it stores.
-    pub(super) rev: Option<(Option<Rev>, Rev)>,
-    /// Its place in the queue (see [`crate::wire::Progress`]).
-    pub(super) n: u64,
-}
 
 pub use crate::wire::Ticket;
 
-/// Opens the database: the file in the data directory, or a test's failing backend.
-pub type Opener = Box<dyn Fn() -> Result<Database, String> + Send>;
-
-/// What the database holds for the keys a failed group commit touched (or another node
-/// changed), handed to the store so that memory can be made to match it.
-#[derive(Default)]
-pub struct Reverted {
-    /// Secret record keys with the secret as stored (None: not stored).
-    pub secrets: Vec<(String, Option<Secret>)>,
-    /// Other services' record keys with their stored bytes.
-    pub blobs: Vec<(String, Option<Vec<u8>>)>,
-    /// A reset failed: every key must be reloaded, and these are all that is stored.
-    pub everything: Option<Loaded>,
-    /// From a shared database: the revision of each key read (None: not stored).
-    pub revs: Vec<(Touched, Option<Rev>)>,
-}
-
-/// Applies a [`Reverted`] to memory; installed by the store.
-pub type Reconciler = Arc<dyn Fn(Reverted) + Send + Sync>;
-
-/// Whether the database can take writes; shared with the health answer, which can wait for
-/// it to change.
-pub struct Health {
-    unavailable: AtomicBool,
-    writable: tokio::sync::watch::Sender<bool>,
-}
-
-impl Default for Health {
-    fn default() -> Self {
-        Health {
-            unavailable: AtomicBool::new(false),
-            writable: tokio::sync::watch::channel(true).0,
-        }
-    }
-}
-
-impl Health {
-    pub fn writable(&self) -> bool {
-        !self.unavailable.load(Ordering::SeqCst)
-    }
-
-    pub(super) fn set_writable(&self, writable: bool) {
-        self.unavailable.store(!writable, Ordering::SeqCst);
-        self.writable
-            .send_if_modified(|w| std::mem::replace(w, writable) != writable);
-    }
-
-    /// Changes when the database starts or stops taking writes.
-    pub fn watch(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.writable.subscribe()
-    }
-}
-
+/// The journal: changes queued to the writer thread, which commits them to the backend in
+/// groups and resolves each change's ticket once it is stored.
 pub struct Durable {
     tx: Option<mpsc::Sender<Job>>,
     writer: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -170,21 +45,6 @@ impl Drop for Durable {
             let _ = writer.join();
         }
     }
-}
-
-/// The key of a secret's record; names never contain NUL.
-pub fn secret_key(ns: &Namespace, name: &str) -> String {
-    format!("{}\0{}\0{}", ns.account, ns.region, name)
-}
-
-pub fn parse_key(key: &str) -> Option<(Namespace, String)> {
-    let mut parts = key.splitn(3, '\0');
-    let (account, region, name) = (parts.next()?, parts.next()?, parts.next()?);
-    Some((Namespace::new(account, region), name.to_string()))
-}
-
-pub(super) fn value_range(key: &str) -> (String, String) {
-    (format!("{key}\0"), format!("{key}\u{1}"))
 }
 
 impl Durable {
@@ -255,6 +115,13 @@ impl Durable {
         Ok(Self::start(db, opener, path.to_path_buf(), loaded))
     }
 
+    /// Opens the shared database at `url` (creating or upgrading its tables) with everything
+    /// it holds.
+    pub fn open_postgres(url: &str) -> Result<Opened, String> {
+        let (backend, loaded, shared) = super::postgres::open(url)?;
+        Ok(Self::with_backend(Box::new(backend), loaded, Some(shared)))
+    }
+
     fn start(db: Database, opener: Opener, path: std::path::PathBuf, loaded: Loaded) -> Opened {
         let backend = Redb {
             db: Some(db),
@@ -264,7 +131,7 @@ impl Durable {
         Self::with_backend(Box::new(backend), loaded, None)
     }
 
-    pub(super) fn with_backend(
+    fn with_backend(
         backend: Box<dyn Backend>,
         loaded: Loaded,
         shared: Option<super::postgres::Shared>,
@@ -324,59 +191,3 @@ impl Durable {
 
 /// A journal just opened: the journal, what the database held, and its writer's needs.
 pub type Opened = (Durable, Loaded, Starter);
-
-/// What the writer thread needs, handed over once the store can reconcile.
-pub struct Starter {
-    pub(super) backend: Box<dyn Backend>,
-    pub(super) rx: mpsc::Receiver<Job>,
-    pub(super) gate: Arc<RwLock<()>>,
-    pub(super) health: Arc<Health>,
-    pub(super) keyring: Arc<Keyring>,
-    pub(super) revisions: Option<Arc<Revisions>>,
-    pub(super) progress: Arc<crate::wire::Progress>,
-}
-
-/// Builds the journal entry for a secret after a change; `new_values` names the versions
-/// whose value rows must be (re)written, sealed under the secret's key when `keyring` can.
-pub fn upsert(
-    ns: &Namespace,
-    s: &Secret,
-    new_values: &[&str],
-    replace: bool,
-    keyring: Option<&Keyring>,
-) -> Op {
-    let key = secret_key(ns, &s.name);
-    let record = match serde_json::to_vec(&SecretRecord::of(s)) {
-        Ok(record) => record,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot encode a secret's record");
-            return Op::Invalid { key, blob: false };
-        }
-    };
-    let values = s
-        .versions
-        .iter()
-        .filter(|v| new_values.contains(&v.id.as_str()))
-        .filter_map(|v| {
-            let plain = encode_value(v.value.as_ref()?);
-            let row_key = format!("{key}\0{}", v.id);
-            let row = keyring
-                .and_then(|k| k.seal(ns, s.kms_key_id.as_deref(), &row_key, &plain))
-                .unwrap_or(plain);
-            Some((v.id.clone(), row))
-        })
-        .collect();
-    let keep = s
-        .versions
-        .iter()
-        .filter(|v| v.value.is_some())
-        .map(|v| v.id.clone())
-        .collect();
-    Op::Upsert {
-        key,
-        record,
-        values,
-        keep,
-        replace,
-    }
-}

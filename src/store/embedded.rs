@@ -1,11 +1,12 @@
 //! The embedded store's database: a redb file, read safely at start-up (read-only, or
 //! repaired in a copy, never written before it is accepted) and committed to by the writer.
 
-use super::backend::{Backend, Touched};
-use super::durable::{parse_key, value_range, Job, Loaded, Op, Opener, Reverted};
+use super::backend::Backend;
 use super::format::{check_format, damaged, precheck, BLOBS, DB_FILE, SECRETS, VALUES};
-use super::record::{decode_value, SecretRecord};
-use super::seal::Keyring;
+use super::journal::Touched;
+use super::journal::{parse_key, value_range, Job, Loaded, Op, Opener, Reverted};
+use super::record::SecretRecord;
+use super::seal::{open_row, Keyring};
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
 use redb::{Database, ReadableDatabase, ReadableTable};
@@ -312,14 +313,6 @@ fn load_secrets(
 }
 
 /// A value row as stored (sealed, or in the clear from older files and imports) read back.
-pub(super) fn open_row(
-    keyring: &Keyring,
-    row_key: &str,
-    raw: &[u8],
-) -> Option<crate::domain::versions::SecretValue> {
-    decode_value(&keyring.open(row_key, raw)?)
-}
-
 pub(super) fn load_blobs(
     db: &impl ReadableDatabase,
     path: &Path,

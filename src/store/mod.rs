@@ -12,6 +12,7 @@ mod cluster;
 pub mod durable;
 mod embedded;
 mod format;
+pub mod journal;
 mod namespace;
 pub mod postgres;
 pub mod record;
@@ -24,13 +25,15 @@ use crate::clock::Millis;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
 use blobs::Blobs;
-use durable::{parse_key, secret_key, Durable, Op, Opener, Reverted, Ticket};
+use durable::{Durable, Ticket};
+use journal::{parse_key, secret_key, Op, Opener, Reverted};
 use namespace::Spaces;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard, Weak};
 
 pub use blobs::BlobReverter;
+pub use format::{BLOBS, DB_FILE, META, SECRETS, VALUES};
 pub use namespace::{NamespaceStore, ScanKey, ScanOrder, SecretCell, SecretRefCell};
 
 /// A service whose state the store keeps as opaque records under one key prefix.
@@ -88,7 +91,7 @@ impl Store {
 
     /// An existing data directory's state; refuses a directory that holds no database.
     pub fn open_existing(dir: &Path) -> Result<Store, String> {
-        let file = dir.join(durable::DB_FILE);
+        let file = dir.join(format::DB_FILE);
         if !file.is_file() {
             return Err(format!(
                 "{} holds no LocalEmu database ({} does not exist)",
@@ -101,7 +104,7 @@ impl Store {
 
     /// State kept in the PostgreSQL database at `url`, shared with every node that uses it.
     pub fn open_postgres(url: &str) -> Result<Store, String> {
-        let (journal, loaded, starter) = postgres::open(url)?;
+        let (journal, loaded, starter) = Durable::open_postgres(url)?;
         Self::journaled(journal, loaded, starter)
     }
 
@@ -110,8 +113,8 @@ impl Store {
     /// feed start: the feed's first catch-up compares with that copy and brings it up to date.
     fn journaled(
         journal: Durable,
-        loaded: durable::Loaded,
-        starter: durable::Starter,
+        loaded: journal::Loaded,
+        starter: writer::Starter,
     ) -> Result<Store, String> {
         let journal = Arc::new(journal);
         let spaces = Arc::new(Spaces::journaled(journal.clone()));

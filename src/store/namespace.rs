@@ -2,7 +2,8 @@
 //! journaled through the store's database when it has one; and the set of namespaces, the only
 //! maker of a namespace, so that every namespace journals to its store's database.
 
-use super::durable::{self, secret_key, Durable, Op, Ticket};
+use super::durable::{Durable, Ticket};
+use super::journal::{self, secret_key, Op};
 use crate::clock::Millis;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
@@ -149,7 +150,7 @@ impl NamespaceStore {
         if cell.removed.load(Ordering::SeqCst) {
             return Ticket::ready();
         }
-        self.journal(|j| durable::upsert(&self.namespace, s, new_values, false, Some(j.keyring())))
+        self.journal(|j| journal::upsert(&self.namespace, s, new_values, false, Some(j.keyring())))
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Index> {
@@ -198,7 +199,7 @@ impl NamespaceStore {
         let ids: Vec<&str> = secret.versions.iter().map(|v| v.id.as_str()).collect();
         // Journaled before the index lock is released, so no later change can overtake it.
         let ticket = self
-            .journal(|j| durable::upsert(&self.namespace, &secret, &ids, true, Some(j.keyring())));
+            .journal(|j| journal::upsert(&self.namespace, &secret, &ids, true, Some(j.keyring())));
         let cell = Arc::new(SecretCell::new(secret));
         Self::index_cell(&mut index, &cell);
         Ok((cell, ticket))

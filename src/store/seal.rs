@@ -166,6 +166,15 @@ impl Keyring {
     }
 }
 
+/// A value row as stored, opened with the keyring and decoded.
+pub(super) fn open_row(
+    keyring: &Keyring,
+    row_key: &str,
+    raw: &[u8],
+) -> Option<crate::domain::versions::SecretValue> {
+    super::record::decode_value(&keyring.open(row_key, raw)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,26 +2,26 @@
 //! lost a race with another node) puts memory back to what the database holds, reopening it
 //! when it failed (see `Durable`).
 
-use super::backend::{touched, Revisions, Touched};
-use super::durable::{Job, Reconciler, Reverted, Starter, MAX_BATCH};
+use super::backend::{note_revisions, Backend, Revisions};
+use super::journal::{touched, Touched};
+use super::journal::{Health, Job, Reconciler, MAX_BATCH};
+use super::seal::Keyring;
 use crate::wire::Outcome;
 use std::collections::HashSet;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, RwLock};
 
 /// How long the writer waits between attempts to reopen a database it lost.
 const REOPEN_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Records the revisions a read-back found, before memory is made to match it.
-pub(super) fn note_revisions(revisions: Option<&Revisions>, r: &Reverted) {
-    let Some(revisions) = revisions else {
-        return;
-    };
-    if let Some(all) = &r.everything {
-        revisions.replace_all(all.revs.clone());
-    }
-    for (key, rev) in &r.revs {
-        revisions.set(key.clone(), *rev);
-    }
+/// What the writer thread needs, handed over once the store can reconcile.
+pub struct Starter {
+    pub(super) backend: Box<dyn Backend>,
+    pub(super) rx: mpsc::Receiver<Job>,
+    pub(super) gate: Arc<RwLock<()>>,
+    pub(super) health: Arc<Health>,
+    pub(super) keyring: Arc<Keyring>,
+    pub(super) revisions: Option<Arc<Revisions>>,
+    pub(super) progress: Arc<crate::wire::Progress>,
 }
 
 pub(super) fn run(starter: Starter, reconcile: Reconciler) {

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 fn db_file(dir: &Path) -> std::path::PathBuf {
-    dir.join(localemu::store::durable::DB_FILE)
+    dir.join(localemu::store::DB_FILE)
 }
 
 /// Whether every value row in the database in `dir` is sealed.
@@ -21,7 +21,7 @@ pub fn all_rows_sealed(dir: &Path) -> bool {
     // Opened writable: after `kill -9` the file needs the recovery only a writer does.
     let db = redb::Database::open(db_file(dir)).unwrap();
     let txn = db.begin_read().unwrap();
-    let values = txn.open_table(localemu::store::durable::VALUES).unwrap();
+    let values = txn.open_table(localemu::store::VALUES).unwrap();
     let rows: Vec<Vec<u8>> = values
         .iter()
         .unwrap()
@@ -134,7 +134,7 @@ async fn a_copied_database_reveals_nothing() {
     {
         let db = redb::Database::open(db_file(&dir)).unwrap();
         let txn = db.begin_read().unwrap();
-        let blobs = txn.open_table(localemu::store::durable::BLOBS).unwrap();
+        let blobs = txn.open_table(localemu::store::BLOBS).unwrap();
         let mut kinds = std::collections::BTreeSet::new();
         for row in blobs.iter().unwrap() {
             let (key, value) = row.unwrap();

@@ -593,7 +593,7 @@ async fn parameters_survive_a_restart() {
         .await
         .unwrap();
     server.stop().await;
-    let bytes = std::fs::read(dir.join(localemu::store::durable::DB_FILE)).unwrap();
+    let bytes = std::fs::read(dir.join(localemu::store::DB_FILE)).unwrap();
     assert!(
         !bytes.windows(14).any(|w| w == b"s3cret-at-rest"),
         "a SecureString reached the disk in the clear"

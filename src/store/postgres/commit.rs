@@ -2,8 +2,9 @@
 //! still at the revision the change was made on, the keys notified to the other nodes in the
 //! same transaction, and records read back after a failure or a lost race.
 
-use super::super::backend::{Backend, Rev, Touched};
-use super::super::durable::{Job, Op, Reverted};
+use super::super::backend::Backend;
+use super::super::journal::{Job, Op, Reverted};
+use super::super::journal::{Rev, Touched};
 use super::super::seal::Keyring;
 use super::{connect, db_key, describe, load, mem_key, secret_of, snapshot, CHANNEL};
 use postgres::{Client, Statement, Transaction};

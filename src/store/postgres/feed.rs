@@ -7,10 +7,11 @@
 //! until the follower has applied that number: every write acknowledged before the barrier
 //! began has a number no greater, so it is in memory by then.
 
-use super::super::backend::{Rev, Revisions, Touched};
-use super::super::durable::{Reconciler, Reverted};
+use super::super::backend::note_revisions;
+use super::super::backend::Revisions;
+use super::super::journal::{Reconciler, Reverted};
+use super::super::journal::{Rev, Touched};
 use super::super::seal::Keyring;
-use super::super::writer::note_revisions;
 use super::commit::read_back;
 use super::{connect, mem_key, CHANNEL};
 use postgres::fallible_iterator::FallibleIterator;

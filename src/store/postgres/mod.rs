@@ -11,10 +11,11 @@ mod commit;
 mod feed;
 mod lease;
 
-use super::backend::{Rev, Revisions, Touched};
-use super::durable::{Durable, Loaded, Opened, Reconciler};
-use super::embedded::open_row;
+use super::backend::Revisions;
+use super::journal::{Loaded, Reconciler};
+use super::journal::{Rev, Touched};
 use super::record::SecretRecord;
+use super::seal::open_row;
 use super::seal::Keyring;
 use crate::domain::Namespace;
 use postgres::{Client, NoTls};
@@ -145,8 +146,9 @@ fn migrate(client: &mut Client, url: &str) -> Result<(), String> {
     tx.commit().map_err(fail)
 }
 
-/// Opens the database at `url` (creating or upgrading its tables) with everything it holds.
-pub fn open(url: &str) -> Result<Opened, String> {
+/// Connects to the database at `url` (creating or upgrading its tables): the backend the
+/// writer commits through, everything stored, and what nodes sharing it need.
+pub(super) fn open(url: &str) -> Result<(commit::Postgres, Loaded, Shared), String> {
     off_runtime(|| {
         let mut client = connect(url)?;
         migrate(&mut client, url)?;
@@ -154,11 +156,7 @@ pub fn open(url: &str) -> Result<Opened, String> {
             .map_err(|e| format!("cannot read LocalEmu's state from {}: {e}", redacted(url)))?;
         let shared = Shared::new(url);
         let backend = commit::Postgres::new(url, shared.node(), client)?;
-        Ok(Durable::with_backend(
-            Box::new(backend),
-            loaded,
-            Some(shared),
-        ))
+        Ok((backend, loaded, shared))
     })
 }
 
@@ -244,7 +242,7 @@ pub(super) fn secret_of(
     keyring: &Keyring,
     mut row: impl FnMut(&str) -> Option<Vec<u8>>,
 ) -> Result<(Namespace, crate::domain::secret::Secret), String> {
-    let (ns, _) = super::durable::parse_key(key).ok_or("a malformed key")?;
+    let (ns, _) = super::journal::parse_key(key).ok_or("a malformed key")?;
     let record: SecretRecord = serde_json::from_slice(record).map_err(|e| e.to_string())?;
     let mut missing = None;
     let secret = record.into_secret(|id| {
