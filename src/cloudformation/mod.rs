@@ -87,10 +87,7 @@ impl CloudFormation {
 
     /// Journals `s` (called with the namespace's lock held, so per-stack order is kept).
     fn save(&self, s: &Stack) -> Ticket {
-        match serde_json::to_vec(s) {
-            Ok(bytes) => self.store.put_blob(&record_key(s), Some(bytes)),
-            Err(_) => self.store.invalid(&record_key(s)),
-        }
+        self.store.put::<StackTable>(&record_key(s), Some(s))
     }
 
     /// The active (not deleted) stack named `name`, or the stack whose id is `name`.
@@ -156,7 +153,7 @@ impl CloudFormation {
         if deleted.len() > KEEP_DELETED {
             for id in &deleted[..deleted.len() - KEEP_DELETED] {
                 if let Some(s) = stacks.shift_remove(id) {
-                    let _ = self.store.put_blob(&record_key(&s), None);
+                    let _ = self.store.put::<StackTable>(&record_key(&s), None);
                 }
             }
         }
@@ -249,14 +246,24 @@ fn missing(name: &str) -> Error {
     Error::validation(format!("Stack with id {name} does not exist"))
 }
 
+/// Stacks in the store: one record per stack (its deployments, events and change sets),
+/// keyed by account, region and stack id.
+struct StackTable;
+
+impl crate::store::table::Table for StackTable {
+    const PREFIX: &'static str = PREFIX;
+    const VERSION: u16 = 1;
+    type Record = Stack;
+}
+
 impl crate::store::Records for CloudFormation {
     fn prefix(&self) -> &'static str {
         PREFIX
     }
 
     fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
-        let parts: Vec<&str> = record.splitn(4, '\0').collect();
-        let [_, account, region, id] = parts.as_slice() else {
+        let parts = crate::store::table::parts::<StackTable>(record, 3);
+        let Some([account, region, id]) = parts.as_deref() else {
             return Err(format!("a malformed CloudFormation record key {record:?}"));
         };
         let ns = Namespace::new(*account, *region);
@@ -264,8 +271,7 @@ impl crate::store::Records for CloudFormation {
         let stacks = spaces.entry(ns).or_default();
         match bytes {
             Some(b) => {
-                let s: Stack =
-                    serde_json::from_slice(b).map_err(|e| format!("a stack record: {e}"))?;
+                let s = crate::store::table::decode::<StackTable>(b)?;
                 stacks.insert(s.id.clone(), s);
             }
             None => {

@@ -5,10 +5,31 @@
 use super::model::{Bus, Connection, Destination, Rule};
 use super::Events;
 use crate::domain::Namespace;
+use crate::store::table::{self, Table};
 use crate::wire::Ticket;
-use serde::Serialize;
 
 const PREFIX: &str = "events\0";
+
+/// EventBridge's tables: keyed by account, region, the kind (`bus`, `rule`, `connection`,
+/// `destination`) and the resource's id.
+macro_rules! tables {
+    ($($table:ident: $record:ty,)*) => {
+        $(struct $table;
+
+        impl Table for $table {
+            const PREFIX: &'static str = PREFIX;
+            const VERSION: u16 = 1;
+            type Record = $record;
+        })*
+    };
+}
+
+tables! {
+    Buses: Bus,
+    Rules: Rule,
+    Connections: Connection,
+    Destinations: Destination,
+}
 
 /// The record of one resource: `kind` is bus, rule, connection or destination.
 fn key(ns: &Namespace, kind: &str, id: &str) -> String {
@@ -21,16 +42,8 @@ fn rule_id(bus: &str, name: &str) -> String {
 }
 
 impl Events {
-    fn put<T: Serialize>(&self, key: &str, value: Option<&T>) -> Ticket {
-        match value.map(serde_json::to_vec) {
-            Some(Ok(bytes)) => self.store.put_blob(key, Some(bytes)),
-            Some(Err(_)) => self.store.invalid(key),
-            None => self.store.put_blob(key, None),
-        }
-    }
-
     pub(super) fn save_bus(&self, ns: &Namespace, name: &str, b: Option<&Bus>) -> Ticket {
-        self.put(&key(ns, "bus", name), b)
+        self.store.put::<Buses>(&key(ns, "bus", name), b)
     }
 
     pub(super) fn save_rule(
@@ -40,7 +53,8 @@ impl Events {
         name: &str,
         r: Option<&Rule>,
     ) -> Ticket {
-        self.put(&key(ns, "rule", &rule_id(bus, name)), r)
+        self.store
+            .put::<Rules>(&key(ns, "rule", &rule_id(bus, name)), r)
     }
 
     pub(super) fn save_connection(
@@ -49,7 +63,8 @@ impl Events {
         name: &str,
         c: Option<&Connection>,
     ) -> Ticket {
-        self.put(&key(ns, "connection", name), c)
+        self.store
+            .put::<Connections>(&key(ns, "connection", name), c)
     }
 
     pub(super) fn save_destination(
@@ -58,7 +73,8 @@ impl Events {
         name: &str,
         d: Option<&Destination>,
     ) -> Ticket {
-        self.put(&key(ns, "destination", name), d)
+        self.store
+            .put::<Destinations>(&key(ns, "destination", name), d)
     }
 }
 
@@ -105,24 +121,23 @@ impl crate::store::Records for Events {
     }
 
     fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
-        let parts: Vec<&str> = record.splitn(5, '\0').collect();
-        let [_, account, region, kind, id] = parts.as_slice() else {
+        let parts = table::parts::<Buses>(record, 4);
+        let Some([account, region, kind, id]) = parts.as_deref() else {
             return Err(format!("a malformed EventBridge record key {record:?}"));
         };
         let ns = Namespace::new(*account, *region);
         let mut spaces = self.write();
         let space = spaces.entry(ns).or_default();
-        let bad = |e: serde_json::Error| format!("an EventBridge {kind} record: {e}");
         match (*kind, bytes) {
             ("bus", Some(b)) => {
-                let bus: Bus = serde_json::from_slice(b).map_err(bad)?;
+                let bus = table::decode::<Buses>(b)?;
                 space.buses.insert(bus.name.clone(), bus);
             }
             ("bus", None) => {
                 space.buses.shift_remove(*id);
             }
             ("rule", Some(b)) => {
-                let r: Rule = serde_json::from_slice(b).map_err(bad)?;
+                let r = table::decode::<Rules>(b)?;
                 space.rules.insert((r.bus.clone(), r.name.clone()), r);
             }
             ("rule", None) => {
@@ -133,14 +148,14 @@ impl crate::store::Records for Events {
                 }
             }
             ("connection", Some(b)) => {
-                let c: Connection = serde_json::from_slice(b).map_err(bad)?;
+                let c = table::decode::<Connections>(b)?;
                 space.connections.insert(c.name.clone(), c);
             }
             ("connection", None) => {
                 space.connections.shift_remove(*id);
             }
             ("destination", Some(b)) => {
-                let d: Destination = serde_json::from_slice(b).map_err(bad)?;
+                let d = table::decode::<Destinations>(b)?;
                 space.destinations.insert(d.name.clone(), d);
             }
             ("destination", None) => {

@@ -3,10 +3,30 @@
 
 use super::{Alias, Key, Kms};
 use crate::domain::Namespace;
+use crate::store::table::{self, Table};
 use crate::wire::Ticket;
 use std::sync::Arc;
 
 const PREFIX: &str = "kms\0";
+
+/// KMS keys in the store (their material is kept apart, in the keyring): keyed by account,
+/// region, `key` and the key id.
+struct Keys;
+
+impl Table for Keys {
+    const PREFIX: &'static str = PREFIX;
+    const VERSION: u16 = 1;
+    type Record = Key;
+}
+
+/// Aliases: keyed by account, region, `alias` and the alias name.
+struct Aliases;
+
+impl Table for Aliases {
+    const PREFIX: &'static str = PREFIX;
+    const VERSION: u16 = 1;
+    type Record = Alias;
+}
 
 fn key_record(k: &Key) -> String {
     format!("{PREFIX}{}\0{}\0key\0{}", k.account, k.region, k.id)
@@ -18,19 +38,15 @@ fn alias_record(ns: &Namespace, name: &str) -> String {
 
 impl Kms {
     pub(super) fn save_key(&self, k: &Key) -> Ticket {
-        match serde_json::to_vec(k) {
-            Ok(bytes) => self.store.put_blob(&key_record(k), Some(bytes)),
-            Err(_) => self.store.invalid(&key_record(k)),
-        }
+        self.store.put::<Keys>(&key_record(k), Some(k))
     }
 
     pub(super) fn forget_key(&self, k: &Key) -> Ticket {
-        self.store.put_blob(&key_record(k), None)
+        self.store.put::<Keys>(&key_record(k), None)
     }
 
     pub(super) fn save_alias(&self, ns: &Namespace, a: Option<&Alias>, name: &str) -> Ticket {
-        let bytes = a.and_then(|a| serde_json::to_vec(a).ok());
-        self.store.put_blob(&alias_record(ns, name), bytes)
+        self.store.put::<Aliases>(&alias_record(ns, name), a)
     }
 }
 
@@ -40,8 +56,8 @@ impl crate::store::Records for Kms {
     }
 
     fn put_back(&self, record: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
-        let parts: Vec<&str> = record.splitn(5, '\0').collect();
-        let [_, account, region, kind, name] = parts.as_slice() else {
+        let parts = table::parts::<Keys>(record, 4);
+        let Some([account, region, kind, name]) = parts.as_deref() else {
             return Err(format!("a malformed KMS record key {record:?}"));
         };
         let ns = Namespace::new(*account, *region);
@@ -49,8 +65,7 @@ impl crate::store::Records for Kms {
         let space = spaces.entry(ns).or_default();
         match (*kind, bytes) {
             ("key", Some(b)) => {
-                let mut k: Key =
-                    serde_json::from_slice(b).map_err(|e| format!("a KMS key record: {e}"))?;
+                let mut k = table::decode::<Keys>(b)?;
                 k.material = self
                     .store
                     .key_material(&k.id)
@@ -64,8 +79,7 @@ impl crate::store::Records for Kms {
                 space.keys.shift_remove(*name);
             }
             ("alias", Some(b)) => {
-                let a: Alias =
-                    serde_json::from_slice(b).map_err(|e| format!("a KMS alias record: {e}"))?;
+                let a = table::decode::<Aliases>(b)?;
                 let target = a.target.clone();
                 let before = space.aliases.insert(a.name.clone(), a);
                 self.drop_orphan(space, before);
@@ -91,8 +105,7 @@ impl crate::store::Records for Kms {
 impl Kms {
     /// The key a shared database holds under the record `key`, with its material.
     fn stored_key(&self, key: &str) -> Option<Key> {
-        let bytes = self.store.stored_blob(key)?;
-        let mut k: Key = serde_json::from_slice(&bytes).ok()?;
+        let mut k = self.store.stored::<Keys>(key)?;
         k.material = self
             .store
             .key_material(&k.id)

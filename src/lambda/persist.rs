@@ -53,6 +53,16 @@ struct FunctionRecord {
 
 const RECORD_PREFIX: &str = "lambda\0";
 
+/// Functions in the store: configuration, policy and code, keyed by account, region and
+/// function name.
+struct Functions;
+
+impl crate::store::table::Table for Functions {
+    const PREFIX: &'static str = RECORD_PREFIX;
+    const VERSION: u16 = 1;
+    type Record = FunctionRecord;
+}
+
 fn record_key(ns: &Namespace, name: &str) -> String {
     format!("{RECORD_PREFIX}{}\0{}\0{}", ns.account, ns.region, name)
 }
@@ -69,17 +79,11 @@ impl Lambda {
             zip: STANDARD.encode(s.zip.as_slice()),
         };
         let key = record_key(&f.namespace, &s.config.name);
-        match serde_json::to_vec(&record) {
-            Ok(bytes) => self.store.put_blob(&key, Some(bytes)),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot encode a function's record");
-                self.store.invalid(&key)
-            }
-        }
+        self.store.put::<Functions>(&key, Some(&record))
     }
 
     pub(super) fn forget(&self, ns: &Namespace, name: &str) -> Ticket {
-        self.store.put_blob(&record_key(ns, name), None)
+        self.store.put::<Functions>(&record_key(ns, name), None)
     }
 
     /// Brings back the functions persisted in the store, unpacking their code again. A record
@@ -136,8 +140,8 @@ impl Lambda {
 
     fn restore_one(&self, key: &str, bytes: &[u8], reuse: bool) -> std::result::Result<(), String> {
         let bad = |what: String| format!("the stored function record {key:?} {what}");
-        let record: FunctionRecord =
-            serde_json::from_slice(bytes).map_err(|e| bad(format!("cannot be read: {e}")))?;
+        let record = crate::store::table::decode::<Functions>(bytes)
+            .map_err(|e| bad(format!("cannot be read: {e}")))?;
         let ns = Namespace::new(record.account, record.region);
         let zip = STANDARD
             .decode(record.zip)

@@ -72,6 +72,15 @@ impl Parameter {
 
 const PREFIX: &str = "ssm\0";
 
+/// Parameters in the store: one record per parameter, keyed by account, region and name.
+struct Parameters;
+
+impl crate::store::table::Table for Parameters {
+    const PREFIX: &'static str = PREFIX;
+    const VERSION: u16 = 1;
+    type Record = Parameter;
+}
+
 fn record_key(ns: &Namespace, name: &str) -> String {
     format!("{PREFIX}{}\0{}\0{name}", ns.account, ns.region)
 }
@@ -139,22 +148,14 @@ impl Ssm {
     /// Stores (or, with None, forgets) a parameter in memory and journals it.
     fn save(&self, ns: &Namespace, name: &str, p: Option<Parameter>) -> Ticket {
         let key = record_key(ns, name);
-        let bytes = match &p {
-            Some(p) => match serde_json::to_vec(p) {
-                Ok(b) => Some(b),
-                Err(_) => return self.store.invalid(&key),
-            },
-            None => None,
+        let mut spaces = self.write();
+        let space = spaces.entry(ns.clone()).or_default();
+        match p {
+            Some(p) => space.insert(name.to_string(), p),
+            None => space.remove(name),
         };
-        {
-            let mut spaces = self.write();
-            let space = spaces.entry(ns.clone()).or_default();
-            match p {
-                Some(p) => space.insert(name.to_string(), p),
-                None => space.remove(name),
-            };
-        }
-        self.store.put_blob(&key, bytes)
+        // Journaled after memory changed, as every change is.
+        self.store.put::<Parameters>(&key, space.get(name))
     }
 
     pub fn reset(&self) {
@@ -212,8 +213,8 @@ impl crate::store::Records for Ssm {
     }
 
     fn put_back(&self, key: &str, bytes: Option<&[u8]>) -> std::result::Result<(), String> {
-        let parts: Vec<&str> = key.splitn(4, '\0').collect();
-        let [_, account, region, name] = parts.as_slice() else {
+        let parts = crate::store::table::parts::<Parameters>(key, 3);
+        let Some([account, region, name]) = parts.as_deref() else {
             return Err(format!("a malformed parameter record key {key:?}"));
         };
         let ns = Namespace::new(*account, *region);
@@ -221,8 +222,7 @@ impl crate::store::Records for Ssm {
         let space = spaces.entry(ns).or_default();
         match bytes {
             Some(b) => {
-                let p: Parameter =
-                    serde_json::from_slice(b).map_err(|e| format!("a parameter record: {e}"))?;
+                let p = crate::store::table::decode::<Parameters>(b)?;
                 space.insert((*name).to_string(), p);
             }
             None => {

@@ -18,6 +18,7 @@ pub mod postgres;
 pub mod record;
 pub mod root_key;
 pub mod seal;
+pub mod table;
 pub mod transfer;
 mod writer;
 

@@ -44,7 +44,15 @@ pub struct StateDocument {
 #[derive(Serialize, Deserialize)]
 pub struct ExportedRecord {
     pub key: String,
+    /// The format the record was written in (0, or missing: before records carried one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub format: u16,
     pub value: serde_json::Value,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde passes a reference")]
+fn is_zero(n: &u16) -> bool {
+    *n == 0
 }
 
 #[derive(Serialize, Deserialize)]
@@ -96,9 +104,12 @@ pub fn export(from: &Location, file: &Path) -> Result<String, String> {
         .take_loaded_blobs("")
         .into_iter()
         .filter_map(|(key, bytes)| {
-            serde_json::from_slice(&bytes)
-                .ok()
-                .map(|value| ExportedRecord { key, value })
+            let (format, json) = super::table::split(&bytes);
+            serde_json::from_slice(json).ok().map(|value| ExportedRecord {
+                key,
+                format,
+                value,
+            })
         })
         .collect();
     let doc = StateDocument {
@@ -170,7 +181,8 @@ pub async fn import(into: &Location, file: &Path, create: bool) -> Result<String
         }
     }
     for record in doc.records {
-        tickets.push(store.put_blob(&record.key, Some(record.value.to_string().into_bytes())));
+        let bytes = super::table::join(record.format, record.value.to_string().as_bytes());
+        tickets.push(store.put_blob(&record.key, Some(bytes)));
     }
     // Submitted together so that they share group commits.
     for ticket in tickets {

@@ -608,9 +608,11 @@ async fn a_function_record_without_code_stops_start_up() {
                 .unwrap();
             let sealed = t.get(key).unwrap().unwrap().value().to_vec();
             let plain = root_key::open(&root, key, &sealed).unwrap();
-            let mut record: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+            let (format, json) = localemu::store::table::split(&plain);
+            let mut record: serde_json::Value = serde_json::from_slice(json).unwrap();
             record["zip"] = serde_json::json!("");
-            let row = root_key::seal(&root, key, record.to_string().as_bytes());
+            let record = localemu::store::table::join(format, record.to_string().as_bytes());
+            let row = root_key::seal(&root, key, &record);
             t.insert(key, row.as_slice()).unwrap();
         }
         txn.commit().unwrap();

@@ -56,14 +56,14 @@ impl StorageBackend for Flaky {
     }
 }
 
-struct Disk {
+pub(crate) struct Disk {
     dir: PathBuf,
     fail: Arc<AtomicBool>,
     stall: Arc<AtomicBool>,
 }
 
 impl Disk {
-    fn new(prefix: &str) -> Disk {
+    pub(crate) fn new(prefix: &str) -> Disk {
         let dir = temp_dir(prefix);
         std::fs::create_dir_all(&dir).unwrap();
         Disk {
@@ -73,7 +73,7 @@ impl Disk {
         }
     }
 
-    fn store(&self) -> Store {
+    pub(crate) fn store(&self) -> Store {
         let (path, fail, stall) = (
             self.dir.join("localemu.redb"),
             self.fail.clone(),
@@ -83,7 +83,7 @@ impl Disk {
         Store::open_with(&file, Box::new(move || open_flaky(&path, &fail, &stall))).unwrap()
     }
 
-    fn fail(&self, on: bool) {
+    pub(crate) fn fail(&self, on: bool) {
         self.fail.store(on, Ordering::SeqCst);
     }
 }

@@ -54,5 +54,6 @@ mod stack_recovery;
 mod stack_resources;
 mod stacks;
 mod stages;
+mod tables;
 mod tags;
 mod values;

@@ -72,6 +72,15 @@ pub(super) struct History(Mutex<HashMap<Key, VecDeque<RotationRecord>>>);
 
 const PREFIX: &str = "rotations\0";
 
+/// Each secret's recent rotations, keyed by account, region and secret name.
+struct Histories;
+
+impl crate::store::table::Table for Histories {
+    const PREFIX: &'static str = PREFIX;
+    const VERSION: u16 = 1;
+    type Record = Vec<RotationRecord>;
+}
+
 fn record_key(key: &Key) -> String {
     format!("{PREFIX}{}\0{}\0{}", key.0.account, key.0.region, key.1)
 }
@@ -81,13 +90,10 @@ impl History {
     /// is a report, like access dates).
     pub(super) fn remember(&self, store: &Store, key: &Key, record: RotationRecord) {
         let (list, evicted) = self.add(key, record);
-        match serde_json::to_vec(&list) {
-            Ok(bytes) => drop(store.put_blob(&record_key(key), Some(bytes))),
-            Err(e) => tracing::error!(error = %e, "cannot encode a rotation history"),
-        }
+        drop(store.put::<Histories>(&record_key(key), Some(&list)));
         // The store keeps no more than memory does.
         if let Some(evicted) = evicted {
-            drop(store.put_blob(&record_key(&evicted), None));
+            drop(store.put::<Histories>(&record_key(&evicted), None));
         }
     }
 
@@ -130,16 +136,15 @@ impl Records for RotationEngine {
     }
 
     fn put_back(&self, key: &str, bytes: Option<&[u8]>) -> Result<(), String> {
-        let mut parts = key.strip_prefix(PREFIX).unwrap_or_default().splitn(3, '\0');
-        let (Some(account), Some(region), Some(name)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let parts = crate::store::table::parts::<Histories>(key, 3);
+        let Some([account, region, name]) = parts.as_deref() else {
             return Err(format!("a malformed rotation history key {key:?}"));
         };
         let list = bytes
-            .map(serde_json::from_slice::<Vec<RotationRecord>>)
+            .map(crate::store::table::decode::<Histories>)
             .transpose()
             .map_err(|e| format!("the rotation history of {name}: {e}"))?;
-        let key = (Namespace::new(account, region), name.to_string());
+        let key = (Namespace::new(*account, *region), (*name).to_string());
         self.history.put_back(key, list);
         Ok(())
     }
