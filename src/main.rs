@@ -464,7 +464,7 @@ async fn state(command: StateCommand) -> ExitCode {
 /// `awsemu secretsmanager ...`, `awsemu lambda ...` and `awsemu help`, with the AWS CLI's exit codes.
 fn client(args: &[String]) -> ExitCode {
     if args[0] == "help" {
-        print!("{}", localemu::cli::help_root());
+        print!("{}", localemu_cli::help_root());
         return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -474,12 +474,12 @@ fn client(args: &[String]) -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
-    let code = runtime.block_on(localemu::cli::run(&args[0], &args[1..]));
+    let code = runtime.block_on(localemu_cli::run(&args[0], &args[1..]));
     ExitCode::from(code as u8)
 }
 
 async fn admin(endpoint: &str, path: &str, body: Option<String>) -> ExitCode {
-    match localemu::admin_client::call(endpoint, path, body).await {
+    match localemu_cli::admin_client::call(endpoint, path, body).await {
         Ok(text) => {
             println!("{text}");
             ExitCode::SUCCESS
@@ -491,13 +491,13 @@ async fn admin(endpoint: &str, path: &str, body: Option<String>) -> ExitCode {
 async fn rotations(args: RotationsArgs) -> ExitCode {
     let wait = args.wait.map(|seconds| (seconds, args.version.as_deref()));
     let endpoint = &args.endpoint.endpoint_url;
-    match localemu::admin_client::rotations(endpoint, args.secret.as_deref(), wait).await {
+    match localemu_cli::admin_client::rotations(endpoint, args.secret.as_deref(), wait).await {
         Ok(history) if args.output == "json" => {
-            println!("{}", localemu::cli::output::json(&history).trim_end());
+            println!("{}", localemu_cli::output::json(&history).trim_end());
             ExitCode::SUCCESS
         }
         Ok(history) => {
-            print!("{}", localemu::cli::rotations::report(&history));
+            print!("{}", localemu_cli::rotations::report(&history));
             ExitCode::SUCCESS
         }
         Err(e) => fail(e),
@@ -521,7 +521,7 @@ async fn clock(command: ClockCommand) -> ExitCode {
 
 /// Prints the emulator's time as a person reads it, with the seconds since the epoch.
 async fn clock_call(endpoint: &str, body: Option<String>) -> ExitCode {
-    match localemu::admin_client::clock(endpoint, body).await {
+    match localemu_cli::admin_client::clock(endpoint, body).await {
         Ok(line) => {
             println!("{line}");
             ExitCode::SUCCESS
@@ -534,16 +534,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     // Global options may come before the command, as in the AWS CLI; the client takes them
     // anywhere after it, so they move to the end.
-    let (globals, at) = localemu::cli::leading_globals(&args[1..]);
+    let (globals, at) = localemu_cli::leading_globals(&args[1..]);
     if let Some(first) = args.get(1 + at).map(String::as_str) {
-        if localemu::cli::SERVICES.contains(&first) || first == "help" {
+        if localemu_cli::SERVICES.contains(&first) || first == "help" {
             let mut rest: Vec<String> = args[1 + at..].to_vec();
             rest.extend(globals);
             return client(&rest);
         }
-        let known = localemu::cli::EMULATOR_COMMANDS.contains(&first) || first.starts_with('-');
+        let known = localemu_cli::EMULATOR_COMMANDS.contains(&first) || first.starts_with('-');
         if !known {
-            return ExitCode::from(localemu::cli::unknown_command(first) as u8);
+            return ExitCode::from(localemu_cli::unknown_command(first) as u8);
         }
     }
     // PERSISTENCE is read by clap, whose refusal names only the flag.

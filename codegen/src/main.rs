@@ -1,5 +1,5 @@
-//! `cargo codegen`: writes `src/generated/` from the reduced AWS service models kept in
-//! `codegen/models/`. `cargo codegen --check` fails when the committed files differ from what
+//! `cargo codegen`: writes the generated code (`crates/wire/src/generated/`, and the client's
+//! `crates/cli/src/tables.rs`) from the reduced AWS service models kept in `codegen/models/`. `cargo codegen --check` fails when the committed files differ from what
 //! it would write. `cargo codegen models [DIR]` refreshes `codegen/models/` from a full model
 //! directory (`../shared/spec` by default; see [`reduce`]).
 
@@ -403,6 +403,11 @@ fn rustfmt(text: &str) -> Result<String, String> {
     String::from_utf8(out.stdout).map_err(|e| format!("rustfmt: {e}"))
 }
 
+/// Where the services' generated code goes (the wire crate), relative to the workspace.
+const GENERATED: &str = "crates/wire/src/generated";
+/// The client's command tables (the client's crate).
+const CLI_TABLES: &str = "crates/cli/src/tables.rs";
+
 fn generate(spec: &Path) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
     let mut cli_out = header(
@@ -410,15 +415,18 @@ fn generate(spec: &Path) -> Result<Vec<(String, String)>, String> {
         "one `Op` per served operation",
         "the service models",
     );
-    cli_out.push_str("use crate::cli::ops::{Loc, Member, Op, Paging, Ty};\n\n");
+    cli_out.push_str("use crate::ops::{Loc, Member, Op, Paging, Ty};\n\n");
     let mut modules = header(
         "Code written by `cargo codegen` from the AWS service models",
-        "one module per served service, and the client's tables",
+        "one module per served service",
         "the generator's service list",
     );
     let mut signing = Vec::new();
     for e in SERVICES {
-        files.push((format!("{}.rs", e.module), service(spec, e, &mut cli_out)?));
+        files.push((
+            format!("{GENERATED}/{}.rs", e.module),
+            service(spec, e, &mut cli_out)?,
+        ));
         writeln!(modules, "pub mod {};", e.module).ok();
         let m = Model::load(&spec.join(e.model))?;
         let name = match m.meta("signingName") {
@@ -434,9 +442,8 @@ fn generate(spec: &Path) -> Result<Vec<(String, String)>, String> {
         signing.join(", ")
     )
     .ok();
-    writeln!(modules, "pub mod cli;").ok();
-    files.push(("cli.rs".into(), cli_out));
-    files.push(("mod.rs".into(), modules));
+    files.push((CLI_TABLES.into(), cli_out));
+    files.push((format!("{GENERATED}/mod.rs"), modules));
     files
         .into_iter()
         .map(|(name, text)| Ok((name, rustfmt(&text)?)))
@@ -478,7 +485,7 @@ fn main() -> ExitCode {
     }
     let spec = std::env::var_os("LOCALEMU_SPEC").map_or(models, PathBuf::from);
     let check = args.iter().any(|a| a == "--check");
-    let target = root.join("src/generated");
+    let target = root;
     let files = match generate(&spec) {
         Ok(f) => f,
         Err(e) => {
@@ -494,8 +501,8 @@ fn main() -> ExitCode {
         }
         if check {
             stale.push(name.clone());
-        } else if let Err(e) =
-            std::fs::create_dir_all(&target).and_then(|()| std::fs::write(&path, text))
+        } else if let Err(e) = std::fs::create_dir_all(path.parent().unwrap_or(&target))
+            .and_then(|()| std::fs::write(&path, text))
         {
             eprintln!("codegen: {}: {e}", path.display());
             return ExitCode::FAILURE;
@@ -503,7 +510,7 @@ fn main() -> ExitCode {
     }
     if !stale.is_empty() {
         eprintln!(
-            "codegen: src/generated/{{{}}} differ from the models; run `cargo codegen` and commit",
+            "codegen: {} differ from the models; run `cargo codegen` and commit",
             stale.join(", ")
         );
         return ExitCode::FAILURE;

@@ -10,7 +10,7 @@ use crate::generated::secretsmanager::{self as sg, handlers as sh};
 use crate::generated::ssm::{self as pg, handlers as ph};
 use crate::generated::{lambda, secretsmanager as sm, ssm};
 use crate::kms::Kms;
-use crate::lambda::api::Call;
+use crate::lambda::api::{Api, Call};
 use crate::lambda::Lambda;
 use crate::secretsmanager::SecretsManager;
 use crate::ssm::Ssm;
@@ -153,7 +153,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             ..Default::default()
         };
         crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
-        match lh::CreateFunction::create_function(s.lambda, &call, request).await {
+        match lh::CreateFunction::create_function(&Api(s.lambda.clone()), &call, request).await {
             Ok(ack) => {
                 durable(ack, &entry).await?;
                 done.created += 1;
@@ -173,7 +173,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
                 ..Default::default()
             };
             crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
-            let ack = lh::AddPermission::add_permission(s.lambda, &call, request)
+            let ack = lh::AddPermission::add_permission(&Api(s.lambda.clone()), &call, request)
                 .await
                 .map_err(|e| failed(&entry, e))?;
             durable(ack, &entry).await?;

@@ -30,11 +30,24 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::new(ErrorCode::ServiceException, "The change failed.").because(e))?
 }
 
+/// Lambda's operations: the generated traits are implemented on this handle (handlers
+/// that hand work to a blocking thread take the service with them).
+#[derive(Clone)]
+pub struct Api(pub Arc<Lambda>);
+
+impl std::ops::Deref for Api {
+    type Target = Lambda;
+
+    fn deref(&self) -> &Lambda {
+        &self.0
+    }
+}
+
 fn durable<O>((output, ticket): (O, Ticket)) -> Ack<O> {
     Ack::new(output, ticket)
 }
 
-impl Service for Arc<Lambda> {
+impl Service for Api {
     type Context = Call;
     type Guard<'a> = ();
 
@@ -56,7 +69,7 @@ impl Lambda {
     }
 }
 
-impl lm::AddPermission for Arc<Lambda> {
+impl lm::AddPermission for Api {
     async fn add_permission(
         &self,
         c: &Call,
@@ -68,20 +81,20 @@ impl lm::AddPermission for Arc<Lambda> {
     }
 }
 
-impl lm::CreateFunction for Arc<Lambda> {
+impl lm::CreateFunction for Api {
     async fn create_function(
         &self,
         c: &Call,
         i: lm::CreateFunctionRequest,
     ) -> Answer<lm::FunctionConfiguration> {
-        let (lambda, ns) = (self.clone(), c.namespace.clone());
+        let (lambda, ns) = (self.0.clone(), c.namespace.clone());
         Ok(durable(
             blocking(move || Lambda::create_function(&lambda, &ns, i)).await?,
         ))
     }
 }
 
-impl lm::DeleteFunction for Arc<Lambda> {
+impl lm::DeleteFunction for Api {
     async fn delete_function(
         &self,
         c: &Call,
@@ -97,7 +110,7 @@ impl lm::DeleteFunction for Arc<Lambda> {
     }
 }
 
-impl lm::GetFunction for Arc<Lambda> {
+impl lm::GetFunction for Api {
     async fn get_function(
         &self,
         c: &Call,
@@ -109,7 +122,7 @@ impl lm::GetFunction for Arc<Lambda> {
     }
 }
 
-impl lm::GetFunctionConfiguration for Arc<Lambda> {
+impl lm::GetFunctionConfiguration for Api {
     async fn get_function_configuration(
         &self,
         c: &Call,
@@ -121,7 +134,7 @@ impl lm::GetFunctionConfiguration for Arc<Lambda> {
     }
 }
 
-impl lm::GetPolicy for Arc<Lambda> {
+impl lm::GetPolicy for Api {
     async fn get_policy(&self, c: &Call, i: lm::GetPolicyRequest) -> Answer<lm::GetPolicyResponse> {
         let id = i.function_name.unwrap_or_default();
         self.check_caller(c, &id)?;
@@ -129,7 +142,7 @@ impl lm::GetPolicy for Arc<Lambda> {
     }
 }
 
-impl lm::Invoke for Arc<Lambda> {
+impl lm::Invoke for Api {
     async fn invoke(&self, c: &Call, i: lm::InvocationRequest) -> Answer<lm::InvocationResponse> {
         let kind = i.invocation_type.as_deref().unwrap_or("RequestResponse");
         let payload = i.payload.unwrap_or_default();
@@ -155,7 +168,7 @@ impl lm::Invoke for Arc<Lambda> {
         match kind {
             "DryRun" => return Ok(Ack::ready(answer(204))),
             "Event" => {
-                self.invoke_event(function, payload)?;
+                self.0.invoke_event(function, payload)?;
                 return Ok(Ack::ready(answer(202)));
             }
             _ => {}
@@ -175,7 +188,7 @@ impl lm::Invoke for Arc<Lambda> {
     }
 }
 
-impl lm::ListFunctions for Arc<Lambda> {
+impl lm::ListFunctions for Api {
     async fn list_functions(
         &self,
         c: &Call,
@@ -185,7 +198,7 @@ impl lm::ListFunctions for Arc<Lambda> {
     }
 }
 
-impl lm::RemovePermission for Arc<Lambda> {
+impl lm::RemovePermission for Api {
     async fn remove_permission(&self, c: &Call, i: lm::RemovePermissionRequest) -> Answer<()> {
         let id = i.function_name.unwrap_or_default();
         self.check_caller(c, &id)?;
@@ -195,13 +208,13 @@ impl lm::RemovePermission for Arc<Lambda> {
     }
 }
 
-impl lm::UpdateFunctionCode for Arc<Lambda> {
+impl lm::UpdateFunctionCode for Api {
     async fn update_function_code(
         &self,
         c: &Call,
         i: lm::UpdateFunctionCodeRequest,
     ) -> Answer<lm::FunctionConfiguration> {
-        let (lambda, ns) = (self.clone(), c.namespace.clone());
+        let (lambda, ns) = (self.0.clone(), c.namespace.clone());
         let id = i.function_name.clone().unwrap_or_default();
         self.check_caller(c, &id)?;
         Ok(durable(
@@ -210,7 +223,7 @@ impl lm::UpdateFunctionCode for Arc<Lambda> {
     }
 }
 
-impl lm::UpdateFunctionConfiguration for Arc<Lambda> {
+impl lm::UpdateFunctionConfiguration for Api {
     async fn update_function_configuration(
         &self,
         c: &Call,

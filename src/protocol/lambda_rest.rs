@@ -6,7 +6,7 @@ use super::pipeline::{self, Entry, Lost};
 use super::{read_body, request_id, AppState, MAX_LAMBDA_BODY};
 use crate::generated::lambda::{self as lm, ROUTES};
 use crate::generated::lambda::{Error, ErrorCode, Result};
-use crate::lambda::api::Call;
+use crate::lambda::api::{Api, Call};
 use crate::wire::{Ack, Codec, RestRequest};
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -143,7 +143,7 @@ async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Respons
             };
             let state = &state;
             async move {
-                let a = lm::dispatch(&state.lambda, &call, op, &RestJson, rest).await;
+                let a = lm::dispatch(&Api(state.lambda.clone()), &call, op, &RestJson, rest).await;
                 let a = a.map_err(Failure::from)?;
                 Ok(Ack::new((a.status, a.headers, a.body), a.ticket))
             }

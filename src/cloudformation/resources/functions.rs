@@ -3,7 +3,7 @@
 
 use super::{number, required, tags, text, Fail, Made, Outcome, Target};
 use crate::generated::lambda::{self as lg, handlers as lh};
-use crate::lambda::api::Call;
+use crate::lambda::api::{Api, Call};
 use serde_json::Value;
 
 /// A Lambda call made for the stack, naming its IAM action (`CreateFunction`, ...).
@@ -108,7 +108,7 @@ pub async fn create(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> 
     crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
     let out = settle(
         lh::CreateFunction::create_function(
-            &t.services.lambda,
+            &Api(t.services.lambda.clone()),
             &call(t, "CreateFunction"),
             request,
         )
@@ -130,7 +130,7 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
         crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
         let out = settle(
             lh::UpdateFunctionCode::update_function_code(
-                &t.services.lambda,
+                &Api(t.services.lambda.clone()),
                 &call(t, "UpdateFunctionCode"),
                 request,
             )
@@ -167,7 +167,7 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
         crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
         let out = settle(
             lh::UpdateFunctionConfiguration::update_function_configuration(
-                &t.services.lambda,
+                &Api(t.services.lambda.clone()),
                 &call(t, "UpdateFunctionConfiguration"),
                 request,
             )
@@ -187,7 +187,7 @@ pub async fn delete(t: &Target<'_>, name: &str) -> Outcome<()> {
     };
     settle(
         lh::DeleteFunction::delete_function(
-            &t.services.lambda,
+            &Api(t.services.lambda.clone()),
             &call(t, "DeleteFunction"),
             request,
         )
@@ -209,8 +209,12 @@ pub async fn permit(t: &Target<'_>, props: &Value, statement: &str) -> Outcome<M
     };
     crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
     settle(
-        lh::AddPermission::add_permission(&t.services.lambda, &call(t, "AddPermission"), request)
-            .await,
+        lh::AddPermission::add_permission(
+            &Api(t.services.lambda.clone()),
+            &call(t, "AddPermission"),
+            request,
+        )
+        .await,
     )
     .await?;
     Ok(Made::named(statement))
@@ -224,7 +228,7 @@ pub async fn unpermit(t: &Target<'_>, statement: &str, props: &Value) -> Outcome
     };
     settle(
         lh::RemovePermission::remove_permission(
-            &t.services.lambda,
+            &Api(t.services.lambda.clone()),
             &call(t, "RemovePermission"),
             request,
         )

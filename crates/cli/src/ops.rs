@@ -57,7 +57,7 @@ pub struct Op {
     pub idempotency_token: Option<&'static str>,
 }
 
-pub use crate::generated::cli::{CLOUDFORMATION, EVENTS, KMS, LAMBDA, SECRETSMANAGER, SSM, STS};
+pub use crate::tables::{CLOUDFORMATION, EVENTS, KMS, LAMBDA, SECRETSMANAGER, SSM, STS};
 
 pub fn find<'a>(ops: &'a [Op], command: &str) -> Option<&'a Op> {
     ops.iter().find(|op| op.command == command)

@@ -89,7 +89,7 @@ pub async fn rotations(
     secret: Option<&str>,
     wait: Option<(u64, Option<&str>)>,
 ) -> Result<serde_json::Value, String> {
-    use crate::cli::rotations::query_value;
+    use crate::rotations::query_value;
     let base = match secret {
         Some(s) => format!("/_awsemu/rotations?secret={}", query_value(s)),
         None => "/_awsemu/rotations?".to_string(),

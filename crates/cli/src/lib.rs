@@ -1,6 +1,7 @@
 //! `awsemu secretsmanager ...` and `awsemu lambda ...`: a client that takes the AWS CLI's
 //! commands, flags and output options and speaks the public wire protocol.
 
+pub mod admin_client;
 mod deploy;
 mod http;
 pub mod ops;
@@ -10,6 +11,14 @@ mod profile;
 mod query;
 pub mod rotations;
 pub mod shorthand;
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    reason = "written by `cargo codegen` from the models: its shape follows them, not style lints"
+)]
+pub mod tables;
+
+use localemu_wire::{generated, outbound};
 
 use aws_credential_types::Credentials;
 use ops::{Op, Ty};

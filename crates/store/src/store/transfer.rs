@@ -50,7 +50,10 @@ pub struct ExportedRecord {
     pub value: serde_json::Value,
 }
 
-#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde passes a reference")]
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
 fn is_zero(n: &u16) -> bool {
     *n == 0
 }
@@ -105,11 +108,9 @@ pub fn export(from: &Location, file: &Path) -> Result<String, String> {
         .into_iter()
         .filter_map(|(key, bytes)| {
             let (format, json) = super::table::split(&bytes);
-            serde_json::from_slice(json).ok().map(|value| ExportedRecord {
-                key,
-                format,
-                value,
-            })
+            serde_json::from_slice(json)
+                .ok()
+                .map(|value| ExportedRecord { key, format, value })
         })
         .collect();
     let doc = StateDocument {
