@@ -59,10 +59,6 @@ impl Auth {
             .is_some_and(|t| given.is_some_and(|g| g.as_bytes() == t.as_bytes()))
     }
 
-    pub fn verifies_signatures(&self) -> bool {
-        self.verify
-    }
-
     pub fn default_region(&self) -> &str {
         &self.default_region
     }

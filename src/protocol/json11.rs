@@ -1,19 +1,11 @@
 //! AWS JSON 1.1 for Secrets Manager: `X-Amz-Target` routing and the typed body codec.
 
 use crate::error::{Error, NoService, Result};
-use crate::generated::secretsmanager::{self as sm, Operation, TARGET_PREFIX};
+use crate::generated::secretsmanager::{self as sm, Operation};
 use crate::secretsmanager::{Caller, SecretsManager};
 use crate::wire::{Ack, Codec};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-
-/// The operation named by an `X-Amz-Target` header value.
-pub fn operation(target: Option<&str>) -> Result<Operation> {
-    target
-        .and_then(|t| t.strip_prefix(TARGET_PREFIX))
-        .and_then(Operation::from_name)
-        .ok_or_else(Error::unknown_operation)
-}
 
 /// JSON nested deeper than this is refused before it is parsed; no Secrets Manager request
 /// nests more than a few levels.
@@ -112,22 +104,6 @@ pub fn dispatch(
 mod tests {
     use super::*;
     use crate::error::Common;
-
-    #[test]
-    fn targets() {
-        assert_eq!(
-            operation(Some("secretsmanager.ListSecrets")),
-            Ok(Operation::ListSecrets)
-        );
-        for bad in [
-            None,
-            Some("ListSecrets"),
-            Some("secretsmanager.Nope"),
-            Some("kms.ListKeys"),
-        ] {
-            assert_eq!(operation(bad).unwrap_err().code, Common::UnknownOperation);
-        }
-    }
 
     #[derive(serde::Deserialize, Debug)]
     #[serde(rename_all = "PascalCase")]

@@ -72,11 +72,7 @@ fn parse_scope(credential: &str) -> Result<Credential> {
 }
 
 /// Parses `AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, ...`.
-pub fn parse_authorization(header: &str) -> Result<Credential> {
-    parse_header(header).map(|s| s.credential)
-}
-
-fn parse_header(header: &str) -> Result<Signed> {
+pub(super) fn parse_header(header: &str) -> Result<Signed> {
     let rest = header
         .trim()
         .strip_prefix("AWS4-HMAC-SHA256")

@@ -4,6 +4,10 @@
 use super::*;
 use axum::http::HeaderValue;
 
+fn parse_authorization(header: &str) -> Result<Credential> {
+    parse_header(header).map(|s| s.credential)
+}
+
 const GOOD: &str = "AWS4-HMAC-SHA256 Credential=123456789012/20240101/eu-west-2/secretsmanager/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc";
 
 #[test]

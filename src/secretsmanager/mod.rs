@@ -21,8 +21,6 @@ mod stages;
 mod tags;
 mod values;
 
-pub use deletion::DEFAULT_RECOVERY_DAYS;
-
 use crate::clock::{Clock, IdSource, Millis};
 use crate::domain::arn::SecretRef;
 use crate::domain::validate::check_secret_id;

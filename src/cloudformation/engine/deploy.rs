@@ -184,7 +184,7 @@ impl CloudFormation {
         {
             return false;
         }
-        let target = self.target(s, logical);
+        let target = self.target(s);
         let made = match dynamic::resolve(&target, &props).await {
             Ok(resolved) => {
                 resources::create(&target, &decl.type_, &resolved, pending.as_deref()).await
@@ -237,7 +237,7 @@ impl CloudFormation {
         {
             return false;
         }
-        let target = self.target(s, logical);
+        let target = self.target(s);
         let physical = old.physical.clone().unwrap_or_default();
         let made = match dynamic::resolve(&target, &props).await {
             Ok(resolved) => {

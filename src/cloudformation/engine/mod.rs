@@ -87,12 +87,10 @@ impl CloudFormation {
         }
     }
 
-    fn target<'a>(&'a self, s: &'a Stack, logical: &'a str) -> Target<'a> {
+    fn target<'a>(&'a self, s: &'a Stack) -> Target<'a> {
         Target {
             services: &self.services,
             caller: acting_for(s),
-            stack_name: &s.name,
-            logical,
         }
     }
 

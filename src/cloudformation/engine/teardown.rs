@@ -65,7 +65,7 @@ impl CloudFormation {
                         if !ok {
                             return false;
                         }
-                        let target = self.target(&s, logical);
+                        let target = self.target(&s);
                         let result =
                             resources::delete(&target, &p.type_, &name, &p.properties).await;
                         let (status, reason) = match result {

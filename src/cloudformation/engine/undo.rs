@@ -25,7 +25,7 @@ impl CloudFormation {
         {
             return Err(String::new());
         }
-        let target = self.target(s, logical);
+        let target = self.target(s);
         match resources::delete(&target, &r.type_, name, &r.properties).await {
             Ok(()) => {
                 let ok = self
@@ -74,7 +74,7 @@ impl CloudFormation {
         if !user_named {
             return Some(pending);
         }
-        let target = self.target(s, &r.logical);
+        let target = self.target(s);
         resources::made_since(&target, &r.type_, &pending, r.updated)
             .await
             .then_some(pending)
@@ -193,7 +193,7 @@ impl CloudFormation {
         {
             return Err(String::new());
         }
-        let target = self.target(s, logical);
+        let target = self.target(s);
         let physical = r.physical.clone().unwrap_or_default();
         let result = match dynamic::resolve(&target, &p.properties).await {
             Ok(resolved) => {

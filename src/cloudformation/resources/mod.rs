@@ -18,7 +18,7 @@ use crate::ssm::Ssm;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-pub use names::{generated_name, made_since, pending_name, random};
+pub use names::{made_since, pending_name, random};
 
 /// The services stacks create resources in.
 #[derive(Clone)]
@@ -35,8 +35,6 @@ pub struct Services {
 pub struct Target<'a> {
     pub services: &'a Services,
     pub caller: Caller,
-    pub stack_name: &'a str,
-    pub logical: &'a str,
 }
 
 /// A created or updated resource: its physical id and return values.

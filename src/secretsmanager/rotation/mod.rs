@@ -20,7 +20,6 @@ mod target;
 mod tests;
 
 pub use engine::RotationEngine;
-pub use history::RotationRecord;
 
 /// Whether a rotation function exists and lets Secrets Manager invoke it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -190,7 +190,7 @@ impl Fixture {
     }
 
     /// Waits (on the engine's event, not by polling) until `n` rotations have ended.
-    async fn ended(&self, n: u64) -> Vec<super::RotationRecord> {
+    async fn ended(&self, n: u64) -> Vec<super::history::RotationRecord> {
         let mut ended = self.sm.rotation_engine().ended();
         ended.wait_for(|count| *count >= n).await.unwrap();
         self.sm.rotation_engine().history()
