@@ -194,7 +194,12 @@ impl lm::ListFunctions for Api {
         c: &Call,
         i: lm::ListFunctionsRequest,
     ) -> Answer<lm::ListFunctionsResponse> {
-        Lambda::list_functions(self, &c.namespace, i.marker.as_deref(), i.max_items).map(Ack::ready)
+        Ok(Ack::ready(Lambda::list_functions(
+            self,
+            &c.namespace,
+            i.marker.as_deref(),
+            i.max_items,
+        )))
     }
 }
 

@@ -230,7 +230,7 @@ impl Lambda {
         caller: &Namespace,
         marker: Option<&str>,
         max_items: Option<i64>,
-    ) -> Result<lm::ListFunctionsResponse> {
+    ) -> lm::ListFunctionsResponse {
         // The model bounds MaxItems to 1..10000; Lambda returns at most 50 per page.
         let limit = max_items.map_or(50, |n| usize::try_from(n).unwrap_or(50).min(50));
         let map = self
@@ -246,10 +246,10 @@ impl Lambda {
             Some(_) => page.last().and_then(|f| f.function_name.clone()),
             None => None,
         };
-        Ok(lm::ListFunctionsResponse {
+        lm::ListFunctionsResponse {
             next_marker,
             functions: Some(page),
-        })
+        }
     }
 
     pub fn update_function_code(

@@ -98,9 +98,9 @@ fn functions_are_created_listed_updated_and_deleted() {
         crate::error::Common::Validation
     );
     l.create_function(&ns(), request("g")).unwrap();
-    let page = l.list_functions(&ns(), None, Some(1)).unwrap();
+    let page = l.list_functions(&ns(), None, Some(1));
     assert_eq!(page.next_marker.as_deref(), Some("f"));
-    let rest = l.list_functions(&ns(), Some("f"), None).unwrap();
+    let rest = l.list_functions(&ns(), Some("f"), None);
     assert_eq!(
         rest.functions.unwrap()[0].function_name.as_deref(),
         Some("g")

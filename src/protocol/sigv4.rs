@@ -21,6 +21,10 @@ pub struct Credential {
 
 /// A request's signature and what it covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(
+    clippy::struct_field_names,
+    reason = "SigV4's own names: SignedHeaders, Signature"
+)]
 pub struct Signed {
     pub credential: Credential,
     pub signed_headers: Vec<String>,

@@ -34,6 +34,10 @@ pub const ADVANCED_MAX: usize = 8192;
 
 /// One version of a parameter, with the settings it was written with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[allow(
+    clippy::struct_field_names,
+    reason = "the stored record's and AWS's name"
+)]
 pub struct Version {
     pub version: i64,
     /// The value; for a SecureString the KMS ciphertext blob, never the plain text.

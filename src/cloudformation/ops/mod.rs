@@ -191,7 +191,7 @@ impl CloudFormation {
                 continue;
             };
             check_value(name, decl, &value)?;
-            if decl.from_ssm() {
+            if decl.reads_ssm() {
                 let found = self.ssm_value(caller, &value).ok_or_else(|| {
                     invalid(format!(
                         "Unable to fetch parameters [{value}] from parameter store for this account."

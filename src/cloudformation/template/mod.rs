@@ -38,7 +38,7 @@ impl Param {
     }
 
     /// Whether the value given is the name of a Parameter Store parameter to read.
-    pub fn from_ssm(&self) -> bool {
+    pub fn reads_ssm(&self) -> bool {
         self.type_.starts_with("AWS::SSM::Parameter::Value<")
     }
 }
