@@ -249,7 +249,7 @@ fn emit_check(
             }
             if let Some(p) = s["pattern"].as_str() {
                 let full = format!("^(?:{p})$");
-                if regex::Regex::new(&full).is_ok() {
+                if regex::Regex::new(&full).is_ok() || fancy_regex::Regex::new(&full).is_ok() {
                     writeln!(
                         out,
                         "{pad}static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new({full:?}, {p:?});"

@@ -4529,7 +4529,9 @@ impl crate::wire::Validate for HttpParameters {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
                 let _ = (&item, &at);
-                // The model's pattern for PathParameter needs look-around, which is not checked.
+                static PATTERN: crate::wire::Pattern =
+                    crate::wire::Pattern::new("^(?:^(?!\\s*$).+)$", "^(?!\\s*$).+");
+                v.pattern(at, Some(item as &dyn ::std::fmt::Display), item, &PATTERN);
             }
         }
         if let Some(x) = &self.header_parameters {

@@ -1991,7 +1991,11 @@ impl crate::wire::Validate for FunctionCode {
                 Some(3),
                 Some(63),
             );
-            // The model's pattern for S3Bucket needs look-around, which is not checked.
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:[0-9A-Za-z\\.\\-_]*(?<!\\.))$",
+                "[0-9A-Za-z\\.\\-_]*(?<!\\.)",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
         if let Some(x) = &self.s3_key {
             let at = crate::wire::At::new(base, "s3Key");
@@ -3779,7 +3783,11 @@ impl crate::wire::Validate for ResolvedS3Object {
                 Some(3),
                 Some(63),
             );
-            // The model's pattern for S3Bucket needs look-around, which is not checked.
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:[0-9A-Za-z\\.\\-_]*(?<!\\.))$",
+                "[0-9A-Za-z\\.\\-_]*(?<!\\.)",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
         if let Some(x) = &self.s3_key {
             let at = crate::wire::At::new(base, "s3Key");
@@ -4212,7 +4220,11 @@ impl crate::wire::Validate for UpdateFunctionCodeRequest {
                 Some(3),
                 Some(63),
             );
-            // The model's pattern for S3Bucket needs look-around, which is not checked.
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:[0-9A-Za-z\\.\\-_]*(?<!\\.))$",
+                "[0-9A-Za-z\\.\\-_]*(?<!\\.)",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
         if let Some(x) = &self.s3_key {
             let at = crate::wire::At::new(base, "s3Key");

@@ -33,7 +33,14 @@ impl Display for At<'_> {
 pub struct Pattern {
     anchored: &'static str,
     shown: &'static str,
-    re: OnceLock<Option<regex::Regex>>,
+    re: OnceLock<Option<Compiled>>,
+}
+
+/// `regex` where it takes the pattern (linear time); the few model patterns with look-around
+/// go to `fancy_regex`, whose backtracking is bounded by the members' length limits.
+enum Compiled {
+    Plain(regex::Regex),
+    LookAround(Box<fancy_regex::Regex>),
 }
 
 impl Pattern {
@@ -47,10 +54,21 @@ impl Pattern {
 
     pub fn matches(&self, value: &str) -> bool {
         // The generator compiled every pattern it emits; one that failed here is not enforced.
-        self.re
-            .get_or_init(|| regex::Regex::new(self.anchored).ok())
-            .as_ref()
-            .is_none_or(|re| re.is_match(value))
+        let compiled = self.re.get_or_init(|| {
+            regex::Regex::new(self.anchored)
+                .map(Compiled::Plain)
+                .or_else(|_| {
+                    fancy_regex::Regex::new(self.anchored)
+                        .map(|r| Compiled::LookAround(Box::new(r)))
+                })
+                .ok()
+        });
+        match compiled {
+            Some(Compiled::Plain(re)) => re.is_match(value),
+            // A pattern too costly to decide on this value refuses it.
+            Some(Compiled::LookAround(re)) => re.is_match(value).unwrap_or(false),
+            None => true,
+        }
     }
 }
 
