@@ -55,13 +55,11 @@ impl Pattern {
     pub fn matches(&self, value: &str) -> bool {
         // The generator compiled every pattern it emits; one that failed here is not enforced.
         let compiled = self.re.get_or_init(|| {
-            regex::Regex::new(self.anchored)
-                .map(Compiled::Plain)
-                .or_else(|_| {
-                    fancy_regex::Regex::new(self.anchored)
-                        .map(|r| Compiled::LookAround(Box::new(r)))
-                })
-                .ok()
+            if let Ok(re) = regex::Regex::new(self.anchored) {
+                return Some(Compiled::Plain(re));
+            }
+            let re = fancy_regex::Regex::new(self.anchored).ok()?;
+            Some(Compiled::LookAround(Box::new(re)))
         });
         match compiled {
             Some(Compiled::Plain(re)) => re.is_match(value),
