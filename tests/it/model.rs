@@ -146,6 +146,9 @@ fn outside(pattern: &str, n: usize) -> Option<String> {
         .find(|v| !p.matches(v))
 }
 
+/// A model (service, version), how it is called, and which of its operations are served.
+type Served = (&'static str, &'static str, Front, fn(&str) -> bool);
+
 /// How a service is called.
 #[derive(Clone, Copy)]
 enum Front {
@@ -257,7 +260,7 @@ async fn send(
                 match spec["location"].as_str() {
                     Some("uri") => path = path.replace(&format!("{{{wire}}}"), &encode(&text)),
                     Some("querystring") => {
-                        query.push(format!("{}={}", encode(wire), encode(&text)))
+                        query.push(format!("{}={}", encode(wire), encode(&text)));
                     }
                     Some("header") => headers.push((wire.to_string(), text)),
                     _ => {
@@ -345,7 +348,7 @@ async fn walk(
 async fn every_member_constraint_of_the_models_is_enforced() {
     let mut checked = Vec::new();
     let mut wrong = Vec::new();
-    let services: [(&str, &str, Front, fn(&str) -> bool); 7] = [
+    let services: [Served; 7] = [
         (
             "secretsmanager",
             "2017-10-17",
