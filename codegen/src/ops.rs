@@ -123,6 +123,41 @@ fn emit_trait(m: &Model, ops: &[String], asynchronous: bool, out: &mut String) {
         ops.join(", ")
     )
     .ok();
+    emit_calls(m, ops, asynchronous, out);
+}
+
+/// One typed entry per operation for callers inside the emulator (a stack's resources, an
+/// init document, the extension): the model's constraints, the service's guard, the handler,
+/// as a request from outside gets them. `dispatch` decodes and calls the same entry.
+fn emit_calls(m: &Model, ops: &[String], asynchronous: bool, out: &mut String) {
+    writeln!(
+        out,
+        "/// Each operation as called in-process: the model's constraints, the service's guard, the handler."
+    )
+    .ok();
+    writeln!(out, "pub mod call {{").ok();
+    writeln!(out, "    use super::*;\n").ok();
+    for op in ops {
+        let input = m.io(op, "input").unwrap_or_else(|| "()".into());
+        let output = output_type(m, op);
+        let method = split_case(op, '_');
+        let (kw, wait) = if asynchronous {
+            ("async ", ".await")
+        } else {
+            ("", "")
+        };
+        writeln!(out, "    /// {op}, checked and guarded.").ok();
+        writeln!(
+            out,
+            "    pub {kw}fn {method}<S: {op}>(svc: &S, cx: &S::Context, input: {input}) -> Result<crate::wire::Ack<{output}>> {{"
+        )
+        .ok();
+        writeln!(out, "        crate::wire::check(&input)?;").ok();
+        writeln!(out, "        let _guard = svc.begin(Operation::{op})?;").ok();
+        writeln!(out, "        {op}::{method}(svc, cx, input){wait}").ok();
+        writeln!(out, "    }}\n").ok();
+    }
+    writeln!(out, "}}\n").ok();
 }
 
 /// JSON 1.1: one body in, one body out.
@@ -143,8 +178,6 @@ pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
         let input = m.io(op, "input").unwrap_or_else(|| "()".into());
         writeln!(out, "        Operation::{op} => {{").ok();
         writeln!(out, "            let input: {input} = codec.decode(body)?;").ok();
-        writeln!(out, "            crate::wire::check(&input)?;").ok();
-        writeln!(out, "            let _guard = svc.begin(op)?;").ok();
         // An operation without output members answers with an empty JSON object.
         let encode = if m.io(op, "output").is_some() {
             "|o| codec.encode(&o)"
@@ -153,7 +186,7 @@ pub fn emit_json(m: &Model, ops: &[String], out: &mut String) {
         };
         writeln!(
             out,
-            "            Ok({op}::{}(svc, cx, input)?.try_map({encode})?)",
+            "            Ok(call::{}(svc, cx, input)?.try_map({encode})?)",
             split_case(op, '_')
         )
         .ok();
@@ -191,20 +224,18 @@ pub fn emit_query(m: &Model, ops: &[String], out: &mut String) {
             "            let input = <{input} as FromForm>::from_form(form, \"\")?.unwrap_or_default();"
         )
         .ok();
-        writeln!(out, "            crate::wire::check(&input)?;").ok();
-        writeln!(out, "            let _guard = svc.begin(op)?;").ok();
         // An operation without output answers with the response metadata alone.
         if m.io(op, "output").is_some() {
             writeln!(
                 out,
-                "            {op}::{}(svc, cx, input)?.try_map(|o| {{ let mut x = ::std::string::String::from(\"<{wrapper}>\"); o.to_xml(&mut x); x.push_str(\"</{wrapper}>\"); Ok(x) }})",
+                "            call::{}(svc, cx, input)?.try_map(|o| {{ let mut x = ::std::string::String::from(\"<{wrapper}>\"); o.to_xml(&mut x); x.push_str(\"</{wrapper}>\"); Ok(x) }})",
                 split_case(op, '_')
             )
             .ok();
         } else {
             writeln!(
                 out,
-                "            {op}::{}(svc, cx, input)?.try_map(|()| Ok(::std::string::String::new()))",
+                "            call::{}(svc, cx, input)?.try_map(|()| Ok(::std::string::String::new()))",
                 split_case(op, '_')
             )
             .ok();

@@ -10,6 +10,9 @@ use crate::domain::Namespace;
 use crate::generated::events::Answer;
 use crate::generated::events::Result;
 use crate::generated::events::{self as g, handlers as h};
+// The connection's secret is changed from inside EventBridge's own operation, which already
+// holds the store's gate: Secrets Manager's handlers are called directly (the generated
+// `call` entry's guard would take the gate a second time), with requests EventBridge builds.
 use crate::generated::secretsmanager::{self as sg, handlers as sh};
 use crate::policy::Who;
 use crate::wire::{answer, Ack};

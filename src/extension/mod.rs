@@ -15,8 +15,8 @@ use crate::error::{Error, Modeled};
 /// A service's error as the extension passes it on: either service's, or the shared kinds.
 type Failure = Error<Modeled>;
 type Answered = std::result::Result<String, Failure>;
-use crate::generated::secretsmanager::{self as sm, handlers::GetSecretValue};
-use crate::generated::ssm::{self as ps, handlers::GetParameter};
+use crate::generated::secretsmanager as sm;
+use crate::generated::ssm as ps;
 use crate::policy::Who;
 use crate::secretsmanager::SecretsManager;
 use crate::ssm::Ssm;
@@ -257,14 +257,10 @@ impl Host {
             version_id: q.get("versionId").cloned(),
             version_stage: q.get("versionStage").cloned(),
         };
-        crate::wire::check(&request).map_err(Failure::from)?;
         let caller = caller
             .clone()
             .acting("secretsmanager:GetSecretValue".into());
-        let ack = {
-            let _gate = sm::Service::begin(self.secrets.as_ref(), sm::Operation::GetSecretValue)?;
-            self.secrets.get_secret_value(&caller, request)?
-        };
+        let ack = { sm::call::get_secret_value(self.secrets.as_ref(), &caller, request)? };
         let limit = self.secrets.store().barrier().limit();
         if ack.ticket.settle_within(limit).await != crate::wire::Outcome::Committed {
             return Err(Failure::internal());
@@ -289,12 +285,8 @@ impl Host {
                     .is_some_and(|v| v.eq_ignore_ascii_case("true")),
             ),
         };
-        crate::wire::check(&request).map_err(Failure::from)?;
         let caller = caller.clone().acting("ssm:GetParameter".into());
-        let out = {
-            let _gate = ps::Service::begin(self.ssm.as_ref(), ps::Operation::GetParameter)?;
-            self.ssm.get_parameter(&caller, request)?.output
-        };
+        let out = { ps::call::get_parameter(self.ssm.as_ref(), &caller, request)?.output };
         serde_json::to_string(&out).map_err(|e| Failure::internal().because(e))
     }
 }

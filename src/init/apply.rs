@@ -4,10 +4,10 @@
 use super::{text_of, zip_code, Document, Place};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
-use crate::generated::kms::{self as kg, handlers as kh};
-use crate::generated::lambda::{self as lg, handlers as lh};
-use crate::generated::secretsmanager::{self as sg, handlers as sh};
-use crate::generated::ssm::{self as pg, handlers as ph};
+use crate::generated::kms as kg;
+use crate::generated::lambda as lg;
+use crate::generated::secretsmanager as sg;
+use crate::generated::ssm as pg;
 use crate::generated::{lambda, secretsmanager as sm, ssm};
 use crate::kms::Kms;
 use crate::lambda::api::{Api, Call};
@@ -73,9 +73,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
         let entry = format!("key {}", k.alias);
         let cx = caller(&k.place, s.default_region);
         let found = {
-            let _g = kg::Service::begin(s.kms, kg::Operation::DescribeKey)
-                .map_err(|e| failed(&entry, e))?;
-            kh::DescribeKey::describe_key(
+            kg::call::describe_key(
                 s.kms,
                 &cx,
                 kg::DescribeKeyRequest {
@@ -89,15 +87,12 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             continue;
         }
         let created = {
-            let _g = kg::Service::begin(s.kms, kg::Operation::CreateKey)
-                .map_err(|e| failed(&entry, e))?;
             let request = kg::CreateKeyRequest {
                 description: k.description.clone(),
                 policy: k.policy.as_ref().map(text_of),
                 ..Default::default()
             };
-            crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
-            kh::CreateKey::create_key(s.kms, &cx, request).map_err(|e| failed(&entry, e))?
+            kg::call::create_key(s.kms, &cx, request).map_err(|e| failed(&entry, e))?
         };
         let key = durable(created, &entry)
             .await?
@@ -105,14 +100,11 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             .and_then(|m| m.key_id)
             .unwrap_or_default();
         let alias = {
-            let _g = kg::Service::begin(s.kms, kg::Operation::CreateAlias)
-                .map_err(|e| failed(&entry, e))?;
             let request = kg::CreateAliasRequest {
                 alias_name: Some(k.alias.clone()),
                 target_key_id: Some(key),
             };
-            crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
-            kh::CreateAlias::create_alias(s.kms, &cx, request).map_err(|e| failed(&entry, e))?
+            kg::call::create_alias(s.kms, &cx, request).map_err(|e| failed(&entry, e))?
         };
         durable(alias, &entry).await?;
         done.created += 1;
@@ -152,8 +144,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             }),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
-        match lh::CreateFunction::create_function(&Api(s.lambda.clone()), &call, request).await {
+        match lg::call::create_function(&Api(s.lambda.clone()), &call, request).await {
             Ok(ack) => {
                 durable(ack, &entry).await?;
                 done.created += 1;
@@ -172,8 +163,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
                 principal: Some(p.principal.clone()),
                 ..Default::default()
             };
-            crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
-            let ack = lh::AddPermission::add_permission(&Api(s.lambda.clone()), &call, request)
+            let ack = lg::call::add_permission(&Api(s.lambda.clone()), &call, request)
                 .await
                 .map_err(|e| failed(&entry, e))?;
             durable(ack, &entry).await?;
@@ -207,12 +197,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             }),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(&entry, e))?;
-        let result = {
-            let _g = pg::Service::begin(s.ssm, pg::Operation::PutParameter)
-                .map_err(|e| failed(&entry, e))?;
-            ph::PutParameter::put_parameter(s.ssm, &cx, request)
-        };
+        let result = { pg::call::put_parameter(s.ssm, &cx, request) };
         match result {
             Ok(ack) => {
                 durable(ack, &entry).await?;
@@ -266,12 +251,7 @@ async fn secret(s: &Services<'_>, p: &super::SecretEntry, entry: &str) -> Result
         }),
         ..Default::default()
     };
-    crate::wire::check(&request).map_err(|e| failed(entry, e))?;
-    let created = {
-        let _g = sg::Service::begin(s.secrets, sg::Operation::CreateSecret)
-            .map_err(|e| failed(entry, e))?;
-        sh::CreateSecret::create_secret(s.secrets, &cx, request)
-    };
+    let created = { sg::call::create_secret(s.secrets, &cx, request) };
     let arn = match created {
         Ok(ack) => durable(ack, entry).await?.arn.unwrap_or_default(),
         Err(e) if e.code == sm::ErrorCode::ResourceExistsException => return Ok(false),
@@ -283,12 +263,8 @@ async fn secret(s: &Services<'_>, p: &super::SecretEntry, entry: &str) -> Result
             resource_policy: Some(text_of(policy)),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(entry, e))?;
         let ack = {
-            let _g = sg::Service::begin(s.secrets, sg::Operation::PutResourcePolicy)
-                .map_err(|e| failed(entry, e))?;
-            sh::PutResourcePolicy::put_resource_policy(s.secrets, &cx, request)
-                .map_err(|e| failed(entry, e))?
+            sg::call::put_resource_policy(s.secrets, &cx, request).map_err(|e| failed(entry, e))?
         };
         durable(ack, entry).await?;
     }
@@ -312,13 +288,8 @@ async fn secret(s: &Services<'_>, p: &super::SecretEntry, entry: &str) -> Result
             rotate_immediately: Some(r.rotate_immediately),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| failed(entry, e))?;
-        let ack = {
-            let _g = sg::Service::begin(s.secrets, sg::Operation::RotateSecret)
-                .map_err(|e| failed(entry, e))?;
-            sh::RotateSecret::rotate_secret(s.secrets, &cx, request)
-                .map_err(|e| failed(entry, e))?
-        };
+        let ack =
+            { sg::call::rotate_secret(s.secrets, &cx, request).map_err(|e| failed(entry, e))? };
         durable(ack, entry).await?;
     }
     Ok(true)

@@ -2,7 +2,7 @@
 //! Lambda's own operations.
 
 use super::{number, required, tags, text, Fail, Made, Outcome, Target};
-use crate::generated::lambda::{self as lg, handlers as lh};
+use crate::generated::lambda as lg;
 use crate::lambda::api::{Api, Call};
 use serde_json::Value;
 
@@ -105,9 +105,8 @@ pub async fn create(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> 
         tags: (!tag_list.is_empty()).then(|| tag_list.into_iter().collect()),
         ..Default::default()
     };
-    crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
     let out = settle(
-        lh::CreateFunction::create_function(
+        lg::call::create_function(
             &Api(t.services.lambda.clone()),
             &call(t, "CreateFunction"),
             request,
@@ -127,9 +126,8 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
             zip_file: Some(code(new)?),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
         let out = settle(
-            lh::UpdateFunctionCode::update_function_code(
+            lg::call::update_function_code(
                 &Api(t.services.lambda.clone()),
                 &call(t, "UpdateFunctionCode"),
                 request,
@@ -164,9 +162,8 @@ pub async fn update(t: &Target<'_>, name: &str, old: &Value, new: &Value) -> Out
             layers: Some(layers(new).unwrap_or_default()),
             ..Default::default()
         };
-        crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
         let out = settle(
-            lh::UpdateFunctionConfiguration::update_function_configuration(
+            lg::call::update_function_configuration(
                 &Api(t.services.lambda.clone()),
                 &call(t, "UpdateFunctionConfiguration"),
                 request,
@@ -186,7 +183,7 @@ pub async fn delete(t: &Target<'_>, name: &str) -> Outcome<()> {
         ..Default::default()
     };
     settle(
-        lh::DeleteFunction::delete_function(
+        lg::call::delete_function(
             &Api(t.services.lambda.clone()),
             &call(t, "DeleteFunction"),
             request,
@@ -207,9 +204,8 @@ pub async fn permit(t: &Target<'_>, props: &Value, statement: &str) -> Outcome<M
         source_account: text(props, "SourceAccount"),
         ..Default::default()
     };
-    crate::wire::check(&request).map_err(|e| Fail::Service("Lambda", e.into()))?;
     settle(
-        lh::AddPermission::add_permission(
+        lg::call::add_permission(
             &Api(t.services.lambda.clone()),
             &call(t, "AddPermission"),
             request,
@@ -227,7 +223,7 @@ pub async fn unpermit(t: &Target<'_>, statement: &str, props: &Value) -> Outcome
         ..Default::default()
     };
     settle(
-        lh::RemovePermission::remove_permission(
+        lg::call::remove_permission(
             &Api(t.services.lambda.clone()),
             &call(t, "RemovePermission"),
             request,

@@ -153,13 +153,7 @@ macro_rules! call {
             |e: m::Error| crate::cloudformation::resources::Fail::Service($service, e.into());
         let mut lost = 0;
         loop {
-            let ack = crate::wire::check(&request)
-                .map_err(m::Error::from)
-                .and_then(|()| {
-                    let svc = &**$svc;
-                    let _gate = m::Service::begin(svc, m::Operation::$op)?;
-                    m::handlers::$op::$method(svc, &caller, request.clone())
-                });
+            let ack = m::call::$method(&**$svc, &caller, request.clone());
             let ack = match ack {
                 Ok(ack) => ack,
                 Err(e) => break Err(fail(e)),

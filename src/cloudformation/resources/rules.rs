@@ -122,13 +122,9 @@ fn connection_made(name: &str, arn: String, t: &Target<'_>) -> Outcome<Made> {
     let request = eg::DescribeConnectionRequest {
         name: Some(name.to_string()),
     };
-    let d = crate::generated::events::handlers::DescribeConnection::describe_connection(
-        &*t.services.events,
-        &t.caller,
-        request,
-    )
-    .map_err(|e| Fail::Service("EventBridge", e.into()))?
-    .output;
+    let d = eg::call::describe_connection(&*t.services.events, &t.caller, request)
+        .map_err(|e| Fail::Service("EventBridge", e.into()))?
+        .output;
     Ok(Made::named(name)
         .with("Arn", arn)
         .with("SecretArn", d.secret_arn.unwrap_or_default()))

@@ -463,6 +463,198 @@ pub mod handlers {
     };
 }
 
+/// Each operation as called in-process: the model's constraints, the service's guard, the handler.
+pub mod call {
+    use super::*;
+
+    /// CreateChangeSet, checked and guarded.
+    pub fn create_change_set<S: CreateChangeSet>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateChangeSetInput,
+    ) -> Result<crate::wire::Ack<CreateChangeSetOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateChangeSet)?;
+        CreateChangeSet::create_change_set(svc, cx, input)
+    }
+
+    /// CreateStack, checked and guarded.
+    pub fn create_stack<S: CreateStack>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateStackInput,
+    ) -> Result<crate::wire::Ack<CreateStackOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateStack)?;
+        CreateStack::create_stack(svc, cx, input)
+    }
+
+    /// DeleteChangeSet, checked and guarded.
+    pub fn delete_change_set<S: DeleteChangeSet>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteChangeSetInput,
+    ) -> Result<crate::wire::Ack<DeleteChangeSetOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteChangeSet)?;
+        DeleteChangeSet::delete_change_set(svc, cx, input)
+    }
+
+    /// DeleteStack, checked and guarded.
+    pub fn delete_stack<S: DeleteStack>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteStackInput,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteStack)?;
+        DeleteStack::delete_stack(svc, cx, input)
+    }
+
+    /// DescribeChangeSet, checked and guarded.
+    pub fn describe_change_set<S: DescribeChangeSet>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeChangeSetInput,
+    ) -> Result<crate::wire::Ack<DescribeChangeSetOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeChangeSet)?;
+        DescribeChangeSet::describe_change_set(svc, cx, input)
+    }
+
+    /// DescribeStackEvents, checked and guarded.
+    pub fn describe_stack_events<S: DescribeStackEvents>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeStackEventsInput,
+    ) -> Result<crate::wire::Ack<DescribeStackEventsOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeStackEvents)?;
+        DescribeStackEvents::describe_stack_events(svc, cx, input)
+    }
+
+    /// DescribeStackResource, checked and guarded.
+    pub fn describe_stack_resource<S: DescribeStackResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeStackResourceInput,
+    ) -> Result<crate::wire::Ack<DescribeStackResourceOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeStackResource)?;
+        DescribeStackResource::describe_stack_resource(svc, cx, input)
+    }
+
+    /// DescribeStackResources, checked and guarded.
+    pub fn describe_stack_resources<S: DescribeStackResources>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeStackResourcesInput,
+    ) -> Result<crate::wire::Ack<DescribeStackResourcesOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeStackResources)?;
+        DescribeStackResources::describe_stack_resources(svc, cx, input)
+    }
+
+    /// DescribeStacks, checked and guarded.
+    pub fn describe_stacks<S: DescribeStacks>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeStacksInput,
+    ) -> Result<crate::wire::Ack<DescribeStacksOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeStacks)?;
+        DescribeStacks::describe_stacks(svc, cx, input)
+    }
+
+    /// ExecuteChangeSet, checked and guarded.
+    pub fn execute_change_set<S: ExecuteChangeSet>(
+        svc: &S,
+        cx: &S::Context,
+        input: ExecuteChangeSetInput,
+    ) -> Result<crate::wire::Ack<ExecuteChangeSetOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ExecuteChangeSet)?;
+        ExecuteChangeSet::execute_change_set(svc, cx, input)
+    }
+
+    /// GetTemplate, checked and guarded.
+    pub fn get_template<S: GetTemplate>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetTemplateInput,
+    ) -> Result<crate::wire::Ack<GetTemplateOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetTemplate)?;
+        GetTemplate::get_template(svc, cx, input)
+    }
+
+    /// GetTemplateSummary, checked and guarded.
+    pub fn get_template_summary<S: GetTemplateSummary>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetTemplateSummaryInput,
+    ) -> Result<crate::wire::Ack<GetTemplateSummaryOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetTemplateSummary)?;
+        GetTemplateSummary::get_template_summary(svc, cx, input)
+    }
+
+    /// ListChangeSets, checked and guarded.
+    pub fn list_change_sets<S: ListChangeSets>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListChangeSetsInput,
+    ) -> Result<crate::wire::Ack<ListChangeSetsOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListChangeSets)?;
+        ListChangeSets::list_change_sets(svc, cx, input)
+    }
+
+    /// ListStackResources, checked and guarded.
+    pub fn list_stack_resources<S: ListStackResources>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListStackResourcesInput,
+    ) -> Result<crate::wire::Ack<ListStackResourcesOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListStackResources)?;
+        ListStackResources::list_stack_resources(svc, cx, input)
+    }
+
+    /// ListStacks, checked and guarded.
+    pub fn list_stacks<S: ListStacks>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListStacksInput,
+    ) -> Result<crate::wire::Ack<ListStacksOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListStacks)?;
+        ListStacks::list_stacks(svc, cx, input)
+    }
+
+    /// UpdateStack, checked and guarded.
+    pub fn update_stack<S: UpdateStack>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateStackInput,
+    ) -> Result<crate::wire::Ack<UpdateStackOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateStack)?;
+        UpdateStack::update_stack(svc, cx, input)
+    }
+
+    /// ValidateTemplate, checked and guarded.
+    pub fn validate_template<S: ValidateTemplate>(
+        svc: &S,
+        cx: &S::Context,
+        input: ValidateTemplateInput,
+    ) -> Result<crate::wire::Ack<ValidateTemplateOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ValidateTemplate)?;
+        ValidateTemplate::validate_template(svc, cx, input)
+    }
+}
+
 /// Reads `form` for `op`, checks the model's constraints, runs the handler and writes its result element.
 pub fn dispatch<S: Handlers>(
     svc: &S,
@@ -475,9 +667,7 @@ pub fn dispatch<S: Handlers>(
         Operation::CreateChangeSet => {
             let input =
                 <CreateChangeSetInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            CreateChangeSet::create_change_set(svc, cx, input)?.try_map(|o| {
+            call::create_change_set(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<CreateChangeSetResult>");
                 o.to_xml(&mut x);
                 x.push_str("</CreateChangeSetResult>");
@@ -486,9 +676,7 @@ pub fn dispatch<S: Handlers>(
         }
         Operation::CreateStack => {
             let input = <CreateStackInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            CreateStack::create_stack(svc, cx, input)?.try_map(|o| {
+            call::create_stack(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<CreateStackResult>");
                 o.to_xml(&mut x);
                 x.push_str("</CreateStackResult>");
@@ -498,9 +686,7 @@ pub fn dispatch<S: Handlers>(
         Operation::DeleteChangeSet => {
             let input =
                 <DeleteChangeSetInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            DeleteChangeSet::delete_change_set(svc, cx, input)?.try_map(|o| {
+            call::delete_change_set(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<DeleteChangeSetResult>");
                 o.to_xml(&mut x);
                 x.push_str("</DeleteChangeSetResult>");
@@ -509,17 +695,12 @@ pub fn dispatch<S: Handlers>(
         }
         Operation::DeleteStack => {
             let input = <DeleteStackInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            DeleteStack::delete_stack(svc, cx, input)?
-                .try_map(|()| Ok(::std::string::String::new()))
+            call::delete_stack(svc, cx, input)?.try_map(|()| Ok(::std::string::String::new()))
         }
         Operation::DescribeChangeSet => {
             let input =
                 <DescribeChangeSetInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            DescribeChangeSet::describe_change_set(svc, cx, input)?.try_map(|o| {
+            call::describe_change_set(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<DescribeChangeSetResult>");
                 o.to_xml(&mut x);
                 x.push_str("</DescribeChangeSetResult>");
@@ -529,9 +710,7 @@ pub fn dispatch<S: Handlers>(
         Operation::DescribeStackEvents => {
             let input =
                 <DescribeStackEventsInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            DescribeStackEvents::describe_stack_events(svc, cx, input)?.try_map(|o| {
+            call::describe_stack_events(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<DescribeStackEventsResult>");
                 o.to_xml(&mut x);
                 x.push_str("</DescribeStackEventsResult>");
@@ -541,9 +720,7 @@ pub fn dispatch<S: Handlers>(
         Operation::DescribeStackResource => {
             let input =
                 <DescribeStackResourceInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            DescribeStackResource::describe_stack_resource(svc, cx, input)?.try_map(|o| {
+            call::describe_stack_resource(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<DescribeStackResourceResult>");
                 o.to_xml(&mut x);
                 x.push_str("</DescribeStackResourceResult>");
@@ -553,9 +730,7 @@ pub fn dispatch<S: Handlers>(
         Operation::DescribeStackResources => {
             let input =
                 <DescribeStackResourcesInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            DescribeStackResources::describe_stack_resources(svc, cx, input)?.try_map(|o| {
+            call::describe_stack_resources(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<DescribeStackResourcesResult>");
                 o.to_xml(&mut x);
                 x.push_str("</DescribeStackResourcesResult>");
@@ -564,9 +739,7 @@ pub fn dispatch<S: Handlers>(
         }
         Operation::DescribeStacks => {
             let input = <DescribeStacksInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            DescribeStacks::describe_stacks(svc, cx, input)?.try_map(|o| {
+            call::describe_stacks(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<DescribeStacksResult>");
                 o.to_xml(&mut x);
                 x.push_str("</DescribeStacksResult>");
@@ -576,9 +749,7 @@ pub fn dispatch<S: Handlers>(
         Operation::ExecuteChangeSet => {
             let input =
                 <ExecuteChangeSetInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            ExecuteChangeSet::execute_change_set(svc, cx, input)?.try_map(|o| {
+            call::execute_change_set(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<ExecuteChangeSetResult>");
                 o.to_xml(&mut x);
                 x.push_str("</ExecuteChangeSetResult>");
@@ -587,9 +758,7 @@ pub fn dispatch<S: Handlers>(
         }
         Operation::GetTemplate => {
             let input = <GetTemplateInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            GetTemplate::get_template(svc, cx, input)?.try_map(|o| {
+            call::get_template(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<GetTemplateResult>");
                 o.to_xml(&mut x);
                 x.push_str("</GetTemplateResult>");
@@ -599,9 +768,7 @@ pub fn dispatch<S: Handlers>(
         Operation::GetTemplateSummary => {
             let input =
                 <GetTemplateSummaryInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            GetTemplateSummary::get_template_summary(svc, cx, input)?.try_map(|o| {
+            call::get_template_summary(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<GetTemplateSummaryResult>");
                 o.to_xml(&mut x);
                 x.push_str("</GetTemplateSummaryResult>");
@@ -610,9 +777,7 @@ pub fn dispatch<S: Handlers>(
         }
         Operation::ListChangeSets => {
             let input = <ListChangeSetsInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            ListChangeSets::list_change_sets(svc, cx, input)?.try_map(|o| {
+            call::list_change_sets(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<ListChangeSetsResult>");
                 o.to_xml(&mut x);
                 x.push_str("</ListChangeSetsResult>");
@@ -622,9 +787,7 @@ pub fn dispatch<S: Handlers>(
         Operation::ListStackResources => {
             let input =
                 <ListStackResourcesInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            ListStackResources::list_stack_resources(svc, cx, input)?.try_map(|o| {
+            call::list_stack_resources(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<ListStackResourcesResult>");
                 o.to_xml(&mut x);
                 x.push_str("</ListStackResourcesResult>");
@@ -633,9 +796,7 @@ pub fn dispatch<S: Handlers>(
         }
         Operation::ListStacks => {
             let input = <ListStacksInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            ListStacks::list_stacks(svc, cx, input)?.try_map(|o| {
+            call::list_stacks(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<ListStacksResult>");
                 o.to_xml(&mut x);
                 x.push_str("</ListStacksResult>");
@@ -644,9 +805,7 @@ pub fn dispatch<S: Handlers>(
         }
         Operation::UpdateStack => {
             let input = <UpdateStackInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            UpdateStack::update_stack(svc, cx, input)?.try_map(|o| {
+            call::update_stack(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<UpdateStackResult>");
                 o.to_xml(&mut x);
                 x.push_str("</UpdateStackResult>");
@@ -656,9 +815,7 @@ pub fn dispatch<S: Handlers>(
         Operation::ValidateTemplate => {
             let input =
                 <ValidateTemplateInput as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            ValidateTemplate::validate_template(svc, cx, input)?.try_map(|o| {
+            call::validate_template(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<ValidateTemplateResult>");
                 o.to_xml(&mut x);
                 x.push_str("</ValidateTemplateResult>");

@@ -533,6 +533,297 @@ pub mod handlers {
     };
 }
 
+/// Each operation as called in-process: the model's constraints, the service's guard, the handler.
+pub mod call {
+    use super::*;
+
+    /// CreateApiDestination, checked and guarded.
+    pub fn create_api_destination<S: CreateApiDestination>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateApiDestinationRequest,
+    ) -> Result<crate::wire::Ack<CreateApiDestinationResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateApiDestination)?;
+        CreateApiDestination::create_api_destination(svc, cx, input)
+    }
+
+    /// CreateConnection, checked and guarded.
+    pub fn create_connection<S: CreateConnection>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateConnectionRequest,
+    ) -> Result<crate::wire::Ack<CreateConnectionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateConnection)?;
+        CreateConnection::create_connection(svc, cx, input)
+    }
+
+    /// CreateEventBus, checked and guarded.
+    pub fn create_event_bus<S: CreateEventBus>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateEventBusRequest,
+    ) -> Result<crate::wire::Ack<CreateEventBusResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateEventBus)?;
+        CreateEventBus::create_event_bus(svc, cx, input)
+    }
+
+    /// DeauthorizeConnection, checked and guarded.
+    pub fn deauthorize_connection<S: DeauthorizeConnection>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeauthorizeConnectionRequest,
+    ) -> Result<crate::wire::Ack<DeauthorizeConnectionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeauthorizeConnection)?;
+        DeauthorizeConnection::deauthorize_connection(svc, cx, input)
+    }
+
+    /// DeleteApiDestination, checked and guarded.
+    pub fn delete_api_destination<S: DeleteApiDestination>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteApiDestinationRequest,
+    ) -> Result<crate::wire::Ack<DeleteApiDestinationResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteApiDestination)?;
+        DeleteApiDestination::delete_api_destination(svc, cx, input)
+    }
+
+    /// DeleteConnection, checked and guarded.
+    pub fn delete_connection<S: DeleteConnection>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteConnectionRequest,
+    ) -> Result<crate::wire::Ack<DeleteConnectionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteConnection)?;
+        DeleteConnection::delete_connection(svc, cx, input)
+    }
+
+    /// DeleteEventBus, checked and guarded.
+    pub fn delete_event_bus<S: DeleteEventBus>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteEventBusRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteEventBus)?;
+        DeleteEventBus::delete_event_bus(svc, cx, input)
+    }
+
+    /// DeleteRule, checked and guarded.
+    pub fn delete_rule<S: DeleteRule>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteRuleRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteRule)?;
+        DeleteRule::delete_rule(svc, cx, input)
+    }
+
+    /// DescribeApiDestination, checked and guarded.
+    pub fn describe_api_destination<S: DescribeApiDestination>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeApiDestinationRequest,
+    ) -> Result<crate::wire::Ack<DescribeApiDestinationResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeApiDestination)?;
+        DescribeApiDestination::describe_api_destination(svc, cx, input)
+    }
+
+    /// DescribeConnection, checked and guarded.
+    pub fn describe_connection<S: DescribeConnection>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeConnectionRequest,
+    ) -> Result<crate::wire::Ack<DescribeConnectionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeConnection)?;
+        DescribeConnection::describe_connection(svc, cx, input)
+    }
+
+    /// DescribeEventBus, checked and guarded.
+    pub fn describe_event_bus<S: DescribeEventBus>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeEventBusRequest,
+    ) -> Result<crate::wire::Ack<DescribeEventBusResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeEventBus)?;
+        DescribeEventBus::describe_event_bus(svc, cx, input)
+    }
+
+    /// DescribeRule, checked and guarded.
+    pub fn describe_rule<S: DescribeRule>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeRuleRequest,
+    ) -> Result<crate::wire::Ack<DescribeRuleResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeRule)?;
+        DescribeRule::describe_rule(svc, cx, input)
+    }
+
+    /// DisableRule, checked and guarded.
+    pub fn disable_rule<S: DisableRule>(
+        svc: &S,
+        cx: &S::Context,
+        input: DisableRuleRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DisableRule)?;
+        DisableRule::disable_rule(svc, cx, input)
+    }
+
+    /// EnableRule, checked and guarded.
+    pub fn enable_rule<S: EnableRule>(
+        svc: &S,
+        cx: &S::Context,
+        input: EnableRuleRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::EnableRule)?;
+        EnableRule::enable_rule(svc, cx, input)
+    }
+
+    /// ListApiDestinations, checked and guarded.
+    pub fn list_api_destinations<S: ListApiDestinations>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListApiDestinationsRequest,
+    ) -> Result<crate::wire::Ack<ListApiDestinationsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListApiDestinations)?;
+        ListApiDestinations::list_api_destinations(svc, cx, input)
+    }
+
+    /// ListConnections, checked and guarded.
+    pub fn list_connections<S: ListConnections>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListConnectionsRequest,
+    ) -> Result<crate::wire::Ack<ListConnectionsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListConnections)?;
+        ListConnections::list_connections(svc, cx, input)
+    }
+
+    /// ListEventBuses, checked and guarded.
+    pub fn list_event_buses<S: ListEventBuses>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListEventBusesRequest,
+    ) -> Result<crate::wire::Ack<ListEventBusesResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListEventBuses)?;
+        ListEventBuses::list_event_buses(svc, cx, input)
+    }
+
+    /// ListRules, checked and guarded.
+    pub fn list_rules<S: ListRules>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListRulesRequest,
+    ) -> Result<crate::wire::Ack<ListRulesResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListRules)?;
+        ListRules::list_rules(svc, cx, input)
+    }
+
+    /// ListTargetsByRule, checked and guarded.
+    pub fn list_targets_by_rule<S: ListTargetsByRule>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListTargetsByRuleRequest,
+    ) -> Result<crate::wire::Ack<ListTargetsByRuleResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListTargetsByRule)?;
+        ListTargetsByRule::list_targets_by_rule(svc, cx, input)
+    }
+
+    /// PutEvents, checked and guarded.
+    pub fn put_events<S: PutEvents>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutEventsRequest,
+    ) -> Result<crate::wire::Ack<PutEventsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutEvents)?;
+        PutEvents::put_events(svc, cx, input)
+    }
+
+    /// PutRule, checked and guarded.
+    pub fn put_rule<S: PutRule>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutRuleRequest,
+    ) -> Result<crate::wire::Ack<PutRuleResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutRule)?;
+        PutRule::put_rule(svc, cx, input)
+    }
+
+    /// PutTargets, checked and guarded.
+    pub fn put_targets<S: PutTargets>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutTargetsRequest,
+    ) -> Result<crate::wire::Ack<PutTargetsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutTargets)?;
+        PutTargets::put_targets(svc, cx, input)
+    }
+
+    /// RemoveTargets, checked and guarded.
+    pub fn remove_targets<S: RemoveTargets>(
+        svc: &S,
+        cx: &S::Context,
+        input: RemoveTargetsRequest,
+    ) -> Result<crate::wire::Ack<RemoveTargetsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RemoveTargets)?;
+        RemoveTargets::remove_targets(svc, cx, input)
+    }
+
+    /// TestEventPattern, checked and guarded.
+    pub fn test_event_pattern<S: TestEventPattern>(
+        svc: &S,
+        cx: &S::Context,
+        input: TestEventPatternRequest,
+    ) -> Result<crate::wire::Ack<TestEventPatternResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::TestEventPattern)?;
+        TestEventPattern::test_event_pattern(svc, cx, input)
+    }
+
+    /// UpdateApiDestination, checked and guarded.
+    pub fn update_api_destination<S: UpdateApiDestination>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateApiDestinationRequest,
+    ) -> Result<crate::wire::Ack<UpdateApiDestinationResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateApiDestination)?;
+        UpdateApiDestination::update_api_destination(svc, cx, input)
+    }
+
+    /// UpdateConnection, checked and guarded.
+    pub fn update_connection<S: UpdateConnection>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateConnectionRequest,
+    ) -> Result<crate::wire::Ack<UpdateConnectionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateConnection)?;
+        UpdateConnection::update_connection(svc, cx, input)
+    }
+}
+
 /// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output.
 pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     svc: &S,
@@ -547,186 +838,111 @@ where
     match op {
         Operation::CreateApiDestination => {
             let input: CreateApiDestinationRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                CreateApiDestination::create_api_destination(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::create_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateConnection => {
             let input: CreateConnectionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(CreateConnection::create_connection(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::create_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateEventBus => {
             let input: CreateEventBusRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(CreateEventBus::create_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::create_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeauthorizeConnection => {
             let input: DeauthorizeConnectionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                DeauthorizeConnection::deauthorize_connection(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::deauthorize_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteApiDestination => {
             let input: DeleteApiDestinationRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                DeleteApiDestination::delete_api_destination(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::delete_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteConnection => {
             let input: DeleteConnectionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DeleteConnection::delete_connection(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::delete_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteEventBus => {
             let input: DeleteEventBusRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DeleteEventBus::delete_event_bus(svc, cx, input)?
+            Ok(call::delete_event_bus(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::DeleteRule => {
             let input: DeleteRuleRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DeleteRule::delete_rule(svc, cx, input)?
+            Ok(call::delete_rule(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::DescribeApiDestination => {
             let input: DescribeApiDestinationRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                DescribeApiDestination::describe_api_destination(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::describe_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeConnection => {
             let input: DescribeConnectionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DescribeConnection::describe_connection(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::describe_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeEventBus => {
             let input: DescribeEventBusRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DescribeEventBus::describe_event_bus(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::describe_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeRule => {
             let input: DescribeRuleRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DescribeRule::describe_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::describe_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DisableRule => {
             let input: DisableRuleRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DisableRule::disable_rule(svc, cx, input)?
+            Ok(call::disable_rule(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::EnableRule => {
             let input: EnableRuleRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(EnableRule::enable_rule(svc, cx, input)?
+            Ok(call::enable_rule(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::ListApiDestinations => {
             let input: ListApiDestinationsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListApiDestinations::list_api_destinations(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::list_api_destinations(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListConnections => {
             let input: ListConnectionsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListConnections::list_connections(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::list_connections(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListEventBuses => {
             let input: ListEventBusesRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListEventBuses::list_event_buses(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::list_event_buses(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListRules => {
             let input: ListRulesRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListRules::list_rules(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::list_rules(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListTargetsByRule => {
             let input: ListTargetsByRuleRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListTargetsByRule::list_targets_by_rule(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::list_targets_by_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutEvents => {
             let input: PutEventsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(PutEvents::put_events(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::put_events(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutRule => {
             let input: PutRuleRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(PutRule::put_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::put_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutTargets => {
             let input: PutTargetsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(PutTargets::put_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::put_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RemoveTargets => {
             let input: RemoveTargetsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(RemoveTargets::remove_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::remove_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::TestEventPattern => {
             let input: TestEventPatternRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(TestEventPattern::test_event_pattern(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::test_event_pattern(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::UpdateApiDestination => {
             let input: UpdateApiDestinationRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                UpdateApiDestination::update_api_destination(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::update_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::UpdateConnection => {
             let input: UpdateConnectionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(UpdateConnection::update_connection(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::update_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
     }
 }

@@ -638,6 +638,264 @@ pub mod handlers {
     };
 }
 
+/// Each operation as called in-process: the model's constraints, the service's guard, the handler.
+pub mod call {
+    use super::*;
+
+    /// CancelKeyDeletion, checked and guarded.
+    pub fn cancel_key_deletion<S: CancelKeyDeletion>(
+        svc: &S,
+        cx: &S::Context,
+        input: CancelKeyDeletionRequest,
+    ) -> Result<crate::wire::Ack<CancelKeyDeletionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CancelKeyDeletion)?;
+        CancelKeyDeletion::cancel_key_deletion(svc, cx, input)
+    }
+
+    /// CreateAlias, checked and guarded.
+    pub fn create_alias<S: CreateAlias>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateAliasRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateAlias)?;
+        CreateAlias::create_alias(svc, cx, input)
+    }
+
+    /// CreateKey, checked and guarded.
+    pub fn create_key<S: CreateKey>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateKeyRequest,
+    ) -> Result<crate::wire::Ack<CreateKeyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateKey)?;
+        CreateKey::create_key(svc, cx, input)
+    }
+
+    /// Decrypt, checked and guarded.
+    pub fn decrypt<S: Decrypt>(
+        svc: &S,
+        cx: &S::Context,
+        input: DecryptRequest,
+    ) -> Result<crate::wire::Ack<DecryptResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::Decrypt)?;
+        Decrypt::decrypt(svc, cx, input)
+    }
+
+    /// DeleteAlias, checked and guarded.
+    pub fn delete_alias<S: DeleteAlias>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteAliasRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteAlias)?;
+        DeleteAlias::delete_alias(svc, cx, input)
+    }
+
+    /// DescribeKey, checked and guarded.
+    pub fn describe_key<S: DescribeKey>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeKeyRequest,
+    ) -> Result<crate::wire::Ack<DescribeKeyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeKey)?;
+        DescribeKey::describe_key(svc, cx, input)
+    }
+
+    /// DisableKey, checked and guarded.
+    pub fn disable_key<S: DisableKey>(
+        svc: &S,
+        cx: &S::Context,
+        input: DisableKeyRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DisableKey)?;
+        DisableKey::disable_key(svc, cx, input)
+    }
+
+    /// EnableKey, checked and guarded.
+    pub fn enable_key<S: EnableKey>(
+        svc: &S,
+        cx: &S::Context,
+        input: EnableKeyRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::EnableKey)?;
+        EnableKey::enable_key(svc, cx, input)
+    }
+
+    /// Encrypt, checked and guarded.
+    pub fn encrypt<S: Encrypt>(
+        svc: &S,
+        cx: &S::Context,
+        input: EncryptRequest,
+    ) -> Result<crate::wire::Ack<EncryptResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::Encrypt)?;
+        Encrypt::encrypt(svc, cx, input)
+    }
+
+    /// GenerateDataKey, checked and guarded.
+    pub fn generate_data_key<S: GenerateDataKey>(
+        svc: &S,
+        cx: &S::Context,
+        input: GenerateDataKeyRequest,
+    ) -> Result<crate::wire::Ack<GenerateDataKeyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GenerateDataKey)?;
+        GenerateDataKey::generate_data_key(svc, cx, input)
+    }
+
+    /// GenerateDataKeyWithoutPlaintext, checked and guarded.
+    pub fn generate_data_key_without_plaintext<S: GenerateDataKeyWithoutPlaintext>(
+        svc: &S,
+        cx: &S::Context,
+        input: GenerateDataKeyWithoutPlaintextRequest,
+    ) -> Result<crate::wire::Ack<GenerateDataKeyWithoutPlaintextResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GenerateDataKeyWithoutPlaintext)?;
+        GenerateDataKeyWithoutPlaintext::generate_data_key_without_plaintext(svc, cx, input)
+    }
+
+    /// GenerateRandom, checked and guarded.
+    pub fn generate_random<S: GenerateRandom>(
+        svc: &S,
+        cx: &S::Context,
+        input: GenerateRandomRequest,
+    ) -> Result<crate::wire::Ack<GenerateRandomResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GenerateRandom)?;
+        GenerateRandom::generate_random(svc, cx, input)
+    }
+
+    /// GetKeyPolicy, checked and guarded.
+    pub fn get_key_policy<S: GetKeyPolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetKeyPolicyRequest,
+    ) -> Result<crate::wire::Ack<GetKeyPolicyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetKeyPolicy)?;
+        GetKeyPolicy::get_key_policy(svc, cx, input)
+    }
+
+    /// ListAliases, checked and guarded.
+    pub fn list_aliases<S: ListAliases>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListAliasesRequest,
+    ) -> Result<crate::wire::Ack<ListAliasesResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListAliases)?;
+        ListAliases::list_aliases(svc, cx, input)
+    }
+
+    /// ListKeyPolicies, checked and guarded.
+    pub fn list_key_policies<S: ListKeyPolicies>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListKeyPoliciesRequest,
+    ) -> Result<crate::wire::Ack<ListKeyPoliciesResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListKeyPolicies)?;
+        ListKeyPolicies::list_key_policies(svc, cx, input)
+    }
+
+    /// ListKeys, checked and guarded.
+    pub fn list_keys<S: ListKeys>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListKeysRequest,
+    ) -> Result<crate::wire::Ack<ListKeysResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListKeys)?;
+        ListKeys::list_keys(svc, cx, input)
+    }
+
+    /// ListResourceTags, checked and guarded.
+    pub fn list_resource_tags<S: ListResourceTags>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListResourceTagsRequest,
+    ) -> Result<crate::wire::Ack<ListResourceTagsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListResourceTags)?;
+        ListResourceTags::list_resource_tags(svc, cx, input)
+    }
+
+    /// PutKeyPolicy, checked and guarded.
+    pub fn put_key_policy<S: PutKeyPolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutKeyPolicyRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutKeyPolicy)?;
+        PutKeyPolicy::put_key_policy(svc, cx, input)
+    }
+
+    /// ReEncrypt, checked and guarded.
+    pub fn re_encrypt<S: ReEncrypt>(
+        svc: &S,
+        cx: &S::Context,
+        input: ReEncryptRequest,
+    ) -> Result<crate::wire::Ack<ReEncryptResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ReEncrypt)?;
+        ReEncrypt::re_encrypt(svc, cx, input)
+    }
+
+    /// ScheduleKeyDeletion, checked and guarded.
+    pub fn schedule_key_deletion<S: ScheduleKeyDeletion>(
+        svc: &S,
+        cx: &S::Context,
+        input: ScheduleKeyDeletionRequest,
+    ) -> Result<crate::wire::Ack<ScheduleKeyDeletionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ScheduleKeyDeletion)?;
+        ScheduleKeyDeletion::schedule_key_deletion(svc, cx, input)
+    }
+
+    /// TagResource, checked and guarded.
+    pub fn tag_resource<S: TagResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: TagResourceRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::TagResource)?;
+        TagResource::tag_resource(svc, cx, input)
+    }
+
+    /// UntagResource, checked and guarded.
+    pub fn untag_resource<S: UntagResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: UntagResourceRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UntagResource)?;
+        UntagResource::untag_resource(svc, cx, input)
+    }
+
+    /// UpdateAlias, checked and guarded.
+    pub fn update_alias<S: UpdateAlias>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateAliasRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateAlias)?;
+        UpdateAlias::update_alias(svc, cx, input)
+    }
+}
+
 /// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output.
 pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     svc: &S,
@@ -652,162 +910,103 @@ where
     match op {
         Operation::CancelKeyDeletion => {
             let input: CancelKeyDeletionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(CancelKeyDeletion::cancel_key_deletion(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::cancel_key_deletion(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateAlias => {
             let input: CreateAliasRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(CreateAlias::create_alias(svc, cx, input)?
+            Ok(call::create_alias(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::CreateKey => {
             let input: CreateKeyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(CreateKey::create_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::create_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::Decrypt => {
             let input: DecryptRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(Decrypt::decrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::decrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteAlias => {
             let input: DeleteAliasRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DeleteAlias::delete_alias(svc, cx, input)?
+            Ok(call::delete_alias(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::DescribeKey => {
             let input: DescribeKeyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DescribeKey::describe_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::describe_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DisableKey => {
             let input: DisableKeyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DisableKey::disable_key(svc, cx, input)?
+            Ok(call::disable_key(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::EnableKey => {
             let input: EnableKeyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(EnableKey::enable_key(svc, cx, input)?
+            Ok(call::enable_key(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::Encrypt => {
             let input: EncryptRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(Encrypt::encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GenerateDataKey => {
             let input: GenerateDataKeyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                GenerateDataKey::generate_data_key(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::generate_data_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GenerateDataKeyWithoutPlaintext => {
             let input: GenerateDataKeyWithoutPlaintextRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                GenerateDataKeyWithoutPlaintext::generate_data_key_without_plaintext(
-                    svc, cx, input,
-                )?
-                .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::generate_data_key_without_plaintext(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::GenerateRandom => {
             let input: GenerateRandomRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GenerateRandom::generate_random(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::generate_random(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetKeyPolicy => {
             let input: GetKeyPolicyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetKeyPolicy::get_key_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::get_key_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListAliases => {
             let input: ListAliasesRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListAliases::list_aliases(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::list_aliases(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListKeyPolicies => {
             let input: ListKeyPoliciesRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                ListKeyPolicies::list_key_policies(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::list_key_policies(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListKeys => {
             let input: ListKeysRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListKeys::list_keys(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::list_keys(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListResourceTags => {
             let input: ListResourceTagsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListResourceTags::list_resource_tags(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::list_resource_tags(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutKeyPolicy => {
             let input: PutKeyPolicyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(PutKeyPolicy::put_key_policy(svc, cx, input)?
+            Ok(call::put_key_policy(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::ReEncrypt => {
             let input: ReEncryptRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ReEncrypt::re_encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::re_encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ScheduleKeyDeletion => {
             let input: ScheduleKeyDeletionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ScheduleKeyDeletion::schedule_key_deletion(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::schedule_key_deletion(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::TagResource => {
             let input: TagResourceRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(TagResource::tag_resource(svc, cx, input)?
+            Ok(call::tag_resource(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UntagResource => {
             let input: UntagResourceRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(UntagResource::untag_resource(svc, cx, input)?
+            Ok(call::untag_resource(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UpdateAlias => {
             let input: UpdateAliasRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(UpdateAlias::update_alias(svc, cx, input)?
+            Ok(call::update_alias(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
     }

@@ -488,6 +488,132 @@ pub mod handlers {
     };
 }
 
+/// Each operation as called in-process: the model's constraints, the service's guard, the handler.
+pub mod call {
+    use super::*;
+
+    /// AddPermission, checked and guarded.
+    pub async fn add_permission<S: AddPermission>(
+        svc: &S,
+        cx: &S::Context,
+        input: AddPermissionRequest,
+    ) -> Result<crate::wire::Ack<AddPermissionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::AddPermission)?;
+        AddPermission::add_permission(svc, cx, input).await
+    }
+
+    /// CreateFunction, checked and guarded.
+    pub async fn create_function<S: CreateFunction>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateFunctionRequest,
+    ) -> Result<crate::wire::Ack<FunctionConfiguration>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateFunction)?;
+        CreateFunction::create_function(svc, cx, input).await
+    }
+
+    /// DeleteFunction, checked and guarded.
+    pub async fn delete_function<S: DeleteFunction>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteFunctionRequest,
+    ) -> Result<crate::wire::Ack<DeleteFunctionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteFunction)?;
+        DeleteFunction::delete_function(svc, cx, input).await
+    }
+
+    /// GetFunction, checked and guarded.
+    pub async fn get_function<S: GetFunction>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetFunctionRequest,
+    ) -> Result<crate::wire::Ack<GetFunctionResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetFunction)?;
+        GetFunction::get_function(svc, cx, input).await
+    }
+
+    /// GetFunctionConfiguration, checked and guarded.
+    pub async fn get_function_configuration<S: GetFunctionConfiguration>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetFunctionConfigurationRequest,
+    ) -> Result<crate::wire::Ack<FunctionConfiguration>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetFunctionConfiguration)?;
+        GetFunctionConfiguration::get_function_configuration(svc, cx, input).await
+    }
+
+    /// GetPolicy, checked and guarded.
+    pub async fn get_policy<S: GetPolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetPolicyRequest,
+    ) -> Result<crate::wire::Ack<GetPolicyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetPolicy)?;
+        GetPolicy::get_policy(svc, cx, input).await
+    }
+
+    /// Invoke, checked and guarded.
+    pub async fn invoke<S: Invoke>(
+        svc: &S,
+        cx: &S::Context,
+        input: InvocationRequest,
+    ) -> Result<crate::wire::Ack<InvocationResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::Invoke)?;
+        Invoke::invoke(svc, cx, input).await
+    }
+
+    /// ListFunctions, checked and guarded.
+    pub async fn list_functions<S: ListFunctions>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListFunctionsRequest,
+    ) -> Result<crate::wire::Ack<ListFunctionsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListFunctions)?;
+        ListFunctions::list_functions(svc, cx, input).await
+    }
+
+    /// RemovePermission, checked and guarded.
+    pub async fn remove_permission<S: RemovePermission>(
+        svc: &S,
+        cx: &S::Context,
+        input: RemovePermissionRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RemovePermission)?;
+        RemovePermission::remove_permission(svc, cx, input).await
+    }
+
+    /// UpdateFunctionCode, checked and guarded.
+    pub async fn update_function_code<S: UpdateFunctionCode>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateFunctionCodeRequest,
+    ) -> Result<crate::wire::Ack<FunctionConfiguration>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateFunctionCode)?;
+        UpdateFunctionCode::update_function_code(svc, cx, input).await
+    }
+
+    /// UpdateFunctionConfiguration, checked and guarded.
+    pub async fn update_function_configuration<S: UpdateFunctionConfiguration>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateFunctionConfigurationRequest,
+    ) -> Result<crate::wire::Ack<FunctionConfiguration>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateFunctionConfiguration)?;
+        UpdateFunctionConfiguration::update_function_configuration(svc, cx, input).await
+    }
+}
+
 /// Method, path template and operation, in the model's order.
 pub const ROUTES: [crate::wire::Route<Operation>; 11] = [
     crate::wire::Route {

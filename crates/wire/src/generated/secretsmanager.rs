@@ -483,6 +483,264 @@ pub mod handlers {
     };
 }
 
+/// Each operation as called in-process: the model's constraints, the service's guard, the handler.
+pub mod call {
+    use super::*;
+
+    /// BatchGetSecretValue, checked and guarded.
+    pub fn batch_get_secret_value<S: BatchGetSecretValue>(
+        svc: &S,
+        cx: &S::Context,
+        input: BatchGetSecretValueRequest,
+    ) -> Result<crate::wire::Ack<BatchGetSecretValueResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::BatchGetSecretValue)?;
+        BatchGetSecretValue::batch_get_secret_value(svc, cx, input)
+    }
+
+    /// CancelRotateSecret, checked and guarded.
+    pub fn cancel_rotate_secret<S: CancelRotateSecret>(
+        svc: &S,
+        cx: &S::Context,
+        input: CancelRotateSecretRequest,
+    ) -> Result<crate::wire::Ack<CancelRotateSecretResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CancelRotateSecret)?;
+        CancelRotateSecret::cancel_rotate_secret(svc, cx, input)
+    }
+
+    /// CreateSecret, checked and guarded.
+    pub fn create_secret<S: CreateSecret>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateSecretRequest,
+    ) -> Result<crate::wire::Ack<CreateSecretResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateSecret)?;
+        CreateSecret::create_secret(svc, cx, input)
+    }
+
+    /// DeleteResourcePolicy, checked and guarded.
+    pub fn delete_resource_policy<S: DeleteResourcePolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteResourcePolicyRequest,
+    ) -> Result<crate::wire::Ack<DeleteResourcePolicyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteResourcePolicy)?;
+        DeleteResourcePolicy::delete_resource_policy(svc, cx, input)
+    }
+
+    /// DeleteSecret, checked and guarded.
+    pub fn delete_secret<S: DeleteSecret>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteSecretRequest,
+    ) -> Result<crate::wire::Ack<DeleteSecretResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteSecret)?;
+        DeleteSecret::delete_secret(svc, cx, input)
+    }
+
+    /// DescribeSecret, checked and guarded.
+    pub fn describe_secret<S: DescribeSecret>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeSecretRequest,
+    ) -> Result<crate::wire::Ack<DescribeSecretResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeSecret)?;
+        DescribeSecret::describe_secret(svc, cx, input)
+    }
+
+    /// GetRandomPassword, checked and guarded.
+    pub fn get_random_password<S: GetRandomPassword>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetRandomPasswordRequest,
+    ) -> Result<crate::wire::Ack<GetRandomPasswordResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetRandomPassword)?;
+        GetRandomPassword::get_random_password(svc, cx, input)
+    }
+
+    /// GetResourcePolicy, checked and guarded.
+    pub fn get_resource_policy<S: GetResourcePolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetResourcePolicyRequest,
+    ) -> Result<crate::wire::Ack<GetResourcePolicyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetResourcePolicy)?;
+        GetResourcePolicy::get_resource_policy(svc, cx, input)
+    }
+
+    /// GetSecretValue, checked and guarded.
+    pub fn get_secret_value<S: GetSecretValue>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetSecretValueRequest,
+    ) -> Result<crate::wire::Ack<GetSecretValueResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetSecretValue)?;
+        GetSecretValue::get_secret_value(svc, cx, input)
+    }
+
+    /// ListSecretVersionIds, checked and guarded.
+    pub fn list_secret_version_ids<S: ListSecretVersionIds>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListSecretVersionIdsRequest,
+    ) -> Result<crate::wire::Ack<ListSecretVersionIdsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListSecretVersionIds)?;
+        ListSecretVersionIds::list_secret_version_ids(svc, cx, input)
+    }
+
+    /// ListSecrets, checked and guarded.
+    pub fn list_secrets<S: ListSecrets>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListSecretsRequest,
+    ) -> Result<crate::wire::Ack<ListSecretsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListSecrets)?;
+        ListSecrets::list_secrets(svc, cx, input)
+    }
+
+    /// PutResourcePolicy, checked and guarded.
+    pub fn put_resource_policy<S: PutResourcePolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutResourcePolicyRequest,
+    ) -> Result<crate::wire::Ack<PutResourcePolicyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutResourcePolicy)?;
+        PutResourcePolicy::put_resource_policy(svc, cx, input)
+    }
+
+    /// PutSecretValue, checked and guarded.
+    pub fn put_secret_value<S: PutSecretValue>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutSecretValueRequest,
+    ) -> Result<crate::wire::Ack<PutSecretValueResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutSecretValue)?;
+        PutSecretValue::put_secret_value(svc, cx, input)
+    }
+
+    /// RemoveRegionsFromReplication, checked and guarded.
+    pub fn remove_regions_from_replication<S: RemoveRegionsFromReplication>(
+        svc: &S,
+        cx: &S::Context,
+        input: RemoveRegionsFromReplicationRequest,
+    ) -> Result<crate::wire::Ack<RemoveRegionsFromReplicationResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RemoveRegionsFromReplication)?;
+        RemoveRegionsFromReplication::remove_regions_from_replication(svc, cx, input)
+    }
+
+    /// ReplicateSecretToRegions, checked and guarded.
+    pub fn replicate_secret_to_regions<S: ReplicateSecretToRegions>(
+        svc: &S,
+        cx: &S::Context,
+        input: ReplicateSecretToRegionsRequest,
+    ) -> Result<crate::wire::Ack<ReplicateSecretToRegionsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ReplicateSecretToRegions)?;
+        ReplicateSecretToRegions::replicate_secret_to_regions(svc, cx, input)
+    }
+
+    /// RestoreSecret, checked and guarded.
+    pub fn restore_secret<S: RestoreSecret>(
+        svc: &S,
+        cx: &S::Context,
+        input: RestoreSecretRequest,
+    ) -> Result<crate::wire::Ack<RestoreSecretResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RestoreSecret)?;
+        RestoreSecret::restore_secret(svc, cx, input)
+    }
+
+    /// RotateSecret, checked and guarded.
+    pub fn rotate_secret<S: RotateSecret>(
+        svc: &S,
+        cx: &S::Context,
+        input: RotateSecretRequest,
+    ) -> Result<crate::wire::Ack<RotateSecretResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RotateSecret)?;
+        RotateSecret::rotate_secret(svc, cx, input)
+    }
+
+    /// StopReplicationToReplica, checked and guarded.
+    pub fn stop_replication_to_replica<S: StopReplicationToReplica>(
+        svc: &S,
+        cx: &S::Context,
+        input: StopReplicationToReplicaRequest,
+    ) -> Result<crate::wire::Ack<StopReplicationToReplicaResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::StopReplicationToReplica)?;
+        StopReplicationToReplica::stop_replication_to_replica(svc, cx, input)
+    }
+
+    /// TagResource, checked and guarded.
+    pub fn tag_resource<S: TagResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: TagResourceRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::TagResource)?;
+        TagResource::tag_resource(svc, cx, input)
+    }
+
+    /// UntagResource, checked and guarded.
+    pub fn untag_resource<S: UntagResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: UntagResourceRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UntagResource)?;
+        UntagResource::untag_resource(svc, cx, input)
+    }
+
+    /// UpdateSecret, checked and guarded.
+    pub fn update_secret<S: UpdateSecret>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateSecretRequest,
+    ) -> Result<crate::wire::Ack<UpdateSecretResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateSecret)?;
+        UpdateSecret::update_secret(svc, cx, input)
+    }
+
+    /// UpdateSecretVersionStage, checked and guarded.
+    pub fn update_secret_version_stage<S: UpdateSecretVersionStage>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateSecretVersionStageRequest,
+    ) -> Result<crate::wire::Ack<UpdateSecretVersionStageResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateSecretVersionStage)?;
+        UpdateSecretVersionStage::update_secret_version_stage(svc, cx, input)
+    }
+
+    /// ValidateResourcePolicy, checked and guarded.
+    pub fn validate_resource_policy<S: ValidateResourcePolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: ValidateResourcePolicyRequest,
+    ) -> Result<crate::wire::Ack<ValidateResourcePolicyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ValidateResourcePolicy)?;
+        ValidateResourcePolicy::validate_resource_policy(svc, cx, input)
+    }
+}
+
 /// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output.
 pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     svc: &S,
@@ -497,169 +755,98 @@ where
     match op {
         Operation::BatchGetSecretValue => {
             let input: BatchGetSecretValueRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(BatchGetSecretValue::batch_get_secret_value(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::batch_get_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::CancelRotateSecret => {
             let input: CancelRotateSecretRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(CancelRotateSecret::cancel_rotate_secret(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::cancel_rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateSecret => {
             let input: CreateSecretRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(CreateSecret::create_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::create_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteResourcePolicy => {
             let input: DeleteResourcePolicyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                DeleteResourcePolicy::delete_resource_policy(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::delete_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteSecret => {
             let input: DeleteSecretRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DeleteSecret::delete_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::delete_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeSecret => {
             let input: DescribeSecretRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DescribeSecret::describe_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::describe_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetRandomPassword => {
             let input: GetRandomPasswordRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetRandomPassword::get_random_password(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::get_random_password(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetResourcePolicy => {
             let input: GetResourcePolicyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetResourcePolicy::get_resource_policy(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::get_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetSecretValue => {
             let input: GetSecretValueRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetSecretValue::get_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::get_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListSecretVersionIds => {
             let input: ListSecretVersionIdsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                ListSecretVersionIds::list_secret_version_ids(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::list_secret_version_ids(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListSecrets => {
             let input: ListSecretsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListSecrets::list_secrets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::list_secrets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutResourcePolicy => {
             let input: PutResourcePolicyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(PutResourcePolicy::put_resource_policy(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::put_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutSecretValue => {
             let input: PutSecretValueRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(PutSecretValue::put_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::put_secret_value(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RemoveRegionsFromReplication => {
             let input: RemoveRegionsFromReplicationRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                RemoveRegionsFromReplication::remove_regions_from_replication(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::remove_regions_from_replication(svc, cx, input)?
+                .try_map(|o| codec.encode(&o))?)
         }
         Operation::ReplicateSecretToRegions => {
             let input: ReplicateSecretToRegionsRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                ReplicateSecretToRegions::replicate_secret_to_regions(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::replicate_secret_to_regions(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RestoreSecret => {
             let input: RestoreSecretRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(RestoreSecret::restore_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::restore_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RotateSecret => {
             let input: RotateSecretRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(RotateSecret::rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::rotate_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::StopReplicationToReplica => {
             let input: StopReplicationToReplicaRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                StopReplicationToReplica::stop_replication_to_replica(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::stop_replication_to_replica(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::TagResource => {
             let input: TagResourceRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(TagResource::tag_resource(svc, cx, input)?
+            Ok(call::tag_resource(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UntagResource => {
             let input: UntagResourceRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(UntagResource::untag_resource(svc, cx, input)?
+            Ok(call::untag_resource(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::UpdateSecret => {
             let input: UpdateSecretRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(UpdateSecret::update_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::update_secret(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::UpdateSecretVersionStage => {
             let input: UpdateSecretVersionStageRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                UpdateSecretVersionStage::update_secret_version_stage(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::update_secret_version_stage(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ValidateResourcePolicy => {
             let input: ValidateResourcePolicyRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                ValidateResourcePolicy::validate_resource_policy(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::validate_resource_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
     }
 }

@@ -891,6 +891,154 @@ pub mod handlers {
     };
 }
 
+/// Each operation as called in-process: the model's constraints, the service's guard, the handler.
+pub mod call {
+    use super::*;
+
+    /// AddTagsToResource, checked and guarded.
+    pub fn add_tags_to_resource<S: AddTagsToResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: AddTagsToResourceRequest,
+    ) -> Result<crate::wire::Ack<AddTagsToResourceResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::AddTagsToResource)?;
+        AddTagsToResource::add_tags_to_resource(svc, cx, input)
+    }
+
+    /// DeleteParameter, checked and guarded.
+    pub fn delete_parameter<S: DeleteParameter>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteParameterRequest,
+    ) -> Result<crate::wire::Ack<DeleteParameterResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteParameter)?;
+        DeleteParameter::delete_parameter(svc, cx, input)
+    }
+
+    /// DeleteParameters, checked and guarded.
+    pub fn delete_parameters<S: DeleteParameters>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteParametersRequest,
+    ) -> Result<crate::wire::Ack<DeleteParametersResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteParameters)?;
+        DeleteParameters::delete_parameters(svc, cx, input)
+    }
+
+    /// DescribeParameters, checked and guarded.
+    pub fn describe_parameters<S: DescribeParameters>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeParametersRequest,
+    ) -> Result<crate::wire::Ack<DescribeParametersResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeParameters)?;
+        DescribeParameters::describe_parameters(svc, cx, input)
+    }
+
+    /// GetParameter, checked and guarded.
+    pub fn get_parameter<S: GetParameter>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetParameterRequest,
+    ) -> Result<crate::wire::Ack<GetParameterResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetParameter)?;
+        GetParameter::get_parameter(svc, cx, input)
+    }
+
+    /// GetParameterHistory, checked and guarded.
+    pub fn get_parameter_history<S: GetParameterHistory>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetParameterHistoryRequest,
+    ) -> Result<crate::wire::Ack<GetParameterHistoryResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetParameterHistory)?;
+        GetParameterHistory::get_parameter_history(svc, cx, input)
+    }
+
+    /// GetParameters, checked and guarded.
+    pub fn get_parameters<S: GetParameters>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetParametersRequest,
+    ) -> Result<crate::wire::Ack<GetParametersResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetParameters)?;
+        GetParameters::get_parameters(svc, cx, input)
+    }
+
+    /// GetParametersByPath, checked and guarded.
+    pub fn get_parameters_by_path<S: GetParametersByPath>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetParametersByPathRequest,
+    ) -> Result<crate::wire::Ack<GetParametersByPathResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetParametersByPath)?;
+        GetParametersByPath::get_parameters_by_path(svc, cx, input)
+    }
+
+    /// LabelParameterVersion, checked and guarded.
+    pub fn label_parameter_version<S: LabelParameterVersion>(
+        svc: &S,
+        cx: &S::Context,
+        input: LabelParameterVersionRequest,
+    ) -> Result<crate::wire::Ack<LabelParameterVersionResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::LabelParameterVersion)?;
+        LabelParameterVersion::label_parameter_version(svc, cx, input)
+    }
+
+    /// ListTagsForResource, checked and guarded.
+    pub fn list_tags_for_resource<S: ListTagsForResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListTagsForResourceRequest,
+    ) -> Result<crate::wire::Ack<ListTagsForResourceResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListTagsForResource)?;
+        ListTagsForResource::list_tags_for_resource(svc, cx, input)
+    }
+
+    /// PutParameter, checked and guarded.
+    pub fn put_parameter<S: PutParameter>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutParameterRequest,
+    ) -> Result<crate::wire::Ack<PutParameterResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutParameter)?;
+        PutParameter::put_parameter(svc, cx, input)
+    }
+
+    /// RemoveTagsFromResource, checked and guarded.
+    pub fn remove_tags_from_resource<S: RemoveTagsFromResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: RemoveTagsFromResourceRequest,
+    ) -> Result<crate::wire::Ack<RemoveTagsFromResourceResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RemoveTagsFromResource)?;
+        RemoveTagsFromResource::remove_tags_from_resource(svc, cx, input)
+    }
+
+    /// UnlabelParameterVersion, checked and guarded.
+    pub fn unlabel_parameter_version<S: UnlabelParameterVersion>(
+        svc: &S,
+        cx: &S::Context,
+        input: UnlabelParameterVersionRequest,
+    ) -> Result<crate::wire::Ack<UnlabelParameterVersionResult>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UnlabelParameterVersion)?;
+        UnlabelParameterVersion::unlabel_parameter_version(svc, cx, input)
+    }
+}
+
 /// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output.
 pub fn dispatch<S: Handlers, C: crate::wire::Codec>(
     svc: &S,
@@ -905,96 +1053,55 @@ where
     match op {
         Operation::AddTagsToResource => {
             let input: AddTagsToResourceRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(AddTagsToResource::add_tags_to_resource(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::add_tags_to_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteParameter => {
             let input: DeleteParameterRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DeleteParameter::delete_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::delete_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteParameters => {
             let input: DeleteParametersRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DeleteParameters::delete_parameters(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::delete_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeParameters => {
             let input: DescribeParametersRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(DescribeParameters::describe_parameters(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::describe_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParameter => {
             let input: GetParameterRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetParameter::get_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::get_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParameterHistory => {
             let input: GetParameterHistoryRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetParameterHistory::get_parameter_history(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::get_parameter_history(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParameters => {
             let input: GetParametersRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetParameters::get_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::get_parameters(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GetParametersByPath => {
             let input: GetParametersByPathRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(GetParametersByPath::get_parameters_by_path(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::get_parameters_by_path(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::LabelParameterVersion => {
             let input: LabelParameterVersionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                LabelParameterVersion::label_parameter_version(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::label_parameter_version(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListTagsForResource => {
             let input: ListTagsForResourceRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(ListTagsForResource::list_tags_for_resource(svc, cx, input)?
-                .try_map(|o| codec.encode(&o))?)
+            Ok(call::list_tags_for_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::PutParameter => {
             let input: PutParameterRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(PutParameter::put_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+            Ok(call::put_parameter(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::RemoveTagsFromResource => {
             let input: RemoveTagsFromResourceRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                RemoveTagsFromResource::remove_tags_from_resource(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::remove_tags_from_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::UnlabelParameterVersion => {
             let input: UnlabelParameterVersionRequest = codec.decode(body)?;
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            Ok(
-                UnlabelParameterVersion::unlabel_parameter_version(svc, cx, input)?
-                    .try_map(|o| codec.encode(&o))?,
-            )
+            Ok(call::unlabel_parameter_version(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
     }
 }

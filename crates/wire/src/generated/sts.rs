@@ -228,6 +228,66 @@ pub mod handlers {
     };
 }
 
+/// Each operation as called in-process: the model's constraints, the service's guard, the handler.
+pub mod call {
+    use super::*;
+
+    /// AssumeRole, checked and guarded.
+    pub fn assume_role<S: AssumeRole>(
+        svc: &S,
+        cx: &S::Context,
+        input: AssumeRoleRequest,
+    ) -> Result<crate::wire::Ack<AssumeRoleResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::AssumeRole)?;
+        AssumeRole::assume_role(svc, cx, input)
+    }
+
+    /// AssumeRoleWithWebIdentity, checked and guarded.
+    pub fn assume_role_with_web_identity<S: AssumeRoleWithWebIdentity>(
+        svc: &S,
+        cx: &S::Context,
+        input: AssumeRoleWithWebIdentityRequest,
+    ) -> Result<crate::wire::Ack<AssumeRoleWithWebIdentityResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::AssumeRoleWithWebIdentity)?;
+        AssumeRoleWithWebIdentity::assume_role_with_web_identity(svc, cx, input)
+    }
+
+    /// GetAccessKeyInfo, checked and guarded.
+    pub fn get_access_key_info<S: GetAccessKeyInfo>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetAccessKeyInfoRequest,
+    ) -> Result<crate::wire::Ack<GetAccessKeyInfoResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetAccessKeyInfo)?;
+        GetAccessKeyInfo::get_access_key_info(svc, cx, input)
+    }
+
+    /// GetCallerIdentity, checked and guarded.
+    pub fn get_caller_identity<S: GetCallerIdentity>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetCallerIdentityRequest,
+    ) -> Result<crate::wire::Ack<GetCallerIdentityResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetCallerIdentity)?;
+        GetCallerIdentity::get_caller_identity(svc, cx, input)
+    }
+
+    /// GetSessionToken, checked and guarded.
+    pub fn get_session_token<S: GetSessionToken>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetSessionTokenRequest,
+    ) -> Result<crate::wire::Ack<GetSessionTokenResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetSessionToken)?;
+        GetSessionToken::get_session_token(svc, cx, input)
+    }
+}
+
 /// Reads `form` for `op`, checks the model's constraints, runs the handler and writes its result element.
 pub fn dispatch<S: Handlers>(
     svc: &S,
@@ -239,9 +299,7 @@ pub fn dispatch<S: Handlers>(
     match op {
         Operation::AssumeRole => {
             let input = <AssumeRoleRequest as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            AssumeRole::assume_role(svc, cx, input)?.try_map(|o| {
+            call::assume_role(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<AssumeRoleResult>");
                 o.to_xml(&mut x);
                 x.push_str("</AssumeRoleResult>");
@@ -251,9 +309,7 @@ pub fn dispatch<S: Handlers>(
         Operation::AssumeRoleWithWebIdentity => {
             let input = <AssumeRoleWithWebIdentityRequest as FromForm>::from_form(form, "")?
                 .unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            AssumeRoleWithWebIdentity::assume_role_with_web_identity(svc, cx, input)?.try_map(|o| {
+            call::assume_role_with_web_identity(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<AssumeRoleWithWebIdentityResult>");
                 o.to_xml(&mut x);
                 x.push_str("</AssumeRoleWithWebIdentityResult>");
@@ -263,9 +319,7 @@ pub fn dispatch<S: Handlers>(
         Operation::GetAccessKeyInfo => {
             let input =
                 <GetAccessKeyInfoRequest as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            GetAccessKeyInfo::get_access_key_info(svc, cx, input)?.try_map(|o| {
+            call::get_access_key_info(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<GetAccessKeyInfoResult>");
                 o.to_xml(&mut x);
                 x.push_str("</GetAccessKeyInfoResult>");
@@ -275,9 +329,7 @@ pub fn dispatch<S: Handlers>(
         Operation::GetCallerIdentity => {
             let input =
                 <GetCallerIdentityRequest as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            GetCallerIdentity::get_caller_identity(svc, cx, input)?.try_map(|o| {
+            call::get_caller_identity(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<GetCallerIdentityResult>");
                 o.to_xml(&mut x);
                 x.push_str("</GetCallerIdentityResult>");
@@ -287,9 +339,7 @@ pub fn dispatch<S: Handlers>(
         Operation::GetSessionToken => {
             let input =
                 <GetSessionTokenRequest as FromForm>::from_form(form, "")?.unwrap_or_default();
-            crate::wire::check(&input)?;
-            let _guard = svc.begin(op)?;
-            GetSessionToken::get_session_token(svc, cx, input)?.try_map(|o| {
+            call::get_session_token(svc, cx, input)?.try_map(|o| {
                 let mut x = ::std::string::String::from("<GetSessionTokenResult>");
                 o.to_xml(&mut x);
                 x.push_str("</GetSessionTokenResult>");
