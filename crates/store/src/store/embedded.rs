@@ -5,7 +5,7 @@ use super::backend::Backend;
 use super::format::{check_format, damaged, precheck, BLOBS, DB_FILE, SECRETS, VALUES};
 use super::journal::Touched;
 use super::journal::{parse_key, value_range, Job, Loaded, Op, Opener, Reverted};
-use super::record::SecretRecord;
+use super::record::SecretRecords;
 use super::seal::{open_row, Keyring};
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
@@ -107,7 +107,7 @@ fn read_secret(
     let Some(raw) = secrets.get(key).map_err(|e| e.to_string())? else {
         return Ok(None);
     };
-    let record: SecretRecord = serde_json::from_slice(raw.value()).map_err(|e| e.to_string())?;
+    let record = super::table::decode::<SecretRecords>(raw.value())?;
     let mut missing = false;
     let secret = record.into_secret(|id| {
         let row_key = format!("{key}\0{id}");
@@ -284,8 +284,8 @@ fn load_secrets(
         let (k, v) = row.map_err(|e| damaged(path, e))?;
         let key = k.value();
         let (ns, _) = parse_key(key).ok_or_else(|| damaged(path, "a malformed key"))?;
-        let record: SecretRecord =
-            serde_json::from_slice(v.value()).map_err(|e| damaged(path, e))?;
+        let record =
+            super::table::decode::<SecretRecords>(v.value()).map_err(|e| damaged(path, e))?;
         let mut missing = None;
         let mut clear = false;
         let secret = record.into_secret(|id| {

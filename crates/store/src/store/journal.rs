@@ -2,7 +2,7 @@
 //! what a database held (`Loaded`), what a failed commit or another node's change puts back
 //! (`Reverted`), and how secrets' records are keyed.
 
-use super::record::{encode_value, SecretRecord};
+use super::record::{encode_value, SecretRecord, SecretRecords};
 use super::seal::Keyring;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
@@ -183,7 +183,7 @@ pub fn upsert(
     keyring: Option<&Keyring>,
 ) -> Op {
     let key = secret_key(ns, &s.name);
-    let record = match serde_json::to_vec(&SecretRecord::of(s)) {
+    let record = match super::table::encode::<SecretRecords>(&SecretRecord::of(s)) {
         Ok(record) => record,
         Err(e) => {
             tracing::error!(error = %e, "cannot encode a secret's record");

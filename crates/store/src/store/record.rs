@@ -7,10 +7,21 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the on-disk layout changes; older files are migrated, newer ones refused.
 /// 2: value rows may be sealed (envelope encryption); format 1 files are read as they are and
-/// their rows sealed at the next start.
-pub const FORMAT_VERSION: u32 = 2;
+/// their rows sealed at the next start. 3: every record carries its own format version
+/// (`store::table`); unmarked records of older files are read as version 0.
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest format this build reads.
 pub const OLDEST_FORMAT: u32 = 1;
+
+/// Secrets' records as a typed table: keyed by account, region and name (no prefix: the
+/// secrets have their own table in both backends).
+pub struct SecretRecords;
+
+impl super::table::Table for SecretRecords {
+    const PREFIX: &'static str = "";
+    const VERSION: u16 = 1;
+    type Record = SecretRecord;
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SecretRecord {

@@ -75,7 +75,10 @@ pub fn join(version: u16, json: &[u8]) -> Vec<u8> {
 /// A stored record, migrated from the format it was written in.
 pub fn decode<T: Table>(bytes: &[u8]) -> Result<T::Record, String> {
     let (version, json) = split(bytes);
-    let what = T::PREFIX.trim_end_matches('\0').replace('\0', " ");
+    let what = match T::PREFIX.trim_end_matches('\0').replace('\0', " ") {
+        what if what.is_empty() => "secret".to_string(),
+        what => what,
+    };
     if version > T::VERSION {
         return Err(format!(
             "a {what} record of format {version}, written by a newer LocalEmu (this one reads up to {})",

@@ -14,7 +14,7 @@ mod lease;
 use super::backend::Revisions;
 use super::journal::{Loaded, Reconciler};
 use super::journal::{Rev, Touched};
-use super::record::SecretRecord;
+use super::record::SecretRecords;
 use super::seal::open_row;
 use super::seal::Keyring;
 use crate::domain::Namespace;
@@ -28,13 +28,16 @@ pub use feed::Feed;
 pub use lease::Lease;
 
 /// The schema this build writes; a database at a newer one is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// 2: every record carries its own format version (`store::table`); a database of version 1
+/// is read as it is, its unmarked records as version 0.
+pub const SCHEMA_VERSION: i64 = 2;
 /// The channel commits notify the other nodes on.
 const CHANNEL: &str = "localemu";
 
 /// Each step brings the schema from the version before it to its own.
-const MIGRATIONS: [(i64, &str); 1] = [(
-    1,
+const MIGRATIONS: [(i64, &str); 2] = [
+    (
+        1,
     "CREATE TABLE localemu_secrets (key text PRIMARY KEY, rev bigint NOT NULL, record bytea NOT NULL);
      CREATE TABLE localemu_values (key text NOT NULL, version text NOT NULL, bytes bytea NOT NULL,
                                    PRIMARY KEY (key, version));
@@ -43,7 +46,10 @@ const MIGRATIONS: [(i64, &str); 1] = [(
                                    expires timestamptz NOT NULL);
      CREATE TABLE localemu_commits (id int PRIMARY KEY, seq bigint NOT NULL);
      INSERT INTO localemu_commits VALUES (1, 0);",
-)];
+    ),
+    // Records written from here on carry their format version; the tables are unchanged.
+    (2, "SELECT 1;"),
+];
 
 /// Whether `location` names a PostgreSQL database rather than a directory.
 pub fn is_url(location: &str) -> bool {
@@ -243,7 +249,7 @@ pub(super) fn secret_of(
     mut row: impl FnMut(&str) -> Option<Vec<u8>>,
 ) -> Result<(Namespace, crate::domain::secret::Secret), String> {
     let (ns, _) = super::journal::parse_key(key).ok_or("a malformed key")?;
-    let record: SecretRecord = serde_json::from_slice(record).map_err(|e| e.to_string())?;
+    let record = super::table::decode::<SecretRecords>(record)?;
     let mut missing = None;
     let secret = record.into_secret(|id| {
         let row_key = format!("{key}\0{id}");
