@@ -4,6 +4,7 @@
 //! directory (`../shared/spec` by default; see [`reduce`]).
 
 mod cli;
+mod conformance;
 mod model;
 mod ops;
 mod reduce;
@@ -407,6 +408,8 @@ fn rustfmt(text: &str) -> Result<String, String> {
 const GENERATED: &str = "crates/wire/src/generated";
 /// The client's command tables (the client's crate).
 const CLI_TABLES: &str = "crates/cli/src/tables.rs";
+/// AWS's protocol test cases as wire structures (the wire crate's tests).
+const CONFORMANCE: &str = "crates/wire/src/conformance/cases.rs";
 
 fn generate(spec: &Path) -> Result<Vec<(String, String)>, String> {
     let mut files = Vec::new();
@@ -443,6 +446,8 @@ fn generate(spec: &Path) -> Result<Vec<(String, String)>, String> {
     )
     .ok();
     files.push((CLI_TABLES.into(), cli_out));
+    let cases = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance/botocore");
+    files.push((CONFORMANCE.into(), conformance::emit(&cases)?));
     files.push((format!("{GENERATED}/mod.rs"), modules));
     files
         .into_iter()

@@ -16,16 +16,24 @@ pub fn rust_type(m: &Model, target: &str) -> Result<String, String> {
         "timestamp" => "f64".into(),
         "list" => format!(
             "::std::vec::Vec<{}>",
-            rust_type(m, s["member"]["shape"].as_str().unwrap_or(""))?
+            element_type(m, s["member"]["shape"].as_str().unwrap_or(""))?
         ),
         "map" => format!(
             "crate::wire::Map<{}, {}>",
             rust_type(m, s["key"]["shape"].as_str().unwrap_or(""))?,
-            rust_type(m, s["value"]["shape"].as_str().unwrap_or(""))?
+            element_type(m, s["value"]["shape"].as_str().unwrap_or(""))?
         ),
         "structure" => target.to_string(),
         other => return Err(format!("shape {target}: type {other} is not supported")),
     })
+}
+
+/// The type of a list's member or a map's value: a blob there is base64 text by itself.
+fn element_type(m: &Model, target: &str) -> Result<String, String> {
+    if kind(m.shape(target)?) == "blob" {
+        return Ok("crate::wire::Blob".into());
+    }
+    rust_type(m, target)
 }
 
 fn sensitive(m: &Model, target: &str) -> bool {

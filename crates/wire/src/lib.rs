@@ -4,6 +4,8 @@
 //! AES-GCM blobs and the HTTP client LocalEmu uses for its own outbound calls.
 
 pub mod clock;
+#[cfg(test)]
+mod conformance;
 pub mod crypto;
 pub mod error;
 #[allow(

@@ -299,6 +299,22 @@ pub fn check<I: Validate>(input: &I) -> Result<()> {
     v.finish()
 }
 
+/// A blob inside a list or a map: base64 text on the wire, like a blob member.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Blob(pub Vec<u8>);
+
+impl serde::Serialize for Blob {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        blob::required::serialize(&self.0, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Blob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        blob::required::deserialize(d).map(Blob)
+    }
+}
+
 pub mod blob {
     //! Blobs travel as base64 text inside JSON.
     use base64::engine::general_purpose::STANDARD;
