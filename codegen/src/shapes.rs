@@ -128,13 +128,30 @@ pub fn emit_query_impls(m: &Model, name: &str, out: &mut String) -> Result<(), S
                 mem.name
             ));
         }
-        writeln!(
-            out,
-            "            {}: crate::wire::query::FromForm::from_form(form, &crate::wire::query::member(key, {:?}))?,",
-            field_name(mem.name),
-            mem.name
-        )
-        .ok();
+        let target = m.shape(mem.target)?;
+        let name = mem.location_name.unwrap_or(mem.name);
+        let flattened = target["flattened"].as_bool() == Some(true);
+        let read = match kind(target) {
+            // A flattened list's items are named by the list's member name if it has one.
+            "list" if flattened => format!(
+                "crate::wire::query::list(form, &crate::wire::query::member(key, {:?}), None)",
+                target["member"]["locationName"].as_str().unwrap_or(name)
+            ),
+            "list" => format!(
+                "crate::wire::query::list(form, &crate::wire::query::member(key, {name:?}), Some({:?}))",
+                target["member"]["locationName"].as_str().unwrap_or("member")
+            ),
+            "map" => format!(
+                "crate::wire::query::map(form, &crate::wire::query::member(key, {name:?}), {}, ({:?}, {:?}))",
+                !flattened,
+                target["key"]["locationName"].as_str().unwrap_or("key"),
+                target["value"]["locationName"].as_str().unwrap_or("value")
+            ),
+            _ => format!(
+                "crate::wire::query::FromForm::from_form(form, &crate::wire::query::member(key, {name:?}))"
+            ),
+        };
+        writeln!(out, "            {}: {read}?,", field_name(mem.name)).ok();
     }
     writeln!(out, "        }}))\n    }}\n}}\n").ok();
     writeln!(

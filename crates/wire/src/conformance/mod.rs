@@ -1,7 +1,8 @@
-//! AWS's protocol test cases (botocore's JSON suites) against the wire structures: every body
-//! AWS wrote, read into the suite's structure and written again, is the same JSON. This pins
-//! what the structures share with every JSON service served: member names, nesting, lists and
-//! maps, blobs in base64, numbers and timestamps as epoch seconds.
+//! AWS's protocol test cases (botocore's JSON and query suites) against the wire structures:
+//! every JSON body AWS wrote, read into the suite's structure and written again, is the same
+//! JSON (member names, nesting, lists and maps, blobs in base64, numbers and timestamps as
+//! epoch seconds); every query form an SDK sends reads into the members it carries (lists
+//! with or without `member`, flattened, renamed; maps with `entry` or flattened, renamed keys).
 
 #[allow(
     clippy::all,
@@ -19,6 +20,22 @@ type Case = (
     &'static str,
     fn(&str) -> Result<Value, String>,
 );
+
+/// A query suite's description, the form an SDK sends, its members as JSON, and the form read.
+type FormCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&str) -> Result<Value, String>,
+);
+
+fn form_read<T: crate::wire::query::FromForm + Default + serde::Serialize>(
+    body: &str,
+) -> Result<Value, String> {
+    let form = crate::wire::query::Form::parse(body.as_bytes()).map_err(|e| e.to_string())?;
+    let read = T::from_form(&form, "").map_err(|e| e.to_string())?;
+    serde_json::to_value(read.unwrap_or_default()).map_err(|e| e.to_string())
+}
 
 fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(
     body: &str,
@@ -90,5 +107,28 @@ fn aws_response_bodies_read_and_write_back_unchanged() {
     let all: Vec<Case> = [cases::JSON_OUTPUT, cases::CLASSIC_OUTPUT].concat();
     assert!(all.len() >= 19, "{}", all.len());
     let wrong = differing(&all);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn aws_query_requests_read_into_the_members_they_carry() {
+    assert!(
+        cases::QUERY_INPUT.len() >= 15,
+        "{}",
+        cases::QUERY_INPUT.len()
+    );
+    let wrong: Vec<String> = cases::QUERY_INPUT
+        .iter()
+        .filter_map(|(description, body, params, read)| {
+            let expected: Value = serde_json::from_str(params).ok()?;
+            match read(body) {
+                Ok(ours) if same(&expected, &ours) => None,
+                Ok(ours) => Some(format!(
+                    "{description}: {body}: AWS {expected}, LocalEmu {ours}"
+                )),
+                Err(e) => Some(format!("{description}: {body} cannot be read: {e}")),
+            }
+        })
+        .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -1520,17 +1520,20 @@ impl crate::wire::query::FromForm for CreateChangeSetInput {
                 form,
                 &crate::wire::query::member(key, "UsePreviousTemplate"),
             )?,
-            parameters: crate::wire::query::FromForm::from_form(
+            parameters: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Parameters"),
+                Some("member"),
             )?,
-            capabilities: crate::wire::query::FromForm::from_form(
+            capabilities: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Capabilities"),
+                Some("member"),
             )?,
-            resource_types: crate::wire::query::FromForm::from_form(
+            resource_types: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourceTypes"),
+                Some("member"),
             )?,
             role_arn: crate::wire::query::FromForm::from_form(
                 form,
@@ -1540,13 +1543,15 @@ impl crate::wire::query::FromForm for CreateChangeSetInput {
                 form,
                 &crate::wire::query::member(key, "RollbackConfiguration"),
             )?,
-            notification_ar_ns: crate::wire::query::FromForm::from_form(
+            notification_ar_ns: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "NotificationARNs"),
+                Some("member"),
             )?,
-            tags: crate::wire::query::FromForm::from_form(
+            tags: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Tags"),
+                Some("member"),
             )?,
             change_set_name: crate::wire::query::FromForm::from_form(
                 form,
@@ -1564,9 +1569,10 @@ impl crate::wire::query::FromForm for CreateChangeSetInput {
                 form,
                 &crate::wire::query::member(key, "ChangeSetType"),
             )?,
-            resources_to_import: crate::wire::query::FromForm::from_form(
+            resources_to_import: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourcesToImport"),
+                Some("member"),
             )?,
             include_nested_stacks: crate::wire::query::FromForm::from_form(
                 form,
@@ -1983,9 +1989,10 @@ impl crate::wire::query::FromForm for CreateStackInput {
                 form,
                 &crate::wire::query::member(key, "TemplateURL"),
             )?,
-            parameters: crate::wire::query::FromForm::from_form(
+            parameters: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Parameters"),
+                Some("member"),
             )?,
             disable_rollback: crate::wire::query::FromForm::from_form(
                 form,
@@ -1999,17 +2006,20 @@ impl crate::wire::query::FromForm for CreateStackInput {
                 form,
                 &crate::wire::query::member(key, "TimeoutInMinutes"),
             )?,
-            notification_ar_ns: crate::wire::query::FromForm::from_form(
+            notification_ar_ns: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "NotificationARNs"),
+                Some("member"),
             )?,
-            capabilities: crate::wire::query::FromForm::from_form(
+            capabilities: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Capabilities"),
+                Some("member"),
             )?,
-            resource_types: crate::wire::query::FromForm::from_form(
+            resource_types: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourceTypes"),
+                Some("member"),
             )?,
             role_arn: crate::wire::query::FromForm::from_form(
                 form,
@@ -2027,9 +2037,10 @@ impl crate::wire::query::FromForm for CreateStackInput {
                 form,
                 &crate::wire::query::member(key, "StackPolicyURL"),
             )?,
-            tags: crate::wire::query::FromForm::from_form(
+            tags: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Tags"),
+                Some("member"),
             )?,
             client_request_token: crate::wire::query::FromForm::from_form(
                 form,
@@ -2378,9 +2389,10 @@ impl crate::wire::query::FromForm for DeleteStackInput {
                 form,
                 &crate::wire::query::member(key, "StackName"),
             )?,
-            retain_resources: crate::wire::query::FromForm::from_form(
+            retain_resources: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "RetainResources"),
+                Some("member"),
             )?,
             role_arn: crate::wire::query::FromForm::from_form(
                 form,
@@ -2934,9 +2946,10 @@ impl crate::wire::query::FromForm for DescribeChangeSetOutput {
                 form,
                 &crate::wire::query::member(key, "Description"),
             )?,
-            parameters: crate::wire::query::FromForm::from_form(
+            parameters: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Parameters"),
+                Some("member"),
             )?,
             creation_time: crate::wire::query::FromForm::from_form(
                 form,
@@ -2958,25 +2971,29 @@ impl crate::wire::query::FromForm for DescribeChangeSetOutput {
                 form,
                 &crate::wire::query::member(key, "StackDriftStatus"),
             )?,
-            notification_ar_ns: crate::wire::query::FromForm::from_form(
+            notification_ar_ns: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "NotificationARNs"),
+                Some("member"),
             )?,
             rollback_configuration: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "RollbackConfiguration"),
             )?,
-            capabilities: crate::wire::query::FromForm::from_form(
+            capabilities: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Capabilities"),
+                Some("member"),
             )?,
-            tags: crate::wire::query::FromForm::from_form(
+            tags: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Tags"),
+                Some("member"),
             )?,
-            changes: crate::wire::query::FromForm::from_form(
+            changes: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Changes"),
+                Some("member"),
             )?,
             next_token: crate::wire::query::FromForm::from_form(
                 form,
@@ -3180,9 +3197,10 @@ impl crate::wire::query::FromForm for DescribeStackEventsOutput {
             return Ok(None);
         }
         Ok(Some(DescribeStackEventsOutput {
-            stack_events: crate::wire::query::FromForm::from_form(
+            stack_events: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "StackEvents"),
+                Some("member"),
             )?,
             next_token: crate::wire::query::FromForm::from_form(
                 form,
@@ -3440,9 +3458,10 @@ impl crate::wire::query::FromForm for DescribeStackResourcesOutput {
             return Ok(None);
         }
         Ok(Some(DescribeStackResourcesOutput {
-            stack_resources: crate::wire::query::FromForm::from_form(
+            stack_resources: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "StackResources"),
+                Some("member"),
             )?,
         }))
     }
@@ -3572,9 +3591,10 @@ impl crate::wire::query::FromForm for DescribeStacksOutput {
             return Ok(None);
         }
         Ok(Some(DescribeStacksOutput {
-            stacks: crate::wire::query::FromForm::from_form(
+            stacks: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Stacks"),
+                Some("member"),
             )?,
             next_token: crate::wire::query::FromForm::from_form(
                 form,
@@ -3927,9 +3947,10 @@ impl crate::wire::query::FromForm for GetTemplateOutput {
                 form,
                 &crate::wire::query::member(key, "TemplateBody"),
             )?,
-            stages_available: crate::wire::query::FromForm::from_form(
+            stages_available: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "StagesAvailable"),
+                Some("member"),
             )?,
         }))
     }
@@ -4229,25 +4250,28 @@ impl crate::wire::query::FromForm for GetTemplateSummaryOutput {
             return Ok(None);
         }
         Ok(Some(GetTemplateSummaryOutput {
-            parameters: crate::wire::query::FromForm::from_form(
+            parameters: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Parameters"),
+                Some("member"),
             )?,
             description: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "Description"),
             )?,
-            capabilities: crate::wire::query::FromForm::from_form(
+            capabilities: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Capabilities"),
+                Some("member"),
             )?,
             capabilities_reason: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "CapabilitiesReason"),
             )?,
-            resource_types: crate::wire::query::FromForm::from_form(
+            resource_types: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourceTypes"),
+                Some("member"),
             )?,
             version: crate::wire::query::FromForm::from_form(
                 form,
@@ -4257,13 +4281,15 @@ impl crate::wire::query::FromForm for GetTemplateSummaryOutput {
                 form,
                 &crate::wire::query::member(key, "Metadata"),
             )?,
-            declared_transforms: crate::wire::query::FromForm::from_form(
+            declared_transforms: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "DeclaredTransforms"),
+                Some("member"),
             )?,
-            resource_identifier_summaries: crate::wire::query::FromForm::from_form(
+            resource_identifier_summaries: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourceIdentifierSummaries"),
+                Some("member"),
             )?,
             warnings: crate::wire::query::FromForm::from_form(
                 form,
@@ -4425,9 +4451,10 @@ impl crate::wire::query::FromForm for ListChangeSetsOutput {
             return Ok(None);
         }
         Ok(Some(ListChangeSetsOutput {
-            summaries: crate::wire::query::FromForm::from_form(
+            summaries: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Summaries"),
+                Some("member"),
             )?,
             next_token: crate::wire::query::FromForm::from_form(
                 form,
@@ -4569,9 +4596,10 @@ impl crate::wire::query::FromForm for ListStackResourcesOutput {
             return Ok(None);
         }
         Ok(Some(ListStackResourcesOutput {
-            stack_resource_summaries: crate::wire::query::FromForm::from_form(
+            stack_resource_summaries: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "StackResourceSummaries"),
+                Some("member"),
             )?,
             next_token: crate::wire::query::FromForm::from_form(
                 form,
@@ -4682,9 +4710,10 @@ impl crate::wire::query::FromForm for ListStacksInput {
                 form,
                 &crate::wire::query::member(key, "NextToken"),
             )?,
-            stack_status_filter: crate::wire::query::FromForm::from_form(
+            stack_status_filter: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "StackStatusFilter"),
+                Some("member"),
             )?,
         }))
     }
@@ -4755,9 +4784,10 @@ impl crate::wire::query::FromForm for ListStacksOutput {
             return Ok(None);
         }
         Ok(Some(ListStacksOutput {
-            stack_summaries: crate::wire::query::FromForm::from_form(
+            stack_summaries: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "StackSummaries"),
+                Some("member"),
             )?,
             next_token: crate::wire::query::FromForm::from_form(
                 form,
@@ -5201,9 +5231,10 @@ impl crate::wire::query::FromForm for ParameterConstraints {
             return Ok(None);
         }
         Ok(Some(ParameterConstraints {
-            allowed_values: crate::wire::query::FromForm::from_form(
+            allowed_values: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "AllowedValues"),
+                Some("member"),
             )?,
         }))
     }
@@ -5576,21 +5607,24 @@ impl crate::wire::query::FromForm for ResourceChange {
                 form,
                 &crate::wire::query::member(key, "Replacement"),
             )?,
-            scope: crate::wire::query::FromForm::from_form(
+            scope: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Scope"),
+                Some("member"),
             )?,
             resource_drift_status: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "ResourceDriftStatus"),
             )?,
-            resource_drift_ignored_attributes: crate::wire::query::FromForm::from_form(
+            resource_drift_ignored_attributes: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourceDriftIgnoredAttributes"),
+                Some("member"),
             )?,
-            details: crate::wire::query::FromForm::from_form(
+            details: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Details"),
+                Some("member"),
             )?,
             change_set_id: crate::wire::query::FromForm::from_form(
                 form,
@@ -5903,13 +5937,15 @@ impl crate::wire::query::FromForm for ResourceIdentifierSummary {
                 form,
                 &crate::wire::query::member(key, "ResourceType"),
             )?,
-            logical_resource_ids: crate::wire::query::FromForm::from_form(
+            logical_resource_ids: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "LogicalResourceIds"),
+                Some("member"),
             )?,
-            resource_identifiers: crate::wire::query::FromForm::from_form(
+            resource_identifiers: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourceIdentifiers"),
+                Some("member"),
             )?,
         }))
     }
@@ -6206,9 +6242,11 @@ impl crate::wire::query::FromForm for ResourceToImport {
                 form,
                 &crate::wire::query::member(key, "LogicalResourceId"),
             )?,
-            resource_identifier: crate::wire::query::FromForm::from_form(
+            resource_identifier: crate::wire::query::map(
                 form,
                 &crate::wire::query::member(key, "ResourceIdentifier"),
+                true,
+                ("key", "value"),
             )?,
         }))
     }
@@ -6279,9 +6317,10 @@ impl crate::wire::query::FromForm for RollbackConfiguration {
             return Ok(None);
         }
         Ok(Some(RollbackConfiguration {
-            rollback_triggers: crate::wire::query::FromForm::from_form(
+            rollback_triggers: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "RollbackTriggers"),
+                Some("member"),
             )?,
             monitoring_time_in_minutes: crate::wire::query::FromForm::from_form(
                 form,
@@ -6702,9 +6741,10 @@ impl crate::wire::query::FromForm for Stack {
                 form,
                 &crate::wire::query::member(key, "Description"),
             )?,
-            parameters: crate::wire::query::FromForm::from_form(
+            parameters: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Parameters"),
+                Some("member"),
             )?,
             creation_time: crate::wire::query::FromForm::from_form(
                 form,
@@ -6738,29 +6778,33 @@ impl crate::wire::query::FromForm for Stack {
                 form,
                 &crate::wire::query::member(key, "DeploymentConfig"),
             )?,
-            notification_ar_ns: crate::wire::query::FromForm::from_form(
+            notification_ar_ns: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "NotificationARNs"),
+                Some("member"),
             )?,
             timeout_in_minutes: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "TimeoutInMinutes"),
             )?,
-            capabilities: crate::wire::query::FromForm::from_form(
+            capabilities: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Capabilities"),
+                Some("member"),
             )?,
-            outputs: crate::wire::query::FromForm::from_form(
+            outputs: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Outputs"),
+                Some("member"),
             )?,
             role_arn: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "RoleARN"),
             )?,
-            tags: crate::wire::query::FromForm::from_form(
+            tags: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Tags"),
+                Some("member"),
             )?,
             enable_termination_protection: crate::wire::query::FromForm::from_form(
                 form,
@@ -6790,9 +6834,10 @@ impl crate::wire::query::FromForm for Stack {
                 form,
                 &crate::wire::query::member(key, "DetailedStatus"),
             )?,
-            last_operations: crate::wire::query::FromForm::from_form(
+            last_operations: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "LastOperations"),
+                Some("member"),
             )?,
             alias_name: crate::wire::query::FromForm::from_form(
                 form,
@@ -8411,9 +8456,10 @@ impl crate::wire::query::FromForm for StackSummary {
                 form,
                 &crate::wire::query::member(key, "DriftInformation"),
             )?,
-            last_operations: crate::wire::query::FromForm::from_form(
+            last_operations: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "LastOperations"),
+                Some("member"),
             )?,
         }))
     }
@@ -8969,17 +9015,20 @@ impl crate::wire::query::FromForm for UpdateStackInput {
                 form,
                 &crate::wire::query::member(key, "StackPolicyDuringUpdateURL"),
             )?,
-            parameters: crate::wire::query::FromForm::from_form(
+            parameters: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Parameters"),
+                Some("member"),
             )?,
-            capabilities: crate::wire::query::FromForm::from_form(
+            capabilities: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Capabilities"),
+                Some("member"),
             )?,
-            resource_types: crate::wire::query::FromForm::from_form(
+            resource_types: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ResourceTypes"),
+                Some("member"),
             )?,
             role_arn: crate::wire::query::FromForm::from_form(
                 form,
@@ -8997,13 +9046,15 @@ impl crate::wire::query::FromForm for UpdateStackInput {
                 form,
                 &crate::wire::query::member(key, "StackPolicyURL"),
             )?,
-            notification_ar_ns: crate::wire::query::FromForm::from_form(
+            notification_ar_ns: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "NotificationARNs"),
+                Some("member"),
             )?,
-            tags: crate::wire::query::FromForm::from_form(
+            tags: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Tags"),
+                Some("member"),
             )?,
             disable_rollback: crate::wire::query::FromForm::from_form(
                 form,
@@ -9314,25 +9365,28 @@ impl crate::wire::query::FromForm for ValidateTemplateOutput {
             return Ok(None);
         }
         Ok(Some(ValidateTemplateOutput {
-            parameters: crate::wire::query::FromForm::from_form(
+            parameters: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Parameters"),
+                Some("member"),
             )?,
             description: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "Description"),
             )?,
-            capabilities: crate::wire::query::FromForm::from_form(
+            capabilities: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Capabilities"),
+                Some("member"),
             )?,
             capabilities_reason: crate::wire::query::FromForm::from_form(
                 form,
                 &crate::wire::query::member(key, "CapabilitiesReason"),
             )?,
-            declared_transforms: crate::wire::query::FromForm::from_form(
+            declared_transforms: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "DeclaredTransforms"),
+                Some("member"),
             )?,
         }))
     }
@@ -9400,9 +9454,10 @@ impl crate::wire::query::FromForm for Warnings {
             return Ok(None);
         }
         Ok(Some(Warnings {
-            unrecognized_resource_types: crate::wire::query::FromForm::from_form(
+            unrecognized_resource_types: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "UnrecognizedResourceTypes"),
+                Some("member"),
             )?,
         }))
     }

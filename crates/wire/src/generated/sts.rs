@@ -623,9 +623,10 @@ impl crate::wire::query::FromForm for AssumeRoleRequest {
                 form,
                 &crate::wire::query::member(key, "RoleSessionName"),
             )?,
-            policy_arns: crate::wire::query::FromForm::from_form(
+            policy_arns: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "PolicyArns"),
+                Some("member"),
             )?,
             policy: crate::wire::query::FromForm::from_form(
                 form,
@@ -635,13 +636,15 @@ impl crate::wire::query::FromForm for AssumeRoleRequest {
                 form,
                 &crate::wire::query::member(key, "DurationSeconds"),
             )?,
-            tags: crate::wire::query::FromForm::from_form(
+            tags: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "Tags"),
+                Some("member"),
             )?,
-            transitive_tag_keys: crate::wire::query::FromForm::from_form(
+            transitive_tag_keys: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "TransitiveTagKeys"),
+                Some("member"),
             )?,
             external_id: crate::wire::query::FromForm::from_form(
                 form,
@@ -659,9 +662,10 @@ impl crate::wire::query::FromForm for AssumeRoleRequest {
                 form,
                 &crate::wire::query::member(key, "SourceIdentity"),
             )?,
-            provided_contexts: crate::wire::query::FromForm::from_form(
+            provided_contexts: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "ProvidedContexts"),
+                Some("member"),
             )?,
             minimum_session_token_size: crate::wire::query::FromForm::from_form(
                 form,
@@ -1021,9 +1025,10 @@ impl crate::wire::query::FromForm for AssumeRoleWithWebIdentityRequest {
                 form,
                 &crate::wire::query::member(key, "ProviderId"),
             )?,
-            policy_arns: crate::wire::query::FromForm::from_form(
+            policy_arns: crate::wire::query::list(
                 form,
                 &crate::wire::query::member(key, "PolicyArns"),
+                Some("member"),
             )?,
             policy: crate::wire::query::FromForm::from_form(
                 form,
@@ -2308,9 +2313,11 @@ impl crate::wire::query::FromForm for TransactionContext {
             return Ok(None);
         }
         Ok(Some(TransactionContext {
-            identity_provider: crate::wire::query::FromForm::from_form(
+            identity_provider: crate::wire::query::map(
                 form,
                 &crate::wire::query::member(key, "IdentityProvider"),
+                true,
+                ("key", "value"),
             )?,
         }))
     }

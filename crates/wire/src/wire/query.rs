@@ -128,45 +128,68 @@ impl FromForm for f64 {
 }
 
 impl<T: FromForm> FromForm for Vec<T> {
-    /// `key.member.1`, `key.member.2`, ... up to the first gap; `key=` alone is an empty list.
     fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
-        let mut out = Vec::new();
-        for i in 1..=MAX_LIST + 1 {
-            let item = format!("{key}.member.{i}");
-            match T::from_form(form, &item)? {
-                Some(v) if i <= MAX_LIST => out.push(v),
-                Some(_) => {
-                    return Err(Error::validation(format!(
-                        "The list {key} has more than {MAX_LIST} members."
-                    )))
-                }
-                None => break,
-            }
-        }
-        if out.is_empty() && form.get(key).is_none() && !form.has_under(key) {
-            return Ok(None);
-        }
-        Ok(Some(out))
+        list(form, key, Some("member"))
     }
 }
 
-impl<V: FromForm> FromForm for super::Map<String, V> {
-    /// `key.entry.1.key` / `key.entry.1.value`, ... up to the first gap.
-    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
-        if !form.has_under(key) {
-            return Ok(None);
-        }
-        let mut out = super::Map::new();
-        for i in 1..=MAX_LIST {
-            let Some(k) = form.get(&format!("{key}.entry.{i}.key")) else {
-                break;
-            };
-            if let Some(v) = V::from_form(form, &format!("{key}.entry.{i}.value"))? {
-                out.insert(k.to_string(), v);
+/// A list's items at `key.<item>.1`, `key.<item>.2`, ... (a flattened list, `item` None: at
+/// `key.1`, ...) up to the first gap; `key=` alone is an empty list.
+pub fn list<T: FromForm>(form: &Form, key: &str, item: Option<&str>) -> Result<Option<Vec<T>>> {
+    let mut out = Vec::new();
+    for i in 1..=MAX_LIST + 1 {
+        let at = match item {
+            Some(item) => format!("{key}.{item}.{i}"),
+            None => format!("{key}.{i}"),
+        };
+        match T::from_form(form, &at)? {
+            Some(v) if i <= MAX_LIST => out.push(v),
+            Some(_) => {
+                return Err(Error::validation(format!(
+                    "The list {key} has more than {MAX_LIST} members."
+                )))
             }
+            None => break,
         }
-        Ok(Some(out))
     }
+    if out.is_empty() && form.get(key).is_none() && !form.has_under(key) {
+        return Ok(None);
+    }
+    Ok(Some(out))
+}
+
+impl<V: FromForm> FromForm for super::Map<String, V> {
+    fn from_form(form: &Form, key: &str) -> Result<Option<Self>> {
+        map(form, key, true, ("key", "value"))
+    }
+}
+
+/// A map's entries at `key.entry.1.<k>` / `key.entry.1.<v>`, ... (flattened, `entry` false:
+/// at `key.1.<k>`, ...) up to the first gap.
+pub fn map<V: FromForm>(
+    form: &Form,
+    key: &str,
+    entry: bool,
+    (k, v): (&str, &str),
+) -> Result<Option<super::Map<String, V>>> {
+    if !form.has_under(key) {
+        return Ok(None);
+    }
+    let mut out = super::Map::new();
+    for i in 1..=MAX_LIST {
+        let at = if entry {
+            format!("{key}.entry.{i}")
+        } else {
+            format!("{key}.{i}")
+        };
+        let Some(name) = form.get(&format!("{at}.{k}")) else {
+            break;
+        };
+        if let Some(value) = V::from_form(form, &format!("{at}.{v}"))? {
+            out.insert(name.to_string(), value);
+        }
+    }
+    Ok(Some(out))
 }
 
 /// For generated structures: whether any member was given under `key`.
