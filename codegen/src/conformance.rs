@@ -73,83 +73,45 @@ fn normalized(shapes: &Map<String, Value>, shape: &str, v: &Value) -> Value {
     }
 }
 
-/// Query request suites: each case's form body (what an SDK sends) read with the generated
-/// `FromForm`, as rows of (description, body, the params as JSON, the reader).
-fn query_suites(file: &Path, prefix: &str, out: &mut String) -> Result<(), String> {
-    let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    let suites: Vec<Value> =
-        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
-    let mut rows = Vec::new();
-    for (i, suite) in suites.iter().enumerate() {
-        let shapes = suite["shapes"].as_object().cloned().unwrap_or_default();
-        let model = Model {
-            metadata: Map::new(),
-            operations: Map::new(),
-            shapes: shapes.clone(),
-            paginators: Map::new(),
-        };
-        let description = suite["description"].as_str().unwrap_or_default();
-        let mut skipped = shapes.iter().find_map(|(name, s)| {
-            if s["timestampFormat"].is_string() {
-                Some("timestamps in a format other than epoch seconds")
-            } else if s["idempotencyToken"].as_bool() == Some(true)
-                || s["members"].as_object().is_some_and(|m| {
-                    m.values()
-                        .any(|v| v["idempotencyToken"].as_bool() == Some(true))
-                })
-            {
-                Some("a token the client fills in")
-            } else if kind(s) == "structure" && recursive(&shapes, name) {
-                Some("recursive structures")
-            } else {
-                None
-            }
-        });
-        let mut module = String::new();
-        if skipped.is_none() {
-            for (name, s) in &shapes {
-                if kind(s) == "structure"
-                    && (crate::shapes::emit_struct(&model, name, false, &mut module).is_err()
-                        || crate::shapes::emit_query_impls(&model, name, &mut module).is_err())
-                {
-                    skipped = Some("types the wire structures do not have");
-                    break;
-                }
-            }
-        }
-        if let Some(why) = skipped {
-            writeln!(
-                out,
-                "// Not generated: {prefix} suite {i} ({description}): {why}."
-            )
-            .ok();
-            continue;
-        }
-        writeln!(out, "pub mod {prefix}_{i} {{\n    #![allow(unused_imports)]\n    use crate::wire::Map;\n{module}}}\n").ok();
-        for case in suite["cases"].as_array().into_iter().flatten() {
-            let (Some(shape), Some(body)) = (
-                case["given"]["input"]["shape"].as_str(),
-                case["serialized"]["body"].as_str(),
-            ) else {
-                continue;
-            };
-            let params = normalized(&shapes, shape, &case["params"]).to_string();
-            rows.push(format!(
-                "({description:?}, {body:?}, {params:?}, |b| form_read::<{prefix}_{i}::{shape}>(b))"
-            ));
-        }
-    }
-    writeln!(
-        out,
-        "/// Each case: its suite's description, the form an SDK sends, the members it carries (as\n/// JSON), and the form read into the suite's structure.\npub const {}: &[FormCase] = &[\n{}\n];\n",
-        prefix.to_uppercase(),
-        rows.join(",\n")
-    )
-    .ok();
-    Ok(())
+/// What a file of cases checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Cases {
+    /// JSON request bodies, read and written back.
+    JsonRequests,
+    /// JSON response bodies, read and written back.
+    JsonResponses,
+    /// Query forms an SDK sends, read with `FromForm` into the case's members.
+    QueryRequests,
 }
 
-fn suites(file: &Path, input: bool, prefix: &str, out: &mut String) -> Result<(), String> {
+/// Why a suite's shapes are not generated: what no served model uses, so the wire
+/// structures do not take it.
+fn unsupported(shapes: &Map<String, Value>, cases: Cases) -> Option<&'static str> {
+    let token = |s: &Value| {
+        s["idempotencyToken"].as_bool() == Some(true)
+            || s["members"].as_object().is_some_and(|m| {
+                m.values()
+                    .any(|v| v["idempotencyToken"].as_bool() == Some(true))
+            })
+    };
+    shapes.iter().find_map(|(name, s)| {
+        if s["document"].as_bool() == Some(true) {
+            Some("document types")
+        } else if s["timestampFormat"].is_string() {
+            Some("timestamps in a format other than epoch seconds")
+        } else if cases == Cases::QueryRequests && token(s) {
+            // The case's form carries a token the client made up; its params do not.
+            Some("a token the client fills in")
+        } else if kind(s) == "structure" && recursive(shapes, name) {
+            Some("recursive structures")
+        } else {
+            None
+        }
+    })
+}
+
+/// One file of cases as modules (a suite's shapes each) and a table of rows.
+fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(), String> {
     let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let suites: Vec<Value> =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?;
@@ -162,30 +124,23 @@ fn suites(file: &Path, input: bool, prefix: &str, out: &mut String) -> Result<()
             shapes: shapes.clone(),
             paginators: Map::new(),
         };
-        // What no served model uses, so the wire structures do not take it.
-        let mut skipped = shapes.iter().find_map(|(name, s)| {
-            if s["document"].as_bool() == Some(true) {
-                Some("document types")
-            } else if s["timestampFormat"].is_string() {
-                Some("timestamps in a format other than epoch seconds")
-            } else if kind(s) == "structure" && recursive(&shapes, name) {
-                Some("recursive structures")
-            } else {
-                None
-            }
-        });
+        let description = suite["description"].as_str().unwrap_or_default();
+        let mut skipped = unsupported(&shapes, cases);
         let mut module = String::new();
-        if skipped.is_none() {
-            for (name, s) in &shapes {
-                if kind(s) == "structure"
-                    && crate::shapes::emit_struct(&model, name, false, &mut module).is_err()
-                {
-                    skipped = Some("types the wire structures do not have");
-                    break;
-                }
+        for (name, s) in &shapes {
+            if skipped.is_some() {
+                break;
+            }
+            if kind(s) != "structure" {
+                continue;
+            }
+            let emitted = crate::shapes::emit_struct(&model, name, false, &mut module).is_ok()
+                && (cases != Cases::QueryRequests
+                    || crate::shapes::emit_query_impls(&model, name, &mut module).is_ok());
+            if !emitted {
+                skipped = Some("types the wire structures do not have");
             }
         }
-        let description = suite["description"].as_str().unwrap_or_default();
         if let Some(why) = skipped {
             writeln!(
                 out,
@@ -196,16 +151,15 @@ fn suites(file: &Path, input: bool, prefix: &str, out: &mut String) -> Result<()
         }
         writeln!(out, "pub mod {prefix}_{i} {{\n    #![allow(unused_imports)]\n    use crate::wire::Map;\n{module}}}\n").ok();
         for case in suite["cases"].as_array().into_iter().flatten() {
-            let (shape, body) = if input {
-                (
-                    case["given"]["input"]["shape"].as_str(),
-                    case["serialized"]["body"].as_str(),
-                )
-            } else {
-                (
+            let (shape, body) = match cases {
+                Cases::JsonResponses => (
                     case["given"]["output"]["shape"].as_str(),
                     case["response"]["body"].as_str(),
-                )
+                ),
+                _ => (
+                    case["given"]["input"]["shape"].as_str(),
+                    case["serialized"]["body"].as_str(),
+                ),
             };
             let (Some(shape), Some(body)) = (shape, body) else {
                 continue;
@@ -217,14 +171,30 @@ fn suites(file: &Path, input: bool, prefix: &str, out: &mut String) -> Result<()
             {
                 continue;
             }
-            rows.push(format!(
-                "({description:?}, {body:?}, |b| round_trip::<{prefix}_{i}::{shape}>(b))"
-            ));
+            rows.push(if cases == Cases::QueryRequests {
+                let params = normalized(&shapes, shape, &case["params"]).to_string();
+                format!(
+                    "({description:?}, {body:?}, {params:?}, |b| form_read::<{prefix}_{i}::{shape}>(b))"
+                )
+            } else {
+                format!("({description:?}, {body:?}, |b| round_trip::<{prefix}_{i}::{shape}>(b))")
+            });
         }
     }
+    let (doc, row) = if cases == Cases::QueryRequests {
+        (
+            "the form an SDK sends, the members it carries (as\n/// JSON), and the form read into the suite's structure",
+            "FormCase",
+        )
+    } else {
+        (
+            "the body AWS wrote, and the body read into the\n/// suite's structure and written again",
+            "Case",
+        )
+    };
     writeln!(
         out,
-        "/// Each case: its suite's description, the body AWS wrote, and the body read into the\n/// suite's structure and written again.\npub const {}: &[Case] = &[\n{}\n];\n",
+        "/// Each case: its suite's description, {doc}.\npub const {}: &[{row}] = &[\n{}\n];\n",
         prefix.to_uppercase(),
         rows.join(",\n")
     )
@@ -235,20 +205,28 @@ fn suites(file: &Path, input: bool, prefix: &str, out: &mut String) -> Result<()
 /// `crates/wire/src/conformance/cases.rs`, from the case files in `dir`.
 pub fn emit(dir: &Path) -> Result<String, String> {
     let mut out = String::from(
-        "//! AWS's protocol test cases (botocore's JSON suites, see `codegen/conformance/`) as wire\n//! structures and rows.\n// @generated by `cargo codegen` from codegen/conformance/. Do not edit.\n\nuse super::{form_read, round_trip, Case, FormCase};\n\n",
+        "//! AWS's protocol test cases (botocore's JSON and query suites, see `codegen/conformance/`) as wire\n//! structures and rows.\n// @generated by `cargo codegen` from codegen/conformance/. Do not edit.\n\nuse super::{form_read, round_trip, Case, FormCase};\n\n",
     );
-    for (file, input, prefix) in [
-        ("input-json.json", true, "json_input"),
-        ("output-json.json", false, "json_output"),
-        ("input-json-classic.json", true, "classic_input"),
-        ("output-json-classic.json", false, "classic_output"),
+    for (file, cases, prefix) in [
+        ("input-json.json", Cases::JsonRequests, "json_input"),
+        ("output-json.json", Cases::JsonResponses, "json_output"),
+        (
+            "input-json-classic.json",
+            Cases::JsonRequests,
+            "classic_input",
+        ),
+        (
+            "output-json-classic.json",
+            Cases::JsonResponses,
+            "classic_output",
+        ),
+        (
+            "input-query-classic.json",
+            Cases::QueryRequests,
+            "query_input",
+        ),
     ] {
-        suites(&dir.join(file), input, prefix, &mut out)?;
+        suites(&dir.join(file), cases, prefix, &mut out)?;
     }
-    query_suites(
-        &dir.join("input-query-classic.json"),
-        "query_input",
-        &mut out,
-    )?;
     Ok(out)
 }

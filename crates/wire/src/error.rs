@@ -169,15 +169,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A failure of the layers below lifts into any service's error as it is.
 impl<C: Code> From<Error<NoService>> for Error<C> {
     fn from(e: Error<NoService>) -> Self {
-        let code = match e.code {
-            Kind::Common(c) => Kind::Common(c),
-            Kind::Modeled(never) => match never {},
-        };
-        Error {
-            code,
-            message: e.message,
-            source: e.source,
-        }
+        e.lift()
     }
 }
 
@@ -201,14 +193,21 @@ impl<C: Code> From<Error<C>> for Error<Modeled> {
 
 impl From<Error<NoService>> for Error<Modeled> {
     fn from(e: Error<NoService>) -> Self {
-        let code = match e.code {
+        e.lift()
+    }
+}
+
+impl Error<NoService> {
+    /// The same error for any service: it can only be one of the shared kinds.
+    fn lift<D>(self) -> Error<D> {
+        let code = match self.code {
             Kind::Common(c) => Kind::Common(c),
             Kind::Modeled(never) => match never {},
         };
         Error {
             code,
-            message: e.message,
-            source: e.source,
+            message: self.message,
+            source: self.source,
         }
     }
 }
