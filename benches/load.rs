@@ -3,9 +3,9 @@
 //! a table. `--compare-moto` runs the same scenarios against moto's server too.
 //!
 //! Run: `cargo bench --bench load` (options after `--`: `--seconds S`, `--big N`,
-//! `--connections 1,32`, `--compare-moto`, `--nodes-only`, `--ratios`). `--ratios` measures
-//! the request pipeline alone: each in-memory figure beside a bare hyper server's on the same
-//! requests, in one sitting.
+//! `--connections 1,32`, `--compare-moto`, `--nodes-only`, `--ratios`, with `--only NAME`).
+//! `--ratios` measures the request pipeline alone: each in-memory figure beside a bare hyper
+//! server's on the same requests, answering as many bytes, in one sitting.
 
 #![allow(
     clippy::unwrap_used,
@@ -700,7 +700,9 @@ fn print_two_nodes(nodes: &[(String, usize, Result)], embedded: &[(String, usize
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|a| a == "--bare-server") {
-        support::ceiling::serve().await;
+        let bytes = std::env::args()
+            .find_map(|a| a.strip_prefix("--body-bytes=").and_then(|n| n.parse().ok()));
+        support::ceiling::serve(bytes).await;
         return;
     }
     let opts = opts();
@@ -988,12 +990,30 @@ async fn rotation_time() -> Duration {
     timings[timings.len() / 2]
 }
 
+/// Whether `--only SUBSTRING` (absent: every scenario) selects this scenario.
+fn only(name: &str) -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .is_none_or(|s| name.contains(s.as_str()))
+}
+
 /// Each in-memory figure as a share of a bare hyper server's on the same requests, the two
 /// measured alternately in one sitting.
 async fn ratios(secs: f64) {
-    let bare = support::ceiling::start();
     let (emu, _) = start(None);
     fill(emu.addr, "k", 1000, 1024).await;
+    let bare = support::ceiling::start(None);
+    // A page of 100 entries is some 24 KB: its ceiling writes as many bytes per answer.
+    let page_bytes = {
+        let mut s = connect(emu.addr).await;
+        let req = signed(emu.addr, "ListSecrets", r#"{"MaxResults":100}"#.into());
+        let resp = s.send_request(req).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.into_body().collect().await.unwrap().to_bytes().len()
+    };
+    let bare_page = support::ceiling::start(Some(page_bytes));
     let get: Make = Arc::new(|_| {
         (
             "GetSecretValue",
@@ -1026,15 +1046,18 @@ async fn ratios(secs: f64) {
     println!("\n| scenario | connections | requests/s | bare hyper requests/s | share |");
     println!("|---|---|---|---|---|");
     for c in connection_counts() {
-        for (name, make) in [
-            ("GetSecretValue", &get),
-            ("ListSecrets, 100/page", &list),
-            ("PutSecretValue, in memory", &put),
-            ("CreateSecret, in memory", &create),
+        for (name, make, ceiling) in [
+            ("GetSecretValue", &get, &bare),
+            ("ListSecrets, 100/page", &list, &bare_page),
+            ("PutSecretValue, in memory", &put, &bare),
+            ("CreateSecret, in memory", &create, &bare),
         ] {
-            let before = load(bare.addr, c, secs, make.clone()).await;
+            if !only(name) {
+                continue;
+            }
+            let before = load(ceiling.addr, c, secs, make.clone()).await;
             let r = load(emu.addr, c, secs, make.clone()).await;
-            let after = load(bare.addr, c, secs, make.clone()).await;
+            let after = load(ceiling.addr, c, secs, make.clone()).await;
             let ceiling = f64::midpoint(before.rps, after.rps);
             println!(
                 "| {name} | {c} | {:.0} | {ceiling:.0} | {:.2} |",

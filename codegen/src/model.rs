@@ -108,6 +108,8 @@ pub struct Member<'a> {
     pub location_name: Option<&'a str>,
     pub idempotency_token: bool,
     pub payload: bool,
+    /// Set on the member itself rather than its list or map shape (botocore merges the two).
+    pub flattened: bool,
 }
 
 pub fn members(s: &Value) -> Vec<Member<'_>> {
@@ -128,6 +130,7 @@ pub fn members(s: &Value) -> Vec<Member<'_>> {
                     location_name: spec["locationName"].as_str(),
                     idempotency_token: spec["idempotencyToken"].as_bool() == Some(true),
                     payload: payload == Some(name.as_str()),
+                    flattened: spec["flattened"].as_bool() == Some(true),
                 })
                 .collect()
         })

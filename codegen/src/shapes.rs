@@ -108,6 +108,12 @@ pub fn emit_struct(m: &Model, name: &str, rest: bool, out: &mut String) -> Resul
 
 /// The query protocol's reading from form parameters and writing as XML, for one structure.
 pub fn emit_query_impls(m: &Model, name: &str, out: &mut String) -> Result<(), String> {
+    emit_from_form(m, name, out)?;
+    emit_to_xml(m, name, out)
+}
+
+/// How a query front reads structure `name` from a form.
+pub fn emit_from_form(m: &Model, name: &str, out: &mut String) -> Result<(), String> {
     let s = m.shape(name)?;
     let ms = members(s);
     writeln!(
@@ -130,12 +136,12 @@ pub fn emit_query_impls(m: &Model, name: &str, out: &mut String) -> Result<(), S
         }
         let target = m.shape(mem.target)?;
         let name = mem.location_name.unwrap_or(mem.name);
-        let flattened = target["flattened"].as_bool() == Some(true);
+        let flattened = mem.flattened || target["flattened"].as_bool() == Some(true);
         let read = match kind(target) {
             // A flattened list's items are named by the list's member name if it has one.
             "list" if flattened => format!(
                 "crate::wire::query::list(form, &crate::wire::query::member(key, {:?}), None)",
-                target["member"]["locationName"].as_str().unwrap_or(name)
+                flat_item_name(target, name)
             ),
             "list" => format!(
                 "crate::wire::query::list(form, &crate::wire::query::member(key, {name:?}), Some({:?}))",
@@ -154,6 +160,20 @@ pub fn emit_query_impls(m: &Model, name: &str, out: &mut String) -> Result<(), S
         writeln!(out, "            {}: {read}?,", field_name(mem.name)).ok();
     }
     writeln!(out, "        }}))\n    }}\n}}\n").ok();
+    Ok(())
+}
+
+/// The name a flattened list's items carry: the list member's own name if the list shape
+/// gives one, else the structure member's.
+fn flat_item_name<'a>(target: &'a Value, member: &'a str) -> &'a str {
+    target["member"]["locationName"].as_str().unwrap_or(member)
+}
+
+/// How a query front writes structure `name` as XML: members by their location names, lists
+/// wrapped (`member` or the list's item name) or flattened, maps with `entry` or flattened,
+/// their key and value elements renamed where the shape says so, blobs in base64.
+pub fn emit_to_xml(m: &Model, name: &str, out: &mut String) -> Result<(), String> {
+    let ms = members(m.shape(name)?);
     writeln!(
         out,
         "impl crate::wire::query::ToXml for {name} {{\n    fn to_xml(&self, out: &mut ::std::string::String) {{"
@@ -163,18 +183,32 @@ pub fn emit_query_impls(m: &Model, name: &str, out: &mut String) -> Result<(), S
         writeln!(out, "        let _ = out;").ok();
     }
     for mem in &ms {
-        let writer = if kind(m.shape(mem.target)?) == "timestamp" {
-            "timestamp"
-        } else {
-            "element"
+        let target = m.shape(mem.target)?;
+        let element = mem.location_name.unwrap_or(mem.name);
+        let field = field_name(mem.name);
+        let flattened = mem.flattened || target["flattened"].as_bool() == Some(true);
+        let write = match kind(target) {
+            "timestamp" => format!("timestamp(out, {element:?}, self.{field}.as_ref())"),
+            "blob" => format!("blob(out, {element:?}, self.{field}.as_deref())"),
+            "list" if flattened => format!(
+                "flat_list(out, {:?}, self.{field}.as_ref())",
+                flat_item_name(target, element)
+            ),
+            "list" => format!(
+                "wrapped_list(out, {element:?}, {:?}, self.{field}.as_ref())",
+                target["member"]["locationName"]
+                    .as_str()
+                    .unwrap_or("member")
+            ),
+            "map" => format!(
+                "map(out, {element:?}, {}, ({:?}, {:?}), self.{field}.as_ref())",
+                !flattened,
+                target["key"]["locationName"].as_str().unwrap_or("key"),
+                target["value"]["locationName"].as_str().unwrap_or("value")
+            ),
+            _ => format!("element(out, {element:?}, self.{field}.as_ref())"),
         };
-        writeln!(
-            out,
-            "        crate::wire::query::{writer}(out, {:?}, self.{}.as_ref());",
-            mem.location_name.unwrap_or(mem.name),
-            field_name(mem.name)
-        )
-        .ok();
+        writeln!(out, "        crate::wire::query::xml::{write};").ok();
     }
     writeln!(out, "    }}\n}}\n").ok();
     Ok(())

@@ -2,7 +2,8 @@
 //! every JSON body AWS wrote, read into the suite's structure and written again, is the same
 //! JSON (member names, nesting, lists and maps, blobs in base64, numbers and timestamps as
 //! epoch seconds); every query form an SDK sends reads into the members it carries (lists
-//! with or without `member`, flattened, renamed; maps with `entry` or flattened, renamed keys).
+//! with or without `member`, flattened, renamed; maps with `entry` or flattened, renamed keys);
+//! and every query response's members, written as XML, are the elements AWS sent.
 
 #[allow(
     clippy::all,
@@ -28,6 +29,25 @@ type FormCase = (
     &'static str,
     fn(&str) -> Result<Value, String>,
 );
+
+/// A query response suite's description, the XML AWS sent, the element holding the members
+/// (none: the root), the members as JSON, and those members written as XML.
+type XmlCase = (
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    fn(&str) -> Result<String, String>,
+);
+
+fn xml_written<T: crate::wire::query::ToXml + serde::de::DeserializeOwned>(
+    members: &str,
+) -> Result<String, String> {
+    let value: T = serde_json::from_str(members).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    value.to_xml(&mut out);
+    Ok(out)
+}
 
 fn form_read<T: crate::wire::query::FromForm + Default + serde::Serialize>(
     body: &str,
@@ -127,6 +147,125 @@ fn aws_query_requests_read_into_the_members_they_carry() {
                     "{description}: {body}: AWS {expected}, LocalEmu {ours}"
                 )),
                 Err(e) => Some(format!("{description}: {body} cannot be read: {e}")),
+            }
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// An element as a client reads it: its name, its text, its children in order (attributes,
+/// namespaces and the whitespace between elements do not matter to a client).
+#[derive(Debug, Clone, PartialEq)]
+struct Element {
+    name: String,
+    text: String,
+    children: Vec<Element>,
+}
+
+fn parse_xml(text: &str) -> Result<Element, String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut stack = vec![Element {
+        name: String::new(),
+        text: String::new(),
+        children: Vec::new(),
+    }];
+    loop {
+        let event = reader.read_event().map_err(|e| e.to_string())?;
+        let name = |n: &[u8]| String::from_utf8_lossy(n).into_owned();
+        match event {
+            Event::Start(e) => stack.push(Element {
+                name: name(e.local_name().as_ref()),
+                text: String::new(),
+                children: Vec::new(),
+            }),
+            Event::Empty(e) => {
+                let done = Element {
+                    name: name(e.local_name().as_ref()),
+                    text: String::new(),
+                    children: Vec::new(),
+                };
+                stack.last_mut().ok_or("unbalanced")?.children.push(done);
+            }
+            Event::End(_) => {
+                let done = stack.pop().ok_or("unbalanced")?;
+                stack.last_mut().ok_or("unbalanced")?.children.push(done);
+            }
+            Event::Text(t) => {
+                let t = t.xml_content().map_err(|e| e.to_string())?;
+                stack.last_mut().ok_or("unbalanced")?.text.push_str(&t);
+            }
+            Event::GeneralRef(r) => {
+                let c = r
+                    .resolve_char_ref()
+                    .ok()
+                    .flatten()
+                    .map(String::from)
+                    .or_else(|| {
+                        quick_xml::escape::resolve_predefined_entity(&String::from_utf8_lossy(
+                            r.as_ref(),
+                        ))
+                        .map(String::from)
+                    })
+                    .ok_or("unknown entity")?;
+                stack.last_mut().ok_or("unbalanced")?.text.push_str(&c);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    let mut root = stack.pop().ok_or("unbalanced")?;
+    tidy(&mut root);
+    Ok(root)
+}
+
+/// Text between elements is layout, not content.
+fn tidy(e: &mut Element) {
+    if !e.children.is_empty() {
+        e.text.clear();
+    }
+    e.children.iter_mut().for_each(tidy);
+}
+
+/// The elements holding a response's members: inside the result wrapper (the case's, or a
+/// `...Result` element where the case names none, as AWS's query services always write one),
+/// with the request's metadata left out.
+fn members_of(doc: &Element, wrapper: Option<&str>) -> Option<Vec<Element>> {
+    let root = doc.children.first()?;
+    let holder = root
+        .children
+        .iter()
+        .find(|e| wrapper.map_or(e.name.ends_with("Result"), |w| e.name == w))
+        .unwrap_or(root);
+    Some(
+        holder
+            .children
+            .iter()
+            .filter(|e| !["ResponseMetadata", "RequestId"].contains(&e.name.as_str()))
+            .cloned()
+            .collect(),
+    )
+}
+
+#[test]
+fn aws_query_responses_are_the_xml_aws_writes() {
+    assert!(
+        cases::QUERY_OUTPUT.len() >= 12,
+        "{}",
+        cases::QUERY_OUTPUT.len()
+    );
+    let wrong: Vec<String> = cases::QUERY_OUTPUT
+        .iter()
+        .filter_map(|(description, body, wrapper, members, write)| {
+            let aws = parse_xml(body).ok().and_then(|d| members_of(&d, *wrapper));
+            let Some(aws) = aws else {
+                return Some(format!("{description}: {body} has no members' element"));
+            };
+            let ours = write(members).and_then(|x| parse_xml(&format!("<r>{x}</r>")));
+            match ours.map(|d| members_of(&d, None)) {
+                Ok(Some(ours)) if ours == aws => None,
+                Ok(ours) => Some(format!("{description}: AWS {aws:?}, LocalEmu {ours:?}")),
+                Err(e) => Some(format!("{description}: {members} cannot be written: {e}")),
             }
         })
         .collect();

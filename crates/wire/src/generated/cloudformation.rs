@@ -913,13 +913,13 @@ impl crate::wire::query::FromForm for Change {
 
 impl crate::wire::query::ToXml for Change {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Type", self.type_.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "Type", self.type_.as_ref());
+        crate::wire::query::xml::element(
             out,
             "HookInvocationCount",
             self.hook_invocation_count.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceChange", self.resource_change.as_ref());
+        crate::wire::query::xml::element(out, "ResourceChange", self.resource_change.as_ref());
     }
 }
 
@@ -1172,23 +1172,27 @@ impl crate::wire::query::FromForm for ChangeSetSummary {
 
 impl crate::wire::query::ToXml for ChangeSetSummary {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "ChangeSetId", self.change_set_id.as_ref());
-        crate::wire::query::element(out, "ChangeSetName", self.change_set_name.as_ref());
-        crate::wire::query::element(out, "ExecutionStatus", self.execution_status.as_ref());
-        crate::wire::query::element(out, "Status", self.status.as_ref());
-        crate::wire::query::element(out, "StatusReason", self.status_reason.as_ref());
-        crate::wire::query::timestamp(out, "CreationTime", self.creation_time.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetId", self.change_set_id.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetName", self.change_set_name.as_ref());
+        crate::wire::query::xml::element(out, "ExecutionStatus", self.execution_status.as_ref());
+        crate::wire::query::xml::element(out, "Status", self.status.as_ref());
+        crate::wire::query::xml::element(out, "StatusReason", self.status_reason.as_ref());
+        crate::wire::query::xml::timestamp(out, "CreationTime", self.creation_time.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::element(
             out,
             "IncludeNestedStacks",
             self.include_nested_stacks.as_ref(),
         );
-        crate::wire::query::element(out, "ParentChangeSetId", self.parent_change_set_id.as_ref());
-        crate::wire::query::element(out, "RootChangeSetId", self.root_change_set_id.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
+            out,
+            "ParentChangeSetId",
+            self.parent_change_set_id.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "RootChangeSetId", self.root_change_set_id.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ImportExistingResources",
             self.import_existing_resources.as_ref(),
@@ -1604,44 +1608,73 @@ impl crate::wire::query::FromForm for CreateChangeSetInput {
 
 impl crate::wire::query::ToXml for CreateChangeSetInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "TemplateBody", self.template_body.as_ref());
-        crate::wire::query::element(out, "TemplateURL", self.template_url.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "TemplateBody", self.template_body.as_ref());
+        crate::wire::query::xml::element(out, "TemplateURL", self.template_url.as_ref());
+        crate::wire::query::xml::element(
             out,
             "UsePreviousTemplate",
             self.use_previous_template.as_ref(),
         );
-        crate::wire::query::element(out, "Parameters", self.parameters.as_ref());
-        crate::wire::query::element(out, "Capabilities", self.capabilities.as_ref());
-        crate::wire::query::element(out, "ResourceTypes", self.resource_types.as_ref());
-        crate::wire::query::element(out, "RoleARN", self.role_arn.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Parameters",
+            "member",
+            self.parameters.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Capabilities",
+            "member",
+            self.capabilities.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "ResourceTypes",
+            "member",
+            self.resource_types.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "RoleARN", self.role_arn.as_ref());
+        crate::wire::query::xml::element(
             out,
             "RollbackConfiguration",
             self.rollback_configuration.as_ref(),
         );
-        crate::wire::query::element(out, "NotificationARNs", self.notification_ar_ns.as_ref());
-        crate::wire::query::element(out, "Tags", self.tags.as_ref());
-        crate::wire::query::element(out, "ChangeSetName", self.change_set_name.as_ref());
-        crate::wire::query::element(out, "ClientToken", self.client_token.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "ChangeSetType", self.change_set_type.as_ref());
-        crate::wire::query::element(out, "ResourcesToImport", self.resources_to_import.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "NotificationARNs",
+            "member",
+            self.notification_ar_ns.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(out, "Tags", "member", self.tags.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetName", self.change_set_name.as_ref());
+        crate::wire::query::xml::element(out, "ClientToken", self.client_token.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetType", self.change_set_type.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "ResourcesToImport",
+            "member",
+            self.resources_to_import.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "IncludeNestedStacks",
             self.include_nested_stacks.as_ref(),
         );
-        crate::wire::query::element(out, "OnStackFailure", self.on_stack_failure.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "OnStackFailure", self.on_stack_failure.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ImportExistingResources",
             self.import_existing_resources.as_ref(),
         );
-        crate::wire::query::element(out, "DeploymentMode", self.deployment_mode.as_ref());
-        crate::wire::query::element(out, "DeploymentConfig", self.deployment_config.as_ref());
-        crate::wire::query::element(out, "DisableValidation", self.disable_validation.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentMode", self.deployment_mode.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentConfig", self.deployment_config.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "DisableValidation",
+            self.disable_validation.as_ref(),
+        );
     }
 }
 
@@ -1707,8 +1740,8 @@ impl crate::wire::query::FromForm for CreateChangeSetOutput {
 
 impl crate::wire::query::ToXml for CreateChangeSetOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Id", self.id.as_ref());
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "Id", self.id.as_ref());
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
     }
 }
 
@@ -2068,42 +2101,66 @@ impl crate::wire::query::FromForm for CreateStackInput {
 
 impl crate::wire::query::ToXml for CreateStackInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "TemplateBody", self.template_body.as_ref());
-        crate::wire::query::element(out, "TemplateURL", self.template_url.as_ref());
-        crate::wire::query::element(out, "Parameters", self.parameters.as_ref());
-        crate::wire::query::element(out, "DisableRollback", self.disable_rollback.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "TemplateBody", self.template_body.as_ref());
+        crate::wire::query::xml::element(out, "TemplateURL", self.template_url.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Parameters",
+            "member",
+            self.parameters.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "DisableRollback", self.disable_rollback.as_ref());
+        crate::wire::query::xml::element(
             out,
             "RollbackConfiguration",
             self.rollback_configuration.as_ref(),
         );
-        crate::wire::query::element(out, "TimeoutInMinutes", self.timeout_in_minutes.as_ref());
-        crate::wire::query::element(out, "NotificationARNs", self.notification_ar_ns.as_ref());
-        crate::wire::query::element(out, "Capabilities", self.capabilities.as_ref());
-        crate::wire::query::element(out, "ResourceTypes", self.resource_types.as_ref());
-        crate::wire::query::element(out, "RoleARN", self.role_arn.as_ref());
-        crate::wire::query::element(out, "OnFailure", self.on_failure.as_ref());
-        crate::wire::query::element(out, "StackPolicyBody", self.stack_policy_body.as_ref());
-        crate::wire::query::element(out, "StackPolicyURL", self.stack_policy_url.as_ref());
-        crate::wire::query::element(out, "Tags", self.tags.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "TimeoutInMinutes", self.timeout_in_minutes.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "NotificationARNs",
+            "member",
+            self.notification_ar_ns.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Capabilities",
+            "member",
+            self.capabilities.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "ResourceTypes",
+            "member",
+            self.resource_types.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "RoleARN", self.role_arn.as_ref());
+        crate::wire::query::xml::element(out, "OnFailure", self.on_failure.as_ref());
+        crate::wire::query::xml::element(out, "StackPolicyBody", self.stack_policy_body.as_ref());
+        crate::wire::query::xml::element(out, "StackPolicyURL", self.stack_policy_url.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Tags", "member", self.tags.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ClientRequestToken",
             self.client_request_token.as_ref(),
         );
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "EnableTerminationProtection",
             self.enable_termination_protection.as_ref(),
         );
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "RetainExceptOnCreate",
             self.retain_except_on_create.as_ref(),
         );
-        crate::wire::query::element(out, "DeploymentConfig", self.deployment_config.as_ref());
-        crate::wire::query::element(out, "DisableValidation", self.disable_validation.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentConfig", self.deployment_config.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "DisableValidation",
+            self.disable_validation.as_ref(),
+        );
     }
 }
 
@@ -2159,8 +2216,8 @@ impl crate::wire::query::FromForm for CreateStackOutput {
 
 impl crate::wire::query::ToXml for CreateStackOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "OperationId", self.operation_id.as_ref());
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "OperationId", self.operation_id.as_ref());
     }
 }
 
@@ -2247,8 +2304,8 @@ impl crate::wire::query::FromForm for DeleteChangeSetInput {
 
 impl crate::wire::query::ToXml for DeleteChangeSetInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ChangeSetName", self.change_set_name.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetName", self.change_set_name.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
     }
 }
 
@@ -2416,16 +2473,21 @@ impl crate::wire::query::FromForm for DeleteStackInput {
 
 impl crate::wire::query::ToXml for DeleteStackInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "RetainResources", self.retain_resources.as_ref());
-        crate::wire::query::element(out, "RoleARN", self.role_arn.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "RetainResources",
+            "member",
+            self.retain_resources.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "RoleARN", self.role_arn.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ClientRequestToken",
             self.client_request_token.as_ref(),
         );
-        crate::wire::query::element(out, "DeletionMode", self.deletion_mode.as_ref());
-        crate::wire::query::element(out, "DeploymentConfig", self.deployment_config.as_ref());
+        crate::wire::query::xml::element(out, "DeletionMode", self.deletion_mode.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentConfig", self.deployment_config.as_ref());
     }
 }
 
@@ -2486,8 +2548,8 @@ impl crate::wire::query::FromForm for DeploymentConfig {
 
 impl crate::wire::query::ToXml for DeploymentConfig {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Mode", self.mode.as_ref());
-        crate::wire::query::element(out, "DisableRollback", self.disable_rollback.as_ref());
+        crate::wire::query::xml::element(out, "Mode", self.mode.as_ref());
+        crate::wire::query::xml::element(out, "DisableRollback", self.disable_rollback.as_ref());
     }
 }
 
@@ -2600,10 +2662,10 @@ impl crate::wire::query::FromForm for DescribeChangeSetInput {
 
 impl crate::wire::query::ToXml for DescribeChangeSetInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ChangeSetName", self.change_set_name.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ChangeSetName", self.change_set_name.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::element(
             out,
             "IncludePropertyValues",
             self.include_property_values.as_ref(),
@@ -3033,42 +3095,61 @@ impl crate::wire::query::FromForm for DescribeChangeSetOutput {
 
 impl crate::wire::query::ToXml for DescribeChangeSetOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ChangeSetName", self.change_set_name.as_ref());
-        crate::wire::query::element(out, "ChangeSetId", self.change_set_id.as_ref());
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "Parameters", self.parameters.as_ref());
-        crate::wire::query::timestamp(out, "CreationTime", self.creation_time.as_ref());
-        crate::wire::query::element(out, "ExecutionStatus", self.execution_status.as_ref());
-        crate::wire::query::element(out, "Status", self.status.as_ref());
-        crate::wire::query::element(out, "StatusReason", self.status_reason.as_ref());
-        crate::wire::query::element(out, "StackDriftStatus", self.stack_drift_status.as_ref());
-        crate::wire::query::element(out, "NotificationARNs", self.notification_ar_ns.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ChangeSetName", self.change_set_name.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetId", self.change_set_id.as_ref());
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Parameters",
+            "member",
+            self.parameters.as_ref(),
+        );
+        crate::wire::query::xml::timestamp(out, "CreationTime", self.creation_time.as_ref());
+        crate::wire::query::xml::element(out, "ExecutionStatus", self.execution_status.as_ref());
+        crate::wire::query::xml::element(out, "Status", self.status.as_ref());
+        crate::wire::query::xml::element(out, "StatusReason", self.status_reason.as_ref());
+        crate::wire::query::xml::element(out, "StackDriftStatus", self.stack_drift_status.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "NotificationARNs",
+            "member",
+            self.notification_ar_ns.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "RollbackConfiguration",
             self.rollback_configuration.as_ref(),
         );
-        crate::wire::query::element(out, "Capabilities", self.capabilities.as_ref());
-        crate::wire::query::element(out, "Tags", self.tags.as_ref());
-        crate::wire::query::element(out, "Changes", self.changes.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Capabilities",
+            "member",
+            self.capabilities.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(out, "Tags", "member", self.tags.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Changes", "member", self.changes.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::element(
             out,
             "IncludeNestedStacks",
             self.include_nested_stacks.as_ref(),
         );
-        crate::wire::query::element(out, "ParentChangeSetId", self.parent_change_set_id.as_ref());
-        crate::wire::query::element(out, "RootChangeSetId", self.root_change_set_id.as_ref());
-        crate::wire::query::element(out, "OnStackFailure", self.on_stack_failure.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
+            out,
+            "ParentChangeSetId",
+            self.parent_change_set_id.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "RootChangeSetId", self.root_change_set_id.as_ref());
+        crate::wire::query::xml::element(out, "OnStackFailure", self.on_stack_failure.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ImportExistingResources",
             self.import_existing_resources.as_ref(),
         );
-        crate::wire::query::element(out, "DeploymentMode", self.deployment_mode.as_ref());
-        crate::wire::query::element(out, "DeploymentConfig", self.deployment_config.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentMode", self.deployment_mode.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentConfig", self.deployment_config.as_ref());
     }
 }
 
@@ -3134,8 +3215,8 @@ impl crate::wire::query::FromForm for DescribeStackEventsInput {
 
 impl crate::wire::query::ToXml for DescribeStackEventsInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -3212,8 +3293,13 @@ impl crate::wire::query::FromForm for DescribeStackEventsOutput {
 
 impl crate::wire::query::ToXml for DescribeStackEventsOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackEvents", self.stack_events.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "StackEvents",
+            "member",
+            self.stack_events.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -3276,8 +3362,12 @@ impl crate::wire::query::FromForm for DescribeStackResourceInput {
 
 impl crate::wire::query::ToXml for DescribeStackResourceInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
     }
 }
 
@@ -3332,7 +3422,7 @@ impl crate::wire::query::FromForm for DescribeStackResourceOutput {
 
 impl crate::wire::query::ToXml for DescribeStackResourceOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "StackResourceDetail",
             self.stack_resource_detail.as_ref(),
@@ -3402,9 +3492,13 @@ impl crate::wire::query::FromForm for DescribeStackResourcesInput {
 
 impl crate::wire::query::ToXml for DescribeStackResourcesInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "PhysicalResourceId",
             self.physical_resource_id.as_ref(),
@@ -3469,7 +3563,12 @@ impl crate::wire::query::FromForm for DescribeStackResourcesOutput {
 
 impl crate::wire::query::ToXml for DescribeStackResourcesOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackResources", self.stack_resources.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "StackResources",
+            "member",
+            self.stack_resources.as_ref(),
+        );
     }
 }
 
@@ -3532,8 +3631,8 @@ impl crate::wire::query::FromForm for DescribeStacksInput {
 
 impl crate::wire::query::ToXml for DescribeStacksInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -3606,8 +3705,8 @@ impl crate::wire::query::FromForm for DescribeStacksOutput {
 
 impl crate::wire::query::ToXml for DescribeStacksOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Stacks", self.stacks.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Stacks", "member", self.stacks.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -3739,15 +3838,15 @@ impl crate::wire::query::FromForm for ExecuteChangeSetInput {
 
 impl crate::wire::query::ToXml for ExecuteChangeSetInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ChangeSetName", self.change_set_name.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ChangeSetName", self.change_set_name.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ClientRequestToken",
             self.client_request_token.as_ref(),
         );
-        crate::wire::query::element(out, "DisableRollback", self.disable_rollback.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "DisableRollback", self.disable_rollback.as_ref());
+        crate::wire::query::xml::element(
             out,
             "RetainExceptOnCreate",
             self.retain_except_on_create.as_ref(),
@@ -3875,9 +3974,9 @@ impl crate::wire::query::FromForm for GetTemplateInput {
 
 impl crate::wire::query::ToXml for GetTemplateInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "ChangeSetName", self.change_set_name.as_ref());
-        crate::wire::query::element(out, "TemplateStage", self.template_stage.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetName", self.change_set_name.as_ref());
+        crate::wire::query::xml::element(out, "TemplateStage", self.template_stage.as_ref());
     }
 }
 
@@ -3958,8 +4057,13 @@ impl crate::wire::query::FromForm for GetTemplateOutput {
 
 impl crate::wire::query::ToXml for GetTemplateOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "TemplateBody", self.template_body.as_ref());
-        crate::wire::query::element(out, "StagesAvailable", self.stages_available.as_ref());
+        crate::wire::query::xml::element(out, "TemplateBody", self.template_body.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "StagesAvailable",
+            "member",
+            self.stages_available.as_ref(),
+        );
     }
 }
 
@@ -4093,12 +4197,12 @@ impl crate::wire::query::FromForm for GetTemplateSummaryInput {
 
 impl crate::wire::query::ToXml for GetTemplateSummaryInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "TemplateBody", self.template_body.as_ref());
-        crate::wire::query::element(out, "TemplateURL", self.template_url.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "StackSetName", self.stack_set_name.as_ref());
-        crate::wire::query::element(out, "CallAs", self.call_as.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "TemplateBody", self.template_body.as_ref());
+        crate::wire::query::xml::element(out, "TemplateURL", self.template_url.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "StackSetName", self.stack_set_name.as_ref());
+        crate::wire::query::xml::element(out, "CallAs", self.call_as.as_ref());
+        crate::wire::query::xml::element(
             out,
             "TemplateSummaryConfig",
             self.template_summary_config.as_ref(),
@@ -4301,20 +4405,45 @@ impl crate::wire::query::FromForm for GetTemplateSummaryOutput {
 
 impl crate::wire::query::ToXml for GetTemplateSummaryOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Parameters", self.parameters.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "Capabilities", self.capabilities.as_ref());
-        crate::wire::query::element(out, "CapabilitiesReason", self.capabilities_reason.as_ref());
-        crate::wire::query::element(out, "ResourceTypes", self.resource_types.as_ref());
-        crate::wire::query::element(out, "Version", self.version.as_ref());
-        crate::wire::query::element(out, "Metadata", self.metadata.as_ref());
-        crate::wire::query::element(out, "DeclaredTransforms", self.declared_transforms.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Parameters",
+            "member",
+            self.parameters.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Capabilities",
+            "member",
+            self.capabilities.as_ref(),
+        );
+        crate::wire::query::xml::element(
+            out,
+            "CapabilitiesReason",
+            self.capabilities_reason.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "ResourceTypes",
+            "member",
+            self.resource_types.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "Version", self.version.as_ref());
+        crate::wire::query::xml::element(out, "Metadata", self.metadata.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "DeclaredTransforms",
+            "member",
+            self.declared_transforms.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
             out,
             "ResourceIdentifierSummaries",
+            "member",
             self.resource_identifier_summaries.as_ref(),
         );
-        crate::wire::query::element(out, "Warnings", self.warnings.as_ref());
+        crate::wire::query::xml::element(out, "Warnings", self.warnings.as_ref());
     }
 }
 
@@ -4392,8 +4521,8 @@ impl crate::wire::query::FromForm for ListChangeSetsInput {
 
 impl crate::wire::query::ToXml for ListChangeSetsInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -4466,8 +4595,8 @@ impl crate::wire::query::FromForm for ListChangeSetsOutput {
 
 impl crate::wire::query::ToXml for ListChangeSetsOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Summaries", self.summaries.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Summaries", "member", self.summaries.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -4533,8 +4662,8 @@ impl crate::wire::query::FromForm for ListStackResourcesInput {
 
 impl crate::wire::query::ToXml for ListStackResourcesInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -4611,12 +4740,13 @@ impl crate::wire::query::FromForm for ListStackResourcesOutput {
 
 impl crate::wire::query::ToXml for ListStackResourcesOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
             out,
             "StackResourceSummaries",
+            "member",
             self.stack_resource_summaries.as_ref(),
         );
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -4721,8 +4851,13 @@ impl crate::wire::query::FromForm for ListStacksInput {
 
 impl crate::wire::query::ToXml for ListStacksInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
-        crate::wire::query::element(out, "StackStatusFilter", self.stack_status_filter.as_ref());
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "StackStatusFilter",
+            "member",
+            self.stack_status_filter.as_ref(),
+        );
     }
 }
 
@@ -4799,8 +4934,13 @@ impl crate::wire::query::FromForm for ListStacksOutput {
 
 impl crate::wire::query::ToXml for ListStacksOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackSummaries", self.stack_summaries.as_ref());
-        crate::wire::query::element(out, "NextToken", self.next_token.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "StackSummaries",
+            "member",
+            self.stack_summaries.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "NextToken", self.next_token.as_ref());
     }
 }
 
@@ -4870,9 +5010,9 @@ impl crate::wire::query::FromForm for LiveResourceDrift {
 
 impl crate::wire::query::ToXml for LiveResourceDrift {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "PreviousValue", self.previous_value.as_ref());
-        crate::wire::query::element(out, "ActualValue", self.actual_value.as_ref());
-        crate::wire::query::timestamp(
+        crate::wire::query::xml::element(out, "PreviousValue", self.previous_value.as_ref());
+        crate::wire::query::xml::element(out, "ActualValue", self.actual_value.as_ref());
+        crate::wire::query::xml::timestamp(
             out,
             "DriftDetectionTimestamp",
             self.drift_detection_timestamp.as_ref(),
@@ -4936,8 +5076,8 @@ impl crate::wire::query::FromForm for ModuleInfo {
 
 impl crate::wire::query::ToXml for ModuleInfo {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "TypeHierarchy", self.type_hierarchy.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "TypeHierarchy", self.type_hierarchy.as_ref());
+        crate::wire::query::xml::element(
             out,
             "LogicalIdHierarchy",
             self.logical_id_hierarchy.as_ref(),
@@ -5017,8 +5157,8 @@ impl crate::wire::query::FromForm for OperationEntry {
 
 impl crate::wire::query::ToXml for OperationEntry {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "OperationType", self.operation_type.as_ref());
-        crate::wire::query::element(out, "OperationId", self.operation_id.as_ref());
+        crate::wire::query::xml::element(out, "OperationType", self.operation_type.as_ref());
+        crate::wire::query::xml::element(out, "OperationId", self.operation_id.as_ref());
     }
 }
 
@@ -5105,10 +5245,10 @@ impl crate::wire::query::FromForm for Output {
 
 impl crate::wire::query::ToXml for Output {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "OutputKey", self.output_key.as_ref());
-        crate::wire::query::element(out, "OutputValue", self.output_value.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "ExportName", self.export_name.as_ref());
+        crate::wire::query::xml::element(out, "OutputKey", self.output_key.as_ref());
+        crate::wire::query::xml::element(out, "OutputValue", self.output_value.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::element(out, "ExportName", self.export_name.as_ref());
     }
 }
 
@@ -5188,10 +5328,10 @@ impl crate::wire::query::FromForm for Parameter {
 
 impl crate::wire::query::ToXml for Parameter {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ParameterKey", self.parameter_key.as_ref());
-        crate::wire::query::element(out, "ParameterValue", self.parameter_value.as_ref());
-        crate::wire::query::element(out, "UsePreviousValue", self.use_previous_value.as_ref());
-        crate::wire::query::element(out, "ResolvedValue", self.resolved_value.as_ref());
+        crate::wire::query::xml::element(out, "ParameterKey", self.parameter_key.as_ref());
+        crate::wire::query::xml::element(out, "ParameterValue", self.parameter_value.as_ref());
+        crate::wire::query::xml::element(out, "UsePreviousValue", self.use_previous_value.as_ref());
+        crate::wire::query::xml::element(out, "ResolvedValue", self.resolved_value.as_ref());
     }
 }
 
@@ -5242,7 +5382,12 @@ impl crate::wire::query::FromForm for ParameterConstraints {
 
 impl crate::wire::query::ToXml for ParameterConstraints {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "AllowedValues", self.allowed_values.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "AllowedValues",
+            "member",
+            self.allowed_values.as_ref(),
+        );
     }
 }
 
@@ -5349,12 +5494,12 @@ impl crate::wire::query::FromForm for ParameterDeclaration {
 
 impl crate::wire::query::ToXml for ParameterDeclaration {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ParameterKey", self.parameter_key.as_ref());
-        crate::wire::query::element(out, "DefaultValue", self.default_value.as_ref());
-        crate::wire::query::element(out, "ParameterType", self.parameter_type.as_ref());
-        crate::wire::query::element(out, "NoEcho", self.no_echo.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ParameterKey", self.parameter_key.as_ref());
+        crate::wire::query::xml::element(out, "DefaultValue", self.default_value.as_ref());
+        crate::wire::query::xml::element(out, "ParameterType", self.parameter_type.as_ref());
+        crate::wire::query::xml::element(out, "NoEcho", self.no_echo.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ParameterConstraints",
             self.parameter_constraints.as_ref(),
@@ -5652,33 +5797,38 @@ impl crate::wire::query::FromForm for ResourceChange {
 
 impl crate::wire::query::ToXml for ResourceChange {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "PolicyAction", self.policy_action.as_ref());
-        crate::wire::query::element(out, "Action", self.action.as_ref());
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "PolicyAction", self.policy_action.as_ref());
+        crate::wire::query::xml::element(out, "Action", self.action.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "PhysicalResourceId",
             self.physical_resource_id.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceType", self.resource_type.as_ref());
-        crate::wire::query::element(out, "Replacement", self.replacement.as_ref());
-        crate::wire::query::element(out, "Scope", self.scope.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ResourceType", self.resource_type.as_ref());
+        crate::wire::query::xml::element(out, "Replacement", self.replacement.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Scope", "member", self.scope.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ResourceDriftStatus",
             self.resource_drift_status.as_ref(),
         );
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
             out,
             "ResourceDriftIgnoredAttributes",
+            "member",
             self.resource_drift_ignored_attributes.as_ref(),
         );
-        crate::wire::query::element(out, "Details", self.details.as_ref());
-        crate::wire::query::element(out, "ChangeSetId", self.change_set_id.as_ref());
-        crate::wire::query::element(out, "ModuleInfo", self.module_info.as_ref());
-        crate::wire::query::element(out, "BeforeContext", self.before_context.as_ref());
-        crate::wire::query::element(out, "AfterContext", self.after_context.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(out, "Details", "member", self.details.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetId", self.change_set_id.as_ref());
+        crate::wire::query::xml::element(out, "ModuleInfo", self.module_info.as_ref());
+        crate::wire::query::xml::element(out, "BeforeContext", self.before_context.as_ref());
+        crate::wire::query::xml::element(out, "AfterContext", self.after_context.as_ref());
+        crate::wire::query::xml::element(
             out,
             "PreviousDeploymentContext",
             self.previous_deployment_context.as_ref(),
@@ -5782,10 +5932,10 @@ impl crate::wire::query::FromForm for ResourceChangeDetail {
 
 impl crate::wire::query::ToXml for ResourceChangeDetail {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Target", self.target.as_ref());
-        crate::wire::query::element(out, "Evaluation", self.evaluation.as_ref());
-        crate::wire::query::element(out, "ChangeSource", self.change_source.as_ref());
-        crate::wire::query::element(out, "CausingEntity", self.causing_entity.as_ref());
+        crate::wire::query::xml::element(out, "Target", self.target.as_ref());
+        crate::wire::query::xml::element(out, "Evaluation", self.evaluation.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSource", self.change_source.as_ref());
+        crate::wire::query::xml::element(out, "CausingEntity", self.causing_entity.as_ref());
     }
 }
 
@@ -5850,8 +6000,8 @@ impl crate::wire::query::FromForm for ResourceDriftIgnoredAttribute {
 
 impl crate::wire::query::ToXml for ResourceDriftIgnoredAttribute {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Path", self.path.as_ref());
-        crate::wire::query::element(out, "Reason", self.reason.as_ref());
+        crate::wire::query::xml::element(out, "Path", self.path.as_ref());
+        crate::wire::query::xml::element(out, "Reason", self.reason.as_ref());
     }
 }
 
@@ -5953,15 +6103,17 @@ impl crate::wire::query::FromForm for ResourceIdentifierSummary {
 
 impl crate::wire::query::ToXml for ResourceIdentifierSummary {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ResourceType", self.resource_type.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ResourceType", self.resource_type.as_ref());
+        crate::wire::query::xml::wrapped_list(
             out,
             "LogicalResourceIds",
+            "member",
             self.logical_resource_ids.as_ref(),
         );
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
             out,
             "ResourceIdentifiers",
+            "member",
             self.resource_identifiers.as_ref(),
         );
     }
@@ -6120,16 +6272,20 @@ impl crate::wire::query::FromForm for ResourceTargetDefinition {
 
 impl crate::wire::query::ToXml for ResourceTargetDefinition {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Attribute", self.attribute.as_ref());
-        crate::wire::query::element(out, "Name", self.name.as_ref());
-        crate::wire::query::element(out, "RequiresRecreation", self.requires_recreation.as_ref());
-        crate::wire::query::element(out, "Path", self.path.as_ref());
-        crate::wire::query::element(out, "BeforeValue", self.before_value.as_ref());
-        crate::wire::query::element(out, "AfterValue", self.after_value.as_ref());
-        crate::wire::query::element(out, "BeforeValueFrom", self.before_value_from.as_ref());
-        crate::wire::query::element(out, "AfterValueFrom", self.after_value_from.as_ref());
-        crate::wire::query::element(out, "Drift", self.drift.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "Attribute", self.attribute.as_ref());
+        crate::wire::query::xml::element(out, "Name", self.name.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "RequiresRecreation",
+            self.requires_recreation.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "Path", self.path.as_ref());
+        crate::wire::query::xml::element(out, "BeforeValue", self.before_value.as_ref());
+        crate::wire::query::xml::element(out, "AfterValue", self.after_value.as_ref());
+        crate::wire::query::xml::element(out, "BeforeValueFrom", self.before_value_from.as_ref());
+        crate::wire::query::xml::element(out, "AfterValueFrom", self.after_value_from.as_ref());
+        crate::wire::query::xml::element(out, "Drift", self.drift.as_ref());
+        crate::wire::query::xml::element(
             out,
             "AttributeChangeType",
             self.attribute_change_type.as_ref(),
@@ -6254,9 +6410,19 @@ impl crate::wire::query::FromForm for ResourceToImport {
 
 impl crate::wire::query::ToXml for ResourceToImport {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ResourceType", self.resource_type.as_ref());
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
-        crate::wire::query::element(out, "ResourceIdentifier", self.resource_identifier.as_ref());
+        crate::wire::query::xml::element(out, "ResourceType", self.resource_type.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
+        crate::wire::query::xml::map(
+            out,
+            "ResourceIdentifier",
+            true,
+            ("key", "value"),
+            self.resource_identifier.as_ref(),
+        );
     }
 }
 
@@ -6332,8 +6498,13 @@ impl crate::wire::query::FromForm for RollbackConfiguration {
 
 impl crate::wire::query::ToXml for RollbackConfiguration {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "RollbackTriggers", self.rollback_triggers.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "RollbackTriggers",
+            "member",
+            self.rollback_triggers.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "MonitoringTimeInMinutes",
             self.monitoring_time_in_minutes.as_ref(),
@@ -6396,8 +6567,8 @@ impl crate::wire::query::FromForm for RollbackTrigger {
 
 impl crate::wire::query::ToXml for RollbackTrigger {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Arn", self.arn.as_ref());
-        crate::wire::query::element(out, "Type", self.type_.as_ref());
+        crate::wire::query::xml::element(out, "Arn", self.arn.as_ref());
+        crate::wire::query::xml::element(out, "Type", self.type_.as_ref());
     }
 }
 
@@ -6849,46 +7020,70 @@ impl crate::wire::query::FromForm for Stack {
 
 impl crate::wire::query::ToXml for Stack {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "ChangeSetId", self.change_set_id.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "Parameters", self.parameters.as_ref());
-        crate::wire::query::timestamp(out, "CreationTime", self.creation_time.as_ref());
-        crate::wire::query::timestamp(out, "DeletionTime", self.deletion_time.as_ref());
-        crate::wire::query::timestamp(out, "LastUpdatedTime", self.last_updated_time.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "ChangeSetId", self.change_set_id.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Parameters",
+            "member",
+            self.parameters.as_ref(),
+        );
+        crate::wire::query::xml::timestamp(out, "CreationTime", self.creation_time.as_ref());
+        crate::wire::query::xml::timestamp(out, "DeletionTime", self.deletion_time.as_ref());
+        crate::wire::query::xml::timestamp(out, "LastUpdatedTime", self.last_updated_time.as_ref());
+        crate::wire::query::xml::element(
             out,
             "RollbackConfiguration",
             self.rollback_configuration.as_ref(),
         );
-        crate::wire::query::element(out, "StackStatus", self.stack_status.as_ref());
-        crate::wire::query::element(out, "StackStatusReason", self.stack_status_reason.as_ref());
-        crate::wire::query::element(out, "DisableRollback", self.disable_rollback.as_ref());
-        crate::wire::query::element(out, "DeploymentConfig", self.deployment_config.as_ref());
-        crate::wire::query::element(out, "NotificationARNs", self.notification_ar_ns.as_ref());
-        crate::wire::query::element(out, "TimeoutInMinutes", self.timeout_in_minutes.as_ref());
-        crate::wire::query::element(out, "Capabilities", self.capabilities.as_ref());
-        crate::wire::query::element(out, "Outputs", self.outputs.as_ref());
-        crate::wire::query::element(out, "RoleARN", self.role_arn.as_ref());
-        crate::wire::query::element(out, "Tags", self.tags.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackStatus", self.stack_status.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "StackStatusReason",
+            self.stack_status_reason.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "DisableRollback", self.disable_rollback.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentConfig", self.deployment_config.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "NotificationARNs",
+            "member",
+            self.notification_ar_ns.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "TimeoutInMinutes", self.timeout_in_minutes.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Capabilities",
+            "member",
+            self.capabilities.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(out, "Outputs", "member", self.outputs.as_ref());
+        crate::wire::query::xml::element(out, "RoleARN", self.role_arn.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Tags", "member", self.tags.as_ref());
+        crate::wire::query::xml::element(
             out,
             "EnableTerminationProtection",
             self.enable_termination_protection.as_ref(),
         );
-        crate::wire::query::element(out, "ParentId", self.parent_id.as_ref());
-        crate::wire::query::element(out, "RootId", self.root_id.as_ref());
-        crate::wire::query::element(out, "DriftInformation", self.drift_information.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ParentId", self.parent_id.as_ref());
+        crate::wire::query::xml::element(out, "RootId", self.root_id.as_ref());
+        crate::wire::query::xml::element(out, "DriftInformation", self.drift_information.as_ref());
+        crate::wire::query::xml::element(
             out,
             "RetainExceptOnCreate",
             self.retain_except_on_create.as_ref(),
         );
-        crate::wire::query::element(out, "DeletionMode", self.deletion_mode.as_ref());
-        crate::wire::query::element(out, "DetailedStatus", self.detailed_status.as_ref());
-        crate::wire::query::element(out, "LastOperations", self.last_operations.as_ref());
-        crate::wire::query::element(out, "AliasName", self.alias_name.as_ref());
+        crate::wire::query::xml::element(out, "DeletionMode", self.deletion_mode.as_ref());
+        crate::wire::query::xml::element(out, "DetailedStatus", self.detailed_status.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "LastOperations",
+            "member",
+            self.last_operations.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "AliasName", self.alias_name.as_ref());
     }
 }
 
@@ -6956,8 +7151,8 @@ impl crate::wire::query::FromForm for StackDriftInformation {
 
 impl crate::wire::query::ToXml for StackDriftInformation {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackDriftStatus", self.stack_drift_status.as_ref());
-        crate::wire::query::timestamp(
+        crate::wire::query::xml::element(out, "StackDriftStatus", self.stack_drift_status.as_ref());
+        crate::wire::query::xml::timestamp(
             out,
             "LastCheckTimestamp",
             self.last_check_timestamp.as_ref(),
@@ -7029,8 +7224,8 @@ impl crate::wire::query::FromForm for StackDriftInformationSummary {
 
 impl crate::wire::query::ToXml for StackDriftInformationSummary {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackDriftStatus", self.stack_drift_status.as_ref());
-        crate::wire::query::timestamp(
+        crate::wire::query::xml::element(out, "StackDriftStatus", self.stack_drift_status.as_ref());
+        crate::wire::query::xml::timestamp(
             out,
             "LastCheckTimestamp",
             self.last_check_timestamp.as_ref(),
@@ -7379,41 +7574,49 @@ impl crate::wire::query::FromForm for StackEvent {
 
 impl crate::wire::query::ToXml for StackEvent {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "EventId", self.event_id.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "OperationId", self.operation_id.as_ref());
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "EventId", self.event_id.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "OperationId", self.operation_id.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "PhysicalResourceId",
             self.physical_resource_id.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceType", self.resource_type.as_ref());
-        crate::wire::query::timestamp(out, "Timestamp", self.timestamp.as_ref());
-        crate::wire::query::element(out, "ResourceStatus", self.resource_status.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ResourceType", self.resource_type.as_ref());
+        crate::wire::query::xml::timestamp(out, "Timestamp", self.timestamp.as_ref());
+        crate::wire::query::xml::element(out, "ResourceStatus", self.resource_status.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ResourceStatusReason",
             self.resource_status_reason.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceProperties", self.resource_properties.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
+            out,
+            "ResourceProperties",
+            self.resource_properties.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "ClientRequestToken",
             self.client_request_token.as_ref(),
         );
-        crate::wire::query::element(out, "HookType", self.hook_type.as_ref());
-        crate::wire::query::element(out, "HookStatus", self.hook_status.as_ref());
-        crate::wire::query::element(out, "HookStatusReason", self.hook_status_reason.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "HookType", self.hook_type.as_ref());
+        crate::wire::query::xml::element(out, "HookStatus", self.hook_status.as_ref());
+        crate::wire::query::xml::element(out, "HookStatusReason", self.hook_status_reason.as_ref());
+        crate::wire::query::xml::element(
             out,
             "HookInvocationPoint",
             self.hook_invocation_point.as_ref(),
         );
-        crate::wire::query::element(out, "HookInvocationId", self.hook_invocation_id.as_ref());
-        crate::wire::query::element(out, "HookFailureMode", self.hook_failure_mode.as_ref());
-        crate::wire::query::element(out, "DetailedStatus", self.detailed_status.as_ref());
+        crate::wire::query::xml::element(out, "HookInvocationId", self.hook_invocation_id.as_ref());
+        crate::wire::query::xml::element(out, "HookFailureMode", self.hook_failure_mode.as_ref());
+        crate::wire::query::xml::element(out, "DetailedStatus", self.detailed_status.as_ref());
     }
 }
 
@@ -7625,25 +7828,29 @@ impl crate::wire::query::FromForm for StackResource {
 
 impl crate::wire::query::ToXml for StackResource {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "PhysicalResourceId",
             self.physical_resource_id.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceType", self.resource_type.as_ref());
-        crate::wire::query::timestamp(out, "Timestamp", self.timestamp.as_ref());
-        crate::wire::query::element(out, "ResourceStatus", self.resource_status.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ResourceType", self.resource_type.as_ref());
+        crate::wire::query::xml::timestamp(out, "Timestamp", self.timestamp.as_ref());
+        crate::wire::query::xml::element(out, "ResourceStatus", self.resource_status.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ResourceStatusReason",
             self.resource_status_reason.as_ref(),
         );
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "DriftInformation", self.drift_information.as_ref());
-        crate::wire::query::element(out, "ModuleInfo", self.module_info.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::element(out, "DriftInformation", self.drift_information.as_ref());
+        crate::wire::query::xml::element(out, "ModuleInfo", self.module_info.as_ref());
     }
 }
 
@@ -7865,30 +8072,34 @@ impl crate::wire::query::FromForm for StackResourceDetail {
 
 impl crate::wire::query::ToXml for StackResourceDetail {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "PhysicalResourceId",
             self.physical_resource_id.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceType", self.resource_type.as_ref());
-        crate::wire::query::timestamp(
+        crate::wire::query::xml::element(out, "ResourceType", self.resource_type.as_ref());
+        crate::wire::query::xml::timestamp(
             out,
             "LastUpdatedTimestamp",
             self.last_updated_timestamp.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceStatus", self.resource_status.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ResourceStatus", self.resource_status.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ResourceStatusReason",
             self.resource_status_reason.as_ref(),
         );
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "Metadata", self.metadata.as_ref());
-        crate::wire::query::element(out, "DriftInformation", self.drift_information.as_ref());
-        crate::wire::query::element(out, "ModuleInfo", self.module_info.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::element(out, "Metadata", self.metadata.as_ref());
+        crate::wire::query::xml::element(out, "DriftInformation", self.drift_information.as_ref());
+        crate::wire::query::xml::element(out, "ModuleInfo", self.module_info.as_ref());
     }
 }
 
@@ -7967,12 +8178,12 @@ impl crate::wire::query::FromForm for StackResourceDriftInformation {
 
 impl crate::wire::query::ToXml for StackResourceDriftInformation {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "StackResourceDriftStatus",
             self.stack_resource_drift_status.as_ref(),
         );
-        crate::wire::query::timestamp(
+        crate::wire::query::xml::timestamp(
             out,
             "LastCheckTimestamp",
             self.last_check_timestamp.as_ref(),
@@ -8055,12 +8266,12 @@ impl crate::wire::query::FromForm for StackResourceDriftInformationSummary {
 
 impl crate::wire::query::ToXml for StackResourceDriftInformationSummary {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "StackResourceDriftStatus",
             self.stack_resource_drift_status.as_ref(),
         );
-        crate::wire::query::timestamp(
+        crate::wire::query::xml::timestamp(
             out,
             "LastCheckTimestamp",
             self.last_check_timestamp.as_ref(),
@@ -8248,26 +8459,30 @@ impl crate::wire::query::FromForm for StackResourceSummary {
 
 impl crate::wire::query::ToXml for StackResourceSummary {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "LogicalResourceId", self.logical_resource_id.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
+            out,
+            "LogicalResourceId",
+            self.logical_resource_id.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "PhysicalResourceId",
             self.physical_resource_id.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceType", self.resource_type.as_ref());
-        crate::wire::query::timestamp(
+        crate::wire::query::xml::element(out, "ResourceType", self.resource_type.as_ref());
+        crate::wire::query::xml::timestamp(
             out,
             "LastUpdatedTimestamp",
             self.last_updated_timestamp.as_ref(),
         );
-        crate::wire::query::element(out, "ResourceStatus", self.resource_status.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "ResourceStatus", self.resource_status.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ResourceStatusReason",
             self.resource_status_reason.as_ref(),
         );
-        crate::wire::query::element(out, "DriftInformation", self.drift_information.as_ref());
-        crate::wire::query::element(out, "ModuleInfo", self.module_info.as_ref());
+        crate::wire::query::xml::element(out, "DriftInformation", self.drift_information.as_ref());
+        crate::wire::query::xml::element(out, "ModuleInfo", self.module_info.as_ref());
     }
 }
 
@@ -8467,22 +8682,31 @@ impl crate::wire::query::FromForm for StackSummary {
 
 impl crate::wire::query::ToXml for StackSummary {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(
             out,
             "TemplateDescription",
             self.template_description.as_ref(),
         );
-        crate::wire::query::timestamp(out, "CreationTime", self.creation_time.as_ref());
-        crate::wire::query::timestamp(out, "LastUpdatedTime", self.last_updated_time.as_ref());
-        crate::wire::query::timestamp(out, "DeletionTime", self.deletion_time.as_ref());
-        crate::wire::query::element(out, "StackStatus", self.stack_status.as_ref());
-        crate::wire::query::element(out, "StackStatusReason", self.stack_status_reason.as_ref());
-        crate::wire::query::element(out, "ParentId", self.parent_id.as_ref());
-        crate::wire::query::element(out, "RootId", self.root_id.as_ref());
-        crate::wire::query::element(out, "DriftInformation", self.drift_information.as_ref());
-        crate::wire::query::element(out, "LastOperations", self.last_operations.as_ref());
+        crate::wire::query::xml::timestamp(out, "CreationTime", self.creation_time.as_ref());
+        crate::wire::query::xml::timestamp(out, "LastUpdatedTime", self.last_updated_time.as_ref());
+        crate::wire::query::xml::timestamp(out, "DeletionTime", self.deletion_time.as_ref());
+        crate::wire::query::xml::element(out, "StackStatus", self.stack_status.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "StackStatusReason",
+            self.stack_status_reason.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "ParentId", self.parent_id.as_ref());
+        crate::wire::query::xml::element(out, "RootId", self.root_id.as_ref());
+        crate::wire::query::xml::element(out, "DriftInformation", self.drift_information.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "LastOperations",
+            "member",
+            self.last_operations.as_ref(),
+        );
     }
 }
 
@@ -8561,8 +8785,8 @@ impl crate::wire::query::FromForm for Tag {
 
 impl crate::wire::query::ToXml for Tag {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Key", self.key.as_ref());
-        crate::wire::query::element(out, "Value", self.value.as_ref());
+        crate::wire::query::xml::element(out, "Key", self.key.as_ref());
+        crate::wire::query::xml::element(out, "Value", self.value.as_ref());
     }
 }
 
@@ -8649,10 +8873,10 @@ impl crate::wire::query::FromForm for TemplateParameter {
 
 impl crate::wire::query::ToXml for TemplateParameter {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ParameterKey", self.parameter_key.as_ref());
-        crate::wire::query::element(out, "DefaultValue", self.default_value.as_ref());
-        crate::wire::query::element(out, "NoEcho", self.no_echo.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::element(out, "ParameterKey", self.parameter_key.as_ref());
+        crate::wire::query::xml::element(out, "DefaultValue", self.default_value.as_ref());
+        crate::wire::query::xml::element(out, "NoEcho", self.no_echo.as_ref());
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
     }
 }
 
@@ -8702,7 +8926,7 @@ impl crate::wire::query::FromForm for TemplateSummaryConfig {
 
 impl crate::wire::query::ToXml for TemplateSummaryConfig {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "TreatUnrecognizedResourceTypesAsWarnings",
             self.treat_unrecognized_resource_types_as_warnings.as_ref(),
@@ -9082,50 +9306,74 @@ impl crate::wire::query::FromForm for UpdateStackInput {
 
 impl crate::wire::query::ToXml for UpdateStackInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackName", self.stack_name.as_ref());
-        crate::wire::query::element(out, "TemplateBody", self.template_body.as_ref());
-        crate::wire::query::element(out, "TemplateURL", self.template_url.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "TemplateBody", self.template_body.as_ref());
+        crate::wire::query::xml::element(out, "TemplateURL", self.template_url.as_ref());
+        crate::wire::query::xml::element(
             out,
             "UsePreviousTemplate",
             self.use_previous_template.as_ref(),
         );
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "StackPolicyDuringUpdateBody",
             self.stack_policy_during_update_body.as_ref(),
         );
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "StackPolicyDuringUpdateURL",
             self.stack_policy_during_update_url.as_ref(),
         );
-        crate::wire::query::element(out, "Parameters", self.parameters.as_ref());
-        crate::wire::query::element(out, "Capabilities", self.capabilities.as_ref());
-        crate::wire::query::element(out, "ResourceTypes", self.resource_types.as_ref());
-        crate::wire::query::element(out, "RoleARN", self.role_arn.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Parameters",
+            "member",
+            self.parameters.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Capabilities",
+            "member",
+            self.capabilities.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "ResourceTypes",
+            "member",
+            self.resource_types.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "RoleARN", self.role_arn.as_ref());
+        crate::wire::query::xml::element(
             out,
             "RollbackConfiguration",
             self.rollback_configuration.as_ref(),
         );
-        crate::wire::query::element(out, "StackPolicyBody", self.stack_policy_body.as_ref());
-        crate::wire::query::element(out, "StackPolicyURL", self.stack_policy_url.as_ref());
-        crate::wire::query::element(out, "NotificationARNs", self.notification_ar_ns.as_ref());
-        crate::wire::query::element(out, "Tags", self.tags.as_ref());
-        crate::wire::query::element(out, "DisableRollback", self.disable_rollback.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "StackPolicyBody", self.stack_policy_body.as_ref());
+        crate::wire::query::xml::element(out, "StackPolicyURL", self.stack_policy_url.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "NotificationARNs",
+            "member",
+            self.notification_ar_ns.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(out, "Tags", "member", self.tags.as_ref());
+        crate::wire::query::xml::element(out, "DisableRollback", self.disable_rollback.as_ref());
+        crate::wire::query::xml::element(
             out,
             "ClientRequestToken",
             self.client_request_token.as_ref(),
         );
-        crate::wire::query::element(
+        crate::wire::query::xml::element(
             out,
             "RetainExceptOnCreate",
             self.retain_except_on_create.as_ref(),
         );
-        crate::wire::query::element(out, "DeploymentConfig", self.deployment_config.as_ref());
-        crate::wire::query::element(out, "DisableValidation", self.disable_validation.as_ref());
+        crate::wire::query::xml::element(out, "DeploymentConfig", self.deployment_config.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "DisableValidation",
+            self.disable_validation.as_ref(),
+        );
     }
 }
 
@@ -9181,8 +9429,8 @@ impl crate::wire::query::FromForm for UpdateStackOutput {
 
 impl crate::wire::query::ToXml for UpdateStackOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "StackId", self.stack_id.as_ref());
-        crate::wire::query::element(out, "OperationId", self.operation_id.as_ref());
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
+        crate::wire::query::xml::element(out, "OperationId", self.operation_id.as_ref());
     }
 }
 
@@ -9263,8 +9511,8 @@ impl crate::wire::query::FromForm for ValidateTemplateInput {
 
 impl crate::wire::query::ToXml for ValidateTemplateInput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "TemplateBody", self.template_body.as_ref());
-        crate::wire::query::element(out, "TemplateURL", self.template_url.as_ref());
+        crate::wire::query::xml::element(out, "TemplateBody", self.template_body.as_ref());
+        crate::wire::query::xml::element(out, "TemplateURL", self.template_url.as_ref());
     }
 }
 
@@ -9394,11 +9642,30 @@ impl crate::wire::query::FromForm for ValidateTemplateOutput {
 
 impl crate::wire::query::ToXml for ValidateTemplateOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Parameters", self.parameters.as_ref());
-        crate::wire::query::element(out, "Description", self.description.as_ref());
-        crate::wire::query::element(out, "Capabilities", self.capabilities.as_ref());
-        crate::wire::query::element(out, "CapabilitiesReason", self.capabilities_reason.as_ref());
-        crate::wire::query::element(out, "DeclaredTransforms", self.declared_transforms.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Parameters",
+            "member",
+            self.parameters.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "Description", self.description.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "Capabilities",
+            "member",
+            self.capabilities.as_ref(),
+        );
+        crate::wire::query::xml::element(
+            out,
+            "CapabilitiesReason",
+            self.capabilities_reason.as_ref(),
+        );
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "DeclaredTransforms",
+            "member",
+            self.declared_transforms.as_ref(),
+        );
     }
 }
 
@@ -9465,9 +9732,10 @@ impl crate::wire::query::FromForm for Warnings {
 
 impl crate::wire::query::ToXml for Warnings {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(
+        crate::wire::query::xml::wrapped_list(
             out,
             "UnrecognizedResourceTypes",
+            "member",
             self.unrecognized_resource_types.as_ref(),
         );
     }

@@ -677,19 +677,34 @@ impl crate::wire::query::FromForm for AssumeRoleRequest {
 
 impl crate::wire::query::ToXml for AssumeRoleRequest {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "RoleArn", self.role_arn.as_ref());
-        crate::wire::query::element(out, "RoleSessionName", self.role_session_name.as_ref());
-        crate::wire::query::element(out, "PolicyArns", self.policy_arns.as_ref());
-        crate::wire::query::element(out, "Policy", self.policy.as_ref());
-        crate::wire::query::element(out, "DurationSeconds", self.duration_seconds.as_ref());
-        crate::wire::query::element(out, "Tags", self.tags.as_ref());
-        crate::wire::query::element(out, "TransitiveTagKeys", self.transitive_tag_keys.as_ref());
-        crate::wire::query::element(out, "ExternalId", self.external_id.as_ref());
-        crate::wire::query::element(out, "SerialNumber", self.serial_number.as_ref());
-        crate::wire::query::element(out, "TokenCode", self.token_code.as_ref());
-        crate::wire::query::element(out, "SourceIdentity", self.source_identity.as_ref());
-        crate::wire::query::element(out, "ProvidedContexts", self.provided_contexts.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "RoleArn", self.role_arn.as_ref());
+        crate::wire::query::xml::element(out, "RoleSessionName", self.role_session_name.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "PolicyArns",
+            "member",
+            self.policy_arns.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "Policy", self.policy.as_ref());
+        crate::wire::query::xml::element(out, "DurationSeconds", self.duration_seconds.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Tags", "member", self.tags.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "TransitiveTagKeys",
+            "member",
+            self.transitive_tag_keys.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "ExternalId", self.external_id.as_ref());
+        crate::wire::query::xml::element(out, "SerialNumber", self.serial_number.as_ref());
+        crate::wire::query::xml::element(out, "TokenCode", self.token_code.as_ref());
+        crate::wire::query::xml::element(out, "SourceIdentity", self.source_identity.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "ProvidedContexts",
+            "member",
+            self.provided_contexts.as_ref(),
+        );
+        crate::wire::query::xml::element(
             out,
             "MinimumSessionTokenSize",
             self.minimum_session_token_size.as_ref(),
@@ -827,16 +842,16 @@ impl crate::wire::query::FromForm for AssumeRoleResponse {
 
 impl crate::wire::query::ToXml for AssumeRoleResponse {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Credentials", self.credentials.as_ref());
-        crate::wire::query::element(out, "AssumedRoleUser", self.assumed_role_user.as_ref());
-        crate::wire::query::element(out, "PackedPolicySize", self.packed_policy_size.as_ref());
-        crate::wire::query::element(out, "SourceIdentity", self.source_identity.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "Credentials", self.credentials.as_ref());
+        crate::wire::query::xml::element(out, "AssumedRoleUser", self.assumed_role_user.as_ref());
+        crate::wire::query::xml::element(out, "PackedPolicySize", self.packed_policy_size.as_ref());
+        crate::wire::query::xml::element(out, "SourceIdentity", self.source_identity.as_ref());
+        crate::wire::query::xml::element(
             out,
             "SessionTokenUtilization",
             self.session_token_utilization.as_ref(),
         );
-        crate::wire::query::element(out, "SessionTokenSize", self.session_token_size.as_ref());
+        crate::wire::query::xml::element(out, "SessionTokenSize", self.session_token_size.as_ref());
     }
 }
 
@@ -1048,14 +1063,19 @@ impl crate::wire::query::FromForm for AssumeRoleWithWebIdentityRequest {
 
 impl crate::wire::query::ToXml for AssumeRoleWithWebIdentityRequest {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "RoleArn", self.role_arn.as_ref());
-        crate::wire::query::element(out, "RoleSessionName", self.role_session_name.as_ref());
-        crate::wire::query::element(out, "WebIdentityToken", self.web_identity_token.as_ref());
-        crate::wire::query::element(out, "ProviderId", self.provider_id.as_ref());
-        crate::wire::query::element(out, "PolicyArns", self.policy_arns.as_ref());
-        crate::wire::query::element(out, "Policy", self.policy.as_ref());
-        crate::wire::query::element(out, "DurationSeconds", self.duration_seconds.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "RoleArn", self.role_arn.as_ref());
+        crate::wire::query::xml::element(out, "RoleSessionName", self.role_session_name.as_ref());
+        crate::wire::query::xml::element(out, "WebIdentityToken", self.web_identity_token.as_ref());
+        crate::wire::query::xml::element(out, "ProviderId", self.provider_id.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "PolicyArns",
+            "member",
+            self.policy_arns.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "Policy", self.policy.as_ref());
+        crate::wire::query::xml::element(out, "DurationSeconds", self.duration_seconds.as_ref());
+        crate::wire::query::xml::element(
             out,
             "MinimumSessionTokenSize",
             self.minimum_session_token_size.as_ref(),
@@ -1263,24 +1283,24 @@ impl crate::wire::query::FromForm for AssumeRoleWithWebIdentityResponse {
 
 impl crate::wire::query::ToXml for AssumeRoleWithWebIdentityResponse {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Credentials", self.credentials.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "Credentials", self.credentials.as_ref());
+        crate::wire::query::xml::element(
             out,
             "SubjectFromWebIdentityToken",
             self.subject_from_web_identity_token.as_ref(),
         );
-        crate::wire::query::element(out, "AssumedRoleUser", self.assumed_role_user.as_ref());
-        crate::wire::query::element(out, "PackedPolicySize", self.packed_policy_size.as_ref());
-        crate::wire::query::element(out, "Provider", self.provider.as_ref());
-        crate::wire::query::element(out, "Audience", self.audience.as_ref());
-        crate::wire::query::element(out, "SourceIdentity", self.source_identity.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "AssumedRoleUser", self.assumed_role_user.as_ref());
+        crate::wire::query::xml::element(out, "PackedPolicySize", self.packed_policy_size.as_ref());
+        crate::wire::query::xml::element(out, "Provider", self.provider.as_ref());
+        crate::wire::query::xml::element(out, "Audience", self.audience.as_ref());
+        crate::wire::query::xml::element(out, "SourceIdentity", self.source_identity.as_ref());
+        crate::wire::query::xml::element(
             out,
             "SessionTokenUtilization",
             self.session_token_utilization.as_ref(),
         );
-        crate::wire::query::element(out, "SessionTokenSize", self.session_token_size.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "SessionTokenSize", self.session_token_size.as_ref());
+        crate::wire::query::xml::element(
             out,
             "TrustedIdentityPropagationContext",
             self.trusted_identity_propagation_context.as_ref(),
@@ -1372,8 +1392,8 @@ impl crate::wire::query::FromForm for AssumedRoleUser {
 
 impl crate::wire::query::ToXml for AssumedRoleUser {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "AssumedRoleId", self.assumed_role_id.as_ref());
-        crate::wire::query::element(out, "Arn", self.arn.as_ref());
+        crate::wire::query::xml::element(out, "AssumedRoleId", self.assumed_role_id.as_ref());
+        crate::wire::query::xml::element(out, "Arn", self.arn.as_ref());
     }
 }
 
@@ -1490,10 +1510,10 @@ impl crate::wire::query::FromForm for Credentials {
 
 impl crate::wire::query::ToXml for Credentials {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "AccessKeyId", self.access_key_id.as_ref());
-        crate::wire::query::element(out, "SecretAccessKey", self.secret_access_key.as_ref());
-        crate::wire::query::element(out, "SessionToken", self.session_token.as_ref());
-        crate::wire::query::timestamp(out, "Expiration", self.expiration.as_ref());
+        crate::wire::query::xml::element(out, "AccessKeyId", self.access_key_id.as_ref());
+        crate::wire::query::xml::element(out, "SecretAccessKey", self.secret_access_key.as_ref());
+        crate::wire::query::xml::element(out, "SessionToken", self.session_token.as_ref());
+        crate::wire::query::xml::timestamp(out, "Expiration", self.expiration.as_ref());
     }
 }
 
@@ -1560,7 +1580,7 @@ impl crate::wire::query::FromForm for GetAccessKeyInfoRequest {
 
 impl crate::wire::query::ToXml for GetAccessKeyInfoRequest {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "AccessKeyId", self.access_key_id.as_ref());
+        crate::wire::query::xml::element(out, "AccessKeyId", self.access_key_id.as_ref());
     }
 }
 
@@ -1606,7 +1626,7 @@ impl crate::wire::query::FromForm for GetAccessKeyInfoResponse {
 
 impl crate::wire::query::ToXml for GetAccessKeyInfoResponse {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Account", self.account.as_ref());
+        crate::wire::query::xml::element(out, "Account", self.account.as_ref());
     }
 }
 
@@ -1715,9 +1735,9 @@ impl crate::wire::query::FromForm for GetCallerIdentityResponse {
 
 impl crate::wire::query::ToXml for GetCallerIdentityResponse {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "UserId", self.user_id.as_ref());
-        crate::wire::query::element(out, "Account", self.account.as_ref());
-        crate::wire::query::element(out, "Arn", self.arn.as_ref());
+        crate::wire::query::xml::element(out, "UserId", self.user_id.as_ref());
+        crate::wire::query::xml::element(out, "Account", self.account.as_ref());
+        crate::wire::query::xml::element(out, "Arn", self.arn.as_ref());
     }
 }
 
@@ -1828,10 +1848,10 @@ impl crate::wire::query::FromForm for GetSessionTokenRequest {
 
 impl crate::wire::query::ToXml for GetSessionTokenRequest {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "DurationSeconds", self.duration_seconds.as_ref());
-        crate::wire::query::element(out, "SerialNumber", self.serial_number.as_ref());
-        crate::wire::query::element(out, "TokenCode", self.token_code.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "DurationSeconds", self.duration_seconds.as_ref());
+        crate::wire::query::xml::element(out, "SerialNumber", self.serial_number.as_ref());
+        crate::wire::query::xml::element(out, "TokenCode", self.token_code.as_ref());
+        crate::wire::query::xml::element(
             out,
             "MinimumSessionTokenSize",
             self.minimum_session_token_size.as_ref(),
@@ -1918,13 +1938,13 @@ impl crate::wire::query::FromForm for GetSessionTokenResponse {
 
 impl crate::wire::query::ToXml for GetSessionTokenResponse {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Credentials", self.credentials.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "Credentials", self.credentials.as_ref());
+        crate::wire::query::xml::element(
             out,
             "SessionTokenUtilization",
             self.session_token_utilization.as_ref(),
         );
-        crate::wire::query::element(out, "SessionTokenSize", self.session_token_size.as_ref());
+        crate::wire::query::xml::element(out, "SessionTokenSize", self.session_token_size.as_ref());
     }
 }
 
@@ -2020,10 +2040,10 @@ impl crate::wire::query::FromForm for OriginIdentity {
 
 impl crate::wire::query::ToXml for OriginIdentity {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Subject", self.subject.as_ref());
-        crate::wire::query::element(out, "SubjectType", self.subject_type.as_ref());
-        crate::wire::query::element(out, "Issuer", self.issuer.as_ref());
-        crate::wire::query::element(
+        crate::wire::query::xml::element(out, "Subject", self.subject.as_ref());
+        crate::wire::query::xml::element(out, "SubjectType", self.subject_type.as_ref());
+        crate::wire::query::xml::element(out, "Issuer", self.issuer.as_ref());
+        crate::wire::query::xml::element(
             out,
             "FederatedProviderArn",
             self.federated_provider_arn.as_ref(),
@@ -2086,7 +2106,7 @@ impl crate::wire::query::FromForm for PolicyDescriptorType {
 
 impl crate::wire::query::ToXml for PolicyDescriptorType {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "arn", self.arn.as_ref());
+        crate::wire::query::xml::element(out, "arn", self.arn.as_ref());
     }
 }
 
@@ -2169,8 +2189,8 @@ impl crate::wire::query::FromForm for ProvidedContext {
 
 impl crate::wire::query::ToXml for ProvidedContext {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "ProviderArn", self.provider_arn.as_ref());
-        crate::wire::query::element(out, "ContextAssertion", self.context_assertion.as_ref());
+        crate::wire::query::xml::element(out, "ProviderArn", self.provider_arn.as_ref());
+        crate::wire::query::xml::element(out, "ContextAssertion", self.context_assertion.as_ref());
     }
 }
 
@@ -2259,8 +2279,8 @@ impl crate::wire::query::FromForm for Tag {
 
 impl crate::wire::query::ToXml for Tag {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "Key", self.key.as_ref());
-        crate::wire::query::element(out, "Value", self.value.as_ref());
+        crate::wire::query::xml::element(out, "Key", self.key.as_ref());
+        crate::wire::query::xml::element(out, "Value", self.value.as_ref());
     }
 }
 
@@ -2325,7 +2345,13 @@ impl crate::wire::query::FromForm for TransactionContext {
 
 impl crate::wire::query::ToXml for TransactionContext {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "IdentityProvider", self.identity_provider.as_ref());
+        crate::wire::query::xml::map(
+            out,
+            "IdentityProvider",
+            true,
+            ("key", "value"),
+            self.identity_provider.as_ref(),
+        );
     }
 }
 
@@ -2394,7 +2420,11 @@ impl crate::wire::query::FromForm for TrustedIdentityPropagationContext {
 
 impl crate::wire::query::ToXml for TrustedIdentityPropagationContext {
     fn to_xml(&self, out: &mut ::std::string::String) {
-        crate::wire::query::element(out, "OriginIdentity", self.origin_identity.as_ref());
-        crate::wire::query::element(out, "TransactionContext", self.transaction_context.as_ref());
+        crate::wire::query::xml::element(out, "OriginIdentity", self.origin_identity.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "TransactionContext",
+            self.transaction_context.as_ref(),
+        );
     }
 }

@@ -1,9 +1,12 @@
 //! The AWS query protocol's runtime: form parameters in (`Tags.member.1.Key=...`), XML out.
 //! The generated code implements [`FromForm`] and [`ToXml`] for each shape.
 
+pub mod xml;
+
+pub use xml::{escape_into, ToXml};
+
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// The decoded parameters of a query request (body and URL query string together).
 #[derive(Debug, Default, Clone)]
@@ -206,92 +209,6 @@ pub fn member(key: &str, name: &str) -> String {
     }
 }
 
-/// A value written as the content of an element named by its member.
-pub trait ToXml {
-    fn to_xml(&self, out: &mut String);
-}
-
-impl ToXml for String {
-    fn to_xml(&self, out: &mut String) {
-        escape_into(self, out);
-    }
-}
-
-impl ToXml for i64 {
-    fn to_xml(&self, out: &mut String) {
-        write!(out, "{self}").ok();
-    }
-}
-
-impl ToXml for bool {
-    fn to_xml(&self, out: &mut String) {
-        out.push_str(if *self { "true" } else { "false" });
-    }
-}
-
-impl ToXml for f64 {
-    fn to_xml(&self, out: &mut String) {
-        write!(out, "{self}").ok();
-    }
-}
-
-impl<T: ToXml> ToXml for Vec<T> {
-    fn to_xml(&self, out: &mut String) {
-        for item in self {
-            out.push_str("<member>");
-            item.to_xml(out);
-            out.push_str("</member>");
-        }
-    }
-}
-
-impl<V: ToXml> ToXml for super::Map<String, V> {
-    fn to_xml(&self, out: &mut String) {
-        for (k, v) in self {
-            out.push_str("<entry><key>");
-            escape_into(k, out);
-            out.push_str("</key><value>");
-            v.to_xml(out);
-            out.push_str("</value></entry>");
-        }
-    }
-}
-
-/// `<name>value</name>` for a member that is set.
-pub fn element<T: ToXml>(out: &mut String, name: &str, value: Option<&T>) {
-    if let Some(v) = value {
-        write!(out, "<{name}>").ok();
-        v.to_xml(out);
-        write!(out, "</{name}>").ok();
-    }
-}
-
-/// A timestamp member, in ISO 8601 with milliseconds dropped as AWS's query services write it.
-pub fn timestamp(out: &mut String, name: &str, value: Option<&f64>) {
-    if let Some(v) = value {
-        let t = time::OffsetDateTime::from_unix_timestamp(v.floor() as i64)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-        let text = t
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        write!(out, "<{name}>{text}</{name}>").ok();
-    }
-}
-
-/// XML text escaping for element content.
-pub fn escape_into(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// Decoded `name=value` pairs of a raw query string, in order.
 pub fn pairs(query: &str) -> Vec<(String, String)> {
     let decode = |s: &str| {
@@ -329,6 +246,7 @@ mod tests {
 
     #[test]
     fn xml() {
+        use super::xml::{element, timestamp};
         let mut out = String::new();
         element(&mut out, "A", Some(&"<&>".to_string()));
         element(&mut out, "L", Some(&vec![1i64, 2]));
