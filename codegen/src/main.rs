@@ -105,6 +105,7 @@ const SERVICES: &[Entry] = &[
             "TagResource",
             "UntagResource",
             "UpdateAlias",
+            "UpdateKeyDescription",
         ]),
         internal: Some("KMSInternalException"),
         paging: &[],
@@ -294,7 +295,7 @@ fn service(spec: &Path, e: &Entry, cli_out: &mut String) -> Result<String, Strin
 /// The service's modelled errors as its own `ErrorCode` enum, each with its HTTP status (the
 /// model's, else 500 for a fault and 400 for the rest), and the service's `Error` and `Result`.
 fn emit_errors(m: &Model, internal: Option<&str>, out: &mut String) -> Result<(), String> {
-    let mut errors: Vec<(String, u64)> = m
+    let mut errors: Vec<(String, u64, Option<String>)> = m
         .shapes
         .iter()
         .filter(|(_, s)| s["exception"].as_bool() == Some(true))
@@ -304,17 +305,36 @@ fn emit_errors(m: &Model, internal: Option<&str>, out: &mut String) -> Result<()
             } else {
                 400
             };
+            // The member the message travels in: AWS writes `message` or `Message` as the
+            // shape spells it (KMS and most of Parameter Store's in lower case).
+            let message = s["members"].as_object().and_then(|ms| {
+                ms.keys()
+                    .find(|k| k.eq_ignore_ascii_case("message"))
+                    .cloned()
+            });
             (
                 // Query services answer with the code the model gives, not the shape name.
                 s["error"]["code"].as_str().unwrap_or(name).to_string(),
                 s["error"]["httpStatusCode"].as_u64().unwrap_or(default),
+                message,
             )
         })
         .collect();
     errors.sort();
     errors.dedup_by(|a, b| a.0 == b.0);
+    // The service's usual spelling, for its codes without a message member and for the
+    // errors its front end answers itself.
+    let lower = errors
+        .iter()
+        .filter(|e| e.2.as_deref() == Some("message"))
+        .count();
+    let upper = errors
+        .iter()
+        .filter(|e| e.2.as_deref() == Some("Message"))
+        .count();
+    let usual = if lower > upper { "message" } else { "Message" };
     if let Some(code) = internal {
-        if !errors.iter().any(|(name, _)| name == code) {
+        if !errors.iter().any(|(name, ..)| name == code) {
             return Err(format!("internal code {code} is not in the model"));
         }
     }
@@ -330,7 +350,7 @@ fn emit_errors(m: &Model, internal: Option<&str>, out: &mut String) -> Result<()
     .ok();
     writeln!(out, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]").ok();
     writeln!(out, "pub enum ErrorCode {{").ok();
-    for (name, _) in &errors {
+    for (name, ..) in &errors {
         writeln!(out, "    {name},").ok();
     }
     writeln!(out, "}}\n").ok();
@@ -341,7 +361,7 @@ fn emit_errors(m: &Model, internal: Option<&str>, out: &mut String) -> Result<()
         errors.len(),
         errors
             .iter()
-            .map(|(n, _)| format!("ErrorCode::{n}"))
+            .map(|(n, ..)| format!("ErrorCode::{n}"))
             .collect::<Vec<_>>()
             .join(", ")
     )
@@ -358,15 +378,35 @@ fn emit_errors(m: &Model, internal: Option<&str>, out: &mut String) -> Result<()
         "    fn as_str(self) -> &'static str {{\n        match self {{"
     )
     .ok();
-    for (name, _) in &errors {
+    for (name, ..) in &errors {
         writeln!(out, "            ErrorCode::{name} => {name:?},").ok();
     }
     writeln!(out, "        }}\n    }}\n").ok();
     writeln!(out, "    fn status(self) -> u16 {{\n        match self {{").ok();
-    for (name, status) in &errors {
+    for (name, status, _) in &errors {
         writeln!(out, "            ErrorCode::{name} => {status},").ok();
     }
-    writeln!(out, "        }}\n    }}\n}}\n").ok();
+    writeln!(out, "        }}\n    }}\n").ok();
+    writeln!(out, "    const MESSAGE: &'static str = {usual:?};\n").ok();
+    let other: Vec<&str> = errors
+        .iter()
+        .filter(|e| e.2.as_deref().is_some_and(|m| m != usual))
+        .map(|e| e.0.as_str())
+        .collect();
+    if !other.is_empty() {
+        writeln!(
+            out,
+            "    fn message_member(self) -> &'static str {{\n        match self {{\n            {} => {:?},\n            _ => Self::MESSAGE,\n        }}\n    }}",
+            other
+                .iter()
+                .map(|n| format!("ErrorCode::{n}"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            if usual == "message" { "Message" } else { "message" }
+        )
+        .ok();
+    }
+    writeln!(out, "}}\n").ok();
     writeln!(out, "/// A failure this service answers with.").ok();
     writeln!(out, "pub type Error = crate::error::Error<ErrorCode>;").ok();
     writeln!(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 fn check_alias_name(name: &str) -> Result<()> {
     if !name.starts_with("alias/") {
         return Err(Error::validation(
-            "Alias must start with the prefix \"alias/\".",
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
         ));
     }
     if name.starts_with("alias/aws/") {

@@ -84,6 +84,7 @@ impl g::Decrypt for Kms {
                 key_id: Some(key.arn.clone()),
                 plaintext: Some(plain),
                 encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
+                key_material_id: Some(key.material_id()),
                 ..Default::default()
             },
             Ticket::ready(),
@@ -123,7 +124,8 @@ impl g::ReEncrypt for Kms {
                 key_id: Some(dest.arn.clone()),
                 source_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
                 destination_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-                ..Default::default()
+                source_key_material_id: Some(source.material_id()),
+                destination_key_material_id: Some(dest.material_id()),
             },
             Ticket::ready(),
         )
@@ -182,6 +184,7 @@ impl g::GenerateDataKey for Kms {
                 ciphertext_blob: Some(blob),
                 plaintext: Some(plain),
                 key_id: Some(key.arn.clone()),
+                key_material_id: Some(key.material_id()),
                 ..Default::default()
             },
             Ticket::ready(),
@@ -207,7 +210,7 @@ impl g::GenerateDataKeyWithoutPlaintext for Kms {
             g::GenerateDataKeyWithoutPlaintextResponse {
                 ciphertext_blob: Some(blob),
                 key_id: Some(key.arn.clone()),
-                ..Default::default()
+                key_material_id: Some(key.material_id()),
             },
             Ticket::ready(),
         )
@@ -220,9 +223,9 @@ impl g::GenerateRandom for Kms {
         _: &Caller,
         i: g::GenerateRandomRequest,
     ) -> Answer<g::GenerateRandomResponse> {
-        let n = i.number_of_bytes.ok_or_else(|| {
-            Error::validation("1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null")
-        })?;
+        let n = i
+            .number_of_bytes
+            .ok_or_else(|| Error::validation("NumberOfBytes is required."))?;
         ok(
             g::GenerateRandomResponse {
                 plaintext: Some(crypto::random_bytes(n as usize)),

@@ -68,6 +68,24 @@ pub struct Key {
 }
 
 impl Key {
+    /// The id of the key's material as AWS shows it (64 hex digits): a digest of the key id
+    /// and its material, so it is the same after a restart and says nothing of the material.
+    pub fn material_id(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"localemu key material id\0");
+        h.update(self.id.as_bytes());
+        h.update(b"\0");
+        h.update(&self.material);
+        h.finalize()
+            .iter()
+            .fold(String::with_capacity(64), |mut s, b| {
+                use std::fmt::Write;
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+    }
+
     /// Sets the key policy (already validated) and its parsed form.
     pub fn set_policy(&mut self, text: String) {
         self.parsed = policy::parse(&text).ok().map(Arc::new);
@@ -150,6 +168,10 @@ fn parse_target(caller: &Namespace, id: &str) -> Result<Target> {
                 format!("Invalid arn {id}"),
             ));
         };
+        // A key lives in one region; this region's KMS cannot reach another's.
+        if region != caller.region {
+            return Err(not_found(format!("Invalid arn {region}")));
+        }
         let ns = Namespace::new(account, region);
         return match resource.split_once('/') {
             Some(("key", key)) => Ok(Target::Key(ns, key.to_string())),
@@ -164,7 +186,7 @@ fn parse_target(caller: &Namespace, id: &str) -> Result<Target> {
         return Ok(Target::Alias(caller.clone(), id.to_string()));
     }
     if uuid::Uuid::parse_str(id).is_err() {
-        return Err(not_found(format!("Invalid keyId {id}")));
+        return Err(not_found(format!("Invalid keyId '{id}'")));
     }
     Ok(Target::Key(caller.clone(), id.to_string()))
 }

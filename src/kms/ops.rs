@@ -52,6 +52,7 @@ pub(super) fn metadata(k: &Key) -> g::KeyMetadata {
         encryption_algorithms: Some(vec!["SYMMETRIC_DEFAULT".into()]),
         multi_region: Some(false),
         pending_deletion_window_in_days: k.deletion.map(|(_, d)| d),
+        current_key_material_id: Some(k.material_id()),
         ..Default::default()
     }
 }
@@ -86,17 +87,32 @@ pub(super) fn check_algorithm(a: Option<&str>) -> Result<()> {
     }
 }
 
+/// Most tags a key carries.
+const MAX_TAGS: usize = 50;
+
+fn too_many_tags() -> Error {
+    Error::new(ErrorCode::TagException, "A key may have at most 50 tags.")
+}
+
+/// A request's tags, refused as AWS refuses them: a reserved `aws:` prefix in any case, a key
+/// given twice, more than a key may carry.
 pub(super) fn check_tags(tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     for t in tags {
         let key = t.tag_key.clone().unwrap_or_default();
-        if key.starts_with("aws:") {
+        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
             return Err(Error::new(
                 ErrorCode::TagException,
                 "Tags beginning with aws: are reserved.",
             ));
         }
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err(Error::new(ErrorCode::TagException, "Duplicate tag keys"));
+        }
         out.push((key, t.tag_value.clone().unwrap_or_default()));
+    }
+    if out.len() > MAX_TAGS {
+        return Err(too_many_tags());
     }
     Ok(out)
 }
@@ -111,11 +127,8 @@ pub(super) fn merge_tags(
             None => into.push((k, v)),
         }
     }
-    if into.len() > 50 {
-        return Err(Error::new(
-            ErrorCode::TagException,
-            "A key may have at most 50 tags.",
-        ));
+    if into.len() > MAX_TAGS {
+        return Err(too_many_tags());
     }
     Ok(())
 }
@@ -272,6 +285,22 @@ impl g::EnableKey for Kms {
                     return Err(pending(k));
                 }
                 k.state = KeyState::Enabled;
+                Ok(())
+            },
+        )?;
+        ok((), t)
+    }
+}
+
+impl g::UpdateKeyDescription for Kms {
+    fn update_key_description(&self, cx: &Caller, i: g::UpdateKeyDescriptionRequest) -> Answer<()> {
+        let description = i.description.unwrap_or_default();
+        let (_, t) = self.set_state(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:UpdateKeyDescription",
+            |k| {
+                k.description = description;
                 Ok(())
             },
         )?;

@@ -49,6 +49,7 @@ macro_rules! json_service {
                 service: stringify!($module),
                 unstored,
                 internal: $module::ErrorCode::INTERNAL,
+                message: <$module::ErrorCode as crate::error::Code>::MESSAGE,
                 lost: Lost::RunAgain,
                 again_if_unstored: $again,
             },
@@ -76,6 +77,7 @@ pub(crate) static SERVICES: [JsonService; 4] = [
             service: "secretsmanager",
             unstored: Failure::internal,
             internal: sm::ErrorCode::INTERNAL,
+            message: <sm::ErrorCode as crate::error::Code>::MESSAGE,
             lost: Lost::RunAgain,
             again_if_unstored: true,
         },
@@ -147,7 +149,7 @@ pub(super) async fn handle(state: &AppState, parts: &Parts, body: Body) -> Respo
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_11));
             r
         }
-        Err(e) => super::render::json11(&e, service.entry.internal),
+        Err(e) => super::render::json11(&e, service.entry.internal, service.entry.message),
     };
     if let Ok(v) = HeaderValue::from_str(&request_id()) {
         response.headers_mut().insert("x-amzn-RequestId", v);

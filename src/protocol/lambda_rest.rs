@@ -86,6 +86,7 @@ static LAMBDA: Entry = Entry {
         .into()
     },
     internal: <ErrorCode as crate::error::Code>::INTERNAL,
+    message: <ErrorCode as crate::error::Code>::MESSAGE,
     lost: Lost::Answer(|| {
         Error::new(
             ErrorCode::ResourceConflictException,

@@ -115,8 +115,12 @@ pub(crate) fn request_id() -> String {
 
 /// Secrets Manager's errors, as JSON 1.1 renders them (with the request id header).
 pub fn render_error(e: &pipeline::Failure) -> Response {
-    let internal = <crate::generated::secretsmanager::ErrorCode as crate::error::Code>::INTERNAL;
-    let mut response = render::json11(e, internal);
+    use crate::generated::secretsmanager::ErrorCode;
+    let (internal, message) = (
+        <ErrorCode as crate::error::Code>::INTERNAL,
+        <ErrorCode as crate::error::Code>::MESSAGE,
+    );
+    let mut response = render::json11(e, internal, message);
     if let Ok(id) = HeaderValue::from_str(&request_id()) {
         response.headers_mut().insert("x-amzn-RequestId", id);
     }

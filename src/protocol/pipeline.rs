@@ -32,6 +32,8 @@ pub(crate) struct Entry {
     pub unstored: fn() -> Failure,
     /// The code the service answers its own internal failures with (its `ErrorCode::INTERNAL`).
     pub internal: Option<&'static str>,
+    /// The member its errors' messages travel in where no shape says (its `ErrorCode::MESSAGE`).
+    pub message: &'static str,
     pub lost: Lost,
     /// Whether an answer that changed nothing may be computed again when memory it may have
     /// seen was put back: true where such calls have no effect outside the store. Lambda's

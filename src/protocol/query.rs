@@ -87,6 +87,8 @@ static STS: Entry = Entry {
     service: "sts",
     unstored: Failure::internal,
     internal: None,
+    // The query protocol's error document has one spelling: `<Message>`.
+    message: "Message",
     lost: Lost::RunAgain,
     again_if_unstored: true,
 };
@@ -94,6 +96,8 @@ static CLOUDFORMATION: Entry = Entry {
     service: "cloudformation",
     unstored: Failure::internal,
     internal: None,
+    // The query protocol's error document has one spelling: `<Message>`.
+    message: "Message",
     lost: Lost::RunAgain,
     again_if_unstored: true,
 };

@@ -24,16 +24,24 @@ fn response(status: u16, content_type: &'static str, body: String) -> Response {
     r
 }
 
-/// AWS JSON 1.1: `{"__type": code, "Message": text}`; `internal` names the service's own
-/// internal failures.
-pub fn json11(e: &Error<Modeled>, internal: Option<&'static str>) -> Response {
+/// AWS JSON 1.1: `{"__type": code, "Message": text}`, the message's member spelled as the
+/// service's model spells it (`message` for KMS); `internal` names the service's own
+/// internal failures and `message` its usual spelling, for the errors no shape describes.
+pub fn json11(e: &Error<Modeled>, internal: Option<&'static str>, message: &str) -> Response {
     let naming = Naming {
         protocol: Protocol::Json11,
         internal,
     };
     let (code, status) = (e.name(naming), e.status(naming));
     log(e, code, status);
-    let body = serde_json::json!({ "__type": code, "Message": e.message });
+    let member = match e.code {
+        crate::error::Kind::Modeled(m) => m.message,
+        crate::error::Kind::Common(_) => message,
+    };
+    let mut body = serde_json::Map::new();
+    body.insert("__type".into(), code.into());
+    body.insert(member.into(), e.message.clone().into());
+    let body = serde_json::Value::Object(body);
     response(status, super::JSON_11, body.to_string())
 }
 
@@ -119,7 +127,7 @@ mod tests {
     #[tokio::test]
     async fn json_and_rest_errors_name_the_code_where_each_protocol_does() {
         let e = sm::Error::new(sm::ErrorCode::ResourceNotFoundException, "gone");
-        let j = json11(&e.into(), None);
+        let j = json11(&e.into(), None, "Message");
         assert_eq!(j.status(), 400);
         assert_eq!(
             text(j).await,

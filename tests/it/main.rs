@@ -31,6 +31,7 @@ mod history;
 mod identity;
 mod init;
 mod intrusion;
+mod kms;
 mod lambda;
 mod lambda_limits;
 mod lifecycle;

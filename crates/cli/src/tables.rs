@@ -3255,6 +3255,29 @@ pub const KMS: &[Op] = &[
         paging: None,
         idempotency_token: None,
     },
+    Op {
+        name: "UpdateKeyDescription",
+        command: "update-key-description",
+        members: &[
+            Member {
+                name: "KeyId",
+                flag: "key-id",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "Description",
+                flag: "description",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
 ];
 
 pub const SSM: &[Op] = &[

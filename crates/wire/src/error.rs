@@ -12,6 +12,13 @@ pub trait Code: Copy + Eq + fmt::Debug + Send + Sync + 'static {
     fn as_str(self) -> &'static str;
     /// Its HTTP status, as the model gives it.
     fn status(self) -> u16;
+    /// The JSON member the service's errors carry their message in (`message` for KMS,
+    /// `Message` for Secrets Manager), for the errors its front end answers itself too.
+    const MESSAGE: &'static str;
+    /// The member this code's message travels in, as its modelled shape spells it.
+    fn message_member(self) -> &'static str {
+        Self::MESSAGE
+    }
 }
 
 /// The errors every AWS front end answers with itself, before or around a service's own
@@ -126,6 +133,8 @@ pub enum NoService {}
 pub struct Modeled {
     pub name: &'static str,
     pub status: u16,
+    /// The JSON member its message goes in.
+    pub message: &'static str,
 }
 
 /// A failed operation: its code plus the message sent as `Message`, and optionally the
@@ -181,6 +190,7 @@ impl<C: Code> From<Error<C>> for Error<Modeled> {
             Kind::Modeled(c) => Kind::Modeled(Modeled {
                 name: c.as_str(),
                 status: c.status(),
+                message: c.message_member(),
             }),
         };
         Error {

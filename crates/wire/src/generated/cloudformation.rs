@@ -235,6 +235,8 @@ impl crate::error::Code for ErrorCode {
             ErrorCode::TypeNotFoundException => 404,
         }
     }
+
+    const MESSAGE: &'static str = "Message";
 }
 
 /// A failure this service answers with.

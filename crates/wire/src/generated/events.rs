@@ -204,6 +204,8 @@ impl crate::error::Code for ErrorCode {
             ErrorCode::ThrottlingException => 400,
         }
     }
+
+    const MESSAGE: &'static str = "Message";
 }
 
 /// A failure this service answers with.

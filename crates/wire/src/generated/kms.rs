@@ -31,10 +31,11 @@ pub enum Operation {
     TagResource,
     UntagResource,
     UpdateAlias,
+    UpdateKeyDescription,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 23] = [
+    pub const ALL: [Operation; 24] = [
         Operation::CancelKeyDeletion,
         Operation::CreateAlias,
         Operation::CreateKey,
@@ -58,6 +59,7 @@ impl Operation {
         Operation::TagResource,
         Operation::UntagResource,
         Operation::UpdateAlias,
+        Operation::UpdateKeyDescription,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +87,7 @@ impl Operation {
             Operation::TagResource => "TagResource",
             Operation::UntagResource => "UntagResource",
             Operation::UpdateAlias => "UpdateAlias",
+            Operation::UpdateKeyDescription => "UpdateKeyDescription",
         }
     }
 
@@ -113,6 +116,7 @@ impl Operation {
             "TagResource" => Some(Operation::TagResource),
             "UntagResource" => Some(Operation::UntagResource),
             "UpdateAlias" => Some(Operation::UpdateAlias),
+            "UpdateKeyDescription" => Some(Operation::UpdateKeyDescription),
             _ => None,
         }
     }
@@ -344,6 +348,8 @@ impl crate::error::Code for ErrorCode {
             ErrorCode::XksProxyVpcEndpointServiceNotFoundException => 400,
         }
     }
+
+    const MESSAGE: &'static str = "message";
 }
 
 /// A failure this service answers with.
@@ -570,6 +576,15 @@ pub trait UpdateAlias: Service {
     ) -> Result<crate::wire::Ack<()>>;
 }
 
+/// The UpdateKeyDescription operation; implemented where its behaviour lives.
+pub trait UpdateKeyDescription: Service {
+    fn update_key_description(
+        &self,
+        cx: &Self::Context,
+        input: UpdateKeyDescriptionRequest,
+    ) -> Result<crate::wire::Ack<()>>;
+}
+
 /// Every operation: a service that misses one does not compile where it is dispatched.
 pub trait Handlers:
     Service
@@ -596,6 +611,7 @@ pub trait Handlers:
     + TagResource
     + UntagResource
     + UpdateAlias
+    + UpdateKeyDescription
 {
 }
 
@@ -623,7 +639,8 @@ impl<
             + ScheduleKeyDeletion
             + TagResource
             + UntagResource
-            + UpdateAlias,
+            + UpdateAlias
+            + UpdateKeyDescription,
     > Handlers for T
 {
 }
@@ -635,6 +652,7 @@ pub mod handlers {
         EnableKey, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom,
         GetKeyPolicy, ListAliases, ListKeyPolicies, ListKeys, ListResourceTags, PutKeyPolicy,
         ReEncrypt, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias,
+        UpdateKeyDescription,
     };
 }
 
@@ -894,6 +912,17 @@ pub mod call {
         let _guard = svc.begin(Operation::UpdateAlias)?;
         UpdateAlias::update_alias(svc, cx, input)
     }
+
+    /// UpdateKeyDescription, checked and guarded.
+    pub fn update_key_description<S: UpdateKeyDescription>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateKeyDescriptionRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateKeyDescription)?;
+        UpdateKeyDescription::update_key_description(svc, cx, input)
+    }
 }
 
 /// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output.
@@ -1007,6 +1036,11 @@ where
         Operation::UpdateAlias => {
             let input: UpdateAliasRequest = codec.decode(body)?;
             Ok(call::update_alias(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
+        }
+        Operation::UpdateKeyDescription => {
+            let input: UpdateKeyDescriptionRequest = codec.decode(body)?;
+            Ok(call::update_key_description(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
     }
@@ -4399,6 +4433,62 @@ impl crate::wire::Validate for UpdateAliasRequest {
                 x.chars().count(),
                 Some(1),
                 Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdateKeyDescriptionRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateKeyDescriptionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateKeyDescriptionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdateKeyDescriptionRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.description.is_none() {
+            v.missing(crate::wire::At::new(base, "description"));
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(0),
+                Some(8192),
             );
         }
     }

@@ -327,6 +327,33 @@ impl crate::error::Code for ErrorCode {
             ErrorCode::UnsupportedMediaTypeException => 415,
         }
     }
+
+    const MESSAGE: &'static str = "Message";
+
+    fn message_member(self) -> &'static str {
+        match self {
+            ErrorCode::AliasLimitExceededException
+            | ErrorCode::CapacityProviderLimitExceededException
+            | ErrorCode::CodeArtifactUserDeletedException
+            | ErrorCode::CodeArtifactUserFailedException
+            | ErrorCode::CodeArtifactUserPendingException
+            | ErrorCode::CodeStorageExceededException
+            | ErrorCode::FunctionVersionsPerCapacityProviderLimitExceededException
+            | ErrorCode::InvalidParameterValueException
+            | ErrorCode::InvalidRequestContentException
+            | ErrorCode::ModeNotSupportedException
+            | ErrorCode::PolicyLengthExceededException
+            | ErrorCode::PreconditionFailedException
+            | ErrorCode::ProvisionedConcurrencyConfigNotFoundException
+            | ErrorCode::RequestTooLargeException
+            | ErrorCode::ResourceConflictException
+            | ErrorCode::ResourceNotReadyException
+            | ErrorCode::SerializedRequestEntityTooLargeException
+            | ErrorCode::TooManyRequestsException
+            | ErrorCode::UnsupportedMediaTypeException => "message",
+            _ => Self::MESSAGE,
+        }
+    }
 }
 
 /// A failure this service answers with.

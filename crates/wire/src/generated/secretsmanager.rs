@@ -188,6 +188,8 @@ impl crate::error::Code for ErrorCode {
             ErrorCode::ResourceNotFoundException => 400,
         }
     }
+
+    const MESSAGE: &'static str = "Message";
 }
 
 /// A failure this service answers with.

@@ -708,6 +708,39 @@ impl crate::error::Code for ErrorCode {
             ErrorCode::ValidationException => 400,
         }
     }
+
+    const MESSAGE: &'static str = "Message";
+
+    fn message_member(self) -> &'static str {
+        match self {
+            ErrorCode::HierarchyLevelLimitExceededException
+            | ErrorCode::HierarchyTypeMismatchException
+            | ErrorCode::IncompatiblePolicyException
+            | ErrorCode::InvalidAllowedPatternException
+            | ErrorCode::InvalidFilterOption
+            | ErrorCode::InvalidInstanceInformationFilterValue
+            | ErrorCode::InvalidInstancePropertyFilterValue
+            | ErrorCode::InvalidKeyId
+            | ErrorCode::InvalidPolicyAttributeException
+            | ErrorCode::InvalidPolicyTypeException
+            | ErrorCode::OpsMetadataAlreadyExistsException
+            | ErrorCode::OpsMetadataInvalidArgumentException
+            | ErrorCode::OpsMetadataKeyLimitExceededException
+            | ErrorCode::OpsMetadataLimitExceededException
+            | ErrorCode::OpsMetadataNotFoundException
+            | ErrorCode::OpsMetadataTooManyUpdatesException
+            | ErrorCode::ParameterAlreadyExists
+            | ErrorCode::ParameterLimitExceeded
+            | ErrorCode::ParameterMaxVersionLimitExceeded
+            | ErrorCode::ParameterNotFound
+            | ErrorCode::ParameterPatternMismatchException
+            | ErrorCode::ParameterVersionLabelLimitExceeded
+            | ErrorCode::ParameterVersionNotFound
+            | ErrorCode::PoliciesLimitExceededException
+            | ErrorCode::UnsupportedParameterType => "message",
+            _ => Self::MESSAGE,
+        }
+    }
 }
 
 /// A failure this service answers with.

@@ -135,6 +135,8 @@ impl crate::error::Code for ErrorCode {
             ErrorCode::SessionDurationEscalationException => 403,
         }
     }
+
+    const MESSAGE: &'static str = "message";
 }
 
 /// A failure this service answers with.

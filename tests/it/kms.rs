@@ -1,0 +1,167 @@
+//! KMS as AWS answers it: the error body's members, key id and ARN refusals, tag rules,
+//! key material ids, and the key operations beyond create and use.
+
+use crate::common::*;
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::Tag;
+use std::net::SocketAddr;
+
+async fn kms_raw(addr: SocketAddr, op: &str, body: &str) -> RawResponse {
+    let target = format!("TrentService.{op}");
+    let headers = [
+        ("x-amz-target", target.as_str()),
+        ("content-type", "application/x-amz-json-1.1"),
+    ];
+    raw(addr, "POST", "/", &headers, body.as_bytes().to_vec()).await
+}
+
+/// An expected (code, message), as `err` gives them.
+fn pair(code: &str, message: &str) -> (String, String) {
+    (code.to_string(), message.to_string())
+}
+
+fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().tag_key(k).tag_value(v).build().unwrap()
+}
+
+#[tokio::test]
+async fn errors_carry_the_members_aws_sends_and_aws_wording() {
+    let server = TestServer::isolated().await;
+    let addr = server.addr;
+    // KMS's error shapes spell the member `message`; Secrets Manager's `Message`.
+    let r = kms_raw(addr, "DescribeKey", r#"{"KeyId": "not-a-key"}"#).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json["__type"], "NotFoundException");
+    assert_eq!(r.json["message"], "Invalid keyId 'not-a-key'");
+    assert!(r.json.get("Message").is_none(), "{}", r.json);
+    let r = kms_raw(addr, "GenerateRandom", "{}").await;
+    assert_eq!(r.json["__type"], "ValidationException");
+    assert_eq!(r.json["message"], "NumberOfBytes is required.");
+    let r = raw_op(addr, "DescribeSecret", r#"{"SecretId": "missing"}"#).await;
+    assert!(r.json.get("Message").is_some(), "{}", r.json);
+
+    let k = kms_client(addr, ACCOUNT);
+    let key = k.create_key().send().await.unwrap().key_metadata.unwrap();
+    // A key ARN of another region: this region's KMS cannot reach it.
+    let elsewhere = key.arn().unwrap().replace(REGION, "eu-west-1");
+    let e = k.describe_key().key_id(elsewhere).send().await;
+    assert_eq!(err(e), pair("NotFoundException", "Invalid arn eu-west-1"));
+    let e = k
+        .create_alias()
+        .alias_name("no-prefix")
+        .target_key_id(key.key_id())
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        pair(
+            "ValidationException",
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html"
+        )
+    );
+}
+
+#[tokio::test]
+async fn tags_are_checked_as_aws_checks_them() {
+    let server = TestServer::isolated().await;
+    let k = kms_client(server.addr, ACCOUNT);
+    for (tags, message) in [
+        (
+            vec![tag("a", "1"), tag("a", "2")],
+            "Duplicate tag keys".to_string(),
+        ),
+        (
+            vec![tag("AWS:owner", "x")],
+            "Tags beginning with aws: are reserved.".to_string(),
+        ),
+        (
+            (0..51).map(|i| tag(&format!("k{i}"), "v")).collect(),
+            "A key may have at most 50 tags.".to_string(),
+        ),
+    ] {
+        let e = k.create_key().set_tags(Some(tags)).send().await;
+        assert_eq!(err(e), pair("TagException", &message));
+    }
+    let key = k.create_key().send().await.unwrap().key_metadata.unwrap();
+    let e = k
+        .tag_resource()
+        .key_id(key.key_id())
+        .tags(tag("Aws:x", "y"))
+        .send()
+        .await;
+    assert_eq!(err(e).0, "TagException");
+    let listed = k.list_keys().send().await.unwrap().keys.unwrap_or_default();
+    assert_eq!(listed.len(), 1, "a refused CreateKey makes no key");
+}
+
+#[tokio::test]
+async fn key_material_ids_and_descriptions() {
+    let server = TestServer::isolated().await;
+    let k = kms_client(server.addr, ACCOUNT);
+    let key = k
+        .create_key()
+        .description("first")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let material = key.current_key_material_id().unwrap().to_string();
+    assert_eq!(material.len(), 64);
+    assert!(material.chars().all(|c| c.is_ascii_hexdigit()));
+    let other = k.create_key().send().await.unwrap().key_metadata.unwrap();
+    assert_ne!(other.current_key_material_id(), Some(material.as_str()));
+
+    let sealed = k
+        .encrypt()
+        .key_id(key.key_id())
+        .plaintext(Blob::new("p"))
+        .send()
+        .await
+        .unwrap();
+    let opened = k
+        .decrypt()
+        .ciphertext_blob(sealed.ciphertext_blob.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.key_material_id(), Some(material.as_str()));
+    let data = k
+        .generate_data_key()
+        .key_id(key.key_id())
+        .number_of_bytes(32)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(data.key_material_id(), Some(material.as_str()));
+    let moved = k
+        .re_encrypt()
+        .ciphertext_blob(data.ciphertext_blob.unwrap())
+        .destination_key_id(other.key_id())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.source_key_material_id(), Some(material.as_str()));
+    assert_eq!(
+        moved.destination_key_material_id(),
+        other.current_key_material_id()
+    );
+
+    k.update_key_description()
+        .key_id(key.key_id())
+        .description("second")
+        .send()
+        .await
+        .unwrap();
+    let now = k.describe_key().key_id(key.key_id()).send().await.unwrap();
+    let now = now.key_metadata.unwrap();
+    assert_eq!(now.description(), Some("second"));
+    assert_eq!(now.current_key_material_id(), Some(material.as_str()));
+    let e = k
+        .update_key_description()
+        .key_id("alias/aws/secretsmanager")
+        .description("x")
+        .send()
+        .await;
+    assert_ne!(err(e).0, "", "an AWS managed key's description is AWS's");
+}
