@@ -70,8 +70,10 @@ const SERVICES: &[Entry] = &[
         operations: Some(&[
             "AssumeRole",
             "AssumeRoleWithWebIdentity",
+            "DecodeAuthorizationMessage",
             "GetAccessKeyInfo",
             "GetCallerIdentity",
+            "GetFederationToken",
             "GetSessionToken",
         ]),
         internal: None,

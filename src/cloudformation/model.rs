@@ -177,10 +177,12 @@ impl Stack {
 
 /// The physical id AWS shows for a stack event of the stack itself.
 pub fn stack_arn(account: &str, region: &str, name: &str, id: &str) -> String {
-    format!("arn:aws:cloudformation:{region}:{account}:stack/{name}/{id}")
+    crate::domain::Namespace::new(account, region)
+        .arn("cloudformation", &format!("stack/{name}/{id}"))
 }
 
 /// A change set's ARN.
 pub fn change_set_arn(account: &str, region: &str, name: &str, id: &str) -> String {
-    format!("arn:aws:cloudformation:{region}:{account}:changeSet/{name}/{id}")
+    crate::domain::Namespace::new(account, region)
+        .arn("cloudformation", &format!("changeSet/{name}/{id}"))
 }

@@ -13,10 +13,7 @@ use crate::wire::{answer, Ack};
 pub const DEFAULT: &str = "default";
 
 pub fn bus_arn(ns: &Namespace, name: &str) -> String {
-    format!(
-        "arn:aws:events:{}:{}:event-bus/{name}",
-        ns.region, ns.account
-    )
+    ns.arn("events", &format!("event-bus/{name}"))
 }
 
 /// A bus named by name or ARN; None is the default bus.

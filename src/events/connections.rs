@@ -175,10 +175,7 @@ impl h::CreateConnection for Events {
         .map_err(crate::generated::events::Error::from_other)?;
         let now = self.now();
         let c = Connection {
-            arn: format!(
-                "arn:aws:events:{}:{}:connection/{name}/{uuid}",
-                ns.region, ns.account
-            ),
+            arn: ns.arn("events", &format!("connection/{name}/{uuid}")),
             name: name.clone(),
             description: i.description,
             auth_type: auth.kind,

@@ -85,11 +85,9 @@ impl h::CreateApiDestination for Events {
         }
         let now = self.now();
         let d = Destination {
-            arn: format!(
-                "arn:aws:events:{}:{}:api-destination/{name}/{}",
-                ns.region,
-                ns.account,
-                self.new_id()
+            arn: ns.arn(
+                "events",
+                &format!("api-destination/{name}/{}", self.new_id()),
             ),
             name: name.clone(),
             description: i.description,

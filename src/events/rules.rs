@@ -18,12 +18,9 @@ const MAX_TARGETS: usize = 5;
 
 pub fn rule_arn(ns: &Namespace, bus: &str, name: &str) -> String {
     if bus == DEFAULT {
-        format!("arn:aws:events:{}:{}:rule/{name}", ns.region, ns.account)
+        ns.arn("events", &format!("rule/{name}"))
     } else {
-        format!(
-            "arn:aws:events:{}:{}:rule/{bus}/{name}",
-            ns.region, ns.account
-        )
+        ns.arn("events", &format!("rule/{bus}/{name}"))
     }
 }
 

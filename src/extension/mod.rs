@@ -99,10 +99,7 @@ impl Host {
             .next()
             .filter(|r| !r.is_empty())
             .unwrap_or("lambda-role");
-        let session = format!(
-            "arn:aws:sts::{}:assumed-role/{role_name}/{function}",
-            ns.account
-        );
+        let session = ns.global_arn("sts", &format!("assumed-role/{role_name}/{function}"));
         let permits = Arc::new(tokio::sync::Semaphore::new(settings.max_connections));
         let weak = Arc::downgrade(self);
         let key = (ns.clone(), function.to_string());
@@ -228,13 +225,17 @@ impl Host {
         if self.strict && session.expires <= self.clock.now() {
             return Err("The session token has expired.");
         }
-        match self.identities.resolve(&session.access_key_id, Some(token)) {
-            Resolution::Known { who, .. } => Ok(Caller {
+        match self
+            .identities
+            .resolve(&session.access_key_id, Some(token), &l.ns.region)
+        {
+            Resolution::Known { who, tags, .. } => Ok(Caller {
                 namespace: l.ns.clone(),
                 access_key_id: Some(session.access_key_id),
                 who,
                 secure_transport: false,
                 action: None,
+                session_tags: tags,
             }),
             _ => Ok(Caller {
                 who: Who::Aws {

@@ -125,7 +125,7 @@ pub async fn apply(s: &Services<'_>, doc: &Document, base: &Path) -> Result<Appl
             role: Some(
                 f.role
                     .clone()
-                    .unwrap_or_else(|| format!("arn:aws:iam::{}:role/lambda-role", cx.account())),
+                    .unwrap_or_else(|| cx.namespace.global_arn("iam", "role/lambda-role")),
             ),
             timeout: f.timeout,
             memory_size: f.memory_size,

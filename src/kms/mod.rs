@@ -69,14 +69,15 @@ pub struct Key {
 
 impl Key {
     /// The id of the key's material as AWS shows it (64 hex digits): a digest of the key id
-    /// and its material, so it is the same after a restart and says nothing of the material.
+    /// and the material's place in the key's history (the first, until rotation comes), so it
+    /// is stable across restarts and says nothing of the material itself.
     pub fn material_id(&self) -> String {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         h.update(b"localemu key material id\0");
         h.update(self.id.as_bytes());
         h.update(b"\0");
-        h.update(&self.material);
+        h.update(1u32.to_be_bytes());
         h.finalize()
             .iter()
             .fold(String::with_capacity(64), |mut s, b| {
@@ -124,11 +125,11 @@ pub struct Kms {
 }
 
 pub fn key_arn(ns: &Namespace, id: &str) -> String {
-    format!("arn:aws:kms:{}:{}:key/{id}", ns.region, ns.account)
+    ns.arn("kms", &format!("key/{id}"))
 }
 
 pub fn alias_arn(ns: &Namespace, name: &str) -> String {
-    format!("arn:aws:kms:{}:{}:{name}", ns.region, ns.account)
+    ns.arn("kms", name)
 }
 
 fn not_found(message: String) -> Error {
@@ -158,10 +159,14 @@ enum Target {
 }
 
 fn parse_target(caller: &Namespace, id: &str) -> Result<Target> {
-    if let Some(rest) = id.strip_prefix("arn:aws:kms:") {
-        let mut parts = rest.splitn(3, ':');
-        let (Some(region), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next())
+    if id.starts_with("arn:") {
+        let Some(crate::domain::arn::Arn {
+            service: "kms",
+            region,
+            account,
+            resource,
+            ..
+        }) = crate::domain::arn::Arn::parse(id)
         else {
             return Err(Error::new(
                 ErrorCode::InvalidArnException,

@@ -96,16 +96,19 @@ impl Auth {
             )));
         };
         let cred = &signed.credential;
-        let resolution = self
-            .identities
-            .resolve(&cred.access_key_id, signed.security_token.as_deref());
         let region = cred.region.clone();
-        let (who, account) = match resolution {
+        let resolution = self.identities.resolve(
+            &cred.access_key_id,
+            signed.security_token.as_deref(),
+            &region,
+        );
+        let (who, account, session_tags) = match resolution {
             Resolution::Known {
                 who,
                 account,
                 secret,
                 expires,
+                tags,
             } => {
                 if self.verify {
                     sigv4::check_service(&signed, service)?;
@@ -125,12 +128,12 @@ impl Auth {
                     };
                     sigv4::verify(&req, &signed, &secret, now, &self.keys)?;
                 }
-                (who, account)
+                (who, account, tags)
             }
             // Lenient mode takes any key: a 12-digit key names its account, others the default.
             Resolution::BadToken | Resolution::Unknown if !self.verify => {
                 let root = Caller::root(Namespace::new(cred.account.clone(), &region));
-                (root.who, cred.account.clone())
+                (root.who, cred.account.clone(), root.session_tags)
             }
             Resolution::BadToken | Resolution::Unknown => return Err(unrecognized()),
         };
@@ -140,6 +143,7 @@ impl Auth {
             who,
             secure_transport: false,
             action: None,
+            session_tags,
         })
     }
 }

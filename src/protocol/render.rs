@@ -108,10 +108,8 @@ mod tests {
         assert_eq!(r.headers()["content-type"], "text/xml");
         let body = text(r).await;
         assert!(body.contains("<Type>Sender</Type>"), "{body}");
-        assert!(
-            body.contains("<Code>AccessDeniedException</Code>"),
-            "{body}"
-        );
+        // Query services (STS, CloudFormation) name the refusal without `Exception`.
+        assert!(body.contains("<Code>AccessDenied</Code>"), "{body}");
         assert!(
             body.contains("<Message>User &lt;x&gt; &amp; &quot;y&quot; can&apos;t</Message>"),
             "{body}"

@@ -1,6 +1,7 @@
 //! Parameter Store's labels (Label/UnlabelParameterVersion) and tags.
 
-use super::ops::{ok, plain_name, select, Answer, Selector};
+use super::names::read_name;
+use super::ops::{ok, select, Answer, Selector};
 use super::{not_found, Parameter, Ssm, MAX_LABELS, MAX_TAGS};
 use crate::domain::caller::Caller;
 use crate::generated::ssm as g;
@@ -25,7 +26,7 @@ impl g::LabelParameterVersion for Ssm {
         cx: &Caller,
         i: g::LabelParameterVersionRequest,
     ) -> Answer<g::LabelParameterVersionResult> {
-        let name = plain_name(&i.name.unwrap_or_default());
+        let name = read_name(&i.name.unwrap_or_default())?;
         let mut p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
         let target = match i.parameter_version {
             Some(n) => select(&p, &Selector::Version(n))?.version,
@@ -78,7 +79,7 @@ impl g::UnlabelParameterVersion for Ssm {
         cx: &Caller,
         i: g::UnlabelParameterVersionRequest,
     ) -> Answer<g::UnlabelParameterVersionResult> {
-        let name = plain_name(&i.name.unwrap_or_default());
+        let name = read_name(&i.name.unwrap_or_default())?;
         let mut p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
         let target = select(
             &p,
@@ -116,7 +117,7 @@ impl Ssm {
                 "LocalEmu tags parameters only: ResourceType must be Parameter.",
             ));
         }
-        self.get(&cx.namespace, &plain_name(id.unwrap_or_default()))
+        self.get(&cx.namespace, &read_name(id.unwrap_or_default())?)
             .ok_or_else(|| Error::new(ErrorCode::InvalidResourceId, ""))
     }
 }

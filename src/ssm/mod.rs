@@ -3,6 +3,7 @@
 //! `/aws/reference/secretsmanager/...` names that answer with a secret's value.
 
 mod labels;
+mod names;
 mod ops;
 mod query;
 mod reference;
@@ -92,6 +93,25 @@ fn record_key(ns: &Namespace, name: &str) -> String {
 /// Parameter names sort as paths do, so a path's parameters are a range.
 type Space = BTreeMap<String, Parameter>;
 
+/// The other spelling of a root-level name: `foo` and `/foo` are one parameter on AWS.
+fn other_spelling(name: &str) -> Option<String> {
+    match name.strip_prefix('/') {
+        Some(rest) if !rest.is_empty() && !rest.contains('/') => Some(rest.to_string()),
+        Some(_) => None,
+        None if !name.is_empty() && !name.contains('/') => Some(format!("/{name}")),
+        None => None,
+    }
+}
+
+/// The name `name` is stored under, by either spelling.
+fn stored_name<'a>(space: &'a Space, name: &str) -> Option<&'a str> {
+    if let Some((k, _)) = space.get_key_value(name) {
+        return Some(k.as_str());
+    }
+    let other = other_spelling(name)?;
+    space.get_key_value(&other).map(|(k, _)| k.as_str())
+}
+
 pub struct Ssm {
     clock: Arc<dyn Clock>,
     store: Arc<Store>,
@@ -102,10 +122,7 @@ pub struct Ssm {
 
 pub fn parameter_arn(ns: &Namespace, name: &str) -> String {
     let sep = if name.starts_with('/') { "" } else { "/" };
-    format!(
-        "arn:aws:ssm:{}:{}:parameter{sep}{name}",
-        ns.region, ns.account
-    )
+    ns.arn("ssm", &format!("parameter{sep}{name}"))
 }
 
 pub fn not_found() -> Error {
@@ -144,22 +161,30 @@ impl Ssm {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// A copy of the parameter `name` in `ns`.
+    /// A copy of the parameter `name` in `ns`, by either of its names.
     fn get(&self, ns: &Namespace, name: &str) -> Option<Parameter> {
-        self.read().get(ns).and_then(|s| s.get(name)).cloned()
+        self.read()
+            .get(ns)
+            .and_then(|s| stored_name(s, name).and_then(|n| s.get(n)))
+            .cloned()
     }
 
-    /// Stores (or, with None, forgets) a parameter in memory and journals it.
+    /// Stores (or, with None, forgets) a parameter in memory and journals it. A parameter
+    /// keeps the name it was created with, whichever of its names a later call used.
     fn save(&self, ns: &Namespace, name: &str, p: Option<Parameter>) -> Ticket {
-        let key = record_key(ns, name);
         let mut spaces = self.write();
         let space = spaces.entry(ns.clone()).or_default();
+        let name = match &p {
+            Some(p) => p.name.clone(),
+            None => stored_name(space, name).unwrap_or(name).to_string(),
+        };
+        let key = record_key(ns, &name);
         match p {
-            Some(p) => space.insert(name.to_string(), p),
-            None => space.remove(name),
+            Some(p) => space.insert(name.clone(), p),
+            None => space.remove(&name),
         };
         // Journaled after memory changed, as every change is.
-        self.store.put::<Parameters>(&key, space.get(name))
+        self.store.put::<Parameters>(&key, space.get(&name))
     }
 
     pub fn reset(&self) {

@@ -1,9 +1,10 @@
 //! Parameter Store's writes (PutParameter, deletes, labels, tags) and single reads, with
 //! AWS's name rules, limits and selectors.
 
+use super::names::{check_hierarchy, check_name, plain_name, read_name};
 use super::{
-    context, key_error, not_found, parameter_arn, Parameter, Ssm, Version, ADVANCED_MAX,
-    MAX_LEVELS, MAX_TAGS, MAX_VERSIONS, STANDARD_MAX,
+    context, key_error, not_found, parameter_arn, Parameter, Ssm, Version, ADVANCED_MAX, MAX_TAGS,
+    MAX_VERSIONS, STANDARD_MAX,
 };
 use crate::domain::caller::Caller;
 pub(super) use crate::generated::ssm::Answer;
@@ -24,49 +25,6 @@ pub fn reads_only(op: Operation) -> bool {
             | O::GetParameterHistory
             | O::ListTagsForResource
     )
-}
-
-fn bad_name() -> Error {
-    Error::validation(
-        "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed \
-         as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be \
-         formed as a mix of letters, numbers and the following 3 symbols .-_",
-    )
-}
-
-/// AWS's rules for a name that is written.
-fn check_name(name: &str) -> Result<()> {
-    let chars_ok = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'/'));
-    let first = name.trim_start_matches('/').to_ascii_lowercase();
-    if !chars_ok || first.starts_with("aws") || first.starts_with("ssm") || name.is_empty() {
-        return Err(bad_name());
-    }
-    if name.contains('/') && !name.starts_with('/') {
-        return Err(Error::validation(
-            "Parameter name must be a fully qualified name.",
-        ));
-    }
-    if name.matches('/').count() > MAX_LEVELS {
-        return Err(Error::new(
-            ErrorCode::HierarchyLevelLimitExceededException,
-            format!("Parameter name can have at most {MAX_LEVELS} levels."),
-        ));
-    }
-    Ok(())
-}
-
-/// A name as reads accept it: a name, or a parameter's ARN.
-pub(super) fn plain_name(id: &str) -> String {
-    match id.strip_prefix("arn:aws:ssm:") {
-        Some(rest) => {
-            let resource = rest.splitn(3, ':').nth(2).unwrap_or_default();
-            let name = resource.strip_prefix("parameter").unwrap_or(resource);
-            name.to_string()
-        }
-        None => id.to_string(),
-    }
 }
 
 /// `name`, `name:3` (a version) or `name:label`.
@@ -146,6 +104,7 @@ impl Ssm {
             return self.reference(cx, id, decrypt);
         }
         let (name, sel) = split_selector(id);
+        check_hierarchy(&name)?;
         let p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
         let v = select(&p, &sel)?;
         // A selector given comes back as AWS shows it: `:3` or `:label`.
@@ -159,7 +118,40 @@ impl Ssm {
     }
 }
 
-fn check_value(value: &str, tier: &str, type_: &str, data_type: &str) -> Result<()> {
+/// The data types a parameter may declare.
+const DATA_TYPES: [&str; 16] = [
+    "text",
+    "aws:ec2:image",
+    "aws:ssm:integration",
+    "aws:region",
+    "aws:account:id",
+    "boolean",
+    "integer",
+    "float",
+    "binary",
+    "hostname",
+    "email",
+    "ipv4-address",
+    "ipv6-address",
+    "url",
+    "json",
+    "jsonc",
+];
+
+/// Checks a value PutParameter is given. Returns whether it also passes the check AWS makes
+/// after answering: an `aws:ec2:image` value that is not an AMI id is accepted, then never
+/// stored.
+fn check_value(value: &str, tier: &str, type_: &str, data_type: &str) -> Result<bool> {
+    if value.is_empty() {
+        return Err(Error::validation(
+            "1 validation error detected: Value at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    }
+    if !DATA_TYPES.contains(&data_type) {
+        return Err(Error::validation(format!(
+            "The following data type is not supported: {data_type} (Data type names are all lowercase.)"
+        )));
+    }
     let max = if tier == "Standard" {
         STANDARD_MAX
     } else {
@@ -176,16 +168,11 @@ fn check_value(value: &str, tier: &str, type_: &str, data_type: &str) -> Result<
         return Err(Error::validation("StringList values may not be empty."));
     }
     if data_type == "aws:ec2:image" {
-        let ok = value.strip_prefix("ami-").is_some_and(|h| {
+        return Ok(value.strip_prefix("ami-").is_some_and(|h| {
             (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| b.is_ascii_hexdigit())
-        });
-        if !ok {
-            return Err(Error::validation(format!(
-                "The parameter value {value} does not match the data type aws:ec2:image."
-            )));
-        }
+        }));
     }
-    Ok(())
+    Ok(true)
 }
 
 impl g::PutParameter for Ssm {
@@ -245,7 +232,7 @@ impl g::PutParameter for Ssm {
             .data_type
             .or_else(|| last.map(|v| v.data_type.clone()))
             .unwrap_or_else(|| "text".into());
-        check_value(&value, &tier, &type_, &data_type)?;
+        let passes = check_value(&value, &tier, &type_, &data_type)?;
         let allowed = i
             .allowed_pattern
             .or_else(|| last.and_then(|v| v.allowed_pattern.clone()));
@@ -303,7 +290,8 @@ impl g::PutParameter for Ssm {
                     i.key_id.as_deref(),
                     "alias/aws/ssm",
                     value.as_bytes(),
-                    &context(&cx.namespace, &name),
+                    // The stored name: a parameter keeps the spelling it was created with.
+                    &context(&cx.namespace, &p.name),
                 )
                 .map_err(key_error)?;
             (Some(i.key_id.unwrap_or(key)), blob)
@@ -326,7 +314,12 @@ impl g::PutParameter for Ssm {
             user: cx.arn().to_string(),
             labels: Vec::new(),
         });
-        let ticket = self.save(&cx.namespace, &name, Some(p));
+        // AWS answers before it checks an AMI id; one that fails the check is not stored.
+        let ticket = if passes {
+            self.save(&cx.namespace, &name, Some(p))
+        } else {
+            Ticket::ready()
+        };
         ok(
             g::PutParameterResult {
                 version: Some(version),
@@ -395,7 +388,7 @@ impl g::DeleteParameter for Ssm {
         if super::reference::is_reference(&id) {
             return Err(super::reference::unsupported("DeleteParameter"));
         }
-        let name = plain_name(&id);
+        let name = read_name(&id)?;
         self.get(&cx.namespace, &name).ok_or_else(not_found)?;
         let ticket = self.save(&cx.namespace, &name, None);
         ok(g::DeleteParameterResult {}, ticket)

@@ -1,7 +1,7 @@
 //! Parameter Store's listings: GetParametersByPath, DescribeParameters and
 //! GetParameterHistory, with AWS's filters and pages.
 
-use super::ops::plain_name;
+use super::names::read_name;
 use super::{not_found, parameter_arn, Parameter, Ssm};
 use crate::domain::caller::Caller;
 use crate::generated::ssm as g;
@@ -90,7 +90,11 @@ fn passes(p: &Parameter, f: &g::ParameterStringFilter) -> Result<bool> {
             .any(|path| under(&p.name, path, option == "Recursive")),
         k if k.starts_with("tag:") => {
             let tag = &k[4..];
-            p.tags.iter().any(|(tk, tv)| tk == tag && any(tv))
+            let wanted = |tv: &str| match option {
+                "BeginsWith" => values.iter().any(|x| tv.starts_with(x.as_str())),
+                _ => any(tv),
+            };
+            p.tags.iter().any(|(tk, tv)| tk == tag && wanted(tv))
         }
         other => {
             return Err(filter_key_error(
@@ -101,12 +105,20 @@ fn passes(p: &Parameter, f: &g::ParameterStringFilter) -> Result<bool> {
     })
 }
 
-/// Whether `name` lies under `path` (directly, or at any depth when recursive).
+/// Whether `name` lies under `path` (directly, or at any depth when recursive). A root-level
+/// name is under `/` whether or not it was written with its slash (`foo` is `/foo`).
 fn under(name: &str, path: &str, recursive: bool) -> bool {
     let prefix = if path.ends_with('/') {
         path.to_string()
     } else {
         format!("{path}/")
+    };
+    let slashed;
+    let name = if name.starts_with('/') {
+        name
+    } else {
+        slashed = format!("/{name}");
+        &slashed
     };
     let Some(rest) = name.strip_prefix(&prefix) else {
         return false;
@@ -259,7 +271,7 @@ impl g::GetParameterHistory for Ssm {
             return Err(super::reference::unsupported("GetParameterHistory"));
         }
         let p = self
-            .get(&cx.namespace, &plain_name(&id))
+            .get(&cx.namespace, &read_name(&id)?)
             .ok_or_else(not_found)?;
         let (slice, next) = page(&p.versions, i.next_token.as_deref(), i.max_results, 50)?;
         let decrypt = i.with_decryption.unwrap_or(false);

@@ -28,6 +28,8 @@ pub enum Resolution {
         secret: String,
         /// For temporary keys: when they stop working.
         expires: Option<Millis>,
+        /// A role session's tags.
+        tags: crate::domain::caller::SessionTags,
     },
     /// A session token that this emulator did not issue or that belongs to another key.
     BadToken,
@@ -40,10 +42,11 @@ pub struct Identities {
     keys: HashMap<String, KnownKey>,
 }
 
-fn root(account: &str) -> Who {
+/// The account's root user, its ARN in the partition of the region it is called in.
+fn root(account: &str, region: &str) -> Who {
     Who::Aws {
         account: account.to_string(),
-        arn: format!("arn:aws:iam::{account}:root"),
+        arn: crate::domain::Namespace::new(account, region).global_arn("iam", "root"),
         role: None,
     }
 }
@@ -92,11 +95,15 @@ impl Identities {
                 ));
             }
             if let Some(arn) = &k.principal_arn {
-                let prefix = format!("arn:aws:iam::{}:", k.account);
-                if !arn.starts_with(&prefix) {
+                let ours = crate::domain::arn::Arn::parse(arn).is_some_and(|a| {
+                    a.service == "iam" && a.region.is_empty() && a.account == k.account
+                });
+                if !ours {
                     return Err(format!(
-                        "the credentials file {}: principalArn {arn} must start with {prefix}",
-                        path.display()
+                        "the credentials file {}: principalArn {arn} must be an IAM ARN of account {} (arn:<partition>:iam::{}:...)",
+                        path.display(),
+                        k.account,
+                        k.account
                     ));
                 }
             }
@@ -104,7 +111,8 @@ impl Identities {
         Ok(file.credentials)
     }
 
-    pub fn resolve(&self, access_key_id: &str, token: Option<&str>) -> Resolution {
+    /// Who signs with `access_key_id` (and `token`), calling in `region`.
+    pub fn resolve(&self, access_key_id: &str, token: Option<&str>, region: &str) -> Resolution {
         if let Some(token) = token {
             return match self.minter.open(token) {
                 Some(s) if s.access_key_id == access_key_id => self.session(s),
@@ -118,23 +126,25 @@ impl Identities {
                     arn: arn.clone(),
                     role: None,
                 },
-                _ => root(&k.account),
+                _ => root(&k.account, region),
             };
             return Resolution::Known {
                 who,
                 account: k.account.clone(),
                 secret: k.secret_access_key.clone(),
                 expires: None,
+                tags: crate::domain::caller::SessionTags::default(),
             };
         }
         // The convention other emulators follow: a 12-digit key is that account's root,
         // signed with the secret `test`.
         if is_account(access_key_id) {
             return Resolution::Known {
-                who: root(access_key_id),
+                who: root(access_key_id, region),
                 account: access_key_id.to_string(),
                 secret: "test".into(),
                 expires: None,
+                tags: crate::domain::caller::SessionTags::default(),
             };
         }
         Resolution::Unknown
@@ -150,6 +160,7 @@ impl Identities {
             secret: self.minter.secret_for(&s.access_key_id),
             account: s.account,
             expires: Some(s.expires),
+            tags: s.tags,
         }
     }
 

@@ -2,11 +2,13 @@
 //! Roles are not stored (there is no IAM): any well-formed role ARN can be assumed, and the
 //! session acts in the account the ARN names.
 
+mod federation;
 pub mod identity;
+mod tags;
 pub mod tokens;
 
 use crate::clock::{Clock, Millis};
-use crate::domain::caller::Caller;
+use crate::domain::caller::{Caller, SessionTags};
 use crate::generated::sts::Answer;
 use crate::generated::sts::{self as g, Operation, Service};
 use crate::generated::sts::{Error, ErrorCode, Result};
@@ -31,13 +33,36 @@ pub fn validation_error(message: impl Into<String>) -> Error {
     Error::validation(message)
 }
 
-/// The parts of `arn:aws:iam::<account>:role/<path/><name>`.
-fn parse_role(arn: &str) -> Option<(String, String)> {
-    let rest = arn.strip_prefix("arn:aws:iam::")?;
-    let (account, resource) = rest.split_once(':')?;
-    let path = resource.strip_prefix("role/")?;
-    let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
-    identity::is_account(account).then(|| (account.to_string(), name.to_string()))
+/// A role as its ARN `arn:<partition>:iam::<account>:role/<path/><name>` names it.
+struct Role {
+    partition: String,
+    account: String,
+    name: String,
+}
+
+impl Role {
+    fn parse(arn: &str) -> Option<Role> {
+        let a = crate::domain::arn::Arn::parse(arn)?;
+        let path = a.resource.strip_prefix("role/")?;
+        let name = path.rsplit('/').next().filter(|n| !n.is_empty())?;
+        let ok = crate::domain::arn::is_partition(a.partition)
+            && a.service == "iam"
+            && a.region.is_empty()
+            && identity::is_account(a.account);
+        ok.then(|| Role {
+            partition: a.partition.to_string(),
+            account: a.account.to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    /// The ARN of a session of this role named `session`.
+    fn session_arn(&self, session: &str) -> String {
+        format!(
+            "arn:{}:sts::{}:assumed-role/{}/{session}",
+            self.partition, self.account, self.name
+        )
+    }
 }
 
 fn iso(ms: Millis) -> f64 {
@@ -63,7 +88,7 @@ fn packed_size(policy: Option<&str>, tags: usize) -> Option<i64> {
 
 fn check_session_policy(policy: Option<&str>) -> Result<()> {
     if let Some(text) = policy {
-        crate::policy::parse(text).map_err(|_| {
+        crate::policy::parse_as(text, crate::policy::Kind::Identity).map_err(|_| {
             Error::new(
                 ErrorCode::MalformedPolicyDocument,
                 "The policy is not in the valid JSON format.",
@@ -89,31 +114,34 @@ impl Sts {
         account: &str,
         name: &str,
     ) -> tokens::Issued {
-        let role_name = parse_role(role_arn).map_or_else(|| "lambda-role".into(), |(_, n)| n);
-        self.issue_role_session(
-            account,
-            &format!("arn:aws:iam::{account}:role/{role_name}"),
-            &role_name,
-            name,
-            12 * 3600,
-        )
+        let given = Role::parse(role_arn);
+        let role = Role {
+            partition: given
+                .as_ref()
+                .map_or_else(|| "aws".into(), |r| r.partition.clone()),
+            account: account.to_string(),
+            name: given.map_or_else(|| "lambda-role".into(), |r| r.name),
+        };
+        let arn = format!("arn:{}:iam::{account}:role/{}", role.partition, role.name);
+        self.issue_role_session(&role, &arn, name, 12 * 3600, SessionTags::default())
     }
 
     fn issue_role_session(
         &self,
-        account: &str,
+        role: &Role,
         role_arn: &str,
-        role_name: &str,
         session_name: &str,
         seconds: i64,
+        tags: SessionTags,
     ) -> tokens::Issued {
         self.identities.minter().issue(Session {
             access_key_id: String::new(),
-            account: account.to_string(),
-            arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"),
+            account: role.account.clone(),
+            arn: role.session_arn(session_name),
             role: Some(role_arn.to_string()),
             user_id: format!("{}:{session_name}", role_id(role_arn)),
             expires: self.clock.now() + seconds * 1000,
+            tags,
         })
     }
 
@@ -123,10 +151,11 @@ impl Sts {
         session_name: Option<String>,
         duration: Option<i64>,
         chained: bool,
+        tags: SessionTags,
     ) -> Result<(tokens::Issued, g::AssumedRoleUser)> {
         let role_arn = role_arn.unwrap_or_default();
         let session_name = session_name.unwrap_or_default();
-        let (account, role_name) = parse_role(&role_arn)
+        let role = Role::parse(&role_arn)
             .ok_or_else(|| validation_error(format!("{role_arn} is invalid")))?;
         let seconds = duration.unwrap_or(3600);
         if chained && seconds > 3600 {
@@ -135,26 +164,25 @@ impl Sts {
                  assumed by role chaining.",
             ));
         }
-        let issued =
-            self.issue_role_session(&account, &role_arn, &role_name, &session_name, seconds);
+        let issued = self.issue_role_session(&role, &role_arn, &session_name, seconds, tags);
         let user = g::AssumedRoleUser {
             assumed_role_id: Some(format!("{}:{session_name}", role_id(&role_arn))),
-            arn: Some(format!(
-                "arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}"
-            )),
+            arn: Some(role.session_arn(&session_name)),
         };
         Ok((issued, user))
     }
 }
 
 /// A stable unique id for an IAM identity, as IAM gives each one: `prefix` (`AROA` for a
-/// role, `AIDA` for a user) and 17 letters derived from its ARN.
+/// role, `AIDA` for a user) and 17 characters of IAM's alphabet (capitals and the digits
+/// 2 to 7) derived from its ARN.
 fn unique_id(prefix: &str, arn: &str) -> String {
     use sha2::Digest;
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let digest = sha2::Sha256::digest(arn.as_bytes());
     let mut id = String::from(prefix);
     for b in digest.iter().take(17) {
-        id.push((b'A' + b % 26) as char);
+        id.push(ALPHABET[usize::from(b % 32)] as char);
     }
     id
 }
@@ -204,9 +232,20 @@ impl g::AssumeRole for Sts {
     fn assume_role(&self, cx: &Caller, i: g::AssumeRoleRequest) -> Answer<g::AssumeRoleResponse> {
         check_session_policy(i.policy.as_deref())?;
         let chained = matches!(&cx.who, Who::Aws { role: Some(_), .. });
-        let tags = i.tags.as_ref().map_or(0, Vec::len);
-        let (issued, user) =
-            self.assumed(i.role_arn, i.role_session_name, i.duration_seconds, chained)?;
+        let requested = i.tags.as_deref().unwrap_or_default();
+        let tags = requested.len();
+        let session = tags::session_tags(
+            &cx.session_tags,
+            requested,
+            i.transitive_tag_keys.as_deref().unwrap_or_default(),
+        )?;
+        let (issued, user) = self.assumed(
+            i.role_arn,
+            i.role_session_name,
+            i.duration_seconds,
+            chained,
+            session,
+        )?;
         answer(g::AssumeRoleResponse {
             credentials: Some(credentials(&issued)),
             assumed_role_user: Some(user),
@@ -267,8 +306,13 @@ impl g::AssumeRoleWithWebIdentity for Sts {
             _ => text("aud"),
         };
         let provider = text("iss").map(|iss| iss.trim_start_matches("https://").to_string());
-        let (issued, user) =
-            self.assumed(i.role_arn, i.role_session_name, i.duration_seconds, false)?;
+        let (issued, user) = self.assumed(
+            i.role_arn,
+            i.role_session_name,
+            i.duration_seconds,
+            false,
+            SessionTags::default(),
+        )?;
         answer(g::AssumeRoleWithWebIdentityResponse {
             credentials: Some(credentials(&issued)),
             subject_from_web_identity_token: text("sub"),
@@ -310,6 +354,7 @@ impl g::GetSessionToken for Sts {
             role: None,
             user_id: account.clone(),
             expires: self.clock.now() + seconds * 1000,
+            tags: SessionTags::default(),
         });
         answer(g::GetSessionTokenResponse {
             credentials: Some(credentials(&issued)),

@@ -3,6 +3,7 @@
 //! restarted emulator (with the same key) still knows them.
 
 use crate::clock::Millis;
+use crate::domain::caller::SessionTags;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use ring::hmac;
@@ -25,6 +26,8 @@ pub struct Session {
     pub user_id: String,
     #[serde(rename = "e")]
     pub expires: Millis,
+    #[serde(rename = "g", default, skip_serializing_if = "SessionTags::is_empty")]
+    pub tags: SessionTags,
 }
 
 /// Issued credentials, as STS hands them out.
@@ -124,6 +127,7 @@ mod tests {
             role: Some("arn:aws:iam::123456789012:role/R".into()),
             user_id: "AROAEXAMPLE:s".into(),
             expires: 5,
+            tags: SessionTags::default(),
         }
     }
 

@@ -29,6 +29,9 @@ pub enum Common {
     Validation,
     /// A body that cannot be read as the operation's input.
     Serialization,
+    /// A parameter whose value the operation cannot take, beyond what the model constrains
+    /// (one of AWS's common errors, STS's session tags among its users).
+    InvalidParameterValue,
     UnknownOperation,
     AccessDenied,
     UnrecognizedClient,
@@ -51,8 +54,10 @@ impl Common {
             Common::Validation if query => "ValidationError",
             Common::Validation => "ValidationException",
             Common::Serialization => "SerializationException",
+            Common::InvalidParameterValue => "InvalidParameterValue",
             Common::UnknownOperation if query => "InvalidAction",
             Common::UnknownOperation => "UnknownOperationException",
+            Common::AccessDenied if query => "AccessDenied",
             Common::AccessDenied => "AccessDeniedException",
             Common::UnrecognizedClient if query => "InvalidClientTokenId",
             Common::UnrecognizedClient => "UnrecognizedClientException",

@@ -174,7 +174,8 @@ pub(crate) fn acting_for(s: &Stack) -> Caller {
         let name = role.rsplit('/').next().unwrap_or(role);
         caller.who = crate::policy::Who::Aws {
             account: account.to_string(),
-            arn: format!("arn:aws:sts::{account}:assumed-role/{name}/AWSCloudFormation"),
+            arn: Namespace::new(account, s.region.as_str())
+                .global_arn("sts", &format!("assumed-role/{name}/AWSCloudFormation")),
             role: Some(role.clone()),
         };
     } else if let Some(op) = &s.operator {

@@ -385,7 +385,9 @@ fn role(t: &Target<'_>, props: &Value, name: &str) -> Made {
     Made::named(name)
         .with(
             "Arn",
-            format!("arn:aws:iam::{}:role{path}{name}", t.caller.account()),
+            t.caller
+                .namespace
+                .global_arn("iam", &format!("role{path}{name}")),
         )
         .with("RoleId", format!("AROA{id}"))
 }

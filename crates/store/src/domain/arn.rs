@@ -69,6 +69,27 @@ pub fn is_aws_region(s: &str) -> bool {
     AWS_REGIONS.binary_search(&s).is_ok()
 }
 
+/// The partition `region` is in: the China regions and GovCloud have their own, as do the
+/// isolated regions; every other region is in `aws`.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
+/// Whether `s` is a partition name an ARN can carry.
+pub fn is_partition(s: &str) -> bool {
+    matches!(s, "aws" | "aws-cn" | "aws-us-gov" | "aws-iso" | "aws-iso-b")
+}
+
 /// `arn:<partition>:<service>:<region>:<account>:<resource>`; the resource keeps its colons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arn<'a> {
@@ -109,10 +130,7 @@ pub fn region_of(arn: &str) -> &str {
 }
 
 pub fn secret_arn(ns: &Namespace, name: &str, suffix: &str) -> String {
-    format!(
-        "arn:aws:secretsmanager:{}:{}:secret:{}-{}",
-        ns.region, ns.account, name, suffix
-    )
+    ns.arn("secretsmanager", &format!("secret:{name}-{suffix}"))
 }
 
 /// A SecretId after parsing, before lookup.
@@ -176,10 +194,7 @@ impl SecretRef {
 }
 
 pub fn function_arn(ns: &Namespace, name: &str) -> String {
-    format!(
-        "arn:aws:lambda:{}:{}:function:{}",
-        ns.region, ns.account, name
-    )
+    ns.arn("lambda", &format!("function:{name}"))
 }
 
 /// Splits a FunctionName (name, `name:qualifier`, partial or full ARN) into its namespace and

@@ -4,6 +4,31 @@
 use super::Namespace;
 use crate::policy::{Context, Who};
 
+/// The tags a role session carries (AssumeRole's `Tags`), and which of them pass on to the
+/// sessions it assumes in turn (`TransitiveTagKeys`, and those it inherited).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionTags {
+    #[serde(rename = "t", default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    #[serde(rename = "x", default, skip_serializing_if = "Vec::is_empty")]
+    pub transitive: Vec<String>,
+}
+
+impl SessionTags {
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+
+    /// The transitive tags, with their values, that a session assumed from this one inherits.
+    pub fn inherited(&self) -> Vec<(String, String)> {
+        self.tags
+            .iter()
+            .filter(|(k, _)| self.transitive.iter().any(|t| t.eq_ignore_ascii_case(k)))
+            .cloned()
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// The caller's own account and the region its request was signed for.
@@ -15,13 +40,15 @@ pub struct Caller {
     /// The IAM action the request performs (`secretsmanager:GetSecretValue`), checked against
     /// resource policies; None for the emulator's own calls, which are trusted.
     pub action: Option<String>,
+    /// The session's tags, for a role session that was given some.
+    pub session_tags: SessionTags,
 }
 
 impl Caller {
     /// The account's root user, as lenient mode takes unsigned and unknown callers.
     pub fn root(namespace: Namespace) -> Caller {
         let who = Who::Aws {
-            arn: format!("arn:aws:iam::{}:root", namespace.account),
+            arn: namespace.global_arn("iam", "root"),
             account: namespace.account.clone(),
             role: None,
         };
@@ -31,6 +58,7 @@ impl Caller {
             who,
             secure_transport: false,
             action: None,
+            session_tags: SessionTags::default(),
         }
     }
 
@@ -84,6 +112,9 @@ impl Caller {
                     "User"
                 };
                 c.set("aws:PrincipalType", vec![kind.into()]);
+                for (k, v) in &self.session_tags.tags {
+                    c.set(&format!("aws:PrincipalTag/{k}"), vec![v.clone()]);
+                }
             }
             Who::Service(name) => {
                 c.set("aws:PrincipalServiceName", vec![name.clone()]);

@@ -24,4 +24,29 @@ impl Namespace {
             region: region.into(),
         }
     }
+
+    /// The partition the region is in (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &'static str {
+        arn::partition(&self.region)
+    }
+
+    /// `arn:<partition>:<service>:<region>:<account>:<resource>` of this namespace.
+    pub fn arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition(),
+            self.region,
+            self.account
+        )
+    }
+
+    /// The ARN of a resource of a global service (IAM, STS): no region in it, but the
+    /// region's partition.
+    pub fn global_arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:{}:{service}::{}:{resource}",
+            self.partition(),
+            self.account
+        )
+    }
 }

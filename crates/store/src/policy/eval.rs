@@ -123,9 +123,9 @@ fn principal_matches(p: &Principal, who: &Who) -> bool {
             ("AWS", Who::Aws { account, arn, role }) => {
                 v == "*"
                     || v == account
-                    || v.strip_prefix("arn:aws:iam::")
-                        .and_then(|r| r.strip_suffix(":root"))
-                        == Some(account.as_str())
+                    || crate::domain::arn::Arn::parse(v).is_some_and(|a| {
+                        a.service == "iam" && a.resource == "root" && a.account == account.as_str()
+                    })
                     || v == arn
                     || role.as_ref() == Some(v)
             }

@@ -52,8 +52,23 @@ const OPERATORS: [&str; 29] = [
     "NumericLessThanOrEquals",
 ];
 
-/// Parses `text`; on failure returns every problem found, each naming where it is.
+/// What a policy document is attached to, which decides what its statements must say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A resource's policy (a secret's, a key's): each statement names who it applies to.
+    Resource,
+    /// An identity's policy, a session policy among them: it applies to its holder, so no
+    /// statement names a Principal, and each names what it applies to.
+    Identity,
+}
+
+/// Parses a resource policy; on failure returns every problem found, each naming where.
 pub fn parse(text: &str) -> Result<Policy, Vec<String>> {
+    parse_as(text, Kind::Resource)
+}
+
+/// Parses `text` as a policy of `kind`; on failure returns every problem found.
+pub fn parse_as(text: &str, kind: Kind) -> Result<Policy, Vec<String>> {
     let mut errors = Vec::new();
     if text.len() > MAX_POLICY_LEN {
         errors.push(format!(
@@ -114,7 +129,7 @@ pub fn parse(text: &str) -> Result<Policy, Vec<String>> {
             errors.push(format!("{at} must be an object."));
             continue;
         };
-        if let Some(st) = statement(s, &at, &mut errors) {
+        if let Some(st) = statement(s, &at, kind, &mut errors) {
             if let Some(sid) = &st.sid {
                 if !sids.insert(sid.clone()) {
                     errors.push(format!(
@@ -186,8 +201,18 @@ fn one_of<'a>(
     }
 }
 
-fn statement(s: &Map<String, Value>, at: &str, errors: &mut Vec<String>) -> Option<Statement> {
+fn statement(
+    s: &Map<String, Value>,
+    at: &str,
+    kind: Kind,
+    errors: &mut Vec<String>,
+) -> Option<Statement> {
     let before = errors.len();
+    if kind == Kind::Identity && (s.contains_key("Principal") || s.contains_key("NotPrincipal")) {
+        errors.push(format!(
+            "{at}: a policy of an identity or a session must not specify a principal."
+        ));
+    }
     for key in s.keys() {
         if !STATEMENT_KEYS.contains(&key.as_str()) {
             errors.push(format!("{at} has an unknown element \"{key}\"."));
@@ -213,10 +238,11 @@ fn statement(s: &Map<String, Value>, at: &str, errors: &mut Vec<String>) -> Opti
             Effect::Deny
         }
     };
-    let principal = one_of(s, "Principal", at, true, errors).map(|(not, v)| Negatable {
-        not,
-        value: principal(v, at, errors),
-    });
+    let principal =
+        one_of(s, "Principal", at, kind == Kind::Resource, errors).map(|(not, v)| Negatable {
+            not,
+            value: principal(v, at, errors),
+        });
     let action = one_of(s, "Action", at, true, errors).map(|(not, v)| {
         let list = strings(v, &format!("{at}: Action"), errors);
         for a in &list {
@@ -228,7 +254,7 @@ fn statement(s: &Map<String, Value>, at: &str, errors: &mut Vec<String>) -> Opti
         }
         Negatable { not, value: list }
     });
-    let resource = one_of(s, "Resource", at, false, errors).map(|(not, v)| {
+    let resource = one_of(s, "Resource", at, kind == Kind::Identity, errors).map(|(not, v)| {
         let list = strings(v, &format!("{at}: Resource"), errors);
         for r in &list {
             if r != "*" && !r.starts_with("arn:") {

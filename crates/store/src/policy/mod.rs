@@ -5,7 +5,7 @@ pub mod eval;
 mod grammar;
 
 pub use eval::{evaluate, refusal, Context, Decision, Request, Who};
-pub use grammar::parse;
+pub use grammar::{parse, parse_as, Kind};
 
 use crate::error::{Common, Error};
 

@@ -13,17 +13,21 @@ pub const API_VERSION: &str = "2011-06-15";
 pub enum Operation {
     AssumeRole,
     AssumeRoleWithWebIdentity,
+    DecodeAuthorizationMessage,
     GetAccessKeyInfo,
     GetCallerIdentity,
+    GetFederationToken,
     GetSessionToken,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 5] = [
+    pub const ALL: [Operation; 7] = [
         Operation::AssumeRole,
         Operation::AssumeRoleWithWebIdentity,
+        Operation::DecodeAuthorizationMessage,
         Operation::GetAccessKeyInfo,
         Operation::GetCallerIdentity,
+        Operation::GetFederationToken,
         Operation::GetSessionToken,
     ];
 
@@ -31,8 +35,10 @@ impl Operation {
         match self {
             Operation::AssumeRole => "AssumeRole",
             Operation::AssumeRoleWithWebIdentity => "AssumeRoleWithWebIdentity",
+            Operation::DecodeAuthorizationMessage => "DecodeAuthorizationMessage",
             Operation::GetAccessKeyInfo => "GetAccessKeyInfo",
             Operation::GetCallerIdentity => "GetCallerIdentity",
+            Operation::GetFederationToken => "GetFederationToken",
             Operation::GetSessionToken => "GetSessionToken",
         }
     }
@@ -41,8 +47,10 @@ impl Operation {
         match name {
             "AssumeRole" => Some(Operation::AssumeRole),
             "AssumeRoleWithWebIdentity" => Some(Operation::AssumeRoleWithWebIdentity),
+            "DecodeAuthorizationMessage" => Some(Operation::DecodeAuthorizationMessage),
             "GetAccessKeyInfo" => Some(Operation::GetAccessKeyInfo),
             "GetCallerIdentity" => Some(Operation::GetCallerIdentity),
+            "GetFederationToken" => Some(Operation::GetFederationToken),
             "GetSessionToken" => Some(Operation::GetSessionToken),
             _ => None,
         }
@@ -174,6 +182,15 @@ pub trait AssumeRoleWithWebIdentity: Service {
     ) -> Result<crate::wire::Ack<AssumeRoleWithWebIdentityResponse>>;
 }
 
+/// The DecodeAuthorizationMessage operation; implemented where its behaviour lives.
+pub trait DecodeAuthorizationMessage: Service {
+    fn decode_authorization_message(
+        &self,
+        cx: &Self::Context,
+        input: DecodeAuthorizationMessageRequest,
+    ) -> Result<crate::wire::Ack<DecodeAuthorizationMessageResponse>>;
+}
+
 /// The GetAccessKeyInfo operation; implemented where its behaviour lives.
 pub trait GetAccessKeyInfo: Service {
     fn get_access_key_info(
@@ -192,6 +209,15 @@ pub trait GetCallerIdentity: Service {
     ) -> Result<crate::wire::Ack<GetCallerIdentityResponse>>;
 }
 
+/// The GetFederationToken operation; implemented where its behaviour lives.
+pub trait GetFederationToken: Service {
+    fn get_federation_token(
+        &self,
+        cx: &Self::Context,
+        input: GetFederationTokenRequest,
+    ) -> Result<crate::wire::Ack<GetFederationTokenResponse>>;
+}
+
 /// The GetSessionToken operation; implemented where its behaviour lives.
 pub trait GetSessionToken: Service {
     fn get_session_token(
@@ -206,8 +232,10 @@ pub trait Handlers:
     Service
     + AssumeRole
     + AssumeRoleWithWebIdentity
+    + DecodeAuthorizationMessage
     + GetAccessKeyInfo
     + GetCallerIdentity
+    + GetFederationToken
     + GetSessionToken
 {
 }
@@ -216,8 +244,10 @@ impl<
         T: Service
             + AssumeRole
             + AssumeRoleWithWebIdentity
+            + DecodeAuthorizationMessage
             + GetAccessKeyInfo
             + GetCallerIdentity
+            + GetFederationToken
             + GetSessionToken,
     > Handlers for T
 {
@@ -226,7 +256,8 @@ impl<
 /// Every operation's trait, for code that calls handlers directly (tests, in-process use).
 pub mod handlers {
     pub use super::{
-        AssumeRole, AssumeRoleWithWebIdentity, GetAccessKeyInfo, GetCallerIdentity, GetSessionToken,
+        AssumeRole, AssumeRoleWithWebIdentity, DecodeAuthorizationMessage, GetAccessKeyInfo,
+        GetCallerIdentity, GetFederationToken, GetSessionToken,
     };
 }
 
@@ -256,6 +287,17 @@ pub mod call {
         AssumeRoleWithWebIdentity::assume_role_with_web_identity(svc, cx, input)
     }
 
+    /// DecodeAuthorizationMessage, checked and guarded.
+    pub fn decode_authorization_message<S: DecodeAuthorizationMessage>(
+        svc: &S,
+        cx: &S::Context,
+        input: DecodeAuthorizationMessageRequest,
+    ) -> Result<crate::wire::Ack<DecodeAuthorizationMessageResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DecodeAuthorizationMessage)?;
+        DecodeAuthorizationMessage::decode_authorization_message(svc, cx, input)
+    }
+
     /// GetAccessKeyInfo, checked and guarded.
     pub fn get_access_key_info<S: GetAccessKeyInfo>(
         svc: &S,
@@ -276,6 +318,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::GetCallerIdentity)?;
         GetCallerIdentity::get_caller_identity(svc, cx, input)
+    }
+
+    /// GetFederationToken, checked and guarded.
+    pub fn get_federation_token<S: GetFederationToken>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetFederationTokenRequest,
+    ) -> Result<crate::wire::Ack<GetFederationTokenResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetFederationToken)?;
+        GetFederationToken::get_federation_token(svc, cx, input)
     }
 
     /// GetSessionToken, checked and guarded.
@@ -318,6 +371,16 @@ pub fn dispatch<S: Handlers>(
                 Ok(x)
             })
         }
+        Operation::DecodeAuthorizationMessage => {
+            let input = <DecodeAuthorizationMessageRequest as FromForm>::from_form(form, "")?
+                .unwrap_or_default();
+            call::decode_authorization_message(svc, cx, input)?.try_map(|o| {
+                let mut x = ::std::string::String::from("<DecodeAuthorizationMessageResult>");
+                o.to_xml(&mut x);
+                x.push_str("</DecodeAuthorizationMessageResult>");
+                Ok(x)
+            })
+        }
         Operation::GetAccessKeyInfo => {
             let input =
                 <GetAccessKeyInfoRequest as FromForm>::from_form(form, "")?.unwrap_or_default();
@@ -335,6 +398,16 @@ pub fn dispatch<S: Handlers>(
                 let mut x = ::std::string::String::from("<GetCallerIdentityResult>");
                 o.to_xml(&mut x);
                 x.push_str("</GetCallerIdentityResult>");
+                Ok(x)
+            })
+        }
+        Operation::GetFederationToken => {
+            let input =
+                <GetFederationTokenRequest as FromForm>::from_form(form, "")?.unwrap_or_default();
+            call::get_federation_token(svc, cx, input)?.try_map(|o| {
+                let mut x = ::std::string::String::from("<GetFederationTokenResult>");
+                o.to_xml(&mut x);
+                x.push_str("</GetFederationTokenResult>");
                 Ok(x)
             })
         }
@@ -357,6 +430,7 @@ pub mod patterns {
     pub const ARN_TYPE: &str = "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+";
     pub const ASSUMED_ROLE_ID_TYPE: &str = "[\\w+=,.@:-]*";
     pub const EXTERNAL_ID_TYPE: &str = "[\\w+=,.@:\\/-]*";
+    pub const FEDERATED_ID_TYPE: &str = "[\\w+=,.@\\:-]*";
     pub const ROLE_SESSION_NAME_TYPE: &str = "[\\w+=,.@-]*";
     pub const SERIAL_NUMBER_TYPE: &str = "[\\w+=/:,.@-]*";
     pub const SESSION_POLICY_DOCUMENT_TYPE: &str = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
@@ -366,6 +440,7 @@ pub mod patterns {
     pub const TOKEN_CODE_TYPE: &str = "[\\d]*";
     pub const UNRESTRICTED_SESSION_POLICY_DOCUMENT_TYPE: &str =
         "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
+    pub const USER_NAME_TYPE: &str = "[\\w+=,.@-]*";
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -1521,6 +1596,209 @@ impl crate::wire::query::ToXml for Credentials {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct DecodeAuthorizationMessageRequest {
+    #[serde(
+        rename = "EncodedMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encoded_message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DecodeAuthorizationMessageRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DecodeAuthorizationMessageRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DecodeAuthorizationMessageRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.encoded_message.is_none() {
+            v.missing(crate::wire::At::new(base, "encodedMessage"));
+        }
+        if let Some(x) = &self.encoded_message {
+            let at = crate::wire::At::new(base, "encodedMessage");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(10240),
+            );
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for DecodeAuthorizationMessageRequest {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(DecodeAuthorizationMessageRequest {
+            encoded_message: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "EncodedMessage"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for DecodeAuthorizationMessageRequest {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "EncodedMessage", self.encoded_message.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DecodeAuthorizationMessageResponse {
+    #[serde(
+        rename = "DecodedMessage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub decoded_message: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DecodeAuthorizationMessageResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DecodeAuthorizationMessageResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DecodeAuthorizationMessageResponse {
+    fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
+}
+
+impl crate::wire::query::FromForm for DecodeAuthorizationMessageResponse {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(DecodeAuthorizationMessageResponse {
+            decoded_message: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "DecodedMessage"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for DecodeAuthorizationMessageResponse {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "DecodedMessage", self.decoded_message.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct FederatedUser {
+    #[serde(
+        rename = "FederatedUserId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub federated_user_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for FederatedUser {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for FederatedUser {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for FederatedUser {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.federated_user_id.is_none() {
+            v.missing(crate::wire::At::new(base, "federatedUserId"));
+        }
+        if let Some(x) = &self.federated_user_id {
+            let at = crate::wire::At::new(base, "federatedUserId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(2),
+                Some(193),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\w+=,.@\\:-]*)$", "[\\w+=,.@\\:-]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.arn.is_none() {
+            v.missing(crate::wire::At::new(base, "arn"));
+        }
+        if let Some(x) = &self.arn {
+            let at = crate::wire::At::new(base, "arn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(20),
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+)$", "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for FederatedUser {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(FederatedUser {
+            federated_user_id: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "FederatedUserId"),
+            )?,
+            arn: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Arn"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for FederatedUser {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "FederatedUserId", self.federated_user_id.as_ref());
+        crate::wire::query::xml::element(out, "Arn", self.arn.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetAccessKeyInfoRequest {
     #[serde(
         rename = "AccessKeyId",
@@ -1740,6 +2018,288 @@ impl crate::wire::query::ToXml for GetCallerIdentityResponse {
         crate::wire::query::xml::element(out, "UserId", self.user_id.as_ref());
         crate::wire::query::xml::element(out, "Account", self.account.as_ref());
         crate::wire::query::xml::element(out, "Arn", self.arn.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetFederationTokenRequest {
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
+    pub policy: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "PolicyArns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub policy_arns: ::std::option::Option<::std::vec::Vec<PolicyDescriptorType>>,
+    #[serde(
+        rename = "DurationSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub duration_seconds: ::std::option::Option<i64>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+    #[serde(
+        rename = "MinimumSessionTokenSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub minimum_session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetFederationTokenRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetFederationTokenRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetFederationTokenRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.name.is_none() {
+            v.missing(crate::wire::At::new(base, "name"));
+        }
+        if let Some(x) = &self.name {
+            let at = crate::wire::At::new(base, "name");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(2),
+                Some(32),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\w+=,.@-]*)$", "[\\w+=,.@-]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.policy {
+            let at = crate::wire::At::new(base, "policy");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+)$",
+                "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.policy_arns {
+            let at = crate::wire::At::new(base, "policyArns");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+        if let Some(x) = &self.duration_seconds {
+            let at = crate::wire::At::new(base, "durationSeconds");
+            v.range(at, *x, Some(900), Some(129600));
+        }
+        if let Some(x) = &self.tags {
+            let at = crate::wire::At::new(base, "tags");
+            v.size(at, x.len(), None, Some(50));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+        if let Some(x) = &self.minimum_session_token_size {
+            let at = crate::wire::At::new(base, "minimumSessionTokenSize");
+            v.range(at, *x, Some(0), Some(4096));
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for GetFederationTokenRequest {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(GetFederationTokenRequest {
+            name: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Name"),
+            )?,
+            policy: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Policy"),
+            )?,
+            policy_arns: crate::wire::query::list(
+                form,
+                &crate::wire::query::member(key, "PolicyArns"),
+                Some("member"),
+            )?,
+            duration_seconds: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "DurationSeconds"),
+            )?,
+            tags: crate::wire::query::list(
+                form,
+                &crate::wire::query::member(key, "Tags"),
+                Some("member"),
+            )?,
+            minimum_session_token_size: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "MinimumSessionTokenSize"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for GetFederationTokenRequest {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "Name", self.name.as_ref());
+        crate::wire::query::xml::element(out, "Policy", self.policy.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "PolicyArns",
+            "member",
+            self.policy_arns.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "DurationSeconds", self.duration_seconds.as_ref());
+        crate::wire::query::xml::wrapped_list(out, "Tags", "member", self.tags.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "MinimumSessionTokenSize",
+            self.minimum_session_token_size.as_ref(),
+        );
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetFederationTokenResponse {
+    #[serde(
+        rename = "Credentials",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credentials: ::std::option::Option<Credentials>,
+    #[serde(
+        rename = "FederatedUser",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub federated_user: ::std::option::Option<FederatedUser>,
+    #[serde(
+        rename = "PackedPolicySize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub packed_policy_size: ::std::option::Option<i64>,
+    #[serde(
+        rename = "SessionTokenUtilization",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_token_utilization: ::std::option::Option<i64>,
+    #[serde(
+        rename = "SessionTokenSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetFederationTokenResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetFederationTokenResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetFederationTokenResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.credentials {
+            let at = crate::wire::At::new(base, "credentials");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.federated_user {
+            let at = crate::wire::At::new(base, "federatedUser");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.packed_policy_size {
+            let at = crate::wire::At::new(base, "packedPolicySize");
+            v.range(at, *x, Some(0), None);
+        }
+        if let Some(x) = &self.session_token_utilization {
+            let at = crate::wire::At::new(base, "sessionTokenUtilization");
+            v.range(at, *x, Some(0), None);
+        }
+        if let Some(x) = &self.session_token_size {
+            let at = crate::wire::At::new(base, "sessionTokenSize");
+            v.range(at, *x, Some(0), None);
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for GetFederationTokenResponse {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(GetFederationTokenResponse {
+            credentials: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Credentials"),
+            )?,
+            federated_user: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "FederatedUser"),
+            )?,
+            packed_policy_size: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "PackedPolicySize"),
+            )?,
+            session_token_utilization: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "SessionTokenUtilization"),
+            )?,
+            session_token_size: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "SessionTokenSize"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for GetFederationTokenResponse {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "Credentials", self.credentials.as_ref());
+        crate::wire::query::xml::element(out, "FederatedUser", self.federated_user.as_ref());
+        crate::wire::query::xml::element(out, "PackedPolicySize", self.packed_policy_size.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "SessionTokenUtilization",
+            self.session_token_utilization.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "SessionTokenSize", self.session_token_size.as_ref());
     }
 }
 

@@ -1,0 +1,177 @@
+//! Parameter Store's names as AWS reads them: `foo` and `/foo` are one parameter, an ARN is a
+//! name, root-level names are under `/`, malformed hierarchies are refused; and what
+//! PutParameter accepts (data types, empty values, AMI ids checked after the answer).
+
+use crate::common::*;
+use aws_sdk_ssm::types::{ParameterStringFilter, ParameterType, Tag};
+use std::net::SocketAddr;
+
+fn ssm(addr: SocketAddr, account: &str) -> aws_sdk_ssm::Client {
+    sdk_client!(aws_sdk_ssm, addr, REGION, test_key(account))
+}
+
+async fn put(c: &aws_sdk_ssm::Client, name: &str, value: &str) -> Result<i64, (String, String)> {
+    let r = c
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(ParameterType::String)
+        .send()
+        .await;
+    match r {
+        Ok(out) => Ok(out.version),
+        Err(e) => Err(err::<(), _>(Err(e))),
+    }
+}
+
+async fn value(c: &aws_sdk_ssm::Client, name: &str) -> Result<String, (String, String)> {
+    match c.get_parameter().name(name).send().await {
+        Ok(out) => Ok(out.parameter.unwrap().value.unwrap_or_default()),
+        Err(e) => Err(err::<(), _>(Err(e))),
+    }
+}
+
+#[tokio::test]
+async fn a_root_level_name_is_one_parameter_with_or_without_its_slash() {
+    let server = TestServer::isolated().await;
+    let c = ssm(server.addr, "100000000011");
+    put(&c, "plain", "1").await.unwrap();
+    assert_eq!(value(&c, "/plain").await.unwrap(), "1");
+    let shown = c.get_parameter().name("/plain").send().await.unwrap();
+    assert_eq!(shown.parameter.unwrap().name(), Some("plain"));
+    // Written again under the other spelling, it is the same parameter.
+    let e = put(&c, "/plain", "2").await.unwrap_err();
+    assert_eq!(e.0, "ParameterAlreadyExists");
+    let got = c.get_parameters().names("/plain").send().await.unwrap();
+    assert_eq!(got.parameters().len(), 1);
+    assert!(got.invalid_parameters().is_empty());
+    let history = c
+        .get_parameter_history()
+        .name("/plain")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(history.parameters().len(), 1);
+    c.add_tags_to_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id("/plain")
+        .tags(Tag::builder().key("team").value("alpha").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // An ARN names a parameter too.
+    let arn = format!("arn:aws:ssm:{REGION}:100000000011:parameter/plain");
+    assert_eq!(value(&c, &arn).await.unwrap(), "1");
+    put(&c, "/nested/key", "n").await.unwrap();
+    let nested = format!("arn:aws:ssm:{REGION}:100000000011:parameter/nested/key");
+    assert_eq!(value(&c, &nested).await.unwrap(), "n");
+
+    // `/` holds the root-level names, however they were written.
+    put(&c, "/slashed", "s").await.unwrap();
+    let root = c.get_parameters_by_path().path("/").send().await.unwrap();
+    let mut names: Vec<&str> = root.parameters().iter().filter_map(|p| p.name()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["/slashed", "plain"]);
+    let described = c
+        .describe_parameters()
+        .parameter_filters(
+            ParameterStringFilter::builder()
+                .key("Path")
+                .option("OneLevel")
+                .values("/")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.parameters().len(), 2);
+    let tagged = c
+        .describe_parameters()
+        .parameter_filters(
+            ParameterStringFilter::builder()
+                .key("tag:team")
+                .option("BeginsWith")
+                .values("al")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tagged.parameters().len(), 1);
+
+    c.delete_parameter().name("/plain").send().await.unwrap();
+    assert_eq!(value(&c, "plain").await.unwrap_err().0, "ParameterNotFound");
+}
+
+#[tokio::test]
+async fn malformed_hierarchies_are_refused_not_missing() {
+    let server = TestServer::isolated().await;
+    let c = ssm(server.addr, "100000000012");
+    for name in ["/a//b", "/a/b/"] {
+        let e = value(&c, name).await.unwrap_err();
+        assert_eq!(e.0, "ValidationException", "{name}");
+        let e = put(&c, name, "v").await.unwrap_err();
+        assert_eq!(e.0, "ValidationException", "{name}");
+    }
+    let e = value(&c, "a/b/c").await.unwrap_err();
+    assert_eq!(
+        e,
+        (
+            "ValidationException".to_string(),
+            "Parameter name must be a fully qualified name".to_string()
+        )
+    );
+    let e = c.delete_parameter().name("a/b").send().await;
+    assert_eq!(err(e).0, "ValidationException");
+}
+
+#[tokio::test]
+async fn values_and_data_types_are_checked_as_aws_checks_them() {
+    let server = TestServer::isolated().await;
+    let c = ssm(server.addr, "100000000013");
+    let e = put(&c, "/empty", "").await.unwrap_err();
+    assert_eq!(e.0, "ValidationException");
+    let e = c
+        .put_parameter()
+        .name("/typed")
+        .value("v")
+        .r#type(ParameterType::String)
+        .data_type("Text")
+        .send()
+        .await;
+    assert_eq!(
+        err(e).1,
+        "The following data type is not supported: Text (Data type names are all lowercase.)"
+    );
+    for data_type in ["text", "aws:ssm:integration"] {
+        c.put_parameter()
+            .name(format!("/typed/{}", data_type.replace(':', "-")))
+            .value("v")
+            .r#type(ParameterType::String)
+            .data_type(data_type)
+            .send()
+            .await
+            .unwrap();
+    }
+    // An AMI id is checked after PutParameter answers: a value that is not one is accepted
+    // and never stored.
+    let image = |value: &'static str| {
+        c.put_parameter()
+            .name("/image")
+            .value(value)
+            .r#type(ParameterType::String)
+            .data_type("aws:ec2:image")
+            .overwrite(true)
+            .send()
+    };
+    let accepted = image("not-an-image").await.unwrap();
+    assert_eq!(accepted.version, 1);
+    assert_eq!(
+        value(&c, "/image").await.unwrap_err().0,
+        "ParameterNotFound"
+    );
+    image("ami-0123456789abcdef0").await.unwrap();
+    assert_eq!(value(&c, "/image").await.unwrap(), "ami-0123456789abcdef0");
+}
