@@ -1,6 +1,8 @@
-//! KMS's cryptographic operations: Encrypt, Decrypt, ReEncrypt, data keys and randomness.
+//! KMS's cryptographic operations: Encrypt, Decrypt, ReEncrypt, data keys and randomness,
+//! under symmetric keys (LocalEmu's sealed blobs) and RSA keys (OAEP).
 
-use super::ops::{check_algorithm, ok, Answer};
+use super::keyspec::{self, Refusal};
+use super::ops::{encryption_algorithm, ok, Answer};
 use super::{Key, Kms};
 use crate::crypto;
 use crate::domain::caller::Caller;
@@ -9,82 +11,142 @@ use crate::generated::kms::{Error, ErrorCode, Result};
 use crate::wire::Ticket;
 use std::sync::Arc;
 
+type Context<'a> = Option<&'a crate::wire::Map<String, String>>;
+
+fn invalid_ciphertext() -> Error {
+    Error::new(ErrorCode::InvalidCiphertextException, "")
+}
+
+fn incorrect_key() -> Error {
+    Error::new(
+        ErrorCode::IncorrectKeyException,
+        "The key ID in the request does not identify a CMK that can perform this operation.",
+    )
+}
+
+/// The material id an answer shows for `key`: symmetric keys' only.
+fn material_id(key: &Key) -> Option<String> {
+    (key.spec == "SYMMETRIC_DEFAULT").then(|| key.material_id())
+}
+
+impl Kms {
+    /// `plaintext` sealed under `key` with `algorithm`: a symmetric key's blob (which names
+    /// the key and binds the context), or an RSA key's OAEP ciphertext.
+    fn seal(key: &Key, algorithm: &str, plaintext: &[u8], context: Context) -> Result<Vec<u8>> {
+        if key.spec == "SYMMETRIC_DEFAULT" {
+            return key
+                .seal_blob(plaintext, context)
+                .ok_or_else(Error::internal);
+        }
+        keyspec::encrypt(&key.spec, &key.material, algorithm, plaintext).map_err(|r| match r {
+            Refusal::TooLong(max) => Error::validation(format!(
+                "Algorithm {algorithm} and key spec {} cannot encrypt data larger than {max} bytes.",
+                key.spec
+            )),
+            _ => Error::internal(),
+        })
+    }
+
+    /// The key a ciphertext was made under, the algorithm, and its plaintext, checked as
+    /// Decrypt checks them. A symmetric blob names its key; an RSA ciphertext does not, so
+    /// the request must.
+    fn open(
+        &self,
+        cx: &Caller,
+        blob: &[u8],
+        (context, named, algorithm): (Context, Option<&str>, Option<&str>),
+        (action, operation): (&str, &str),
+    ) -> Result<Opened> {
+        let key = if let Some(named) = named {
+            self.key_for(cx, named, action)?
+        } else {
+            let id = crypto::blob_key_id(blob).ok_or_else(invalid_ciphertext)?;
+            self.key_for(cx, id, action)?
+        };
+        Kms::usable(&key)?;
+        key.for_usage("ENCRYPT_DECRYPT", operation)?;
+        let algorithm = encryption_algorithm(&key, algorithm)?;
+        if key.spec != "SYMMETRIC_DEFAULT" {
+            let plain = keyspec::decrypt(&key.material, &algorithm, blob)
+                .map_err(|_| invalid_ciphertext())?;
+            return Ok(Opened {
+                key,
+                algorithm,
+                plain,
+                material: None,
+            });
+        }
+        if crypto::blob_key_id(blob).ok_or_else(invalid_ciphertext)? != key.id {
+            return Err(incorrect_key());
+        }
+        let (plain, material) = key
+            .open_blob(blob, context)
+            .ok_or_else(invalid_ciphertext)?;
+        Ok(Opened {
+            key,
+            algorithm,
+            plain,
+            material: Some(material),
+        })
+    }
+}
+
+/// A ciphertext opened: the key and algorithm, the plaintext, and the id of the material
+/// it was sealed under (symmetric keys' only).
+struct Opened {
+    key: Arc<Key>,
+    algorithm: String,
+    plain: Vec<u8>,
+    material: Option<String>,
+}
+
 impl g::Encrypt for Kms {
     fn encrypt(&self, cx: &Caller, i: g::EncryptRequest) -> Answer<g::EncryptResponse> {
-        check_algorithm(i.encryption_algorithm.as_deref())?;
         let key = self.key_for(cx, i.key_id.as_deref().unwrap_or_default(), "kms:Encrypt")?;
         Kms::usable(&key)?;
-        let blob = crypto::encrypt_blob(
-            &key.id,
-            &key.material,
+        key.for_usage("ENCRYPT_DECRYPT", "Encrypt")?;
+        let algorithm = encryption_algorithm(&key, i.encryption_algorithm.as_deref())?;
+        let blob = Kms::seal(
+            &key,
+            &algorithm,
             &i.plaintext.unwrap_or_default(),
             i.encryption_context.as_ref(),
-        )
-        .ok_or_else(Error::internal)?;
+        )?;
         ok(
             g::EncryptResponse {
                 ciphertext_blob: Some(blob),
                 key_id: Some(key.arn.clone()),
-                encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
+                encryption_algorithm: Some(algorithm),
             },
             Ticket::ready(),
         )
     }
 }
 
-fn invalid_ciphertext() -> Error {
-    Error::new(ErrorCode::InvalidCiphertextException, "")
-}
-
-impl Kms {
-    /// The key a ciphertext blob was made under and its plaintext, checked like Decrypt.
-    fn open_blob(
-        &self,
-        cx: &Caller,
-        blob: &[u8],
-        context: Option<&crate::wire::Map<String, String>>,
-        expected: Option<&str>,
-        action: &str,
-    ) -> Result<(Arc<Key>, Vec<u8>)> {
-        let id = crypto::blob_key_id(blob).ok_or_else(invalid_ciphertext)?;
-        // The blob names a key of the caller's namespace unless KeyId says otherwise.
-        let key = match expected {
-            Some(e) => {
-                let named = self.key_for(cx, e, action)?;
-                if named.id != id {
-                    return Err(Error::new(
-                        ErrorCode::IncorrectKeyException,
-                        "The key ID in the request does not identify a CMK that can perform this operation.",
-                    ));
-                }
-                named
-            }
-            None => self.key_for(cx, id, action)?,
-        };
-        Kms::usable(&key)?;
-        let plain =
-            crypto::decrypt_blob(blob, &key.material, context).ok_or_else(invalid_ciphertext)?;
-        Ok((key, plain))
-    }
-}
-
 impl g::Decrypt for Kms {
     fn decrypt(&self, cx: &Caller, i: g::DecryptRequest) -> Answer<g::DecryptResponse> {
-        check_algorithm(i.encryption_algorithm.as_deref())?;
         let blob = i.ciphertext_blob.unwrap_or_default();
-        let (key, plain) = self.open_blob(
+        let Opened {
+            key,
+            algorithm,
+            plain,
+            material,
+        } = self.open(
             cx,
             &blob,
-            i.encryption_context.as_ref(),
-            i.key_id.as_deref(),
-            "kms:Decrypt",
+            (
+                i.encryption_context.as_ref(),
+                i.key_id.as_deref(),
+                i.encryption_algorithm.as_deref(),
+            ),
+            ("kms:Decrypt", "Decrypt"),
         )?;
         ok(
             g::DecryptResponse {
                 key_id: Some(key.arn.clone()),
                 plaintext: Some(plain),
-                encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-                key_material_id: Some(key.material_id()),
+                encryption_algorithm: Some(algorithm),
+                key_material_id: material,
                 ..Default::default()
             },
             Ticket::ready(),
@@ -94,15 +156,21 @@ impl g::Decrypt for Kms {
 
 impl g::ReEncrypt for Kms {
     fn re_encrypt(&self, cx: &Caller, i: g::ReEncryptRequest) -> Answer<g::ReEncryptResponse> {
-        check_algorithm(i.source_encryption_algorithm.as_deref())?;
-        check_algorithm(i.destination_encryption_algorithm.as_deref())?;
         let blob = i.ciphertext_blob.unwrap_or_default();
-        let (source, plain) = self.open_blob(
+        let Opened {
+            key: source,
+            algorithm: source_algorithm,
+            plain,
+            material: source_material,
+        } = self.open(
             cx,
             &blob,
-            i.source_encryption_context.as_ref(),
-            i.source_key_id.as_deref(),
-            "kms:ReEncryptFrom",
+            (
+                i.source_encryption_context.as_ref(),
+                i.source_key_id.as_deref(),
+                i.source_encryption_algorithm.as_deref(),
+            ),
+            ("kms:ReEncryptFrom", "ReEncrypt"),
         )?;
         let dest = self.key_for(
             cx,
@@ -110,22 +178,23 @@ impl g::ReEncrypt for Kms {
             "kms:ReEncryptTo",
         )?;
         Kms::usable(&dest)?;
-        let out = crypto::encrypt_blob(
-            &dest.id,
-            &dest.material,
+        dest.for_usage("ENCRYPT_DECRYPT", "ReEncrypt")?;
+        let algorithm = encryption_algorithm(&dest, i.destination_encryption_algorithm.as_deref())?;
+        let out = Kms::seal(
+            &dest,
+            &algorithm,
             &plain,
             i.destination_encryption_context.as_ref(),
-        )
-        .ok_or_else(Error::internal)?;
+        )?;
         ok(
             g::ReEncryptResponse {
                 ciphertext_blob: Some(out),
                 source_key_id: Some(source.arn.clone()),
                 key_id: Some(dest.arn.clone()),
-                source_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-                destination_encryption_algorithm: Some("SYMMETRIC_DEFAULT".into()),
-                source_key_material_id: Some(source.material_id()),
-                destination_key_material_id: Some(dest.material_id()),
+                source_encryption_algorithm: Some(source_algorithm),
+                destination_encryption_algorithm: Some(algorithm),
+                source_key_material_id: source_material,
+                destination_key_material_id: material_id(&dest),
             },
             Ticket::ready(),
         )
@@ -158,9 +227,19 @@ impl Kms {
     ) -> Result<(Arc<Key>, Vec<u8>, Vec<u8>)> {
         let key = self.key_for(cx, id, action)?;
         Kms::usable(&key)?;
+        let operation = action.trim_start_matches("kms:");
+        key.for_usage("ENCRYPT_DECRYPT", operation)?;
+        if key.spec != "SYMMETRIC_DEFAULT" {
+            return Err(Error::new(
+                ErrorCode::InvalidKeyUsageException,
+                format!(
+                    "{} key spec is {} which is not valid for {operation}.",
+                    key.arn, key.spec
+                ),
+            ));
+        }
         let plain = crypto::random_bytes(len);
-        let blob = crypto::encrypt_blob(&key.id, &key.material, &plain, context)
-            .ok_or_else(Error::internal)?;
+        let blob = key.seal_blob(&plain, context).ok_or_else(Error::internal)?;
         Ok((key, plain, blob))
     }
 }

@@ -4,10 +4,13 @@
 
 mod aliases;
 mod cipher;
+mod keyspec;
 mod ops;
 mod policies;
 mod records;
+mod rotation;
 mod services;
+mod signing;
 
 pub use services::AtRest;
 
@@ -58,8 +61,21 @@ pub struct Key {
     pub aws_managed: bool,
     pub policy: String,
     pub tags: Vec<(String, String)>,
+    /// KeySpec: SYMMETRIC_DEFAULT, RSA_*, ECC_*, HMAC_* (records before specs are symmetric).
+    #[serde(default = "symmetric")]
+    pub spec: String,
+    /// KeyUsage: ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC.
+    #[serde(default = "encrypt_decrypt")]
+    pub usage: String,
+    /// Automatic rotation, when enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<rotation::Schedule>,
+    /// The rotations so far, oldest first: each made a new generation of material.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rotations: Vec<rotation::Rotation>,
     /// Kept apart from the record (see `Store::put_key_material`), so that the store can open
-    /// sealed rows before KMS exists.
+    /// sealed rows before KMS exists. The key's first material: what it seals values at rest
+    /// with, and what the generations rotation makes are derived from.
     #[serde(skip)]
     pub material: Vec<u8>,
     /// `policy` parsed, so that a request does not parse it again.
@@ -67,24 +83,32 @@ pub struct Key {
     parsed: Option<Arc<policy::Policy>>,
 }
 
+fn symmetric() -> String {
+    "SYMMETRIC_DEFAULT".into()
+}
+
+fn encrypt_decrypt() -> String {
+    "ENCRYPT_DECRYPT".into()
+}
+
 impl Key {
-    /// The id of the key's material as AWS shows it (64 hex digits): a digest of the key id
-    /// and the material's place in the key's history (the first, until rotation comes), so it
-    /// is stable across restarts and says nothing of the material itself.
+    /// Refuses a key whose usage is not `usage` for `operation`, as AWS words it.
+    pub fn for_usage(&self, usage: &str, operation: &str) -> Result<()> {
+        if self.usage == usage {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::InvalidKeyUsageException,
+            format!(
+                "{} key usage is {} which is not valid for {operation}.",
+                self.arn, self.usage
+            ),
+        ))
+    }
+
+    /// The id of the key's current material as AWS shows it.
     pub fn material_id(&self) -> String {
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        h.update(b"localemu key material id\0");
-        h.update(self.id.as_bytes());
-        h.update(b"\0");
-        h.update(1u32.to_be_bytes());
-        h.finalize()
-            .iter()
-            .fold(String::with_capacity(64), |mut s, b| {
-                use std::fmt::Write;
-                let _ = write!(s, "{b:02x}");
-                s
-            })
+        rotation::material_id(&self.id, self.generation())
     }
 
     /// Sets the key policy (already validated) and its parsed form.
@@ -238,15 +262,16 @@ impl Kms {
         self.write().clear();
     }
 
+    /// A new key of `spec` and `usage` with `material`, the material journaled.
     fn new_key(
         &self,
         ns: &Namespace,
         description: String,
         policy: Option<String>,
         aws_managed: bool,
+        (spec, usage, material): (&str, &str, Vec<u8>),
     ) -> Key {
         let id = self.ids.version_id();
-        let material = crypto::random_bytes(32);
         // Journaled ahead of the key's record, whose ticket the caller waits for.
         let _ = self.store.put_key_material(&id, &material);
         let mut key = Key {
@@ -261,6 +286,10 @@ impl Kms {
             aws_managed,
             policy: String::new(),
             tags: Vec::new(),
+            spec: spec.to_string(),
+            usage: usage.to_string(),
+            rotation: None,
+            rotations: Vec::new(),
             material,
             parsed: None,
         };
@@ -298,6 +327,15 @@ impl Kms {
                 let _ = self.purge(&ns, &key_id);
                 return Err(missing());
             }
+        }
+        // Rotations that fell due are made now; their materials are derived, so a record a
+        // crash loses is made again alike.
+        let now = self.now();
+        if rotation::due(&key, now) {
+            return self.change(&ns, &key_id, |k| {
+                rotation::catch_up(k, now);
+                Ok(())
+            });
         }
         Ok((key, Ticket::ready()))
     }
@@ -348,6 +386,11 @@ impl Kms {
             format!("Default key that protects my {service} data when no other key is defined"),
             None,
             true,
+            (
+                "SYMMETRIC_DEFAULT",
+                "ENCRYPT_DECRYPT",
+                crypto::random_bytes(32),
+            ),
         ));
         let now = self.now();
         let a = Alias {

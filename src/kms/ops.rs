@@ -1,7 +1,7 @@
 //! The KMS operations on keys (create, describe, list, enable, disable, deletion) and the
 //! helpers the other operation modules share.
 
-use super::{Key, KeyState, Kms};
+use super::{keyspec, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 pub(super) use crate::generated::kms::Answer;
 use crate::generated::kms::{self as g, Operation};
@@ -42,17 +42,22 @@ pub(super) fn metadata(k: &Key) -> g::KeyMetadata {
         creation_date: Some(secs(k.created)),
         enabled: Some(k.state == KeyState::Enabled),
         description: Some(k.description.clone()),
-        key_usage: Some("ENCRYPT_DECRYPT".into()),
+        key_usage: Some(k.usage.clone()),
         key_state: Some(k.state.as_str().into()),
         deletion_date: k.deletion.map(|(at, _)| secs(at)),
         origin: Some("AWS_KMS".into()),
         key_manager: Some(if k.aws_managed { "AWS" } else { "CUSTOMER" }.into()),
-        customer_master_key_spec: Some("SYMMETRIC_DEFAULT".into()),
-        key_spec: Some("SYMMETRIC_DEFAULT".into()),
-        encryption_algorithms: Some(vec!["SYMMETRIC_DEFAULT".into()]),
+        customer_master_key_spec: Some(k.spec.clone()),
+        key_spec: Some(k.spec.clone()),
+        encryption_algorithms: Some(keyspec::encryption_algorithms(&k.spec, &k.usage))
+            .filter(|a| !a.is_empty()),
+        signing_algorithms: Some(keyspec::signing_algorithms(&k.spec, &k.usage))
+            .filter(|a| !a.is_empty()),
+        mac_algorithms: Some(keyspec::mac_algorithms(&k.spec)).filter(|a| !a.is_empty()),
         multi_region: Some(false),
         pending_deletion_window_in_days: k.deletion.map(|(_, d)| d),
-        current_key_material_id: Some(k.material_id()),
+        // Only symmetric encryption keys have material that rotates, and show its id.
+        current_key_material_id: (k.spec == "SYMMETRIC_DEFAULT").then(|| k.material_id()),
         ..Default::default()
     }
 }
@@ -77,14 +82,20 @@ pub(super) fn check_policy(text: &str) -> Result<()> {
     })
 }
 
-pub(super) fn check_algorithm(a: Option<&str>) -> Result<()> {
-    match a {
-        None | Some("SYMMETRIC_DEFAULT") => Ok(()),
-        Some(_) => Err(Error::new(
-            ErrorCode::InvalidKeyUsageException,
-            "LocalEmu's keys are symmetric: use the SYMMETRIC_DEFAULT encryption algorithm.",
-        )),
+/// The encryption algorithm a request uses with `key` (SYMMETRIC_DEFAULT when it names
+/// none), refused unless the key takes it.
+pub(super) fn encryption_algorithm(key: &Key, a: Option<&str>) -> Result<String> {
+    let a = a.unwrap_or("SYMMETRIC_DEFAULT");
+    if keyspec::encryption_algorithms(&key.spec, &key.usage)
+        .iter()
+        .any(|x| x == a)
+    {
+        return Ok(a.to_string());
     }
+    Err(Error::new(
+        ErrorCode::InvalidKeyUsageException,
+        format!("Algorithm {a} is incompatible with key spec {}.", key.spec),
+    ))
 }
 
 /// Most tags a key carries.
@@ -138,20 +149,30 @@ impl g::CreateKey for Kms {
         let spec = i
             .key_spec
             .as_deref()
-            .or(i.customer_master_key_spec.as_deref());
-        if spec.is_some_and(|s| s != "SYMMETRIC_DEFAULT") {
+            .or(i.customer_master_key_spec.as_deref())
+            .unwrap_or("SYMMETRIC_DEFAULT");
+        let usage = match i.key_usage.as_deref() {
+            Some(u) => u,
+            None if spec == "SYMMETRIC_DEFAULT" => "ENCRYPT_DECRYPT",
+            None => {
+                return Err(Error::validation(
+                    "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.",
+                ))
+            }
+        };
+        let allowed = keyspec::SPECS
+            .iter()
+            .find(|(s, _)| *s == spec)
+            .map(|(_, usages)| *usages);
+        let Some(allowed) = allowed else {
             return Err(unsupported(format!(
-                "LocalEmu supports symmetric encryption keys only; KeySpec {} is not available.",
-                spec.unwrap_or_default()
+                "LocalEmu does not make keys of KeySpec {spec}."
             )));
-        }
-        if i.key_usage
-            .as_deref()
-            .is_some_and(|u| u != "ENCRYPT_DECRYPT")
-        {
-            return Err(unsupported(
-                "LocalEmu supports KeyUsage ENCRYPT_DECRYPT only.",
-            ));
+        };
+        if !allowed.contains(&usage) {
+            return Err(Error::validation(format!(
+                "KeyUsage {usage} is not compatible with KeySpec {spec}"
+            )));
         }
         if i.origin.as_deref().is_some_and(|o| o != "AWS_KMS") {
             return Err(unsupported("LocalEmu supports Origin AWS_KMS only."));
@@ -164,7 +185,18 @@ impl g::CreateKey for Kms {
         }
         let tags = check_tags(i.tags.as_deref().unwrap_or_default())?;
         let ns = &cx.namespace;
-        let mut key = self.new_key(ns, i.description.unwrap_or_default(), i.policy, false);
+        let material = if spec == "SYMMETRIC_DEFAULT" {
+            crate::crypto::random_bytes(32)
+        } else {
+            keyspec::generate(spec).ok_or_else(Error::internal)?
+        };
+        let mut key = self.new_key(
+            ns,
+            i.description.unwrap_or_default(),
+            i.policy,
+            false,
+            (spec, usage, material),
+        );
         merge_tags(&mut key.tags, tags)?;
         self.write()
             .entry(ns.clone())

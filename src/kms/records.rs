@@ -15,7 +15,10 @@ struct Keys;
 
 impl Table for Keys {
     const PREFIX: &'static str = PREFIX;
-    const VERSION: u16 = 1;
+    /// 2: keys carry their KeySpec and KeyUsage. A version 1 record is a symmetric encryption
+    /// key, which the fields' defaults say; an older build refuses a version 2 record rather
+    /// than read an RSA key's material as an AES key.
+    const VERSION: u16 = 2;
     type Record = Key;
 }
 

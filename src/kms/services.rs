@@ -7,6 +7,21 @@ use crate::domain::Namespace;
 use crate::generated::kms::{Error, ErrorCode, Result};
 use std::sync::Arc;
 
+/// Refuses a key other services cannot encrypt under: theirs are symmetric encryption keys.
+fn symmetric(key: &Key, operation: &str) -> Result<()> {
+    key.for_usage("ENCRYPT_DECRYPT", operation)?;
+    if key.spec != "SYMMETRIC_DEFAULT" {
+        return Err(Error::new(
+            ErrorCode::InvalidKeyUsageException,
+            format!(
+                "{} key spec is {} which is not valid for {operation}.",
+                key.arn, key.spec
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// What Secrets Manager asks of KMS, named as IAM names the permissions it uses.
 impl Kms {
     /// Encrypts `plaintext` for another service under `key_id` (None: `default_alias`, an
@@ -22,7 +37,9 @@ impl Kms {
         let (key, _) = self.lookup(&caller.namespace, key_id.unwrap_or(default_alias))?;
         self.authorize(caller, &key, "kms:Encrypt")?;
         Self::usable(&key)?;
-        let blob = crypto::encrypt_blob(&key.id, &key.material, plaintext, Some(context))
+        symmetric(&key, "Encrypt")?;
+        let blob = key
+            .seal_blob(plaintext, Some(context))
             .ok_or_else(Error::internal)?;
         Ok((key.arn.clone(), blob))
     }
@@ -43,7 +60,8 @@ impl Kms {
             .ok_or_else(|| not_found(format!("Key '{id}' does not exist")))?;
         self.authorize(caller, &key, "kms:Decrypt")?;
         Self::usable(&key)?;
-        crypto::decrypt_blob(blob, &key.material, Some(context))
+        key.open_blob(blob, Some(context))
+            .map(|(plain, _)| plain)
             .ok_or_else(|| Error::new(ErrorCode::InvalidCiphertextException, ""))
     }
 
@@ -57,6 +75,7 @@ impl Kms {
     ) -> Result<String> {
         let key = self.service_key(caller, ns, key_id, "kms:GenerateDataKey")?;
         Self::usable(&key)?;
+        symmetric(&key, "GenerateDataKey")?;
         Ok(key.arn.clone())
     }
 
@@ -68,6 +87,7 @@ impl Kms {
     ) -> Result<String> {
         let key = self.service_key(caller, ns, key_id, "kms:Decrypt")?;
         Self::usable(&key)?;
+        symmetric(&key, "Decrypt")?;
         Ok(key.arn.clone())
     }
 
@@ -104,6 +124,9 @@ impl crate::store::seal::KeyResolver for AtRest {
     fn key_for(&self, ns: &Namespace, kms_key_id: Option<&str>) -> Option<String> {
         let kms = self.0.upgrade()?;
         let id = kms_key_id.unwrap_or("alias/aws/secretsmanager");
-        kms.lookup(ns, id).ok().map(|(k, _)| k.id.clone())
+        kms.lookup(ns, id)
+            .ok()
+            .filter(|(k, _)| k.spec == "SYMMETRIC_DEFAULT")
+            .map(|(k, _)| k.id.clone())
     }
 }

@@ -303,13 +303,13 @@ async fn kms_keys_aliases_and_cryptography() {
         state.key_state().map(aws_sdk_kms::types::KeyState::as_str),
         Some("Disabled")
     );
-    // Only symmetric keys; tags, policies and listings.
+    // An asymmetric key names its usage (see `kms_keys`); tags, policies and listings.
     let (code, _) = err(k
         .create_key()
         .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
         .send()
         .await);
-    assert_eq!(code, "UnsupportedOperationException");
+    assert_eq!(code, "ValidationException");
     k.tag_resource()
         .key_id(&id)
         .tags(

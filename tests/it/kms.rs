@@ -165,3 +165,101 @@ async fn key_material_ids_and_descriptions() {
         .await;
     assert_ne!(err(e).0, "", "an AWS managed key's description is AWS's");
 }
+
+#[tokio::test]
+async fn rotated_keys_still_decrypt_what_they_encrypted_before() {
+    let server = TestServer::isolated().await;
+    let k = kms_client(server.addr, ACCOUNT);
+    let key = k.create_key().send().await.unwrap().key_metadata.unwrap();
+    let id = key.key_id().to_string();
+    let first = key.current_key_material_id().unwrap().to_string();
+    let encrypt = |text: &'static str| k.encrypt().key_id(&id).plaintext(Blob::new(text)).send();
+    let old = encrypt("before").await.unwrap().ciphertext_blob.unwrap();
+
+    k.enable_key_rotation()
+        .key_id(&id)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .unwrap();
+    let status = k
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(status.key_rotation_enabled);
+    assert_eq!(status.rotation_period_in_days, Some(90));
+    assert!(status.next_rotation_date.is_some());
+
+    k.rotate_key_on_demand().key_id(&id).send().await.unwrap();
+    let now = k.describe_key().key_id(&id).send().await.unwrap();
+    let second = now.key_metadata.unwrap().current_key_material_id.unwrap();
+    assert_ne!(second, first);
+    let rotations = k.list_key_rotations().key_id(&id).send().await.unwrap();
+    let listed = rotations.rotations();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        listed[0]
+            .rotation_type()
+            .map(aws_sdk_kms::types::RotationType::as_str),
+        Some("ON_DEMAND")
+    );
+    assert_eq!(listed[0].key_material_id(), Some(second.as_str()));
+    let status = k
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(status.on_demand_rotation_start_date.is_some());
+
+    // What was encrypted before decrypts with the material it was sealed under.
+    let opened = k.decrypt().ciphertext_blob(old).send().await.unwrap();
+    assert_eq!(opened.key_material_id(), Some(first.as_str()));
+    assert_eq!(opened.plaintext.unwrap().as_ref(), b"before");
+    let new = encrypt("after").await.unwrap().ciphertext_blob.unwrap();
+    let opened = k
+        .decrypt()
+        .ciphertext_blob(new.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.key_material_id(), Some(second.as_str()));
+
+    // The period passes: the key has rotated again, on its own.
+    server.clock.advance(91 * 86_400_000);
+    let third = k.describe_key().key_id(&id).send().await.unwrap();
+    let third = third.key_metadata.unwrap().current_key_material_id.unwrap();
+    assert!(third != first && third != second);
+    let rotations = k.list_key_rotations().key_id(&id).send().await.unwrap();
+    assert_eq!(rotations.rotations().len(), 2);
+    let opened = k.decrypt().ciphertext_blob(new).send().await.unwrap();
+    assert_eq!(opened.plaintext.unwrap().as_ref(), b"after");
+
+    k.disable_key_rotation().key_id(&id).send().await.unwrap();
+    let status = k
+        .get_key_rotation_status()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(!status.key_rotation_enabled);
+
+    // Only symmetric encryption keys rotate.
+    let signing = k
+        .create_key()
+        .key_spec(aws_sdk_kms::types::KeySpec::EccNistP256)
+        .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let e = k
+        .rotate_key_on_demand()
+        .key_id(signing.key_id())
+        .send()
+        .await;
+    assert_eq!(err(e).0, "UnsupportedOperationException");
+}

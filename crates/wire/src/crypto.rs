@@ -6,6 +6,9 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
 
 /// Marks a blob this emulator made, and its layout version.
 const MAGIC: &[u8; 4] = b"LEK1";
+/// Marks a blob made under a later generation of a key's material (after rotation): the
+/// generation follows the key id, as four big-endian bytes.
+const MAGIC_ROTATED: &[u8; 4] = b"LEK2";
 /// Key ids are UUIDs: 36 characters.
 const ID_LEN: usize = 36;
 
@@ -58,23 +61,48 @@ pub fn open(material: &[u8], sealed: &[u8], aad_bytes: &[u8]) -> Option<Vec<u8>>
     Some(plain.to_vec())
 }
 
-/// A ciphertext blob for `plaintext` under key `id`.
+/// A ciphertext blob for `plaintext` under key `id`'s material of `generation` (1: the
+/// material the key was made with).
 pub fn encrypt_blob(
     id: &str,
-    material: &[u8],
+    (generation, material): (u32, &[u8]),
     plaintext: &[u8],
     context: Option<&Map<String, String>>,
 ) -> Option<Vec<u8>> {
-    let mut out = MAGIC.to_vec();
+    let mut out = if generation == 1 {
+        MAGIC.to_vec()
+    } else {
+        MAGIC_ROTATED.to_vec()
+    };
     out.extend_from_slice(id.as_bytes());
+    if generation != 1 {
+        out.extend_from_slice(&generation.to_be_bytes());
+    }
     out.extend_from_slice(&seal(material, plaintext, &aad(context))?);
     Some(out)
 }
 
+/// The key id a ciphertext blob names and the generation of its material, if it is ours;
+/// with where the sealed bytes start.
+fn header(blob: &[u8]) -> Option<(&str, u32, usize)> {
+    if let Some(rest) = blob.strip_prefix(MAGIC.as_slice()) {
+        let id = std::str::from_utf8(rest.get(..ID_LEN)?).ok()?;
+        return Some((id, 1, MAGIC.len() + ID_LEN));
+    }
+    let rest = blob.strip_prefix(MAGIC_ROTATED.as_slice())?;
+    let id = std::str::from_utf8(rest.get(..ID_LEN)?).ok()?;
+    let generation = u32::from_be_bytes(rest.get(ID_LEN..ID_LEN + 4)?.try_into().ok()?);
+    Some((id, generation, MAGIC.len() + ID_LEN + 4))
+}
+
 /// The key id a ciphertext blob names, if it is one of ours.
 pub fn blob_key_id(blob: &[u8]) -> Option<&str> {
-    let rest = blob.strip_prefix(MAGIC.as_slice())?;
-    std::str::from_utf8(rest.get(..ID_LEN)?).ok()
+    header(blob).map(|(id, ..)| id)
+}
+
+/// The generation of key material a ciphertext blob was sealed under.
+pub fn blob_generation(blob: &[u8]) -> Option<u32> {
+    header(blob).map(|(_, g, _)| g)
 }
 
 pub fn decrypt_blob(
@@ -82,8 +110,8 @@ pub fn decrypt_blob(
     material: &[u8],
     context: Option<&Map<String, String>>,
 ) -> Option<Vec<u8>> {
-    let sealed = blob.get(MAGIC.len() + ID_LEN..)?;
-    open(material, sealed, &aad(context))
+    let (.., start) = header(blob)?;
+    open(material, blob.get(start..)?, &aad(context))
 }
 
 #[cfg(test)]
@@ -96,7 +124,7 @@ mod tests {
         let k = random_bytes(32);
         let mut ctx = Map::new();
         ctx.insert("a".to_string(), "1".to_string());
-        let blob = encrypt_blob(id, &k, b"hello", Some(&ctx)).unwrap();
+        let blob = encrypt_blob(id, (1, &k), b"hello", Some(&ctx)).unwrap();
         assert_eq!(blob_key_id(&blob), Some(id));
         assert_eq!(decrypt_blob(&blob, &k, Some(&ctx)).unwrap(), b"hello");
         assert!(decrypt_blob(&blob, &k, None).is_none());

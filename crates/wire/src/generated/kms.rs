@@ -15,27 +15,39 @@ pub enum Operation {
     DeleteAlias,
     DescribeKey,
     DisableKey,
+    DisableKeyRotation,
     EnableKey,
+    EnableKeyRotation,
     Encrypt,
     GenerateDataKey,
+    GenerateDataKeyPair,
+    GenerateDataKeyPairWithoutPlaintext,
     GenerateDataKeyWithoutPlaintext,
+    GenerateMac,
     GenerateRandom,
     GetKeyPolicy,
+    GetKeyRotationStatus,
+    GetPublicKey,
     ListAliases,
     ListKeyPolicies,
+    ListKeyRotations,
     ListKeys,
     ListResourceTags,
     PutKeyPolicy,
     ReEncrypt,
+    RotateKeyOnDemand,
     ScheduleKeyDeletion,
+    Sign,
     TagResource,
     UntagResource,
     UpdateAlias,
     UpdateKeyDescription,
+    Verify,
+    VerifyMac,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 24] = [
+    pub const ALL: [Operation; 36] = [
         Operation::CancelKeyDeletion,
         Operation::CreateAlias,
         Operation::CreateKey,
@@ -43,23 +55,35 @@ impl Operation {
         Operation::DeleteAlias,
         Operation::DescribeKey,
         Operation::DisableKey,
+        Operation::DisableKeyRotation,
         Operation::EnableKey,
+        Operation::EnableKeyRotation,
         Operation::Encrypt,
         Operation::GenerateDataKey,
+        Operation::GenerateDataKeyPair,
+        Operation::GenerateDataKeyPairWithoutPlaintext,
         Operation::GenerateDataKeyWithoutPlaintext,
+        Operation::GenerateMac,
         Operation::GenerateRandom,
         Operation::GetKeyPolicy,
+        Operation::GetKeyRotationStatus,
+        Operation::GetPublicKey,
         Operation::ListAliases,
         Operation::ListKeyPolicies,
+        Operation::ListKeyRotations,
         Operation::ListKeys,
         Operation::ListResourceTags,
         Operation::PutKeyPolicy,
         Operation::ReEncrypt,
+        Operation::RotateKeyOnDemand,
         Operation::ScheduleKeyDeletion,
+        Operation::Sign,
         Operation::TagResource,
         Operation::UntagResource,
         Operation::UpdateAlias,
         Operation::UpdateKeyDescription,
+        Operation::Verify,
+        Operation::VerifyMac,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,23 +95,35 @@ impl Operation {
             Operation::DeleteAlias => "DeleteAlias",
             Operation::DescribeKey => "DescribeKey",
             Operation::DisableKey => "DisableKey",
+            Operation::DisableKeyRotation => "DisableKeyRotation",
             Operation::EnableKey => "EnableKey",
+            Operation::EnableKeyRotation => "EnableKeyRotation",
             Operation::Encrypt => "Encrypt",
             Operation::GenerateDataKey => "GenerateDataKey",
+            Operation::GenerateDataKeyPair => "GenerateDataKeyPair",
+            Operation::GenerateDataKeyPairWithoutPlaintext => "GenerateDataKeyPairWithoutPlaintext",
             Operation::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+            Operation::GenerateMac => "GenerateMac",
             Operation::GenerateRandom => "GenerateRandom",
             Operation::GetKeyPolicy => "GetKeyPolicy",
+            Operation::GetKeyRotationStatus => "GetKeyRotationStatus",
+            Operation::GetPublicKey => "GetPublicKey",
             Operation::ListAliases => "ListAliases",
             Operation::ListKeyPolicies => "ListKeyPolicies",
+            Operation::ListKeyRotations => "ListKeyRotations",
             Operation::ListKeys => "ListKeys",
             Operation::ListResourceTags => "ListResourceTags",
             Operation::PutKeyPolicy => "PutKeyPolicy",
             Operation::ReEncrypt => "ReEncrypt",
+            Operation::RotateKeyOnDemand => "RotateKeyOnDemand",
             Operation::ScheduleKeyDeletion => "ScheduleKeyDeletion",
+            Operation::Sign => "Sign",
             Operation::TagResource => "TagResource",
             Operation::UntagResource => "UntagResource",
             Operation::UpdateAlias => "UpdateAlias",
             Operation::UpdateKeyDescription => "UpdateKeyDescription",
+            Operation::Verify => "Verify",
+            Operation::VerifyMac => "VerifyMac",
         }
     }
 
@@ -100,23 +136,37 @@ impl Operation {
             "DeleteAlias" => Some(Operation::DeleteAlias),
             "DescribeKey" => Some(Operation::DescribeKey),
             "DisableKey" => Some(Operation::DisableKey),
+            "DisableKeyRotation" => Some(Operation::DisableKeyRotation),
             "EnableKey" => Some(Operation::EnableKey),
+            "EnableKeyRotation" => Some(Operation::EnableKeyRotation),
             "Encrypt" => Some(Operation::Encrypt),
             "GenerateDataKey" => Some(Operation::GenerateDataKey),
+            "GenerateDataKeyPair" => Some(Operation::GenerateDataKeyPair),
+            "GenerateDataKeyPairWithoutPlaintext" => {
+                Some(Operation::GenerateDataKeyPairWithoutPlaintext)
+            }
             "GenerateDataKeyWithoutPlaintext" => Some(Operation::GenerateDataKeyWithoutPlaintext),
+            "GenerateMac" => Some(Operation::GenerateMac),
             "GenerateRandom" => Some(Operation::GenerateRandom),
             "GetKeyPolicy" => Some(Operation::GetKeyPolicy),
+            "GetKeyRotationStatus" => Some(Operation::GetKeyRotationStatus),
+            "GetPublicKey" => Some(Operation::GetPublicKey),
             "ListAliases" => Some(Operation::ListAliases),
             "ListKeyPolicies" => Some(Operation::ListKeyPolicies),
+            "ListKeyRotations" => Some(Operation::ListKeyRotations),
             "ListKeys" => Some(Operation::ListKeys),
             "ListResourceTags" => Some(Operation::ListResourceTags),
             "PutKeyPolicy" => Some(Operation::PutKeyPolicy),
             "ReEncrypt" => Some(Operation::ReEncrypt),
+            "RotateKeyOnDemand" => Some(Operation::RotateKeyOnDemand),
             "ScheduleKeyDeletion" => Some(Operation::ScheduleKeyDeletion),
+            "Sign" => Some(Operation::Sign),
             "TagResource" => Some(Operation::TagResource),
             "UntagResource" => Some(Operation::UntagResource),
             "UpdateAlias" => Some(Operation::UpdateAlias),
             "UpdateKeyDescription" => Some(Operation::UpdateKeyDescription),
+            "Verify" => Some(Operation::Verify),
+            "VerifyMac" => Some(Operation::VerifyMac),
             _ => None,
         }
     }
@@ -432,12 +482,30 @@ pub trait DisableKey: Service {
     ) -> Result<crate::wire::Ack<()>>;
 }
 
+/// The DisableKeyRotation operation; implemented where its behaviour lives.
+pub trait DisableKeyRotation: Service {
+    fn disable_key_rotation(
+        &self,
+        cx: &Self::Context,
+        input: DisableKeyRotationRequest,
+    ) -> Result<crate::wire::Ack<()>>;
+}
+
 /// The EnableKey operation; implemented where its behaviour lives.
 pub trait EnableKey: Service {
     fn enable_key(
         &self,
         cx: &Self::Context,
         input: EnableKeyRequest,
+    ) -> Result<crate::wire::Ack<()>>;
+}
+
+/// The EnableKeyRotation operation; implemented where its behaviour lives.
+pub trait EnableKeyRotation: Service {
+    fn enable_key_rotation(
+        &self,
+        cx: &Self::Context,
+        input: EnableKeyRotationRequest,
     ) -> Result<crate::wire::Ack<()>>;
 }
 
@@ -459,6 +527,24 @@ pub trait GenerateDataKey: Service {
     ) -> Result<crate::wire::Ack<GenerateDataKeyResponse>>;
 }
 
+/// The GenerateDataKeyPair operation; implemented where its behaviour lives.
+pub trait GenerateDataKeyPair: Service {
+    fn generate_data_key_pair(
+        &self,
+        cx: &Self::Context,
+        input: GenerateDataKeyPairRequest,
+    ) -> Result<crate::wire::Ack<GenerateDataKeyPairResponse>>;
+}
+
+/// The GenerateDataKeyPairWithoutPlaintext operation; implemented where its behaviour lives.
+pub trait GenerateDataKeyPairWithoutPlaintext: Service {
+    fn generate_data_key_pair_without_plaintext(
+        &self,
+        cx: &Self::Context,
+        input: GenerateDataKeyPairWithoutPlaintextRequest,
+    ) -> Result<crate::wire::Ack<GenerateDataKeyPairWithoutPlaintextResponse>>;
+}
+
 /// The GenerateDataKeyWithoutPlaintext operation; implemented where its behaviour lives.
 pub trait GenerateDataKeyWithoutPlaintext: Service {
     fn generate_data_key_without_plaintext(
@@ -466,6 +552,15 @@ pub trait GenerateDataKeyWithoutPlaintext: Service {
         cx: &Self::Context,
         input: GenerateDataKeyWithoutPlaintextRequest,
     ) -> Result<crate::wire::Ack<GenerateDataKeyWithoutPlaintextResponse>>;
+}
+
+/// The GenerateMac operation; implemented where its behaviour lives.
+pub trait GenerateMac: Service {
+    fn generate_mac(
+        &self,
+        cx: &Self::Context,
+        input: GenerateMacRequest,
+    ) -> Result<crate::wire::Ack<GenerateMacResponse>>;
 }
 
 /// The GenerateRandom operation; implemented where its behaviour lives.
@@ -486,6 +581,24 @@ pub trait GetKeyPolicy: Service {
     ) -> Result<crate::wire::Ack<GetKeyPolicyResponse>>;
 }
 
+/// The GetKeyRotationStatus operation; implemented where its behaviour lives.
+pub trait GetKeyRotationStatus: Service {
+    fn get_key_rotation_status(
+        &self,
+        cx: &Self::Context,
+        input: GetKeyRotationStatusRequest,
+    ) -> Result<crate::wire::Ack<GetKeyRotationStatusResponse>>;
+}
+
+/// The GetPublicKey operation; implemented where its behaviour lives.
+pub trait GetPublicKey: Service {
+    fn get_public_key(
+        &self,
+        cx: &Self::Context,
+        input: GetPublicKeyRequest,
+    ) -> Result<crate::wire::Ack<GetPublicKeyResponse>>;
+}
+
 /// The ListAliases operation; implemented where its behaviour lives.
 pub trait ListAliases: Service {
     fn list_aliases(
@@ -502,6 +615,15 @@ pub trait ListKeyPolicies: Service {
         cx: &Self::Context,
         input: ListKeyPoliciesRequest,
     ) -> Result<crate::wire::Ack<ListKeyPoliciesResponse>>;
+}
+
+/// The ListKeyRotations operation; implemented where its behaviour lives.
+pub trait ListKeyRotations: Service {
+    fn list_key_rotations(
+        &self,
+        cx: &Self::Context,
+        input: ListKeyRotationsRequest,
+    ) -> Result<crate::wire::Ack<ListKeyRotationsResponse>>;
 }
 
 /// The ListKeys operation; implemented where its behaviour lives.
@@ -540,6 +662,15 @@ pub trait ReEncrypt: Service {
     ) -> Result<crate::wire::Ack<ReEncryptResponse>>;
 }
 
+/// The RotateKeyOnDemand operation; implemented where its behaviour lives.
+pub trait RotateKeyOnDemand: Service {
+    fn rotate_key_on_demand(
+        &self,
+        cx: &Self::Context,
+        input: RotateKeyOnDemandRequest,
+    ) -> Result<crate::wire::Ack<RotateKeyOnDemandResponse>>;
+}
+
 /// The ScheduleKeyDeletion operation; implemented where its behaviour lives.
 pub trait ScheduleKeyDeletion: Service {
     fn schedule_key_deletion(
@@ -547,6 +678,15 @@ pub trait ScheduleKeyDeletion: Service {
         cx: &Self::Context,
         input: ScheduleKeyDeletionRequest,
     ) -> Result<crate::wire::Ack<ScheduleKeyDeletionResponse>>;
+}
+
+/// The Sign operation; implemented where its behaviour lives.
+pub trait Sign: Service {
+    fn sign(
+        &self,
+        cx: &Self::Context,
+        input: SignRequest,
+    ) -> Result<crate::wire::Ack<SignResponse>>;
 }
 
 /// The TagResource operation; implemented where its behaviour lives.
@@ -585,6 +725,24 @@ pub trait UpdateKeyDescription: Service {
     ) -> Result<crate::wire::Ack<()>>;
 }
 
+/// The Verify operation; implemented where its behaviour lives.
+pub trait Verify: Service {
+    fn verify(
+        &self,
+        cx: &Self::Context,
+        input: VerifyRequest,
+    ) -> Result<crate::wire::Ack<VerifyResponse>>;
+}
+
+/// The VerifyMac operation; implemented where its behaviour lives.
+pub trait VerifyMac: Service {
+    fn verify_mac(
+        &self,
+        cx: &Self::Context,
+        input: VerifyMacRequest,
+    ) -> Result<crate::wire::Ack<VerifyMacResponse>>;
+}
+
 /// Every operation: a service that misses one does not compile where it is dispatched.
 pub trait Handlers:
     Service
@@ -595,23 +753,35 @@ pub trait Handlers:
     + DeleteAlias
     + DescribeKey
     + DisableKey
+    + DisableKeyRotation
     + EnableKey
+    + EnableKeyRotation
     + Encrypt
     + GenerateDataKey
+    + GenerateDataKeyPair
+    + GenerateDataKeyPairWithoutPlaintext
     + GenerateDataKeyWithoutPlaintext
+    + GenerateMac
     + GenerateRandom
     + GetKeyPolicy
+    + GetKeyRotationStatus
+    + GetPublicKey
     + ListAliases
     + ListKeyPolicies
+    + ListKeyRotations
     + ListKeys
     + ListResourceTags
     + PutKeyPolicy
     + ReEncrypt
+    + RotateKeyOnDemand
     + ScheduleKeyDeletion
+    + Sign
     + TagResource
     + UntagResource
     + UpdateAlias
     + UpdateKeyDescription
+    + Verify
+    + VerifyMac
 {
 }
 
@@ -624,23 +794,35 @@ impl<
             + DeleteAlias
             + DescribeKey
             + DisableKey
+            + DisableKeyRotation
             + EnableKey
+            + EnableKeyRotation
             + Encrypt
             + GenerateDataKey
+            + GenerateDataKeyPair
+            + GenerateDataKeyPairWithoutPlaintext
             + GenerateDataKeyWithoutPlaintext
+            + GenerateMac
             + GenerateRandom
             + GetKeyPolicy
+            + GetKeyRotationStatus
+            + GetPublicKey
             + ListAliases
             + ListKeyPolicies
+            + ListKeyRotations
             + ListKeys
             + ListResourceTags
             + PutKeyPolicy
             + ReEncrypt
+            + RotateKeyOnDemand
             + ScheduleKeyDeletion
+            + Sign
             + TagResource
             + UntagResource
             + UpdateAlias
-            + UpdateKeyDescription,
+            + UpdateKeyDescription
+            + Verify
+            + VerifyMac,
     > Handlers for T
 {
 }
@@ -649,10 +831,12 @@ impl<
 pub mod handlers {
     pub use super::{
         CancelKeyDeletion, CreateAlias, CreateKey, Decrypt, DeleteAlias, DescribeKey, DisableKey,
-        EnableKey, Encrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom,
-        GetKeyPolicy, ListAliases, ListKeyPolicies, ListKeys, ListResourceTags, PutKeyPolicy,
-        ReEncrypt, ScheduleKeyDeletion, TagResource, UntagResource, UpdateAlias,
-        UpdateKeyDescription,
+        DisableKeyRotation, EnableKey, EnableKeyRotation, Encrypt, GenerateDataKey,
+        GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, GenerateDataKeyWithoutPlaintext,
+        GenerateMac, GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, GetPublicKey, ListAliases,
+        ListKeyPolicies, ListKeyRotations, ListKeys, ListResourceTags, PutKeyPolicy, ReEncrypt,
+        RotateKeyOnDemand, ScheduleKeyDeletion, Sign, TagResource, UntagResource, UpdateAlias,
+        UpdateKeyDescription, Verify, VerifyMac,
     };
 }
 
@@ -737,6 +921,17 @@ pub mod call {
         DisableKey::disable_key(svc, cx, input)
     }
 
+    /// DisableKeyRotation, checked and guarded.
+    pub fn disable_key_rotation<S: DisableKeyRotation>(
+        svc: &S,
+        cx: &S::Context,
+        input: DisableKeyRotationRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DisableKeyRotation)?;
+        DisableKeyRotation::disable_key_rotation(svc, cx, input)
+    }
+
     /// EnableKey, checked and guarded.
     pub fn enable_key<S: EnableKey>(
         svc: &S,
@@ -746,6 +941,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::EnableKey)?;
         EnableKey::enable_key(svc, cx, input)
+    }
+
+    /// EnableKeyRotation, checked and guarded.
+    pub fn enable_key_rotation<S: EnableKeyRotation>(
+        svc: &S,
+        cx: &S::Context,
+        input: EnableKeyRotationRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::EnableKeyRotation)?;
+        EnableKeyRotation::enable_key_rotation(svc, cx, input)
     }
 
     /// Encrypt, checked and guarded.
@@ -770,6 +976,30 @@ pub mod call {
         GenerateDataKey::generate_data_key(svc, cx, input)
     }
 
+    /// GenerateDataKeyPair, checked and guarded.
+    pub fn generate_data_key_pair<S: GenerateDataKeyPair>(
+        svc: &S,
+        cx: &S::Context,
+        input: GenerateDataKeyPairRequest,
+    ) -> Result<crate::wire::Ack<GenerateDataKeyPairResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GenerateDataKeyPair)?;
+        GenerateDataKeyPair::generate_data_key_pair(svc, cx, input)
+    }
+
+    /// GenerateDataKeyPairWithoutPlaintext, checked and guarded.
+    pub fn generate_data_key_pair_without_plaintext<S: GenerateDataKeyPairWithoutPlaintext>(
+        svc: &S,
+        cx: &S::Context,
+        input: GenerateDataKeyPairWithoutPlaintextRequest,
+    ) -> Result<crate::wire::Ack<GenerateDataKeyPairWithoutPlaintextResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GenerateDataKeyPairWithoutPlaintext)?;
+        GenerateDataKeyPairWithoutPlaintext::generate_data_key_pair_without_plaintext(
+            svc, cx, input,
+        )
+    }
+
     /// GenerateDataKeyWithoutPlaintext, checked and guarded.
     pub fn generate_data_key_without_plaintext<S: GenerateDataKeyWithoutPlaintext>(
         svc: &S,
@@ -779,6 +1009,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::GenerateDataKeyWithoutPlaintext)?;
         GenerateDataKeyWithoutPlaintext::generate_data_key_without_plaintext(svc, cx, input)
+    }
+
+    /// GenerateMac, checked and guarded.
+    pub fn generate_mac<S: GenerateMac>(
+        svc: &S,
+        cx: &S::Context,
+        input: GenerateMacRequest,
+    ) -> Result<crate::wire::Ack<GenerateMacResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GenerateMac)?;
+        GenerateMac::generate_mac(svc, cx, input)
     }
 
     /// GenerateRandom, checked and guarded.
@@ -803,6 +1044,28 @@ pub mod call {
         GetKeyPolicy::get_key_policy(svc, cx, input)
     }
 
+    /// GetKeyRotationStatus, checked and guarded.
+    pub fn get_key_rotation_status<S: GetKeyRotationStatus>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetKeyRotationStatusRequest,
+    ) -> Result<crate::wire::Ack<GetKeyRotationStatusResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetKeyRotationStatus)?;
+        GetKeyRotationStatus::get_key_rotation_status(svc, cx, input)
+    }
+
+    /// GetPublicKey, checked and guarded.
+    pub fn get_public_key<S: GetPublicKey>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetPublicKeyRequest,
+    ) -> Result<crate::wire::Ack<GetPublicKeyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetPublicKey)?;
+        GetPublicKey::get_public_key(svc, cx, input)
+    }
+
     /// ListAliases, checked and guarded.
     pub fn list_aliases<S: ListAliases>(
         svc: &S,
@@ -823,6 +1086,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::ListKeyPolicies)?;
         ListKeyPolicies::list_key_policies(svc, cx, input)
+    }
+
+    /// ListKeyRotations, checked and guarded.
+    pub fn list_key_rotations<S: ListKeyRotations>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListKeyRotationsRequest,
+    ) -> Result<crate::wire::Ack<ListKeyRotationsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListKeyRotations)?;
+        ListKeyRotations::list_key_rotations(svc, cx, input)
     }
 
     /// ListKeys, checked and guarded.
@@ -869,6 +1143,17 @@ pub mod call {
         ReEncrypt::re_encrypt(svc, cx, input)
     }
 
+    /// RotateKeyOnDemand, checked and guarded.
+    pub fn rotate_key_on_demand<S: RotateKeyOnDemand>(
+        svc: &S,
+        cx: &S::Context,
+        input: RotateKeyOnDemandRequest,
+    ) -> Result<crate::wire::Ack<RotateKeyOnDemandResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RotateKeyOnDemand)?;
+        RotateKeyOnDemand::rotate_key_on_demand(svc, cx, input)
+    }
+
     /// ScheduleKeyDeletion, checked and guarded.
     pub fn schedule_key_deletion<S: ScheduleKeyDeletion>(
         svc: &S,
@@ -878,6 +1163,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::ScheduleKeyDeletion)?;
         ScheduleKeyDeletion::schedule_key_deletion(svc, cx, input)
+    }
+
+    /// Sign, checked and guarded.
+    pub fn sign<S: Sign>(
+        svc: &S,
+        cx: &S::Context,
+        input: SignRequest,
+    ) -> Result<crate::wire::Ack<SignResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::Sign)?;
+        Sign::sign(svc, cx, input)
     }
 
     /// TagResource, checked and guarded.
@@ -922,6 +1218,28 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::UpdateKeyDescription)?;
         UpdateKeyDescription::update_key_description(svc, cx, input)
+    }
+
+    /// Verify, checked and guarded.
+    pub fn verify<S: Verify>(
+        svc: &S,
+        cx: &S::Context,
+        input: VerifyRequest,
+    ) -> Result<crate::wire::Ack<VerifyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::Verify)?;
+        Verify::verify(svc, cx, input)
+    }
+
+    /// VerifyMac, checked and guarded.
+    pub fn verify_mac<S: VerifyMac>(
+        svc: &S,
+        cx: &S::Context,
+        input: VerifyMacRequest,
+    ) -> Result<crate::wire::Ack<VerifyMacResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::VerifyMac)?;
+        VerifyMac::verify_mac(svc, cx, input)
     }
 }
 
@@ -968,9 +1286,19 @@ where
             Ok(call::disable_key(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
+        Operation::DisableKeyRotation => {
+            let input: DisableKeyRotationRequest = codec.decode(body)?;
+            Ok(call::disable_key_rotation(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
+        }
         Operation::EnableKey => {
             let input: EnableKeyRequest = codec.decode(body)?;
             Ok(call::enable_key(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
+        }
+        Operation::EnableKeyRotation => {
+            let input: EnableKeyRotationRequest = codec.decode(body)?;
+            Ok(call::enable_key_rotation(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::Encrypt => {
@@ -981,10 +1309,25 @@ where
             let input: GenerateDataKeyRequest = codec.decode(body)?;
             Ok(call::generate_data_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::GenerateDataKeyPair => {
+            let input: GenerateDataKeyPairRequest = codec.decode(body)?;
+            Ok(call::generate_data_key_pair(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::GenerateDataKeyPairWithoutPlaintext => {
+            let input: GenerateDataKeyPairWithoutPlaintextRequest = codec.decode(body)?;
+            Ok(
+                call::generate_data_key_pair_without_plaintext(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
+        }
         Operation::GenerateDataKeyWithoutPlaintext => {
             let input: GenerateDataKeyWithoutPlaintextRequest = codec.decode(body)?;
             Ok(call::generate_data_key_without_plaintext(svc, cx, input)?
                 .try_map(|o| codec.encode(&o))?)
+        }
+        Operation::GenerateMac => {
+            let input: GenerateMacRequest = codec.decode(body)?;
+            Ok(call::generate_mac(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::GenerateRandom => {
             let input: GenerateRandomRequest = codec.decode(body)?;
@@ -994,6 +1337,14 @@ where
             let input: GetKeyPolicyRequest = codec.decode(body)?;
             Ok(call::get_key_policy(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::GetKeyRotationStatus => {
+            let input: GetKeyRotationStatusRequest = codec.decode(body)?;
+            Ok(call::get_key_rotation_status(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::GetPublicKey => {
+            let input: GetPublicKeyRequest = codec.decode(body)?;
+            Ok(call::get_public_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::ListAliases => {
             let input: ListAliasesRequest = codec.decode(body)?;
             Ok(call::list_aliases(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1001,6 +1352,10 @@ where
         Operation::ListKeyPolicies => {
             let input: ListKeyPoliciesRequest = codec.decode(body)?;
             Ok(call::list_key_policies(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::ListKeyRotations => {
+            let input: ListKeyRotationsRequest = codec.decode(body)?;
+            Ok(call::list_key_rotations(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListKeys => {
             let input: ListKeysRequest = codec.decode(body)?;
@@ -1019,9 +1374,17 @@ where
             let input: ReEncryptRequest = codec.decode(body)?;
             Ok(call::re_encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::RotateKeyOnDemand => {
+            let input: RotateKeyOnDemandRequest = codec.decode(body)?;
+            Ok(call::rotate_key_on_demand(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::ScheduleKeyDeletion => {
             let input: ScheduleKeyDeletionRequest = codec.decode(body)?;
             Ok(call::schedule_key_deletion(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::Sign => {
+            let input: SignRequest = codec.decode(body)?;
+            Ok(call::sign(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::TagResource => {
             let input: TagResourceRequest = codec.decode(body)?;
@@ -1043,6 +1406,14 @@ where
             Ok(call::update_key_description(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
+        Operation::Verify => {
+            let input: VerifyRequest = codec.decode(body)?;
+            Ok(call::verify(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::VerifyMac => {
+            let input: VerifyMacRequest = codec.decode(body)?;
+            Ok(call::verify_mac(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
     }
 }
 
@@ -1051,6 +1422,7 @@ pub mod patterns {
     pub const ALIAS_NAME_TYPE: &str = "^[a-zA-Z0-9:/_-]+$";
     pub const BACKING_KEY_ID_TYPE: &str = "^[a-f0-9]+$";
     pub const CLOUD_HSM_CLUSTER_ID_TYPE: &str = "cluster-[2-7a-zA-Z]{11,16}";
+    pub const KEY_MATERIAL_DESCRIPTION_TYPE: &str = "^[a-zA-Z0-9:/_\\s.-]+$";
     pub const MARKER_TYPE: &str = "[\\u0020-\\u00FF]*";
     pub const POLICY_NAME_TYPE: &str = "[\\w]+";
     pub const POLICY_TYPE: &str = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
@@ -1883,6 +2255,43 @@ impl crate::wire::Validate for DisableKeyRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct DisableKeyRotationRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DisableKeyRotationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DisableKeyRotationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DisableKeyRotationRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct EnableKeyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -1914,6 +2323,53 @@ impl crate::wire::Validate for EnableKeyRequest {
                 Some(1),
                 Some(2048),
             );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct EnableKeyRotationRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RotationPeriodInDays",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rotation_period_in_days: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for EnableKeyRotationRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for EnableKeyRotationRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for EnableKeyRotationRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.rotation_period_in_days {
+            let at = crate::wire::At::new(base, "rotationPeriodInDays");
+            v.range(at, *x, Some(90), Some(2560));
         }
     }
 }
@@ -2092,6 +2548,451 @@ impl crate::wire::Validate for EncryptResponse {
                     "SM2PKE",
                 ],
             );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GenerateDataKeyPairRequest {
+    #[serde(
+        rename = "EncryptionContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_context:
+        ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyPairSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_pair_spec: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(rename = "Recipient", default, skip_serializing_if = "Option::is_none")]
+    pub recipient: ::std::option::Option<RecipientInfo>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyPairRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyPairRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GenerateDataKeyPairRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.key_pair_spec.is_none() {
+            v.missing(crate::wire::At::new(base, "keyPairSpec"));
+        }
+        if let Some(x) = &self.key_pair_spec {
+            let at = crate::wire::At::new(base, "keyPairSpec");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSA_2048",
+                    "RSA_3072",
+                    "RSA_4096",
+                    "ECC_NIST_P256",
+                    "ECC_NIST_P384",
+                    "ECC_NIST_P521",
+                    "ECC_SECG_P256K1",
+                    "SM2",
+                    "ECC_NIST_EDWARDS25519",
+                    "ML_KEM_512",
+                    "ML_KEM_768",
+                    "ML_KEM_1024",
+                ],
+            );
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+        if let Some(x) = &self.recipient {
+            let at = crate::wire::At::new(base, "recipient");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+    }
+}
+
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GenerateDataKeyPairResponse {
+    #[serde(
+        rename = "PrivateKeyCiphertextBlob",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub private_key_ciphertext_blob: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "PrivateKeyPlaintext",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub private_key_plaintext: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "PublicKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub public_key: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyPairSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_pair_spec: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "CiphertextForRecipient",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub ciphertext_for_recipient: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "KeyMaterialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyPairResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyPairResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for GenerateDataKeyPairResponse {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("GenerateDataKeyPairResponse");
+        d.field(
+            "private_key_ciphertext_blob",
+            &self.private_key_ciphertext_blob,
+        );
+        d.field("private_key_plaintext", &crate::wire::REDACTED);
+        d.field("public_key", &self.public_key);
+        d.field("key_id", &self.key_id);
+        d.field("key_pair_spec", &self.key_pair_spec);
+        d.field("ciphertext_for_recipient", &self.ciphertext_for_recipient);
+        d.field("key_material_id", &self.key_material_id);
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for GenerateDataKeyPairResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.private_key_ciphertext_blob {
+            let at = crate::wire::At::new(base, "privateKeyCiphertextBlob");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.private_key_plaintext {
+            let at = crate::wire::At::new(base, "privateKeyPlaintext");
+            v.length(at, None, x.len(), Some(1), Some(4096));
+        }
+        if let Some(x) = &self.public_key {
+            let at = crate::wire::At::new(base, "publicKey");
+            v.length(at, None, x.len(), Some(1), Some(8192));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.key_pair_spec {
+            let at = crate::wire::At::new(base, "keyPairSpec");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSA_2048",
+                    "RSA_3072",
+                    "RSA_4096",
+                    "ECC_NIST_P256",
+                    "ECC_NIST_P384",
+                    "ECC_NIST_P521",
+                    "ECC_SECG_P256K1",
+                    "SM2",
+                    "ECC_NIST_EDWARDS25519",
+                    "ML_KEM_512",
+                    "ML_KEM_768",
+                    "ML_KEM_1024",
+                ],
+            );
+        }
+        if let Some(x) = &self.ciphertext_for_recipient {
+            let at = crate::wire::At::new(base, "ciphertextForRecipient");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.key_material_id {
+            let at = crate::wire::At::new(base, "keyMaterialId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(64),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-f0-9]+$)$", "^[a-f0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GenerateDataKeyPairWithoutPlaintextRequest {
+    #[serde(
+        rename = "EncryptionContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_context:
+        ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyPairSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_pair_spec: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyPairWithoutPlaintextRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyPairWithoutPlaintextRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GenerateDataKeyPairWithoutPlaintextRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.key_pair_spec.is_none() {
+            v.missing(crate::wire::At::new(base, "keyPairSpec"));
+        }
+        if let Some(x) = &self.key_pair_spec {
+            let at = crate::wire::At::new(base, "keyPairSpec");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSA_2048",
+                    "RSA_3072",
+                    "RSA_4096",
+                    "ECC_NIST_P256",
+                    "ECC_NIST_P384",
+                    "ECC_NIST_P521",
+                    "ECC_SECG_P256K1",
+                    "SM2",
+                    "ECC_NIST_EDWARDS25519",
+                    "ML_KEM_512",
+                    "ML_KEM_768",
+                    "ML_KEM_1024",
+                ],
+            );
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GenerateDataKeyPairWithoutPlaintextResponse {
+    #[serde(
+        rename = "PrivateKeyCiphertextBlob",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub private_key_ciphertext_blob: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "PublicKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub public_key: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyPairSpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_pair_spec: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateDataKeyPairWithoutPlaintextResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateDataKeyPairWithoutPlaintextResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GenerateDataKeyPairWithoutPlaintextResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.private_key_ciphertext_blob {
+            let at = crate::wire::At::new(base, "privateKeyCiphertextBlob");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.public_key {
+            let at = crate::wire::At::new(base, "publicKey");
+            v.length(at, None, x.len(), Some(1), Some(8192));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.key_pair_spec {
+            let at = crate::wire::At::new(base, "keyPairSpec");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSA_2048",
+                    "RSA_3072",
+                    "RSA_4096",
+                    "ECC_NIST_P256",
+                    "ECC_NIST_P384",
+                    "ECC_NIST_P521",
+                    "ECC_SECG_P256K1",
+                    "SM2",
+                    "ECC_NIST_EDWARDS25519",
+                    "ML_KEM_512",
+                    "ML_KEM_768",
+                    "ML_KEM_1024",
+                ],
+            );
+        }
+        if let Some(x) = &self.key_material_id {
+            let at = crate::wire::At::new(base, "keyMaterialId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(64),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-f0-9]+$)$", "^[a-f0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
 }
@@ -2432,6 +3333,179 @@ impl crate::wire::Validate for GenerateDataKeyWithoutPlaintextResponse {
     }
 }
 
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GenerateMacRequest {
+    #[serde(
+        rename = "Message",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub message: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "MacAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mac_algorithm: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateMacRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateMacRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for GenerateMacRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("GenerateMacRequest");
+        d.field("message", &crate::wire::REDACTED);
+        d.field("key_id", &self.key_id);
+        d.field("mac_algorithm", &self.mac_algorithm);
+        d.field("grant_tokens", &self.grant_tokens);
+        d.field("dry_run", &self.dry_run);
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for GenerateMacRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.message.is_none() {
+            v.missing(crate::wire::At::new(base, "message"));
+        }
+        if let Some(x) = &self.message {
+            let at = crate::wire::At::new(base, "message");
+            v.length(at, None, x.len(), Some(1), Some(4096));
+        }
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.mac_algorithm.is_none() {
+            v.missing(crate::wire::At::new(base, "macAlgorithm"));
+        }
+        if let Some(x) = &self.mac_algorithm {
+            let at = crate::wire::At::new(base, "macAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "HMAC_SHA_224",
+                    "HMAC_SHA_256",
+                    "HMAC_SHA_384",
+                    "HMAC_SHA_512",
+                ],
+            );
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GenerateMacResponse {
+    #[serde(
+        rename = "Mac",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub mac: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "MacAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mac_algorithm: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GenerateMacResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GenerateMacResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GenerateMacResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.mac {
+            let at = crate::wire::At::new(base, "mac");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.mac_algorithm {
+            let at = crate::wire::At::new(base, "macAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "HMAC_SHA_224",
+                    "HMAC_SHA_256",
+                    "HMAC_SHA_384",
+                    "HMAC_SHA_512",
+                ],
+            );
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
 pub struct GenerateRandomRequest {
@@ -2649,6 +3723,371 @@ impl crate::wire::Validate for GetKeyPolicyResponse {
             static PATTERN: crate::wire::Pattern =
                 crate::wire::Pattern::new("^(?:[\\w]+)$", "[\\w]+");
             v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetKeyRotationStatusRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetKeyRotationStatusRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetKeyRotationStatusRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetKeyRotationStatusRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetKeyRotationStatusResponse {
+    #[serde(
+        rename = "KeyRotationEnabled",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_rotation_enabled: ::std::option::Option<bool>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RotationPeriodInDays",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rotation_period_in_days: ::std::option::Option<i64>,
+    #[serde(
+        rename = "NextRotationDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_rotation_date: ::std::option::Option<f64>,
+    #[serde(
+        rename = "OnDemandRotationStartDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub on_demand_rotation_start_date: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetKeyRotationStatusResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetKeyRotationStatusResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetKeyRotationStatusResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.rotation_period_in_days {
+            let at = crate::wire::At::new(base, "rotationPeriodInDays");
+            v.range(at, *x, Some(90), Some(2560));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetPublicKeyRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetPublicKeyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetPublicKeyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetPublicKeyRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetPublicKeyResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "PublicKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub public_key: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "CustomerMasterKeySpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub customer_master_key_spec: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "KeySpec", default, skip_serializing_if = "Option::is_none")]
+    pub key_spec: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "KeyUsage", default, skip_serializing_if = "Option::is_none")]
+    pub key_usage: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EncryptionAlgorithms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_algorithms: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(
+        rename = "SigningAlgorithms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signing_algorithms: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(
+        rename = "KeyAgreementAlgorithms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_agreement_algorithms: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(
+        rename = "EncapsulationAlgorithms",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encapsulation_algorithms: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetPublicKeyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetPublicKeyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetPublicKeyResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.public_key {
+            let at = crate::wire::At::new(base, "publicKey");
+            v.length(at, None, x.len(), Some(1), Some(8192));
+        }
+        if let Some(x) = &self.customer_master_key_spec {
+            let at = crate::wire::At::new(base, "customerMasterKeySpec");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSA_2048",
+                    "RSA_3072",
+                    "RSA_4096",
+                    "ECC_NIST_P256",
+                    "ECC_NIST_P384",
+                    "ECC_NIST_P521",
+                    "ECC_SECG_P256K1",
+                    "SYMMETRIC_DEFAULT",
+                    "HMAC_224",
+                    "HMAC_256",
+                    "HMAC_384",
+                    "HMAC_512",
+                    "SM2",
+                ],
+            );
+        }
+        if let Some(x) = &self.key_spec {
+            let at = crate::wire::At::new(base, "keySpec");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSA_2048",
+                    "RSA_3072",
+                    "RSA_4096",
+                    "ECC_NIST_P256",
+                    "ECC_NIST_P384",
+                    "ECC_NIST_P521",
+                    "ECC_SECG_P256K1",
+                    "SYMMETRIC_DEFAULT",
+                    "HMAC_224",
+                    "HMAC_256",
+                    "HMAC_384",
+                    "HMAC_512",
+                    "SM2",
+                    "ML_DSA_44",
+                    "ML_DSA_65",
+                    "ML_DSA_87",
+                    "ECC_NIST_EDWARDS25519",
+                    "ML_KEM_512",
+                    "ML_KEM_768",
+                    "ML_KEM_1024",
+                ],
+            );
+        }
+        if let Some(x) = &self.key_usage {
+            let at = crate::wire::At::new(base, "keyUsage");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "SIGN_VERIFY",
+                    "ENCRYPT_DECRYPT",
+                    "GENERATE_VERIFY_MAC",
+                    "KEY_AGREEMENT",
+                    "ENCAPSULATE_DECAPSULATE",
+                ],
+            );
+        }
+        if let Some(x) = &self.encryption_algorithms {
+            let at = crate::wire::At::new(base, "encryptionAlgorithms");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.one_of(
+                    at,
+                    item,
+                    &[
+                        "SYMMETRIC_DEFAULT",
+                        "RSAES_OAEP_SHA_1",
+                        "RSAES_OAEP_SHA_256",
+                        "SM2PKE",
+                    ],
+                );
+            }
+        }
+        if let Some(x) = &self.signing_algorithms {
+            let at = crate::wire::At::new(base, "signingAlgorithms");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.one_of(
+                    at,
+                    item,
+                    &[
+                        "RSASSA_PSS_SHA_256",
+                        "RSASSA_PSS_SHA_384",
+                        "RSASSA_PSS_SHA_512",
+                        "RSASSA_PKCS1_V1_5_SHA_256",
+                        "RSASSA_PKCS1_V1_5_SHA_384",
+                        "RSASSA_PKCS1_V1_5_SHA_512",
+                        "ECDSA_SHA_256",
+                        "ECDSA_SHA_384",
+                        "ECDSA_SHA_512",
+                        "SM2DSA",
+                        "ML_DSA_SHAKE_256",
+                        "ED25519_SHA_512",
+                        "ED25519_PH_SHA_512",
+                    ],
+                );
+            }
+        }
+        if let Some(x) = &self.key_agreement_algorithms {
+            let at = crate::wire::At::new(base, "keyAgreementAlgorithms");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.one_of(at, item, &["ECDH"]);
+            }
+        }
+        if let Some(x) = &self.encapsulation_algorithms {
+            let at = crate::wire::At::new(base, "encapsulationAlgorithms");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.one_of(at, item, &["ML_KEM"]);
+            }
         }
     }
 }
@@ -3333,6 +4772,128 @@ impl crate::wire::Validate for ListKeyPoliciesResponse {
                 static PATTERN: crate::wire::Pattern =
                     crate::wire::Pattern::new("^(?:[\\w]+)$", "[\\w]+");
                 v.pattern(at, Some(item as &dyn ::std::fmt::Display), item, &PATTERN);
+            }
+        }
+        if let Some(x) = &self.next_marker {
+            let at = crate::wire::At::new(base, "nextMarker");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1024),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\u0020-\\u00FF]*)$", "[\\u0020-\\u00FF]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListKeyRotationsRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "IncludeKeyMaterial",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_key_material: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
+    pub marker: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListKeyRotationsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListKeyRotationsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListKeyRotationsRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.include_key_material {
+            let at = crate::wire::At::new(base, "includeKeyMaterial");
+            v.one_of(at, x, &["ALL_KEY_MATERIAL", "ROTATIONS_ONLY"]);
+        }
+        if let Some(x) = &self.limit {
+            let at = crate::wire::At::new(base, "limit");
+            v.range(at, *x, Some(1), Some(1000));
+        }
+        if let Some(x) = &self.marker {
+            let at = crate::wire::At::new(base, "marker");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1024),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\u0020-\\u00FF]*)$", "[\\u0020-\\u00FF]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListKeyRotationsResponse {
+    #[serde(rename = "Rotations", default, skip_serializing_if = "Option::is_none")]
+    pub rotations: ::std::option::Option<::std::vec::Vec<RotationsListEntry>>,
+    #[serde(
+        rename = "NextMarker",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_marker: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Truncated", default, skip_serializing_if = "Option::is_none")]
+    pub truncated: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListKeyRotationsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListKeyRotationsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListKeyRotationsResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.rotations {
+            let at = crate::wire::At::new(base, "rotations");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
             }
         }
         if let Some(x) = &self.next_marker {
@@ -4105,6 +5666,210 @@ impl crate::wire::Validate for RecipientInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct RotateKeyOnDemandRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RotateKeyOnDemandRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RotateKeyOnDemandRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for RotateKeyOnDemandRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct RotateKeyOnDemandResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RotateKeyOnDemandResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RotateKeyOnDemandResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for RotateKeyOnDemandResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct RotationsListEntry {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialDescription",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ImportState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub import_state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialState",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ExpirationModel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiration_model: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "ValidTo", default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: ::std::option::Option<f64>,
+    #[serde(
+        rename = "RotationDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rotation_date: ::std::option::Option<f64>,
+    #[serde(
+        rename = "RotationType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rotation_type: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RotationsListEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RotationsListEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for RotationsListEntry {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.key_material_id {
+            let at = crate::wire::At::new(base, "keyMaterialId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(64),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-f0-9]+$)$", "^[a-f0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.key_material_description {
+            let at = crate::wire::At::new(base, "keyMaterialDescription");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(0),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9:/_\\s.-]+$)$", "^[a-zA-Z0-9:/_\\s.-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.import_state {
+            let at = crate::wire::At::new(base, "importState");
+            v.one_of(at, x, &["IMPORTED", "PENDING_IMPORT"]);
+        }
+        if let Some(x) = &self.key_material_state {
+            let at = crate::wire::At::new(base, "keyMaterialState");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "NON_CURRENT",
+                    "CURRENT",
+                    "PENDING_ROTATION",
+                    "PENDING_MULTI_REGION_IMPORT_AND_ROTATION",
+                ],
+            );
+        }
+        if let Some(x) = &self.expiration_model {
+            let at = crate::wire::At::new(base, "expirationModel");
+            v.one_of(
+                at,
+                x,
+                &["KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"],
+            );
+        }
+        if let Some(x) = &self.rotation_type {
+            let at = crate::wire::At::new(base, "rotationType");
+            v.one_of(at, x, &["AUTOMATIC", "ON_DEMAND"]);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ScheduleKeyDeletionRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -4215,6 +5980,208 @@ impl crate::wire::Validate for ScheduleKeyDeletionResponse {
         if let Some(x) = &self.pending_window_in_days {
             let at = crate::wire::At::new(base, "pendingWindowInDays");
             v.range(at, *x, Some(1), Some(365));
+        }
+    }
+}
+
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct SignRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Message",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub message: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "MessageType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message_type: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(
+        rename = "SigningAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signing_algorithm: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SignRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SignRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for SignRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("SignRequest");
+        d.field("key_id", &self.key_id);
+        d.field("message", &crate::wire::REDACTED);
+        d.field("message_type", &self.message_type);
+        d.field("grant_tokens", &self.grant_tokens);
+        d.field("signing_algorithm", &self.signing_algorithm);
+        d.field("dry_run", &self.dry_run);
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for SignRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.message.is_none() {
+            v.missing(crate::wire::At::new(base, "message"));
+        }
+        if let Some(x) = &self.message {
+            let at = crate::wire::At::new(base, "message");
+            v.length(at, None, x.len(), Some(1), Some(4096));
+        }
+        if let Some(x) = &self.message_type {
+            let at = crate::wire::At::new(base, "messageType");
+            v.one_of(at, x, &["RAW", "DIGEST", "EXTERNAL_MU"]);
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+        if self.signing_algorithm.is_none() {
+            v.missing(crate::wire::At::new(base, "signingAlgorithm"));
+        }
+        if let Some(x) = &self.signing_algorithm {
+            let at = crate::wire::At::new(base, "signingAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSASSA_PSS_SHA_256",
+                    "RSASSA_PSS_SHA_384",
+                    "RSASSA_PSS_SHA_512",
+                    "RSASSA_PKCS1_V1_5_SHA_256",
+                    "RSASSA_PKCS1_V1_5_SHA_384",
+                    "RSASSA_PKCS1_V1_5_SHA_512",
+                    "ECDSA_SHA_256",
+                    "ECDSA_SHA_384",
+                    "ECDSA_SHA_512",
+                    "SM2DSA",
+                    "ML_DSA_SHAKE_256",
+                    "ED25519_SHA_512",
+                    "ED25519_PH_SHA_512",
+                ],
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct SignResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Signature",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub signature: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "SigningAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signing_algorithm: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SignResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SignResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for SignResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.signature {
+            let at = crate::wire::At::new(base, "signature");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.signing_algorithm {
+            let at = crate::wire::At::new(base, "signingAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSASSA_PSS_SHA_256",
+                    "RSASSA_PSS_SHA_384",
+                    "RSASSA_PSS_SHA_512",
+                    "RSASSA_PKCS1_V1_5_SHA_256",
+                    "RSASSA_PKCS1_V1_5_SHA_384",
+                    "RSASSA_PKCS1_V1_5_SHA_512",
+                    "ECDSA_SHA_256",
+                    "ECDSA_SHA_384",
+                    "ECDSA_SHA_512",
+                    "SM2DSA",
+                    "ML_DSA_SHAKE_256",
+                    "ED25519_SHA_512",
+                    "ED25519_PH_SHA_512",
+                ],
+            );
         }
     }
 }
@@ -4489,6 +6456,397 @@ impl crate::wire::Validate for UpdateKeyDescriptionRequest {
                 x.chars().count(),
                 Some(0),
                 Some(8192),
+            );
+        }
+    }
+}
+
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct VerifyMacRequest {
+    #[serde(
+        rename = "Message",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub message: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "MacAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mac_algorithm: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Mac",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub mac: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for VerifyMacRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for VerifyMacRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for VerifyMacRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("VerifyMacRequest");
+        d.field("message", &crate::wire::REDACTED);
+        d.field("key_id", &self.key_id);
+        d.field("mac_algorithm", &self.mac_algorithm);
+        d.field("mac", &self.mac);
+        d.field("grant_tokens", &self.grant_tokens);
+        d.field("dry_run", &self.dry_run);
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for VerifyMacRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.message.is_none() {
+            v.missing(crate::wire::At::new(base, "message"));
+        }
+        if let Some(x) = &self.message {
+            let at = crate::wire::At::new(base, "message");
+            v.length(at, None, x.len(), Some(1), Some(4096));
+        }
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.mac_algorithm.is_none() {
+            v.missing(crate::wire::At::new(base, "macAlgorithm"));
+        }
+        if let Some(x) = &self.mac_algorithm {
+            let at = crate::wire::At::new(base, "macAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "HMAC_SHA_224",
+                    "HMAC_SHA_256",
+                    "HMAC_SHA_384",
+                    "HMAC_SHA_512",
+                ],
+            );
+        }
+        if self.mac.is_none() {
+            v.missing(crate::wire::At::new(base, "mac"));
+        }
+        if let Some(x) = &self.mac {
+            let at = crate::wire::At::new(base, "mac");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct VerifyMacResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "MacValid", default, skip_serializing_if = "Option::is_none")]
+    pub mac_valid: ::std::option::Option<bool>,
+    #[serde(
+        rename = "MacAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub mac_algorithm: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for VerifyMacResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for VerifyMacResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for VerifyMacResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.mac_algorithm {
+            let at = crate::wire::At::new(base, "macAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "HMAC_SHA_224",
+                    "HMAC_SHA_256",
+                    "HMAC_SHA_384",
+                    "HMAC_SHA_512",
+                ],
+            );
+        }
+    }
+}
+
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct VerifyRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Message",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub message: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "MessageType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message_type: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Signature",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub signature: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "SigningAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signing_algorithm: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for VerifyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for VerifyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for VerifyRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("VerifyRequest");
+        d.field("key_id", &self.key_id);
+        d.field("message", &crate::wire::REDACTED);
+        d.field("message_type", &self.message_type);
+        d.field("signature", &self.signature);
+        d.field("signing_algorithm", &self.signing_algorithm);
+        d.field("grant_tokens", &self.grant_tokens);
+        d.field("dry_run", &self.dry_run);
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for VerifyRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.message.is_none() {
+            v.missing(crate::wire::At::new(base, "message"));
+        }
+        if let Some(x) = &self.message {
+            let at = crate::wire::At::new(base, "message");
+            v.length(at, None, x.len(), Some(1), Some(4096));
+        }
+        if let Some(x) = &self.message_type {
+            let at = crate::wire::At::new(base, "messageType");
+            v.one_of(at, x, &["RAW", "DIGEST", "EXTERNAL_MU"]);
+        }
+        if self.signature.is_none() {
+            v.missing(crate::wire::At::new(base, "signature"));
+        }
+        if let Some(x) = &self.signature {
+            let at = crate::wire::At::new(base, "signature");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if self.signing_algorithm.is_none() {
+            v.missing(crate::wire::At::new(base, "signingAlgorithm"));
+        }
+        if let Some(x) = &self.signing_algorithm {
+            let at = crate::wire::At::new(base, "signingAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSASSA_PSS_SHA_256",
+                    "RSASSA_PSS_SHA_384",
+                    "RSASSA_PSS_SHA_512",
+                    "RSASSA_PKCS1_V1_5_SHA_256",
+                    "RSASSA_PKCS1_V1_5_SHA_384",
+                    "RSASSA_PKCS1_V1_5_SHA_512",
+                    "ECDSA_SHA_256",
+                    "ECDSA_SHA_384",
+                    "ECDSA_SHA_512",
+                    "SM2DSA",
+                    "ML_DSA_SHAKE_256",
+                    "ED25519_SHA_512",
+                    "ED25519_PH_SHA_512",
+                ],
+            );
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct VerifyResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "SignatureValid",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signature_valid: ::std::option::Option<bool>,
+    #[serde(
+        rename = "SigningAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signing_algorithm: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for VerifyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for VerifyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for VerifyResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.signing_algorithm {
+            let at = crate::wire::At::new(base, "signingAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSASSA_PSS_SHA_256",
+                    "RSASSA_PSS_SHA_384",
+                    "RSASSA_PSS_SHA_512",
+                    "RSASSA_PKCS1_V1_5_SHA_256",
+                    "RSASSA_PKCS1_V1_5_SHA_384",
+                    "RSASSA_PKCS1_V1_5_SHA_512",
+                    "ECDSA_SHA_256",
+                    "ECDSA_SHA_384",
+                    "ECDSA_SHA_512",
+                    "SM2DSA",
+                    "ML_DSA_SHAKE_256",
+                    "ED25519_SHA_512",
+                    "ED25519_PH_SHA_512",
+                ],
             );
         }
     }
