@@ -1,6 +1,7 @@
 //! KMS's cryptographic operations: Encrypt, Decrypt, ReEncrypt, data keys and randomness,
 //! under symmetric keys (LocalEmu's sealed blobs) and RSA keys (OAEP).
 
+use super::grants::{check_tokens, Scope};
 use super::keyspec::{self, Refusal};
 use super::ops::{encryption_algorithm, ok, Answer};
 use super::{Key, Kms};
@@ -58,10 +59,17 @@ impl Kms {
         (action, operation): (&str, &str),
     ) -> Result<Opened> {
         let key = if let Some(named) = named {
-            self.key_for(cx, named, action)?
+            self.key_for_in(cx, named, action, Scope::Crypto(context))?
         } else {
             let id = crypto::blob_key_id(blob).ok_or_else(invalid_ciphertext)?;
-            self.key_for(cx, id, action)?
+            // The ciphertext names its key, which may be another account's in this region.
+            let arn = self.key_arn_in_region(cx, id);
+            self.key_for_in(
+                cx,
+                arn.as_deref().unwrap_or(id),
+                action,
+                Scope::Crypto(context),
+            )?
         };
         Kms::usable(&key)?;
         key.for_usage("ENCRYPT_DECRYPT", operation)?;
@@ -102,7 +110,13 @@ struct Opened {
 
 impl g::Encrypt for Kms {
     fn encrypt(&self, cx: &Caller, i: g::EncryptRequest) -> Answer<g::EncryptResponse> {
-        let key = self.key_for(cx, i.key_id.as_deref().unwrap_or_default(), "kms:Encrypt")?;
+        check_tokens(i.grant_tokens.as_deref())?;
+        let key = self.key_for_in(
+            cx,
+            i.key_id.as_deref().unwrap_or_default(),
+            "kms:Encrypt",
+            Scope::Crypto(i.encryption_context.as_ref()),
+        )?;
         Kms::usable(&key)?;
         key.for_usage("ENCRYPT_DECRYPT", "Encrypt")?;
         let algorithm = encryption_algorithm(&key, i.encryption_algorithm.as_deref())?;
@@ -125,6 +139,7 @@ impl g::Encrypt for Kms {
 
 impl g::Decrypt for Kms {
     fn decrypt(&self, cx: &Caller, i: g::DecryptRequest) -> Answer<g::DecryptResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let blob = i.ciphertext_blob.unwrap_or_default();
         let Opened {
             key,
@@ -156,6 +171,7 @@ impl g::Decrypt for Kms {
 
 impl g::ReEncrypt for Kms {
     fn re_encrypt(&self, cx: &Caller, i: g::ReEncryptRequest) -> Answer<g::ReEncryptResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let blob = i.ciphertext_blob.unwrap_or_default();
         let Opened {
             key: source,
@@ -172,10 +188,11 @@ impl g::ReEncrypt for Kms {
             ),
             ("kms:ReEncryptFrom", "ReEncrypt"),
         )?;
-        let dest = self.key_for(
+        let dest = self.key_for_in(
             cx,
             i.destination_key_id.as_deref().unwrap_or_default(),
             "kms:ReEncryptTo",
+            Scope::Crypto(i.destination_encryption_context.as_ref()),
         )?;
         Kms::usable(&dest)?;
         dest.for_usage("ENCRYPT_DECRYPT", "ReEncrypt")?;
@@ -225,7 +242,7 @@ impl Kms {
         context: Option<&crate::wire::Map<String, String>>,
         action: &str,
     ) -> Result<(Arc<Key>, Vec<u8>, Vec<u8>)> {
-        let key = self.key_for(cx, id, action)?;
+        let key = self.key_for_in(cx, id, action, Scope::Crypto(context))?;
         Kms::usable(&key)?;
         let operation = action.trim_start_matches("kms:");
         key.for_usage("ENCRYPT_DECRYPT", operation)?;
@@ -250,6 +267,7 @@ impl g::GenerateDataKey for Kms {
         cx: &Caller,
         i: g::GenerateDataKeyRequest,
     ) -> Answer<g::GenerateDataKeyResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let len = data_key_len(i.key_spec.as_deref(), i.number_of_bytes)?;
         let (key, plain, blob) = self.data_key(
             cx,
@@ -277,6 +295,7 @@ impl g::GenerateDataKeyWithoutPlaintext for Kms {
         cx: &Caller,
         i: g::GenerateDataKeyWithoutPlaintextRequest,
     ) -> Answer<g::GenerateDataKeyWithoutPlaintextResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let len = data_key_len(i.key_spec.as_deref(), i.number_of_bytes)?;
         let (key, _, blob) = self.data_key(
             cx,

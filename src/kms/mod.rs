@@ -4,6 +4,8 @@
 
 mod aliases;
 mod cipher;
+mod grant_ops;
+mod grants;
 mod keyspec;
 mod ops;
 mod policies;
@@ -73,6 +75,9 @@ pub struct Key {
     /// The rotations so far, oldest first: each made a new generation of material.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rotations: Vec<rotation::Rotation>,
+    /// The grants on the key, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<grants::Grant>,
     /// Kept apart from the record (see `Store::put_key_material`), so that the store can open
     /// sealed rows before KMS exists. The key's first material: what it seals values at rest
     /// with, and what the generations rotation makes are derived from.
@@ -290,6 +295,7 @@ impl Kms {
             usage: usage.to_string(),
             rotation: None,
             rotations: Vec::new(),
+            grants: Vec::new(),
             material,
             parsed: None,
         };
@@ -362,6 +368,14 @@ impl Kms {
         last
     }
 
+    /// The ARN of key `id` in the caller's region, in whichever account holds it.
+    fn key_arn_in_region(&self, caller: &Caller, id: &str) -> Option<String> {
+        self.read()
+            .iter()
+            .filter(|(ns, _)| ns.region == caller.namespace.region)
+            .find_map(|(_, s)| s.keys.get(id).map(|k| k.arn.clone()))
+    }
+
     fn alias_target(&self, ns: &Namespace, name: &str) -> Option<String> {
         self.read()
             .get(ns)
@@ -423,8 +437,20 @@ impl Kms {
 
     /// The key a request names, checked for the caller's `action`.
     fn key_for(&self, caller: &Caller, id: &str, action: &str) -> Result<Arc<Key>> {
+        self.key_for_in(caller, id, action, grants::Scope::Management)
+    }
+
+    /// [`Kms::key_for`] for a use in `scope` (a cryptographic operation's encryption
+    /// context meets grant constraints).
+    fn key_for_in(
+        &self,
+        caller: &Caller,
+        id: &str,
+        action: &str,
+        scope: grants::Scope<'_>,
+    ) -> Result<Arc<Key>> {
         let (key, _) = self.lookup(&caller.namespace, id)?;
-        self.authorize(caller, &key, action)?;
+        self.authorize_in(caller, &key, action, scope)?;
         Ok(key)
     }
 

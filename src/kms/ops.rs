@@ -1,6 +1,7 @@
 //! The KMS operations on keys (create, describe, list, enable, disable, deletion) and the
 //! helpers the other operation modules share.
 
+use super::grants::check_tokens;
 use super::{keyspec, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 pub(super) use crate::generated::kms::Answer;
@@ -27,6 +28,17 @@ pub fn reads_only(op: Operation) -> bool {
             | O::GetKeyPolicy
             | O::ListKeyPolicies
             | O::ListResourceTags
+            | O::ListGrants
+            | O::ListRetirableGrants
+            | O::Sign
+            | O::Verify
+            | O::GetPublicKey
+            | O::GenerateMac
+            | O::VerifyMac
+            | O::GenerateDataKeyPair
+            | O::GenerateDataKeyPairWithoutPlaintext
+            | O::GetKeyRotationStatus
+            | O::ListKeyRotations
     )
 }
 
@@ -219,6 +231,7 @@ impl g::DescribeKey for Kms {
         cx: &Caller,
         i: g::DescribeKeyRequest,
     ) -> Answer<g::DescribeKeyResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let (key, ticket) = self.lookup(&cx.namespace, i.key_id.as_deref().unwrap_or_default())?;
         self.authorize(cx, &key, "kms:DescribeKey")?;
         ok(

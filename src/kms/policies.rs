@@ -1,5 +1,6 @@
 //! KMS key policies and tags, and the key-policy check every use of a key goes through.
 
+use super::grants::{grants_allow, Scope};
 use super::ops::{check_policy, check_tags, merge_tags, ok, page, pending, Answer};
 use super::{not_found, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
@@ -149,6 +150,18 @@ impl Kms {
     /// Refuses `action` on `key` unless its key policy allows `caller` (callers of other
     /// accounts need an Allow; an explicit Deny refuses anyone in strict mode).
     pub(super) fn authorize(&self, caller: &Caller, key: &Key, action: &str) -> Result<()> {
+        self.authorize_in(caller, key, action, Scope::Management)
+    }
+
+    /// [`Kms::authorize`] for a use in `scope`: where the key policy does not allow the
+    /// caller, a grant to it may (an explicit Deny still refuses).
+    pub(super) fn authorize_in(
+        &self,
+        caller: &Caller,
+        key: &Key,
+        action: &str,
+        scope: Scope<'_>,
+    ) -> Result<()> {
         let cross = key.account != caller.account();
         if !cross && !self.strict.policies {
             return Ok(());
@@ -179,6 +192,7 @@ impl Kms {
             }
         };
         match policy::refusal(decision, cross) {
+            Some(false) if grants_allow(key, caller, action, scope) => Ok(()),
             Some(explicit) => Err(crate::policy::access_denied(
                 caller.arn(),
                 action,

@@ -1,6 +1,7 @@
 //! KMS's operations on asymmetric and HMAC keys: Sign, Verify, GetPublicKey, GenerateMac,
 //! VerifyMac, and data key pairs (GenerateDataKeyPair, with and without plaintext).
 
+use super::grants::check_tokens;
 use super::keyspec::{self, Refusal};
 use super::ops::{ok, unsupported, Answer};
 use super::{Key, Kms};
@@ -11,7 +12,7 @@ use crate::wire::Ticket;
 use std::sync::Arc;
 
 /// What a request with `DryRun` gets once every check passed.
-fn dry_run(asked: Option<bool>) -> Result<()> {
+pub(super) fn dry_run(asked: Option<bool>) -> Result<()> {
     if asked == Some(true) {
         return Err(Error::new(
             ErrorCode::DryRunOperationException,
@@ -86,6 +87,7 @@ fn is_digest(message_type: Option<&str>) -> bool {
 
 impl g::Sign for Kms {
     fn sign(&self, cx: &Caller, i: g::SignRequest) -> Answer<g::SignResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let (key, algorithm) = self.signing_key(
             cx,
             i.key_id.as_deref(),
@@ -110,6 +112,7 @@ impl g::Sign for Kms {
 
 impl g::Verify for Kms {
     fn verify(&self, cx: &Caller, i: g::VerifyRequest) -> Answer<g::VerifyResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let (key, algorithm) = self.signing_key(
             cx,
             i.key_id.as_deref(),
@@ -149,6 +152,7 @@ impl g::GetPublicKey for Kms {
         cx: &Caller,
         i: g::GetPublicKeyRequest,
     ) -> Answer<g::GetPublicKeyResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let key = self.key_for(
             cx,
             i.key_id.as_deref().unwrap_or_default(),
@@ -184,6 +188,7 @@ impl g::GenerateMac for Kms {
         cx: &Caller,
         i: g::GenerateMacRequest,
     ) -> Answer<g::GenerateMacResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let (key, algorithm) = self.mac_key(
             cx,
             i.key_id.as_deref(),
@@ -206,6 +211,7 @@ impl g::GenerateMac for Kms {
 
 impl g::VerifyMac for Kms {
     fn verify_mac(&self, cx: &Caller, i: g::VerifyMacRequest) -> Answer<g::VerifyMacResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let (key, algorithm) = self.mac_key(
             cx,
             i.key_id.as_deref(),
@@ -293,6 +299,7 @@ impl g::GenerateDataKeyPair for Kms {
         cx: &Caller,
         i: g::GenerateDataKeyPairRequest,
     ) -> Answer<g::GenerateDataKeyPairResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let spec = i.key_pair_spec.unwrap_or_default();
         let pair = self.data_key_pair(
             cx,
@@ -322,6 +329,7 @@ impl g::GenerateDataKeyPairWithoutPlaintext for Kms {
         cx: &Caller,
         i: g::GenerateDataKeyPairWithoutPlaintextRequest,
     ) -> Answer<g::GenerateDataKeyPairWithoutPlaintextResponse> {
+        check_tokens(i.grant_tokens.as_deref())?;
         let spec = i.key_pair_spec.unwrap_or_default();
         let pair = self.data_key_pair(
             cx,

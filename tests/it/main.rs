@@ -32,6 +32,7 @@ mod identity;
 mod init;
 mod intrusion;
 mod kms;
+mod kms_grants;
 mod kms_keys;
 mod lambda;
 mod lambda_limits;

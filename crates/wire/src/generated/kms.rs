@@ -10,6 +10,7 @@ pub const TARGET_PREFIX: &str = "TrentService.";
 pub enum Operation {
     CancelKeyDeletion,
     CreateAlias,
+    CreateGrant,
     CreateKey,
     Decrypt,
     DeleteAlias,
@@ -29,12 +30,16 @@ pub enum Operation {
     GetKeyRotationStatus,
     GetPublicKey,
     ListAliases,
+    ListGrants,
     ListKeyPolicies,
     ListKeyRotations,
     ListKeys,
     ListResourceTags,
+    ListRetirableGrants,
     PutKeyPolicy,
     ReEncrypt,
+    RetireGrant,
+    RevokeGrant,
     RotateKeyOnDemand,
     ScheduleKeyDeletion,
     Sign,
@@ -47,9 +52,10 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 36] = [
+    pub const ALL: [Operation; 41] = [
         Operation::CancelKeyDeletion,
         Operation::CreateAlias,
+        Operation::CreateGrant,
         Operation::CreateKey,
         Operation::Decrypt,
         Operation::DeleteAlias,
@@ -69,12 +75,16 @@ impl Operation {
         Operation::GetKeyRotationStatus,
         Operation::GetPublicKey,
         Operation::ListAliases,
+        Operation::ListGrants,
         Operation::ListKeyPolicies,
         Operation::ListKeyRotations,
         Operation::ListKeys,
         Operation::ListResourceTags,
+        Operation::ListRetirableGrants,
         Operation::PutKeyPolicy,
         Operation::ReEncrypt,
+        Operation::RetireGrant,
+        Operation::RevokeGrant,
         Operation::RotateKeyOnDemand,
         Operation::ScheduleKeyDeletion,
         Operation::Sign,
@@ -90,6 +100,7 @@ impl Operation {
         match self {
             Operation::CancelKeyDeletion => "CancelKeyDeletion",
             Operation::CreateAlias => "CreateAlias",
+            Operation::CreateGrant => "CreateGrant",
             Operation::CreateKey => "CreateKey",
             Operation::Decrypt => "Decrypt",
             Operation::DeleteAlias => "DeleteAlias",
@@ -109,12 +120,16 @@ impl Operation {
             Operation::GetKeyRotationStatus => "GetKeyRotationStatus",
             Operation::GetPublicKey => "GetPublicKey",
             Operation::ListAliases => "ListAliases",
+            Operation::ListGrants => "ListGrants",
             Operation::ListKeyPolicies => "ListKeyPolicies",
             Operation::ListKeyRotations => "ListKeyRotations",
             Operation::ListKeys => "ListKeys",
             Operation::ListResourceTags => "ListResourceTags",
+            Operation::ListRetirableGrants => "ListRetirableGrants",
             Operation::PutKeyPolicy => "PutKeyPolicy",
             Operation::ReEncrypt => "ReEncrypt",
+            Operation::RetireGrant => "RetireGrant",
+            Operation::RevokeGrant => "RevokeGrant",
             Operation::RotateKeyOnDemand => "RotateKeyOnDemand",
             Operation::ScheduleKeyDeletion => "ScheduleKeyDeletion",
             Operation::Sign => "Sign",
@@ -131,6 +146,7 @@ impl Operation {
         match name {
             "CancelKeyDeletion" => Some(Operation::CancelKeyDeletion),
             "CreateAlias" => Some(Operation::CreateAlias),
+            "CreateGrant" => Some(Operation::CreateGrant),
             "CreateKey" => Some(Operation::CreateKey),
             "Decrypt" => Some(Operation::Decrypt),
             "DeleteAlias" => Some(Operation::DeleteAlias),
@@ -152,12 +168,16 @@ impl Operation {
             "GetKeyRotationStatus" => Some(Operation::GetKeyRotationStatus),
             "GetPublicKey" => Some(Operation::GetPublicKey),
             "ListAliases" => Some(Operation::ListAliases),
+            "ListGrants" => Some(Operation::ListGrants),
             "ListKeyPolicies" => Some(Operation::ListKeyPolicies),
             "ListKeyRotations" => Some(Operation::ListKeyRotations),
             "ListKeys" => Some(Operation::ListKeys),
             "ListResourceTags" => Some(Operation::ListResourceTags),
+            "ListRetirableGrants" => Some(Operation::ListRetirableGrants),
             "PutKeyPolicy" => Some(Operation::PutKeyPolicy),
             "ReEncrypt" => Some(Operation::ReEncrypt),
+            "RetireGrant" => Some(Operation::RetireGrant),
+            "RevokeGrant" => Some(Operation::RevokeGrant),
             "RotateKeyOnDemand" => Some(Operation::RotateKeyOnDemand),
             "ScheduleKeyDeletion" => Some(Operation::ScheduleKeyDeletion),
             "Sign" => Some(Operation::Sign),
@@ -437,6 +457,15 @@ pub trait CreateAlias: Service {
     ) -> Result<crate::wire::Ack<()>>;
 }
 
+/// The CreateGrant operation; implemented where its behaviour lives.
+pub trait CreateGrant: Service {
+    fn create_grant(
+        &self,
+        cx: &Self::Context,
+        input: CreateGrantRequest,
+    ) -> Result<crate::wire::Ack<CreateGrantResponse>>;
+}
+
 /// The CreateKey operation; implemented where its behaviour lives.
 pub trait CreateKey: Service {
     fn create_key(
@@ -608,6 +637,15 @@ pub trait ListAliases: Service {
     ) -> Result<crate::wire::Ack<ListAliasesResponse>>;
 }
 
+/// The ListGrants operation; implemented where its behaviour lives.
+pub trait ListGrants: Service {
+    fn list_grants(
+        &self,
+        cx: &Self::Context,
+        input: ListGrantsRequest,
+    ) -> Result<crate::wire::Ack<ListGrantsResponse>>;
+}
+
 /// The ListKeyPolicies operation; implemented where its behaviour lives.
 pub trait ListKeyPolicies: Service {
     fn list_key_policies(
@@ -644,6 +682,15 @@ pub trait ListResourceTags: Service {
     ) -> Result<crate::wire::Ack<ListResourceTagsResponse>>;
 }
 
+/// The ListRetirableGrants operation; implemented where its behaviour lives.
+pub trait ListRetirableGrants: Service {
+    fn list_retirable_grants(
+        &self,
+        cx: &Self::Context,
+        input: ListRetirableGrantsRequest,
+    ) -> Result<crate::wire::Ack<ListGrantsResponse>>;
+}
+
 /// The PutKeyPolicy operation; implemented where its behaviour lives.
 pub trait PutKeyPolicy: Service {
     fn put_key_policy(
@@ -660,6 +707,24 @@ pub trait ReEncrypt: Service {
         cx: &Self::Context,
         input: ReEncryptRequest,
     ) -> Result<crate::wire::Ack<ReEncryptResponse>>;
+}
+
+/// The RetireGrant operation; implemented where its behaviour lives.
+pub trait RetireGrant: Service {
+    fn retire_grant(
+        &self,
+        cx: &Self::Context,
+        input: RetireGrantRequest,
+    ) -> Result<crate::wire::Ack<()>>;
+}
+
+/// The RevokeGrant operation; implemented where its behaviour lives.
+pub trait RevokeGrant: Service {
+    fn revoke_grant(
+        &self,
+        cx: &Self::Context,
+        input: RevokeGrantRequest,
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The RotateKeyOnDemand operation; implemented where its behaviour lives.
@@ -748,6 +813,7 @@ pub trait Handlers:
     Service
     + CancelKeyDeletion
     + CreateAlias
+    + CreateGrant
     + CreateKey
     + Decrypt
     + DeleteAlias
@@ -767,12 +833,16 @@ pub trait Handlers:
     + GetKeyRotationStatus
     + GetPublicKey
     + ListAliases
+    + ListGrants
     + ListKeyPolicies
     + ListKeyRotations
     + ListKeys
     + ListResourceTags
+    + ListRetirableGrants
     + PutKeyPolicy
     + ReEncrypt
+    + RetireGrant
+    + RevokeGrant
     + RotateKeyOnDemand
     + ScheduleKeyDeletion
     + Sign
@@ -789,6 +859,7 @@ impl<
         T: Service
             + CancelKeyDeletion
             + CreateAlias
+            + CreateGrant
             + CreateKey
             + Decrypt
             + DeleteAlias
@@ -808,12 +879,16 @@ impl<
             + GetKeyRotationStatus
             + GetPublicKey
             + ListAliases
+            + ListGrants
             + ListKeyPolicies
             + ListKeyRotations
             + ListKeys
             + ListResourceTags
+            + ListRetirableGrants
             + PutKeyPolicy
             + ReEncrypt
+            + RetireGrant
+            + RevokeGrant
             + RotateKeyOnDemand
             + ScheduleKeyDeletion
             + Sign
@@ -830,13 +905,14 @@ impl<
 /// Every operation's trait, for code that calls handlers directly (tests, in-process use).
 pub mod handlers {
     pub use super::{
-        CancelKeyDeletion, CreateAlias, CreateKey, Decrypt, DeleteAlias, DescribeKey, DisableKey,
-        DisableKeyRotation, EnableKey, EnableKeyRotation, Encrypt, GenerateDataKey,
+        CancelKeyDeletion, CreateAlias, CreateGrant, CreateKey, Decrypt, DeleteAlias, DescribeKey,
+        DisableKey, DisableKeyRotation, EnableKey, EnableKeyRotation, Encrypt, GenerateDataKey,
         GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, GenerateDataKeyWithoutPlaintext,
         GenerateMac, GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, GetPublicKey, ListAliases,
-        ListKeyPolicies, ListKeyRotations, ListKeys, ListResourceTags, PutKeyPolicy, ReEncrypt,
-        RotateKeyOnDemand, ScheduleKeyDeletion, Sign, TagResource, UntagResource, UpdateAlias,
-        UpdateKeyDescription, Verify, VerifyMac,
+        ListGrants, ListKeyPolicies, ListKeyRotations, ListKeys, ListResourceTags,
+        ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant, RotateKeyOnDemand,
+        ScheduleKeyDeletion, Sign, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
+        Verify, VerifyMac,
     };
 }
 
@@ -864,6 +940,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::CreateAlias)?;
         CreateAlias::create_alias(svc, cx, input)
+    }
+
+    /// CreateGrant, checked and guarded.
+    pub fn create_grant<S: CreateGrant>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateGrantRequest,
+    ) -> Result<crate::wire::Ack<CreateGrantResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateGrant)?;
+        CreateGrant::create_grant(svc, cx, input)
     }
 
     /// CreateKey, checked and guarded.
@@ -1077,6 +1164,17 @@ pub mod call {
         ListAliases::list_aliases(svc, cx, input)
     }
 
+    /// ListGrants, checked and guarded.
+    pub fn list_grants<S: ListGrants>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListGrantsRequest,
+    ) -> Result<crate::wire::Ack<ListGrantsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListGrants)?;
+        ListGrants::list_grants(svc, cx, input)
+    }
+
     /// ListKeyPolicies, checked and guarded.
     pub fn list_key_policies<S: ListKeyPolicies>(
         svc: &S,
@@ -1121,6 +1219,17 @@ pub mod call {
         ListResourceTags::list_resource_tags(svc, cx, input)
     }
 
+    /// ListRetirableGrants, checked and guarded.
+    pub fn list_retirable_grants<S: ListRetirableGrants>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListRetirableGrantsRequest,
+    ) -> Result<crate::wire::Ack<ListGrantsResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListRetirableGrants)?;
+        ListRetirableGrants::list_retirable_grants(svc, cx, input)
+    }
+
     /// PutKeyPolicy, checked and guarded.
     pub fn put_key_policy<S: PutKeyPolicy>(
         svc: &S,
@@ -1141,6 +1250,28 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::ReEncrypt)?;
         ReEncrypt::re_encrypt(svc, cx, input)
+    }
+
+    /// RetireGrant, checked and guarded.
+    pub fn retire_grant<S: RetireGrant>(
+        svc: &S,
+        cx: &S::Context,
+        input: RetireGrantRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RetireGrant)?;
+        RetireGrant::retire_grant(svc, cx, input)
+    }
+
+    /// RevokeGrant, checked and guarded.
+    pub fn revoke_grant<S: RevokeGrant>(
+        svc: &S,
+        cx: &S::Context,
+        input: RevokeGrantRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RevokeGrant)?;
+        RevokeGrant::revoke_grant(svc, cx, input)
     }
 
     /// RotateKeyOnDemand, checked and guarded.
@@ -1264,6 +1395,10 @@ where
             Ok(call::create_alias(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
+        Operation::CreateGrant => {
+            let input: CreateGrantRequest = codec.decode(body)?;
+            Ok(call::create_grant(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::CreateKey => {
             let input: CreateKeyRequest = codec.decode(body)?;
             Ok(call::create_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1349,6 +1484,10 @@ where
             let input: ListAliasesRequest = codec.decode(body)?;
             Ok(call::list_aliases(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::ListGrants => {
+            let input: ListGrantsRequest = codec.decode(body)?;
+            Ok(call::list_grants(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::ListKeyPolicies => {
             let input: ListKeyPoliciesRequest = codec.decode(body)?;
             Ok(call::list_key_policies(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1365,6 +1504,10 @@ where
             let input: ListResourceTagsRequest = codec.decode(body)?;
             Ok(call::list_resource_tags(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::ListRetirableGrants => {
+            let input: ListRetirableGrantsRequest = codec.decode(body)?;
+            Ok(call::list_retirable_grants(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::PutKeyPolicy => {
             let input: PutKeyPolicyRequest = codec.decode(body)?;
             Ok(call::put_key_policy(svc, cx, input)?
@@ -1373,6 +1516,16 @@ where
         Operation::ReEncrypt => {
             let input: ReEncryptRequest = codec.decode(body)?;
             Ok(call::re_encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::RetireGrant => {
+            let input: RetireGrantRequest = codec.decode(body)?;
+            Ok(call::retire_grant(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
+        }
+        Operation::RevokeGrant => {
+            let input: RevokeGrantRequest = codec.decode(body)?;
+            Ok(call::revoke_grant(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::RotateKeyOnDemand => {
             let input: RotateKeyOnDemandRequest = codec.decode(body)?;
@@ -1422,11 +1575,17 @@ pub mod patterns {
     pub const ALIAS_NAME_TYPE: &str = "^[a-zA-Z0-9:/_-]+$";
     pub const BACKING_KEY_ID_TYPE: &str = "^[a-f0-9]+$";
     pub const CLOUD_HSM_CLUSTER_ID_TYPE: &str = "cluster-[2-7a-zA-Z]{11,16}";
+    pub const GRANT_CONSTRAINT_SOURCE_ARN_TYPE: &str =
+        "^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$";
+    pub const GRANT_NAME_TYPE: &str = "^[a-zA-Z0-9:/_-]+$";
     pub const KEY_MATERIAL_DESCRIPTION_TYPE: &str = "^[a-zA-Z0-9:/_\\s.-]+$";
     pub const MARKER_TYPE: &str = "[\\u0020-\\u00FF]*";
     pub const POLICY_NAME_TYPE: &str = "[\\w]+";
     pub const POLICY_TYPE: &str = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+";
+    pub const PRINCIPAL_ID_TYPE: &str = "^[\\w+=,.@:/-]+$";
     pub const REGION_TYPE: &str = "^([a-z]+-){2,3}\\d+$";
+    pub const SERVICE_PRINCIPAL_TYPE: &str =
+        "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$";
     pub const XKS_KEY_ID_TYPE: &str = "^[a-zA-Z0-9-_.]+$";
 }
 
@@ -1632,6 +1791,264 @@ impl crate::wire::Validate for CreateAliasRequest {
                 x.chars().count(),
                 Some(1),
                 Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct CreateGrantRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GranteePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grantee_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetiringPrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retiring_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Operations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub operations: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(
+        rename = "Constraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub constraints: ::std::option::Option<GrantConstraints>,
+    #[serde(
+        rename = "GrantTokens",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_tokens: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+    #[serde(
+        rename = "GranteeServicePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grantee_service_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetiringServicePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retiring_service_principal: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateGrantRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateGrantRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for CreateGrantRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.grantee_principal {
+            let at = crate::wire::At::new(base, "granteePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[\\w+=,.@:/-]+$)$", "^[\\w+=,.@:/-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retiring_principal {
+            let at = crate::wire::At::new(base, "retiringPrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[\\w+=,.@:/-]+$)$", "^[\\w+=,.@:/-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.operations.is_none() {
+            v.missing(crate::wire::At::new(base, "operations"));
+        }
+        if let Some(x) = &self.operations {
+            let at = crate::wire::At::new(base, "operations");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.one_of(
+                    at,
+                    item,
+                    &[
+                        "Decrypt",
+                        "Encrypt",
+                        "GenerateDataKey",
+                        "GenerateDataKeyWithoutPlaintext",
+                        "ReEncryptFrom",
+                        "ReEncryptTo",
+                        "Sign",
+                        "Verify",
+                        "GetPublicKey",
+                        "CreateGrant",
+                        "RetireGrant",
+                        "DescribeKey",
+                        "GenerateDataKeyPair",
+                        "GenerateDataKeyPairWithoutPlaintext",
+                        "GenerateMac",
+                        "VerifyMac",
+                        "DeriveSharedSecret",
+                        "Encapsulate",
+                        "Decapsulate",
+                    ],
+                );
+            }
+        }
+        if let Some(x) = &self.constraints {
+            let at = crate::wire::At::new(base, "constraints");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.grant_tokens {
+            let at = crate::wire::At::new(base, "grantTokens");
+            v.size(at, x.len(), Some(0), Some(10));
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(8192),
+                );
+            }
+        }
+        if let Some(x) = &self.name {
+            let at = crate::wire::At::new(base, "name");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9:/_-]+$)$", "^[a-zA-Z0-9:/_-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.grantee_service_principal {
+            let at = crate::wire::At::new(base, "granteeServicePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$",
+                "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retiring_service_principal {
+            let at = crate::wire::At::new(base, "retiringServicePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$",
+                "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct CreateGrantResponse {
+    #[serde(
+        rename = "GrantToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_token: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "GrantId", default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateGrantResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateGrantResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for CreateGrantResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.grant_token {
+            let at = crate::wire::At::new(base, "grantToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(8192),
+            );
+        }
+        if let Some(x) = &self.grant_id {
+            let at = crate::wire::At::new(base, "grantId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
             );
         }
     }
@@ -4094,6 +4511,274 @@ impl crate::wire::Validate for GetPublicKeyResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct GrantConstraints {
+    #[serde(
+        rename = "EncryptionContextSubset",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_context_subset:
+        ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+    #[serde(
+        rename = "EncryptionContextEquals",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub encryption_context_equals:
+        ::std::option::Option<crate::wire::Map<::std::string::String, ::std::string::String>>,
+    #[serde(rename = "SourceArn", default, skip_serializing_if = "Option::is_none")]
+    pub source_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GrantConstraints {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GrantConstraints {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GrantConstraints {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.source_arn {
+            let at = crate::wire::At::new(base, "sourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(20),
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$)$",
+                "^arn:aws[a-z0-9-]*:[a-z0-9-]+:[a-z0-9-]*:[0-9]{12}:.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GrantListEntry {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "GrantId", default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "CreationDate",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_date: ::std::option::Option<f64>,
+    #[serde(
+        rename = "GranteePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grantee_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetiringPrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retiring_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "IssuingAccount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub issuing_account: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Operations",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub operations: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(
+        rename = "Constraints",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub constraints: ::std::option::Option<GrantConstraints>,
+    #[serde(
+        rename = "GranteeServicePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grantee_service_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetiringServicePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retiring_service_principal: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GrantListEntry {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GrantListEntry {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GrantListEntry {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.grant_id {
+            let at = crate::wire::At::new(base, "grantId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+        }
+        if let Some(x) = &self.name {
+            let at = crate::wire::At::new(base, "name");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9:/_-]+$)$", "^[a-zA-Z0-9:/_-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.grantee_principal {
+            let at = crate::wire::At::new(base, "granteePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[\\w+=,.@:/-]+$)$", "^[\\w+=,.@:/-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retiring_principal {
+            let at = crate::wire::At::new(base, "retiringPrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[\\w+=,.@:/-]+$)$", "^[\\w+=,.@:/-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.issuing_account {
+            let at = crate::wire::At::new(base, "issuingAccount");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[\\w+=,.@:/-]+$)$", "^[\\w+=,.@:/-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.operations {
+            let at = crate::wire::At::new(base, "operations");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.one_of(
+                    at,
+                    item,
+                    &[
+                        "Decrypt",
+                        "Encrypt",
+                        "GenerateDataKey",
+                        "GenerateDataKeyWithoutPlaintext",
+                        "ReEncryptFrom",
+                        "ReEncryptTo",
+                        "Sign",
+                        "Verify",
+                        "GetPublicKey",
+                        "CreateGrant",
+                        "RetireGrant",
+                        "DescribeKey",
+                        "GenerateDataKeyPair",
+                        "GenerateDataKeyPairWithoutPlaintext",
+                        "GenerateMac",
+                        "VerifyMac",
+                        "DeriveSharedSecret",
+                        "Encapsulate",
+                        "Decapsulate",
+                    ],
+                );
+            }
+        }
+        if let Some(x) = &self.constraints {
+            let at = crate::wire::At::new(base, "constraints");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.grantee_service_principal {
+            let at = crate::wire::At::new(base, "granteeServicePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$",
+                "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retiring_service_principal {
+            let at = crate::wire::At::new(base, "retiringServicePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$",
+                "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct KeyListEntry {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -4667,6 +5352,170 @@ impl crate::wire::Validate for ListAliasesResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct ListGrantsRequest {
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
+    pub marker: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "GrantId", default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GranteePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grantee_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "GranteeServicePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grantee_service_principal: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListGrantsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListGrantsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListGrantsRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.limit {
+            let at = crate::wire::At::new(base, "limit");
+            v.range(at, *x, Some(1), Some(1000));
+        }
+        if let Some(x) = &self.marker {
+            let at = crate::wire::At::new(base, "marker");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1024),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\u0020-\\u00FF]*)$", "[\\u0020-\\u00FF]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.grant_id {
+            let at = crate::wire::At::new(base, "grantId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+        }
+        if let Some(x) = &self.grantee_principal {
+            let at = crate::wire::At::new(base, "granteePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[\\w+=,.@:/-]+$)$", "^[\\w+=,.@:/-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.grantee_service_principal {
+            let at = crate::wire::At::new(base, "granteeServicePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$",
+                "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListGrantsResponse {
+    #[serde(rename = "Grants", default, skip_serializing_if = "Option::is_none")]
+    pub grants: ::std::option::Option<::std::vec::Vec<GrantListEntry>>,
+    #[serde(
+        rename = "NextMarker",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_marker: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Truncated", default, skip_serializing_if = "Option::is_none")]
+    pub truncated: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListGrantsResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListGrantsResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListGrantsResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.grants {
+            let at = crate::wire::At::new(base, "grants");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+        if let Some(x) = &self.next_marker {
+            let at = crate::wire::At::new(base, "nextMarker");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1024),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\u0020-\\u00FF]*)$", "[\\u0020-\\u00FF]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListKeyPoliciesRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -5132,6 +5981,89 @@ impl crate::wire::Validate for ListResourceTagsResponse {
             );
             static PATTERN: crate::wire::Pattern =
                 crate::wire::Pattern::new("^(?:[\\u0020-\\u00FF]*)$", "[\\u0020-\\u00FF]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListRetirableGrantsRequest {
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+    #[serde(rename = "Marker", default, skip_serializing_if = "Option::is_none")]
+    pub marker: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetiringPrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retiring_principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetiringServicePrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retiring_service_principal: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListRetirableGrantsRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListRetirableGrantsRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListRetirableGrantsRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.limit {
+            let at = crate::wire::At::new(base, "limit");
+            v.range(at, *x, Some(1), Some(1000));
+        }
+        if let Some(x) = &self.marker {
+            let at = crate::wire::At::new(base, "marker");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1024),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\u0020-\\u00FF]*)$", "[\\u0020-\\u00FF]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retiring_principal {
+            let at = crate::wire::At::new(base, "retiringPrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[\\w+=,.@:/-]+$)$", "^[\\w+=,.@:/-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retiring_service_principal {
+            let at = crate::wire::At::new(base, "retiringServicePrincipal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$",
+                "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
+            );
             v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
@@ -5660,6 +6592,124 @@ impl crate::wire::Validate for RecipientInfo {
         if let Some(x) = &self.attestation_document {
             let at = crate::wire::At::new(base, "attestationDocument");
             v.length(at, None, x.len(), Some(1), Some(262144));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct RetireGrantRequest {
+    #[serde(
+        rename = "GrantToken",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub grant_token: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "GrantId", default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RetireGrantRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RetireGrantRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for RetireGrantRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.grant_token {
+            let at = crate::wire::At::new(base, "grantToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(8192),
+            );
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.grant_id {
+            let at = crate::wire::At::new(base, "grantId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct RevokeGrantRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "GrantId", default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "DryRun", default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: ::std::option::Option<bool>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RevokeGrantRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RevokeGrantRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for RevokeGrantRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.grant_id.is_none() {
+            v.missing(crate::wire::At::new(base, "grantId"));
+        }
+        if let Some(x) = &self.grant_id {
+            let at = crate::wire::At::new(base, "grantId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(128),
+            );
         }
     }
 }
