@@ -7,6 +7,7 @@ mod cipher;
 mod grant_ops;
 mod grants;
 mod keyspec;
+mod multi_region;
 mod ops;
 mod policies;
 mod records;
@@ -75,6 +76,9 @@ pub struct Key {
     /// The rotations so far, oldest first: each made a new generation of material.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rotations: Vec<rotation::Rotation>,
+    /// A multi-Region key's part (its id is shared by the copies in other regions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region: Option<multi_region::Part>,
     /// The grants on the key, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<grants::Grant>,
@@ -219,7 +223,7 @@ fn parse_target(caller: &Namespace, id: &str) -> Result<Target> {
     if id.starts_with("alias/") {
         return Ok(Target::Alias(caller.clone(), id.to_string()));
     }
-    if uuid::Uuid::parse_str(id).is_err() {
+    if uuid::Uuid::parse_str(id).is_err() && !multi_region::is_key_id(id) {
         return Err(not_found(format!("Invalid keyId '{id}'")));
     }
     Ok(Target::Key(caller.clone(), id.to_string()))
@@ -273,10 +277,15 @@ impl Kms {
         ns: &Namespace,
         description: String,
         policy: Option<String>,
-        aws_managed: bool,
+        (aws_managed, multi_region): (bool, bool),
         (spec, usage, material): (&str, &str, Vec<u8>),
     ) -> Key {
         let id = self.ids.version_id();
+        let id = if multi_region {
+            multi_region::key_id(&id)
+        } else {
+            id
+        };
         // Journaled ahead of the key's record, whose ticket the caller waits for.
         let _ = self.store.put_key_material(&id, &material);
         let mut key = Key {
@@ -296,6 +305,7 @@ impl Kms {
             rotation: None,
             rotations: Vec::new(),
             grants: Vec::new(),
+            multi_region: multi_region.then_some(multi_region::Part::Primary),
             material,
             parsed: None,
         };
@@ -399,7 +409,7 @@ impl Kms {
             ns,
             format!("Default key that protects my {service} data when no other key is defined"),
             None,
-            true,
+            (true, false),
             (
                 "SYMMETRIC_DEFAULT",
                 "ENCRYPT_DECRYPT",

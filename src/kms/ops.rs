@@ -189,9 +189,6 @@ impl g::CreateKey for Kms {
         if i.origin.as_deref().is_some_and(|o| o != "AWS_KMS") {
             return Err(unsupported("LocalEmu supports Origin AWS_KMS only."));
         }
-        if i.multi_region == Some(true) {
-            return Err(unsupported("LocalEmu does not make multi-Region keys."));
-        }
         if let Some(p) = &i.policy {
             check_policy(p)?;
         }
@@ -206,7 +203,7 @@ impl g::CreateKey for Kms {
             ns,
             i.description.unwrap_or_default(),
             i.policy,
-            false,
+            (false, i.multi_region == Some(true)),
             (spec, usage, material),
         );
         merge_tags(&mut key.tags, tags)?;
@@ -218,7 +215,7 @@ impl g::CreateKey for Kms {
         let ticket = self.save_key(&key);
         ok(
             g::CreateKeyResponse {
-                key_metadata: Some(metadata(&key)),
+                key_metadata: Some(self.describe(&key)),
             },
             ticket,
         )
@@ -236,7 +233,7 @@ impl g::DescribeKey for Kms {
         self.authorize(cx, &key, "kms:DescribeKey")?;
         ok(
             g::DescribeKeyResponse {
-                key_metadata: Some(metadata(&key)),
+                key_metadata: Some(self.describe(&key)),
             },
             ticket,
         )

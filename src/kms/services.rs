@@ -53,10 +53,13 @@ impl Kms {
     ) -> Result<Vec<u8>> {
         let id = crypto::blob_key_id(blob)
             .ok_or_else(|| Error::new(ErrorCode::InvalidCiphertextException, ""))?;
-        let key = self
-            .read()
-            .values()
-            .find_map(|s| s.keys.get(id).cloned())
+        // A multi-Region key's id is in several regions: the caller's copy first.
+        let spaces = self.read();
+        let key = spaces
+            .iter()
+            .filter(|(ns, _)| ns.region == caller.namespace.region)
+            .chain(spaces.iter())
+            .find_map(|(_, s)| s.keys.get(id).cloned())
             .ok_or_else(|| not_found(format!("Key '{id}' does not exist")))?;
         self.authorize(caller, &key, "kms:Decrypt")?;
         Self::usable(&key)?;

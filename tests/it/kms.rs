@@ -263,3 +263,141 @@ async fn rotated_keys_still_decrypt_what_they_encrypted_before() {
         .await;
     assert_eq!(err(e).0, "UnsupportedOperationException");
 }
+
+#[tokio::test]
+async fn multi_region_keys_share_their_material_across_regions() {
+    let server = TestServer::isolated().await;
+    let addr = server.addr;
+    let account = "100000000041";
+    let east = kms_client(addr, account);
+    let west = sdk_client!(aws_sdk_kms, addr, "eu-west-1", test_key(account));
+    let plain = east
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let e = east
+        .replicate_key()
+        .key_id(plain.key_id())
+        .replica_region("eu-west-1")
+        .send()
+        .await;
+    assert_eq!(err(e).0, "UnsupportedOperationException");
+
+    let key = east
+        .create_key()
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let id = key.key_id().to_string();
+    assert!(id.starts_with("mrk-") && id.len() == 36, "{id}");
+    assert_eq!(key.multi_region(), Some(true));
+    let config = key.multi_region_configuration().unwrap();
+    assert_eq!(config.multi_region_key_type().unwrap().as_str(), "PRIMARY");
+    assert!(config.replica_keys().is_empty());
+
+    let replica = east
+        .replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .description("west copy")
+        .send()
+        .await
+        .unwrap();
+    let meta = replica.replica_key_metadata().unwrap();
+    assert_eq!(meta.key_id(), id);
+    assert!(meta.arn().unwrap().contains(":eu-west-1:"));
+    assert_eq!(meta.key_state().unwrap().as_str(), "Creating");
+    let e = east
+        .replicate_key()
+        .key_id(&id)
+        .replica_region("eu-west-1")
+        .send()
+        .await;
+    assert_eq!(err(e).0, "AlreadyExistsException");
+
+    let described = west
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(described.key_state().unwrap().as_str(), "Enabled");
+    assert_eq!(described.description(), Some("west copy"));
+    let config = described.multi_region_configuration().unwrap();
+    assert_eq!(config.multi_region_key_type().unwrap().as_str(), "REPLICA");
+    assert_eq!(config.primary_key().unwrap().region(), Some(REGION));
+    assert_eq!(config.replica_keys()[0].region(), Some("eu-west-1"));
+
+    // A ciphertext made in one region opens in the other.
+    let blob = east
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new("everywhere"))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let opened = west.decrypt().ciphertext_blob(blob).send().await.unwrap();
+    assert_eq!(opened.plaintext().unwrap().as_ref(), b"everywhere");
+
+    // The primary moves; the old primary becomes a replica.
+    east.update_primary_region()
+        .key_id(&id)
+        .primary_region("eu-west-1")
+        .send()
+        .await
+        .unwrap();
+    let config = east
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .multi_region_configuration
+        .unwrap();
+    assert_eq!(config.multi_region_key_type().unwrap().as_str(), "REPLICA");
+    assert_eq!(config.primary_key().unwrap().region(), Some("eu-west-1"));
+
+    // A secret replicated to the other region is sealed there under the replica key.
+    let sm = client_for(addr, account, REGION);
+    let replica_arn = described.arn().unwrap().to_string();
+    sm.create_secret()
+        .name("mrk-secret")
+        .secret_string("shared")
+        .kms_key_id(&id)
+        .add_replica_regions(
+            aws_sdk_secretsmanager::types::ReplicaRegionType::builder()
+                .region("eu-west-1")
+                .kms_key_id(&replica_arn)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let there = client_for(addr, account, "eu-west-1");
+    let v = there
+        .get_secret_value()
+        .secret_id("mrk-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v.secret_string(), Some("shared"));
+    let d = there
+        .describe_secret()
+        .secret_id("mrk-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.kms_key_id(), Some(replica_arn.as_str()));
+}

@@ -3704,6 +3704,72 @@ pub const KMS: &[Op] = &[
         idempotency_token: None,
     },
     Op {
+        name: "ReplicateKey",
+        command: "replicate-key",
+        members: &[
+            Member {
+                name: "KeyId",
+                flag: "key-id",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "ReplicaRegion",
+                flag: "replica-region",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "Policy",
+                flag: "policy",
+                ty: Ty::Str,
+                required: false,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "BypassPolicyLockoutSafetyCheck",
+                flag: "bypass-policy-lockout-safety-check",
+                ty: Ty::Bool,
+                required: false,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "Description",
+                flag: "description",
+                ty: Ty::Str,
+                required: false,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "Tags",
+                flag: "tags",
+                ty: Ty::List(&Ty::Struct(&[
+                    Member {
+                        name: "TagKey",
+                        flag: "tag-key",
+                        ty: Ty::Str,
+                        required: true,
+                        loc: Loc::Body,
+                    },
+                    Member {
+                        name: "TagValue",
+                        flag: "tag-value",
+                        ty: Ty::Str,
+                        required: true,
+                        loc: Loc::Body,
+                    },
+                ])),
+                required: false,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
+    Op {
         name: "RetireGrant",
         command: "retire-grant",
         members: &[
@@ -3956,6 +4022,29 @@ pub const KMS: &[Op] = &[
             Member {
                 name: "Description",
                 flag: "description",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
+    Op {
+        name: "UpdatePrimaryRegion",
+        command: "update-primary-region",
+        members: &[
+            Member {
+                name: "KeyId",
+                flag: "key-id",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "PrimaryRegion",
+                flag: "primary-region",
                 ty: Ty::Str,
                 required: true,
                 loc: Loc::Body,

@@ -38,6 +38,7 @@ pub enum Operation {
     ListRetirableGrants,
     PutKeyPolicy,
     ReEncrypt,
+    ReplicateKey,
     RetireGrant,
     RevokeGrant,
     RotateKeyOnDemand,
@@ -47,12 +48,13 @@ pub enum Operation {
     UntagResource,
     UpdateAlias,
     UpdateKeyDescription,
+    UpdatePrimaryRegion,
     Verify,
     VerifyMac,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 41] = [
+    pub const ALL: [Operation; 43] = [
         Operation::CancelKeyDeletion,
         Operation::CreateAlias,
         Operation::CreateGrant,
@@ -83,6 +85,7 @@ impl Operation {
         Operation::ListRetirableGrants,
         Operation::PutKeyPolicy,
         Operation::ReEncrypt,
+        Operation::ReplicateKey,
         Operation::RetireGrant,
         Operation::RevokeGrant,
         Operation::RotateKeyOnDemand,
@@ -92,6 +95,7 @@ impl Operation {
         Operation::UntagResource,
         Operation::UpdateAlias,
         Operation::UpdateKeyDescription,
+        Operation::UpdatePrimaryRegion,
         Operation::Verify,
         Operation::VerifyMac,
     ];
@@ -128,6 +132,7 @@ impl Operation {
             Operation::ListRetirableGrants => "ListRetirableGrants",
             Operation::PutKeyPolicy => "PutKeyPolicy",
             Operation::ReEncrypt => "ReEncrypt",
+            Operation::ReplicateKey => "ReplicateKey",
             Operation::RetireGrant => "RetireGrant",
             Operation::RevokeGrant => "RevokeGrant",
             Operation::RotateKeyOnDemand => "RotateKeyOnDemand",
@@ -137,6 +142,7 @@ impl Operation {
             Operation::UntagResource => "UntagResource",
             Operation::UpdateAlias => "UpdateAlias",
             Operation::UpdateKeyDescription => "UpdateKeyDescription",
+            Operation::UpdatePrimaryRegion => "UpdatePrimaryRegion",
             Operation::Verify => "Verify",
             Operation::VerifyMac => "VerifyMac",
         }
@@ -176,6 +182,7 @@ impl Operation {
             "ListRetirableGrants" => Some(Operation::ListRetirableGrants),
             "PutKeyPolicy" => Some(Operation::PutKeyPolicy),
             "ReEncrypt" => Some(Operation::ReEncrypt),
+            "ReplicateKey" => Some(Operation::ReplicateKey),
             "RetireGrant" => Some(Operation::RetireGrant),
             "RevokeGrant" => Some(Operation::RevokeGrant),
             "RotateKeyOnDemand" => Some(Operation::RotateKeyOnDemand),
@@ -185,6 +192,7 @@ impl Operation {
             "UntagResource" => Some(Operation::UntagResource),
             "UpdateAlias" => Some(Operation::UpdateAlias),
             "UpdateKeyDescription" => Some(Operation::UpdateKeyDescription),
+            "UpdatePrimaryRegion" => Some(Operation::UpdatePrimaryRegion),
             "Verify" => Some(Operation::Verify),
             "VerifyMac" => Some(Operation::VerifyMac),
             _ => None,
@@ -709,6 +717,15 @@ pub trait ReEncrypt: Service {
     ) -> Result<crate::wire::Ack<ReEncryptResponse>>;
 }
 
+/// The ReplicateKey operation; implemented where its behaviour lives.
+pub trait ReplicateKey: Service {
+    fn replicate_key(
+        &self,
+        cx: &Self::Context,
+        input: ReplicateKeyRequest,
+    ) -> Result<crate::wire::Ack<ReplicateKeyResponse>>;
+}
+
 /// The RetireGrant operation; implemented where its behaviour lives.
 pub trait RetireGrant: Service {
     fn retire_grant(
@@ -790,6 +807,15 @@ pub trait UpdateKeyDescription: Service {
     ) -> Result<crate::wire::Ack<()>>;
 }
 
+/// The UpdatePrimaryRegion operation; implemented where its behaviour lives.
+pub trait UpdatePrimaryRegion: Service {
+    fn update_primary_region(
+        &self,
+        cx: &Self::Context,
+        input: UpdatePrimaryRegionRequest,
+    ) -> Result<crate::wire::Ack<()>>;
+}
+
 /// The Verify operation; implemented where its behaviour lives.
 pub trait Verify: Service {
     fn verify(
@@ -841,6 +867,7 @@ pub trait Handlers:
     + ListRetirableGrants
     + PutKeyPolicy
     + ReEncrypt
+    + ReplicateKey
     + RetireGrant
     + RevokeGrant
     + RotateKeyOnDemand
@@ -850,6 +877,7 @@ pub trait Handlers:
     + UntagResource
     + UpdateAlias
     + UpdateKeyDescription
+    + UpdatePrimaryRegion
     + Verify
     + VerifyMac
 {
@@ -887,6 +915,7 @@ impl<
             + ListRetirableGrants
             + PutKeyPolicy
             + ReEncrypt
+            + ReplicateKey
             + RetireGrant
             + RevokeGrant
             + RotateKeyOnDemand
@@ -896,6 +925,7 @@ impl<
             + UntagResource
             + UpdateAlias
             + UpdateKeyDescription
+            + UpdatePrimaryRegion
             + Verify
             + VerifyMac,
     > Handlers for T
@@ -910,9 +940,9 @@ pub mod handlers {
         GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, GenerateDataKeyWithoutPlaintext,
         GenerateMac, GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, GetPublicKey, ListAliases,
         ListGrants, ListKeyPolicies, ListKeyRotations, ListKeys, ListResourceTags,
-        ListRetirableGrants, PutKeyPolicy, ReEncrypt, RetireGrant, RevokeGrant, RotateKeyOnDemand,
-        ScheduleKeyDeletion, Sign, TagResource, UntagResource, UpdateAlias, UpdateKeyDescription,
-        Verify, VerifyMac,
+        ListRetirableGrants, PutKeyPolicy, ReEncrypt, ReplicateKey, RetireGrant, RevokeGrant,
+        RotateKeyOnDemand, ScheduleKeyDeletion, Sign, TagResource, UntagResource, UpdateAlias,
+        UpdateKeyDescription, UpdatePrimaryRegion, Verify, VerifyMac,
     };
 }
 
@@ -1252,6 +1282,17 @@ pub mod call {
         ReEncrypt::re_encrypt(svc, cx, input)
     }
 
+    /// ReplicateKey, checked and guarded.
+    pub fn replicate_key<S: ReplicateKey>(
+        svc: &S,
+        cx: &S::Context,
+        input: ReplicateKeyRequest,
+    ) -> Result<crate::wire::Ack<ReplicateKeyResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ReplicateKey)?;
+        ReplicateKey::replicate_key(svc, cx, input)
+    }
+
     /// RetireGrant, checked and guarded.
     pub fn retire_grant<S: RetireGrant>(
         svc: &S,
@@ -1349,6 +1390,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::UpdateKeyDescription)?;
         UpdateKeyDescription::update_key_description(svc, cx, input)
+    }
+
+    /// UpdatePrimaryRegion, checked and guarded.
+    pub fn update_primary_region<S: UpdatePrimaryRegion>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdatePrimaryRegionRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdatePrimaryRegion)?;
+        UpdatePrimaryRegion::update_primary_region(svc, cx, input)
     }
 
     /// Verify, checked and guarded.
@@ -1517,6 +1569,10 @@ where
             let input: ReEncryptRequest = codec.decode(body)?;
             Ok(call::re_encrypt(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::ReplicateKey => {
+            let input: ReplicateKeyRequest = codec.decode(body)?;
+            Ok(call::replicate_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::RetireGrant => {
             let input: RetireGrantRequest = codec.decode(body)?;
             Ok(call::retire_grant(svc, cx, input)?
@@ -1557,6 +1613,11 @@ where
         Operation::UpdateKeyDescription => {
             let input: UpdateKeyDescriptionRequest = codec.decode(body)?;
             Ok(call::update_key_description(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
+        }
+        Operation::UpdatePrimaryRegion => {
+            let input: UpdatePrimaryRegionRequest = codec.decode(body)?;
+            Ok(call::update_primary_region(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::Verify => {
@@ -6598,6 +6659,183 @@ impl crate::wire::Validate for RecipientInfo {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct ReplicateKeyRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ReplicaRegion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replica_region: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
+    pub policy: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "BypassPolicyLockoutSafetyCheck",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bypass_policy_lockout_safety_check: ::std::option::Option<bool>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReplicateKeyRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReplicateKeyRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ReplicateKeyRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.replica_region.is_none() {
+            v.missing(crate::wire::At::new(base, "replicaRegion"));
+        }
+        if let Some(x) = &self.replica_region {
+            let at = crate::wire::At::new(base, "replicaRegion");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(32),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^([a-z]+-){2,3}\\d+$)$", "^([a-z]+-){2,3}\\d+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.policy {
+            let at = crate::wire::At::new(base, "policy");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(131072),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+)$",
+                "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(0),
+                Some(8192),
+            );
+        }
+        if let Some(x) = &self.tags {
+            let at = crate::wire::At::new(base, "tags");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ReplicateKeyResponse {
+    #[serde(
+        rename = "ReplicaKeyMetadata",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replica_key_metadata: ::std::option::Option<KeyMetadata>,
+    #[serde(
+        rename = "ReplicaPolicy",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replica_policy: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ReplicaTags",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replica_tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReplicateKeyResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReplicateKeyResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ReplicateKeyResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.replica_key_metadata {
+            let at = crate::wire::At::new(base, "replicaKeyMetadata");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.replica_policy {
+            let at = crate::wire::At::new(base, "replicaPolicy");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(131072),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+)$",
+                "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.replica_tags {
+            let at = crate::wire::At::new(base, "replicaTags");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RetireGrantRequest {
     #[serde(
         rename = "GrantToken",
@@ -7507,6 +7745,65 @@ impl crate::wire::Validate for UpdateKeyDescriptionRequest {
                 Some(0),
                 Some(8192),
             );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdatePrimaryRegionRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "PrimaryRegion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub primary_region: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdatePrimaryRegionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdatePrimaryRegionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdatePrimaryRegionRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.primary_region.is_none() {
+            v.missing(crate::wire::At::new(base, "primaryRegion"));
+        }
+        if let Some(x) = &self.primary_region {
+            let at = crate::wire::At::new(base, "primaryRegion");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(32),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^([a-z]+-){2,3}\\d+$)$", "^([a-z]+-){2,3}\\d+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
 }
