@@ -6,6 +6,8 @@ mod aliases;
 mod cipher;
 mod grant_ops;
 mod grants;
+mod import;
+mod key;
 mod keyspec;
 mod multi_region;
 mod ops;
@@ -14,8 +16,11 @@ mod records;
 mod rotation;
 mod services;
 mod signing;
+mod targets;
 
+pub use key::{Alias, Key, KeyState};
 pub use services::AtRest;
+use targets::{parse_target, Target};
 
 use crate::crypto;
 
@@ -24,116 +29,10 @@ use crate::domain::caller::Caller;
 use crate::domain::Namespace;
 use crate::generated::kms::{Error, ErrorCode, Result};
 use crate::generated::kms::{Operation, Service};
-use crate::policy;
 use crate::store::{Gate, Store};
 use crate::wire::Ticket;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum KeyState {
-    Enabled,
-    Disabled,
-    PendingDeletion,
-}
-
-impl KeyState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyState::Enabled => "Enabled",
-            KeyState::Disabled => "Disabled",
-            KeyState::PendingDeletion => "PendingDeletion",
-        }
-    }
-}
-
-/// One key: what DescribeKey shows, and its material (never shown).
-#[derive(Clone, Serialize, Deserialize)]
-pub struct Key {
-    pub id: String,
-    pub arn: String,
-    pub account: String,
-    pub region: String,
-    pub description: String,
-    pub state: KeyState,
-    pub created: Millis,
-    /// (deletion date, pending window in days) while deletion is scheduled.
-    pub deletion: Option<(Millis, i64)>,
-    /// An AWS managed key (`alias/aws/<service>`): its policy and state cannot be changed.
-    pub aws_managed: bool,
-    pub policy: String,
-    pub tags: Vec<(String, String)>,
-    /// KeySpec: SYMMETRIC_DEFAULT, RSA_*, ECC_*, HMAC_* (records before specs are symmetric).
-    #[serde(default = "symmetric")]
-    pub spec: String,
-    /// KeyUsage: ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC.
-    #[serde(default = "encrypt_decrypt")]
-    pub usage: String,
-    /// Automatic rotation, when enabled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rotation: Option<rotation::Schedule>,
-    /// The rotations so far, oldest first: each made a new generation of material.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rotations: Vec<rotation::Rotation>,
-    /// A multi-Region key's part (its id is shared by the copies in other regions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub multi_region: Option<multi_region::Part>,
-    /// The grants on the key, oldest first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub grants: Vec<grants::Grant>,
-    /// Kept apart from the record (see `Store::put_key_material`), so that the store can open
-    /// sealed rows before KMS exists. The key's first material: what it seals values at rest
-    /// with, and what the generations rotation makes are derived from.
-    #[serde(skip)]
-    pub material: Vec<u8>,
-    /// `policy` parsed, so that a request does not parse it again.
-    #[serde(skip)]
-    parsed: Option<Arc<policy::Policy>>,
-}
-
-fn symmetric() -> String {
-    "SYMMETRIC_DEFAULT".into()
-}
-
-fn encrypt_decrypt() -> String {
-    "ENCRYPT_DECRYPT".into()
-}
-
-impl Key {
-    /// Refuses a key whose usage is not `usage` for `operation`, as AWS words it.
-    pub fn for_usage(&self, usage: &str, operation: &str) -> Result<()> {
-        if self.usage == usage {
-            return Ok(());
-        }
-        Err(Error::new(
-            ErrorCode::InvalidKeyUsageException,
-            format!(
-                "{} key usage is {} which is not valid for {operation}.",
-                self.arn, self.usage
-            ),
-        ))
-    }
-
-    /// The id of the key's current material as AWS shows it.
-    pub fn material_id(&self) -> String {
-        rotation::material_id(&self.id, self.generation())
-    }
-
-    /// Sets the key policy (already validated) and its parsed form.
-    pub fn set_policy(&mut self, text: String) {
-        self.parsed = policy::parse(&text).ok().map(Arc::new);
-        self.policy = text;
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Alias {
-    pub name: String,
-    pub target: String,
-    pub created: Millis,
-    pub updated: Millis,
-}
 
 #[derive(Default)]
 struct Space {
@@ -183,50 +82,6 @@ pub fn default_policy(account: &str) -> String {
         }]
     })
     .to_string()
-}
-
-/// Where a KeyId points: a namespace and a key id or alias name in it.
-enum Target {
-    Key(Namespace, String),
-    Alias(Namespace, String),
-}
-
-fn parse_target(caller: &Namespace, id: &str) -> Result<Target> {
-    if id.starts_with("arn:") {
-        let Some(crate::domain::arn::Arn {
-            service: "kms",
-            region,
-            account,
-            resource,
-            ..
-        }) = crate::domain::arn::Arn::parse(id)
-        else {
-            return Err(Error::new(
-                ErrorCode::InvalidArnException,
-                format!("Invalid arn {id}"),
-            ));
-        };
-        // A key lives in one region; this region's KMS cannot reach another's.
-        if region != caller.region {
-            return Err(not_found(format!("Invalid arn {region}")));
-        }
-        let ns = Namespace::new(account, region);
-        return match resource.split_once('/') {
-            Some(("key", key)) => Ok(Target::Key(ns, key.to_string())),
-            Some(("alias", _)) => Ok(Target::Alias(ns, resource.to_string())),
-            _ => Err(Error::new(
-                ErrorCode::InvalidArnException,
-                format!("Invalid arn {id}"),
-            )),
-        };
-    }
-    if id.starts_with("alias/") {
-        return Ok(Target::Alias(caller.clone(), id.to_string()));
-    }
-    if uuid::Uuid::parse_str(id).is_err() && !multi_region::is_key_id(id) {
-        return Err(not_found(format!("Invalid keyId '{id}'")));
-    }
-    Ok(Target::Key(caller.clone(), id.to_string()))
 }
 
 impl Kms {
@@ -306,6 +161,8 @@ impl Kms {
             rotations: Vec::new(),
             grants: Vec::new(),
             multi_region: multi_region.then_some(multi_region::Part::Primary),
+            origin: key::aws_kms(),
+            import: None,
             material,
             parsed: None,
         };
@@ -347,6 +204,12 @@ impl Kms {
         // Rotations that fell due are made now; their materials are derived, so a record a
         // crash loses is made again alike.
         let now = self.now();
+        if import::expired(&key, now) {
+            return self.change(&ns, &key_id, |k| {
+                import::forget_material(k);
+                Ok(())
+            });
+        }
         if rotation::due(&key, now) {
             return self.change(&ns, &key_id, |k| {
                 rotation::catch_up(k, now);
@@ -441,6 +304,10 @@ impl Kms {
             KeyState::PendingDeletion => Err(Error::new(
                 ErrorCode::KMSInvalidStateException,
                 format!("{} is pending deletion.", key.arn),
+            )),
+            KeyState::PendingImport => Err(Error::new(
+                ErrorCode::KMSInvalidStateException,
+                format!("{} is pending import.", key.arn),
             )),
         }
     }

@@ -2,7 +2,9 @@
 //! account, a primary and its replicas. ReplicateKey, UpdatePrimaryRegion, and the
 //! MultiRegionConfiguration DescribeKey shows.
 
-use super::ops::{check_policy, check_tags, merge_tags, metadata, ok, unsupported, Answer};
+use super::key::metadata;
+use super::ops::{check_policy, ok, unsupported, Answer};
+use super::policies::{check_tags, merge_tags};
 use super::{key_arn, not_found, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;

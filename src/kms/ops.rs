@@ -2,6 +2,7 @@
 //! helpers the other operation modules share.
 
 use super::grants::check_tokens;
+use super::policies::{check_tags, merge_tags};
 use super::{keyspec, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 pub(super) use crate::generated::kms::Answer;
@@ -46,34 +47,6 @@ pub(super) fn secs(ms: i64) -> f64 {
     ms as f64 / 1000.0
 }
 
-pub(super) fn metadata(k: &Key) -> g::KeyMetadata {
-    g::KeyMetadata {
-        aws_account_id: Some(k.account.clone()),
-        key_id: Some(k.id.clone()),
-        arn: Some(k.arn.clone()),
-        creation_date: Some(secs(k.created)),
-        enabled: Some(k.state == KeyState::Enabled),
-        description: Some(k.description.clone()),
-        key_usage: Some(k.usage.clone()),
-        key_state: Some(k.state.as_str().into()),
-        deletion_date: k.deletion.map(|(at, _)| secs(at)),
-        origin: Some("AWS_KMS".into()),
-        key_manager: Some(if k.aws_managed { "AWS" } else { "CUSTOMER" }.into()),
-        customer_master_key_spec: Some(k.spec.clone()),
-        key_spec: Some(k.spec.clone()),
-        encryption_algorithms: Some(keyspec::encryption_algorithms(&k.spec, &k.usage))
-            .filter(|a| !a.is_empty()),
-        signing_algorithms: Some(keyspec::signing_algorithms(&k.spec, &k.usage))
-            .filter(|a| !a.is_empty()),
-        mac_algorithms: Some(keyspec::mac_algorithms(&k.spec)).filter(|a| !a.is_empty()),
-        multi_region: Some(false),
-        pending_deletion_window_in_days: k.deletion.map(|(_, d)| d),
-        // Only symmetric encryption keys have material that rotates, and show its id.
-        current_key_material_id: (k.spec == "SYMMETRIC_DEFAULT").then(|| k.material_id()),
-        ..Default::default()
-    }
-}
-
 pub(super) fn unsupported(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::UnsupportedOperationException, message)
 }
@@ -111,51 +84,6 @@ pub(super) fn encryption_algorithm(key: &Key, a: Option<&str>) -> Result<String>
 }
 
 /// Most tags a key carries.
-const MAX_TAGS: usize = 50;
-
-fn too_many_tags() -> Error {
-    Error::new(ErrorCode::TagException, "A key may have at most 50 tags.")
-}
-
-/// A request's tags, refused as AWS refuses them: a reserved `aws:` prefix in any case, a key
-/// given twice, more than a key may carry.
-pub(super) fn check_tags(tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for t in tags {
-        let key = t.tag_key.clone().unwrap_or_default();
-        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
-            return Err(Error::new(
-                ErrorCode::TagException,
-                "Tags beginning with aws: are reserved.",
-            ));
-        }
-        if out.iter().any(|(k, _)| *k == key) {
-            return Err(Error::new(ErrorCode::TagException, "Duplicate tag keys"));
-        }
-        out.push((key, t.tag_value.clone().unwrap_or_default()));
-    }
-    if out.len() > MAX_TAGS {
-        return Err(too_many_tags());
-    }
-    Ok(out)
-}
-
-pub(super) fn merge_tags(
-    into: &mut Vec<(String, String)>,
-    new: Vec<(String, String)>,
-) -> Result<()> {
-    for (k, v) in new {
-        match into.iter_mut().find(|(key, _)| *key == k) {
-            Some(slot) => slot.1 = v,
-            None => into.push((k, v)),
-        }
-    }
-    if into.len() > MAX_TAGS {
-        return Err(too_many_tags());
-    }
-    Ok(())
-}
-
 impl g::CreateKey for Kms {
     fn create_key(&self, cx: &Caller, i: g::CreateKeyRequest) -> Answer<g::CreateKeyResponse> {
         let spec = i
@@ -186,15 +114,29 @@ impl g::CreateKey for Kms {
                 "KeyUsage {usage} is not compatible with KeySpec {spec}"
             )));
         }
-        if i.origin.as_deref().is_some_and(|o| o != "AWS_KMS") {
-            return Err(unsupported("LocalEmu supports Origin AWS_KMS only."));
+        let origin = i.origin.as_deref().unwrap_or("AWS_KMS");
+        match origin {
+            "AWS_KMS" => {}
+            "EXTERNAL" if super::import::importable(spec) => {}
+            "EXTERNAL" => {
+                return Err(unsupported(format!(
+                    "LocalEmu imports the material of symmetric and HMAC keys, not {spec}."
+                )))
+            }
+            _ => {
+                return Err(unsupported(format!(
+                    "LocalEmu has no custom key stores: Origin {origin} is not supported."
+                )))
+            }
         }
         if let Some(p) = &i.policy {
             check_policy(p)?;
         }
         let tags = check_tags(i.tags.as_deref().unwrap_or_default())?;
         let ns = &cx.namespace;
-        let material = if spec == "SYMMETRIC_DEFAULT" {
+        let material = if origin == "EXTERNAL" {
+            Vec::new()
+        } else if spec == "SYMMETRIC_DEFAULT" {
             crate::crypto::random_bytes(32)
         } else {
             keyspec::generate(spec).ok_or_else(Error::internal)?
@@ -207,6 +149,10 @@ impl g::CreateKey for Kms {
             (spec, usage, material),
         );
         merge_tags(&mut key.tags, tags)?;
+        if origin == "EXTERNAL" {
+            key.origin = origin.to_string();
+            key.state = KeyState::PendingImport;
+        }
         self.write()
             .entry(ns.clone())
             .or_default()
@@ -323,8 +269,9 @@ impl g::EnableKey for Kms {
             i.key_id.as_deref().unwrap_or_default(),
             "kms:EnableKey",
             |k| {
-                if k.state == KeyState::PendingDeletion {
-                    return Err(pending(k));
+                // A key pending deletion or import is neither enabled nor disabled.
+                if matches!(k.state, KeyState::PendingDeletion | KeyState::PendingImport) {
+                    return Kms::usable(k);
                 }
                 k.state = KeyState::Enabled;
                 Ok(())
@@ -357,10 +304,15 @@ impl g::DisableKey for Kms {
             i.key_id.as_deref().unwrap_or_default(),
             "kms:DisableKey",
             |k| {
-                if k.state == KeyState::PendingDeletion {
-                    return Err(pending(k));
+                // A key pending deletion or import is neither enabled nor disabled.
+                if matches!(k.state, KeyState::PendingDeletion | KeyState::PendingImport) {
+                    return Kms::usable(k);
                 }
-                k.state = KeyState::Disabled;
+                k.state = if super::import::lacks_material(k) {
+                    KeyState::PendingImport
+                } else {
+                    KeyState::Disabled
+                };
                 Ok(())
             },
         )?;

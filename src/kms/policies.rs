@@ -1,11 +1,11 @@
 //! KMS key policies and tags, and the key-policy check every use of a key goes through.
 
 use super::grants::{grants_allow, Scope};
-use super::ops::{check_policy, check_tags, merge_tags, ok, page, pending, Answer};
+use super::ops::{check_policy, ok, page, pending, Answer};
 use super::{not_found, Key, KeyState, Kms};
 use crate::domain::caller::Caller;
 use crate::generated::kms as g;
-use crate::generated::kms::Result;
+use crate::generated::kms::{Error, ErrorCode, Result};
 use crate::policy::{self, Decision, Request};
 use crate::wire::Ticket;
 
@@ -14,6 +14,51 @@ fn policy_name(name: Option<&str>) -> Result<()> {
         None | Some("default") => Ok(()),
         Some(_) => Err(not_found("No such policy exists".into())),
     }
+}
+
+const MAX_TAGS: usize = 50;
+
+fn too_many_tags() -> Error {
+    Error::new(ErrorCode::TagException, "A key may have at most 50 tags.")
+}
+
+/// A request's tags, refused as AWS refuses them: a reserved `aws:` prefix in any case, a key
+/// given twice, more than a key may carry.
+pub(super) fn check_tags(tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in tags {
+        let key = t.tag_key.clone().unwrap_or_default();
+        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            return Err(Error::new(
+                ErrorCode::TagException,
+                "Tags beginning with aws: are reserved.",
+            ));
+        }
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err(Error::new(ErrorCode::TagException, "Duplicate tag keys"));
+        }
+        out.push((key, t.tag_value.clone().unwrap_or_default()));
+    }
+    if out.len() > MAX_TAGS {
+        return Err(too_many_tags());
+    }
+    Ok(out)
+}
+
+pub(super) fn merge_tags(
+    into: &mut Vec<(String, String)>,
+    new: Vec<(String, String)>,
+) -> Result<()> {
+    for (k, v) in new {
+        match into.iter_mut().find(|(key, _)| *key == k) {
+            Some(slot) => slot.1 = v,
+            None => into.push((k, v)),
+        }
+    }
+    if into.len() > MAX_TAGS {
+        return Err(too_many_tags());
+    }
+    Ok(())
 }
 
 impl g::GetKeyPolicy for Kms {

@@ -119,6 +119,12 @@ fn rotatable(key: &Key, operation: &str) -> Result<()> {
             key.arn, key.spec
         )));
     }
+    if key.origin != "AWS_KMS" {
+        return Err(unsupported(format!(
+            "{} origin is {} which is not valid for {operation}.",
+            key.arn, key.origin
+        )));
+    }
     if key.aws_managed {
         return Err(unsupported(format!(
             "{} is an AWS managed key, which AWS rotates.",

@@ -10,7 +10,7 @@ use aws_sdk_kms::types::{
 use std::path::Path;
 use std::process::Command;
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
     std::fs::create_dir_all(dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
@@ -18,7 +18,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
 }
 
 /// Runs openssl with `args`; returns whether it succeeded, and what it wrote.
-fn openssl(args: &[&str]) -> (bool, Vec<u8>) {
+pub fn openssl(args: &[&str]) -> (bool, Vec<u8>) {
     let out = Command::new("openssl").args(args).output().unwrap();
     (out.status.success(), out.stdout)
 }

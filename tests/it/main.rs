@@ -33,6 +33,7 @@ mod init;
 mod intrusion;
 mod kms;
 mod kms_grants;
+mod kms_import;
 mod kms_keys;
 mod lambda;
 mod lambda_limits;

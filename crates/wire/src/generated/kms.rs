@@ -14,6 +14,7 @@ pub enum Operation {
     CreateKey,
     Decrypt,
     DeleteAlias,
+    DeleteImportedKeyMaterial,
     DescribeKey,
     DisableKey,
     DisableKeyRotation,
@@ -28,7 +29,9 @@ pub enum Operation {
     GenerateRandom,
     GetKeyPolicy,
     GetKeyRotationStatus,
+    GetParametersForImport,
     GetPublicKey,
+    ImportKeyMaterial,
     ListAliases,
     ListGrants,
     ListKeyPolicies,
@@ -54,13 +57,14 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 43] = [
+    pub const ALL: [Operation; 46] = [
         Operation::CancelKeyDeletion,
         Operation::CreateAlias,
         Operation::CreateGrant,
         Operation::CreateKey,
         Operation::Decrypt,
         Operation::DeleteAlias,
+        Operation::DeleteImportedKeyMaterial,
         Operation::DescribeKey,
         Operation::DisableKey,
         Operation::DisableKeyRotation,
@@ -75,7 +79,9 @@ impl Operation {
         Operation::GenerateRandom,
         Operation::GetKeyPolicy,
         Operation::GetKeyRotationStatus,
+        Operation::GetParametersForImport,
         Operation::GetPublicKey,
+        Operation::ImportKeyMaterial,
         Operation::ListAliases,
         Operation::ListGrants,
         Operation::ListKeyPolicies,
@@ -108,6 +114,7 @@ impl Operation {
             Operation::CreateKey => "CreateKey",
             Operation::Decrypt => "Decrypt",
             Operation::DeleteAlias => "DeleteAlias",
+            Operation::DeleteImportedKeyMaterial => "DeleteImportedKeyMaterial",
             Operation::DescribeKey => "DescribeKey",
             Operation::DisableKey => "DisableKey",
             Operation::DisableKeyRotation => "DisableKeyRotation",
@@ -122,7 +129,9 @@ impl Operation {
             Operation::GenerateRandom => "GenerateRandom",
             Operation::GetKeyPolicy => "GetKeyPolicy",
             Operation::GetKeyRotationStatus => "GetKeyRotationStatus",
+            Operation::GetParametersForImport => "GetParametersForImport",
             Operation::GetPublicKey => "GetPublicKey",
+            Operation::ImportKeyMaterial => "ImportKeyMaterial",
             Operation::ListAliases => "ListAliases",
             Operation::ListGrants => "ListGrants",
             Operation::ListKeyPolicies => "ListKeyPolicies",
@@ -156,6 +165,7 @@ impl Operation {
             "CreateKey" => Some(Operation::CreateKey),
             "Decrypt" => Some(Operation::Decrypt),
             "DeleteAlias" => Some(Operation::DeleteAlias),
+            "DeleteImportedKeyMaterial" => Some(Operation::DeleteImportedKeyMaterial),
             "DescribeKey" => Some(Operation::DescribeKey),
             "DisableKey" => Some(Operation::DisableKey),
             "DisableKeyRotation" => Some(Operation::DisableKeyRotation),
@@ -172,7 +182,9 @@ impl Operation {
             "GenerateRandom" => Some(Operation::GenerateRandom),
             "GetKeyPolicy" => Some(Operation::GetKeyPolicy),
             "GetKeyRotationStatus" => Some(Operation::GetKeyRotationStatus),
+            "GetParametersForImport" => Some(Operation::GetParametersForImport),
             "GetPublicKey" => Some(Operation::GetPublicKey),
+            "ImportKeyMaterial" => Some(Operation::ImportKeyMaterial),
             "ListAliases" => Some(Operation::ListAliases),
             "ListGrants" => Some(Operation::ListGrants),
             "ListKeyPolicies" => Some(Operation::ListKeyPolicies),
@@ -501,6 +513,15 @@ pub trait DeleteAlias: Service {
     ) -> Result<crate::wire::Ack<()>>;
 }
 
+/// The DeleteImportedKeyMaterial operation; implemented where its behaviour lives.
+pub trait DeleteImportedKeyMaterial: Service {
+    fn delete_imported_key_material(
+        &self,
+        cx: &Self::Context,
+        input: DeleteImportedKeyMaterialRequest,
+    ) -> Result<crate::wire::Ack<DeleteImportedKeyMaterialResponse>>;
+}
+
 /// The DescribeKey operation; implemented where its behaviour lives.
 pub trait DescribeKey: Service {
     fn describe_key(
@@ -627,6 +648,15 @@ pub trait GetKeyRotationStatus: Service {
     ) -> Result<crate::wire::Ack<GetKeyRotationStatusResponse>>;
 }
 
+/// The GetParametersForImport operation; implemented where its behaviour lives.
+pub trait GetParametersForImport: Service {
+    fn get_parameters_for_import(
+        &self,
+        cx: &Self::Context,
+        input: GetParametersForImportRequest,
+    ) -> Result<crate::wire::Ack<GetParametersForImportResponse>>;
+}
+
 /// The GetPublicKey operation; implemented where its behaviour lives.
 pub trait GetPublicKey: Service {
     fn get_public_key(
@@ -634,6 +664,15 @@ pub trait GetPublicKey: Service {
         cx: &Self::Context,
         input: GetPublicKeyRequest,
     ) -> Result<crate::wire::Ack<GetPublicKeyResponse>>;
+}
+
+/// The ImportKeyMaterial operation; implemented where its behaviour lives.
+pub trait ImportKeyMaterial: Service {
+    fn import_key_material(
+        &self,
+        cx: &Self::Context,
+        input: ImportKeyMaterialRequest,
+    ) -> Result<crate::wire::Ack<ImportKeyMaterialResponse>>;
 }
 
 /// The ListAliases operation; implemented where its behaviour lives.
@@ -843,6 +882,7 @@ pub trait Handlers:
     + CreateKey
     + Decrypt
     + DeleteAlias
+    + DeleteImportedKeyMaterial
     + DescribeKey
     + DisableKey
     + DisableKeyRotation
@@ -857,7 +897,9 @@ pub trait Handlers:
     + GenerateRandom
     + GetKeyPolicy
     + GetKeyRotationStatus
+    + GetParametersForImport
     + GetPublicKey
+    + ImportKeyMaterial
     + ListAliases
     + ListGrants
     + ListKeyPolicies
@@ -891,6 +933,7 @@ impl<
             + CreateKey
             + Decrypt
             + DeleteAlias
+            + DeleteImportedKeyMaterial
             + DescribeKey
             + DisableKey
             + DisableKeyRotation
@@ -905,7 +948,9 @@ impl<
             + GenerateRandom
             + GetKeyPolicy
             + GetKeyRotationStatus
+            + GetParametersForImport
             + GetPublicKey
+            + ImportKeyMaterial
             + ListAliases
             + ListGrants
             + ListKeyPolicies
@@ -935,14 +980,15 @@ impl<
 /// Every operation's trait, for code that calls handlers directly (tests, in-process use).
 pub mod handlers {
     pub use super::{
-        CancelKeyDeletion, CreateAlias, CreateGrant, CreateKey, Decrypt, DeleteAlias, DescribeKey,
-        DisableKey, DisableKeyRotation, EnableKey, EnableKeyRotation, Encrypt, GenerateDataKey,
-        GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext, GenerateDataKeyWithoutPlaintext,
-        GenerateMac, GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, GetPublicKey, ListAliases,
-        ListGrants, ListKeyPolicies, ListKeyRotations, ListKeys, ListResourceTags,
-        ListRetirableGrants, PutKeyPolicy, ReEncrypt, ReplicateKey, RetireGrant, RevokeGrant,
-        RotateKeyOnDemand, ScheduleKeyDeletion, Sign, TagResource, UntagResource, UpdateAlias,
-        UpdateKeyDescription, UpdatePrimaryRegion, Verify, VerifyMac,
+        CancelKeyDeletion, CreateAlias, CreateGrant, CreateKey, Decrypt, DeleteAlias,
+        DeleteImportedKeyMaterial, DescribeKey, DisableKey, DisableKeyRotation, EnableKey,
+        EnableKeyRotation, Encrypt, GenerateDataKey, GenerateDataKeyPair,
+        GenerateDataKeyPairWithoutPlaintext, GenerateDataKeyWithoutPlaintext, GenerateMac,
+        GenerateRandom, GetKeyPolicy, GetKeyRotationStatus, GetParametersForImport, GetPublicKey,
+        ImportKeyMaterial, ListAliases, ListGrants, ListKeyPolicies, ListKeyRotations, ListKeys,
+        ListResourceTags, ListRetirableGrants, PutKeyPolicy, ReEncrypt, ReplicateKey, RetireGrant,
+        RevokeGrant, RotateKeyOnDemand, ScheduleKeyDeletion, Sign, TagResource, UntagResource,
+        UpdateAlias, UpdateKeyDescription, UpdatePrimaryRegion, Verify, VerifyMac,
     };
 }
 
@@ -1014,6 +1060,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::DeleteAlias)?;
         DeleteAlias::delete_alias(svc, cx, input)
+    }
+
+    /// DeleteImportedKeyMaterial, checked and guarded.
+    pub fn delete_imported_key_material<S: DeleteImportedKeyMaterial>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteImportedKeyMaterialRequest,
+    ) -> Result<crate::wire::Ack<DeleteImportedKeyMaterialResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteImportedKeyMaterial)?;
+        DeleteImportedKeyMaterial::delete_imported_key_material(svc, cx, input)
     }
 
     /// DescribeKey, checked and guarded.
@@ -1172,6 +1229,17 @@ pub mod call {
         GetKeyRotationStatus::get_key_rotation_status(svc, cx, input)
     }
 
+    /// GetParametersForImport, checked and guarded.
+    pub fn get_parameters_for_import<S: GetParametersForImport>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetParametersForImportRequest,
+    ) -> Result<crate::wire::Ack<GetParametersForImportResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetParametersForImport)?;
+        GetParametersForImport::get_parameters_for_import(svc, cx, input)
+    }
+
     /// GetPublicKey, checked and guarded.
     pub fn get_public_key<S: GetPublicKey>(
         svc: &S,
@@ -1181,6 +1249,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::GetPublicKey)?;
         GetPublicKey::get_public_key(svc, cx, input)
+    }
+
+    /// ImportKeyMaterial, checked and guarded.
+    pub fn import_key_material<S: ImportKeyMaterial>(
+        svc: &S,
+        cx: &S::Context,
+        input: ImportKeyMaterialRequest,
+    ) -> Result<crate::wire::Ack<ImportKeyMaterialResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ImportKeyMaterial)?;
+        ImportKeyMaterial::import_key_material(svc, cx, input)
     }
 
     /// ListAliases, checked and guarded.
@@ -1464,6 +1543,13 @@ where
             Ok(call::delete_alias(svc, cx, input)?
                 .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
+        Operation::DeleteImportedKeyMaterial => {
+            let input: DeleteImportedKeyMaterialRequest = codec.decode(body)?;
+            Ok(
+                call::delete_imported_key_material(svc, cx, input)?
+                    .try_map(|o| codec.encode(&o))?,
+            )
+        }
         Operation::DescribeKey => {
             let input: DescribeKeyRequest = codec.decode(body)?;
             Ok(call::describe_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1528,9 +1614,17 @@ where
             let input: GetKeyRotationStatusRequest = codec.decode(body)?;
             Ok(call::get_key_rotation_status(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::GetParametersForImport => {
+            let input: GetParametersForImportRequest = codec.decode(body)?;
+            Ok(call::get_parameters_for_import(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::GetPublicKey => {
             let input: GetPublicKeyRequest = codec.decode(body)?;
             Ok(call::get_public_key(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::ImportKeyMaterial => {
+            let input: ImportKeyMaterialRequest = codec.decode(body)?;
+            Ok(call::import_key_material(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListAliases => {
             let input: ListAliasesRequest = codec.decode(body)?;
@@ -1634,6 +1728,7 @@ where
 /// The model's patterns, for checks that report them beyond the generated ones.
 pub mod patterns {
     pub const ALIAS_NAME_TYPE: &str = "^[a-zA-Z0-9:/_-]+$";
+    pub const BACKING_KEY_ID_RESPONSE_TYPE: &str = "^[a-f0-9]+$";
     pub const BACKING_KEY_ID_TYPE: &str = "^[a-f0-9]+$";
     pub const CLOUD_HSM_CLUSTER_ID_TYPE: &str = "cluster-[2-7a-zA-Z]{11,16}";
     pub const GRANT_CONSTRAINT_SOURCE_ARN_TYPE: &str =
@@ -2598,6 +2693,115 @@ impl crate::wire::Validate for DeleteAliasRequest {
             );
             static PATTERN: crate::wire::Pattern =
                 crate::wire::Pattern::new("^(?:^[a-zA-Z0-9:/_-]+$)$", "^[a-zA-Z0-9:/_-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DeleteImportedKeyMaterialRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteImportedKeyMaterialRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteImportedKeyMaterialRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DeleteImportedKeyMaterialRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.key_material_id {
+            let at = crate::wire::At::new(base, "keyMaterialId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(64),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-f0-9]+$)$", "^[a-f0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DeleteImportedKeyMaterialResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteImportedKeyMaterialResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteImportedKeyMaterialResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DeleteImportedKeyMaterialResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.key_material_id {
+            let at = crate::wire::At::new(base, "keyMaterialId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(0),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-f0-9]+$)$", "^[a-f0-9]+$");
             v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
@@ -4306,6 +4510,153 @@ impl crate::wire::Validate for GetKeyRotationStatusResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct GetParametersForImportRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "WrappingAlgorithm",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub wrapping_algorithm: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "WrappingKeySpec",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub wrapping_key_spec: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParametersForImportRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParametersForImportRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetParametersForImportRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.wrapping_algorithm.is_none() {
+            v.missing(crate::wire::At::new(base, "wrappingAlgorithm"));
+        }
+        if let Some(x) = &self.wrapping_algorithm {
+            let at = crate::wire::At::new(base, "wrappingAlgorithm");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "RSAES_PKCS1_V1_5",
+                    "RSAES_OAEP_SHA_1",
+                    "RSAES_OAEP_SHA_256",
+                    "RSA_AES_KEY_WRAP_SHA_1",
+                    "RSA_AES_KEY_WRAP_SHA_256",
+                    "SM2PKE",
+                ],
+            );
+        }
+        if self.wrapping_key_spec.is_none() {
+            v.missing(crate::wire::At::new(base, "wrappingKeySpec"));
+        }
+        if let Some(x) = &self.wrapping_key_spec {
+            let at = crate::wire::At::new(base, "wrappingKeySpec");
+            v.one_of(at, x, &["RSA_2048", "RSA_3072", "RSA_4096", "SM2"]);
+        }
+    }
+}
+
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetParametersForImportResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ImportToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub import_token: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "PublicKey",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub public_key: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "ParametersValidTo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parameters_valid_to: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetParametersForImportResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetParametersForImportResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for GetParametersForImportResponse {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("GetParametersForImportResponse");
+        d.field("key_id", &self.key_id);
+        d.field("import_token", &self.import_token);
+        d.field("public_key", &crate::wire::REDACTED);
+        d.field("parameters_valid_to", &self.parameters_valid_to);
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for GetParametersForImportResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.import_token {
+            let at = crate::wire::At::new(base, "importToken");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.public_key {
+            let at = crate::wire::At::new(base, "publicKey");
+            v.length(at, None, x.len(), Some(1), Some(4096));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetPublicKeyRequest {
     #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
     pub key_id: ::std::option::Option<::std::string::String>,
@@ -4833,6 +5184,188 @@ impl crate::wire::Validate for GrantListEntry {
                 "^(?:^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$)$",
                 "^([A-Za-z0-9\\-]+)\\.([A-Za-z0-9\\-]+)(\\.[A-Za-z0-9\\-]+)+$",
             );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ImportKeyMaterialRequest {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ImportToken",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub import_token: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(
+        rename = "EncryptedKeyMaterial",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::wire::blob"
+    )]
+    pub encrypted_key_material: ::std::option::Option<::std::vec::Vec<u8>>,
+    #[serde(rename = "ValidTo", default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: ::std::option::Option<f64>,
+    #[serde(
+        rename = "ExpirationModel",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub expiration_model: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ImportType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub import_type: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialDescription",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ImportKeyMaterialRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ImportKeyMaterialRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ImportKeyMaterialRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.key_id.is_none() {
+            v.missing(crate::wire::At::new(base, "keyId"));
+        }
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if self.import_token.is_none() {
+            v.missing(crate::wire::At::new(base, "importToken"));
+        }
+        if let Some(x) = &self.import_token {
+            let at = crate::wire::At::new(base, "importToken");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if self.encrypted_key_material.is_none() {
+            v.missing(crate::wire::At::new(base, "encryptedKeyMaterial"));
+        }
+        if let Some(x) = &self.encrypted_key_material {
+            let at = crate::wire::At::new(base, "encryptedKeyMaterial");
+            v.length(at, None, x.len(), Some(1), Some(6144));
+        }
+        if let Some(x) = &self.expiration_model {
+            let at = crate::wire::At::new(base, "expirationModel");
+            v.one_of(
+                at,
+                x,
+                &["KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"],
+            );
+        }
+        if let Some(x) = &self.import_type {
+            let at = crate::wire::At::new(base, "importType");
+            v.one_of(at, x, &["NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"]);
+        }
+        if let Some(x) = &self.key_material_description {
+            let at = crate::wire::At::new(base, "keyMaterialDescription");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(0),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9:/_\\s.-]+$)$", "^[a-zA-Z0-9:/_\\s.-]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.key_material_id {
+            let at = crate::wire::At::new(base, "keyMaterialId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(64),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-f0-9]+$)$", "^[a-f0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ImportKeyMaterialResponse {
+    #[serde(rename = "KeyId", default, skip_serializing_if = "Option::is_none")]
+    pub key_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KeyMaterialId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub key_material_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ImportKeyMaterialResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ImportKeyMaterialResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ImportKeyMaterialResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.key_id {
+            let at = crate::wire::At::new(base, "keyId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.key_material_id {
+            let at = crate::wire::At::new(base, "keyMaterialId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(64),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-f0-9]+$)$", "^[a-f0-9]+$");
             v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
