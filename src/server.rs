@@ -260,7 +260,9 @@ impl Server {
             &config.default_region,
         )
         .with_console(&console_token);
-        let sts = Arc::new(Sts::new(deps.clock.clone(), identities));
+        let sts = Arc::new(
+            Sts::new(deps.clock.clone(), identities).with_strict_saml(config.strict.signatures),
+        );
         let issuer = sts.clone();
         lambda.set_credentials(Box::new(move |ns, role, name| {
             let issued = issuer.function_credentials(role, &ns.account, name);

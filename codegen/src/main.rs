@@ -69,6 +69,7 @@ const SERVICES: &[Entry] = &[
         model: "sts/2011-06-15",
         operations: Some(&[
             "AssumeRole",
+            "AssumeRoleWithSAML",
             "AssumeRoleWithWebIdentity",
             "DecodeAuthorizationMessage",
             "GetAccessKeyInfo",

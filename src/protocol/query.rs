@@ -149,7 +149,11 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
             QueryService::Sts => {
                 let op = sts::Operation::from_name(action)
                     .ok_or_else(|| unknown_action(&form, sts::API_VERSION))?;
-                let anonymous_ok = op == sts::Operation::AssumeRoleWithWebIdentity;
+                // The operations AWS's model marks as taking no credentials.
+                let anonymous_ok = matches!(
+                    op,
+                    sts::Operation::AssumeRoleWithWebIdentity | sts::Operation::AssumeRoleWithSAML
+                );
                 let run = |caller: Caller| {
                     let ack = sts::dispatch(state.sts.as_ref(), &caller, op, &form);
                     async move { ack.map_err(Failure::from) }

@@ -4,6 +4,7 @@
 
 mod federation;
 pub mod identity;
+mod saml;
 mod tags;
 pub mod tokens;
 
@@ -21,6 +22,8 @@ use tokens::Session;
 pub struct Sts {
     clock: Arc<dyn Clock>,
     identities: Arc<Identities>,
+    /// AssumeRoleWithSAML checks what it can of an assertion (see `saml`).
+    strict_saml: bool,
 }
 
 /// STS changes nothing durable: every answer is ready at once.
@@ -100,7 +103,18 @@ fn check_session_policy(policy: Option<&str>) -> Result<()> {
 
 impl Sts {
     pub fn new(clock: Arc<dyn Clock>, identities: Arc<Identities>) -> Sts {
-        Sts { clock, identities }
+        Sts {
+            clock,
+            identities,
+            strict_saml: false,
+        }
+    }
+
+    /// Strict mode for SAML assertions.
+    #[must_use]
+    pub fn with_strict_saml(mut self, strict: bool) -> Sts {
+        self.strict_saml = strict;
+        self
     }
 
     pub fn identities(&self) -> &Arc<Identities> {

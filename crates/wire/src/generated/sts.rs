@@ -12,6 +12,7 @@ pub const API_VERSION: &str = "2011-06-15";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     AssumeRole,
+    AssumeRoleWithSAML,
     AssumeRoleWithWebIdentity,
     DecodeAuthorizationMessage,
     GetAccessKeyInfo,
@@ -21,8 +22,9 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 8] = [
         Operation::AssumeRole,
+        Operation::AssumeRoleWithSAML,
         Operation::AssumeRoleWithWebIdentity,
         Operation::DecodeAuthorizationMessage,
         Operation::GetAccessKeyInfo,
@@ -34,6 +36,7 @@ impl Operation {
     pub fn name(self) -> &'static str {
         match self {
             Operation::AssumeRole => "AssumeRole",
+            Operation::AssumeRoleWithSAML => "AssumeRoleWithSAML",
             Operation::AssumeRoleWithWebIdentity => "AssumeRoleWithWebIdentity",
             Operation::DecodeAuthorizationMessage => "DecodeAuthorizationMessage",
             Operation::GetAccessKeyInfo => "GetAccessKeyInfo",
@@ -46,6 +49,7 @@ impl Operation {
     pub fn from_name(name: &str) -> ::std::option::Option<Operation> {
         match name {
             "AssumeRole" => Some(Operation::AssumeRole),
+            "AssumeRoleWithSAML" => Some(Operation::AssumeRoleWithSAML),
             "AssumeRoleWithWebIdentity" => Some(Operation::AssumeRoleWithWebIdentity),
             "DecodeAuthorizationMessage" => Some(Operation::DecodeAuthorizationMessage),
             "GetAccessKeyInfo" => Some(Operation::GetAccessKeyInfo),
@@ -173,6 +177,15 @@ pub trait AssumeRole: Service {
     ) -> Result<crate::wire::Ack<AssumeRoleResponse>>;
 }
 
+/// The AssumeRoleWithSAML operation; implemented where its behaviour lives.
+pub trait AssumeRoleWithSAML: Service {
+    fn assume_role_with_saml(
+        &self,
+        cx: &Self::Context,
+        input: AssumeRoleWithSAMLRequest,
+    ) -> Result<crate::wire::Ack<AssumeRoleWithSAMLResponse>>;
+}
+
 /// The AssumeRoleWithWebIdentity operation; implemented where its behaviour lives.
 pub trait AssumeRoleWithWebIdentity: Service {
     fn assume_role_with_web_identity(
@@ -231,6 +244,7 @@ pub trait GetSessionToken: Service {
 pub trait Handlers:
     Service
     + AssumeRole
+    + AssumeRoleWithSAML
     + AssumeRoleWithWebIdentity
     + DecodeAuthorizationMessage
     + GetAccessKeyInfo
@@ -243,6 +257,7 @@ pub trait Handlers:
 impl<
         T: Service
             + AssumeRole
+            + AssumeRoleWithSAML
             + AssumeRoleWithWebIdentity
             + DecodeAuthorizationMessage
             + GetAccessKeyInfo
@@ -256,8 +271,8 @@ impl<
 /// Every operation's trait, for code that calls handlers directly (tests, in-process use).
 pub mod handlers {
     pub use super::{
-        AssumeRole, AssumeRoleWithWebIdentity, DecodeAuthorizationMessage, GetAccessKeyInfo,
-        GetCallerIdentity, GetFederationToken, GetSessionToken,
+        AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, DecodeAuthorizationMessage,
+        GetAccessKeyInfo, GetCallerIdentity, GetFederationToken, GetSessionToken,
     };
 }
 
@@ -274,6 +289,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::AssumeRole)?;
         AssumeRole::assume_role(svc, cx, input)
+    }
+
+    /// AssumeRoleWithSAML, checked and guarded.
+    pub fn assume_role_with_saml<S: AssumeRoleWithSAML>(
+        svc: &S,
+        cx: &S::Context,
+        input: AssumeRoleWithSAMLRequest,
+    ) -> Result<crate::wire::Ack<AssumeRoleWithSAMLResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::AssumeRoleWithSAML)?;
+        AssumeRoleWithSAML::assume_role_with_saml(svc, cx, input)
     }
 
     /// AssumeRoleWithWebIdentity, checked and guarded.
@@ -358,6 +384,16 @@ pub fn dispatch<S: Handlers>(
                 let mut x = ::std::string::String::from("<AssumeRoleResult>");
                 o.to_xml(&mut x);
                 x.push_str("</AssumeRoleResult>");
+                Ok(x)
+            })
+        }
+        Operation::AssumeRoleWithSAML => {
+            let input =
+                <AssumeRoleWithSAMLRequest as FromForm>::from_form(form, "")?.unwrap_or_default();
+            call::assume_role_with_saml(svc, cx, input)?.try_map(|o| {
+                let mut x = ::std::string::String::from("<AssumeRoleWithSAMLResult>");
+                o.to_xml(&mut x);
+                x.push_str("</AssumeRoleWithSAMLResult>");
                 Ok(x)
             })
         }
@@ -929,6 +965,439 @@ impl crate::wire::query::ToXml for AssumeRoleResponse {
             self.session_token_utilization.as_ref(),
         );
         crate::wire::query::xml::element(out, "SessionTokenSize", self.session_token_size.as_ref());
+    }
+}
+
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct AssumeRoleWithSAMLRequest {
+    #[serde(rename = "RoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "PrincipalArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub principal_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "SAMLAssertion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub saml_assertion: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "PolicyArns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub policy_arns: ::std::option::Option<::std::vec::Vec<PolicyDescriptorType>>,
+    #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
+    pub policy: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "DurationSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub duration_seconds: ::std::option::Option<i64>,
+    #[serde(
+        rename = "MinimumSessionTokenSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub minimum_session_token_size: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AssumeRoleWithSAMLRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AssumeRoleWithSAMLRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for AssumeRoleWithSAMLRequest {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("AssumeRoleWithSAMLRequest");
+        d.field("role_arn", &self.role_arn);
+        d.field("principal_arn", &self.principal_arn);
+        d.field("saml_assertion", &crate::wire::REDACTED);
+        d.field("policy_arns", &self.policy_arns);
+        d.field("policy", &self.policy);
+        d.field("duration_seconds", &self.duration_seconds);
+        d.field(
+            "minimum_session_token_size",
+            &self.minimum_session_token_size,
+        );
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for AssumeRoleWithSAMLRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.role_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "roleArn"));
+        }
+        if let Some(x) = &self.role_arn {
+            let at = crate::wire::At::new(base, "roleArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(20),
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+)$", "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.principal_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "principalArn"));
+        }
+        if let Some(x) = &self.principal_arn {
+            let at = crate::wire::At::new(base, "principalArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(20),
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+)$", "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.saml_assertion.is_none() {
+            v.missing(crate::wire::At::new(base, "sAMLAssertion"));
+        }
+        if let Some(x) = &self.saml_assertion {
+            let at = crate::wire::At::new(base, "sAMLAssertion");
+            v.length(at, None, x.chars().count(), Some(4), Some(100000));
+        }
+        if let Some(x) = &self.policy_arns {
+            let at = crate::wire::At::new(base, "policyArns");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+        if let Some(x) = &self.policy {
+            let at = crate::wire::At::new(base, "policy");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+)$",
+                "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.duration_seconds {
+            let at = crate::wire::At::new(base, "durationSeconds");
+            v.range(at, *x, Some(900), Some(43200));
+        }
+        if let Some(x) = &self.minimum_session_token_size {
+            let at = crate::wire::At::new(base, "minimumSessionTokenSize");
+            v.range(at, *x, Some(0), Some(4096));
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for AssumeRoleWithSAMLRequest {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(AssumeRoleWithSAMLRequest {
+            role_arn: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "RoleArn"),
+            )?,
+            principal_arn: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "PrincipalArn"),
+            )?,
+            saml_assertion: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "SAMLAssertion"),
+            )?,
+            policy_arns: crate::wire::query::list(
+                form,
+                &crate::wire::query::member(key, "PolicyArns"),
+                Some("member"),
+            )?,
+            policy: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Policy"),
+            )?,
+            duration_seconds: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "DurationSeconds"),
+            )?,
+            minimum_session_token_size: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "MinimumSessionTokenSize"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for AssumeRoleWithSAMLRequest {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "RoleArn", self.role_arn.as_ref());
+        crate::wire::query::xml::element(out, "PrincipalArn", self.principal_arn.as_ref());
+        crate::wire::query::xml::element(out, "SAMLAssertion", self.saml_assertion.as_ref());
+        crate::wire::query::xml::wrapped_list(
+            out,
+            "PolicyArns",
+            "member",
+            self.policy_arns.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "Policy", self.policy.as_ref());
+        crate::wire::query::xml::element(out, "DurationSeconds", self.duration_seconds.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "MinimumSessionTokenSize",
+            self.minimum_session_token_size.as_ref(),
+        );
+    }
+}
+
+#[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct AssumeRoleWithSAMLResponse {
+    #[serde(
+        rename = "Credentials",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credentials: ::std::option::Option<Credentials>,
+    #[serde(
+        rename = "AssumedRoleUser",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assumed_role_user: ::std::option::Option<AssumedRoleUser>,
+    #[serde(
+        rename = "PackedPolicySize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub packed_policy_size: ::std::option::Option<i64>,
+    #[serde(rename = "Subject", default, skip_serializing_if = "Option::is_none")]
+    pub subject: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "SubjectType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subject_type: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Issuer", default, skip_serializing_if = "Option::is_none")]
+    pub issuer: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Audience", default, skip_serializing_if = "Option::is_none")]
+    pub audience: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "NameQualifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_qualifier: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "SourceIdentity",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub source_identity: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "SessionTokenUtilization",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_token_utilization: ::std::option::Option<i64>,
+    #[serde(
+        rename = "SessionTokenSize",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub session_token_size: ::std::option::Option<i64>,
+    #[serde(
+        rename = "TrustedIdentityPropagationContext",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub trusted_identity_propagation_context:
+        ::std::option::Option<TrustedIdentityPropagationContext>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for AssumeRoleWithSAMLResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for AssumeRoleWithSAMLResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl ::std::fmt::Debug for AssumeRoleWithSAMLResponse {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        let mut d = f.debug_struct("AssumeRoleWithSAMLResponse");
+        d.field("credentials", &self.credentials);
+        d.field("assumed_role_user", &self.assumed_role_user);
+        d.field("packed_policy_size", &self.packed_policy_size);
+        d.field("subject", &self.subject);
+        d.field("subject_type", &self.subject_type);
+        d.field("issuer", &self.issuer);
+        d.field("audience", &self.audience);
+        d.field("name_qualifier", &self.name_qualifier);
+        d.field("source_identity", &self.source_identity);
+        d.field("session_token_utilization", &self.session_token_utilization);
+        d.field("session_token_size", &self.session_token_size);
+        d.field(
+            "trusted_identity_propagation_context",
+            &crate::wire::REDACTED,
+        );
+        d.finish()
+    }
+}
+
+impl crate::wire::Validate for AssumeRoleWithSAMLResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.credentials {
+            let at = crate::wire::At::new(base, "credentials");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.assumed_role_user {
+            let at = crate::wire::At::new(base, "assumedRoleUser");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.packed_policy_size {
+            let at = crate::wire::At::new(base, "packedPolicySize");
+            v.range(at, *x, Some(0), None);
+        }
+        if let Some(x) = &self.source_identity {
+            let at = crate::wire::At::new(base, "sourceIdentity");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(2),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\w+=,.@-]*)$", "[\\w+=,.@-]*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.session_token_utilization {
+            let at = crate::wire::At::new(base, "sessionTokenUtilization");
+            v.range(at, *x, Some(0), None);
+        }
+        if let Some(x) = &self.session_token_size {
+            let at = crate::wire::At::new(base, "sessionTokenSize");
+            v.range(at, *x, Some(0), None);
+        }
+        if let Some(x) = &self.trusted_identity_propagation_context {
+            let at = crate::wire::At::new(base, "trustedIdentityPropagationContext");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for AssumeRoleWithSAMLResponse {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(AssumeRoleWithSAMLResponse {
+            credentials: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Credentials"),
+            )?,
+            assumed_role_user: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "AssumedRoleUser"),
+            )?,
+            packed_policy_size: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "PackedPolicySize"),
+            )?,
+            subject: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Subject"),
+            )?,
+            subject_type: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "SubjectType"),
+            )?,
+            issuer: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Issuer"),
+            )?,
+            audience: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "Audience"),
+            )?,
+            name_qualifier: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "NameQualifier"),
+            )?,
+            source_identity: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "SourceIdentity"),
+            )?,
+            session_token_utilization: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "SessionTokenUtilization"),
+            )?,
+            session_token_size: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "SessionTokenSize"),
+            )?,
+            trusted_identity_propagation_context: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "TrustedIdentityPropagationContext"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for AssumeRoleWithSAMLResponse {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "Credentials", self.credentials.as_ref());
+        crate::wire::query::xml::element(out, "AssumedRoleUser", self.assumed_role_user.as_ref());
+        crate::wire::query::xml::element(out, "PackedPolicySize", self.packed_policy_size.as_ref());
+        crate::wire::query::xml::element(out, "Subject", self.subject.as_ref());
+        crate::wire::query::xml::element(out, "SubjectType", self.subject_type.as_ref());
+        crate::wire::query::xml::element(out, "Issuer", self.issuer.as_ref());
+        crate::wire::query::xml::element(out, "Audience", self.audience.as_ref());
+        crate::wire::query::xml::element(out, "NameQualifier", self.name_qualifier.as_ref());
+        crate::wire::query::xml::element(out, "SourceIdentity", self.source_identity.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "SessionTokenUtilization",
+            self.session_token_utilization.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "SessionTokenSize", self.session_token_size.as_ref());
+        crate::wire::query::xml::element(
+            out,
+            "TrustedIdentityPropagationContext",
+            self.trusted_identity_propagation_context.as_ref(),
+        );
     }
 }
 
