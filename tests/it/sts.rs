@@ -3,7 +3,10 @@
 
 use crate::common::*;
 use aws_sdk_sts::types::Tag;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use localemu::config::{Config, Strict};
+use sha1::Digest as _;
 use std::net::SocketAddr;
 
 fn creds(key: &str, secret: &str, token: Option<&str>) -> aws_credential_types::Credentials {
@@ -249,8 +252,7 @@ fn saml(from: &str, until: &str, signed: bool) -> String {
   </saml:Assertion>
 </samlp:Response>"#
     );
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(xml)
+    STANDARD.encode(xml)
 }
 
 fn anonymous(addr: SocketAddr) -> aws_sdk_sts::Client {
@@ -285,10 +287,7 @@ async fn saml_assertions_are_read_for_the_session_they_describe() {
     assert_eq!(out.audience(), Some("https://signin.aws.amazon.com/saml"));
     assert_eq!(out.source_identity(), Some("jane"));
     // base64(SHA-1(issuer + account + "/" + provider name)).
-    use base64::Engine as _;
-    use sha1::Digest as _;
-    let expected = base64::engine::general_purpose::STANDARD
-        .encode(sha1::Sha1::digest(b"https://idp.example/111111111111/Corp"));
+    let expected = STANDARD.encode(sha1::Sha1::digest(b"https://idp.example/111111111111/Corp"));
     assert_eq!(out.name_qualifier(), Some(expected.as_str()));
     let c = out.credentials().unwrap();
     // SessionDuration cuts the session: half an hour, not the default hour a role gets.
@@ -326,7 +325,6 @@ async fn saml_assertions_are_read_for_the_session_they_describe() {
         .send()
         .await;
     assert_eq!(err(e).0, "InvalidIdentityToken");
-    use base64::engine::general_purpose::STANDARD;
     let e = anonymous(addr)
         .assume_role_with_saml()
         .role_arn(ROLE)
