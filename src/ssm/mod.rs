@@ -2,6 +2,7 @@
 //! (account, region); SecureString values encrypted under a KMS key; and the read-only
 //! `/aws/reference/secretsmanager/...` names that answer with a secret's value.
 
+mod filters;
 mod labels;
 mod names;
 mod ops;

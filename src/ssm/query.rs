@@ -1,6 +1,7 @@
 //! Parameter Store's listings: GetParametersByPath, DescribeParameters and
 //! GetParameterHistory, with AWS's filters and pages.
 
+use super::filters::{self, Listing};
 use super::names::read_name;
 use super::{not_found, parameter_arn, Parameter, Ssm};
 use crate::domain::caller::Caller;
@@ -164,15 +165,7 @@ impl g::GetParametersByPath for Ssm {
             return Err(super::reference::unsupported("GetParametersByPath"));
         }
         let filters = i.parameter_filters.unwrap_or_default();
-        for f in &filters {
-            let k = f.key.as_deref().unwrap_or_default();
-            if !matches!(k, "Type" | "KeyId" | "Label" | "DataType") && !k.starts_with("tag:") {
-                return Err(filter_key_error(
-                    k,
-                    "Type, KeyId, Label, DataType, tag:<key>",
-                ));
-            }
-        }
+        filters::check(&filters, Listing::ByPath)?;
         let recursive = i.recursive.unwrap_or(false);
         let found = self.matching(cx, |p| {
             Ok((path == "/"
@@ -209,6 +202,7 @@ impl g::DescribeParameters for Ssm {
     ) -> Answer<g::DescribeParametersResult> {
         let old = i.filters.unwrap_or_default();
         let new = i.parameter_filters.unwrap_or_default();
+        filters::check(&new, Listing::Describe)?;
         if !old.is_empty() && !new.is_empty() {
             return Err(Error::validation(
                 "You can use either Filters or ParameterFilters in a single request.",

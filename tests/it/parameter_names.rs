@@ -175,3 +175,94 @@ async fn values_and_data_types_are_checked_as_aws_checks_them() {
     image("ami-0123456789abcdef0").await.unwrap();
     assert_eq!(value(&c, "/image").await.unwrap(), "ami-0123456789abcdef0");
 }
+
+fn string_filter(key: &str, option: Option<&str>, values: &[&str]) -> ParameterStringFilter {
+    let mut f = ParameterStringFilter::builder()
+        .key(key)
+        .set_option(option.map(str::to_string));
+    for v in values {
+        f = f.values(*v);
+    }
+    f.build().unwrap()
+}
+
+#[tokio::test]
+async fn parameter_filters_are_checked_before_anything_is_listed() {
+    let addr = shared().addr;
+    let c = ssm(addr, "100000000051");
+    put(&c, "/filters/a", "1").await.unwrap();
+    let describe = |filters: Vec<ParameterStringFilter>| {
+        c.describe_parameters()
+            .set_parameter_filters(Some(filters))
+            .send()
+    };
+    let cases: [(Vec<ParameterStringFilter>, &str, &str); 7] = [
+        (
+            vec![string_filter("Label", None, &["x"])],
+            "InvalidFilterKey",
+            "The following filter key is not valid: Label. Valid filter keys include: [Path, Name, Type, KeyId, Tier].",
+        ),
+        (
+            vec![string_filter("Name", None, &[])],
+            "InvalidFilterValue",
+            "The following filter values are missing : null for filter key Name.",
+        ),
+        (
+            vec![
+                string_filter("Name", None, &["a"]),
+                string_filter("Name", None, &["b"]),
+            ],
+            "InvalidFilterKey",
+            "The following filter is duplicated in the request: Name. A request can contain only one occurrence of a specific filter.",
+        ),
+        (
+            vec![string_filter("Path", Some("Equals"), &["/filters"])],
+            "InvalidFilterOption",
+            "The following filter option is not valid: Equals. Valid options include: [Recursive, OneLevel].",
+        ),
+        (
+            vec![string_filter("Path", None, &["/aws"])],
+            "InvalidFilterValue",
+            "Filters for common parameters can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). When using global parameters, please specify within a global namespace.",
+        ),
+        (
+            vec![string_filter("Type", None, &["test"])],
+            "InvalidFilterValue",
+            "The following filter value is not valid: test. Valid values include: [String, StringList, SecureString]",
+        ),
+        (
+            vec![string_filter("Name", Some("option"), &["t"])],
+            "InvalidFilterOption",
+            "The following filter option is not valid: option. Valid options include: [BeginsWith, Equals].",
+        ),
+    ];
+    for (filters, code, message) in cases {
+        let e = describe(filters).await;
+        assert_eq!(err(e), (code.to_string(), message.to_string()));
+    }
+    let (code, message) = err(describe(vec![string_filter("Path", None, &["//"])]).await);
+    assert_eq!(code, "InvalidFilterValue");
+    assert!(message.starts_with("The parameter doesn't meet the parameter name requirements."));
+    let e = c
+        .get_parameters_by_path()
+        .path("/filters")
+        .parameter_filters(string_filter("Tier", None, &["Standard"]))
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "InvalidFilterKey".to_string(),
+            "The following filter key is not valid: Tier. Valid filter keys include: [Type, KeyId].".to_string()
+        )
+    );
+    // Valid filters still list.
+    let listed = describe(vec![string_filter(
+        "Path",
+        Some("Recursive"),
+        &["/filters"],
+    )])
+    .await
+    .unwrap();
+    assert_eq!(listed.parameters().len(), 1);
+}
