@@ -6,6 +6,7 @@ mod filters;
 mod labels;
 mod names;
 mod ops;
+mod public;
 mod query;
 mod reference;
 

@@ -104,6 +104,9 @@ impl Ssm {
             return self.reference(cx, id, decrypt);
         }
         let (name, sel) = split_selector(id);
+        if super::public::is_public(&name) {
+            return public_one(cx, &name, &sel);
+        }
         check_hierarchy(&name)?;
         let p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
         let v = select(&p, &sel)?;
@@ -116,6 +119,32 @@ impl Ssm {
         };
         self.shown(cx, &p, v, selector.as_deref(), decrypt)
     }
+}
+
+/// A public parameter (each has one version, 1).
+fn public_one(cx: &Caller, name: &str, sel: &Selector) -> Result<g::Parameter> {
+    let mut p = super::public::get(&cx.namespace, name).ok_or_else(not_found)?;
+    match sel {
+        Selector::Current => {}
+        Selector::Version(1) => p.selector = Some(":1".into()),
+        Selector::Version(n) => {
+            return Err(Error::new(
+                ErrorCode::ParameterVersionNotFound,
+                format!(
+                    "Systems Manager could not find version {n} of {name}. Verify the version and try again."
+                ),
+            ))
+        }
+        Selector::Label(l) => {
+            return Err(Error::new(
+                ErrorCode::ParameterVersionNotFound,
+                format!(
+                    "Systems Manager could not find version {l} of {name}. Verify the version and try again."
+                ),
+            ))
+        }
+    }
+    Ok(p)
 }
 
 /// The data types a parameter may declare.

@@ -167,6 +167,17 @@ impl g::GetParametersByPath for Ssm {
         let filters = i.parameter_filters.unwrap_or_default();
         filters::check(&filters, Listing::ByPath)?;
         let recursive = i.recursive.unwrap_or(false);
+        if super::public::is_public(&path) {
+            let found = super::public::under(&cx.namespace, &path, recursive);
+            let (slice, next) = page(&found, i.next_token.as_deref(), i.max_results, 10)?;
+            return Ok(Ack::new(
+                g::GetParametersByPathResult {
+                    parameters: Some(slice),
+                    next_token: next,
+                },
+                Ticket::ready(),
+            ));
+        }
         let found = self.matching(cx, |p| {
             Ok((path == "/"
                 && (recursive || !p.name.trim_start_matches('/').contains('/'))

@@ -266,3 +266,87 @@ async fn parameter_filters_are_checked_before_anything_is_listed() {
     .unwrap();
     assert_eq!(listed.parameters().len(), 1);
 }
+
+#[tokio::test]
+async fn aws_public_parameters_name_regions_and_services() {
+    let addr = shared().addr;
+    let c = ssm(addr, "100000000052");
+    let long = c
+        .get_parameter()
+        .name("/aws/service/global-infrastructure/regions/us-east-1/longName")
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .unwrap();
+    assert_eq!(long.value(), Some("US East (N. Virginia)"));
+    assert_eq!(long.r#type().unwrap().as_str(), "String");
+    assert_eq!(
+        long.arn(),
+        Some("arn:aws:ssm:us-east-1::parameter/aws/service/global-infrastructure/regions/us-east-1/longName")
+    );
+    let got = c
+        .get_parameters()
+        .names("/aws/service/global-infrastructure/services/secretsmanager/longName")
+        .names("/aws/service/global-infrastructure/regions/nowhere-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.parameters()[0].value(), Some("AWS Secrets Manager"));
+    assert_eq!(
+        got.invalid_parameters(),
+        ["/aws/service/global-infrastructure/regions/nowhere-1"]
+    );
+
+    // The regions of the caller's partition, a page at a time.
+    let mut regions = Vec::new();
+    let mut next = None;
+    loop {
+        let page = c
+            .get_parameters_by_path()
+            .path("/aws/service/global-infrastructure/regions")
+            .set_next_token(next)
+            .send()
+            .await
+            .unwrap();
+        assert!(page.parameters().len() <= 10);
+        regions.extend(page.parameters().iter().filter_map(|p| p.value.clone()));
+        next = page.next_token;
+        if next.is_none() {
+            break;
+        }
+    }
+    assert!(regions.contains(&"eu-west-1".to_string()), "{regions:?}");
+    assert!(!regions.iter().any(|r| r.starts_with("cn-")));
+    let in_china = sdk_client!(aws_sdk_ssm, addr, "cn-north-1", test_key("100000000052"));
+    let china = in_china
+        .get_parameters_by_path()
+        .path("/aws/service/global-infrastructure/regions")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = china
+        .parameters()
+        .iter()
+        .filter_map(|p| p.value())
+        .collect();
+    assert_eq!(names, ["cn-north-1", "cn-northwest-1"]);
+    // Recursive listing reaches a region's services.
+    let services = c
+        .get_parameters_by_path()
+        .path("/aws/service/global-infrastructure/regions/us-west-2/services")
+        .max_results(10)
+        .send()
+        .await
+        .unwrap();
+    assert!(services
+        .parameters()
+        .iter()
+        .any(|p| p.value() == Some("kms")));
+    let e = c
+        .get_parameter()
+        .name("/aws/service/global-infrastructure/regions/us-east-1:2")
+        .send()
+        .await;
+    assert_eq!(err(e).0, "ParameterVersionNotFound");
+}
