@@ -59,13 +59,13 @@ impl Ssm {
             Some(s) => request.version_stage = Some(s.clone()),
             None => {}
         }
-        crate::wire::check(&request).map_err(|e| wrapped(e.into()))?;
+        crate::wire::check(&request).map_err(|e| wrapped(e.into(), id))?;
         // Read as the caller, under the secret's own rules (its policy, its key).
         let caller = cx.clone().acting("secretsmanager:GetSecretValue".into());
         let out = self
             .secrets
             .get_secret_value(&caller, request)
-            .map_err(wrapped)?
+            .map_err(|e| wrapped(e, id))?
             .output;
         let value = match (&out.secret_string, &out.secret_binary) {
             (Some(s), _) => s.clone(),
@@ -75,7 +75,7 @@ impl Ssm {
             }
             (None, None) => String::new(),
         };
-        let source = serde_json::to_string(&out).map_err(|e| Error::internal().because(e))?;
+        let source = source_result(&out)?;
         Ok(g::Parameter {
             name: Some(id.to_string()),
             type_: Some("SecureString".into()),
@@ -90,19 +90,41 @@ impl Ssm {
     }
 }
 
-/// Secrets Manager's refusal as Parameter Store passes it on.
+/// SourceResult: the GetSecretValue answer as Parameter Store writes it, its members named
+/// in lower camel case except `ARN`.
+fn source_result(out: &sm::GetSecretValueResponse) -> Result<String> {
+    let value = serde_json::to_value(out).map_err(|e| Error::internal().because(e))?;
+    let serde_json::Value::Object(members) = value else {
+        return Err(Error::internal());
+    };
+    let renamed: serde_json::Map<String, serde_json::Value> = members
+        .into_iter()
+        .map(|(k, v)| {
+            if k == "ARN" {
+                return (k, v);
+            }
+            let mut chars = k.chars();
+            let first = chars.next().map(|c| c.to_ascii_lowercase());
+            (first.into_iter().chain(chars).collect(), v)
+        })
+        .collect();
+    serde_json::to_string(&renamed).map_err(|e| Error::internal().because(e))
+}
+
+/// Secrets Manager's refusal as Parameter Store passes it on for the reference `id`.
 /// A missing secret is a missing parameter; Secrets Manager's other refusals are invalid
 /// references, and the shared kinds (access, internal) pass as they are.
-fn wrapped(e: sm::Error) -> Error {
+fn wrapped(e: sm::Error, id: &str) -> Error {
     let message = format!(
         "An error occurred ({}) when referencing Secrets Manager: {}",
         e.code.as_str(),
         e.message
     );
     match e.code {
-        Kind::Modeled(sm::ErrorCode::ResourceNotFoundException) => {
-            Error::new(ErrorCode::ParameterNotFound, message)
-        }
+        Kind::Modeled(sm::ErrorCode::ResourceNotFoundException) => Error::new(
+            ErrorCode::ParameterNotFound,
+            format!("Secret {id} not found."),
+        ),
         Kind::Modeled(_) => Error::validation(message),
         Kind::Common(c) => Error::common(c, message),
     }

@@ -497,8 +497,11 @@ async fn secret_references_read_secrets_as_aws_does() {
         (Some("second"), 0, Some(arn.as_str()))
     );
     let source: serde_json::Value = serde_json::from_str(p.source_result().unwrap()).unwrap();
-    assert_eq!(source["Name"], name.as_str());
-    assert_eq!(source["VersionStages"][0], "AWSCURRENT");
+    // Parameter Store names the members in lower camel case, except ARN.
+    assert_eq!(source["name"], name.as_str());
+    assert_eq!(source["ARN"], arn.as_str());
+    assert_eq!(source["versionStages"][0], "AWSCURRENT");
+    assert_eq!(source["secretString"], "second");
     let previous = c
         .get_parameter()
         .name(format!("{reference}:AWSPREVIOUS"))
@@ -533,11 +536,9 @@ async fn secret_references_read_secrets_as_aws_does() {
         .send()
         .await);
     assert_eq!(code, "ParameterNotFound");
-    assert!(
-        msg.starts_with(
-            "An error occurred (ResourceNotFoundException) when referencing Secrets Manager"
-        ),
-        "{msg}"
+    assert_eq!(
+        msg,
+        "Secret /aws/reference/secretsmanager/missing not found."
     );
     // Another account's secret without a policy: refused as Secrets Manager refuses it.
     let (code, msg) = err(ssm(addr, "100000000006")
