@@ -345,9 +345,31 @@ impl Kms {
         // Changed on a copy, so a refused change leaves the key as it was.
         let mut changed = Key::clone(entry);
         f(&mut changed)?;
+        let rotated = changed.multi_region == Some(multi_region::Part::Primary)
+            && (changed.rotations != entry.rotations || changed.rotation != entry.rotation);
         *entry = Arc::new(changed);
         let k = entry.clone();
+        // A multi-Region primary's rotation is shared by its replicas, which then seal with
+        // the same generation.
+        let mut replicas = Vec::new();
+        if rotated {
+            for (other, space) in spaces.iter_mut() {
+                if other == ns || other.account != ns.account {
+                    continue;
+                }
+                if let Some(r) = space.keys.get_mut(id) {
+                    let mut copy = Key::clone(r);
+                    copy.rotation.clone_from(&k.rotation);
+                    copy.rotations.clone_from(&k.rotations);
+                    *r = Arc::new(copy);
+                    replicas.push(r.clone());
+                }
+            }
+        }
         drop(spaces);
+        for r in &replicas {
+            let _ = self.save_key(r);
+        }
         let ticket = self.save_key(&k);
         Ok((k, ticket))
     }

@@ -22,14 +22,14 @@ const DAY: Millis = 86_400_000;
 const MAX_ON_DEMAND: usize = 25;
 
 /// Automatic rotation of a key: its period, and when it next rotates.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
     pub period_days: i64,
     pub next: Millis,
 }
 
 /// One rotation: when, and whether on the schedule or on demand.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rotation {
     pub date: Millis,
     pub on_demand: bool,
@@ -113,6 +113,12 @@ impl Key {
 
 /// Refuses a key that cannot rotate: only customer managed symmetric encryption keys do.
 fn rotatable(key: &Key, operation: &str) -> Result<()> {
+    if key.multi_region == Some(super::multi_region::Part::Replica) {
+        return Err(unsupported(format!(
+            "{} is a multi-Region replica key: {operation} is done on its primary key.",
+            key.arn
+        )));
+    }
     if key.spec != "SYMMETRIC_DEFAULT" {
         return Err(unsupported(format!(
             "{} key spec is {} which is not valid for {operation}.",
@@ -144,7 +150,10 @@ fn rotate(key: &mut Key, at: Millis, on_demand: bool) {
 
 /// Whether automatic rotations fell due by `now`.
 pub(super) fn due(key: &Key, now: Millis) -> bool {
-    key.state == KeyState::Enabled && key.rotation.as_ref().is_some_and(|s| now >= s.next)
+    // A multi-Region replica rotates when its primary does (see `Kms::change`).
+    key.multi_region != Some(super::multi_region::Part::Replica)
+        && key.state == KeyState::Enabled
+        && key.rotation.as_ref().is_some_and(|s| now >= s.next)
 }
 
 /// Makes the automatic rotations that fell due by `now`: rotation is lazy, a key catches up

@@ -369,6 +369,30 @@ async fn multi_region_keys_share_their_material_across_regions() {
     assert_eq!(config.multi_region_key_type().unwrap().as_str(), "REPLICA");
     assert_eq!(config.primary_key().unwrap().region(), Some("eu-west-1"));
 
+    // Rotation happens on the primary, and its replicas share it.
+    let e = east.rotate_key_on_demand().key_id(&id).send().await;
+    assert_eq!(err(e).0, "UnsupportedOperationException");
+    west.rotate_key_on_demand()
+        .key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let material = |c: aws_sdk_kms::Client| {
+        let id = id.clone();
+        async move {
+            c.describe_key()
+                .key_id(id)
+                .send()
+                .await
+                .unwrap()
+                .key_metadata
+                .unwrap()
+                .current_key_material_id
+                .unwrap()
+        }
+    };
+    assert_eq!(material(east.clone()).await, material(west.clone()).await);
+
     // A secret replicated to the other region is sealed there under the replica key.
     let sm = client_for(addr, account, REGION);
     let replica_arn = described.arn().unwrap().to_string();
