@@ -311,3 +311,83 @@ async fn malformed_requests_get_aws_shaped_errors() {
         assert!(text.contains("<Code>"), "{text}");
     }
 }
+
+/// CDK's stock way to name a secret: the seventh part of its ARN, read before it exists.
+const SECRET_SUFFIX: &str = r#"
+Resources:
+  Secret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      GenerateSecretString: {}
+  SecretName:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: !Select [6, !Split [":", !Ref Secret]]
+Outputs:
+  Suffix:
+    Value: !Select [6, !Split [":", !Ref Secret]]
+  Joined:
+    Value: !Join ["/", !Split [":", !Ref Secret]]
+"#;
+
+#[tokio::test]
+async fn a_create_change_set_evaluates_only_what_is_known_before_the_resources_exist() {
+    let server = shared();
+    let c = cfn(server.addr);
+    let name = unique("cdk-select");
+    let created = c
+        .create_change_set()
+        .stack_name(&name)
+        .change_set_name("create")
+        .change_set_type(ChangeSetType::Create)
+        .template_body(SECRET_SUFFIX)
+        .send()
+        .await
+        .unwrap();
+    let cs = c
+        .describe_change_set()
+        .change_set_name(created.id.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cs.status().unwrap().as_str(), "CREATE_COMPLETE");
+    assert_eq!(cs.changes().len(), 2);
+    c.execute_change_set()
+        .change_set_name("create")
+        .stack_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let stack_id = created.stack_id.unwrap();
+    assert_eq!(settle(&c, &stack_id).await.0, "CREATE_COMPLETE");
+    let resource = |logical: &'static str| {
+        let c = c.clone();
+        let stack_id = stack_id.clone();
+        async move {
+            c.describe_stack_resource()
+                .stack_name(stack_id)
+                .logical_resource_id(logical)
+                .send()
+                .await
+                .unwrap()
+                .stack_resource_detail
+                .unwrap()
+                .physical_resource_id
+                .unwrap()
+        }
+    };
+    let secret_arn = resource("Secret").await;
+    let suffix = output(&c, &stack_id, "Suffix").await;
+    assert_eq!(secret_arn.split(':').nth(6), Some(suffix.as_str()));
+    let parameter = ssm(server.addr)
+        .get_parameter()
+        .name(resource("SecretName").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(parameter.parameter.unwrap().value(), Some(suffix.as_str()));
+    let joined = output(&c, &stack_id, "Joined").await;
+    assert!(joined.starts_with("arn/aws/secretsmanager/"), "{joined}");
+    assert!(joined.ends_with(&suffix), "{joined}");
+}

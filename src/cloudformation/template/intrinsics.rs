@@ -72,6 +72,15 @@ pub struct Scope<'a> {
     pub resources: &'a dyn Resources,
 }
 
+/// How a value a change set cannot know yet begins (a resource not created: see
+/// `plan::Preview`). Functions over such a value give an unknown value rather than fail: AWS
+/// evaluates them only when the resource exists.
+pub const UNKNOWN: &str = "{{pending:";
+
+fn unknown(v: &Value) -> bool {
+    matches!(v, Value::String(s) if s.contains(UNKNOWN))
+}
+
 fn fail(msg: impl Into<String>) -> String {
     msg.into()
 }
@@ -227,7 +236,11 @@ impl Scope<'_> {
             "Fn::Join" => {
                 let a = args(2)?;
                 let delim = as_text(&a[0], "Fn::Join delimiter")?;
-                let items = self.list(&a[1], depth, "Fn::Join")?;
+                let list = self.must(&a[1], depth)?;
+                if unknown(&list) {
+                    return Ok(Some(list));
+                }
+                let items = self.list(&list, depth, "Fn::Join")?;
                 let parts: Vec<String> = items
                     .iter()
                     .map(|i| as_text(i, "Fn::Join list member"))
@@ -240,10 +253,18 @@ impl Scope<'_> {
             "Fn::Select" => {
                 let a = args(2)?;
                 let index = as_text(&self.must(&a[0], depth)?, "Fn::Select index")?;
-                let items = self.list(&a[1], depth, "Fn::Select")?;
+                let list = self.must(&a[1], depth)?;
+                if unknown(&list) {
+                    return Ok(Some(list));
+                }
+                let items = self.list(&list, depth, "Fn::Select")?;
                 let i: usize = index
                     .parse()
                     .map_err(|_| fail("Template error: Fn::Select requires a numeric index"))?;
+                // A list made from an unknown value may be longer once it is known.
+                if i >= items.len() && items.iter().any(unknown) {
+                    return Ok(Some(Value::String(format!("{UNKNOWN}Fn::Select}}}}"))));
+                }
                 items.get(i).cloned().ok_or_else(|| {
                     fail("Template error: Fn::Select cannot select nonexistent value at index ".to_string() + &index)
                 })?
@@ -254,6 +275,9 @@ impl Scope<'_> {
                 let source = as_text(&self.must(&a[1], depth)?, "Fn::Split source")?;
                 if delim.is_empty() {
                     return Err(fail("Template error: Fn::Split requires a non-empty delimiter"));
+                }
+                if source.contains(UNKNOWN) {
+                    return Ok(Some(Value::String(source)));
                 }
                 // Each member costs more than its text: counted before the list is built.
                 let members = source.matches(delim.as_str()).count() + 1;
