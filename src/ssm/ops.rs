@@ -108,7 +108,12 @@ impl Ssm {
             return public_one(cx, &name, &sel);
         }
         check_hierarchy(&name)?;
-        let p = self.get(&cx.namespace, &name).ok_or_else(not_found)?;
+        let Some(p) = self.get(&cx.namespace, &name) else {
+            if name == super::public::CDK_BOOTSTRAP && matches!(sel, Selector::Current) {
+                return Ok(super::public::cdk_bootstrap(&cx.namespace));
+            }
+            return Err(not_found());
+        };
         let v = select(&p, &sel)?;
         // A selector given comes back as AWS shows it: `:3` or `:label`.
         let selector = match sel {

@@ -1,5 +1,6 @@
 //! Public parameters: the parts of `/aws/service/` AWS publishes to every account that
-//! LocalEmu ships (global infrastructure: regions and services), read-only, per partition.
+//! LocalEmu ships (global infrastructure: regions and services), read-only, per partition;
+//! and the CDK bootstrap version every account starts with.
 
 use crate::domain::Namespace;
 use crate::generated::ssm as g;
@@ -81,6 +82,29 @@ fn public() -> &'static Public {
 
 fn table(ns: &Namespace) -> Option<&'static Table> {
     public().tables.get(ns.partition())
+}
+
+/// The parameter `cdk bootstrap` writes with the default qualifier, which every template CDK
+/// synthesizes checks. `cdk bootstrap` itself cannot run here (it deploys an S3 bucket, an
+/// ECR repository and IAM roles), so every account and region starts bootstrapped; a
+/// parameter the user writes under this name takes its place.
+pub(super) const CDK_BOOTSTRAP: &str = "/cdk-bootstrap/hnb659fds/version";
+
+/// The bootstrap version the emulator stands for: newer than any CDK template requires.
+const CDK_BOOTSTRAP_VERSION: &str = "30";
+
+/// The CDK bootstrap parameter, where the account has not written its own.
+pub(super) fn cdk_bootstrap(ns: &Namespace) -> g::Parameter {
+    g::Parameter {
+        name: Some(CDK_BOOTSTRAP.into()),
+        type_: Some("String".into()),
+        value: Some(CDK_BOOTSTRAP_VERSION.into()),
+        version: Some(1),
+        last_modified_date: Some(public().updated as f64 / 1000.0),
+        arn: Some(ns.arn("ssm", &format!("parameter{CDK_BOOTSTRAP}"))),
+        data_type: Some("text".into()),
+        ..Default::default()
+    }
 }
 
 /// Whether `name` is in AWS's public namespace.

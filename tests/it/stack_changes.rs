@@ -391,3 +391,80 @@ async fn a_create_change_set_evaluates_only_what_is_known_before_the_resources_e
     assert!(joined.starts_with("arn/aws/secretsmanager/"), "{joined}");
     assert!(joined.ends_with(&suffix), "{joined}");
 }
+
+/// What every template CDK synthesizes carries to check that its environment is bootstrapped.
+const CDK_CHECK: &str = r#"
+Parameters:
+  BootstrapVersion:
+    Type: AWS::SSM::Parameter::Value<String>
+    Default: /cdk-bootstrap/hnb659fds/version
+Rules:
+  CheckBootstrapVersion:
+    Assertions:
+      - Assert:
+          Fn::Not:
+            - Fn::Contains:
+                - ["1", "2", "3", "4", "5"]
+                - Ref: BootstrapVersion
+        AssertDescription: CDK bootstrap stack version 6 required.
+Resources:
+  Flag:
+    Type: AWS::SSM::Parameter
+    Properties:
+      Type: String
+      Value: bootstrapped
+"#;
+
+#[tokio::test]
+async fn cdk_templates_find_their_environment_bootstrapped() {
+    let server = TestServer::isolated().await;
+    let c = cfn(server.addr);
+    let created = c
+        .create_change_set()
+        .stack_name("cdk-app")
+        .change_set_name("cdk-deploy")
+        .change_set_type(ChangeSetType::Create)
+        .template_body(CDK_CHECK)
+        .send()
+        .await
+        .unwrap();
+    c.execute_change_set()
+        .change_set_name(created.id.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        settle(&c, created.stack_id.as_deref().unwrap()).await.0,
+        "CREATE_COMPLETE"
+    );
+    let p = ssm(server.addr)
+        .get_parameter()
+        .name("/cdk-bootstrap/hnb659fds/version")
+        .send()
+        .await
+        .unwrap()
+        .parameter
+        .unwrap();
+    assert!(p.value().unwrap().parse::<u32>().unwrap() >= 6);
+    // A version the account writes itself is the one templates see.
+    ssm(server.addr)
+        .put_parameter()
+        .name("/cdk-bootstrap/hnb659fds/version")
+        .value("4")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .create_stack()
+        .stack_name("cdk-old")
+        .template_body(CDK_CHECK)
+        .send()
+        .await;
+    let (code, message) = err(e);
+    assert_eq!(code, "ValidationError");
+    assert!(
+        message.contains("CDK bootstrap stack version 6 required."),
+        "{message}"
+    );
+}
