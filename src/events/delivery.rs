@@ -413,7 +413,9 @@ impl h::TestEventPattern for Events {
         let pattern = Pattern::parse(i.event_pattern.as_deref().unwrap_or_default())
             .map_err(|e| Error::new(ErrorCode::InvalidEventPatternException, e))?;
         let event: Value = serde_json::from_str(i.event.as_deref().unwrap_or_default())
-            .map_err(|_| invalid("Parameter Event is not valid."))?;
+            .ok()
+            .filter(Value::is_object)
+            .ok_or_else(|| invalid("Parameter Event is not valid."))?;
         for field in ["id", "account", "source", "time", "region", "detail-type"] {
             if event.get(field).is_none() {
                 return Err(invalid(format!("Parameter Event is not valid. Reason: Provided Event is missing required field '{field}'.")));

@@ -271,6 +271,43 @@ async fn buses_rules_patterns_and_targets() {
         .0,
         "ValidationException"
     );
+    // An event that is not an object is refused as a whole.
+    assert_eq!(
+        err(c
+            .test_event_pattern()
+            .event_pattern(pattern)
+            .event("[1, 2]")
+            .send()
+            .await),
+        (
+            "ValidationException".to_string(),
+            "Parameter Event is not valid.".to_string()
+        )
+    );
+    // The whole grammar reaches the wire: anything-but with a list of prefixes, and
+    // exists: false where the event has no such branch at all.
+    let grammar = r#"{"detail": {"status": [{"anything-but": {"prefix": ["te", "dr"]}}], "refund": {"reason": [{"exists": false}]}}}"#;
+    let r = c
+        .test_event_pattern()
+        .event_pattern(grammar)
+        .event(event(150, "paid"))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.result);
+    let e = err(c
+        .test_event_pattern()
+        .event_pattern(r#"{"detail": {"amount": [{"numeric": [">", 0, "<"]}]}}"#)
+        .event(event(150, "paid"))
+        .send()
+        .await);
+    assert_eq!(
+        e,
+        (
+            "InvalidEventPatternException".to_string(),
+            "Event pattern is not valid. Reason: Value of < must be numeric".to_string()
+        )
+    );
 
     // Targets: five at most, delivered with an input transformer.
     let (rx, rx_addr) = Receiver::start().await;
