@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// An entry of PutEvents may be at most 256 KB.
+/// The most a PutEvents request's entries may hold together, as AWS counts them.
 const MAX_ENTRY: usize = 256 * 1024;
 /// How long one call to an API destination may take (AWS's limit).
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -336,17 +336,28 @@ fn entry_error(code: &str, message: impl Into<String>) -> g::PutEventsResultEntr
 impl h::PutEvents for Events {
     fn put_events(&self, cx: &Caller, i: g::PutEventsRequest) -> Answer<g::PutEventsResponse> {
         let ns = &cx.namespace;
+        let all = i.entries.unwrap_or_default();
+        // AWS counts the request as a whole: each entry's source, detail type, detail and
+        // resources, and 14 bytes for a time.
+        let size: usize = all
+            .iter()
+            .map(|e| {
+                e.source.as_deref().map_or(0, str::len)
+                    + e.detail_type.as_deref().map_or(0, str::len)
+                    + e.detail.as_deref().map_or(0, str::len)
+                    + e.resources.iter().flatten().map(String::len).sum::<usize>()
+                    + if e.time.is_some() { 14 } else { 0 }
+            })
+            .sum();
+        if size > MAX_ENTRY {
+            return Err(Error::validation(
+                "Total size of the entries in the request is over the limit.",
+            ));
+        }
         let mut entries = Vec::new();
-        for e in i.entries.unwrap_or_default() {
-            let size = e.source.as_deref().map_or(0, str::len)
-                + e.detail_type.as_deref().map_or(0, str::len)
-                + e.detail.as_deref().map_or(0, str::len)
-                + e.resources.iter().flatten().map(String::len).sum::<usize>();
+        for e in all {
             let bus = buses::bus_name(e.event_bus_name.as_deref());
             let result = match (&e.source, &e.detail_type, &e.detail) {
-                _ if size > MAX_ENTRY => {
-                    entry_error("EntrySizeTooBig", "Entry is larger than 256 KB.")
-                }
                 (None, _, _) => entry_error(
                     "InvalidArgument",
                     "Parameter Source is not valid. Reason: Source is a required argument.",

@@ -1321,3 +1321,62 @@ pub async fn put_calls_to(addr: SocketAddr, account: &str, to: SocketAddr, path:
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn put_events_checks_each_entry_and_the_request_size() {
+    let server = shared();
+    let c = events(server.addr);
+    let entry = |source: Option<&str>, kind: Option<&str>, detail: &str| {
+        PutEventsRequestEntry::builder()
+            .set_source(source.map(str::to_string))
+            .set_detail_type(kind.map(str::to_string))
+            .detail(detail)
+            .build()
+    };
+    let out = c
+        .put_events()
+        .entries(entry(None, Some("t"), "{}"))
+        .entries(entry(Some("app"), None, "{}"))
+        .entries(entry(Some("app"), Some("t"), "[1]"))
+        .entries(entry(Some("app"), Some("t"), "{}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.failed_entry_count(), 3);
+    let codes: Vec<(Option<&str>, Option<&str>)> = out
+        .entries()
+        .iter()
+        .map(|e| (e.error_code(), e.error_message()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (
+                Some("InvalidArgument"),
+                Some("Parameter Source is not valid. Reason: Source is a required argument.")
+            ),
+            (
+                Some("InvalidArgument"),
+                Some(
+                    "Parameter DetailType is not valid. Reason: DetailType is a required argument."
+                )
+            ),
+            (Some("MalformedDetail"), Some("Detail is malformed.")),
+            (None, None),
+        ]
+    );
+    // The request's entries together may hold 256 KB.
+    let big = format!(r#"{{"payload": ["{}"]}}"#, "p".repeat(256 * 1024 - 17));
+    let e = c
+        .put_events()
+        .entries(entry(Some("app"), Some("t"), &big))
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationException".to_string(),
+            "Total size of the entries in the request is over the limit.".to_string()
+        )
+    );
+}
