@@ -25,7 +25,8 @@ fn invalid() -> String {
 /// Parses a ScheduleExpression; the error is AWS's message.
 pub fn parse(expr: &str) -> Result<Every, String> {
     if let Some(body) = expr.strip_prefix("rate(").and_then(|b| b.strip_suffix(')')) {
-        let (n, unit) = body.trim().split_once(' ').ok_or_else(invalid)?;
+        // Exactly `<n> <unit>`: AWS refuses `rate( 10 minutes )`.
+        let (n, unit) = body.split_once(' ').ok_or_else(invalid)?;
         let n: i64 = n.parse().map_err(|_| invalid())?;
         let unit_ms = match (n, unit) {
             (1, "minute") | (2.., "minutes") => MINUTE,
@@ -41,16 +42,9 @@ pub fn parse(expr: &str) -> Result<Every, String> {
     Err(invalid())
 }
 
-/// EventBridge's cron: AWS's grammar, every refusal in EventBridge's words.
+/// EventBridge's cron: AWS's grammar (`L`, `W` and `#` included), every refusal in
+/// EventBridge's words.
 fn cron(body: &str) -> Result<Cron, String> {
-    if let Some([_, _, days, _, weekdays, _]) = crate::domain::cron::fields(body) {
-        if [days, weekdays]
-            .iter()
-            .any(|d| d.contains('L') || d.contains('W') || d.contains('#'))
-        {
-            return Err("Parameter ScheduleExpression is not valid: LocalEmu does not take the L, W and # forms of cron fields.".into());
-        }
-    }
     Cron::parse(body).map_err(|_| invalid())
 }
 
@@ -155,7 +149,8 @@ mod tests {
             "cron(0 12 * * * *)",
             "cron(0 12 ? * ? *)",
             "cron(0 25 * * ? *)",
-            "cron(0 12 L * ? *)",
+            "rate( 10 minutes )",
+            "rate(10  minutes)",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
@@ -177,6 +172,11 @@ mod tests {
             panic!()
         };
         assert_eq!(c.next_after(t), Some(1_798_761_600_000));
+        // The last day of the month, as AWS's cron writes it.
+        let Every::Cron(c) = parse("cron(0 12 L * ? *)").unwrap() else {
+            panic!()
+        };
+        assert_eq!(c.next_after(t), Some(t + 16 * DAY));
         let rate = Every::Rate(10 * MINUTE);
         assert_eq!(rate.next_after(t, t), Some(t + 10 * MINUTE));
         assert_eq!(rate.next_after(t, t + 25 * MINUTE), Some(t + 30 * MINUTE));

@@ -11,16 +11,34 @@ pub const MONTHS: [&str; 12] = [
 ];
 pub const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
+/// A day a calendar rule names rather than a number: `L`, `LW` and `nW` of the day of the
+/// month, `nL` and `n#k` of the day of the week (Sunday is 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Special {
+    LastDay,
+    LastWeekday,
+    NearestWeekday(u32),
+    LastOfWeekday(u32),
+    NthWeekday(u32, u32),
+}
+
+/// A day field: the days it names by number, and those it names by rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Days {
+    set: Vec<bool>,
+    specials: Vec<Special>,
+}
+
 /// A parsed cron expression: each field as a membership table over its range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cron {
     minutes: Vec<bool>,
     hours: Vec<bool>,
     /// None: `?`.
-    days: Option<Vec<bool>>,
+    days: Option<Days>,
     months: Vec<bool>,
     /// Sunday is 1, as in AWS's syntax; None: `?`.
-    weekdays: Option<Vec<bool>>,
+    weekdays: Option<Days>,
     /// None: every year.
     years: Option<Vec<i32>>,
 }
@@ -73,6 +91,122 @@ fn field(text: &str, min: u32, max: u32, names: &[&str]) -> Result<Vec<bool>, St
     Ok(set)
 }
 
+/// A day-of-month field with `L` (the last day), `LW` (the last weekday) and `nW` (the
+/// weekday nearest day n) among its parts.
+fn days_field(text: &str) -> Result<Days, String> {
+    let mut specials = Vec::new();
+    let mut plain = Vec::new();
+    for part in text.split(',') {
+        match part {
+            "L" => specials.push(Special::LastDay),
+            "LW" => specials.push(Special::LastWeekday),
+            p if p.len() > 1 && p.ends_with('W') => {
+                let n = p[..p.len() - 1]
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=31).contains(n))
+                    .ok_or_else(|| format!("Invalid cron field value: {p}"))?;
+                specials.push(Special::NearestWeekday(n));
+            }
+            p => plain.push(p),
+        }
+    }
+    let set = if plain.is_empty() {
+        vec![false; 32]
+    } else {
+        field(&plain.join(","), 1, 31, &[])?
+    };
+    Ok(Days { set, specials })
+}
+
+/// A day-of-week field with `L` (Saturday), `nL` (the last such day of the month) and `n#k`
+/// (the k-th such day) among its parts.
+fn weekdays_field(text: &str) -> Result<Days, String> {
+    let day = |s: &str| -> Result<u32, String> {
+        WEEKDAYS
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(s))
+            .map(|i| i as u32 + 1)
+            .or_else(|| s.parse::<u32>().ok().filter(|v| (1..=7).contains(v)))
+            .ok_or_else(|| format!("Invalid cron field value: {s}"))
+    };
+    let mut specials = Vec::new();
+    let mut plain = Vec::new();
+    for part in text.split(',') {
+        if part == "L" {
+            plain.push("7");
+        } else if let Some(n) = part.strip_suffix('L') {
+            specials.push(Special::LastOfWeekday(day(n)?));
+        } else if let Some((n, k)) = part.split_once('#') {
+            let k = k
+                .parse::<u32>()
+                .ok()
+                .filter(|k| (1..=5).contains(k))
+                .ok_or_else(|| format!("Invalid cron field value: {part}"))?;
+            specials.push(Special::NthWeekday(day(n)?, k));
+        } else {
+            plain.push(part);
+        }
+    }
+    let set = if plain.is_empty() {
+        vec![false; 8]
+    } else {
+        field(&plain.join(","), 1, 7, &WEEKDAYS)?
+    };
+    Ok(Days { set, specials })
+}
+
+fn days_in_month(t: time::OffsetDateTime) -> u8 {
+    t.month().length(t.year())
+}
+
+fn is_weekday(t: time::OffsetDateTime) -> bool {
+    !matches!(
+        t.weekday(),
+        time::Weekday::Saturday | time::Weekday::Sunday
+    )
+}
+
+impl Special {
+    fn holds(self, t: time::OffsetDateTime) -> bool {
+        let day = u32::from(t.day());
+        let last = u32::from(days_in_month(t));
+        let weekday = u32::from(t.weekday().number_from_sunday());
+        match self {
+            Special::LastDay => day == last,
+            Special::LastWeekday => {
+                is_weekday(t)
+                    && (day + 1..=last).all(|d| {
+                        t.replace_day(d as u8).is_ok_and(|later| !is_weekday(later))
+                    })
+            }
+            Special::NearestWeekday(n) => {
+                // The weekday nearest day n, never leaving the month.
+                let Ok(target) = t.replace_day(n.min(last) as u8) else {
+                    return false;
+                };
+                let n = n.min(last);
+                let nearest = match target.weekday() {
+                    time::Weekday::Saturday if n == 1 => n + 2,
+                    time::Weekday::Saturday => n - 1,
+                    time::Weekday::Sunday if n == last => n - 2,
+                    time::Weekday::Sunday => n + 1,
+                    _ => n,
+                };
+                day == nearest
+            }
+            Special::LastOfWeekday(w) => weekday == w && day + 7 > last,
+            Special::NthWeekday(w, k) => weekday == w && (day - 1) / 7 + 1 == k,
+        }
+    }
+}
+
+impl Days {
+    fn holds(&self, t: time::OffsetDateTime, number: usize) -> bool {
+        self.set[number] || self.specials.iter().any(|s| s.holds(t))
+    }
+}
+
 /// Exactly one of day-of-month and day-of-week must be `?`.
 pub const ONE_QUESTION_MARK: &str =
     "Use ? in exactly one of the day-of-month and day-of-week fields.";
@@ -94,10 +228,10 @@ impl Cron {
         Ok(Cron {
             minutes: field(minutes, 0, 59, &[])?,
             hours: field(hours, 0, 23, &[])?,
-            days: (days != "?").then(|| field(days, 1, 31, &[])).transpose()?,
+            days: (days != "?").then(|| days_field(days)).transpose()?,
             months: field(months, 1, 12, &MONTHS)?,
             weekdays: (weekdays != "?")
-                .then(|| field(weekdays, 1, 7, &WEEKDAYS))
+                .then(|| weekdays_field(weekdays))
                 .transpose()?,
             years,
         })
@@ -112,8 +246,8 @@ impl Cron {
         let month = u8::from(t.month()) as usize;
         let year_ok = self.years.as_ref().is_none_or(|y| y.contains(&t.year()));
         let day_ok = match (&self.days, &self.weekdays) {
-            (Some(d), _) => d[t.day() as usize],
-            (None, Some(w)) => w[t.weekday().number_from_sunday() as usize],
+            (Some(d), _) => d.holds(t, t.day() as usize),
+            (None, Some(w)) => w.holds(t, t.weekday().number_from_sunday() as usize),
             (None, None) => true,
         };
         year_ok && self.months[month] && day_ok
@@ -158,6 +292,37 @@ mod tests {
         assert_eq!(once.next_after(T), Some(1_798_761_600_000));
         assert!(Cron::parse("0 */4 * * ? *").unwrap().several_hours());
         assert!(!mon.several_hours());
+    }
+
+    #[test]
+    fn last_nearest_and_nth_days() {
+        let at = |y: i32, m: u8, d: u8, h: u8| {
+            time::OffsetDateTime::new_utc(
+                time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap(),
+                time::Time::from_hms(h, 0, 0).unwrap(),
+            )
+            .unix_timestamp()
+                * 1000
+        };
+        // From 2026-01-15: January 2026 ends on Saturday the 31st.
+        let cases = [
+            ("0 9 L * ? *", at(2026, 1, 31, 9)),
+            ("0 9 LW * ? *", at(2026, 1, 30, 9)),
+            // The 17th is a Saturday: its nearest weekday is Friday the 16th.
+            ("0 9 17W * ? *", at(2026, 1, 16, 9)),
+            // 1 February 2026 is a Sunday: the nearest weekday in the month is Monday the 2nd.
+            ("0 9 1W * ? *", at(2026, 2, 2, 9)),
+            // The last Friday of January 2026 is the 30th; the second Tuesday of February the 10th.
+            ("0 9 ? * 6L *", at(2026, 1, 30, 9)),
+            ("0 9 ? * 3#2 *", at(2026, 2, 10, 9)),
+            ("0 9 ? * L *", at(2026, 1, 17, 9)),
+        ];
+        for (expr, want) in cases {
+            assert_eq!(Cron::parse(expr).unwrap().next_after(T), Some(want), "{expr}");
+        }
+        for bad in ["0 9 32W * ? *", "0 9 ? * 3#6 *", "0 9 ? * 8L *"] {
+            assert!(Cron::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
