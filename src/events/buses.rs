@@ -34,13 +34,16 @@ fn default_bus(ns: &Namespace) -> Bus {
         description: None,
         created: 0,
         modified: 0,
+        tags: Vec::new(),
     }
 }
 
 /// The bus `name` of `space`, the default one included.
 pub fn find(space: Option<&Space>, ns: &Namespace, name: &str) -> Option<Bus> {
     if name == DEFAULT {
-        return Some(default_bus(ns));
+        // A record of the default bus exists only to keep its tags.
+        let kept = space.and_then(|s| s.buses.get(DEFAULT).cloned());
+        return Some(kept.unwrap_or_else(|| default_bus(ns)));
     }
     space?.buses.get(name).cloned()
 }
@@ -59,6 +62,10 @@ fn check_name(name: &str) -> Result<()> {
         return Err(invalid(format!(
             "1 validation error detected: Value '{name}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+"
         )));
+    }
+    // `/` belongs to partner event buses' names (aws.partner/...), not to custom ones.
+    if name.contains('/') {
+        return Err(invalid("Event bus name must not contain '/'."));
     }
     if name.starts_with("aws.") {
         return Err(invalid(
@@ -94,7 +101,10 @@ impl h::CreateEventBus for Events {
                 "The requested resource exceeds the maximum number allowed.",
             ));
         }
+        let mut tags = Vec::new();
+        super::tags::merge(&mut tags, i.tags.as_deref().unwrap_or_default())?;
         let bus = Bus {
+            tags,
             arn: bus_arn(ns, &name),
             name: name.clone(),
             description: i.description.clone(),
@@ -167,15 +177,17 @@ impl h::ListEventBuses for Events {
     ) -> Answer<g::ListEventBusesResponse> {
         let prefix = i.name_prefix.unwrap_or_default();
         let spaces = self.read();
-        let mut all = vec![default_bus(&cx.namespace)];
-        if let Some(space) = spaces.get(&cx.namespace) {
-            all.extend(space.buses.values().cloned());
+        let space = spaces.get(&cx.namespace);
+        let mut all =
+            vec![find(space, &cx.namespace, DEFAULT).unwrap_or_else(|| default_bus(&cx.namespace))];
+        if let Some(space) = space {
+            all.extend(space.buses.values().filter(|b| b.name != DEFAULT).cloned());
         }
         let matching: Vec<Bus> = all
             .into_iter()
             .filter(|b| b.name.starts_with(&prefix))
             .collect();
-        let (page, next) = super::rules::page(matching, i.next_token.as_deref(), i.limit)?;
+        let (page, next) = super::page(matching, i.next_token.as_deref(), i.limit)?;
         Ok(Ack::ready(g::ListEventBusesResponse {
             event_buses: Some(
                 page.into_iter()

@@ -260,7 +260,7 @@ impl h::ListConnections for Events {
                     .collect()
             })
             .unwrap_or_default();
-        let (page, next) = super::rules::page(list, i.next_token.as_deref(), i.limit)?;
+        let (page, next) = super::page(list, i.next_token.as_deref(), i.limit)?;
         Ok(Ack::ready(g::ListConnectionsResponse {
             connections: Some(page),
             next_token: next,

@@ -1,18 +1,17 @@
-//! Events in and out: PutEvents and TestEventPattern, routing an event to the rules of its bus,
+//! Events in and out: PutEvents, routing an event to the rules of its bus,
 //! and delivering it to each matching rule's targets (Lambda functions, API destinations with
 //! their connection's credentials read from the secret at each call, other buses), with the
 //! target's retry policy and the destination's rate limit.
 
 use super::model::{Destination, Rule};
 use super::oauth::{form, parts, with_query};
-use super::pattern::Pattern;
 use super::transform::{payload, RuleInfo};
-use super::{buses, invalid, Events};
+use super::{buses, Events};
 use crate::domain::caller::Caller;
 use crate::domain::Namespace;
 use crate::generated::events::Answer;
+use crate::generated::events::Error;
 use crate::generated::events::{self as g, handlers as h};
-use crate::generated::events::{Error, ErrorCode};
 use crate::wire::Ack;
 use base64::Engine;
 use serde_json::{json, Value};
@@ -411,29 +410,6 @@ impl h::PutEvents for Events {
         Ok(Ack::ready(g::PutEventsResponse {
             failed_entry_count: Some(failed as i64),
             entries: Some(entries),
-        }))
-    }
-}
-
-impl h::TestEventPattern for Events {
-    fn test_event_pattern(
-        &self,
-        _: &Caller,
-        i: g::TestEventPatternRequest,
-    ) -> Answer<g::TestEventPatternResponse> {
-        let pattern = Pattern::parse(i.event_pattern.as_deref().unwrap_or_default())
-            .map_err(|e| Error::new(ErrorCode::InvalidEventPatternException, e))?;
-        let event: Value = serde_json::from_str(i.event.as_deref().unwrap_or_default())
-            .ok()
-            .filter(Value::is_object)
-            .ok_or_else(|| invalid("Parameter Event is not valid."))?;
-        for field in ["id", "account", "source", "time", "region", "detail-type"] {
-            if event.get(field).is_none() {
-                return Err(invalid(format!("Parameter Event is not valid. Reason: Provided Event is missing required field '{field}'.")));
-            }
-        }
-        Ok(Ack::ready(g::TestEventPatternResponse {
-            result: Some(pattern.matches(&event)),
         }))
     }
 }

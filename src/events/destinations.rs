@@ -229,7 +229,7 @@ impl h::ListApiDestinations for Events {
                     .collect()
             })
             .unwrap_or_default();
-        let (page, next) = super::rules::page(list, i.next_token.as_deref(), i.limit)?;
+        let (page, next) = super::page(list, i.next_token.as_deref(), i.limit)?;
         Ok(Ack::ready(g::ListApiDestinationsResponse {
             api_destinations: Some(page),
             next_token: next,

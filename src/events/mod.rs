@@ -7,6 +7,7 @@ mod connections;
 mod credentials;
 mod delivery;
 mod destinations;
+mod lookups;
 pub mod model;
 mod oauth;
 pub mod pattern;
@@ -14,6 +15,7 @@ mod publish;
 mod records;
 mod rules;
 mod schedule;
+mod tags;
 mod transform;
 
 use crate::clock::{Clock, IdSource, Millis};
@@ -171,4 +173,30 @@ impl Service for Events {
         }
         Ok(gate)
     }
+}
+
+/// One page of `items` from `token` (an offset), `limit` at a time (100 at most).
+pub(super) fn page<T>(
+    items: Vec<T>,
+    token: Option<&str>,
+    limit: Option<i64>,
+) -> Result<(Vec<T>, Option<String>)> {
+    use base64::Engine as _;
+    // Tokens are opaque, as AWS's are: the position, wrapped.
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let start: usize = match token {
+        Some(t) => engine
+            .decode(t)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("localemu-events:")?.parse().ok())
+            .ok_or_else(|| invalid("The NextToken provided is invalid."))?,
+        None => 0,
+    };
+    let size = limit.map_or(100, |l| l.clamp(1, 100) as usize);
+    let total = items.len();
+    let out: Vec<T> = items.into_iter().skip(start).take(size).collect();
+    let next = (start + out.len() < total)
+        .then(|| engine.encode(format!("localemu-events:{}", start + out.len())));
+    Ok((out, next))
 }

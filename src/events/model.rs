@@ -13,6 +13,8 @@ pub struct Bus {
     pub description: Option<String>,
     pub created: Millis,
     pub modified: Millis,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +30,8 @@ pub struct Rule {
     pub role_arn: Option<String>,
     pub created_by: String,
     pub targets: Vec<g::Target>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -24,27 +24,8 @@ pub fn rule_arn(ns: &Namespace, bus: &str, name: &str) -> String {
     }
 }
 
-fn missing_rule(name: &str, bus: &str) -> Error {
+pub(super) fn missing_rule(name: &str, bus: &str) -> Error {
     not_found(format!("Rule {name} does not exist on EventBus {bus}."))
-}
-
-/// One page of `items` from `token` (an offset), `limit` at a time (100 at most).
-pub fn page<T>(
-    items: Vec<T>,
-    token: Option<&str>,
-    limit: Option<i64>,
-) -> Result<(Vec<T>, Option<String>)> {
-    let start: usize = match token {
-        Some(t) => t
-            .parse()
-            .map_err(|_| invalid("The NextToken provided is invalid."))?,
-        None => 0,
-    };
-    let size = limit.map_or(100, |l| l.clamp(1, 100) as usize);
-    let total = items.len();
-    let out: Vec<T> = items.into_iter().skip(start).take(size).collect();
-    let next = (start + out.len() < total).then(|| (start + out.len()).to_string());
-    Ok((out, next))
 }
 
 impl Events {
@@ -146,7 +127,16 @@ impl h::PutRule for Events {
                 "The requested resource exceeds the maximum number allowed.",
             ));
         }
+        // Tags are taken when the rule is made; PutRule on an existing rule keeps its own.
+        let tags = if let Some(r) = &existing {
+            r.tags.clone()
+        } else {
+            let mut tags = Vec::new();
+            super::tags::merge(&mut tags, i.tags.as_deref().unwrap_or_default())?;
+            tags
+        };
         let rule = Rule {
+            tags,
             arn: rule_arn(ns, &bus, &name),
             name: name.clone(),
             bus: bus.clone(),
@@ -247,7 +237,7 @@ impl h::ListRules for Events {
             })
             .unwrap_or_default();
         rules.sort_by(|a, b| a.name.cmp(&b.name));
-        let (page, next) = page(rules, i.next_token.as_deref(), i.limit)?;
+        let (page, next) = super::page(rules, i.next_token.as_deref(), i.limit)?;
         Ok(Ack::ready(g::ListRulesResponse {
             rules: Some(page),
             next_token: next,
@@ -303,6 +293,13 @@ impl h::PutTargets for Events {
         let bus = bus_name(i.event_bus_name.as_deref());
         let targets = i.targets.unwrap_or_default();
         for t in &targets {
+            // A target that is not an ARN at all refuses the whole request.
+            let arn = t.arn.as_deref().unwrap_or_default();
+            if crate::domain::arn::Arn::parse(arn).is_none() {
+                return Err(invalid(format!(
+                    "Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."
+                )));
+            }
             let given = [
                 t.input.is_some(),
                 t.input_path.is_some(),
@@ -399,7 +396,7 @@ impl h::ListTargetsByRule for Events {
         let name = i.rule.unwrap_or_default();
         let bus = bus_name(i.event_bus_name.as_deref());
         let r = self.rule(&cx.namespace, &bus, &name)?;
-        let (page, next) = page(r.targets.clone(), i.next_token.as_deref(), i.limit)?;
+        let (page, next) = super::page(r.targets.clone(), i.next_token.as_deref(), i.limit)?;
         Ok(Ack::ready(g::ListTargetsByRuleResponse {
             targets: Some(page),
             next_token: next,

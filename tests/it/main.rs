@@ -22,6 +22,7 @@ mod deletion;
 mod docker_names;
 mod durability;
 mod embed;
+mod event_resources;
 mod events;
 mod extension;
 mod first_run;

@@ -6929,6 +6929,48 @@ pub const EVENTS: &[Op] = &[
         idempotency_token: None,
     },
     Op {
+        name: "ListRuleNamesByTarget",
+        command: "list-rule-names-by-target",
+        members: &[
+            Member {
+                name: "TargetArn",
+                flag: "target-arn",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "EventBusName",
+                flag: "event-bus-name",
+                ty: Ty::Str,
+                required: false,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "NextToken",
+                flag: "next-token",
+                ty: Ty::Str,
+                required: false,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "Limit",
+                flag: "limit",
+                ty: Ty::Int,
+                required: false,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: Some(Paging {
+            input_token: "NextToken",
+            output_token: "NextToken",
+            limit: "Limit",
+            result: "RuleNames",
+        }),
+        idempotency_token: None,
+    },
+    Op {
         name: "ListRules",
         command: "list-rules",
         members: &[
@@ -6968,6 +7010,20 @@ pub const EVENTS: &[Op] = &[
             limit: "Limit",
             result: "Rules",
         }),
+        idempotency_token: None,
+    },
+    Op {
+        name: "ListTagsForResource",
+        command: "list-tags-for-resource",
+        members: &[Member {
+            name: "ResourceARN",
+            flag: "resource-arn",
+            ty: Ty::Str,
+            required: true,
+            loc: Loc::Body,
+        }],
+        http: None,
+        paging: None,
         idempotency_token: None,
     },
     Op {
@@ -7756,6 +7812,44 @@ pub const EVENTS: &[Op] = &[
         idempotency_token: None,
     },
     Op {
+        name: "TagResource",
+        command: "tag-resource",
+        members: &[
+            Member {
+                name: "ResourceARN",
+                flag: "resource-arn",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "Tags",
+                flag: "tags",
+                ty: Ty::List(&Ty::Struct(&[
+                    Member {
+                        name: "Key",
+                        flag: "key",
+                        ty: Ty::Str,
+                        required: true,
+                        loc: Loc::Body,
+                    },
+                    Member {
+                        name: "Value",
+                        flag: "value",
+                        ty: Ty::Str,
+                        required: true,
+                        loc: Loc::Body,
+                    },
+                ])),
+                required: true,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
+    Op {
         name: "TestEventPattern",
         command: "test-event-pattern",
         members: &[
@@ -7770,6 +7864,29 @@ pub const EVENTS: &[Op] = &[
                 name: "Event",
                 flag: "event",
                 ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
+    Op {
+        name: "UntagResource",
+        command: "untag-resource",
+        members: &[
+            Member {
+                name: "ResourceARN",
+                flag: "resource-arn",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "TagKeys",
+                flag: "tag-keys",
+                ty: Ty::List(&Ty::Str),
                 required: true,
                 loc: Loc::Body,
             },

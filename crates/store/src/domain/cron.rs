@@ -161,10 +161,7 @@ fn days_in_month(t: time::OffsetDateTime) -> u8 {
 }
 
 fn is_weekday(t: time::OffsetDateTime) -> bool {
-    !matches!(
-        t.weekday(),
-        time::Weekday::Saturday | time::Weekday::Sunday
-    )
+    !matches!(t.weekday(), time::Weekday::Saturday | time::Weekday::Sunday)
 }
 
 impl Special {
@@ -176,9 +173,8 @@ impl Special {
             Special::LastDay => day == last,
             Special::LastWeekday => {
                 is_weekday(t)
-                    && (day + 1..=last).all(|d| {
-                        t.replace_day(d as u8).is_ok_and(|later| !is_weekday(later))
-                    })
+                    && (day + 1..=last)
+                        .all(|d| t.replace_day(d as u8).is_ok_and(|later| !is_weekday(later)))
             }
             Special::NearestWeekday(n) => {
                 // The weekday nearest day n, never leaving the month.
@@ -318,7 +314,11 @@ mod tests {
             ("0 9 ? * L *", at(2026, 1, 17, 9)),
         ];
         for (expr, want) in cases {
-            assert_eq!(Cron::parse(expr).unwrap().next_after(T), Some(want), "{expr}");
+            assert_eq!(
+                Cron::parse(expr).unwrap().next_after(T),
+                Some(want),
+                "{expr}"
+            );
         }
         for bad in ["0 9 32W * ? *", "0 9 ? * 3#6 *", "0 9 ? * 8L *"] {
             assert!(Cron::parse(bad).is_err(), "{bad}");

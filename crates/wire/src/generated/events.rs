@@ -25,19 +25,23 @@ pub enum Operation {
     ListApiDestinations,
     ListConnections,
     ListEventBuses,
+    ListRuleNamesByTarget,
     ListRules,
+    ListTagsForResource,
     ListTargetsByRule,
     PutEvents,
     PutRule,
     PutTargets,
     RemoveTargets,
+    TagResource,
     TestEventPattern,
+    UntagResource,
     UpdateApiDestination,
     UpdateConnection,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 26] = [
+    pub const ALL: [Operation; 30] = [
         Operation::CreateApiDestination,
         Operation::CreateConnection,
         Operation::CreateEventBus,
@@ -55,13 +59,17 @@ impl Operation {
         Operation::ListApiDestinations,
         Operation::ListConnections,
         Operation::ListEventBuses,
+        Operation::ListRuleNamesByTarget,
         Operation::ListRules,
+        Operation::ListTagsForResource,
         Operation::ListTargetsByRule,
         Operation::PutEvents,
         Operation::PutRule,
         Operation::PutTargets,
         Operation::RemoveTargets,
+        Operation::TagResource,
         Operation::TestEventPattern,
+        Operation::UntagResource,
         Operation::UpdateApiDestination,
         Operation::UpdateConnection,
     ];
@@ -85,13 +93,17 @@ impl Operation {
             Operation::ListApiDestinations => "ListApiDestinations",
             Operation::ListConnections => "ListConnections",
             Operation::ListEventBuses => "ListEventBuses",
+            Operation::ListRuleNamesByTarget => "ListRuleNamesByTarget",
             Operation::ListRules => "ListRules",
+            Operation::ListTagsForResource => "ListTagsForResource",
             Operation::ListTargetsByRule => "ListTargetsByRule",
             Operation::PutEvents => "PutEvents",
             Operation::PutRule => "PutRule",
             Operation::PutTargets => "PutTargets",
             Operation::RemoveTargets => "RemoveTargets",
+            Operation::TagResource => "TagResource",
             Operation::TestEventPattern => "TestEventPattern",
+            Operation::UntagResource => "UntagResource",
             Operation::UpdateApiDestination => "UpdateApiDestination",
             Operation::UpdateConnection => "UpdateConnection",
         }
@@ -116,13 +128,17 @@ impl Operation {
             "ListApiDestinations" => Some(Operation::ListApiDestinations),
             "ListConnections" => Some(Operation::ListConnections),
             "ListEventBuses" => Some(Operation::ListEventBuses),
+            "ListRuleNamesByTarget" => Some(Operation::ListRuleNamesByTarget),
             "ListRules" => Some(Operation::ListRules),
+            "ListTagsForResource" => Some(Operation::ListTagsForResource),
             "ListTargetsByRule" => Some(Operation::ListTargetsByRule),
             "PutEvents" => Some(Operation::PutEvents),
             "PutRule" => Some(Operation::PutRule),
             "PutTargets" => Some(Operation::PutTargets),
             "RemoveTargets" => Some(Operation::RemoveTargets),
+            "TagResource" => Some(Operation::TagResource),
             "TestEventPattern" => Some(Operation::TestEventPattern),
+            "UntagResource" => Some(Operation::UntagResource),
             "UpdateApiDestination" => Some(Operation::UpdateApiDestination),
             "UpdateConnection" => Some(Operation::UpdateConnection),
             _ => None,
@@ -378,6 +394,15 @@ pub trait ListEventBuses: Service {
     ) -> Result<crate::wire::Ack<ListEventBusesResponse>>;
 }
 
+/// The ListRuleNamesByTarget operation; implemented where its behaviour lives.
+pub trait ListRuleNamesByTarget: Service {
+    fn list_rule_names_by_target(
+        &self,
+        cx: &Self::Context,
+        input: ListRuleNamesByTargetRequest,
+    ) -> Result<crate::wire::Ack<ListRuleNamesByTargetResponse>>;
+}
+
 /// The ListRules operation; implemented where its behaviour lives.
 pub trait ListRules: Service {
     fn list_rules(
@@ -385,6 +410,15 @@ pub trait ListRules: Service {
         cx: &Self::Context,
         input: ListRulesRequest,
     ) -> Result<crate::wire::Ack<ListRulesResponse>>;
+}
+
+/// The ListTagsForResource operation; implemented where its behaviour lives.
+pub trait ListTagsForResource: Service {
+    fn list_tags_for_resource(
+        &self,
+        cx: &Self::Context,
+        input: ListTagsForResourceRequest,
+    ) -> Result<crate::wire::Ack<ListTagsForResourceResponse>>;
 }
 
 /// The ListTargetsByRule operation; implemented where its behaviour lives.
@@ -432,6 +466,15 @@ pub trait RemoveTargets: Service {
     ) -> Result<crate::wire::Ack<RemoveTargetsResponse>>;
 }
 
+/// The TagResource operation; implemented where its behaviour lives.
+pub trait TagResource: Service {
+    fn tag_resource(
+        &self,
+        cx: &Self::Context,
+        input: TagResourceRequest,
+    ) -> Result<crate::wire::Ack<TagResourceResponse>>;
+}
+
 /// The TestEventPattern operation; implemented where its behaviour lives.
 pub trait TestEventPattern: Service {
     fn test_event_pattern(
@@ -439,6 +482,15 @@ pub trait TestEventPattern: Service {
         cx: &Self::Context,
         input: TestEventPatternRequest,
     ) -> Result<crate::wire::Ack<TestEventPatternResponse>>;
+}
+
+/// The UntagResource operation; implemented where its behaviour lives.
+pub trait UntagResource: Service {
+    fn untag_resource(
+        &self,
+        cx: &Self::Context,
+        input: UntagResourceRequest,
+    ) -> Result<crate::wire::Ack<UntagResourceResponse>>;
 }
 
 /// The UpdateApiDestination operation; implemented where its behaviour lives.
@@ -479,13 +531,17 @@ pub trait Handlers:
     + ListApiDestinations
     + ListConnections
     + ListEventBuses
+    + ListRuleNamesByTarget
     + ListRules
+    + ListTagsForResource
     + ListTargetsByRule
     + PutEvents
     + PutRule
     + PutTargets
     + RemoveTargets
+    + TagResource
     + TestEventPattern
+    + UntagResource
     + UpdateApiDestination
     + UpdateConnection
 {
@@ -510,13 +566,17 @@ impl<
             + ListApiDestinations
             + ListConnections
             + ListEventBuses
+            + ListRuleNamesByTarget
             + ListRules
+            + ListTagsForResource
             + ListTargetsByRule
             + PutEvents
             + PutRule
             + PutTargets
             + RemoveTargets
+            + TagResource
             + TestEventPattern
+            + UntagResource
             + UpdateApiDestination
             + UpdateConnection,
     > Handlers for T
@@ -529,9 +589,9 @@ pub mod handlers {
         CreateApiDestination, CreateConnection, CreateEventBus, DeauthorizeConnection,
         DeleteApiDestination, DeleteConnection, DeleteEventBus, DeleteRule, DescribeApiDestination,
         DescribeConnection, DescribeEventBus, DescribeRule, DisableRule, EnableRule,
-        ListApiDestinations, ListConnections, ListEventBuses, ListRules, ListTargetsByRule,
-        PutEvents, PutRule, PutTargets, RemoveTargets, TestEventPattern, UpdateApiDestination,
-        UpdateConnection,
+        ListApiDestinations, ListConnections, ListEventBuses, ListRuleNamesByTarget, ListRules,
+        ListTagsForResource, ListTargetsByRule, PutEvents, PutRule, PutTargets, RemoveTargets,
+        TagResource, TestEventPattern, UntagResource, UpdateApiDestination, UpdateConnection,
     };
 }
 
@@ -726,6 +786,17 @@ pub mod call {
         ListEventBuses::list_event_buses(svc, cx, input)
     }
 
+    /// ListRuleNamesByTarget, checked and guarded.
+    pub fn list_rule_names_by_target<S: ListRuleNamesByTarget>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListRuleNamesByTargetRequest,
+    ) -> Result<crate::wire::Ack<ListRuleNamesByTargetResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListRuleNamesByTarget)?;
+        ListRuleNamesByTarget::list_rule_names_by_target(svc, cx, input)
+    }
+
     /// ListRules, checked and guarded.
     pub fn list_rules<S: ListRules>(
         svc: &S,
@@ -735,6 +806,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::ListRules)?;
         ListRules::list_rules(svc, cx, input)
+    }
+
+    /// ListTagsForResource, checked and guarded.
+    pub fn list_tags_for_resource<S: ListTagsForResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListTagsForResourceRequest,
+    ) -> Result<crate::wire::Ack<ListTagsForResourceResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListTagsForResource)?;
+        ListTagsForResource::list_tags_for_resource(svc, cx, input)
     }
 
     /// ListTargetsByRule, checked and guarded.
@@ -792,6 +874,17 @@ pub mod call {
         RemoveTargets::remove_targets(svc, cx, input)
     }
 
+    /// TagResource, checked and guarded.
+    pub fn tag_resource<S: TagResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: TagResourceRequest,
+    ) -> Result<crate::wire::Ack<TagResourceResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::TagResource)?;
+        TagResource::tag_resource(svc, cx, input)
+    }
+
     /// TestEventPattern, checked and guarded.
     pub fn test_event_pattern<S: TestEventPattern>(
         svc: &S,
@@ -801,6 +894,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::TestEventPattern)?;
         TestEventPattern::test_event_pattern(svc, cx, input)
+    }
+
+    /// UntagResource, checked and guarded.
+    pub fn untag_resource<S: UntagResource>(
+        svc: &S,
+        cx: &S::Context,
+        input: UntagResourceRequest,
+    ) -> Result<crate::wire::Ack<UntagResourceResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UntagResource)?;
+        UntagResource::untag_resource(svc, cx, input)
     }
 
     /// UpdateApiDestination, checked and guarded.
@@ -910,9 +1014,17 @@ where
             let input: ListEventBusesRequest = codec.decode(body)?;
             Ok(call::list_event_buses(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::ListRuleNamesByTarget => {
+            let input: ListRuleNamesByTargetRequest = codec.decode(body)?;
+            Ok(call::list_rule_names_by_target(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::ListRules => {
             let input: ListRulesRequest = codec.decode(body)?;
             Ok(call::list_rules(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::ListTagsForResource => {
+            let input: ListTagsForResourceRequest = codec.decode(body)?;
+            Ok(call::list_tags_for_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListTargetsByRule => {
             let input: ListTargetsByRuleRequest = codec.decode(body)?;
@@ -934,9 +1046,17 @@ where
             let input: RemoveTargetsRequest = codec.decode(body)?;
             Ok(call::remove_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::TagResource => {
+            let input: TagResourceRequest = codec.decode(body)?;
+            Ok(call::tag_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::TestEventPattern => {
             let input: TestEventPatternRequest = codec.decode(body)?;
             Ok(call::test_event_pattern(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::UntagResource => {
+            let input: UntagResourceRequest = codec.decode(body)?;
+            Ok(call::untag_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::UpdateApiDestination => {
             let input: UpdateApiDestinationRequest = codec.decode(body)?;
@@ -5317,6 +5437,133 @@ impl crate::wire::Validate for ListEventBusesResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct ListRuleNamesByTargetRequest {
+    #[serde(rename = "TargetArn", default, skip_serializing_if = "Option::is_none")]
+    pub target_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventBusName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_bus_name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListRuleNamesByTargetRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListRuleNamesByTargetRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListRuleNamesByTargetRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.target_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "targetArn"));
+        }
+        if let Some(x) = &self.target_arn {
+            let at = crate::wire::At::new(base, "targetArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+        }
+        if let Some(x) = &self.event_bus_name {
+            let at = crate::wire::At::new(base, "eventBusName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:(arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+)$", "(arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.next_token {
+            let at = crate::wire::At::new(base, "nextToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.limit {
+            let at = crate::wire::At::new(base, "limit");
+            v.range(at, *x, Some(1), Some(100));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListRuleNamesByTargetResponse {
+    #[serde(rename = "RuleNames", default, skip_serializing_if = "Option::is_none")]
+    pub rule_names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListRuleNamesByTargetResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListRuleNamesByTargetResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListRuleNamesByTargetResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.rule_names {
+            let at = crate::wire::At::new(base, "ruleNames");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(64),
+                );
+                static PATTERN: crate::wire::Pattern =
+                    crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+                v.pattern(at, Some(item as &dyn ::std::fmt::Display), item, &PATTERN);
+            }
+        }
+        if let Some(x) = &self.next_token {
+            let at = crate::wire::At::new(base, "nextToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListRulesRequest {
     #[serde(
         rename = "NamePrefix",
@@ -5433,6 +5680,80 @@ impl crate::wire::Validate for ListRulesResponse {
                 Some(1),
                 Some(2048),
             );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListTagsForResourceRequest {
+    #[serde(
+        rename = "ResourceARN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resource_arn: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListTagsForResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListTagsForResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListTagsForResourceRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.resource_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "resourceARN"));
+        }
+        if let Some(x) = &self.resource_arn {
+            let at = crate::wire::At::new(base, "resourceARN");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListTagsForResourceResponse {
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListTagsForResourceResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListTagsForResourceResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListTagsForResourceResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.tags {
+            let at = crate::wire::At::new(base, "tags");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
         }
     }
 }
@@ -7051,6 +7372,81 @@ impl crate::wire::Validate for Tag {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct TagResourceRequest {
+    #[serde(
+        rename = "ResourceARN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resource_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: ::std::option::Option<::std::vec::Vec<Tag>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for TagResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TagResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for TagResourceRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.resource_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "resourceARN"));
+        }
+        if let Some(x) = &self.resource_arn {
+            let at = crate::wire::At::new(base, "resourceARN");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+        }
+        if self.tags.is_none() {
+            v.missing(crate::wire::At::new(base, "tags"));
+        }
+        if let Some(x) = &self.tags {
+            let at = crate::wire::At::new(base, "tags");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct TagResourceResponse {}
+
+impl<'de> ::serde::Deserialize<'de> for TagResourceResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for TagResourceResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for TagResourceResponse {
+    fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct Target {
     #[serde(rename = "Id", default, skip_serializing_if = "Option::is_none")]
     pub id: ::std::option::Option<::std::string::String>,
@@ -7326,6 +7722,87 @@ impl ::serde::Serialize for TestEventPatternResponse {
 }
 
 impl crate::wire::Validate for TestEventPatternResponse {
+    fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UntagResourceRequest {
+    #[serde(
+        rename = "ResourceARN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resource_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "TagKeys", default, skip_serializing_if = "Option::is_none")]
+    pub tag_keys: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UntagResourceRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UntagResourceRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UntagResourceRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.resource_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "resourceARN"));
+        }
+        if let Some(x) = &self.resource_arn {
+            let at = crate::wire::At::new(base, "resourceARN");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+        }
+        if self.tag_keys.is_none() {
+            v.missing(crate::wire::At::new(base, "tagKeys"));
+        }
+        if let Some(x) = &self.tag_keys {
+            let at = crate::wire::At::new(base, "tagKeys");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(128),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UntagResourceResponse {}
+
+impl<'de> ::serde::Deserialize<'de> for UntagResourceResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UntagResourceResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UntagResourceResponse {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
 }
 

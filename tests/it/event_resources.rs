@@ -1,0 +1,207 @@
+//! EventBridge's resources as AWS keeps them: tags on rules and buses, which rules name a
+//! target, the names a custom bus may take, targets that are not ARNs, opaque page tokens.
+
+use crate::common::*;
+use aws_sdk_eventbridge::types::{Tag, Target};
+use aws_sdk_eventbridge::Client;
+
+fn events() -> Client {
+    sdk_client!(
+        aws_sdk_eventbridge,
+        shared().addr,
+        REGION,
+        test_key("100000000061")
+    )
+}
+
+fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().key(k).value(v).build().unwrap()
+}
+
+fn tags_of(
+    out: &aws_sdk_eventbridge::operation::list_tags_for_resource::ListTagsForResourceOutput,
+) -> Vec<(String, String)> {
+    out.tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn rules_and_buses_carry_tags() {
+    let c = events();
+    let bus = unique("tagged");
+    let bus_arn = c
+        .create_event_bus()
+        .name(&bus)
+        .tags(tag("team", "payments"))
+        .send()
+        .await
+        .unwrap()
+        .event_bus_arn
+        .unwrap();
+    let rule_arn = c
+        .put_rule()
+        .name("tagged-rule")
+        .event_bus_name(&bus)
+        .event_pattern(r#"{"source": ["app"]}"#)
+        .tags(tag("stage", "dev"))
+        .send()
+        .await
+        .unwrap()
+        .rule_arn
+        .unwrap();
+    let listed = c
+        .list_tags_for_resource()
+        .resource_arn(&bus_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags_of(&listed),
+        [("team".to_string(), "payments".to_string())]
+    );
+    c.tag_resource()
+        .resource_arn(&rule_arn)
+        .tags(tag("stage", "prod"))
+        .tags(tag("owner", "ops"))
+        .send()
+        .await
+        .unwrap();
+    c.untag_resource()
+        .resource_arn(&rule_arn)
+        .tag_keys("owner")
+        .send()
+        .await
+        .unwrap();
+    let listed = c
+        .list_tags_for_resource()
+        .resource_arn(&rule_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags_of(&listed),
+        [("stage".to_string(), "prod".to_string())]
+    );
+    // The default bus takes tags too, and is still listed once.
+    let default_arn = format!("arn:aws:events:{REGION}:100000000061:event-bus/default");
+    c.tag_resource()
+        .resource_arn(&default_arn)
+        .tags(tag("k", "v"))
+        .send()
+        .await
+        .unwrap();
+    let buses = c.list_event_buses().send().await.unwrap();
+    let defaults = buses
+        .event_buses()
+        .iter()
+        .filter(|b| b.name() == Some("default"))
+        .count();
+    assert_eq!(defaults, 1);
+    // What does not exist is named as AWS names it.
+    let missing_rule = format!("arn:aws:events:{REGION}:100000000061:rule/nope");
+    let e = c
+        .list_tags_for_resource()
+        .resource_arn(&missing_rule)
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ResourceNotFoundException".to_string(),
+            "Rule nope does not exist on EventBus default.".to_string()
+        )
+    );
+    let e = c
+        .tag_resource()
+        .resource_arn(format!(
+            "arn:aws:events:{REGION}:100000000061:event-bus/nope"
+        ))
+        .tags(tag("a", "b"))
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ResourceNotFoundException".to_string(),
+            "Event bus nope does not exist.".to_string()
+        )
+    );
+}
+
+#[tokio::test]
+async fn targets_names_and_tokens() {
+    let c = events();
+    let bus = unique("targets");
+    c.create_event_bus().name(&bus).send().await.unwrap();
+    let target = format!("arn:aws:events:{REGION}:100000000061:event-bus/default");
+    for name in ["one", "two", "three"] {
+        c.put_rule()
+            .name(name)
+            .event_bus_name(&bus)
+            .event_pattern(r#"{"source": ["app"]}"#)
+            .send()
+            .await
+            .unwrap();
+    }
+    for name in ["one", "three"] {
+        c.put_targets()
+            .rule(name)
+            .event_bus_name(&bus)
+            .targets(Target::builder().id("t").arn(&target).build().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    let named = c
+        .list_rule_names_by_target()
+        .target_arn(&target)
+        .event_bus_name(&bus)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.rule_names(), ["one", "three"]);
+    // Pages come with an opaque token that leads on; a made-up one is refused.
+    let first = c
+        .list_rules()
+        .event_bus_name(&bus)
+        .limit(2)
+        .send()
+        .await
+        .unwrap();
+    let token = first.next_token().unwrap().to_string();
+    assert!(token.parse::<u64>().is_err(), "{token}");
+    let second = c
+        .list_rules()
+        .event_bus_name(&bus)
+        .next_token(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.rules().len(), 1);
+    let e = c
+        .list_rules()
+        .event_bus_name(&bus)
+        .next_token("2")
+        .send()
+        .await;
+    assert_eq!(err(e).0, "ValidationException");
+
+    let e = c
+        .put_targets()
+        .rule("one")
+        .event_bus_name(&bus)
+        .targets(
+            Target::builder()
+                .id("bad")
+                .arn("not-an-arn")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    assert_eq!(err(e).0, "ValidationException");
+    let e = c.create_event_bus().name("team/bus").send().await;
+    assert_eq!(err(e).0, "ValidationException");
+}
