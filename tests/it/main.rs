@@ -15,6 +15,7 @@ mod common;
 mod accounts;
 mod at_rest;
 mod binary;
+mod cdk;
 mod cli;
 mod console;
 mod crash;
