@@ -123,6 +123,9 @@ pub struct Stack {
     pub previous: Option<Deployment>,
     pub events: Vec<Event>,
     pub change_sets: IndexMap<String, ChangeSet>,
+    /// The change set the stack's latest operation executed, as DescribeStacks shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_set_id: Option<String>,
     /// With a shared database: the node running the stack's operation, so that another node
     /// finishes it only if that one died.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -59,6 +59,7 @@ mod security;
 mod stack_changes;
 mod stack_recovery;
 mod stack_resources;
+mod stack_shapes;
 mod stacks;
 mod stages;
 mod sts;

@@ -46,7 +46,11 @@ impl CloudFormation {
                     "StackName must be specified if ChangeSetName is not specified as an ARN.",
                 ));
             };
-            self.find(&cx.namespace, stack)
+            // A stack named that does not exist is the stack's error, not the change set's.
+            Some(
+                self.find(&cx.namespace, stack)
+                    .ok_or_else(|| invalid(format!("Stack [{stack}] does not exist")))?,
+            )
         };
         let stack = stack.ok_or_else(|| not_found(name))?;
         let cs = stack
@@ -67,15 +71,17 @@ impl h::CreateChangeSet for CloudFormation {
     ) -> Answer<g::CreateChangeSetOutput> {
         let stack_name = i.stack_name.unwrap_or_default();
         let name = i.change_set_name.unwrap_or_default();
-        check_name(&stack_name)?;
+        // A stack's ARN names it as well as its name does.
+        if !stack_name.starts_with("arn:") {
+            check_name(&stack_name)?;
+        }
         let kind = i.change_set_type.unwrap_or_else(|| "UPDATE".into());
         let existing = self.find(&cx.namespace, &stack_name);
         let (stack, fresh) = match (kind.as_str(), existing) {
             ("CREATE", Some(s)) if s.status == "REVIEW_IN_PROGRESS" => (s, false),
-            ("CREATE", Some(s)) => {
+            ("CREATE", Some(_)) => {
                 return Err(invalid(format!(
-                    "Stack [{}] already exists and cannot be created again with the changeSet [{name}].",
-                    s.name
+                    "Stack [{stack_name}] already exists and cannot be created again with the changeSet [{name}]."
                 )))
             }
             ("CREATE", None) => {
@@ -256,7 +262,7 @@ impl h::DescribeChangeSet for CloudFormation {
             status_reason: cs.reason.clone(),
             notification_ar_ns: Some(stack.notification_arns.clone()),
             rollback_configuration: Some(g::RollbackConfiguration::default()),
-            capabilities: Some(cs.target.capabilities.clone()).filter(|c| !c.is_empty()),
+            capabilities: Some(cs.target.capabilities.clone()),
             tags: shown_tags(&cs.target.tags),
             changes: Some(cs.changes.iter().map(shown_change).collect()),
             include_nested_stacks: Some(false),
@@ -293,6 +299,7 @@ impl h::ExecuteChangeSet for CloudFormation {
         let ((), ticket) = self
             .edit(&cx.namespace, &stack.id, |s| {
                 // Executing one change set deletes the stack's others.
+                s.change_set_id = Some(cs.id.clone());
                 s.change_sets.retain(|n, c| {
                     if *n == cs.name {
                         c.execution_status = "EXECUTE_COMPLETE".into();

@@ -209,6 +209,14 @@ impl h::ListStackResources for CloudFormation {
 impl h::GetTemplate for CloudFormation {
     fn get_template(&self, cx: &Caller, i: g::GetTemplateInput) -> Answer<g::GetTemplateOutput> {
         let body = match i.change_set_name {
+            Some(cs) if !cs.starts_with("arn:") && i.stack_name.is_none() => {
+                return Err(invalid("StackName is a required parameter."))
+            }
+            None if i.stack_name.is_none() => {
+                return Err(invalid(
+                    "StackName is required if ChangeSetName is not specified.",
+                ))
+            }
             Some(cs) => {
                 self.change_set(cx, &cs, i.stack_name.as_deref())?
                     .1
@@ -222,6 +230,44 @@ impl h::GetTemplate for CloudFormation {
             stages_available: Some(vec!["Original".into(), "Processed".into()]),
         }))
     }
+}
+
+/// The properties that identify a resource of `type_` (its schema's primary identifier), for
+/// the types LocalEmu makes; None for the others.
+fn identifiers(type_: &str) -> Option<&'static [&'static str]> {
+    Some(match type_ {
+        "AWS::SecretsManager::Secret"
+        | "AWS::SecretsManager::RotationSchedule"
+        | "AWS::SecretsManager::ResourcePolicy"
+        | "AWS::SecretsManager::SecretTargetAttachment" => &["Id"],
+        "AWS::KMS::Key" => &["KeyId"],
+        "AWS::KMS::Alias" => &["AliasName"],
+        "AWS::SSM::Parameter" => &["Name"],
+        "AWS::Lambda::Function" => &["FunctionName"],
+        "AWS::Lambda::Permission" => &["FunctionName", "Id"],
+        "AWS::Events::Rule" => &["Arn"],
+        "AWS::Events::Connection" | "AWS::Events::ApiDestination" => &["Name"],
+        "AWS::IAM::Role" => &["RoleName"],
+        "AWS::IAM::ManagedPolicy" => &["PolicyArn"],
+        _ => return None,
+    })
+}
+
+/// GetTemplateSummary's ResourceIdentifierSummaries: each type with its logical ids.
+fn identifier_summaries(t: &Template) -> Vec<g::ResourceIdentifierSummary> {
+    let mut by_type = std::collections::BTreeMap::<&str, Vec<String>>::new();
+    for (logical, r) in &t.resources {
+        by_type.entry(&r.type_).or_default().push(logical.clone());
+    }
+    by_type
+        .into_iter()
+        .map(|(type_, ids)| g::ResourceIdentifierSummary {
+            resource_type: Some(type_.to_string()),
+            logical_resource_ids: Some(ids),
+            resource_identifiers: identifiers(type_)
+                .map(|list| list.iter().map(|s| (*s).to_string()).collect()),
+        })
+        .collect()
 }
 
 /// The capabilities a stack of `t` needs, as the API lists them (absent when none).
@@ -253,7 +299,15 @@ impl h::GetTemplateSummary for CloudFormation {
         i: g::GetTemplateSummaryInput,
     ) -> Answer<g::GetTemplateSummaryOutput> {
         let body = match (i.template_body, i.template_url, i.stack_name) {
-            (None, None, Some(name)) => self.stack(&cx.namespace, &name)?.current.template,
+            (None, None, Some(name)) => {
+                let s = self.stack(&cx.namespace, &name)?;
+                if s.status == "REVIEW_IN_PROGRESS" {
+                    return Err(invalid(
+                        "GetTemplateSummary cannot be called on REVIEW_IN_PROGRESS stacks.",
+                    ));
+                }
+                s.current.template
+            }
             (b, u, None) => template_text(b, u)?,
             _ => {
                 return Err(invalid(
@@ -272,7 +326,7 @@ impl h::GetTemplateSummary for CloudFormation {
             capabilities_reason: capabilities_reason(&t),
             resource_types: Some(types),
             version: Some("2010-09-09".into()),
-            declared_transforms: Some(Vec::new()),
+            resource_identifier_summaries: Some(identifier_summaries(&t)),
             ..Default::default()
         }))
     }
@@ -302,7 +356,7 @@ impl h::ValidateTemplate for CloudFormation {
             description: t.description.clone(),
             capabilities: capabilities(&t),
             capabilities_reason: capabilities_reason(&t),
-            declared_transforms: Some(Vec::new()),
+            declared_transforms: None,
         }))
     }
 }

@@ -43,6 +43,7 @@ impl CloudFormation {
             disable_rollback: false,
             on_failure: None,
             termination_protection: false,
+            change_set_id: None,
             role_arn: None,
             notification_arns: Vec::new(),
             timeout: None,
@@ -273,8 +274,11 @@ pub(super) fn described(s: &Stack) -> g::Stack {
         )
         .filter(|o| !o.is_empty()),
         role_arn: s.role_arn.clone(),
-        tags: shown_tags(&s.current.tags),
-        enable_termination_protection: Some(s.termination_protection),
+        // AWS shows Tags even when there are none.
+        tags: Some(shown_tags(&s.current.tags).unwrap_or_default()),
+        change_set_id: s.change_set_id.clone(),
+        // A deleted stack no longer shows its termination protection.
+        enable_termination_protection: (!s.is_deleted()).then_some(s.termination_protection),
         drift_information: Some(g::StackDriftInformation {
             stack_drift_status: Some("NOT_CHECKED".into()),
             last_check_timestamp: None,

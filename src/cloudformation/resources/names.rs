@@ -5,13 +5,23 @@
 use super::{call, text, Services, Target};
 use serde_json::Value;
 
-/// `n` letters and digits from the injected id source (so tests can fix them).
+/// `n` (at most 16) letters of both cases and digits, as CloudFormation's suffixes are, from
+/// the injected id source (so tests can fix them).
 pub fn random(services: &Services, n: usize) -> String {
-    services
+    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let hex: Vec<u8> = services
         .ids
         .version_id()
         .chars()
-        .filter(char::is_ascii_alphanumeric)
+        .filter_map(|c| c.to_digit(16))
+        .map(|d| d as u8)
+        .collect();
+    hex.chunks(2)
+        .map(|pair| {
+            pair.iter()
+                .fold(0u8, |acc, d| acc.wrapping_mul(16).wrapping_add(*d))
+        })
+        .map(|b| ALPHABET[usize::from(b) % ALPHABET.len()] as char)
         .take(n)
         .collect()
 }
@@ -19,7 +29,7 @@ pub fn random(services: &Services, n: usize) -> String {
 /// A name CloudFormation makes up for a resource the template does not name:
 /// `<stack>-<logical>-<random>`, each part cut so the whole fits in `max` characters.
 pub fn generated_name(services: &Services, stack: &str, logical: &str, max: usize) -> String {
-    let random = random(services, 12).to_ascii_uppercase();
+    let random = random(services, 12);
     let room = max.saturating_sub(random.len() + 2);
     let stack_part: String = stack.chars().take(room / 2).collect();
     let logical_part: String = logical.chars().take(room - stack_part.len()).collect();

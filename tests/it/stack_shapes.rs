@@ -1,0 +1,180 @@
+//! CloudFormation's answers in AWS's shapes: which members DescribeStacks, DescribeChangeSet,
+//! GetTemplateSummary and ValidateTemplate carry, the errors for stacks and change sets that
+//! do not exist, a stack's ARN as CreateChangeSet's StackName, generated physical names.
+
+use crate::common::*;
+use crate::stacks::{cfn, settle};
+use aws_sdk_cloudformation::types::ChangeSetType;
+
+const PARAMETER: &str = r#"{"Resources": {"P": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Value": "v"}}}}"#;
+
+#[tokio::test]
+async fn stacks_and_change_sets_show_what_aws_shows() {
+    let server = TestServer::isolated().await;
+    let c = cfn(server.addr);
+    let created = c
+        .create_change_set()
+        .stack_name("shapes")
+        .change_set_name("first")
+        .change_set_type(ChangeSetType::Create)
+        .template_body(PARAMETER)
+        .send()
+        .await
+        .unwrap();
+    let cs_id = created.id.unwrap();
+    let stack_id = created.stack_id.unwrap();
+    let cs = c
+        .describe_change_set()
+        .change_set_name(&cs_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        cs.capabilities,
+        Some(Vec::new()),
+        "Capabilities: [] as AWS sends it"
+    );
+    let e = c.get_template_summary().stack_name("shapes").send().await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationError".to_string(),
+            "GetTemplateSummary cannot be called on REVIEW_IN_PROGRESS stacks.".to_string()
+        )
+    );
+    c.execute_change_set()
+        .change_set_name(&cs_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settle(&c, &stack_id).await.0, "CREATE_COMPLETE");
+    let stack = c
+        .describe_stacks()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .unwrap()
+        .stacks
+        .unwrap()
+        .remove(0);
+    assert_eq!(stack.tags, Some(Vec::new()), "Tags: [] as AWS sends it");
+    assert_eq!(stack.change_set_id(), Some(cs_id.as_str()));
+    assert_eq!(stack.enable_termination_protection(), Some(false));
+
+    // CloudFormation's generated names end in twelve letters of both cases and digits.
+    let physical = c
+        .describe_stack_resource()
+        .stack_name(&stack_id)
+        .logical_resource_id("P")
+        .send()
+        .await
+        .unwrap()
+        .stack_resource_detail
+        .unwrap()
+        .physical_resource_id
+        .unwrap();
+    let suffix = physical.rsplit('-').next().unwrap();
+    assert!(physical.starts_with("CFN-P-"), "{physical}");
+    assert_eq!(suffix.len(), 12);
+    assert!(
+        suffix.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{physical}"
+    );
+
+    // A stack's ARN names it for CreateChangeSet.
+    c.create_change_set()
+        .stack_name(&stack_id)
+        .change_set_name("by-arn")
+        .template_body(PARAMETER.replace("\"v\"", "\"w\""))
+        .send()
+        .await
+        .unwrap();
+    let e = c
+        .create_change_set()
+        .stack_name(&stack_id)
+        .change_set_name("again")
+        .change_set_type(ChangeSetType::Create)
+        .template_body(PARAMETER)
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationError".to_string(),
+            format!("Stack [{stack_id}] already exists and cannot be created again with the changeSet [again].")
+        )
+    );
+
+    c.delete_stack().stack_name(&stack_id).send().await.unwrap();
+    assert_eq!(settle(&c, &stack_id).await.0, "DELETE_COMPLETE");
+    let deleted = c
+        .describe_stacks()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .unwrap()
+        .stacks
+        .unwrap()
+        .remove(0);
+    assert_eq!(deleted.enable_termination_protection(), None);
+    assert_eq!(deleted.tags, Some(Vec::new()));
+}
+
+#[tokio::test]
+async fn templates_and_missing_stacks_are_answered_as_aws_answers() {
+    let c = cfn(shared().addr);
+    let summary = c
+        .get_template_summary()
+        .template_body(PARAMETER)
+        .send()
+        .await
+        .unwrap();
+    let ids = summary.resource_identifier_summaries();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(ids[0].resource_type(), Some("AWS::SSM::Parameter"));
+    assert_eq!(ids[0].logical_resource_ids(), ["P"]);
+    assert_eq!(ids[0].resource_identifiers(), ["Name"]);
+    assert!(summary.declared_transforms.is_none());
+    let validated = c
+        .validate_template()
+        .template_body(PARAMETER)
+        .send()
+        .await
+        .unwrap();
+    assert!(validated.declared_transforms.is_none());
+
+    let missing = (
+        "ValidationError".to_string(),
+        "Stack [nostack] does not exist".to_string(),
+    );
+    let e = c
+        .describe_change_set()
+        .change_set_name("x")
+        .stack_name("nostack")
+        .send()
+        .await;
+    assert_eq!(err(e), missing);
+    let e = c
+        .delete_change_set()
+        .change_set_name("x")
+        .stack_name("nostack")
+        .send()
+        .await;
+    assert_eq!(err(e), missing);
+    let e = c.get_template().send().await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationError".to_string(),
+            "StackName is required if ChangeSetName is not specified.".to_string()
+        )
+    );
+    let e = c.get_template().change_set_name("cs").send().await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationError".to_string(),
+            "StackName is a required parameter.".to_string()
+        )
+    );
+}
