@@ -11,6 +11,8 @@ const PARAMETER: &str = r#"{"Resources": {"P": {"Type": "AWS::SSM::Parameter", "
 #[tokio::test]
 async fn stacks_and_change_sets_show_what_aws_shows() {
     let server = TestServer::isolated().await;
+    // CloudFormation's times carry milliseconds.
+    server.clock.advance(123);
     let c = cfn(server.addr);
     let created = c
         .create_change_set()
@@ -58,6 +60,7 @@ async fn stacks_and_change_sets_show_what_aws_shows() {
         .unwrap()
         .remove(0);
     assert_eq!(stack.tags, Some(Vec::new()), "Tags: [] as AWS sends it");
+    assert_eq!(stack.creation_time().unwrap().subsec_nanos(), 123_000_000);
     assert_eq!(stack.change_set_id(), Some(cs_id.as_str()));
     assert_eq!(stack.enable_termination_protection(), Some(false));
 

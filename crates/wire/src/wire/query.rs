@@ -251,9 +251,11 @@ mod tests {
         element(&mut out, "A", Some(&"<&>".to_string()));
         element(&mut out, "L", Some(&vec![1i64, 2]));
         timestamp(&mut out, "T", Some(&1.5));
+        timestamp(&mut out, "W", Some(&2.0));
+        // Milliseconds when the time has them, three digits; whole seconds stay whole.
         assert_eq!(
             out,
-            "<A>&lt;&amp;&gt;</A><L><member>1</member><member>2</member></L><T>1970-01-01T00:00:01Z</T>"
+            "<A>&lt;&amp;&gt;</A><L><member>1</member><member>2</member></L><T>1970-01-01T00:00:01.500Z</T><W>1970-01-01T00:00:02Z</W>"
         );
     }
 }

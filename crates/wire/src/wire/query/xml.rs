@@ -156,12 +156,23 @@ pub fn map<V: ToXml>(
 /// A timestamp member, in ISO 8601 with milliseconds dropped as AWS's query services write it.
 pub fn timestamp(out: &mut String, name: &str, value: Option<&f64>) {
     if let Some(v) = value {
-        let t = time::OffsetDateTime::from_unix_timestamp(v.floor() as i64)
+        // Milliseconds are written when the time has them (CloudFormation's stack and event
+        // times do, as AWS's do: three digits); whole seconds stay whole.
+        let millis = (v * 1000.0).round() as i64;
+        let t = time::OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000))
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let text = t
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        write!(out, "<{name}>{text}</{name}>").ok();
+        match millis.rem_euclid(1000) {
+            0 => write!(out, "<{name}>{text}</{name}>"),
+            ms => write!(
+                out,
+                "<{name}>{}.{ms:03}Z</{name}>",
+                text.trim_end_matches('Z')
+            ),
+        }
+        .ok();
     }
 }
 
