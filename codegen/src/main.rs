@@ -218,6 +218,7 @@ const SERVICES: &[Entry] = &[
             "UntagResource",
             "UpdateApiDestination",
             "UpdateConnection",
+            "UpdateEventBus",
         ]),
         internal: Some("InternalException"),
         paging: &[],

@@ -205,3 +205,37 @@ impl h::ListEventBuses for Events {
         }))
     }
 }
+
+impl h::UpdateEventBus for Events {
+    fn update_event_bus(
+        &self,
+        cx: &Caller,
+        i: g::UpdateEventBusRequest,
+    ) -> Answer<g::UpdateEventBusResponse> {
+        let name = bus_name(i.name.as_deref());
+        let ns = &cx.namespace;
+        let mut spaces = self.write();
+        let space = spaces.entry(ns.clone()).or_default();
+        // The default bus exists without a record; one is kept once it is changed.
+        let mut bus = match space.buses.get(&name) {
+            Some(b) => b.clone(),
+            None if name == DEFAULT => default_bus(ns),
+            None => return Err(missing(&name)),
+        };
+        if i.description.is_some() {
+            bus.description.clone_from(&i.description);
+        }
+        bus.modified = self.now();
+        space.buses.insert(name.clone(), bus.clone());
+        let ticket = self.save_bus(ns, &name, Some(&bus));
+        answer(
+            g::UpdateEventBusResponse {
+                arn: Some(bus.arn),
+                name: Some(name),
+                description: bus.description,
+                ..Default::default()
+            },
+            ticket,
+        )
+    }
+}

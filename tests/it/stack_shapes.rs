@@ -181,3 +181,87 @@ async fn templates_and_missing_stacks_are_answered_as_aws_answers() {
         )
     );
 }
+
+const BUS: &str = r#"
+Parameters:
+  Note:
+    Type: String
+    Default: first
+Resources:
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties:
+      Name: orders-bus
+      Description: !Ref Note
+  OnBus:
+    Type: AWS::Events::Rule
+    Properties:
+      EventBusName: !Ref Bus
+      EventPattern: {source: [orders]}
+Outputs:
+  BusArn:
+    Value: !GetAtt Bus.Arn
+  BusName:
+    Value: !GetAtt Bus.Name
+"#;
+
+#[tokio::test]
+async fn event_buses_are_stack_resources() {
+    let server = TestServer::isolated().await;
+    let c = cfn(server.addr);
+    let (stack, status) = crate::stacks::deploy(&c, "bus-stack", BUS, &[]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+    let events = sdk_client!(
+        aws_sdk_eventbridge,
+        server.addr,
+        REGION,
+        test_key(crate::stacks::ACCOUNT)
+    );
+    let bus = events
+        .describe_event_bus()
+        .name("orders-bus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bus.description(), Some("first"));
+    assert_eq!(
+        crate::stacks::output(&c, &stack, "BusArn").await,
+        bus.arn().unwrap()
+    );
+    assert_eq!(
+        crate::stacks::output(&c, &stack, "BusName").await,
+        "orders-bus"
+    );
+    let rules = events
+        .list_rules()
+        .event_bus_name("orders-bus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rules.rules().len(), 1);
+    // A new description is an update in place.
+    c.update_stack()
+        .stack_name(&stack)
+        .template_body(BUS)
+        .parameters(
+            aws_sdk_cloudformation::types::Parameter::builder()
+                .parameter_key("Note")
+                .parameter_value("second")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settle(&c, &stack).await.0, "UPDATE_COMPLETE");
+    let bus = events
+        .describe_event_bus()
+        .name("orders-bus")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bus.description(), Some("second"));
+    c.delete_stack().stack_name(&stack).send().await.unwrap();
+    assert_eq!(settle(&c, &stack).await.0, "DELETE_COMPLETE");
+    let e = events.describe_event_bus().name("orders-bus").send().await;
+    assert_eq!(err(e).0, "ResourceNotFoundException");
+}

@@ -172,7 +172,7 @@ macro_rules! call {
 pub(crate) use call;
 
 /// The types LocalEmu provides.
-pub const PROVIDED: [&str; 15] = [
+pub const PROVIDED: [&str; 16] = [
     "AWS::SecretsManager::Secret",
     "AWS::SecretsManager::ResourcePolicy",
     "AWS::SecretsManager::RotationSchedule",
@@ -181,6 +181,7 @@ pub const PROVIDED: [&str; 15] = [
     "AWS::KMS::Key",
     "AWS::KMS::Alias",
     "AWS::SSM::Parameter",
+    "AWS::Events::EventBus",
     "AWS::Events::Rule",
     "AWS::Events::Connection",
     "AWS::Events::ApiDestination",
@@ -274,6 +275,7 @@ pub fn replaces(type_: &str, old: &Value, new: &Value) -> bool {
         "AWS::SSM::Parameter" => changed("Name"),
         "AWS::IAM::Role" => changed("RoleName") || changed("Path"),
         "AWS::Events::Rule" => changed("Name") || changed("EventBusName"),
+        "AWS::Events::EventBus" => changed("Name"),
         "AWS::Events::Connection" | "AWS::Events::ApiDestination" => changed("Name"),
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::CDK::Metadata" => false,
         // Every property of a Lambda permission needs a new statement.
@@ -314,6 +316,7 @@ pub async fn create(
         "AWS::KMS::Key" => keys::create_key(t, props).await,
         "AWS::KMS::Alias" => keys::put_alias(t, props, false).await,
         "AWS::SSM::Parameter" => parameters::put(t, props, name, false).await,
+        "AWS::Events::EventBus" => rules::create_bus(t, props, name).await,
         "AWS::Events::Rule" => rules::put_rule(t, props, name, None).await,
         "AWS::Events::Connection" => rules::create_connection(t, props, name).await,
         "AWS::Events::ApiDestination" => rules::put_destination(t, props, name, false).await,
@@ -344,6 +347,7 @@ pub async fn update(
         "AWS::KMS::Key" => keys::update_key(t, physical, old, new).await,
         "AWS::KMS::Alias" => keys::put_alias(t, new, true).await,
         "AWS::SSM::Parameter" => parameters::put(t, new, physical, true).await,
+        "AWS::Events::EventBus" => rules::update_bus(t, new, physical).await,
         "AWS::Events::Rule" => rules::put_rule(t, new, physical, Some(old)).await,
         "AWS::Events::Connection" => rules::update_connection(t, new, physical).await,
         "AWS::Events::ApiDestination" => rules::put_destination(t, new, physical, true).await,
@@ -366,6 +370,7 @@ pub async fn delete(t: &Target<'_>, type_: &str, physical: &str, props: &Value) 
         "AWS::KMS::Key" => keys::delete_key(t, physical, props).await,
         "AWS::KMS::Alias" => keys::delete_alias(t, physical).await,
         "AWS::SSM::Parameter" => parameters::delete(t, physical).await,
+        "AWS::Events::EventBus" => rules::delete_bus(t, physical).await,
         "AWS::Events::Rule" => rules::delete_rule(t, physical, props).await,
         "AWS::Events::Connection" => rules::delete_connection(t, physical).await,
         "AWS::Events::ApiDestination" => rules::delete_destination(t, physical).await,

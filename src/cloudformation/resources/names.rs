@@ -58,6 +58,7 @@ pub fn pending_name(
             text(props, "Name").unwrap_or_else(|| generated_name(services, "CFN", logical, 64)),
         ),
         "AWS::KMS::Alias" => text(props, "AliasName"),
+        "AWS::Events::EventBus" => text(props, "Name"),
         "AWS::Events::Rule" | "AWS::Events::Connection" | "AWS::Events::ApiDestination" => Some(
             text(props, "Name").unwrap_or_else(|| generated_name(services, stack, logical, 64)),
         ),

@@ -203,3 +203,45 @@ pub async fn delete_destination(t: &Target<'_>, name: &str) -> Outcome<()> {
     eb!(t, DeleteApiDestination, delete_api_destination, request)?;
     Ok(())
 }
+
+/// `AWS::Events::EventBus`: a custom bus; `Ref` is its name, `Arn` and `Name` its attributes.
+pub async fn create_bus(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> {
+    let tags = props.get("Tags").and_then(Value::as_array).map(|list| {
+        list.iter()
+            .map(|tag| eg::Tag {
+                key: text(tag, "Key"),
+                value: text(tag, "Value"),
+            })
+            .collect()
+    });
+    let request = eg::CreateEventBusRequest {
+        name: Some(name.to_string()),
+        description: text(props, "Description"),
+        tags,
+        ..Default::default()
+    };
+    let out = eb!(t, CreateEventBus, create_event_bus, request)?;
+    Ok(Made::named(name)
+        .with("Arn", out.event_bus_arn.unwrap_or_default())
+        .with("Name", name.to_string()))
+}
+
+pub async fn update_bus(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> {
+    let request = eg::UpdateEventBusRequest {
+        name: Some(name.to_string()),
+        description: text(props, "Description"),
+        ..Default::default()
+    };
+    let out = eb!(t, UpdateEventBus, update_event_bus, request)?;
+    Ok(Made::named(name)
+        .with("Arn", out.arn.unwrap_or_default())
+        .with("Name", name.to_string()))
+}
+
+pub async fn delete_bus(t: &Target<'_>, name: &str) -> Outcome<()> {
+    let request = eg::DeleteEventBusRequest {
+        name: Some(name.to_string()),
+    };
+    eb!(t, DeleteEventBus, delete_event_bus, request)?;
+    Ok(())
+}

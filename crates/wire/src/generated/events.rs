@@ -38,10 +38,11 @@ pub enum Operation {
     UntagResource,
     UpdateApiDestination,
     UpdateConnection,
+    UpdateEventBus,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 30] = [
+    pub const ALL: [Operation; 31] = [
         Operation::CreateApiDestination,
         Operation::CreateConnection,
         Operation::CreateEventBus,
@@ -72,6 +73,7 @@ impl Operation {
         Operation::UntagResource,
         Operation::UpdateApiDestination,
         Operation::UpdateConnection,
+        Operation::UpdateEventBus,
     ];
 
     pub fn name(self) -> &'static str {
@@ -106,6 +108,7 @@ impl Operation {
             Operation::UntagResource => "UntagResource",
             Operation::UpdateApiDestination => "UpdateApiDestination",
             Operation::UpdateConnection => "UpdateConnection",
+            Operation::UpdateEventBus => "UpdateEventBus",
         }
     }
 
@@ -141,6 +144,7 @@ impl Operation {
             "UntagResource" => Some(Operation::UntagResource),
             "UpdateApiDestination" => Some(Operation::UpdateApiDestination),
             "UpdateConnection" => Some(Operation::UpdateConnection),
+            "UpdateEventBus" => Some(Operation::UpdateEventBus),
             _ => None,
         }
     }
@@ -511,6 +515,15 @@ pub trait UpdateConnection: Service {
     ) -> Result<crate::wire::Ack<UpdateConnectionResponse>>;
 }
 
+/// The UpdateEventBus operation; implemented where its behaviour lives.
+pub trait UpdateEventBus: Service {
+    fn update_event_bus(
+        &self,
+        cx: &Self::Context,
+        input: UpdateEventBusRequest,
+    ) -> Result<crate::wire::Ack<UpdateEventBusResponse>>;
+}
+
 /// Every operation: a service that misses one does not compile where it is dispatched.
 pub trait Handlers:
     Service
@@ -544,6 +557,7 @@ pub trait Handlers:
     + UntagResource
     + UpdateApiDestination
     + UpdateConnection
+    + UpdateEventBus
 {
 }
 
@@ -578,7 +592,8 @@ impl<
             + TestEventPattern
             + UntagResource
             + UpdateApiDestination
-            + UpdateConnection,
+            + UpdateConnection
+            + UpdateEventBus,
     > Handlers for T
 {
 }
@@ -592,6 +607,7 @@ pub mod handlers {
         ListApiDestinations, ListConnections, ListEventBuses, ListRuleNamesByTarget, ListRules,
         ListTagsForResource, ListTargetsByRule, PutEvents, PutRule, PutTargets, RemoveTargets,
         TagResource, TestEventPattern, UntagResource, UpdateApiDestination, UpdateConnection,
+        UpdateEventBus,
     };
 }
 
@@ -928,6 +944,17 @@ pub mod call {
         let _guard = svc.begin(Operation::UpdateConnection)?;
         UpdateConnection::update_connection(svc, cx, input)
     }
+
+    /// UpdateEventBus, checked and guarded.
+    pub fn update_event_bus<S: UpdateEventBus>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateEventBusRequest,
+    ) -> Result<crate::wire::Ack<UpdateEventBusResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateEventBus)?;
+        UpdateEventBus::update_event_bus(svc, cx, input)
+    }
 }
 
 /// Decodes `body` for `op`, checks the model's constraints, runs the handler and encodes its output.
@@ -1065,6 +1092,10 @@ where
         Operation::UpdateConnection => {
             let input: UpdateConnectionRequest = codec.decode(body)?;
             Ok(call::update_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::UpdateEventBus => {
+            let input: UpdateEventBusRequest = codec.decode(body)?;
+            Ok(call::update_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
     }
 }
@@ -8508,6 +8539,184 @@ impl crate::wire::Validate for UpdateConnectionResponse {
                     "FAILED_CONNECTIVITY",
                 ],
             );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdateEventBusRequest {
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KmsKeyIdentifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_key_identifier: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "DeadLetterConfig",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dead_letter_config: ::std::option::Option<DeadLetterConfig>,
+    #[serde(rename = "LogConfig", default, skip_serializing_if = "Option::is_none")]
+    pub log_config: ::std::option::Option<LogConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateEventBusRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateEventBusRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdateEventBusRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.name {
+            let at = crate::wire::At::new(base, "name");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[/\\.\\-_A-Za-z0-9]+)$", "[/\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.kms_key_identifier {
+            let at = crate::wire::At::new(base, "kmsKeyIdentifier");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9_\\-/:]*$)$", "^[a-zA-Z0-9_\\-/:]*$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+        }
+        if let Some(x) = &self.dead_letter_config {
+            let at = crate::wire::At::new(base, "deadLetterConfig");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.log_config {
+            let at = crate::wire::At::new(base, "logConfig");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdateEventBusResponse {
+    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
+    pub name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KmsKeyIdentifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_key_identifier: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "DeadLetterConfig",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub dead_letter_config: ::std::option::Option<DeadLetterConfig>,
+    #[serde(rename = "LogConfig", default, skip_serializing_if = "Option::is_none")]
+    pub log_config: ::std::option::Option<LogConfig>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateEventBusResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateEventBusResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdateEventBusResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.name {
+            let at = crate::wire::At::new(base, "name");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[/\\.\\-_A-Za-z0-9]+)$", "[/\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.kms_key_identifier {
+            let at = crate::wire::At::new(base, "kmsKeyIdentifier");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9_\\-/:]*$)$", "^[a-zA-Z0-9_\\-/:]*$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+        }
+        if let Some(x) = &self.dead_letter_config {
+            let at = crate::wire::At::new(base, "deadLetterConfig");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+        if let Some(x) = &self.log_config {
+            let at = crate::wire::At::new(base, "logConfig");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
         }
     }
 }
