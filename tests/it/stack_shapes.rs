@@ -182,7 +182,7 @@ async fn templates_and_missing_stacks_are_answered_as_aws_answers() {
     );
 }
 
-const BUS: &str = r#"
+const BUS: &str = r"
 Parameters:
   Note:
     Type: String
@@ -203,7 +203,7 @@ Outputs:
     Value: !GetAtt Bus.Arn
   BusName:
     Value: !GetAtt Bus.Name
-"#;
+";
 
 #[tokio::test]
 async fn event_buses_are_stack_resources() {
