@@ -125,6 +125,27 @@ impl Frame {
         let empty = IndexMap::new();
         let conditions = frame.scope(&Working(&empty)).evaluate_conditions()?;
         frame.conditions = conditions;
+        // An output shown whatever the conditions cannot read a resource they leave out.
+        for o in frame.template.outputs.values() {
+            let shown = o
+                .condition
+                .as_ref()
+                .is_none_or(|c| frame.conditions.get(c).copied().unwrap_or(false));
+            if !shown {
+                continue;
+            }
+            let left_out = super::template::unconditional_references(&o.value)
+                .into_iter()
+                .find(|t| {
+                    frame.template.resources.contains_key(&t.name) && !frame.included(&t.name)
+                });
+            if let Some(t) = left_out {
+                return Err(format!(
+                    "Template format error: Unresolved resource dependencies [{}] in the Outputs block of the template",
+                    t.name
+                ));
+            }
+        }
         Ok(frame)
     }
 

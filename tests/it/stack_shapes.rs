@@ -265,3 +265,47 @@ async fn event_buses_are_stack_resources() {
     let e = events.describe_event_bus().name("orders-bus").send().await;
     assert_eq!(err(e).0, "ResourceNotFoundException");
 }
+
+#[tokio::test]
+async fn an_output_cannot_read_a_resource_its_conditions_leave_out() {
+    let c = cfn(shared().addr);
+    let template = r#"
+Parameters:
+  Make: {Type: String, Default: "no"}
+Conditions:
+  Wanted: !Equals [!Ref Make, "yes"]
+Resources:
+  P:
+    Type: AWS::SSM::Parameter
+    Condition: Wanted
+    Properties: {Type: String, Value: v}
+  Q:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: w}
+Outputs:
+  Always:
+    Value: !GetAtt P.Value
+  Guarded:
+    Condition: Wanted
+    Value: !GetAtt P.Value
+  Chosen:
+    Value: !If [Wanted, !GetAtt P.Value, none]
+"#;
+    let e = c
+        .create_stack()
+        .stack_name(unique("left-out"))
+        .template_body(template)
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationError".to_string(),
+            "Template format error: Unresolved resource dependencies [P] in the Outputs block of the template".to_string()
+        )
+    );
+    // Without that output, the guarded and the chosen ones are fine.
+    let fine = template.replace("  Always:\n    Value: !GetAtt P.Value\n", "");
+    let (_, status) = crate::stacks::deploy(&c, &unique("left-out"), &fine, &[]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+}

@@ -7,7 +7,7 @@ pub mod parse;
 mod refs;
 
 pub use graph::creation_order;
-pub use refs::references;
+pub use refs::{references, unconditional_references};
 
 use indexmap::IndexMap;
 use serde_json::Value;

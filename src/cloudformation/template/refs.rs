@@ -33,6 +33,22 @@ pub(super) fn sub_pieces(text: &str) -> Vec<Piece<'_>> {
     out
 }
 
+/// The names `v` always refers to: those outside every `Fn::If` (a branch not taken
+/// refers to nothing).
+pub fn unconditional_references(v: &Value) -> Vec<Target> {
+    fn strip(v: &Value) -> Value {
+        match v {
+            Value::Array(a) => Value::Array(a.iter().map(strip).collect()),
+            Value::Object(m) if m.len() == 1 && m.contains_key("Fn::If") => Value::Null,
+            Value::Object(m) => {
+                Value::Object(m.iter().map(|(k, x)| (k.clone(), strip(x))).collect())
+            }
+            other => other.clone(),
+        }
+    }
+    references(&strip(v))
+}
+
 /// Every name `v` refers to through Ref, Fn::GetAtt and Fn::Sub.
 pub fn references(v: &Value) -> Vec<Target> {
     let mut out = Vec::new();
