@@ -275,6 +275,10 @@ fn emit_validate(
     Ok(())
 }
 
+/// Enum shapes whose values AWS accepts in any case (recorded: EventBridge takes an OAuth
+/// connection's `HttpMethod` as `post`), though their models list them in capitals.
+const CASELESS_ENUMS: [&str; 1] = ["ConnectionOAuthHttpMethod"];
+
 /// Checks `value` (a reference to a value of shape `target`) against the shape's constraints,
 /// reporting at `at`.
 fn emit_check(
@@ -329,7 +333,12 @@ fn emit_check(
                     .filter_map(Value::as_str)
                     .map(|v| format!("{v:?}"))
                     .collect();
-                writeln!(out, "{pad}v.one_of(at, {value}, &[{}]);", list.join(", ")).ok();
+                let check = if CASELESS_ENUMS.contains(&target) {
+                    "one_of_ignoring_case"
+                } else {
+                    "one_of"
+                };
+                writeln!(out, "{pad}v.{check}(at, {value}, &[{}]);", list.join(", ")).ok();
             }
         }
         "integer" | "long" if has_bounds => {

@@ -185,7 +185,9 @@ impl h::CreateConnection for Events {
             shown: auth.shown,
             created: now,
             modified: now,
-            authorized: (kind != "OAUTH_CLIENT_CREDENTIALS").then_some(now),
+            // AWS shows a LastAuthorizedTime from the start, an OAuth connection's included
+            // while it is still AUTHORIZING.
+            authorized: Some(now),
         };
         let ticket = self.store_connection(ns, &c);
         self.authorize_later(ns, &c);

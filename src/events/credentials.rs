@@ -206,7 +206,11 @@ pub(super) fn auth_of(kind: &str, p: &Value, old: Option<&Value>) -> Result<Auth
                     ("client_id", text(&client, "ClientID")),
                     ("client_secret", text(&client, "ClientSecret")),
                     ("authorization_endpoint", text(&a, "AuthorizationEndpoint")),
-                    ("http_method", text(&a, "HttpMethod")),
+                    // Taken in any case, kept (and shown) as the method's name.
+                    (
+                        "http_method",
+                        text(&a, "HttpMethod").map(|m| m.to_ascii_uppercase()),
+                    ),
                 ],
             );
             if let Some(o) = a.get("OAuthHttpParameters") {

@@ -205,3 +205,59 @@ async fn targets_names_and_tokens() {
     let e = c.create_event_bus().name("team/bus").send().await;
     assert_eq!(err(e).0, "ValidationException");
 }
+
+#[tokio::test]
+async fn oauth_connections_take_the_method_in_any_case_and_say_why_they_fail() {
+    use aws_sdk_eventbridge::types::{
+        ConnectionAuthorizationType, ConnectionOAuthHttpMethod,
+        CreateConnectionAuthRequestParameters, CreateConnectionOAuthClientRequestParameters,
+        CreateConnectionOAuthRequestParameters,
+    };
+    let c = events();
+    let name = unique("oauth-lower");
+    let created = c
+        .create_connection()
+        .name(&name)
+        .authorization_type(ConnectionAuthorizationType::OauthClientCredentials)
+        .auth_parameters(
+            CreateConnectionAuthRequestParameters::builder()
+                .o_auth_parameters(
+                    CreateConnectionOAuthRequestParameters::builder()
+                        .client_parameters(
+                            CreateConnectionOAuthClientRequestParameters::builder()
+                                .client_id("id")
+                                .client_secret("secret")
+                                .build()
+                                .unwrap(),
+                        )
+                        // Nothing listens there.
+                        .authorization_endpoint("http://127.0.0.1:9/token")
+                        .http_method(ConnectionOAuthHttpMethod::from("post"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.connection_state().unwrap().as_str(), "AUTHORIZING");
+    let mut described = None;
+    for _ in 0..500 {
+        let d = c.describe_connection().name(&name).send().await.unwrap();
+        assert!(d.last_authorized_time().is_some());
+        if d.connection_state().unwrap().as_str() == "DEAUTHORIZED" {
+            described = Some(d);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let d = described.expect("the connection gave up on its endpoint");
+    assert!(d.state_reason().is_some_and(|r| !r.is_empty()));
+    let method = d
+        .auth_parameters()
+        .and_then(|a| a.o_auth_parameters())
+        .and_then(|o| o.http_method())
+        .map(ConnectionOAuthHttpMethod::as_str);
+    assert_eq!(method, Some("POST"));
+}

@@ -2066,7 +2066,7 @@ impl crate::wire::Validate for ConnectionOAuthResponseParameters {
         }
         if let Some(x) = &self.http_method {
             let at = crate::wire::At::new(base, "httpMethod");
-            v.one_of(at, x, &["GET", "POST", "PUT"]);
+            v.one_of_ignoring_case(at, x, &["GET", "POST", "PUT"]);
         }
         if let Some(x) = &self.o_auth_http_parameters {
             let at = crate::wire::At::new(base, "oAuthHttpParameters");
@@ -2761,7 +2761,7 @@ impl crate::wire::Validate for CreateConnectionOAuthRequestParameters {
         }
         if let Some(x) = &self.http_method {
             let at = crate::wire::At::new(base, "httpMethod");
-            v.one_of(at, x, &["GET", "POST", "PUT"]);
+            v.one_of_ignoring_case(at, x, &["GET", "POST", "PUT"]);
         }
         if let Some(x) = &self.o_auth_http_parameters {
             let at = crate::wire::At::new(base, "oAuthHttpParameters");
@@ -8345,7 +8345,7 @@ impl crate::wire::Validate for UpdateConnectionOAuthRequestParameters {
         }
         if let Some(x) = &self.http_method {
             let at = crate::wire::At::new(base, "httpMethod");
-            v.one_of(at, x, &["GET", "POST", "PUT"]);
+            v.one_of_ignoring_case(at, x, &["GET", "POST", "PUT"]);
         }
         if let Some(x) = &self.o_auth_http_parameters {
             let at = crate::wire::At::new(base, "oAuthHttpParameters");

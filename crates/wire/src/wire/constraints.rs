@@ -139,6 +139,13 @@ impl Violations {
         }
     }
 
+    /// [`Violations::one_of`] for the enums AWS reads without case.
+    pub fn one_of_ignoring_case(&mut self, at: At<'_>, value: &str, allowed: &[&str]) {
+        if !allowed.iter().any(|a| a.eq_ignore_ascii_case(value)) {
+            self.one_of(at, value, allowed);
+        }
+    }
+
     pub fn pattern(&mut self, at: At<'_>, shown: Option<&dyn Display>, value: &str, p: &Pattern) {
         if !p.matches(value) {
             self.mismatch(at, shown, p.shown);
