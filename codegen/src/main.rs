@@ -178,6 +178,7 @@ const SERVICES: &[Entry] = &[
             "ListStackResources",
             "ListStacks",
             "UpdateStack",
+            "UpdateTerminationProtection",
             "ValidateTemplate",
         ]),
         internal: None,

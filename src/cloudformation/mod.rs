@@ -242,7 +242,7 @@ impl CloudFormation {
     }
 }
 
-fn missing(name: &str) -> Error {
+pub(super) fn missing(name: &str) -> Error {
     Error::validation(format!("Stack with id {name} does not exist"))
 }
 

@@ -309,3 +309,53 @@ Outputs:
     let (_, status) = crate::stacks::deploy(&c, &unique("left-out"), &fine, &[]).await;
     assert_eq!(status, "CREATE_COMPLETE");
 }
+
+#[tokio::test]
+async fn termination_protection_keeps_a_stack_until_it_is_turned_off() {
+    let c = cfn(shared().addr);
+    let name = unique("protected");
+    let (stack, status) = crate::stacks::deploy(&c, &name, PARAMETER, &[]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+    let out = c
+        .update_termination_protection()
+        .stack_name(&name)
+        .enable_termination_protection(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.stack_id(), Some(stack.as_str()));
+    let e = c.delete_stack().stack_name(&name).send().await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationError".to_string(),
+            format!("Stack [{name}] cannot be deleted while TerminationProtection is enabled")
+        )
+    );
+    let shown = c.describe_stacks().stack_name(&name).send().await.unwrap();
+    assert_eq!(
+        shown.stacks()[0].enable_termination_protection(),
+        Some(true)
+    );
+    c.update_termination_protection()
+        .stack_name(&name)
+        .enable_termination_protection(false)
+        .send()
+        .await
+        .unwrap();
+    c.delete_stack().stack_name(&name).send().await.unwrap();
+    assert_eq!(settle(&c, &stack).await.0, "DELETE_COMPLETE");
+    let e = c
+        .update_termination_protection()
+        .stack_name("no-such-stack")
+        .enable_termination_protection(true)
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ValidationError".to_string(),
+            "Stack with id no-such-stack does not exist".to_string()
+        )
+    );
+}

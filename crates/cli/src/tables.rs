@@ -6096,6 +6096,29 @@ pub const CLOUDFORMATION: &[Op] = &[
         idempotency_token: None,
     },
     Op {
+        name: "UpdateTerminationProtection",
+        command: "update-termination-protection",
+        members: &[
+            Member {
+                name: "EnableTerminationProtection",
+                flag: "enable-termination-protection",
+                ty: Ty::Bool,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "StackName",
+                flag: "stack-name",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
+    Op {
         name: "ValidateTemplate",
         command: "validate-template",
         members: &[

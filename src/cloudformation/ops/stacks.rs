@@ -348,3 +348,29 @@ impl h::ListStacks for CloudFormation {
         }))
     }
 }
+
+impl h::UpdateTerminationProtection for CloudFormation {
+    fn update_termination_protection(
+        &self,
+        cx: &Caller,
+        i: g::UpdateTerminationProtectionInput,
+    ) -> Answer<g::UpdateTerminationProtectionOutput> {
+        let name = i.stack_name.unwrap_or_default();
+        let enabled = i.enable_termination_protection.unwrap_or(false);
+        let stack = self.stack(&cx.namespace, &name)?;
+        if stack.is_deleted() {
+            return Err(crate::cloudformation::missing(&name));
+        }
+        let ((), ticket) = self
+            .edit(&cx.namespace, &stack.id, |s| {
+                s.termination_protection = enabled;
+            })
+            .ok_or_else(|| crate::cloudformation::missing(&name))?;
+        answer(
+            g::UpdateTerminationProtectionOutput {
+                stack_id: Some(stack.id),
+            },
+            ticket,
+        )
+    }
+}

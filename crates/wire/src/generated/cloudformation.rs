@@ -27,11 +27,12 @@ pub enum Operation {
     ListStackResources,
     ListStacks,
     UpdateStack,
+    UpdateTerminationProtection,
     ValidateTemplate,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 17] = [
+    pub const ALL: [Operation; 18] = [
         Operation::CreateChangeSet,
         Operation::CreateStack,
         Operation::DeleteChangeSet,
@@ -48,6 +49,7 @@ impl Operation {
         Operation::ListStackResources,
         Operation::ListStacks,
         Operation::UpdateStack,
+        Operation::UpdateTerminationProtection,
         Operation::ValidateTemplate,
     ];
 
@@ -69,6 +71,7 @@ impl Operation {
             Operation::ListStackResources => "ListStackResources",
             Operation::ListStacks => "ListStacks",
             Operation::UpdateStack => "UpdateStack",
+            Operation::UpdateTerminationProtection => "UpdateTerminationProtection",
             Operation::ValidateTemplate => "ValidateTemplate",
         }
     }
@@ -91,6 +94,7 @@ impl Operation {
             "ListStackResources" => Some(Operation::ListStackResources),
             "ListStacks" => Some(Operation::ListStacks),
             "UpdateStack" => Some(Operation::UpdateStack),
+            "UpdateTerminationProtection" => Some(Operation::UpdateTerminationProtection),
             "ValidateTemplate" => Some(Operation::ValidateTemplate),
             _ => None,
         }
@@ -400,6 +404,15 @@ pub trait UpdateStack: Service {
     ) -> Result<crate::wire::Ack<UpdateStackOutput>>;
 }
 
+/// The UpdateTerminationProtection operation; implemented where its behaviour lives.
+pub trait UpdateTerminationProtection: Service {
+    fn update_termination_protection(
+        &self,
+        cx: &Self::Context,
+        input: UpdateTerminationProtectionInput,
+    ) -> Result<crate::wire::Ack<UpdateTerminationProtectionOutput>>;
+}
+
 /// The ValidateTemplate operation; implemented where its behaviour lives.
 pub trait ValidateTemplate: Service {
     fn validate_template(
@@ -428,6 +441,7 @@ pub trait Handlers:
     + ListStackResources
     + ListStacks
     + UpdateStack
+    + UpdateTerminationProtection
     + ValidateTemplate
 {
 }
@@ -450,6 +464,7 @@ impl<
             + ListStackResources
             + ListStacks
             + UpdateStack
+            + UpdateTerminationProtection
             + ValidateTemplate,
     > Handlers for T
 {
@@ -461,7 +476,7 @@ pub mod handlers {
         CreateChangeSet, CreateStack, DeleteChangeSet, DeleteStack, DescribeChangeSet,
         DescribeStackEvents, DescribeStackResource, DescribeStackResources, DescribeStacks,
         ExecuteChangeSet, GetTemplate, GetTemplateSummary, ListChangeSets, ListStackResources,
-        ListStacks, UpdateStack, ValidateTemplate,
+        ListStacks, UpdateStack, UpdateTerminationProtection, ValidateTemplate,
     };
 }
 
@@ -645,6 +660,17 @@ pub mod call {
         UpdateStack::update_stack(svc, cx, input)
     }
 
+    /// UpdateTerminationProtection, checked and guarded.
+    pub fn update_termination_protection<S: UpdateTerminationProtection>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateTerminationProtectionInput,
+    ) -> Result<crate::wire::Ack<UpdateTerminationProtectionOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateTerminationProtection)?;
+        UpdateTerminationProtection::update_termination_protection(svc, cx, input)
+    }
+
     /// ValidateTemplate, checked and guarded.
     pub fn validate_template<S: ValidateTemplate>(
         svc: &S,
@@ -811,6 +837,16 @@ pub fn dispatch<S: Handlers>(
                 let mut x = ::std::string::String::from("<UpdateStackResult>");
                 o.to_xml(&mut x);
                 x.push_str("</UpdateStackResult>");
+                Ok(x)
+            })
+        }
+        Operation::UpdateTerminationProtection => {
+            let input = <UpdateTerminationProtectionInput as FromForm>::from_form(form, "")?
+                .unwrap_or_default();
+            call::update_termination_protection(svc, cx, input)?.try_map(|o| {
+                let mut x = ::std::string::String::from("<UpdateTerminationProtectionResult>");
+                o.to_xml(&mut x);
+                x.push_str("</UpdateTerminationProtectionResult>");
                 Ok(x)
             })
         }
@@ -9433,6 +9469,132 @@ impl crate::wire::query::ToXml for UpdateStackOutput {
     fn to_xml(&self, out: &mut ::std::string::String) {
         crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
         crate::wire::query::xml::element(out, "OperationId", self.operation_id.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdateTerminationProtectionInput {
+    #[serde(
+        rename = "EnableTerminationProtection",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub enable_termination_protection: ::std::option::Option<bool>,
+    #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
+    pub stack_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateTerminationProtectionInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateTerminationProtectionInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdateTerminationProtectionInput {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.enable_termination_protection.is_none() {
+            v.missing(crate::wire::At::new(base, "enableTerminationProtection"));
+        }
+        if self.stack_name.is_none() {
+            v.missing(crate::wire::At::new(base, "stackName"));
+        }
+        if let Some(x) = &self.stack_name {
+            let at = crate::wire::At::new(base, "stackName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                None,
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:([a-zA-Z][-a-zA-Z0-9]*)|(arn:\\b(aws|aws-us-gov|aws-cn)\\b:[-a-zA-Z0-9:/._+]*))$", "([a-zA-Z][-a-zA-Z0-9]*)|(arn:\\b(aws|aws-us-gov|aws-cn)\\b:[-a-zA-Z0-9:/._+]*)");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for UpdateTerminationProtectionInput {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(UpdateTerminationProtectionInput {
+            enable_termination_protection: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "EnableTerminationProtection"),
+            )?,
+            stack_name: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "StackName"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for UpdateTerminationProtectionInput {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(
+            out,
+            "EnableTerminationProtection",
+            self.enable_termination_protection.as_ref(),
+        );
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdateTerminationProtectionOutput {
+    #[serde(rename = "StackId", default, skip_serializing_if = "Option::is_none")]
+    pub stack_id: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateTerminationProtectionOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateTerminationProtectionOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdateTerminationProtectionOutput {
+    fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
+}
+
+impl crate::wire::query::FromForm for UpdateTerminationProtectionOutput {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(UpdateTerminationProtectionOutput {
+            stack_id: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "StackId"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for UpdateTerminationProtectionOutput {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "StackId", self.stack_id.as_ref());
     }
 }
 
