@@ -35,6 +35,7 @@ fn default_bus(ns: &Namespace) -> Bus {
         created: 0,
         modified: 0,
         tags: Vec::new(),
+        policy: None,
     }
 }
 
@@ -105,6 +106,7 @@ impl h::CreateEventBus for Events {
         super::tags::merge(&mut tags, i.tags.as_deref().unwrap_or_default())?;
         let bus = Bus {
             tags,
+            policy: None,
             arn: bus_arn(ns, &name),
             name: name.clone(),
             description: i.description.clone(),
@@ -139,6 +141,7 @@ impl h::DescribeEventBus for Events {
             name: Some(bus.name),
             arn: Some(bus.arn),
             description: bus.description,
+            policy: bus.policy,
             creation_time: (bus.created > 0).then(|| seconds(bus.created)),
             last_modified_time: (bus.modified > 0).then(|| seconds(bus.modified)),
             ..Default::default()

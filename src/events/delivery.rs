@@ -133,11 +133,22 @@ impl Events {
                 self.to_destination(ns, &arn, target, &body, retries > 0)
                     .await
             } else if let Some((_, bus)) = arn.split_once(":event-bus/") {
-                // Another bus of the same account; a loop between buses stops after a few hops.
-                if hops < 4 {
-                    self.route(ns, bus, event, hops + 1);
+                // Another bus: of this account and region, or of another account or region
+                // whose policy lets this account send to it. A loop between buses stops after
+                // a few hops.
+                let target = crate::domain::arn::Arn::parse(&arn)
+                    .map_or_else(|| ns.clone(), |a| Namespace::new(a.account, a.region));
+                if self.bus_accepts(&target, bus, &ns.account) {
+                    if hops < 4 {
+                        self.route(&target, bus, event, hops + 1);
+                    }
+                    Attempt::Done
+                } else {
+                    Attempt::Fail(format!(
+                        "the policy of {arn} does not let account {} send events to it",
+                        ns.account
+                    ))
                 }
-                Attempt::Done
             } else {
                 Attempt::Fail(format!("{arn} is not a target LocalEmu delivers to"))
             };

@@ -11,6 +11,7 @@ mod lookups;
 pub mod model;
 mod oauth;
 pub mod pattern;
+mod permissions;
 mod publish;
 mod records;
 mod rules;

@@ -261,3 +261,157 @@ async fn oauth_connections_take_the_method_in_any_case_and_say_why_they_fail() {
         .map(ConnectionOAuthHttpMethod::as_str);
     assert_eq!(method, Some("POST"));
 }
+
+#[tokio::test]
+async fn a_bus_takes_another_accounts_events_once_its_policy_allows_them() {
+    use aws_sdk_eventbridge::types::{
+        ApiDestinationHttpMethod, ConnectionAuthorizationType,
+        CreateConnectionApiKeyAuthRequestParameters, CreateConnectionAuthRequestParameters,
+        PutEventsRequestEntry,
+    };
+    let addr = shared().addr;
+    let (sender, owner) = ("100000000071", "100000000072");
+    let a = sdk_client!(aws_sdk_eventbridge, addr, REGION, test_key(sender));
+    let b = sdk_client!(aws_sdk_eventbridge, addr, REGION, test_key(owner));
+    let (rx, rx_addr) = crate::events::Receiver::start().await;
+
+    // The owner's bus sends what reaches it to a receiver.
+    let bus_arn = b
+        .create_event_bus()
+        .name("shared")
+        .send()
+        .await
+        .unwrap()
+        .event_bus_arn
+        .unwrap();
+    let connection = b
+        .create_connection()
+        .name(unique("cross"))
+        .authorization_type(ConnectionAuthorizationType::ApiKey)
+        .auth_parameters(
+            CreateConnectionAuthRequestParameters::builder()
+                .api_key_auth_parameters(
+                    CreateConnectionApiKeyAuthRequestParameters::builder()
+                        .api_key_name("x-api-key")
+                        .api_key_value("k")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .connection_arn
+        .unwrap();
+    let destination = b
+        .create_api_destination()
+        .name(unique("cross"))
+        .connection_arn(connection)
+        .invocation_endpoint(format!("http://{rx_addr}/cross"))
+        .http_method(ApiDestinationHttpMethod::Post)
+        .send()
+        .await
+        .unwrap()
+        .api_destination_arn
+        .unwrap();
+    b.put_rule()
+        .name("arrivals")
+        .event_bus_name("shared")
+        .event_pattern(r#"{"source": ["cross-app"]}"#)
+        .send()
+        .await
+        .unwrap();
+    b.put_targets()
+        .rule("arrivals")
+        .event_bus_name("shared")
+        .targets(Target::builder().id("rx").arn(destination).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    // The sender forwards its events to the owner's bus.
+    a.put_rule()
+        .name("forward")
+        .event_pattern(r#"{"source": ["cross-app"]}"#)
+        .send()
+        .await
+        .unwrap();
+    a.put_targets()
+        .rule("forward")
+        .targets(Target::builder().id("bus").arn(&bus_arn).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let send = || {
+        a.put_events()
+            .entries(
+                PutEventsRequestEntry::builder()
+                    .source("cross-app")
+                    .detail_type("t")
+                    .detail("{}")
+                    .build(),
+            )
+            .send()
+    };
+    send().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(rx.seen.lock().unwrap().is_empty(), "no policy, no delivery");
+
+    b.put_permission()
+        .event_bus_name("shared")
+        .action("events:PutEvents")
+        .principal(sender)
+        .statement_id("from-sender")
+        .send()
+        .await
+        .unwrap();
+    let policy = b
+        .describe_event_bus()
+        .name("shared")
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
+    assert!(
+        policy.contains(&format!("arn:aws:iam::{sender}:root")),
+        "{policy}"
+    );
+    send().await.unwrap();
+    assert_eq!(rx.wait("/cross", 1).await.len(), 1);
+
+    b.remove_permission()
+        .event_bus_name("shared")
+        .statement_id("from-sender")
+        .send()
+        .await
+        .unwrap();
+    let e = b
+        .remove_permission()
+        .event_bus_name("shared")
+        .statement_id("from-sender")
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ResourceNotFoundException".to_string(),
+            "Statement with the provided id does not exist.".to_string()
+        )
+    );
+    let e = b
+        .put_permission()
+        .event_bus_name("nope")
+        .action("events:PutEvents")
+        .principal(sender)
+        .statement_id("x")
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "ResourceNotFoundException".to_string(),
+            "Event bus nope does not exist.".to_string()
+        )
+    );
+}

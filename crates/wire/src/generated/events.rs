@@ -30,8 +30,10 @@ pub enum Operation {
     ListTagsForResource,
     ListTargetsByRule,
     PutEvents,
+    PutPermission,
     PutRule,
     PutTargets,
+    RemovePermission,
     RemoveTargets,
     TagResource,
     TestEventPattern,
@@ -42,7 +44,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 31] = [
+    pub const ALL: [Operation; 33] = [
         Operation::CreateApiDestination,
         Operation::CreateConnection,
         Operation::CreateEventBus,
@@ -65,8 +67,10 @@ impl Operation {
         Operation::ListTagsForResource,
         Operation::ListTargetsByRule,
         Operation::PutEvents,
+        Operation::PutPermission,
         Operation::PutRule,
         Operation::PutTargets,
+        Operation::RemovePermission,
         Operation::RemoveTargets,
         Operation::TagResource,
         Operation::TestEventPattern,
@@ -100,8 +104,10 @@ impl Operation {
             Operation::ListTagsForResource => "ListTagsForResource",
             Operation::ListTargetsByRule => "ListTargetsByRule",
             Operation::PutEvents => "PutEvents",
+            Operation::PutPermission => "PutPermission",
             Operation::PutRule => "PutRule",
             Operation::PutTargets => "PutTargets",
+            Operation::RemovePermission => "RemovePermission",
             Operation::RemoveTargets => "RemoveTargets",
             Operation::TagResource => "TagResource",
             Operation::TestEventPattern => "TestEventPattern",
@@ -136,8 +142,10 @@ impl Operation {
             "ListTagsForResource" => Some(Operation::ListTagsForResource),
             "ListTargetsByRule" => Some(Operation::ListTargetsByRule),
             "PutEvents" => Some(Operation::PutEvents),
+            "PutPermission" => Some(Operation::PutPermission),
             "PutRule" => Some(Operation::PutRule),
             "PutTargets" => Some(Operation::PutTargets),
+            "RemovePermission" => Some(Operation::RemovePermission),
             "RemoveTargets" => Some(Operation::RemoveTargets),
             "TagResource" => Some(Operation::TagResource),
             "TestEventPattern" => Some(Operation::TestEventPattern),
@@ -443,6 +451,15 @@ pub trait PutEvents: Service {
     ) -> Result<crate::wire::Ack<PutEventsResponse>>;
 }
 
+/// The PutPermission operation; implemented where its behaviour lives.
+pub trait PutPermission: Service {
+    fn put_permission(
+        &self,
+        cx: &Self::Context,
+        input: PutPermissionRequest,
+    ) -> Result<crate::wire::Ack<()>>;
+}
+
 /// The PutRule operation; implemented where its behaviour lives.
 pub trait PutRule: Service {
     fn put_rule(
@@ -459,6 +476,15 @@ pub trait PutTargets: Service {
         cx: &Self::Context,
         input: PutTargetsRequest,
     ) -> Result<crate::wire::Ack<PutTargetsResponse>>;
+}
+
+/// The RemovePermission operation; implemented where its behaviour lives.
+pub trait RemovePermission: Service {
+    fn remove_permission(
+        &self,
+        cx: &Self::Context,
+        input: RemovePermissionRequest,
+    ) -> Result<crate::wire::Ack<()>>;
 }
 
 /// The RemoveTargets operation; implemented where its behaviour lives.
@@ -549,8 +575,10 @@ pub trait Handlers:
     + ListTagsForResource
     + ListTargetsByRule
     + PutEvents
+    + PutPermission
     + PutRule
     + PutTargets
+    + RemovePermission
     + RemoveTargets
     + TagResource
     + TestEventPattern
@@ -585,8 +613,10 @@ impl<
             + ListTagsForResource
             + ListTargetsByRule
             + PutEvents
+            + PutPermission
             + PutRule
             + PutTargets
+            + RemovePermission
             + RemoveTargets
             + TagResource
             + TestEventPattern
@@ -605,9 +635,9 @@ pub mod handlers {
         DeleteApiDestination, DeleteConnection, DeleteEventBus, DeleteRule, DescribeApiDestination,
         DescribeConnection, DescribeEventBus, DescribeRule, DisableRule, EnableRule,
         ListApiDestinations, ListConnections, ListEventBuses, ListRuleNamesByTarget, ListRules,
-        ListTagsForResource, ListTargetsByRule, PutEvents, PutRule, PutTargets, RemoveTargets,
-        TagResource, TestEventPattern, UntagResource, UpdateApiDestination, UpdateConnection,
-        UpdateEventBus,
+        ListTagsForResource, ListTargetsByRule, PutEvents, PutPermission, PutRule, PutTargets,
+        RemovePermission, RemoveTargets, TagResource, TestEventPattern, UntagResource,
+        UpdateApiDestination, UpdateConnection, UpdateEventBus,
     };
 }
 
@@ -857,6 +887,17 @@ pub mod call {
         PutEvents::put_events(svc, cx, input)
     }
 
+    /// PutPermission, checked and guarded.
+    pub fn put_permission<S: PutPermission>(
+        svc: &S,
+        cx: &S::Context,
+        input: PutPermissionRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::PutPermission)?;
+        PutPermission::put_permission(svc, cx, input)
+    }
+
     /// PutRule, checked and guarded.
     pub fn put_rule<S: PutRule>(
         svc: &S,
@@ -877,6 +918,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::PutTargets)?;
         PutTargets::put_targets(svc, cx, input)
+    }
+
+    /// RemovePermission, checked and guarded.
+    pub fn remove_permission<S: RemovePermission>(
+        svc: &S,
+        cx: &S::Context,
+        input: RemovePermissionRequest,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::RemovePermission)?;
+        RemovePermission::remove_permission(svc, cx, input)
     }
 
     /// RemoveTargets, checked and guarded.
@@ -1061,6 +1113,11 @@ where
             let input: PutEventsRequest = codec.decode(body)?;
             Ok(call::put_events(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::PutPermission => {
+            let input: PutPermissionRequest = codec.decode(body)?;
+            Ok(call::put_permission(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
+        }
         Operation::PutRule => {
             let input: PutRuleRequest = codec.decode(body)?;
             Ok(call::put_rule(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1068,6 +1125,11 @@ where
         Operation::PutTargets => {
             let input: PutTargetsRequest = codec.decode(body)?;
             Ok(call::put_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::RemovePermission => {
+            let input: RemovePermissionRequest = codec.decode(body)?;
+            Ok(call::remove_permission(svc, cx, input)?
+                .try_map(|()| codec.encode(&crate::wire::Empty {}))?)
         }
         Operation::RemoveTargets => {
             let input: RemoveTargetsRequest = codec.decode(body)?;
@@ -1102,6 +1164,7 @@ where
 
 /// The model's patterns, for checks that report them beyond the generated ones.
 pub mod patterns {
+    pub const ACTION: &str = "events:[a-zA-Z]+";
     pub const API_DESTINATION_ARN: &str = "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:api-destination\\/[\\.\\-_A-Za-z0-9]+\\/[\\-A-Za-z0-9]+$";
     pub const API_DESTINATION_DESCRIPTION: &str = ".*";
     pub const API_DESTINATION_NAME: &str = "[\\.\\-_A-Za-z0-9]+";
@@ -1126,9 +1189,11 @@ pub mod patterns {
         "^((%[0-9A-Fa-f]{2}|[-()_.!~*';/?:@\\x26=+$,A-Za-z0-9])+)([).!';/?:,])?$";
     pub const INPUT_TRANSFORMER_PATH_KEY: &str = "[A-Za-z0-9\\_\\-]+";
     pub const KMS_KEY_IDENTIFIER: &str = "^[a-zA-Z0-9_\\-/:]*$";
+    pub const NON_PARTNER_EVENT_BUS_NAME: &str = "[\\.\\-_A-Za-z0-9]+";
     pub const NON_PARTNER_EVENT_BUS_NAME_OR_ARN: &str =
         "(arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[\\.\\-_A-Za-z0-9]+";
     pub const PATH_PARAMETER: &str = "^(?!\\s*$).+";
+    pub const PRINCIPAL: &str = "(\\d{12}|\\*)";
     pub const QUERY_STRING_KEY: &str = "[^\\x00-\\x1F\\x7F]+";
     pub const QUERY_STRING_VALUE: &str = "[^\\x00-\\x09\\x0B\\x0C\\x0E-\\x1F\\x7F]+";
     pub const QUERY_STRING_VALUE_SENSITIVE: &str = "[^\\x00-\\x09\\x0B\\x0C\\x0E-\\x1F\\x7F]+";
@@ -1139,6 +1204,7 @@ pub mod patterns {
     pub const RUN_COMMAND_TARGET_KEY: &str = "^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$";
     pub const SAGE_MAKER_PIPELINE_PARAMETER_NAME: &str = "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$";
     pub const SECRETS_MANAGER_SECRET_ARN: &str = "^arn:aws([a-z]|\\-)*:secretsmanager:([a-z]|\\d|\\-)*:([0-9]{12})?:secret:[\\/_+=\\.@\\-A-Za-z0-9]+$";
+    pub const STATEMENT_ID: &str = "[a-zA-Z0-9-_]+";
     pub const TARGET_ID: &str = "[\\.\\-_A-Za-z0-9]+";
 }
 
@@ -1508,6 +1574,43 @@ impl crate::wire::Validate for CapacityProviderStrategyItem {
         if let Some(x) = &self.base {
             let at = crate::wire::At::new(base, "base");
             v.range(at, *x, Some(0), Some(100000));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct Condition {
+    #[serde(rename = "Type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Key", default, skip_serializing_if = "Option::is_none")]
+    pub key: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Value", default, skip_serializing_if = "Option::is_none")]
+    pub value: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Condition {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Condition {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for Condition {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.type_.is_none() {
+            v.missing(crate::wire::At::new(base, "type"));
+        }
+        if self.key.is_none() {
+            v.missing(crate::wire::At::new(base, "key"));
+        }
+        if self.value.is_none() {
+            v.missing(crate::wire::At::new(base, "value"));
         }
     }
 }
@@ -6291,6 +6394,104 @@ impl crate::wire::Validate for PutEventsResultEntry {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct PutPermissionRequest {
+    #[serde(
+        rename = "EventBusName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_bus_name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Action", default, skip_serializing_if = "Option::is_none")]
+    pub action: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Principal", default, skip_serializing_if = "Option::is_none")]
+    pub principal: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StatementId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub statement_id: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]
+    pub condition: ::std::option::Option<Condition>,
+    #[serde(rename = "Policy", default, skip_serializing_if = "Option::is_none")]
+    pub policy: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for PutPermissionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for PutPermissionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for PutPermissionRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.event_bus_name {
+            let at = crate::wire::At::new(base, "eventBusName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.action {
+            let at = crate::wire::At::new(base, "action");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:events:[a-zA-Z]+)$", "events:[a-zA-Z]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.principal {
+            let at = crate::wire::At::new(base, "principal");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(12),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:(\\d{12}|\\*))$", "(\\d{12}|\\*)");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.statement_id {
+            let at = crate::wire::At::new(base, "statementId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[a-zA-Z0-9-_]+)$", "[a-zA-Z0-9-_]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.condition {
+            let at = crate::wire::At::new(base, "condition");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct PutRuleRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -6740,6 +6941,72 @@ impl crate::wire::Validate for RedshiftDataParameters {
                 let _ = (&item, &at);
                 v.length(at, None, item.chars().count(), Some(1), Some(100000));
             }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct RemovePermissionRequest {
+    #[serde(
+        rename = "StatementId",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub statement_id: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RemoveAllPermissions",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub remove_all_permissions: ::std::option::Option<bool>,
+    #[serde(
+        rename = "EventBusName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_bus_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for RemovePermissionRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for RemovePermissionRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for RemovePermissionRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.statement_id {
+            let at = crate::wire::At::new(base, "statementId");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[a-zA-Z0-9-_]+)$", "[a-zA-Z0-9-_]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_bus_name {
+            let at = crate::wire::At::new(base, "eventBusName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(256),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
 }
