@@ -65,6 +65,10 @@ pub struct Event {
     pub status: String,
     pub reason: Option<String>,
     pub at: Millis,
+    /// A resource event's properties as the template gave them (dynamic references kept),
+    /// JSON, as AWS shows them in ResourceProperties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<String>,
 }
 
 /// A change a change set would make to one resource.

@@ -359,3 +359,45 @@ async fn termination_protection_keeps_a_stack_until_it_is_turned_off() {
         )
     );
 }
+
+#[tokio::test]
+async fn resource_events_carry_their_properties_with_no_echo_values_masked() {
+    let c = cfn(shared().addr);
+    let template = r"
+Parameters:
+  Token: {Type: String, NoEcho: true}
+Resources:
+  P:
+    Type: AWS::SSM::Parameter
+    Properties: {Type: String, Value: !Ref Token, Description: visible}
+";
+    let (stack, status) =
+        crate::stacks::deploy(&c, &unique("props"), template, &[("Token", "t0p-s3cret")]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+    let events = c
+        .describe_stack_events()
+        .stack_name(&stack)
+        .send()
+        .await
+        .unwrap();
+    let resource: Vec<_> = events
+        .stack_events()
+        .iter()
+        .filter(|e| e.logical_resource_id() == Some("P"))
+        .collect();
+    assert!(!resource.is_empty());
+    for e in resource {
+        let props = e.resource_properties().unwrap_or_else(|| panic!("{e:?}"));
+        let v: serde_json::Value = serde_json::from_str(props).unwrap();
+        assert_eq!(v["Description"], "visible");
+        assert_eq!(v["Value"], "****", "{props}");
+    }
+    let stack_events = events
+        .stack_events()
+        .iter()
+        .filter(|e| e.resource_type() == Some("AWS::CloudFormation::Stack"));
+    assert!(stack_events.clone().count() > 0);
+    assert!(stack_events
+        .into_iter()
+        .all(|e| e.resource_properties().is_none()));
+}

@@ -32,8 +32,17 @@ pub(super) fn set_status(
         status: status.to_string(),
         reason,
         at: now,
+        properties: None,
     };
     s.event(e);
+}
+
+/// ResourceProperties: the properties as JSON, absent when a resource has none.
+fn shown_properties(props: &serde_json::Value) -> Option<String> {
+    props
+        .as_object()
+        .filter(|m| !m.is_empty())
+        .map(|m| serde_json::Value::Object(m.clone()).to_string())
 }
 
 fn resource_event(
@@ -58,6 +67,7 @@ fn resource_event(
         status: status.to_string(),
         reason,
         at: now,
+        properties: shown_properties(&r.properties),
     };
     s.event(e);
 }

@@ -59,6 +59,7 @@ impl CloudFormation {
                                     status: "DELETE_IN_PROGRESS".into(),
                                     reason: None,
                                     at: now,
+                                    properties: super::shown_properties(&p.properties),
                                 });
                             })
                             .await;
@@ -82,6 +83,7 @@ impl CloudFormation {
                                     status: status.into(),
                                     reason,
                                     at: now,
+                                    properties: super::shown_properties(&p.properties),
                                 });
                             })
                             .await;

@@ -48,6 +48,13 @@ impl h::DescribeStackEvents for CloudFormation {
             Some(t) => t.parse().map_err(|_| invalid("Invalid NextToken"))?,
             None => 0,
         };
+        // NoEcho parameter values are masked wherever a resource's properties carry them.
+        let hidden = super::no_echo_values(&s);
+        let mask = |props: &String| {
+            hidden
+                .iter()
+                .fold(props.clone(), |text, v| text.replace(v.as_str(), "****"))
+        };
         let events: Vec<g::StackEvent> = s
             .events
             .iter()
@@ -55,6 +62,7 @@ impl h::DescribeStackEvents for CloudFormation {
             .skip(start)
             .take(EVENTS_PAGE)
             .map(|e| g::StackEvent {
+                resource_properties: e.properties.as_ref().map(mask),
                 stack_id: Some(s.id.clone()),
                 event_id: Some(e.id.clone()),
                 stack_name: Some(s.name.clone()),

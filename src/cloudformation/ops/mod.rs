@@ -345,6 +345,25 @@ fn check_rules(frame: &Frame) -> Result<()> {
     Ok(())
 }
 
+/// The values of the stack's NoEcho parameters as they appear inside JSON text.
+fn no_echo_values(stack: &Stack) -> Vec<String> {
+    let Ok(t) = template::read(&stack.current.template) else {
+        return Vec::new();
+    };
+    stack
+        .current
+        .parameters
+        .iter()
+        .chain(stack.current.resolved.iter())
+        .filter(|(k, v)| !v.is_empty() && t.parameters.get(k).is_some_and(|d| d.no_echo))
+        .map(|(_, v)| {
+            let quoted = serde_json::to_string(v).unwrap_or_default();
+            quoted[1..quoted.len().saturating_sub(1).max(1)].to_string()
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
 /// The parameters of a stack as DescribeStacks shows them (NoEcho values masked).
 fn shown_parameters(stack: &Stack) -> Vec<g::Parameter> {
     let t = template::read(&stack.current.template).ok();
