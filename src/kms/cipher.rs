@@ -246,15 +246,7 @@ impl Kms {
         Kms::usable(&key)?;
         let operation = action.trim_start_matches("kms:");
         key.for_usage("ENCRYPT_DECRYPT", operation)?;
-        if key.spec != "SYMMETRIC_DEFAULT" {
-            return Err(Error::new(
-                ErrorCode::InvalidKeyUsageException,
-                format!(
-                    "{} key spec is {} which is not valid for {operation}.",
-                    key.arn, key.spec
-                ),
-            ));
-        }
+        key.symmetric_only(operation)?;
         let plain = crypto::random_bytes(len);
         let blob = key.seal_blob(&plain, context).ok_or_else(Error::internal)?;
         Ok((key, plain, blob))

@@ -107,6 +107,20 @@ impl Key {
         ))
     }
 
+    /// Refuses a key that is not a symmetric encryption key for `operation`, as AWS words it.
+    pub fn symmetric_only(&self, operation: &str) -> Result<()> {
+        if self.spec == "SYMMETRIC_DEFAULT" {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::InvalidKeyUsageException,
+            format!(
+                "{} key spec is {} which is not valid for {operation}.",
+                self.arn, self.spec
+            ),
+        ))
+    }
+
     /// The id of the key's current material as AWS shows it.
     pub fn material_id(&self) -> String {
         rotation::material_id(&self.id, self.generation())

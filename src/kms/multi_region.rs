@@ -43,6 +43,18 @@ fn not_multi_region(k: &Key) -> Error {
     unsupported(format!("{} is not a multi-Region key.", k.arn))
 }
 
+/// Refuses a key that is not a multi-Region primary key.
+fn primary(k: &Key) -> crate::generated::kms::Result<()> {
+    match k.multi_region {
+        Some(Part::Primary) => Ok(()),
+        Some(Part::Replica) => Err(unsupported(format!(
+            "{} is not a multi-Region primary key.",
+            k.arn
+        ))),
+        None => Err(not_multi_region(k)),
+    }
+}
+
 impl Kms {
     /// The regions of the account holding `key`'s id, with each copy.
     fn copies(&self, key: &Key) -> Vec<Arc<Key>> {
@@ -99,16 +111,7 @@ impl g::ReplicateKey for Kms {
             "kms:ReplicateKey",
         )?;
         let region = i.replica_region.unwrap_or_default();
-        match key.multi_region {
-            None => return Err(not_multi_region(&key)),
-            Some(Part::Replica) => {
-                return Err(unsupported(format!(
-                    "{} is not a multi-Region primary key.",
-                    key.arn
-                )))
-            }
-            Some(Part::Primary) => {}
-        }
+        primary(&key)?;
         if key.state == KeyState::PendingDeletion {
             return Err(super::ops::pending(&key));
         }
@@ -184,16 +187,7 @@ impl g::UpdatePrimaryRegion for Kms {
             "kms:UpdatePrimaryRegion",
         )?;
         let region = i.primary_region.unwrap_or_default();
-        match key.multi_region {
-            None => return Err(not_multi_region(&key)),
-            Some(Part::Replica) => {
-                return Err(unsupported(format!(
-                    "{} is not a multi-Region primary key.",
-                    key.arn
-                )))
-            }
-            Some(Part::Primary) => {}
-        }
+        primary(&key)?;
         if region == key.region {
             return ok((), crate::wire::Ticket::ready());
         }

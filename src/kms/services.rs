@@ -10,16 +10,7 @@ use std::sync::Arc;
 /// Refuses a key other services cannot encrypt under: theirs are symmetric encryption keys.
 fn symmetric(key: &Key, operation: &str) -> Result<()> {
     key.for_usage("ENCRYPT_DECRYPT", operation)?;
-    if key.spec != "SYMMETRIC_DEFAULT" {
-        return Err(Error::new(
-            ErrorCode::InvalidKeyUsageException,
-            format!(
-                "{} key spec is {} which is not valid for {operation}.",
-                key.arn, key.spec
-            ),
-        ));
-    }
-    Ok(())
+    key.symmetric_only(operation)
 }
 
 /// What Secrets Manager asks of KMS, named as IAM names the permissions it uses.

@@ -265,15 +265,7 @@ impl Kms {
     ) -> Result<DataKeyPair> {
         let key = self.key_for(cx, id.unwrap_or_default(), action)?;
         Kms::usable(&key)?;
-        if key.spec != "SYMMETRIC_DEFAULT" {
-            return Err(Error::new(
-                ErrorCode::InvalidKeyUsageException,
-                format!(
-                    "{} key spec is {} which is not valid for {operation}.",
-                    key.arn, key.spec
-                ),
-            ));
-        }
+        key.symmetric_only(operation)?;
         if !PAIR_SPECS.contains(&spec) {
             return Err(unsupported(format!(
                 "LocalEmu does not make data key pairs of KeyPairSpec {spec}."
