@@ -401,3 +401,38 @@ Resources:
         .into_iter()
         .all(|e| e.resource_properties().is_none()));
 }
+
+#[tokio::test]
+async fn a_parameters_tags_follow_the_template_on_update() {
+    let addr = shared().addr;
+    let c = cfn(addr);
+    let name = unique("tagged");
+    let template = |tags: &str| {
+        format!(
+            "Resources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties: {{Name: /{name}/p, Type: String, Value: v, Tags: {tags}}}\n"
+        )
+    };
+    let (stack, status) =
+        crate::stacks::deploy(&c, &name, &template("{team: a, old: x}"), &[]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+    c.update_stack()
+        .stack_name(&stack)
+        .template_body(template("{team: b}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settle(&c, &stack).await.0, "UPDATE_COMPLETE");
+    let listed = crate::stacks::ssm(addr)
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+        .resource_id(format!("/{name}/p"))
+        .send()
+        .await
+        .unwrap();
+    let tags: Vec<(String, String)> = listed
+        .tag_list()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    assert_eq!(tags, [("team".to_string(), "b".to_string())]);
+}

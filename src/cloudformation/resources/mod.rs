@@ -346,7 +346,7 @@ pub async fn update(
         "AWS::Lambda::Function" => functions::update(t, physical, old, new).await,
         "AWS::KMS::Key" => keys::update_key(t, physical, old, new).await,
         "AWS::KMS::Alias" => keys::put_alias(t, new, true).await,
-        "AWS::SSM::Parameter" => parameters::put(t, new, physical, true).await,
+        "AWS::SSM::Parameter" => parameters::update(t, old, new, physical).await,
         "AWS::Events::EventBus" => rules::update_bus(t, new, physical).await,
         "AWS::Events::Rule" => rules::put_rule(t, new, physical, Some(old)).await,
         "AWS::Events::Connection" => rules::update_connection(t, new, physical).await,

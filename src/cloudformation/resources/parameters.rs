@@ -50,6 +50,58 @@ pub async fn put(t: &Target<'_>, props: &Value, name: &str, overwrite: bool) -> 
         .with("Value", text(props, "Value").unwrap_or_default()))
 }
 
+/// Updates the parameter `name` in place: a new version, then its tags brought to what the
+/// template now says (Parameter Store takes no tags with an overwrite).
+pub async fn update(t: &Target<'_>, old: &Value, new: &Value, name: &str) -> Outcome<Made> {
+    let made = put(t, new, name, true).await?;
+    let (before, after) = (tags(old), tags(new));
+    let s = &t.services.ssm;
+    let gone: Vec<String> = before
+        .iter()
+        .filter(|(k, _)| !after.iter().any(|(n, _)| n == k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if !gone.is_empty() {
+        call!(
+            s,
+            ssm,
+            "Ssm",
+            RemoveTagsFromResource,
+            remove_tags_from_resource,
+            &t.caller,
+            pg::RemoveTagsFromResourceRequest {
+                resource_type: Some("Parameter".into()),
+                resource_id: Some(name.to_string()),
+                tag_keys: Some(gone),
+            }
+        )?;
+    }
+    if !after.is_empty() && after != before {
+        call!(
+            s,
+            ssm,
+            "Ssm",
+            AddTagsToResource,
+            add_tags_to_resource,
+            &t.caller,
+            pg::AddTagsToResourceRequest {
+                resource_type: Some("Parameter".into()),
+                resource_id: Some(name.to_string()),
+                tags: Some(
+                    after
+                        .into_iter()
+                        .map(|(k, v)| pg::Tag {
+                            key: Some(k),
+                            value: Some(v),
+                        })
+                        .collect(),
+                ),
+            }
+        )?;
+    }
+    Ok(made)
+}
+
 pub async fn delete(t: &Target<'_>, name: &str) -> Outcome<()> {
     let s = &t.services.ssm;
     call!(
