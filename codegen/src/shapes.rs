@@ -28,10 +28,17 @@ pub fn rust_type(m: &Model, target: &str) -> Result<String, String> {
     })
 }
 
+/// List elements an answer may carry already encoded (`crate::wire::Encoded`): ListSecrets
+/// copies each secret's entry kept from an earlier page instead of encoding it again.
+const ENCODED_ELEMENTS: [&str; 1] = ["SecretListEntry"];
+
 /// The type of a list's member or a map's value: a blob there is base64 text by itself.
 fn element_type(m: &Model, target: &str) -> Result<String, String> {
     if kind(m.shape(target)?) == "blob" {
         return Ok("crate::wire::Blob".into());
+    }
+    if ENCODED_ELEMENTS.contains(&target) {
+        return Ok(format!("crate::wire::Encoded<{target}>"));
     }
     rust_type(m, target)
 }

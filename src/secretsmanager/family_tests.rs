@@ -14,6 +14,7 @@ use std::sync::Arc;
 const START: i64 = 1_767_225_600_000;
 const T1: &str = "11111111-1111-4111-8111-111111111111";
 const T2: &str = "22222222-2222-4222-8222-222222222222";
+const T3: &str = "33333333-3333-4333-8333-333333333333";
 
 struct NoFunctions;
 
@@ -325,7 +326,7 @@ fn listing_pages_are_stable_and_filters_apply() {
         r.secret_list
             .iter()
             .flatten()
-            .map(|e| e.name.clone().unwrap())
+            .map(|e| e.decoded().unwrap().name.unwrap())
             .collect()
     };
     assert_eq!(names(&first), ["a/1", "b/2"]);
@@ -348,6 +349,37 @@ fn listing_pages_are_stable_and_filters_apply() {
         .unwrap()
         .output;
     assert_eq!(names(&filtered), ["a/1", "a/3"]);
+}
+
+#[test]
+fn a_listed_entry_follows_every_change_to_its_secret() {
+    let (s, _) = service();
+    create(&s, "db", T1, "v");
+    let described = |s: &SecretsManager| {
+        let listed = s
+            .list_secrets(&me(), sm::ListSecretsRequest::default())
+            .unwrap()
+            .output;
+        let entry = listed.secret_list.unwrap().remove(0);
+        // The kept encoding and a fresh one write the same bytes.
+        assert!(matches!(entry, crate::wire::Encoded::Json(_)));
+        entry.decoded().unwrap().description
+    };
+    assert_eq!(described(&s), None);
+    for (text, token) in [("first", T2), ("second", T3)] {
+        s.update_secret(
+            &me(),
+            sm::UpdateSecretRequest {
+                secret_id: id("db"),
+                client_request_token: id(token),
+                description: id(text),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(described(&s).as_deref(), Some(text));
+        assert_eq!(described(&s).as_deref(), Some(text));
+    }
 }
 
 #[test]

@@ -8,12 +8,16 @@ use crate::domain::secret::Secret;
 use crate::generated::secretsmanager as sm;
 use crate::generated::secretsmanager::{Error, Result};
 use crate::store::{NamespaceStore, ScanKey, ScanOrder};
+use crate::wire::Encoded;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 
 pub const DEFAULT_PAGE: usize = 100;
 
-fn page(list: Vec<sm::SecretListEntry>, next_token: Option<String>) -> sm::ListSecretsResponse {
+fn page(
+    list: Vec<Encoded<sm::SecretListEntry>>,
+    next_token: Option<String>,
+) -> sm::ListSecretsResponse {
     sm::ListSecretsResponse {
         secret_list: Some(list),
         next_token,
@@ -72,8 +76,12 @@ fn indexed_page(ns: &NamespaceStore, order: ScanOrder, q: &Query) -> sm::ListSec
             next_token = last.as_ref().map(encode_token);
             return false;
         }
-        list.push(list_entry(&s));
-        last = Some(key.clone());
+        // The entry kept from an earlier page, when the secret has not changed since.
+        let kept = s.listed(|s| Encoded::encode(&list_entry(s)).ok());
+        list.push(kept.map_or_else(|| list_entry(&s).into(), Encoded::Json));
+        if list.len() == q.limit {
+            last = Some(key.clone());
+        }
         true
     });
     page(list, next_token)
@@ -110,7 +118,10 @@ fn sorted_page(
         Some(_) => taken.last().map(|(k, _)| encode_token(k)),
         None => None,
     };
-    page(taken.into_iter().map(|(_, e)| e).collect(), next_token)
+    page(
+        taken.into_iter().map(|(_, e)| Encoded::Value(e)).collect(),
+        next_token,
+    )
 }
 
 impl sm::ListSecrets for SecretsManager {

@@ -277,9 +277,7 @@ impl Found {
 
     /// Locks the secret for a change that AWS refuses on secrets pending deletion and on
     /// replicas.
-    pub(crate) fn writable(
-        &self,
-    ) -> Result<std::sync::RwLockWriteGuard<'_, crate::domain::secret::Secret>> {
+    pub(crate) fn writable(&self) -> Result<crate::store::SecretWrite<'_>> {
         let s = self.cell.write();
         self.check_owner(&s)?;
         if s.is_deleted() {

@@ -35,7 +35,9 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard, Weak};
 
 pub use blobs::BlobReverter;
 pub use format::{BLOBS, DB_FILE, META, SECRETS, VALUES};
-pub use namespace::{NamespaceStore, ScanKey, ScanOrder, SecretCell, SecretRefCell};
+pub use namespace::{
+    NamespaceStore, ScanKey, ScanOrder, SecretCell, SecretRead, SecretRefCell, SecretWrite,
+};
 
 /// A service whose state the store keeps as opaque records under one key prefix.
 pub trait Records: Send + Sync {

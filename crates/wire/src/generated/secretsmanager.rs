@@ -2625,7 +2625,7 @@ pub struct ListSecretsResponse {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    pub secret_list: ::std::option::Option<::std::vec::Vec<SecretListEntry>>,
+    pub secret_list: ::std::option::Option<::std::vec::Vec<crate::wire::Encoded<SecretListEntry>>>,
     #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: ::std::option::Option<::std::string::String>,
 }

@@ -3,11 +3,13 @@
 //! protocol supplies, constraint checks, and the encodings of blobs.
 
 mod constraints;
+mod encoded;
 pub mod object;
 pub mod query;
 mod rest;
 
 pub use constraints::{At, Pattern, Violations};
+pub use encoded::Encoded;
 pub use rest::{boolean, integer, text, RestRequest, RestResponse, Route};
 
 use crate::error::{Error, Result};
