@@ -10,7 +10,8 @@ fn ty(m: &Model, target: &str, depth: usize) -> Result<String, String> {
         return Err(format!("{target}: nested too deeply for the CLI table"));
     }
     Ok(match kind(s) {
-        "string" | "timestamp" => "Ty::Str".into(),
+        "string" => "Ty::Str".into(),
+        "timestamp" => "Ty::Time".into(),
         "integer" | "long" | "float" | "double" => "Ty::Int".into(),
         "boolean" => "Ty::Bool".into(),
         "blob" => "Ty::Blob".into(),

@@ -76,6 +76,7 @@ impl Events {
 
     /// Starts the deliveries of `event` to the matching rules of `bus`.
     fn route(&self, ns: &Namespace, bus: &str, event: &Value, hops: u8) {
+        self.archive(ns, bus, event);
         for rule in self.matching_rules(ns, bus, event) {
             self.to_targets(ns, &rule, event, hops);
         }

@@ -2,6 +2,7 @@
 //! credentials live in secrets EventBridge owns, API destinations, the delivery of events to
 //! Lambda functions and HTTP endpoints, and the bus Secrets Manager sends its events to.
 
+mod archives;
 mod buses;
 mod connections;
 mod credentials;
@@ -14,6 +15,7 @@ pub mod pattern;
 mod permissions;
 mod publish;
 mod records;
+mod replays;
 mod rules;
 mod schedule;
 mod tags;
@@ -153,6 +155,10 @@ fn reads_only(op: Operation) -> bool {
             | O::DescribeConnection
             | O::DescribeEventBus
             | O::DescribeRule
+            | O::DescribeArchive
+            | O::DescribeReplay
+            | O::ListArchives
+            | O::ListReplays
             | O::ListApiDestinations
             | O::ListConnections
             | O::ListEventBuses

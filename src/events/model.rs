@@ -1,5 +1,6 @@
 //! What EventBridge keeps per account and region: event buses, rules with their targets,
-//! connections (whose credentials live in a secret the connection owns) and API destinations.
+//! connections (whose credentials live in a secret the connection owns), API destinations,
+//! archives with the events they keep, and replays.
 
 use crate::clock::Millis;
 use crate::generated::events as g;
@@ -69,6 +70,49 @@ pub struct Destination {
     pub modified: Millis,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Archive {
+    pub name: String,
+    pub arn: String,
+    /// The bus it keeps events of (its EventSourceArn) and that bus's name.
+    pub bus_arn: String,
+    pub bus: String,
+    pub description: Option<String>,
+    pub pattern: Option<String>,
+    /// 0: kept until the archive is deleted.
+    pub retention_days: i64,
+    pub kms_key: Option<String>,
+    pub created: Millis,
+}
+
+/// One event an archive kept: the event as it was put on the bus, and when it arrived.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ArchivedEvent {
+    pub archive: String,
+    pub id: String,
+    pub at: Millis,
+    pub event: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Replay {
+    pub name: String,
+    pub arn: String,
+    pub description: Option<String>,
+    /// The archive's ARN (the replay's EventSourceArn) and name.
+    pub archive_arn: String,
+    pub archive: String,
+    pub destination: g::ReplayDestination,
+    pub event_start: Millis,
+    pub event_end: Millis,
+    /// STARTING, RUNNING, CANCELLING, COMPLETED, CANCELLED or FAILED.
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub started: Millis,
+    pub ended: Option<Millis>,
+    pub last_replayed: Option<Millis>,
+}
+
 /// One (account, region)'s EventBridge resources.
 #[derive(Debug, Default, Clone)]
 pub struct Space {
@@ -77,4 +121,8 @@ pub struct Space {
     pub rules: IndexMap<(String, String), Rule>,
     pub connections: IndexMap<String, Connection>,
     pub destinations: IndexMap<String, Destination>,
+    pub archives: IndexMap<String, Archive>,
+    /// Each archive's events, oldest first.
+    pub archived: std::collections::HashMap<String, Vec<ArchivedEvent>>,
+    pub replays: IndexMap<String, Replay>,
 }

@@ -109,7 +109,7 @@ impl crate::secretsmanager::notify::Notify for Publisher {
         };
         let ns = &caller.namespace;
         // Nothing to build for a bus no rule listens on (the common case, and cheap).
-        if !e.has_enabled_rules(ns, DEFAULT) {
+        if !e.has_listeners(ns, DEFAULT) {
             return;
         }
         let at = e.now();
@@ -144,7 +144,7 @@ impl crate::secretsmanager::notify::Notify for Publisher {
         let Some(e) = self.0.upgrade() else {
             return;
         };
-        if !e.has_enabled_rules(ns, DEFAULT) {
+        if !e.has_listeners(ns, DEFAULT) {
             return;
         }
         let at = e.now();

@@ -1,8 +1,8 @@
 //! How EventBridge keeps its resources in the store: one record per bus, rule (with its
-//! targets), connection and API destination, saved after each change and put back after a
+//! targets), connection, API destination, archive, archived event and replay, saved after each change and put back after a
 //! failed commit or at start-up.
 
-use super::model::{Bus, Connection, Destination, Rule};
+use super::model::{Archive, ArchivedEvent, Bus, Connection, Destination, Replay, Rule};
 use super::Events;
 use crate::domain::Namespace;
 use crate::store::table::{self, Table};
@@ -29,6 +29,9 @@ tables! {
     Rules: Rule,
     Connections: Connection,
     Destinations: Destination,
+    Archives: Archive,
+    ArchivedEvents: ArchivedEvent,
+    Replays: Replay,
 }
 
 /// The record of one resource: `kind` is bus, rule, connection or destination.
@@ -75,6 +78,28 @@ impl Events {
     ) -> Ticket {
         self.store
             .put::<Destinations>(&key(ns, "destination", name), d)
+    }
+}
+
+impl Events {
+    pub(super) fn save_archive(&self, ns: &Namespace, name: &str, a: Option<&Archive>) -> Ticket {
+        self.store.put::<Archives>(&key(ns, "archive", name), a)
+    }
+
+    /// An archived event's record: by archive and event id.
+    pub(super) fn save_archived(
+        &self,
+        ns: &Namespace,
+        archive: &str,
+        id: &str,
+        e: Option<&ArchivedEvent>,
+    ) -> Ticket {
+        self.store
+            .put::<ArchivedEvents>(&key(ns, "archived", &rule_id(archive, id)), e)
+    }
+
+    pub(super) fn save_replay(&self, ns: &Namespace, name: &str, r: Option<&Replay>) -> Ticket {
+        self.store.put::<Replays>(&key(ns, "replay", name), r)
     }
 }
 
@@ -160,6 +185,32 @@ impl crate::store::Records for Events {
             }
             ("destination", None) => {
                 space.destinations.shift_remove(*id);
+            }
+            ("archive", Some(b)) => {
+                let a = table::decode::<Archives>(b)?;
+                space.archives.insert(a.name.clone(), a);
+            }
+            ("archive", None) => {
+                space.archives.shift_remove(*id);
+                space.archived.remove(*id);
+            }
+            ("archived", Some(b)) => {
+                let e = table::decode::<ArchivedEvents>(b)?;
+                super::archives::keep(space, e);
+            }
+            ("archived", None) => {
+                if let Some((archive, event)) = id.split_once('\u{1}') {
+                    if let Some(events) = space.archived.get_mut(archive) {
+                        events.retain(|e| e.id != event);
+                    }
+                }
+            }
+            ("replay", Some(b)) => {
+                let r = table::decode::<Replays>(b)?;
+                space.replays.insert(r.name.clone(), r);
+            }
+            ("replay", None) => {
+                space.replays.shift_remove(*id);
             }
             _ => return Err(format!("a malformed EventBridge record key {record:?}")),
         }

@@ -56,12 +56,13 @@ impl Events {
             .ok_or_else(|| missing_rule(name, bus))
     }
 
-    /// Whether any enabled rule listens on `bus`.
-    pub(super) fn has_enabled_rules(&self, ns: &Namespace, bus: &str) -> bool {
+    /// Whether an event put on `bus` would reach anything: an enabled rule or an archive.
+    pub(super) fn has_listeners(&self, ns: &Namespace, bus: &str) -> bool {
         self.read().get(ns).is_some_and(|s| {
             s.rules
                 .values()
                 .any(|r| r.bus == bus && r.state.starts_with("ENABLED"))
+                || s.archives.values().any(|a| a.bus == bus)
         })
     }
 

@@ -23,6 +23,7 @@ mod deletion;
 mod docker_names;
 mod durability;
 mod embed;
+mod event_archives;
 mod event_resources;
 mod events;
 mod extension;

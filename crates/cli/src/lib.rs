@@ -142,6 +142,7 @@ fn help_service(service: &str, list: &[Op]) -> String {
 fn type_name(ty: Ty) -> &'static str {
     match ty {
         Ty::Str => "string",
+        Ty::Time => "timestamp",
         Ty::Int => "integer",
         Ty::Bool => "boolean",
         Ty::Blob => "blob",

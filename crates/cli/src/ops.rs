@@ -6,6 +6,8 @@
 #[derive(Debug, Clone, Copy)]
 pub enum Ty {
     Str,
+    /// A time given as epoch seconds or ISO 8601, sent as epoch seconds.
+    Time,
     Int,
     Bool,
     Blob,

@@ -82,6 +82,7 @@ pub fn convert(values: &[String], ty: Ty, flag: &str, raw_blobs: bool) -> Result
             })
         }
         Ty::Bool => Ok(Value::Bool(text_of(&one())?.eq_ignore_ascii_case("true"))),
+        Ty::Time => timestamp(&text_of(&one())?, flag),
         Ty::Blob => {
             let raw = one();
             if raw.starts_with("fileb://") || raw_blobs {
@@ -125,6 +126,30 @@ pub fn convert(values: &[String], ty: Ty, flag: &str, raw_blobs: bool) -> Result
     }
 }
 
+/// A time as the AWS CLI takes it (epoch seconds, or ISO 8601 with or without a time of day
+/// and offset), as the epoch seconds the JSON protocols carry.
+fn timestamp(text: &str, flag: &str) -> Result<Value, String> {
+    use time::format_description::well_known::Rfc3339;
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        return Ok(Value::from(seconds));
+    }
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else if text.contains('T')
+        && !text.ends_with('Z')
+        && !text.get(11..).unwrap_or_default().contains(['+', '-'])
+    {
+        format!("{text}Z")
+    } else {
+        text.to_string()
+    };
+    let at = time::OffsetDateTime::parse(&full, &Rfc3339)
+        .map_err(|_| format!("Error parsing parameter '{flag}': Invalid timestamp '{text}'"))?;
+    let seconds = at.unix_timestamp_nanos() as f64 / 1e9;
+    Ok(Value::from(seconds))
+}
+
 fn shorthand_error(flag: &str, e: String) -> String {
     format!("Error parsing parameter '{flag}': {e}")
 }
@@ -143,6 +168,7 @@ fn from_raw(raw: Raw, ty: Ty, flag: &str) -> Result<Value, String> {
             .map(Value::from)
             .map_err(|_| format!("Error parsing parameter '{flag}': '{s}' is not an integer")),
         (Raw::Str(s), Ty::Bool) => Ok(Value::Bool(s.eq_ignore_ascii_case("true"))),
+        (Raw::Str(s), Ty::Time) => timestamp(&s, flag),
         (Raw::Str(s), Ty::List(inner)) => {
             Ok(Value::Array(vec![from_raw(Raw::Str(s), *inner, flag)?]))
         }

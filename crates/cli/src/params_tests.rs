@@ -186,3 +186,24 @@ fn usage_errors() {
         (Some("ARN"), Some("text"), Some("eu-west-1"))
     );
 }
+
+#[test]
+fn timestamps_are_taken_as_the_aws_cli_takes_them() {
+    for (given, seconds) in [
+        ("1767225600", 1_767_225_600.0),
+        ("2026-01-01", 1_767_225_600.0),
+        ("2026-01-01T00:00:00Z", 1_767_225_600.0),
+        ("2026-01-01T00:00:00", 1_767_225_600.0),
+        ("2026-01-01T01:00:00+01:00", 1_767_225_600.0),
+        ("2026-01-01T00:00:00.5Z", 1_767_225_600.5),
+    ] {
+        assert_eq!(
+            convert(&[given.to_string()], Ty::Time, "--at", false).unwrap(),
+            json!(seconds),
+            "{given}"
+        );
+    }
+    for bad in ["T", "yesterday", "2026-13-01"] {
+        assert!(convert(&[bad.to_string()], Ty::Time, "--at", false).is_err());
+    }
+}

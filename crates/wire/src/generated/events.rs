@@ -8,23 +8,30 @@ pub const TARGET_PREFIX: &str = "AWSEvents.";
 /// The operations of this service that LocalEmu serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
+    CancelReplay,
     CreateApiDestination,
+    CreateArchive,
     CreateConnection,
     CreateEventBus,
     DeauthorizeConnection,
     DeleteApiDestination,
+    DeleteArchive,
     DeleteConnection,
     DeleteEventBus,
     DeleteRule,
     DescribeApiDestination,
+    DescribeArchive,
     DescribeConnection,
     DescribeEventBus,
+    DescribeReplay,
     DescribeRule,
     DisableRule,
     EnableRule,
     ListApiDestinations,
+    ListArchives,
     ListConnections,
     ListEventBuses,
+    ListReplays,
     ListRuleNamesByTarget,
     ListRules,
     ListTagsForResource,
@@ -35,33 +42,42 @@ pub enum Operation {
     PutTargets,
     RemovePermission,
     RemoveTargets,
+    StartReplay,
     TagResource,
     TestEventPattern,
     UntagResource,
     UpdateApiDestination,
+    UpdateArchive,
     UpdateConnection,
     UpdateEventBus,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 33] = [
+    pub const ALL: [Operation; 42] = [
+        Operation::CancelReplay,
         Operation::CreateApiDestination,
+        Operation::CreateArchive,
         Operation::CreateConnection,
         Operation::CreateEventBus,
         Operation::DeauthorizeConnection,
         Operation::DeleteApiDestination,
+        Operation::DeleteArchive,
         Operation::DeleteConnection,
         Operation::DeleteEventBus,
         Operation::DeleteRule,
         Operation::DescribeApiDestination,
+        Operation::DescribeArchive,
         Operation::DescribeConnection,
         Operation::DescribeEventBus,
+        Operation::DescribeReplay,
         Operation::DescribeRule,
         Operation::DisableRule,
         Operation::EnableRule,
         Operation::ListApiDestinations,
+        Operation::ListArchives,
         Operation::ListConnections,
         Operation::ListEventBuses,
+        Operation::ListReplays,
         Operation::ListRuleNamesByTarget,
         Operation::ListRules,
         Operation::ListTagsForResource,
@@ -72,33 +88,42 @@ impl Operation {
         Operation::PutTargets,
         Operation::RemovePermission,
         Operation::RemoveTargets,
+        Operation::StartReplay,
         Operation::TagResource,
         Operation::TestEventPattern,
         Operation::UntagResource,
         Operation::UpdateApiDestination,
+        Operation::UpdateArchive,
         Operation::UpdateConnection,
         Operation::UpdateEventBus,
     ];
 
     pub fn name(self) -> &'static str {
         match self {
+            Operation::CancelReplay => "CancelReplay",
             Operation::CreateApiDestination => "CreateApiDestination",
+            Operation::CreateArchive => "CreateArchive",
             Operation::CreateConnection => "CreateConnection",
             Operation::CreateEventBus => "CreateEventBus",
             Operation::DeauthorizeConnection => "DeauthorizeConnection",
             Operation::DeleteApiDestination => "DeleteApiDestination",
+            Operation::DeleteArchive => "DeleteArchive",
             Operation::DeleteConnection => "DeleteConnection",
             Operation::DeleteEventBus => "DeleteEventBus",
             Operation::DeleteRule => "DeleteRule",
             Operation::DescribeApiDestination => "DescribeApiDestination",
+            Operation::DescribeArchive => "DescribeArchive",
             Operation::DescribeConnection => "DescribeConnection",
             Operation::DescribeEventBus => "DescribeEventBus",
+            Operation::DescribeReplay => "DescribeReplay",
             Operation::DescribeRule => "DescribeRule",
             Operation::DisableRule => "DisableRule",
             Operation::EnableRule => "EnableRule",
             Operation::ListApiDestinations => "ListApiDestinations",
+            Operation::ListArchives => "ListArchives",
             Operation::ListConnections => "ListConnections",
             Operation::ListEventBuses => "ListEventBuses",
+            Operation::ListReplays => "ListReplays",
             Operation::ListRuleNamesByTarget => "ListRuleNamesByTarget",
             Operation::ListRules => "ListRules",
             Operation::ListTagsForResource => "ListTagsForResource",
@@ -109,10 +134,12 @@ impl Operation {
             Operation::PutTargets => "PutTargets",
             Operation::RemovePermission => "RemovePermission",
             Operation::RemoveTargets => "RemoveTargets",
+            Operation::StartReplay => "StartReplay",
             Operation::TagResource => "TagResource",
             Operation::TestEventPattern => "TestEventPattern",
             Operation::UntagResource => "UntagResource",
             Operation::UpdateApiDestination => "UpdateApiDestination",
+            Operation::UpdateArchive => "UpdateArchive",
             Operation::UpdateConnection => "UpdateConnection",
             Operation::UpdateEventBus => "UpdateEventBus",
         }
@@ -120,23 +147,30 @@ impl Operation {
 
     pub fn from_name(name: &str) -> ::std::option::Option<Operation> {
         match name {
+            "CancelReplay" => Some(Operation::CancelReplay),
             "CreateApiDestination" => Some(Operation::CreateApiDestination),
+            "CreateArchive" => Some(Operation::CreateArchive),
             "CreateConnection" => Some(Operation::CreateConnection),
             "CreateEventBus" => Some(Operation::CreateEventBus),
             "DeauthorizeConnection" => Some(Operation::DeauthorizeConnection),
             "DeleteApiDestination" => Some(Operation::DeleteApiDestination),
+            "DeleteArchive" => Some(Operation::DeleteArchive),
             "DeleteConnection" => Some(Operation::DeleteConnection),
             "DeleteEventBus" => Some(Operation::DeleteEventBus),
             "DeleteRule" => Some(Operation::DeleteRule),
             "DescribeApiDestination" => Some(Operation::DescribeApiDestination),
+            "DescribeArchive" => Some(Operation::DescribeArchive),
             "DescribeConnection" => Some(Operation::DescribeConnection),
             "DescribeEventBus" => Some(Operation::DescribeEventBus),
+            "DescribeReplay" => Some(Operation::DescribeReplay),
             "DescribeRule" => Some(Operation::DescribeRule),
             "DisableRule" => Some(Operation::DisableRule),
             "EnableRule" => Some(Operation::EnableRule),
             "ListApiDestinations" => Some(Operation::ListApiDestinations),
+            "ListArchives" => Some(Operation::ListArchives),
             "ListConnections" => Some(Operation::ListConnections),
             "ListEventBuses" => Some(Operation::ListEventBuses),
+            "ListReplays" => Some(Operation::ListReplays),
             "ListRuleNamesByTarget" => Some(Operation::ListRuleNamesByTarget),
             "ListRules" => Some(Operation::ListRules),
             "ListTagsForResource" => Some(Operation::ListTagsForResource),
@@ -147,10 +181,12 @@ impl Operation {
             "PutTargets" => Some(Operation::PutTargets),
             "RemovePermission" => Some(Operation::RemovePermission),
             "RemoveTargets" => Some(Operation::RemoveTargets),
+            "StartReplay" => Some(Operation::StartReplay),
             "TagResource" => Some(Operation::TagResource),
             "TestEventPattern" => Some(Operation::TestEventPattern),
             "UntagResource" => Some(Operation::UntagResource),
             "UpdateApiDestination" => Some(Operation::UpdateApiDestination),
+            "UpdateArchive" => Some(Operation::UpdateArchive),
             "UpdateConnection" => Some(Operation::UpdateConnection),
             "UpdateEventBus" => Some(Operation::UpdateEventBus),
             _ => None,
@@ -253,6 +289,15 @@ pub trait Service {
     fn begin(&self, op: Operation) -> Result<Self::Guard<'_>>;
 }
 
+/// The CancelReplay operation; implemented where its behaviour lives.
+pub trait CancelReplay: Service {
+    fn cancel_replay(
+        &self,
+        cx: &Self::Context,
+        input: CancelReplayRequest,
+    ) -> Result<crate::wire::Ack<CancelReplayResponse>>;
+}
+
 /// The CreateApiDestination operation; implemented where its behaviour lives.
 pub trait CreateApiDestination: Service {
     fn create_api_destination(
@@ -260,6 +305,15 @@ pub trait CreateApiDestination: Service {
         cx: &Self::Context,
         input: CreateApiDestinationRequest,
     ) -> Result<crate::wire::Ack<CreateApiDestinationResponse>>;
+}
+
+/// The CreateArchive operation; implemented where its behaviour lives.
+pub trait CreateArchive: Service {
+    fn create_archive(
+        &self,
+        cx: &Self::Context,
+        input: CreateArchiveRequest,
+    ) -> Result<crate::wire::Ack<CreateArchiveResponse>>;
 }
 
 /// The CreateConnection operation; implemented where its behaviour lives.
@@ -298,6 +352,15 @@ pub trait DeleteApiDestination: Service {
     ) -> Result<crate::wire::Ack<DeleteApiDestinationResponse>>;
 }
 
+/// The DeleteArchive operation; implemented where its behaviour lives.
+pub trait DeleteArchive: Service {
+    fn delete_archive(
+        &self,
+        cx: &Self::Context,
+        input: DeleteArchiveRequest,
+    ) -> Result<crate::wire::Ack<DeleteArchiveResponse>>;
+}
+
 /// The DeleteConnection operation; implemented where its behaviour lives.
 pub trait DeleteConnection: Service {
     fn delete_connection(
@@ -334,6 +397,15 @@ pub trait DescribeApiDestination: Service {
     ) -> Result<crate::wire::Ack<DescribeApiDestinationResponse>>;
 }
 
+/// The DescribeArchive operation; implemented where its behaviour lives.
+pub trait DescribeArchive: Service {
+    fn describe_archive(
+        &self,
+        cx: &Self::Context,
+        input: DescribeArchiveRequest,
+    ) -> Result<crate::wire::Ack<DescribeArchiveResponse>>;
+}
+
 /// The DescribeConnection operation; implemented where its behaviour lives.
 pub trait DescribeConnection: Service {
     fn describe_connection(
@@ -350,6 +422,15 @@ pub trait DescribeEventBus: Service {
         cx: &Self::Context,
         input: DescribeEventBusRequest,
     ) -> Result<crate::wire::Ack<DescribeEventBusResponse>>;
+}
+
+/// The DescribeReplay operation; implemented where its behaviour lives.
+pub trait DescribeReplay: Service {
+    fn describe_replay(
+        &self,
+        cx: &Self::Context,
+        input: DescribeReplayRequest,
+    ) -> Result<crate::wire::Ack<DescribeReplayResponse>>;
 }
 
 /// The DescribeRule operation; implemented where its behaviour lives.
@@ -388,6 +469,15 @@ pub trait ListApiDestinations: Service {
     ) -> Result<crate::wire::Ack<ListApiDestinationsResponse>>;
 }
 
+/// The ListArchives operation; implemented where its behaviour lives.
+pub trait ListArchives: Service {
+    fn list_archives(
+        &self,
+        cx: &Self::Context,
+        input: ListArchivesRequest,
+    ) -> Result<crate::wire::Ack<ListArchivesResponse>>;
+}
+
 /// The ListConnections operation; implemented where its behaviour lives.
 pub trait ListConnections: Service {
     fn list_connections(
@@ -404,6 +494,15 @@ pub trait ListEventBuses: Service {
         cx: &Self::Context,
         input: ListEventBusesRequest,
     ) -> Result<crate::wire::Ack<ListEventBusesResponse>>;
+}
+
+/// The ListReplays operation; implemented where its behaviour lives.
+pub trait ListReplays: Service {
+    fn list_replays(
+        &self,
+        cx: &Self::Context,
+        input: ListReplaysRequest,
+    ) -> Result<crate::wire::Ack<ListReplaysResponse>>;
 }
 
 /// The ListRuleNamesByTarget operation; implemented where its behaviour lives.
@@ -496,6 +595,15 @@ pub trait RemoveTargets: Service {
     ) -> Result<crate::wire::Ack<RemoveTargetsResponse>>;
 }
 
+/// The StartReplay operation; implemented where its behaviour lives.
+pub trait StartReplay: Service {
+    fn start_replay(
+        &self,
+        cx: &Self::Context,
+        input: StartReplayRequest,
+    ) -> Result<crate::wire::Ack<StartReplayResponse>>;
+}
+
 /// The TagResource operation; implemented where its behaviour lives.
 pub trait TagResource: Service {
     fn tag_resource(
@@ -532,6 +640,15 @@ pub trait UpdateApiDestination: Service {
     ) -> Result<crate::wire::Ack<UpdateApiDestinationResponse>>;
 }
 
+/// The UpdateArchive operation; implemented where its behaviour lives.
+pub trait UpdateArchive: Service {
+    fn update_archive(
+        &self,
+        cx: &Self::Context,
+        input: UpdateArchiveRequest,
+    ) -> Result<crate::wire::Ack<UpdateArchiveResponse>>;
+}
+
 /// The UpdateConnection operation; implemented where its behaviour lives.
 pub trait UpdateConnection: Service {
     fn update_connection(
@@ -553,23 +670,30 @@ pub trait UpdateEventBus: Service {
 /// Every operation: a service that misses one does not compile where it is dispatched.
 pub trait Handlers:
     Service
+    + CancelReplay
     + CreateApiDestination
+    + CreateArchive
     + CreateConnection
     + CreateEventBus
     + DeauthorizeConnection
     + DeleteApiDestination
+    + DeleteArchive
     + DeleteConnection
     + DeleteEventBus
     + DeleteRule
     + DescribeApiDestination
+    + DescribeArchive
     + DescribeConnection
     + DescribeEventBus
+    + DescribeReplay
     + DescribeRule
     + DisableRule
     + EnableRule
     + ListApiDestinations
+    + ListArchives
     + ListConnections
     + ListEventBuses
+    + ListReplays
     + ListRuleNamesByTarget
     + ListRules
     + ListTagsForResource
@@ -580,10 +704,12 @@ pub trait Handlers:
     + PutTargets
     + RemovePermission
     + RemoveTargets
+    + StartReplay
     + TagResource
     + TestEventPattern
     + UntagResource
     + UpdateApiDestination
+    + UpdateArchive
     + UpdateConnection
     + UpdateEventBus
 {
@@ -591,23 +717,30 @@ pub trait Handlers:
 
 impl<
         T: Service
+            + CancelReplay
             + CreateApiDestination
+            + CreateArchive
             + CreateConnection
             + CreateEventBus
             + DeauthorizeConnection
             + DeleteApiDestination
+            + DeleteArchive
             + DeleteConnection
             + DeleteEventBus
             + DeleteRule
             + DescribeApiDestination
+            + DescribeArchive
             + DescribeConnection
             + DescribeEventBus
+            + DescribeReplay
             + DescribeRule
             + DisableRule
             + EnableRule
             + ListApiDestinations
+            + ListArchives
             + ListConnections
             + ListEventBuses
+            + ListReplays
             + ListRuleNamesByTarget
             + ListRules
             + ListTagsForResource
@@ -618,10 +751,12 @@ impl<
             + PutTargets
             + RemovePermission
             + RemoveTargets
+            + StartReplay
             + TagResource
             + TestEventPattern
             + UntagResource
             + UpdateApiDestination
+            + UpdateArchive
             + UpdateConnection
             + UpdateEventBus,
     > Handlers for T
@@ -631,19 +766,32 @@ impl<
 /// Every operation's trait, for code that calls handlers directly (tests, in-process use).
 pub mod handlers {
     pub use super::{
-        CreateApiDestination, CreateConnection, CreateEventBus, DeauthorizeConnection,
-        DeleteApiDestination, DeleteConnection, DeleteEventBus, DeleteRule, DescribeApiDestination,
-        DescribeConnection, DescribeEventBus, DescribeRule, DisableRule, EnableRule,
-        ListApiDestinations, ListConnections, ListEventBuses, ListRuleNamesByTarget, ListRules,
-        ListTagsForResource, ListTargetsByRule, PutEvents, PutPermission, PutRule, PutTargets,
-        RemovePermission, RemoveTargets, TagResource, TestEventPattern, UntagResource,
-        UpdateApiDestination, UpdateConnection, UpdateEventBus,
+        CancelReplay, CreateApiDestination, CreateArchive, CreateConnection, CreateEventBus,
+        DeauthorizeConnection, DeleteApiDestination, DeleteArchive, DeleteConnection,
+        DeleteEventBus, DeleteRule, DescribeApiDestination, DescribeArchive, DescribeConnection,
+        DescribeEventBus, DescribeReplay, DescribeRule, DisableRule, EnableRule,
+        ListApiDestinations, ListArchives, ListConnections, ListEventBuses, ListReplays,
+        ListRuleNamesByTarget, ListRules, ListTagsForResource, ListTargetsByRule, PutEvents,
+        PutPermission, PutRule, PutTargets, RemovePermission, RemoveTargets, StartReplay,
+        TagResource, TestEventPattern, UntagResource, UpdateApiDestination, UpdateArchive,
+        UpdateConnection, UpdateEventBus,
     };
 }
 
 /// Each operation as called in-process: the model's constraints, the service's guard, the handler.
 pub mod call {
     use super::*;
+
+    /// CancelReplay, checked and guarded.
+    pub fn cancel_replay<S: CancelReplay>(
+        svc: &S,
+        cx: &S::Context,
+        input: CancelReplayRequest,
+    ) -> Result<crate::wire::Ack<CancelReplayResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CancelReplay)?;
+        CancelReplay::cancel_replay(svc, cx, input)
+    }
 
     /// CreateApiDestination, checked and guarded.
     pub fn create_api_destination<S: CreateApiDestination>(
@@ -654,6 +802,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::CreateApiDestination)?;
         CreateApiDestination::create_api_destination(svc, cx, input)
+    }
+
+    /// CreateArchive, checked and guarded.
+    pub fn create_archive<S: CreateArchive>(
+        svc: &S,
+        cx: &S::Context,
+        input: CreateArchiveRequest,
+    ) -> Result<crate::wire::Ack<CreateArchiveResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::CreateArchive)?;
+        CreateArchive::create_archive(svc, cx, input)
     }
 
     /// CreateConnection, checked and guarded.
@@ -700,6 +859,17 @@ pub mod call {
         DeleteApiDestination::delete_api_destination(svc, cx, input)
     }
 
+    /// DeleteArchive, checked and guarded.
+    pub fn delete_archive<S: DeleteArchive>(
+        svc: &S,
+        cx: &S::Context,
+        input: DeleteArchiveRequest,
+    ) -> Result<crate::wire::Ack<DeleteArchiveResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DeleteArchive)?;
+        DeleteArchive::delete_archive(svc, cx, input)
+    }
+
     /// DeleteConnection, checked and guarded.
     pub fn delete_connection<S: DeleteConnection>(
         svc: &S,
@@ -744,6 +914,17 @@ pub mod call {
         DescribeApiDestination::describe_api_destination(svc, cx, input)
     }
 
+    /// DescribeArchive, checked and guarded.
+    pub fn describe_archive<S: DescribeArchive>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeArchiveRequest,
+    ) -> Result<crate::wire::Ack<DescribeArchiveResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeArchive)?;
+        DescribeArchive::describe_archive(svc, cx, input)
+    }
+
     /// DescribeConnection, checked and guarded.
     pub fn describe_connection<S: DescribeConnection>(
         svc: &S,
@@ -764,6 +945,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::DescribeEventBus)?;
         DescribeEventBus::describe_event_bus(svc, cx, input)
+    }
+
+    /// DescribeReplay, checked and guarded.
+    pub fn describe_replay<S: DescribeReplay>(
+        svc: &S,
+        cx: &S::Context,
+        input: DescribeReplayRequest,
+    ) -> Result<crate::wire::Ack<DescribeReplayResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::DescribeReplay)?;
+        DescribeReplay::describe_replay(svc, cx, input)
     }
 
     /// DescribeRule, checked and guarded.
@@ -810,6 +1002,17 @@ pub mod call {
         ListApiDestinations::list_api_destinations(svc, cx, input)
     }
 
+    /// ListArchives, checked and guarded.
+    pub fn list_archives<S: ListArchives>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListArchivesRequest,
+    ) -> Result<crate::wire::Ack<ListArchivesResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListArchives)?;
+        ListArchives::list_archives(svc, cx, input)
+    }
+
     /// ListConnections, checked and guarded.
     pub fn list_connections<S: ListConnections>(
         svc: &S,
@@ -830,6 +1033,17 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::ListEventBuses)?;
         ListEventBuses::list_event_buses(svc, cx, input)
+    }
+
+    /// ListReplays, checked and guarded.
+    pub fn list_replays<S: ListReplays>(
+        svc: &S,
+        cx: &S::Context,
+        input: ListReplaysRequest,
+    ) -> Result<crate::wire::Ack<ListReplaysResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::ListReplays)?;
+        ListReplays::list_replays(svc, cx, input)
     }
 
     /// ListRuleNamesByTarget, checked and guarded.
@@ -942,6 +1156,17 @@ pub mod call {
         RemoveTargets::remove_targets(svc, cx, input)
     }
 
+    /// StartReplay, checked and guarded.
+    pub fn start_replay<S: StartReplay>(
+        svc: &S,
+        cx: &S::Context,
+        input: StartReplayRequest,
+    ) -> Result<crate::wire::Ack<StartReplayResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::StartReplay)?;
+        StartReplay::start_replay(svc, cx, input)
+    }
+
     /// TagResource, checked and guarded.
     pub fn tag_resource<S: TagResource>(
         svc: &S,
@@ -986,6 +1211,17 @@ pub mod call {
         UpdateApiDestination::update_api_destination(svc, cx, input)
     }
 
+    /// UpdateArchive, checked and guarded.
+    pub fn update_archive<S: UpdateArchive>(
+        svc: &S,
+        cx: &S::Context,
+        input: UpdateArchiveRequest,
+    ) -> Result<crate::wire::Ack<UpdateArchiveResponse>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::UpdateArchive)?;
+        UpdateArchive::update_archive(svc, cx, input)
+    }
+
     /// UpdateConnection, checked and guarded.
     pub fn update_connection<S: UpdateConnection>(
         svc: &S,
@@ -1021,9 +1257,17 @@ where
     Error: From<crate::error::Error<C::Code>>,
 {
     match op {
+        Operation::CancelReplay => {
+            let input: CancelReplayRequest = codec.decode(body)?;
+            Ok(call::cancel_replay(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::CreateApiDestination => {
             let input: CreateApiDestinationRequest = codec.decode(body)?;
             Ok(call::create_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::CreateArchive => {
+            let input: CreateArchiveRequest = codec.decode(body)?;
+            Ok(call::create_archive(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::CreateConnection => {
             let input: CreateConnectionRequest = codec.decode(body)?;
@@ -1040,6 +1284,10 @@ where
         Operation::DeleteApiDestination => {
             let input: DeleteApiDestinationRequest = codec.decode(body)?;
             Ok(call::delete_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::DeleteArchive => {
+            let input: DeleteArchiveRequest = codec.decode(body)?;
+            Ok(call::delete_archive(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DeleteConnection => {
             let input: DeleteConnectionRequest = codec.decode(body)?;
@@ -1059,6 +1307,10 @@ where
             let input: DescribeApiDestinationRequest = codec.decode(body)?;
             Ok(call::describe_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::DescribeArchive => {
+            let input: DescribeArchiveRequest = codec.decode(body)?;
+            Ok(call::describe_archive(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::DescribeConnection => {
             let input: DescribeConnectionRequest = codec.decode(body)?;
             Ok(call::describe_connection(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1066,6 +1318,10 @@ where
         Operation::DescribeEventBus => {
             let input: DescribeEventBusRequest = codec.decode(body)?;
             Ok(call::describe_event_bus(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::DescribeReplay => {
+            let input: DescribeReplayRequest = codec.decode(body)?;
+            Ok(call::describe_replay(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::DescribeRule => {
             let input: DescribeRuleRequest = codec.decode(body)?;
@@ -1085,6 +1341,10 @@ where
             let input: ListApiDestinationsRequest = codec.decode(body)?;
             Ok(call::list_api_destinations(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::ListArchives => {
+            let input: ListArchivesRequest = codec.decode(body)?;
+            Ok(call::list_archives(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::ListConnections => {
             let input: ListConnectionsRequest = codec.decode(body)?;
             Ok(call::list_connections(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1092,6 +1352,10 @@ where
         Operation::ListEventBuses => {
             let input: ListEventBusesRequest = codec.decode(body)?;
             Ok(call::list_event_buses(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::ListReplays => {
+            let input: ListReplaysRequest = codec.decode(body)?;
+            Ok(call::list_replays(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::ListRuleNamesByTarget => {
             let input: ListRuleNamesByTargetRequest = codec.decode(body)?;
@@ -1135,6 +1399,10 @@ where
             let input: RemoveTargetsRequest = codec.decode(body)?;
             Ok(call::remove_targets(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
+        Operation::StartReplay => {
+            let input: StartReplayRequest = codec.decode(body)?;
+            Ok(call::start_replay(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
         Operation::TagResource => {
             let input: TagResourceRequest = codec.decode(body)?;
             Ok(call::tag_resource(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
@@ -1150,6 +1418,10 @@ where
         Operation::UpdateApiDestination => {
             let input: UpdateApiDestinationRequest = codec.decode(body)?;
             Ok(call::update_api_destination(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
+        }
+        Operation::UpdateArchive => {
+            let input: UpdateArchiveRequest = codec.decode(body)?;
+            Ok(call::update_archive(svc, cx, input)?.try_map(|o| codec.encode(&o))?)
         }
         Operation::UpdateConnection => {
             let input: UpdateConnectionRequest = codec.decode(body)?;
@@ -1168,6 +1440,11 @@ pub mod patterns {
     pub const API_DESTINATION_ARN: &str = "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:api-destination\\/[\\.\\-_A-Za-z0-9]+\\/[\\-A-Za-z0-9]+$";
     pub const API_DESTINATION_DESCRIPTION: &str = ".*";
     pub const API_DESTINATION_NAME: &str = "[\\.\\-_A-Za-z0-9]+";
+    pub const ARCHIVE_ARN: &str =
+        "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$";
+    pub const ARCHIVE_DESCRIPTION: &str = ".*";
+    pub const ARCHIVE_NAME: &str = "[\\.\\-_A-Za-z0-9]+";
+    pub const ARCHIVE_STATE_REASON: &str = ".*";
     pub const AUTH_HEADER_PARAMETERS: &str =
         "^[ \\t]*[^\\x00-\\x1F:\\x7F]+([ \\t]+[^\\x00-\\x1F:\\x7F]+)*[ \\t]*$";
     pub const AUTH_HEADER_PARAMETERS_SENSITIVE: &str =
@@ -1177,6 +1454,8 @@ pub mod patterns {
     pub const CONNECTION_NAME: &str = "[\\.\\-_A-Za-z0-9]+";
     pub const CONNECTION_STATE_REASON: &str = ".*";
     pub const ENDPOINT_ID: &str = "^[A-Za-z0-9\\-]+[\\.][A-Za-z0-9\\-]+$";
+    pub const EVENT_BUS_ARN: &str =
+        "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$";
     pub const EVENT_BUS_NAME: &str = "[/\\.\\-_A-Za-z0-9]+";
     pub const EVENT_BUS_NAME_OR_ARN: &str =
         "(arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+";
@@ -1198,6 +1477,11 @@ pub mod patterns {
     pub const QUERY_STRING_VALUE: &str = "[^\\x00-\\x09\\x0B\\x0C\\x0E-\\x1F\\x7F]+";
     pub const QUERY_STRING_VALUE_SENSITIVE: &str = "[^\\x00-\\x09\\x0B\\x0C\\x0E-\\x1F\\x7F]+";
     pub const REDSHIFT_SECRET_MANAGER_ARN: &str = "(^arn:aws([a-z]|\\-)*:secretsmanager:[a-z0-9-.]+:.*)|(\\$(\\.[\\w_-]+(\\[(\\d+|\\*)\\])*)*)";
+    pub const REPLAY_ARN: &str =
+        "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/[\\.\\-_A-Za-z0-9]+$";
+    pub const REPLAY_DESCRIPTION: &str = ".*";
+    pub const REPLAY_NAME: &str = "[\\.\\-_A-Za-z0-9]+";
+    pub const REPLAY_STATE_REASON: &str = ".*";
     pub const RESOURCE_ASSOCIATION_ARN: &str = "^arn:[a-z0-9\\\\-]+:vpc-lattice:[a-zA-Z0-9\\\\-]+:\\\\d{12}:servicenetworkresourceassociation/snra-[0-9a-z]{17}$";
     pub const RESOURCE_CONFIGURATION_ARN: &str = "^(?:^arn:[a-z0-9\\-]+:vpc-lattice:[a-zA-Z0-9\\-]+:\\d{12}:resourceconfiguration/rcfg-[0-9a-z]{17}$|^$)";
     pub const RULE_NAME: &str = "[\\.\\-_A-Za-z0-9]+";
@@ -1390,6 +1674,127 @@ impl crate::wire::Validate for AppSyncParameters {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct Archive {
+    #[serde(
+        rename = "ArchiveName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetentionDays",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retention_days: ::std::option::Option<i64>,
+    #[serde(rename = "SizeBytes", default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: ::std::option::Option<i64>,
+    #[serde(
+        rename = "EventCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_count: ::std::option::Option<i64>,
+    #[serde(
+        rename = "CreationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Archive {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Archive {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for Archive {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.archive_name {
+            let at = crate::wire::At::new(base, "archiveName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(48),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "ENABLED",
+                    "DISABLED",
+                    "CREATING",
+                    "UPDATING",
+                    "CREATE_FAILED",
+                    "UPDATE_FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retention_days {
+            let at = crate::wire::At::new(base, "retentionDays");
+            v.range(at, *x, Some(0), None);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct AwsVpcConfiguration {
     #[serde(rename = "Subnets", default, skip_serializing_if = "Option::is_none")]
     pub subnets: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -1523,6 +1928,121 @@ impl ::serde::Serialize for BatchRetryStrategy {
 
 impl crate::wire::Validate for BatchRetryStrategy {
     fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct CancelReplayRequest {
+    #[serde(
+        rename = "ReplayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CancelReplayRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CancelReplayRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for CancelReplayRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.replay_name.is_none() {
+            v.missing(crate::wire::At::new(base, "replayName"));
+        }
+        if let Some(x) = &self.replay_name {
+            let at = crate::wire::At::new(base, "replayName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct CancelReplayResponse {
+    #[serde(rename = "ReplayArn", default, skip_serializing_if = "Option::is_none")]
+    pub replay_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CancelReplayResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CancelReplayResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for CancelReplayResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.replay_arn {
+            let at = crate::wire::At::new(base, "replayArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/[\\.\\-_A-Za-z0-9]+$)$", "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/[\\.\\-_A-Za-z0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "STARTING",
+                    "RUNNING",
+                    "CANCELLING",
+                    "COMPLETED",
+                    "CANCELLED",
+                    "FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -2512,6 +3032,221 @@ impl crate::wire::Validate for CreateApiDestinationResponse {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct CreateArchiveRequest {
+    #[serde(
+        rename = "ArchiveName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventPattern",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_pattern: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetentionDays",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retention_days: ::std::option::Option<i64>,
+    #[serde(
+        rename = "KmsKeyIdentifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_key_identifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateArchiveRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateArchiveRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for CreateArchiveRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.archive_name.is_none() {
+            v.missing(crate::wire::At::new(base, "archiveName"));
+        }
+        if let Some(x) = &self.archive_name {
+            let at = crate::wire::At::new(base, "archiveName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(48),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.event_source_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "eventSourceArn"));
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_pattern {
+            let at = crate::wire::At::new(base, "eventPattern");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(4096),
+            );
+        }
+        if let Some(x) = &self.retention_days {
+            let at = crate::wire::At::new(base, "retentionDays");
+            v.range(at, *x, Some(0), None);
+        }
+        if let Some(x) = &self.kms_key_identifier {
+            let at = crate::wire::At::new(base, "kmsKeyIdentifier");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9_\\-/:]*$)$", "^[a-zA-Z0-9_\\-/:]*$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct CreateArchiveResponse {
+    #[serde(
+        rename = "ArchiveArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "CreationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for CreateArchiveResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for CreateArchiveResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for CreateArchiveResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.archive_arn {
+            let at = crate::wire::At::new(base, "archiveArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "ENABLED",
+                    "DISABLED",
+                    "CREATING",
+                    "UPDATING",
+                    "CREATE_FAILED",
+                    "UPDATE_FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
 #[derive(Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
 pub struct CreateConnectionApiKeyAuthRequestParameters {
@@ -3482,6 +4217,70 @@ impl crate::wire::Validate for DeleteApiDestinationResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct DeleteArchiveRequest {
+    #[serde(
+        rename = "ArchiveName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteArchiveRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteArchiveRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DeleteArchiveRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.archive_name.is_none() {
+            v.missing(crate::wire::At::new(base, "archiveName"));
+        }
+        if let Some(x) = &self.archive_name {
+            let at = crate::wire::At::new(base, "archiveName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(48),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DeleteArchiveResponse {}
+
+impl<'de> ::serde::Deserialize<'de> for DeleteArchiveResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DeleteArchiveResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DeleteArchiveResponse {
+    fn validate(&self, _base: &str, _v: &mut crate::wire::Violations) {}
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct DeleteConnectionRequest {
     #[serde(rename = "Name", default, skip_serializing_if = "Option::is_none")]
     pub name: ::std::option::Option<::std::string::String>,
@@ -3896,6 +4695,245 @@ impl crate::wire::Validate for DescribeApiDestinationResponse {
         if let Some(x) = &self.invocation_rate_limit_per_second {
             let at = crate::wire::At::new(base, "invocationRateLimitPerSecond");
             v.range(at, *x, Some(1), None);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DescribeArchiveRequest {
+    #[serde(
+        rename = "ArchiveName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeArchiveRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeArchiveRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DescribeArchiveRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.archive_name.is_none() {
+            v.missing(crate::wire::At::new(base, "archiveName"));
+        }
+        if let Some(x) = &self.archive_name {
+            let at = crate::wire::At::new(base, "archiveName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(48),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DescribeArchiveResponse {
+    #[serde(
+        rename = "ArchiveArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ArchiveName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventPattern",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_pattern: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "KmsKeyIdentifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_key_identifier: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetentionDays",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retention_days: ::std::option::Option<i64>,
+    #[serde(rename = "SizeBytes", default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: ::std::option::Option<i64>,
+    #[serde(
+        rename = "EventCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_count: ::std::option::Option<i64>,
+    #[serde(
+        rename = "CreationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeArchiveResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeArchiveResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DescribeArchiveResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.archive_arn {
+            let at = crate::wire::At::new(base, "archiveArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.archive_name {
+            let at = crate::wire::At::new(base, "archiveName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(48),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_pattern {
+            let at = crate::wire::At::new(base, "eventPattern");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(4096),
+            );
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "ENABLED",
+                    "DISABLED",
+                    "CREATING",
+                    "UPDATING",
+                    "CREATE_FAILED",
+                    "UPDATE_FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.kms_key_identifier {
+            let at = crate::wire::At::new(base, "kmsKeyIdentifier");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9_\\-/:]*$)$", "^[a-zA-Z0-9_\\-/:]*$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.retention_days {
+            let at = crate::wire::At::new(base, "retentionDays");
+            v.range(at, *x, Some(0), None);
         }
     }
 }
@@ -4371,6 +5409,219 @@ impl crate::wire::Validate for DescribeEventBusResponse {
                 Some(1),
                 Some(128),
             );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DescribeReplayRequest {
+    #[serde(
+        rename = "ReplayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeReplayRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeReplayRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DescribeReplayRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.replay_name.is_none() {
+            v.missing(crate::wire::At::new(base, "replayName"));
+        }
+        if let Some(x) = &self.replay_name {
+            let at = crate::wire::At::new(base, "replayName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct DescribeReplayResponse {
+    #[serde(
+        rename = "ReplayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_name: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "ReplayArn", default, skip_serializing_if = "Option::is_none")]
+    pub replay_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Destination",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub destination: ::std::option::Option<ReplayDestination>,
+    #[serde(
+        rename = "EventStartTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_start_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "EventEndTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_end_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "EventLastReplayedTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_last_replayed_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "ReplayStartTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_start_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "ReplayEndTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_end_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for DescribeReplayResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for DescribeReplayResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for DescribeReplayResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.replay_name {
+            let at = crate::wire::At::new(base, "replayName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.replay_arn {
+            let at = crate::wire::At::new(base, "replayArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/[\\.\\-_A-Za-z0-9]+$)$", "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/[\\.\\-_A-Za-z0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "STARTING",
+                    "RUNNING",
+                    "CANCELLING",
+                    "COMPLETED",
+                    "CANCELLED",
+                    "FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.destination {
+            let at = crate::wire::At::new(base, "destination");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
         }
     }
 }
@@ -5331,6 +6582,148 @@ impl crate::wire::Validate for ListApiDestinationsResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct ListArchivesRequest {
+    #[serde(
+        rename = "NamePrefix",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_prefix: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListArchivesRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListArchivesRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListArchivesRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.name_prefix {
+            let at = crate::wire::At::new(base, "namePrefix");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(48),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "ENABLED",
+                    "DISABLED",
+                    "CREATING",
+                    "UPDATING",
+                    "CREATE_FAILED",
+                    "UPDATE_FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.next_token {
+            let at = crate::wire::At::new(base, "nextToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.limit {
+            let at = crate::wire::At::new(base, "limit");
+            v.range(at, *x, Some(1), Some(100));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListArchivesResponse {
+    #[serde(rename = "Archives", default, skip_serializing_if = "Option::is_none")]
+    pub archives: ::std::option::Option<::std::vec::Vec<Archive>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListArchivesResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListArchivesResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListArchivesResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.archives {
+            let at = crate::wire::At::new(base, "archives");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+        if let Some(x) = &self.next_token {
+            let at = crate::wire::At::new(base, "nextToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct ListConnectionsRequest {
     #[serde(
         rename = "NamePrefix",
@@ -5549,6 +6942,148 @@ impl crate::wire::Validate for ListEventBusesResponse {
     fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
         if let Some(x) = &self.event_buses {
             let at = crate::wire::At::new(base, "eventBuses");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                crate::wire::Validate::validate(item, &at.to_string(), v);
+            }
+        }
+        if let Some(x) = &self.next_token {
+            let at = crate::wire::At::new(base, "nextToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListReplaysRequest {
+    #[serde(
+        rename = "NamePrefix",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub name_prefix: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "Limit", default, skip_serializing_if = "Option::is_none")]
+    pub limit: ::std::option::Option<i64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListReplaysRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListReplaysRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListReplaysRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.name_prefix {
+            let at = crate::wire::At::new(base, "namePrefix");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "STARTING",
+                    "RUNNING",
+                    "CANCELLING",
+                    "COMPLETED",
+                    "CANCELLED",
+                    "FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.next_token {
+            let at = crate::wire::At::new(base, "nextToken");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(2048),
+            );
+        }
+        if let Some(x) = &self.limit {
+            let at = crate::wire::At::new(base, "limit");
+            v.range(at, *x, Some(1), Some(100));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ListReplaysResponse {
+    #[serde(rename = "Replays", default, skip_serializing_if = "Option::is_none")]
+    pub replays: ::std::option::Option<::std::vec::Vec<Replay>>,
+    #[serde(rename = "NextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ListReplaysResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ListReplaysResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ListReplaysResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.replays {
+            let at = crate::wire::At::new(base, "replays");
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");
@@ -7185,6 +8720,191 @@ impl crate::wire::Validate for RemoveTargetsResultEntry {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct Replay {
+    #[serde(
+        rename = "ReplayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventStartTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_start_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "EventEndTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_end_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "EventLastReplayedTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_last_replayed_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "ReplayStartTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_start_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "ReplayEndTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_end_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for Replay {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for Replay {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for Replay {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.replay_name {
+            let at = crate::wire::At::new(base, "replayName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "STARTING",
+                    "RUNNING",
+                    "CANCELLING",
+                    "COMPLETED",
+                    "CANCELLED",
+                    "FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct ReplayDestination {
+    #[serde(rename = "Arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "FilterArns",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub filter_arns: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for ReplayDestination {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for ReplayDestination {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for ReplayDestination {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.arn.is_none() {
+            v.missing(crate::wire::At::new(base, "arn"));
+        }
+        if let Some(x) = &self.arn {
+            let at = crate::wire::At::new(base, "arn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+        }
+        if let Some(x) = &self.filter_arns {
+            let at = crate::wire::At::new(base, "filterArns");
+            for (i, item) in x.iter().enumerate() {
+                let path = format!("{at}.{}.member", i + 1);
+                let at = crate::wire::At::new(&path, "");
+                let _ = (&item, &at);
+                v.length(
+                    at,
+                    Some(item as &dyn ::std::fmt::Display),
+                    item.chars().count(),
+                    Some(1),
+                    Some(1600),
+                );
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct RetryPolicy {
     #[serde(
         rename = "MaximumRetryAttempts",
@@ -7612,6 +9332,200 @@ impl crate::wire::Validate for SqsParameters {
                 None,
                 Some(100),
             );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct StartReplayRequest {
+    #[serde(
+        rename = "ReplayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventSourceArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventStartTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_start_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "EventEndTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_end_time: ::std::option::Option<f64>,
+    #[serde(
+        rename = "Destination",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub destination: ::std::option::Option<ReplayDestination>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StartReplayRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StartReplayRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for StartReplayRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.replay_name.is_none() {
+            v.missing(crate::wire::At::new(base, "replayName"));
+        }
+        if let Some(x) = &self.replay_name {
+            let at = crate::wire::At::new(base, "replayName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(64),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.event_source_arn.is_none() {
+            v.missing(crate::wire::At::new(base, "eventSourceArn"));
+        }
+        if let Some(x) = &self.event_source_arn {
+            let at = crate::wire::At::new(base, "eventSourceArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if self.event_start_time.is_none() {
+            v.missing(crate::wire::At::new(base, "eventStartTime"));
+        }
+        if self.event_end_time.is_none() {
+            v.missing(crate::wire::At::new(base, "eventEndTime"));
+        }
+        if self.destination.is_none() {
+            v.missing(crate::wire::At::new(base, "destination"));
+        }
+        if let Some(x) = &self.destination {
+            let at = crate::wire::At::new(base, "destination");
+            crate::wire::Validate::validate(x, &at.to_string(), v);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct StartReplayResponse {
+    #[serde(rename = "ReplayArn", default, skip_serializing_if = "Option::is_none")]
+    pub replay_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "ReplayStartTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub replay_start_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for StartReplayResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for StartReplayResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for StartReplayResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.replay_arn {
+            let at = crate::wire::At::new(base, "replayArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/[\\.\\-_A-Za-z0-9]+$)$", "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/[\\.\\-_A-Za-z0-9]+$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "STARTING",
+                    "RUNNING",
+                    "CANCELLING",
+                    "COMPLETED",
+                    "CANCELLED",
+                    "FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
 }
@@ -8283,6 +10197,197 @@ impl crate::wire::Validate for UpdateApiDestinationResponse {
         if let Some(x) = &self.api_destination_state {
             let at = crate::wire::At::new(base, "apiDestinationState");
             v.one_of(at, x, &["ACTIVE", "INACTIVE"]);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdateArchiveRequest {
+    #[serde(
+        rename = "ArchiveName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "Description",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "EventPattern",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_pattern: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "RetentionDays",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retention_days: ::std::option::Option<i64>,
+    #[serde(
+        rename = "KmsKeyIdentifier",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub kms_key_identifier: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateArchiveRequest {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateArchiveRequest {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdateArchiveRequest {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.archive_name.is_none() {
+            v.missing(crate::wire::At::new(base, "archiveName"));
+        }
+        if let Some(x) = &self.archive_name {
+            let at = crate::wire::At::new(base, "archiveName");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(48),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:[\\.\\-_A-Za-z0-9]+)$", "[\\.\\-_A-Za-z0-9]+");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.description {
+            let at = crate::wire::At::new(base, "description");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.event_pattern {
+            let at = crate::wire::At::new(base, "eventPattern");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(4096),
+            );
+        }
+        if let Some(x) = &self.retention_days {
+            let at = crate::wire::At::new(base, "retentionDays");
+            v.range(at, *x, Some(0), None);
+        }
+        if let Some(x) = &self.kms_key_identifier {
+            let at = crate::wire::At::new(base, "kmsKeyIdentifier");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(2048),
+            );
+            static PATTERN: crate::wire::Pattern =
+                crate::wire::Pattern::new("^(?:^[a-zA-Z0-9_\\-/:]*$)$", "^[a-zA-Z0-9_\\-/:]*$");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct UpdateArchiveResponse {
+    #[serde(
+        rename = "ArchiveArn",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub archive_arn: ::std::option::Option<::std::string::String>,
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StateReason",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub state_reason: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "CreationTime",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_time: ::std::option::Option<f64>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for UpdateArchiveResponse {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for UpdateArchiveResponse {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for UpdateArchiveResponse {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.archive_arn {
+            let at = crate::wire::At::new(base, "archiveArn");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(1600),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new(
+                "^(?:^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$)$",
+                "^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:.+\\/.+$",
+            );
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
+        }
+        if let Some(x) = &self.state {
+            let at = crate::wire::At::new(base, "state");
+            v.one_of(
+                at,
+                x,
+                &[
+                    "ENABLED",
+                    "DISABLED",
+                    "CREATING",
+                    "UPDATING",
+                    "CREATE_FAILED",
+                    "UPDATE_FAILED",
+                ],
+            );
+        }
+        if let Some(x) = &self.state_reason {
+            let at = crate::wire::At::new(base, "stateReason");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                None,
+                Some(512),
+            );
+            static PATTERN: crate::wire::Pattern = crate::wire::Pattern::new("^(?:.*)$", ".*");
+            v.pattern(at, Some(x as &dyn ::std::fmt::Display), x, &PATTERN);
         }
     }
 }

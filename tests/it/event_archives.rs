@@ -1,0 +1,378 @@
+//! EventBridge archives and replays through the AWS SDK: what an archive keeps, AWS's
+//! refusals, replays delivering the kept events again (marked with the replay's name) to the
+//! rules they name, cancellation, and archives surviving a restart.
+
+use crate::common::*;
+use crate::events::Receiver;
+use aws_sdk_eventbridge::primitives::DateTime;
+use aws_sdk_eventbridge::types::{
+    ApiDestinationHttpMethod, ConnectionAuthorizationType,
+    CreateConnectionApiKeyAuthRequestParameters, CreateConnectionAuthRequestParameters,
+    PutEventsRequestEntry, ReplayDestination, ReplayState, Target,
+};
+use aws_sdk_eventbridge::Client;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+const BUS: &str = "orders";
+
+fn events(addr: SocketAddr) -> Client {
+    sdk_client!(aws_sdk_eventbridge, addr, REGION, test_key(ACCOUNT))
+}
+
+fn at(ms: i64) -> DateTime {
+    DateTime::from_millis(ms)
+}
+
+/// A rule on [`BUS`] that sends every `shop` event to `to`; returns the rule's ARN.
+async fn rule_to(c: &Client, to: SocketAddr) -> String {
+    let connection = c
+        .create_connection()
+        .name("archives")
+        .authorization_type(ConnectionAuthorizationType::ApiKey)
+        .auth_parameters(
+            CreateConnectionAuthRequestParameters::builder()
+                .api_key_auth_parameters(
+                    CreateConnectionApiKeyAuthRequestParameters::builder()
+                        .api_key_name("x-api-key")
+                        .api_key_value("k")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let d = c
+        .create_api_destination()
+        .name("archives")
+        .connection_arn(connection.connection_arn.unwrap())
+        .invocation_endpoint(format!("http://{to}/orders"))
+        .http_method(ApiDestinationHttpMethod::Post)
+        .invocation_rate_limit_per_second(300)
+        .send()
+        .await
+        .unwrap();
+    let rule = c
+        .put_rule()
+        .name("shop")
+        .event_bus_name(BUS)
+        .event_pattern(r#"{"source": ["shop"]}"#)
+        .send()
+        .await
+        .unwrap()
+        .rule_arn
+        .unwrap();
+    c.put_targets()
+        .rule("shop")
+        .event_bus_name(BUS)
+        .targets(
+            Target::builder()
+                .id("receiver")
+                .arn(d.api_destination_arn.unwrap())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    rule
+}
+
+async fn put(c: &Client, kind: &str) {
+    let out = c
+        .put_events()
+        .entries(
+            PutEventsRequestEntry::builder()
+                .event_bus_name(BUS)
+                .source("shop")
+                .detail_type("order placed")
+                .detail(format!(r#"{{"kind": "{kind}"}}"#))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.failed_entry_count(), 0, "{out:?}");
+}
+
+/// Waits until replay `name` has ended; returns its state.
+async fn ended(c: &Client, name: &str) -> ReplayState {
+    for _ in 0..500 {
+        let d = c.describe_replay().replay_name(name).send().await.unwrap();
+        let state = d.state().unwrap().clone();
+        if matches!(
+            state,
+            ReplayState::Completed | ReplayState::Cancelled | ReplayState::Failed
+        ) {
+            return state;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("replay {name} did not end");
+}
+
+#[tokio::test]
+async fn archives_keep_matching_events_and_replays_deliver_them_again() {
+    let dir = temp_dir("archives");
+    std::fs::create_dir_all(&dir).unwrap();
+    let clock = Arc::new(localemu::clock::ManualClock::new(START));
+    let s = PersistentServer::start(&dir, clock.clone()).await;
+    let c = events(s.addr);
+    let (receiver, to) = Receiver::start().await;
+    let bus_arn = c
+        .create_event_bus()
+        .name(BUS)
+        .send()
+        .await
+        .unwrap()
+        .event_bus_arn
+        .unwrap();
+    let rule = rule_to(&c, to).await;
+
+    // AWS's refusals.
+    let missing_bus = c
+        .create_archive()
+        .archive_name("kept")
+        .event_source_arn(bus_arn.replace(BUS, "nowhere"))
+        .send()
+        .await;
+    assert_eq!(
+        err(missing_bus),
+        (
+            "ResourceNotFoundException".into(),
+            "Event bus nowhere does not exist.".into()
+        )
+    );
+    let bad_pattern = c
+        .create_archive()
+        .archive_name("kept")
+        .event_source_arn(&bus_arn)
+        .event_pattern(r#"{"detail": {"kind": "order"}}"#)
+        .send()
+        .await;
+    assert_eq!(err(bad_pattern).0, "InvalidEventPatternException");
+    let created = c
+        .create_archive()
+        .archive_name("kept")
+        .event_source_arn(&bus_arn)
+        .description("orders only")
+        .event_pattern(r#"{"detail": {"kind": ["order"]}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        created.archive_arn(),
+        Some(format!("arn:aws:events:{REGION}:{ACCOUNT}:archive/kept").as_str())
+    );
+    assert_eq!(created.state().unwrap().as_str(), "ENABLED");
+    let again = c
+        .create_archive()
+        .archive_name("kept")
+        .event_source_arn(&bus_arn)
+        .send()
+        .await;
+    assert_eq!(
+        err(again),
+        (
+            "ResourceAlreadyExistsException".into(),
+            "Archive kept already exists.".into()
+        )
+    );
+    let nothing = c.update_archive().archive_name("kept").send().await;
+    assert_eq!(
+        err(nothing),
+        (
+            "ValidationException".into(),
+            "At least one of EventPattern, RetentionDays or Description must be provided.".into()
+        )
+    );
+    assert_eq!(
+        err(c.describe_archive().archive_name("gone").send().await),
+        (
+            "ResourceNotFoundException".into(),
+            "Archive gone does not exist.".into()
+        )
+    );
+
+    // Two orders and a refund now, an order ten minutes later: the archive keeps the orders.
+    put(&c, "order").await;
+    put(&c, "refund").await;
+    put(&c, "order").await;
+    clock.advance(600_000);
+    put(&c, "order").await;
+    receiver.wait("/orders", 4).await;
+    let d = c
+        .describe_archive()
+        .archive_name("kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.event_count(), 3);
+    assert!(d.size_bytes() > 300, "{d:?}");
+    assert_eq!(d.retention_days(), Some(0));
+    assert_eq!(d.event_source_arn(), Some(bus_arn.as_str()));
+    assert_eq!(d.description(), Some("orders only"));
+    let listed = c
+        .list_archives()
+        .event_source_arn(&bus_arn)
+        .name_prefix("ke")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.archives().len(), 1);
+    assert_eq!(listed.archives()[0].event_count(), 3);
+
+    // Archives and what they keep survive a restart.
+    s.stop().await;
+    let s = PersistentServer::start(&dir, clock.clone()).await;
+    let c = events(s.addr);
+    let d = c
+        .describe_archive()
+        .archive_name("kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.event_count(), 3);
+
+    // StartReplay's refusals.
+    let archive_arn = d.archive_arn().unwrap().to_string();
+    let replay = |name: &str, from: i64, to: i64, dest: &str| {
+        c.start_replay()
+            .replay_name(name)
+            .event_source_arn(&archive_arn)
+            .event_start_time(at(from))
+            .event_end_time(at(to))
+            .destination(
+                ReplayDestination::builder()
+                    .arn(dest)
+                    .filter_arns(&rule)
+                    .build()
+                    .unwrap(),
+            )
+    };
+    let unknown = c
+        .start_replay()
+        .replay_name("r0")
+        .event_source_arn(archive_arn.replace("kept", "lost"))
+        .event_start_time(at(START))
+        .event_end_time(at(START + 1))
+        .destination(ReplayDestination::builder().arn(&bus_arn).build().unwrap())
+        .send()
+        .await;
+    assert_eq!(
+        err(unknown).1,
+        "Parameter EventSourceArn is not valid. Reason: Archive lost does not exist."
+    );
+    assert_eq!(
+        err(replay("r0", START, START, &bus_arn).send().await).1,
+        "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime."
+    );
+    let default_bus = bus_arn.replace(BUS, "default");
+    assert_eq!(
+        err(replay("r0", START, START + 1, &default_bus).send().await).1,
+        "Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not permitted."
+    );
+
+    // The replay of the first minute delivers the two early orders again, with its name.
+    let started = replay("first-minute", START - 1000, START + 60_000, &bus_arn)
+        .description("again")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.state(), Some(&ReplayState::Starting));
+    assert_eq!(ended(&c, "first-minute").await, ReplayState::Completed);
+    let seen = receiver.wait("/orders", 6).await;
+    let replayed: Vec<serde_json::Value> = seen
+        .iter()
+        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .filter(|e: &serde_json::Value| e.get("replay-name").is_some())
+        .collect();
+    assert_eq!(replayed.len(), 2, "{seen:?}");
+    for e in &replayed {
+        assert_eq!(e["replay-name"], "first-minute");
+        assert_eq!(e["detail"]["kind"], "order");
+    }
+    let d = c
+        .describe_replay()
+        .replay_name("first-minute")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.description(), Some("again"));
+    assert_eq!(d.event_source_arn(), Some(archive_arn.as_str()));
+    assert!(d.replay_end_time().is_some() && d.event_last_replayed_time().is_some());
+    assert_eq!(
+        d.destination().unwrap().filter_arns(),
+        std::slice::from_ref(&rule)
+    );
+    let dup = replay("first-minute", START, START + 1, &bus_arn)
+        .send()
+        .await;
+    assert_eq!(
+        err(dup),
+        (
+            "ResourceAlreadyExistsException".into(),
+            "Replay first-minute already exists.".into()
+        )
+    );
+    // Replayed events are not archived again.
+    let d = c
+        .describe_archive()
+        .archive_name("kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.event_count(), 3);
+
+    // A replay cancelled before it runs delivers nothing; an ended one cannot be cancelled.
+    replay("cancelled", START - 1000, START + 3_600_000, &bus_arn)
+        .send()
+        .await
+        .unwrap();
+    let cancel = c
+        .cancel_replay()
+        .replay_name("cancelled")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.state(), Some(&ReplayState::Cancelling));
+    assert_eq!(ended(&c, "cancelled").await, ReplayState::Cancelled);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(receiver.seen.lock().unwrap().len(), 6);
+    let late = c.cancel_replay().replay_name("first-minute").send().await;
+    assert_eq!(err(late).0, "IllegalStatusException");
+    let listed = c
+        .list_replays()
+        .event_source_arn(&archive_arn)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listed
+        .replays()
+        .iter()
+        .filter_map(|r| r.replay_name())
+        .collect();
+    assert_eq!(names, ["first-minute", "cancelled"]);
+
+    c.delete_archive()
+        .archive_name("kept")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        err(c.delete_archive().archive_name("kept").send().await).0,
+        "ResourceNotFoundException"
+    );
+    assert!(c
+        .list_archives()
+        .send()
+        .await
+        .unwrap()
+        .archives()
+        .is_empty());
+    s.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
