@@ -120,6 +120,10 @@ pub struct Stack {
     pub role_arn: Option<String>,
     pub notification_arns: Vec<String>,
     pub timeout: Option<i64>,
+    /// DeleteStack came while the stack was being created: the create stops before its next
+    /// resource and the stack is deleted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_requested: bool,
     /// What the stack is deployed as (or being moved to, while an operation runs).
     pub current: Deployment,
     /// While an update or a rollback runs: the deployment a rollback returns to (for a create,

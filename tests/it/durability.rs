@@ -86,6 +86,11 @@ impl Disk {
     pub(crate) fn fail(&self, on: bool) {
         self.fail.store(on, Ordering::SeqCst);
     }
+
+    /// Flushes hang from now on (`true`) until called with `false`.
+    pub(crate) fn stall(&self, on: bool) {
+        self.stall.store(on, Ordering::SeqCst);
+    }
 }
 
 fn open_flaky(
@@ -110,7 +115,7 @@ fn open_flaky(
         .map_err(|e| e.to_string())
 }
 
-async fn server(disk: &Disk) -> PersistentServer {
+pub(crate) async fn server(disk: &Disk) -> PersistentServer {
     PersistentServer::with_store(disk.store(), Arc::new(ManualClock::new(START))).await
 }
 
@@ -417,7 +422,7 @@ async fn a_stalled_disk_answers_internal_error_within_the_limit_and_applies_whol
     let emu = PersistentServer::with_store(store, Arc::new(ManualClock::new(START))).await;
     let c = emu.client();
     create(&c, "stalled", "v0").await;
-    disk.stall.store(true, Ordering::SeqCst);
+    disk.stall(true);
     let token = token();
     let began = std::time::Instant::now();
     let put = c
@@ -436,7 +441,7 @@ async fn a_stalled_disk_answers_internal_error_within_the_limit_and_applies_whol
     // The disk answers again: the change is applied whole (it was never half-applied), and
     // the client's retry with its token is answered as the write it made.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    disk.stall.store(false, Ordering::SeqCst);
+    disk.stall(false);
     let again = c
         .put_secret_value()
         .secret_id("stalled")

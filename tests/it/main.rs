@@ -61,6 +61,7 @@ mod stack_changes;
 mod stack_recovery;
 mod stack_resources;
 mod stack_shapes;
+mod stack_stops;
 mod stacks;
 mod stages;
 mod sts;

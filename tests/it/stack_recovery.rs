@@ -7,7 +7,7 @@ use crate::stacks::{cfn, events, output, settle, ssm};
 use aws_sdk_cloudformation::Client;
 
 /// A stack of `n` parameters, each named after the stack so they can be found afterwards.
-fn many(n: usize) -> String {
+pub fn many(n: usize) -> String {
     let mut body = String::from("Resources:\n");
     for i in 0..n {
         body.push_str(&format!(

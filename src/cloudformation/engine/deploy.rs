@@ -25,6 +25,9 @@ impl CloudFormation {
             let Some(s) = self.find(ns, id) else {
                 return false;
             };
+            if let Some(stop) = self.interrupted(ns, &s).await {
+                return stop;
+            }
             let decl = &frame.template.resources[logical];
             let evaluated = frame
                 .scope(&Working(&s.current.resources))
@@ -103,10 +106,23 @@ impl CloudFormation {
             Ok(o) => o,
             Err(e) => return self.fail(ns, &s, None, "", e).await,
         };
+        if let Some(stop) = self.interrupted(ns, &s).await {
+            return stop;
+        }
         let creating = s.status == "CREATE_IN_PROGRESS";
         self.step(ns, id, |s, now, ids| {
             s.current.outputs = outputs;
-            if creating {
+            if s.delete_requested {
+                // DeleteStack came after the check above: the stack goes as it was asked to.
+                s.delete_requested = false;
+                set_status(
+                    s,
+                    "DELETE_IN_PROGRESS",
+                    Some("User Initiated".into()),
+                    now,
+                    ids(),
+                );
+            } else if creating {
                 s.previous = None;
                 set_status(s, "CREATE_COMPLETE", None, now, ids());
             } else {
@@ -114,6 +130,36 @@ impl CloudFormation {
             }
         })
         .await
+    }
+
+    /// Whether a create must stop before its next step: DeleteStack asked for the stack to go
+    /// (it is deleted), or the create has run past its TimeoutInMinutes on the emulator's
+    /// clock (it fails as AWS's does). `Some(more)` when it stopped.
+    async fn interrupted(&self, ns: &Namespace, s: &Stack) -> Option<bool> {
+        if s.status != "CREATE_IN_PROGRESS" {
+            return None;
+        }
+        if s.delete_requested {
+            return Some(
+                self.step(ns, &s.id, |s, now, ids| {
+                    s.delete_requested = false;
+                    set_status(
+                        s,
+                        "DELETE_IN_PROGRESS",
+                        Some("User Initiated".into()),
+                        now,
+                        ids(),
+                    );
+                })
+                .await,
+            );
+        }
+        let limit = s.timeout.filter(|m| *m > 0)?;
+        if self.now() - s.created < limit.saturating_mul(60_000) {
+            return None;
+        }
+        let reason = "Stack creation time exceeded the specified timeout. ".to_string();
+        Some(self.fail(ns, s, None, "", reason).await)
     }
 
     #[allow(clippy::too_many_arguments, reason = "one resource's whole record")]

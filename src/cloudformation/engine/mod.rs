@@ -156,7 +156,10 @@ impl CloudFormation {
             };
             let (next, why) = match (creating, on_failure.as_str()) {
                 (true, "DO_NOTHING") => ("CREATE_FAILED", stack_reason),
-                (true, "DELETE") => ("DELETE_IN_PROGRESS", stack_reason),
+                (true, "DELETE") => (
+                    "DELETE_IN_PROGRESS",
+                    format!("{stack_reason}Delete requested by user."),
+                ),
                 (true, _) => (
                     "ROLLBACK_IN_PROGRESS",
                     format!("{stack_reason}Rollback requested by user."),

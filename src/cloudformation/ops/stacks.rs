@@ -47,6 +47,7 @@ impl CloudFormation {
             role_arn: None,
             notification_arns: Vec::new(),
             timeout: None,
+            delete_requested: false,
             current: Deployment::default(),
             previous: None,
             events: Vec::new(),
@@ -199,7 +200,9 @@ impl h::DeleteStack for CloudFormation {
                 s.name
             )));
         }
-        if s.in_progress() {
+        // A create is stopped before its next resource and the stack deleted, as AWS cancels
+        // a create; other operations must end first.
+        if s.in_progress() && s.status != "CREATE_IN_PROGRESS" {
             return Err(invalid(format!(
                 "Stack [{}] cannot be deleted while in status {}",
                 s.name, s.status
@@ -213,11 +216,16 @@ impl h::DeleteStack for CloudFormation {
         }
         let now = self.now();
         let event = self.new_id();
-        let review = s.status == "REVIEW_IN_PROGRESS";
         let event2 = self.new_id();
-        let ((), ticket) = self
+        let (started, ticket) = self
             .edit(&cx.namespace, &s.id, |s| {
                 s.operator = Operator::of(cx);
+                // Decided on the record as it is now: the create may have ended meanwhile.
+                if s.status == "CREATE_IN_PROGRESS" {
+                    s.delete_requested = true;
+                    return false;
+                }
+                let review = s.status == "REVIEW_IN_PROGRESS";
                 for r in &retain {
                     if let Some(res) = s.current.resources.get_mut(r) {
                         res.deletion_policy = Some("Retain".into());
@@ -233,10 +241,12 @@ impl h::DeleteStack for CloudFormation {
                 if review {
                     s.deleted = Some(now);
                     set_status(s, "DELETE_COMPLETE", None, now, event2);
+                    return false;
                 }
+                true
             })
             .ok_or_else(|| super::super::missing(&name))?;
-        if !review {
+        if started {
             self.spawn(cx.namespace.clone(), s.id);
         }
         answer((), ticket)
