@@ -177,6 +177,8 @@ const SERVICES: &[Entry] = &[
             "ListChangeSets",
             "ListStackResources",
             "ListStacks",
+            "GetStackPolicy",
+            "SetStackPolicy",
             "UpdateStack",
             "UpdateTerminationProtection",
             "ValidateTemplate",

@@ -8,6 +8,7 @@ mod model;
 mod ops;
 mod plan;
 pub mod resources;
+mod stack_policy;
 pub mod template;
 
 use crate::clock::Clock;

@@ -124,6 +124,12 @@ pub struct Stack {
     /// resource and the stack is deleted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub delete_requested: bool,
+    /// The stack policy (SetStackPolicy, or StackPolicyBody on a create or update).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// The policy an update was given for its own run (StackPolicyDuringUpdateBody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_policy: Option<String>,
     /// What the stack is deployed as (or being moved to, while an operation runs).
     pub current: Deployment,
     /// While an update or a rollback runs: the deployment a rollback returns to (for a create,

@@ -58,6 +58,7 @@ mod replication;
 mod rotation;
 mod security;
 mod stack_changes;
+mod stack_policies;
 mod stack_recovery;
 mod stack_resources;
 mod stack_shapes;

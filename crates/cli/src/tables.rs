@@ -5858,6 +5858,50 @@ pub const CLOUDFORMATION: &[Op] = &[
         idempotency_token: None,
     },
     Op {
+        name: "GetStackPolicy",
+        command: "get-stack-policy",
+        members: &[Member {
+            name: "StackName",
+            flag: "stack-name",
+            ty: Ty::Str,
+            required: true,
+            loc: Loc::Body,
+        }],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
+    Op {
+        name: "SetStackPolicy",
+        command: "set-stack-policy",
+        members: &[
+            Member {
+                name: "StackName",
+                flag: "stack-name",
+                ty: Ty::Str,
+                required: true,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "StackPolicyBody",
+                flag: "stack-policy-body",
+                ty: Ty::Str,
+                required: false,
+                loc: Loc::Body,
+            },
+            Member {
+                name: "StackPolicyURL",
+                flag: "stack-policy-url",
+                ty: Ty::Str,
+                required: false,
+                loc: Loc::Body,
+            },
+        ],
+        http: None,
+        paging: None,
+        idempotency_token: None,
+    },
+    Op {
         name: "UpdateStack",
         command: "update-stack",
         members: &[

@@ -6,9 +6,55 @@ use crate::cloudformation::model::Resource;
 use crate::cloudformation::model::Stack;
 use crate::cloudformation::plan::{Frame, Place, Working};
 use crate::cloudformation::resources;
+use crate::cloudformation::stack_policy::{Action, Policy};
 use crate::cloudformation::{dynamic, CloudFormation};
 use crate::domain::Namespace;
 use serde_json::{Map, Value};
+
+/// The stack policy an update runs under: the one given for this update, else the stack's.
+fn update_policy(s: &Stack) -> Option<Policy> {
+    if s.status != "UPDATE_IN_PROGRESS" {
+        return None;
+    }
+    let text = s.update_policy.as_deref().or(s.policy.as_deref())?;
+    Policy::parse(text).ok()
+}
+
+/// Why the stack policy refuses what the update does to `logical` (None: allowed, or nothing
+/// to refuse: creating a resource is never restricted).
+fn refused_change(
+    s: &Stack,
+    existing: Option<&Resource>,
+    type_: &str,
+    props: &Value,
+    logical: &str,
+) -> Option<String> {
+    let r = existing?;
+    if r.type_ == type_ && r.properties == *props {
+        return None;
+    }
+    let action = if r.type_ == type_ && !resources::replaces(type_, &r.properties, props) {
+        Action::Modify
+    } else {
+        Action::Replace
+    };
+    update_policy(s)?.refuses(action, logical, &r.type_)
+}
+
+/// The first resource the update removes that the stack policy keeps, with the reason.
+fn refused_removal(s: &Stack, frame: &Frame) -> Option<(String, String)> {
+    let policy = update_policy(s)?;
+    let before = s.previous.as_ref()?;
+    before
+        .resources
+        .values()
+        .filter(|r| !frame.template.resources.contains_key(&r.logical))
+        .find_map(|r| {
+            policy
+                .refuses(Action::Delete, &r.logical, &r.type_)
+                .map(|why| (r.logical.clone(), why))
+        })
+}
 
 impl CloudFormation {
     /// Creates or updates every resource of the stack's target deployment, then its outputs.
@@ -21,6 +67,10 @@ impl CloudFormation {
             Err(e) => return self.fail(ns, stack, None, "", e).await,
         };
         let (frame, order) = frame;
+        if let Some((logical, reason)) = refused_removal(stack, &frame) {
+            tracing::debug!(stack = %id, %logical, "a stack policy keeps a resource");
+            return self.fail(ns, stack, None, "", reason).await;
+        }
         for logical in &order {
             let Some(s) = self.find(ns, id) else {
                 return false;
@@ -59,6 +109,13 @@ impl CloudFormation {
                         && !matches!(r.status.as_str(), "DELETE_COMPLETE" | "CREATE_FAILED")
                 })
                 .cloned();
+            if let Some(reason) =
+                refused_change(&s, existing.as_ref(), &decl.type_, &props, logical)
+            {
+                return self
+                    .fail(ns, &s, Some(logical), "UPDATE_FAILED", reason)
+                    .await;
+            }
             let ok = match existing {
                 Some(r) if r.type_ == decl.type_ && r.properties == props => {
                     let same = r.deletion_policy == decl.deletion_policy

@@ -341,7 +341,12 @@ impl h::ExecuteChangeSet for CloudFormation {
                 return Err(not_found(&cs.name));
             };
             drop(ticket);
-            let t = self.start_update(cx, &fresh, cs.target.clone())?;
+            let t = self.start_update(
+                cx,
+                &fresh,
+                cs.target.clone(),
+                super::stacks::Policies::default(),
+            )?;
             answer(g::ExecuteChangeSetOutput {}, t)
         }
     }

@@ -4,6 +4,7 @@
 
 mod changesets;
 mod describe;
+mod policies;
 mod stacks;
 
 use super::model::{Deployment, Stack};
@@ -69,6 +70,24 @@ fn template_text(body: Option<String>, url: Option<String>) -> Result<String> {
         )),
         (Some(_), Some(_)) => Err(invalid("Specify either TemplateBody or TemplateURL, not both.")),
         (None, None) => Err(invalid("Either Template URL or Template Body must be specified.")),
+    }
+}
+
+/// A stack policy from a request's body and URL members (`what` names them: `StackPolicy` or
+/// `StackPolicyDuringUpdate`), checked as AWS checks it.
+fn policy_text(what: &str, body: Option<String>, url: Option<String>) -> Result<Option<String>> {
+    match (body, url) {
+        (Some(_), Some(_)) => Err(invalid(format!(
+            "You cannot specify both {what}URL and {what}Body"
+        ))),
+        (None, Some(_)) => Err(invalid(format!(
+            "{what}URL is not supported by LocalEmu (it has no S3): pass the policy in {what}Body."
+        ))),
+        (Some(b), None) => {
+            crate::cloudformation::stack_policy::Policy::parse(&b).map_err(invalid)?;
+            Ok(Some(b))
+        }
+        (None, None) => Ok(None),
     }
 }
 

@@ -12,6 +12,13 @@ use crate::generated::cloudformation::{Error, ErrorCode, Result};
 use crate::wire::{answer, Ack};
 use indexmap::IndexMap;
 
+/// The stack policies an update brings: a new one for the stack, and one for its own run.
+#[derive(Default)]
+pub(super) struct Policies {
+    pub stack: Option<String>,
+    pub during_update: Option<String>,
+}
+
 /// Statuses from which a stack can be updated.
 pub(super) const UPDATABLE: [&str; 3] = [
     "CREATE_COMPLETE",
@@ -48,6 +55,8 @@ impl CloudFormation {
             notification_arns: Vec::new(),
             timeout: None,
             delete_requested: false,
+            policy: None,
+            update_policy: None,
             current: Deployment::default(),
             previous: None,
             events: Vec::new(),
@@ -72,6 +81,7 @@ impl CloudFormation {
         cx: &Caller,
         s: &Stack,
         target: Deployment,
+        policies: Policies,
     ) -> Result<crate::wire::Ticket> {
         let now = self.now();
         let event = self.new_id();
@@ -79,6 +89,10 @@ impl CloudFormation {
         let ((), ticket) = self
             .edit(&ns, &s.id, |s| {
                 s.operator = Operator::of(cx);
+                if policies.stack.is_some() {
+                    s.policy = policies.stack;
+                }
+                s.update_policy = policies.during_update;
                 s.previous = Some(std::mem::replace(&mut s.current, target));
                 s.updated = Some(now);
                 set_status(
@@ -111,7 +125,9 @@ impl h::CreateStack for CloudFormation {
                 "You cannot specify both DisableRollback and OnFailure.",
             ));
         }
+        let policy = super::policy_text("StackPolicy", i.stack_policy_body, i.stack_policy_url)?;
         let mut s = self.blank(cx, &name, "CREATE_IN_PROGRESS");
+        s.policy = policy;
         let (deployment, _) = self.prepare(
             cx,
             Ask {
@@ -153,6 +169,14 @@ impl h::UpdateStack for CloudFormation {
         if !UPDATABLE.contains(&s.status.as_str()) {
             return Err(cannot_update(&s));
         }
+        let policies = Policies {
+            stack: super::policy_text("StackPolicy", i.stack_policy_body, i.stack_policy_url)?,
+            during_update: super::policy_text(
+                "StackPolicyDuringUpdate",
+                i.stack_policy_during_update_body,
+                i.stack_policy_during_update_url,
+            )?,
+        };
         let (target, frame) = self.prepare(
             cx,
             Ask {
@@ -173,7 +197,7 @@ impl h::UpdateStack for CloudFormation {
         if changes.is_empty() && outputs == s.current.outputs && target.tags == s.current.tags {
             return Err(invalid("No updates are to be performed."));
         }
-        let ticket = self.start_update(cx, &s, target)?;
+        let ticket = self.start_update(cx, &s, target, policies)?;
         answer(
             g::UpdateStackOutput {
                 stack_id: Some(s.id),

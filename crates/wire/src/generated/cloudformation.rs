@@ -26,13 +26,15 @@ pub enum Operation {
     ListChangeSets,
     ListStackResources,
     ListStacks,
+    GetStackPolicy,
+    SetStackPolicy,
     UpdateStack,
     UpdateTerminationProtection,
     ValidateTemplate,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 18] = [
+    pub const ALL: [Operation; 20] = [
         Operation::CreateChangeSet,
         Operation::CreateStack,
         Operation::DeleteChangeSet,
@@ -48,6 +50,8 @@ impl Operation {
         Operation::ListChangeSets,
         Operation::ListStackResources,
         Operation::ListStacks,
+        Operation::GetStackPolicy,
+        Operation::SetStackPolicy,
         Operation::UpdateStack,
         Operation::UpdateTerminationProtection,
         Operation::ValidateTemplate,
@@ -70,6 +74,8 @@ impl Operation {
             Operation::ListChangeSets => "ListChangeSets",
             Operation::ListStackResources => "ListStackResources",
             Operation::ListStacks => "ListStacks",
+            Operation::GetStackPolicy => "GetStackPolicy",
+            Operation::SetStackPolicy => "SetStackPolicy",
             Operation::UpdateStack => "UpdateStack",
             Operation::UpdateTerminationProtection => "UpdateTerminationProtection",
             Operation::ValidateTemplate => "ValidateTemplate",
@@ -93,6 +99,8 @@ impl Operation {
             "ListChangeSets" => Some(Operation::ListChangeSets),
             "ListStackResources" => Some(Operation::ListStackResources),
             "ListStacks" => Some(Operation::ListStacks),
+            "GetStackPolicy" => Some(Operation::GetStackPolicy),
+            "SetStackPolicy" => Some(Operation::SetStackPolicy),
             "UpdateStack" => Some(Operation::UpdateStack),
             "UpdateTerminationProtection" => Some(Operation::UpdateTerminationProtection),
             "ValidateTemplate" => Some(Operation::ValidateTemplate),
@@ -395,6 +403,24 @@ pub trait ListStacks: Service {
     ) -> Result<crate::wire::Ack<ListStacksOutput>>;
 }
 
+/// The GetStackPolicy operation; implemented where its behaviour lives.
+pub trait GetStackPolicy: Service {
+    fn get_stack_policy(
+        &self,
+        cx: &Self::Context,
+        input: GetStackPolicyInput,
+    ) -> Result<crate::wire::Ack<GetStackPolicyOutput>>;
+}
+
+/// The SetStackPolicy operation; implemented where its behaviour lives.
+pub trait SetStackPolicy: Service {
+    fn set_stack_policy(
+        &self,
+        cx: &Self::Context,
+        input: SetStackPolicyInput,
+    ) -> Result<crate::wire::Ack<()>>;
+}
+
 /// The UpdateStack operation; implemented where its behaviour lives.
 pub trait UpdateStack: Service {
     fn update_stack(
@@ -440,6 +466,8 @@ pub trait Handlers:
     + ListChangeSets
     + ListStackResources
     + ListStacks
+    + GetStackPolicy
+    + SetStackPolicy
     + UpdateStack
     + UpdateTerminationProtection
     + ValidateTemplate
@@ -463,6 +491,8 @@ impl<
             + ListChangeSets
             + ListStackResources
             + ListStacks
+            + GetStackPolicy
+            + SetStackPolicy
             + UpdateStack
             + UpdateTerminationProtection
             + ValidateTemplate,
@@ -475,8 +505,9 @@ pub mod handlers {
     pub use super::{
         CreateChangeSet, CreateStack, DeleteChangeSet, DeleteStack, DescribeChangeSet,
         DescribeStackEvents, DescribeStackResource, DescribeStackResources, DescribeStacks,
-        ExecuteChangeSet, GetTemplate, GetTemplateSummary, ListChangeSets, ListStackResources,
-        ListStacks, UpdateStack, UpdateTerminationProtection, ValidateTemplate,
+        ExecuteChangeSet, GetStackPolicy, GetTemplate, GetTemplateSummary, ListChangeSets,
+        ListStackResources, ListStacks, SetStackPolicy, UpdateStack, UpdateTerminationProtection,
+        ValidateTemplate,
     };
 }
 
@@ -647,6 +678,28 @@ pub mod call {
         crate::wire::check(&input)?;
         let _guard = svc.begin(Operation::ListStacks)?;
         ListStacks::list_stacks(svc, cx, input)
+    }
+
+    /// GetStackPolicy, checked and guarded.
+    pub fn get_stack_policy<S: GetStackPolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: GetStackPolicyInput,
+    ) -> Result<crate::wire::Ack<GetStackPolicyOutput>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::GetStackPolicy)?;
+        GetStackPolicy::get_stack_policy(svc, cx, input)
+    }
+
+    /// SetStackPolicy, checked and guarded.
+    pub fn set_stack_policy<S: SetStackPolicy>(
+        svc: &S,
+        cx: &S::Context,
+        input: SetStackPolicyInput,
+    ) -> Result<crate::wire::Ack<()>> {
+        crate::wire::check(&input)?;
+        let _guard = svc.begin(Operation::SetStackPolicy)?;
+        SetStackPolicy::set_stack_policy(svc, cx, input)
     }
 
     /// UpdateStack, checked and guarded.
@@ -830,6 +883,19 @@ pub fn dispatch<S: Handlers>(
                 x.push_str("</ListStacksResult>");
                 Ok(x)
             })
+        }
+        Operation::GetStackPolicy => {
+            let input = <GetStackPolicyInput as FromForm>::from_form(form, "")?.unwrap_or_default();
+            call::get_stack_policy(svc, cx, input)?.try_map(|o| {
+                let mut x = ::std::string::String::from("<GetStackPolicyResult>");
+                o.to_xml(&mut x);
+                x.push_str("</GetStackPolicyResult>");
+                Ok(x)
+            })
+        }
+        Operation::SetStackPolicy => {
+            let input = <SetStackPolicyInput as FromForm>::from_form(form, "")?.unwrap_or_default();
+            call::set_stack_policy(svc, cx, input)?.try_map(|()| Ok(::std::string::String::new()))
         }
         Operation::UpdateStack => {
             let input = <UpdateStackInput as FromForm>::from_form(form, "")?.unwrap_or_default();
@@ -3932,6 +3998,117 @@ impl crate::wire::query::ToXml for ExecuteChangeSetOutput {
 
 #[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 #[serde(remote = "Self")]
+pub struct GetStackPolicyInput {
+    #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
+    pub stack_name: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetStackPolicyInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetStackPolicyInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetStackPolicyInput {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.stack_name.is_none() {
+            v.missing(crate::wire::At::new(base, "stackName"));
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for GetStackPolicyInput {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(GetStackPolicyInput {
+            stack_name: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "StackName"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for GetStackPolicyInput {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct GetStackPolicyOutput {
+    #[serde(
+        rename = "StackPolicyBody",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stack_policy_body: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for GetStackPolicyOutput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for GetStackPolicyOutput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for GetStackPolicyOutput {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if let Some(x) = &self.stack_policy_body {
+            let at = crate::wire::At::new(base, "stackPolicyBody");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(16384),
+            );
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for GetStackPolicyOutput {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(GetStackPolicyOutput {
+            stack_policy_body: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "StackPolicyBody"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for GetStackPolicyOutput {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "StackPolicyBody", self.stack_policy_body.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
 pub struct GetTemplateInput {
     #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
     pub stack_name: ::std::option::Option<::std::string::String>,
@@ -6607,6 +6784,98 @@ impl crate::wire::query::ToXml for RollbackTrigger {
     fn to_xml(&self, out: &mut ::std::string::String) {
         crate::wire::query::xml::element(out, "Arn", self.arn.as_ref());
         crate::wire::query::xml::element(out, "Type", self.type_.as_ref());
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(remote = "Self")]
+pub struct SetStackPolicyInput {
+    #[serde(rename = "StackName", default, skip_serializing_if = "Option::is_none")]
+    pub stack_name: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StackPolicyBody",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stack_policy_body: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "StackPolicyURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stack_policy_url: ::std::option::Option<::std::string::String>,
+}
+
+impl<'de> ::serde::Deserialize<'de> for SetStackPolicyInput {
+    fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> ::std::result::Result<Self, D::Error> {
+        Self::deserialize(crate::wire::object::Only(d))
+    }
+}
+
+impl ::serde::Serialize for SetStackPolicyInput {
+    fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::std::result::Result<S::Ok, S::Error> {
+        Self::serialize(self, s)
+    }
+}
+
+impl crate::wire::Validate for SetStackPolicyInput {
+    fn validate(&self, base: &str, v: &mut crate::wire::Violations) {
+        if self.stack_name.is_none() {
+            v.missing(crate::wire::At::new(base, "stackName"));
+        }
+        if let Some(x) = &self.stack_policy_body {
+            let at = crate::wire::At::new(base, "stackPolicyBody");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(16384),
+            );
+        }
+        if let Some(x) = &self.stack_policy_url {
+            let at = crate::wire::At::new(base, "stackPolicyURL");
+            v.length(
+                at,
+                Some(x as &dyn ::std::fmt::Display),
+                x.chars().count(),
+                Some(1),
+                Some(5120),
+            );
+        }
+    }
+}
+
+impl crate::wire::query::FromForm for SetStackPolicyInput {
+    fn from_form(
+        form: &crate::wire::query::Form,
+        key: &str,
+    ) -> crate::error::Result<::std::option::Option<Self>> {
+        if !crate::wire::query::present(form, key) {
+            return Ok(None);
+        }
+        Ok(Some(SetStackPolicyInput {
+            stack_name: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "StackName"),
+            )?,
+            stack_policy_body: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "StackPolicyBody"),
+            )?,
+            stack_policy_url: crate::wire::query::FromForm::from_form(
+                form,
+                &crate::wire::query::member(key, "StackPolicyURL"),
+            )?,
+        }))
+    }
+}
+
+impl crate::wire::query::ToXml for SetStackPolicyInput {
+    fn to_xml(&self, out: &mut ::std::string::String) {
+        crate::wire::query::xml::element(out, "StackName", self.stack_name.as_ref());
+        crate::wire::query::xml::element(out, "StackPolicyBody", self.stack_policy_body.as_ref());
+        crate::wire::query::xml::element(out, "StackPolicyURL", self.stack_policy_url.as_ref());
     }
 }
 
