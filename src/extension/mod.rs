@@ -236,6 +236,7 @@ impl Host {
                 secure_transport: false,
                 action: None,
                 session_tags: tags,
+                via: None,
             }),
             _ => Ok(Caller {
                 who: Who::Aws {

@@ -124,7 +124,7 @@ impl g::ReplicateKey for Kms {
         if let Some(p) = &i.policy {
             check_policy(p)?;
         }
-        let tags = check_tags(i.tags.as_deref().unwrap_or_default())?;
+        let tags = check_tags(cx, i.tags.as_deref().unwrap_or_default())?;
         // Shared with the primary: id, key spec and usage, material, rotation. Not shared:
         // description, policy, tags, state.
         let mut replica = Key {

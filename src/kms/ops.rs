@@ -132,7 +132,7 @@ impl g::CreateKey for Kms {
         if let Some(p) = &i.policy {
             check_policy(p)?;
         }
-        let tags = check_tags(i.tags.as_deref().unwrap_or_default())?;
+        let tags = check_tags(cx, i.tags.as_deref().unwrap_or_default())?;
         let ns = &cx.namespace;
         let material = if origin == "EXTERNAL" {
             Vec::new()

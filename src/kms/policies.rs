@@ -24,11 +24,13 @@ fn too_many_tags() -> Error {
 
 /// A request's tags, refused as AWS refuses them: a reserved `aws:` prefix in any case, a key
 /// given twice, more than a key may carry.
-pub(super) fn check_tags(tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
+pub(super) fn check_tags(cx: &Caller, tags: &[g::Tag]) -> Result<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
     for t in tags {
         let key = t.tag_key.clone().unwrap_or_default();
-        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+            && !cx.may_set_reserved_tag(&key)
+        {
             return Err(Error::new(
                 ErrorCode::TagException,
                 "Tags beginning with aws: are reserved.",
@@ -125,7 +127,7 @@ impl g::ListKeyPolicies for Kms {
 
 impl g::TagResource for Kms {
     fn tag_resource(&self, cx: &Caller, i: g::TagResourceRequest) -> Answer<()> {
-        let tags = check_tags(i.tags.as_deref().unwrap_or_default())?;
+        let tags = check_tags(cx, i.tags.as_deref().unwrap_or_default())?;
         let (_, t) = self.set_state(
             cx,
             i.key_id.as_deref().unwrap_or_default(),

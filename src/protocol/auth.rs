@@ -144,6 +144,7 @@ impl Auth {
             secure_transport: false,
             action: None,
             session_tags,
+            via: None,
         })
     }
 }

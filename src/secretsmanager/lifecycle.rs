@@ -86,7 +86,7 @@ impl sm::CreateSecret for SecretsManager {
         {
             return Err(Error::invalid_parameter("Invalid replica region."));
         }
-        let tags = domain_tags("tags", input.tags)?;
+        let tags = domain_tags(caller, "tags", input.tags)?;
         if tags.len() > MAX_TAGS {
             return Err(too_many_tags());
         }

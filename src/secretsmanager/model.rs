@@ -30,7 +30,11 @@ static TAG_TEXT: Pattern = Pattern::new(
 
 /// Converts a tag list whose model constraints passed, checking the characters and the
 /// reserved `aws:` prefix as Secrets Manager does.
-pub fn domain_tags(member: &str, tags: Option<Vec<sm::Tag>>) -> Result<Vec<Tag>> {
+pub fn domain_tags(
+    caller: &crate::domain::caller::Caller,
+    member: &str,
+    tags: Option<Vec<sm::Tag>>,
+) -> Result<Vec<Tag>> {
     let mut v = Violations::new();
     let tags: Vec<Tag> = tags
         .unwrap_or_default()
@@ -48,7 +52,7 @@ pub fn domain_tags(member: &str, tags: Option<Vec<sm::Tag>>) -> Result<Vec<Tag>>
     v.finish()?;
     if tags
         .iter()
-        .any(|t| t.key.to_lowercase().starts_with("aws:"))
+        .any(|t| t.key.to_lowercase().starts_with("aws:") && !caller.may_set_reserved_tag(&t.key))
     {
         return Err(Error::invalid_parameter(
             "Tag keys beginning with aws: are reserved for AWS use.",

@@ -7,7 +7,7 @@ use crate::generated::secretsmanager::Result;
 
 impl sm::TagResource for SecretsManager {
     fn tag_resource(&self, caller: &Caller, input: sm::TagResourceRequest) -> Result<Ack<()>> {
-        let tags = domain_tags("tags", input.tags)?;
+        let tags = domain_tags(caller, "tags", input.tags)?;
         let id = secret_id(input.secret_id)?;
         let found = self.find(caller, &id)?;
         let mut s = found.writable()?;

@@ -63,6 +63,7 @@ mod stack_recovery;
 mod stack_resources;
 mod stack_shapes;
 mod stack_stops;
+mod stack_tags;
 mod stacks;
 mod stages;
 mod sts;

@@ -3,13 +3,22 @@
 
 use super::{resource_event, set_status, REPLACING};
 use crate::cloudformation::model::Resource;
-use crate::cloudformation::model::Stack;
+use crate::cloudformation::model::{Deployment, Stack};
 use crate::cloudformation::plan::{Frame, Place, Working};
 use crate::cloudformation::resources;
 use crate::cloudformation::stack_policy::{Action, Policy};
 use crate::cloudformation::{dynamic, CloudFormation};
 use crate::domain::Namespace;
 use serde_json::{Map, Value};
+
+/// The stack's name, id and the tags of deployment `d`, for its resources' tags.
+fn stack_tags<'a>(s: &'a Stack, d: &'a Deployment) -> resources::StackTags<'a> {
+    resources::StackTags {
+        name: &s.name,
+        id: &s.id,
+        tags: &d.tags,
+    }
+}
 
 /// The stack policy an update runs under: the one given for this update, else the stack's.
 fn update_policy(s: &Stack) -> Option<Policy> {
@@ -116,8 +125,11 @@ impl CloudFormation {
                     .fail(ns, &s, Some(logical), "UPDATE_FAILED", reason)
                     .await;
             }
+            let retag = resources::carries_stack_tags(&decl.type_)
+                && s.status == "UPDATE_IN_PROGRESS"
+                && s.previous.as_ref().map(|p| &p.tags) != Some(&s.current.tags);
             let ok = match existing {
-                Some(r) if r.type_ == decl.type_ && r.properties == props => {
+                Some(r) if r.type_ == decl.type_ && r.properties == props && !retag => {
                     let same = r.deletion_policy == decl.deletion_policy
                         && r.update_replace_policy == decl.update_replace_policy;
                     same || self
@@ -290,7 +302,13 @@ impl CloudFormation {
         let target = self.target(s);
         let made = match dynamic::resolve(&target, &props).await {
             Ok(resolved) => {
-                resources::create(&target, &decl.type_, &resolved, pending.as_deref()).await
+                let tagged = resources::with_stack_tags(
+                    &decl.type_,
+                    logical,
+                    &resolved,
+                    &stack_tags(s, &s.current),
+                );
+                resources::create(&target, &decl.type_, &tagged, pending.as_deref()).await
             }
             Err(f) => Err(f),
         };
@@ -344,7 +362,14 @@ impl CloudFormation {
         let physical = old.physical.clone().unwrap_or_default();
         let made = match dynamic::resolve(&target, &props).await {
             Ok(resolved) => {
-                resources::update(&target, &decl.type_, &physical, &old.properties, &resolved).await
+                // The tags the resource got from the stack before, and those it gets now.
+                let before = s.previous.as_ref().unwrap_or(&s.current);
+                let tag = |props: &Value, d| {
+                    resources::with_stack_tags(&decl.type_, logical, props, &stack_tags(s, d))
+                };
+                let (old_tagged, new_tagged) =
+                    (tag(&old.properties, before), tag(&resolved, &s.current));
+                resources::update(&target, &decl.type_, &physical, &old_tagged, &new_tagged).await
             }
             Err(f) => Err(f),
         };

@@ -179,6 +179,7 @@ impl CloudFormation {
 /// same call made directly.
 pub(crate) fn acting_for(s: &Stack) -> Caller {
     let mut caller = Caller::root(Namespace::new(&s.account, &s.region));
+    caller.via = Some("cloudformation");
     if let Some(role) = &s.role_arn {
         let account = crate::domain::arn::Arn::parse(role)
             .map(|a| a.account)

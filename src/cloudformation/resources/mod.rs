@@ -15,7 +15,7 @@ use crate::kms::Kms;
 use crate::lambda::Lambda;
 use crate::secretsmanager::SecretsManager;
 use crate::ssm::Ssm;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 pub use names::{made_since, pending_name, random};
@@ -261,6 +261,68 @@ fn tags(props: &Value) -> Vec<(String, String)> {
     }
 }
 
+/// Types whose resources carry the stack's tags and CloudFormation's own
+/// (`aws:cloudformation:stack-name`, `stack-id`, `logical-id`), as AWS tags them.
+const STACK_TAGGED: [&str; 6] = [
+    "AWS::SecretsManager::Secret",
+    "AWS::SSM::Parameter",
+    "AWS::KMS::Key",
+    "AWS::Lambda::Function",
+    "AWS::Events::EventBus",
+    "AWS::Events::Rule",
+];
+
+pub fn carries_stack_tags(type_: &str) -> bool {
+    STACK_TAGGED.contains(&type_)
+}
+
+/// The stack a resource belongs to, as its tags name it.
+pub struct StackTags<'a> {
+    pub name: &'a str,
+    pub id: &'a str,
+    pub tags: &'a [(String, String)],
+}
+
+/// `props` with the stack's tags (where the resource does not set the same key) and
+/// CloudFormation's own added to its `Tags`, in the form the type writes them (a list of
+/// Key/Value pairs, or a map for `AWS::SSM::Parameter`). Other types are left as they are.
+pub fn with_stack_tags(type_: &str, logical: &str, props: &Value, stack: &StackTags) -> Value {
+    if !carries_stack_tags(type_) {
+        return props.clone();
+    }
+    let own = tags(props);
+    let mut added: Vec<(String, String)> = stack
+        .tags
+        .iter()
+        .filter(|(k, _)| !own.iter().any(|(o, _)| o == k))
+        .cloned()
+        .collect();
+    added.extend([
+        ("aws:cloudformation:stack-name".into(), stack.name.into()),
+        ("aws:cloudformation:stack-id".into(), stack.id.into()),
+        ("aws:cloudformation:logical-id".into(), logical.into()),
+    ]);
+    let mut out = props.as_object().cloned().unwrap_or_default();
+    let map_form = type_ == "AWS::SSM::Parameter";
+    let list = out
+        .entry("Tags")
+        .or_insert_with(|| if map_form { json!({}) } else { json!([]) });
+    match list {
+        Value::Object(m) => {
+            for (k, v) in added {
+                m.insert(k, Value::String(v));
+            }
+        }
+        Value::Array(items) => {
+            for (k, v) in added {
+                items.push(json!({ "Key": k, "Value": v }));
+            }
+        }
+        _ => {}
+    }
+    Value::Object(out)
+}
+
 /// Whether changing `old` properties to `new` replaces the resource rather than updating it.
 pub fn replaces(type_: &str, old: &Value, new: &Value) -> bool {
     let changed = |name: &str| old.get(name) != new.get(name);
@@ -347,7 +409,7 @@ pub async fn update(
         "AWS::KMS::Key" => keys::update_key(t, physical, old, new).await,
         "AWS::KMS::Alias" => keys::put_alias(t, new, true).await,
         "AWS::SSM::Parameter" => parameters::update(t, old, new, physical).await,
-        "AWS::Events::EventBus" => rules::update_bus(t, new, physical).await,
+        "AWS::Events::EventBus" => rules::update_bus(t, new, physical, old).await,
         "AWS::Events::Rule" => rules::put_rule(t, new, physical, Some(old)).await,
         "AWS::Events::Connection" => rules::update_connection(t, new, physical).await,
         "AWS::Events::ApiDestination" => rules::put_destination(t, new, physical, true).await,

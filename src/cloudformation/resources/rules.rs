@@ -1,7 +1,7 @@
 //! `AWS::Events::Rule` (with its targets), `AWS::Events::Connection` and
 //! `AWS::Events::ApiDestination`, through EventBridge's own operations.
 
-use super::{call, required, text, Fail, Made, Outcome, Target};
+use super::{call, required, tags, text, Fail, Made, Outcome, Target};
 use crate::generated::events as eg;
 use serde_json::Value;
 
@@ -56,6 +56,12 @@ pub async fn put_rule(
 ) -> Outcome<Made> {
     let bus = text(props, "EventBusName");
     let request = eg::PutRuleRequest {
+        // PutRule takes tags only when it makes the rule; an update retags it below.
+        tags: if old.is_none() {
+            event_tags(props)
+        } else {
+            None
+        },
         name: Some(name.to_string()),
         schedule_expression: text(props, "ScheduleExpression"),
         event_pattern: pattern(props),
@@ -63,9 +69,11 @@ pub async fn put_rule(
         description: text(props, "Description"),
         role_arn: text(props, "RoleArn"),
         event_bus_name: bus.clone(),
-        ..Default::default()
     };
     let out = eb!(t, PutRule, put_rule, request)?;
+    if let (Some(old), Some(arn)) = (old, &out.rule_arn) {
+        retag(t, arn, old, props).await?;
+    }
     let wanted = targets(props)?;
     if let Some(old) = old {
         let keep = ids(&wanted);
@@ -206,14 +214,7 @@ pub async fn delete_destination(t: &Target<'_>, name: &str) -> Outcome<()> {
 
 /// `AWS::Events::EventBus`: a custom bus; `Ref` is its name, `Arn` and `Name` its attributes.
 pub async fn create_bus(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> {
-    let tags = props.get("Tags").and_then(Value::as_array).map(|list| {
-        list.iter()
-            .map(|tag| eg::Tag {
-                key: text(tag, "Key"),
-                value: text(tag, "Value"),
-            })
-            .collect()
-    });
+    let tags = event_tags(props);
     let request = eg::CreateEventBusRequest {
         name: Some(name.to_string()),
         description: text(props, "Description"),
@@ -226,13 +227,62 @@ pub async fn create_bus(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Ma
         .with("Name", name.to_string()))
 }
 
-pub async fn update_bus(t: &Target<'_>, props: &Value, name: &str) -> Outcome<Made> {
+/// A resource's `Tags` (Key/Value pairs) as EventBridge takes them.
+fn event_tags(props: &Value) -> Option<Vec<eg::Tag>> {
+    let list = tags(props);
+    (!list.is_empty()).then(|| {
+        list.into_iter()
+            .map(|(k, v)| eg::Tag {
+                key: Some(k),
+                value: Some(v),
+            })
+            .collect()
+    })
+}
+
+/// Brings the tags of the rule or bus `arn` from `old`'s to `new`'s.
+async fn retag(t: &Target<'_>, arn: &str, old: &Value, new: &Value) -> Outcome<()> {
+    let (before, after) = (tags(old), tags(new));
+    let gone: Vec<String> = before
+        .iter()
+        .filter(|(k, _)| !after.iter().any(|(a, _)| a == k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    if !gone.is_empty() {
+        let request = eg::UntagResourceRequest {
+            resource_arn: Some(arn.to_string()),
+            tag_keys: Some(gone),
+        };
+        eb!(t, UntagResource, untag_resource, request)?;
+    }
+    let set: Vec<eg::Tag> = after
+        .into_iter()
+        .filter(|tag| !before.contains(tag))
+        .map(|(k, v)| eg::Tag {
+            key: Some(k),
+            value: Some(v),
+        })
+        .collect();
+    if !set.is_empty() {
+        let request = eg::TagResourceRequest {
+            resource_arn: Some(arn.to_string()),
+            tags: Some(set),
+        };
+        eb!(t, TagResource, tag_resource, request)?;
+    }
+    Ok(())
+}
+
+pub async fn update_bus(t: &Target<'_>, props: &Value, name: &str, old: &Value) -> Outcome<Made> {
     let request = eg::UpdateEventBusRequest {
         name: Some(name.to_string()),
         description: text(props, "Description"),
         ..Default::default()
     };
     let out = eb!(t, UpdateEventBus, update_event_bus, request)?;
+    if let Some(arn) = &out.arn {
+        retag(t, arn, old, props).await?;
+    }
     Ok(Made::named(name)
         .with("Arn", out.arn.unwrap_or_default())
         .with("Name", name.to_string()))

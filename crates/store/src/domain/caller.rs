@@ -42,6 +42,9 @@ pub struct Caller {
     pub action: Option<String>,
     /// The session's tags, for a role session that was given some.
     pub session_tags: SessionTags,
+    /// The AWS service making this call for the principal above (`cloudformation` for a
+    /// stack's resources): it may set the `aws:<service>:` tags that service owns.
+    pub via: Option<&'static str>,
 }
 
 impl Caller {
@@ -59,7 +62,18 @@ impl Caller {
             secure_transport: false,
             action: None,
             session_tags: SessionTags::default(),
+            via: None,
         }
+    }
+
+    /// Whether a tag key starting with `aws:` is one this caller may set: only a service's
+    /// own, through that service.
+    pub fn may_set_reserved_tag(&self, key: &str) -> bool {
+        self.via.is_some_and(|service| {
+            key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+                && key[4..].starts_with(service)
+                && key[4 + service.len()..].starts_with(':')
+        })
     }
 
     /// The same caller performing `action` (`service:Operation`).
