@@ -282,6 +282,11 @@ fn emit_validate(
     Ok(())
 }
 
+/// List shapes whose size violations show the list as AWS's Java front end prints it
+/// (recorded: eleven PutEvents entries are printed whole); their members implement
+/// `crate::wire::java::JavaText` by hand.
+const SHOWN_LISTS: [&str; 1] = ["PutEventsRequestEntryList"];
+
 /// Enum shapes whose values AWS accepts in any case (recorded: EventBridge takes an OAuth
 /// connection's `HttpMethod` as `post`), though their models list them in capitals.
 const CASELESS_ENUMS: [&str; 1] = ["ConnectionOAuthHttpMethod"];
@@ -370,7 +375,13 @@ fn emit_check(
             writeln!(out, "{pad}v.length(at, None, {value}.len(), {min}, {max});").ok();
         }
         "list" => {
-            if has_bounds {
+            if has_bounds && SHOWN_LISTS.contains(&target) {
+                writeln!(
+                    out,
+                    "{pad}v.length(at, Some(&crate::wire::java::JavaList({value})), {value}.len(), {min}, {max});"
+                )
+                .ok();
+            } else if has_bounds {
                 writeln!(out, "{pad}v.size(at, {value}.len(), {min}, {max});").ok();
             }
             let member = s["member"]["shape"].as_str().unwrap_or("");

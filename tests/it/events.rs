@@ -1379,4 +1379,20 @@ async fn put_events_checks_each_entry_and_the_request_size() {
             "Total size of the entries in the request is over the limit.".to_string()
         )
     );
+    // More than ten entries: AWS prints them all, as its Java front end writes them.
+    let mut eleven = c.put_events();
+    for _ in 0..11 {
+        eleven = eleven.entries(entry(Some("app"), Some("t"), "{}"));
+    }
+    let one = "PutEventsRequestEntry(time=null, source=app, resources=null, detailType=t, detail={}, eventBusName=null, traceHeader=null, kmsKeyIdentifier=null, internalMetadata=null)";
+    assert_eq!(
+        err(eleven.send().await),
+        (
+            "ValidationException".to_string(),
+            format!(
+                "1 validation error detected: Value '[{}]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10",
+                vec![one; 11].join(", ")
+            )
+        )
+    );
 }

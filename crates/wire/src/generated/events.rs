@@ -7735,7 +7735,13 @@ impl crate::wire::Validate for PutEventsRequest {
         }
         if let Some(x) = &self.entries {
             let at = crate::wire::At::new(base, "entries");
-            v.size(at, x.len(), Some(1), Some(10));
+            v.length(
+                at,
+                Some(&crate::wire::java::JavaList(x)),
+                x.len(),
+                Some(1),
+                Some(10),
+            );
             for (i, item) in x.iter().enumerate() {
                 let path = format!("{at}.{}.member", i + 1);
                 let at = crate::wire::At::new(&path, "");

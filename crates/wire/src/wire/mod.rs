@@ -4,6 +4,7 @@
 
 mod constraints;
 mod encoded;
+pub mod java;
 pub mod object;
 pub mod query;
 mod rest;
