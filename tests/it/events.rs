@@ -1391,7 +1391,7 @@ async fn put_events_checks_each_entry_and_the_request_size() {
             "ValidationException".to_string(),
             format!(
                 "1 validation error detected: Value '[{}]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10",
-                vec![one; 11].join(", ")
+                [one; 11].join(", ")
             )
         )
     );
