@@ -438,3 +438,23 @@ async fn a_parameters_tags_follow_the_template_on_update() {
         .collect();
     assert_eq!(tags, [("team".to_string(), "b".to_string())]);
 }
+
+#[tokio::test]
+async fn list_string_parameters_are_lists() {
+    let c = cfn(shared().addr);
+    let name = unique("lists");
+    let template = "Parameters:\n  Names: {Type: 'List<String>'}\nResources:\n  P:\n    Type: AWS::SSM::Parameter\n    Properties: {Type: String, Value: !Join ['-', !Ref Names]}\nOutputs:\n  Second: {Value: !Select [1, !Ref Names]}\n";
+    let (stack, status) = crate::stacks::deploy(&c, &name, template, &[("Names", "a, b,c")]).await;
+    assert_eq!(status, "CREATE_COMPLETE");
+    assert_eq!(crate::stacks::output(&c, &stack, "Second").await, "b");
+    let summary = c
+        .get_template_summary()
+        .template_body(template)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.parameters()[0].parameter_type(),
+        Some("List<String>")
+    );
+}

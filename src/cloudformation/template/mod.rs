@@ -94,7 +94,13 @@ const SECTIONS: [&str; 10] = [
     "Outputs",
 ];
 
-const PARAM_TYPES: [&str; 4] = ["String", "Number", "List<Number>", "CommaDelimitedList"];
+const PARAM_TYPES: [&str; 5] = [
+    "String",
+    "Number",
+    "List<Number>",
+    "List<String>",
+    "CommaDelimitedList",
+];
 const PSEUDO: [&str; 8] = [
     "AWS::AccountId",
     "AWS::NotificationARNs",

@@ -124,6 +124,23 @@ fn format_errors() {
 }
 
 #[test]
+fn list_parameter_types_are_lists() {
+    for type_ in [
+        "List<String>",
+        "List<Number>",
+        "CommaDelimitedList",
+        "List<AWS::EC2::VPC::Id>",
+        "AWS::SSM::Parameter::Value<List<String>>",
+    ] {
+        let t = read(&format!(
+            "Parameters: {{P: {{Type: '{type_}'}}}}\nResources: {{A: {{Type: X::Y::Z}}}}"
+        ))
+        .unwrap();
+        assert!(t.parameters["P"].is_list(), "{type_}");
+    }
+}
+
+#[test]
 fn conditions_refer_to_conditions_in_any_order() {
     let t = read("Conditions:\n  B: !Not [!Condition A]\n  A: !Equals [x, x]\nResources: {R: {Type: X::Y::Z}}\n").unwrap();
     assert_eq!(
