@@ -15,11 +15,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-// glibc's allocator spent a fifth of a ListSecrets page's time in malloc and free (and its
-// consolidation of freed large buffers); mimalloc keeps per-thread pools.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "awsemu",
