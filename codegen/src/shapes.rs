@@ -287,6 +287,13 @@ fn emit_validate(
 /// `crate::wire::java::JavaText` by hand.
 const SHOWN_LISTS: [&str; 1] = ["PutEventsRequestEntryList"];
 
+/// Enum shapes whose refusal lists the values in another order than the model's (recorded:
+/// EventBridge's front end prints the HTTP methods in the order of its own set).
+const SHOWN_ENUM_ORDER: [(&str, &[&str]); 1] = [(
+    "ApiDestinationHttpMethod",
+    &["HEAD", "POST", "PATCH", "DELETE", "PUT", "GET", "OPTIONS"],
+)];
+
 /// Enum shapes whose values AWS accepts in any case (recorded: EventBridge takes an OAuth
 /// connection's `HttpMethod` as `post`), though their models list them in capitals.
 const CASELESS_ENUMS: [&str; 1] = ["ConnectionOAuthHttpMethod"];
@@ -340,9 +347,13 @@ fn emit_check(
                 }
             }
             if let Some(values) = s["enum"].as_array() {
-                let list: Vec<String> = values
+                let shown = SHOWN_ENUM_ORDER
                     .iter()
-                    .filter_map(Value::as_str)
+                    .find(|(shape, _)| *shape == target)
+                    .map(|(_, order)| order.to_vec());
+                let list: Vec<String> = shown
+                    .unwrap_or_else(|| values.iter().filter_map(Value::as_str).collect())
+                    .iter()
                     .map(|v| format!("{v:?}"))
                     .collect();
                 let check = if CASELESS_ENUMS.contains(&target) {

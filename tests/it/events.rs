@@ -1193,6 +1193,33 @@ async fn malformed_eventbridge_requests_get_aws_shaped_errors() {
             String::from_utf8_lossy(&r.body)
         );
     }
+    // Refusals as AWS words them (recorded), enum values in the front end's own order.
+    let r = raw_op_events(
+        server.addr,
+        "CreateApiDestination",
+        r#"{"Name": "d", "ConnectionArn": "invalid-connection-arn", "InvocationEndpoint": "https://example.com", "HttpMethod": "INVALID_METHOD"}"#,
+    )
+    .await;
+    assert_eq!(
+        r["Message"],
+        "2 validation errors detected: Value 'invalid-connection-arn' at 'connectionArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:connection\\/[\\.\\-_A-Za-z0-9]+\\/[\\-A-Za-z0-9]+$; Value 'INVALID_METHOD' at 'httpMethod' failed to satisfy constraint: Member must satisfy enum value set: [HEAD, POST, PATCH, DELETE, PUT, GET, OPTIONS]"
+    );
+}
+
+async fn raw_op_events(addr: SocketAddr, op: &str, body: &str) -> serde_json::Value {
+    let target = format!("AWSEvents.{op}");
+    let r = raw(
+        addr,
+        "POST",
+        "/",
+        &[
+            ("x-amz-target", target.as_str()),
+            ("content-type", "application/x-amz-json-1.1"),
+        ],
+        body.as_bytes().to_vec(),
+    )
+    .await;
+    r.json
 }
 
 #[tokio::test]

@@ -1622,7 +1622,7 @@ impl crate::wire::Validate for ApiDestination {
             v.one_of(
                 at,
                 x,
-                &["POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"],
+                &["HEAD", "POST", "PATCH", "DELETE", "PUT", "GET", "OPTIONS"],
             );
         }
         if let Some(x) = &self.invocation_rate_limit_per_second {
@@ -2960,7 +2960,7 @@ impl crate::wire::Validate for CreateApiDestinationRequest {
             v.one_of(
                 at,
                 x,
-                &["POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"],
+                &["HEAD", "POST", "PATCH", "DELETE", "PUT", "GET", "OPTIONS"],
             );
         }
         if let Some(x) = &self.invocation_rate_limit_per_second {
@@ -4689,7 +4689,7 @@ impl crate::wire::Validate for DescribeApiDestinationResponse {
             v.one_of(
                 at,
                 x,
-                &["POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"],
+                &["HEAD", "POST", "PATCH", "DELETE", "PUT", "GET", "OPTIONS"],
             );
         }
         if let Some(x) = &self.invocation_rate_limit_per_second {
@@ -10135,7 +10135,7 @@ impl crate::wire::Validate for UpdateApiDestinationRequest {
             v.one_of(
                 at,
                 x,
-                &["POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"],
+                &["HEAD", "POST", "PATCH", "DELETE", "PUT", "GET", "OPTIONS"],
             );
         }
         if let Some(x) = &self.invocation_rate_limit_per_second {
