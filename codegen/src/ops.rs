@@ -298,6 +298,72 @@ pub fn emit_rest(m: &Model, ops: &[String], out: &mut String) -> Result<(), Stri
         emit_rest_arm(m, op, out)?;
     }
     writeln!(out, "    }}\n}}\n").ok();
+    let mut bound = std::collections::BTreeSet::new();
+    for op in ops {
+        if let Some(input) = m.io(op, "input") {
+            if bound.insert(input.clone()) {
+                emit_from_rest(m, &input, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How a REST request binds to structure `input`: the JSON body (when members travel in it),
+/// then path labels, query string and headers, then the payload, which takes the body.
+pub fn emit_from_rest(m: &Model, input: &str, out: &mut String) -> Result<(), String> {
+    let s = m.shape(input)?;
+    let ms = members(s);
+    let in_body = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
+    writeln!(out, "impl crate::wire::FromRest for {input} {{").ok();
+    writeln!(out, "    #[allow(unused_mut, unused_variables, reason = \"not every input binds every part\")]").ok();
+    writeln!(
+        out,
+        "    fn from_rest<C: crate::wire::Codec>(codec: &C, request: crate::wire::RestRequest) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {{"
+    )
+    .ok();
+    if in_body {
+        writeln!(out, "        let mut input: {input} = codec.decode(&request.body)?;").ok();
+    } else {
+        writeln!(out, "        let mut input = {input}::default();").ok();
+    }
+    let mut ordered: Vec<&crate::model::Member<'_>> = ms.iter().filter(|m| !m.payload).collect();
+    ordered.extend(ms.iter().filter(|m| m.payload));
+    for mem in ordered {
+        let field = field_name(mem.name);
+        let wire = mem.location_name.unwrap_or(mem.name);
+        match mem.location {
+            Some("uri") => {
+                writeln!(out, "        input.{field} = request.label({wire:?});").ok();
+            }
+            Some("querystring" | "header") => {
+                let from = if mem.location == Some("header") {
+                    "header"
+                } else {
+                    "query"
+                };
+                let how = scalar_from_text(m, mem.target)?;
+                writeln!(
+                    out,
+                    "        input.{field} = crate::wire::{how}(codec, {wire:?}, request.{from}({wire:?}))?;"
+                )
+                .ok();
+            }
+            Some(other) => return Err(format!("{input}.{}: location {other}", mem.name)),
+            None if mem.payload => {
+                if kind(m.shape(mem.target)?) != "blob" {
+                    return Err(format!("{input}: only blob payloads are supported"));
+                }
+                writeln!(
+                    out,
+                    "        input.{field} = Some(request.body).filter(|b| !b.is_empty());"
+                )
+                .ok();
+            }
+            None => {}
+        }
+    }
+    writeln!(out, "        Ok(input)\n    }}\n}}\n").ok();
     Ok(())
 }
 
@@ -306,58 +372,11 @@ fn emit_rest_arm(m: &Model, op: &str, out: &mut String) -> Result<(), String> {
     writeln!(out, "        Operation::{op} => {{").ok();
     let input = m.io(op, "input");
     if let Some(input) = &input {
-        let s = m.shape(input)?;
-        let ms = members(s);
-        let in_body = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
-        let bound = ms.iter().any(crate::shapes::outside_body);
-        let mutable = if bound { "mut " } else { "" };
-        if in_body {
-            writeln!(
-                out,
-                "            let {mutable}input: {input} = codec.decode(&request.body)?;"
-            )
-            .ok();
-        } else {
-            writeln!(out, "            let {mutable}input = {input}::default();").ok();
-        }
-        // The payload takes the body, so it is bound after everything else.
-        let mut ordered: Vec<&crate::model::Member<'_>> =
-            ms.iter().filter(|m| !m.payload).collect();
-        ordered.extend(ms.iter().filter(|m| m.payload));
-        for mem in ordered {
-            let field = field_name(mem.name);
-            let wire = mem.location_name.unwrap_or(mem.name);
-            match mem.location {
-                Some("uri") => {
-                    writeln!(out, "            input.{field} = request.label({wire:?});").ok();
-                }
-                Some("querystring" | "header") => {
-                    let from = if mem.location == Some("header") {
-                        "header"
-                    } else {
-                        "query"
-                    };
-                    let how = scalar_from_text(m, mem.target)?;
-                    writeln!(
-                        out,
-                        "            input.{field} = crate::wire::{how}(codec, {wire:?}, request.{from}({wire:?}))?;"
-                    )
-                    .ok();
-                }
-                Some(other) => return Err(format!("{op}.{}: location {other}", mem.name)),
-                None if mem.payload => {
-                    if kind(m.shape(mem.target)?) != "blob" {
-                        return Err(format!("{op}: only blob payloads are supported"));
-                    }
-                    writeln!(
-                        out,
-                        "            input.{field} = Some(request.body).filter(|b| !b.is_empty());"
-                    )
-                    .ok();
-                }
-                None => {}
-            }
-        }
+        writeln!(
+            out,
+            "            let input: {input} = crate::wire::FromRest::from_rest(codec, request)?;"
+        )
+        .ok();
         writeln!(out, "            crate::wire::check(&input)?;").ok();
     } else {
         writeln!(out, "            let input = ();").ok();

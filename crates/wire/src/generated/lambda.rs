@@ -713,9 +713,7 @@ where
 {
     match op {
         Operation::AddPermission => {
-            let mut input: AddPermissionRequest = codec.decode(&request.body)?;
-            input.function_name = request.label("FunctionName");
-            input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+            let input: AddPermissionRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = AddPermission::add_permission(svc, cx, input).await?;
@@ -725,7 +723,7 @@ where
             Ok(response)
         }
         Operation::CreateFunction => {
-            let input: CreateFunctionRequest = codec.decode(&request.body)?;
+            let input: CreateFunctionRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = CreateFunction::create_function(svc, cx, input).await?;
@@ -735,9 +733,7 @@ where
             Ok(response)
         }
         Operation::DeleteFunction => {
-            let mut input = DeleteFunctionRequest::default();
-            input.function_name = request.label("FunctionName");
-            input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+            let input: DeleteFunctionRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = DeleteFunction::delete_function(svc, cx, input).await?;
@@ -749,9 +745,7 @@ where
             Ok(response)
         }
         Operation::GetFunction => {
-            let mut input = GetFunctionRequest::default();
-            input.function_name = request.label("FunctionName");
-            input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+            let input: GetFunctionRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = GetFunction::get_function(svc, cx, input).await?;
@@ -761,9 +755,8 @@ where
             Ok(response)
         }
         Operation::GetFunctionConfiguration => {
-            let mut input = GetFunctionConfigurationRequest::default();
-            input.function_name = request.label("FunctionName");
-            input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+            let input: GetFunctionConfigurationRequest =
+                crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = GetFunctionConfiguration::get_function_configuration(svc, cx, input).await?;
@@ -773,9 +766,7 @@ where
             Ok(response)
         }
         Operation::GetPolicy => {
-            let mut input = GetPolicyRequest::default();
-            input.function_name = request.label("FunctionName");
-            input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+            let input: GetPolicyRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = GetPolicy::get_policy(svc, cx, input).await?;
@@ -785,29 +776,7 @@ where
             Ok(response)
         }
         Operation::Invoke => {
-            let mut input = InvocationRequest::default();
-            input.function_name = request.label("FunctionName");
-            input.invocation_type = crate::wire::text(
-                codec,
-                "X-Amz-Invocation-Type",
-                request.header("X-Amz-Invocation-Type"),
-            )?;
-            input.log_type =
-                crate::wire::text(codec, "X-Amz-Log-Type", request.header("X-Amz-Log-Type"))?;
-            input.client_context = crate::wire::text(
-                codec,
-                "X-Amz-Client-Context",
-                request.header("X-Amz-Client-Context"),
-            )?;
-            input.durable_execution_name = crate::wire::text(
-                codec,
-                "X-Amz-Durable-Execution-Name",
-                request.header("X-Amz-Durable-Execution-Name"),
-            )?;
-            input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
-            input.tenant_id =
-                crate::wire::text(codec, "X-Amz-Tenant-Id", request.header("X-Amz-Tenant-Id"))?;
-            input.payload = Some(request.body).filter(|b| !b.is_empty());
+            let input: InvocationRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = Invoke::invoke(svc, cx, input).await?;
@@ -838,13 +807,7 @@ where
             Ok(response)
         }
         Operation::ListFunctions => {
-            let mut input = ListFunctionsRequest::default();
-            input.master_region =
-                crate::wire::text(codec, "MasterRegion", request.query("MasterRegion"))?;
-            input.function_version =
-                crate::wire::text(codec, "FunctionVersion", request.query("FunctionVersion"))?;
-            input.marker = crate::wire::text(codec, "Marker", request.query("Marker"))?;
-            input.max_items = crate::wire::integer(codec, "MaxItems", request.query("MaxItems"))?;
+            let input: ListFunctionsRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = ListFunctions::list_functions(svc, cx, input).await?;
@@ -854,12 +817,7 @@ where
             Ok(response)
         }
         Operation::RemovePermission => {
-            let mut input = RemovePermissionRequest::default();
-            input.function_name = request.label("FunctionName");
-            input.statement_id = request.label("StatementId");
-            input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
-            input.revision_id =
-                crate::wire::text(codec, "RevisionId", request.query("RevisionId"))?;
+            let input: RemovePermissionRequest = crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = RemovePermission::remove_permission(svc, cx, input).await?;
@@ -867,8 +825,8 @@ where
             Ok(response)
         }
         Operation::UpdateFunctionCode => {
-            let mut input: UpdateFunctionCodeRequest = codec.decode(&request.body)?;
-            input.function_name = request.label("FunctionName");
+            let input: UpdateFunctionCodeRequest =
+                crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack = UpdateFunctionCode::update_function_code(svc, cx, input).await?;
@@ -878,8 +836,8 @@ where
             Ok(response)
         }
         Operation::UpdateFunctionConfiguration => {
-            let mut input: UpdateFunctionConfigurationRequest = codec.decode(&request.body)?;
-            input.function_name = request.label("FunctionName");
+            let input: UpdateFunctionConfigurationRequest =
+                crate::wire::FromRest::from_rest(codec, request)?;
             crate::wire::check(&input)?;
             let _guard = svc.begin(op)?;
             let ack =
@@ -889,6 +847,215 @@ where
             response.body = codec.encode(&output)?;
             Ok(response)
         }
+    }
+}
+
+impl crate::wire::FromRest for AddPermissionRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input: AddPermissionRequest = codec.decode(&request.body)?;
+        input.function_name = request.label("FunctionName");
+        input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for CreateFunctionRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input: CreateFunctionRequest = codec.decode(&request.body)?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for DeleteFunctionRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input = DeleteFunctionRequest::default();
+        input.function_name = request.label("FunctionName");
+        input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for GetFunctionRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input = GetFunctionRequest::default();
+        input.function_name = request.label("FunctionName");
+        input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for GetFunctionConfigurationRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input = GetFunctionConfigurationRequest::default();
+        input.function_name = request.label("FunctionName");
+        input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for GetPolicyRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input = GetPolicyRequest::default();
+        input.function_name = request.label("FunctionName");
+        input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for InvocationRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input = InvocationRequest::default();
+        input.function_name = request.label("FunctionName");
+        input.invocation_type = crate::wire::text(
+            codec,
+            "X-Amz-Invocation-Type",
+            request.header("X-Amz-Invocation-Type"),
+        )?;
+        input.log_type =
+            crate::wire::text(codec, "X-Amz-Log-Type", request.header("X-Amz-Log-Type"))?;
+        input.client_context = crate::wire::text(
+            codec,
+            "X-Amz-Client-Context",
+            request.header("X-Amz-Client-Context"),
+        )?;
+        input.durable_execution_name = crate::wire::text(
+            codec,
+            "X-Amz-Durable-Execution-Name",
+            request.header("X-Amz-Durable-Execution-Name"),
+        )?;
+        input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+        input.tenant_id =
+            crate::wire::text(codec, "X-Amz-Tenant-Id", request.header("X-Amz-Tenant-Id"))?;
+        input.payload = Some(request.body).filter(|b| !b.is_empty());
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for ListFunctionsRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input = ListFunctionsRequest::default();
+        input.master_region =
+            crate::wire::text(codec, "MasterRegion", request.query("MasterRegion"))?;
+        input.function_version =
+            crate::wire::text(codec, "FunctionVersion", request.query("FunctionVersion"))?;
+        input.marker = crate::wire::text(codec, "Marker", request.query("Marker"))?;
+        input.max_items = crate::wire::integer(codec, "MaxItems", request.query("MaxItems"))?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for RemovePermissionRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input = RemovePermissionRequest::default();
+        input.function_name = request.label("FunctionName");
+        input.statement_id = request.label("StatementId");
+        input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
+        input.revision_id = crate::wire::text(codec, "RevisionId", request.query("RevisionId"))?;
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for UpdateFunctionCodeRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input: UpdateFunctionCodeRequest = codec.decode(&request.body)?;
+        input.function_name = request.label("FunctionName");
+        Ok(input)
+    }
+}
+
+impl crate::wire::FromRest for UpdateFunctionConfigurationRequest {
+    #[allow(
+        unused_mut,
+        unused_variables,
+        reason = "not every input binds every part"
+    )]
+    fn from_rest<C: crate::wire::Codec>(
+        codec: &C,
+        request: crate::wire::RestRequest,
+    ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
+        let mut input: UpdateFunctionConfigurationRequest = codec.decode(&request.body)?;
+        input.function_name = request.label("FunctionName");
+        Ok(input)
     }
 }
 

@@ -77,6 +77,12 @@ impl RestRequest {
     }
 }
 
+/// A REST operation's input, bound from a request's labels, query string, headers and body
+/// (generated per input structure).
+pub trait FromRest: Sized {
+    fn from_rest<C: Codec>(codec: &C, request: RestRequest) -> Result<Self, Error<C::Code>>;
+}
+
 /// A REST answer: status, headers and body, sent once `ticket` says the change is durable.
 pub struct RestResponse {
     pub status: u16,
