@@ -305,6 +305,11 @@ pub fn emit_rest(m: &Model, ops: &[String], out: &mut String) -> Result<(), Stri
                 emit_from_rest(m, &input, out)?;
             }
         }
+        if let Some(output) = m.io(op, "output") {
+            if bound.insert(output.clone()) {
+                emit_to_rest(m, &output, out)?;
+            }
+        }
     }
     Ok(())
 }
@@ -316,14 +321,22 @@ pub fn emit_from_rest(m: &Model, input: &str, out: &mut String) -> Result<(), St
     let ms = members(s);
     let in_body = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
     writeln!(out, "impl crate::wire::FromRest for {input} {{").ok();
-    writeln!(out, "    #[allow(unused_mut, unused_variables, reason = \"not every input binds every part\")]").ok();
+    writeln!(
+        out,
+        "    #[allow(unused_mut, unused_variables, reason = \"not every input binds every part\")]"
+    )
+    .ok();
     writeln!(
         out,
         "    fn from_rest<C: crate::wire::Codec>(codec: &C, request: crate::wire::RestRequest) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {{"
     )
     .ok();
     if in_body {
-        writeln!(out, "        let mut input: {input} = codec.decode(&request.body)?;").ok();
+        writeln!(
+            out,
+            "        let mut input: {input} = codec.decode(&request.body)?;"
+        )
+        .ok();
     } else {
         writeln!(out, "        let mut input = {input}::default();").ok();
     }
@@ -367,6 +380,62 @@ pub fn emit_from_rest(m: &Model, input: &str, out: &mut String) -> Result<(), St
     Ok(())
 }
 
+/// How structure `output` is written as a REST answer: members bound to headers and the
+/// status code, then the payload or the JSON body.
+pub fn emit_to_rest(m: &Model, output: &str, out: &mut String) -> Result<(), String> {
+    let s = m.shape(output)?;
+    let ms = members(s);
+    writeln!(out, "impl crate::wire::ToRest for {output} {{").ok();
+    writeln!(
+        out,
+        "    fn to_rest<C: crate::wire::Codec>(&self, codec: &C, response: &mut crate::wire::RestResponse) -> ::std::result::Result<(), crate::error::Error<C::Code>> {{"
+    )
+    .ok();
+    let mut payload = false;
+    for mem in &ms {
+        let field = field_name(mem.name);
+        let wire = mem.location_name.unwrap_or(mem.name);
+        match mem.location {
+            Some("header") => {
+                scalar_from_text(m, mem.target)?;
+                writeln!(
+                    out,
+                    "        if let Some(v) = &self.{field} {{ response.headers.push(({wire:?}, v.to_string())); }}"
+                )
+                .ok();
+            }
+            Some("statusCode") => {
+                writeln!(
+                    out,
+                    "        if let Some(code) = self.{field} {{ response.status = u16::try_from(code).unwrap_or(response.status); }}"
+                )
+                .ok();
+            }
+            Some(other) => return Err(format!("{output}.{}: output location {other}", mem.name)),
+            None if mem.payload => {
+                if kind(m.shape(mem.target)?) != "blob" {
+                    return Err(format!("{output}: only blob payloads are supported"));
+                }
+                payload = true;
+                writeln!(
+                    out,
+                    "        response.body = self.{field}.clone().unwrap_or_default();"
+                )
+                .ok();
+            }
+            None => {}
+        }
+    }
+    let json_members = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
+    if !payload && json_members {
+        writeln!(out, "        response.body = codec.encode(self)?;").ok();
+    } else {
+        writeln!(out, "        let _ = codec;").ok();
+    }
+    writeln!(out, "        Ok(())\n    }}\n}}\n").ok();
+    Ok(())
+}
+
 fn emit_rest_arm(m: &Model, op: &str, out: &mut String) -> Result<(), String> {
     let status = m.op(op)?["http"]["responseCode"].as_u64().unwrap_or(200);
     writeln!(out, "        Operation::{op} => {{").ok();
@@ -396,45 +465,12 @@ fn emit_rest_arm(m: &Model, op: &str, out: &mut String) -> Result<(), String> {
         "            let {mutable}response = crate::wire::RestResponse::new({status}, ack.ticket);"
     )
     .ok();
-    if let Some(output) = m.io(op, "output") {
-        let s = m.shape(&output)?;
-        let ms = members(s);
-        writeln!(out, "            let output = ack.output;").ok();
-        let mut body = "json";
-        for mem in &ms {
-            let field = field_name(mem.name);
-            let wire = mem.location_name.unwrap_or(mem.name);
-            match mem.location {
-                Some("header") => {
-                    writeln!(
-                        out,
-                        "            if let Some(v) = &output.{field} {{ response.headers.push(({wire:?}, v.to_string())); }}"
-                    )
-                    .ok();
-                }
-                Some("statusCode") => {
-                    writeln!(
-                        out,
-                        "            if let Some(code) = output.{field} {{ response.status = u16::try_from(code).unwrap_or({status}); }}"
-                    )
-                    .ok();
-                }
-                Some(other) => return Err(format!("{op}.{}: output location {other}", mem.name)),
-                None if mem.payload => {
-                    body = "payload";
-                    writeln!(
-                        out,
-                        "            response.body = output.{field}.clone().unwrap_or_default();"
-                    )
-                    .ok();
-                }
-                None => {}
-            }
-        }
-        let json_members = ms.iter().any(|mem| !crate::shapes::outside_body(mem));
-        if body == "json" && json_members {
-            writeln!(out, "            response.body = codec.encode(&output)?;").ok();
-        }
+    if m.io(op, "output").is_some() {
+        writeln!(
+            out,
+            "            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;"
+        )
+        .ok();
     }
     writeln!(out, "            Ok(response)\n        }}").ok();
     Ok(())

@@ -56,6 +56,11 @@ pub fn outside_body(mem: &crate::model::Member<'_>) -> bool {
 pub fn emit_struct(m: &Model, name: &str, rest: bool, out: &mut String) -> Result<(), String> {
     let s = m.shape(name)?;
     let ms = members(s);
+    // JSON protocols key a body member by its locationName; query ones name XML with it.
+    let json_keys = matches!(
+        m.metadata.get("protocol").and_then(Value::as_str),
+        Some("json" | "rest-json")
+    );
     let redact = ms.iter().any(|mem| sensitive(m, mem.target));
     let derive = if redact { "" } else { "Debug, " };
     // `remote = "Self"` makes the derives inherent functions; the trait impls below wrap
@@ -77,10 +82,13 @@ pub fn emit_struct(m: &Model, name: &str, rest: bool, out: &mut String) -> Resul
             } else {
                 ""
             };
+            // A body member's JSON key is its locationName when it has one.
             writeln!(
                 out,
                 "    #[serde(rename = \"{}\", default, skip_serializing_if = \"Option::is_none\"{with})]",
-                mem.name
+                mem.location_name
+                    .filter(|_| mem.location.is_none() && json_keys)
+                    .unwrap_or(mem.name)
             )
             .ok();
         }

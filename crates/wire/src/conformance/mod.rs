@@ -40,6 +40,104 @@ type XmlCase = (
     fn(&str) -> Result<String, String>,
 );
 
+/// A REST-JSON request suite's description, the method, URI (path and query string), the
+/// operation's path template, headers (as a JSON object), body, the members as JSON, and the
+/// request bound into the suite's structure.
+type RestCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(crate::wire::RestRequest) -> Result<Value, String>,
+);
+
+/// Every member of a REST input, those bound outside the body included (generated).
+pub(crate) trait RestMembers {
+    fn rest_members(&self) -> Value;
+}
+
+/// The JSON body codec as REST-JSON services read bodies: an empty body has no members.
+struct JsonBody;
+
+impl crate::wire::Codec for JsonBody {
+    type Code = crate::error::NoService;
+
+    fn decode<I: serde::de::DeserializeOwned + Default>(
+        &self,
+        body: &[u8],
+    ) -> crate::error::Result<I> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(I::default());
+        }
+        serde_json::from_slice(body).map_err(|e| crate::error::Error::serialization(e.to_string()))
+    }
+
+    fn encode<O: serde::Serialize>(&self, output: &O) -> crate::error::Result<Vec<u8>> {
+        serde_json::to_vec(output).map_err(|e| crate::error::Error::serialization(e.to_string()))
+    }
+
+    fn bad_value(&self, member: &str, value: &str) -> crate::error::Error {
+        crate::error::Error::serialization(format!("{member}: {value}"))
+    }
+}
+
+fn rest_read<T: crate::wire::FromRest + RestMembers>(
+    request: crate::wire::RestRequest,
+) -> Result<Value, String> {
+    T::from_rest(&JsonBody, request)
+        .map(|t| t.rest_members())
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// The request a case describes, as the REST front end hands it to the binding: labels from
+/// the path template, the query string's pairs (decoded), headers in lower case, the body.
+fn rest_request(
+    method: &'static str,
+    uri: &str,
+    template: &'static str,
+    headers: &str,
+    body: &str,
+) -> Option<crate::wire::RestRequest> {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let route = crate::wire::Route {
+        method,
+        path: template,
+        op: (),
+    };
+    let labels = route.bind(method, path)?;
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
+            (decode(k), decode(v))
+        })
+        .collect();
+    let headers: serde_json::Map<String, Value> = serde_json::from_str(headers).unwrap_or_default();
+    Some(crate::wire::RestRequest {
+        labels,
+        query,
+        headers: headers
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    v.as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+        body: body.as_bytes().to_vec(),
+    })
+}
+
 fn xml_written<T: crate::wire::query::ToXml + serde::de::DeserializeOwned>(
     members: &str,
 ) -> Result<String, String> {
@@ -149,6 +247,36 @@ fn aws_query_requests_read_into_the_members_they_carry() {
                 Err(e) => Some(format!("{description}: {body} cannot be read: {e}")),
             }
         })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn aws_rest_json_requests_bind_into_the_members_they_carry() {
+    assert!(
+        cases::REST_JSON_INPUT.len() >= 15,
+        "{}",
+        cases::REST_JSON_INPUT.len()
+    );
+    let wrong: Vec<String> = cases::REST_JSON_INPUT
+        .iter()
+        .filter_map(
+            |(description, method, uri, template, headers, body, params, read)| {
+                let expected: Value = serde_json::from_str(params).ok()?;
+                let Some(request) = rest_request(method, uri, template, headers, body) else {
+                    return Some(format!(
+                        "{description}: {method} {uri} does not fit {template}"
+                    ));
+                };
+                match read(request) {
+                    Ok(ours) if same(&expected, &ours) => None,
+                    Ok(ours) => Some(format!(
+                        "{description}: {method} {uri}: AWS {expected}, LocalEmu {ours}"
+                    )),
+                    Err(e) => Some(format!("{description}: {method} {uri} cannot be read: {e}")),
+                }
+            },
+        )
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

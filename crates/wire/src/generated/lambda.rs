@@ -718,8 +718,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = AddPermission::add_permission(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(201, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::CreateFunction => {
@@ -728,8 +727,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = CreateFunction::create_function(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(201, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::DeleteFunction => {
@@ -738,10 +736,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = DeleteFunction::delete_function(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            if let Some(code) = output.status_code {
-                response.status = u16::try_from(code).unwrap_or(200);
-            }
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::GetFunction => {
@@ -750,8 +745,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = GetFunction::get_function(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::GetFunctionConfiguration => {
@@ -761,8 +755,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = GetFunctionConfiguration::get_function_configuration(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::GetPolicy => {
@@ -771,8 +764,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = GetPolicy::get_policy(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::Invoke => {
@@ -781,29 +773,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = Invoke::invoke(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            if let Some(code) = output.status_code {
-                response.status = u16::try_from(code).unwrap_or(200);
-            }
-            if let Some(v) = &output.function_error {
-                response
-                    .headers
-                    .push(("X-Amz-Function-Error", v.to_string()));
-            }
-            if let Some(v) = &output.log_result {
-                response.headers.push(("X-Amz-Log-Result", v.to_string()));
-            }
-            response.body = output.payload.clone().unwrap_or_default();
-            if let Some(v) = &output.executed_version {
-                response
-                    .headers
-                    .push(("X-Amz-Executed-Version", v.to_string()));
-            }
-            if let Some(v) = &output.durable_execution_arn {
-                response
-                    .headers
-                    .push(("X-Amz-Durable-Execution-Arn", v.to_string()));
-            }
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::ListFunctions => {
@@ -812,8 +782,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = ListFunctions::list_functions(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::RemovePermission => {
@@ -831,8 +800,7 @@ where
             let _guard = svc.begin(op)?;
             let ack = UpdateFunctionCode::update_function_code(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
         Operation::UpdateFunctionConfiguration => {
@@ -843,8 +811,7 @@ where
             let ack =
                 UpdateFunctionConfiguration::update_function_configuration(svc, cx, input).await?;
             let mut response = crate::wire::RestResponse::new(200, ack.ticket);
-            let output = ack.output;
-            response.body = codec.encode(&output)?;
+            crate::wire::ToRest::to_rest(&ack.output, codec, &mut response)?;
             Ok(response)
         }
     }
@@ -867,6 +834,17 @@ impl crate::wire::FromRest for AddPermissionRequest {
     }
 }
 
+impl crate::wire::ToRest for AddPermissionResponse {
+    fn to_rest<C: crate::wire::Codec>(
+        &self,
+        codec: &C,
+        response: &mut crate::wire::RestResponse,
+    ) -> ::std::result::Result<(), crate::error::Error<C::Code>> {
+        response.body = codec.encode(self)?;
+        Ok(())
+    }
+}
+
 impl crate::wire::FromRest for CreateFunctionRequest {
     #[allow(
         unused_mut,
@@ -879,6 +857,17 @@ impl crate::wire::FromRest for CreateFunctionRequest {
     ) -> ::std::result::Result<Self, crate::error::Error<C::Code>> {
         let mut input: CreateFunctionRequest = codec.decode(&request.body)?;
         Ok(input)
+    }
+}
+
+impl crate::wire::ToRest for FunctionConfiguration {
+    fn to_rest<C: crate::wire::Codec>(
+        &self,
+        codec: &C,
+        response: &mut crate::wire::RestResponse,
+    ) -> ::std::result::Result<(), crate::error::Error<C::Code>> {
+        response.body = codec.encode(self)?;
+        Ok(())
     }
 }
 
@@ -899,6 +888,20 @@ impl crate::wire::FromRest for DeleteFunctionRequest {
     }
 }
 
+impl crate::wire::ToRest for DeleteFunctionResponse {
+    fn to_rest<C: crate::wire::Codec>(
+        &self,
+        codec: &C,
+        response: &mut crate::wire::RestResponse,
+    ) -> ::std::result::Result<(), crate::error::Error<C::Code>> {
+        if let Some(code) = self.status_code {
+            response.status = u16::try_from(code).unwrap_or(response.status);
+        }
+        let _ = codec;
+        Ok(())
+    }
+}
+
 impl crate::wire::FromRest for GetFunctionRequest {
     #[allow(
         unused_mut,
@@ -913,6 +916,17 @@ impl crate::wire::FromRest for GetFunctionRequest {
         input.function_name = request.label("FunctionName");
         input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
         Ok(input)
+    }
+}
+
+impl crate::wire::ToRest for GetFunctionResponse {
+    fn to_rest<C: crate::wire::Codec>(
+        &self,
+        codec: &C,
+        response: &mut crate::wire::RestResponse,
+    ) -> ::std::result::Result<(), crate::error::Error<C::Code>> {
+        response.body = codec.encode(self)?;
+        Ok(())
     }
 }
 
@@ -947,6 +961,17 @@ impl crate::wire::FromRest for GetPolicyRequest {
         input.function_name = request.label("FunctionName");
         input.qualifier = crate::wire::text(codec, "Qualifier", request.query("Qualifier"))?;
         Ok(input)
+    }
+}
+
+impl crate::wire::ToRest for GetPolicyResponse {
+    fn to_rest<C: crate::wire::Codec>(
+        &self,
+        codec: &C,
+        response: &mut crate::wire::RestResponse,
+    ) -> ::std::result::Result<(), crate::error::Error<C::Code>> {
+        response.body = codec.encode(self)?;
+        Ok(())
     }
 }
 
@@ -987,6 +1012,39 @@ impl crate::wire::FromRest for InvocationRequest {
     }
 }
 
+impl crate::wire::ToRest for InvocationResponse {
+    fn to_rest<C: crate::wire::Codec>(
+        &self,
+        codec: &C,
+        response: &mut crate::wire::RestResponse,
+    ) -> ::std::result::Result<(), crate::error::Error<C::Code>> {
+        if let Some(code) = self.status_code {
+            response.status = u16::try_from(code).unwrap_or(response.status);
+        }
+        if let Some(v) = &self.function_error {
+            response
+                .headers
+                .push(("X-Amz-Function-Error", v.to_string()));
+        }
+        if let Some(v) = &self.log_result {
+            response.headers.push(("X-Amz-Log-Result", v.to_string()));
+        }
+        response.body = self.payload.clone().unwrap_or_default();
+        if let Some(v) = &self.executed_version {
+            response
+                .headers
+                .push(("X-Amz-Executed-Version", v.to_string()));
+        }
+        if let Some(v) = &self.durable_execution_arn {
+            response
+                .headers
+                .push(("X-Amz-Durable-Execution-Arn", v.to_string()));
+        }
+        let _ = codec;
+        Ok(())
+    }
+}
+
 impl crate::wire::FromRest for ListFunctionsRequest {
     #[allow(
         unused_mut,
@@ -1005,6 +1063,17 @@ impl crate::wire::FromRest for ListFunctionsRequest {
         input.marker = crate::wire::text(codec, "Marker", request.query("Marker"))?;
         input.max_items = crate::wire::integer(codec, "MaxItems", request.query("MaxItems"))?;
         Ok(input)
+    }
+}
+
+impl crate::wire::ToRest for ListFunctionsResponse {
+    fn to_rest<C: crate::wire::Codec>(
+        &self,
+        codec: &C,
+        response: &mut crate::wire::RestResponse,
+    ) -> ::std::result::Result<(), crate::error::Error<C::Code>> {
+        response.body = codec.encode(self)?;
+        Ok(())
     }
 }
 

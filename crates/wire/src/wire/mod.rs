@@ -11,7 +11,7 @@ mod rest;
 
 pub use constraints::{At, Pattern, Violations};
 pub use encoded::Encoded;
-pub use rest::{boolean, integer, text, FromRest, RestRequest, RestResponse, Route};
+pub use rest::{boolean, integer, text, FromRest, RestRequest, RestResponse, Route, ToRest};
 
 use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;

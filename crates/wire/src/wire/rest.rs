@@ -83,6 +83,16 @@ pub trait FromRest: Sized {
     fn from_rest<C: Codec>(codec: &C, request: RestRequest) -> Result<Self, Error<C::Code>>;
 }
 
+/// A REST operation's output, written as an answer's status, headers and body (generated per
+/// output structure).
+pub trait ToRest {
+    fn to_rest<C: Codec>(
+        &self,
+        codec: &C,
+        response: &mut RestResponse,
+    ) -> Result<(), Error<C::Code>>;
+}
+
 /// A REST answer: status, headers and body, sent once `ticket` says the change is durable.
 pub struct RestResponse {
     pub status: u16,
