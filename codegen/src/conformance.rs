@@ -119,6 +119,60 @@ fn emit_rest_members(m: &Model, name: &str, out: &mut String) -> Result<(), Stri
     Ok(())
 }
 
+/// A REST output structure made from a case's members (named as the model names them):
+/// body members read as JSON under their keys, the others set from their own values.
+fn emit_from_members(m: &Model, name: &str, out: &mut String) -> Result<(), String> {
+    let s = m.shape(name)?;
+    writeln!(out, "impl super::super::FromMembers for {name} {{").ok();
+    writeln!(
+        out,
+        "    #[allow(unused_mut, reason = \"not every output has members to move\")]\n    fn from_members(v: &serde_json::Value) -> ::std::result::Result<Self, String> {{"
+    )
+    .ok();
+    writeln!(
+        out,
+        "        let mut body = v.as_object().cloned().unwrap_or_default();"
+    )
+    .ok();
+    let ms = crate::model::members(s);
+    for mem in &ms {
+        if crate::shapes::outside_body(mem) {
+            writeln!(out, "        body.remove({:?});", mem.name).ok();
+        } else if let Some(key) = mem.location_name {
+            writeln!(
+                out,
+                "        if let Some(x) = body.remove({:?}) {{ body.insert({key:?}.into(), x); }}",
+                mem.name
+            )
+            .ok();
+        }
+    }
+    writeln!(
+        out,
+        "        let mut made: Self = serde_json::from_value(serde_json::Value::Object(body)).map_err(|e| e.to_string())?;"
+    )
+    .ok();
+    for mem in &ms {
+        if !crate::shapes::outside_body(mem) {
+            continue;
+        }
+        let field = crate::model::field_name(mem.name);
+        let read = if kind(m.shape(mem.target)?) == "blob" {
+            "x.as_str().and_then(|t| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, t).ok())"
+        } else {
+            "serde_json::from_value(x.clone()).ok()"
+        };
+        writeln!(
+            out,
+            "        made.{field} = v.get({:?}).and_then(|x| {read});",
+            mem.name
+        )
+        .ok();
+    }
+    writeln!(out, "        Ok(made)\n    }}\n}}\n").ok();
+    Ok(())
+}
+
 /// What a file of cases checks.
 #[derive(Clone, Copy, PartialEq)]
 enum Cases {
@@ -133,6 +187,9 @@ enum Cases {
     /// REST-JSON requests an SDK sends (path, query string, headers, body), bound with the
     /// generated `FromRest` into the case's members.
     RestRequests,
+    /// The case's members written with the generated `ToRest`, against the status, headers
+    /// and body AWS sent.
+    RestResponses,
 }
 
 /// Why a suite's shapes are not generated: what no served model uses, so the wire
@@ -177,16 +234,20 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
         // The classic suites name an input's payload member on the operation; the models
         // (which the generator reads) name it on the structure.
         for case in suite["cases"].as_array().into_iter().flatten() {
-            let input = &case["given"]["input"];
-            if let (Some(shape), Some(payload)) = (input["shape"].as_str(), input.get("payload")) {
-                if let Some(Value::Object(s)) = shapes.get_mut(shape) {
-                    s.insert("payload".into(), payload.clone());
+            for io in ["input", "output"] {
+                let given = &case["given"][io];
+                if let (Some(shape), Some(payload)) =
+                    (given["shape"].as_str(), given.get("payload"))
+                {
+                    if let Some(Value::Object(s)) = shapes.get_mut(shape) {
+                        s.insert("payload".into(), payload.clone());
+                    }
                 }
             }
         }
         let protocol = match cases {
             Cases::JsonRequests | Cases::JsonResponses => "json",
-            Cases::RestRequests => "rest-json",
+            Cases::RestRequests | Cases::RestResponses => "rest-json",
             Cases::QueryRequests | Cases::QueryResponses => "query",
         };
         let model = Model {
@@ -207,7 +268,7 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
             if kind(s) != "structure" {
                 continue;
             }
-            let rest = cases == Cases::RestRequests;
+            let rest = matches!(cases, Cases::RestRequests | Cases::RestResponses);
             let emitted = crate::shapes::emit_struct(&model, name, rest, &mut module).is_ok()
                 && match cases {
                     Cases::QueryRequests => {
@@ -220,6 +281,21 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
                 };
             if !emitted {
                 skipped = Some("types the wire structures do not have");
+            }
+        }
+        if cases == Cases::RestResponses && skipped.is_none() {
+            let outputs: BTreeSet<&str> = suite["cases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["given"]["output"]["shape"].as_str())
+                .collect();
+            for output in outputs {
+                let written = crate::ops::emit_to_rest(&model, output, &mut module)
+                    .and_then(|()| emit_from_members(&model, output, &mut module));
+                if written.is_err() {
+                    skipped = Some("members written to headers as other than strings, integers and booleans, or payloads other than blobs");
+                }
             }
         }
         if cases == Cases::RestRequests && skipped.is_none() {
@@ -260,7 +336,7 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
         writeln!(out, "pub mod {prefix}_{i} {{\n    #![allow(unused_imports)]\n    use crate::wire::Map;\n{module}}}\n").ok();
         for case in suite["cases"].as_array().into_iter().flatten() {
             let (shape, body) = match cases {
-                Cases::JsonResponses | Cases::QueryResponses => (
+                Cases::JsonResponses | Cases::QueryResponses | Cases::RestResponses => (
                     case["given"]["output"]["shape"].as_str(),
                     case["response"]["body"].as_str(),
                 ),
@@ -269,7 +345,7 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
                     case["serialized"]["body"].as_str(),
                 ),
             };
-            let body = if cases == Cases::RestRequests {
+            let body = if matches!(cases, Cases::RestRequests | Cases::RestResponses) {
                 Some(body.unwrap_or_default())
             } else {
                 body
@@ -284,7 +360,15 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
             {
                 continue;
             }
-            rows.push(if cases == Cases::RestRequests {
+            rows.push(if cases == Cases::RestResponses {
+                let result = normalized(&shapes, shape, &case["result"]).to_string();
+                let response = &case["response"];
+                format!(
+                    "({description:?}, {}, {:?}, {body:?}, {result:?}, |r| rest_written::<{prefix}_{i}::{shape}>(r))",
+                    response["status_code"].as_u64().unwrap_or(200),
+                    response["headers"].to_string(),
+                )
+            } else if cases == Cases::RestRequests {
                 let params = normalized(&shapes, shape, &case["params"]).to_string();
                 let http = &case["given"]["http"];
                 let serialized = &case["serialized"];
@@ -311,7 +395,12 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
             });
         }
     }
-    let (doc, row) = if cases == Cases::RestRequests {
+    let (doc, row) = if cases == Cases::RestResponses {
+        (
+            "the status, headers (as JSON) and body AWS sent, the\n/// members (as JSON), and those members written as a REST answer",
+            "RestOutCase",
+        )
+    } else if cases == Cases::RestRequests {
         (
             "the method, URI (with its query string), the operation's\n/// path template, headers (as JSON) and body an SDK sends, the members it carries (as JSON),\n/// and the request bound into the suite's structure",
             "RestCase",
@@ -345,7 +434,7 @@ fn suites(file: &Path, cases: Cases, prefix: &str, out: &mut String) -> Result<(
 /// `crates/wire/src/conformance/cases.rs`, from the case files in `dir`.
 pub fn emit(dir: &Path) -> Result<String, String> {
     let mut out = String::from(
-        "//! AWS's protocol test cases (botocore's JSON and query suites, see `codegen/conformance/`) as wire\n//! structures and rows.\n// @generated by `cargo codegen` from codegen/conformance/. Do not edit.\n\nuse super::{form_read, rest_read, round_trip, xml_written, Case, FormCase, RestCase, XmlCase};\n\n",
+        "//! AWS's protocol test cases (botocore's JSON and query suites, see `codegen/conformance/`) as wire\n//! structures and rows.\n// @generated by `cargo codegen` from codegen/conformance/. Do not edit.\n\nuse super::{form_read, rest_read, rest_written, round_trip, xml_written, Case, FormCase, RestCase, RestOutCase, XmlCase};\n\n",
     );
     for (file, cases, prefix) in [
         ("input-json.json", Cases::JsonRequests, "json_input"),
@@ -374,6 +463,11 @@ pub fn emit(dir: &Path) -> Result<String, String> {
             "input-rest-json-classic.json",
             Cases::RestRequests,
             "rest_json_input",
+        ),
+        (
+            "output-rest-json-classic.json",
+            Cases::RestResponses,
+            "rest_json_output",
         ),
     ] {
         suites(&dir.join(file), cases, prefix, &mut out)?;

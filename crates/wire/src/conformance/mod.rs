@@ -54,6 +54,34 @@ type RestCase = (
     fn(crate::wire::RestRequest) -> Result<Value, String>,
 );
 
+/// A REST-JSON response suite's description, the status, headers (as a JSON object) and
+/// body AWS sent, the members as JSON, and those members written as a REST answer.
+type RestOutCase = (
+    &'static str,
+    u16,
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&str) -> Result<crate::wire::RestResponse, String>,
+);
+
+/// A REST output made from a case's members (generated).
+pub(crate) trait FromMembers: Sized {
+    fn from_members(v: &Value) -> Result<Self, String>;
+}
+
+fn rest_written<T: FromMembers + crate::wire::ToRest>(
+    members: &str,
+) -> Result<crate::wire::RestResponse, String> {
+    let v: Value = serde_json::from_str(members).map_err(|e| e.to_string())?;
+    let output = T::from_members(&v)?;
+    let mut response = crate::wire::RestResponse::new(200, crate::wire::Ticket::ready());
+    output
+        .to_rest(&JsonBody, &mut response)
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(response)
+}
+
 /// Every member of a REST input, those bound outside the body included (generated).
 pub(crate) trait RestMembers {
     fn rest_members(&self) -> Value;
@@ -277,6 +305,65 @@ fn aws_rest_json_requests_bind_into_the_members_they_carry() {
                 }
             },
         )
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// Cases about what a client ignores (extra data, a union member it does not know) or about
+/// errors, which a server's writing cannot show.
+const REST_OUT_OF_SCOPE: [&str; 4] = [
+    "Ignores extra data",
+    "Ignores undefined output",
+    "Modeled exceptions",
+    "Tagged Unions",
+];
+
+#[test]
+fn aws_rest_json_responses_are_what_aws_writes() {
+    let cases: Vec<&RestOutCase> = cases::REST_JSON_OUTPUT
+        .iter()
+        .filter(|c| !REST_OUT_OF_SCOPE.contains(&c.0))
+        .collect();
+    assert!(cases.len() >= 7, "{}", cases.len());
+    let wrong: Vec<String> = cases
+        .into_iter()
+        .filter_map(|(description, status, headers, body, members, write)| {
+            let ours = match write(members) {
+                Ok(r) => r,
+                Err(e) => return Some(format!("{description}: {members} cannot be written: {e}")),
+            };
+            let theirs: serde_json::Map<String, Value> =
+                serde_json::from_str(headers).unwrap_or_default();
+            let header = |name: &str| {
+                ours.headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.clone())
+            };
+            let headers_agree = theirs
+                .iter()
+                .all(|(k, v)| header(k).as_deref() == v.as_str())
+                && ours.headers.len() == theirs.len();
+            let body_agrees = if body.trim().is_empty() {
+                ours.body.is_empty() || ours.body == b"{}"
+            } else {
+                match (
+                    serde_json::from_str::<Value>(body),
+                    serde_json::from_slice::<Value>(&ours.body),
+                ) {
+                    (Ok(a), Ok(b)) => same(&a, &b),
+                    _ => body.as_bytes() == ours.body.as_slice(),
+                }
+            };
+            (ours.status != *status || !headers_agree || !body_agrees).then(|| {
+                format!(
+                    "{description}: AWS {status} {headers} {body}, LocalEmu {} {:?} {}",
+                    ours.status,
+                    ours.headers,
+                    String::from_utf8_lossy(&ours.body)
+                )
+            })
+        })
         .collect();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
