@@ -5,11 +5,7 @@
 use crate::common::*;
 use crate::events::Receiver;
 use aws_sdk_eventbridge::primitives::DateTime;
-use aws_sdk_eventbridge::types::{
-    ApiDestinationHttpMethod, ConnectionAuthorizationType,
-    CreateConnectionApiKeyAuthRequestParameters, CreateConnectionAuthRequestParameters,
-    PutEventsRequestEntry, ReplayDestination, ReplayState, Target,
-};
+use aws_sdk_eventbridge::types::{PutEventsRequestEntry, ReplayDestination, ReplayState, Target};
 use aws_sdk_eventbridge::Client;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,34 +23,7 @@ fn at(ms: i64) -> DateTime {
 
 /// A rule on [`BUS`] that sends every `shop` event to `to`; returns the rule's ARN.
 async fn rule_to(c: &Client, to: SocketAddr) -> String {
-    let connection = c
-        .create_connection()
-        .name("archives")
-        .authorization_type(ConnectionAuthorizationType::ApiKey)
-        .auth_parameters(
-            CreateConnectionAuthRequestParameters::builder()
-                .api_key_auth_parameters(
-                    CreateConnectionApiKeyAuthRequestParameters::builder()
-                        .api_key_name("x-api-key")
-                        .api_key_value("k")
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let d = c
-        .create_api_destination()
-        .name("archives")
-        .connection_arn(connection.connection_arn.unwrap())
-        .invocation_endpoint(format!("http://{to}/orders"))
-        .http_method(ApiDestinationHttpMethod::Post)
-        .invocation_rate_limit_per_second(300)
-        .send()
-        .await
-        .unwrap();
+    let destination = crate::events::api_destination(c, "archives", to, "/orders").await;
     let rule = c
         .put_rule()
         .name("shop")
@@ -71,7 +40,7 @@ async fn rule_to(c: &Client, to: SocketAddr) -> String {
         .targets(
             Target::builder()
                 .id("receiver")
-                .arn(d.api_destination_arn.unwrap())
+                .arn(destination)
                 .build()
                 .unwrap(),
         )

@@ -1298,12 +1298,12 @@ async fn schedule_rules_fire_on_the_emulators_clock() {
 
 /// Sends `account`'s Secrets Manager "AWS API Call via CloudTrail" events for PutSecretValue to
 /// `path` on the receiver at `to`, through a rule and an API destination made at `addr`.
-pub async fn put_calls_to(addr: SocketAddr, account: &str, to: SocketAddr, path: &str) {
-    let c = sdk_client!(aws_sdk_eventbridge, addr, REGION, test_key(account));
-    let name = unique("put-calls");
+/// An API destination `name` (with an API key connection of the same name) that posts to
+/// `http://{to}{path}`; returns its ARN.
+pub async fn api_destination(c: &Client, name: &str, to: SocketAddr, path: &str) -> String {
     let connection = c
         .create_connection()
-        .name(&name)
+        .name(name)
         .authorization_type(ConnectionAuthorizationType::ApiKey)
         .auth_parameters(
             CreateConnectionAuthRequestParameters::builder()
@@ -1319,16 +1319,23 @@ pub async fn put_calls_to(addr: SocketAddr, account: &str, to: SocketAddr, path:
         .send()
         .await
         .unwrap();
-    let d = c
-        .create_api_destination()
-        .name(&name)
+    c.create_api_destination()
+        .name(name)
         .connection_arn(connection.connection_arn.unwrap())
         .invocation_endpoint(format!("http://{to}{path}"))
         .http_method(ApiDestinationHttpMethod::Post)
         .invocation_rate_limit_per_second(300)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+        .api_destination_arn
+        .unwrap()
+}
+
+pub async fn put_calls_to(addr: SocketAddr, account: &str, to: SocketAddr, path: &str) {
+    let c = sdk_client!(aws_sdk_eventbridge, addr, REGION, test_key(account));
+    let name = unique("put-calls");
+    let destination = api_destination(&c, &name, to, path).await;
     c.put_rule()
         .name(&name)
         .event_pattern(r#"{"source": ["aws.secretsmanager"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["PutSecretValue"]}}"#)
@@ -1340,7 +1347,7 @@ pub async fn put_calls_to(addr: SocketAddr, account: &str, to: SocketAddr, path:
         .targets(
             Target::builder()
                 .id("calls")
-                .arn(d.api_destination_arn.unwrap())
+                .arn(destination)
                 .build()
                 .unwrap(),
         )

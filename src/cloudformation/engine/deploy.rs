@@ -11,6 +11,18 @@ use crate::cloudformation::{dynamic, CloudFormation};
 use crate::domain::Namespace;
 use serde_json::{Map, Value};
 
+/// A create stopped for the DeleteStack that came while it ran: the stack's deletion begins.
+fn start_requested_delete(s: &mut Stack, now: crate::clock::Millis, event_id: String) {
+    s.delete_requested = false;
+    set_status(
+        s,
+        "DELETE_IN_PROGRESS",
+        Some("User Initiated".into()),
+        now,
+        event_id,
+    );
+}
+
 /// The stack's name, id and the tags of deployment `d`, for its resources' tags.
 fn stack_tags<'a>(s: &'a Stack, d: &'a Deployment) -> resources::StackTags<'a> {
     resources::StackTags {
@@ -183,14 +195,7 @@ impl CloudFormation {
             s.current.outputs = outputs;
             if s.delete_requested {
                 // DeleteStack came after the check above: the stack goes as it was asked to.
-                s.delete_requested = false;
-                set_status(
-                    s,
-                    "DELETE_IN_PROGRESS",
-                    Some("User Initiated".into()),
-                    now,
-                    ids(),
-                );
+                start_requested_delete(s, now, ids());
             } else if creating {
                 s.previous = None;
                 set_status(s, "CREATE_COMPLETE", None, now, ids());
@@ -211,14 +216,7 @@ impl CloudFormation {
         if s.delete_requested {
             return Some(
                 self.step(ns, &s.id, |s, now, ids| {
-                    s.delete_requested = false;
-                    set_status(
-                        s,
-                        "DELETE_IN_PROGRESS",
-                        Some("User Initiated".into()),
-                        now,
-                        ids(),
-                    );
+                    start_requested_delete(s, now, ids());
                 })
                 .await,
             );

@@ -92,12 +92,7 @@ pub async fn update_key(t: &Target<'_>, id: &str, old: &Value, new: &Value) -> O
         }
     }
     if changed("Tags") {
-        let (before, after) = (tags(old), tags(new));
-        let gone: Vec<String> = before
-            .iter()
-            .filter(|(key, _)| !after.iter().any(|(a, _)| a == key))
-            .map(|(key, _)| key.clone())
-            .collect();
+        let (gone, _) = super::tag_changes(old, new);
         if !gone.is_empty() {
             kms!(
                 t,

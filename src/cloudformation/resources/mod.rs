@@ -261,6 +261,22 @@ fn tags(props: &Value) -> Vec<(String, String)> {
     }
 }
 
+/// What an update does to a resource's tags: the keys `new` drops, and the pairs it adds or
+/// changes.
+pub(crate) fn tag_changes(old: &Value, new: &Value) -> (Vec<String>, Vec<(String, String)>) {
+    let (before, after) = (tags(old), tags(new));
+    let gone = before
+        .iter()
+        .filter(|(k, _)| !after.iter().any(|(a, _)| a == k))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let set = after
+        .into_iter()
+        .filter(|tag| !before.contains(tag))
+        .collect();
+    (gone, set)
+}
+
 /// Types whose resources carry the stack's tags and CloudFormation's own
 /// (`aws:cloudformation:stack-name`, `stack-id`, `logical-id`), as AWS tags them.
 const STACK_TAGGED: [&str; 6] = [

@@ -54,13 +54,8 @@ pub async fn put(t: &Target<'_>, props: &Value, name: &str, overwrite: bool) -> 
 /// template now says (Parameter Store takes no tags with an overwrite).
 pub async fn update(t: &Target<'_>, old: &Value, new: &Value, name: &str) -> Outcome<Made> {
     let made = put(t, new, name, true).await?;
-    let (before, after) = (tags(old), tags(new));
+    let (gone, set) = super::tag_changes(old, new);
     let s = &t.services.ssm;
-    let gone: Vec<String> = before
-        .iter()
-        .filter(|(k, _)| !after.iter().any(|(n, _)| n == k))
-        .map(|(k, _)| k.clone())
-        .collect();
     if !gone.is_empty() {
         call!(
             s,
@@ -76,7 +71,7 @@ pub async fn update(t: &Target<'_>, old: &Value, new: &Value, name: &str) -> Out
             }
         )?;
     }
-    if !after.is_empty() && after != before {
+    if !set.is_empty() {
         call!(
             s,
             ssm,
@@ -88,8 +83,7 @@ pub async fn update(t: &Target<'_>, old: &Value, new: &Value, name: &str) -> Out
                 resource_type: Some("Parameter".into()),
                 resource_id: Some(name.to_string()),
                 tags: Some(
-                    after
-                        .into_iter()
+                    set.into_iter()
                         .map(|(k, v)| pg::Tag {
                             key: Some(k),
                             value: Some(v),

@@ -242,12 +242,7 @@ fn event_tags(props: &Value) -> Option<Vec<eg::Tag>> {
 
 /// Brings the tags of the rule or bus `arn` from `old`'s to `new`'s.
 async fn retag(t: &Target<'_>, arn: &str, old: &Value, new: &Value) -> Outcome<()> {
-    let (before, after) = (tags(old), tags(new));
-    let gone: Vec<String> = before
-        .iter()
-        .filter(|(k, _)| !after.iter().any(|(a, _)| a == k))
-        .map(|(k, _)| k.clone())
-        .collect();
+    let (gone, set) = super::tag_changes(old, new);
     if !gone.is_empty() {
         let request = eg::UntagResourceRequest {
             resource_arn: Some(arn.to_string()),
@@ -255,9 +250,8 @@ async fn retag(t: &Target<'_>, arn: &str, old: &Value, new: &Value) -> Outcome<(
         };
         eb!(t, UntagResource, untag_resource, request)?;
     }
-    let set: Vec<eg::Tag> = after
+    let set: Vec<eg::Tag> = set
         .into_iter()
-        .filter(|tag| !before.contains(tag))
         .map(|(k, v)| eg::Tag {
             key: Some(k),
             value: Some(v),

@@ -136,12 +136,7 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
         sm!(t, UpdateSecret, update_secret, request)?;
     }
     if changed("Tags") {
-        let (before, after) = (tags(old), tags(new));
-        let gone: Vec<String> = before
-            .iter()
-            .filter(|(k, _)| !after.iter().any(|(a, _)| a == k))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let (gone, set) = super::tag_changes(old, new);
         if !gone.is_empty() {
             let request = sg::UntagResourceRequest {
                 secret_id: Some(arn.to_string()),
@@ -149,12 +144,11 @@ pub async fn update_secret(t: &Target<'_>, arn: &str, old: &Value, new: &Value) 
             };
             sm!(t, UntagResource, untag_resource, request)?;
         }
-        if !after.is_empty() {
+        if !set.is_empty() {
             let request = sg::TagResourceRequest {
                 secret_id: Some(arn.to_string()),
                 tags: Some(
-                    after
-                        .into_iter()
+                    set.into_iter()
                         .map(|(k, v)| sg::Tag {
                             key: Some(k),
                             value: Some(v),
