@@ -17,6 +17,9 @@ use std::time::Duration;
 
 /// Replays of one account and region that may be under way at once (AWS's quota).
 const MAX_ACTIVE: usize = 10;
+/// Replays kept per account and region; beyond it the oldest ended one is forgotten, so
+/// repeated replays cannot grow the store without bound.
+const MAX_KEPT: usize = 1000;
 /// How long a replay stays STARTING: AWS takes minutes, and a caller may cancel meanwhile.
 const START_DELAY: Duration = Duration::from_secs(1);
 
@@ -191,6 +194,18 @@ impl h::StartReplay for Events {
             ended: None,
             last_replayed: None,
         };
+        if space.replays.len() >= MAX_KEPT {
+            let oldest = space
+                .replays
+                .values()
+                .filter(|r| !active(&r.state))
+                .min_by_key(|r| r.started)
+                .map(|r| r.name.clone());
+            if let Some(oldest) = oldest {
+                space.replays.shift_remove(&oldest);
+                drop(self.save_replay(ns, &oldest, None));
+            }
+        }
         let ticket = self.save_replay(ns, &name, Some(&r));
         let out = g::StartReplayResponse {
             replay_arn: Some(r.arn.clone()),
