@@ -1199,14 +1199,15 @@ async fn malformed_eventbridge_requests_get_aws_shaped_errors() {
         "CreateApiDestination",
         r#"{"Name": "d", "ConnectionArn": "invalid-connection-arn", "InvocationEndpoint": "https://example.com", "HttpMethod": "INVALID_METHOD"}"#,
     )
-    .await;
+    .await
+    .1;
     assert_eq!(
         r["Message"],
         "2 validation errors detected: Value 'invalid-connection-arn' at 'connectionArn' failed to satisfy constraint: Member must satisfy regular expression pattern: ^arn:aws([a-z]|\\-)*:events:([a-z]|\\d|\\-)*:([0-9]{12})?:connection\\/[\\.\\-_A-Za-z0-9]+\\/[\\-A-Za-z0-9]+$; Value 'INVALID_METHOD' at 'httpMethod' failed to satisfy constraint: Member must satisfy enum value set: [HEAD, POST, PATCH, DELETE, PUT, GET, OPTIONS]"
     );
 }
 
-async fn raw_op_events(addr: SocketAddr, op: &str, body: &str) -> serde_json::Value {
+async fn raw_op_events(addr: SocketAddr, op: &str, body: &str) -> (u16, serde_json::Value) {
     let target = format!("AWSEvents.{op}");
     let r = raw(
         addr,
@@ -1219,7 +1220,7 @@ async fn raw_op_events(addr: SocketAddr, op: &str, body: &str) -> serde_json::Va
         body.as_bytes().to_vec(),
     )
     .await;
-    r.json
+    (r.status, r.json)
 }
 
 #[tokio::test]
@@ -1429,4 +1430,24 @@ async fn put_events_checks_each_entry_and_the_request_size() {
             )
         )
     );
+}
+
+#[tokio::test]
+async fn every_eventbridge_operation_answers_empty_and_odd_bodies_cleanly() {
+    let server = TestServer::isolated().await;
+    for op in localemu::generated::events::Operation::ALL
+        .map(localemu::generated::events::Operation::name)
+    {
+        for body in [
+            "{}",
+            r#"{"Name": 7}"#,
+            r#"{"Name": "x y", "ArchiveName": "a b", "ReplayName": "r", "EventSourceArn": "arn:aws:events:us-east-1:000000000000:archive/none", "EventStartTime": "soon", "Destination": {}}"#,
+            r#"{"ArchiveName": "a", "EventSourceArn": "arn:aws:events:us-east-1:000000000000:event-bus/default", "EventPattern": "{\"source\": [{\"prefix\": \"\"}]}", "RetentionDays": -1}"#,
+        ] {
+            let (status, r) = raw_op_events(server.addr, op, body).await;
+            let answered = status == 200 && r.get("__type").is_none();
+            let refused = status == 400 && r["__type"].is_string() && r["Message"].is_string();
+            assert!(answered || refused, "{op} {body}: {status} {r}");
+        }
+    }
 }
