@@ -52,6 +52,39 @@ fn member(m: &Model, mem: &crate::model::Member<'_>, depth: usize) -> Result<Str
     ))
 }
 
+/// Where an output of shape `target` holds timestamps: each a path of member names, with
+/// `[]` for a list's members and `{}` for a map's values.
+fn timestamp_paths(
+    m: &Model,
+    target: &str,
+    path: &mut Vec<String>,
+    depth: usize,
+    out: &mut Vec<Vec<String>>,
+) -> Result<(), String> {
+    if depth > 10 {
+        return Ok(());
+    }
+    let s = m.shape(target)?;
+    let mut within = |step: &str, inner: &str, out: &mut Vec<Vec<String>>| {
+        path.push(step.to_string());
+        let r = timestamp_paths(m, inner, path, depth + 1, out);
+        path.pop();
+        r
+    };
+    match kind(s) {
+        "timestamp" => out.push(path.clone()),
+        "list" => within("[]", s["member"]["shape"].as_str().unwrap_or(""), out)?,
+        "map" => within("{}", s["value"]["shape"].as_str().unwrap_or(""), out)?,
+        "structure" => {
+            for mem in members(s) {
+                within(mem.name, mem.target, out)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Paging as the service's paginators (or the generator entry, for models without them) say.
 fn paging(m: &Model, op: &str, extra: &[(&str, [&str; 4])]) -> String {
     if let Some((_, [input, output, limit, result])) = extra.iter().find(|(o, _)| *o == op) {
@@ -92,6 +125,22 @@ pub fn emit(
                 parts.push(member(m, &mem, 0)?);
             }
         }
+        let mut stamps = Vec::new();
+        if let Some(output) = m.io(op, "output") {
+            timestamp_paths(m, &output, &mut Vec::new(), 0, &mut stamps)?;
+        }
+        let stamps: Vec<String> = stamps
+            .iter()
+            .map(|p| {
+                format!(
+                    "&[{}]",
+                    p.iter()
+                        .map(|s| format!("{s:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect();
         let http = if rest {
             let h = &m.op(op)?["http"];
             format!(
@@ -104,10 +153,11 @@ pub fn emit(
         };
         writeln!(
             out,
-            "    Op {{ name: {op:?}, command: {:?}, members: &[{}], http: {http}, paging: {}, idempotency_token: {token} }},",
+            "    Op {{ name: {op:?}, command: {:?}, members: &[{}], http: {http}, paging: {}, idempotency_token: {token}, timestamps: &[{}] }},",
             split_case(op, '-'),
             parts.join(", "),
-            paging(m, op, extra_paging)
+            paging(m, op, extra_paging),
+            stamps.join(", ")
         )
         .ok();
     }

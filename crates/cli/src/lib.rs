@@ -364,7 +364,8 @@ async fn invoke(
     Ok(Value::Object(out))
 }
 
-fn print_result(value: Value, op: &Op, g: &params::Globals) -> i32 {
+fn print_result(mut value: Value, op: &Op, g: &params::Globals) -> i32 {
+    output::readable_times(&mut value, op.timestamps);
     let value = match &g.query {
         Some(q) => match query(q, &value) {
             Ok(v) => v,

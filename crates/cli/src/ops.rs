@@ -57,6 +57,9 @@ pub struct Op {
     pub paging: Option<Paging>,
     /// The member the client fills with a fresh UUID when it is not given.
     pub idempotency_token: Option<&'static str>,
+    /// Where the answer holds timestamps: member names, `[]` for a list's members, `{}` for
+    /// a map's values.
+    pub timestamps: &'static [&'static [&'static str]],
 }
 
 pub use crate::tables::{CLOUDFORMATION, EVENTS, KMS, LAMBDA, SECRETSMANAGER, SSM, STS};

@@ -499,3 +499,96 @@ mod tests {
         assert_eq!(table(&json!({}), "TagResource"), "");
     }
 }
+
+/// Timestamps as the AWS CLI (version 2) prints them by default: ISO 8601 in UTC, with
+/// microseconds when there are any (`2026-01-15T12:00:00.123000+00:00`), from the epoch
+/// seconds of the JSON protocols or the ISO text of the query protocol.
+pub fn readable_times(value: &mut Value, paths: &[&[&str]]) {
+    for path in paths {
+        at_path(value, path);
+    }
+}
+
+fn at_path(value: &mut Value, path: &[&str]) {
+    let Some((step, rest)) = path.split_first() else {
+        if let Some(text) = iso8601(value) {
+            *value = Value::String(text);
+        }
+        return;
+    };
+    match (*step, value) {
+        ("[]", Value::Array(items)) => items.iter_mut().for_each(|v| at_path(v, rest)),
+        ("{}", Value::Object(m)) => m.values_mut().for_each(|v| at_path(v, rest)),
+        (name, Value::Object(m)) => {
+            if let Some(v) = m.get_mut(name) {
+                at_path(v, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn iso8601(value: &Value) -> Option<String> {
+    use time::format_description::well_known::Rfc3339;
+    let at = match value {
+        Value::Number(n) => {
+            // Rounded to the microsecond, as Python's datetime reads a float.
+            let seconds = n.as_f64()?;
+            let whole = seconds.floor();
+            let micros = ((seconds - whole) * 1e6).round() as i128;
+            let nanos = (whole as i128) * 1_000_000_000 + micros * 1000;
+            time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()?
+        }
+        Value::String(s) => time::OffsetDateTime::parse(s, &Rfc3339).ok()?,
+        _ => return None,
+    };
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let micros = at.microsecond();
+    let fraction = if micros == 0 {
+        String::new()
+    } else {
+        format!(".{micros:06}")
+    };
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}+00:00",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    ))
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn timestamps_print_as_the_aws_cli_prints_them() {
+        let mut v = json!({
+            "CreatedDate": 1768478400.123,
+            "SecretList": [{"LastChangedDate": 1768478400}, {"Name": "x"}],
+            "Stacks": [{"CreationTime": "2026-01-15T12:00:00.5Z"}],
+            "Other": 1768478400
+        });
+        readable_times(
+            &mut v,
+            &[
+                &["CreatedDate"],
+                &["SecretList", "[]", "LastChangedDate"],
+                &["Stacks", "[]", "CreationTime"],
+            ],
+        );
+        assert_eq!(
+            v,
+            json!({
+                "CreatedDate": "2026-01-15T12:00:00.123000+00:00",
+                "SecretList": [{"LastChangedDate": "2026-01-15T12:00:00+00:00"}, {"Name": "x"}],
+                "Stacks": [{"CreationTime": "2026-01-15T12:00:00.500000+00:00"}],
+                "Other": 1768478400
+            })
+        );
+    }
+}

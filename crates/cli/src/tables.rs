@@ -56,6 +56,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["SecretValues", "[]", "CreatedDate"]],
     },
     Op {
         name: "CancelRotateSecret",
@@ -70,6 +71,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "CreateSecret",
@@ -179,6 +181,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: Some("ClientRequestToken"),
+        timestamps: &[&["ReplicationStatus", "[]", "LastAccessedDate"]],
     },
     Op {
         name: "DeleteResourcePolicy",
@@ -193,6 +196,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteSecret",
@@ -223,6 +227,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["DeletionDate"]],
     },
     Op {
         name: "DescribeSecret",
@@ -237,6 +242,15 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["LastRotatedDate"],
+            &["LastChangedDate"],
+            &["LastAccessedDate"],
+            &["DeletedDate"],
+            &["NextRotationDate"],
+            &["CreatedDate"],
+            &["ReplicationStatus", "[]", "LastAccessedDate"],
+        ],
     },
     Op {
         name: "GetRandomPassword",
@@ -302,6 +316,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetResourcePolicy",
@@ -316,6 +331,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetSecretValue",
@@ -346,6 +362,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreatedDate"]],
     },
     Op {
         name: "ListSecretVersionIds",
@@ -383,6 +400,10 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["Versions", "[]", "LastAccessedDate"],
+            &["Versions", "[]", "CreatedDate"],
+        ],
     },
     Op {
         name: "ListSecrets",
@@ -454,6 +475,14 @@ pub const SECRETSMANAGER: &[Op] = &[
             result: "SecretList",
         }),
         idempotency_token: None,
+        timestamps: &[
+            &["SecretList", "[]", "LastRotatedDate"],
+            &["SecretList", "[]", "LastChangedDate"],
+            &["SecretList", "[]", "LastAccessedDate"],
+            &["SecretList", "[]", "DeletedDate"],
+            &["SecretList", "[]", "NextRotationDate"],
+            &["SecretList", "[]", "CreatedDate"],
+        ],
     },
     Op {
         name: "PutResourcePolicy",
@@ -484,6 +513,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "PutSecretValue",
@@ -535,6 +565,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: Some("ClientRequestToken"),
+        timestamps: &[],
     },
     Op {
         name: "RemoveRegionsFromReplication",
@@ -558,6 +589,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["ReplicationStatus", "[]", "LastAccessedDate"]],
     },
     Op {
         name: "ReplicateSecretToRegions",
@@ -603,6 +635,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["ReplicationStatus", "[]", "LastAccessedDate"]],
     },
     Op {
         name: "RestoreSecret",
@@ -617,6 +650,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "RotateSecret",
@@ -712,6 +746,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: Some("ClientRequestToken"),
+        timestamps: &[],
     },
     Op {
         name: "StopReplicationToReplica",
@@ -726,6 +761,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "TagResource",
@@ -764,6 +800,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UntagResource",
@@ -787,6 +824,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateSecret",
@@ -845,6 +883,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: Some("ClientRequestToken"),
+        timestamps: &[],
     },
     Op {
         name: "UpdateSecretVersionStage",
@@ -882,6 +921,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ValidateResourcePolicy",
@@ -905,6 +945,7 @@ pub const SECRETSMANAGER: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
 ];
 
@@ -1001,6 +1042,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("POST", "/2015-03-31/functions/{FunctionName}/policy")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "CreateFunction",
@@ -1430,6 +1472,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("POST", "/2015-03-31/functions")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteFunction",
@@ -1453,6 +1496,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("DELETE", "/2015-03-31/functions/{FunctionName}")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetFunction",
@@ -1476,6 +1520,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("GET", "/2015-03-31/functions/{FunctionName}")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetFunctionConfiguration",
@@ -1499,6 +1544,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("GET", "/2015-03-31/functions/{FunctionName}/configuration")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetPolicy",
@@ -1522,6 +1568,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("GET", "/2015-03-31/functions/{FunctionName}/policy")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "Invoke",
@@ -1587,6 +1634,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("POST", "/2015-03-31/functions/{FunctionName}/invocations")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListFunctions",
@@ -1629,6 +1677,7 @@ pub const LAMBDA: &[Op] = &[
             result: "Functions",
         }),
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "RemovePermission",
@@ -1669,6 +1718,7 @@ pub const LAMBDA: &[Op] = &[
         )),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateFunctionCode",
@@ -1769,6 +1819,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("PUT", "/2015-03-31/functions/{FunctionName}/code")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateFunctionConfiguration",
@@ -2093,6 +2144,7 @@ pub const LAMBDA: &[Op] = &[
         http: Some(("PUT", "/2015-03-31/functions/{FunctionName}/configuration")),
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
 ];
 
@@ -2232,6 +2284,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Credentials", "Expiration"]],
     },
     Op {
         name: "AssumeRoleWithSAML",
@@ -2296,6 +2349,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Credentials", "Expiration"]],
     },
     Op {
         name: "AssumeRoleWithWebIdentity",
@@ -2367,6 +2421,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Credentials", "Expiration"]],
     },
     Op {
         name: "DecodeAuthorizationMessage",
@@ -2381,6 +2436,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetAccessKeyInfo",
@@ -2395,6 +2451,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetCallerIdentity",
@@ -2403,6 +2460,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetFederationToken",
@@ -2475,6 +2533,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Credentials", "Expiration"]],
     },
     Op {
         name: "GetSessionToken",
@@ -2512,6 +2571,7 @@ pub const STS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Credentials", "Expiration"]],
     },
 ];
 
@@ -2529,6 +2589,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "CreateAlias",
@@ -2552,6 +2613,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "CreateGrant",
@@ -2653,6 +2715,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "CreateKey",
@@ -2754,6 +2817,11 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["KeyMetadata", "CreationDate"],
+            &["KeyMetadata", "DeletionDate"],
+            &["KeyMetadata", "ValidTo"],
+        ],
     },
     Op {
         name: "Decrypt",
@@ -2834,6 +2902,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteAlias",
@@ -2848,6 +2917,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteImportedKeyMaterial",
@@ -2871,6 +2941,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DescribeKey",
@@ -2894,6 +2965,11 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["KeyMetadata", "CreationDate"],
+            &["KeyMetadata", "DeletionDate"],
+            &["KeyMetadata", "ValidTo"],
+        ],
     },
     Op {
         name: "DisableKey",
@@ -2908,6 +2984,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DisableKeyRotation",
@@ -2922,6 +2999,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "EnableKey",
@@ -2936,6 +3014,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "EnableKeyRotation",
@@ -2959,6 +3038,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "Encrypt",
@@ -3010,6 +3090,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GenerateDataKey",
@@ -3083,6 +3164,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GenerateDataKeyPair",
@@ -3149,6 +3231,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GenerateDataKeyPairWithoutPlaintext",
@@ -3193,6 +3276,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GenerateDataKeyWithoutPlaintext",
@@ -3244,6 +3328,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GenerateMac",
@@ -3288,6 +3373,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GenerateRandom",
@@ -3333,6 +3419,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetKeyPolicy",
@@ -3356,6 +3443,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetKeyRotationStatus",
@@ -3370,6 +3458,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["NextRotationDate"], &["OnDemandRotationStartDate"]],
     },
     Op {
         name: "GetParametersForImport",
@@ -3400,6 +3489,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["ParametersValidTo"]],
     },
     Op {
         name: "GetPublicKey",
@@ -3423,6 +3513,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ImportKeyMaterial",
@@ -3488,6 +3579,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListAliases",
@@ -3523,6 +3615,10 @@ pub const KMS: &[Op] = &[
             result: "Aliases",
         }),
         idempotency_token: None,
+        timestamps: &[
+            &["Aliases", "[]", "CreationDate"],
+            &["Aliases", "[]", "LastUpdatedDate"],
+        ],
     },
     Op {
         name: "ListGrants",
@@ -3579,6 +3675,7 @@ pub const KMS: &[Op] = &[
             result: "Grants",
         }),
         idempotency_token: None,
+        timestamps: &[&["Grants", "[]", "CreationDate"]],
     },
     Op {
         name: "ListKeyPolicies",
@@ -3614,6 +3711,7 @@ pub const KMS: &[Op] = &[
             result: "PolicyNames",
         }),
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListKeyRotations",
@@ -3656,6 +3754,10 @@ pub const KMS: &[Op] = &[
             result: "Rotations",
         }),
         idempotency_token: None,
+        timestamps: &[
+            &["Rotations", "[]", "ValidTo"],
+            &["Rotations", "[]", "RotationDate"],
+        ],
     },
     Op {
         name: "ListKeys",
@@ -3691,6 +3793,7 @@ pub const KMS: &[Op] = &[
             result: "Keys",
         }),
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListResourceTags",
@@ -3726,6 +3829,7 @@ pub const KMS: &[Op] = &[
             result: "Tags",
         }),
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListRetirableGrants",
@@ -3768,6 +3872,7 @@ pub const KMS: &[Op] = &[
             result: "Grants",
         }),
         idempotency_token: None,
+        timestamps: &[&["Grants", "[]", "CreationDate"]],
     },
     Op {
         name: "PutKeyPolicy",
@@ -3805,6 +3910,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ReEncrypt",
@@ -3884,6 +3990,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ReplicateKey",
@@ -3950,6 +4057,11 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["ReplicaKeyMetadata", "CreationDate"],
+            &["ReplicaKeyMetadata", "DeletionDate"],
+            &["ReplicaKeyMetadata", "ValidTo"],
+        ],
     },
     Op {
         name: "RetireGrant",
@@ -3987,6 +4099,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "RevokeGrant",
@@ -4017,6 +4130,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "RotateKeyOnDemand",
@@ -4031,6 +4145,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ScheduleKeyDeletion",
@@ -4054,6 +4169,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["DeletionDate"]],
     },
     Op {
         name: "Sign",
@@ -4105,6 +4221,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "TagResource",
@@ -4143,6 +4260,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UntagResource",
@@ -4166,6 +4284,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateAlias",
@@ -4189,6 +4308,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateKeyDescription",
@@ -4212,6 +4332,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdatePrimaryRegion",
@@ -4235,6 +4356,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "Verify",
@@ -4293,6 +4415,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "VerifyMac",
@@ -4344,6 +4467,7 @@ pub const KMS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
 ];
 
@@ -4392,6 +4516,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteParameter",
@@ -4406,6 +4531,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteParameters",
@@ -4420,6 +4546,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DescribeParameters",
@@ -4506,6 +4633,7 @@ pub const SSM: &[Op] = &[
             result: "Parameters",
         }),
         idempotency_token: None,
+        timestamps: &[&["Parameters", "[]", "LastModifiedDate"]],
     },
     Op {
         name: "GetParameter",
@@ -4529,6 +4657,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Parameter", "LastModifiedDate"]],
     },
     Op {
         name: "GetParameterHistory",
@@ -4571,6 +4700,7 @@ pub const SSM: &[Op] = &[
             result: "Parameters",
         }),
         idempotency_token: None,
+        timestamps: &[&["Parameters", "[]", "LastModifiedDate"]],
     },
     Op {
         name: "GetParameters",
@@ -4594,6 +4724,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Parameters", "[]", "LastModifiedDate"]],
     },
     Op {
         name: "GetParametersByPath",
@@ -4672,6 +4803,7 @@ pub const SSM: &[Op] = &[
             result: "Parameters",
         }),
         idempotency_token: None,
+        timestamps: &[&["Parameters", "[]", "LastModifiedDate"]],
     },
     Op {
         name: "LabelParameterVersion",
@@ -4702,6 +4834,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListTagsForResource",
@@ -4725,6 +4858,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "PutParameter",
@@ -4826,6 +4960,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "RemoveTagsFromResource",
@@ -4856,6 +4991,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UnlabelParameterVersion",
@@ -4886,6 +5022,7 @@ pub const SSM: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
 ];
 
@@ -5163,6 +5300,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "CreateStack",
@@ -5401,6 +5539,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteChangeSet",
@@ -5424,6 +5563,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteStack",
@@ -5490,6 +5630,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DescribeChangeSet",
@@ -5532,6 +5673,19 @@ pub const CLOUDFORMATION: &[Op] = &[
             result: "Changes",
         }),
         idempotency_token: None,
+        timestamps: &[
+            &["CreationTime"],
+            &[
+                "Changes",
+                "[]",
+                "ResourceChange",
+                "Details",
+                "[]",
+                "Target",
+                "Drift",
+                "DriftDetectionTimestamp",
+            ],
+        ],
     },
     Op {
         name: "DescribeStackEvents",
@@ -5560,6 +5714,7 @@ pub const CLOUDFORMATION: &[Op] = &[
             result: "StackEvents",
         }),
         idempotency_token: None,
+        timestamps: &[&["StackEvents", "[]", "Timestamp"]],
     },
     Op {
         name: "DescribeStackResource",
@@ -5583,6 +5738,14 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["StackResourceDetail", "LastUpdatedTimestamp"],
+            &[
+                "StackResourceDetail",
+                "DriftInformation",
+                "LastCheckTimestamp",
+            ],
+        ],
     },
     Op {
         name: "DescribeStackResources",
@@ -5613,6 +5776,15 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["StackResources", "[]", "Timestamp"],
+            &[
+                "StackResources",
+                "[]",
+                "DriftInformation",
+                "LastCheckTimestamp",
+            ],
+        ],
     },
     Op {
         name: "DescribeStacks",
@@ -5641,6 +5813,12 @@ pub const CLOUDFORMATION: &[Op] = &[
             result: "Stacks",
         }),
         idempotency_token: None,
+        timestamps: &[
+            &["Stacks", "[]", "CreationTime"],
+            &["Stacks", "[]", "DeletionTime"],
+            &["Stacks", "[]", "LastUpdatedTime"],
+            &["Stacks", "[]", "DriftInformation", "LastCheckTimestamp"],
+        ],
     },
     Op {
         name: "ExecuteChangeSet",
@@ -5685,6 +5863,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetTemplate",
@@ -5715,6 +5894,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "GetTemplateSummary",
@@ -5772,6 +5952,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListChangeSets",
@@ -5800,6 +5981,7 @@ pub const CLOUDFORMATION: &[Op] = &[
             result: "Summaries",
         }),
         idempotency_token: None,
+        timestamps: &[&["Summaries", "[]", "CreationTime"]],
     },
     Op {
         name: "ListStackResources",
@@ -5828,6 +6010,15 @@ pub const CLOUDFORMATION: &[Op] = &[
             result: "StackResourceSummaries",
         }),
         idempotency_token: None,
+        timestamps: &[
+            &["StackResourceSummaries", "[]", "LastUpdatedTimestamp"],
+            &[
+                "StackResourceSummaries",
+                "[]",
+                "DriftInformation",
+                "LastCheckTimestamp",
+            ],
+        ],
     },
     Op {
         name: "ListStacks",
@@ -5856,6 +6047,17 @@ pub const CLOUDFORMATION: &[Op] = &[
             result: "StackSummaries",
         }),
         idempotency_token: None,
+        timestamps: &[
+            &["StackSummaries", "[]", "CreationTime"],
+            &["StackSummaries", "[]", "LastUpdatedTime"],
+            &["StackSummaries", "[]", "DeletionTime"],
+            &[
+                "StackSummaries",
+                "[]",
+                "DriftInformation",
+                "LastCheckTimestamp",
+            ],
+        ],
     },
     Op {
         name: "GetStackPolicy",
@@ -5870,6 +6072,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "SetStackPolicy",
@@ -5900,6 +6103,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateStack",
@@ -6138,6 +6342,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateTerminationProtection",
@@ -6161,6 +6366,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ValidateTemplate",
@@ -6184,6 +6390,7 @@ pub const CLOUDFORMATION: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
 ];
 
@@ -6201,6 +6408,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "CreateApiDestination",
@@ -6252,6 +6460,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"], &["LastModifiedTime"]],
     },
     Op {
         name: "CreateArchive",
@@ -6303,6 +6512,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"]],
     },
     Op {
         name: "CreateConnection",
@@ -6664,6 +6874,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"], &["LastModifiedTime"]],
     },
     Op {
         name: "CreateEventBus",
@@ -6758,6 +6969,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeauthorizeConnection",
@@ -6772,6 +6984,11 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["CreationTime"],
+            &["LastModifiedTime"],
+            &["LastAuthorizedTime"],
+        ],
     },
     Op {
         name: "DeleteApiDestination",
@@ -6786,6 +7003,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteArchive",
@@ -6800,6 +7018,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteConnection",
@@ -6814,6 +7033,11 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["CreationTime"],
+            &["LastModifiedTime"],
+            &["LastAuthorizedTime"],
+        ],
     },
     Op {
         name: "DeleteEventBus",
@@ -6828,6 +7052,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DeleteRule",
@@ -6858,6 +7083,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DescribeApiDestination",
@@ -6872,6 +7098,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"], &["LastModifiedTime"]],
     },
     Op {
         name: "DescribeArchive",
@@ -6886,6 +7113,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"]],
     },
     Op {
         name: "DescribeConnection",
@@ -6900,6 +7128,11 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["CreationTime"],
+            &["LastModifiedTime"],
+            &["LastAuthorizedTime"],
+        ],
     },
     Op {
         name: "DescribeEventBus",
@@ -6914,6 +7147,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"], &["LastModifiedTime"]],
     },
     Op {
         name: "DescribeReplay",
@@ -6928,6 +7162,13 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["EventStartTime"],
+            &["EventEndTime"],
+            &["EventLastReplayedTime"],
+            &["ReplayStartTime"],
+            &["ReplayEndTime"],
+        ],
     },
     Op {
         name: "DescribeRule",
@@ -6951,6 +7192,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "DisableRule",
@@ -6974,6 +7216,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "EnableRule",
@@ -6997,6 +7240,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListApiDestinations",
@@ -7034,6 +7278,10 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["ApiDestinations", "[]", "CreationTime"],
+            &["ApiDestinations", "[]", "LastModifiedTime"],
+        ],
     },
     Op {
         name: "ListArchives",
@@ -7078,6 +7326,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["Archives", "[]", "CreationTime"]],
     },
     Op {
         name: "ListConnections",
@@ -7115,6 +7364,11 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["Connections", "[]", "CreationTime"],
+            &["Connections", "[]", "LastModifiedTime"],
+            &["Connections", "[]", "LastAuthorizedTime"],
+        ],
     },
     Op {
         name: "ListEventBuses",
@@ -7145,6 +7399,10 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["EventBuses", "[]", "CreationTime"],
+            &["EventBuses", "[]", "LastModifiedTime"],
+        ],
     },
     Op {
         name: "ListReplays",
@@ -7189,6 +7447,13 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["Replays", "[]", "EventStartTime"],
+            &["Replays", "[]", "EventEndTime"],
+            &["Replays", "[]", "EventLastReplayedTime"],
+            &["Replays", "[]", "ReplayStartTime"],
+            &["Replays", "[]", "ReplayEndTime"],
+        ],
     },
     Op {
         name: "ListRuleNamesByTarget",
@@ -7231,6 +7496,7 @@ pub const EVENTS: &[Op] = &[
             result: "RuleNames",
         }),
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListRules",
@@ -7273,6 +7539,7 @@ pub const EVENTS: &[Op] = &[
             result: "Rules",
         }),
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListTagsForResource",
@@ -7287,6 +7554,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "ListTargetsByRule",
@@ -7329,6 +7597,7 @@ pub const EVENTS: &[Op] = &[
             result: "Targets",
         }),
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "PutEvents",
@@ -7402,6 +7671,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "PutPermission",
@@ -7475,6 +7745,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "PutRule",
@@ -7555,6 +7826,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "PutTargets",
@@ -8108,6 +8380,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "RemovePermission",
@@ -8138,6 +8411,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "RemoveTargets",
@@ -8175,6 +8449,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "StartReplay",
@@ -8241,6 +8516,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["ReplayStartTime"]],
     },
     Op {
         name: "TagResource",
@@ -8279,6 +8555,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "TestEventPattern",
@@ -8302,6 +8579,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UntagResource",
@@ -8325,6 +8603,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
     Op {
         name: "UpdateApiDestination",
@@ -8376,6 +8655,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"], &["LastModifiedTime"]],
     },
     Op {
         name: "UpdateArchive",
@@ -8420,6 +8700,7 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[&["CreationTime"]],
     },
     Op {
         name: "UpdateConnection",
@@ -8781,6 +9062,11 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[
+            &["CreationTime"],
+            &["LastModifiedTime"],
+            &["LastAuthorizedTime"],
+        ],
     },
     Op {
         name: "UpdateEventBus",
@@ -8846,5 +9132,6 @@ pub const EVENTS: &[Op] = &[
         http: None,
         paging: None,
         idempotency_token: None,
+        timestamps: &[],
     },
 ];
