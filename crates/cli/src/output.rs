@@ -568,10 +568,10 @@ mod time_tests {
     #[test]
     fn timestamps_print_as_the_aws_cli_prints_them() {
         let mut v = json!({
-            "CreatedDate": 1768478400.123,
-            "SecretList": [{"LastChangedDate": 1768478400}, {"Name": "x"}],
+            "CreatedDate": 1_768_478_400.123,
+            "SecretList": [{"LastChangedDate": 1_768_478_400}, {"Name": "x"}],
             "Stacks": [{"CreationTime": "2026-01-15T12:00:00.5Z"}],
-            "Other": 1768478400
+            "Other": 1_768_478_400
         });
         readable_times(
             &mut v,
@@ -587,7 +587,7 @@ mod time_tests {
                 "CreatedDate": "2026-01-15T12:00:00.123000+00:00",
                 "SecretList": [{"LastChangedDate": "2026-01-15T12:00:00+00:00"}, {"Name": "x"}],
                 "Stacks": [{"CreationTime": "2026-01-15T12:00:00.500000+00:00"}],
-                "Other": 1768478400
+                "Other": 1_768_478_400
             })
         );
     }
