@@ -37,7 +37,7 @@ pub async fn namespaces(State(state): State<Arc<AppState>>) -> Response {
     let mut places: std::collections::BTreeMap<(String, String), (usize, usize)> =
         std::collections::BTreeMap::new();
     for (ns, space) in state.secretsmanager.store().namespaces() {
-        let n = space.all().len();
+        let n = space.len();
         if n > 0 {
             places.entry((ns.account, ns.region)).or_default().0 = n;
         }

@@ -340,7 +340,7 @@ impl RotationEngine {
         // here are this node's own.
         let leads = self.store.leads();
         for (namespace, space) in self.store.namespaces().into_iter().filter(|_| leads) {
-            for cell in space.all() {
+            for cell in space.rotating() {
                 let due = {
                     let s = cell.read();
                     let due = s

@@ -8,6 +8,7 @@
 
 mod backend;
 mod blobs;
+mod cell;
 mod cluster;
 pub mod durable;
 mod embedded;
@@ -17,6 +18,7 @@ mod namespace;
 pub mod postgres;
 pub mod record;
 pub mod root_key;
+mod rotating;
 pub mod seal;
 pub mod table;
 pub mod transfer;
@@ -34,10 +36,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard, Weak};
 
 pub use blobs::BlobReverter;
+pub use cell::{SecretCell, SecretRead, SecretRefCell, SecretWrite};
 pub use format::{BLOBS, DB_FILE, META, SECRETS, VALUES};
-pub use namespace::{
-    NamespaceStore, ScanKey, ScanOrder, SecretCell, SecretRead, SecretRefCell, SecretWrite,
-};
+pub use namespace::{NamespaceStore, ScanKey, ScanOrder};
 
 /// A service whose state the store keeps as opaque records under one key prefix.
 pub trait Records: Send + Sync {
@@ -270,7 +271,8 @@ impl Store {
     pub fn purge_expired(&self, now: Millis) -> Vec<(Namespace, String)> {
         let mut purged = Vec::new();
         for (name, ns) in self.namespaces() {
-            for cell in ns.all() {
+            // Checked again under the gate: a restore may have come in between.
+            for cell in ns.select(|s| s.is_purged(now)) {
                 let _gate = self.gate();
                 let arn = {
                     let s = cell.read();

@@ -2,107 +2,17 @@
 //! journaled through the store's database when it has one; and the set of namespaces, the only
 //! maker of a namespace, so that every namespace journals to its store's database.
 
+use super::cell::{SecretCell, SecretRefCell};
 use super::durable::{Durable, Ticket};
 use super::journal::{self, secret_key, Op};
+use super::rotating::Rotating;
 use crate::clock::Millis;
 use crate::domain::secret::Secret;
 use crate::domain::Namespace;
-use serde_json::value::RawValue;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
-use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
-
-/// One stored secret behind its own lock.
-pub struct SecretCell {
-    held: RwLock<Held>,
-    /// Set once the secret left its index; later changes to it are not journaled.
-    removed: AtomicBool,
-}
-
-/// The secret and its listing entry as JSON, made on the first listing after a change. Both
-/// sit under one lock so an entry made from a secret can never outlive a change to it.
-struct Held {
-    secret: Secret,
-    listed: OnceLock<Arc<RawValue>>,
-}
-
-/// A read of one secret; the lock is held while it lives.
-pub struct SecretRead<'a>(RwLockReadGuard<'a, Held>);
-
-impl SecretRead<'_> {
-    /// The secret's listing entry, made by `make` unless it is already kept. Listing a page
-    /// copies kept entries instead of building and encoding each one again.
-    pub fn listed(
-        &self,
-        make: impl FnOnce(&Secret) -> Option<Arc<RawValue>>,
-    ) -> Option<Arc<RawValue>> {
-        if let Some(kept) = self.0.listed.get() {
-            return Some(Arc::clone(kept));
-        }
-        let made = make(&self.0.secret)?;
-        // Readers of one secret may race to keep it; they made the same entry.
-        let _ = self.0.listed.set(Arc::clone(&made));
-        Some(made)
-    }
-}
-
-impl Deref for SecretRead<'_> {
-    type Target = Secret;
-    fn deref(&self) -> &Secret {
-        &self.0.secret
-    }
-}
-
-/// A change to one secret; taking it drops the kept listing entry.
-pub struct SecretWrite<'a>(RwLockWriteGuard<'a, Held>);
-
-impl Deref for SecretWrite<'_> {
-    type Target = Secret;
-    fn deref(&self) -> &Secret {
-        &self.0.secret
-    }
-}
-
-impl DerefMut for SecretWrite<'_> {
-    fn deref_mut(&mut self) -> &mut Secret {
-        &mut self.0.secret
-    }
-}
-
-impl SecretCell {
-    fn new(secret: Secret) -> Self {
-        SecretCell {
-            held: RwLock::new(Held {
-                secret,
-                listed: OnceLock::new(),
-            }),
-            removed: AtomicBool::new(false),
-        }
-    }
-
-    pub fn read(&self) -> SecretRead<'_> {
-        // A panic while holding the lock cannot leave a Secret half-changed in a way that
-        // matters more than refusing every later request, so poisoning is ignored.
-        SecretRead(
-            self.held
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        )
-    }
-
-    pub fn write(&self) -> SecretWrite<'_> {
-        let mut held = self
-            .held
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        held.listed.take();
-        SecretWrite(held)
-    }
-}
-
-pub type SecretRefCell = Arc<SecretCell>;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 #[derive(Default)]
 struct Index {
@@ -116,6 +26,7 @@ pub struct NamespaceStore {
     namespace: Namespace,
     journal: Option<Arc<Durable>>,
     index: RwLock<Index>,
+    rotating: Arc<Rotating>,
 }
 
 /// Which index a scan walks.
@@ -190,6 +101,7 @@ impl NamespaceStore {
             namespace,
             journal,
             index: RwLock::default(),
+            rotating: Arc::default(),
         }
     }
 
@@ -260,14 +172,14 @@ impl NamespaceStore {
         // Journaled before the index lock is released, so no later change can overtake it.
         let ticket = self
             .journal(|j| journal::upsert(&self.namespace, &secret, &ids, true, Some(j.keyring())));
-        let cell = Arc::new(SecretCell::new(secret));
+        let cell = Arc::new(SecretCell::new(secret, self.rotating.clone()));
         Self::index_cell(&mut index, &cell);
         Ok((cell, ticket))
     }
 
     /// Indexes a secret read from the database at start-up (nothing to journal).
     pub(super) fn load(&self, secret: Secret) {
-        let cell = Arc::new(SecretCell::new(secret));
+        let cell = Arc::new(SecretCell::new(secret, self.rotating.clone()));
         Self::index_cell(&mut self.write(), &cell);
     }
 
@@ -325,7 +237,7 @@ impl NamespaceStore {
                 cell.removed.store(true, Ordering::SeqCst);
             }
             (None, Some(secret)) => {
-                let cell = Arc::new(SecretCell::new(secret));
+                let cell = Arc::new(SecretCell::new(secret, self.rotating.clone()));
                 Self::index_cell(&mut index, &cell);
             }
             (None, None) => {}
@@ -366,6 +278,30 @@ impl NamespaceStore {
 
     pub fn all(&self) -> Vec<SecretRefCell> {
         self.read().by_name.values().cloned().collect()
+    }
+
+    /// The secrets for which `keep` says true. A look at each secret costs no allocation, so a
+    /// periodic search (expired deletions) stays cheap in a namespace of many secrets.
+    pub fn select(&self, mut keep: impl FnMut(&Secret) -> bool) -> Vec<SecretRefCell> {
+        let index = self.read();
+        index
+            .by_name
+            .values()
+            .filter(|cell| keep(&cell.read()))
+            .cloned()
+            .collect()
+    }
+
+    /// The secrets that have rotation enabled (and no others), found without a look at the rest.
+    pub fn rotating(&self) -> Vec<SecretRefCell> {
+        let mut found = Vec::new();
+        for (name, mark) in self.rotating.marked() {
+            match self.get(&name) {
+                Some(c) if c.read().rotation.as_ref().is_some_and(|r| r.enabled) => found.push(c),
+                _ => self.rotating.forget(&name, mark),
+            }
+        }
+        found
     }
 }
 

@@ -66,3 +66,47 @@ fn purges_only_expired() {
     assert_eq!(store.purge_expired(10).len(), 1);
     assert_eq!(ns.len(), 1);
 }
+
+#[test]
+fn only_secrets_with_rotation_enabled_are_offered_to_the_scheduler() {
+    use crate::domain::secret::Rotation;
+    let ns = memory_ns();
+    let rotation = |enabled| Rotation {
+        enabled,
+        lambda_arn: "arn:f".into(),
+        rules: None,
+        last_rotated: None,
+        next_due: Some(5),
+        next_rotation: Some(6),
+    };
+    let mut loaded = secret("loaded", 1);
+    loaded.rotation = Some(rotation(true));
+    ns.insert_unless(loaded, |_| true).ok().unwrap();
+    for i in 0..100 {
+        ns.insert_unless(secret(&format!("plain{i}"), 2 + i), |_| true)
+            .ok()
+            .unwrap();
+    }
+    let rotating = |ns: &NamespaceStore| -> Vec<String> {
+        let mut n: Vec<String> = ns
+            .rotating()
+            .iter()
+            .map(|c| c.read().name.clone())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(rotating(&ns), ["loaded"]);
+    let cell = ns.get("plain7").unwrap();
+    cell.write().rotation = Some(rotation(true));
+    assert_eq!(rotating(&ns), ["loaded", "plain7"]);
+    // Turned off, or gone: offered no more.
+    cell.write().rotation = Some(rotation(false));
+    ns.remove(&ns.get("loaded").unwrap());
+    assert!(rotating(&ns).is_empty());
+    // A secret created again under a marked name is offered once it rotates.
+    let mut again = secret("loaded", 500);
+    again.rotation = Some(rotation(true));
+    ns.insert_unless(again, |_| true).ok().unwrap();
+    assert_eq!(rotating(&ns), ["loaded"]);
+}
