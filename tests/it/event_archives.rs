@@ -345,3 +345,59 @@ async fn archives_keep_matching_events_and_replays_deliver_them_again() {
     s.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn an_account_keeps_at_most_a_thousand_replays_forgetting_the_oldest_ended_one() {
+    let s = TestServer::isolated().await;
+    let c = events(s.addr);
+    let bus_arn = format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default");
+    let archive_arn = c
+        .create_archive()
+        .archive_name("all")
+        .event_source_arn(&bus_arn)
+        .send()
+        .await
+        .unwrap()
+        .archive_arn
+        .unwrap();
+    let start = |i: usize| {
+        c.start_replay()
+            .replay_name(format!("r{i}"))
+            .event_source_arn(&archive_arn)
+            .event_start_time(at(START - 2_000))
+            .event_end_time(at(START - 1_000))
+            .destination(ReplayDestination::builder().arn(&bus_arn).build().unwrap())
+            .send()
+    };
+    start(0).await.unwrap();
+    assert_eq!(ended(&c, "r0").await, ReplayState::Completed);
+    // Ten at a time: AWS lets ten replays of an account and region run at once.
+    for batch in 0..100 {
+        let names = (1..=10).map(|n| batch * 10 + n);
+        for i in names.clone() {
+            start(i).await.unwrap();
+        }
+        for i in names {
+            ended(&c, &format!("r{i}")).await;
+        }
+    }
+    assert_eq!(
+        err(c.describe_replay().replay_name("r0").send().await),
+        (
+            "ResourceNotFoundException".into(),
+            "Replay r0 does not exist.".into()
+        )
+    );
+    c.describe_replay().replay_name("r1").send().await.unwrap();
+    let mut kept = 0;
+    let mut token = None;
+    loop {
+        let page = c.list_replays().set_next_token(token).send().await.unwrap();
+        kept += page.replays().len();
+        token = page.next_token().map(str::to_string);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(kept, 1000);
+}
