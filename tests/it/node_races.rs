@@ -218,8 +218,13 @@ async fn a_stacks_provider_calls_that_race_another_node_are_made_again() {
     }
     let cfn = crate::stacks::cfn(a.addr);
     for n in 0..3 {
-        let (_, status) = crate::stacks::deploy(&cfn, &format!("raced-{n}"), &body, &[]).await;
-        assert_eq!(status, "CREATE_COMPLETE", "stack raced-{n}");
+        let (id, status) = crate::stacks::deploy(&cfn, &format!("raced-{n}"), &body, &[]).await;
+        assert_eq!(
+            status,
+            "CREATE_COMPLETE",
+            "stack raced-{n}: {:?}",
+            crate::stacks::events(&cfn, &id).await
+        );
     }
     stop.store(true, Ordering::SeqCst);
     for w in writers {

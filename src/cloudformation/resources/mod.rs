@@ -134,6 +134,12 @@ pub(crate) async fn settle<O>(ack: crate::wire::Ack<O>, service: &'static str) -
     }
 }
 
+/// How long a provider's call keeps running again after losing races with another node's
+/// writes. No client waits on it, and a resource that fails rolls the whole stack back, so it
+/// is more patient than a request's fixed number of attempts: on a loaded machine, a node
+/// writing the same secret all the time could otherwise win every one of them.
+pub(crate) const LOST_RACE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Calls one operation of a JSON service in-process, through its model checks, its gate and
 /// its handler, and waits for the change to be durable. A call whose write lost a race with
 /// another node sharing the database runs again on that node's version, exactly as the same
@@ -152,6 +158,7 @@ macro_rules! call {
         let fail =
             |e: m::Error| crate::cloudformation::resources::Fail::Service($service, e.into());
         let mut lost = 0;
+        let started = std::time::Instant::now();
         loop {
             let ack = m::call::$method(&**$svc, &caller, request.clone());
             let ack = match ack {
@@ -160,7 +167,9 @@ macro_rules! call {
             };
             match ack.ticket.settle().await {
                 Settled::Committed => break Ok(ack.output),
-                Settled::Conflict if lost < crate::wire::CONFLICT_RETRIES => {
+                Settled::Conflict
+                    if started.elapsed() < crate::cloudformation::resources::LOST_RACE_PATIENCE =>
+                {
                     lost += 1;
                     crate::wire::after_lost_race(lost).await;
                 }
