@@ -1,26 +1,19 @@
-//! Events in and out: PutEvents, routing an event to the rules of its bus,
-//! and delivering it to each matching rule's targets (Lambda functions, API destinations with
+//! Events out: routing an event to the rules of its bus, and delivering it to each matching rule's targets (Lambda functions, API destinations with
 //! their connection's credentials read from the secret at each call, other buses), with the
 //! target's retry policy and the destination's rate limit.
 
 use super::model::{Destination, Rule};
 use super::oauth::{form, parts, with_query};
 use super::transform::{payload, RuleInfo};
-use super::{buses, Events};
-use crate::domain::caller::Caller;
+use super::Events;
 use crate::domain::Namespace;
-use crate::generated::events::Answer;
-use crate::generated::events::Error;
-use crate::generated::events::{self as g, handlers as h};
-use crate::wire::Ack;
+use crate::generated::events as g;
 use base64::Engine;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The most a PutEvents request's entries may hold together, as AWS counts them.
-const MAX_ENTRY: usize = 256 * 1024;
 /// How long one call to an API destination may take (AWS's limit).
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// The longest answer read from an API destination.
@@ -333,95 +326,5 @@ impl Events {
             Ok(Err(crate::outbound::Failure::Unreachable(e))) => Attempt::Retry(e),
             Err(_) => Attempt::Retry("the endpoint did not answer within 5 seconds".into()),
         }
-    }
-}
-
-fn entry_error(code: &str, message: impl Into<String>) -> g::PutEventsResultEntry {
-    g::PutEventsResultEntry {
-        event_id: None,
-        error_code: Some(code.into()),
-        error_message: Some(message.into()),
-    }
-}
-
-impl h::PutEvents for Events {
-    fn put_events(&self, cx: &Caller, i: g::PutEventsRequest) -> Answer<g::PutEventsResponse> {
-        let ns = &cx.namespace;
-        let all = i.entries.unwrap_or_default();
-        // AWS counts the request as a whole: each entry's source, detail type, detail and
-        // resources, and 14 bytes for a time.
-        let size: usize = all
-            .iter()
-            .map(|e| {
-                e.source.as_deref().map_or(0, str::len)
-                    + e.detail_type.as_deref().map_or(0, str::len)
-                    + e.detail.as_deref().map_or(0, str::len)
-                    + e.resources.iter().flatten().map(String::len).sum::<usize>()
-                    + if e.time.is_some() { 14 } else { 0 }
-            })
-            .sum();
-        if size > MAX_ENTRY {
-            return Err(Error::validation(
-                "Total size of the entries in the request is over the limit.",
-            ));
-        }
-        let mut entries = Vec::new();
-        for e in all {
-            let bus = buses::bus_name(e.event_bus_name.as_deref());
-            let result = match (&e.source, &e.detail_type, &e.detail) {
-                (None, _, _) => entry_error(
-                    "InvalidArgument",
-                    "Parameter Source is not valid. Reason: Source is a required argument.",
-                ),
-                (_, None, _) => entry_error(
-                    "InvalidArgument",
-                    "Parameter DetailType is not valid. Reason: DetailType is a required argument.",
-                ),
-                (_, _, None) => entry_error(
-                    "InvalidArgument",
-                    "Parameter Detail is not valid. Reason: Detail is a required argument.",
-                ),
-                (Some(s), _, _) if s.starts_with("aws.") => entry_error(
-                    "NotAuthorizedForSourceException",
-                    "Not authorized for the source.",
-                ),
-                (Some(source), Some(kind), Some(detail)) => {
-                    match serde_json::from_str::<Value>(detail) {
-                        Ok(detail @ Value::Object(_)) => {
-                            if buses::find(self.read().get(ns), ns, &bus).is_none() {
-                                entry_error(
-                                    "ResourceNotFoundException",
-                                    format!("Event bus {bus} does not exist."),
-                                )
-                            } else {
-                                let at = e.time.map_or_else(|| self.now(), |t| (t * 1000.0) as i64);
-                                let id = self.put_event(
-                                    ns,
-                                    &bus,
-                                    Entry {
-                                        source,
-                                        detail_type: kind,
-                                        detail,
-                                        resources: e.resources.clone().unwrap_or_default(),
-                                        at,
-                                    },
-                                );
-                                g::PutEventsResultEntry {
-                                    event_id: Some(id),
-                                    ..Default::default()
-                                }
-                            }
-                        }
-                        _ => entry_error("MalformedDetail", "Detail is malformed."),
-                    }
-                }
-            };
-            entries.push(result);
-        }
-        let failed = entries.iter().filter(|e| e.error_code.is_some()).count();
-        Ok(Ack::ready(g::PutEventsResponse {
-            failed_entry_count: Some(failed as i64),
-            entries: Some(entries),
-        }))
     }
 }

@@ -14,11 +14,13 @@ mod oauth;
 pub mod pattern;
 mod permissions;
 mod publish;
+mod put_events;
 mod records;
 mod replays;
 mod rules;
 mod schedule;
 mod tags;
+mod targets;
 mod transform;
 
 use crate::clock::{Clock, IdSource, Millis};

@@ -1,5 +1,5 @@
-//! Rules and their targets: PutRule, DescribeRule, DeleteRule, ListRules, EnableRule,
-//! DisableRule, PutTargets, RemoveTargets, ListTargetsByRule, with AWS's checks and quotas.
+//! Rules: PutRule, DescribeRule, DeleteRule, ListRules, EnableRule and DisableRule, with AWS's
+//! checks and quotas (their targets are in `targets`).
 
 use super::buses::{bus_name, find as find_bus, missing as missing_bus, DEFAULT};
 use super::model::Rule;
@@ -12,9 +12,8 @@ use crate::generated::events::{self as g, handlers as h};
 use crate::generated::events::{Error, ErrorCode, Result};
 use crate::wire::{answer, Ack, Ticket};
 
-/// AWS's quotas: rules per bus, targets per rule.
+/// AWS's quota of rules per bus.
 const MAX_RULES: usize = 300;
-const MAX_TARGETS: usize = 5;
 
 pub fn rule_arn(ns: &Namespace, bus: &str, name: &str) -> String {
     if bus == DEFAULT {
@@ -30,7 +29,7 @@ pub(super) fn missing_rule(name: &str, bus: &str) -> Error {
 
 impl Events {
     /// Changes the rule `name` of `bus` with `f` and journals it.
-    fn edit_rule<T>(
+    pub(super) fn edit_rule<T>(
         &self,
         ns: &Namespace,
         bus: &str,
@@ -48,7 +47,7 @@ impl Events {
     }
 
     /// The rule `name` of `bus`.
-    fn rule(&self, ns: &Namespace, bus: &str, name: &str) -> Result<Rule> {
+    pub(super) fn rule(&self, ns: &Namespace, bus: &str, name: &str) -> Result<Rule> {
         self.read()
             .get(ns)
             .and_then(|s| s.rules.get(&(bus.to_string(), name.to_string())))
@@ -271,136 +270,5 @@ impl h::EnableRule for Events {
 impl h::DisableRule for Events {
     fn disable_rule(&self, cx: &Caller, i: g::DisableRuleRequest) -> Answer<()> {
         set_state(self, cx, i.name, i.event_bus_name, "DISABLED")
-    }
-}
-
-/// Why LocalEmu cannot deliver to `arn`, if it cannot.
-fn undeliverable(arn: &str) -> Option<String> {
-    let service = arn.split(':').nth(2).unwrap_or_default();
-    let resource = arn.split(':').nth(5).unwrap_or_default();
-    let ok = match service {
-        "lambda" => resource == "function",
-        "events" => resource.starts_with("api-destination/") || resource.starts_with("event-bus/"),
-        _ => false,
-    };
-    (!ok).then(|| {
-        format!("LocalEmu delivers events to Lambda functions, API destinations and event buses; {arn} is none of them.")
-    })
-}
-
-impl h::PutTargets for Events {
-    fn put_targets(&self, cx: &Caller, i: g::PutTargetsRequest) -> Answer<g::PutTargetsResponse> {
-        let name = i.rule.unwrap_or_default();
-        let bus = bus_name(i.event_bus_name.as_deref());
-        let targets = i.targets.unwrap_or_default();
-        for t in &targets {
-            // A target that is not an ARN at all refuses the whole request.
-            let arn = t.arn.as_deref().unwrap_or_default();
-            if crate::domain::arn::Arn::parse(arn).is_none() {
-                return Err(invalid(format!(
-                    "Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."
-                )));
-            }
-            let given = [
-                t.input.is_some(),
-                t.input_path.is_some(),
-                t.input_transformer.is_some(),
-            ];
-            if given.iter().filter(|x| **x).count() > 1 {
-                return Err(invalid(format!(
-                    "Only one of Input, InputPath, or InputTransformer must be provided for target {}.",
-                    t.id.as_deref().unwrap_or_default()
-                )));
-            }
-            if let Some(input) = &t.input {
-                if serde_json::from_str::<serde_json::Value>(input).is_err() {
-                    return Err(invalid(format!(
-                        "Input for target {} must be valid JSON text.",
-                        t.id.as_deref().unwrap_or_default()
-                    )));
-                }
-            }
-            if let Some(tr) = &t.input_transformer {
-                super::transform::check(tr).map_err(invalid)?;
-            }
-        }
-        let mut failed = Vec::new();
-        let ((), ticket) = self.edit_rule(&cx.namespace, &bus, &name, |r| {
-            // Worked out on a copy, so a refusal leaves the rule as it was.
-            let mut next = r.targets.clone();
-            for t in targets {
-                let id = t.id.clone().unwrap_or_default();
-                if let Some(why) = undeliverable(t.arn.as_deref().unwrap_or_default()) {
-                    failed.push(g::PutTargetsResultEntry {
-                        target_id: Some(id),
-                        error_code: Some("ValidationException".into()),
-                        error_message: Some(why),
-                    });
-                    continue;
-                }
-                match next
-                    .iter_mut()
-                    .find(|x| x.id.as_deref() == Some(id.as_str()))
-                {
-                    Some(existing) => *existing = t,
-                    None => next.push(t),
-                }
-            }
-            if next.len() > MAX_TARGETS {
-                return Err(limit(
-                    "The requested resource exceeds the maximum number allowed.",
-                ));
-            }
-            r.targets = next;
-            Ok(())
-        })?;
-        answer(
-            g::PutTargetsResponse {
-                failed_entry_count: Some(failed.len() as i64),
-                failed_entries: Some(failed),
-            },
-            ticket,
-        )
-    }
-}
-
-impl h::RemoveTargets for Events {
-    fn remove_targets(
-        &self,
-        cx: &Caller,
-        i: g::RemoveTargetsRequest,
-    ) -> Answer<g::RemoveTargetsResponse> {
-        let name = i.rule.unwrap_or_default();
-        let bus = bus_name(i.event_bus_name.as_deref());
-        let ids = i.ids.unwrap_or_default();
-        let ((), ticket) = self.edit_rule(&cx.namespace, &bus, &name, |r| {
-            r.targets
-                .retain(|t| !ids.iter().any(|x| Some(x.as_str()) == t.id.as_deref()));
-            Ok(())
-        })?;
-        answer(
-            g::RemoveTargetsResponse {
-                failed_entry_count: Some(0),
-                failed_entries: Some(Vec::new()),
-            },
-            ticket,
-        )
-    }
-}
-
-impl h::ListTargetsByRule for Events {
-    fn list_targets_by_rule(
-        &self,
-        cx: &Caller,
-        i: g::ListTargetsByRuleRequest,
-    ) -> Answer<g::ListTargetsByRuleResponse> {
-        let name = i.rule.unwrap_or_default();
-        let bus = bus_name(i.event_bus_name.as_deref());
-        let r = self.rule(&cx.namespace, &bus, &name)?;
-        let (page, next) = super::page(r.targets.clone(), i.next_token.as_deref(), i.limit)?;
-        Ok(Ack::ready(g::ListTargetsByRuleResponse {
-            targets: Some(page),
-            next_token: next,
-        }))
     }
 }
