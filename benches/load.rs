@@ -159,6 +159,9 @@ struct Result {
     p99: f64,
     p999: f64,
     client_cpu: f64,
+    /// Requests answered with anything but 200: not counted in `rps`, and a sign that the
+    /// scenario measures something else than it says (a name taken by an earlier run, say).
+    refused: usize,
 }
 
 type Make = Arc<dyn Fn(u64) -> (&'static str, String) + Send + Sync>;
@@ -175,20 +178,26 @@ async fn load(addr: SocketAddr, connections: usize, seconds: f64, make: Make) ->
         tasks.push(tokio::spawn(async move {
             let mut sender = connect(addr).await;
             let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
+            let mut refused = 0;
             while Instant::now() < deadline {
                 let (op, body) = make(counter.fetch_add(1, Ordering::Relaxed));
                 let t = Instant::now();
                 // Only answered requests count; an emulator that refuses an operation scores 0.
                 if send(&mut sender, addr, op, body).await == 200 {
                     latencies.push(t.elapsed().as_micros() as u32);
+                } else {
+                    refused += 1;
                 }
             }
-            latencies
+            (latencies, refused)
         }));
     }
     let mut all = Vec::new();
+    let mut refused = 0;
     for t in tasks {
-        all.extend(t.await.unwrap());
+        let (latencies, r) = t.await.unwrap();
+        all.extend(latencies);
+        refused += r;
     }
     let wall = started.elapsed().as_secs_f64();
     all.sort_unstable();
@@ -205,6 +214,7 @@ async fn load(addr: SocketAddr, connections: usize, seconds: f64, make: Make) ->
         p99: pct(0.99),
         p999: pct(0.999),
         client_cpu: (cpu_seconds() - cpu0) / wall,
+        refused,
     }
 }
 
@@ -249,7 +259,19 @@ async fn fill(addr: SocketAddr, prefix: &str, count: usize, value_len: usize) {
     }
 }
 
+/// Says on stderr when a scenario's requests were refused: its figure then counts fewer
+/// requests than the server answered, and the scenario needs fixing before it is believed.
+fn warn_refused(name: &str, conns: usize, r: &Result) {
+    if r.refused > 0 {
+        eprintln!(
+            "warning: {name} at {conns} connections: {} requests refused (not counted)",
+            r.refused
+        );
+    }
+}
+
 fn row(name: &str, conns: usize, r: &Result, moto: Option<&Result>) {
+    warn_refused(name, conns, r);
     let ratio = moto
         .map(|m| format!(" {:.0}x |", r.rps / m.rps.max(0.001)))
         .unwrap_or_default();
@@ -1034,18 +1056,20 @@ async fn ratios(secs: f64) {
             ),
         )
     });
-    let create: Make = Arc::new(|i| {
-        (
-            "CreateSecret",
-            format!(
-                r#"{{"Name":"r/{i}","SecretString":"v","ClientRequestToken":"{}"}}"#,
-                token(i)
-            ),
-        )
-    });
     println!("\n| scenario | connections | requests/s | bare hyper requests/s | share |");
     println!("|---|---|---|---|---|");
     for c in connection_counts() {
+        // Each connection count creates names of its own: a name an earlier run created is
+        // (rightly) refused, and refused requests are not counted.
+        let create: Make = Arc::new(move |i| {
+            (
+                "CreateSecret",
+                format!(
+                    r#"{{"Name":"r{c}/{i}","SecretString":"v","ClientRequestToken":"{}"}}"#,
+                    token(i)
+                ),
+            )
+        });
         for (name, make, ceiling) in [
             ("GetSecretValue", &get, &bare),
             ("ListSecrets, 100/page", &list, &bare_page),
@@ -1059,6 +1083,7 @@ async fn ratios(secs: f64) {
             let r = load(emu.addr, c, secs, make.clone()).await;
             let after = load(ceiling.addr, c, secs, make.clone()).await;
             let ceiling = f64::midpoint(before.rps, after.rps);
+            warn_refused(name, c, &r);
             println!(
                 "| {name} | {c} | {:.0} | {ceiling:.0} | {:.2} |",
                 r.rps,
