@@ -131,23 +131,6 @@ pub fn return_large_blocks_to_the_system() {
     }
 }
 
-/// The key STS seals session tokens with: kept in the store, so that temporary credentials
-/// outlive a restart of a persistent emulator.
-async fn session_key(store: &Store) -> std::io::Result<Vec<u8>> {
-    const KEY: &str = "sts\0session-key";
-    if let Some((_, key)) = store.take_loaded_blobs(KEY).into_iter().next() {
-        return Ok(key);
-    }
-    let key: [u8; 32] = rand::random();
-    if !store.put_blob(KEY, Some(key.to_vec())).durable().await {
-        // Another node sharing the database stored its key first: every node uses that one.
-        return store
-            .stored_blob(KEY)
-            .ok_or_else(|| std::io::Error::other("cannot store the STS session key"));
-    }
-    Ok(key.to_vec())
-}
-
 /// What an embedding program may do to a server while it runs.
 #[derive(Clone)]
 pub struct Control {
@@ -248,7 +231,7 @@ impl Server {
         lambda.set_endpoint(format!("http://{host}:{port}"));
         let invoker = Arc::new(LambdaInvoker(lambda.clone()));
         let identities = Arc::new(Identities::new(
-            Minter::new(&session_key(&deps.store).await?),
+            Minter::new(&crate::sts::key::session_key(&deps.store).await?),
             config.credentials.clone(),
         ));
         // The console's token: a fresh one every start, never written anywhere.

@@ -4,6 +4,7 @@
 
 mod federation;
 pub mod identity;
+pub mod key;
 mod saml;
 mod tags;
 pub mod tokens;

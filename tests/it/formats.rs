@@ -136,5 +136,48 @@ async fn a_data_directory_from_before_versioned_records_opens() {
         .unwrap();
     let status = stacks.stacks()[0].stack_status().unwrap();
     assert_eq!(status.as_str(), "CREATE_COMPLETE");
+
+    // The STS key was an untyped blob then: it is adopted, so the session an older build
+    // issued from this directory still says who it is, now and after another restart.
+    assert_eq!(fixture_session_arn(server.addr).await, FIXTURE_SESSION);
     server.stop().await;
+    let server = PersistentServer::start(&dir, clock).await;
+    assert_eq!(fixture_session_arn(server.addr).await, FIXTURE_SESSION);
+    server.stop().await;
+    let store = localemu::store::Store::open(&dir).unwrap();
+    let sts: Vec<String> = store
+        .take_loaded_blobs("sts\0")
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    assert_eq!(sts, ["sts\0key\0session"], "the untyped copy is gone");
+}
+
+/// The session `session.json` holds: issued (AssumeRole) by build 4e51167 from the fixture's
+/// STS key, before that key became a typed record.
+const FIXTURE_SESSION: &str =
+    "arn:aws:sts::111111111111:assumed-role/fixture-reader/fixture-session";
+
+/// Who the fixture's session is, asked with its temporary credentials.
+async fn fixture_session_arn(addr: std::net::SocketAddr) -> String {
+    let issued: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/it/fixtures/datadir-2026-12-07/session.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let c = &issued["Credentials"];
+    let text = |field: &str| c[field].as_str().unwrap().to_string();
+    let creds = aws_credential_types::Credentials::new(
+        text("AccessKeyId"),
+        text("SecretAccessKey"),
+        Some(text("SessionToken")),
+        None,
+        "fixture",
+    );
+    let sts = sdk_client!(aws_sdk_sts, addr, REGION, creds);
+    let who = sts.get_caller_identity().send().await.unwrap();
+    who.arn().unwrap().to_string()
 }

@@ -250,6 +250,22 @@ async fn any_node_reads_its_own_and_other_nodes_writes() {
         .await
         .unwrap();
     assert_eq!(meta.key_metadata().unwrap().arn(), Some(key.as_str()));
+    // Both nodes started at once, and seal session tokens with the one key they agreed on.
+    let session = crate::identity::assume(
+        first_node.addr,
+        "000000000000",
+        "arn:aws:iam::000000000000:role/Shared",
+    )
+    .await;
+    let who = sdk_client!(aws_sdk_sts, second_node.addr, REGION, session)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        who.arn(),
+        Some("arn:aws:sts::000000000000:assumed-role/Shared/session-1")
+    );
     // A reset on one node empties every node.
     let reset = raw(first_node.addr, "POST", "/_awsemu/reset", &[], Vec::new()).await;
     assert_eq!(reset.status, 200);
