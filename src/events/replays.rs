@@ -20,8 +20,11 @@ const MAX_ACTIVE: usize = 10;
 /// Replays kept per account and region; beyond it the oldest ended one is forgotten, so
 /// repeated replays cannot grow the store without bound.
 const MAX_KEPT: usize = 1000;
-/// How long a replay stays STARTING: AWS takes minutes, and a caller may cancel meanwhile.
-const START_DELAY: Duration = Duration::from_secs(1);
+/// How long a replay stays STARTING, on the emulator's clock: AWS takes minutes, and a caller
+/// may cancel meanwhile. A clock moved forward (`/_awsemu/clock`) moves the start with it.
+const START_DELAY: Millis = 1000;
+/// How often a STARTING replay looks at the emulator's clock.
+const CLOCK_POLL: Duration = Duration::from_millis(20);
 
 fn replay_arn(ns: &Namespace, name: &str) -> String {
     ns.arn("events", &format!("replay/{name}"))
@@ -71,7 +74,12 @@ impl Events {
     /// Runs replay `name`: each archived event of its window, oldest first, until done or
     /// cancelled.
     async fn run_replay(self: Arc<Self>, ns: Namespace, name: String) {
-        tokio::time::sleep(START_DELAY).await;
+        let Ok(r) = self.replay_of(&ns, &name) else {
+            return;
+        };
+        while self.now() < r.started.saturating_add(START_DELAY) {
+            tokio::time::sleep(CLOCK_POLL).await;
+        }
         let Ok(r) = self.replay_of(&ns, &name) else {
             return;
         };

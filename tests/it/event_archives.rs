@@ -252,6 +252,16 @@ async fn archives_keep_matching_events_and_replays_deliver_them_again() {
         .await
         .unwrap();
     assert_eq!(started.state(), Some(&ReplayState::Starting));
+    // A replay stays STARTING for a second of the emulator's clock, which stands still here.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let d = c
+        .describe_replay()
+        .replay_name("first-minute")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.state(), Some(&ReplayState::Starting));
+    clock.advance(1000);
     assert_eq!(ended(&c, "first-minute").await, ReplayState::Completed);
     let seen = receiver.wait("/orders", 6).await;
     let replayed: Vec<serde_json::Value> = seen
@@ -308,6 +318,7 @@ async fn archives_keep_matching_events_and_replays_deliver_them_again() {
         .await
         .unwrap();
     assert_eq!(cancel.state(), Some(&ReplayState::Cancelling));
+    clock.advance(1000);
     assert_eq!(ended(&c, "cancelled").await, ReplayState::Cancelled);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(receiver.seen.lock().unwrap().len(), 6);
@@ -370,6 +381,7 @@ async fn an_account_keeps_at_most_a_thousand_replays_forgetting_the_oldest_ended
             .send()
     };
     start(0).await.unwrap();
+    s.clock.advance(1000);
     assert_eq!(ended(&c, "r0").await, ReplayState::Completed);
     // Ten at a time: AWS lets ten replays of an account and region run at once.
     for batch in 0..100 {
@@ -377,6 +389,8 @@ async fn an_account_keeps_at_most_a_thousand_replays_forgetting_the_oldest_ended
         for i in names.clone() {
             start(i).await.unwrap();
         }
+        // Each starts after a second of the emulator's clock.
+        s.clock.advance(1000);
         for i in names {
             ended(&c, &format!("r{i}")).await;
         }
