@@ -211,25 +211,6 @@ impl Server {
             Some(dir) => dir.clone(),
             None => private_work_dir("localemu")?,
         };
-        let lambda = Arc::new(Lambda::new(
-            deps.clock.clone(),
-            deps.ids.clone(),
-            deps.store.clone(),
-            &work_dir,
-            crate::lambda::Limits {
-                max_processes: config.max_function_processes,
-                idle: config.function_idle,
-                ..crate::lambda::Limits::default()
-            },
-        )?);
-        lambda.restore().map_err(std::io::Error::other)?;
-        // Functions run on this machine, so they reach the emulator over loopback.
-        let host = match config.host.as_str() {
-            "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
-            h => h,
-        };
-        lambda.set_endpoint(format!("http://{host}:{port}"));
-        let invoker = Arc::new(LambdaInvoker(lambda.clone()));
         let identities = Arc::new(Identities::new(
             Minter::new(&crate::sts::key::session_key(&deps.store).await?),
             config.credentials.clone(),
@@ -247,15 +228,36 @@ impl Server {
             Sts::new(deps.clock.clone(), identities).with_strict_saml(config.strict.signatures),
         );
         let issuer = sts.clone();
-        lambda.set_credentials(Box::new(move |ns, role, name| {
-            let issued = issuer.function_credentials(role, &ns.account, name);
-            (
-                issued.access_key_id,
-                issued.secret_access_key,
-                issued.session_token,
-            )
-        }));
-        lambda.set_strict_permissions(config.strict.permissions);
+        // Functions run on this machine, so they reach the emulator over loopback.
+        let host = match config.host.as_str() {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+            h => h,
+        };
+        let lambda = Arc::new(Lambda::new(
+            deps.clock.clone(),
+            deps.ids.clone(),
+            deps.store.clone(),
+            &work_dir,
+            crate::lambda::Limits {
+                max_processes: config.max_function_processes,
+                idle: config.function_idle,
+                ..crate::lambda::Limits::default()
+            },
+            crate::lambda::Wiring {
+                endpoint: format!("http://{host}:{port}"),
+                credentials: Some(Box::new(move |ns, role, name| {
+                    let issued = issuer.function_credentials(role, &ns.account, name);
+                    (
+                        issued.access_key_id,
+                        issued.secret_access_key,
+                        issued.session_token,
+                    )
+                })),
+                strict_permissions: config.strict.permissions,
+            },
+        )?);
+        lambda.restore().map_err(std::io::Error::other)?;
+        let invoker = Arc::new(LambdaInvoker(lambda.clone()));
         let kms = Arc::new(
             Kms::new(deps.clock.clone(), deps.ids.clone(), deps.store.clone())
                 .with_strict(config.strict),

@@ -28,15 +28,27 @@ pub trait Extensions: Send + Sync {
 pub type CredentialSource =
     Box<dyn Fn(&Namespace, &str, &str) -> (String, String, String) + Send + Sync>;
 
-impl Lambda {
-    /// Where function processes get their credentials from.
-    pub fn set_credentials(&self, source: CredentialSource) {
-        *self
-            .credentials
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(source);
-    }
+/// What the server gives Lambda when it makes it.
+pub struct Wiring {
+    /// `AWS_ENDPOINT_URL` for functions: this emulator's listener, over loopback.
+    pub endpoint: String,
+    /// Temporary credentials for function processes (None: the account's 12-digit key).
+    pub credentials: Option<CredentialSource>,
+    /// Strict mode: callers of other accounts need the function's policy to allow them.
+    pub strict_permissions: bool,
+}
 
+impl Default for Wiring {
+    fn default() -> Self {
+        Wiring {
+            endpoint: "http://127.0.0.1:4566".into(),
+            credentials: None,
+            strict_permissions: false,
+        }
+    }
+}
+
+impl Lambda {
     /// Credentials for a process of `name` running as `role` in `ns`: temporary ones from
     /// STS, or (without STS) the account's 12-digit key, which the emulator reads back as it.
     pub(crate) fn credentials_for(
@@ -45,11 +57,7 @@ impl Lambda {
         role: &str,
         name: &str,
     ) -> (String, String, String) {
-        let source = self
-            .credentials
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match source.as_ref() {
+        match self.wiring.credentials.as_ref() {
             Some(issue) => issue(ns, role, name),
             None => (ns.account.clone(), "test".into(), String::new()),
         }
@@ -127,15 +135,9 @@ impl Lambda {
         }
     }
 
-    pub fn set_strict_permissions(&self, on: bool) {
-        self.strict_permissions
-            .store(on, std::sync::atomic::Ordering::Relaxed);
-    }
-
     /// Whether resource policies are enforced (strict mode).
     pub fn strict_permissions(&self) -> bool {
-        self.strict_permissions
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.wiring.strict_permissions
     }
 
     /// In strict mode, a caller of another account may act on a function only if the
@@ -146,10 +148,7 @@ impl Lambda {
         f: &Function,
         action: &str,
     ) -> Result<()> {
-        let strict = self
-            .strict_permissions
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if !strict || f.namespace.account == caller.account() {
+        if !self.wiring.strict_permissions || f.namespace.account == caller.account() {
             return Ok(());
         }
         let arn = function_arn(&f.namespace, &f.snapshot().config.name);

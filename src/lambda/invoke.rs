@@ -170,7 +170,7 @@ impl Lambda {
             .map(|(k, v)| (k.to_string(), v)),
         );
         if !c.environment.contains_key("AWS_ENDPOINT_URL") {
-            env.push(("AWS_ENDPOINT_URL".into(), self.endpoint()));
+            env.push(("AWS_ENDPOINT_URL".into(), self.endpoint().to_string()));
         }
         // Where the runtimes send the Docker-style names of the emulator (read and removed
         // by the bootstrap before the function's code runs).

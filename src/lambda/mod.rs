@@ -5,7 +5,7 @@ pub mod api;
 pub mod code;
 pub mod env;
 mod hosting;
-pub use hosting::{CredentialSource, Extensions};
+pub use hosting::{Extensions, Wiring};
 pub mod functions;
 pub mod invoke;
 pub mod model;
@@ -191,12 +191,10 @@ pub struct Lambda {
     /// Where functions are journaled when persistence is on.
     store: Arc<Store>,
     work_dir: PathBuf,
-    /// `AWS_ENDPOINT_URL` given to functions: this emulator, once it listens.
-    endpoint: RwLock<String>,
-    /// Temporary credentials for a function's processes, from STS once it is wired in.
-    credentials: RwLock<Option<CredentialSource>>,
-    /// Strict mode: callers of other accounts need the function's policy to allow them.
-    strict_permissions: std::sync::atomic::AtomicBool,
+    /// Where functions reach the emulator, their processes' credentials, strict mode.
+    wiring: Wiring,
+    /// Set once after construction: the extension's host needs Secrets Manager, which
+    /// invokes rotation functions through this Lambda.
     extensions: RwLock<Option<Arc<dyn Extensions>>>,
 }
 
@@ -230,6 +228,7 @@ impl Lambda {
         store: Arc<Store>,
         work_dir: &Path,
         limits: Limits,
+        wiring: Wiring,
     ) -> std::io::Result<Lambda> {
         // Processes run in their code's directory: every path handed to them must be absolute.
         let work_dir = &std::path::absolute(work_dir)?;
@@ -264,25 +263,14 @@ impl Lambda {
             ids,
             store,
             work_dir: work_dir.clone(),
-            endpoint: RwLock::new("http://127.0.0.1:4566".into()),
-            credentials: RwLock::new(None),
-            strict_permissions: std::sync::atomic::AtomicBool::new(false),
+            wiring,
             extensions: RwLock::new(None),
         })
     }
 
-    pub fn set_endpoint(&self, url: String) {
-        *self
-            .endpoint
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = url;
-    }
-
-    fn endpoint(&self) -> String {
-        self.endpoint
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+    /// `AWS_ENDPOINT_URL` as functions are given it.
+    fn endpoint(&self) -> &str {
+        &self.wiring.endpoint
     }
 
     /// The address (host part) of the endpoint functions are given.

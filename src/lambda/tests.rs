@@ -29,6 +29,7 @@ fn lambda() -> (Lambda, std::path::PathBuf) {
         Arc::new(crate::store::Store::new()),
         &dir,
         super::Limits::default(),
+        super::Wiring::default(),
     )
     .unwrap();
     (l, dir)
