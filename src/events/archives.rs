@@ -1,6 +1,7 @@
 //! Archives: CreateArchive, DescribeArchive, UpdateArchive, DeleteArchive and ListArchives,
 //! and the keeping of each event a bus receives in the archives whose pattern it matches.
 
+use super::managed;
 use super::model::{Archive, ArchivedEvent, Space};
 use super::pattern::Pattern;
 use super::{buses, exists, invalid, not_found, page, seconds, Events};
@@ -179,6 +180,12 @@ impl h::CreateArchive for Events {
             kms_key: i.kms_key_identifier,
             created: now,
         };
+        // The archive's rule on its bus, as AWS shows it (it replaces a rule of that name).
+        let rule = managed::archive_rule(ns, &a, &self.new_id());
+        drop(self.save_rule(ns, &rule.bus, &rule.name, Some(&rule)));
+        space
+            .rules
+            .insert((rule.bus.clone(), rule.name.clone()), rule);
         let ticket = self.save_archive(ns, &name, Some(&a));
         let out = g::CreateArchiveResponse {
             archive_arn: Some(a.arn.clone()),
@@ -236,9 +243,10 @@ impl h::UpdateArchive for Events {
         }
         check_pattern(i.event_pattern.as_deref())?;
         let mut spaces = self.write();
-        let a = spaces
-            .get_mut(ns)
-            .and_then(|s| s.archives.get_mut(&name))
+        let space = spaces.get_mut(ns).ok_or_else(|| missing(&name))?;
+        let a = space
+            .archives
+            .get_mut(&name)
             .ok_or_else(|| missing(&name))?;
         if let Some(d) = i.description {
             a.description = Some(d);
@@ -253,6 +261,13 @@ impl h::UpdateArchive for Events {
             a.kms_key = (!k.is_empty()).then_some(k);
         }
         let a = a.clone();
+        if let Some(rule) = space
+            .rules
+            .get_mut(&(a.bus.clone(), managed::archive_rule_name(&name)))
+        {
+            managed::follow_archive(rule, &a);
+            drop(self.save_rule(ns, &a.bus, &rule.name, Some(rule)));
+        }
         let ticket = self.save_archive(ns, &name, Some(&a));
         answer(
             g::UpdateArchiveResponse {
@@ -276,10 +291,20 @@ impl h::DeleteArchive for Events {
         let name = i.archive_name.unwrap_or_default();
         let mut spaces = self.write();
         let space = spaces.get_mut(ns).ok_or_else(|| missing(&name))?;
-        space
+        let a = space
             .archives
             .shift_remove(&name)
             .ok_or_else(|| missing(&name))?;
+        let rule = managed::archive_rule_name(&name);
+        let key = (a.bus.clone(), rule.clone());
+        if space
+            .rules
+            .get(&key)
+            .is_some_and(|r| r.managed_by.is_some())
+        {
+            space.rules.shift_remove(&key);
+            drop(self.save_rule(ns, &a.bus, &rule, None));
+        }
         for e in space.archived.remove(&name).unwrap_or_default() {
             drop(self.save_archived(ns, &name, &e.id, None));
         }

@@ -163,9 +163,7 @@ impl h::DeleteEventBus for Events {
             return Ok(Ack::ready(()));
         }
         if space.rules.keys().any(|(b, _)| *b == name) {
-            return Err(invalid(format!(
-                "Cannot delete event bus {name} while it has rules: delete them first."
-            )));
+            return Err(invalid("EventBus can't be deleted since it has rules."));
         }
         space.buses.shift_remove(&name);
         answer((), self.save_bus(&cx.namespace, &name, None))

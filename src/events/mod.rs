@@ -9,6 +9,7 @@ mod credentials;
 mod delivery;
 mod destinations;
 mod lookups;
+mod managed;
 pub mod model;
 mod oauth;
 pub mod pattern;

@@ -36,6 +36,9 @@ pub struct Rule {
     pub targets: Vec<g::Target>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
+    /// The service that made the rule on the account's behalf (an archive's rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -65,7 +65,8 @@ impl Events {
         })
     }
 
-    /// The enabled rules of `bus` whose pattern matches `event`.
+    /// The enabled rules of `bus` whose pattern matches `event`, but archives' rules: an
+    /// archive takes its events as they arrive (`archive`), not through delivery.
     pub(super) fn matching_rules(
         &self,
         ns: &Namespace,
@@ -80,6 +81,7 @@ impl Events {
             .rules
             .values()
             .filter(|r| r.bus == bus && r.state.starts_with("ENABLED"))
+            .filter(|r| r.managed_by.as_deref() != Some(super::managed::ARCHIVES))
             .filter(|r| {
                 r.pattern
                     .as_deref()
@@ -121,6 +123,9 @@ impl h::PutRule for Events {
         let space = spaces.entry(ns.clone()).or_default();
         let key = (bus.clone(), name.clone());
         let existing = space.rules.get(&key).cloned();
+        if let Some(r) = &existing {
+            super::managed::refuse(r)?;
+        }
         if existing.is_none() && space.rules.keys().filter(|(b, _)| *b == bus).count() >= MAX_RULES
         {
             return Err(limit(
@@ -147,6 +152,7 @@ impl h::PutRule for Events {
             role_arn: i.role_arn,
             created_by: cx.account().to_string(),
             targets: existing.map(|r| r.targets).unwrap_or_default(),
+            managed_by: None,
         };
         let ticket = self.save_rule(ns, &bus, &name, Some(&rule));
         let arn = rule.arn.clone();
@@ -179,7 +185,7 @@ impl h::DescribeRule for Events {
             role_arn: r.role_arn.clone(),
             event_bus_name: Some(r.bus.clone()),
             created_by: Some(r.created_by.clone()),
-            ..Default::default()
+            managed_by: r.managed_by.clone(),
         }))
     }
 }
@@ -196,6 +202,7 @@ impl h::DeleteRule for Events {
         let Some(rule) = space.rules.get(&key) else {
             return Ok(Ack::ready(()));
         };
+        super::managed::refuse_unforced(rule, i.force)?;
         if !rule.targets.is_empty() && i.force != Some(true) {
             return Err(invalid("Rule can't be deleted since it has targets."));
         }
@@ -214,7 +221,7 @@ fn summary(r: &Rule) -> g::Rule {
         schedule_expression: r.schedule.clone(),
         role_arn: r.role_arn.clone(),
         event_bus_name: Some(r.bus.clone()),
-        ..Default::default()
+        managed_by: r.managed_by.clone(),
     }
 }
 
@@ -255,6 +262,7 @@ fn set_state(
     let name = name.unwrap_or_default();
     let bus = bus_name(bus.as_deref());
     let ((), ticket) = e.edit_rule(&cx.namespace, &bus, &name, |r| {
+        super::managed::refuse(r)?;
         r.state = state.to_string();
         Ok(())
     })?;

@@ -89,6 +89,7 @@ impl Events {
                     .rules
                     .get_mut(&(bus.clone(), name.clone()))
                     .ok_or_else(|| super::rules::missing_rule(&name, &bus))?;
+                super::managed::refuse(rule)?;
                 f(&mut rule.tags)?;
                 let tags = rule.tags.clone();
                 let ticket = self.save_rule(ns, &bus, &name, Some(rule));

@@ -63,6 +63,7 @@ impl h::PutTargets for Events {
         }
         let mut failed = Vec::new();
         let ((), ticket) = self.edit_rule(&cx.namespace, &bus, &name, |r| {
+            super::managed::refuse(r)?;
             // Worked out on a copy, so a refusal leaves the rule as it was.
             let mut next = r.targets.clone();
             for t in targets {
@@ -111,6 +112,7 @@ impl h::RemoveTargets for Events {
         let bus = bus_name(i.event_bus_name.as_deref());
         let ids = i.ids.unwrap_or_default();
         let ((), ticket) = self.edit_rule(&cx.namespace, &bus, &name, |r| {
+            super::managed::refuse_unforced(r, i.force)?;
             r.targets
                 .retain(|t| !ids.iter().any(|x| Some(x.as_str()) == t.id.as_deref()));
             Ok(())

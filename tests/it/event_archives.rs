@@ -415,3 +415,191 @@ async fn an_account_keeps_at_most_a_thousand_replays_forgetting_the_oldest_ended
     }
     assert_eq!(kept, 1000);
 }
+
+#[tokio::test]
+async fn an_archive_puts_its_managed_rule_on_its_bus() {
+    let s = TestServer::isolated().await;
+    let c = events(s.addr);
+    let bus_arn = c
+        .create_event_bus()
+        .name("audit")
+        .send()
+        .await
+        .unwrap()
+        .event_bus_arn
+        .unwrap();
+    for (name, pattern) in [
+        ("everything", None),
+        ("orders", Some(r#"{"source": ["shop"]}"#)),
+    ] {
+        c.create_archive()
+            .archive_name(name)
+            .event_source_arn(&bus_arn)
+            .set_event_pattern(pattern.map(str::to_string))
+            .send()
+            .await
+            .unwrap();
+    }
+    let pattern_of = |rule: &'static str| {
+        let c = c.clone();
+        async move {
+            let d = c
+                .describe_rule()
+                .name(rule)
+                .event_bus_name("audit")
+                .send()
+                .await
+                .unwrap();
+            serde_json::from_str::<serde_json::Value>(d.event_pattern().unwrap()).unwrap()
+        }
+    };
+    let d = c
+        .describe_rule()
+        .name("Events-Archive-orders")
+        .event_bus_name("audit")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        d.arn(),
+        Some(
+            format!("arn:aws:events:{REGION}:{ACCOUNT}:rule/audit/Events-Archive-orders").as_str()
+        )
+    );
+    assert_eq!(d.managed_by(), Some("prod.vhs.events.aws.internal"));
+    assert_eq!(d.created_by(), Some(ACCOUNT));
+    assert_eq!(d.state().unwrap().as_str(), "ENABLED");
+    assert!(d.description().is_none() && d.role_arn().is_none());
+    assert!(d.schedule_expression().is_none());
+    assert_eq!(
+        pattern_of("Events-Archive-orders").await,
+        serde_json::json!({"source": ["shop"], "replay-name": [{"exists": false}]})
+    );
+    assert_eq!(
+        pattern_of("Events-Archive-everything").await,
+        serde_json::json!({"replay-name": [{"exists": false}]})
+    );
+    let listed = c.list_rules().event_bus_name("audit").send().await.unwrap();
+    let managed: Vec<(&str, Option<&str>)> = listed
+        .rules()
+        .iter()
+        .map(|r| (r.name().unwrap(), r.managed_by()))
+        .collect();
+    assert_eq!(
+        managed,
+        [
+            (
+                "Events-Archive-everything",
+                Some("prod.vhs.events.aws.internal")
+            ),
+            (
+                "Events-Archive-orders",
+                Some("prod.vhs.events.aws.internal")
+            ),
+        ]
+    );
+    let targets = c
+        .list_targets_by_rule()
+        .rule("Events-Archive-orders")
+        .event_bus_name("audit")
+        .send()
+        .await
+        .unwrap();
+    let t = &targets.targets()[0];
+    assert_eq!(t.id(), "Events-Archive-orders");
+    assert_eq!(t.arn(), format!("arn:aws:events:{REGION}:::"));
+    let template = t.input_transformer().unwrap().input_template();
+    let head = format!("{{\"archive-arn\": \"arn:aws:events:{REGION}:{ACCOUNT}:archive/orders:");
+    assert!(template.starts_with(&head), "{template}");
+    assert!(
+        template.ends_with(
+            "\", \"event\": <aws.events.event.json>, \"ingestion-time\": <aws.events.event.ingestion-time>}"
+        ),
+        "{template}"
+    );
+
+    // The account cannot change it, and deletes it only by force.
+    let unforced = (
+        "ManagedRuleException".to_string(),
+        "Events-Archive-orders is a managed rule. Set 'force' parameter to true to override."
+            .to_string(),
+    );
+    let delete = c
+        .delete_rule()
+        .name("Events-Archive-orders")
+        .event_bus_name("audit")
+        .send()
+        .await;
+    assert_eq!(err(delete), unforced);
+    let remove = c
+        .remove_targets()
+        .rule("Events-Archive-orders")
+        .event_bus_name("audit")
+        .ids("Events-Archive-orders")
+        .send()
+        .await;
+    assert_eq!(err(remove), unforced);
+    let disable = c
+        .disable_rule()
+        .name("Events-Archive-orders")
+        .event_bus_name("audit")
+        .send()
+        .await;
+    assert_eq!(err(disable).0, "ManagedRuleException");
+    let put = c
+        .put_rule()
+        .name("Events-Archive-orders")
+        .event_bus_name("audit")
+        .event_pattern(r#"{"source": ["other"]}"#)
+        .send()
+        .await;
+    assert_eq!(err(put).0, "ManagedRuleException");
+    let bus_gone = c.delete_event_bus().name("audit").send().await;
+    assert_eq!(
+        err(bus_gone),
+        (
+            "ValidationException".into(),
+            "EventBus can't be deleted since it has rules.".into()
+        )
+    );
+
+    // The rule follows its archive's pattern, and goes with it.
+    c.update_archive()
+        .archive_name("orders")
+        .event_pattern(r#"{"source": ["till"]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        pattern_of("Events-Archive-orders").await,
+        serde_json::json!({"source": ["till"], "replay-name": [{"exists": false}]})
+    );
+    c.delete_archive()
+        .archive_name("orders")
+        .send()
+        .await
+        .unwrap();
+    let gone = c
+        .describe_rule()
+        .name("Events-Archive-orders")
+        .event_bus_name("audit")
+        .send()
+        .await;
+    assert_eq!(
+        err(gone).1,
+        "Rule Events-Archive-orders does not exist on EventBus audit."
+    );
+    c.delete_rule()
+        .name("Events-Archive-everything")
+        .event_bus_name("audit")
+        .force(true)
+        .send()
+        .await
+        .unwrap();
+    c.delete_archive()
+        .archive_name("everything")
+        .send()
+        .await
+        .unwrap();
+    c.delete_event_bus().name("audit").send().await.unwrap();
+}
