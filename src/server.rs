@@ -211,8 +211,9 @@ impl Server {
             Some(dir) => dir.clone(),
             None => private_work_dir("localemu")?,
         };
+        let session_key = crate::sts::key::KeptKey::load(&deps.store).await?;
         let identities = Arc::new(Identities::new(
-            Minter::new(&crate::sts::key::session_key(&deps.store).await?),
+            Minter::new(session_key.material()),
             config.credentials.clone(),
         ));
         // The console's token: a fresh one every start, never written anywhere.
@@ -225,7 +226,8 @@ impl Server {
         )
         .with_console(&console_token);
         let sts = Arc::new(
-            Sts::new(deps.clock.clone(), identities).with_strict_saml(config.strict.signatures),
+            Sts::new(deps.clock.clone(), identities, session_key)
+                .with_strict_saml(config.strict.signatures),
         );
         let issuer = sts.clone();
         // Functions run on this machine, so they reach the emulator over loopback.

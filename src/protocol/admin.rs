@@ -144,16 +144,18 @@ pub(super) async fn init_stage(
 
 /// Wipes all state, for test isolation between runs.
 pub(super) async fn reset(State(state): State<Arc<AppState>>) -> Response {
-    let ticket = {
+    let (ticket, key) = {
         let _gate = state.secretsmanager.gate();
         state.lambda.reset();
         state.kms.reset();
         state.ssm.reset();
         state.cloudformation.reset();
         state.events.reset();
-        state.secretsmanager.reset()
+        let emptied = state.secretsmanager.reset();
+        // After the store was emptied, so that it holds the key again.
+        (emptied, state.sts.reset())
     };
-    if !ticket.durable().await {
+    if !ticket.durable().await || !key.durable().await {
         return render_error(&Error::internal());
     }
     let mut response = Response::new(Body::from("{\"reset\": true}"));

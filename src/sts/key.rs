@@ -4,9 +4,11 @@
 
 use crate::store::table::{self, Table};
 use crate::store::Store;
+use crate::wire::Ticket;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// STS's keys: one record, the session-token key.
 struct Keys;
@@ -31,10 +33,41 @@ const RECORD: &str = "sts\0key\0session";
 /// A data directory or database that has it adopts it, so the sessions it issued stay valid.
 const UNTYPED: &str = "sts\0session-key";
 
-/// The session-token key of this store: the one it holds, the untyped one of an older build
-/// (moved into its record), or a new one. Several nodes starting at once agree on the first
-/// one stored.
-pub async fn session_key(store: &Store) -> std::io::Result<Vec<u8>> {
+/// The session-token key and the store that keeps it.
+pub struct KeptKey {
+    store: Arc<Store>,
+    material: Vec<u8>,
+}
+
+impl KeptKey {
+    /// The key of this store: the one it holds, the untyped one of an older build (moved
+    /// into its record), or a new one. Several nodes starting at once agree on the first one
+    /// stored.
+    pub async fn load(store: &Arc<Store>) -> std::io::Result<KeptKey> {
+        let material = session_key(store).await?;
+        Ok(KeptKey {
+            store: store.clone(),
+            material,
+        })
+    }
+
+    pub fn material(&self) -> &[u8] {
+        &self.material
+    }
+
+    /// Writes the key again, after a reset emptied the store: the sessions issued before
+    /// and after the reset stay valid across a restart.
+    pub fn keep(&self) -> Ticket {
+        self.store.put::<Keys>(
+            RECORD,
+            Some(&SessionKey {
+                material: STANDARD.encode(&self.material),
+            }),
+        )
+    }
+}
+
+async fn session_key(store: &Store) -> std::io::Result<Vec<u8>> {
     let mut typed = None;
     let mut untyped = None;
     for (key, bytes) in store.take_loaded_blobs("sts\0") {

@@ -25,6 +25,8 @@ pub struct Sts {
     identities: Arc<Identities>,
     /// AssumeRoleWithSAML checks what it can of an assertion (see `saml`).
     strict_saml: bool,
+    /// The key `identities` seals session tokens with, as the store keeps it.
+    key: key::KeptKey,
 }
 
 /// STS changes nothing durable: every answer is ready at once.
@@ -103,12 +105,19 @@ fn check_session_policy(policy: Option<&str>) -> Result<()> {
 }
 
 impl Sts {
-    pub fn new(clock: Arc<dyn Clock>, identities: Arc<Identities>) -> Sts {
+    pub fn new(clock: Arc<dyn Clock>, identities: Arc<Identities>, key: key::KeptKey) -> Sts {
         Sts {
             clock,
             identities,
             strict_saml: false,
+            key,
         }
+    }
+
+    /// After a reset emptied the store: keeps the session-token key in it again (STS has
+    /// nothing else to forget).
+    pub fn reset(&self) -> Ticket {
+        self.key.keep()
     }
 
     /// Strict mode for SAML assertions.

@@ -230,8 +230,11 @@ async fn forced_deletes_recreations_and_resets_are_durable(at: Backing) {
         .await
         .unwrap();
     assert_eq!(versions.versions().len(), 1);
+    let role = "arn:aws:iam::000000000000:role/Kept";
+    let before = crate::identity::assume(server.addr, "000000000000", role).await;
     let reset = raw(server.addr, "POST", "/_awsemu/reset", &[], Vec::new()).await;
     assert_eq!(reset.status, 200);
+    let after = crate::identity::assume(server.addr, "000000000000", role).await;
     assert!(c
         .list_secrets()
         .send()
@@ -250,6 +253,19 @@ async fn forced_deletes_recreations_and_resets_are_durable(at: Backing) {
         .unwrap()
         .secret_list()
         .is_empty());
+    // A reset forgets every resource but not STS's key: sessions issued on either side of
+    // it still say who they are after the restart.
+    for session in [before, after] {
+        let who = sdk_client!(aws_sdk_sts, server.addr, REGION, session)
+            .get_caller_identity()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            who.arn(),
+            Some("arn:aws:sts::000000000000:assumed-role/Kept/session-1")
+        );
+    }
     server.stop().await;
 }
 
