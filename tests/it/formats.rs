@@ -177,7 +177,5 @@ async fn fixture_session_arn(addr: std::net::SocketAddr) -> String {
         None,
         "fixture",
     );
-    let sts = sdk_client!(aws_sdk_sts, addr, REGION, creds);
-    let who = sts.get_caller_identity().send().await.unwrap();
-    who.arn().unwrap().to_string()
+    crate::identity::caller_arn(addr, creds).await
 }

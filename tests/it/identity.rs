@@ -43,6 +43,12 @@ pub async fn assume(
     )
 }
 
+/// The ARN GetCallerIdentity answers for `c` at `addr`.
+pub async fn caller_arn(addr: SocketAddr, c: aws_credential_types::Credentials) -> String {
+    let who = sts(addr, c).get_caller_identity().send().await.unwrap();
+    who.arn().unwrap_or_default().to_string()
+}
+
 #[tokio::test]
 async fn sts_says_who_is_calling_and_issues_sessions() {
     let addr = shared().addr;

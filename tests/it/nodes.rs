@@ -257,14 +257,9 @@ async fn any_node_reads_its_own_and_other_nodes_writes() {
         "arn:aws:iam::000000000000:role/Shared",
     )
     .await;
-    let who = sdk_client!(aws_sdk_sts, second_node.addr, REGION, session)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        who.arn(),
-        Some("arn:aws:sts::000000000000:assumed-role/Shared/session-1")
+        crate::identity::caller_arn(second_node.addr, session).await,
+        "arn:aws:sts::000000000000:assumed-role/Shared/session-1"
     );
     // A reset on one node empties every node.
     let reset = raw(first_node.addr, "POST", "/_awsemu/reset", &[], Vec::new()).await;

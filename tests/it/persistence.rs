@@ -256,14 +256,9 @@ async fn forced_deletes_recreations_and_resets_are_durable(at: Backing) {
     // A reset forgets every resource but not STS's key: sessions issued on either side of
     // it still say who they are after the restart.
     for session in [before, after] {
-        let who = sdk_client!(aws_sdk_sts, server.addr, REGION, session)
-            .get_caller_identity()
-            .send()
-            .await
-            .unwrap();
         assert_eq!(
-            who.arn(),
-            Some("arn:aws:sts::000000000000:assumed-role/Kept/session-1")
+            crate::identity::caller_arn(server.addr, session).await,
+            "arn:aws:sts::000000000000:assumed-role/Kept/session-1"
         );
     }
     server.stop().await;
