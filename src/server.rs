@@ -293,6 +293,7 @@ impl Server {
             lambda.clone(),
         );
         deps.store.attach(&events).map_err(std::io::Error::other)?;
+        events.adopt_archive_rules();
         secretsmanager.notify(Arc::new(crate::events::Publisher(Arc::downgrade(&events))));
         let cloudformation = crate::cloudformation::CloudFormation::new(
             clock.clone(),

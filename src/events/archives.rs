@@ -179,6 +179,7 @@ impl h::CreateArchive for Events {
             retention_days: i.retention_days.unwrap_or(0),
             kms_key: i.kms_key_identifier,
             created: now,
+            ruled: true,
         };
         // The archive's rule on its bus, as AWS shows it (it replaces a rule of that name).
         let rule = managed::archive_rule(ns, &a, &self.new_id());

@@ -3,6 +3,7 @@
 
 use super::model::{Archive, Rule};
 use super::rules::rule_arn;
+use super::Events;
 use crate::domain::Namespace;
 use crate::generated::events::{self as g, Error, ErrorCode};
 use serde_json::Value;
@@ -64,6 +65,29 @@ pub fn follow_archive(r: &mut Rule, a: &Archive) {
     r.pattern = Some(archive_rule_pattern(a.pattern.as_deref()));
 }
 
+impl Events {
+    /// Makes the rules of archives an older build made, once: at start, before any request.
+    /// Returns how many were made.
+    pub fn adopt_archive_rules(&self) -> usize {
+        let mut made = 0;
+        let mut spaces = self.write();
+        for (ns, space) in spaces.iter_mut() {
+            for a in space.archives.values_mut().filter(|a| !a.ruled) {
+                let rule = archive_rule(ns, a, &self.new_id());
+                let key = (rule.bus.clone(), rule.name.clone());
+                if !space.rules.contains_key(&key) {
+                    drop(self.save_rule(ns, &rule.bus, &rule.name, Some(&rule)));
+                    space.rules.insert(key, rule);
+                    made += 1;
+                }
+                a.ruled = true;
+                drop(self.save_archive(ns, &a.name, Some(a)));
+            }
+        }
+        made
+    }
+}
+
 /// Refuses a change to managed rule `r` unless the call forces it (DeleteRule and
 /// RemoveTargets take `Force`; the other calls cannot change a managed rule at all).
 pub fn refuse_unforced(r: &Rule, force: Option<bool>) -> Result<(), Error> {
@@ -105,6 +129,7 @@ mod tests {
             retention_days: 0,
             kms_key: None,
             created: 0,
+            ruled: true,
         }
     }
 

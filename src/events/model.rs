@@ -86,6 +86,10 @@ pub struct Archive {
     pub retention_days: i64,
     pub kms_key: Option<String>,
     pub created: Millis,
+    /// Whether its managed rule was made: false for an archive an older build made, whose
+    /// rule is made at the next start (see `managed`).
+    #[serde(default)]
+    pub ruled: bool,
 }
 
 /// One event an archive kept: the event as it was put on the bus, and when it arrived.

@@ -603,3 +603,60 @@ async fn an_archive_puts_its_managed_rule_on_its_bus() {
         .unwrap();
     c.delete_event_bus().name("audit").send().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_archive_from_before_managed_rules_gets_its_rule_once() {
+    let dir = temp_dir("archive-rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        // An archive record as the build before managed rules wrote it (format 1, no rule).
+        let store = localemu::store::Store::open(&dir).unwrap();
+        let archive = serde_json::json!({
+            "name": "old",
+            "arn": format!("arn:aws:events:{REGION}:{ACCOUNT}:archive/old"),
+            "bus_arn": format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default"),
+            "bus": "default",
+            "description": null,
+            "pattern": r#"{"source": ["shop"]}"#,
+            "retention_days": 0,
+            "kms_key": null,
+            "created": START,
+        });
+        let bytes = localemu::store::table::join(1, archive.to_string().as_bytes());
+        let key = format!("events\0{ACCOUNT}\0{REGION}\0archive\0old");
+        assert!(store.put_blob(&key, Some(bytes)).durable().await);
+    }
+    let clock = Arc::new(localemu::clock::ManualClock::new(START));
+    let s = PersistentServer::start(&dir, clock.clone()).await;
+    let c = events(s.addr);
+    let d = c
+        .describe_rule()
+        .name("Events-Archive-old")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.managed_by(), Some("prod.vhs.events.aws.internal"));
+    let pattern: serde_json::Value = serde_json::from_str(d.event_pattern().unwrap()).unwrap();
+    assert_eq!(
+        pattern,
+        serde_json::json!({"source": ["shop"], "replay-name": [{"exists": false}]})
+    );
+    // Made once: a rule forced away stays away after another start.
+    c.delete_rule()
+        .name("Events-Archive-old")
+        .force(true)
+        .send()
+        .await
+        .unwrap();
+    s.stop().await;
+    let s = PersistentServer::start(&dir, clock).await;
+    let c = events(s.addr);
+    let gone = c.describe_rule().name("Events-Archive-old").send().await;
+    assert_eq!(err(gone).0, "ResourceNotFoundException");
+    c.describe_archive()
+        .archive_name("old")
+        .send()
+        .await
+        .unwrap();
+    s.stop().await;
+}
