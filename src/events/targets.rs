@@ -58,7 +58,8 @@ impl h::PutTargets for Events {
                 }
             }
             if let Some(tr) = &t.input_transformer {
-                super::transform::check(tr).map_err(invalid)?;
+                super::transform::check(t.id.as_deref().unwrap_or_default(), tr)
+                    .map_err(invalid)?;
             }
         }
         let mut failed = Vec::new();

@@ -25,10 +25,21 @@ pub fn at_path<'a>(event: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// The checks PutTargets makes of an input transformer; the error is the message.
-pub fn check(t: &g::InputTransformer) -> Result<(), String> {
+pub fn check(target: &str, t: &g::InputTransformer) -> Result<(), String> {
     let template = t.input_template.as_deref().unwrap_or_default();
     if template.chars().count() > 8192 {
         return Err("InputTemplate must be at most 8192 characters.".into());
+    }
+    let known = |name: &str| {
+        VARIABLES.contains(&name)
+            || t.input_paths_map
+                .as_ref()
+                .is_some_and(|m| m.contains_key(name))
+    };
+    if let Some(name) = placeholders(template).find(|name| !known(name)) {
+        return Err(format!(
+            "InputTemplate for target {target} contains invalid placeholder {name}."
+        ));
     }
     if let Some(map) = &t.input_paths_map {
         if map.len() > 100 {
@@ -46,6 +57,28 @@ pub fn check(t: &g::InputTransformer) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The variables every template may name besides its InputPathsMap's keys.
+const VARIABLES: [&str; 5] = [
+    "aws.events.rule-name",
+    "aws.events.rule-arn",
+    "aws.events.event.ingestion-time",
+    "aws.events.event",
+    "aws.events.event.json",
+];
+
+/// The names `template` puts between `<` and `>`: a run of letters, digits, `_`, `-` and
+/// `.`, so that other text with angle brackets is left alone.
+fn placeholders(template: &str) -> impl Iterator<Item = &str> {
+    template.split('<').skip(1).filter_map(|rest| {
+        let (name, _) = rest.split_once('>')?;
+        let word = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        word.then_some(name)
+    })
 }
 
 /// What the rule's delivery knows besides the event, for the `aws.events.*` variables.
@@ -171,5 +204,28 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(payload(&path, &e, &info), "3");
+    }
+
+    #[test]
+    fn templates_name_only_their_paths_and_awss_variables() {
+        let t = |template: &str| g::InputTransformer {
+            input_paths_map: Some(
+                [("kind".to_string(), "$.detail-type".to_string())]
+                    .into_iter()
+                    .collect(),
+            ),
+            input_template: Some(template.into()),
+        };
+        assert_eq!(
+            check("t1", &t(r#""<kind> with <notdefinedkey>""#)),
+            Err("InputTemplate for target t1 contains invalid placeholder notdefinedkey.".into())
+        );
+        assert!(check(
+            "t1",
+            &t(r#"{"k": "<kind>", "r": <aws.events.rule-arn>, "e": <aws.events.event.json>}"#)
+        )
+        .is_ok());
+        assert!(check("t1", &t("a < b and c > d")).is_ok());
+        assert!(check("t1", &t("<aws.events.other>")).is_err());
     }
 }

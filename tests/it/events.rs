@@ -344,6 +344,33 @@ async fn buses_rules_patterns_and_targets() {
         .await
         .unwrap();
     assert_eq!(out.failed_entry_count(), 0);
+    // A template may name only its paths and AWS's variables.
+    let unknown = Target::builder()
+        .id("fn2")
+        .arn(&function)
+        .input_transformer(
+            InputTransformer::builder()
+                .input_paths_map("amount", "$.detail.amount")
+                .input_template(r#""<amount> from <payer>""#)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let refused = c
+        .put_targets()
+        .rule("big-orders")
+        .event_bus_name(&bus)
+        .targets(unknown)
+        .send()
+        .await;
+    assert_eq!(
+        err(refused),
+        (
+            "ValidationException".to_string(),
+            "InputTemplate for target fn2 contains invalid placeholder payer.".to_string()
+        )
+    );
     let bad = Target::builder()
         .id("q")
         .arn(format!("arn:aws:sqs:us-east-1:{ACCOUNT}:q"))
