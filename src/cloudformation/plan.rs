@@ -92,8 +92,7 @@ impl Resources for Preview<'_> {
 impl Frame {
     /// Reads `d`'s template with its parameters; errors are AWS's ValidationError messages.
     pub fn new(d: &Deployment, place: Place) -> Result<Frame, String> {
-        let template =
-            template::read(&d.template).map_err(|e| format!("Template format error: {e}"))?;
+        let template = template::read(&d.template).map_err(|e| e.to_string())?;
         let mut params = HashMap::new();
         for (name, decl) in &template.parameters {
             let value = d

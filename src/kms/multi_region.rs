@@ -40,7 +40,7 @@ pub(super) fn is_key_id(id: &str) -> bool {
 }
 
 fn not_multi_region(k: &Key) -> Error {
-    unsupported(format!("{} is not a multi-Region key.", k.arn))
+    unsupported(format!("{} is not a multi-region key.", k.arn))
 }
 
 /// Refuses a key that is not a multi-Region primary key.
@@ -48,7 +48,7 @@ fn primary(k: &Key) -> crate::generated::kms::Result<()> {
     match k.multi_region {
         Some(Part::Primary) => Ok(()),
         Some(Part::Replica) => Err(unsupported(format!(
-            "{} is not a multi-Region primary key.",
+            "{} is not a multi-region primary key.",
             k.arn
         ))),
         None => Err(not_multi_region(k)),

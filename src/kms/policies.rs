@@ -19,7 +19,7 @@ fn policy_name(name: Option<&str>) -> Result<()> {
 const MAX_TAGS: usize = 50;
 
 fn too_many_tags() -> Error {
-    Error::new(ErrorCode::TagException, "A key may have at most 50 tags.")
+    Error::new(ErrorCode::TagException, "Too many tags")
 }
 
 /// A request's tags, refused as AWS refuses them: a reserved `aws:` prefix in any case, a key

@@ -76,7 +76,7 @@ async fn tags_are_checked_as_aws_checks_them() {
         ),
         (
             (0..51).map(|i| tag(&format!("k{i}"), "v")).collect(),
-            "A key may have at most 50 tags.".to_string(),
+            "Too many tags".to_string(),
         ),
     ] {
         let e = k.create_key().set_tags(Some(tags)).send().await;
@@ -335,6 +335,23 @@ async fn multi_region_keys_share_their_material_across_regions() {
     assert_eq!(config.multi_region_key_type().unwrap().as_str(), "REPLICA");
     assert_eq!(config.primary_key().unwrap().region(), Some(REGION));
     assert_eq!(config.replica_keys()[0].region(), Some("eu-west-1"));
+    // A replica cannot be replicated: only its primary can.
+    let e = west
+        .replicate_key()
+        .key_id(&id)
+        .replica_region("ap-southeast-1")
+        .send()
+        .await;
+    assert_eq!(
+        err(e),
+        (
+            "UnsupportedOperationException".to_string(),
+            format!(
+                "{} is not a multi-region primary key.",
+                described.arn().unwrap()
+            )
+        )
+    );
 
     // A ciphertext made in one region opens in the other.
     let blob = east

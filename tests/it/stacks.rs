@@ -453,6 +453,29 @@ async fn templates_and_parameters_are_checked_as_aws_checks_them() {
         e.1,
         "Template format error: Unrecognized resource types: [Not-a-type]"
     );
+    for (body, message) in [
+        (
+            r#"{"Resources": "", "Outputs": ""}"#,
+            "Template format error: Any Resources member must be an object.",
+        ),
+        (
+            r#"{"Resources": {"A": {"Type": "AWS::SSM::Parameter"}}, "Outputs": {"O": {"Value": null}}}"#,
+            "[/Outputs/O/Value] 'null' values are not allowed in templates",
+        ),
+        (
+            r#"{"Resources": {"A": {"Type": "AWS::SSM::Parameter"}}, "Outputs": {"O": {}}}"#,
+            "Template format error: Every Outputs member must contain a Value object",
+        ),
+        (
+            r#"{"Resources": {"A": {"Type": "AWS::SSM::Parameter", "Invalid": 10}}}"#,
+            "Invalid template resource property 'Invalid'",
+        ),
+    ] {
+        assert_eq!(
+            err(bad(body).await),
+            ("ValidationError".into(), message.into())
+        );
+    }
     let e = err(bad("Resources: [").await);
     assert!(
         e.1.starts_with("Template format error: YAML not well-formed."),

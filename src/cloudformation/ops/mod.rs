@@ -92,7 +92,7 @@ fn policy_text(what: &str, body: Option<String>, url: Option<String>) -> Result<
 }
 
 fn read_template(body: &str) -> Result<Template> {
-    template::read(body).map_err(|e| invalid(format!("Template format error: {e}")))
+    template::read(body).map_err(|e| invalid(e.to_string()))
 }
 
 /// "The following resource(s) require capabilities: [AWS::IAM::Role]".

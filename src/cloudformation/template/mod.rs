@@ -5,9 +5,11 @@ mod graph;
 pub mod intrinsics;
 pub mod parse;
 mod refs;
+mod refusal;
 
 pub use graph::creation_order;
 pub use refs::{references, unconditional_references};
+pub use refusal::Refusal;
 
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -133,37 +135,44 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-/// Parses and checks a template body; errors are the text after "Template format error: ".
-pub fn read(body: &str) -> Result<Template, String> {
+/// Parses and checks a template body, refusing it as CloudFormation does.
+pub fn read(body: &str) -> Result<Template, Refusal> {
     if body.len() > parse::MAX_BODY {
-        return Err(format!(
+        return Err(Refusal::Format(format!(
             "the template body is {} bytes, more than the {} bytes allowed inline.",
             body.len(),
             parse::MAX_BODY
-        ));
+        )));
     }
     let root = parse::parse(body)?;
+    if let Some(null) = refusal::first_null(&root) {
+        return Err(null);
+    }
     let Value::Object(top) = &root else {
-        return Err("template is not a JSON or YAML object.".into());
+        return Err(Refusal::Format(
+            "template is not a JSON or YAML object.".into(),
+        ));
     };
     for key in top.keys() {
         if !SECTIONS.contains(&key.as_str()) {
-            return Err(format!("Invalid template property or properties [{key}]"));
+            return Err(Refusal::Format(format!(
+                "Invalid template property or properties [{key}]"
+            )));
         }
     }
     if let Some(v) = top.get("AWSTemplateFormatVersion") {
         if text(v).as_deref() != Some("2010-09-09") {
-            return Err(format!(
+            return Err(Refusal::Format(format!(
                 "'{}' is not a supported AWSTemplateFormatVersion value.",
                 text(v).unwrap_or_default()
-            ));
+            )));
         }
     }
     if let Some(t) = top.get("Transform") {
-        return Err(format!(
+        return Err(Refusal::Format(format!(
             "Transform {} is not supported by LocalEmu (macros and AWS::Serverless are not run locally).",
             strings(t).join(", ")
-        ));
+        )));
     }
     let mut template = Template {
         description: top.get("Description").and_then(text),
@@ -185,6 +194,9 @@ pub fn read(body: &str) -> Result<Template, String> {
     read_resources(top.get("Resources"), &mut template)?;
     read_outputs(top.get("Outputs"), &mut template)?;
     graph::check_references(&template)?;
+    if let Some(unknown) = refusal::unknown_attribute(top.get("Resources")) {
+        return Err(unknown);
+    }
     Ok(template)
 }
 
@@ -246,8 +258,10 @@ fn read_parameters(section: Option<&Value>, t: &mut Template) -> Result<(), Stri
 }
 
 fn read_resources(section: Option<&Value>, t: &mut Template) -> Result<(), String> {
-    let Some(Value::Object(resources)) = section else {
-        return Err("At least one Resources member must be defined.".into());
+    let resources = match section {
+        None => return Err("At least one Resources member must be defined.".into()),
+        Some(Value::Object(resources)) => resources,
+        Some(_) => return Err("Any Resources member must be an object.".into()),
     };
     if resources.is_empty() {
         return Err("At least one Resources member must be defined.".into());
@@ -338,9 +352,7 @@ fn read_outputs(section: Option<&Value>, t: &mut Template) -> Result<(), String>
     }
     for (name, decl) in outputs {
         let Some(value) = decl.get("Value") else {
-            return Err(format!(
-                "Every Outputs member must contain a Value object ({name})"
-            ));
+            return Err("Every Outputs member must contain a Value object".into());
         };
         t.outputs.insert(
             name.clone(),

@@ -118,7 +118,11 @@ fn format_errors() {
         ("Transform: AWS::Serverless-2016-10-31\nResources: {A: {Type: X::Y::Z}}", "Transform AWS::Serverless-2016-10-31 is not supported by LocalEmu (macros and AWS::Serverless are not run locally)."),
     ];
     for (body, message) in cases {
-        assert_eq!(read(body).unwrap_err(), message, "{body}");
+        assert_eq!(
+            read(body).unwrap_err(),
+            Refusal::Format(message.into()),
+            "{body}"
+        );
     }
     assert!(read(&"x".repeat(parse::MAX_BODY + 1)).is_err());
 }
@@ -191,6 +195,6 @@ fn hostile_templates_are_refused_quickly() {
     }
     assert_eq!(
         read(&format!("Resources:\n{many}")).unwrap_err(),
-        "Number of resources, 501, is greater than maximum allowed, 500"
+        Refusal::Format("Number of resources, 501, is greater than maximum allowed, 500".into())
     );
 }
