@@ -470,12 +470,59 @@ async fn templates_and_parameters_are_checked_as_aws_checks_them() {
             r#"{"Resources": {"A": {"Type": "AWS::SSM::Parameter", "Invalid": 10}}}"#,
             "Invalid template resource property 'Invalid'",
         ),
+        (
+            r#"{"Mappings": {"M": {"A": "a"}}, "Resources": {"A": {"Type": "AWS::SSM::Parameter"}}}"#,
+            "Template format error: Every Mappings member A must be a map",
+        ),
+        (
+            r#"{"Mappings": {"M": {"A": {"S": {"V": "a"}}}}, "Resources": {"A": {"Type": "AWS::SSM::Parameter"}}}"#,
+            "Template format error: Every Mappings attribute must be a String or a List.",
+        ),
     ] {
         assert_eq!(
             err(bad(body).await),
             ("ValidationError".into(), message.into())
         );
     }
+    // Intrinsic functions given the wrong arguments or names, refused before anything is made.
+    for (value, message) in [
+        (
+            r#"{"Fn::Select": ["x", ["a"]]}"#,
+            "Template error: Fn::Select requires a list argument with two elements: an integer index and a list",
+        ),
+        (
+            r#"{"Fn::Select": [3, ["a"]]}"#,
+            "Template error: Fn::Select requires a list argument with two elements: an integer index and a list",
+        ),
+        (
+            r#"{"Fn::Split": [","]}"#,
+            "Template error: every Fn::Split object requires two parameters, (1) a string delimiter and (2) a string to be split or a function that returns a string to be split.",
+        ),
+        (
+            r#"{"Fn::If": ["MissingCondition", "a", "b"]}"#,
+            "Template error: unresolved condition dependency MissingCondition in Fn::If",
+        ),
+    ] {
+        let body = format!(
+            r#"{{"Resources": {{"A": {{"Type": "AWS::SSM::Parameter", "Properties": {{"Type": "String", "Value": {value}}}}}}}}}"#
+        );
+        let e = c
+            .create_stack()
+            .stack_name(unique("bad"))
+            .template_body(body)
+            .send()
+            .await;
+        assert_eq!(err(e), ("ValidationError".into(), message.into()), "{value}");
+    }
+    let equals = r#"{"Conditions": {"C": {"Fn::Equals": ["a"]}}, "Resources": {"A": {"Type": "AWS::SSM::Parameter", "Condition": "C", "Properties": {"Type": "String", "Value": "v"}}}}"#;
+    assert_eq!(
+        err(bad(equals).await),
+        (
+            "ValidationError".into(),
+            "Template error: every Fn::Equals object requires a list of 2 string parameters."
+                .into()
+        )
+    );
     let e = err(bad("Resources: [").await);
     assert!(
         e.1.starts_with("Template format error: YAML not well-formed."),

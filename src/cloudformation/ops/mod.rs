@@ -265,6 +265,14 @@ impl CloudFormation {
             ));
         }
         frame.order().map_err(invalid)?;
+        // AWS refuses malformed functions before it makes anything: the template is evaluated
+        // once over what is deployed, values not known yet left as placeholders. Other
+        // failures of that preview are left to the deployment, which knows more.
+        if let Err(e) = frame.changes(&deployment.resources) {
+            if e.starts_with("Template error:") || e.starts_with("Template format error:") {
+                return Err(invalid(e));
+            }
+        }
         Ok((deployment, frame))
     }
 }

@@ -8,6 +8,9 @@ use base64::Engine;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
+const SELECT_MALFORMED: &str =
+    "Template error: Fn::Select requires a list argument with two elements: an integer index and a list";
+
 /// A name a value refers to: `Ref X` (attribute false) or `Fn::GetAtt [X, ...]` (true).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -251,26 +254,36 @@ impl Scope<'_> {
                 Value::String(parts.join(&delim))
             }
             "Fn::Select" => {
-                let a = args(2)?;
-                let index = as_text(&self.must(&a[0], depth)?, "Fn::Select index")?;
-                let list = self.must(&a[1], depth)?;
+                // AWS gives one reason for every malformed Fn::Select, an index past the
+                // list's end included.
+                let malformed = || fail(SELECT_MALFORMED);
+                let Value::Array(a) = arg else {
+                    return Err(malformed());
+                };
+                let [index, list] = a.as_slice() else {
+                    return Err(malformed());
+                };
+                let index = as_text(&self.must(index, depth)?, "Fn::Select index")
+                    .map_err(|_| malformed())?;
+                let list = self.must(list, depth)?;
                 if unknown(&list) {
                     return Ok(Some(list));
                 }
-                let items = self.list(&list, depth, "Fn::Select")?;
-                let i: usize = index
-                    .parse()
-                    .map_err(|_| fail("Template error: Fn::Select requires a numeric index"))?;
+                let Value::Array(items) = list else {
+                    return Err(malformed());
+                };
+                let i: usize = index.parse().map_err(|_| malformed())?;
                 // A list made from an unknown value may be longer once it is known.
                 if i >= items.len() && items.iter().any(unknown) {
                     return Ok(Some(Value::String(format!("{UNKNOWN}Fn::Select}}}}"))));
                 }
-                items.get(i).cloned().ok_or_else(|| {
-                    fail("Template error: Fn::Select cannot select nonexistent value at index ".to_string() + &index)
-                })?
+                items.get(i).cloned().ok_or_else(malformed)?
             }
             "Fn::Split" => {
-                let a = args(2)?;
+                let a = match arg {
+                    Value::Array(a) if a.len() == 2 => a,
+                    _ => return Err(fail("Template error: every Fn::Split object requires two parameters, (1) a string delimiter and (2) a string to be split or a function that returns a string to be split.")),
+                };
                 let delim = as_text(&a[0], "Fn::Split delimiter")?;
                 let source = as_text(&self.must(&a[1], depth)?, "Fn::Split source")?;
                 if delim.is_empty() {
@@ -287,11 +300,19 @@ impl Scope<'_> {
             "Fn::If" => {
                 let a = args(3)?;
                 let cond = as_text(&a[0], "Fn::If condition")?;
+                if !self.conditions.contains_key(&cond) {
+                    return Err(fail(format!(
+                        "Template error: unresolved condition dependency {cond} in Fn::If"
+                    )));
+                }
                 let branch = if self.condition(&cond)? { &a[1] } else { &a[2] };
                 return self.eval_at(branch, depth + 1);
             }
             "Fn::Equals" => {
-                let a = args(2)?;
+                let a = match arg {
+                    Value::Array(a) if a.len() == 2 => a,
+                    _ => return Err(fail("Template error: every Fn::Equals object requires a list of 2 string parameters.")),
+                };
                 let l = self.must(&a[0], depth)?;
                 let r = self.must(&a[1], depth)?;
                 Value::Bool(loose_text(&l) == loose_text(&r))

@@ -184,6 +184,7 @@ pub fn read(body: &str) -> Result<Template, Refusal> {
         outputs: IndexMap::new(),
         capabilities: Vec::new(),
     };
+    refusal::check_mappings(top.get("Mappings"))?;
     read_parameters(top.get("Parameters"), &mut template)?;
     if let Some(Value::Object(c)) = top.get("Conditions") {
         template.conditions = c.iter().map(|(k, v)| (k.clone(), v.clone())).collect();

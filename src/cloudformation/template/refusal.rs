@@ -41,6 +41,32 @@ const RESOURCE_ATTRIBUTES: [&str; 9] = [
     "Metadata",
 ];
 
+/// A Mappings section's shape: maps of top-level keys, each a map of second-level keys
+/// whose values are text (or numbers and booleans, which CloudFormation takes as text) or
+/// lists; errors are format errors.
+pub fn check_mappings(section: Option<&Value>) -> Result<(), String> {
+    let Some(section) = section else {
+        return Ok(());
+    };
+    let Value::Object(maps) = section else {
+        return Err("Every Mappings member must be a map".into());
+    };
+    for (name, map) in maps {
+        let Value::Object(tops) = map else {
+            return Err(format!("Every Mappings member {name} must be a map"));
+        };
+        for (top, seconds) in tops {
+            let Value::Object(seconds) = seconds else {
+                return Err(format!("Every Mappings member {top} must be a map"));
+            };
+            if seconds.values().any(Value::is_object) {
+                return Err("Every Mappings attribute must be a String or a List.".into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The first null of the template, in document order, by its path (`/Outputs/O/Value`).
 pub fn first_null(root: &Value) -> Option<Refusal> {
     fn walk(v: &Value, path: &mut String) -> bool {
@@ -116,5 +142,15 @@ mod tests {
             Refusal::Format("x".into()).to_string(),
             "Template format error: x"
         );
+        let maps = |m: Value| check_mappings(Some(&m));
+        assert_eq!(
+            maps(json!({"M": {"A": "suffix-a"}})),
+            Err("Every Mappings member A must be a map".into())
+        );
+        assert_eq!(
+            maps(json!({"M": {"A": {"Suffix": {"Ref": "P"}}}})),
+            Err("Every Mappings attribute must be a String or a List.".into())
+        );
+        assert!(maps(json!({"M": {"A": {"S": "x", "N": 2, "L": ["a", "b"]}}})).is_ok());
     }
 }
