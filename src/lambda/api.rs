@@ -208,7 +208,8 @@ impl lm::RemovePermission for Api {
         let id = i.function_name.unwrap_or_default();
         self.check_caller(c, &id)?;
         let sid = i.statement_id.unwrap_or_default();
-        let ticket = Lambda::remove_permission(self, &c.namespace, &id, &sid)?;
+        let ticket =
+            Lambda::remove_permission(self, &c.namespace, &id, &sid, i.revision_id.as_deref())?;
         Ok(Ack::new((), ticket))
     }
 }

@@ -30,13 +30,43 @@ fn check_environment(env: &BTreeMap<String, String>) -> Result<()> {
     )))
 }
 
+/// Runtimes AWS no longer lets a function be created or updated with.
+const RETIRED_RUNTIMES: [&str; 19] = [
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "nodejs",
+    "nodejs4.3",
+    "nodejs4.3-edge",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "java8",
+    "go1.x",
+    "ruby2.7",
+    "dotnetcore3.1",
+    "dotnet6",
+    "provided",
+];
+
 fn check_runtime(runtime: &str) -> Result<()> {
     if supported_runtime(runtime) {
         return Ok(());
     }
+    if RETIRED_RUNTIMES.contains(&runtime) {
+        return Err(invalid(format!(
+            "The runtime parameter of {runtime} is no longer supported for creating or updating \
+             AWS Lambda functions. We recommend you use a supported runtime while creating or \
+             updating functions."
+        )));
+    }
     Err(invalid(format!(
         "The runtime parameter of {runtime} is not supported by LocalEmu. Supported runtimes: \
-         python3.9-python3.13, nodejs18.x-nodejs22.x, provided.al2, provided.al2023."
+         python3.9-python3.15, nodejs18.x-nodejs26.x, provided.al2, provided.al2023."
     )))
 }
 
@@ -268,6 +298,11 @@ impl Lambda {
         let (now, revision) = (self.clock.now(), self.revision());
         let _gate = self.gate();
         let out = f.update(|s| {
+            same_revision(
+                &s.config,
+                input.revision_id.as_deref(),
+                "GetFunction/GetAlias",
+            )?;
             s.code_dir = code_dir;
             s.config.code_sha256 = code::code_sha256(&zip);
             s.zip = Arc::new(zip.clone());
@@ -275,8 +310,8 @@ impl Lambda {
             s.config.last_modified = now;
             s.config.revision_id = revision;
             s.generation += 1;
-            configuration(&s.config)
-        });
+            Ok::<_, Error>(configuration(&s.config))
+        })?;
         f.retire();
         Ok((out, self.save(&f)))
     }
@@ -300,6 +335,11 @@ impl Lambda {
         let (now, revision) = (self.clock.now(), self.revision());
         let _gate = self.gate();
         let out = f.update(|s| {
+            same_revision(
+                &s.config,
+                input.revision_id.as_deref(),
+                "GetFunction/GetAlias",
+            )?;
             let c = &mut s.config;
             c.runtime = input.runtime.unwrap_or(c.runtime.clone());
             c.role = input.role.unwrap_or(c.role.clone());
@@ -312,8 +352,8 @@ impl Lambda {
             c.last_modified = now;
             c.revision_id = revision;
             s.generation += 1;
-            configuration(&s.config)
-        });
+            Ok::<_, Error>(configuration(&s.config))
+        })?;
         f.retire();
         Ok((out, self.save(&f)))
     }
@@ -354,5 +394,23 @@ mod tests {
             .unwrap_err()
             .message
             .ends_with("AWS_REGION"));
+    }
+}
+
+/// Refuses a change made against a revision other than the function's current one, as AWS
+/// does when the caller gives `RevisionId`; `read_with` names the call that reads it.
+pub(super) fn same_revision(
+    c: &super::model::FunctionConfig,
+    given: Option<&str>,
+    read_with: &str,
+) -> Result<()> {
+    match given {
+        Some(r) if r != c.revision_id => Err(Error::new(
+            ErrorCode::PreconditionFailedException,
+            format!(
+                "The Revision Id provided does not match the latest Revision Id. Call the {read_with} API to retrieve the latest Revision Id"
+            ),
+        )),
+        _ => Ok(()),
     }
 }

@@ -6,14 +6,22 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Runtimes LocalEmu can run, and how.
-pub const PYTHON_RUNTIMES: [&str; 5] = [
+pub const PYTHON_RUNTIMES: [&str; 7] = [
     "python3.9",
     "python3.10",
     "python3.11",
     "python3.12",
     "python3.13",
+    "python3.14",
+    "python3.15",
 ];
-pub const NODE_RUNTIMES: [&str; 3] = ["nodejs18.x", "nodejs20.x", "nodejs22.x"];
+pub const NODE_RUNTIMES: [&str; 5] = [
+    "nodejs18.x",
+    "nodejs20.x",
+    "nodejs22.x",
+    "nodejs24.x",
+    "nodejs26.x",
+];
 pub const PROVIDED_RUNTIMES: [&str; 2] = ["provided.al2", "provided.al2023"];
 
 pub fn supported_runtime(r: &str) -> bool {

@@ -45,6 +45,7 @@ impl Lambda {
         }
         let _gate = self.gate();
         f.update(|s| {
+            super::functions::same_revision(&s.config, input.revision_id.as_deref(), "GetPolicy")?;
             if s.policy.iter().any(|st| st["Sid"] == sid.as_str()) {
                 return Err(Error::new(
                     ErrorCode::ResourceConflictException,
@@ -78,10 +79,17 @@ impl Lambda {
         })
     }
 
-    pub fn remove_permission(&self, caller: &Namespace, id: &str, sid: &str) -> Result<Ticket> {
+    pub fn remove_permission(
+        &self,
+        caller: &Namespace,
+        id: &str,
+        sid: &str,
+        revision_id: Option<&str>,
+    ) -> Result<Ticket> {
         let f = self.find(caller, id)?;
         let _gate = self.gate();
         f.update(|s| {
+            super::functions::same_revision(&s.config, revision_id, "GetPolicy")?;
             let before = s.policy.len();
             s.policy.retain(|st| st["Sid"] != sid);
             if s.policy.len() == before {

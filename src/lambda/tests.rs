@@ -150,7 +150,7 @@ fn permissions_are_statements_of_the_function_policy() {
         policy.contains("\"Service\":\"secretsmanager.amazonaws.com\""),
         "{policy}"
     );
-    l.remove_permission(&ns(), "f", "sm").unwrap();
+    l.remove_permission(&ns(), "f", "sm", None).unwrap();
     assert_eq!(
         l.get_policy(&ns(), "f").err().unwrap().code,
         ErrorCode::ResourceNotFoundException

@@ -297,8 +297,50 @@ async fn management_operations() {
     }
 
     let (before, _) = call(&c, &name, json!({})).await;
+    // A change made against another revision than the current one is refused.
+    let stale = c
+        .update_function_configuration()
+        .function_name(&name)
+        .description("stale")
+        .revision_id("00000000-0000-0000-0000-000000000000")
+        .send()
+        .await;
+    assert_eq!(
+        err(stale),
+        (
+            "PreconditionFailedException".to_string(),
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".to_string()
+        )
+    );
+    let current = c
+        .get_function()
+        .function_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .configuration
+        .unwrap()
+        .revision_id
+        .unwrap();
+    let stale = c
+        .add_permission()
+        .function_name(&name)
+        .statement_id("stale")
+        .action("lambda:InvokeFunction")
+        .principal("events.amazonaws.com")
+        .revision_id("00000000-0000-0000-0000-000000000000")
+        .send()
+        .await;
+    assert_eq!(
+        err(stale),
+        (
+            "PreconditionFailedException".to_string(),
+            "The Revision Id provided does not match the latest Revision Id. Call the GetPolicy API to retrieve the latest Revision Id".to_string()
+        )
+    );
     c.update_function_configuration()
         .function_name(&name)
+        .revision_id(current)
         .environment(
             Environment::builder()
                 .variables("MY_SETTING", "changed")
@@ -364,6 +406,13 @@ async fn invalid_functions_are_refused() {
     };
     let (code, _) = err(base("java21").send().await);
     assert_eq!(code, "InvalidParameterValueException");
+    assert_eq!(
+        err(base("python3.7").send().await),
+        (
+            "InvalidParameterValueException".to_string(),
+            "The runtime parameter of python3.7 is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.".to_string()
+        )
+    );
     let (code, msg) = err(base("python3.12")
         .environment(Environment::builder().variables("AWS_REGION", "x").build())
         .send()
@@ -382,7 +431,10 @@ async fn invalid_functions_are_refused() {
         .send()
         .await);
     assert_eq!(code, "InvalidParameterValueException");
-    base("python3.12").send().await.unwrap();
+    // The newest runtimes run on the machine's interpreter too.
+    base("python3.14").send().await.unwrap();
+    let (out, error) = call(&c, &name, json!({})).await;
+    assert_eq!(error, None, "{out}");
     let (code, msg) = err(base("python3.12").send().await);
     assert_eq!(code, "ResourceConflictException");
     assert_eq!(msg, format!("Function already exist: {name}"));
