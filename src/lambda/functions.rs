@@ -380,23 +380,6 @@ fn conflict(name: &str) -> Error {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reserved_variables() {
-        let mut env = BTreeMap::new();
-        env.insert("MY_VAR".to_string(), "x".to_string());
-        assert!(check_environment(&env).is_ok());
-        env.insert("AWS_REGION".to_string(), "x".to_string());
-        assert!(check_environment(&env)
-            .unwrap_err()
-            .message
-            .ends_with("AWS_REGION"));
-    }
-}
-
 /// Refuses a change made against a revision other than the function's current one, as AWS
 /// does when the caller gives `RevisionId`; `read_with` names the call that reads it.
 pub(super) fn same_revision(
@@ -412,5 +395,22 @@ pub(super) fn same_revision(
             ),
         )),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_variables() {
+        let mut env = BTreeMap::new();
+        env.insert("MY_VAR".to_string(), "x".to_string());
+        assert!(check_environment(&env).is_ok());
+        env.insert("AWS_REGION".to_string(), "x".to_string());
+        assert!(check_environment(&env)
+            .unwrap_err()
+            .message
+            .ends_with("AWS_REGION"));
     }
 }
