@@ -15,6 +15,25 @@ impl Lambda {
         id: &str,
         input: lm::AddPermissionRequest,
     ) -> Result<(lm::AddPermissionResponse, Ticket)> {
+        let derived = qualifier_in(id);
+        if derived
+            .zip(input.qualifier.as_deref())
+            .is_some_and(|(d, q)| d != q)
+        {
+            return Err(invalid_parameter(
+                "The derived qualifier from the function name does not match the specified qualifier.",
+            ));
+        }
+        if input.qualifier.as_deref().or(derived) == Some("$LATEST") {
+            return Err(invalid_parameter(
+                "We currently do not support adding policies for $LATEST.",
+            ));
+        }
+        if !valid_principal(input.principal.as_deref().unwrap_or_default()) {
+            return Err(invalid_parameter(
+                "The provided principal was invalid. Please check the principal and try again.",
+            ));
+        }
         let f = self.find(caller, id)?;
         let sid = input.statement_id.unwrap_or_default();
         let principal = input.principal.unwrap_or_default();
@@ -127,4 +146,28 @@ impl Lambda {
             Permission::NotGranted
         }
     }
+}
+
+fn invalid_parameter(message: &str) -> Error {
+    Error::new(ErrorCode::InvalidParameterValueException, message)
+}
+
+/// The qualifier a function name carries (`name:1`, `123456789012:function:name:alias`, or a
+/// qualified ARN), if it carries one.
+fn qualifier_in(id: &str) -> Option<&str> {
+    let parts: Vec<&str> = id.split(':').collect();
+    match parts.as_slice() {
+        [_, q] | [_, "function", _, q] | ["arn", _, "lambda", _, _, "function", _, q] => Some(q),
+        _ => None,
+    }
+}
+
+/// Whom a function policy may name: anyone (`*`), an account, an ARN, or an AWS service.
+fn valid_principal(p: &str) -> bool {
+    p == "*"
+        || (p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()))
+        || p.starts_with("arn:")
+        || [".amazonaws.com", ".amazonaws.com.cn", ".amazon.com"]
+            .iter()
+            .any(|s| p.len() > s.len() && p.ends_with(s))
 }

@@ -464,6 +464,43 @@ async fn resource_policies() {
         .send()
         .await);
     assert_eq!(code, "ResourceConflictException");
+    let refused = |id: String, qualifier: Option<&str>, principal: &str| {
+        c.add_permission()
+            .function_name(id)
+            .set_qualifier(qualifier.map(str::to_string))
+            .statement_id("other")
+            .action("lambda:InvokeFunction")
+            .principal(principal)
+            .send()
+    };
+    for (id, qualifier, principal, message) in [
+        (
+            format!("{name}:1"),
+            Some("2"),
+            "s3.amazonaws.com",
+            "The derived qualifier from the function name does not match the specified qualifier.",
+        ),
+        (
+            format!("{name}:$LATEST"),
+            Some("$LATEST"),
+            "s3.amazonaws.com",
+            "We currently do not support adding policies for $LATEST.",
+        ),
+        (
+            name.clone(),
+            None,
+            "invalid.nonaws.com",
+            "The provided principal was invalid. Please check the principal and try again.",
+        ),
+    ] {
+        assert_eq!(
+            err(refused(id, qualifier, principal).await),
+            (
+                "InvalidParameterValueException".to_string(),
+                message.to_string()
+            )
+        );
+    }
     let policy: Value = serde_json::from_str(
         c.get_policy()
             .function_name(&name)
