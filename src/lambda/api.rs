@@ -159,7 +159,13 @@ impl lm::Invoke for Api {
                 ),
             ));
         }
-        let function = self.find(&c.namespace, i.function_name.as_deref().unwrap_or_default())?;
+        let id = i.function_name.as_deref().unwrap_or_default();
+        let qualifier = i
+            .qualifier
+            .as_deref()
+            .or_else(|| super::qualifier_in(id))
+            .unwrap_or("$LATEST");
+        let function = self.find_version(&c.namespace, id, Some(qualifier))?;
         self.authorize(&c.caller, &function, "lambda:InvokeFunction")?;
         let answer = |status: i64| lm::InvocationResponse {
             status_code: Some(status),

@@ -168,6 +168,17 @@ impl Lambda {
         check_limits(input.timeout, input.memory_size)?;
         let name = input.function_name.unwrap_or_default();
         let (ns, name) = super::check_function_name(caller, &name)?;
+        if name.len() > super::MAX_NAME {
+            // AWS names this refusal as a validation error, under Lambda's own code.
+            return Err(Error::new(
+                ErrorCode::InvalidParameterValueException,
+                format!(
+                    "1 validation error detected: Value '{name}' at 'functionName' failed to \
+                     satisfy constraint: Member must have length less than or equal to {}",
+                    super::MAX_NAME
+                ),
+            ));
+        }
         if input.package_type.as_deref().is_some_and(|p| p != "Zip") {
             return Err(invalid("LocalEmu runs Zip functions only."));
         }

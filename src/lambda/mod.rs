@@ -198,7 +198,11 @@ pub struct Lambda {
     extensions: RwLock<Option<Arc<dyn Extensions>>>,
 }
 
-pub use crate::domain::arn::{function_arn, parse_function_id};
+pub use crate::domain::arn::function_arn;
+use crate::domain::arn::parse_function_id_within;
+
+/// The longest name a function has; a longer one in a lookup is a function that is not there.
+const MAX_NAME: usize = 64;
 
 fn not_found(ns: &Namespace, name: &str) -> Error {
     Error::new(
@@ -207,10 +211,22 @@ fn not_found(ns: &Namespace, name: &str) -> Error {
     )
 }
 
+/// The qualifier a function name carries (`name:1`, `123456789012:function:name:alias`, or a
+/// qualified ARN), if it carries one.
+pub(super) fn qualifier_in(id: &str) -> Option<&str> {
+    let parts: Vec<&str> = id.split(':').collect();
+    match parts.as_slice() {
+        [_, q] | [_, "function", _, q] | ["arn", _, "lambda", _, _, "function", _, q] => Some(q),
+        _ => None,
+    }
+}
+
 /// Parses a FunctionName, refusing one that does not match the model's pattern (or names an
 /// account or region that cannot be one) before it is used for anything.
 pub fn check_function_name(caller: &Namespace, id: &str) -> Result<(Namespace, String)> {
-    parse_function_id(caller, id).ok_or_else(|| {
+    // The model bounds the whole FunctionName (170 characters); a name part longer than
+    // `MAX_NAME` within it is looked up like any other.
+    parse_function_id_within(caller, id, id.len()).ok_or_else(|| {
         let mut v = crate::wire::Violations::new();
         let at = crate::wire::At::new("", "functionName");
         v.mismatch(at, Some(&id), FUNCTION_NAME_PATTERN);
@@ -421,6 +437,17 @@ impl Lambda {
 
     /// Looks a function up by any form of FunctionName.
     pub fn find(&self, caller: &Namespace, id: &str) -> Result<Arc<Function>> {
+        self.find_version(caller, id, None)
+    }
+
+    /// Looks a function up for a call that names a version: not found, AWS names the
+    /// version it looked for (`qualifier`, else the one in `id`).
+    pub fn find_version(
+        &self,
+        caller: &Namespace,
+        id: &str,
+        qualifier: Option<&str>,
+    ) -> Result<Arc<Function>> {
         let (ns, name) = check_function_name(caller, id)?;
         let map = self
             .functions
@@ -428,6 +455,12 @@ impl Lambda {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.get(&(ns.clone(), name.clone()))
             .cloned()
-            .ok_or_else(|| not_found(&ns, &name))
+            .ok_or_else(|| match qualifier {
+                None => not_found(&ns, &name),
+                Some(q) => Error::new(
+                    ErrorCode::ResourceNotFoundException,
+                    format!("Function not found: {}:{q}", function_arn(&ns, &name)),
+                ),
+            })
     }
 }

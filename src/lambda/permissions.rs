@@ -15,7 +15,7 @@ impl Lambda {
         id: &str,
         input: lm::AddPermissionRequest,
     ) -> Result<(lm::AddPermissionResponse, Ticket)> {
-        let derived = qualifier_in(id);
+        let derived = super::qualifier_in(id);
         if derived
             .zip(input.qualifier.as_deref())
             .is_some_and(|(d, q)| d != q)
@@ -150,16 +150,6 @@ impl Lambda {
 
 fn invalid_parameter(message: &str) -> Error {
     Error::new(ErrorCode::InvalidParameterValueException, message)
-}
-
-/// The qualifier a function name carries (`name:1`, `123456789012:function:name:alias`, or a
-/// qualified ARN), if it carries one.
-fn qualifier_in(id: &str) -> Option<&str> {
-    let parts: Vec<&str> = id.split(':').collect();
-    match parts.as_slice() {
-        [_, q] | [_, "function", _, q] | ["arn", _, "lambda", _, _, "function", _, q] => Some(q),
-        _ => None,
-    }
 }
 
 /// Whom a function policy may name: anyone (`*`), an account, an ARN, or an AWS service.

@@ -406,6 +406,21 @@ async fn invalid_functions_are_refused() {
     };
     let (code, _) = err(base("java21").send().await);
     assert_eq!(code, "InvalidParameterValueException");
+    // A name longer than a function's is refused when made, and not found when looked up.
+    let long = "a".repeat(65);
+    let made = err(base("python3.12").function_name(&long).send().await);
+    assert_eq!(
+        made,
+        (
+            "InvalidParameterValueException".to_string(),
+            format!("1 validation error detected: Value '{long}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64")
+        )
+    );
+    let arn = format!("arn:aws:lambda:{REGION}:000000000000:function:{long}");
+    let got = err(c.get_function().function_name(&long).send().await);
+    assert_eq!(got.1, format!("Function not found: {arn}"));
+    let invoked = err(c.invoke().function_name(&long).send().await);
+    assert_eq!(invoked.1, format!("Function not found: {arn}:$LATEST"));
     assert_eq!(
         err(base("python3.7").send().await),
         (

@@ -201,6 +201,16 @@ pub fn function_arn(ns: &Namespace, name: &str) -> String {
 /// bare name; the qualifier is ignored, as only `$LATEST` exists here. None unless the name,
 /// account and region are each one that can exist (they become path components).
 pub fn parse_function_id(caller: &Namespace, id: &str) -> Option<(Namespace, String)> {
+    parse_function_id_within(caller, id, 64)
+}
+
+/// [`parse_function_id`] for names of up to `max_name` characters: a name longer than a
+/// function's can still be looked up, and is then not found, as AWS answers.
+pub fn parse_function_id_within(
+    caller: &Namespace,
+    id: &str,
+    max_name: usize,
+) -> Option<(Namespace, String)> {
     let parts: Vec<&str> = id.split(':').collect();
     let (ns, name) = match parts.as_slice() {
         [name] | [name, _] => (caller.clone(), *name),
@@ -214,7 +224,7 @@ pub fn parse_function_id(caller: &Namespace, id: &str) -> Option<(Namespace, Str
         _ => return None,
     };
     let ok = !name.is_empty()
-        && name.len() <= 64
+        && name.len() <= max_name
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
