@@ -229,9 +229,9 @@ impl Scope<'_> {
                     ),
                     Value::String(s) => match s.split_once('.') {
                         Some((r, a)) => (r.to_string(), a.to_string()),
-                        None => return Err(fail("Template error: every Fn::GetAtt object requires two non-empty parameters")),
+                        None => return Err(fail("Template error: every Fn::GetAtt object requires two non-empty parameters, the resource name and the resource attribute")),
                     },
-                    _ => return Err(fail("Template error: every Fn::GetAtt object requires two non-empty parameters")),
+                    _ => return Err(fail("Template error: every Fn::GetAtt object requires two non-empty parameters, the resource name and the resource attribute")),
                 };
                 self.resources.attribute(&res, &attr)?
             }

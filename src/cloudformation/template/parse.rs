@@ -12,7 +12,15 @@ pub const MAX_BODY: usize = 51_200;
 pub fn parse(body: &str) -> Result<Value, String> {
     let trimmed = body.trim_start();
     if trimmed.starts_with('{') {
-        return serde_json::from_str(body).map_err(|e| format!("JSON not well-formed. ({e})"));
+        // serde_json counts up to the last character it took; CloudFormation names the one
+        // after it, where the template went wrong.
+        return serde_json::from_str(body).map_err(|e| {
+            format!(
+                "JSON not well-formed. (line {}, column {})",
+                e.line(),
+                e.column() + 1
+            )
+        });
     }
     let yaml: Yaml = serde_yaml_ng::from_str(body).map_err(|e| {
         let at = e
@@ -68,7 +76,7 @@ fn convert(y: Yaml, depth: usize) -> Result<Value, String> {
                     Value::String(s) => {
                         let Some((res, attr)) = s.split_once('.') else {
                             return Err(format!(
-                                "Template error: every Fn::GetAtt object requires two non-empty parameters ({s})"
+                                "every Fn::GetAtt object requires two non-empty parameters, the resource name and the resource attribute ({s})"
                             ));
                         };
                         (
@@ -113,6 +121,10 @@ mod tests {
         assert!(parse("{\"a\": ")
             .unwrap_err()
             .starts_with("JSON not well-formed"));
+        assert_eq!(
+            parse(r#"{"this is invalid JSON"="bobbins"}"#).unwrap_err(),
+            "JSON not well-formed. (line 1, column 25)"
+        );
         assert!(parse("a: [")
             .unwrap_err()
             .starts_with("YAML not well-formed"));
