@@ -2,15 +2,37 @@
 //! create that runs past its TimeoutInMinutes (on the emulator's clock) fails and rolls back.
 
 use crate::common::*;
-use crate::stack_recovery::{big_create_under_way, many, parameters_under};
+use crate::stack_recovery::{many, parameters_under};
 use crate::stacks::{cfn, events, settle};
 
 #[tokio::test]
 async fn delete_stack_during_a_create_stops_it_and_deletes_what_it_made() {
-    let server = shared();
+    // A disk whose flushes can be held: the create waits on one while DeleteStack comes in,
+    // so it cannot finish first however busy the machine is.
+    let disk = crate::durability::Disk::new("stack-delete-during-create");
+    let clock = std::sync::Arc::new(localemu::clock::ManualClock::new(START));
+    let server = PersistentServer::with_store(disk.store(), clock).await;
     let c = cfn(server.addr);
-    let (name, id) = big_create_under_way(&c, &c).await;
-    c.delete_stack().stack_name(&name).send().await.unwrap();
+    let name = unique("cut");
+    let id = c
+        .create_stack()
+        .stack_name(&name)
+        .template_body(many(250))
+        .send()
+        .await
+        .unwrap()
+        .stack_id
+        .unwrap();
+    made_at_least(&c, &id, 5).await;
+    disk.stall(true);
+    let deleting = {
+        let (c, name) = (c.clone(), name.clone());
+        tokio::spawn(async move { c.delete_stack().stack_name(&name).send().await })
+    };
+    // DeleteStack marks the stack before it waits on the disk like the create.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    disk.stall(false);
+    deleting.await.unwrap().unwrap();
     let (status, _) = settle(&c, &id).await;
     assert_eq!(status, "DELETE_COMPLETE");
     assert_eq!(parameters_under(server.addr, &format!("/{name}")).await, 0);
@@ -21,6 +43,22 @@ async fn delete_stack_during_a_create_stops_it_and_deletes_what_it_made() {
         "{ev:?}"
     );
     assert!(!ev.iter().any(|e| e.1 == "CREATE_COMPLETE" && e.0 == name));
+    server.stop().await;
+}
+
+/// Waits until `n` of the stack's resources are made.
+async fn made_at_least(c: &aws_sdk_cloudformation::Client, id: &str, n: usize) {
+    loop {
+        let made = events(c, id)
+            .await
+            .iter()
+            .filter(|e| e.1 == "CREATE_COMPLETE")
+            .count();
+        if made >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
 }
 
 #[tokio::test]
@@ -41,17 +79,7 @@ async fn a_create_past_its_timeout_fails_and_rolls_back() {
         .unwrap()
         .stack_id
         .unwrap();
-    loop {
-        let made = events(&c, &id)
-            .await
-            .iter()
-            .filter(|e| e.1 == "CREATE_COMPLETE")
-            .count();
-        if made >= 5 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    made_at_least(&c, &id, 5).await;
     disk.stall(true);
     clock.advance(61_000);
     disk.stall(false);
