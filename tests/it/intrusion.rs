@@ -93,7 +93,7 @@ async fn a_get_or_head_changes_nothing_whatever_the_host() {
 }
 
 /// Creates a stack (as `role` when given) and returns its id.
-async fn create_stack(
+pub async fn create_stack(
     c: &aws_sdk_cloudformation::Client,
     name: &str,
     body: impl Into<String>,

@@ -22,15 +22,7 @@ pub fn many(n: usize) -> String {
 /// 20 of them made, and no rollback.
 pub async fn big_create_under_way(on: &Client, watcher: &Client) -> (String, String) {
     let cut = unique("cut");
-    let id = on
-        .create_stack()
-        .stack_name(&cut)
-        .template_body(many(250))
-        .send()
-        .await
-        .unwrap()
-        .stack_id
-        .unwrap();
+    let id = crate::intrusion::create_stack(on, &cut, many(250), None).await;
     loop {
         let ev = events(watcher, &id).await;
         assert!(!ev.iter().any(|e| e.1 == "ROLLBACK_IN_PROGRESS"), "{ev:?}");

@@ -14,15 +14,7 @@ async fn delete_stack_during_a_create_stops_it_and_deletes_what_it_made() {
     let server = PersistentServer::with_store(disk.store(), clock).await;
     let c = cfn(server.addr);
     let name = unique("cut");
-    let id = c
-        .create_stack()
-        .stack_name(&name)
-        .template_body(many(250))
-        .send()
-        .await
-        .unwrap()
-        .stack_id
-        .unwrap();
+    let id = crate::intrusion::create_stack(&c, &name, many(250), None).await;
     made_at_least(&c, &id, 5).await;
     disk.stall(true);
     let deleting = {
